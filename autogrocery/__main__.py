@@ -1,0 +1,5 @@
+import sys
+
+from autogrocery.cli import main
+
+sys.exit(main())

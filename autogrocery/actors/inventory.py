@@ -1,0 +1,507 @@
+"""The inventory actor: stock levels, reservations, the ledger, alerts and robot work.
+
+It is the only writer of its tables, so its in-memory copy of stock levels is
+authoritative; every change is written through in one transaction before it is
+acknowledged or passed on.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from autogrocery.actors.base import Actor, handles
+from autogrocery.actors.context import Context
+from autogrocery.domain import events
+from autogrocery.domain.errors import Conflict, NotFound, ValidationError
+from autogrocery.domain.messages import (
+    AdjustStock,
+    BillOrder,
+    DescribeSkus,
+    DispatchOrder,
+    FailOrder,
+    Ping,
+    PricesChanged,
+    Recover,
+    ReleaseStock,
+    RepriceStock,
+    ReserveStock,
+    RetryTask,
+    RobotTask,
+    TaskLine,
+    TaskReport,
+)
+from autogrocery.domain.models import (
+    OPERATOR_REASONS,
+    LineRequest,
+    MovementType,
+    OrderKind,
+    OrderStatus,
+    TaskKind,
+)
+from autogrocery.store.db import transaction
+from autogrocery.store.inventory_tables import InventoryTables
+
+if TYPE_CHECKING:
+    from autogrocery.transports.base import RobotHub
+
+log = logging.getLogger(__name__)
+
+RESERVED, DISPATCHED, FINALIZED, RELEASED, FAILED = (
+    "RESERVED",
+    "DISPATCHED",
+    "FINALIZED",
+    "RELEASED",
+    "FAILED",
+)
+_DEAD_ORDER = {None, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED}
+
+
+class _AlreadyDone(Exception):
+    """A compare-and-set found the work done before: roll back, change nothing."""
+
+
+@dataclass(slots=True)
+class Stock:
+    sku: str
+    name: str
+    aisle: str
+    unit: str
+    on_hand: int
+    reserved: int
+    min_level: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "name": self.name,
+            "aisle": self.aisle,
+            "on_hand": self.on_hand,
+            "reserved": self.reserved,
+            "available": self.available,
+            "min_level": self.min_level,
+        }
+
+
+@dataclass(slots=True)
+class Work:
+    """An order whose robot tasks are out."""
+
+    kind: OrderKind
+    pending: dict[str, RobotTask] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RobotPolicy:
+    max_attempts: int
+    retry_backoff: float
+    retry_backoff_max: float
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.retry_backoff * 2 ** (attempt - 1), self.retry_backoff_max)
+
+
+class InventoryActor(Actor):
+    name = "inventory"
+
+    def __init__(self, ctx: Context, policy: RobotPolicy, hub: RobotHub) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.on_death = ctx.on_death
+        self.policy = policy
+        self.hub = hub
+        self.work: dict[str, Work] = {}
+        self.task_order: dict[str, str] = {}
+
+    def on_start(self) -> None:
+        self.db: sqlite3.Connection = self.ctx.connect()
+        self.tables = InventoryTables(self.db)
+        self._load()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _load(self) -> None:
+        """(Re)read stock from the store: at start, and after a rolled-back write."""
+        self.stock = {
+            row["sku"]: Stock(
+                row["sku"],
+                row["name"],
+                row["aisle"],
+                row["unit"],
+                row["on_hand"],
+                row["reserved"],
+                row["min_level"],
+            )
+            for row in self.tables.products()
+        }
+        self.prices = self.tables.prices()
+        self.alerted = self.tables.alerts()
+
+    @handles(Ping)
+    def ping(self, _: Ping) -> str:
+        return "pong"
+
+    # --- reservations ------------------------------------------------------------------
+
+    @handles(DescribeSkus)
+    def describe(self, msg: DescribeSkus) -> dict[str, dict[str, str]]:
+        self._known([LineRequest(sku, 1) for sku in msg.skus])
+        return {
+            sku: {"name": self.stock[sku].name, "aisle": self.stock[sku].aisle} for sku in msg.skus
+        }
+
+    @handles(ReserveStock)
+    def reserve(self, msg: ReserveStock) -> list[dict[str, Any]]:
+        self._known(msg.lines)
+        shortages = [
+            {"sku": ln.sku, "requested": ln.quantity, "available": self.stock[ln.sku].available}
+            for ln in msg.lines
+            if self.stock[ln.sku].available < ln.quantity
+        ]
+        if shortages:
+            from autogrocery.domain.errors import InsufficientStock
+
+            raise InsufficientStock(shortages)
+        for ln in msg.lines:
+            self.stock[ln.sku].reserved += ln.quantity
+        prices = {ln.sku: self.prices[ln.sku] for ln in msg.lines}
+        self._write(
+            {ln.sku for ln in msg.lines},
+            extra=lambda: self.tables.insert_stock_order(
+                msg.order_id,
+                OrderKind.CUSTOMER,
+                RESERVED,
+                [(ln.sku, ln.quantity, prices[ln.sku], 0) for ln in msg.lines],
+                msg.expires_at,
+            ),
+        )
+        return [
+            {
+                "sku": ln.sku,
+                "name": self.stock[ln.sku].name,
+                "aisle": self.stock[ln.sku].aisle,
+                "quantity": ln.quantity,
+                "unit_price": prices[ln.sku],
+            }
+            for ln in msg.lines
+        ]
+
+    @handles(ReleaseStock)
+    def release(self, msg: ReleaseStock) -> None:
+        lines = self.tables.stock_lines(msg.order_id)
+        for line in lines:
+            self.stock[line["sku"]].reserved -= line["quantity"]
+
+        def cas() -> None:
+            if not self.tables.move_stock_order(msg.order_id, RESERVED, RELEASED):
+                raise _AlreadyDone
+
+        try:
+            self._write({line["sku"] for line in lines}, extra=cas)
+        except _AlreadyDone:
+            log.debug("reservation %s was already released", msg.order_id)
+
+    # --- robot work --------------------------------------------------------------------
+
+    @handles(DispatchOrder)
+    def dispatch(self, msg: DispatchOrder) -> None:
+        order_id = msg.order_id
+        row = self.tables.stock_order(order_id)
+        state = row["state"] if row is not None else None
+        if state is None and msg.kind == OrderKind.RESTOCK:
+            tasks = self._plan(
+                order_id, TaskKind.SHELVE, [(ln.sku, ln.quantity) for ln in msg.lines]
+            )
+            with transaction(self.db):
+                self.tables.insert_stock_order(
+                    order_id,
+                    OrderKind.RESTOCK,
+                    DISPATCHED,
+                    [(ln.sku, ln.quantity, 0, ln.unit_cost or 0) for ln in msg.lines],
+                )
+                self.tables.insert_tasks(tasks)
+            self._send(order_id, msg.kind, tasks)
+        elif state == RESERVED:
+            lines = [(r["sku"], r["quantity"]) for r in self.tables.stock_lines(order_id)]
+            tasks = self._plan(order_id, TaskKind.PICK, lines)
+            with transaction(self.db):
+                if not self.tables.move_stock_order(order_id, RESERVED, DISPATCHED):
+                    return
+                self.tables.insert_tasks(tasks)
+            self._send(order_id, msg.kind, tasks)
+        elif state == DISPATCHED:
+            if order_id not in self.work:
+                pending = [
+                    task for task, status in self.tables.tasks(order_id) if status == "PENDING"
+                ]
+                self._send(order_id, msg.kind, pending)
+        elif state == FINALIZED:
+            self._pass_on(order_id, OrderKind(row["kind"]))  # type: ignore[index]
+        else:
+            self.ctx.peers.tell("ordering", FailOrder(order_id, "no stock is held for this order"))
+
+    def _plan(
+        self, order_id: str, op: TaskKind, lines: Iterable[tuple[str, int]]
+    ) -> list[RobotTask]:
+        by_aisle: dict[str, list[TaskLine]] = defaultdict(list)
+        for sku, quantity in lines:
+            by_aisle[self.stock[sku].aisle].append(TaskLine(sku, quantity))
+        return [
+            RobotTask(f"{order_id}.{aisle}", order_id, op, aisle, tuple(task_lines))
+            for aisle, task_lines in sorted(by_aisle.items())
+        ]
+
+    def _send(self, order_id: str, kind: OrderKind, tasks: list[RobotTask]) -> None:
+        work = self.work.setdefault(order_id, Work(kind))
+        for task in tasks:
+            work.pending[task.task_id] = task
+            work.attempts.setdefault(task.task_id, task.attempt - 1)
+            self.task_order[task.task_id] = order_id
+        for task in tasks:
+            self.hub.dispatch(task.to_wire())
+
+    @handles(TaskReport)
+    def reported(self, report: TaskReport) -> None:
+        order_id = self.task_order.get(report.task_id)
+        work = self.work.get(order_id) if order_id else None
+        if work is None or order_id is None or report.task_id not in work.pending:
+            log.debug("report for %s ignored (not pending)", report.task_id)
+            return
+        if report.ok:
+            del work.pending[report.task_id]
+            del self.task_order[report.task_id]
+            if work.pending:
+                with transaction(self.db):
+                    self.tables.finish_task(report.task_id, "DONE", report.robot_id)
+            else:
+                self._finalize(order_id, work.kind, report)
+            return
+        attempts = work.attempts.get(report.task_id, 0) + 1
+        work.attempts[report.task_id] = attempts
+        if attempts < self.policy.max_attempts:
+            with transaction(self.db):
+                self.tables.count_attempt(report.task_id, attempts)
+            delay = self.policy.backoff(attempts)
+            log.info(
+                "task %s failed (%s); retry %d in %.2fs",
+                report.task_id,
+                report.error,
+                attempts,
+                delay,
+            )
+            ref = self.actor_ref
+            self.ctx.scheduler.call_later(delay, lambda: _tell(ref, RetryTask(report.task_id)))
+        else:
+            self._fail(
+                order_id,
+                work.kind,
+                report,
+                f"robots could not do task {report.task_id} "
+                f"after {attempts} attempts: {report.error}",
+            )
+
+    @handles(RetryTask)
+    def retry(self, msg: RetryTask) -> None:
+        order_id = self.task_order.get(msg.task_id)
+        work = self.work.get(order_id) if order_id else None
+        if work is None or msg.task_id not in work.pending:
+            return
+        task = work.pending[msg.task_id]
+        retried = RobotTask(
+            task.task_id,
+            task.order_id,
+            task.op,
+            task.aisle,
+            task.lines,
+            work.attempts[msg.task_id] + 1,
+        )
+        work.pending[msg.task_id] = retried
+        self.hub.dispatch(retried.to_wire())
+
+    def _finalize(self, order_id: str, kind: OrderKind, last: TaskReport) -> None:
+        """Every task is done: stock changes once, guarded by the stock order's state."""
+        lines = self.tables.stock_lines(order_id)
+        sign = -1 if kind == OrderKind.CUSTOMER else 1
+        movement = MovementType.OUT if kind == OrderKind.CUSTOMER else MovementType.IN
+        for line in lines:
+            stock = self.stock[line["sku"]]
+            stock.on_hand += sign * line["quantity"]
+            if kind == OrderKind.CUSTOMER:
+                stock.reserved -= line["quantity"]
+
+        def cas() -> None:
+            self.tables.finish_task(last.task_id, "DONE", last.robot_id)
+            if not self.tables.move_stock_order(order_id, DISPATCHED, FINALIZED):
+                raise _AlreadyDone
+
+        self._forget(order_id)
+        try:
+            self._write(
+                {line["sku"] for line in lines},
+                [
+                    (ln["sku"], movement.value, sign * ln["quantity"], order_id, None)
+                    for ln in lines
+                ],
+                extra=cas,
+            )
+        except _AlreadyDone:
+            log.warning("order %s was finalized before; not again", order_id)
+            return
+        self._pass_on(order_id, kind, lines)
+
+    def _pass_on(
+        self, order_id: str, kind: OrderKind, lines: list[sqlite3.Row] | None = None
+    ) -> None:
+        """After finalizing: the bill (orders) or the new prices (restocks). Idempotent."""
+        lines = lines if lines is not None else self.tables.stock_lines(order_id)
+        if kind == OrderKind.CUSTOMER:
+            bill = tuple((ln["sku"], ln["quantity"], ln["unit_price"]) for ln in lines)
+            self.ctx.peers.tell("pricing", BillOrder(order_id, bill))
+        else:
+            levels = tuple(
+                (
+                    ln["sku"],
+                    ln["quantity"],
+                    ln["unit_cost"],
+                    self.stock[ln["sku"]].available,
+                    self.stock[ln["sku"]].min_level,
+                )
+                for ln in lines
+            )
+            self.ctx.peers.tell("pricing", RepriceStock(order_id, levels))
+
+    def _fail(self, order_id: str, kind: OrderKind, last: TaskReport, reason: str) -> None:
+        lines = self.tables.stock_lines(order_id) if kind == OrderKind.CUSTOMER else []
+        for line in lines:
+            self.stock[line["sku"]].reserved -= line["quantity"]
+
+        def cas() -> None:
+            self.tables.finish_task(last.task_id, "FAILED", last.robot_id)
+            if not self.tables.move_stock_order(order_id, DISPATCHED, FAILED):
+                raise _AlreadyDone
+
+        self._forget(order_id)
+        try:
+            self._write({line["sku"] for line in lines}, extra=cas)
+        except _AlreadyDone:
+            return
+        log.warning("order %s failed: %s", order_id, reason)
+        self.ctx.peers.tell("ordering", FailOrder(order_id, reason))
+
+    def _forget(self, order_id: str) -> None:
+        work = self.work.pop(order_id, None)
+        if work is not None:
+            for task_id in list(work.pending) + list(work.attempts):
+                self.task_order.pop(task_id, None)
+
+    # --- operators ---------------------------------------------------------------------
+
+    @handles(AdjustStock)
+    def adjust(self, msg: AdjustStock) -> dict[str, Any]:
+        stock = self.stock.get(msg.sku)
+        if stock is None:
+            raise NotFound(f"no product {msg.sku}")
+        if msg.reason not in OPERATOR_REASONS:
+            raise ValidationError(
+                f"reason must be one of {', '.join(sorted(OPERATOR_REASONS))}",
+                [{"field": "reason", "message": "not WASTE, ADJUST or COUNT"}],
+            )
+        if msg.delta == 0 or (msg.reason == MovementType.WASTE and msg.delta > 0):
+            raise ValidationError(
+                "delta must be non-zero (and negative for WASTE)",
+                [{"field": "delta", "message": "zero, or positive waste"}],
+            )
+        if stock.on_hand + msg.delta < stock.reserved:
+            raise Conflict(
+                f"{msg.sku}: on hand {stock.on_hand} {msg.delta:+d} would fall below the "
+                f"{stock.reserved} reserved"
+            )
+        stock.on_hand += msg.delta
+        self._write({msg.sku}, [(msg.sku, msg.reason, msg.delta, msg.note, msg.user)])
+        return stock.view()
+
+    @handles(PricesChanged)
+    def prices_changed(self, msg: PricesChanged) -> None:
+        self.prices.update(msg.prices)
+
+    @handles(Recover)
+    def recover(self, _: Recover) -> int:
+        """Release reservations whose order never got stored or has ended."""
+        released = 0
+        for row in self.tables.reserved_orders():
+            if row["status"] in _DEAD_ORDER:
+                self.release(ReleaseStock(row["order_id"]))
+                released += 1
+        if released:
+            log.info("recovery: released %d orphaned reservation(s)", released)
+        return released
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _known(self, lines: Iterable[LineRequest]) -> None:
+        errors = [
+            {"field": f"items[{i}].sku", "message": f"unknown SKU {ln.sku!r}"}
+            for i, ln in enumerate(lines)
+            if ln.sku not in self.stock
+        ]
+        if errors:
+            raise ValidationError(errors[0]["message"], errors)
+
+    def _write(
+        self,
+        touched: set[str],
+        movements: Iterable[tuple[str, str, int, str | None, str | None]] = (),
+        extra: Callable[[], None] | None = None,
+    ) -> None:
+        """Persist the in-memory levels of `touched`, the movements and alert changes."""
+        flips: list[tuple[str, bool]] = []
+        try:
+            with transaction(self.db):
+                if extra is not None:
+                    extra()
+                self.tables.set_levels(
+                    (self.stock[s].on_hand, self.stock[s].reserved, s) for s in touched
+                )
+                self.tables.add_movements(movements)
+                for sku in touched:
+                    stock = self.stock[sku]
+                    low = stock.available < stock.min_level
+                    if low and sku not in self.alerted:
+                        self.tables.raise_alert(sku, stock.available, stock.min_level)
+                        flips.append((sku, True))
+                    elif not low and sku in self.alerted:
+                        self.tables.clear_alert(sku)
+                        flips.append((sku, False))
+        except BaseException:
+            self._load()
+            raise
+        for sku, raised in flips:
+            stock = self.stock[sku]
+            if raised:
+                self.alerted.add(sku)
+            else:
+                self.alerted.discard(sku)
+            self.ctx.events.publish(
+                events.ALERT_RAISED if raised else events.ALERT_CLEARED, stock.view()
+            )
+        for sku in touched:
+            self.ctx.events.publish(events.STOCK_CHANGED, self.stock[sku].view())
+
+
+def _tell(ref: Any, message: Any) -> None:
+    import pykka
+
+    try:
+        ref.tell(message)
+    except pykka.ActorDeadError:
+        log.debug("%s dropped: actor stopped", type(message).__name__)

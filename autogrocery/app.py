@@ -1,0 +1,74 @@
+"""Wiring: config → store file → transports → supervisor → `System`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from autogrocery.actors.context import Context
+from autogrocery.actors.eventbus import EventBus
+from autogrocery.actors.inventory import RobotPolicy
+from autogrocery.actors.scheduler import Scheduler
+from autogrocery.actors.supervisor import Settings, Supervisor
+from autogrocery.actors.system import Limits, System
+from autogrocery.config import Config
+from autogrocery.domain import events as event_types
+from autogrocery.domain.catalog import load_catalog
+from autogrocery.domain.pricing import PricingRule
+from autogrocery.store.db import open_store
+from autogrocery.store.reads import Reader
+from autogrocery.transports.fleet import Fleet
+from autogrocery.transports.memory import MemoryMetricsChannel, MemoryRobotHub
+
+
+async def start_system(config: Config, *, robot_seed: int | None = None) -> System:
+    """Open (or create) the store in the config's data dir and start every actor."""
+    loop = asyncio.get_running_loop()
+    products = await loop.run_in_executor(None, load_catalog, config.catalog_file)
+    db_path = await loop.run_in_executor(
+        None, open_store, config.data_path, products, config.store.synchronous
+    )
+    aisles = await loop.run_in_executor(None, _aisles, db_path)
+    events = EventBus()
+    fleet = Fleet(on_change=lambda view: events.publish(event_types.ROBOT_UPDATED, view))
+    hub = MemoryRobotHub(fleet)
+    metrics = MemoryMetricsChannel()
+    ctx = Context(db_path, config.store.synchronous, events, Scheduler(), config.actors.ask_timeout)
+    robots = config.robots
+    settings = Settings(
+        reservation_ttl=config.orders.reservation_ttl,
+        expiry_sweep_interval=config.orders.expiry_sweep_interval,
+        robots_per_aisle=robots.per_aisle,
+        pick_time=robots.pick_time,
+        failure_probability=robots.failure_probability,
+        restart_delay=robots.restart_delay,
+        policy=RobotPolicy(robots.max_attempts, robots.retry_backoff, robots.retry_backoff_max),
+        rule=PricingRule(
+            config.pricing.margin,
+            config.pricing.scarcity_weight,
+            config.pricing.min_factor,
+            config.pricing.max_factor,
+        ),
+        csv_path=config.csv_file,
+        robot_seed=robot_seed,
+    )
+    supervisor = Supervisor(ctx, settings, hub, metrics, aisles)
+    await loop.run_in_executor(None, supervisor.start)
+    try:
+        reader = await Reader.open(db_path)
+    except BaseException:
+        await loop.run_in_executor(None, supervisor.stop)
+        raise
+    limits = Limits(config.orders.max_quantity, config.orders.max_lines)
+    return System(supervisor, reader, events, limits, loop)
+
+
+def _aisles(db_path: object) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(str(db_path))
+    try:
+        return [
+            row[0] for row in conn.execute("SELECT DISTINCT aisle FROM products ORDER BY aisle")
+        ]
+    finally:
+        conn.close()

@@ -1,0 +1,124 @@
+"""The `autogrocery` command. Heavy modules are imported lazily so `--help` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from autogrocery import __version__
+
+if TYPE_CHECKING:
+    from autogrocery.config import Config
+
+log = logging.getLogger("autogrocery")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autogrocery", description="A whole automated grocery store in one process."
+    )
+    parser.add_argument("--version", action="version", version=f"autogrocery {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: ./config.toml if present, else the packaged defaults)",
+    )
+    common.add_argument(
+        "-o",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. -o robots.per_aisle=2 (repeatable)",
+    )
+    common.add_argument("--data-dir", help="shortcut for -o store.data_dir=DIR")
+    verbosity = common.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", parents=[common], help="run the store")
+    run.add_argument(
+        "--headless",
+        action="store_true",
+        help="run without the dashboard (logs JSON lines to stderr)",
+    )
+
+    config = commands.add_parser("config", parents=[common], help="inspect configuration")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_commands.add_parser("show", parents=[common], help="print the effective configuration")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from autogrocery.config import ConfigError, load_config
+
+    overrides = list(args.overrides)
+    if args.data_dir:
+        overrides.append(f"store.data_dir={args.data_dir}")
+    try:
+        config = load_config(args.config, overrides=overrides, use_cwd=True)
+    except ConfigError as exc:
+        print(f"autogrocery: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "config":
+        return _show_config(config)
+    return _run(config, args)
+
+
+def _show_config(config: Config) -> int:
+    from autogrocery.config import config_to_dict
+
+    for section, values in config_to_dict(config).items():
+        print(f"[{section}]")
+        for key, value in values.items():
+            print(f"{key} = {_toml_value(value)}")
+        print()
+    return 0
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+def _run(config: Config, args: argparse.Namespace) -> int:
+    from autogrocery.domain.catalog import CatalogError
+    from autogrocery.logs import configure_logging
+
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    configure_logging(level, config.log.format)
+    try:
+        return asyncio.run(_serve(config))
+    except CatalogError as exc:
+        print(f"autogrocery: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _serve(config: Config) -> int:
+    from autogrocery.app import start_system
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    system = await start_system(config)
+    log.info("autogrocery %s running; data in %s", __version__, config.data_path)
+    try:
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await system.stop()
+    return 0

@@ -1,0 +1,298 @@
+"""Layered config: packaged defaults.toml -> file -> AUTOGROCERY_SECTION__KEY env -> ``-o``.
+
+Each TOML table loads into a frozen dataclass of the same name; every problem raises
+:class:`ConfigError` with a one-line message naming the offending key.
+"""
+
+import dataclasses
+import difflib
+import operator
+import os
+import tomllib
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "AUTOGROCERY_"
+ENV_CONFIG = "AUTOGROCERY_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A configuration problem; ``str()`` is a single line naming the key."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__("config: " + " ".join(message.splitlines()))
+        self.key = key
+
+
+def _f(default: Any, **rules: Any) -> Any:
+    """A field with range/choice rules: gt/ge/lt/le=bound (a str bound names a sibling
+    field), choices=(...), upper=True (case-insensitive, stored upper-case)."""
+    return dataclasses.field(default=default, metadata=rules)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoreConfig:
+    data_dir: str = ""
+    synchronous: str = _f("NORMAL", choices=("OFF", "NORMAL", "FULL"), upper=True)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CatalogConfig:
+    path: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OrdersConfig:
+    reservation_ttl: float = _f(600.0, gt=0)
+    expiry_sweep_interval: float = _f(1.0, gt=0)
+    max_quantity: int = _f(1000, ge=1)
+    max_lines: int = _f(100, ge=1)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RobotsConfig:
+    per_aisle: int = _f(1, ge=1)
+    pick_time: float = _f(0.05, ge=0)
+    failure_probability: float = _f(0.0, ge=0, lt=1)
+    max_attempts: int = _f(3, ge=1)
+    retry_backoff: float = _f(0.05, ge=0)
+    retry_backoff_max: float = _f(2.0, ge=0)
+    restart_delay: float = _f(0.5, ge=0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PricingConfig:
+    margin: float = _f(0.30, ge=0)
+    scarcity_weight: float = _f(0.25, ge=0)
+    min_factor: float = _f(0.9, gt=0)
+    max_factor: float = _f(1.5, ge="min_factor")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AnalyticsConfig:
+    csv_path: str = "latency.csv"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TransportConfig:
+    robots: str = _f("memory", choices=("memory", "zmq"))
+    metrics: str = _f("memory", choices=("memory", "zmq"))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApiConfig:
+    host: str = "127.0.0.1"
+    port: int = _f(5050, ge=0, le=65535)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogConfig:
+    level: str = _f("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
+    format: str = _f("json", choices=("json", "text"))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActorsConfig:
+    ask_timeout: float = _f(10.0, gt=0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Config:
+    store: StoreConfig = StoreConfig()
+    catalog: CatalogConfig = CatalogConfig()
+    orders: OrdersConfig = OrdersConfig()
+    robots: RobotsConfig = RobotsConfig()
+    pricing: PricingConfig = PricingConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
+    transport: TransportConfig = TransportConfig()
+    api: ApiConfig = ApiConfig()
+    log: LogConfig = LogConfig()
+    actors: ActorsConfig = ActorsConfig()
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory: ``store.data_dir``, else the XDG data home."""
+        if self.store.data_dir:
+            return Path(self.store.data_dir).expanduser()
+        xdg = os.environ.get("XDG_DATA_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local/share"
+        return base / "autogrocery"
+
+    @property
+    def csv_file(self) -> Path:
+        """``analytics.csv_path``, relative to :attr:`data_path` unless absolute."""
+        path = Path(self.analytics.csv_path).expanduser()
+        return path if path.is_absolute() else self.data_path / path
+
+    @property
+    def catalog_file(self) -> Path:
+        """``catalog.path``, else the catalog packaged in ``autogrocery/data``."""
+        if self.catalog.path:
+            return Path(self.catalog.path).expanduser()
+        return Path(str(resources.files("autogrocery.data").joinpath("catalog.toml")))
+
+
+SECTIONS: dict[str, type] = typing.get_type_hints(Config)
+
+_SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}  # rule name -> operator
+
+Layers = dict[str, dict[str, Any]]
+
+
+def _hint(word: str, choices: Iterable[str], fmt: str) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {fmt.format(close[0])}?)" if close else ""
+
+
+def _section(section: str) -> type:
+    """The dataclass of ``[section]``; ConfigError if unknown."""
+    cls = SECTIONS.get(section)
+    if cls is None:
+        raise ConfigError(
+            f"unknown section [{section}]" + _hint(section, SECTIONS, "[{}]"), section
+        )
+    return cls
+
+
+def _field_type(section: str, key: str) -> type:
+    """The type of ``section.key``; ConfigError if either is unknown."""
+    hints = typing.get_type_hints(_section(section))
+    if key not in hints:
+        hint = _hint(key, hints, section + ".{}")
+        raise ConfigError(f"unknown key {section}.{key}{hint}", f"{section}.{key}")
+    return typing.cast(type, hints[key])
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"cannot load config file {str(path)!r}: {reason}") from exc
+
+
+def _merge_document(layers: Layers, doc: Mapping[str, Any]) -> None:
+    for section, table in doc.items():
+        _section(section)
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"[{section}]: expected a table, got {type(table).__name__} {_short(table)}",
+                section,
+            )
+        for key, value in table.items():
+            _field_type(section, key)
+            layers.setdefault(section, {})[key] = value
+
+
+def _parse_scalar(raw: str) -> Any:
+    """A TOML value if ``raw`` is one (``2``, ``0.5``, ``true``, ``"x"``), else ``raw``."""
+    try:
+        doc = tomllib.loads(f"v = {raw}")
+    except tomllib.TOMLDecodeError:
+        return raw
+    return doc["v"] if list(doc) == ["v"] else raw
+
+
+def _merge_string(layers: Layers, section: str, key: str, raw: str) -> None:
+    value = _parse_scalar(raw)
+    if _field_type(section, key) is str and not isinstance(value, str):
+        value = raw  # e.g. data_dir=2024 stays the string "2024"
+    layers.setdefault(section, {})[key] = value
+
+
+def _check_type(name: str, typ: type, value: Any) -> Any:
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, typ) and (typ is bool or not isinstance(value, bool)):
+        return value
+    raise ConfigError(
+        f"{name}: expected {typ.__name__}, got {type(value).__name__} {_short(value)}", name
+    )
+
+
+def _check_rules(section: str, cls: type, values: dict[str, Any]) -> None:
+    for field in dataclasses.fields(cls):
+        name, value = f"{section}.{field.name}", values[field.name]
+        choices = field.metadata.get("choices")
+        if choices is not None and value not in choices:
+            allowed = ", ".join(choices)
+            raise ConfigError(f"{name}: must be one of {allowed}, got {_short(value)}", name)
+        for op in _SYMBOLS.keys() & field.metadata.keys():
+            limit = label = field.metadata[op]
+            if isinstance(limit, str):  # another field of the same section
+                limit = values[label]
+                label = f"{section}.{label} ({limit!r})"
+            if not getattr(operator, op)(value, limit):
+                raise ConfigError(f"{name}: must be {_SYMBOLS[op]} {label}, got {value!r}", name)
+
+
+def _build_section(section: str, given: Mapping[str, Any]) -> Any:
+    cls = SECTIONS[section]
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        name = f"{section}.{field.name}"
+        value = _check_type(name, hints[field.name], given.get(field.name, field.default))
+        values[field.name] = value.upper() if field.metadata.get("upper") else value
+    _check_rules(section, cls, values)
+    for key, typ in hints.items():
+        if typ is float:
+            values[key] = float(values[key])
+    return cls(**values)
+
+
+def _choose_file(
+    path: str | os.PathLike[str] | None, env: Mapping[str, str], use_cwd: bool
+) -> Path | None:
+    if path is not None and str(path):
+        return Path(path).expanduser()
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG]).expanduser()
+    if use_cwd and Path("config.toml").is_file():
+        return Path("config.toml")
+    return None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Sequence[str] = (),
+    use_cwd: bool = False,
+) -> Config:
+    """Load defaults, then ``path`` (or $AUTOGROCERY_CONFIG, or ./config.toml if
+    ``use_cwd``), then ``AUTOGROCERY_SECTION__KEY`` env vars, then ``overrides``
+    (``section.key=value`` strings), each layer overriding the one before."""
+    environ: Mapping[str, str] = os.environ if env is None else env
+    layers: Layers = {}
+    defaults = resources.files("autogrocery").joinpath("defaults.toml").read_text("utf-8")
+    _merge_document(layers, tomllib.loads(defaults))
+    file = _choose_file(path, environ, use_cwd)
+    if file is not None:
+        _merge_document(layers, _read_toml(file))
+    for name, raw in sorted(environ.items()):
+        rest = name[len(ENV_PREFIX) :].lower() if name.upper().startswith(ENV_PREFIX) else ""
+        if "__" in rest:
+            section, _, key = rest.partition("__")
+            _merge_string(layers, section, key, raw)
+    for item in overrides:
+        dotted, eq, raw = item.partition("=")
+        section, dot, key = dotted.strip().partition(".")
+        if not eq or not dot or not section or not key or "." in key:
+            raise ConfigError(f"malformed override {item!r} (expected section.key=value)")
+        _merge_string(layers, section, key, raw.strip())
+    return Config(**{name: _build_section(name, layers.get(name, {})) for name in SECTIONS})
+
+
+def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
+    """The config as plain ``{section: {key: value}}`` (TOML/JSON-serialisable)."""
+    return dataclasses.asdict(config)

@@ -1,0 +1,49 @@
+"""Typed domain errors; the API turns each into a problem+json answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a caller can act on. `status` is the HTTP status it maps to."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class ValidationError(DomainError):
+    status = 400
+    title = "Invalid request"
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail, errors=errors or [])
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class InsufficientStock(Conflict):
+    title = "Insufficient stock"
+
+    def __init__(self, shortages: list[dict[str, Any]]) -> None:
+        skus = ", ".join(s["sku"] for s in shortages)
+        super().__init__(f"not enough stock for {skus}")
+        self.extra = {"shortages": shortages}
+
+
+class Unavailable(DomainError):
+    status = 503
+    title = "Service unavailable"

@@ -1,0 +1,37 @@
+"""Events published to live subscribers (dashboard, WebSocket clients)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ORDER_UPDATED = "order.updated"
+RESTOCK_UPDATED = "restock.updated"
+STOCK_CHANGED = "stock.changed"
+ROBOT_UPDATED = "robot.updated"
+ALERT_RAISED = "alert.raised"
+ALERT_CLEARED = "alert.cleared"
+METRICS_TICK = "metrics.tick"
+
+EVENT_TYPES = frozenset(
+    {
+        ORDER_UPDATED,
+        RESTOCK_UPDATED,
+        STOCK_CHANGED,
+        ROBOT_UPDATED,
+        ALERT_RAISED,
+        ALERT_CLEARED,
+        METRICS_TICK,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    at: str
+    data: dict[str, Any]
+    owner: str | None = None  # the device an order event belongs to; None: operators only
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "at": self.at, "data": self.data}

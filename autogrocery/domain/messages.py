@@ -1,0 +1,278 @@
+"""Messages between actors (commands imperative, events past tense).
+
+Everything that may cross hosts (robot tasks, task reports, metrics) carries a
+`kind` and a schema version `v` on the wire and encodes to plain JSON data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from autogrocery.domain.models import LineRequest, OrderKind, TaskKind
+
+WIRE_VERSION = 1
+
+
+class WireError(ValueError):
+    """A wire message that is not what its kind promises."""
+
+
+def _require(data: dict[str, Any], key: str, typ: type | tuple[type, ...]) -> Any:
+    value = data.get(key)
+    if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):
+        raise WireError(f"{data.get('kind')}: field {key!r} missing or not {typ}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class RobotTask:
+    """Pick (customer order) or shelve (restock) the lines of one aisle."""
+
+    KIND: ClassVar[str] = "task"
+    task_id: str
+    order_id: str
+    op: TaskKind
+    aisle: str
+    lines: tuple[TaskLine, ...]
+    attempt: int = 1
+
+    @property
+    def items(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "kind": self.KIND,
+            "v": WIRE_VERSION,
+            "task_id": self.task_id,
+            "order_id": self.order_id,
+            "op": self.op.value,
+            "aisle": self.aisle,
+            "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in self.lines],
+            "attempt": self.attempt,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> RobotTask:
+        try:
+            lines = tuple(
+                TaskLine(_require(ln, "sku", str), _require(ln, "quantity", int))
+                for ln in _require(data, "lines", list)
+            )
+            return cls(
+                task_id=_require(data, "task_id", str),
+                order_id=_require(data, "order_id", str),
+                op=TaskKind(_require(data, "op", str)),
+                aisle=_require(data, "aisle", str),
+                lines=lines,
+                attempt=_require(data, "attempt", int),
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise WireError(f"bad task: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReport:
+    """A robot's outcome for one task. Duplicates are expected and harmless."""
+
+    KIND: ClassVar[str] = "report"
+    task_id: str
+    robot_id: str
+    ok: bool
+    error: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "kind": self.KIND,
+            "v": WIRE_VERSION,
+            "task_id": self.task_id,
+            "robot_id": self.robot_id,
+            "ok": self.ok,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> TaskReport:
+        error = data.get("error")
+        if error is not None and not isinstance(error, str):
+            raise WireError("report: field 'error' must be a string or null")
+        return cls(
+            task_id=_require(data, "task_id", str),
+            robot_id=_require(data, "robot_id", str),
+            ok=_require(data, "ok", bool),
+            error=error,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One finished order or restock, numbered by the store's durable outbox."""
+
+    KIND: ClassVar[str] = "metric"
+    seq: int
+    order_kind: OrderKind
+    order_id: str
+    status: str
+    items: int
+    created_at: float
+    finished_at: float
+
+    @property
+    def latency_ms(self) -> float:
+        return round((self.finished_at - self.created_at) * 1000.0, 3)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "kind": self.KIND,
+            "v": WIRE_VERSION,
+            "seq": self.seq,
+            "order_kind": self.order_kind.value,
+            "order_id": self.order_id,
+            "status": self.status,
+            "items": self.items,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Metric:
+        try:
+            return cls(
+                seq=_require(data, "seq", int),
+                order_kind=OrderKind(_require(data, "order_kind", str)),
+                order_id=_require(data, "order_id", str),
+                status=_require(data, "status", str),
+                items=_require(data, "items", int),
+                created_at=float(_require(data, "created_at", (int, float))),
+                finished_at=float(_require(data, "finished_at", (int, float))),
+            )
+        except ValueError as exc:
+            raise WireError(f"bad metric: {exc}") from None
+
+
+# --- in-process commands ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewOrder:
+    owner: str
+    lines: tuple[LineRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmOrder:
+    order_id: str
+    owner: str | None  # None: an operator acting on any order
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order_id: str
+    owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRestock:
+    owner: str
+    lines: tuple[LineRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteOrder:
+    order_id: str
+    total: int | None  # the bill; None for restocks, whose total cost is known up front
+
+
+@dataclass(frozen=True, slots=True)
+class FailOrder:
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireDue:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Recover:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveStock:
+    order_id: str
+    lines: tuple[LineRequest, ...]
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseStock:
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeSkus:
+    skus: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchOrder:
+    """Start (or resume) the robot work of an order; idempotent by order id."""
+
+    order_id: str
+    kind: OrderKind
+    lines: tuple[LineRequest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryTask:
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustStock:
+    sku: str
+    delta: int
+    reason: str
+    note: str | None
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class PricesChanged:
+    prices: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BillOrder:
+    order_id: str
+    lines: tuple[tuple[str, int, int], ...]  # (sku, quantity, unit price in cents)
+
+
+@dataclass(frozen=True, slots=True)
+class RepriceStock:
+    order_id: str
+    lines: tuple[tuple[str, int, int, int, int], ...]  # (sku, qty, unit_cost, available, min_level)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMetric:
+    metric: Metric
+
+
+@dataclass(frozen=True, slots=True)
+class Summarize:
+    pass

@@ -1,0 +1,92 @@
+"""Opening the SQLite file: WAL, busy timeout, migrations, first-start catalog seeding."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from autogrocery.domain.models import MovementType, Product, now
+from autogrocery.store.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "autogrocery.db"
+
+
+def connect(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A connection in autocommit mode; writers open `BEGIN IMMEDIATE` via `transaction`.
+
+    WAL with synchronous=NORMAL keeps every committed transaction across a process
+    crash (kill -9); only an OS crash or power loss can drop the last commits.
+    """
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to the newest version; return how many migrations ran."""
+    with transaction(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        pending = MIGRATIONS[version:]
+        for number, script in enumerate(pending, start=version + 1):
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+    return len(pending)
+
+
+def seed_catalog(conn: sqlite3.Connection, products: Sequence[Product]) -> bool:
+    """Load the catalog into an empty store: products, prices and an opening count each."""
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM products LIMIT 1").fetchone():
+            return False
+        at = now()
+        conn.executemany(
+            "INSERT INTO products (sku, name, aisle, unit, on_hand, min_level) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(p.sku, p.name, p.aisle, p.unit, p.stock, p.min_level) for p in products],
+        )
+        conn.executemany(
+            "INSERT INTO prices (sku, price, unit_cost, updated_at) VALUES (?, ?, ?, ?)",
+            [(p.sku, p.price, p.unit_cost, at) for p in products],
+        )
+        conn.executemany(
+            "INSERT INTO movements (sku, type, delta, ref, user, at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (p.sku, MovementType.COUNT.value, p.stock, "opening-stock", "system", at)
+                for p in products
+            ],
+        )
+    log.info("seeded %d products into a new store", len(products))
+    return True
+
+
+def open_store(data_dir: Path, products: Sequence[Product], synchronous: str = "NORMAL") -> Path:
+    """Create the data dir and database if needed, migrate, seed; return the db path."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / DB_NAME
+    conn = connect(path, synchronous)
+    try:
+        migrate(conn)
+        seed_catalog(conn, products)
+    finally:
+        conn.close()
+    return path

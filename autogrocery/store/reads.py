@@ -1,0 +1,167 @@
+"""Read-only queries for the API and the System facade, through aiosqlite (never on
+the event loop's thread)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from autogrocery.domain.models import OrderKind, rfc3339
+from autogrocery.domain.money import format_money
+from autogrocery.domain.views import order_view, stock_view
+
+
+class Reader:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    async def open(cls, db_path: Path) -> Reader:
+        conn = await aiosqlite.connect(db_path)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA busy_timeout=10000")
+        await conn.execute("PRAGMA query_only=1")
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def order(
+        self, order_id: str, kind: OrderKind, owner: str | None
+    ) -> dict[str, Any] | None:
+        async with self.conn.execute(
+            "SELECT * FROM orders WHERE order_id = ? AND kind = ?", (order_id, kind.value)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or (owner is not None and row["owner"] != owner):
+            return None
+        async with self.conn.execute(
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku", (order_id,)
+        ) as cursor:
+            lines = await cursor.fetchall()
+        return order_view(dict(row), lines)
+
+    async def history(self, order_id: str) -> list[dict[str, Any]]:
+        async with self.conn.execute(
+            "SELECT status, at FROM order_history WHERE order_id = ? ORDER BY rowid", (order_id,)
+        ) as cursor:
+            return [{"status": r["status"], "at": rfc3339(r["at"])} async for r in cursor]
+
+    async def orders(
+        self,
+        kind: OrderKind,
+        owner: str | None,
+        status: str | None,
+        limit: int,
+        cursor: int | None,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Newest first; `cursor` is the rowid to continue below."""
+        where, params = ["kind = ?"], [kind.value]
+        if owner is not None:
+            where.append("owner = ?")
+            params.append(owner)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if cursor is not None:
+            where.append("rowid < ?")
+            params.append(str(cursor))
+        sql = (
+            f"SELECT rowid AS position, * FROM orders WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY rowid DESC LIMIT ?"
+        )
+        async with self.conn.execute(sql, (*params, limit + 1)) as rows:
+            found = list(await rows.fetchall())
+        next_cursor = found[limit - 1]["position"] if len(found) > limit else None
+        found = found[:limit]
+        lines: dict[str, list[Any]] = {row["order_id"]: [] for row in found}
+        if found:
+            marks = ",".join("?" * len(found))
+            async with self.conn.execute(
+                f"SELECT * FROM order_lines WHERE order_id IN ({marks}) ORDER BY sku",  # noqa: S608
+                list(lines),
+            ) as rows:
+                async for line in rows:
+                    lines[line["order_id"]].append(line)
+        return [order_view(dict(row), lines[row["order_id"]]) for row in found], next_cursor
+
+    async def inventory(self) -> list[dict[str, Any]]:
+        async with self.conn.execute(
+            "SELECT p.*, c.price, c.unit_cost FROM products p JOIN prices c USING (sku) "
+            "ORDER BY p.aisle, p.sku"
+        ) as cursor:
+            return [stock_view(row) async for row in cursor]
+
+    async def catalog(self) -> list[dict[str, Any]]:
+        async with self.conn.execute(
+            "SELECT p.*, c.price, c.unit_cost FROM products p JOIN prices c USING (sku) "
+            "ORDER BY p.aisle, p.sku"
+        ) as cursor:
+            return [
+                {
+                    "sku": row["sku"],
+                    "name": row["name"],
+                    "aisle": row["aisle"],
+                    "unit": row["unit"],
+                    "price": format_money(row["price"]),
+                    "available": row["on_hand"] - row["reserved"],
+                }
+                async for row in cursor
+            ]
+
+    async def movements(
+        self, sku: str | None, movement_type: str | None, limit: int, cursor: int | None
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        where, params = ["1 = 1"], []
+        if sku is not None:
+            where.append("sku = ?")
+            params.append(sku)
+        if movement_type is not None:
+            where.append("type = ?")
+            params.append(movement_type)
+        if cursor is not None:
+            where.append("id < ?")
+            params.append(str(cursor))
+        sql = (
+            f"SELECT * FROM movements WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY id DESC LIMIT ?"
+        )
+        async with self.conn.execute(sql, (*params, limit + 1)) as rows:
+            found = list(await rows.fetchall())
+        next_cursor = found[limit - 1]["id"] if len(found) > limit else None
+        return [
+            {
+                "id": row["id"],
+                "sku": row["sku"],
+                "type": row["type"],
+                "delta": row["delta"],
+                "ref": row["ref"],
+                "user": row["user"],
+                "at": rfc3339(row["at"]),
+            }
+            for row in found[:limit]
+        ], next_cursor
+
+    async def alerts(self) -> list[dict[str, Any]]:
+        async with self.conn.execute(
+            "SELECT a.sku, p.name, p.aisle, p.on_hand - p.reserved AS available, p.min_level, "
+            "a.raised_at FROM alerts a JOIN products p USING (sku) ORDER BY a.raised_at"
+        ) as cursor:
+            return [
+                {
+                    "sku": r["sku"],
+                    "name": r["name"],
+                    "aisle": r["aisle"],
+                    "available": r["available"],
+                    "min_level": r["min_level"],
+                    "raised_at": rfc3339(r["raised_at"]),
+                }
+                async for r in cursor
+            ]
+
+    async def writable(self) -> bool:
+        async with self.conn.execute("PRAGMA quick_check") as cursor:
+            row = await cursor.fetchone()
+        return row is not None and row[0] == "ok"

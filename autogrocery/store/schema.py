@@ -1,0 +1,136 @@
+"""Schema migrations, applied in order by `PRAGMA user_version`.
+
+Table owners (the only writer of each table):
+  inventory: products, movements, stock_orders, stock_lines, tasks, alerts
+  pricing:   prices, bills, repricings
+  ordering:  orders, order_lines, order_history, metrics_outbox
+  analytics: latencies
+"""
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE products (
+        sku TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        aisle TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
+        reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0 AND reserved <= on_hand),
+        min_level INTEGER NOT NULL CHECK (min_level >= 0)
+    );
+    CREATE TABLE movements (
+        id INTEGER PRIMARY KEY,
+        sku TEXT NOT NULL,
+        type TEXT NOT NULL,
+        delta INTEGER NOT NULL,
+        ref TEXT,
+        user TEXT,
+        at REAL NOT NULL
+    );
+    CREATE INDEX movements_by_sku ON movements (sku, id);
+    CREATE TABLE stock_orders (
+        order_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        expires_at REAL
+    );
+    CREATE INDEX stock_orders_open ON stock_orders (state)
+        WHERE state IN ('RESERVED', 'DISPATCHED');
+    CREATE TABLE stock_lines (
+        order_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        unit_price INTEGER NOT NULL,
+        unit_cost INTEGER NOT NULL,
+        PRIMARY KEY (order_id, sku)
+    ) WITHOUT ROWID;
+    CREATE TABLE tasks (
+        task_id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL,
+        op TEXT NOT NULL,
+        aisle TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        robot_id TEXT,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX tasks_by_order ON tasks (order_id);
+    CREATE TABLE alerts (
+        sku TEXT PRIMARY KEY,
+        available INTEGER NOT NULL,
+        min_level INTEGER NOT NULL,
+        raised_at REAL NOT NULL
+    );
+
+    CREATE TABLE prices (
+        sku TEXT PRIMARY KEY,
+        price INTEGER NOT NULL CHECK (price > 0),
+        unit_cost INTEGER NOT NULL CHECK (unit_cost >= 0),
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE bills (
+        order_id TEXT PRIMARY KEY,
+        total INTEGER NOT NULL,
+        billed_at REAL NOT NULL
+    );
+    CREATE TABLE repricings (
+        order_id TEXT PRIMARY KEY,
+        at REAL NOT NULL
+    );
+
+    CREATE TABLE orders (
+        order_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        items INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        confirmed_at REAL,
+        completed_at REAL,
+        expires_at REAL,
+        reason TEXT
+    );
+    CREATE INDEX orders_by_owner ON orders (owner);
+    CREATE INDEX orders_open ON orders (status, expires_at)
+        WHERE status IN ('PREVIEWED', 'PROCESSING');
+    CREATE TABLE order_lines (
+        order_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        name TEXT NOT NULL,
+        aisle TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        unit_price INTEGER NOT NULL,
+        PRIMARY KEY (order_id, sku)
+    ) WITHOUT ROWID;
+    CREATE TABLE order_history (
+        order_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX order_history_by_order ON order_history (order_id);
+    CREATE TABLE metrics_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_kind TEXT NOT NULL,
+        order_id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        finished_at REAL NOT NULL
+    );
+
+    CREATE TABLE latencies (
+        seq INTEGER PRIMARY KEY,
+        order_kind TEXT NOT NULL,
+        order_id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        finished_at REAL NOT NULL,
+        latency_ms REAL NOT NULL
+    );
+    CREATE INDEX latencies_by_finish ON latencies (order_kind, finished_at);
+    CREATE INDEX latencies_by_latency ON latencies (order_kind, status, latency_ms);
+    """,
+]

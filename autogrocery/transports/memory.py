@@ -1,0 +1,64 @@
+"""In-process transports: robots and analytics in the store's own process."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from autogrocery.transports.fleet import Deliver, Fleet
+
+log = logging.getLogger(__name__)
+
+Wire = dict[str, Any]
+
+
+class MemoryRobotHub:
+    """Robots attach with a delivery callback; reports come back through `report`."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self._on_report: Callable[[Wire], None] | None = None
+        self._host = socket.gethostname()
+
+    def start(self, on_report: Callable[[Wire], None]) -> None:
+        self._on_report = on_report
+
+    def attach(self, robot_id: str, aisle: str, deliver: Deliver) -> None:
+        self.fleet.join(robot_id, aisle, self._host, deliver)
+
+    def detach(self, robot_id: str) -> None:
+        self.fleet.leave(robot_id)
+
+    def report(self, report: Wire) -> None:
+        self.fleet.reported(report["robot_id"], report["task_id"], report["ok"])
+        if self._on_report is not None:
+            self._on_report(report)
+
+    def dispatch(self, task: Wire) -> None:
+        self.fleet.dispatch(task)
+
+    def alive(self, aisle: str) -> bool:
+        return self.fleet.alive(aisle)
+
+    def robots(self) -> list[dict[str, Any]]:
+        return self.fleet.robots()
+
+    def close(self) -> None:
+        self._on_report = None
+
+
+class MemoryMetricsChannel:
+    def __init__(self) -> None:
+        self._subscribers: list[Callable[[Wire], None]] = []
+
+    def publish(self, metric: Wire) -> None:
+        for deliver in self._subscribers:
+            deliver(metric)
+
+    def subscribe(self, on_metric: Callable[[Wire], None]) -> None:
+        self._subscribers.append(on_metric)
+
+    def close(self) -> None:
+        self._subscribers.clear()

@@ -1,0 +1,93 @@
+"""The `autogrocery` command as a user runs it: real subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def autogrocery(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autogrocery", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")},
+    )
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    assert autogrocery("--version", cwd=tmp_path).stdout.startswith("autogrocery ")
+    assert "run" in autogrocery("--help", cwd=tmp_path).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["-o", "robots.per_isle=2"], "robots.per_isle"),
+        (["-o", "robots.per_aisle=many"], "robots.per_aisle"),
+        (["-o", "orders.reservation_ttl=-1"], "orders.reservation_ttl"),
+    ],
+)
+def test_a_bad_setting_fails_in_one_line_naming_the_key(
+    tmp_path: Path, args: list[str], key: str
+) -> None:
+    result = autogrocery("run", "--headless", "--data-dir", str(tmp_path), *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert key in result.stderr
+    assert not (tmp_path / "autogrocery.db").exists()
+
+
+def test_config_show_prints_the_effective_settings(tmp_path: Path) -> None:
+    result = autogrocery("config", "show", "-o", "robots.per_aisle=3", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "per_aisle = 3" in result.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_headless_run_starts_and_stops_cleanly_on_a_signal(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "autogrocery", "run", "--headless", "--data-dir", str(tmp_path)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")},
+    ) as process:
+        assert process.stderr is not None
+        rest = _stop_when_running(process, sig)
+    assert rest[-1]["msg"] == "store stopped"
+    assert (tmp_path / "autogrocery.db").exists()
+
+
+def _stop_when_running(process: subprocess.Popen[str], sig: signal.Signals) -> list[dict]:
+    assert process.stderr is not None
+    try:
+        deadline = time.monotonic() + 20
+        lines = []
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            assert line, "the store exited before it was running"
+            lines.append(orjson.loads(line))
+            if "running" in lines[-1]["msg"]:
+                break
+        process.send_signal(sig)
+        assert process.wait(timeout=5) == 0
+        return [orjson.loads(line) for line in process.stderr.read().splitlines()]
+    finally:
+        process.kill()
+        process.wait()

@@ -1,0 +1,91 @@
+"""Crash drill: SIGKILL a running store mid-flight; the restarted store finishes every
+acknowledged order exactly once and the books balance."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from autogrocery.app import start_system
+from autogrocery.store.db import DB_NAME
+from tests.conftest import ConfigFactory
+from tests.helpers import analytics_settled, check_invariants, csv_order_ids, eventually, wait_final
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_sigkill_mid_flight_then_restart_completes_everything_once(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "crash"
+    driver = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.e2e.crash_driver",
+        str(data_dir),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    confirmed: list[str] = []
+    previewed: list[str] = []
+    restocks: list[str] = []
+    assert driver.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            while len(confirmed) < 120:
+                line = (await driver.stdout.readline()).decode().split()
+                assert line, "driver ended early"
+                if line[0] == "CONFIRMED":
+                    confirmed.append(line[1])
+                elif line[0] == "PREVIEWED":
+                    previewed.append(line[1])
+                elif line[0] == "RESTOCK":
+                    restocks.append(line[1])
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        await driver.wait()
+
+    with sqlite3.connect(data_dir / DB_NAME) as conn:
+        in_flight = conn.execute(
+            "SELECT COUNT(*) FROM orders WHERE status = 'PROCESSING'"
+        ).fetchone()[0]
+        stored_processing = [
+            row[0]
+            for row in conn.execute("SELECT order_id FROM orders WHERE status = 'PROCESSING'")
+        ]
+    assert in_flight > 0, "the kill should land while orders are in flight"
+    check_invariants(data_dir, settled=False)
+
+    config = make_config("robots.per_aisle=2", data_dir=data_dir)
+    system = await start_system(config)
+    try:
+        final = await wait_final(
+            system, set(confirmed) | set(stored_processing), restocks=restocks, within=60
+        )
+        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        for order_id in set(previewed) - set(final):
+            order = await system.get_order(order_id)
+            if order["status"] == "PREVIEWED":
+                await system.cancel(order_id)
+        await eventually(lambda: analytics_settled(system))
+        check_invariants(data_dir)
+        with sqlite3.connect(data_dir / DB_NAME) as conn:
+            twice = conn.execute(
+                "SELECT order_id FROM order_history WHERE status = 'COMPLETED' "
+                "GROUP BY order_id HAVING COUNT(*) > 1"
+            ).fetchall()
+        assert twice == []
+        ids = csv_order_ids(config.csv_file)
+        assert len(ids) == len(set(ids)), "an order was counted twice in the CSV"
+    finally:
+        await system.stop()

@@ -1,0 +1,152 @@
+"""Test helpers: waiting for orders to settle and checking the stock invariants."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from autogrocery.actors.system import System
+from autogrocery.domain.models import FINAL_STATUSES, OrderKind
+from autogrocery.store.db import DB_NAME
+
+
+async def wait_final(
+    system: System, order_ids: Iterable[str], *, restocks: Iterable[str] = (), within: float = 30.0
+) -> dict[str, dict[str, Any]]:
+    """Poll until every order and restock is in a final status; fail after `timeout`."""
+    pending = {oid: system.get_order for oid in order_ids}
+    pending.update({rid: system.get_restock for rid in restocks})
+    final: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + within
+    while pending:
+        for oid, get in list(pending.items()):
+            view = await get(oid)
+            if view["status"] in FINAL_STATUSES:
+                final[oid] = view
+                del pending[oid]
+        if pending:
+            if time.monotonic() > deadline:
+                states = {oid: (await get(oid))["status"] for oid, get in pending.items()}
+                raise AssertionError(f"{len(pending)} not final after {within}s: {states}")
+            await asyncio.sleep(0.02)
+    return final
+
+
+def opening_stock(data_dir: Path) -> dict[str, int]:
+    with sqlite3.connect(data_dir / DB_NAME) as conn:
+        return dict(
+            conn.execute("SELECT sku, delta FROM movements WHERE ref = 'opening-stock'").fetchall()
+        )
+
+
+def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
+    """Assert the store's books balance; return on_hand per SKU.
+
+    Always: on_hand = Σ movements, 0 ≤ reserved ≤ on_hand, no order took stock twice,
+    every bill equals its preview total. Once settled (nothing in flight, as after
+    recovery): on_hand = opening - picked + restocked + adjustments, reserved = Σ lines
+    of open previews, one bill per completed order, one analytics row per finished
+    order or restock.
+    """
+    conn = sqlite3.connect(data_dir / DB_NAME)
+    try:
+        q = conn.execute
+        stock = {
+            sku: (on_hand, reserved)
+            for sku, on_hand, reserved in q("SELECT sku, on_hand, reserved FROM products")
+        }
+        ledger = dict(q("SELECT sku, SUM(delta) FROM movements GROUP BY sku").fetchall())
+        picked = dict(
+            q(
+                "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
+                "WHERE o.kind = 'CUSTOMER' AND o.status = 'COMPLETED' GROUP BY l.sku"
+            ).fetchall()
+        )
+        shelved = dict(
+            q(
+                "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
+                "WHERE o.kind = 'RESTOCK' AND o.status = 'COMPLETED' GROUP BY l.sku"
+            ).fetchall()
+        )
+        held = dict(
+            q(
+                "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
+                "WHERE o.kind = 'CUSTOMER' AND o.status IN ('PREVIEWED', 'PROCESSING') "
+                "GROUP BY l.sku"
+            ).fetchall()
+        )
+        adjusted = dict(
+            q(
+                "SELECT sku, SUM(delta) FROM movements WHERE type IN ('WASTE', 'ADJUST', 'COUNT') "
+                "AND ref IS NOT 'opening-stock' GROUP BY sku"
+            ).fetchall()
+        )
+        opening = dict(q("SELECT sku, delta FROM movements WHERE ref = 'opening-stock'").fetchall())
+        for sku, (on_hand, reserved) in stock.items():
+            assert on_hand == ledger.get(sku, 0), f"{sku}: on_hand {on_hand} != Σ movements"
+            assert 0 <= reserved <= on_hand, f"{sku}: reserved {reserved} of {on_hand}"
+            if settled:
+                expected = (
+                    opening[sku] - picked.get(sku, 0) + shelved.get(sku, 0) + adjusted.get(sku, 0)
+                )
+                assert on_hand == expected, f"{sku}: on_hand {on_hand} != {expected}"
+                assert reserved == held.get(sku, 0), f"{sku}: reserved {reserved} != open lines"
+        out_per_order = q(
+            "SELECT ref, COUNT(*), COUNT(DISTINCT sku) FROM movements WHERE type = 'OUT' "
+            "GROUP BY ref"
+        ).fetchall()
+        for ref, count, distinct in out_per_order:
+            assert count == distinct, f"order {ref} took stock twice"
+        bad_totals = q(
+            "SELECT o.order_id, o.total, b.total, SUM(l.quantity * l.unit_price) FROM orders o "
+            "JOIN bills b USING (order_id) JOIN order_lines l USING (order_id) "
+            "GROUP BY o.order_id HAVING o.total != b.total OR o.total != "
+            "SUM(l.quantity * l.unit_price)"
+        ).fetchall()
+        assert not bad_totals, f"bill differs from the preview: {bad_totals[:3]}"
+        completed = q(
+            "SELECT COUNT(*) FROM orders WHERE kind = 'CUSTOMER' AND status = 'COMPLETED'"
+        ).fetchone()[0]
+        if settled:
+            assert q("SELECT COUNT(*) FROM bills").fetchone()[0] == completed
+        finished = {
+            row[0]
+            for row in q("SELECT order_id FROM orders WHERE status IN ('COMPLETED', 'FAILED')")
+        }
+        recorded = [row[0] for row in q("SELECT order_id FROM latencies")]
+        if settled:
+            assert sorted(recorded) == sorted(finished), "analytics rows != finished orders"
+        return {sku: on_hand for sku, (on_hand, _) in stock.items()}
+    finally:
+        conn.close()
+
+
+def csv_order_ids(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    return [line.split(",")[2] for line in lines]
+
+
+async def eventually(check: Any, *, within: float = 10.0, interval: float = 0.02) -> Any:
+    """Await `check()` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+async def analytics_settled(system: System) -> bool:
+    """True once analytics holds a row for every finished order and restock."""
+    summary = await system.analytics()
+    recorded = sum(s["completed"] + s["failed"] for s in summary.values())
+    orders, _ = await system.list_orders(limit=500)
+    restocks, _ = await system.list_orders(limit=500, kind=OrderKind.RESTOCK)
+    finished = sum(o["status"] in ("COMPLETED", "FAILED") for o in orders + restocks)
+    return recorded == finished

@@ -1,0 +1,33 @@
+"""The SQLite file: migrations by user_version, WAL, seeding once."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from autogrocery.domain.catalog import load_catalog
+from autogrocery.store.db import DB_NAME, open_store
+from autogrocery.store.schema import MIGRATIONS
+from tests.conftest import ConfigFactory
+
+
+def test_open_store_migrates_seeds_once_and_uses_wal(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    products = load_catalog(make_config().catalog_file)
+    path = open_store(tmp_path / "d", products)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE products SET on_hand = on_hand - 1 WHERE sku = ?", (products[0].sku,))
+    open_store(tmp_path / "d", products)  # a second start changes nothing
+    with sqlite3.connect(tmp_path / "d" / DB_NAME) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT COUNT(*) FROM products").fetchone()[0] == len(products)
+        assert (
+            conn.execute(
+                "SELECT on_hand FROM products WHERE sku = ?", (products[0].sku,)
+            ).fetchone()[0]
+            == products[0].stock - 1
+        )
+        opening = conn.execute("SELECT COUNT(*) FROM movements").fetchone()[0]
+        assert opening == len(products)

@@ -1,0 +1,1 @@
+"""Packaged data files: the default catalog (catalog.toml)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from autogrocery.actors.context import Context
 from autogrocery.actors.eventbus import EventBus
@@ -16,8 +17,14 @@ from autogrocery.domain.catalog import load_catalog
 from autogrocery.domain.pricing import PricingRule
 from autogrocery.store.db import open_store
 from autogrocery.store.reads import Reader
+from autogrocery.transports.base import LocalRobotHub, MetricsChannel
 from autogrocery.transports.fleet import Fleet
 from autogrocery.transports.memory import MemoryMetricsChannel, MemoryRobotHub
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from autogrocery.transports.zmqio import ZmqOptions
 
 
 async def start_system(config: Config, *, robot_seed: int | None = None) -> System:
@@ -30,8 +37,7 @@ async def start_system(config: Config, *, robot_seed: int | None = None) -> Syst
     aisles = await loop.run_in_executor(None, _aisles, db_path)
     events = EventBus()
     fleet = Fleet(on_change=lambda view: events.publish(event_types.ROBOT_UPDATED, view))
-    hub = MemoryRobotHub(fleet)
-    metrics = MemoryMetricsChannel()
+    hub, metrics = await loop.run_in_executor(None, open_transports, config, fleet, db_path)
     ctx = Context(db_path, config.store.synchronous, events, Scheduler(), config.actors.ask_timeout)
     robots = config.robots
     settings = Settings(
@@ -50,6 +56,7 @@ async def start_system(config: Config, *, robot_seed: int | None = None) -> Syst
         ),
         csv_path=config.csv_file,
         robot_seed=robot_seed,
+        aisle_deadline=config.zmq.aisle_deadline,
     )
     supervisor = Supervisor(ctx, settings, hub, metrics, aisles)
     await loop.run_in_executor(None, supervisor.start)
@@ -60,6 +67,51 @@ async def start_system(config: Config, *, robot_seed: int | None = None) -> Syst
         raise
     limits = Limits(config.orders.max_quantity, config.orders.max_lines)
     return System(supervisor, reader, events, limits, loop)
+
+
+def open_transports(
+    config: Config, fleet: Fleet, db_path: Path
+) -> tuple[LocalRobotHub, MetricsChannel]:
+    """The robot and metrics channels that `transport.*` chose. The zmq ones bind now,
+    so a refused or busy address fails the start before any actor runs."""
+    options = (
+        zmq_options(config)
+        if "zmq" in (config.transport.robots, config.transport.metrics)
+        else None
+    )
+    hub: LocalRobotHub = MemoryRobotHub(fleet)
+    if config.transport.robots == "zmq" and options is not None:
+        from autogrocery.transports.zmq_robots import ZmqRobotHub
+
+        hub = ZmqRobotHub(fleet, config.zmq.robots_endpoint, options)
+    try:
+        metrics: MetricsChannel = MemoryMetricsChannel()
+        if config.transport.metrics == "zmq" and options is not None:
+            from autogrocery.store.outbox import OutboxReader
+            from autogrocery.transports.zmq_metrics import ZmqMetricsChannel
+
+            metrics = ZmqMetricsChannel(
+                config.zmq.metrics_endpoint, options, lambda: OutboxReader(db_path)
+            )
+    except BaseException:
+        hub.close()
+        raise
+    hub.add_channel("metrics", metrics.stats)
+    return hub, metrics
+
+
+def zmq_options(config: Config) -> ZmqOptions:
+    from autogrocery.transports.curve import server_keys
+    from autogrocery.transports.heartbeat import Heartbeat
+    from autogrocery.transports.zmqio import ZmqOptions
+
+    z = config.zmq
+    return ZmqOptions(
+        heartbeat=Heartbeat(z.heartbeat_interval, z.heartbeat_misses),
+        ack_timeout=z.ack_timeout,
+        curve=server_keys(config.keys_path) if z.curve else None,
+        insecure=z.insecure,
+    )
 
 
 def _aisles(db_path: object) -> list[str]:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autogrocery import __version__
+from autogrocery import __version__, cli_remote
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
@@ -44,15 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser("run", parents=[common], help="run the store")
+    run.add_argument("--host", help="API address to listen on (default: api.host, 127.0.0.1)")
+    run.add_argument("--port", type=int, help="API port (default: api.port, 5050; 0 = any free)")
     run.add_argument(
         "--headless",
         action="store_true",
         help="run without the dashboard (logs JSON lines to stderr)",
     )
+    run.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow ZeroMQ on a non-loopback address without CurveZMQ (zmq.insecure)",
+    )
 
     config = commands.add_parser("config", parents=[common], help="inspect configuration")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_commands.add_parser("show", parents=[common], help="print the effective configuration")
+    cli_remote.add_commands(commands, common)
     return parser
 
 
@@ -61,8 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from autogrocery.config import ConfigError, load_config
 
     overrides = list(args.overrides)
+    if getattr(args, "host", None):
+        overrides.append(f"api.host={args.host}")
+    if getattr(args, "port", None) is not None:
+        overrides.append(f"api.port={args.port}")
     if args.data_dir:
         overrides.append(f"store.data_dir={args.data_dir}")
+    if getattr(args, "insecure", False):
+        overrides.append("zmq.insecure=true")
     try:
         config = load_config(args.config, overrides=overrides, use_cwd=True)
     except ConfigError as exc:
@@ -70,6 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "config":
         return _show_config(config)
+    if args.command in cli_remote.COMMANDS:
+        return cli_remote.run(config, args)
+    if problem := cli_remote.exposure(config):
+        print(f"autogrocery: {problem}", file=sys.stderr)
+        return 2
     return _run(config, args)
 
 
@@ -95,12 +114,13 @@ def _toml_value(value: object) -> str:
 def _run(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.domain.catalog import CatalogError
     from autogrocery.logs import configure_logging
+    from autogrocery.transports.zmqio import TransportError
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     configure_logging(level, config.log.format)
     try:
         return asyncio.run(_serve(config))
-    except CatalogError as exc:
+    except (CatalogError, TransportError) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -108,17 +128,37 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _serve(config: Config) -> int:
+    import pykka.debug
+
+    from autogrocery.api import create_app, serve
     from autogrocery.app import start_system
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     system = await start_system(config)
-    log.info("autogrocery %s running; data in %s", __version__, config.data_path)
+    try:
+        runner, url = await serve(create_app(config, system), config.api.host, config.api.port)
+    except OSError as exc:
+        await system.stop()
+        print(
+            f"autogrocery: cannot listen on {config.api.host}:{config.api.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    log.info(
+        "autogrocery %s running; API on %s; data in %s",
+        __version__,
+        url,
+        config.data_path,
+        extra={"url": url},
+    )
     try:
         await stop.wait()
         log.info("shutting down")
     finally:
+        await runner.cleanup()  # stop accepting, finish requests, close WebSockets
         await system.stop()
     return 0

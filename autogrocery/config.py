@@ -54,7 +54,7 @@ class OrdersConfig:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RobotsConfig:
-    per_aisle: int = _f(1, ge=1)
+    per_aisle: int = _f(1, ge=0)  # 0 only with transport.robots = "zmq" (see load_config)
     pick_time: float = _f(0.05, ge=0)
     failure_probability: float = _f(0.0, ge=0, lt=1)
     max_attempts: int = _f(3, ge=1)
@@ -83,9 +83,34 @@ class TransportConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class ZmqConfig:
+    robots_endpoint: str = "tcp://127.0.0.1:5556"
+    metrics_endpoint: str = "tcp://127.0.0.1:5557"
+    heartbeat_interval: float = _f(1.0, gt=0, le=60)
+    heartbeat_misses: int = _f(3, ge=1, le=100)
+    ack_timeout: float = _f(2.0, gt=0)
+    aisle_deadline: float = _f(60.0, gt=0)
+    curve: bool = False
+    keys_dir: str = "keys"
+    insecure: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ApiConfig:
     host: str = "127.0.0.1"
     port: int = _f(5050, ge=0, le=65535)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuthConfig:
+    bcrypt_cost: int = _f(12, ge=4, le=31)
+    access_ttl: float = _f(900.0, gt=0)
+    refresh_ttl: float = _f(1_209_600.0, gt=0)
+    jwt_secret: str = ""
+    login_max_failures: int = _f(5, ge=1)
+    login_ip_max_failures: int = _f(20, ge=1)
+    login_window: float = _f(300.0, gt=0)
+    idempotency_ttl: float = _f(86_400.0, gt=0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,7 +133,9 @@ class Config:
     pricing: PricingConfig = PricingConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
     transport: TransportConfig = TransportConfig()
+    zmq: ZmqConfig = ZmqConfig()
     api: ApiConfig = ApiConfig()
+    auth: AuthConfig = AuthConfig()
     log: LogConfig = LogConfig()
     actors: ActorsConfig = ActorsConfig()
 
@@ -125,6 +152,12 @@ class Config:
     def csv_file(self) -> Path:
         """``analytics.csv_path``, relative to :attr:`data_path` unless absolute."""
         path = Path(self.analytics.csv_path).expanduser()
+        return path if path.is_absolute() else self.data_path / path
+
+    @property
+    def keys_path(self) -> Path:
+        """``zmq.keys_dir``, relative to :attr:`data_path` unless absolute."""
+        path = Path(self.zmq.keys_dir).expanduser()
         return path if path.is_absolute() else self.data_path / path
 
     @property
@@ -290,7 +323,13 @@ def load_config(
         if not eq or not dot or not section or not key or "." in key:
             raise ConfigError(f"malformed override {item!r} (expected section.key=value)")
         _merge_string(layers, section, key, raw.strip())
-    return Config(**{name: _build_section(name, layers.get(name, {})) for name in SECTIONS})
+    config = Config(**{name: _build_section(name, layers.get(name, {})) for name in SECTIONS})
+    if config.robots.per_aisle == 0 and config.transport.robots != "zmq":
+        raise ConfigError(
+            "robots.per_aisle: must be >= 1 unless transport.robots is zmq, got 0",
+            "robots.per_aisle",
+        )
+    return config
 
 
 def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:

@@ -41,4 +41,6 @@ def configure_logging(level: str, fmt: str, file: Path | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("pykka").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    quiet = max(logging.INFO, logging.getLevelName(level))
+    logging.getLogger("pykka").setLevel(quiet)
+    logging.getLogger("aiosqlite").setLevel(max(logging.WARNING, quiet))  # logs SQL parameters

@@ -19,6 +19,8 @@ from autogrocery.actors.context import Context
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, ValidationError
 from autogrocery.domain.messages import (
+    AbandonTask,
+    AddProduct,
     AdjustStock,
     BillOrder,
     DescribeSkus,
@@ -34,6 +36,7 @@ from autogrocery.domain.messages import (
     RobotTask,
     TaskLine,
     TaskReport,
+    UpdateProduct,
 )
 from autogrocery.domain.models import (
     OPERATOR_REASONS,
@@ -163,6 +166,12 @@ class InventoryActor(Actor):
     @handles(ReserveStock)
     def reserve(self, msg: ReserveStock) -> list[dict[str, Any]]:
         self._known(msg.lines)
+        unpriced = [ln.sku for ln in msg.lines if ln.sku not in self.prices]
+        if unpriced:
+            raise ValidationError(
+                f"{', '.join(unpriced)} has no price yet and is not for sale",
+                [{"field": "items", "message": f"{sku} is not for sale"} for sku in unpriced],
+            )
         shortages = [
             {"sku": ln.sku, "requested": ln.quantity, "available": self.stock[ln.sku].available}
             for ln in msg.lines
@@ -328,6 +337,15 @@ class InventoryActor(Actor):
         work.pending[msg.task_id] = retried
         self.hub.dispatch(retried.to_wire())
 
+    @handles(AbandonTask)
+    def abandon(self, msg: AbandonTask) -> None:
+        """No robot of the task's aisle came in time: the order fails, its stock is freed."""
+        order_id = self.task_order.get(msg.task_id)
+        work = self.work.get(order_id) if order_id else None
+        if work is None or order_id is None or msg.task_id not in work.pending:
+            return
+        self._fail(order_id, work.kind, TaskReport(msg.task_id, "", False, msg.reason), msg.reason)
+
     def _finalize(self, order_id: str, kind: OrderKind, last: TaskReport) -> None:
         """Every task is done: stock changes once, guarded by the stock order's state."""
         lines = self.tables.stock_lines(order_id)
@@ -386,7 +404,7 @@ class InventoryActor(Actor):
             self.stock[line["sku"]].reserved -= line["quantity"]
 
         def cas() -> None:
-            self.tables.finish_task(last.task_id, "FAILED", last.robot_id)
+            self.tables.finish_task(last.task_id, "FAILED", last.robot_id or None)
             if not self.tables.move_stock_order(order_id, DISPATCHED, FAILED):
                 raise _AlreadyDone
 
@@ -428,6 +446,38 @@ class InventoryActor(Actor):
             )
         stock.on_hand += msg.delta
         self._write({msg.sku}, [(msg.sku, msg.reason, msg.delta, msg.note, msg.user)])
+        return stock.view()
+
+    @handles(AddProduct)
+    def add_product(self, msg: AddProduct) -> dict[str, Any]:
+        if msg.sku in self.stock:
+            raise Conflict(f"product {msg.sku} already exists")
+        aisles = {s.aisle for s in self.stock.values()}
+        if msg.aisle not in aisles:
+            raise ValidationError(
+                f"unknown aisle {msg.aisle!r}; robots serve {', '.join(sorted(aisles))}",
+                [{"field": "aisle", "message": "no robots serve this aisle"}],
+            )
+        stock = Stock(msg.sku, msg.name, msg.aisle, msg.unit, msg.on_hand, 0, msg.min_level)
+        self.stock[msg.sku] = stock
+        movements = [(msg.sku, MovementType.COUNT.value, msg.on_hand, "new-product", msg.user)]
+        self._write(
+            {msg.sku},
+            movements if msg.on_hand else [],
+            extra=lambda: self.tables.insert_product(stock),
+        )
+        return stock.view()
+
+    @handles(UpdateProduct)
+    def update_product(self, msg: UpdateProduct) -> dict[str, Any]:
+        stock = self.stock.get(msg.sku)
+        if stock is None:
+            raise NotFound(f"no product {msg.sku}")
+        if msg.name is not None:
+            stock.name = msg.name
+        if msg.min_level is not None:
+            stock.min_level = msg.min_level
+        self._write({msg.sku}, extra=lambda: self.tables.update_product(stock))
         return stock.view()
 
     @handles(PricesChanged)

@@ -70,6 +70,8 @@ class OrderingActor(Actor):
 
     @handles(PreviewOrder)
     def preview(self, msg: PreviewOrder) -> dict[str, Any]:
+        if msg.request_key and (done := self.tables.by_request_key(msg.owner, msg.request_key)):
+            return order_view(dict(done), self.tables.lines(done["order_id"]))
         order_id = new_id("ord")
         created = now()
         expires = created + self.ttl
@@ -88,6 +90,7 @@ class OrderingActor(Actor):
                     reserved,
                     created,
                     expires_at=expires,
+                    request_key=msg.request_key,
                 )
         except BaseException:
             self.ctx.peers.tell("inventory", ReleaseStock(order_id))
@@ -152,6 +155,8 @@ class OrderingActor(Actor):
 
     @handles(CreateRestock)
     def restock(self, msg: CreateRestock) -> dict[str, Any]:
+        if msg.request_key and (done := self.tables.by_request_key(msg.owner, msg.request_key)):
+            return _restock_receipt(done["order_id"], done["total"])
         names = self.ctx.peers.ask(
             "inventory", DescribeSkus(tuple(ln.sku for ln in msg.lines)), self.ctx.ask_timeout
         )
@@ -178,14 +183,11 @@ class OrderingActor(Actor):
                 lines,
                 created,
                 confirmed_at=created,
+                request_key=msg.request_key,
             )
         self.ctx.peers.tell("inventory", DispatchOrder(order_id, OrderKind.RESTOCK, msg.lines))
         self._announce(order_id, None, OrderStatus.PROCESSING)
-        return {
-            "restock_id": order_id,
-            "status": OrderStatus.PROCESSING.value,
-            "total_cost": format_money(total),
-        }
+        return _restock_receipt(order_id, total)
 
     # --- outcomes (told by inventory and pricing; duplicates are expected) ------------
 
@@ -282,3 +284,11 @@ class OrderingActor(Actor):
         )
         self.ctx.events.publish(kind, view, owner=order["owner"])
         return view
+
+
+def _restock_receipt(restock_id: str, total: int) -> dict[str, Any]:
+    return {
+        "restock_id": restock_id,
+        "status": OrderStatus.PROCESSING.value,
+        "total_cost": format_money(total),
+    }

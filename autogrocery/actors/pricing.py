@@ -8,7 +8,15 @@ import sqlite3
 from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.context import Context
 from autogrocery.domain import events
-from autogrocery.domain.messages import BillOrder, CompleteOrder, Ping, PricesChanged, RepriceStock
+from autogrocery.domain.errors import ValidationError
+from autogrocery.domain.messages import (
+    BillOrder,
+    CompleteOrder,
+    Ping,
+    PricesChanged,
+    RepriceStock,
+    SetPrice,
+)
 from autogrocery.domain.models import now
 from autogrocery.domain.money import format_money
 from autogrocery.domain.pricing import PricingRule
@@ -49,6 +57,31 @@ class PricingActor(Actor):
                 "SELECT total FROM bills WHERE order_id = ?", (msg.order_id,)
             ).fetchone()[0]
         self.ctx.peers.tell("ordering", CompleteOrder(msg.order_id, total))
+
+    @handles(SetPrice)
+    def set_price(self, msg: SetPrice) -> dict[str, str]:
+        """An operator's price (or a new product's price and cost); upsert."""
+        row = self.db.execute(
+            "SELECT price, unit_cost FROM prices WHERE sku = ?", (msg.sku,)
+        ).fetchone()
+        price = msg.price if msg.price is not None else (row[0] if row else None)
+        cost = msg.unit_cost if msg.unit_cost is not None else (row[1] if row else 0)
+        if price is None:
+            raise ValidationError(
+                f"{msg.sku} has no price yet", [{"field": "price", "message": "required"}]
+            )
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO prices (sku, price, unit_cost, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (sku) DO UPDATE SET price = excluded.price, "
+                "unit_cost = excluded.unit_cost, updated_at = excluded.updated_at",
+                (msg.sku, price, cost, now()),
+            )
+        self.ctx.peers.tell("inventory", PricesChanged({msg.sku: price}))
+        self.ctx.events.publish(
+            events.STOCK_CHANGED, {"sku": msg.sku, "price": format_money(price)}
+        )
+        return {"price": format_money(price), "unit_cost": format_money(cost)}
 
     @handles(RepriceStock)
     def reprice(self, msg: RepriceStock) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pykka
 
 from autogrocery.actors.analytics import AnalyticsActor
+from autogrocery.actors.analytics_storage import StoreLatencies
 from autogrocery.actors.base import Actor
 from autogrocery.actors.context import Context
 from autogrocery.actors.inventory import InventoryActor, RobotPolicy
@@ -21,6 +22,7 @@ from autogrocery.actors.ordering import OrderingActor
 from autogrocery.actors.pricing import PricingActor
 from autogrocery.actors.robot import RobotActor
 from autogrocery.domain.messages import (
+    AbandonTask,
     ExpireDue,
     Metric,
     Ping,
@@ -30,8 +32,7 @@ from autogrocery.domain.messages import (
     WireError,
 )
 from autogrocery.domain.pricing import PricingRule
-from autogrocery.transports.base import MetricsChannel
-from autogrocery.transports.memory import MemoryRobotHub
+from autogrocery.transports.base import LocalRobotHub, MetricsChannel
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class Settings:
     rule: PricingRule
     csv_path: Path
     robot_seed: int | None = None
+    aisle_deadline: float = 60.0  # seconds a task waits for a robot of its aisle
 
 
 class Supervisor:
@@ -59,7 +61,7 @@ class Supervisor:
         self,
         ctx: Context,
         settings: Settings,
-        hub: MemoryRobotHub,
+        hub: LocalRobotHub,
         metrics: MetricsChannel,
         aisles: list[str],
     ) -> None:
@@ -84,7 +86,12 @@ class Supervisor:
         self.ctx.scheduler.start()
         self._factories = dict(
             [
-                ("analytics", lambda: AnalyticsActor.start(self.ctx, s.csv_path)),
+                (
+                    "analytics",
+                    lambda: AnalyticsActor.start(
+                        StoreLatencies(self.ctx.connect, s.csv_path), self.ctx.on_death
+                    ),
+                ),
                 ("pricing", lambda: PricingActor.start(self.ctx, s.rule)),
                 ("inventory", lambda: InventoryActor.start(self.ctx, s.policy, self.hub)),
                 (
@@ -111,6 +118,7 @@ class Supervisor:
             self.stop()
             raise
         self.ctx.scheduler.every(s.expiry_sweep_interval, self._sweep)
+        self.ctx.scheduler.every(min(1.0, s.aisle_deadline / 4), self._abandon_overdue)
         log.info("store started: %d aisles, %d robot(s)", len(self.aisles), len(self.robots))
 
     def stop(self) -> None:
@@ -222,6 +230,14 @@ class Supervisor:
 
     def _sweep(self) -> None:
         _tell(self.refs["ordering"], ExpireDue())
+
+    def _abandon_overdue(self) -> None:
+        """Tasks that waited `aisle_deadline` for a robot of their aisle fail their order."""
+        deadline = self.settings.aisle_deadline
+        for task in self.hub.overdue(deadline):
+            reason = f"no robot of aisle {task['aisle']} came within {deadline:g}s"
+            log.warning("task %s: %s", task["task_id"], reason)
+            _tell(self.refs["inventory"], AbandonTask(task["task_id"], reason))
 
 
 def _tell(ref: pykka.ActorRef[Any], message: Any) -> None:

@@ -17,12 +17,16 @@ from autogrocery.actors.eventbus import EventBus, Subscription
 from autogrocery.actors.supervisor import Supervisor
 from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.messages import (
+    AddProduct,
     AdjustStock,
     CancelOrder,
     ConfirmOrder,
     CreateRestock,
+    Ping,
     PreviewOrder,
+    SetPrice,
     Summarize,
+    UpdateProduct,
 )
 from autogrocery.domain.models import MovementType, OrderKind, OrderStatus
 from autogrocery.domain.validation import parse_lines
@@ -59,12 +63,15 @@ class System:
 
     # --- customer orders -----------------------------------------------------------------
 
-    async def preview(self, owner: str, items: Any) -> dict[str, Any]:
+    async def preview(
+        self, owner: str, items: Any, request_key: str | None = None
+    ) -> dict[str, Any]:
+        """Reserve and price `items`; with `request_key`, a repeat returns the same order."""
         lines = parse_lines(
             items, max_quantity=self.limits.max_quantity, max_lines=self.limits.max_lines
         )
         result: dict[str, Any] = await self.bridge.ask(
-            self._ref("ordering"), PreviewOrder(owner, lines)
+            self._ref("ordering"), PreviewOrder(owner, lines, request_key)
         )
         return result
 
@@ -111,7 +118,9 @@ class System:
 
     # --- restocks ------------------------------------------------------------------------
 
-    async def restock(self, owner: str, items: Any) -> dict[str, Any]:
+    async def restock(
+        self, owner: str, items: Any, request_key: str | None = None
+    ) -> dict[str, Any]:
         lines = parse_lines(
             items,
             max_quantity=self.limits.max_quantity,
@@ -119,7 +128,7 @@ class System:
             with_cost=True,
         )
         result: dict[str, Any] = await self.bridge.ask(
-            self._ref("ordering"), CreateRestock(owner, lines)
+            self._ref("ordering"), CreateRestock(owner, lines, request_key)
         )
         return result
 
@@ -167,6 +176,46 @@ class System:
         )
         return result
 
+    async def add_product(
+        self,
+        sku: str,
+        name: str,
+        aisle: str,
+        unit: str,
+        price: int,
+        unit_cost: int,
+        min_level: int,
+        on_hand: int = 0,
+        user: str = "operator",
+    ) -> dict[str, Any]:
+        """A new SKU in an aisle robots serve. Stocked first, priced second: a crash in
+        between leaves it unpriced, and an unpriced SKU is not for sale."""
+        await self.bridge.ask(
+            self._ref("inventory"), AddProduct(sku, name, aisle, unit, min_level, on_hand, user)
+        )
+        await self.bridge.ask(self._ref("pricing"), SetPrice(sku, price, unit_cost))
+        return await self.product(sku)
+
+    async def update_product(
+        self,
+        sku: str,
+        name: str | None = None,
+        min_level: int | None = None,
+        price: int | None = None,
+    ) -> dict[str, Any]:
+        await self.product(sku)
+        if name is not None or min_level is not None:
+            await self.bridge.ask(self._ref("inventory"), UpdateProduct(sku, name, min_level))
+        if price is not None:
+            await self.bridge.ask(self._ref("pricing"), SetPrice(sku, price))
+        return await self.product(sku)
+
+    async def product(self, sku: str) -> dict[str, Any]:
+        for item in await self.reader.inventory():
+            if item["sku"] == sku:
+                return item
+        raise NotFound(f"no product {sku}")
+
     async def alerts(self) -> list[dict[str, Any]]:
         return await self.reader.alerts()
 
@@ -184,6 +233,15 @@ class System:
 
     def health(self) -> dict[str, bool]:
         return self.supervisor.health()
+
+    async def ping_all(self) -> None:
+        """Every core actor answers a ping (raises Unavailable if one does not)."""
+        await asyncio.gather(
+            *(self.bridge.ask(ref, Ping()) for ref in self.supervisor.refs.values())
+        )
+
+    async def order_counts(self) -> list[tuple[str, str, int]]:
+        return await self.reader.order_counts()
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -169,6 +169,7 @@ class Ping:
 class PreviewOrder:
     owner: str
     lines: tuple[LineRequest, ...]
+    request_key: str | None = None  # a client's Idempotency-Key: one order per key
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ class CancelOrder:
 class CreateRestock:
     owner: str
     lines: tuple[LineRequest, ...]
+    request_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,31 @@ class RetryTask:
 
 
 @dataclass(frozen=True, slots=True)
+class AddProduct:
+    sku: str
+    name: str
+    aisle: str
+    unit: str
+    min_level: int
+    on_hand: int
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProduct:
+    sku: str
+    name: str | None = None
+    min_level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetPrice:
+    sku: str
+    price: int | None = None
+    unit_cost: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AdjustStock:
     sku: str
     delta: int
@@ -276,3 +303,16 @@ class RecordMetric:
 @dataclass(frozen=True, slots=True)
 class Summarize:
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class LastSeq:
+    """Ask analytics for the highest metric sequence number it has recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonTask:
+    """No robot of the task's aisle came within the deadline: fail its order."""
+
+    task_id: str
+    reason: str

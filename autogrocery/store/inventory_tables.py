@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 
@@ -28,8 +29,26 @@ class InventoryTables:
         """rows: (on_hand, reserved, sku)."""
         self.db.executemany("UPDATE products SET on_hand = ?, reserved = ? WHERE sku = ?", rows)
 
-    def set_min_level(self, sku: str, min_level: int) -> None:
-        self.db.execute("UPDATE products SET min_level = ? WHERE sku = ?", (min_level, sku))
+    def insert_product(self, stock: Any) -> None:
+        self.db.execute(
+            "INSERT INTO products (sku, name, aisle, unit, on_hand, reserved, min_level) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                stock.sku,
+                stock.name,
+                stock.aisle,
+                stock.unit,
+                stock.on_hand,
+                stock.reserved,
+                stock.min_level,
+            ),
+        )
+
+    def update_product(self, stock: Any) -> None:
+        self.db.execute(
+            "UPDATE products SET name = ?, min_level = ? WHERE sku = ?",
+            (stock.name, stock.min_level, stock.sku),
+        )
 
     def add_movements(self, rows: Iterable[tuple[str, str, int, str | None, str | None]]) -> None:
         """rows: (sku, type, delta, ref, user)."""

@@ -25,21 +25,24 @@ class OrderTables:
         *,
         expires_at: float | None = None,
         confirmed_at: float | None = None,
+        request_key: str | None = None,
     ) -> None:
         lines = list(lines)
+        items = sum(ln["quantity"] for ln in lines)
         self.db.execute(
             "INSERT INTO orders (order_id, kind, owner, status, total, items, created_at, "
-            "confirmed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "confirmed_at, expires_at, request_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 order_id,
                 kind,
                 owner,
                 status,
                 total,
-                sum(ln["quantity"] for ln in lines),
+                items,
                 created_at,
                 confirmed_at,
                 expires_at,
+                request_key,
             ),
         )
         self.db.executemany(
@@ -114,6 +117,12 @@ class OrderTables:
     def get(self, order_id: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute(
             "SELECT * FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        return row
+
+    def by_request_key(self, owner: str, request_key: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM orders WHERE owner = ? AND request_key = ?", (owner, request_key)
         ).fetchone()
         return row
 

@@ -89,14 +89,16 @@ class Reader:
 
     async def inventory(self) -> list[dict[str, Any]]:
         async with self.conn.execute(
-            "SELECT p.*, c.price, c.unit_cost FROM products p JOIN prices c USING (sku) "
+            "SELECT p.*, COALESCE(c.price, 0) AS price, COALESCE(c.unit_cost, 0) AS unit_cost "
+            "FROM products p LEFT JOIN prices c USING (sku) "
             "ORDER BY p.aisle, p.sku"
         ) as cursor:
             return [stock_view(row) async for row in cursor]
 
     async def catalog(self) -> list[dict[str, Any]]:
         async with self.conn.execute(
-            "SELECT p.*, c.price, c.unit_cost FROM products p JOIN prices c USING (sku) "
+            "SELECT p.*, COALESCE(c.price, 0) AS price, COALESCE(c.unit_cost, 0) AS unit_cost "
+            "FROM products p LEFT JOIN prices c USING (sku) "
             "ORDER BY p.aisle, p.sku"
         ) as cursor:
             return [
@@ -160,6 +162,12 @@ class Reader:
                 }
                 async for r in cursor
             ]
+
+    async def order_counts(self) -> list[tuple[str, str, int]]:
+        async with self.conn.execute(
+            "SELECT kind, status, COUNT(*) FROM orders GROUP BY kind, status"
+        ) as cursor:
+            return [(row[0], row[1], row[2]) async for row in cursor]
 
     async def writable(self) -> bool:
         async with self.conn.execute("PRAGMA quick_check") as cursor:

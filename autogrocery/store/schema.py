@@ -5,6 +5,7 @@ Table owners (the only writer of each table):
   pricing:   prices, bills, repricings
   ordering:  orders, order_lines, order_history, metrics_outbox
   analytics: latencies
+  api:       accounts, refresh_tokens, idempotency_keys
 """
 
 MIGRATIONS: list[str] = [
@@ -132,5 +133,39 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX latencies_by_finish ON latencies (order_kind, finished_at);
     CREATE INDEX latencies_by_latency ON latencies (order_kind, status, latency_ms);
+    """,
+    """
+    CREATE TABLE accounts (
+        user_id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash BLOB NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('device', 'truck', 'operator')),
+        email TEXT,
+        phone TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        used_at REAL,
+        revoked_at REAL
+    );
+    CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
+    CREATE TABLE idempotency_keys (
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        route TEXT NOT NULL,
+        body_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        response BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (user_id, key)
+    ) WITHOUT ROWID;
+    ALTER TABLE orders ADD COLUMN request_key TEXT;
+    CREATE UNIQUE INDEX orders_by_request_key ON orders (owner, request_key)
+        WHERE request_key IS NOT NULL;
     """,
 ]

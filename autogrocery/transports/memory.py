@@ -21,6 +21,7 @@ class MemoryRobotHub:
         self.fleet = fleet
         self._on_report: Callable[[Wire], None] | None = None
         self._host = socket.gethostname()
+        self._channels: dict[str, Callable[[], dict[str, int]]] = {"robots": self.stats}
 
     def start(self, on_report: Callable[[Wire], None]) -> None:
         self._on_report = on_report
@@ -45,6 +46,20 @@ class MemoryRobotHub:
     def robots(self) -> list[dict[str, Any]]:
         return self.fleet.robots()
 
+    def overdue(self, max_wait: float) -> list[Wire]:
+        return self.fleet.overdue(max_wait)
+
+    def stats(self) -> dict[str, int]:
+        return {"bad_frames": 0}
+
+    def add_channel(self, name: str, stats: Callable[[], dict[str, int]]) -> None:
+        """Report another channel's counters (the metrics channel's) with this hub's."""
+        self._channels[name] = stats
+
+    def bad_frames_by_channel(self) -> dict[str, int]:
+        """Frames dropped as undecodable, by channel (for the API's /metrics)."""
+        return {name: stats().get("bad_frames", 0) for name, stats in self._channels.items()}
+
     def close(self) -> None:
         self._on_report = None
 
@@ -59,6 +74,9 @@ class MemoryMetricsChannel:
 
     def subscribe(self, on_metric: Callable[[Wire], None]) -> None:
         self._subscribers.append(on_metric)
+
+    def stats(self) -> dict[str, int]:
+        return {"bad_frames": 0}
 
     def close(self) -> None:
         self._subscribers.clear()

@@ -58,3 +58,43 @@ def test_a_robot_whose_delivery_fails_is_taken_offline() -> None:
     fleet.dispatch(task("t1"))
     assert fleet.robots()[0]["state"] == "offline"
     assert fleet.waiting() == 1
+
+
+def test_a_robot_that_joins_again_gets_the_tasks_it_held() -> None:
+    got: list[str] = []
+    fleet = Fleet()
+    fleet.join("a", "bread", "h1", lambda t: got.append(f"old:{t['task_id']}"))
+    fleet.dispatch(task("t1"))
+    fleet.join("a", "bread", "h2", lambda t: got.append(f"new:{t['task_id']}"))
+    assert got == ["old:t1", "new:t1"]
+    assert fleet.robots()[0]["host"] == "h2"
+    assert fleet.holds("a", "t1")
+
+
+def test_an_unacknowledged_task_goes_to_another_robot_else_the_same_one() -> None:
+    got: dict[str, list[str]] = {"a": [], "b": []}
+    fleet = Fleet()
+    fleet.join("a", "bread", "h", lambda t: got["a"].append(t["task_id"]))
+    fleet.dispatch(task("t1"))
+    assert fleet.reassign("a", "t1")  # alone in its aisle: sent to "a" again
+    assert got["a"] == ["t1", "t1"]
+    fleet.join("b", "bread", "h", lambda t: got["b"].append(t["task_id"]))
+    assert fleet.reassign("a", "t1")
+    assert got["b"] == ["t1"]
+    assert fleet.holds("b", "t1")
+    assert not fleet.reassign("a", "t1")  # no longer held by "a"
+    fleet.reported("b", "t1", ok=True)
+    fleet.reported("b", "t1", ok=True)  # a duplicate report counts once
+    assert {r["robot_id"]: r["tasks_done"] for r in fleet.robots()} == {"a": 0, "b": 1}
+
+
+def test_waiting_tasks_are_handed_back_after_the_deadline_once() -> None:
+    fleet = Fleet()
+    fleet.dispatch(task("t1"))
+    fleet.dispatch(task("t1"))  # dispatched twice: still waits once
+    fleet.dispatch(task("m1", "meat"))
+    assert fleet.waiting() == 2
+    assert fleet.overdue(60.0) == []
+    assert sorted(t["task_id"] for t in fleet.overdue(0.0)) == ["m1", "t1"]
+    assert fleet.waiting() == 0
+    assert fleet.overdue(0.0) == []

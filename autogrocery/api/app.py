@@ -1,0 +1,142 @@
+"""The aiohttp application: one door for devices, trucks, operators and the dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+from aiohttp import WSCloseCode, web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
+
+from autogrocery.actors.system import System
+from autogrocery.api import routes_auth, routes_live, routes_ops, routes_orders
+from autogrocery.api.accounts import AuthTables
+from autogrocery.api.auth import Auth, AuthSettings, load_secret
+from autogrocery.api.bodies import MAX_BODY
+from autogrocery.api.context import REQUEST_ID, STATE, ApiState
+from autogrocery.api.metrics import EVENT_TYPES, ApiMetrics
+from autogrocery.api.problems import Handler, problem_middleware
+from autogrocery.config import Config
+from autogrocery.store.db import DB_NAME
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("autogrocery.access")
+
+IDEMPOTENCY_PURGE_INTERVAL = 3600.0
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request ids, and HTTP metrics by route (the pattern, never the raw path)."""
+    request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    response = await handler(request)
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    request.app[STATE].metrics.observe_request(
+        route, request.method, response.status, time.perf_counter() - started
+    )
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+class JsonAccessLogger(AbstractAccessLogger):
+    """One line per request. The path only: no query string (it may carry a token)."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status,
+            extra={
+                "request_id": request.get(REQUEST_ID),
+                "status": response.status,
+                "ms": round(time * 1000, 2),
+                "remote": request.remote,
+            },
+        )
+
+
+def create_app(
+    config: Config, system: System, *, environ: dict[str, str] | None = None
+) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[problem_middleware, observe])
+    for module in (routes_auth, routes_orders, routes_ops, routes_live):
+        app.add_routes(module.routes)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        secret = await loop.run_in_executor(
+            None, load_secret, config.auth.jwt_secret, config.data_path
+        )
+        tables = await AuthTables.open(config.data_path / DB_NAME)
+        a = config.auth
+        settings = AuthSettings(
+            a.bcrypt_cost,
+            a.access_ttl,
+            a.refresh_ttl,
+            a.login_max_failures,
+            a.login_ip_max_failures,
+            a.login_window,
+        )
+        auth = Auth(settings, secret, tables)
+        hub = system.supervisor.hub
+        metrics = ApiMetrics(hub.robots, getattr(hub, "bad_frames_by_channel", None))
+        app[STATE] = ApiState(system, auth, tables, metrics, config.auth.idempotency_ttl)
+        for username, password in await auth.bootstrap(environ):
+            # Printed once, never logged: the operator needs it, the log must not hold it.
+            print(f"autogrocery: created account {username} with password {password}", flush=True)
+        # Everything alive now lives as long as the server: keep it out of the cyclic
+        # collector's way, so a full collection never stalls the loop mid-request.
+        gc.collect()
+        gc.freeze()
+        background = [
+            asyncio.create_task(metrics.follow(system.subscribe(EVENT_TYPES))),
+            asyncio.create_task(metrics.watch_loop()),
+            asyncio.create_task(_purge_idempotency(tables, config.auth.idempotency_ttl)),
+        ]
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await tables.close()
+
+    async def close_websockets(app: web.Application) -> None:
+        for ws in list(app[STATE].websockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(close_websockets)
+    return app
+
+
+async def _purge_idempotency(tables: AuthTables, ttl: float) -> None:
+    while True:
+        await tables.forget_idempotency_before(time.time() - ttl)
+        await asyncio.sleep(IDEMPOTENCY_PURGE_INTERVAL)
+
+
+async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Start listening; returns the runner (cleanup() stops it) and the URL."""
+    runner = web.AppRunner(
+        app, access_log_class=JsonAccessLogger, handle_signals=False, shutdown_timeout=3.0
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    return runner, f"http://{bound_host}:{bound_port}"

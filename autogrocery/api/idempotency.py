@@ -1,0 +1,60 @@
+"""Idempotency-Key: a retry with the same key and body gets the first answer again."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from autogrocery.api.auth import Principal
+from autogrocery.api.context import state
+from autogrocery.api.problems import IdempotencyMismatch, from_domain
+from autogrocery.domain.errors import DomainError, ValidationError
+from autogrocery.domain.models import now
+
+Run = Callable[[str | None], Awaitable[web.Response]]
+
+
+def _valid_key(key: str) -> bool:
+    return 1 <= len(key) <= 255 and all(32 <= ord(c) <= 126 for c in key)
+
+
+async def idempotent(
+    request: web.Request, caller: Principal, body: bytes, run: Run
+) -> web.Response:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return await run(None)
+    if not _valid_key(key):
+        raise ValidationError(
+            "Idempotency-Key must be 1-255 printable ASCII characters",
+            [{"field": "Idempotency-Key", "message": "invalid"}],
+        )
+    api = state(request)
+    route = f"{request.method} {request.path}"
+    digest = hashlib.sha256(route.encode() + b"\0" + body).hexdigest()
+    lock = api.key_locks[hash((caller.user_id, key)) % len(api.key_locks)]
+    async with lock:
+        first = await api.tables.idempotent(caller.user_id, key)
+        if first is not None and first["created_at"] > now() - api.idempotency_ttl:
+            if first["route"] != route or first["body_hash"] != digest:
+                raise IdempotencyMismatch("this Idempotency-Key was used with a different request")
+            content_type = (
+                "application/json" if first["status"] < 400 else "application/problem+json"
+            )
+            return web.Response(
+                body=first["response"],
+                status=first["status"],
+                content_type=content_type,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        try:
+            response = await run(key)
+        except DomainError as error:
+            if error.status >= 500:
+                raise
+            response = from_domain(error, request.path)
+        body_sent = response.body if isinstance(response.body, bytes) else b""
+        await api.tables.remember(caller.user_id, key, route, digest, response.status, body_sent)
+        return response

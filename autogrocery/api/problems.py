@@ -1,0 +1,124 @@
+"""problem+json (RFC 9457) for every error, and the middleware that guarantees it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from autogrocery.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "https://autogrocery.dev/problems/"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
+class IdempotencyMismatch(DomainError):
+    status = 422
+    title = "Idempotency-Key reused with a different request"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+_SLUGS = {
+    400: "invalid-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "idempotency-mismatch",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> web.Response:
+    body = {
+        "type": PROBLEM_TYPE + _SLUGS.get(status, "error"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    return web.Response(
+        body=orjson.dumps(body),
+        status=status,
+        content_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def from_domain(error: DomainError, instance: str | None = None) -> web.Response:
+    headers: dict[str, str] = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="autogrocery"'
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+    extra = {k: v for k, v in error.extra.items() if v not in (None, [])}
+    return problem(error.status, error.title, error.detail, headers, instance=instance, **extra)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Domain errors and aiohttp's own HTTP errors become problem+json; anything
+    unexpected becomes a 500 with no traceback (the traceback goes to the log)."""
+    try:
+        return await handler(request)
+    except DomainError as error:
+        return from_domain(error, request.path)
+    except web.HTTPRequestEntityTooLarge:
+        return problem(
+            413, "Payload too large", "the body is larger than 64 KiB", instance=request.path
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return problem(
+            exc.status, exc.reason, exc.text or exc.reason, headers, instance=request.path
+        )
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(
+            500,
+            "Internal server error",
+            "the server failed to handle this request; it has been logged",
+            instance=request.path,
+        )

@@ -1,0 +1,319 @@
+"""The metrics channel over ZeroMQ: the store binds a ROUTER, analytics processes
+connect a DEALER and subscribe "from seq N".
+
+    analytics -> store: subscribe {from} | heartbeat | bye
+    store -> analytics: welcome {heartbeat, misses} | heartbeat | metric {seq, ...} | reset
+
+The store's outbox (SQLite) numbers every metric durably before it is published, so a
+subscriber is first replayed the outbox after its last sequence number (read on this
+channel's own thread, never on the event loop), then gets live metrics. A subscriber
+whose queue is full falls back to the replay, so nothing is lost and nothing is sent
+twice in one subscription. In-process subscribers (the store's own analytics) get every
+metric directly, as with the memory channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import zmq
+
+from autogrocery.domain.messages import Metric, WireError
+from autogrocery.transports.codec import TO_ANALYTICS, TO_METRICS, decode, encode, field, frame
+from autogrocery.transports.curve import start_authenticator
+from autogrocery.transports.heartbeat import Heartbeat, Pulse
+from autogrocery.transports.memory import MemoryMetricsChannel
+from autogrocery.transports.zmqio import (
+    MAX_BATCH,
+    BadFrames,
+    CurveClient,
+    IoLoop,
+    TransportError,
+    ZmqOptions,
+    as_client,
+    as_server,
+    exposure_problem,
+    send,
+)
+
+log = logging.getLogger(__name__)
+
+Wire = dict[str, Any]
+REPLAY_BATCH = 500
+FULL_BACKOFF = 0.05
+
+
+class Replay(Protocol):
+    def after(self, seq: int, limit: int) -> list[Wire]:
+        """Up to `limit` metrics with a sequence number above `seq`, in order."""
+
+    def close(self) -> None: ...
+
+
+class ZmqMetricsChannel(MemoryMetricsChannel):
+    def __init__(self, endpoint: str, options: ZmqOptions, replay: Callable[[], Replay]) -> None:
+        super().__init__()
+        problem = exposure_problem(endpoint, options.curve is not None, options.insecure)
+        if problem is not None:
+            raise TransportError(problem)
+        self._router = _MetricsRouter(endpoint, options, replay)
+        self.endpoint = self._router.endpoint
+        self._router.start_loop()
+
+    def publish(self, metric: Wire) -> None:
+        super().publish(metric)
+        self._router.post(metric)
+
+    @property
+    def bad_frames(self) -> int:
+        return self._router.bad.count
+
+    def stats(self) -> dict[str, int]:
+        return self._router.stats()
+
+    def close(self) -> None:
+        super().close()
+        self._router.stop_loop()
+
+
+@dataclass(slots=True)
+class _Subscriber:
+    last_sent: int
+    pulse: Pulse
+    live: bool = False
+    retry_at: float = 0.0
+
+
+class _MetricsRouter(IoLoop):
+    def __init__(self, endpoint: str, options: ZmqOptions, replay: Callable[[], Replay]) -> None:
+        super().__init__("zmq-metrics")
+        self.options = options
+        self.open_replay = replay
+        self.replay: Replay | None = None
+        self.bad = BadFrames("metrics")
+        self.counts = {"frames_in": 0, "frames_out": 0, "replayed": 0, "send_full": 0}
+        self.subs: dict[bytes, _Subscriber] = {}
+        self.beat = Pulse(options.heartbeat)
+        self.auth = start_authenticator(self.ctx, options.curve) if options.curve else None
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        try:
+            as_server(self.sock, options.curve)
+            self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+            self.sock.bind(endpoint)
+        except zmq.ZMQError as exc:
+            self.abort()
+            raise TransportError(
+                f"zmq: cannot bind the metrics channel to {endpoint}: {exc}"
+            ) from None
+        self.endpoint: str = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.watch(self.sock, self._readable)
+        log.info("metrics channel bound to %s", self.endpoint)
+
+    def stats(self) -> dict[str, int]:
+        return {"bad_frames": self.bad.count, "subscribers": len(self.subs), **self.counts}
+
+    def _readable(self) -> None:
+        for _ in range(MAX_BATCH):
+            try:
+                parts = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self.counts["frames_in"] += 1
+            if len(parts) != 2:
+                self.bad.drop(parts[0], f"{len(parts) - 1} frames in one message, expected 1")
+                continue
+            rid, data = parts
+            try:
+                self._on_message(rid, decode(data, TO_METRICS))
+            except WireError as exc:
+                self.bad.drop(rid, exc)
+
+    def _on_message(self, rid: bytes, msg: Wire) -> None:
+        kind = msg["kind"]
+        if kind == "subscribe":
+            after = field(msg, "from", int)
+            if after < 0:
+                raise WireError("subscribe: 'from' must be >= 0")
+            self.subs[rid] = _Subscriber(after, Pulse(self.options.heartbeat))
+            log.info("analytics %s subscribed from seq %d", rid.hex(), after)
+            self._send(rid, frame("welcome", **self.options.heartbeat.wire()))
+            return
+        sub = self.subs.get(rid)
+        if sub is None:
+            if kind != "bye":
+                self._send(rid, frame("reset"))
+            return
+        sub.pulse.hear()
+        if kind == "bye":
+            del self.subs[rid]
+
+    def _handle(self, metric: Wire) -> None:
+        """A live metric: to every subscriber that has caught up with the outbox."""
+        seq = metric["seq"]
+        data = encode(metric)
+        for rid, sub in list(self.subs.items()):
+            if not sub.live or seq <= sub.last_sent:
+                continue
+            if self._send(rid, data):
+                sub.last_sent = seq
+            elif rid in self.subs:
+                sub.live, sub.retry_at = False, time.monotonic() + FULL_BACKOFF
+
+    def _catch_up(self, rid: bytes, sub: _Subscriber, now: float) -> bool:
+        """Send the next batch of the outbox; True if there is more to send."""
+        if self.replay is None:
+            self.replay = self.open_replay()
+        rows = self.replay.after(sub.last_sent, REPLAY_BATCH)
+        for row in rows:
+            if not self._send(rid, encode(row)):
+                sub.retry_at = now + FULL_BACKOFF
+                return False
+            sub.last_sent = row["seq"]
+            self.counts["replayed"] += 1
+        sub.live = len(rows) < REPLAY_BATCH
+        return not sub.live
+
+    def _send(self, rid: bytes, data: bytes) -> bool:
+        try:
+            if send(self.sock, [rid, data]):
+                self.counts["frames_out"] += 1
+                return True
+            self.counts["send_full"] += 1
+        except zmq.ZMQError as exc:
+            if exc.errno != zmq.EHOSTUNREACH:
+                raise
+            if self.subs.pop(rid, None) is not None:
+                log.info("analytics %s is unreachable", rid.hex())
+        return False
+
+    def _tick(self, now: float) -> float:
+        if self.beat.beat_due(now):
+            heartbeat = frame("heartbeat")
+            for rid in list(self.subs):
+                self._send(rid, heartbeat)
+        wait = self.beat.until_next(now)
+        for rid, sub in list(self.subs.items()):
+            if sub.pulse.silent(now):
+                log.info("analytics %s went silent; dropped its subscription", rid.hex())
+                del self.subs[rid]
+            elif not sub.live:
+                if sub.retry_at > now:
+                    wait = min(wait, sub.retry_at - now)
+                elif self._catch_up(rid, sub, now):
+                    wait = 0.0
+        return wait
+
+    def _close(self) -> None:
+        self.sock.close(linger=0)
+        if self.replay is not None:
+            self.replay.close()
+        if self.auth is not None:
+            self.auth.stop()
+            self.auth = None
+
+
+class MetricsFeed(IoLoop):
+    """A remote analytics process's side: metrics after `after` go to `on_metric`."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        after: int,
+        on_metric: Callable[[Metric], None],
+        *,
+        heartbeat: Heartbeat | None = None,
+        curve: CurveClient | None = None,
+        insecure: bool = False,
+    ) -> None:
+        problem = exposure_problem(endpoint, curve is not None, insecure, verb="connect to")
+        if problem is not None:
+            raise TransportError(problem)
+        super().__init__("zmq-metrics-feed")
+        self.endpoint = endpoint
+        self.last = after
+        self.on_metric = on_metric
+        self.default_heartbeat = heartbeat or Heartbeat()
+        self.pulse = Pulse(self.default_heartbeat)
+        self.curve = curve
+        self.bad = BadFrames("metrics")
+        self.sock: zmq.Socket[Any] | None = None
+        self.subscribed = False
+        self.warned = False
+        self.subscriptions = 0
+
+    def _setup(self) -> None:
+        self._connect()
+
+    def _connect(self) -> None:
+        if self.sock is not None:
+            self.unwatch(self.sock)
+            self.sock.close(linger=0)
+        self.sock = self.ctx.socket(zmq.DEALER)
+        as_client(self.sock, self.curve)
+        self.sock.connect(self.endpoint)
+        self.subscribed = False
+        self.pulse = Pulse(self.default_heartbeat)
+        self.pulse.next_beat = time.monotonic() + self.default_heartbeat.timeout
+        self.watch(self.sock, self._readable)
+        send(self.sock, [frame("subscribe", **{"from": self.last})])
+
+    def _readable(self) -> None:
+        sock = self.sock
+        for _ in range(MAX_BATCH):
+            if sock is None or sock is not self.sock:
+                return
+            try:
+                parts = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                if len(parts) != 1:
+                    raise WireError(f"{len(parts)} frames in one message, expected 1")
+                self._on_message(decode(parts[0], TO_ANALYTICS))
+            except WireError as exc:
+                self.bad.drop(b"store", exc)
+
+    def _on_message(self, msg: Wire) -> None:
+        self.pulse.hear()
+        kind = msg["kind"]
+        if kind == "metric":
+            metric = Metric.from_wire(msg)
+            if metric.seq > self.last:
+                self.on_metric(metric)
+                self.last = metric.seq
+        elif kind == "welcome":
+            self.pulse.heartbeat = Heartbeat.from_wire(msg, self.default_heartbeat)
+            self.pulse.next_beat = time.monotonic()
+            if not self.subscribed:
+                self.subscriptions += 1
+                log.info("subscribed to %s from seq %d", self.endpoint, self.last)
+            self.subscribed, self.warned = True, False
+        elif kind == "reset":
+            log.info("the store does not know this subscription; subscribing again")
+            self._connect()
+
+    def _tick(self, now: float) -> float:
+        if self.pulse.silent(now):
+            if self.subscribed or not self.warned:  # once an outage, not every retry
+                log.warning(
+                    "no word from the store at %s for %.1fs (down, unreachable, or refusing "
+                    "our key); reconnecting",
+                    self.endpoint,
+                    self.pulse.heartbeat.timeout,
+                )
+                self.warned = True
+            self._connect()
+        elif self.subscribed and self.pulse.beat_due(now) and self.sock is not None:
+            send(self.sock, [frame("heartbeat")])
+        return min(self.pulse.until_next(now), self.pulse.heartbeat.interval)
+
+    def _close(self) -> None:
+        if self.sock is not None:
+            if self.subscribed:
+                send(self.sock, [frame("bye")])
+            self.sock.close()
+            self.sock = None

@@ -1,0 +1,223 @@
+"""A robot process's side of the robot channel: one DEALER per robot, one I/O thread.
+
+Each robot registers, heartbeats, acknowledges every task as it arrives, and keeps each
+report until the store acknowledges it (resending it after a reconnect). When the store
+goes quiet for `misses` heartbeats, or answers `reset`, the robot opens a new
+connection and registers again (the Paranoid Pirate pattern of the ZeroMQ guide), so a
+restarted store gets its robots back without anyone restarting them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from autogrocery.domain.messages import WireError
+from autogrocery.transports.codec import TO_ROBOT, decode, encode, frame
+from autogrocery.transports.codec import field as wire_field
+from autogrocery.transports.heartbeat import Heartbeat, Pulse
+from autogrocery.transports.zmqio import (
+    MAX_BATCH,
+    BadFrames,
+    CurveClient,
+    IoLoop,
+    TransportError,
+    as_client,
+    exposure_problem,
+    send,
+)
+
+log = logging.getLogger(__name__)
+
+Wire = dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Link:
+    robot_id: str
+    aisle: str
+    pulse: Pulse
+    sock: zmq.Socket[Any] | None = None
+    registered: bool = False
+    warned: bool = False  # about a store that does not answer, since the last welcome
+    pending: dict[str, tuple[float, bytes]] = field(default_factory=dict)  # unacked reports
+    working: set[str] = field(default_factory=set)  # tasks handed to the robot, not reported
+
+
+class RobotLink(IoLoop):
+    """Connects robots (id, aisle) to the store; tasks go to `deliver(robot_id, task)`."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        robots: list[tuple[str, str]],
+        host: str,
+        deliver: Callable[[str, Wire], None],
+        *,
+        heartbeat: Heartbeat | None = None,
+        ack_timeout: float = 2.0,
+        curve: CurveClient | None = None,
+        insecure: bool = False,
+    ) -> None:
+        problem = exposure_problem(endpoint, curve is not None, insecure, verb="connect to")
+        if problem is not None:
+            raise TransportError(problem)
+        super().__init__("zmq-robot-link")
+        self.endpoint = endpoint
+        self.host = host
+        self.deliver = deliver
+        self.default_heartbeat = heartbeat or Heartbeat()
+        self.ack_timeout = ack_timeout
+        self.curve = curve
+        self.bad = BadFrames("robots")
+        self.links = {
+            rid: _Link(rid, aisle, Pulse(self.default_heartbeat)) for rid, aisle in robots
+        }
+        self.registrations = 0
+
+    # --- any thread --------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.start_loop()
+
+    def report(self, report: Wire) -> None:
+        """A robot's report (called from its actor thread)."""
+        self.post(("report", report))
+
+    def rejoin(self, robot_id: str) -> None:
+        """The robot was restarted: register it again, so the store re-sends its tasks."""
+        self.post(("rejoin", robot_id))
+
+    def registered(self) -> list[str]:
+        return sorted(rid for rid, link in self.links.items() if link.registered)
+
+    def close(self) -> None:
+        self.stop_loop()
+
+    # --- the loop thread ---------------------------------------------------------------
+
+    def _setup(self) -> None:
+        for link in self.links.values():
+            self._connect(link)
+
+    def _connect(self, link: _Link) -> None:
+        if link.sock is not None:
+            self.unwatch(link.sock)
+            link.sock.close(linger=0)
+        sock = self.ctx.socket(zmq.DEALER)
+        as_client(sock, self.curve)
+        sock.connect(self.endpoint)
+        link.sock = sock
+        link.registered = False
+        link.pulse = Pulse(self.default_heartbeat)
+        link.pulse.next_beat = time.monotonic() + self.default_heartbeat.timeout
+        self.watch(sock, lambda: self._readable(link))
+        self._send(
+            link, frame("register", robot_id=link.robot_id, aisle=link.aisle, host=self.host)
+        )
+
+    def _send(self, link: _Link, data: bytes) -> None:
+        if link.sock is not None:
+            send(link.sock, [data])
+
+    def _readable(self, link: _Link) -> None:
+        sock = link.sock
+        for _ in range(MAX_BATCH):
+            if sock is None or sock is not link.sock:
+                return
+            try:
+                parts = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if len(parts) != 1:
+                self.bad.drop(b"store", f"{len(parts)} frames in one message, expected 1")
+                continue
+            try:
+                self._on_message(link, decode(parts[0], TO_ROBOT))
+            except WireError as exc:
+                self.bad.drop(b"store", exc)
+
+    def _on_message(self, link: _Link, msg: Wire) -> None:
+        link.pulse.hear()
+        kind = msg["kind"]
+        if kind == "welcome":
+            link.pulse.heartbeat = Heartbeat.from_wire(msg, self.default_heartbeat)
+            link.pulse.next_beat = time.monotonic()
+            if not link.registered:
+                self.registrations += 1
+                log.info("robot %s registered with %s", link.robot_id, self.endpoint)
+            link.registered, link.warned = True, False
+            for task_id, (_, data) in list(link.pending.items()):
+                link.pending[task_id] = (time.monotonic(), data)
+                self._send(link, data)
+        elif kind == "reset":
+            log.info("the store does not know robot %s; registering again", link.robot_id)
+            self._connect(link)
+        elif kind == "task":
+            task_id = wire_field(msg, "task_id", str)
+            self._send(link, frame("ack", task_id=task_id))
+            if task_id not in link.working:  # a re-sent task still in hand is not queued twice
+                link.working.add(task_id)
+                self.deliver(link.robot_id, msg)
+        elif kind == "ack":
+            link.pending.pop(wire_field(msg, "task_id", str), None)
+
+    def _handle(self, item: tuple[str, Any]) -> None:
+        what, payload = item
+        if what == "rejoin":
+            link = self.links.get(payload)
+            if link is not None:
+                link.working.clear()
+                self._connect(link)
+            return
+        link = self.links.get(payload.get("robot_id"))
+        if link is None:
+            log.error("report from unknown robot %r dropped", payload.get("robot_id"))
+            return
+        task_id = payload["task_id"]
+        link.working.discard(task_id)
+        data = encode(payload)
+        link.pending[task_id] = (time.monotonic(), data)
+        if link.registered:
+            self._send(link, data)
+
+    def _tick(self, now: float) -> float:
+        wait = 1.0
+        for link in self.links.values():
+            heartbeat = link.pulse.heartbeat
+            if link.pulse.silent(now):
+                if link.registered or not link.warned:  # once an outage, not every retry
+                    log.warning(
+                        "robot %s: no word from the store at %s for %.1fs (down, unreachable, "
+                        "or refusing our key); reconnecting",
+                        link.robot_id,
+                        self.endpoint,
+                        heartbeat.timeout,
+                    )
+                    link.warned = True
+                self._connect(link)
+                continue
+            if link.registered and link.pulse.beat_due(now):
+                self._send(link, frame("heartbeat"))
+                stale = now - max(self.ack_timeout, heartbeat.timeout)
+                for task_id, (sent, data) in list(link.pending.items()):
+                    if sent <= stale:
+                        link.pending[task_id] = (now, data)
+                        self._send(link, data)
+            wait = min(wait, link.pulse.until_next(now), heartbeat.interval)
+        return wait
+
+    def _close(self) -> None:
+        for link in self.links.values():
+            if link.sock is None:
+                continue
+            if link.registered:
+                self._send(link, frame("bye"))
+            link.sock.close()  # linger lets the bye go out
+            link.sock = None
+            link.registered = False

@@ -1,0 +1,263 @@
+"""The store's side of the robot channel over ZeroMQ (ROUTER, bound by the store).
+
+Protocol (robot DEALER <-> store ROUTER, one orjson frame per message):
+
+    robot -> store: register {robot_id, aisle, host} | heartbeat | ack {task_id}
+                    | report {task_id, robot_id, ok, error} | bye
+    store -> robot: welcome {heartbeat, misses} | heartbeat | task {...} | ack {task_id}
+                    | reset
+
+A robot registers and then heartbeats; the store heartbeats back, so each side sees the
+other die. Every task must be acknowledged within `ack_timeout` (else it goes to another
+robot of the aisle), every report is acknowledged by the store (else the robot sends it
+again). A robot that says bye, misses `misses` heartbeats or cannot be reached loses
+its tasks to the other robots of its aisle, or they wait for one. A frame from a peer
+that has not registered gets `reset`, and the robot registers again: that is how robots
+find their way back to a restarted store. Local in-process robots work as with the
+memory hub, through `attach`/`detach`/`report`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+
+from autogrocery.domain.messages import TaskReport, WireError
+from autogrocery.transports.codec import TO_STORE, decode, encode, field, frame
+from autogrocery.transports.curve import start_authenticator
+from autogrocery.transports.fleet import Deliver, Fleet
+from autogrocery.transports.heartbeat import Pulse
+from autogrocery.transports.memory import MemoryRobotHub
+from autogrocery.transports.zmqio import (
+    MAX_BATCH,
+    BadFrames,
+    IoLoop,
+    TransportError,
+    ZmqOptions,
+    as_server,
+    exposure_problem,
+    send,
+)
+
+log = logging.getLogger(__name__)
+
+Wire = dict[str, Any]
+MAX_NAME = 200
+
+
+class ZmqRobotHub(MemoryRobotHub):
+    """Remote robots over ZeroMQ, and local in-process ones, in one fleet."""
+
+    def __init__(self, fleet: Fleet, endpoint: str, options: ZmqOptions) -> None:
+        super().__init__(fleet)
+        problem = exposure_problem(endpoint, options.curve is not None, options.insecure)
+        if problem is not None:
+            raise TransportError(problem)
+        self._local: set[str] = set()
+        self._router = _Router(self, endpoint, options)
+        self.endpoint = self._router.endpoint
+
+    def start(self, on_report: Callable[[Wire], None]) -> None:
+        super().start(on_report)
+        self._router.start_loop()
+
+    def attach(self, robot_id: str, aisle: str, deliver: Deliver) -> None:
+        self._local.add(robot_id)
+        super().attach(robot_id, aisle, deliver)
+
+    def is_local(self, robot_id: str) -> bool:
+        return robot_id in self._local
+
+    @property
+    def bad_frames(self) -> int:
+        return self._router.bad.count
+
+    def stats(self) -> dict[str, int]:
+        return self._router.stats()
+
+    def close(self) -> None:
+        super().close()
+        self._router.stop_loop()
+
+
+@dataclass(slots=True)
+class _Peer:
+    robot_id: str
+    pulse: Pulse
+
+
+class _Router(IoLoop):
+    def __init__(self, hub: ZmqRobotHub, endpoint: str, options: ZmqOptions) -> None:
+        super().__init__("zmq-robots")
+        self.hub = hub
+        self.fleet = hub.fleet
+        self.options = options
+        self.bad = BadFrames("robots")
+        self.counts = {"frames_in": 0, "frames_out": 0, "tasks_resent": 0, "send_full": 0}
+        self.peers: dict[bytes, _Peer] = {}
+        self.routes: dict[str, bytes] = {}  # robot_id -> routing id
+        self.unacked: dict[str, tuple[str, float]] = {}  # task_id -> (robot_id, deadline)
+        self.beat = Pulse(options.heartbeat)
+        self.auth = start_authenticator(self.ctx, options.curve) if options.curve else None
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        try:
+            as_server(self.sock, options.curve)
+            self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+            self.sock.bind(endpoint)
+        except zmq.ZMQError as exc:
+            self.abort()
+            raise TransportError(
+                f"zmq: cannot bind the robot channel to {endpoint}: {exc}"
+            ) from None
+        self.endpoint: str = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.watch(self.sock, self._readable)
+        log.info(
+            "robot channel bound to %s (curve %s)", self.endpoint, "on" if self.auth else "off"
+        )
+
+    def stats(self) -> dict[str, int]:
+        return {"bad_frames": self.bad.count, "robots_connected": len(self.peers), **self.counts}
+
+    # --- inbound -----------------------------------------------------------------------
+
+    def _readable(self) -> None:
+        for _ in range(MAX_BATCH):
+            try:
+                parts = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self.counts["frames_in"] += 1
+            if len(parts) != 2:
+                self.bad.drop(parts[0], f"{len(parts) - 1} frames in one message, expected 1")
+                continue
+            rid, data = parts
+            try:
+                self._on_message(rid, decode(data, TO_STORE))
+            except WireError as exc:
+                self.bad.drop(rid, exc)
+
+    def _on_message(self, rid: bytes, msg: Wire) -> None:
+        kind = msg["kind"]
+        if kind == "register":
+            self._register(rid, msg)
+            return
+        peer = self.peers.get(rid)
+        if peer is None:
+            if kind != "bye":
+                self._send(rid, frame("reset"))
+            return
+        peer.pulse.hear()
+        if kind == "heartbeat":
+            self.fleet.seen(peer.robot_id)
+        elif kind == "ack":
+            self._acked(peer.robot_id, field(msg, "task_id", str))
+        elif kind == "report":
+            report = TaskReport.from_wire(msg)
+            if report.robot_id != peer.robot_id:
+                raise WireError(f"report for robot {report.robot_id!r} from {peer.robot_id!r}")
+            self._send(rid, frame("ack", task_id=report.task_id))
+            self._acked(peer.robot_id, report.task_id)
+            self.hub.report(msg)
+        elif kind == "bye":
+            log.info("robot %s signed off", peer.robot_id)
+            self._forget(rid)
+
+    def _register(self, rid: bytes, msg: Wire) -> None:
+        robot_id, aisle, host = (field(msg, key, str) for key in ("robot_id", "aisle", "host"))
+        if not (0 < len(robot_id) <= MAX_NAME and 0 < len(aisle) <= MAX_NAME):
+            raise WireError("register: robot_id and aisle must be 1..200 characters")
+        if self.hub.is_local(robot_id):
+            raise WireError(f"register: {robot_id!r} is the id of an in-process robot")
+        current = self.peers.get(rid)
+        if current is not None and current.robot_id != robot_id:
+            self._forget(rid)  # the same connection now speaks for another robot
+        previous = self.routes.get(robot_id)
+        if previous is not None and previous != rid:  # the robot came back on a new connection
+            old = self.peers.pop(previous, None)
+            recent = time.monotonic() - self.options.heartbeat.interval
+            if old is not None and old.pulse.heard > recent:
+                log.warning(
+                    "robot %s registered from a new connection while the old one is alive "
+                    "(two robot processes with the same --id?)",
+                    robot_id,
+                )
+        self.peers[rid] = _Peer(robot_id, Pulse(self.options.heartbeat))
+        self.routes[robot_id] = rid
+        self.fleet.join(robot_id, aisle, host[:MAX_NAME], self._deliverer(robot_id))
+        self._send(rid, frame("welcome", **self.options.heartbeat.wire()))  # tasks come after
+
+    def _deliverer(self, robot_id: str) -> Deliver:
+        post = self.post
+        return lambda task: post((robot_id, task))
+
+    def _acked(self, robot_id: str, task_id: str) -> None:
+        entry = self.unacked.get(task_id)
+        if entry is not None and entry[0] == robot_id:
+            del self.unacked[task_id]
+
+    # --- outbound ----------------------------------------------------------------------
+
+    def _handle(self, item: tuple[str, Wire]) -> None:
+        robot_id, task = item
+        rid = self.routes.get(robot_id)
+        if rid is None:
+            return  # it left; the fleet gave its tasks to others
+        self.unacked[task["task_id"]] = (robot_id, time.monotonic() + self.options.ack_timeout)
+        self._send(rid, encode(task))
+
+    def _send(self, rid: bytes, data: bytes) -> None:
+        try:
+            if send(self.sock, [rid, data]):
+                self.counts["frames_out"] += 1
+            else:
+                self.counts["send_full"] += 1
+        except zmq.ZMQError as exc:
+            if exc.errno != zmq.EHOSTUNREACH:
+                raise
+            if rid in self.peers:
+                log.warning("robot %s is unreachable", self.peers[rid].robot_id)
+                self._forget(rid)
+
+    def _forget(self, rid: bytes) -> None:
+        peer = self.peers.pop(rid, None)
+        if peer is None:
+            return
+        if self.routes.get(peer.robot_id) == rid:
+            del self.routes[peer.robot_id]
+            for task_id in [t for t, (r, _) in self.unacked.items() if r == peer.robot_id]:
+                del self.unacked[task_id]
+            self.fleet.leave(peer.robot_id)
+
+    # --- timers ------------------------------------------------------------------------
+
+    def _tick(self, now: float) -> float:
+        if self.beat.beat_due(now):
+            heartbeat = frame("heartbeat")
+            for rid in list(self.peers):
+                self._send(rid, heartbeat)
+        for rid, peer in list(self.peers.items()):
+            if peer.pulse.silent(now):
+                log.warning(
+                    "robot %s missed %d heartbeats", peer.robot_id, self.options.heartbeat.misses
+                )
+                self._forget(rid)
+        late = [(t, r) for t, (r, deadline) in self.unacked.items() if deadline <= now]
+        for task_id, robot_id in late:
+            del self.unacked[task_id]
+            if self.fleet.reassign(robot_id, task_id):
+                self.counts["tasks_resent"] += 1
+        wait = self.beat.until_next(now)
+        if self.unacked:
+            wait = min(wait, min(d for _, d in self.unacked.values()) - now)
+        return wait
+
+    def _close(self) -> None:
+        self.sock.close(linger=0)
+        if self.auth is not None:
+            self.auth.stop()
+            self.auth = None

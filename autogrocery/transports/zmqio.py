@@ -1,0 +1,279 @@
+"""ZeroMQ plumbing shared by the store's hubs and the remote clients.
+
+ZeroMQ sockets are not thread-safe, so every socket belongs to exactly one `IoLoop`
+thread. Other threads hand it work with `post()` (a queue plus a socketpair waker that
+the loop polls next to its sockets). Every send is non-blocking; every socket has a
+linger and a maximum message size, and is closed before its context is terminated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import math
+import queue
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import zmq
+
+from autogrocery.transports.codec import MAX_FRAME
+from autogrocery.transports.heartbeat import Heartbeat
+
+log = logging.getLogger(__name__)
+
+LINGER_MS = 200
+SEND_HWM = 10_000
+MAX_BATCH = 256  # frames read from one socket before the loop looks at its other work
+
+
+class TransportError(RuntimeError):
+    """A transport cannot start (refused endpoint, address in use, missing keys)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CurveServer:
+    public: bytes
+    secret: bytes
+    authorized: str  # directory of the public keys that may connect
+
+
+@dataclass(frozen=True, slots=True)
+class CurveClient:
+    public: bytes
+    secret: bytes
+    server: bytes  # the store's public key
+
+
+@dataclass(frozen=True, slots=True)
+class ZmqOptions:
+    heartbeat: Heartbeat = field(default_factory=Heartbeat)
+    ack_timeout: float = 2.0
+    curve: CurveServer | None = None
+    insecure: bool = False
+
+
+def endpoint_host(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    if parts.scheme != "tcp":
+        return ""
+    host = parts.netloc.rsplit(":", 1)[0]
+    return host.strip("[]")
+
+
+def is_local(endpoint: str) -> bool:
+    """True for ipc://, inproc:// and tcp:// on a loopback address or `localhost`."""
+    scheme = urlsplit(endpoint).scheme
+    if scheme in ("ipc", "inproc"):
+        return True
+    host = endpoint_host(endpoint)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # "*", an interface name or a host name
+
+
+def exposure_problem(endpoint: str, curve: bool, insecure: bool, verb: str = "bind") -> str | None:
+    """Why `endpoint` must not be used in the clear, or None if it may."""
+    if curve or insecure or is_local(endpoint):
+        return None
+    return (
+        f"zmq: refusing to {verb} {endpoint} without CurveZMQ; set zmq.curve = true "
+        "(keys from `autogrocery keys`) or pass --insecure"
+    )
+
+
+def tune(sock: zmq.Socket[Any]) -> None:
+    sock.linger = LINGER_MS
+    sock.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME)
+    sock.sndhwm = SEND_HWM
+    sock.rcvhwm = SEND_HWM
+
+
+def as_server(sock: zmq.Socket[Any], curve: CurveServer | None) -> None:
+    tune(sock)
+    if curve is not None:
+        sock.curve_secretkey = curve.secret
+        sock.curve_publickey = curve.public
+        sock.curve_server = True
+
+
+def as_client(sock: zmq.Socket[Any], curve: CurveClient | None) -> None:
+    tune(sock)
+    sock.setsockopt(zmq.RECONNECT_IVL, 100)
+    sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+    if curve is not None:
+        sock.curve_secretkey = curve.secret
+        sock.curve_publickey = curve.public
+        sock.curve_serverkey = curve.server
+
+
+def send(sock: zmq.Socket[Any], parts: list[bytes]) -> bool:
+    """Send without blocking. False if the peer's queue is full (the caller retries
+    later); `zmq.ZMQError` with EHOSTUNREACH if a ROUTER's peer is gone."""
+    try:
+        sock.send_multipart(parts, flags=zmq.NOBLOCK)
+    except zmq.Again:
+        return False
+    return True
+
+
+class BadFrames:
+    """Counts dropped frames and logs the first one of each peer."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.count = 0
+        self._logged: set[bytes] = set()
+
+    def drop(self, peer: bytes, reason: object) -> None:
+        self.count += 1
+        if peer in self._logged:
+            return
+        if len(self._logged) > 10_000:
+            self._logged.clear()
+        self._logged.add(peer)
+        log.warning(
+            "%s channel: dropped a bad frame from peer %s: %s (further ones from it are "
+            "only counted)",
+            self.channel,
+            peer.hex() or "-",
+            reason,
+        )
+
+
+class Waker:
+    """Wakes a zmq poll from any thread: a byte on a socketpair the poller watches."""
+
+    def __init__(self) -> None:
+        self._recv, self._send = socket.socketpair()
+        self._recv.setblocking(False)
+        self._send.setblocking(False)
+
+    def fileno(self) -> int:
+        return self._recv.fileno()
+
+    def wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):  # already pending, or closed
+            self._send.send(b"\0")
+
+    def drain(self) -> None:
+        try:
+            while self._recv.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def close(self) -> None:
+        self._recv.close()
+        self._send.close()
+
+
+class IoLoop:
+    """A thread that alone owns some zmq sockets. Subclasses implement the hooks."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ctx: zmq.Context[Any] = zmq.Context()
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._waker = Waker()
+        self._poller = zmq.Poller()
+        self._poller.register(self._waker.fileno(), zmq.POLLIN)
+        self._readers: dict[zmq.Socket[Any], Any] = {}
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    # --- any thread --------------------------------------------------------------------
+
+    def post(self, item: Any) -> None:
+        if not self._stopping.is_set():
+            self._inbox.put(item)
+            self._waker.wake()
+
+    def start_loop(self) -> None:
+        self._thread.start()
+
+    def stop_loop(self, timeout: float = 5.0) -> None:
+        """Stop the thread (it closes its sockets), then terminate the context."""
+        self._stopping.set()
+        self._waker.wake()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("%s: I/O thread did not stop within %.0fs", self.name, timeout)
+            return
+        if not self._thread.ident:  # never started: close what the constructor opened
+            self.abort()
+            return
+        self._waker.close()
+        self.ctx.destroy(linger=0)  # closes whatever a failed hook left open, then terms
+
+    def abort(self) -> None:
+        """Undo a constructor that failed half-way (the thread never ran)."""
+        self._guard(self._close)
+        self._waker.close()
+        self.ctx.destroy(linger=0)  # closes whatever a failed hook left open, then terms
+
+    # --- the loop thread ---------------------------------------------------------------
+
+    def watch(self, sock: zmq.Socket[Any], on_readable: Any) -> None:
+        self._poller.register(sock, zmq.POLLIN)
+        self._readers[sock] = on_readable
+
+    def unwatch(self, sock: zmq.Socket[Any]) -> None:
+        if sock in self._readers:
+            self._poller.unregister(sock)
+            del self._readers[sock]
+
+    def _main(self) -> None:
+        try:
+            self._guard(self._setup)
+            while not self._stopping.is_set():
+                wait = self._guard(self._tick, time.monotonic())
+                wait = 0.1 if wait is None else min(max(wait, 0.0), 1.0)
+                events = self._poller.poll(math.ceil(wait * 1000))
+                for target, _ in events:
+                    if target == self._waker.fileno():
+                        self._waker.drain()
+                    elif target in self._readers:
+                        self._guard(self._readers[target])
+                while True:
+                    try:
+                        item = self._inbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    self._guard(self._handle, item)
+        except zmq.ContextTerminated:
+            pass
+        finally:
+            self._guard(self._close)
+
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        """Run a hook; a bug in one never kills the thread (and so the channel)."""
+        try:
+            return fn(*args)
+        except zmq.ContextTerminated:
+            raise
+        except Exception:
+            log.exception("%s: error in %s", self.name, getattr(fn, "__name__", fn))
+            return None
+
+    def _setup(self) -> None:
+        """First thing on the loop thread."""
+
+    def _tick(self, now: float) -> float:
+        """Timers; returns the seconds until it wants to run again."""
+        return 1.0
+
+    def _handle(self, item: Any) -> None:
+        """An item `post`ed by another thread."""
+
+    def _close(self) -> None:
+        """Close every socket (runs on the loop thread as it ends)."""

@@ -1,0 +1,102 @@
+"""API fixtures: a real System behind the real aiohttp app, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+
+from autogrocery.actors.system import System
+from autogrocery.api import create_app
+from autogrocery.api.app import JsonAccessLogger
+from autogrocery.app import start_system
+from autogrocery.config import Config
+from autogrocery.domain.models import OrderKind
+from tests.conftest import ConfigFactory
+
+ADMIN_PASSWORD = "admin-password-1"
+TRUCK_PASSWORD = "truck-password-1"
+ENVIRON = {
+    "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    "AUTOGROCERY_TRUCK_PASSWORD": TRUCK_PASSWORD,
+}
+
+
+@dataclass
+class Api:
+    """A client with a few shortcuts; every call is real HTTP."""
+
+    client: TestClient
+    system: System
+    config: Config
+
+    async def login(self, username: str, password: str) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/auth/login", json={"username": username, "password": password}
+        )
+        assert response.status == 200, await response.text()
+        return dict(await response.json())
+
+    async def bearer(self, username: str, password: str) -> dict[str, str]:
+        tokens = await self.login(username, password)
+        return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+    async def device(self, username: str = "fridge-1") -> dict[str, str]:
+        response = await self.client.post(
+            "/api/auth/register", json={"username": username, "password": "fridge-pass-1"}
+        )
+        assert response.status in (201, 409), await response.text()
+        return await self.bearer(username, "fridge-pass-1")
+
+    async def operator(self) -> dict[str, str]:
+        return await self.bearer("admin", ADMIN_PASSWORD)
+
+    async def truck(self) -> dict[str, str]:
+        return await self.bearer("truck-1", TRUCK_PASSWORD)
+
+    async def call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> tuple[int, Any, ClientResponse]:
+        response = await self.client.request(method, path, headers=headers, **kwargs)
+        body = await response.read()
+        if response.content_type.endswith("json") and body:
+            return response.status, orjson.loads(body), response
+        return response.status, body, response
+
+    async def snapshot(self) -> tuple[Any, ...]:
+        """Everything a bad request must leave unchanged."""
+        orders, _ = await self.system.list_orders(limit=500)
+        restocks, _ = await self.system.list_orders(limit=500, kind=OrderKind.RESTOCK)
+        movements, _ = await self.system.movements(limit=1000)
+        return (await self.system.inventory(), orders, restocks, len(movements))
+
+
+ApiFactory = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def make_api(make_config: ConfigFactory, aiohttp_client: Any) -> AsyncIterator[ApiFactory]:
+    systems: list[System] = []
+
+    async def build(*overrides: str, config: Config | None = None) -> Api:
+        config = config or make_config("auth.bcrypt_cost=4", *overrides)
+        system = await start_system(config)
+        systems.append(system)
+        server = TestServer(create_app(config, system, environ=ENVIRON))
+        await server.start_server(access_log_class=JsonAccessLogger)  # as `autogrocery run`
+        client = await aiohttp_client(server)
+        return Api(client, system, config)
+
+    yield build
+    for system in systems:
+        await system.stop()
+
+
+@pytest.fixture
+async def api(make_api: ApiFactory) -> Api:
+    return await make_api()

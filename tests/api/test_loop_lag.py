@@ -1,0 +1,60 @@
+"""The store's event loop is never blocked: bcrypt, SQLite and actor replies all stay
+off it while another process logs in and orders at full tilt."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import ApiFactory
+from tests.helpers import wait_final
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_loop_lag_stays_under_50ms_during_logins_and_orders(make_api: ApiFactory) -> None:
+    api = await make_api("auth.bcrypt_cost=10", "robots.per_aisle=2")
+    for name in ["shopper", *(f"late-{n}" for n in range(20))]:
+        status, _, _ = await api.call(
+            "POST", "/api/auth/register", json={"username": name, "password": "load-password"}
+        )
+        assert status == 201
+    loop = asyncio.get_running_loop()
+    worst = 0.0
+    running = True
+
+    async def watch() -> None:
+        nonlocal worst
+        while running:
+            before = loop.time()
+            await asyncio.sleep(0.005)
+            worst = max(worst, loop.time() - before - 0.005)
+
+    watcher = asyncio.create_task(watch())
+    driver = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.api.load_driver",
+        str(api.client.make_url("")),
+        "20",
+        "200",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    output, _ = await asyncio.wait_for(driver.communicate(), 60)
+    assert driver.returncode == 0
+    words = output.decode().split()
+    assert words[0] == "DONE"
+    assert len(words) == 201
+    final = await wait_final(api.system, words[1:], within=60)
+    running = False
+    await watcher
+    assert {view["status"] for view in final.values()} == {"COMPLETED"}
+    assert worst < 0.050, f"the event loop was blocked for {worst * 1000:.1f} ms"

@@ -1,0 +1,244 @@
+"""Customer orders and truck restocks over HTTP: shapes, roles, idempotency, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.api.conftest import Api, ApiFactory
+from tests.helpers import wait_final
+
+ITEMS = [{"sku": "BRD-001", "quantity": 2}, {"sku": "DAI-001", "quantity": 1}]
+
+
+async def test_preview_confirm_complete_and_read(api: Api) -> None:
+    device = await api.device()
+    status, preview, _ = await api.call(
+        "POST", "/api/orders/preview", device, json={"items": ITEMS}
+    )
+    assert status == 201
+    assert preview["status"] == "PREVIEWED"
+    assert preview["expires_at"]
+    assert {ln["sku"]: ln["unit_price"] for ln in preview["items"]} == {
+        "BRD-001": "4.20",
+        "DAI-001": "1.25",
+    }
+    assert preview["total"] == "9.65"
+    order_id = preview["order_id"]
+    status, body, _ = await api.call("POST", f"/api/orders/{order_id}/confirm", device)
+    assert (status, body) == (202, {"order_id": order_id, "status": "PROCESSING"})
+    await wait_final(api.system, [order_id])
+    status, body, _ = await api.call("POST", f"/api/orders/{order_id}/confirm", device)
+    assert (status, body["status"]) == (200, "COMPLETED")
+    status, order, _ = await api.call("GET", f"/api/orders/{order_id}", device)
+    assert status == 200
+    assert order["status"] == "COMPLETED"
+    assert order["kind"] == "CUSTOMER"
+    assert order["total"] == preview["total"]
+    assert order["latency_ms"] >= 0
+    for key in ("created_at", "confirmed_at", "completed_at"):
+        assert order[key].endswith("Z")
+    status, listing, _ = await api.call("GET", "/api/orders?status=COMPLETED&limit=5", device)
+    assert [o["order_id"] for o in listing["orders"]] == [order_id]
+    assert listing["next_cursor"] is None
+    status, history, _ = await api.call("GET", f"/api/orders/{order_id}/history", device)
+    assert [h["status"] for h in history["history"]] == ["PREVIEWED", "PROCESSING", "COMPLETED"]
+
+
+async def test_cancel_then_confirm_is_a_conflict(api: Api) -> None:
+    device = await api.device()
+    _, preview, _ = await api.call("POST", "/api/orders/preview", device, json={"items": ITEMS})
+    order_id = preview["order_id"]
+    status, body, _ = await api.call("POST", f"/api/orders/{order_id}/cancel", device)
+    assert (status, body["status"]) == (200, "CANCELLED")
+    for action in ("confirm", "cancel"):
+        status, body, response = await api.call("POST", f"/api/orders/{order_id}/{action}", device)
+        assert status == 409
+        assert response.content_type == "application/problem+json"
+
+
+async def test_short_stock_is_409_with_shortages_and_reserves_nothing(api: Api) -> None:
+    device = await api.device()
+    before = await api.snapshot()
+    status, body, _ = await api.call(
+        "POST",
+        "/api/orders/preview",
+        device,
+        json={"items": [{"sku": "BRD-001", "quantity": 1}, {"sku": "PAR-001", "quantity": 1000}]},
+    )
+    assert status == 409
+    assert body["shortages"] == [
+        {"sku": "PAR-001", "requested": 1000, "available": body["shortages"][0]["available"]}
+    ]
+    assert await api.snapshot() == before
+
+
+async def test_roles_and_ownership(api: Api) -> None:
+    mine, other = await api.device("fridge-1"), await api.device("fridge-2")
+    operator, truck = await api.operator(), await api.truck()
+    _, preview, _ = await api.call("POST", "/api/orders/preview", mine, json={"items": ITEMS})
+    order_id = preview["order_id"]
+    for path in (f"/api/orders/{order_id}", f"/api/orders/{order_id}/history"):
+        assert (await api.call("GET", path, other))[0] == 404
+        assert (await api.call("GET", path, operator))[0] == 200
+        assert (await api.call("GET", path, truck))[0] == 403
+    for action in ("confirm", "cancel"):
+        assert (await api.call("POST", f"/api/orders/{order_id}/{action}", other))[0] == 404
+    assert (await api.call("GET", "/api/orders", other))[1]["orders"] == []
+    assert len((await api.call("GET", "/api/orders", operator))[1]["orders"]) == 1
+    for caller in (operator, truck):
+        status, _, _ = await api.call("POST", "/api/orders/preview", caller, json={"items": ITEMS})
+        assert status == 403
+    assert (await api.call("POST", "/api/restocks", mine, json={"items": []}))[0] == 403
+    for path in (
+        "/api/ops/inventory",
+        "/api/ops/movements",
+        "/api/ops/robots",
+        "/api/ops/analytics",
+        "/api/ops/alerts",
+    ):
+        assert (await api.call("GET", path, mine))[0] == 403
+        assert (await api.call("GET", path, truck))[0] == 403
+    status, _, _ = await api.call("GET", f"/api/orders/{order_id}", {})
+    assert status == 401
+
+
+async def test_idempotency_key_replays_and_rejects_a_different_body(api: Api) -> None:
+    device = await api.device()
+    key = {"Idempotency-Key": "fridge-1/order/42", **device}
+    first = await api.call("POST", "/api/orders/preview", key, json={"items": ITEMS})
+    again = await api.call("POST", "/api/orders/preview", key, json={"items": ITEMS})
+    assert first[0] == again[0] == 201
+    assert first[1] == again[1]
+    assert again[2].headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first[2].headers
+    assert len((await api.call("GET", "/api/orders", device))[1]["orders"]) == 1
+    before = await api.snapshot()
+    status, body, _ = await api.call(
+        "POST", "/api/orders/preview", key, json={"items": [{"sku": "BRD-001", "quantity": 3}]}
+    )
+    assert status == 422
+    assert body["status"] == 422
+    assert await api.snapshot() == before
+    order_id = first[1]["order_id"]
+    confirm_key = {"Idempotency-Key": "confirm-1", **device}
+    one = await api.call("POST", f"/api/orders/{order_id}/confirm", confirm_key)
+    two = await api.call("POST", f"/api/orders/{order_id}/confirm", confirm_key)
+    assert one[0] == two[0] == 202
+    assert one[1] == two[1]
+    bad = await api.call(
+        "POST", "/api/orders/preview", {"Idempotency-Key": "é", **device}, json={"items": ITEMS}
+    )
+    assert bad[0] == 400
+
+
+async def test_concurrent_retries_with_one_key_create_one_order(api: Api) -> None:
+    device = await api.device()
+    key = {"Idempotency-Key": "burst", **device}
+    results = await asyncio.gather(
+        *(api.call("POST", "/api/orders/preview", key, json={"items": ITEMS}) for _ in range(8))
+    )
+    assert {r[1]["order_id"] for r in results} == {results[0][1]["order_id"]}
+    assert len((await api.call("GET", "/api/orders", device))[1]["orders"]) == 1
+
+
+async def test_idempotency_keys_survive_a_restart(make_api: ApiFactory) -> None:
+    api = await make_api()
+    device = await api.device()
+    key = {"Idempotency-Key": "across-restarts", **device}
+    first = await api.call("POST", "/api/orders/preview", key, json={"items": ITEMS})
+    await api.client.close()
+    await api.system.stop()
+    again_api = await make_api(config=api.config)
+    again = await again_api.call("POST", "/api/orders/preview", key, json={"items": ITEMS})
+    assert again[0] == 201
+    assert again[1] == first[1]
+    assert again[2].headers["Idempotent-Replayed"] == "true"
+
+
+BAD_BODIES = [
+    ("not json", b"{items: [", "application/json", 400),
+    ("array body", b"[]", "application/json", 400),
+    ("null body", b"null", "application/json", 400),
+    ("empty body", b"", "application/json", 400),
+    ("missing items", b"{}", "application/json", 400),
+    (
+        "extra field",
+        b'{"items": [{"sku": "BRD-001", "quantity": 1}], "x": 1}',
+        "application/json",
+        400,
+    ),
+    ("items not a list", b'{"items": "BRD-001"}', "application/json", 400),
+    ("empty items", b'{"items": []}', "application/json", 400),
+    ("zero", b'{"items": [{"sku": "BRD-001", "quantity": 0}]}', "application/json", 400),
+    ("negative", b'{"items": [{"sku": "BRD-001", "quantity": -1}]}', "application/json", 400),
+    ("huge", b'{"items": [{"sku": "BRD-001", "quantity": 1001}]}', "application/json", 400),
+    ("enormous", b'{"items": [{"sku": "BRD-001", "quantity": 1e400}]}', "application/json", 400),
+    ("float", b'{"items": [{"sku": "BRD-001", "quantity": 1.0}]}', "application/json", 400),
+    ("string qty", b'{"items": [{"sku": "BRD-001", "quantity": "1"}]}', "application/json", 400),
+    ("unknown sku", b'{"items": [{"sku": "NOPE", "quantity": 1}]}', "application/json", 400),
+    (
+        "line extra",
+        b'{"items": [{"sku": "BRD-001", "quantity": 1, "p": 1}]}',
+        "application/json",
+        400,
+    ),
+    ("form", b"items=1", "application/x-www-form-urlencoded", 415),
+    ("text", b'{"items": []}', "text/plain", 415),
+    ("65 KiB", b'{"items": [], "pad": "' + b"x" * (65 * 1024) + b'"}', "application/json", 413),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "content_type", "status"), BAD_BODIES, ids=[case[0] for case in BAD_BODIES]
+)
+async def test_bad_preview_bodies_get_problems_and_change_nothing(
+    api: Api, name: str, body: bytes, content_type: str, status: int
+) -> None:
+    device = await api.device()
+    before = await api.snapshot()
+    got, problem, response = await api.call(
+        "POST", "/api/orders/preview", {**device, "Content-Type": content_type}, data=body
+    )
+    assert got == status, (name, problem)
+    assert response.content_type == "application/problem+json"
+    assert problem["status"] == status
+    assert problem["title"]
+    assert problem["detail"]
+    assert "Traceback" not in str(problem)
+    assert await api.snapshot() == before
+
+
+async def test_restock_flow_and_its_bad_input(api: Api) -> None:
+    truck, operator = await api.truck(), await api.operator()
+    before = await api.snapshot()
+    for items in (
+        [{"sku": "NOPE", "quantity": 1, "unit_cost": "1.00"}],
+        [{"sku": "BRD-001", "quantity": 5}],
+        [{"sku": "BRD-001", "quantity": 5, "unit_cost": 1.5}],
+        [{"sku": "BRD-001", "quantity": 0, "unit_cost": "1.00"}],
+    ):
+        status, _body, _ = await api.call("POST", "/api/restocks", truck, json={"items": items})
+        assert status == 400, items
+    assert await api.snapshot() == before
+    status, receipt, _ = await api.call(
+        "POST",
+        "/api/restocks",
+        truck,
+        json={"items": [{"sku": "BRD-001", "quantity": 30, "unit_cost": "2.50"}]},
+    )
+    assert status == 202
+    assert receipt["status"] == "PROCESSING"
+    assert receipt["total_cost"] == "75.00"
+    restock_id = receipt["restock_id"]
+    await wait_final(api.system, [], restocks=[restock_id])
+    status, restock, _ = await api.call("GET", f"/api/restocks/{restock_id}", truck)
+    assert status == 200
+    assert restock["status"] == "COMPLETED"
+    assert restock["kind"] == "RESTOCK"
+    assert (await api.call("GET", f"/api/restocks/{restock_id}", operator))[0] == 200
+    device = await api.device()
+    assert (await api.call("GET", f"/api/restocks/{restock_id}", device))[0] == 403
+    status, listing, _ = await api.call("GET", "/api/restocks", truck)
+    assert [r["restock_id"] for r in listing["restocks"]] == [restock_id]

@@ -1,0 +1,327 @@
+"""The robot channel over real ZeroMQ sockets on 127.0.0.1, driven by raw test peers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import pytest
+import zmq
+
+from autogrocery.transports.codec import frame
+from autogrocery.transports.fleet import Fleet
+from autogrocery.transports.heartbeat import Heartbeat
+from autogrocery.transports.zmq_robot_client import RobotLink
+from autogrocery.transports.zmq_robots import ZmqRobotHub
+from autogrocery.transports.zmqio import TransportError, ZmqOptions, exposure_problem, is_local
+
+pytestmark = pytest.mark.timeout(30)
+
+OPTIONS = ZmqOptions(heartbeat=Heartbeat(0.5, 3), ack_timeout=0.3)
+
+
+def until(check: Callable[[], Any], within: float = 5.0) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"condition not met within {within}s"
+        time.sleep(0.01)
+
+
+def task(task_id: str, aisle: str = "bread") -> dict[str, Any]:
+    return {
+        "kind": "task",
+        "v": 1,
+        "task_id": task_id,
+        "order_id": task_id.split(".")[0],
+        "op": "PICK",
+        "aisle": aisle,
+        "lines": [{"sku": "BRD-001", "quantity": 1}],
+        "attempt": 1,
+    }
+
+
+class Peer:
+    """A raw DEALER that speaks (or garbles) the protocol by hand."""
+
+    def __init__(self, ctx: zmq.Context[Any], endpoint: str) -> None:
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.connect(endpoint)
+
+    def send(self, *parts: bytes) -> None:
+        self.sock.send_multipart(list(parts))
+
+    def register(self, robot_id: str, aisle: str = "bread") -> dict[str, Any]:
+        self.send(frame("register", robot_id=robot_id, aisle=aisle, host="test"))
+        return self.expect("welcome")
+
+    def expect(self, kind: str, within: float = 5.0) -> dict[str, Any]:
+        """The next message of `kind`, skipping heartbeats."""
+        deadline = time.monotonic() + within
+        while True:
+            assert self.sock.poll(max(1, int((deadline - time.monotonic()) * 1000))), kind
+            message: dict[str, Any] = orjson.loads(self.sock.recv())
+            if message["kind"] == kind:
+                return message
+            assert message["kind"] == "heartbeat", message
+
+    def quiet(self, within: float = 0.3) -> list[dict[str, Any]]:
+        """Everything but heartbeats that arrives within `within` seconds."""
+        got, deadline = [], time.monotonic() + within
+        while (left := deadline - time.monotonic()) > 0:
+            if self.sock.poll(int(left * 1000) + 1):
+                message = orjson.loads(self.sock.recv())
+                if message["kind"] != "heartbeat":
+                    got.append(message)
+        return got
+
+
+@pytest.fixture
+def ctx() -> Iterator[zmq.Context[Any]]:
+    context: zmq.Context[Any] = zmq.Context()
+    sockets: list[zmq.Socket[Any]] = []
+    original = context.socket
+
+    def socket(kind: int) -> zmq.Socket[Any]:
+        sock = original(kind)
+        sockets.append(sock)
+        return sock
+
+    context.socket = socket  # type: ignore[method-assign]
+    yield context
+    for sock in sockets:
+        sock.close(linger=0)
+    context.term()
+
+
+@pytest.fixture
+def hub() -> Iterator[tuple[ZmqRobotHub, list[dict[str, Any]]]]:
+    reports: list[dict[str, Any]] = []
+    store = ZmqRobotHub(Fleet(), "tcp://127.0.0.1:*", OPTIONS)
+    store.start(reports.append)
+    yield store, reports
+    store.close()
+
+
+def states(hub: ZmqRobotHub) -> dict[str, str]:
+    return {r["robot_id"]: r["state"] for r in hub.robots()}
+
+
+def test_register_task_ack_report_and_the_store_acks_the_report(
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+) -> None:
+    store, reports = hub
+    robot = Peer(ctx, store.endpoint)
+    welcome = robot.register("r1")
+    assert (welcome["heartbeat"], welcome["misses"]) == (0.5, 3)
+    assert store.alive("bread")
+    assert not store.alive("meat")
+    store.dispatch(task("o1.bread"))
+    assert robot.expect("task")["task_id"] == "o1.bread"
+    assert states(store) == {"r1": "busy"}
+    robot.send(frame("ack", task_id="o1.bread"))
+    report = {"task_id": "o1.bread", "robot_id": "r1", "ok": True, "error": None}
+    robot.send(frame("report", **report))
+    assert robot.expect("ack")["task_id"] == "o1.bread"
+    until(lambda: reports)
+    assert reports[0]["task_id"] == "o1.bread"
+    assert until(lambda: states(store) == {"r1": "idle"})
+    assert store.robots()[0]["tasks_done"] == 1
+    assert robot.quiet(0.5) == []  # acknowledged in time: not sent again
+
+
+def test_an_unacknowledged_task_goes_to_another_robot(
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+) -> None:
+    store, _ = hub
+    deaf, other = Peer(ctx, store.endpoint), Peer(ctx, store.endpoint)
+    deaf.register("deaf")
+    store.dispatch(task("o1.bread"))
+    assert deaf.expect("task")["task_id"] == "o1.bread"  # and never acknowledged
+    other.register("other")
+    assert other.expect("task")["task_id"] == "o1.bread"
+    assert store.stats()["tasks_resent"] >= 1
+    other.send(frame("ack", task_id="o1.bread"))
+
+
+def test_a_silent_robot_goes_offline_and_its_tasks_move(
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+) -> None:
+    store, _ = hub
+    silent, other = Peer(ctx, store.endpoint), Peer(ctx, store.endpoint)
+    silent.register("silent")
+    store.dispatch(task("o1.bread"))
+    silent.expect("task")
+    silent.send(frame("ack", task_id="o1.bread"))
+    other.register("other")
+    started = time.monotonic()
+    while time.monotonic() - started < OPTIONS.heartbeat.timeout + 1:  # only "other" beats
+        other.send(frame("heartbeat"))
+        time.sleep(0.05)
+        if states(store).get("silent") == "offline":
+            break
+    assert states(store)["silent"] == "offline"
+    assert time.monotonic() - started < OPTIONS.heartbeat.timeout + 0.5
+    assert other.expect("task")["task_id"] == "o1.bread"
+
+
+def test_a_robot_the_store_does_not_know_is_told_to_register(
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+) -> None:
+    store, reports = hub
+    stranger = Peer(ctx, store.endpoint)
+    stranger.send(frame("heartbeat"))
+    stranger.expect("reset")
+    stranger.send(frame("report", task_id="x", robot_id="stranger", ok=True, error=None))
+    stranger.expect("reset")
+    assert reports == []
+    assert store.robots() == []
+
+
+def test_bye_hands_the_tasks_over_at_once(
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+) -> None:
+    store, _ = hub
+    leaving, staying = Peer(ctx, store.endpoint), Peer(ctx, store.endpoint)
+    leaving.register("leaving")
+    store.dispatch(task("o1.bread"))
+    leaving.expect("task")
+    leaving.send(frame("ack", task_id="o1.bread"))
+    staying.register("staying")
+    leaving.send(frame("bye"))
+    assert staying.expect("task", within=OPTIONS.heartbeat.timeout)["task_id"] == "o1.bread"
+    assert states(store)["leaving"] == "offline"
+
+
+def test_garbage_is_counted_logged_once_per_peer_and_harmless(
+    ctx: zmq.Context[Any],
+    hub: tuple[ZmqRobotHub, list[dict[str, Any]]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, _ = hub
+    caplog.set_level(logging.WARNING, logger="autogrocery.transports.zmqio")
+    junk = Peer(ctx, store.endpoint)
+    garbage = [
+        (b"\x00\xffnot json",),
+        (b"[1,2]",),
+        (b'{"kind":"launch","v":1}',),
+        (b'{"kind":"register","v":9,"robot_id":"x","aisle":"bread","host":"h"}',),
+        (b'{"kind":"register","v":1}',),  # fields missing
+        (frame("register", robot_id="", aisle="bread", host="h"),),  # empty id
+        (b"two", b"frames"),
+        (b"",),
+    ]
+    for parts in garbage:
+        junk.send(*parts)
+    until(lambda: store.bad_frames == len(garbage))
+    assert store.stats()["bad_frames"] == len(garbage)
+    warnings = [r for r in caplog.records if "bad frame" in r.getMessage()]
+    assert len(warnings) == 1
+    junk.register("fine-after-all")  # the same peer, now speaking properly
+    store.dispatch(task("o1.bread"))
+    assert junk.expect("task")["task_id"] == "o1.bread"
+
+
+def test_the_store_refuses_a_public_address_without_curve() -> None:
+    assert is_local("tcp://127.0.0.1:5556")
+    assert is_local("tcp://[::1]:5556")
+    assert is_local("tcp://localhost:5556")
+    assert is_local("ipc:///tmp/x")
+    assert not is_local("tcp://0.0.0.0:5556")
+    assert not is_local("tcp://*:5556")
+    assert not is_local("tcp://eth0:5556")
+    problem = exposure_problem("tcp://0.0.0.0:5556", curve=False, insecure=False)
+    assert problem is not None
+    assert "\n" not in problem
+    assert "--insecure" in problem
+    assert exposure_problem("tcp://0.0.0.0:5556", curve=True, insecure=False) is None
+    assert exposure_problem("tcp://0.0.0.0:5556", curve=False, insecure=True) is None
+    with pytest.raises(TransportError, match=r"refusing to bind tcp://0\.0\.0\.0:5556"):
+        ZmqRobotHub(Fleet(), "tcp://0.0.0.0:5556", ZmqOptions())
+
+
+def test_a_busy_address_is_a_transport_error(
+    hub: tuple[ZmqRobotHub, list[dict[str, Any]]],
+) -> None:
+    store, _ = hub
+    with pytest.raises(TransportError, match="cannot bind"):
+        ZmqRobotHub(Fleet(), store.endpoint, OPTIONS)
+
+
+# --- the robot's side, against a hand-driven store -----------------------------------
+
+
+class FakeStore:
+    def __init__(self, ctx: zmq.Context[Any]) -> None:
+        self.sock = ctx.socket(zmq.ROUTER)
+        self.sock.linger = 0
+        self.sock.bind("tcp://127.0.0.1:*")
+        self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.rids: set[bytes] = set()
+
+    def expect(self, kind: str, within: float = 5.0) -> tuple[bytes, dict[str, Any]]:
+        """The next message of `kind`; heartbeats the robots while it waits."""
+        deadline = time.monotonic() + within
+        while True:
+            assert time.monotonic() < deadline, kind
+            for rid in self.rids:
+                self.sock.send_multipart([rid, frame("heartbeat")])
+            if not self.sock.poll(50):
+                continue
+            rid, data = self.sock.recv_multipart()
+            self.rids.add(rid)
+            message: dict[str, Any] = orjson.loads(data)
+            if message["kind"] == kind:
+                return rid, message
+            assert message["kind"] == "heartbeat", message
+
+
+def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
+    ctx: zmq.Context[Any],
+) -> None:
+    store = FakeStore(ctx)
+    delivered: list[tuple[str, str]] = []
+    link = RobotLink(
+        store.endpoint,
+        [("r1", "bread")],
+        "test",
+        lambda robot_id, wire: delivered.append((robot_id, wire["task_id"])),
+        heartbeat=Heartbeat(0.1, 3),
+        ack_timeout=0.2,
+    )
+    link.start()
+    try:
+        rid, register = store.expect("register")
+        assert (register["robot_id"], register["aisle"]) == ("r1", "bread")
+        store.sock.send_multipart([rid, b"garbage"])
+        store.sock.send_multipart([rid, frame("welcome", heartbeat=0.1, misses=3)])
+        until(lambda: link.registered() == ["r1"])
+        for _ in range(2):  # the same task twice while in hand: handed to the robot once
+            store.sock.send_multipart([rid, orjson.dumps(task("o1.bread"))])
+            assert store.expect("ack")[1]["task_id"] == "o1.bread"
+        until(lambda: delivered)
+        assert delivered == [("r1", "o1.bread")]
+        assert link.bad.count == 1
+        link.report({"kind": "report", "task_id": "o1.bread", "robot_id": "r1", "ok": True})
+        store.expect("report")
+        store.expect("report")  # not acknowledged: sent again
+        store.sock.send_multipart([rid, frame("ack", task_id="o1.bread")])
+        store.sock.send_multipart([rid, frame("reset")])  # the store forgot us
+        rid2, _ = store.expect("register")
+        assert rid2 != rid  # a new connection
+        store.sock.send_multipart([rid2, frame("welcome", heartbeat=0.1, misses=3)])
+        until(lambda: link.registrations == 2)
+    finally:
+        link.close()
+    _, bye = store.expect("bye", within=2)
+    assert bye["kind"] == "bye"
+
+
+def test_a_hub_that_never_started_closes_cleanly() -> None:
+    ZmqRobotHub(Fleet(), "tcp://127.0.0.1:*", OPTIONS).close()

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autogrocery import __version__, cli_remote
+from autogrocery import __version__, cli_bench, cli_remote
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
@@ -61,11 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_commands.add_parser("show", parents=[common], help="print the effective configuration")
     cli_remote.add_commands(commands, common)
+    cli_bench.add_command(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "bench":
+        return cli_bench.run(args)
     from autogrocery.config import ConfigError, load_config
 
     overrides = list(args.overrides)

@@ -29,8 +29,15 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     robot = commands.add_parser(
         "robot", parents=[common], help="run robots of one aisle for a store over ZeroMQ"
     )
-    robot.add_argument("--aisle", required=True, help="the aisle these robots serve")
-    robot.add_argument("--count", type=int, default=1, help="robots to run (default 1)")
+    robot.add_argument(
+        "--aisle",
+        required=True,
+        help="the aisle these robots serve; several, comma-separated, for one process to "
+        "serve them all (e.g. bread,meat)",
+    )
+    robot.add_argument(
+        "--count", type=int, default=1, help="robots to run for each aisle (default 1)"
+    )
     robot.add_argument(
         "--connect",
         metavar="ENDPOINT",
@@ -151,8 +158,20 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         print(f"autogrocery: {problem}", file=sys.stderr)
         return 2
     host = socket.gethostname()
-    prefix = args.robot_id or f"{args.aisle}-{host.split('.')[0]}-{os.getpid()}"
-    ids = [f"{prefix}-{n}" for n in range(1, args.count + 1)]
+    aisles = [aisle.strip() for aisle in args.aisle.split(",") if aisle.strip()]
+    if not aisles:
+        print("autogrocery: --aisle names no aisle", file=sys.stderr)
+        return 2
+    several = len(aisles) > 1
+    prefix = (
+        args.robot_id or f"{'multi' if several else aisles[0]}-{host.split('.')[0]}-{os.getpid()}"
+    )
+    robots = [
+        (f"{prefix}-{aisle}-{n}" if several else f"{prefix}-{n}", aisle)
+        for aisle in aisles
+        for n in range(1, args.count + 1)
+    ]
+    aisle_of = dict(robots)
     endpoint = args.connect or config.zmq.robots_endpoint
     stop = _stop_on_signals()
     stopping = threading.Event()
@@ -167,7 +186,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
 
     link = RobotLink(
         endpoint,
-        [(robot_id, args.aisle) for robot_id in ids],
+        robots,
         host,
         deliver,
         heartbeat=Heartbeat(z.heartbeat_interval, z.heartbeat_misses),
@@ -178,7 +197,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
 
     def start(robot_id: str) -> None:
         refs[robot_id] = RobotActor.start(
-            robot_id, args.aisle, link.report, pick_time, failure, stopping, None, died
+            robot_id, aisle_of[robot_id], link.report, pick_time, failure, stopping, None, died
         )
 
     def died(actor: Any) -> None:
@@ -188,10 +207,10 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         start(actor.robot_id)
         link.rejoin(actor.robot_id)  # the store hands it its tasks again
 
-    for robot_id in ids:
+    for robot_id in aisle_of:
         start(robot_id)
     link.start()
-    log.info("%d robot(s) for aisle %s connecting to %s", len(ids), args.aisle, endpoint)
+    log.info("%d robot(s) for %s connecting to %s", len(robots), ", ".join(aisles), endpoint)
     try:
         while not stop.wait(0.5):
             pass

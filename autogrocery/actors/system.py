@@ -219,6 +219,9 @@ class System:
     async def alerts(self) -> list[dict[str, Any]]:
         return await self.reader.alerts()
 
+    async def reconcile(self) -> list[dict[str, Any]]:
+        return await self.reader.reconcile()
+
     async def robots(self) -> list[dict[str, Any]]:
         return self.supervisor.hub.robots()
 

@@ -145,6 +145,13 @@ async def analytics(request: web.Request) -> web.Response:
     return json_response(await state(request).system.analytics())
 
 
+@routes.get("/api/ops/reconcile")
+async def reconcile(request: web.Request) -> web.Response:
+    principal(request, "operator")
+    items = await state(request).system.reconcile()
+    return json_response({"ok": all(item["ok"] for item in items), "items": items})
+
+
 @routes.get("/api/ops/alerts")
 async def alerts(request: web.Request) -> web.Response:
     principal(request, "operator")

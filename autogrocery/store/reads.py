@@ -146,6 +146,25 @@ class Reader:
             for row in found[:limit]
         ], next_cursor
 
+    async def reconcile(self) -> list[dict[str, Any]]:
+        """Each SKU's stock levels against its ledger (the sum of its movements)."""
+        async with self.conn.execute(
+            "SELECT p.sku, p.on_hand, p.reserved, "
+            "(SELECT COALESCE(SUM(m.delta), 0) FROM movements m WHERE m.sku = p.sku) AS ledger "
+            "FROM products p ORDER BY p.sku"
+        ) as cursor:
+            return [
+                {
+                    "sku": row["sku"],
+                    "on_hand": row["on_hand"],
+                    "reserved": row["reserved"],
+                    "ledger": row["ledger"],
+                    "ok": row["ledger"] == row["on_hand"]
+                    and 0 <= row["reserved"] <= row["on_hand"],
+                }
+                async for row in cursor
+            ]
+
     async def alerts(self) -> list[dict[str, Any]]:
         async with self.conn.execute(
             "SELECT a.sku, p.name, p.aisle, p.on_hand - p.reserved AS available, p.min_level, "

@@ -1,0 +1,54 @@
+"""After a run: the store's books must balance. A fast wrong store is not fast."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import aiohttp
+
+from autogrocery.bench.load import call
+
+
+async def stock_levels(http: aiohttp.ClientSession, operator: dict[str, str]) -> dict[str, Any]:
+    inventory = await call(http, "GET", "/api/ops/inventory", operator)
+    return {item["sku"]: item for item in inventory["items"]}
+
+
+async def verify(
+    http: aiohttp.ClientSession,
+    operator: dict[str, str],
+    before: dict[str, Any],
+    picked: Counter[str],
+    total_mismatches: int,
+    exclusive: bool,
+) -> list[str]:
+    """Problems found (empty when every invariant holds).
+
+    Always: every SKU's on_hand equals the sum of its ledger, 0 <= reserved <= on_hand,
+    every completed order billed its preview total. When the bench had the store to
+    itself: on_hand fell by exactly what completed orders picked, and no reservation
+    was left behind.
+    """
+    problems = []
+    reconcile = await call(http, "GET", "/api/ops/reconcile", operator)
+    for item in reconcile["items"]:
+        if not item["ok"]:
+            problems.append(
+                f"{item['sku']}: on_hand {item['on_hand']}, reserved {item['reserved']}, "
+                f"ledger {item['ledger']}"
+            )
+    if total_mismatches:
+        problems.append(f"{total_mismatches} order(s) completed with a total != preview total")
+    if exclusive:
+        after = await stock_levels(http, operator)
+        for sku, start in before.items():
+            end = after[sku]
+            if start["on_hand"] - end["on_hand"] != picked.get(sku, 0):
+                problems.append(
+                    f"{sku}: on_hand went {start['on_hand']} -> {end['on_hand']}, "
+                    f"but completed orders picked {picked.get(sku, 0)}"
+                )
+            if end["reserved"] != start["reserved"]:
+                problems.append(f"{sku}: {end['reserved'] - start['reserved']} left reserved")
+    return problems

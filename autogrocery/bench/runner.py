@@ -1,0 +1,166 @@
+"""Runs a benchmark: closed loop (fixed concurrency) or open loop (fixed arrival rate)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from autogrocery.bench.check import stock_levels, verify
+from autogrocery.bench.load import Device, Shopper, call, login
+from autogrocery.bench.stats import Recorder, render
+from autogrocery.bench.target import Target, start_store
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    url: str | None = None
+    concurrency: int | None = 32
+    rate: float | None = None
+    duration: float = 10.0
+    warmup: float = 2.0
+    items: int = 3
+    aisles: int = 3
+    transport: str = "memory"
+    robots: int = 1
+    pick_time: float = 0.0
+    devices: int = 64
+    json_path: Path | None = None
+    store_options: tuple[str, ...] = ()
+
+
+async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(target.url, connector=connector, timeout=timeout) as http:
+        operator = await login(http, "admin", target.admin_password)
+        catalog = await call(http, "GET", "/api/catalog", operator)
+        skus_by_aisle: dict[str, list[str]] = {}
+        for item in catalog["items"]:
+            skus_by_aisle.setdefault(item["aisle"], []).append(item["sku"])
+        before = await stock_levels(http, operator)
+        count = options.concurrency or options.devices
+        devices = await _devices(http, count)
+        recorder = Recorder()
+        shopper = Shopper(http, skus_by_aisle, options.items, options.aisles, recorder)
+        try:
+            elapsed = await _drive(shopper, devices, options)
+        finally:
+            for device in devices:
+                await device.close()
+        problems = await verify(
+            http,
+            operator,
+            before,
+            recorder.picked,
+            recorder.total_mismatches,
+            exclusive=target.process is not None,
+        )
+    extra = {
+        "mode": "open" if options.rate else "closed",
+        "concurrency": options.concurrency if not options.rate else None,
+        "rate": options.rate,
+        "items": options.items,
+        "aisles": options.aisles,
+        "transport": options.transport,
+        "store_peak_rss_mb": target.peak_rss_mb(),
+        "invariants": problems or "ok",
+    }
+    return recorder.report(elapsed, extra)
+
+
+async def _devices(http: aiohttp.ClientSession, count: int) -> list[Device]:
+    run = secrets.token_hex(3)
+    password = secrets.token_urlsafe(12)
+
+    async def one(n: int) -> Device:
+        name = f"bench-{run}-{n}"
+        await call(
+            http,
+            "POST",
+            "/api/auth/register",
+            {},
+            {"username": name, "password": password},
+            "register",
+        )
+        device = Device(name, await login(http, name, password))
+        await device.listen(http)
+        return device
+
+    gate = asyncio.Semaphore(8)
+
+    async def gated(n: int) -> Device:
+        async with gate:
+            return await one(n)
+
+    return list(await asyncio.gather(*(gated(n) for n in range(count))))
+
+
+async def _drive(shopper: Shopper, devices: list[Device], options: BenchOptions) -> float:
+    """Warm up, then measure for `duration`; returns the measured seconds."""
+    loop = asyncio.get_running_loop()
+    measure_from = loop.time() + options.warmup
+    stop_at = measure_from + options.duration
+
+    async def closed(device: Device) -> None:
+        while loop.time() < stop_at:
+            shopper.measuring = loop.time() >= measure_from
+            await shopper.order(device)
+
+    async def opened(rate: float) -> None:
+        interval = 1.0 / rate
+        ring = itertools.cycle(devices)
+        pending: set[asyncio.Task[None]] = set()
+        tick = loop.time()
+        while tick < stop_at:
+            shopper.measuring = tick >= measure_from
+            task = asyncio.create_task(shopper.order(next(ring)))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            tick += interval
+            await asyncio.sleep(max(0.0, tick - loop.time()))
+        await asyncio.gather(*pending)
+
+    if options.rate:
+        await opened(options.rate)
+    else:
+        await asyncio.gather(*(closed(device) for device in devices))
+    return options.duration
+
+
+def run_bench(options: BenchOptions) -> int:
+    """Run it, print the report (and write JSON); 1 when an invariant broke."""
+    if options.url:
+        target = Target(
+            options.url.rstrip("/"),
+            os.environ.get("AUTOGROCERY_ADMIN_PASSWORD", ""),
+            os.environ.get("AUTOGROCERY_TRUCK_PASSWORD", ""),
+        )
+    else:
+        target = start_store(
+            transport=options.transport,
+            robots_per_aisle=options.robots,
+            pick_time=options.pick_time,
+            extra=list(options.store_options),
+        )
+    try:
+        started = time.monotonic()
+        report = asyncio.run(_bench(target, options))
+        report["wall_s"] = round(time.monotonic() - started, 1)
+    finally:
+        target.stop()
+    print(render(report))
+    if options.json_path is not None:
+        options.json_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    if report["invariants"] != "ok":
+        print("autogrocery bench: INVARIANTS BROKEN — the store is wrong, not fast")
+        return 1
+    return 0

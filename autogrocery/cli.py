@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autogrocery import __version__, cli_bench, cli_remote
+from autogrocery import __version__, cli_bench, cli_dashboard, cli_remote
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
@@ -56,11 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow ZeroMQ on a non-loopback address without CurveZMQ (zmq.insecure)",
     )
+    cli_dashboard.add_run_arguments(run)
 
     config = commands.add_parser("config", parents=[common], help="inspect configuration")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_commands.add_parser("show", parents=[common], help="print the effective configuration")
     cli_remote.add_commands(commands, common)
+    cli_dashboard.add_commands(commands, common)
     cli_bench.add_command(commands)
     return parser
 
@@ -89,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _show_config(config)
     if args.command in cli_remote.COMMANDS:
         return cli_remote.run(config, args)
+    if args.command in cli_dashboard.COMMANDS:
+        return cli_dashboard.attach(config, args)
     if problem := cli_remote.exposure(config):
         print(f"autogrocery: {problem}", file=sys.stderr)
         return 2
@@ -115,6 +119,8 @@ def _toml_value(value: object) -> str:
 
 
 def _run(config: Config, args: argparse.Namespace) -> int:
+    if cli_dashboard.takes_over(args):  # the dashboard, or the simulator
+        return cli_dashboard.run(config, args)
     from autogrocery.domain.catalog import CatalogError
     from autogrocery.logs import configure_logging
     from autogrocery.transports.zmqio import TransportError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ import pykka
 from autogrocery.actors.eventbus import EventBus
 from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.errors import Unavailable
-from autogrocery.store.db import connect
+from autogrocery.store.shared import SharedConnection
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +59,15 @@ class Context:
     ask_timeout: float
     peers: Peers = field(default_factory=Peers)
     on_death: Callable[[Any], None] | None = None
+    _shared: SharedConnection | None = None
 
-    def connect(self) -> sqlite3.Connection:
-        conn = connect(self.db_path, self.synchronous)
-        conn.row_factory = sqlite3.Row
-        return conn
+    def connect(self) -> Any:
+        """The process's shared store connection (see store/shared.py)."""
+        if self._shared is None:
+            self._shared = SharedConnection(self.db_path, self.synchronous)
+        return self._shared
+
+    def close_store(self) -> None:
+        if self._shared is not None:
+            self._shared.shutdown()
+            self._shared = None

@@ -1,4 +1,10 @@
-"""Fan-out of live events from actor threads to asyncio subscribers."""
+"""Fan-out of live events from actor threads to asyncio subscribers.
+
+Built for the hot path: subscriptions are indexed by owner, so an order event costs
+only the subscribers who may see it; event data may be a callable, built only when
+somebody wants it; and events cross into each event loop in batches (one wake-up of
+the loop per burst, not one per event).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from typing import Any
 from autogrocery.domain.events import Event
 from autogrocery.domain.models import now, rfc3339
 
+Data = dict[str, Any] | Callable[[], dict[str, Any]]
+
 
 class Subscription:
     """An async iterator of events; slow readers lose the oldest events, not the store."""
@@ -18,17 +26,22 @@ class Subscription:
     def __init__(
         self,
         bus: EventBus,
-        loop: asyncio.AbstractEventLoop,
-        accept: Callable[[Event], bool],
+        inbox: _LoopInbox,
+        types: frozenset[str] | None,
+        owner: str | None,
         maxsize: int,
     ) -> None:
         self._bus = bus
-        self._loop = loop
-        self._accept = accept
+        self._inbox = inbox
+        self.types = types
+        self.owner = owner
         self._buffer: collections.deque[Event] = collections.deque(maxlen=maxsize)
         self._wakeup = asyncio.Event()
         self.dropped = 0
         self.closed = False
+
+    def wants(self, event_type: str) -> bool:
+        return self.types is None or event_type in self.types
 
     def offer(self, event: Event) -> None:
         """Called on the loop thread."""
@@ -54,22 +67,57 @@ class Subscription:
         return self._buffer.popleft()
 
 
+class _LoopInbox:
+    """Events bound for one event loop, handed over in batches."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._pending: collections.deque[tuple[Subscription, Event]] = collections.deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+
+    def put(self, sub: Subscription, event: Event) -> None:
+        self._pending.append((sub, event))
+        with self._lock:
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            self._pending.clear()
+
+    def _deliver(self) -> None:
+        with self._lock:
+            self._scheduled = False
+        pending = self._pending
+        while pending:
+            sub, event = pending.popleft()
+            if not sub.closed:
+                sub.offer(event)
+
+
 class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subscriptions: tuple[Subscription, ...] = ()
+        self._everything: tuple[Subscription, ...] = ()  # operators: every owner
+        self._by_owner: dict[str, tuple[Subscription, ...]] = {}
+        self._inboxes: dict[asyncio.AbstractEventLoop, _LoopInbox] = {}
 
-    def publish(self, event_type: str, data: dict[str, Any], owner: str | None = None) -> None:
-        subscriptions = self._subscriptions
-        if not subscriptions:
+    def publish(self, event_type: str, data: Data, owner: str | None = None) -> None:
+        """Send an event to those who may see it. `owner` is the device or truck the
+        event belongs to (None: operators only)."""
+        everyone = self._everything
+        owned = self._by_owner.get(owner, ()) if owner is not None else ()
+        if not everyone and not owned:
             return
-        event = Event(event_type, rfc3339(now()) or "", data, owner)
-        for sub in subscriptions:
-            if sub._accept(event):
-                try:
-                    sub._loop.call_soon_threadsafe(sub.offer, event)
-                except RuntimeError:  # the subscriber's loop is closed
-                    self.unsubscribe(sub)
+        event: Event | None = None
+        for sub in (*everyone, *owned):
+            if sub.wants(event_type):
+                if event is None:
+                    payload = data() if callable(data) else data
+                    event = Event(event_type, rfc3339(now()) or "", payload, owner)
+                sub._inbox.put(sub, event)
 
     def subscribe(
         self,
@@ -80,21 +128,33 @@ class EventBus:
     ) -> Subscription:
         """Events of `types` (all if None); with `owner`, only that owner's events."""
         wanted = frozenset(types) if types is not None else None
-
-        def accept(event: Event) -> bool:
-            if wanted is not None and event.type not in wanted:
-                return False
-            return owner is None or event.owner == owner
-
-        sub = Subscription(self, loop, accept, maxsize)
         with self._lock:
-            self._subscriptions = (*self._subscriptions, sub)
+            inbox = self._inboxes.get(loop)
+            if inbox is None:
+                inbox = self._inboxes[loop] = _LoopInbox(loop)
+            sub = Subscription(self, inbox, wanted, owner, maxsize)
+            if owner is None:
+                self._everything = (*self._everything, sub)
+            else:
+                self._by_owner[owner] = (*self._by_owner.get(owner, ()), sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
-            self._subscriptions = tuple(s for s in self._subscriptions if s is not sub)
+            if sub.owner is None:
+                self._everything = tuple(s for s in self._everything if s is not sub)
+                return
+            remaining = tuple(s for s in self._by_owner.get(sub.owner, ()) if s is not sub)
+            if remaining:
+                self._by_owner[sub.owner] = remaining
+            else:
+                self._by_owner.pop(sub.owner, None)
 
     def close_all(self) -> None:
-        for sub in self._subscriptions:
-            sub._loop.call_soon_threadsafe(sub.close)
+        with self._lock:
+            subs = [*self._everything, *(s for group in self._by_owner.values() for s in group)]
+        for sub in subs:
+            try:
+                sub._inbox.loop.call_soon_threadsafe(sub.close)
+            except RuntimeError:
+                sub.closed = True

@@ -545,7 +545,7 @@ class InventoryActor(Actor):
                 events.ALERT_RAISED if raised else events.ALERT_CLEARED, stock.view()
             )
         for sku in touched:
-            self.ctx.events.publish(events.STOCK_CHANGED, self.stock[sku].view())
+            self.ctx.events.publish(events.STOCK_CHANGED, self.stock[sku].view)
 
 
 def _tell(ref: Any, message: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from autogrocery.actors.base import Actor, handles
@@ -26,7 +26,7 @@ from autogrocery.domain.messages import (
     ReleaseStock,
     ReserveStock,
 )
-from autogrocery.domain.models import OrderKind, OrderStatus, new_id, now
+from autogrocery.domain.models import FINAL_STATUSES, OrderKind, OrderStatus, new_id, now
 from autogrocery.domain.money import format_money
 from autogrocery.domain.views import order_view
 from autogrocery.store.db import transaction
@@ -38,7 +38,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(slots=True)
+class OpenOrder:
+    """An order or restock not yet final, kept equal to what is stored."""
+
+    row: dict[str, Any]
+    lines: list[dict[str, Any]]
+
+    @property
+    def status(self) -> str:
+        return str(self.row["status"])
+
+    @property
+    def kind(self) -> OrderKind:
+        return OrderKind(self.row["kind"])
+
+
 class OrderingActor(Actor):
+    """Open orders live in memory (written through to the store) so a transition costs
+    one transaction and no reads; final ones are read back from the store on demand."""
+
     name = "ordering"
 
     def __init__(
@@ -54,9 +73,10 @@ class OrderingActor(Actor):
         self.ttl = reservation_ttl
         self.metrics = metrics
         self.hub = hub
+        self.open: dict[str, OpenOrder] = {}
 
     def on_start(self) -> None:
-        self.db: sqlite3.Connection = self.ctx.connect()
+        self.db = self.ctx.connect()
         self.tables = OrderTables(self.db)
 
     def close(self) -> None:
@@ -80,57 +100,56 @@ class OrderingActor(Actor):
         )
         total = sum(line["quantity"] * line["unit_price"] for line in reserved)
         try:
-            with transaction(self.db):
-                self.tables.insert_order(
-                    order_id,
-                    OrderKind.CUSTOMER,
-                    msg.owner,
-                    OrderStatus.PREVIEWED,
-                    total,
-                    reserved,
-                    created,
-                    expires_at=expires,
-                    request_key=msg.request_key,
-                )
+            order = self._create(
+                order_id,
+                OrderKind.CUSTOMER,
+                msg.owner,
+                OrderStatus.PREVIEWED,
+                total,
+                reserved,
+                created,
+                expires_at=expires,
+                request_key=msg.request_key,
+            )
         except BaseException:
             self.ctx.peers.tell("inventory", ReleaseStock(order_id))
             raise
-        return self._announce(order_id, None, OrderStatus.PREVIEWED)
+        view = order_view(order.row, order.lines)
+        self._announce(order, "new", view)
+        return view
 
     @handles(ConfirmOrder)
     def confirm(self, msg: ConfirmOrder) -> tuple[dict[str, Any], bool]:
         order = self._owned(msg.order_id, msg.owner, OrderKind.CUSTOMER)
-        status = order["status"]
+        status = order.status
         if status in (OrderStatus.PROCESSING, OrderStatus.COMPLETED):
             return {"order_id": msg.order_id, "status": status}, False
         if status != OrderStatus.PREVIEWED:
             raise Conflict(f"order {msg.order_id} is {status} and cannot be confirmed")
-        if order["expires_at"] <= now():
+        if order.row["expires_at"] <= now():
             self._expire([msg.order_id])
             raise Conflict(f"order {msg.order_id} expired and cannot be confirmed")
-        dead = sorted(a for a in self.tables.aisles(msg.order_id) if not self.hub.alive(a))
+        dead = sorted({ln["aisle"] for ln in order.lines if not self.hub.alive(ln["aisle"])})
         if dead:
             raise Unavailable(f"no robot is alive for aisle {', '.join(dead)}")
-        with transaction(self.db):
-            if not self.tables.move(msg.order_id, OrderStatus.PREVIEWED, OrderStatus.PROCESSING):
-                raise Conflict(f"order {msg.order_id} changed while confirming")
+        if not self._move(order, OrderStatus.PROCESSING):
+            raise Conflict(f"order {msg.order_id} changed while confirming")
         self.ctx.peers.tell("inventory", DispatchOrder(msg.order_id, OrderKind.CUSTOMER))
-        self._announce(msg.order_id, order, OrderStatus.PROCESSING)
+        self._announce(order, OrderStatus.PREVIEWED)
         return {"order_id": msg.order_id, "status": OrderStatus.PROCESSING.value}, True
 
     @handles(CancelOrder)
     def cancel(self, msg: CancelOrder) -> dict[str, Any]:
         order = self._owned(msg.order_id, msg.owner, OrderKind.CUSTOMER)
-        if order["status"] != OrderStatus.PREVIEWED:
+        if order.status != OrderStatus.PREVIEWED:
             raise Conflict(
-                f"order {msg.order_id} is {order['status']}; only a preview can be cancelled"
+                f"order {msg.order_id} is {order.status}; only a preview can be cancelled"
             )
-        with transaction(self.db):
-            if not self.tables.move(msg.order_id, OrderStatus.PREVIEWED, OrderStatus.CANCELLED):
-                raise Conflict(f"order {msg.order_id} changed while cancelling")
+        if not self._move(order, OrderStatus.CANCELLED):
+            raise Conflict(f"order {msg.order_id} changed while cancelling")
         # Asked, not told: the answer to a cancel means the stock is free again.
         self.ctx.peers.ask("inventory", ReleaseStock(msg.order_id), self.ctx.ask_timeout)
-        self._announce(msg.order_id, order, OrderStatus.CANCELLED)
+        self._announce(order, OrderStatus.PREVIEWED)
         return {"order_id": msg.order_id, "status": OrderStatus.CANCELLED.value}
 
     @handles(ExpireDue)
@@ -138,18 +157,14 @@ class OrderingActor(Actor):
         return self._expire(self.tables.due_previews(now()))
 
     def _expire(self, order_ids: list[str]) -> int:
-        if not order_ids:
-            return 0
-        with transaction(self.db):
-            expired = [
-                oid
-                for oid in order_ids
-                if self.tables.move(oid, OrderStatus.PREVIEWED, OrderStatus.EXPIRED)
-            ]
-        for order_id in expired:
-            self.ctx.peers.tell("inventory", ReleaseStock(order_id))
-            self._announce(order_id, None, OrderStatus.EXPIRED)
-        return len(expired)
+        expired = 0
+        for order_id in order_ids:
+            order = self._load(order_id)
+            if order is not None and self._move(order, OrderStatus.EXPIRED):
+                self.ctx.peers.tell("inventory", ReleaseStock(order_id))
+                self._announce(order, OrderStatus.PREVIEWED)
+                expired += 1
+        return expired
 
     # --- restocks ----------------------------------------------------------------------
 
@@ -173,20 +188,19 @@ class OrderingActor(Actor):
             for ln in msg.lines
         ]
         total = sum(line["quantity"] * line["unit_price"] for line in lines)
-        with transaction(self.db):
-            self.tables.insert_order(
-                order_id,
-                OrderKind.RESTOCK,
-                msg.owner,
-                OrderStatus.PROCESSING,
-                total,
-                lines,
-                created,
-                confirmed_at=created,
-                request_key=msg.request_key,
-            )
+        order = self._create(
+            order_id,
+            OrderKind.RESTOCK,
+            msg.owner,
+            OrderStatus.PROCESSING,
+            total,
+            lines,
+            created,
+            confirmed_at=created,
+            request_key=msg.request_key,
+        )
         self.ctx.peers.tell("inventory", DispatchOrder(order_id, OrderKind.RESTOCK, msg.lines))
-        self._announce(order_id, None, OrderStatus.PROCESSING)
+        self._announce(order, "new")
         return _restock_receipt(order_id, total)
 
     # --- outcomes (told by inventory and pricing; duplicates are expected) ------------
@@ -206,36 +220,36 @@ class OrderingActor(Actor):
         total: int | None = None,
         reason: str | None = None,
     ) -> None:
-        with transaction(self.db):
-            order = self.tables.get(order_id)
-            if order is None or not self.tables.move(
-                order_id, OrderStatus.PROCESSING, status, total=total, reason=reason
-            ):
-                log.debug("order %s already finished; %s ignored", order_id, status)
-                return
-            if total is not None and total != order["total"]:
-                log.error("order %s billed %s but previewed %s", order_id, total, order["total"])
-            finished = now()
-            seq = self.tables.add_metric(order, status, finished)
+        order = self._load(order_id)
+        if order is None or order.status != OrderStatus.PROCESSING:
+            log.debug("order %s already finished; %s ignored", order_id, status)
+            return
+        if total is not None and total != order.row["total"]:
+            log.error("order %s billed %s but previewed %s", order_id, total, order.row["total"])
+        seq = self._move(order, status, total=total, reason=reason, metric=True)
+        if not seq:
+            return
+        row = order.row
         metric = Metric(
             seq,
-            OrderKind(order["kind"]),
+            order.kind,
             order_id,
             status.value,
-            order["items"],
-            order["created_at"],
-            finished,
+            row["items"],
+            row["created_at"],
+            row["completed_at"],
         )
         try:
             self.metrics.publish(metric.to_wire())
         except Exception:
             log.exception("metric %d not published now; analytics will replay it", seq)
-        self._announce(order_id, order, status)
+        self._announce(order, OrderStatus.PROCESSING)
 
     # --- recovery ---------------------------------------------------------------------
 
     @handles(Recover)
     def recover(self, _: Recover) -> dict[str, int]:
+        self.open.clear()  # what the store holds is the truth
         expired = self._expire(self.tables.due_previews(now()))
         resumed = 0
         for order in self.tables.processing():
@@ -252,38 +266,121 @@ class OrderingActor(Actor):
             log.info("recovery: %d preview(s) expired, %d order(s) resumed", expired, resumed)
         return {"expired": expired, "resumed": resumed}
 
-    # --- helpers ----------------------------------------------------------------------
+    # --- the open orders -------------------------------------------------------------
 
-    def _owned(self, order_id: str, owner: str | None, kind: OrderKind) -> sqlite3.Row:
-        order = self.tables.get(order_id)
+    def _create(
+        self,
+        order_id: str,
+        kind: OrderKind,
+        owner: str,
+        status: OrderStatus,
+        total: int,
+        lines: list[dict[str, Any]],
+        created: float,
+        **stamps: Any,
+    ) -> OpenOrder:
+        with transaction(self.db):
+            self.tables.insert_order(order_id, kind, owner, status, total, lines, created, **stamps)
+        row = {
+            "order_id": order_id,
+            "kind": kind.value,
+            "owner": owner,
+            "status": status.value,
+            "total": total,
+            "items": sum(ln["quantity"] for ln in lines),
+            "created_at": created,
+            "confirmed_at": stamps.get("confirmed_at"),
+            "completed_at": None,
+            "expires_at": stamps.get("expires_at"),
+            "reason": None,
+        }
+        order = OpenOrder(row, sorted(lines, key=lambda ln: ln["sku"]))
+        self.open[order_id] = order
+        return order
+
+    def _load(self, order_id: str) -> OpenOrder | None:
+        order = self.open.get(order_id)
+        if order is not None:
+            return order
+        row = self.tables.get(order_id)
+        if row is None:
+            return None
+        order = OpenOrder(dict(row), [dict(line) for line in self.tables.lines(order_id)])
+        if order.status not in FINAL_STATUSES:
+            self.open[order_id] = order
+        return order
+
+    def _move(
+        self,
+        order: OpenOrder,
+        to_status: OrderStatus,
+        *,
+        total: int | None = None,
+        reason: str | None = None,
+        metric: bool = False,
+    ) -> int:
+        """Compare-and-set the status in the store, then in memory. Returns 0 when the
+        store had moved on; else 1, or the metric's sequence number with `metric`."""
+        order_id = order.row["order_id"]
+        with transaction(self.db):
+            at = self.tables.move(
+                order_id, OrderStatus(order.status), to_status, total=total, reason=reason
+            )
+            if at is None:
+                self.open.pop(order_id, None)  # stale: read it afresh next time
+                return 0
+            seq = self.tables.add_metric(order.row, to_status, at) if metric else 1
+        row = order.row
+        row["status"] = to_status.value
+        if to_status == OrderStatus.PROCESSING:
+            row["confirmed_at"] = at
+        elif to_status in (OrderStatus.COMPLETED, OrderStatus.FAILED):
+            row["completed_at"] = at
+        if total is not None:
+            row["total"] = total
+        if reason is not None:
+            row["reason"] = reason
+        if to_status in FINAL_STATUSES:
+            self.open.pop(order_id, None)
+        return seq
+
+    def _owned(self, order_id: str, owner: str | None, kind: OrderKind) -> OpenOrder:
+        order = self._load(order_id)
         if (
             order is None
-            or order["kind"] != kind
-            or (owner is not None and order["owner"] != owner)
+            or order.kind != kind
+            or (owner is not None and order.row["owner"] != owner)
         ):
             raise NotFound(f"no order {order_id}")
         return order
 
-    def _announce(
-        self, order_id: str, before: sqlite3.Row | None, status: OrderStatus
-    ) -> dict[str, Any]:
-        order = self.tables.get(order_id)
-        if order is None:
-            raise NotFound(f"no order {order_id}")
-        view = order_view(dict(order), self.tables.lines(order_id))
+    def _announce(self, order: OpenOrder, before: str, view: dict[str, Any] | None = None) -> None:
+        row = order.row
+        order_id = row["order_id"]
         log.info(
             "%s %s %s -> %s",
-            "restock" if order["kind"] == OrderKind.RESTOCK else "order",
+            "restock" if order.kind == OrderKind.RESTOCK else "order",
             order_id,
-            before["status"] if before is not None else "new",
-            status.value,
-            extra={"order_id": order_id, "status": status.value},
+            before,
+            row["status"],
+            extra={"order_id": order_id, "status": row["status"]},
         )
-        kind = (
-            events.RESTOCK_UPDATED if order["kind"] == OrderKind.RESTOCK else events.ORDER_UPDATED
-        )
-        self.ctx.events.publish(kind, view, owner=order["owner"])
-        return view
+        kind = events.RESTOCK_UPDATED if order.kind == OrderKind.RESTOCK else events.ORDER_UPDATED
+        snapshot = view if view is not None else _Snapshot(row, order.lines)
+        self.ctx.events.publish(kind, snapshot, owner=row["owner"])
+
+
+class _Snapshot:
+    """An order's view, built only if somebody subscribed to it (and only once)."""
+
+    __slots__ = ("lines", "row")
+
+    def __init__(self, row: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        self.row = dict(row)
+        self.lines = lines
+
+    def __call__(self) -> dict[str, Any]:
+        return order_view(self.row, self.lines)
 
 
 def _restock_receipt(restock_id: str, total: int) -> dict[str, Any]:

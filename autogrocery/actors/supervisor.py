@@ -136,6 +136,7 @@ class Supervisor:
             if ref is not None:
                 _stop(ref)
         self.metrics.close()
+        self.ctx.close_store()
         log.info("store stopped")
 
     def health(self) -> dict[str, bool]:

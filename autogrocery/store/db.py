@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from autogrocery.domain.models import MovementType, Product, now
 from autogrocery.store.schema import MIGRATIONS
@@ -16,13 +18,17 @@ log = logging.getLogger(__name__)
 DB_NAME = "autogrocery.db"
 
 
-def connect(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
+def connect(
+    path: Path, synchronous: str = "NORMAL", *, check_same_thread: bool = True
+) -> sqlite3.Connection:
     """A connection in autocommit mode; writers open `BEGIN IMMEDIATE` via `transaction`.
 
     WAL with synchronous=NORMAL keeps every committed transaction across a process
     crash (kill -9); only an OS crash or power loss can drop the last commits.
     """
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    conn = sqlite3.connect(
+        path, isolation_level=None, timeout=10.0, check_same_thread=check_same_thread
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=10000")
@@ -30,14 +36,17 @@ def connect(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+def transaction(conn: Any) -> Iterator[Any]:
+    """`BEGIN IMMEDIATE` … `COMMIT` (or `ROLLBACK` on error). On a shared connection the
+    whole transaction holds its lock, so nobody else's statements land inside it."""
+    with getattr(conn, "lock", None) or contextlib.nullcontext():
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -66,8 +66,9 @@ class OrderTables:
         *,
         total: int | None = None,
         reason: str | None = None,
-    ) -> bool:
-        """Compare-and-set the status; True when this call made the transition."""
+    ) -> float | None:
+        """Compare-and-set the status; the transition's time, or None when the order was
+        not in `from_status` any more."""
         at = now()
         stamp = {
             OrderStatus.PROCESSING: "confirmed_at",
@@ -90,12 +91,12 @@ class OrderTables:
             (*params, order_id, from_status.value),
         )
         if cursor.rowcount != 1:
-            return False
+            return None
         self.db.execute(
             "INSERT INTO order_history (order_id, status, at) VALUES (?, ?, ?)",
             (order_id, to_status.value, at),
         )
-        return True
+        return at
 
     def add_metric(self, order: Mapping[str, Any], status: OrderStatus, finished_at: float) -> int:
         cursor = self.db.execute(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from autogrocery import __version__, cli_bench, cli_dashboard, cli_remote
+from autogrocery.loop import run as run_loop
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
@@ -128,7 +129,7 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     configure_logging(level, config.log.format)
     try:
-        return asyncio.run(_serve(config))
+        return run_loop(_serve(config))
     except (CatalogError, TransportError) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2

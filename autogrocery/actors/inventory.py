@@ -95,6 +95,15 @@ class Stock:
 
 
 @dataclass(slots=True)
+class Held:
+    """A stock order still holding or moving stock (RESERVED or DISPATCHED)."""
+
+    kind: OrderKind
+    state: str
+    lines: list[dict[str, Any]]  # sku, quantity, unit_price, unit_cost
+
+
+@dataclass(slots=True)
 class Work:
     """An order whose robot tasks are out."""
 
@@ -124,6 +133,7 @@ class InventoryActor(Actor):
         self.hub = hub
         self.work: dict[str, Work] = {}
         self.task_order: dict[str, str] = {}
+        self.held: dict[str, Held] = {}  # stock orders RESERVED or DISPATCHED
 
     def on_start(self) -> None:
         self.db: sqlite3.Connection = self.ctx.connect()
@@ -149,6 +159,10 @@ class InventoryActor(Actor):
         }
         self.prices = self.tables.prices()
         self.alerted = self.tables.alerts()
+        self.held = {
+            order_id: Held(OrderKind(kind), state, lines)
+            for order_id, (kind, state, lines) in self.tables.held_orders().items()
+        }
 
     @handles(Ping)
     def ping(self, _: Ping) -> str:
@@ -194,6 +208,19 @@ class InventoryActor(Actor):
                 msg.expires_at,
             ),
         )
+        self.held[msg.order_id] = Held(
+            OrderKind.CUSTOMER,
+            RESERVED,
+            [
+                {
+                    "sku": ln.sku,
+                    "quantity": ln.quantity,
+                    "unit_price": prices[ln.sku],
+                    "unit_cost": 0,
+                }
+                for ln in msg.lines
+            ],
+        )
         return [
             {
                 "sku": ln.sku,
@@ -207,7 +234,7 @@ class InventoryActor(Actor):
 
     @handles(ReleaseStock)
     def release(self, msg: ReleaseStock) -> None:
-        lines = self.tables.stock_lines(msg.order_id)
+        lines = self._lines(msg.order_id)
         for line in lines:
             self.stock[line["sku"]].reserved -= line["quantity"]
 
@@ -219,14 +246,17 @@ class InventoryActor(Actor):
             self._write({line["sku"] for line in lines}, extra=cas)
         except _AlreadyDone:
             log.debug("reservation %s was already released", msg.order_id)
+            return
+        self.held.pop(msg.order_id, None)
 
     # --- robot work --------------------------------------------------------------------
 
     @handles(DispatchOrder)
     def dispatch(self, msg: DispatchOrder) -> None:
         order_id = msg.order_id
-        row = self.tables.stock_order(order_id)
-        state = row["state"] if row is not None else None
+        held = self.held.get(order_id)
+        row = self.tables.stock_order(order_id) if held is None else None
+        state = held.state if held is not None else row["state"] if row is not None else None
         if state is None and msg.kind == OrderKind.RESTOCK:
             tasks = self._plan(
                 order_id, TaskKind.SHELVE, [(ln.sku, ln.quantity) for ln in msg.lines]
@@ -239,14 +269,29 @@ class InventoryActor(Actor):
                     [(ln.sku, ln.quantity, 0, ln.unit_cost or 0) for ln in msg.lines],
                 )
                 self.tables.insert_tasks(tasks)
+            self.held[order_id] = Held(
+                OrderKind.RESTOCK,
+                DISPATCHED,
+                [
+                    {
+                        "sku": ln.sku,
+                        "quantity": ln.quantity,
+                        "unit_price": 0,
+                        "unit_cost": ln.unit_cost or 0,
+                    }
+                    for ln in msg.lines
+                ],
+            )
             self._send(order_id, msg.kind, tasks)
         elif state == RESERVED:
-            lines = [(r["sku"], r["quantity"]) for r in self.tables.stock_lines(order_id)]
+            lines = [(r["sku"], r["quantity"]) for r in self._lines(order_id)]
             tasks = self._plan(order_id, TaskKind.PICK, lines)
             with transaction(self.db):
                 if not self.tables.move_stock_order(order_id, RESERVED, DISPATCHED):
                     return
                 self.tables.insert_tasks(tasks)
+            if held is not None:
+                held.state = DISPATCHED
             self._send(order_id, msg.kind, tasks)
         elif state == DISPATCHED:
             if order_id not in self.work:
@@ -254,8 +299,8 @@ class InventoryActor(Actor):
                     task for task, status in self.tables.tasks(order_id) if status == "PENDING"
                 ]
                 self._send(order_id, msg.kind, pending)
-        elif state == FINALIZED:
-            self._pass_on(order_id, OrderKind(row["kind"]))  # type: ignore[index]
+        elif state == FINALIZED and row is not None:
+            self._pass_on(order_id, OrderKind(row["kind"]))
         else:
             self.ctx.peers.tell("ordering", FailOrder(order_id, "no stock is held for this order"))
 
@@ -348,7 +393,7 @@ class InventoryActor(Actor):
 
     def _finalize(self, order_id: str, kind: OrderKind, last: TaskReport) -> None:
         """Every task is done: stock changes once, guarded by the stock order's state."""
-        lines = self.tables.stock_lines(order_id)
+        lines = self._lines(order_id)
         sign = -1 if kind == OrderKind.CUSTOMER else 1
         movement = MovementType.OUT if kind == OrderKind.CUSTOMER else MovementType.IN
         for line in lines:
@@ -399,7 +444,7 @@ class InventoryActor(Actor):
             self.ctx.peers.tell("pricing", RepriceStock(order_id, levels))
 
     def _fail(self, order_id: str, kind: OrderKind, last: TaskReport, reason: str) -> None:
-        lines = self.tables.stock_lines(order_id) if kind == OrderKind.CUSTOMER else []
+        lines = self._lines(order_id) if kind == OrderKind.CUSTOMER else []
         for line in lines:
             self.stock[line["sku"]].reserved -= line["quantity"]
 
@@ -416,7 +461,12 @@ class InventoryActor(Actor):
         log.warning("order %s failed: %s", order_id, reason)
         self.ctx.peers.tell("ordering", FailOrder(order_id, reason))
 
+    def _lines(self, order_id: str) -> list[Any]:
+        held = self.held.get(order_id)
+        return held.lines if held is not None else self.tables.stock_lines(order_id)
+
     def _forget(self, order_id: str) -> None:
+        self.held.pop(order_id, None)
         work = self.work.pop(order_id, None)
         if work is not None:
             for task_id in list(work.pending) + list(work.attempts):

@@ -18,6 +18,7 @@ from autogrocery.bench.check import stock_levels, verify
 from autogrocery.bench.load import Device, Shopper, call, login
 from autogrocery.bench.stats import Recorder, render
 from autogrocery.bench.target import Target, start_store
+from autogrocery.loop import run as run_loop
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def run_bench(options: BenchOptions) -> int:
         )
     try:
         started = time.monotonic()
-        report = asyncio.run(_bench(target, options))
+        report = run_loop(_bench(target, options))
         report["wall_s"] = round(time.monotonic() - started, 1)
     finally:
         target.stop()

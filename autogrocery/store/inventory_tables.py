@@ -89,6 +89,18 @@ class InventoryTables:
             (order_id,),
         ).fetchall()
 
+    def held_orders(self) -> dict[str, tuple[str, str, list[dict[str, Any]]]]:
+        """Stock orders RESERVED or DISPATCHED: (kind, state, lines) by order id."""
+        held: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
+        for row in self.db.execute(
+            "SELECT s.order_id, s.kind, s.state, l.sku, l.quantity, l.unit_price, l.unit_cost "
+            "FROM stock_orders s JOIN stock_lines l USING (order_id) "
+            "WHERE s.state IN ('RESERVED', 'DISPATCHED')"
+        ):
+            entry = held.setdefault(row["order_id"], (row["kind"], row["state"], []))
+            entry[2].append({k: row[k] for k in ("sku", "quantity", "unit_price", "unit_cost")})
+        return held
+
     def move_stock_order(self, order_id: str, from_state: str, to_state: str) -> bool:
         cursor = self.db.execute(
             "UPDATE stock_orders SET state = ? WHERE order_id = ? AND state = ?",

@@ -11,23 +11,31 @@ import logging
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.context import Context
+from autogrocery.actors.stock import (
+    DISPATCHED,
+    FAILED,
+    FINALIZED,
+    RELEASED,
+    RESERVED,
+    AlreadyDone,
+    Held,
+    RobotPolicy,
+    Stock,
+    Work,
+)
+from autogrocery.actors.stock_ops import StockOperations
 from autogrocery.domain import events
-from autogrocery.domain.errors import Conflict, NotFound, ValidationError
+from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.messages import (
     AbandonTask,
-    AddProduct,
-    AdjustStock,
     BillOrder,
-    DescribeSkus,
     DispatchOrder,
     FailOrder,
     Ping,
-    PricesChanged,
     Recover,
     ReleaseStock,
     RepriceStock,
@@ -36,10 +44,8 @@ from autogrocery.domain.messages import (
     RobotTask,
     TaskLine,
     TaskReport,
-    UpdateProduct,
 )
 from autogrocery.domain.models import (
-    OPERATOR_REASONS,
     LineRequest,
     MovementType,
     OrderKind,
@@ -54,75 +60,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RESERVED, DISPATCHED, FINALIZED, RELEASED, FAILED = (
-    "RESERVED",
-    "DISPATCHED",
-    "FINALIZED",
-    "RELEASED",
-    "FAILED",
-)
+
 _DEAD_ORDER = {None, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED}
 
 
-class _AlreadyDone(Exception):
-    """A compare-and-set found the work done before: roll back, change nothing."""
-
-
-@dataclass(slots=True)
-class Stock:
-    sku: str
-    name: str
-    aisle: str
-    unit: str
-    on_hand: int
-    reserved: int
-    min_level: int
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "sku": self.sku,
-            "name": self.name,
-            "aisle": self.aisle,
-            "on_hand": self.on_hand,
-            "reserved": self.reserved,
-            "available": self.available,
-            "min_level": self.min_level,
-        }
-
-
-@dataclass(slots=True)
-class Held:
-    """A stock order still holding or moving stock (RESERVED or DISPATCHED)."""
-
-    kind: OrderKind
-    state: str
-    lines: list[dict[str, Any]]  # sku, quantity, unit_price, unit_cost
-
-
-@dataclass(slots=True)
-class Work:
-    """An order whose robot tasks are out."""
-
-    kind: OrderKind
-    pending: dict[str, RobotTask] = field(default_factory=dict)
-    attempts: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class RobotPolicy:
-    max_attempts: int
-    retry_backoff: float
-    retry_backoff_max: float
-
-    def backoff(self, attempt: int) -> float:
-        return min(self.retry_backoff * 2 ** (attempt - 1), self.retry_backoff_max)
-
-
-class InventoryActor(Actor):
+class InventoryActor(StockOperations, Actor):
     name = "inventory"
 
     def __init__(self, ctx: Context, policy: RobotPolicy, hub: RobotHub) -> None:
@@ -169,13 +111,6 @@ class InventoryActor(Actor):
         return "pong"
 
     # --- reservations ------------------------------------------------------------------
-
-    @handles(DescribeSkus)
-    def describe(self, msg: DescribeSkus) -> dict[str, dict[str, str]]:
-        self._known([LineRequest(sku, 1) for sku in msg.skus])
-        return {
-            sku: {"name": self.stock[sku].name, "aisle": self.stock[sku].aisle} for sku in msg.skus
-        }
 
     @handles(ReserveStock)
     def reserve(self, msg: ReserveStock) -> list[dict[str, Any]]:
@@ -240,11 +175,11 @@ class InventoryActor(Actor):
 
         def cas() -> None:
             if not self.tables.move_stock_order(msg.order_id, RESERVED, RELEASED):
-                raise _AlreadyDone
+                raise AlreadyDone
 
         try:
             self._write({line["sku"] for line in lines}, extra=cas)
-        except _AlreadyDone:
+        except AlreadyDone:
             log.debug("reservation %s was already released", msg.order_id)
             return
         self.held.pop(msg.order_id, None)
@@ -405,7 +340,7 @@ class InventoryActor(Actor):
         def cas() -> None:
             self.tables.finish_task(last.task_id, "DONE", last.robot_id)
             if not self.tables.move_stock_order(order_id, DISPATCHED, FINALIZED):
-                raise _AlreadyDone
+                raise AlreadyDone
 
         self._forget(order_id)
         try:
@@ -417,7 +352,7 @@ class InventoryActor(Actor):
                 ],
                 extra=cas,
             )
-        except _AlreadyDone:
+        except AlreadyDone:
             log.warning("order %s was finalized before; not again", order_id)
             return
         self._pass_on(order_id, kind, lines)
@@ -451,12 +386,12 @@ class InventoryActor(Actor):
         def cas() -> None:
             self.tables.finish_task(last.task_id, "FAILED", last.robot_id or None)
             if not self.tables.move_stock_order(order_id, DISPATCHED, FAILED):
-                raise _AlreadyDone
+                raise AlreadyDone
 
         self._forget(order_id)
         try:
             self._write({line["sku"] for line in lines}, extra=cas)
-        except _AlreadyDone:
+        except AlreadyDone:
             return
         log.warning("order %s failed: %s", order_id, reason)
         self.ctx.peers.tell("ordering", FailOrder(order_id, reason))
@@ -473,66 +408,6 @@ class InventoryActor(Actor):
                 self.task_order.pop(task_id, None)
 
     # --- operators ---------------------------------------------------------------------
-
-    @handles(AdjustStock)
-    def adjust(self, msg: AdjustStock) -> dict[str, Any]:
-        stock = self.stock.get(msg.sku)
-        if stock is None:
-            raise NotFound(f"no product {msg.sku}")
-        if msg.reason not in OPERATOR_REASONS:
-            raise ValidationError(
-                f"reason must be one of {', '.join(sorted(OPERATOR_REASONS))}",
-                [{"field": "reason", "message": "not WASTE, ADJUST or COUNT"}],
-            )
-        if msg.delta == 0 or (msg.reason == MovementType.WASTE and msg.delta > 0):
-            raise ValidationError(
-                "delta must be non-zero (and negative for WASTE)",
-                [{"field": "delta", "message": "zero, or positive waste"}],
-            )
-        if stock.on_hand + msg.delta < stock.reserved:
-            raise Conflict(
-                f"{msg.sku}: on hand {stock.on_hand} {msg.delta:+d} would fall below the "
-                f"{stock.reserved} reserved"
-            )
-        stock.on_hand += msg.delta
-        self._write({msg.sku}, [(msg.sku, msg.reason, msg.delta, msg.note, msg.user)])
-        return stock.view()
-
-    @handles(AddProduct)
-    def add_product(self, msg: AddProduct) -> dict[str, Any]:
-        if msg.sku in self.stock:
-            raise Conflict(f"product {msg.sku} already exists")
-        aisles = {s.aisle for s in self.stock.values()}
-        if msg.aisle not in aisles:
-            raise ValidationError(
-                f"unknown aisle {msg.aisle!r}; robots serve {', '.join(sorted(aisles))}",
-                [{"field": "aisle", "message": "no robots serve this aisle"}],
-            )
-        stock = Stock(msg.sku, msg.name, msg.aisle, msg.unit, msg.on_hand, 0, msg.min_level)
-        self.stock[msg.sku] = stock
-        movements = [(msg.sku, MovementType.COUNT.value, msg.on_hand, "new-product", msg.user)]
-        self._write(
-            {msg.sku},
-            movements if msg.on_hand else [],
-            extra=lambda: self.tables.insert_product(stock),
-        )
-        return stock.view()
-
-    @handles(UpdateProduct)
-    def update_product(self, msg: UpdateProduct) -> dict[str, Any]:
-        stock = self.stock.get(msg.sku)
-        if stock is None:
-            raise NotFound(f"no product {msg.sku}")
-        if msg.name is not None:
-            stock.name = msg.name
-        if msg.min_level is not None:
-            stock.min_level = msg.min_level
-        self._write({msg.sku}, extra=lambda: self.tables.update_product(stock))
-        return stock.view()
-
-    @handles(PricesChanged)
-    def prices_changed(self, msg: PricesChanged) -> None:
-        self.prices.update(msg.prices)
 
     @handles(Recover)
     def recover(self, _: Recover) -> int:

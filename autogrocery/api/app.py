@@ -52,6 +52,10 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 class JsonAccessLogger(AbstractAccessLogger):
     """One line per request. The path only: no query string (it may carry a token)."""
 
+    @property
+    def enabled(self) -> bool:
+        return access_log.isEnabledFor(logging.INFO)
+
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         access_log.info(
             "%s %s %s",

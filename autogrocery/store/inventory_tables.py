@@ -53,10 +53,13 @@ class InventoryTables:
     def add_movements(self, rows: Iterable[tuple[str, str, int, str | None, str | None]]) -> None:
         """rows: (sku, type, delta, ref, user)."""
         at = now()
-        self.db.executemany(
-            "INSERT INTO movements (sku, type, delta, ref, user, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(*row, at) for row in rows],
-        )
+        stamped = [(*row, at) for row in rows]
+        if stamped:
+            self.db.executemany(
+                "INSERT INTO movements (sku, type, delta, ref, user, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                stamped,
+            )
 
     def stock_order(self, order_id: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute(

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import logging
 import os
 import secrets
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,18 +108,30 @@ class Auth:
         )
         self._dummy_hash = bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(4))
         self._verified: dict[str, tuple[Principal, float]] = {}
+        # bcrypt is CPU-heavy by design. Bounded to half the cores, a burst of logins
+        # queues instead of taking every core from the event loop and the actors.
+        self._hashing = ThreadPoolExecutor(
+            max_workers=max(1, (os.cpu_count() or 2) // 2),
+            thread_name_prefix="bcrypt",
+            initializer=_lower_priority,
+        )
+
+    def close(self) -> None:
+        self._hashing.shutdown(wait=True, cancel_futures=True)
 
     # --- passwords -----------------------------------------------------------------------
 
     async def hash_password(self, password: str) -> bytes:
         salt = bcrypt.gensalt(self.settings.bcrypt_cost)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, bcrypt.hashpw, password.encode(), salt)
+        return await loop.run_in_executor(self._hashing, bcrypt.hashpw, password.encode(), salt)
 
     async def check_password(self, password: str, hashed: bytes | None) -> bool:
         loop = asyncio.get_running_loop()
         candidate = password.encode()[:72]
-        ok = await loop.run_in_executor(None, bcrypt.checkpw, candidate, hashed or self._dummy_hash)
+        ok = await loop.run_in_executor(
+            self._hashing, bcrypt.checkpw, candidate, hashed or self._dummy_hash
+        )
         return ok and hashed is not None
 
     # --- accounts ------------------------------------------------------------------------
@@ -248,6 +263,12 @@ class Auth:
         if row is None or row["user_id"] != principal.user_id:
             raise Unauthorized("the refresh token is not valid")
         await self.tables.revoke_family(row["family_id"])
+
+
+def _lower_priority() -> None:
+    """Hashing threads yield the CPU to the event loop and the actors (Linux: per thread)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def validate_credentials(username: str, password: str) -> None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 
@@ -46,4 +47,5 @@ async def main(url: str, logins: int, orders: int) -> None:
 
 
 if __name__ == "__main__":
+    os.nice(10)  # the load stands in for clients on other machines: the store comes first
     asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))

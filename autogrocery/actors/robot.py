@@ -18,7 +18,7 @@ from autogrocery.domain.messages import Ping, RobotTask, TaskReport, WireError
 
 log = logging.getLogger(__name__)
 
-REMEMBERED_TASKS = 100_000
+REMEMBERED_TASKS = 20_000  # per robot: minutes of work, enough to recognise a re-sent task
 
 
 class RobotActor(Actor):

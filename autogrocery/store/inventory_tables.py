@@ -56,8 +56,7 @@ class InventoryTables:
         stamped = [(*row, at) for row in rows]
         if stamped:
             self.db.executemany(
-                "INSERT INTO movements (sku, type, delta, ref, user, at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO movements (sku, type, delta, ref, user, at) VALUES (?, ?, ?, ?, ?, ?)",
                 stamped,
             )
 

@@ -1,0 +1,374 @@
+"""Simulated customers and trucks that drive a store through its real HTTP API.
+
+Fridges register (or log in again), read the catalog, and place orders at `rate`
+orders per second: preview a basket of 1-4 SKUs that are in stock, then confirm it.
+The store's robots pick each item (`robots.pick_time` seconds per item). Trucks watch
+the operators' inventory and send a restock manifest for every SKU below its min level,
+one restock per SKU at a time. `SimulatorProcess` runs it all in a child process, so the
+store's loop (and the dashboard on it) pays only for the server side of each request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import random
+import secrets
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+FINAL = {"COMPLETED", "FAILED", "CANCELLED", "EXPIRED"}
+LOW = 1.5  # trucks bring a SKU back to 4 x its min level once it is below 1.5 x
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"Login({self.username!r}, password=…)"
+
+
+@dataclass(slots=True)
+class Stats:
+    orders: int = 0  # confirmed
+    previews: int = 0
+    shortages: int = 0  # 409 at preview
+    unavailable: int = 0  # 503
+    errors: int = 0
+    behind: int = 0  # orders not started because `max_in_flight` were out
+    restocks: int = 0
+    last_error: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self) -> str:
+        elapsed = max(1e-9, time.monotonic() - self.started)
+        return (
+            f"{self.orders} orders ({self.orders / elapsed:.1f}/s), {self.restocks} restocks, "
+            f"{self.shortages} short, {self.unavailable} unavailable, {self.errors} errors, "
+            f"{self.behind} behind"
+        )
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"{status}: {text[:200]}")
+        self.status = status
+
+
+class Account:
+    """One login with its access token; logs in again when the token expires."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, login: Login) -> None:
+        self.http, self.url, self.login = http, url, login
+        self.token = ""
+        self._lock = asyncio.Lock()
+
+    async def authenticate(self, stale: str = "") -> None:
+        async with self._lock:
+            if self.token and self.token != stale:
+                return
+            body = {"username": self.login.username, "password": self.login.password}
+            status, data = await raw(self.http, "POST", self.url + "/api/auth/login", body)
+            if status != 200:
+                raise HttpError(status, str(data))
+            self.token = data["access_token"]
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if not self.token:
+            await self.authenticate()
+        token = self.token
+        status, data = await raw(self.http, method, self.url + path, body, token)
+        if status == 401:
+            await self.authenticate(stale=token)
+            status, data = await raw(self.http, method, self.url + path, body, self.token)
+        return status, data
+
+
+async def raw(
+    http: aiohttp.ClientSession, method: str, url: str, body: Any = None, token: str = ""
+) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with http.request(method, url, json=body, headers=headers) as response:
+        data = await response.json(content_type=None) if response.content_length != 0 else None
+        return response.status, data
+
+
+class Simulator:
+    def __init__(
+        self,
+        url: str,
+        operator: Login,
+        truck: Login,
+        fridge_password: str,
+        rate: float,
+        *,
+        fridges: int = 8,
+        max_in_flight: int = 500,
+        restock_interval: float = 1.0,
+        seed: int | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.operator_login, self.truck_login = operator, truck
+        self.fridge_password = fridge_password
+        self.rate = rate
+        self.fridge_count = fridges
+        self.max_in_flight = max_in_flight
+        self.restock_interval = restock_interval
+        self.rng = random.Random(seed)  # noqa: S311 (a simulation, not a secret)
+        self.stats = Stats()
+        self.catalog: list[dict[str, Any]] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stocked = asyncio.Event()
+
+    async def run(self) -> None:
+        """Until cancelled."""
+        connector = aiohttp.TCPConnector(limit=200)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            operator = Account(http, self.url, self.operator_login)
+            truck = Account(http, self.url, self.truck_login)
+            fridges = await self._fridges(http)
+            self.stats = Stats()
+            try:
+                await asyncio.gather(
+                    self._shop(fridges), self._catalog(fridges[0]), self._trucks(operator, truck)
+                )
+            finally:
+                for task in list(self._in_flight):
+                    task.cancel()
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _fridges(self, http: aiohttp.ClientSession) -> list[Account]:
+        prefix = "sim-fridge"
+        fridges = []
+        for number in range(1, self.fridge_count + 1):
+            login = Login(f"{prefix}-{number}", self.fridge_password)
+            body = {"username": login.username, "password": login.password}
+            status, _ = await raw(http, "POST", self.url + "/api/auth/register", body)
+            account = Account(http, self.url, login)
+            try:
+                await account.authenticate()
+            except HttpError as exc:  # the name is someone else's: take a fresh one
+                if exc.status != 401 or status != 409:
+                    raise
+                prefix = f"sim-fridge-{secrets.token_hex(3)}"
+                login = Login(f"{prefix}-{number}", self.fridge_password)
+                body = {"username": login.username, "password": login.password}
+                await raw(http, "POST", self.url + "/api/auth/register", body)
+                account = Account(http, self.url, login)
+                await account.authenticate()
+            fridges.append(account)
+        return fridges
+
+    async def _catalog(self, fridge: Account) -> None:
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                status, data = await fridge.call("GET", "/api/catalog")
+                if status == 200:
+                    self.catalog = data["items"]
+                    self._stocked.set()
+            await asyncio.sleep(1.0)
+
+    async def _shop(self, fridges: list[Account]) -> None:
+        await self._stocked.wait()
+        loop = asyncio.get_running_loop()
+        started, placed = loop.time(), 0
+        while True:
+            due = int((loop.time() - started) * self.rate) - placed
+            if due > self.rate:  # more than a second behind: skip, do not burst
+                self.stats.behind += due
+                placed += due
+                due = 0
+            for _ in range(due):
+                placed += 1
+                if len(self._in_flight) >= self.max_in_flight:
+                    self.stats.behind += 1
+                    continue
+                task = asyncio.create_task(self._order(self.rng.choice(fridges)))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            await asyncio.sleep(min(0.01, 1 / self.rate))
+
+    def basket(self) -> list[dict[str, Any]]:
+        stocked = [item for item in self.catalog if item.get("available", 0) > 2]
+        if not stocked:
+            return []
+        lines = self.rng.sample(stocked, min(len(stocked), self.rng.randint(1, 4)))
+        return [{"sku": item["sku"], "quantity": self.rng.randint(1, 2)} for item in lines]
+
+    async def _order(self, fridge: Account) -> None:
+        items = self.basket()
+        if not items:
+            self.stats.shortages += 1
+            return
+        try:
+            status, data = await fridge.call("POST", "/api/orders/preview", {"items": items})
+            self.stats.previews += 1
+            if status == 201:
+                order_id = data["order_id"]
+                status, data = await fridge.call("POST", f"/api/orders/{order_id}/confirm")
+                if status in (200, 202):
+                    self.stats.orders += 1
+                    return
+                if status == 503:  # no robot for an aisle: give the stock back
+                    await fridge.call("POST", f"/api/orders/{order_id}/cancel")
+            self._count(status, data)
+        except (aiohttp.ClientError, TimeoutError, HttpError) as exc:
+            self.stats.errors += 1
+            self.stats.last_error = str(exc)
+
+    def _count(self, status: int, data: Any) -> None:
+        if status == 409:
+            self.stats.shortages += 1
+        elif status == 503:
+            self.stats.unavailable += 1
+        else:
+            self.stats.errors += 1
+            self.stats.last_error = f"{status}: {data}"
+
+    async def _trucks(self, operator: Account, truck: Account) -> None:
+        pending: dict[str, str] = {}  # sku → restock id on its way
+        while True:
+            try:
+                await self._restock_low(operator, truck, pending)
+            except (aiohttp.ClientError, TimeoutError, HttpError) as exc:
+                self.stats.last_error = f"truck: {exc}"
+            await asyncio.sleep(self.restock_interval)
+
+    async def _restock_low(
+        self, operator: Account, truck: Account, pending: dict[str, str]
+    ) -> None:
+        for restock_id in set(pending.values()):
+            status, data = await operator.call("GET", f"/api/restocks/{restock_id}")
+            if status != 200 or data["status"] in FINAL:
+                for sku in [s for s, r in pending.items() if r == restock_id]:
+                    del pending[sku]
+        status, data = await operator.call("GET", "/api/ops/inventory")
+        if status != 200:
+            return
+        low = [
+            item
+            for item in data["items"]
+            if item["available"] < LOW * item["min_level"] and item["sku"] not in pending
+        ]
+        if not low:
+            return
+        items = [
+            {
+                "sku": item["sku"],
+                "quantity": max(1, min(1000, 4 * item["min_level"] - item["available"])),
+                "unit_cost": item["unit_cost"],
+            }
+            for item in low
+        ]
+        status, data = await truck.call("POST", "/api/restocks", {"items": items})
+        if status == 202:
+            self.stats.restocks += 1
+            pending.update({item["sku"]: data["restock_id"] for item in items})
+        else:
+            self._count(status, data)
+
+
+COUNTERS = ("orders", "previews", "shortages", "unavailable", "errors", "behind", "restocks")
+
+
+class SimulatorProcess:
+    """A `Simulator` in a spawned child process. The store's event loop (and the
+    dashboard on it) then pays only for the server side of each request: a simulator
+    thread would take the GIL from it for the client side as well."""
+
+    def __init__(
+        self,
+        url: str,
+        operator: Login,
+        truck: Login,
+        fridge_password: str,
+        rate: float,
+        *,
+        log_file: Path | None = None,
+        log_level: str = "INFO",
+        log_format: str = "json",
+    ) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        self._counters = ctx.Array("q", len(COUNTERS), lock=False)
+        settings = {
+            "url": url,
+            "operator": operator,
+            "truck": truck,
+            "fridge_password": fridge_password,
+            "rate": rate,
+        }
+        logging_setup = (log_level, log_format, log_file)
+        self._process = ctx.Process(
+            target=_child,
+            args=(settings, logging_setup, self._stop, self._counters, os.getpid()),
+            name="autogrocery-simulator",
+            daemon=True,
+        )
+        self.started = time.monotonic()
+
+    def start(self) -> None:
+        self._process.start()
+        self.started = time.monotonic()
+
+    @property
+    def stats(self) -> Stats:
+        values = dict(zip(COUNTERS, self._counters, strict=True))
+        return Stats(**values, started=self.started)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._process.pid is None:  # never started
+            return
+        self._stop.set()
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(2.0)
+
+
+def _child(
+    settings: dict[str, Any],
+    logging_setup: tuple[str, str, Path | None],
+    stop: Any,
+    counters: Any,
+    parent: int,
+) -> None:
+    from autogrocery.logs import configure_logging
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it (Ctrl-C reaches both)
+    configure_logging(*logging_setup)
+    simulator = Simulator(**settings)
+    asyncio.run(_follow(simulator, stop, counters, parent))
+
+
+async def _follow(simulator: Simulator, stop: Any, counters: Any, parent: int) -> None:
+    task = asyncio.create_task(simulator.run())
+    reported = time.monotonic()
+    while not task.done():
+        await asyncio.sleep(0.2)
+        for index, name in enumerate(COUNTERS):
+            counters[index] = getattr(simulator.stats, name)
+        if time.monotonic() - reported >= 10.0:
+            reported = time.monotonic()
+            log.info("simulator: %s", simulator.stats.line())
+        if stop.is_set() or os.getppid() != parent:
+            break
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        log.exception("the simulator stopped")

@@ -1,0 +1,328 @@
+"""The operators' dashboard: orders, inventory, robots, analytics and alerts of one store,
+live over its HTTP API and `/api/events` WebSocket.
+
+Events only update `StoreModel`; a timer redraws the visible panel when it is dirty,
+`redraw_hz` times a second at most, so the cost of drawing does not grow with the
+event rate. All I/O runs in async workers on the app's loop (no threads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
+
+from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.feed import Backoff, Feed, Link
+from autogrocery.tui.messages import LinkChanged, StoreChanged
+from autogrocery.tui.model import PANELS, STATUSES, StoreModel
+from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
+from autogrocery.tui.screens.order import OrderScreen
+from autogrocery.tui.widgets.alerts import AlertsPanel
+from autogrocery.tui.widgets.analytics import AnalyticsPanel
+from autogrocery.tui.widgets.inventory import InventoryPanel
+from autogrocery.tui.widgets.orders import OrdersPanel
+from autogrocery.tui.widgets.robots import RobotsPanel
+from autogrocery.tui.widgets.table import LiveTable
+from autogrocery.tui.widgets.text import show
+
+Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel
+TITLES = {
+    "orders": "Orders",
+    "inventory": "Inventory",
+    "robots": "Robots",
+    "analytics": "Analytics",
+    "alerts": "Alerts",
+}
+RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
+MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter"}
+
+
+class DashboardApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # also for subclasses elsewhere
+    TITLE = "autogrocery"
+    BINDINGS = [  # noqa: RUF012 (textual's own idiom)
+        Binding("1", "show('orders')", "Orders"),
+        Binding("2", "show('inventory')", "Inventory"),
+        Binding("3", "show('robots')", "Robots"),
+        Binding("4", "show('analytics')", "Analytics"),
+        Binding("5", "show('alerts')", "Alerts"),
+        Binding("r", "restock", "Restock"),
+        Binding("s", "adjust", "Adjust stock"),
+        Binding("e", "edit_product", "Price/min"),
+        Binding("f", "filter", "Filter status"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        client: ApiClient | None = None,
+        *,
+        model: StoreModel | None = None,
+        redraw_hz: float = 5.0,
+        poll_interval: float = 1.0,
+        sample_interval: float = 1.0,
+        wall_clock: Callable[[], float] = time.time,
+        backoff: Backoff | None = None,
+        url: str = "",
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.model = model or StoreModel()
+        self.redraw_hz = redraw_hz
+        self.poll_interval = poll_interval
+        self.sample_interval = sample_interval
+        self.wall_clock = wall_clock
+        self.backoff = backoff
+        self.link = Link(False, "connecting") if client else Link(True)
+        self.url = client.url if client else url
+        self.sub_title = self.url or "fixed data"
+        self.redraws = 0
+        self._polls = 0
+        self._polling = False
+        self._labels: dict[str, str] = {}
+
+    # --- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="banner")
+        with TabbedContent(initial="orders", id="tabs"):
+            with TabPane(TITLES["orders"], id="orders"):
+                yield OrdersPanel(self.model, id="orders-panel")
+            with TabPane(TITLES["inventory"], id="inventory"):
+                yield InventoryPanel(self.model, id="inventory-panel")
+            with TabPane(TITLES["robots"], id="robots"):
+                yield RobotsPanel(self.model, self.wall_clock, id="robots-panel")
+            with TabPane(TITLES["analytics"], id="analytics"):
+                yield AnalyticsPanel(self.model, id="analytics-panel")
+            with TabPane(TITLES["alerts"], id="alerts"):
+                yield AlertsPanel(self.model, id="alerts-panel")
+        yield Static("", id="status")
+        yield Footer()
+
+    @property
+    def main(self) -> Screen[Any]:
+        """The dashboard's own screen (queries must not look into a form on top)."""
+        return self.screen_stack[0]
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / self.redraw_hz, self.redraw)
+        self.set_interval(self.sample_interval, self.model.sample)
+        self.show_link(self.link)
+        if self.client is not None:
+            self.follow()
+            self.set_interval(self.poll_interval, self.poll)
+        self.call_after_refresh(self.redraw)
+        self.call_after_refresh(self._focus_table)
+
+    def panel(self, name: str) -> Panel:
+        return cast(Panel, self.main.query_one(f"#{name}-panel"))
+
+    @property
+    def active(self) -> str:
+        return self.main.query_one("#tabs", TabbedContent).active or "orders"
+
+    # --- drawing ---------------------------------------------------------------------
+
+    def redraw(self, force: bool = False) -> None:
+        """Draw the visible panel if anything it shows changed since its last draw."""
+        if not self.screen_stack or not self.is_running:
+            return
+        name = self.active
+        if force or name in self.model.dirty:
+            self.model.dirty.discard(name)
+            self.panel(name).refresh_from(self.model)
+            self.redraws += 1
+        self._status_line()
+
+    def _status_line(self) -> None:
+        model = self.model
+        offline = len(model.offline_robots())
+        labels = {
+            "robots": f"Robots ✖{offline}" if offline else "Robots",
+            "alerts": f"Alerts ({len(model.alerts)})" if model.alerts else "Alerts",
+        }
+        tabs = self.main.query_one("#tabs", TabbedContent)
+        for pane, label in labels.items():
+            if self._labels.get(pane) != label:
+                self._labels[pane] = label
+                tabs.get_tab(pane).label = label
+        dot = ("● live", "green") if self.link.connected else ("● disconnected", "bold red")
+        robots = f"{len(model.robots) - offline}/{len(model.robots)} robots online"
+        show(
+            self.main.query_one("#status", Static),
+            Text.assemble(
+                dot,
+                f"  ·  {model.events} events  ·  {len(model.orders)} orders known  ·  ",
+                (robots, "bold red") if offline else robots,
+                "  ·  ",
+                (f"{len(model.alerts)} low-stock alerts", "yellow")
+                if model.alerts
+                else "no alerts",
+                "  ·  ctrl+p: commands",
+            ),
+        )
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.redraw(force=True)
+        self._focus_table()
+
+    def _focus_table(self) -> None:
+        """Keys go to the visible panel's table (arrows move, Enter opens)."""
+        tables = self.panel(self.active).query(LiveTable)
+        if tables:
+            tables.first().focus()
+
+    def show_link(self, link: Link) -> None:
+        banner = self.main.query_one("#banner", Static)
+        url = self.url
+        if link.connected:
+            banner.display = False
+        elif link.attempt == 0:
+            banner.update(Text(f"connecting to {url}…"))
+            banner.display = True
+            banner.set_class(False, "down")
+        else:
+            banner.update(
+                Text(
+                    f"⚠ DISCONNECTED from {url}: {link.reason}. Reconnecting "
+                    f"(attempt {link.attempt}, next try in {link.retry_in:.1f} s); "
+                    "the data below may be stale."
+                )
+            )
+            banner.display = True
+            banner.set_class(True, "down")
+        self._status_line()
+
+    @on(LinkChanged)
+    def _link_changed(self, message: LinkChanged) -> None:
+        self.link = message.link
+        self.show_link(message.link)
+        if message.link.connected:
+            self.redraw(force=True)
+
+    # --- I/O -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="feed")
+    async def follow(self) -> None:
+        if self.client is None:
+            return
+        feed = Feed(
+            self.client,
+            self.model.load,
+            self.model.apply,
+            lambda link: self.post_message(LinkChanged(link)),
+            self.backoff,
+        )
+        await feed.run()
+
+    @work(exclusive=True, group="poll")
+    async def poll(self) -> None:
+        """What events do not carry: robots' last seen, the store's analytics; and now
+        and then a full re-read of inventory and alerts (events dropped under load)."""
+        if self.client is None or not self.link.connected or self._polling:
+            return
+        self._polling = True
+        self._polls += 1
+        try:
+            self.model.set_robots(await self.client.robots())
+            with contextlib.suppress(ApiError):  # 503 while analytics restarts
+                self.model.set_analytics(await self.client.analytics())
+            if self._polls % RECONCILE_EVERY == 0:
+                for item in await self.client.inventory():
+                    self.model.apply({"type": "stock.changed", "data": item})
+                self.model.set_alerts(await self.client.alerts())
+        except (ApiError, Disconnected):
+            pass  # the feed notices a lost store and shows the banner
+        finally:
+            self._polling = False
+
+    @work(exclusive=True, group="orders")
+    async def fetch_orders(self, status: str | None) -> None:
+        if self.client is None:
+            return
+        try:
+            self.model.merge_orders(await self.client.orders(status=status, limit=200))
+        except (ApiError, Disconnected) as exc:
+            self.notify(str(exc), title="orders", severity="error")
+
+    @on(OrdersPanel.FilterChanged)
+    def _filter_changed(self, message: OrdersPanel.FilterChanged) -> None:
+        self.fetch_orders(message.status)
+
+    @on(OrdersPanel.Open)
+    def _open_order(self, message: OrdersPanel.Open) -> None:
+        self.push_screen(OrderScreen(self.client, message.order_id, message.kind))
+
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        self.notify(message.what, title="done")
+
+    # --- actions ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
+
+    def action_show(self, name: str) -> None:
+        if name in PANELS:
+            self.main.query_one("#tabs", TabbedContent).active = name
+
+    def action_filter(self) -> None:
+        self.action_show("orders")
+        self.main.query_one("#orders-panel", OrdersPanel).cycle_filter()
+
+    def _selected_sku(self) -> str | None:
+        if self.active == "alerts":
+            return self.main.query_one("#alerts-panel", AlertsPanel).table.current_key
+        if self.active == "inventory":
+            return self.main.query_one("#inventory-panel", InventoryPanel).selected_sku
+        return None
+
+    def _done(self, result: str | None) -> None:
+        if result:
+            self.post_message(StoreChanged(result))
+
+    def action_restock(self) -> None:
+        self.push_screen(RestockScreen(self.client, self.model), self._done)
+
+    def action_adjust(self) -> None:
+        self.push_screen(AdjustScreen(self.client, self.model, self._selected_sku()), self._done)
+
+    def action_edit_product(self) -> None:
+        self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()), self._done)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Restock", "Submit a truck restock manifest (r)", self.action_restock)
+        yield SystemCommand("Adjust stock", "WASTE, ADJUST or COUNT a SKU (s)", self.action_adjust)
+        yield SystemCommand(
+            "Change price or min level", "Edit a product (e)", self.action_edit_product
+        )
+        for number, name in enumerate(PANELS, start=1):
+            yield SystemCommand(
+                f"Show {TITLES[name].lower()}",
+                f"Switch to the {name} panel ({number})",
+                lambda name=name: self.action_show(name),  # type: ignore[misc]
+            )
+        for status in (None, *STATUSES):
+            yield SystemCommand(
+                f"Orders: {(status or 'all').lower()}",
+                f"Show {'only ' + status if status else 'every'} order",
+                lambda status=status: self._set_filter(status),  # type: ignore[misc]
+            )
+
+    def _set_filter(self, status: str | None) -> None:
+        self.action_show("orders")
+        panel = self.main.query_one("#orders-panel", OrdersPanel)
+        panel.query_one("#status-filter", Select).value = status or "ALL"

@@ -1,0 +1,347 @@
+"""The dashboard's door to a store: the HTTP API and the `/api/events` WebSocket only.
+
+One `ApiClient` holds an operator login (and, for restock manifests, a truck login):
+it logs in on first use, refreshes an expired access token with its single-use refresh
+token (one renewal at a time, so a refresh token is never presented twice), and turns
+every problem+json answer into an `ApiError` whose text is the server's, verbatim.
+A store that cannot be reached raises `Disconnected`. No textual here: `feed.py`
+reconnects, the app draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote as _quote
+
+import aiohttp
+import orjson
+
+log = logging.getLogger(__name__)
+
+OPERATOR = "operator"
+TRUCK = "truck"
+WS_HEARTBEAT = 5.0  # seconds; a silent store is noticed within two of these
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: str = ""
+
+    def __repr__(self) -> str:  # never print a password by accident
+        return f"Credentials({self.username!r}, password=…)"
+
+
+class ApiError(Exception):
+    """An error answer from the store, kept as the server wrote it."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, Any]] | None = None,
+        shortages: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+        self.shortages = shortages or []
+        super().__init__(str(self))
+
+    @classmethod
+    def from_body(cls, status: int, body: bytes, reason: str | None) -> ApiError:
+        try:
+            data = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        text = body.decode("utf-8", "replace").strip()[:300] if not data else ""
+        return cls(
+            status,
+            str(data.get("title") or reason or "error"),
+            str(data.get("detail") or text),
+            data.get("errors") if isinstance(data.get("errors"), list) else None,
+            data.get("shortages") if isinstance(data.get("shortages"), list) else None,
+        )
+
+    def __str__(self) -> str:
+        text = f"{self.status} {self.title}"
+        if self.detail:
+            text += f": {self.detail}"
+        for error in self.errors:
+            text += f"\n  {error.get('field', '?')}: {error.get('message', '')}"
+        for short in self.shortages:
+            text += (
+                f"\n  {short.get('sku')}: requested {short.get('requested')}, "
+                f"available {short.get('available')}"
+            )
+        return text
+
+
+class Disconnected(Exception):
+    """The store did not answer (refused, reset, timed out)."""
+
+
+class ApiClient:
+    """An operator's session with one store. Use as `async with ApiClient(...) as api`."""
+
+    def __init__(
+        self,
+        url: str,
+        operator: Credentials,
+        truck: Credentials | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.credentials = {OPERATOR: operator}
+        if truck is not None:
+            self.credentials[TRUCK] = truck
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.sent: collections.Counter[str] = collections.Counter()  # "POST /api/restocks" → n
+        self._tokens: dict[str, tuple[str, str]] = {}  # who → (access, refresh)
+        self._locks = {OPERATOR: asyncio.Lock(), TRUCK: asyncio.Lock()}
+        self._http: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(json_serialize=lambda v: orjson.dumps(v).decode())
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    # --- requests --------------------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        who: str = OPERATOR,
+        label: str | None = None,
+    ) -> Any:
+        """One request as `who`; an expired login is renewed once and the request retried."""
+        token = await self._token(who)
+        try:
+            return await self._send(method, path, json, params, token, label)
+        except ApiError as exc:
+            if exc.status != 401:
+                raise
+        await self._renew(who, stale=token)
+        return await self._send(method, path, json, params, await self._token(who), label)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, str] | None,
+        token: str | None,
+        label: str | None = None,
+    ) -> Any:
+        self.sent[f"{method} {label or path}"] += 1
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            async with self.http.request(
+                method,
+                self.url + path,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            ) as response:
+                body = await response.read()
+                status, reason = response.status, response.reason
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Disconnected(describe(exc)) from exc
+        if status >= 400:
+            raise ApiError.from_body(status, body, reason)
+        return orjson.loads(body) if body else None
+
+    # --- logins ----------------------------------------------------------------------
+
+    async def _token(self, who: str) -> str:
+        if who not in self._tokens:
+            await self._renew(who, stale=None)
+        return self._tokens[who][0]
+
+    async def _renew(self, who: str, stale: str | None) -> None:
+        """Refresh (or log in again); one renewal at a time, and none if another caller
+        renewed since `stale` was handed out."""
+        async with self._locks[who]:
+            current = self._tokens.get(who)
+            if current is not None and current[0] != stale:
+                return
+            if current is not None:
+                try:
+                    pair = await self._send(
+                        "POST", "/api/auth/refresh", {"refresh_token": current[1]}, None, None
+                    )
+                    self._tokens[who] = (pair["access_token"], pair["refresh_token"])
+                    return
+                except ApiError:
+                    del self._tokens[who]  # dead refresh token: log in again below
+            credentials = await self._credentials(who)
+            pair = await self._send(
+                "POST",
+                "/api/auth/login",
+                {"username": credentials.username, "password": credentials.password},
+                None,
+                None,
+            )
+            self._tokens[who] = (pair["access_token"], pair["refresh_token"])
+
+    async def _credentials(self, who: str) -> Credentials:
+        if who in self.credentials:
+            return self.credentials[who]
+        # No truck login was given: the operator creates one for this session.
+        truck = Credentials(f"dashboard-truck-{secrets.token_hex(4)}", secrets.token_urlsafe(18))
+        await self.call(
+            "POST",
+            "/api/ops/accounts",
+            json={"username": truck.username, "password": truck.password, "role": TRUCK},
+        )
+        log.info("created truck account %s for restock manifests", truck.username)
+        self.credentials[TRUCK] = truck
+        return truck
+
+    @property
+    def truck_name(self) -> str | None:
+        truck = self.credentials.get(TRUCK)
+        return truck.username if truck else None
+
+    # --- live events -----------------------------------------------------------------
+
+    @asynccontextmanager
+    async def events(self) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+        """The operator's WebSocket on `/api/events` (every event of the store)."""
+        token = await self._token(OPERATOR)
+        try:
+            ws = await self._ws(token)
+        except ApiError as exc:
+            if exc.status != 401:
+                raise
+            await self._renew(OPERATOR, stale=token)
+            ws = await self._ws(await self._token(OPERATOR))
+        try:
+            yield ws
+        finally:
+            await ws.close()
+
+    async def _ws(self, token: str) -> aiohttp.ClientWebSocketResponse:
+        self.sent["GET /api/events"] += 1
+        try:
+            return await self.http.ws_connect(
+                self.url + "/api/events",
+                headers={"Authorization": f"Bearer {token}"},
+                heartbeat=WS_HEARTBEAT,
+                timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            raise ApiError(exc.status, exc.message or "handshake refused") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Disconnected(describe(exc)) from exc
+
+    # --- the API, by name ------------------------------------------------------------
+
+    async def inventory(self) -> list[dict[str, Any]]:
+        return list((await self.call("GET", "/api/ops/inventory"))["items"])
+
+    async def orders(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        params = {"limit": str(limit)} | ({"status": status} if status else {})
+        return list((await self.call("GET", "/api/orders", params=params))["orders"])
+
+    async def restocks(self, limit: int = 50) -> list[dict[str, Any]]:
+        found = await self.call("GET", "/api/restocks", params={"limit": str(limit)})
+        return list(found["restocks"])
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call(
+            "GET", f"/api/orders/{quote(order_id)}", label="/api/orders/{id}"
+        )
+        return found
+
+    async def history(self, order_id: str) -> list[dict[str, Any]]:
+        found = await self.call(
+            "GET", f"/api/orders/{quote(order_id)}/history", label="/api/orders/{id}/history"
+        )
+        return list(found["history"])
+
+    async def restock(self, restock_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call(
+            "GET", f"/api/restocks/{quote(restock_id)}", label="/api/restocks/{id}"
+        )
+        return found
+
+    async def robots(self) -> list[dict[str, Any]]:
+        return list((await self.call("GET", "/api/ops/robots"))["robots"])
+
+    async def analytics(self) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", "/api/ops/analytics")
+        return found
+
+    async def alerts(self) -> list[dict[str, Any]]:
+        return list((await self.call("GET", "/api/ops/alerts"))["alerts"])
+
+    async def submit_restock(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """A truck manifest, sent with the truck login (created on first use if none)."""
+        receipt: dict[str, Any] = await self.call(
+            "POST", "/api/restocks", json={"items": items}, who=TRUCK
+        )
+        return receipt
+
+    async def adjust_stock(
+        self, sku: str, delta: int, reason: str, note: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"delta": delta, "reason": reason}
+        if note:
+            body["note"] = note
+        levels: dict[str, Any] = await self.call(
+            "POST",
+            f"/api/ops/stock/{quote(sku)}/adjust",
+            json=body,
+            label="/api/ops/stock/{sku}/adjust",
+        )
+        return levels
+
+    async def update_product(self, sku: str, **fields: Any) -> dict[str, Any]:
+        product: dict[str, Any] = await self.call(
+            "PATCH", f"/api/ops/products/{quote(sku)}", json=fields, label="/api/ops/products/{sku}"
+        )
+        return product
+
+
+def quote(segment: str) -> str:
+    return _quote(segment, safe="")
+
+
+def describe(exc: BaseException) -> str:
+    """A short reason for a failed connection, for the banner."""
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect: {exc.os_error.strerror or exc.os_error}"
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,122 @@
+"""Keeps the dashboard's model in step with the store: snapshot, then live events, and
+on any failure a banner state and a reconnect with exponential backoff (and jitter).
+
+The WebSocket is opened before the snapshot is read, so no event falls between the
+two. No textual here: the app hands in callbacks and runs `run()` in a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+import orjson
+
+from autogrocery.tui.client import ApiClient, ApiError, Disconnected, describe
+from autogrocery.tui.model import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The connection as the banner shows it."""
+
+    connected: bool
+    reason: str = ""
+    attempt: int = 0
+    retry_in: float = 0.0
+    since: float = 0.0  # monotonic time of the last change of `connected`
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    first: float = 0.25
+    factor: float = 2.0
+    most: float = 5.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.most, self.first * self.factor ** max(0, attempt - 1))
+        return base * (1 + random.uniform(-self.jitter, self.jitter))  # noqa: S311
+
+
+async def load_snapshot(client: ApiClient) -> Snapshot:
+    inventory, orders, restocks, robots, alerts = await asyncio.gather(
+        client.inventory(),
+        client.orders(limit=200),
+        client.restocks(limit=50),
+        client.robots(),
+        client.alerts(),
+    )
+    try:
+        analytics = await client.analytics()
+    except ApiError:  # 503 while analytics restarts: the charts wait for the next poll
+        analytics = None
+    return Snapshot(inventory, orders, restocks, robots, alerts, analytics)
+
+
+class Feed:
+    def __init__(
+        self,
+        client: ApiClient,
+        on_snapshot: Callable[[Snapshot], None],
+        on_event: Callable[[dict[str, object]], None],
+        on_link: Callable[[Link], None],
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.client = client
+        self.on_snapshot = on_snapshot
+        self.on_event = on_event
+        self.on_link = on_link
+        self.backoff = backoff or Backoff()
+        self.link = Link(False, "connecting", since=time.monotonic())
+
+    def _set(self, link: Link) -> None:
+        if link.connected != self.link.connected:
+            link = Link(link.connected, link.reason, link.attempt, link.retry_in, time.monotonic())
+        else:
+            link = Link(link.connected, link.reason, link.attempt, link.retry_in, self.link.since)
+        self.link = link
+        self.on_link(link)
+
+    async def run(self) -> None:
+        """Forever (until cancelled): connect, follow, and reconnect after a failure."""
+        attempt = 0
+        while True:
+            try:
+                await self._follow()
+                reason = "the store closed the event stream"
+            except (Disconnected, ApiError) as exc:
+                reason = str(exc).splitlines()[0]
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                reason = describe(exc)
+            if self.link.connected:
+                attempt = 0  # it was up: start the backoff again from the first step
+            attempt += 1
+            delay = self.backoff.delay(attempt)
+            log.info("dashboard disconnected (%s); retrying in %.1fs", reason, delay)
+            self._set(Link(False, reason, attempt, delay))
+            await asyncio.sleep(delay)
+
+    async def _follow(self) -> None:
+        async with self.client.events() as ws:
+            snapshot = await load_snapshot(self.client)
+            self.on_snapshot(snapshot)
+            self._set(Link(True))
+            async for message in ws:
+                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    try:
+                        event = orjson.loads(message.data)
+                    except orjson.JSONDecodeError:
+                        log.warning("dropped an event that is not JSON")
+                        continue
+                    if isinstance(event, dict):
+                        self.on_event(event)
+                elif message.type == aiohttp.WSMsgType.ERROR:
+                    raise Disconnected(describe(ws.exception() or ConnectionError("ws error")))

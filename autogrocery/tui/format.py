@@ -1,0 +1,81 @@
+"""Small text formats for the panels: times, latencies, statuses, text sparklines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+
+BARS = "▁▂▃▄▅▆▇█"
+STATUS_STYLES = {
+    "PREVIEWED": "cyan",
+    "PROCESSING": "yellow",
+    "COMPLETED": "green",
+    "CANCELLED": "dim",
+    "EXPIRED": "dim",
+    "FAILED": "bold red",
+    "idle": "green",
+    "busy": "yellow",
+    "offline": "bold white on red",
+}
+
+
+def parse_time(value: object) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def clock(value: object) -> str:
+    """`2024-05-01T12:01:02.345Z` → `12:01:02` (UTC, as the store writes it)."""
+    if not isinstance(value, str) or "T" not in value:
+        return "-"
+    return value.split("T", 1)[1][:8]
+
+
+def ago(value: object, now: float) -> str:
+    at = parse_time(value)
+    if at is None:
+        return "-"
+    seconds = max(0.0, now - at)
+    if seconds < 60:
+        return f"{seconds:.0f}s ago"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m ago"
+    return f"{seconds / 3600:.0f}h ago"
+
+
+def latency(ms: object) -> str:
+    if not isinstance(ms, int | float):
+        return "-"
+    if ms >= 1000:
+        return f"{ms / 1000:.2f} s"
+    return f"{ms:.1f} ms"
+
+
+def status(value: str) -> Text:
+    label = "✖ OFFLINE" if value == "offline" else value
+    return Text(label, style=STATUS_STYLES.get(value, ""))
+
+
+def spark(values: Sequence[float], width: int) -> str:
+    """The last `width` values as block characters, scaled from their minimum to their
+    maximum (a flat series is a flat middle line)."""
+    recent = list(values)[-width:]
+    if not recent:
+        return ""
+    low, high = min(recent), max(recent)
+    if high == low:
+        return BARS[3] * len(recent)
+    top = len(BARS) - 1
+    return "".join(BARS[round((v - low) / (high - low) * top)] for v in recent)
+
+
+def items(lines: Sequence[dict[str, object]], width: int) -> str:
+    times = "\u00d7"  # the multiplication sign
+    text = ", ".join(f"{line.get('quantity')}{times}{line.get('sku')}" for line in lines)
+    return text if len(text) <= width else text[: width - 1] + "…"

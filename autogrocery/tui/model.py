@@ -1,0 +1,214 @@
+"""What the dashboard knows about the store: a snapshot plus the live events since.
+
+Applying an event only updates dicts and marks a panel dirty; the app redraws dirty
+panels on a timer (a few times a second), so a burst of a thousand events costs one
+redraw. `sample()` runs once a second and turns counters into the time series that
+the sparklines draw. No textual here.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autogrocery.domain import events as ev
+
+PANELS = ("orders", "inventory", "robots", "analytics", "alerts")
+STATUSES = ("PREVIEWED", "PROCESSING", "COMPLETED", "CANCELLED", "EXPIRED", "FAILED")
+MAX_ORDERS = 400  # the most recent orders and restocks the dashboard keeps
+HISTORY = 120  # samples (seconds) per time series
+LATENCY_WINDOW = 10.0  # seconds of completed orders behind each latency percentile
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Everything the dashboard loads when it (re)connects."""
+
+    inventory: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    restocks: list[dict[str, Any]]
+    robots: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    analytics: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Series:
+    """Time series for the analytics charts, one point per `sample()`."""
+
+    per_minute: collections.deque[float] = field(
+        default_factory=lambda: collections.deque(maxlen=HISTORY)
+    )
+    completed_per_second: collections.deque[float] = field(
+        default_factory=lambda: collections.deque(maxlen=HISTORY)
+    )
+    p50: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
+    p95: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
+    p99: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
+
+
+def order_key(view: dict[str, Any]) -> str:
+    return str(view.get("order_id") or view.get("restock_id"))
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    return ordered[round(p * (len(ordered) - 1))] if ordered else 0.0
+
+
+class StoreModel:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.orders: dict[str, dict[str, Any]] = {}  # oldest first
+        self.inventory: dict[str, dict[str, Any]] = {}
+        self.stock_history: dict[str, collections.deque[int]] = {}
+        self.robots: dict[str, dict[str, Any]] = {}
+        self.alerts: dict[str, dict[str, Any]] = {}
+        self.analytics: dict[str, Any] | None = None
+        self.series = Series()
+        self.events = 0
+        self.dirty: set[str] = set(PANELS)
+        self._finished: collections.deque[tuple[float, float]] = collections.deque()
+        self._completed_since_sample = 0
+        self._seen_completed: set[str] = set()
+
+    # --- loading ---------------------------------------------------------------------
+
+    def load(self, snapshot: Snapshot) -> None:
+        """Replace what is known with a fresh snapshot (on connect and reconnect)."""
+        self.inventory = {item["sku"]: dict(item) for item in snapshot.inventory}
+        for sku, item in self.inventory.items():
+            history = self.stock_history.setdefault(sku, collections.deque(maxlen=HISTORY))
+            if not history:
+                history.append(int(item["available"]))
+        merged = sorted(
+            [*snapshot.orders, *snapshot.restocks], key=lambda o: str(o.get("created_at") or "")
+        )
+        self.orders = {}
+        for view in merged:
+            self._put_order(view)
+        self._seen_completed = {k for k, o in self.orders.items() if o["status"] == "COMPLETED"}
+        self.robots = {robot["robot_id"]: dict(robot) for robot in snapshot.robots}
+        self.alerts = {alert["sku"]: dict(alert) for alert in snapshot.alerts}
+        if snapshot.analytics is not None:
+            self.analytics = snapshot.analytics
+        self.dirty.update(PANELS)
+
+    def merge_orders(self, views: Iterable[dict[str, Any]]) -> None:
+        """Orders fetched for a status filter: known ones are updated, others added."""
+        for view in sorted(views, key=lambda o: str(o.get("created_at") or "")):
+            self._put_order(view)
+        self.dirty.add("orders")
+
+    def set_robots(self, robots: list[dict[str, Any]]) -> None:
+        self.robots = {robot["robot_id"]: dict(robot) for robot in robots}
+        self.dirty.add("robots")
+
+    def set_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        self.alerts = {alert["sku"]: dict(alert) for alert in alerts}
+        self.dirty.add("alerts")
+
+    def set_analytics(self, summary: dict[str, Any]) -> None:
+        self.analytics = summary
+        self.dirty.add("analytics")
+
+    # --- live events -----------------------------------------------------------------
+
+    def apply(self, event: dict[str, Any]) -> None:
+        self.events += 1
+        kind, data = event.get("type"), event.get("data") or {}
+        if kind in (ev.ORDER_UPDATED, ev.RESTOCK_UPDATED):
+            self._order_event(data)
+        elif kind == ev.STOCK_CHANGED:
+            self._stock_event(data)
+        elif kind == ev.ROBOT_UPDATED and "robot_id" in data:
+            self.robots[data["robot_id"]] = dict(data)
+            self.dirty.add("robots")
+        elif kind == ev.ALERT_RAISED and "sku" in data:
+            self._stock_event(data)
+            self.alerts[data["sku"]] = {**data, "raised_at": event.get("at")}
+            self.dirty.add("alerts")
+        elif kind == ev.ALERT_CLEARED and "sku" in data:
+            self._stock_event(data)
+            if self.alerts.pop(data["sku"], None) is not None:
+                self.dirty.add("alerts")
+        elif kind == ev.METRICS_TICK and isinstance(data, dict):
+            self.set_analytics(data)  # not emitted by the store yet; ready for when it is
+
+    def _order_event(self, view: dict[str, Any]) -> None:
+        key = order_key(view)
+        if view.get("status") == "COMPLETED" and key not in self._seen_completed:
+            self._seen_completed.add(key)
+            if view.get("kind") != "RESTOCK":
+                self._completed_since_sample += 1
+                if view.get("latency_ms") is not None:
+                    self._finished.append((self.clock(), float(view["latency_ms"])))
+        self._put_order(view)
+        self.dirty.add("orders")
+
+    def _put_order(self, view: dict[str, Any]) -> None:
+        key = order_key(view)
+        known = self.orders.get(key)
+        if known is not None:
+            known.update(view)
+            return
+        self.orders[key] = dict(view)
+        while len(self.orders) > MAX_ORDERS:
+            oldest = next(iter(self.orders))
+            del self.orders[oldest]
+            self._seen_completed.discard(oldest)
+
+    def _stock_event(self, data: dict[str, Any]) -> None:
+        sku = data.get("sku")
+        if not isinstance(sku, str):
+            return
+        item = self.inventory.get(sku)
+        if item is None:
+            if "aisle" not in data:
+                return  # a price for a product the snapshot did not have yet
+            item = self.inventory[sku] = {"price": "", "unit_cost": "", **data}
+            self.stock_history[sku] = collections.deque([data["available"]], maxlen=HISTORY)
+        else:
+            item.update(data)
+        self.dirty.add("inventory")
+
+    # --- time series -----------------------------------------------------------------
+
+    def sample(self) -> None:
+        """One point per series: call once a second."""
+        for sku, item in self.inventory.items():
+            history = self.stock_history.setdefault(sku, collections.deque(maxlen=HISTORY))
+            history.append(int(item.get("available", 0)))
+        cutoff = self.clock() - LATENCY_WINDOW
+        while self._finished and self._finished[0][0] < cutoff:
+            self._finished.popleft()
+        latencies = sorted(latency for _, latency in self._finished)
+        s = self.series
+        s.p50.append(percentile(latencies, 0.50))
+        s.p95.append(percentile(latencies, 0.95))
+        s.p99.append(percentile(latencies, 0.99))
+        s.completed_per_second.append(float(self._completed_since_sample))
+        self._completed_since_sample = 0
+        customer = (self.analytics or {}).get("customer") or {}
+        s.per_minute.append(float(customer.get("per_minute") or 0))
+        self.dirty.update(("inventory", "analytics"))
+
+    # --- views -----------------------------------------------------------------------
+
+    def recent_orders(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first, optionally one status only."""
+        found = []
+        for view in reversed(self.orders.values()):
+            if status is None or view.get("status") == status:
+                found.append(view)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def low_stock(self, item: dict[str, Any]) -> bool:
+        return int(item.get("available", 0)) < int(item.get("min_level", 0))
+
+    def offline_robots(self) -> list[str]:
+        return [rid for rid, robot in self.robots.items() if robot.get("state") == "offline"]

@@ -1,0 +1,122 @@
+"""One order (or restock) in full: its lines and its status history, read from the
+store when the screen opens (GET /api/orders/{id} and …/history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from autogrocery.tui import format as fmt
+from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.widgets.table import Column, LiveTable
+
+LINES = (
+    Column("sku", "sku", 9),
+    Column("name", "name", 24),
+    Column("aisle", "aisle", 9),
+    Column("quantity", "qty", 5),
+    Column("unit", "unit price", 10),
+    Column("total", "line total", 10),
+)
+HISTORY = (Column("status", "status", 12), Column("at", "at", 26))
+
+
+class OrderScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "close", "Close")]  # noqa: RUF012
+
+    def __init__(self, client: ApiClient | None, order_id: str, kind: str) -> None:
+        super().__init__()
+        self.client = client
+        self.order_id = order_id
+        self.kind = kind
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form order"):
+            what = "Restock" if self.kind == "RESTOCK" else "Order"
+            yield Label(f"{what} {self.order_id}  (esc closes)", classes="form-title")
+            yield Static("loading…", id="order-summary")
+            yield Label("Lines", classes="section")
+            yield LiveTable(LINES, id="order-lines")
+            yield Label("History", classes="section")
+            yield LiveTable(HISTORY, id="order-history")
+            yield Static("", id="form-error")
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    @work(exclusive=True, group="order")
+    async def load(self) -> None:
+        if self.client is None:
+            return
+        error = self.query_one("#form-error", Static)
+        try:
+            if self.kind == "RESTOCK":
+                view = await self.client.restock(self.order_id)
+                history = [
+                    {"status": "PROCESSING", "at": view.get("created_at")},
+                    *(
+                        [{"status": view["status"], "at": view.get("completed_at")}]
+                        if view.get("completed_at")
+                        else []
+                    ),
+                ]
+            else:
+                view = await self.client.order(self.order_id)
+                history = await self.client.history(self.order_id)
+        except (ApiError, Disconnected) as exc:
+            error.update(Text(str(exc)))
+            error.add_class("shown")
+            return
+        self.show(view, history)
+
+    def show(self, view: dict[str, Any], history: list[dict[str, Any]]) -> None:
+        restock = view.get("kind") == "RESTOCK"
+        total = view.get("total_cost") if restock else view.get("total")
+        self.query_one("#order-summary", Static).update(
+            Text.assemble(
+                ("status ", "dim"),
+                fmt.status(str(view.get("status"))),
+                ("  total ", "dim"),
+                str(total),
+                ("  latency ", "dim"),
+                fmt.latency(view.get("latency_ms")),
+                ("  created ", "dim"),
+                str(view.get("created_at") or "-"),
+                ("  completed ", "dim"),
+                str(view.get("completed_at") or "-"),
+                *((("  reason ", "dim"), str(view["reason"])) if view.get("reason") else ()),
+            )
+        )
+        lines = view.get("items") or []
+        self.query_one("#order-lines", LiveTable).sync(
+            [
+                (
+                    str(line.get("sku")),
+                    (
+                        str(line.get("sku")),
+                        str(line.get("name", "")),
+                        str(line.get("aisle", "")),
+                        Text(str(line.get("quantity")), justify="right"),
+                        Text(str(line.get("unit_price") or line.get("unit_cost")), justify="right"),
+                        Text(str(line.get("line_total")), justify="right"),
+                    ),
+                )
+                for line in lines
+            ]
+        )
+        self.query_one("#order-history", LiveTable).sync(
+            [
+                (f"{n}", (fmt.status(str(step.get("status"))), str(step.get("at") or "-")))
+                for n, step in enumerate(history)
+            ]
+        )

@@ -1,0 +1,111 @@
+"""Live orders and restocks, newest first, filterable by status; Enter opens one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Label, Select
+
+from autogrocery.tui import format as fmt
+from autogrocery.tui.model import STATUSES, StoreModel, order_key
+from autogrocery.tui.widgets.table import Column, LiveTable, Row
+from autogrocery.tui.widgets.text import show
+
+SHOWN = 100
+COLUMNS = (
+    Column("id", "order", 24),
+    Column("kind", "kind", 8),
+    Column("status", "status", 11),
+    Column("items", "items", 34),
+    Column("total", "total", 10),
+    Column("latency", "latency", 10),
+    Column("created", "created", 9),
+)
+
+
+class OrdersPanel(Vertical):
+    class Open(Message):
+        """The operator asked to see one order (or restock) in full."""
+
+        def __init__(self, order_id: str, kind: str) -> None:
+            super().__init__()
+            self.order_id = order_id
+            self.kind = kind
+
+    class FilterChanged(Message):
+        def __init__(self, status: str | None) -> None:
+            super().__init__()
+            self.status = status
+
+    def __init__(self, model: StoreModel, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model = model
+        self.status: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="toolbar"):
+            yield Label("Status ", classes="toolbar-label")
+            yield Select(
+                [("all", "ALL"), *((s.lower(), s) for s in STATUSES)],
+                value="ALL",
+                allow_blank=False,
+                id="status-filter",
+                compact=True,
+            )
+            yield Label("", id="orders-count", classes="toolbar-note")
+        yield LiveTable(COLUMNS, id="orders-table")
+
+    @property
+    def table(self) -> LiveTable:
+        return self.query_one("#orders-table", LiveTable)
+
+    def refresh_from(self, model: StoreModel) -> None:
+        shown = model.recent_orders(self.status, SHOWN)
+        self.table.sync([row(view) for view in shown])
+        which = self.status.lower() if self.status else "all"
+        show(
+            self.query_one("#orders-count", Label),
+            f"  {len(shown)} shown ({which}) · {len(model.orders)} known · Enter opens one",
+        )
+
+    def cycle_filter(self) -> None:
+        choices = [None, *STATUSES]
+        following = choices[(choices.index(self.status) + 1) % len(choices)]
+        self.query_one("#status-filter", Select).value = following or "ALL"
+
+    @on(Select.Changed, "#status-filter")
+    def _filter(self, event: Select.Changed) -> None:
+        status = None if event.value in ("ALL", Select.NULL) else str(event.value)
+        if status == self.status:
+            return
+        self.status = status
+        self.refresh_from(self.model)
+        self.post_message(self.FilterChanged(status))
+
+    @on(LiveTable.RowSelected, "#orders-table")
+    def _open(self, event: LiveTable.RowSelected) -> None:
+        view = self.model.orders.get(event.key or "")
+        if view is not None:
+            self.post_message(self.Open(order_key(view), str(view.get("kind", "CUSTOMER"))))
+
+
+def row(view: dict[str, Any]) -> Row:
+    restock = view.get("kind") == "RESTOCK"
+    total = view.get("total_cost") if restock else view.get("total")
+    return (
+        order_key(view),
+        (
+            order_key(view),
+            Text("restock", style="magenta") if restock else "order",
+            fmt.status(str(view.get("status", ""))),
+            fmt.items(view.get("items") or [], 34),
+            Text(str(total or "-"), justify="right"),
+            Text(fmt.latency(view.get("latency_ms")), justify="right"),
+            fmt.clock(view.get("created_at")),
+        ),
+    )

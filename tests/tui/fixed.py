@@ -1,0 +1,153 @@
+"""Fixed store data for the dashboard's snapshot tests: the same every run, so the
+screens render the same SVG every run."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from autogrocery.tui.model import HISTORY, Snapshot, StoreModel
+
+NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z, the wall clock of the snapshots
+PRODUCTS = [
+    ("BRD-001", "Sourdough loaf", "bread", 182, 4, 40, "4.20", "3.23"),
+    ("BRD-002", "Wholemeal sandwich loaf", "bread", 51, 2, 64, "2.65", "1.85"),
+    ("BRD-005", "French baguette", "bread", 440, 0, 90, "1.30", "1.00"),
+    ("DAI-001", "Semi-skimmed milk", "dairy", 470, 6, 96, "1.25", "0.96"),
+    ("DAI-004", "Mature cheddar 400 g", "dairy", 250, 1, 52, "4.10", "3.15"),
+    ("DAI-008", "Mozzarella ball", "dairy", 30, 0, 44, "1.35", "0.85"),
+    ("MEA-001", "Chicken breast fillets", "meat", 175, 3, 36, "9.80", "7.54"),
+    ("MEA-006", "Beef sirloin steak", "meat", 149, 0, 30, "28.50", "21.92"),
+    ("PAR-003", "Cola 2 l", "party", 410, 12, 84, "2.20", "1.69"),
+    ("PAR-008", "Balloons", "party", 260, 0, 52, "2.10", "1.62"),
+    ("PRO-001", "Bananas", "produce", 590, 8, 120, "1.15", "0.88"),
+    ("PRO-009", "Blueberries", "produce", 190, 0, 40, "2.99", "2.30"),
+]
+ROBOTS = [
+    ("bread-1", "bread", "store-1", "busy", 812, 0),
+    ("bread-2", "bread", "store-1", "idle", 797, 1),
+    ("dairy-1", "dairy", "store-1", "idle", 1021, 0),
+    ("meat-1", "meat", "rack-b", "offline", 433, 2),
+    ("meat-2", "meat", "rack-b", "busy", 690, 0),
+    ("party-1", "party", "store-1", "idle", 655, 0),
+    ("produce-1", "produce", "store-1", "busy", 1203, 0),
+]
+ORDERS = [
+    ("ord_00000000000000000012", "PROCESSING", [("BRD-001", 2), ("DAI-001", 1)], "9.65", None),
+    ("ord_00000000000000000011", "PREVIEWED", [("PAR-003", 6)], "13.20", None),
+    ("ord_00000000000000000010", "COMPLETED", [("MEA-001", 1), ("PRO-001", 4)], "14.40", 161.2),
+    ("ord_00000000000000000009", "COMPLETED", [("DAI-004", 1)], "4.10", 52.7),
+    ("ord_00000000000000000008", "FAILED", [("MEA-006", 2)], "57.00", 2210.0),
+    ("ord_00000000000000000007", "COMPLETED", [("BRD-005", 3), ("DAI-008", 2)], "6.60", 108.4),
+    ("ord_00000000000000000006", "CANCELLED", [("PRO-009", 1)], "2.99", None),
+    ("ord_00000000000000000005", "COMPLETED", [("PAR-008", 2), ("PAR-003", 1)], "6.40", 99.9),
+]
+
+
+def stamp(seconds_before: float) -> str:
+    from datetime import UTC, datetime
+
+    at = datetime.fromtimestamp(NOW - seconds_before, UTC)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def snapshot() -> Snapshot:
+    inventory = [
+        {
+            "sku": sku,
+            "name": name,
+            "aisle": aisle,
+            "on_hand": on_hand,
+            "reserved": reserved,
+            "available": on_hand - reserved,
+            "min_level": min_level,
+            "price": price,
+            "unit_cost": cost,
+        }
+        for sku, name, aisle, on_hand, reserved, min_level, price, cost in PRODUCTS
+    ]
+    names = {p[0]: p for p in PRODUCTS}
+    orders: list[dict[str, Any]] = []
+    for number, (order_id, status, lines, total, latency) in enumerate(ORDERS):
+        orders.append(
+            {
+                "order_id": order_id,
+                "kind": "CUSTOMER",
+                "status": status,
+                "items": [
+                    {"sku": sku, "name": names[sku][1], "aisle": names[sku][2], "quantity": q}
+                    for sku, q in lines
+                ],
+                "total": total,
+                "created_at": stamp(10 + 7 * number),
+                "latency_ms": latency,
+            }
+        )
+    restocks = [
+        {
+            "restock_id": "rst_00000000000000000001",
+            "kind": "RESTOCK",
+            "status": "COMPLETED",
+            "items": [{"sku": "DAI-008", "quantity": 80}],
+            "total_cost": "68.00",
+            "created_at": stamp(45),
+            "latency_ms": 412.5,
+        }
+    ]
+    robots = [
+        {
+            "robot_id": robot_id,
+            "aisle": aisle,
+            "host": host,
+            "state": state,
+            "last_seen": stamp(14 if state == "offline" else 1),
+            "tasks_done": done,
+            "tasks_failed": failed,
+        }
+        for robot_id, aisle, host, state, done, failed in ROBOTS
+    ]
+    alerts = [
+        {
+            "sku": sku,
+            "name": name,
+            "aisle": aisle,
+            "available": on_hand - reserved,
+            "min_level": min_level,
+            "raised_at": stamp(30 + n),
+        }
+        for n, (sku, name, aisle, on_hand, reserved, min_level, *_) in enumerate(PRODUCTS)
+        if on_hand - reserved < min_level
+    ]
+    summary = {
+        "completed": 5234,
+        "failed": 3,
+        "latency_ms": {"p50": 104.2, "p95": 208.9, "p99": 331.0, "max": 2210.0},
+        "per_minute": 301,
+    }
+    restock = {
+        "completed": 41,
+        "failed": 0,
+        "latency_ms": {"p50": 380.1, "p95": 612.0, "p99": 640.3, "max": 640.3},
+        "per_minute": 2,
+    }
+    return Snapshot(
+        inventory, orders, restocks, robots, alerts, {"customer": summary, "restock": restock}
+    )
+
+
+def model() -> StoreModel:
+    """A model with the snapshot loaded and two minutes of made-up history."""
+    store = StoreModel(clock=lambda: 0.0)
+    store.load(snapshot())
+    for second in range(HISTORY):
+        wave = math.sin(second / 9.0)
+        for n, (sku, item) in enumerate(store.inventory.items()):
+            history = store.stock_history[sku]
+            history.append(int(item["available"]) + int(12 * math.sin(second / (5.0 + n))))
+        s = store.series
+        s.per_minute.append(float(min(second, 60) * 5))
+        s.completed_per_second.append(float(5 + round(2 * wave)))
+        s.p50.append(100.0 + 8 * wave)
+        s.p95.append(200.0 + 20 * math.sin(second / 5.0))
+        s.p99.append(320.0 + 40 * math.sin(second / 3.0))
+    return store

@@ -1,0 +1,154 @@
+"""`autogrocery run` with the dashboard in a terminal, headless with the simulator, and
+`autogrocery dashboard --url` attached to a running store."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+
+from tests.e2e.server import ADMIN_PASSWORD, start_server, stop_quietly
+from tests.tui.terminal import Terminal
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
+    return env | {"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD}
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    opened: list[Terminal] = []
+    yield opened
+    for terminal in opened:
+        terminal.close()
+
+
+def test_run_in_a_terminal_opens_the_dashboard_and_quits_cleanly(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    data = tmp_path / "data"
+    args = ["run", "--data-dir", str(data), "--port", "0", "-o", "auth.bcrypt_cost=4"]
+    args += ["-o", "robots.pick_time=0.01", "--simulate", "20"]
+    terminal = Terminal(args, tmp_path, environment(), (160, 50))
+    terminals.append(terminal)
+    terminal.wait_for("● live")
+    terminal.wait_for("COMPLETED")  # the simulator's orders, completed by the robots
+    terminal.type("q")
+    assert terminal.wait_exit() == 0
+    log = data / "autogrocery.log"
+    assert f"the log is in {log}".encode() in terminal.output
+    text = log.read_text()
+    assert "running; API on" in text
+    assert "simulating 20.0 orders/s" in text
+    accounts = data / "dashboard-accounts.json"
+    assert accounts.stat().st_mode & 0o777 == 0o600
+    assert orjson.loads(accounts.read_bytes())["operator"][0] == "dashboard"
+    # the truck password the store generated is shown after the dashboard, not lost
+    assert b"created account truck-1 with password" in terminal.output
+
+
+def test_run_without_a_terminal_is_headless_and_simulates_when_asked(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    args = ["run", "--data-dir", str(data), "--port", "0", "-o", "auth.bcrypt_cost=4"]
+    args += ["-o", "robots.pick_time=0", "--simulate", "30"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autogrocery", *args],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=environment(),
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        url = ""
+        deadline = time.monotonic() + 30
+        while not url and time.monotonic() < deadline:
+            line = process.stderr.readline()
+            assert line, "exited before listening"
+            url = orjson.loads(line).get("url", "")  # JSON lines: headless
+        threading.Thread(target=process.stderr.read, daemon=True).start()  # keep it flowing
+        completed = asyncio.run(_completed_orders(url, within=30))
+        assert completed > 0
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+        assert not (data / "autogrocery.log").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+async def _completed_orders(url: str, within: float) -> int:
+    async with aiohttp.ClientSession() as http:
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        async with http.post(f"{url}/api/auth/login", json=login) as response:
+            token = (await response.json())["access_token"]
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            async with http.get(
+                f"{url}/api/ops/analytics", headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                completed = int((await response.json())["customer"]["completed"])
+            if completed:
+                return completed
+            await asyncio.sleep(0.2)
+    return 0
+
+
+def test_dashboard_attaches_to_a_running_store(tmp_path: Path, terminals: list[Terminal]) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    server = start_server(data)
+    try:
+        args = ["dashboard", "--url", server.url, "--data-dir", str(tmp_path / "client")]
+        terminal = Terminal(args, tmp_path, environment(), (140, 40))
+        terminals.append(terminal)
+        terminal.wait_for("● live")
+        terminal.wait_for("5/5 robots online")
+        terminal.type("q")
+        assert terminal.wait_exit() == 0
+        assert b"the dashboard's log is in" in terminal.output
+
+        wrong = Terminal(
+            args,
+            tmp_path,
+            environment() | {"AUTOGROCERY_ADMIN_PASSWORD": "not-the-password"},
+            (140, 40),
+        )
+        terminals.append(wrong)
+        assert wrong.wait_exit() == 2
+        assert b"401 Unauthorized" in wrong.output
+    finally:
+        stop_quietly(server)
+
+
+def test_dashboard_needs_a_terminal(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autogrocery", "dashboard", "--url", "http://127.0.0.1:9"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "needs an interactive terminal" in result.stderr

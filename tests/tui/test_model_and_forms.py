@@ -1,0 +1,93 @@
+"""The dashboard's pure parts: the model that coalesces events, and form validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from autogrocery.tui import format as fmt
+from autogrocery.tui.forms import FormError, parse_adjust, parse_manifest, parse_product
+from autogrocery.tui.model import MAX_ORDERS, StoreModel
+from tests.tui import fixed
+
+INVENTORY = {sku: {"sku": sku, "unit_cost": cost} for sku, *_, cost in fixed.PRODUCTS}
+
+
+def order_event(n: int, status: str, latency: float | None = None) -> dict[str, object]:
+    view = {"order_id": f"ord_{n}", "kind": "CUSTOMER", "status": status, "items": []}
+    view |= {"created_at": f"2026-01-01T00:00:{n % 60:02d}.000Z", "latency_ms": latency}
+    return {"type": "order.updated", "at": "", "data": view}
+
+
+def test_events_update_the_model_and_mark_panels_dirty_once() -> None:
+    model = StoreModel(clock=lambda: 100.0)
+    model.load(fixed.snapshot())
+    model.dirty.clear()
+    for n in range(1000):
+        model.apply(order_event(n, "PROCESSING"))
+        model.apply(order_event(n, "COMPLETED", 5.0 + n % 10))
+    assert model.dirty == {"orders"}  # a thousand events, one redraw
+    assert len(model.orders) == MAX_ORDERS
+    assert model.recent_orders(limit=1)[0]["order_id"] == "ord_999"
+    model.apply(order_event(999, "COMPLETED", 5.0))  # a repeat is not counted twice
+    model.sample()
+    assert model.series.completed_per_second[-1] == 1000
+    assert 5.0 <= model.series.p50[-1] <= model.series.p99[-1] <= 14.0
+
+    model.apply({"type": "stock.changed", "data": {"sku": "BRD-001", "available": 3}})
+    model.apply({"type": "alert.raised", "at": "t", "data": {"sku": "BRD-001", "available": 3}})
+    assert model.inventory["BRD-001"]["available"] == 3
+    assert "BRD-001" in model.alerts
+    model.apply({"type": "alert.cleared", "data": {"sku": "BRD-001", "available": 90}})
+    assert "BRD-001" not in model.alerts
+    model.apply({"type": "robot.updated", "data": {"robot_id": "meat-2", "state": "offline"}})
+    assert sorted(model.offline_robots()) == ["meat-1", "meat-2"]
+    model.apply({"type": "no.such.event", "data": {}})
+    model.apply({"type": "stock.changed", "data": {"sku": "NEW-1", "price": "1.00"}})
+    assert "NEW-1" not in model.inventory
+
+
+def test_manifest_validation() -> None:
+    assert parse_manifest("brd-001 5\n\nDAI-001 2 0.50; PRO-001,3", INVENTORY) == [
+        {"sku": "BRD-001", "quantity": 5, "unit_cost": "3.23"},
+        {"sku": "DAI-001", "quantity": 2, "unit_cost": "0.50"},
+        {"sku": "PRO-001", "quantity": 3, "unit_cost": "0.88"},
+    ]
+    with pytest.raises(FormError) as caught:
+        parse_manifest("XXX 1\nBRD-001 0\nBRD-001 1001\nBRD-001\nBRD-001 2 -1", INVENTORY)
+    assert str(caught.value).splitlines() == [
+        "line 1: unknown SKU 'XXX'",
+        "line 2: quantity must be between 1 and 1000, got 0",
+        "line 3: quantity must be between 1 and 1000, got 1001",
+        "line 4: expected SKU QUANTITY [UNIT_COST], got 'BRD-001'",
+        "line 5: unit cost: expected a non-negative amount, got '-1'",
+    ]
+    with pytest.raises(FormError, match="not loaded yet"):
+        parse_manifest("BRD-001 1", {})
+
+
+def test_adjust_and_product_validation() -> None:
+    assert parse_adjust(" brd-001 ", "-3", "WASTE", " ", INVENTORY) == (
+        "BRD-001",
+        -3,
+        "WASTE",
+        None,
+    )
+    with pytest.raises(FormError, match="delta must not be 0"):
+        parse_adjust("BRD-001", "0", "COUNT", "", INVENTORY)
+    with pytest.raises(FormError, match="reason must be one of"):
+        parse_adjust("BRD-001", "1", "STOLEN", "", INVENTORY)
+    assert parse_product("BRD-001", "4.5", "", INVENTORY) == ("BRD-001", {"price": "4.50"})
+    assert parse_product("BRD-001", "", "12", INVENTORY) == ("BRD-001", {"min_level": 12})
+    with pytest.raises(FormError, match="give a new price, a new min level, or both"):
+        parse_product("BRD-001", "", "", INVENTORY)
+    with pytest.raises(FormError, match="price must be above 0"):
+        parse_product("BRD-001", "0.00", "", INVENTORY)
+
+
+def test_formats() -> None:
+    assert fmt.spark([1, 2, 3, 4, 5, 6, 7, 8], 8) == "▁▂▃▄▅▆▇█"
+    assert fmt.spark([5, 5], 4) == "▄▄"
+    assert fmt.latency(1234.5) == "1.23 s"
+    assert fmt.latency(None) == "-"
+    assert fmt.clock("2026-01-01T12:34:56.789Z") == "12:34:56"
+    assert fmt.ago("2026-01-01T00:00:00.000Z", fixed.NOW + 75) == "1m ago"

@@ -1,0 +1,61 @@
+"""The store stops and starts again on the same port and data dir: the dashboard shows
+the banner while it is gone, reconnects by itself, and shows the current data."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static
+
+from autogrocery.tui.client import ApiClient
+from autogrocery.tui.feed import Backoff
+from tests.tui.conftest import Store, connected, dashboard, shown, until
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_banner_while_the_store_is_down_then_reconnect_with_current_data(
+    store: Store, client: ApiClient
+) -> None:
+    app = dashboard(client, backoff=Backoff(first=0.5, most=1.0, jitter=0.0))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot, app)
+        await pilot.press("2")
+        banner = app.query_one("#banner", Static)
+        table = app.main.query_one("#inventory-table")
+        assert not banner.display
+
+        await store.stop()
+        await until(pilot, lambda: banner.display and banner.has_class("down"))
+        message = str(banner.render())
+        assert "DISCONNECTED from " + store.url in message
+        assert "Reconnecting" in message
+        assert "disconnected" in str(app.query_one("#status").render())
+        await until(pilot, lambda: app.link.attempt >= 2)  # it keeps trying, with backoff
+
+        await store.start()  # same port, same data dir
+        levels = await store.live.adjust_stock("DAI-005", -7, "COUNT", "recount", "test")
+        await until(pilot, lambda: app.link.connected)
+        await until(pilot, lambda: not banner.display)
+        await until(
+            pilot, lambda: (shown(table, "DAI-005") or [""] * 4)[3] == str(levels["on_hand"])
+        )  # type: ignore[arg-type]
+
+        # live again: events flow on the new connection
+        levels = await store.live.adjust_stock("DAI-005", -3, "WASTE", None, "test")
+        await until(
+            pilot, lambda: (shown(table, "DAI-005") or [""] * 4)[3] == str(levels["on_hand"])
+        )  # type: ignore[arg-type]
+
+
+async def test_the_dashboard_waits_for_a_store_that_is_not_up_yet(store: Store) -> None:
+    await store.stop()
+    async with store.client() as client:
+        app = dashboard(client)
+        async with app.run_test(size=(160, 50)) as pilot:
+            banner = app.query_one("#banner", Static)
+            await until(pilot, lambda: banner.has_class("down"))
+            assert "cannot connect" in str(banner.render())
+            await store.start()
+            await connected(pilot, app)
+            await until(pilot, lambda: not banner.display)
+            assert len(app.model.inventory) == 51

@@ -102,13 +102,6 @@ def create_app(
         for username, password in await auth.bootstrap(environ):
             # Printed once, never logged: the operator needs it, the log must not hold it.
             print(f"autogrocery: created account {username} with password {password}", flush=True)
-        # Everything alive now lives as long as the server: keep it out of the cyclic
-        # collector's way, so a full collection never stalls the loop mid-request.
-        gc.collect()
-        gc.freeze()
-        # Actor threads take turns with the event loop for the GIL. Handing it over every
-        # 1 ms instead of 5 bounds how long the loop waits behind busy actors.
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         background = [
             asyncio.create_task(metrics.follow(system.subscribe(EVENT_TYPES))),
             asyncio.create_task(metrics.watch_loop()),
@@ -140,8 +133,20 @@ async def _purge_idempotency(tables: AuthTables, ttl: float) -> None:
         await asyncio.sleep(IDEMPOTENCY_PURGE_INTERVAL)
 
 
+def tune_for_serving() -> None:
+    """Process-wide settings for a store that serves: call once, before load arrives."""
+    # Actor threads take turns with the event loop for the GIL. Handing it over every
+    # 1 ms instead of 5 bounds how long the loop waits behind busy actors.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    # Everything alive now lives as long as the server: keep it out of the cyclic
+    # collector's way, so a full collection never stalls the loop mid-request.
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Start listening; returns the runner (cleanup() stops it) and the URL."""
+    """Start listening (tuned for serving); returns the runner and the URL."""
+    tune_for_serving()
     runner = web.AppRunner(
         app, access_log_class=JsonAccessLogger, handle_signals=False, shutdown_timeout=3.0
     )

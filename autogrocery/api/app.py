@@ -25,6 +25,7 @@ from autogrocery.api.context import REQUEST_ID, STATE, ApiState
 from autogrocery.api.metrics import EVENT_TYPES, ApiMetrics
 from autogrocery.api.problems import Handler, problem_middleware
 from autogrocery.config import Config
+from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ access_log = logging.getLogger("autogrocery.access")
 
 IDEMPOTENCY_PURGE_INTERVAL = 3600.0
 GIL_SWITCH_INTERVAL = 0.001
+TICK_INTERVAL = 1.0
 
 
 @web.middleware
@@ -106,6 +108,7 @@ def create_app(
             asyncio.create_task(metrics.follow(system.subscribe(EVENT_TYPES))),
             asyncio.create_task(metrics.watch_loop()),
             asyncio.create_task(_purge_idempotency(tables, config.auth.idempotency_ttl)),
+            asyncio.create_task(_tick(system, metrics)),
         ]
         try:
             yield
@@ -125,6 +128,27 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(close_websockets)
     return app
+
+
+async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVAL) -> None:
+    """A `metrics.tick` event for operators each second: orders by kind and status,
+    robots alive by aisle, and the event loop's worst lag of the last second."""
+    while True:
+        await asyncio.sleep(every)
+        counts = await system.order_counts()
+        robots = await system.robots()
+        orders: dict[str, dict[str, int]] = {}
+        for kind, status, count in counts:
+            orders.setdefault(kind.lower(), {})[status] = count
+        alive: dict[str, int] = {}
+        for robot in robots:
+            alive[robot["aisle"]] = alive.get(robot["aisle"], 0) + (robot["state"] != "offline")
+        tick = {
+            "orders": orders,
+            "robots_alive": alive,
+            "loop_lag_ms": round(metrics.last_loop_lag * 1000, 2),
+        }
+        system.events.publish(METRICS_TICK, tick)
 
 
 async def _purge_idempotency(tables: AuthTables, ttl: float) -> None:

@@ -98,6 +98,7 @@ class ApiMetrics:
             registry=self.registry,
             buckets=LATENCY_BUCKETS,
         )
+        self.last_loop_lag = 0.0
         self.loop_lag = Gauge(
             "autogrocery_event_loop_lag_seconds",
             "Largest event-loop lag in the last second",
@@ -131,6 +132,7 @@ class ApiMetrics:
             worst = max(worst, loop.time() - before - interval)
             if loop.time() - window_start >= 1.0:
                 self.loop_lag.set(worst)
+                self.last_loop_lag = worst
                 worst, window_start = 0.0, loop.time()
 
 

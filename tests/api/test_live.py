@@ -106,3 +106,21 @@ async def test_metrics_expose_what_operators_graph(api: Api) -> None:
         'autogrocery_robots_alive{aisle="dairy"} 1.0',
     ):
         assert line in body, line
+
+
+async def test_operators_get_a_metrics_tick_every_second(api: Api) -> None:
+    operator = await api.operator()
+    device = await api.device()
+    _, preview, _ = await api.call(
+        "POST", "/api/orders/preview", device, json={"items": [{"sku": "PRO-004", "quantity": 1}]}
+    )
+    async with api.client.ws_connect("/api/events", headers=operator) as ws:
+        tick = None
+        while tick is None:
+            event = await next_event(ws, within=5.0)
+            if event["type"] == "metrics.tick":
+                tick = event["data"]
+    assert tick["orders"]["customer"] == {"PREVIEWED": 1}
+    assert tick["robots_alive"] == {a: 1 for a in ("bread", "dairy", "meat", "party", "produce")}
+    assert tick["loop_lag_ms"] >= 0
+    assert preview["status"] == "PREVIEWED"

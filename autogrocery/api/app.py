@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import sys
@@ -115,9 +114,10 @@ def create_app(
         finally:
             for task in background:
                 task.cancel()
-            for task in background:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            results = await asyncio.gather(*background, return_exceptions=True)
+            for task, result in zip(background, results, strict=True):
+                if isinstance(result, Exception):
+                    log.error("background task %s failed", task.get_coro(), exc_info=result)
             auth.close()
             await tables.close()
 
@@ -135,8 +135,12 @@ async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVA
     robots alive by aisle, and the event loop's worst lag of the last second."""
     while True:
         await asyncio.sleep(every)
-        counts = await system.order_counts()
-        robots = await system.robots()
+        try:
+            counts = await system.order_counts()
+            robots = await system.robots()
+        except Exception:  # the store is stopping, or the read failed: try next second
+            log.debug("metrics tick skipped", exc_info=True)
+            continue
         orders: dict[str, dict[str, int]] = {}
         for kind, status, count in counts:
             orders.setdefault(kind.lower(), {})[status] = count

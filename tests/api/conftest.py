@@ -81,20 +81,21 @@ ApiFactory = Callable[..., Awaitable[Api]]
 
 @pytest.fixture
 async def make_api(make_config: ConfigFactory, aiohttp_client: Any) -> AsyncIterator[ApiFactory]:
-    systems: list[System] = []
+    built: list[Api] = []
 
     async def build(*overrides: str, config: Config | None = None) -> Api:
         config = config or make_config("auth.bcrypt_cost=4", *overrides)
         system = await start_system(config)
-        systems.append(system)
         server = TestServer(create_app(config, system, environ=ENVIRON))
         await server.start_server(access_log_class=JsonAccessLogger)  # as `autogrocery run`
         client = await aiohttp_client(server)
-        return Api(client, system, config)
+        built.append(Api(client, system, config))
+        return built[-1]
 
     yield build
-    for system in systems:
-        await system.stop()
+    for api in built:  # as `autogrocery run` stops: the server first, then the store
+        await api.client.close()
+        await api.system.stop()
 
 
 @pytest.fixture

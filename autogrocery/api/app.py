@@ -118,7 +118,8 @@ def create_app(
             for task, result in zip(background, results, strict=True):
                 if isinstance(result, Exception):
                     log.error("background task %s failed", task.get_coro(), exc_info=result)
-            auth.close()
+            # Waits for a hash in flight: off the loop, like every bcrypt call.
+            await asyncio.get_running_loop().run_in_executor(None, auth.close)
             await tables.close()
 
     async def close_websockets(app: web.Application) -> None:

@@ -36,7 +36,8 @@ from autogrocery.transports.zmqio import (
     ZmqOptions,
     as_client,
     as_server,
-    exposure_problem,
+    drain_router,
+    require_safe,
     send,
 )
 
@@ -57,9 +58,7 @@ class Replay(Protocol):
 class ZmqMetricsChannel(MemoryMetricsChannel):
     def __init__(self, endpoint: str, options: ZmqOptions, replay: Callable[[], Replay]) -> None:
         super().__init__()
-        problem = exposure_problem(endpoint, options.curve is not None, options.insecure)
-        if problem is not None:
-            raise TransportError(problem)
+        require_safe(endpoint, options.curve is not None, options.insecure)
         self._router = _MetricsRouter(endpoint, options, replay)
         self.endpoint = self._router.endpoint
         self._router.start_loop()
@@ -117,20 +116,7 @@ class _MetricsRouter(IoLoop):
         return {"bad_frames": self.bad.count, "subscribers": len(self.subs), **self.counts}
 
     def _readable(self) -> None:
-        for _ in range(MAX_BATCH):
-            try:
-                parts = self.sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            self.counts["frames_in"] += 1
-            if len(parts) != 2:
-                self.bad.drop(parts[0], f"{len(parts) - 1} frames in one message, expected 1")
-                continue
-            rid, data = parts
-            try:
-                self._on_message(rid, decode(data, TO_METRICS))
-            except WireError as exc:
-                self.bad.drop(rid, exc)
+        drain_router(self.sock, TO_METRICS, self._on_message, self.bad, self.counts)
 
     def _on_message(self, rid: bytes, msg: Wire) -> None:
         kind = msg["kind"]
@@ -229,9 +215,7 @@ class MetricsFeed(IoLoop):
         curve: CurveClient | None = None,
         insecure: bool = False,
     ) -> None:
-        problem = exposure_problem(endpoint, curve is not None, insecure, verb="connect to")
-        if problem is not None:
-            raise TransportError(problem)
+        require_safe(endpoint, curve is not None, insecure, verb="connect to")
         super().__init__("zmq-metrics-feed")
         self.endpoint = endpoint
         self.last = after

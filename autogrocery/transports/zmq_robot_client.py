@@ -26,9 +26,8 @@ from autogrocery.transports.zmqio import (
     BadFrames,
     CurveClient,
     IoLoop,
-    TransportError,
     as_client,
-    exposure_problem,
+    require_safe,
     send,
 )
 
@@ -64,9 +63,7 @@ class RobotLink(IoLoop):
         curve: CurveClient | None = None,
         insecure: bool = False,
     ) -> None:
-        problem = exposure_problem(endpoint, curve is not None, insecure, verb="connect to")
-        if problem is not None:
-            raise TransportError(problem)
+        require_safe(endpoint, curve is not None, insecure, verb="connect to")
         super().__init__("zmq-robot-link")
         self.endpoint = endpoint
         self.host = host

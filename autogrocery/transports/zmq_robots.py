@@ -28,19 +28,19 @@ from typing import Any
 import zmq
 
 from autogrocery.domain.messages import TaskReport, WireError
-from autogrocery.transports.codec import TO_STORE, decode, encode, field, frame
+from autogrocery.transports.codec import TO_STORE, encode, field, frame
 from autogrocery.transports.curve import start_authenticator
 from autogrocery.transports.fleet import Deliver, Fleet
 from autogrocery.transports.heartbeat import Pulse
 from autogrocery.transports.memory import MemoryRobotHub
 from autogrocery.transports.zmqio import (
-    MAX_BATCH,
     BadFrames,
     IoLoop,
     TransportError,
     ZmqOptions,
     as_server,
-    exposure_problem,
+    drain_router,
+    require_safe,
     send,
 )
 
@@ -55,9 +55,7 @@ class ZmqRobotHub(MemoryRobotHub):
 
     def __init__(self, fleet: Fleet, endpoint: str, options: ZmqOptions) -> None:
         super().__init__(fleet)
-        problem = exposure_problem(endpoint, options.curve is not None, options.insecure)
-        if problem is not None:
-            raise TransportError(problem)
+        require_safe(endpoint, options.curve is not None, options.insecure)
         self._local: set[str] = set()
         self._router = _Router(self, endpoint, options)
         self.endpoint = self._router.endpoint
@@ -126,20 +124,7 @@ class _Router(IoLoop):
     # --- inbound -----------------------------------------------------------------------
 
     def _readable(self) -> None:
-        for _ in range(MAX_BATCH):
-            try:
-                parts = self.sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            self.counts["frames_in"] += 1
-            if len(parts) != 2:
-                self.bad.drop(parts[0], f"{len(parts) - 1} frames in one message, expected 1")
-                continue
-            rid, data = parts
-            try:
-                self._on_message(rid, decode(data, TO_STORE))
-            except WireError as exc:
-                self.bad.drop(rid, exc)
+        drain_router(self.sock, TO_STORE, self._on_message, self.bad, self.counts)
 
     def _on_message(self, rid: bytes, msg: Wire) -> None:
         kind = msg["kind"]

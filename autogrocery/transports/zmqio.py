@@ -16,13 +16,15 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import zmq
 
-from autogrocery.transports.codec import MAX_FRAME
+from autogrocery.domain.messages import WireError
+from autogrocery.transports.codec import MAX_FRAME, decode
 from autogrocery.transports.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,38 @@ def send(sock: zmq.Socket[Any], parts: list[bytes]) -> bool:
     except zmq.Again:
         return False
     return True
+
+
+def require_safe(endpoint: str, curve: bool, insecure: bool, verb: str = "bind") -> None:
+    """Raise TransportError when `endpoint` must not be used in the clear."""
+    problem = exposure_problem(endpoint, curve, insecure, verb)
+    if problem is not None:
+        raise TransportError(problem)
+
+
+def drain_router(
+    sock: zmq.Socket[Any],
+    kinds: frozenset[str],
+    handle: Callable[[bytes, dict[str, Any]], None],
+    bad: BadFrames,
+    counts: dict[str, int],
+) -> None:
+    """Read up to MAX_BATCH [peer id, frame] messages from a ROUTER; a frame that does
+    not decode (or whose handler calls it malformed) is dropped and counted."""
+    for _ in range(MAX_BATCH):
+        try:
+            parts = sock.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return
+        counts["frames_in"] += 1
+        if len(parts) != 2:
+            bad.drop(parts[0], f"{len(parts) - 1} frames in one message, expected 1")
+            continue
+        peer, data = parts
+        try:
+            handle(peer, decode(data, kinds))
+        except WireError as exc:
+            bad.drop(peer, exc)
 
 
 class BadFrames:

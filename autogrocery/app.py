@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from autogrocery.actors.context import Context
 from autogrocery.actors.eventbus import EventBus
-from autogrocery.actors.inventory import RobotPolicy
+from autogrocery.actors.fulfilment import RobotPolicy
 from autogrocery.actors.scheduler import Scheduler
 from autogrocery.actors.supervisor import Settings, Supervisor
 from autogrocery.actors.system import Limits, System

@@ -136,6 +136,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
     import pykka
 
     from autogrocery.actors.robot import RobotActor
+    from autogrocery.domain.messages import RobotTask
     from autogrocery.transports.heartbeat import Heartbeat
     from autogrocery.transports.zmq_robot_client import RobotLink
 
@@ -178,11 +179,11 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
     refs: dict[str, pykka.ActorRef[Any]] = {}
     z = config.zmq
 
-    def deliver(robot_id: str, task: dict[str, Any]) -> None:
+    def deliver(robot_id: str, task: RobotTask) -> None:
         try:
             refs[robot_id].tell(task)
         except (KeyError, pykka.ActorDeadError):
-            log.warning("robot %s is restarting; task %s comes back", robot_id, task["task_id"])
+            log.warning("robot %s is restarting; task %s comes back", robot_id, task.task_id)
 
     link = RobotLink(
         endpoint,
@@ -231,7 +232,9 @@ def _analytics(config: Config, args: argparse.Namespace) -> int:
 
     from autogrocery.actors.analytics import AnalyticsActor
     from autogrocery.actors.analytics_storage import CsvLatencies
-    from autogrocery.domain.messages import LastSeq, Metric, RecordMetric
+    from autogrocery.actors.replies import Batch, call
+    from autogrocery.domain.errors import Unavailable
+    from autogrocery.domain.messages import LastSeq, Metric
     from autogrocery.transports.heartbeat import Heartbeat
     from autogrocery.transports.zmq_metrics import MetricsFeed
 
@@ -247,15 +250,15 @@ def _analytics(config: Config, args: argparse.Namespace) -> int:
 
     ref = AnalyticsActor.start(CsvLatencies(csv_path), died)
     try:
-        after = int(ref.ask(LastSeq(), timeout=STOP_TIMEOUT))
-    except (pykka.ActorDeadError, OSError) as exc:
+        after = int(call(ref, LastSeq(), STOP_TIMEOUT))
+    except (Unavailable, OSError) as exc:
         print(f"autogrocery: cannot open {csv_path}: {exc}", file=sys.stderr)
         _stop(ref)
         return 2
 
-    def record(metric: Metric) -> None:
+    def record(metrics: list[Metric]) -> None:
         try:
-            ref.tell(RecordMetric(metric))
+            ref.tell(Batch(metrics))
         except pykka.ActorDeadError:
             stop.set()
 

@@ -46,20 +46,24 @@ def opening_stock(data_dir: Path) -> dict[str, int]:
 def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
     """Assert the store's books balance; return on_hand per SKU.
 
-    Always: on_hand = Σ movements, 0 ≤ reserved ≤ on_hand, no order took stock twice,
-    every bill equals its preview total. Once settled (nothing in flight, as after
-    recovery): on_hand = opening - picked + restocked + adjustments, reserved = Σ lines
-    of open previews, one bill per completed order, one analytics row per finished
-    order or restock.
+    Always: on_hand = Σ movements; what open orders hold (their lines, until stock
+    settled them) never exceeds on_hand; no order took stock twice; every completed
+    order's total is its lines at their locked prices. Once settled (nothing in
+    flight, as after recovery): on_hand = opening - picked + restocked + adjustments,
+    every finished order or restock settled once, one analytics row per finished one.
     """
     conn = sqlite3.connect(data_dir / DB_NAME)
     try:
         q = conn.execute
-        stock = {
-            sku: (on_hand, reserved)
-            for sku, on_hand, reserved in q("SELECT sku, on_hand, reserved FROM products")
-        }
+        on_hand = dict(q("SELECT sku, on_hand FROM products").fetchall())
         ledger = dict(q("SELECT sku, SUM(delta) FROM movements GROUP BY sku").fetchall())
+        held = dict(
+            q(
+                "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
+                "WHERE o.kind = 'CUSTOMER' AND o.status IN ('PREVIEWED', 'PROCESSING') "
+                "AND o.order_id NOT IN (SELECT order_id FROM stock_settlements) GROUP BY l.sku"
+            ).fetchall()
+        )
         picked = dict(
             q(
                 "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
@@ -72,13 +76,6 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
                 "WHERE o.kind = 'RESTOCK' AND o.status = 'COMPLETED' GROUP BY l.sku"
             ).fetchall()
         )
-        held = dict(
-            q(
-                "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
-                "WHERE o.kind = 'CUSTOMER' AND o.status IN ('PREVIEWED', 'PROCESSING') "
-                "GROUP BY l.sku"
-            ).fetchall()
-        )
         adjusted = dict(
             q(
                 "SELECT sku, SUM(delta) FROM movements WHERE type IN ('WASTE', 'ADJUST', 'COUNT') "
@@ -86,15 +83,14 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
             ).fetchall()
         )
         opening = dict(q("SELECT sku, delta FROM movements WHERE ref = 'opening-stock'").fetchall())
-        for sku, (on_hand, reserved) in stock.items():
-            assert on_hand == ledger.get(sku, 0), f"{sku}: on_hand {on_hand} != Σ movements"
-            assert 0 <= reserved <= on_hand, f"{sku}: reserved {reserved} of {on_hand}"
+        for sku, stock in on_hand.items():
+            assert stock == ledger.get(sku, 0), f"{sku}: on_hand {stock} != Σ movements"
+            assert 0 <= held.get(sku, 0) <= stock, f"{sku}: {held.get(sku)} held of {stock}"
             if settled:
                 expected = (
                     opening[sku] - picked.get(sku, 0) + shelved.get(sku, 0) + adjusted.get(sku, 0)
                 )
-                assert on_hand == expected, f"{sku}: on_hand {on_hand} != {expected}"
-                assert reserved == held.get(sku, 0), f"{sku}: reserved {reserved} != open lines"
+                assert stock == expected, f"{sku}: on_hand {stock} != {expected}"
         out_per_order = q(
             "SELECT ref, COUNT(*), COUNT(DISTINCT sku) FROM movements WHERE type = 'OUT' "
             "GROUP BY ref"
@@ -102,17 +98,17 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
         for ref, count, distinct in out_per_order:
             assert count == distinct, f"order {ref} took stock twice"
         bad_totals = q(
-            "SELECT o.order_id, o.total, b.total, SUM(l.quantity * l.unit_price) FROM orders o "
-            "JOIN bills b USING (order_id) JOIN order_lines l USING (order_id) "
-            "GROUP BY o.order_id HAVING o.total != b.total OR o.total != "
-            "SUM(l.quantity * l.unit_price)"
+            "SELECT o.order_id, o.total, SUM(l.quantity * l.unit_price) FROM orders o "
+            "JOIN order_lines l USING (order_id) WHERE o.status = 'COMPLETED' "
+            "GROUP BY o.order_id HAVING o.total != SUM(l.quantity * l.unit_price)"
         ).fetchall()
         assert not bad_totals, f"bill differs from the preview: {bad_totals[:3]}"
-        completed = q(
-            "SELECT COUNT(*) FROM orders WHERE kind = 'CUSTOMER' AND status = 'COMPLETED'"
-        ).fetchone()[0]
         if settled:
-            assert q("SELECT COUNT(*) FROM bills").fetchone()[0] == completed
+            unsettled = q(
+                "SELECT order_id FROM orders WHERE status = 'COMPLETED' "
+                "AND order_id NOT IN (SELECT order_id FROM stock_settlements)"
+            ).fetchall()
+            assert not unsettled, f"completed without settling stock: {unsettled[:3]}"
         finished = {
             row[0]
             for row in q("SELECT order_id FROM orders WHERE status IN ('COMPLETED', 'FAILED')")
@@ -120,7 +116,7 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
         recorded = [row[0] for row in q("SELECT order_id FROM latencies")]
         if settled:
             assert sorted(recorded) == sorted(finished), "analytics rows != finished orders"
-        return {sku: on_hand for sku, (on_hand, _) in stock.items()}
+        return on_hand
     finally:
         conn.close()
 

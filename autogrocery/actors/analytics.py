@@ -14,7 +14,7 @@ from typing import Any
 
 from autogrocery.actors.analytics_storage import CSV_HEADER, LatencyStorage
 from autogrocery.actors.base import Actor, handles
-from autogrocery.domain.messages import LastSeq, Ping, RecordMetric, Recover, Summarize
+from autogrocery.domain.messages import LastSeq, Metric, Ping, Recover, Summarize
 from autogrocery.domain.models import OrderKind
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,16 @@ class AnalyticsActor(Actor):
     name = "analytics"
 
     def __init__(
-        self, storage: LatencyStorage, on_death: Callable[[Actor], None] | None = None
+        self,
+        storage: LatencyStorage,
+        on_death: Callable[[Actor], None] | None = None,
+        schedule: Callable[[float, Callable[[], None]], None] | None = None,
     ) -> None:
         super().__init__()
         self.storage = storage
         self.on_death = on_death
+        self.schedule = schedule  # retries after a failed write
+        self._arrived: list[Metric] = []  # this batch's metrics, recorded together
 
     def on_start(self) -> None:
         self.storage.open()
@@ -45,14 +50,22 @@ class AnalyticsActor(Actor):
     @handles(Recover)
     def catch_up(self, _: Recover) -> int:
         """Record what the outbox holds beyond our last row (metrics lost in a crash)."""
-        recorded = sum(self.storage.record(metric) for metric in self.storage.missed())
+        recorded = self.storage.record(self.storage.missed())
         if recorded:
             log.info("analytics: caught up %d metric(s) from the outbox", recorded)
         return recorded
 
-    @handles(RecordMetric)
-    def record(self, msg: RecordMetric) -> bool:
-        return self.storage.record(msg.metric)
+    @handles(Metric)
+    def arrived(self, metric: Metric) -> None:
+        self._arrived.append(metric)
+        self.unit.undo(self._arrived.pop)
+
+    def before_commit(self) -> None:
+        if self._arrived:
+            self.storage.record(self._arrived)
+
+    def after_batch(self) -> None:
+        self._arrived = []
 
     @handles(LastSeq)
     def last_seq(self, _: LastSeq) -> int:

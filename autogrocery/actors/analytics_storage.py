@@ -22,9 +22,25 @@ from typing import Any, Protocol
 
 from autogrocery.domain.messages import Metric
 from autogrocery.domain.models import OrderKind, now
-from autogrocery.store.db import transaction
+from autogrocery.store.shared import SharedConnection
+from autogrocery.store.statements import Insert
 
 log = logging.getLogger(__name__)
+
+INSERT_LATENCY = Insert(
+    "latencies",
+    (
+        "seq",
+        "order_kind",
+        "order_id",
+        "status",
+        "items",
+        "created_at",
+        "finished_at",
+        "latency_ms",
+    ),
+    conflict="OR IGNORE",
+)
 
 CSV_HEADER = [
     "seq",
@@ -42,8 +58,8 @@ class LatencyStorage(Protocol):
     def open(self) -> None:
         """Runs on the actor's thread before its first message."""
 
-    def record(self, metric: Metric) -> bool:
-        """Record once; False if this sequence number was recorded before."""
+    def record(self, metrics: list[Metric]) -> int:
+        """Record each once (by sequence number); how many were new."""
 
     def missed(self) -> list[Metric]:
         """Metrics published durably but not recorded (a crash in between)."""
@@ -101,8 +117,13 @@ class CsvLog:
         return {int(row[0]) for row in self.rows if row and row[0].isdigit()}
 
     def append(self, fields: list[Any]) -> None:
+        self.append_many([fields])
+
+    def append_many(self, rows: list[list[Any]]) -> None:
+        if not rows:
+            return
         buffer = io.StringIO()
-        csv.writer(buffer).writerow(fields)
+        csv.writer(buffer).writerows(rows)
         self.file.write(buffer.getvalue())
         self.file.flush()
 
@@ -126,7 +147,7 @@ def read_csv(path: Path) -> list[list[str]]:
 class StoreLatencies:
     """The store's own analytics: the `latencies` table and the CSV next to it."""
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], csv_path: Path) -> None:
+    def __init__(self, connect: Callable[[], SharedConnection], csv_path: Path) -> None:
         self.connect = connect
         self.csv = CsvLog(csv_path)
 
@@ -157,12 +178,26 @@ class StoreLatencies:
         ).fetchall()
         return [_metric(row) for row in rows]
 
-    def record(self, m: Metric) -> bool:
-        with transaction(self.db):
-            inserted = (
-                self.db.execute(
-                    "INSERT OR IGNORE INTO latencies (seq, order_kind, order_id, status, items, "
-                    "created_at, finished_at, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    def record(self, metrics: list[Metric]) -> int:
+        if not metrics:
+            return 0
+        marks = ",".join("?" * len(metrics))
+        known = {
+            row[0]
+            for row in self.db.execute(
+                f"SELECT seq FROM latencies WHERE seq IN ({marks})",  # noqa: S608
+                [m.seq for m in metrics],
+            )
+        }
+        new: dict[int, Metric] = {}
+        for m in metrics:
+            if m.seq not in known:
+                new.setdefault(m.seq, m)
+        if not new:
+            return 0
+        self.db.write_batch(
+            {
+                INSERT_LATENCY: [
                     (
                         m.seq,
                         m.order_kind.value,
@@ -172,13 +207,13 @@ class StoreLatencies:
                         m.created_at,
                         m.finished_at,
                         m.latency_ms,
-                    ),
-                ).rowcount
-                == 1
-            )
-        if inserted:
-            self.csv.append(_fields(m))
-        return inserted
+                    )
+                    for m in new.values()
+                ]
+            }
+        )
+        self.csv.append_many([_fields(m) for m in new.values()])
+        return len(new)
 
     def summary(self, kind: OrderKind) -> dict[str, Any]:
         counts = dict(
@@ -242,13 +277,15 @@ class CsvLatencies:
     def missed(self) -> list[Metric]:
         return []  # the subscription replays from last_seq()
 
-    def record(self, m: Metric) -> bool:
-        if m.seq in self.seen:
-            return False
-        self.csv.append(_fields(m))
-        self.seen.add(m.seq)
-        self.facts.append((m.order_kind.value, m.status, m.latency_ms, m.finished_at))
-        return True
+    def record(self, metrics: list[Metric]) -> int:
+        new: list[Metric] = []
+        for m in metrics:
+            if m.seq not in self.seen:
+                self.seen.add(m.seq)
+                new.append(m)
+        self.csv.append_many([_fields(m) for m in new])
+        self.facts.extend((m.order_kind.value, m.status, m.latency_ms, m.finished_at) for m in new)
+        return len(new)
 
     def summary(self, kind: OrderKind) -> dict[str, Any]:
         mine = [f for f in self.facts if f[0] == kind.value]

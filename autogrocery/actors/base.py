@@ -1,27 +1,37 @@
-"""The actor base class: typed message dispatch, and replies that reach asyncio.
+"""The actor base class: smart batching and group commit on top of pykka.
 
-DESIGN rule 1: awaiting a pykka future blocks the event loop. A `Call` carries a
-reply callback instead; `AsyncBridge.ask` turns that callback into an
-`asyncio.Future` resolved with `loop.call_soon_threadsafe`, so the loop never waits
-on a lock.
+A pykka actor takes one message at a time. Ours take what is waiting: when a message
+arrives, the actor also takes every message queued behind it (up to `max_batch`) and
+handles them as one batch, with one `UnitOfWork` and one transaction. A sender never
+waits for a batch to fill; alone, a message is a batch of one, handled at once.
+
+Handlers are plain methods marked with `@handles(MessageType)`. They change the
+actor's memory (registering how to undo it), stage their writes and effects on
+`self.unit`, and return the answer. See `unit.py` for what happens to a batch, and
+`replies.py` for how answers travel.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import pykka
 
+from autogrocery.actors.replies import PYKKA_SINK, Batch, Call, ReplyTo
+from autogrocery.actors.unit import UnitOfWork
 from autogrocery.domain.errors import DomainError, Unavailable
+from autogrocery.store.statements import Statement
 
 log = logging.getLogger(__name__)
 
-Reply = Callable[[Any, BaseException | None], None]
 F = TypeVar("F", bound=Callable[..., Any])
+
+# A transient store failure (disk full, I/O error, read-only file) fails the batch's
+# callers with 503 and retries its internal messages, backing off up to this long.
+RETRY_MIN, RETRY_MAX = 0.1, 5.0
 
 
 def handles(message_type: type) -> Callable[[F], F]:
@@ -34,18 +44,40 @@ def handles(message_type: type) -> Callable[[F], F]:
     return mark
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """A message whose answer goes to `reply(value, error)` on the actor's thread."""
+_Request = tuple[Any, "ReplyTo | None"]  # a message and where its answer goes
 
-    message: Any
-    reply: Reply
+
+class Writer(Protocol):
+    """What a batch commits through: the process's shared store connection."""
+
+    def write_batch(self, writes: dict[Statement, list[tuple[Any, ...]]]) -> None: ...
+
+
+class BatchStats:
+    """Batches and messages handled by the actors of one name (all robots count as
+    "robot"), over the process's life: the mean batch size, for /metrics."""
+
+    __slots__ = ("batches", "items")
+
+    def __init__(self) -> None:
+        self.batches = 0
+        self.items = 0
+
+
+BATCH_STATS: dict[str, BatchStats] = {}
 
 
 class Actor(pykka.ThreadingActor):
     _handlers: ClassVar[dict[type, str]] = {}
     name: ClassVar[str] = "actor"
+    max_batch: ClassVar[int] = 512
+    # A failure that is not the caller's (a bug, a fault) kills the actor instead of
+    # failing one item: for actors that model hardware, like robots.
+    die_on_error: ClassVar[bool] = False
     on_death: Callable[[Actor], None] | None = None  # set by the supervisor
+    writer: Writer | None = None  # actors that own tables set it in on_start
+    schedule: Callable[[float, Callable[[], None]], None] | None = None  # for retries
+    peers: Any = None  # name -> ActorRef lookup (`Peers`), for `unit.tell`
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,30 +89,147 @@ class Actor(pykka.ThreadingActor):
                     handlers[message_type] = attr
         cls._handlers = handlers
 
-    def on_receive(self, message: Any) -> Any:
-        if isinstance(message, Call):
-            # Like pykka's own ask: the error goes back to the caller, the actor lives on.
-            try:
-                result = self._dispatch(message.message)
-            except Exception as exc:
-                if not isinstance(exc, DomainError):
-                    log.error(
-                        "%s failed on %s", self.name, type(message.message).__name__, exc_info=exc
-                    )
-                message.reply(None, exc)
-            else:
-                message.reply(result, None)
-            return None
-        return self._dispatch(message)
+    def __init__(self) -> None:
+        super().__init__()
+        self.unit = UnitOfWork()
+        self.stats = BATCH_STATS.setdefault(self.name, BatchStats())
+        self._failures = 0
 
-    def _dispatch(self, message: Any) -> Any:
+    # --- taking a batch --------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> None:
+        kind = type(message)
+        if kind is not Call and kind is not Batch and kind not in self._handlers:
+            # Not a message of ours: a programming error. The actor dies and its
+            # supervisor restarts it (how tests kill an actor, too).
+            raise TypeError(f"{self.name} cannot handle {kind.__name__}")
+        requests: list[_Request] = []
+        _expand(message, None, requests)
+        for envelope in self._drain(self.max_batch):
+            reply = ReplyTo(PYKKA_SINK, envelope.reply_to) if envelope.reply_to else None
+            _expand(envelope.message, reply, requests)
+        self._run(requests)
+
+    def _drain(self, limit: int) -> list[Any]:
+        """The envelopes queued now, up to `limit`, stopping at one that is not ours
+        (pykka's stop message stays first in line)."""
+        inbox = self.actor_inbox
+        taken: list[Any] = []
+        handlers = self._handlers
+        with inbox.mutex:  # type: ignore[attr-defined]
+            queue = inbox.queue  # type: ignore[attr-defined]
+            while queue and len(taken) < limit:
+                kind = type(queue[0].message)
+                if kind is not Call and kind is not Batch and kind not in handlers:
+                    break
+                taken.append(queue.popleft())
+        return taken
+
+    # --- handling it -----------------------------------------------------------------
+
+    def _run(self, requests: list[_Request]) -> None:
+        self.stats.batches += 1
+        self.stats.items += len(requests)
+        unit = self.unit = UnitOfWork()
+        for request in requests:
+            self._handle(unit, request)
+        try:
+            unit.begin_item(None)
+            try:
+                self.before_commit()
+            except BaseException:
+                unit.abort_item()
+                raise
+            if unit.has_writes():
+                if self.writer is None:
+                    raise RuntimeError(f"{self.name} wrote but has no store")
+                self.writer.write_batch(unit.writes)
+        except sqlite3.OperationalError as exc:  # full disk, I/O error, read-only store
+            self._rolled_back(unit, requests, exc)
+        except Exception as exc:
+            # Not transient: one item's write broke a constraint, or a bug. Do the items
+            # again one at a time, so only the bad one fails.
+            unit.rollback()
+            self.after_batch()
+            if len(requests) == 1:
+                log.error("%s could not commit %s", self.name, _what(requests[0]), exc_info=exc)
+                unit.fail_answers(exc)
+                unit.deliver_answers()
+                return
+            log.warning("%s: a batch of %d failed (%s); one by one", self.name, len(requests), exc)
+            for request in requests:
+                self._run([request])
+            return
+        else:
+            self._failures = 0
+            self.after_batch()
+            unit.run_effects(self._send)
+        unit.deliver_answers()
+
+    def _handle(self, unit: UnitOfWork, request: _Request) -> None:
+        message, reply_to = request
+        unit.begin_item(reply_to)
         handler = self._handlers.get(type(message))
-        if handler is None:
-            raise TypeError(f"{self.name} cannot handle {type(message).__name__}")
-        return getattr(self, handler)(message)
+        try:
+            if handler is None:
+                raise TypeError(f"{self.name} cannot handle {type(message).__name__}")
+            result = getattr(self, handler)(message)
+        except Exception as exc:
+            unit.abort_item()
+            if not isinstance(exc, DomainError):
+                if self.die_on_error:
+                    raise
+                log.error("%s failed on %s", self.name, type(message).__name__, exc_info=exc)
+            if reply_to is not None:
+                unit.answer(reply_to, None, exc)
+            return
+        if reply_to is not None and not unit.forwarded:
+            unit.answer(reply_to, result, None)
+
+    def _rolled_back(self, unit: UnitOfWork, requests: list[_Request], exc: Exception) -> None:
+        unit.rollback()
+        self.after_batch()
+        self._failures += 1
+        delay = min(RETRY_MAX, RETRY_MIN * 2 ** (self._failures - 1))
+        log.error("%s could not save a batch of %d: %s", self.name, len(requests), exc)
+        unit.fail_answers(
+            Unavailable(f"the store cannot save right now ({exc}); try again", retry_after=delay)
+        )
+        internal = [message for message, reply_to in requests if reply_to is None]
+        if internal and self.schedule is not None:
+            ref = self.actor_ref
+            self.schedule(delay, lambda: _tell_self(ref, internal))
+
+    # --- hooks and helpers for handlers ----------------------------------------------
+
+    def before_commit(self) -> None:
+        """Stage the batch's aggregate writes (each entity's final state, once)."""
+
+    def after_batch(self) -> None:
+        """The batch committed or rolled back: forget what was marked for it."""
+
+    def forward(self, peer: str, message: Any) -> None:
+        """Hand the current item's answer to `peer`: it answers once it has done
+        `message` (or it is told `message` when nobody waits for an answer)."""
+        unit = self.unit
+        reply = unit.reply_to
+        unit.tell(peer, Call(message, reply) if reply is not None else message)
+        unit.forwarded = True
+
+    def _send(self, peer: str, messages: list[Any]) -> None:
+        ref = self.peers.ref(peer) if self.peers is not None else None
+        if ref is None:
+            log.warning("%d message(s) for %s dropped: not running", len(messages), peer)
+            return
+        try:
+            ref.tell(messages[0] if len(messages) == 1 else Batch(messages))
+        except pykka.ActorDeadError:
+            log.warning("%d message(s) for %s dropped: not running", len(messages), peer)
+
+    # --- lifecycle -------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release what the actor holds (connections, files); runs once, however it ends."""
+        """Release what the actor holds (files, connections); runs once, however it ends."""
 
     def on_stop(self) -> None:
         self._fail_pending_calls()
@@ -95,46 +244,43 @@ class Actor(pykka.ThreadingActor):
                 self.on_death(self)
 
     def _fail_pending_calls(self) -> None:
-        """Answer queued Calls so no awaiting coroutine waits for a dead actor."""
+        """Answer queued Calls so nobody waits for a dead actor."""
+        gone = Unavailable(f"{self.name} stopped", retry_after=1.0)
+        unit = UnitOfWork()
         while not self.actor_inbox.empty():
             envelope = self.actor_inbox.get()
-            message = envelope.message
-            if isinstance(message, Call):
-                message.reply(None, Unavailable(f"{self.name} stopped"))
-            elif envelope.reply_to is not None:
+            requests: list[_Request] = []
+            _expand(envelope.message, None, requests)
+            for _, reply_to in requests:
+                if reply_to is not None:
+                    unit.answer(reply_to, None, gone)
+            if envelope.reply_to is not None:
                 envelope.reply_to.set_exception(
                     (pykka.ActorDeadError, pykka.ActorDeadError(f"{self.name} stopped"), None)
                 )
+        unit.deliver_answers()
 
 
-class AsyncBridge:
-    """Ask actors from asyncio without ever blocking the event loop."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
-        self._loop = loop
-        self._timeout = timeout
-
-    async def ask(self, ref: pykka.ActorRef[Any], message: Any) -> Any:
-        future: asyncio.Future[Any] = self._loop.create_future()
-        loop = self._loop
-
-        def reply(value: Any, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, value, error)
-
-        try:
-            ref.tell(Call(message, reply))
-        except pykka.ActorDeadError:
-            raise Unavailable(f"{type(message).__name__}: the actor is not running") from None
-        try:
-            return await asyncio.wait_for(future, self._timeout)
-        except TimeoutError:
-            raise Unavailable(f"{type(message).__name__}: no answer in {self._timeout}s") from None
-
-
-def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
+def _expand(message: Any, reply_to: ReplyTo | None, into: list[_Request]) -> None:
+    kind = type(message)
+    if kind is Batch:
+        for inner in message.messages:
+            if type(inner) is Call:
+                into.append((inner.message, inner.reply_to))
+            else:
+                into.append((inner, None))
+    elif kind is Call:
+        into.append((message.message, message.reply_to))
     else:
-        future.set_result(value)
+        into.append((message, reply_to))
+
+
+def _what(request: _Request) -> str:
+    return type(request[0]).__name__
+
+
+def _tell_self(ref: pykka.ActorRef[Any], messages: list[Any]) -> None:
+    try:
+        ref.tell(Batch(messages))
+    except pykka.ActorDeadError:
+        log.warning("%d message(s) not retried: the actor stopped", len(messages))

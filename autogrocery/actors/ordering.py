@@ -1,36 +1,56 @@
-"""The ordering actor: owner of orders and restocks, their status and history."""
+"""The ordering actor: owner of orders and restocks, their status, history and bills.
+
+Open orders (PREVIEWED, PROCESSING) live in memory as immutable records and are
+written through: a batch writes each changed order's final state once, appends its
+history, and commits before anyone hears of it. Final orders are read back from the
+store when somebody asks about them.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.context import Context
+from autogrocery.actors.replies import tell
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, Unavailable
 from autogrocery.domain.messages import (
     CancelOrder,
     CompleteOrder,
     ConfirmOrder,
-    CreateRestock,
-    DescribeSkus,
+    CreateOrder,
     DispatchOrder,
     ExpireDue,
     FailOrder,
     Metric,
     Ping,
-    PreviewOrder,
     Recover,
-    ReleaseStock,
-    ReserveStock,
+    ReleaseOrder,
 )
-from autogrocery.domain.models import FINAL_STATUSES, OrderKind, OrderStatus, new_id, now
-from autogrocery.domain.money import format_money
+from autogrocery.domain.models import (
+    FINAL_STATUSES,
+    OrderKind,
+    OrderStatus,
+    lines_total,
+    now,
+)
+from autogrocery.domain.records import Confirmation, OrderRecord
 from autogrocery.domain.views import order_view
-from autogrocery.store.db import transaction
-from autogrocery.store.ordering_tables import OrderTables
+from autogrocery.store.ordering_tables import (
+    INSERT_HISTORY,
+    INSERT_LINE,
+    INSERT_METRIC,
+    INSERT_ORDER,
+    UPDATE_ORDER,
+    OrderTables,
+    line_rows,
+    metric_row,
+    order_row,
+    update_row,
+)
 
 if TYPE_CHECKING:
     from autogrocery.transports.base import MetricsChannel, RobotHub
@@ -38,354 +58,291 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class OpenOrder:
-    """An order or restock not yet final, kept equal to what is stored."""
-
-    row: dict[str, Any]
-    lines: list[dict[str, Any]]
-
-    @property
-    def status(self) -> str:
-        return str(self.row["status"])
-
-    @property
-    def kind(self) -> OrderKind:
-        return OrderKind(self.row["kind"])
-
-
 class OrderingActor(Actor):
-    """Open orders live in memory (written through to the store) so a transition costs
-    one transaction and no reads; final ones are read back from the store on demand."""
-
     name = "ordering"
 
     def __init__(
-        self,
-        ctx: Context,
-        reservation_ttl: float,
-        metrics: MetricsChannel,
-        hub: RobotHub,
+        self, ctx: Context, reservation_ttl: float, metrics: MetricsChannel, hub: RobotHub
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.on_death = ctx.on_death
+        self.peers = ctx.peers
+        self.schedule = ctx.scheduler.call_later
         self.ttl = reservation_ttl
         self.metrics = metrics
         self.hub = hub
-        self.open: dict[str, OpenOrder] = {}
+        self.open: dict[str, OrderRecord] = {}
+        self.keys: dict[tuple[str, str], str] = {}  # (owner, request key) of open orders
+        self._changed: dict[str, OrderRecord] = {}  # this batch's changes, written once
+        self._new: set[str] = set()  # created in this batch
+        self._finished: list[Metric] = []  # this batch's metrics, published after commit
 
     def on_start(self) -> None:
-        self.db = self.ctx.connect()
+        self.db = self.writer = self.ctx.connect()
         self.tables = OrderTables(self.db)
-
-    def close(self) -> None:
-        self.db.close()
+        self.next_seq = self.tables.last_metric_seq() + 1
+        for order in self.tables.open_orders():
+            self._keep(order)
 
     @handles(Ping)
     def ping(self, _: Ping) -> str:
         return "pong"
 
-    # --- customer orders -------------------------------------------------------------
+    # --- creating (after stock checked the lines) --------------------------------------
 
-    @handles(PreviewOrder)
-    def preview(self, msg: PreviewOrder) -> dict[str, Any]:
-        if msg.request_key and (done := self.tables.by_request_key(msg.owner, msg.request_key)):
-            return order_view(dict(done), self.tables.lines(done["order_id"]))
-        order_id = new_id("ord")
+    @handles(CreateOrder)
+    def create(self, msg: CreateOrder) -> OrderRecord:
+        if msg.request_key is not None:
+            existing = self._by_key(msg.owner, msg.request_key)
+            if existing is not None:  # a retry: the first order stands, this one is freed
+                if msg.kind == OrderKind.CUSTOMER:
+                    self.unit.tell("stock", ReleaseOrder(msg.order_id))
+                return existing
         created = now()
-        expires = created + self.ttl
-        reserved: list[dict[str, Any]] = self.ctx.peers.ask(
-            "inventory", ReserveStock(order_id, msg.lines, expires), self.ctx.ask_timeout
-        )
-        total = sum(line["quantity"] * line["unit_price"] for line in reserved)
-        try:
-            order = self._create(
-                order_id,
-                OrderKind.CUSTOMER,
+        if msg.kind == OrderKind.CUSTOMER:
+            order = OrderRecord(
+                msg.order_id,
+                msg.kind,
                 msg.owner,
                 OrderStatus.PREVIEWED,
-                total,
-                reserved,
+                lines_total(msg.lines),
+                msg.lines,
                 created,
-                expires_at=expires,
+                expires_at=created + self.ttl,
                 request_key=msg.request_key,
             )
-        except BaseException:
-            self.ctx.peers.tell("inventory", ReleaseStock(order_id))
-            raise
-        view = order_view(order.row, order.lines)
-        self._announce(order, "new", view)
-        return view
+            # If this batch cannot be saved, the reservation must not outlive it.
+            stock = self.peers.ref("stock")
+            self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
+        else:
+            order = OrderRecord(
+                msg.order_id,
+                msg.kind,
+                msg.owner,
+                OrderStatus.PROCESSING,
+                lines_total(msg.lines),
+                msg.lines,
+                created,
+                confirmed_at=created,
+                request_key=msg.request_key,
+            )
+            self.unit.tell("fulfilment", DispatchOrder(order.order_id, order.kind, order.lines))
+        self._record(None, order)
+        return order
+
+    # --- customer commands -------------------------------------------------------------
 
     @handles(ConfirmOrder)
-    def confirm(self, msg: ConfirmOrder) -> tuple[dict[str, Any], bool]:
+    def confirm(self, msg: ConfirmOrder) -> Confirmation:
         order = self._owned(msg.order_id, msg.owner, OrderKind.CUSTOMER)
-        status = order.status
-        if status in (OrderStatus.PROCESSING, OrderStatus.COMPLETED):
-            return {"order_id": msg.order_id, "status": status}, False
-        if status != OrderStatus.PREVIEWED:
-            raise Conflict(f"order {msg.order_id} is {status} and cannot be confirmed")
-        if order.row["expires_at"] <= now():
-            self._expire([msg.order_id])
+        if order.status in (OrderStatus.PROCESSING, OrderStatus.COMPLETED):
+            return Confirmation(order.order_id, order.status, first=False)
+        if order.status != OrderStatus.PREVIEWED:
+            raise Conflict(f"order {msg.order_id} is {order.status} and cannot be confirmed")
+        if order.expires_at is not None and order.expires_at <= now():
             raise Conflict(f"order {msg.order_id} expired and cannot be confirmed")
-        dead = sorted({ln["aisle"] for ln in order.lines if not self.hub.alive(ln["aisle"])})
+        dead = sorted({ln.aisle for ln in order.lines if not self.hub.alive(ln.aisle)})
         if dead:
-            raise Unavailable(f"no robot is alive for aisle {', '.join(dead)}")
-        if not self._move(order, OrderStatus.PROCESSING):
-            raise Conflict(f"order {msg.order_id} changed while confirming")
-        self.ctx.peers.tell("inventory", DispatchOrder(msg.order_id, OrderKind.CUSTOMER))
-        self._announce(order, OrderStatus.PREVIEWED)
-        return {"order_id": msg.order_id, "status": OrderStatus.PROCESSING.value}, True
+            raise Unavailable(f"no robot is alive for aisle {', '.join(dead)}", retry_after=5.0)
+        confirmed = replace(order, status=OrderStatus.PROCESSING, confirmed_at=now())
+        self._record(order, confirmed)
+        self.unit.tell("fulfilment", DispatchOrder(order.order_id, order.kind, order.lines))
+        return Confirmation(order.order_id, OrderStatus.PROCESSING, first=True)
 
     @handles(CancelOrder)
-    def cancel(self, msg: CancelOrder) -> dict[str, Any]:
+    def cancel(self, msg: CancelOrder) -> None:
         order = self._owned(msg.order_id, msg.owner, OrderKind.CUSTOMER)
         if order.status != OrderStatus.PREVIEWED:
             raise Conflict(
                 f"order {msg.order_id} is {order.status}; only a preview can be cancelled"
             )
-        if not self._move(order, OrderStatus.CANCELLED):
-            raise Conflict(f"order {msg.order_id} changed while cancelling")
-        # Asked, not told: the answer to a cancel means the stock is free again.
-        self.ctx.peers.ask("inventory", ReleaseStock(msg.order_id), self.ctx.ask_timeout)
-        self._announce(order, OrderStatus.PREVIEWED)
-        return {"order_id": msg.order_id, "status": OrderStatus.CANCELLED.value}
+        cancelled = replace(order, status=OrderStatus.CANCELLED)
+        self._record(order, cancelled)
+        # Answered by stock once the reservation is free again.
+        self.forward("stock", ReleaseOrder(order.order_id, answer=cancelled))
 
     @handles(ExpireDue)
     def expire_due(self, _: ExpireDue) -> int:
-        return self._expire(self.tables.due_previews(now()))
-
-    def _expire(self, order_ids: list[str]) -> int:
-        expired = 0
-        for order_id in order_ids:
-            order = self._load(order_id)
-            if order is not None and self._move(order, OrderStatus.EXPIRED):
-                self.ctx.peers.tell("inventory", ReleaseStock(order_id))
-                self._announce(order, OrderStatus.PREVIEWED)
-                expired += 1
-        return expired
-
-    # --- restocks ----------------------------------------------------------------------
-
-    @handles(CreateRestock)
-    def restock(self, msg: CreateRestock) -> dict[str, Any]:
-        if msg.request_key and (done := self.tables.by_request_key(msg.owner, msg.request_key)):
-            return _restock_receipt(done["order_id"], done["total"])
-        names = self.ctx.peers.ask(
-            "inventory", DescribeSkus(tuple(ln.sku for ln in msg.lines)), self.ctx.ask_timeout
-        )
-        order_id = new_id("rst")
-        created = now()
-        lines = [
-            {
-                "sku": ln.sku,
-                "name": names[ln.sku]["name"],
-                "aisle": names[ln.sku]["aisle"],
-                "quantity": ln.quantity,
-                "unit_price": ln.unit_cost or 0,
-            }
-            for ln in msg.lines
+        at = now()
+        due = [
+            order
+            for order in self.open.values()
+            if order.status == OrderStatus.PREVIEWED
+            and order.expires_at is not None
+            and order.expires_at <= at
         ]
-        total = sum(line["quantity"] * line["unit_price"] for line in lines)
-        order = self._create(
-            order_id,
-            OrderKind.RESTOCK,
-            msg.owner,
-            OrderStatus.PROCESSING,
-            total,
-            lines,
-            created,
-            confirmed_at=created,
-            request_key=msg.request_key,
-        )
-        self.ctx.peers.tell("inventory", DispatchOrder(order_id, OrderKind.RESTOCK, msg.lines))
-        self._announce(order, "new")
-        return _restock_receipt(order_id, total)
+        for order in due:
+            self._record(order, replace(order, status=OrderStatus.EXPIRED))
+            self.unit.tell("stock", ReleaseOrder(order.order_id))
+        return len(due)
 
-    # --- outcomes (told by inventory and pricing; duplicates are expected) ------------
+    # --- outcomes (told by stock and fulfilment; duplicates are expected) ---------------
 
     @handles(CompleteOrder)
     def complete(self, msg: CompleteOrder) -> None:
-        self._finish(msg.order_id, OrderStatus.COMPLETED, total=msg.total)
+        order = self.open.get(msg.order_id)
+        if order is None or order.status != OrderStatus.PROCESSING:
+            log.debug("order %s is not processing; completion ignored", msg.order_id)
+            return
+        bill = lines_total(order.lines)  # the prices locked at preview
+        if bill != order.total:
+            log.error("order %s billed %d but previewed %d", order.order_id, bill, order.total)
+        self._finish(order, OrderStatus.COMPLETED, total=bill)
 
     @handles(FailOrder)
     def fail(self, msg: FailOrder) -> None:
-        self._finish(msg.order_id, OrderStatus.FAILED, reason=msg.reason)
+        order = self.open.get(msg.order_id)
+        if order is None or order.status != OrderStatus.PROCESSING:
+            log.debug("order %s is not processing; failure ignored", msg.order_id)
+            return
+        self._finish(order, OrderStatus.FAILED, reason=msg.reason)
+        if order.kind == OrderKind.CUSTOMER:
+            self.unit.tell("stock", ReleaseOrder(order.order_id))
 
     def _finish(
         self,
-        order_id: str,
+        order: OrderRecord,
         status: OrderStatus,
         total: int | None = None,
         reason: str | None = None,
     ) -> None:
-        order = self._load(order_id)
-        if order is None or order.status != OrderStatus.PROCESSING:
-            log.debug("order %s already finished; %s ignored", order_id, status)
-            return
-        if total is not None and total != order.row["total"]:
-            log.error("order %s billed %s but previewed %s", order_id, total, order.row["total"])
-        seq = self._move(order, status, total=total, reason=reason, metric=True)
-        if not seq:
-            return
-        row = order.row
-        metric = Metric(
-            seq,
-            order.kind,
-            order_id,
-            status.value,
-            row["items"],
-            row["created_at"],
-            row["completed_at"],
+        at = now()
+        done = replace(
+            order,
+            status=status,
+            completed_at=at,
+            total=order.total if total is None else total,
+            reason=reason,
         )
-        try:
-            self.metrics.publish(metric.to_wire())
-        except Exception:
-            log.exception("metric %d not published now; analytics will replay it", seq)
-        self._announce(order, OrderStatus.PROCESSING)
+        self._record(order, done)
+        metric = Metric(
+            self.next_seq,
+            order.kind,
+            order.order_id,
+            status.value,
+            order.items,
+            order.created_at,
+            at,
+        )
+        self.next_seq += 1
+        self._finished.append(metric)
+        self.unit.undo(self._unnumber)
+        self.unit.write(INSERT_METRIC, metric_row(metric))
+
+    def _unnumber(self) -> None:
+        self.next_seq -= 1
+        self._finished.pop()
 
     # --- recovery ---------------------------------------------------------------------
 
     @handles(Recover)
     def recover(self, _: Recover) -> dict[str, int]:
-        self.open.clear()  # what the store holds is the truth
-        expired = self._expire(self.tables.due_previews(now()))
+        """Previews past their time expire; orders in progress are dispatched again."""
+        expired = self.expire_due(ExpireDue())
         resumed = 0
-        for order in self.tables.processing():
-            lines = (
-                self.tables.restock_lines(order["order_id"])
-                if (order["kind"] == OrderKind.RESTOCK)
-                else ()
-            )
-            self.ctx.peers.tell(
-                "inventory", DispatchOrder(order["order_id"], OrderKind(order["kind"]), lines)
-            )
-            resumed += 1
+        for order in self.open.values():
+            if order.status == OrderStatus.PROCESSING:
+                self.unit.tell(
+                    "fulfilment",
+                    DispatchOrder(order.order_id, order.kind, order.lines, resume=True),
+                )
+                resumed += 1
         if expired or resumed:
             log.info("recovery: %d preview(s) expired, %d order(s) resumed", expired, resumed)
         return {"expired": expired, "resumed": resumed}
 
-    # --- the open orders -------------------------------------------------------------
+    # --- the batch ----------------------------------------------------------------------
 
-    def _create(
-        self,
-        order_id: str,
-        kind: OrderKind,
-        owner: str,
-        status: OrderStatus,
-        total: int,
-        lines: list[dict[str, Any]],
-        created: float,
-        **stamps: Any,
-    ) -> OpenOrder:
-        with transaction(self.db):
-            self.tables.insert_order(order_id, kind, owner, status, total, lines, created, **stamps)
-        row = {
-            "order_id": order_id,
-            "kind": kind.value,
-            "owner": owner,
-            "status": status.value,
-            "total": total,
-            "items": sum(ln["quantity"] for ln in lines),
-            "created_at": created,
-            "confirmed_at": stamps.get("confirmed_at"),
-            "completed_at": None,
-            "expires_at": stamps.get("expires_at"),
-            "reason": None,
-        }
-        order = OpenOrder(row, sorted(lines, key=lambda ln: ln["sku"]))
-        self.open[order_id] = order
-        return order
+    def before_commit(self) -> None:
+        """Each changed order's final state, once: inserted if new, else updated."""
+        write = self.unit.write
+        for order_id, order in self._changed.items():
+            if order_id in self._new:
+                write(INSERT_ORDER, order_row(order))
+                for row in line_rows(order):
+                    write(INSERT_LINE, row)
+            else:
+                write(UPDATE_ORDER, update_row(order))
+        if self._finished:
+            finished = self._finished
+            self.unit.then(lambda: self._publish(finished))
 
-    def _load(self, order_id: str) -> OpenOrder | None:
-        order = self.open.get(order_id)
-        if order is not None:
-            return order
-        row = self.tables.get(order_id)
-        if row is None:
-            return None
-        order = OpenOrder(dict(row), [dict(line) for line in self.tables.lines(order_id)])
-        if order.status not in FINAL_STATUSES:
-            self.open[order_id] = order
-        return order
+    def after_batch(self) -> None:
+        self._changed = {}
+        self._new = set()
+        self._finished = []
 
-    def _move(
-        self,
-        order: OpenOrder,
-        to_status: OrderStatus,
-        *,
-        total: int | None = None,
-        reason: str | None = None,
-        metric: bool = False,
-    ) -> int:
-        """Compare-and-set the status in the store, then in memory. Returns 0 when the
-        store had moved on; else 1, or the metric's sequence number with `metric`."""
-        order_id = order.row["order_id"]
-        with transaction(self.db):
-            at = self.tables.move(
-                order_id, OrderStatus(order.status), to_status, total=total, reason=reason
-            )
-            if at is None:
-                self.open.pop(order_id, None)  # stale: read it afresh next time
-                return 0
-            seq = self.tables.add_metric(order.row, to_status, at) if metric else 1
-        row = order.row
-        row["status"] = to_status.value
-        if to_status == OrderStatus.PROCESSING:
-            row["confirmed_at"] = at
-        elif to_status in (OrderStatus.COMPLETED, OrderStatus.FAILED):
-            row["completed_at"] = at
-        if total is not None:
-            row["total"] = total
-        if reason is not None:
-            row["reason"] = reason
-        if to_status in FINAL_STATUSES:
-            self.open.pop(order_id, None)
-        return seq
+    def _publish(self, metrics: list[Metric]) -> None:
+        try:
+            self.metrics.publish(metrics)
+        except Exception:
+            log.exception("%d metric(s) not published; analytics will replay them", len(metrics))
 
-    def _owned(self, order_id: str, owner: str | None, kind: OrderKind) -> OpenOrder:
-        order = self._load(order_id)
-        if (
-            order is None
-            or order.kind != kind
-            or (owner is not None and order.row["owner"] != owner)
-        ):
+    # --- the open orders --------------------------------------------------------------
+
+    def _record(self, before: OrderRecord | None, after: OrderRecord) -> None:
+        """Take `after` as the order's state: in memory now, in the store at commit."""
+        order_id = after.order_id
+        staged = self._changed.get(order_id)
+        self._keep(after)
+        self._changed[order_id] = after
+        if before is None:
+            self._new.add(order_id)
+        self.unit.write(INSERT_HISTORY, (order_id, after.status.value, now()))
+
+        def restore() -> None:
+            self._forget(after)
+            if before is not None:
+                self._keep(before)
+            if staged is not None:
+                self._changed[order_id] = staged
+            else:
+                self._changed.pop(order_id, None)
+                self._new.discard(order_id)
+
+        self.unit.undo(restore)
+        self.unit.then(lambda: self._announce(before, after))
+
+    def _keep(self, order: OrderRecord) -> None:
+        if order.status in FINAL_STATUSES:
+            self._forget(order)
+            return
+        self.open[order.order_id] = order
+        if order.request_key is not None:
+            self.keys[(order.owner, order.request_key)] = order.order_id
+
+    def _forget(self, order: OrderRecord) -> None:
+        self.open.pop(order.order_id, None)
+        if order.request_key is not None:
+            self.keys.pop((order.owner, order.request_key), None)
+
+    def _by_key(self, owner: str, request_key: str) -> OrderRecord | None:
+        order_id = self.keys.get((owner, request_key))
+        if order_id is not None:
+            return self.open[order_id]
+        for order in self._changed.values():  # finished in this very batch
+            if order.owner == owner and order.request_key == request_key:
+                return order
+        return self.tables.by_request_key(owner, request_key)
+
+    def _owned(self, order_id: str, owner: str | None, kind: OrderKind) -> OrderRecord:
+        order = self.open.get(order_id) or self._changed.get(order_id)
+        if order is None:
+            order = self.tables.get(order_id)
+        if order is None or order.kind != kind or (owner is not None and order.owner != owner):
             raise NotFound(f"no order {order_id}")
         return order
 
-    def _announce(self, order: OpenOrder, before: str, view: dict[str, Any] | None = None) -> None:
-        row = order.row
-        order_id = row["order_id"]
+    def _announce(self, before: OrderRecord | None, after: OrderRecord) -> None:
+        kind = "restock" if after.kind == OrderKind.RESTOCK else "order"
         log.info(
             "%s %s %s -> %s",
-            "restock" if order.kind == OrderKind.RESTOCK else "order",
-            order_id,
-            before,
-            row["status"],
-            extra={"order_id": order_id, "status": row["status"]},
+            kind,
+            after.order_id,
+            before.status if before is not None else "new",
+            after.status,
+            extra={"order_id": after.order_id, "status": after.status.value},
         )
-        kind = events.RESTOCK_UPDATED if order.kind == OrderKind.RESTOCK else events.ORDER_UPDATED
-        snapshot = view if view is not None else _Snapshot(row, order.lines)
-        self.ctx.events.publish(kind, snapshot, owner=row["owner"])
-
-
-class _Snapshot:
-    """An order's view, built only if somebody subscribed to it (and only once)."""
-
-    __slots__ = ("lines", "row")
-
-    def __init__(self, row: dict[str, Any], lines: list[dict[str, Any]]) -> None:
-        self.row = dict(row)
-        self.lines = lines
-
-    def __call__(self) -> dict[str, Any]:
-        return order_view(self.row, self.lines)
-
-
-def _restock_receipt(restock_id: str, total: int) -> dict[str, Any]:
-    return {
-        "restock_id": restock_id,
-        "status": OrderStatus.PROCESSING.value,
-        "total_cost": format_money(total),
-    }
+        event = events.RESTOCK_UPDATED if after.kind == OrderKind.RESTOCK else events.ORDER_UPDATED
+        self.ctx.events.publish(event, lambda: order_view(after), owner=after.owner)

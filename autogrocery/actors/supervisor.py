@@ -1,5 +1,11 @@
 """Starts the actors in dependency order behind a ping barrier, stops them in reverse,
-logs any actor that dies and restarts robots."""
+restarts robots that die, and restarts the core together when one of it dies.
+
+The core actors (stock, fulfilment, ordering, analytics) restart one-for-all: each
+derives its state from the store at start, and what one holds in memory (a
+reservation not yet stored, a task out) only makes sense next to what the others
+hold, so they stop and start together and then recover (Erlang's `one_for_all`).
+"""
 
 from __future__ import annotations
 
@@ -17,19 +23,18 @@ from autogrocery.actors.analytics import AnalyticsActor
 from autogrocery.actors.analytics_storage import StoreLatencies
 from autogrocery.actors.base import Actor
 from autogrocery.actors.context import Context
-from autogrocery.actors.inventory import InventoryActor, RobotPolicy
+from autogrocery.actors.fulfilment import FulfilmentActor, RobotPolicy
 from autogrocery.actors.ordering import OrderingActor
-from autogrocery.actors.pricing import PricingActor
+from autogrocery.actors.replies import Batch, call, tell
 from autogrocery.actors.robot import RobotActor
+from autogrocery.actors.stock import StockActor
 from autogrocery.domain.messages import (
     AbandonTask,
     ExpireDue,
     Metric,
     Ping,
-    RecordMetric,
     Recover,
     TaskReport,
-    WireError,
 )
 from autogrocery.domain.pricing import PricingRule
 from autogrocery.transports.base import LocalRobotHub, MetricsChannel
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
 MAX_CORE_RESTARTS = 5
 RESTART_WINDOW = 60.0
+CORE = ("analytics", "stock", "fulfilment", "ordering")  # start order; stop in reverse
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +77,13 @@ class Supervisor:
         self.hub = hub
         self.metrics = metrics
         self.aisles = aisles
-        self.refs: dict[str, pykka.ActorRef[Any]] = {}
+        self.refs: dict[str, pykka.ActorRef[Any]] = ctx.peers.refs
         self.robots: dict[str, pykka.ActorRef[Any]] = {}
         self.stopping = threading.Event()
         self.restarts = 0
+        self.gave_up: str | None = None  # why the core is no longer restarted
         self._core_deaths: list[float] = []
-        self._factories: dict[str, Callable[[], pykka.ActorRef[Any]]] = {}
+        self._restarting = False
         self._lock = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -84,36 +91,14 @@ class Supervisor:
     def start(self) -> None:
         s = self.settings
         self.ctx.scheduler.start()
-        self._factories = dict(
-            [
-                (
-                    "analytics",
-                    lambda: AnalyticsActor.start(
-                        StoreLatencies(self.ctx.connect, s.csv_path), self.ctx.on_death
-                    ),
-                ),
-                ("pricing", lambda: PricingActor.start(self.ctx, s.rule)),
-                ("inventory", lambda: InventoryActor.start(self.ctx, s.policy, self.hub)),
-                (
-                    "ordering",
-                    lambda: OrderingActor.start(
-                        self.ctx, s.reservation_ttl, self.metrics, self.hub
-                    ),
-                ),
-            ]
-        )
         try:
-            for name in self._factories:
-                self._start_core(name)
-            self.metrics.subscribe(self._on_metric)
-            self.hub.start(self._on_report)
+            self._start_core()
+            self.metrics.subscribe(self._metrics_arrived)
+            self.hub.start(self._reports_arrived)
             for aisle in self.aisles:
                 for number in range(1, s.robots_per_aisle + 1):
                     self._start_robot(f"{aisle}-{number}", aisle)
-            timeout = self.ctx.ask_timeout * 6
-            self.refs["inventory"].ask(Recover(), timeout=timeout)
-            self.refs["ordering"].ask(Recover(), timeout=timeout)
-            self.refs["analytics"].ask(Recover(), timeout=timeout)
+            self._recover()
         except BaseException:
             self.stop()
             raise
@@ -122,8 +107,8 @@ class Supervisor:
         log.info("store started: %d aisles, %d robot(s)", len(self.aisles), len(self.robots))
 
     def stop(self) -> None:
-        """Robots first, then ordering, inventory, pricing, analytics; each finishes the
-        message in hand."""
+        """Robots first, then the core in reverse start order; each actor finishes the
+        batch in hand."""
         self.stopping.set()
         self.ctx.scheduler.stop()
         for robot_id in list(self.robots):
@@ -131,10 +116,7 @@ class Supervisor:
         for ref in list(self.robots.values()):
             _stop(ref)
         self.hub.close()
-        for name in ("ordering", "inventory", "pricing", "analytics"):
-            ref = self.refs.get(name)
-            if ref is not None:
-                _stop(ref)
+        self._stop_core()
         self.metrics.close()
         self.ctx.close_store()
         log.info("store stopped")
@@ -144,6 +126,79 @@ class Supervisor:
         for aisle in self.aisles:
             status[f"robots.{aisle}"] = self.hub.alive(aisle)
         return status
+
+    # --- the core ----------------------------------------------------------------------
+
+    def _factories(self) -> dict[str, Callable[[], pykka.ActorRef[Any]]]:
+        s, ctx = self.settings, self.ctx
+        return {
+            "analytics": lambda: AnalyticsActor.start(
+                StoreLatencies(ctx.connect, s.csv_path), ctx.on_death, ctx.scheduler.call_later
+            ),
+            "stock": lambda: StockActor.start(ctx, s.rule),
+            "fulfilment": lambda: FulfilmentActor.start(ctx, s.policy, self.hub),
+            "ordering": lambda: OrderingActor.start(ctx, s.reservation_ttl, self.metrics, self.hub),
+        }
+
+    def _start_core(self) -> None:
+        factories = self._factories()
+        for name in CORE:
+            self.refs[name] = factories[name]()
+        for name in CORE:  # the barrier: every actor has loaded its state
+            call(self.refs[name], Ping(), self.ctx.ask_timeout * 6)
+
+    def _stop_core(self) -> None:
+        for name in reversed(CORE):
+            ref = self.refs.get(name)
+            if ref is not None:
+                _stop(ref)
+
+    def _recover(self) -> None:
+        timeout = self.ctx.ask_timeout * 6
+        call(self.refs["ordering"], Recover(), timeout)
+        call(self.refs["analytics"], Recover(), timeout)
+
+    def _died(self, actor: Actor) -> None:
+        if self.stopping.is_set():
+            return
+        delay = self.settings.restart_delay
+        if isinstance(actor, RobotActor):
+            log.error("robot %s died; restarting it in %.1fs", actor.robot_id, delay)
+            self.hub.detach(actor.robot_id)
+            self.ctx.scheduler.call_later(
+                delay, lambda: self._restart_robot(actor.robot_id, actor.aisle)
+            )
+            return
+        with self._lock:
+            if self._restarting or self.gave_up is not None:
+                return
+            recent = [t for t in self._core_deaths if t > time.monotonic() - RESTART_WINDOW]
+            self._core_deaths = [*recent, time.monotonic()]
+            if len(recent) >= MAX_CORE_RESTARTS:
+                self.gave_up = (
+                    f"{actor.name} died {len(recent) + 1} times within {RESTART_WINDOW:.0f}s"
+                )
+                log.critical("%s; not restarting the core again", self.gave_up)
+                return
+            self._restarting = True
+        log.critical("actor %s died; restarting the core in %.1fs", actor.name, delay)
+        self.ctx.scheduler.call_later(delay, self._restart_core)
+
+    def _restart_core(self) -> None:
+        """Stop what is left of the core, start it afresh from the store, recover."""
+        try:
+            if self.stopping.is_set():
+                return
+            self.restarts += 1
+            self._stop_core()
+            self._start_core()
+            self._recover()
+            log.warning("the core restarted")
+        except Exception:
+            log.exception("the core could not restart")
+        finally:
+            with self._lock:
+                self._restarting = False
 
     # --- robots ------------------------------------------------------------------------
 
@@ -162,37 +217,7 @@ class Supervisor:
         )
         with self._lock:
             self.robots[robot_id] = ref
-        self.hub.attach(robot_id, aisle, ref.tell)
-
-    def _start_core(self, name: str) -> None:
-        ref = self._factories[name]()
-        self.refs[name] = ref
-        setattr(self.ctx.peers, name, ref)
-        ref.ask(Ping(), timeout=self.ctx.ask_timeout)
-
-    def _died(self, actor: Actor) -> None:
-        if self.stopping.is_set():
-            return
-        delay = self.settings.restart_delay
-        if isinstance(actor, RobotActor):
-            log.error("robot %s died; restarting it in %.1fs", actor.robot_id, delay)
-            self.hub.detach(actor.robot_id)
-            self.ctx.scheduler.call_later(
-                delay, lambda: self._restart_robot(actor.robot_id, actor.aisle)
-            )
-            return
-        recent = [t for t in self._core_deaths if t > time.monotonic() - RESTART_WINDOW]
-        self._core_deaths = [*recent, time.monotonic()]
-        if len(recent) >= MAX_CORE_RESTARTS:
-            log.critical(
-                "actor %s died %d times within %.0fs; not restarting it again",
-                actor.name,
-                len(recent) + 1,
-                RESTART_WINDOW,
-            )
-            return
-        log.critical("actor %s died; restarting it in %.1fs", actor.name, delay)
-        self.ctx.scheduler.call_later(delay, lambda: self._restart_core(actor.name))
+        self.hub.attach(robot_id, aisle, lambda tasks: ref.tell(Batch(tasks)))
 
     def _restart_robot(self, robot_id: str, aisle: str) -> None:
         if self.stopping.is_set():
@@ -200,52 +225,27 @@ class Supervisor:
         self.restarts += 1
         self._start_robot(robot_id, aisle)
 
-    def _restart_core(self, name: str) -> None:
-        """A fresh actor rebuilds its state from the store; recovery re-derives whatever
-        messages the dead one lost."""
-        if self.stopping.is_set():
-            return
-        self.restarts += 1
-        self._start_core(name)
-        for peer in ("inventory", "ordering", "analytics"):
-            _tell(self.refs[peer], Recover())
-        log.warning("actor %s restarted", name)
+    # --- channels and timers -----------------------------------------------------------
 
-    # --- channels ----------------------------------------------------------------------
+    def _reports_arrived(self, reports: list[TaskReport]) -> None:
+        tell(self.refs.get("fulfilment"), Batch(reports))
 
-    def _on_report(self, wire: dict[str, Any]) -> None:
-        try:
-            report = TaskReport.from_wire(wire)
-        except WireError as exc:
-            log.warning("dropped a bad robot report: %s", exc)
-            return
-        _tell(self.refs["inventory"], report)
-
-    def _on_metric(self, wire: dict[str, Any]) -> None:
-        try:
-            metric = Metric.from_wire(wire)
-        except WireError as exc:
-            log.warning("dropped a bad metric: %s", exc)
-            return
-        _tell(self.refs["analytics"], RecordMetric(metric))
+    def _metrics_arrived(self, metrics: list[Metric]) -> None:
+        tell(self.refs.get("analytics"), Batch(metrics))
 
     def _sweep(self) -> None:
-        _tell(self.refs["ordering"], ExpireDue())
+        tell(self.refs.get("ordering"), ExpireDue())
 
     def _abandon_overdue(self) -> None:
         """Tasks that waited `aisle_deadline` for a robot of their aisle fail their order."""
         deadline = self.settings.aisle_deadline
+        abandoned = []
         for task in self.hub.overdue(deadline):
-            reason = f"no robot of aisle {task['aisle']} came within {deadline:g}s"
-            log.warning("task %s: %s", task["task_id"], reason)
-            _tell(self.refs["inventory"], AbandonTask(task["task_id"], reason))
-
-
-def _tell(ref: pykka.ActorRef[Any], message: Any) -> None:
-    try:
-        ref.tell(message)
-    except pykka.ActorDeadError:
-        log.warning("%s dropped: %s is not running", type(message).__name__, ref)
+            reason = f"no robot of aisle {task.aisle} came within {deadline:g}s"
+            log.warning("task %s: %s", task.task_id, reason)
+            abandoned.append(AbandonTask(task.task_id, reason))
+        if abandoned:
+            tell(self.refs.get("fulfilment"), Batch(abandoned))
 
 
 def _stop(ref: pykka.ActorRef[Any]) -> None:

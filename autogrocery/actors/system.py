@@ -1,18 +1,21 @@
 """The `System` facade: async methods that the API, the CLI and the tests call.
 
-Writes are one message to one actor through the non-blocking bridge; reads go
-through aiosqlite. Nothing here blocks the event loop.
+Writes are one message to one actor through the non-blocking bridge; the actors answer
+with records, shaped here into the API's JSON. Reads of stored orders and the ledger go
+through aiosqlite; stock levels come from the stock actor, which holds them. Nothing
+here blocks the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from autogrocery.actors.base import AsyncBridge
+from autogrocery.actors.base import BATCH_STATS
+from autogrocery.actors.bridge import AsyncBridge
 from autogrocery.actors.eventbus import EventBus, Subscription
 from autogrocery.actors.supervisor import Supervisor
 from autogrocery.domain.errors import NotFound, ValidationError
@@ -22,14 +25,24 @@ from autogrocery.domain.messages import (
     CancelOrder,
     ConfirmOrder,
     CreateRestock,
+    Metric,
+    OpenAlerts,
     Ping,
     PreviewOrder,
-    SetPrice,
+    StockLevels,
     Summarize,
     UpdateProduct,
 )
 from autogrocery.domain.models import MovementType, OrderKind, OrderStatus
+from autogrocery.domain.records import Alert, Confirmation, OrderRecord, StockLevel
 from autogrocery.domain.validation import parse_lines
+from autogrocery.domain.views import (
+    alert_view,
+    catalog_view,
+    order_view,
+    restock_receipt,
+    stock_view,
+)
 from autogrocery.store.reads import Reader
 
 log = logging.getLogger(__name__)
@@ -58,8 +71,8 @@ class System:
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
         self._stopped = False
 
-    def _ref(self, name: str) -> Any:
-        return self.supervisor.refs[name]
+    async def _ask(self, actor: str, message: Any) -> Any:
+        return await self.bridge.send(self.supervisor.refs[actor], message)
 
     # --- customer orders -----------------------------------------------------------------
 
@@ -70,29 +83,23 @@ class System:
         lines = parse_lines(
             items, max_quantity=self.limits.max_quantity, max_lines=self.limits.max_lines
         )
-        result: dict[str, Any] = await self.bridge.ask(
-            self._ref("ordering"), PreviewOrder(owner, lines, request_key)
-        )
-        return result
+        order: OrderRecord = await self._ask("stock", PreviewOrder(owner, lines, request_key))
+        return order_view(order)
 
     async def confirm(self, order_id: str, owner: str | None = None) -> tuple[dict[str, Any], bool]:
         """Returns the order's id and status, and whether this call confirmed it."""
-        result: tuple[dict[str, Any], bool] = await self.bridge.ask(
-            self._ref("ordering"), ConfirmOrder(order_id, owner)
-        )
-        return result
+        done: Confirmation = await self._ask("ordering", ConfirmOrder(order_id, owner))
+        return {"order_id": done.order_id, "status": done.status.value}, done.first
 
     async def cancel(self, order_id: str, owner: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self.bridge.ask(
-            self._ref("ordering"), CancelOrder(order_id, owner)
-        )
-        return result
+        order: OrderRecord = await self._ask("ordering", CancelOrder(order_id, owner))
+        return {"order_id": order.order_id, "status": order.status.value}
 
     async def get_order(self, order_id: str, owner: str | None = None) -> dict[str, Any]:
         order = await self.reader.order(order_id, OrderKind.CUSTOMER, owner)
         if order is None:
             raise NotFound(f"no order {order_id}")
-        return order
+        return order_view(order)
 
     async def order_history(self, order_id: str, owner: str | None = None) -> list[dict[str, Any]]:
         await self.get_order(order_id, owner)
@@ -114,7 +121,8 @@ class System:
             raise ValidationError(
                 "limit must be between 1 and 500", [{"field": "limit", "message": "out of range"}]
             )
-        return await self.reader.orders(kind, owner, status, limit, cursor)
+        found, next_cursor = await self.reader.orders(kind, owner, status, limit, cursor)
+        return [order_view(order) for order in found], next_cursor
 
     # --- restocks ------------------------------------------------------------------------
 
@@ -127,24 +135,26 @@ class System:
             max_lines=self.limits.max_lines,
             with_cost=True,
         )
-        result: dict[str, Any] = await self.bridge.ask(
-            self._ref("ordering"), CreateRestock(owner, lines, request_key)
-        )
-        return result
+        order: OrderRecord = await self._ask("stock", CreateRestock(owner, lines, request_key))
+        return restock_receipt(order)
 
     async def get_restock(self, restock_id: str, owner: str | None = None) -> dict[str, Any]:
         restock = await self.reader.order(restock_id, OrderKind.RESTOCK, owner)
         if restock is None:
             raise NotFound(f"no restock {restock_id}")
-        return restock
+        return order_view(restock)
 
     # --- operators -----------------------------------------------------------------------
 
+    async def levels(self) -> list[StockLevel]:
+        levels: list[StockLevel] = await self._ask("stock", StockLevels())
+        return levels
+
     async def inventory(self) -> list[dict[str, Any]]:
-        return await self.reader.inventory()
+        return [stock_view(level) for level in await self.levels()]
 
     async def catalog(self) -> list[dict[str, Any]]:
-        return await self.reader.catalog()
+        return [catalog_view(level) for level in await self.levels()]
 
     async def movements(
         self,
@@ -171,10 +181,8 @@ class System:
             raise ValidationError(
                 "delta must be an integer", [{"field": "delta", "message": "not an integer"}]
             )
-        result: dict[str, Any] = await self.bridge.ask(
-            self._ref("inventory"), AdjustStock(sku, delta, reason, note, user)
-        )
-        return result
+        level: StockLevel = await self._ask("stock", AdjustStock(sku, delta, reason, note, user))
+        return stock_view(level)
 
     async def add_product(
         self,
@@ -188,13 +196,11 @@ class System:
         on_hand: int = 0,
         user: str = "operator",
     ) -> dict[str, Any]:
-        """A new SKU in an aisle robots serve. Stocked first, priced second: a crash in
-        between leaves it unpriced, and an unpriced SKU is not for sale."""
-        await self.bridge.ask(
-            self._ref("inventory"), AddProduct(sku, name, aisle, unit, min_level, on_hand, user)
+        """A new SKU, stocked and priced in one step, in an aisle robots serve."""
+        level: StockLevel = await self._ask(
+            "stock", AddProduct(sku, name, aisle, unit, min_level, on_hand, price, unit_cost, user)
         )
-        await self.bridge.ask(self._ref("pricing"), SetPrice(sku, price, unit_cost))
-        return await self.product(sku)
+        return stock_view(level)
 
     async def update_product(
         self,
@@ -203,30 +209,45 @@ class System:
         min_level: int | None = None,
         price: int | None = None,
     ) -> dict[str, Any]:
-        await self.product(sku)
-        if name is not None or min_level is not None:
-            await self.bridge.ask(self._ref("inventory"), UpdateProduct(sku, name, min_level))
-        if price is not None:
-            await self.bridge.ask(self._ref("pricing"), SetPrice(sku, price))
-        return await self.product(sku)
+        level: StockLevel = await self._ask("stock", UpdateProduct(sku, name, min_level, price))
+        return stock_view(level)
 
     async def product(self, sku: str) -> dict[str, Any]:
-        for item in await self.reader.inventory():
-            if item["sku"] == sku:
-                return item
+        for level in await self.levels():
+            if level.sku == sku:
+                return stock_view(level)
         raise NotFound(f"no product {sku}")
 
     async def alerts(self) -> list[dict[str, Any]]:
-        return await self.reader.alerts()
+        alerts: list[Alert] = await self._ask("stock", OpenAlerts())
+        return [alert_view(alert) for alert in alerts]
 
     async def reconcile(self) -> list[dict[str, Any]]:
-        return await self.reader.reconcile()
+        """Each SKU's on_hand against its ledger (one snapshot of the store), and what is
+        reserved against what is on hand (the stock actor's levels)."""
+        ledger = await self.reader.ledger()
+        levels = {level.sku: level for level in await self.levels()}
+        report = []
+        for sku, (stored, total) in sorted(ledger.items()):
+            level = levels.get(sku)
+            reserved = level.reserved if level is not None else 0
+            on_hand = level.on_hand if level is not None else stored
+            report.append(
+                {
+                    "sku": sku,
+                    "on_hand": stored,
+                    "reserved": reserved,
+                    "ledger": total,
+                    "ok": total == stored and 0 <= reserved <= on_hand,
+                }
+            )
+        return report
 
     async def robots(self) -> list[dict[str, Any]]:
         return self.supervisor.hub.robots()
 
     async def analytics(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.bridge.ask(self._ref("analytics"), Summarize())
+        result: dict[str, Any] = await self._ask("analytics", Summarize())
         return result
 
     def subscribe(
@@ -237,10 +258,19 @@ class System:
     def health(self) -> dict[str, bool]:
         return self.supervisor.health()
 
+    def watch_metrics(self, on_metrics: Callable[[list[Metric]], None]) -> None:
+        """`on_metrics` gets every finished order's metric, batch by batch, on the thread
+        that publishes them (keep it short and thread-safe)."""
+        self.supervisor.metrics.subscribe(on_metrics)
+
+    def batch_stats(self) -> dict[str, tuple[int, int]]:
+        """(batches, messages) each kind of actor has handled in this process."""
+        return {name: (s.batches, s.items) for name, s in BATCH_STATS.items()}
+
     async def ping_all(self) -> None:
         """Every core actor answers a ping (raises Unavailable if one does not)."""
         await asyncio.gather(
-            *(self.bridge.ask(ref, Ping()) for ref in self.supervisor.refs.values())
+            *(self.bridge.send(ref, Ping()) for ref in self.supervisor.refs.values())
         )
 
     async def order_counts(self) -> list[tuple[str, str, int]]:
@@ -253,5 +283,6 @@ class System:
             return
         self._stopped = True
         self.events.close_all()
+        self.bridge.close()
         await self.reader.close()
         await self.loop.run_in_executor(None, self.supervisor.stop)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import logging
+import secrets
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
@@ -21,7 +22,7 @@ from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, AuthSettings, load_secret
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.context import REQUEST_ID, STATE, ApiState
-from autogrocery.api.metrics import EVENT_TYPES, ApiMetrics
+from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.problems import Handler, problem_middleware
 from autogrocery.config import Config
 from autogrocery.domain.events import METRICS_TICK
@@ -31,14 +32,20 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("autogrocery.access")
 
 IDEMPOTENCY_PURGE_INTERVAL = 3600.0
-GIL_SWITCH_INTERVAL = 0.001
+GIL_SWITCH_INTERVAL = float(__import__("os").environ.get("AG_SWITCH", "0.001"))
 TICK_INTERVAL = 1.0
+
+
+_REQUEST_IDS = itertools.count(1)
+_ID_PREFIX = secrets.token_hex(4)  # this process's; ids stay unique across restarts
 
 
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request ids, and HTTP metrics by route (the pattern, never the raw path)."""
-    request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    request_id = request.headers.get("X-Request-Id", "")[:64] or (
+        f"{_ID_PREFIX}-{next(_REQUEST_IDS):x}"
+    )
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     response = await handler(request)
@@ -98,13 +105,15 @@ def create_app(
         )
         auth = Auth(settings, secret, tables)
         hub = system.supervisor.hub
-        metrics = ApiMetrics(hub.robots, getattr(hub, "bad_frames_by_channel", None))
+        metrics = ApiMetrics(
+            hub.robots, getattr(hub, "bad_frames_by_channel", None), system.batch_stats
+        )
         app[STATE] = ApiState(system, auth, tables, metrics, config.auth.idempotency_ttl)
+        system.watch_metrics(metrics.finished)
         for username, password in await auth.bootstrap(environ):
             # Printed once, never logged: the operator needs it, the log must not hold it.
             print(f"autogrocery: created account {username} with password {password}", flush=True)
         background = [
-            asyncio.create_task(metrics.follow(system.subscribe(EVENT_TYPES))),
             asyncio.create_task(metrics.watch_loop()),
             asyncio.create_task(_purge_idempotency(tables, config.auth.idempotency_ttl)),
             asyncio.create_task(_tick(system, metrics)),

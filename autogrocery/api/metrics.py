@@ -12,13 +12,14 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from autogrocery.domain.events import ORDER_UPDATED, RESTOCK_UPDATED
+from autogrocery.domain.messages import Metric as DomainMetric
 
 log = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created series only add noise to every scrape
@@ -65,13 +66,38 @@ class FleetCollector(Collector):
         yield from (tasks, alive, frames)
 
 
+class BatchCollector(Collector):
+    """How the actors batch: batches taken and messages handled, by actor. Their ratio
+    over an interval is the mean batch size."""
+
+    def __init__(self, stats: Callable[[], dict[str, tuple[int, int]]]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        batches = CounterMetricFamily(
+            "autogrocery_actor_batches", "Batches an actor took, by actor", labels=["actor"]
+        )
+        messages = CounterMetricFamily(
+            "autogrocery_actor_messages",
+            "Messages an actor handled (in its batches), by actor",
+            labels=["actor"],
+        )
+        for actor, (taken, handled) in sorted(self.stats().items()):
+            batches.add_metric([actor], taken)
+            messages.add_metric([actor], handled)
+        yield from (batches, messages)
+
+
 class ApiMetrics:
     def __init__(
         self,
         robots: Callable[[], list[dict[str, Any]]],
         bad_frames: Callable[[], dict[str, int]] | None = None,
+        batch_stats: Callable[[], dict[str, tuple[int, int]]] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
+        # process_cpu_seconds_total (all threads) and memory: the bench's CPU per order.
+        ProcessCollector(registry=self.registry)
         self.requests = Counter(
             "autogrocery_http_requests",
             "HTTP requests, by route, method and status",
@@ -98,6 +124,7 @@ class ApiMetrics:
             registry=self.registry,
             buckets=LATENCY_BUCKETS,
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.last_loop_lag = 0.0
         self.loop_lag = Gauge(
             "autogrocery_event_loop_lag_seconds",
@@ -105,23 +132,31 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(FleetCollector(robots, bad_frames or dict))
+        self.registry.register(BatchCollector(batch_stats or dict))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.request_seconds.labels(route).observe(seconds)
+        # labels() costs a few microseconds a call; the children are few: keep them.
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.request_seconds.labels(route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self, counts: list[tuple[str, str, int]]) -> bytes:
         for kind, status, count in counts:
             self.orders.labels(kind, status).set(count)
         return generate_latest(self.registry)
 
-    async def follow(self, events: Any) -> None:
-        """Feed the completion histogram from live order events (until cancelled)."""
-        async for event in events:
-            data = event.data
-            if data.get("status") == "COMPLETED" and data.get("latency_ms") is not None:
-                kind = "RESTOCK" if event.type == RESTOCK_UPDATED else "CUSTOMER"
-                self.completion.labels(kind).observe(data["latency_ms"] / 1000.0)
+    def finished(self, metrics: list[DomainMetric]) -> None:
+        """Feed the completion histogram from the store's metrics (called on the thread
+        that publishes them, batch by batch; the histogram is thread-safe)."""
+        for metric in metrics:
+            if metric.status == "COMPLETED":
+                self.completion.labels(metric.order_kind.value).observe(metric.latency_ms / 1000.0)
 
     async def watch_loop(self, interval: float = 0.1) -> None:
         loop = asyncio.get_running_loop()
@@ -134,6 +169,3 @@ class ApiMetrics:
                 self.loop_lag.set(worst)
                 self.last_loop_lag = worst
                 worst, window_start = 0.0, loop.time()
-
-
-EVENT_TYPES = (ORDER_UPDATED, RESTOCK_UPDATED)

@@ -7,6 +7,7 @@ import itertools
 import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import orjson
 
 from autogrocery.bench.check import stock_levels, verify
 from autogrocery.bench.load import Device, Shopper, call, login
+from autogrocery.bench.probe import Snapshot, cpu_per_order_ms, mean_batches, snapshot
 from autogrocery.bench.stats import Recorder, render
 from autogrocery.bench.target import Target, start_store
 from autogrocery.loop import run as run_loop
@@ -52,8 +54,9 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
         devices = await _devices(http, count)
         recorder = Recorder()
         shopper = Shopper(http, skus_by_aisle, options.items, options.aisles, recorder)
+        window: list[Snapshot] = []
         try:
-            elapsed = await _drive(shopper, devices, options)
+            elapsed = await _drive(shopper, devices, options, lambda: _mark(http, window))
         finally:
             for device in devices:
                 await device.close()
@@ -73,6 +76,10 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
         "aisles": options.aisles,
         "transport": options.transport,
         "store_peak_rss_mb": target.peak_rss_mb(),
+        "store_cpu_ms_per_order": (
+            cpu_per_order_ms(window[0], window[1], recorder.completed) if len(window) == 2 else None
+        ),
+        "mean_batch": mean_batches(window[0], window[1]) if len(window) == 2 else {},
         "invariants": problems or "ok",
     }
     return recorder.report(elapsed, extra)
@@ -105,12 +112,29 @@ async def _devices(http: aiohttp.ClientSession, count: int) -> list[Device]:
     return list(await asyncio.gather(*(gated(n) for n in range(count))))
 
 
-async def _drive(shopper: Shopper, devices: list[Device], options: BenchOptions) -> float:
+async def _mark(http: aiohttp.ClientSession, window: list[Snapshot]) -> None:
+    window.append(await snapshot(http))
+
+
+async def _drive(
+    shopper: Shopper,
+    devices: list[Device],
+    options: BenchOptions,
+    mark: Callable[[], Awaitable[None]],
+) -> float:
     """Warm up, then measure for `duration`; returns the measured seconds (open loop: until
-    the last order started in the window completed)."""
+    the last order started in the window completed). `mark` runs when the measured window
+    opens and when it closes."""
     loop = asyncio.get_running_loop()
     measure_from = loop.time() + options.warmup
     stop_at = measure_from + options.duration
+
+    async def marks(closing_at: float | None) -> None:
+        await asyncio.sleep(max(0.0, measure_from - loop.time()))
+        await mark()
+        if closing_at is not None:
+            await asyncio.sleep(max(0.0, closing_at - loop.time()))
+            await mark()
 
     async def closed(device: Device) -> None:
         while loop.time() < stop_at:
@@ -134,8 +158,12 @@ async def _drive(shopper: Shopper, devices: list[Device], options: BenchOptions)
         return max(options.duration, loop.time() - measure_from)
 
     if options.rate:
-        return await opened(options.rate)
-    await asyncio.gather(*(closed(device) for device in devices))
+        opening = asyncio.create_task(marks(None))
+        elapsed = await opened(options.rate)
+        await opening
+        await mark()
+        return elapsed
+    await asyncio.gather(marks(stop_at), *(closed(device) for device in devices))
     return options.duration
 
 

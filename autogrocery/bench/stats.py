@@ -65,6 +65,11 @@ def render(report: dict[str, Any]) -> str:
         row("confirm -> completed", report["confirm_to_completed_ms"]),
         f"errors               {report['errors'] or 'none'}",
     ]
+    if report.get("store_cpu_ms_per_order") is not None:
+        lines.append(f"store CPU per order {report['store_cpu_ms_per_order']:>8} ms (all threads)")
+    if report.get("mean_batch"):
+        batches = "  ".join(f"{actor} {size}" for actor, size in report["mean_batch"].items())
+        lines.append(f"mean batch           {batches}")
     if report.get("store_peak_rss_mb") is not None:
         lines.append(f"store peak RSS       {report['store_peak_rss_mb']} MB")
     lines.append(f"invariants           {report['invariants']}")

@@ -45,5 +45,11 @@ class InsufficientStock(Conflict):
 
 
 class Unavailable(DomainError):
+    """Try again later: `retry_after` seconds is a fair wait (the API's Retry-After)."""
+
     status = 503
     title = "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: float = 1.0, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after

@@ -6,10 +6,10 @@ Everything that may cross hosts (robot tasks, task reports, metrics) carries a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from autogrocery.domain.models import LineRequest, OrderKind, TaskKind
+from autogrocery.domain.models import LineRequest, Lines, OrderKind, TaskKind
 
 WIRE_VERSION = 1
 
@@ -157,19 +157,48 @@ class Metric:
             raise WireError(f"bad metric: {exc}") from None
 
 
-# --- in-process commands ---------------------------------------------------------
+# --- in-process commands and queries ---------------------------------------------
+# Commands are imperative; each names the actor that takes it.
 
 
 @dataclass(frozen=True, slots=True)
 class Ping:
-    pass
+    """Any actor: answers "pong" (the supervisor's start barrier and /readyz)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recover:
+    """Ordering and analytics: resume what a crash or restart interrupted."""
 
 
 @dataclass(frozen=True, slots=True)
 class PreviewOrder:
+    """Stock: reserve and price `lines`, then ordering stores the order (one step)."""
+
     owner: str
     lines: tuple[LineRequest, ...]
     request_key: str | None = None  # a client's Idempotency-Key: one order per key
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRestock:
+    """Stock: name the lines of a truck's manifest, then ordering stores the restock."""
+
+    owner: str
+    lines: tuple[LineRequest, ...]
+    request_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrder:
+    """Ordering: store an order (PREVIEWED) or restock (PROCESSING) whose lines stock
+    has checked and, for an order, reserved."""
+
+    order_id: str
+    kind: OrderKind
+    owner: str
+    lines: Lines
+    request_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,63 +214,61 @@ class CancelOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateRestock:
-    owner: str
-    lines: tuple[LineRequest, ...]
-    request_key: str | None = None
+class ExpireDue:
+    """Ordering: previews past their reservation time expire and free their stock."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseOrder:
+    """Stock: the order ended without taking its stock; `answer` is the reply to give."""
+
+    order_id: str
+    answer: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchOrder:
+    """Fulfilment: send (or, with `resume`, send again) the robot work of an order."""
+
+    order_id: str
+    kind: OrderKind
+    lines: Lines
+    resume: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RetryTask:
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonTask:
+    """No robot of the task's aisle came within the deadline: fail its order."""
+
+    task_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SettleOrder:
+    """Stock: every robot task is done; take (order) or add (restock) the stock, once."""
+
+    order_id: str
+    kind: OrderKind
+    lines: Lines
 
 
 @dataclass(frozen=True, slots=True)
 class CompleteOrder:
+    """Ordering: stock was settled; bill the order and mark it COMPLETED."""
+
     order_id: str
-    total: int | None  # the bill; None for restocks, whose total cost is known up front
 
 
 @dataclass(frozen=True, slots=True)
 class FailOrder:
     order_id: str
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExpireDue:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Recover:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ReserveStock:
-    order_id: str
-    lines: tuple[LineRequest, ...]
-    expires_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseStock:
-    order_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class DescribeSkus:
-    skus: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchOrder:
-    """Start (or resume) the robot work of an order; idempotent by order id."""
-
-    order_id: str
-    kind: OrderKind
-    lines: tuple[LineRequest, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RetryTask:
-    task_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +279,8 @@ class AddProduct:
     unit: str
     min_level: int
     on_hand: int
+    price: int
+    unit_cost: int
     user: str
 
 
@@ -260,13 +289,7 @@ class UpdateProduct:
     sku: str
     name: str | None = None
     min_level: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SetPrice:
-    sku: str
     price: int | None = None
-    unit_cost: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,25 +302,8 @@ class AdjustStock:
 
 
 @dataclass(frozen=True, slots=True)
-class PricesChanged:
-    prices: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class BillOrder:
-    order_id: str
-    lines: tuple[tuple[str, int, int], ...]  # (sku, quantity, unit price in cents)
-
-
-@dataclass(frozen=True, slots=True)
-class RepriceStock:
-    order_id: str
-    lines: tuple[tuple[str, int, int, int, int], ...]  # (sku, qty, unit_cost, available, min_level)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordMetric:
-    metric: Metric
+class StockLevels:
+    """Stock: every product's levels and price, as stock holds them now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,8 +317,5 @@ class LastSeq:
 
 
 @dataclass(frozen=True, slots=True)
-class AbandonTask:
-    """No robot of the task's aisle came within the deadline: fail its order."""
-
-    task_id: str
-    reason: str
+class OpenAlerts:
+    """Stock: the products whose available stock is below their min level."""

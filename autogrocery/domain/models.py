@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -65,6 +66,29 @@ class LineRequest:
     unit_cost: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One line of a stored order or restock, as the ordering actor owns it.
+
+    `unit_price` is the price locked at preview for a customer order, and the unit cost
+    for a restock. Lines are immutable: actors pass the same tuple along, never a copy.
+    """
+
+    sku: str
+    name: str
+    aisle: str
+    quantity: int
+    unit_price: int  # cents
+
+
+Lines = tuple[OrderLine, ...]
+
+
+def lines_total(lines: Lines) -> int:
+    """What the lines cost at their locked prices: the bill of an order."""
+    return sum(line.quantity * line.unit_price for line in lines)
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
 
@@ -73,7 +97,21 @@ def now() -> float:
     return time.time()
 
 
+_seconds: dict[int, str] = {}  # second -> its "YYYY-MM-DDTHH:MM:SS", recently used
+
+
 def rfc3339(ts: float | None) -> str | None:
+    """`2026-11-25T16:15:09.123Z` (milliseconds, truncated as `datetime` does). Events
+    stamp many times a second, so formatted seconds are kept for the next calls."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    fraction, whole = math.modf(ts)
+    second, micros = int(whole), round(fraction * 1_000_000)
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    text = _seconds.get(second)
+    if text is None:
+        if len(_seconds) >= 4096:
+            _seconds.clear()
+        text = _seconds[second] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{micros // 1000:03d}Z"

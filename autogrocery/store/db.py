@@ -19,7 +19,11 @@ DB_NAME = "autogrocery.db"
 
 
 def connect(
-    path: Path, synchronous: str = "NORMAL", *, check_same_thread: bool = True
+    path: Path,
+    synchronous: str = "NORMAL",
+    *,
+    check_same_thread: bool = True,
+    cached_statements: int = 128,
 ) -> sqlite3.Connection:
     """A connection in autocommit mode; writers open `BEGIN IMMEDIATE` via `transaction`.
 
@@ -27,7 +31,11 @@ def connect(
     crash (kill -9); only an OS crash or power loss can drop the last commits.
     """
     conn = sqlite3.connect(
-        path, isolation_level=None, timeout=10.0, check_same_thread=check_same_thread
+        path,
+        isolation_level=None,
+        timeout=10.0,
+        check_same_thread=check_same_thread,
+        cached_statements=cached_statements,
     )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
@@ -69,13 +77,12 @@ def seed_catalog(conn: sqlite3.Connection, products: Sequence[Product]) -> bool:
             return False
         at = now()
         conn.executemany(
-            "INSERT INTO products (sku, name, aisle, unit, on_hand, min_level) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(p.sku, p.name, p.aisle, p.unit, p.stock, p.min_level) for p in products],
-        )
-        conn.executemany(
-            "INSERT INTO prices (sku, price, unit_cost, updated_at) VALUES (?, ?, ?, ?)",
-            [(p.sku, p.price, p.unit_cost, at) for p in products],
+            "INSERT INTO products (sku, name, aisle, unit, on_hand, min_level, price, unit_cost, "
+            "priced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (p.sku, p.name, p.aisle, p.unit, p.stock, p.min_level, p.price, p.unit_cost, at)
+                for p in products
+            ],
         )
         conn.executemany(
             "INSERT INTO movements (sku, type, delta, ref, user, at) VALUES (?, ?, ?, ?, ?, ?)",

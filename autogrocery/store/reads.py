@@ -9,8 +9,8 @@ from typing import Any
 import aiosqlite
 
 from autogrocery.domain.models import OrderKind, rfc3339
-from autogrocery.domain.money import format_money
-from autogrocery.domain.views import order_view, stock_view
+from autogrocery.domain.records import OrderRecord
+from autogrocery.store.ordering_tables import order_record
 
 
 class Reader:
@@ -28,9 +28,7 @@ class Reader:
     async def close(self) -> None:
         await self.conn.close()
 
-    async def order(
-        self, order_id: str, kind: OrderKind, owner: str | None
-    ) -> dict[str, Any] | None:
+    async def order(self, order_id: str, kind: OrderKind, owner: str | None) -> OrderRecord | None:
         async with self.conn.execute(
             "SELECT * FROM orders WHERE order_id = ? AND kind = ?", (order_id, kind.value)
         ) as cursor:
@@ -41,7 +39,7 @@ class Reader:
             "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku", (order_id,)
         ) as cursor:
             lines = await cursor.fetchall()
-        return order_view(dict(row), lines)
+        return order_record(row, lines)
 
     async def history(self, order_id: str) -> list[dict[str, Any]]:
         async with self.conn.execute(
@@ -56,7 +54,7 @@ class Reader:
         status: str | None,
         limit: int,
         cursor: int | None,
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[OrderRecord], int | None]:
         """Newest first; `cursor` is the rowid to continue below."""
         where, params = ["kind = ?"], [kind.value]
         if owner is not None:
@@ -85,33 +83,7 @@ class Reader:
             ) as rows:
                 async for line in rows:
                     lines[line["order_id"]].append(line)
-        return [order_view(dict(row), lines[row["order_id"]]) for row in found], next_cursor
-
-    async def inventory(self) -> list[dict[str, Any]]:
-        async with self.conn.execute(
-            "SELECT p.*, COALESCE(c.price, 0) AS price, COALESCE(c.unit_cost, 0) AS unit_cost "
-            "FROM products p LEFT JOIN prices c USING (sku) "
-            "ORDER BY p.aisle, p.sku"
-        ) as cursor:
-            return [stock_view(row) async for row in cursor]
-
-    async def catalog(self) -> list[dict[str, Any]]:
-        async with self.conn.execute(
-            "SELECT p.*, COALESCE(c.price, 0) AS price, COALESCE(c.unit_cost, 0) AS unit_cost "
-            "FROM products p LEFT JOIN prices c USING (sku) "
-            "ORDER BY p.aisle, p.sku"
-        ) as cursor:
-            return [
-                {
-                    "sku": row["sku"],
-                    "name": row["name"],
-                    "aisle": row["aisle"],
-                    "unit": row["unit"],
-                    "price": format_money(row["price"]),
-                    "available": row["on_hand"] - row["reserved"],
-                }
-                async for row in cursor
-            ]
+        return [order_record(row, lines[row["order_id"]]) for row in found], next_cursor
 
     async def movements(
         self, sku: str | None, movement_type: str | None, limit: int, cursor: int | None
@@ -146,41 +118,14 @@ class Reader:
             for row in found[:limit]
         ], next_cursor
 
-    async def reconcile(self) -> list[dict[str, Any]]:
-        """Each SKU's stock levels against its ledger (the sum of its movements)."""
+    async def ledger(self) -> dict[str, tuple[int, int]]:
+        """Each SKU's stored on_hand and the sum of its movements, in one snapshot."""
         async with self.conn.execute(
-            "SELECT p.sku, p.on_hand, p.reserved, "
-            "(SELECT COALESCE(SUM(m.delta), 0) FROM movements m WHERE m.sku = p.sku) AS ledger "
-            "FROM products p ORDER BY p.sku"
+            "SELECT p.sku, p.on_hand, "
+            "(SELECT COALESCE(SUM(m.delta), 0) FROM movements m WHERE m.sku = p.sku) "
+            "FROM products p"
         ) as cursor:
-            return [
-                {
-                    "sku": row["sku"],
-                    "on_hand": row["on_hand"],
-                    "reserved": row["reserved"],
-                    "ledger": row["ledger"],
-                    "ok": row["ledger"] == row["on_hand"]
-                    and 0 <= row["reserved"] <= row["on_hand"],
-                }
-                async for row in cursor
-            ]
-
-    async def alerts(self) -> list[dict[str, Any]]:
-        async with self.conn.execute(
-            "SELECT a.sku, p.name, p.aisle, p.on_hand - p.reserved AS available, p.min_level, "
-            "a.raised_at FROM alerts a JOIN products p USING (sku) ORDER BY a.raised_at"
-        ) as cursor:
-            return [
-                {
-                    "sku": r["sku"],
-                    "name": r["name"],
-                    "aisle": r["aisle"],
-                    "available": r["available"],
-                    "min_level": r["min_level"],
-                    "raised_at": rfc3339(r["raised_at"]),
-                }
-                async for r in cursor
-            ]
+            return {row[0]: (row[1], row[2]) async for row in cursor}
 
     async def order_counts(self) -> list[tuple[str, str, int]]:
         async with self.conn.execute(

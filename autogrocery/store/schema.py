@@ -1,11 +1,11 @@
 """Schema migrations, applied in order by `PRAGMA user_version`.
 
-Table owners (the only writer of each table):
-  inventory: products, movements, stock_orders, stock_lines, tasks, alerts
-  pricing:   prices, bills, repricings
-  ordering:  orders, order_lines, order_history, metrics_outbox
-  analytics: latencies
-  api:       accounts, refresh_tokens, idempotency_keys
+Table owners (the only writer of each table), as of the newest version:
+  stock:       products (levels and prices), movements, stock_settlements, alerts
+  fulfilment:  tasks
+  ordering:    orders, order_lines, order_history, metrics_outbox
+  analytics:   latencies
+  api:         accounts, refresh_tokens, idempotency_keys
 """
 
 MIGRATIONS: list[str] = [
@@ -167,5 +167,42 @@ MIGRATIONS: list[str] = [
     ALTER TABLE orders ADD COLUMN request_key TEXT;
     CREATE UNIQUE INDEX orders_by_request_key ON orders (owner, request_key)
         WHERE request_key IS NOT NULL;
+    """,
+    # 3: the batched core. What stock holds for open orders is derived from ordering's
+    # open orders (their lines are the durable reservation), so stock_orders and
+    # stock_lines go; stock_settlements records, once, that an order's stock was taken
+    # (or a restock's shelved). Prices move onto products (stock owns them), and the
+    # bill is the order's total at completion, so prices, bills and repricings go.
+    """
+    CREATE TABLE products_v3 (
+        sku TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        aisle TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
+        min_level INTEGER NOT NULL CHECK (min_level >= 0),
+        price INTEGER NOT NULL DEFAULT 0 CHECK (price >= 0),
+        unit_cost INTEGER NOT NULL DEFAULT 0 CHECK (unit_cost >= 0),
+        priced_at REAL
+    );
+    INSERT INTO products_v3 (sku, name, aisle, unit, on_hand, min_level, price, unit_cost,
+                             priced_at)
+        SELECT p.sku, p.name, p.aisle, p.unit, p.on_hand, p.min_level,
+               COALESCE(c.price, 0), COALESCE(c.unit_cost, 0), c.updated_at
+        FROM products p LEFT JOIN prices c USING (sku);
+    DROP TABLE products;
+    ALTER TABLE products_v3 RENAME TO products;
+    CREATE TABLE stock_settlements (
+        order_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        at REAL NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO stock_settlements (order_id, kind, at)
+        SELECT order_id, kind, 0 FROM stock_orders WHERE state = 'FINALIZED';
+    DROP TABLE stock_orders;
+    DROP TABLE stock_lines;
+    DROP TABLE prices;
+    DROP TABLE bills;
+    DROP TABLE repricings;
     """,
 ]

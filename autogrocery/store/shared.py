@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from autogrocery.store.db import connect
+from autogrocery.store.statements import Statement, chunks
 
 log = logging.getLogger(__name__)
+import os
+_MULTI = os.environ.get("AG_MULTI", "1") == "1"
 
 
 class Result:
@@ -44,7 +47,7 @@ class Result:
 
 class SharedConnection:
     def __init__(self, path: Path, synchronous: str, checkpoint_every: float = 1.0) -> None:
-        self._conn = connect(path, synchronous, check_same_thread=False)
+        self._conn = connect(path, synchronous, check_same_thread=False, cached_statements=512)
         self._conn.row_factory = sqlite3.Row
         # A checkpoint copies the WAL into the database and fsyncs both: 10-20 ms that
         # would otherwise land inside some actor's COMMIT while it holds the lock.
@@ -63,6 +66,26 @@ class SharedConnection:
         with self.lock:
             cursor = self._conn.executemany(sql, rows)
             return Result([], cursor.rowcount, cursor.lastrowid)
+
+    def write_batch(self, writes: dict[Statement, list[Sequence[Any]]]) -> None:
+        """One transaction: `BEGIN IMMEDIATE`, each statement with its rows (many rows
+        per statement, see statements.py), `COMMIT`. On any error it is rolled back
+        whole and the error raised."""
+        conn = self._conn
+        with self.lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement, rows in writes.items():
+                    if _MULTI:
+                        for sql, params in chunks(statement, rows):
+                            conn.execute(sql, params)
+                    else:
+                        conn.executemany(statement.single(), statement.prepare(rows))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         """Actors let go of it; the store closes it once, in `shutdown`."""

@@ -1,27 +1,29 @@
-"""The transport interfaces. Messages are plain data (what orjson encodes)."""
+"""The transport interfaces. Tasks, reports and metrics pass as the domain's records;
+a transport that crosses hosts encodes them (`codec`) and decodes them on arrival."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol
 
-Wire = dict[str, Any]
+from autogrocery.domain.messages import Metric, RobotTask, TaskReport
 
 
 class RobotHub(Protocol):
     """The store's side of the robot channel."""
 
-    def start(self, on_report: Callable[[Wire], None]) -> None:
-        """Begin delivering robot reports to `on_report` (called from any thread)."""
+    def start(self, on_reports: Callable[[list[TaskReport]], None]) -> None:
+        """Begin delivering robot reports to `on_reports` (called from any thread, with
+        the reports that arrived together)."""
 
-    def dispatch(self, task: Wire) -> None:
-        """Give a task to one live robot of its aisle, or hold it until one is there."""
+    def dispatch(self, tasks: list[RobotTask]) -> None:
+        """Give each task to one live robot of its aisle, or hold it until one is there."""
 
     def alive(self, aisle: str) -> bool: ...
 
     def robots(self) -> list[dict[str, Any]]: ...
 
-    def overdue(self, max_wait: float) -> list[Wire]:
+    def overdue(self, max_wait: float) -> list[RobotTask]:
         """Take back the tasks that waited more than `max_wait` seconds for a robot."""
 
     def stats(self) -> dict[str, int]:
@@ -33,11 +35,13 @@ class RobotHub(Protocol):
 class LocalRobotHub(RobotHub, Protocol):
     """A hub that also serves robots in the store's own process."""
 
-    def attach(self, robot_id: str, aisle: str, deliver: Callable[[Wire], None]) -> None: ...
+    def attach(
+        self, robot_id: str, aisle: str, deliver: Callable[[list[RobotTask]], None]
+    ) -> None: ...
 
     def detach(self, robot_id: str) -> None: ...
 
-    def report(self, report: Wire) -> None: ...
+    def report(self, reports: list[TaskReport]) -> None: ...
 
     def add_channel(self, name: str, stats: Callable[[], dict[str, int]]) -> None: ...
 
@@ -47,15 +51,15 @@ class LocalRobotHub(RobotHub, Protocol):
 class RobotEndpoint(Protocol):
     """A robot's side of the robot channel."""
 
-    def report(self, report: Wire) -> None: ...
+    def report(self, reports: list[TaskReport]) -> None: ...
 
 
 class MetricsChannel(Protocol):
     """Store → analytics. The store keeps metrics durably, so a lost one is replayed."""
 
-    def publish(self, metric: Wire) -> None: ...
+    def publish(self, metrics: list[Metric]) -> None: ...
 
-    def subscribe(self, on_metric: Callable[[Wire], None]) -> None: ...
+    def subscribe(self, on_metrics: Callable[[list[Metric]], None]) -> None: ...
 
     def stats(self) -> dict[str, int]: ...
 

@@ -1,9 +1,10 @@
 """The fleet registry: which robots serve which aisle, their state, and task assignment.
 
-Transport-agnostic: a transport tells it when robots come and go and how to deliver a
-task; it decides who gets each task and re-dispatches the tasks of a robot that left.
+Transport-agnostic: a transport tells it when robots come and go and how to deliver
+tasks; it decides who gets each task and re-dispatches the tasks of a robot that left.
 Tasks of an aisle without a live robot wait (oldest first) until one joins, or until
-`overdue` hands them back to be failed.
+`overdue` hands them back to be failed. Tasks handed over together reach each robot
+together (one delivery per robot).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from autogrocery.domain.messages import RobotTask, TaskReport
 from autogrocery.domain.models import now, rfc3339
 
 log = logging.getLogger(__name__)
 
-Wire = dict[str, Any]
-Deliver = Callable[[Wire], None]
+Deliver = Callable[[list[RobotTask]], None]
 
 
 @dataclass(slots=True)
@@ -34,7 +35,7 @@ class RobotState:
     last_seen: float = field(default_factory=now)
     tasks_done: int = 0
     tasks_failed: int = 0
-    assigned: dict[str, Wire] = field(default_factory=dict)
+    assigned: dict[str, RobotTask] = field(default_factory=dict)
 
     @property
     def state(self) -> str:
@@ -59,8 +60,9 @@ class Fleet:
         self._lock = threading.RLock()
         self._robots: dict[str, RobotState] = {}
         # aisle -> task_id -> (monotonic time it began waiting, task)
-        self._waiting: dict[str, dict[str, tuple[float, Wire]]] = collections.defaultdict(dict)
+        self._waiting: dict[str, dict[str, tuple[float, RobotTask]]] = collections.defaultdict(dict)
         self._owner: dict[str, str] = {}  # task_id -> robot_id
+        self._aisles_alive: frozenset[str] | None = None  # recomputed after a join or leave
         self._on_change = on_change or (lambda view: None)
 
     def join(self, robot_id: str, aisle: str, host: str, deliver: Deliver) -> None:
@@ -74,15 +76,16 @@ class Fleet:
             else:
                 robot.online, robot.deliver, robot.aisle, robot.host = True, deliver, aisle, host
                 robot.last_seen = now()
+            self._aisles_alive = None
             held = list(robot.assigned.values())
             waiting = [task for _, task in self._waiting.pop(aisle, {}).values()]
             view = robot.view()
         log.info("robot %s joined aisle %s from %s", robot_id, aisle, host)
         self._on_change(view)
-        for task in held:
-            self._deliver(robot_id, deliver, task)
-        for task in waiting:
-            self.dispatch(task)
+        if held:
+            self._deliver(robot_id, deliver, held)
+        if waiting:
+            self.dispatch(waiting)
 
     def leave(self, robot_id: str) -> None:
         """The robot is gone (died, disconnected, silent): hand its tasks to others."""
@@ -91,18 +94,19 @@ class Fleet:
             if robot is None or not robot.online:
                 return
             robot.online = False
+            self._aisles_alive = None
             orphans = list(robot.assigned.values())
             robot.assigned.clear()
             for task in orphans:
-                self._owner.pop(task["task_id"], None)
+                self._owner.pop(task.task_id, None)
             view = robot.view()
         if orphans:
             log.warning("robot %s is offline; re-dispatching %d task(s)", robot_id, len(orphans))
         else:
             log.info("robot %s is offline", robot_id)
         self._on_change(view)
-        for task in orphans:
-            self.dispatch(task, avoid=robot_id)
+        if orphans:
+            self.dispatch(orphans, avoid=robot_id)
 
     def seen(self, robot_id: str) -> None:
         with self._lock:
@@ -110,42 +114,53 @@ class Fleet:
             if robot is not None:
                 robot.last_seen = now()
 
-    def dispatch(self, task: Wire, avoid: str | None = None) -> None:
-        """Assign to the least busy live robot of the task's aisle (another than `avoid`
-        if there is one), or let the task wait for one."""
-        aisle, task_id = task["aisle"], task["task_id"]
+    def dispatch(self, tasks: list[RobotTask], avoid: str | None = None) -> None:
+        """Assign each task to the least busy live robot of its aisle (another than
+        `avoid` if there is one), or let it wait for one."""
+        deliveries: dict[str, tuple[Deliver, list[RobotTask]]] = {}
+        changed: list[dict[str, Any]] = []
         with self._lock:
-            self._waiting[aisle].pop(task_id, None)
-            candidates = [r for r in self._robots.values() if r.online and r.aisle == aisle]
-            others = [r for r in candidates if r.robot_id != avoid]
-            candidates = others or candidates
-            if not candidates:
-                self._waiting[aisle][task_id] = (time.monotonic(), task)
-                previous = self._owner.pop(task_id, None)
-                if previous is not None and previous in self._robots:
-                    self._robots[previous].assigned.pop(task_id, None)
-                log.info("no robot for aisle %s; task %s waits", aisle, task_id)
-                return
-            robot = min(  # the least busy; among equals, the one that did least so far
-                candidates, key=lambda r: (len(r.assigned), r.tasks_done + r.tasks_failed)
-            )
-            was_idle = not robot.assigned
-            previous = self._owner.get(task_id)
-            if previous is not None and previous in self._robots:
-                self._robots[previous].assigned.pop(task_id, None)
-            robot.assigned[task_id] = task
-            self._owner[task_id] = robot.robot_id
-            deliver = robot.deliver
-            view = robot.view() if was_idle else None
-        if view is not None:
+            for task in tasks:
+                robot = self._assign(task, avoid)
+                if robot is None:
+                    continue
+                if len(robot.assigned) == 1:  # it was idle
+                    changed.append(robot.view())
+                entry = deliveries.get(robot.robot_id)
+                if entry is None:
+                    deliveries[robot.robot_id] = (robot.deliver, [task])
+                else:
+                    entry[1].append(task)
+        for view in changed:
             self._on_change(view)
-        self._deliver(robot.robot_id, deliver, task)
+        for robot_id, (deliver, batch) in deliveries.items():
+            self._deliver(robot_id, deliver, batch)
 
-    def _deliver(self, robot_id: str, deliver: Deliver, task: Wire) -> None:
+    def _assign(self, task: RobotTask, avoid: str | None) -> RobotState | None:
+        aisle, task_id = task.aisle, task.task_id
+        self._waiting[aisle].pop(task_id, None)
+        candidates = [r for r in self._robots.values() if r.online and r.aisle == aisle]
+        others = [r for r in candidates if r.robot_id != avoid]
+        candidates = others or candidates
+        previous = self._owner.pop(task_id, None)
+        if previous is not None and previous in self._robots:
+            self._robots[previous].assigned.pop(task_id, None)
+        if not candidates:
+            self._waiting[aisle][task_id] = (time.monotonic(), task)
+            log.info("no robot for aisle %s; task %s waits", aisle, task_id)
+            return None
+        robot = min(  # the least busy; among equals, the one that did least so far
+            candidates, key=lambda r: (len(r.assigned), r.tasks_done + r.tasks_failed)
+        )
+        robot.assigned[task_id] = task
+        self._owner[task_id] = robot.robot_id
+        return robot
+
+    def _deliver(self, robot_id: str, deliver: Deliver, tasks: list[RobotTask]) -> None:
         try:
-            deliver(task)
+            deliver(tasks)
         except Exception:
-            log.exception("delivery of %s to %s failed", task["task_id"], robot_id)
+            log.exception("delivery of %d task(s) to %s failed", len(tasks), robot_id)
             self.leave(robot_id)
 
     def reassign(self, robot_id: str, task_id: str) -> bool:
@@ -158,31 +173,35 @@ class Fleet:
             if task is None or self._owner.get(task_id) != robot_id:
                 return False
         log.warning("robot %s did not acknowledge task %s; re-dispatching it", robot_id, task_id)
-        self.dispatch(task, avoid=robot_id)
+        self.dispatch([task], avoid=robot_id)
         return True
 
-    def reported(self, robot_id: str, task_id: str, ok: bool) -> None:
+    def reported(self, reports: list[TaskReport]) -> None:
+        changed: list[dict[str, Any]] = []
         with self._lock:
-            robot = self._robots.get(robot_id)
-            if robot is None:
-                return
-            robot.last_seen = now()
-            if task_id in robot.assigned:  # a duplicate report counts once
-                if ok:
-                    robot.tasks_done += 1
-                else:
-                    robot.tasks_failed += 1
-            if self._owner.get(task_id) == robot_id:
-                del self._owner[task_id]
-            robot.assigned.pop(task_id, None)
-            view = robot.view() if not robot.assigned else None
-        if view is not None:
+            for report in reports:
+                robot = self._robots.get(report.robot_id)
+                if robot is None:
+                    continue
+                robot.last_seen = now()
+                task_id = report.task_id
+                if task_id in robot.assigned:  # a duplicate report counts once
+                    if report.ok:
+                        robot.tasks_done += 1
+                    else:
+                        robot.tasks_failed += 1
+                    del robot.assigned[task_id]
+                    if not robot.assigned:
+                        changed.append(robot.view())
+                if self._owner.get(task_id) == report.robot_id:
+                    del self._owner[task_id]
+        for view in changed:
             self._on_change(view)
 
-    def overdue(self, max_wait: float) -> list[Wire]:
+    def overdue(self, max_wait: float) -> list[RobotTask]:
         """Remove and return the tasks that have waited more than `max_wait` seconds."""
         cutoff = time.monotonic() - max_wait
-        expired: list[Wire] = []
+        expired: list[RobotTask] = []
         with self._lock:
             for queue in self._waiting.values():
                 for task_id, (since, task) in list(queue.items()):
@@ -192,8 +211,12 @@ class Fleet:
         return expired
 
     def alive(self, aisle: str) -> bool:
-        with self._lock:
-            return any(r.online and r.aisle == aisle for r in self._robots.values())
+        alive = self._aisles_alive
+        if alive is None:
+            with self._lock:
+                alive = frozenset(r.aisle for r in self._robots.values() if r.online)
+                self._aisles_alive = alive
+        return aisle in alive
 
     def robots(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -7,24 +7,27 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from autogrocery.domain.messages import Metric, RobotTask, TaskReport
 from autogrocery.transports.fleet import Deliver, Fleet
 
 log = logging.getLogger(__name__)
 
-Wire = dict[str, Any]
+OnReports = Callable[[list[TaskReport]], None]
+OnMetrics = Callable[[list[Metric]], None]
 
 
 class MemoryRobotHub:
-    """Robots attach with a delivery callback; reports come back through `report`."""
+    """Robots attach with a delivery callback; reports come back through `report`.
+    Tasks and reports pass as objects: nothing is encoded in-process."""
 
     def __init__(self, fleet: Fleet) -> None:
         self.fleet = fleet
-        self._on_report: Callable[[Wire], None] | None = None
+        self._on_reports: OnReports | None = None
         self._host = socket.gethostname()
         self._channels: dict[str, Callable[[], dict[str, int]]] = {"robots": self.stats}
 
-    def start(self, on_report: Callable[[Wire], None]) -> None:
-        self._on_report = on_report
+    def start(self, on_reports: OnReports) -> None:
+        self._on_reports = on_reports
 
     def attach(self, robot_id: str, aisle: str, deliver: Deliver) -> None:
         self.fleet.join(robot_id, aisle, self._host, deliver)
@@ -32,13 +35,13 @@ class MemoryRobotHub:
     def detach(self, robot_id: str) -> None:
         self.fleet.leave(robot_id)
 
-    def report(self, report: Wire) -> None:
-        self.fleet.reported(report["robot_id"], report["task_id"], report["ok"])
-        if self._on_report is not None:
-            self._on_report(report)
+    def report(self, reports: list[TaskReport]) -> None:
+        self.fleet.reported(reports)
+        if self._on_reports is not None:
+            self._on_reports(reports)
 
-    def dispatch(self, task: Wire) -> None:
-        self.fleet.dispatch(task)
+    def dispatch(self, tasks: list[RobotTask]) -> None:
+        self.fleet.dispatch(tasks)
 
     def alive(self, aisle: str) -> bool:
         return self.fleet.alive(aisle)
@@ -46,7 +49,7 @@ class MemoryRobotHub:
     def robots(self) -> list[dict[str, Any]]:
         return self.fleet.robots()
 
-    def overdue(self, max_wait: float) -> list[Wire]:
+    def overdue(self, max_wait: float) -> list[RobotTask]:
         return self.fleet.overdue(max_wait)
 
     def stats(self) -> dict[str, int]:
@@ -61,19 +64,19 @@ class MemoryRobotHub:
         return {name: stats().get("bad_frames", 0) for name, stats in self._channels.items()}
 
     def close(self) -> None:
-        self._on_report = None
+        self._on_reports = None
 
 
 class MemoryMetricsChannel:
     def __init__(self) -> None:
-        self._subscribers: list[Callable[[Wire], None]] = []
+        self._subscribers: list[OnMetrics] = []
 
-    def publish(self, metric: Wire) -> None:
+    def publish(self, metrics: list[Metric]) -> None:
         for deliver in self._subscribers:
-            deliver(metric)
+            deliver(metrics)
 
-    def subscribe(self, on_metric: Callable[[Wire], None]) -> None:
-        self._subscribers.append(on_metric)
+    def subscribe(self, on_metrics: OnMetrics) -> None:
+        self._subscribers.append(on_metrics)
 
     def stats(self) -> dict[str, int]:
         return {"bad_frames": 0}

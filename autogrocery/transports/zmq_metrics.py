@@ -63,9 +63,9 @@ class ZmqMetricsChannel(MemoryMetricsChannel):
         self.endpoint = self._router.endpoint
         self._router.start_loop()
 
-    def publish(self, metric: Wire) -> None:
-        super().publish(metric)
-        self._router.post(metric)
+    def publish(self, metrics: list[Metric]) -> None:
+        super().publish(metrics)
+        self._router.post(metrics)
 
     @property
     def bad_frames(self) -> int:
@@ -137,17 +137,20 @@ class _MetricsRouter(IoLoop):
         if kind == "bye":
             del self.subs[rid]
 
-    def _handle(self, metric: Wire) -> None:
-        """A live metric: to every subscriber that has caught up with the outbox."""
-        seq = metric["seq"]
-        data = encode(metric)
-        for rid, sub in list(self.subs.items()):
-            if not sub.live or seq <= sub.last_sent:
-                continue
-            if self._send(rid, data):
-                sub.last_sent = seq
-            elif rid in self.subs:
-                sub.live, sub.retry_at = False, time.monotonic() + FULL_BACKOFF
+    def _handle(self, metrics: list[Metric]) -> None:
+        """Live metrics: to every subscriber that has caught up with the outbox."""
+        if not self.subs:
+            return
+        for metric in metrics:
+            seq = metric.seq
+            data = encode(metric.to_wire())
+            for rid, sub in list(self.subs.items()):
+                if not sub.live or seq <= sub.last_sent:
+                    continue
+                if self._send(rid, data):
+                    sub.last_sent = seq
+                elif rid in self.subs:
+                    sub.live, sub.retry_at = False, time.monotonic() + FULL_BACKOFF
 
     def _catch_up(self, rid: bytes, sub: _Subscriber, now: float) -> bool:
         """Send the next batch of the outbox; True if there is more to send."""
@@ -203,13 +206,14 @@ class _MetricsRouter(IoLoop):
 
 
 class MetricsFeed(IoLoop):
-    """A remote analytics process's side: metrics after `after` go to `on_metric`."""
+    """A remote analytics process's side: metrics after `after` go to `on_metrics`, those
+    read together in one call."""
 
     def __init__(
         self,
         endpoint: str,
         after: int,
-        on_metric: Callable[[Metric], None],
+        on_metrics: Callable[[list[Metric]], None],
         *,
         heartbeat: Heartbeat | None = None,
         curve: CurveClient | None = None,
@@ -219,7 +223,8 @@ class MetricsFeed(IoLoop):
         super().__init__("zmq-metrics-feed")
         self.endpoint = endpoint
         self.last = after
-        self.on_metric = on_metric
+        self.on_metrics = on_metrics
+        self._arrived: list[Metric] = []
         self.default_heartbeat = heartbeat or Heartbeat()
         self.pulse = Pulse(self.default_heartbeat)
         self.curve = curve
@@ -246,6 +251,14 @@ class MetricsFeed(IoLoop):
         send(self.sock, [frame("subscribe", **{"from": self.last})])
 
     def _readable(self) -> None:
+        try:
+            self._read()
+        finally:
+            if self._arrived:
+                arrived, self._arrived = self._arrived, []
+                self.on_metrics(arrived)
+
+    def _read(self) -> None:
         sock = self.sock
         for _ in range(MAX_BATCH):
             if sock is None or sock is not self.sock:
@@ -267,7 +280,7 @@ class MetricsFeed(IoLoop):
         if kind == "metric":
             metric = Metric.from_wire(msg)
             if metric.seq > self.last:
-                self.on_metric(metric)
+                self._arrived.append(metric)
                 self.last = metric.seq
         elif kind == "welcome":
             self.pulse.heartbeat = Heartbeat.from_wire(msg, self.default_heartbeat)

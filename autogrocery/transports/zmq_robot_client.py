@@ -17,7 +17,7 @@ from typing import Any
 
 import zmq
 
-from autogrocery.domain.messages import WireError
+from autogrocery.domain.messages import RobotTask, TaskReport, WireError
 from autogrocery.transports.codec import TO_ROBOT, decode, encode, frame
 from autogrocery.transports.codec import field as wire_field
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
@@ -49,14 +49,15 @@ class _Link:
 
 
 class RobotLink(IoLoop):
-    """Connects robots (id, aisle) to the store; tasks go to `deliver(robot_id, task)`."""
+    """Connects robots (id, aisle) to the store; tasks go to `deliver(robot_id, task)`,
+    decoded."""
 
     def __init__(
         self,
         endpoint: str,
         robots: list[tuple[str, str]],
         host: str,
-        deliver: Callable[[str, Wire], None],
+        deliver: Callable[[str, RobotTask], None],
         *,
         heartbeat: Heartbeat | None = None,
         ack_timeout: float = 2.0,
@@ -82,9 +83,9 @@ class RobotLink(IoLoop):
     def start(self) -> None:
         self.start_loop()
 
-    def report(self, report: Wire) -> None:
-        """A robot's report (called from its actor thread)."""
-        self.post(("report", report))
+    def report(self, reports: list[TaskReport]) -> None:
+        """A robot's reports (called from its actor thread)."""
+        self.post(("report", reports))
 
     def rejoin(self, robot_id: str) -> None:
         """The robot was restarted: register it again, so the store re-sends its tasks."""
@@ -156,11 +157,11 @@ class RobotLink(IoLoop):
             log.info("the store does not know robot %s; registering again", link.robot_id)
             self._connect(link)
         elif kind == "task":
-            task_id = wire_field(msg, "task_id", str)
-            self._send(link, frame("ack", task_id=task_id))
-            if task_id not in link.working:  # a re-sent task still in hand is not queued twice
-                link.working.add(task_id)
-                self.deliver(link.robot_id, msg)
+            task = RobotTask.from_wire(msg)
+            self._send(link, frame("ack", task_id=task.task_id))
+            if task.task_id not in link.working:  # a re-sent task in hand is not queued twice
+                link.working.add(task.task_id)
+                self.deliver(link.robot_id, task)
         elif kind == "ack":
             link.pending.pop(wire_field(msg, "task_id", str), None)
 
@@ -172,16 +173,16 @@ class RobotLink(IoLoop):
                 link.working.clear()
                 self._connect(link)
             return
-        link = self.links.get(payload.get("robot_id"))
-        if link is None:
-            log.error("report from unknown robot %r dropped", payload.get("robot_id"))
-            return
-        task_id = payload["task_id"]
-        link.working.discard(task_id)
-        data = encode(payload)
-        link.pending[task_id] = (time.monotonic(), data)
-        if link.registered:
-            self._send(link, data)
+        for report in payload:
+            link = self.links.get(report.robot_id)
+            if link is None:
+                log.error("report from unknown robot %r dropped", report.robot_id)
+                continue
+            link.working.discard(report.task_id)
+            data = encode(report.to_wire())
+            link.pending[report.task_id] = (time.monotonic(), data)
+            if link.registered:
+                self._send(link, data)
 
     def _tick(self, now: float) -> float:
         wait = 1.0

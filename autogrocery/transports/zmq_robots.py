@@ -27,7 +27,7 @@ from typing import Any
 
 import zmq
 
-from autogrocery.domain.messages import TaskReport, WireError
+from autogrocery.domain.messages import RobotTask, TaskReport, WireError
 from autogrocery.transports.codec import TO_STORE, encode, field, frame
 from autogrocery.transports.curve import start_authenticator
 from autogrocery.transports.fleet import Deliver, Fleet
@@ -60,8 +60,8 @@ class ZmqRobotHub(MemoryRobotHub):
         self._router = _Router(self, endpoint, options)
         self.endpoint = self._router.endpoint
 
-    def start(self, on_report: Callable[[Wire], None]) -> None:
-        super().start(on_report)
+    def start(self, on_reports: Callable[[list[TaskReport]], None]) -> None:
+        super().start(on_reports)
         self._router.start_loop()
 
     def attach(self, robot_id: str, aisle: str, deliver: Deliver) -> None:
@@ -99,6 +99,7 @@ class _Router(IoLoop):
         self.counts = {"frames_in": 0, "frames_out": 0, "tasks_resent": 0, "send_full": 0}
         self.peers: dict[bytes, _Peer] = {}
         self.routes: dict[str, bytes] = {}  # robot_id -> routing id
+        self.reports: list[TaskReport] = []  # read in this pass, handed over together
         self.unacked: dict[str, tuple[str, float]] = {}  # task_id -> (robot_id, deadline)
         self.beat = Pulse(options.heartbeat)
         self.auth = start_authenticator(self.ctx, options.curve) if options.curve else None
@@ -124,7 +125,12 @@ class _Router(IoLoop):
     # --- inbound -----------------------------------------------------------------------
 
     def _readable(self) -> None:
-        drain_router(self.sock, TO_STORE, self._on_message, self.bad, self.counts)
+        try:
+            drain_router(self.sock, TO_STORE, self._on_message, self.bad, self.counts)
+        finally:
+            if self.reports:
+                reports, self.reports = self.reports, []
+                self.hub.report(reports)
 
     def _on_message(self, rid: bytes, msg: Wire) -> None:
         kind = msg["kind"]
@@ -147,7 +153,7 @@ class _Router(IoLoop):
                 raise WireError(f"report for robot {report.robot_id!r} from {peer.robot_id!r}")
             self._send(rid, frame("ack", task_id=report.task_id))
             self._acked(peer.robot_id, report.task_id)
-            self.hub.report(msg)
+            self.reports.append(report)
         elif kind == "bye":
             log.info("robot %s signed off", peer.robot_id)
             self._forget(rid)
@@ -178,7 +184,7 @@ class _Router(IoLoop):
 
     def _deliverer(self, robot_id: str) -> Deliver:
         post = self.post
-        return lambda task: post((robot_id, task))
+        return lambda tasks: post((robot_id, tasks))
 
     def _acked(self, robot_id: str, task_id: str) -> None:
         entry = self.unacked.get(task_id)
@@ -187,13 +193,15 @@ class _Router(IoLoop):
 
     # --- outbound ----------------------------------------------------------------------
 
-    def _handle(self, item: tuple[str, Wire]) -> None:
-        robot_id, task = item
+    def _handle(self, item: tuple[str, list[RobotTask]]) -> None:
+        robot_id, tasks = item
         rid = self.routes.get(robot_id)
         if rid is None:
             return  # it left; the fleet gave its tasks to others
-        self.unacked[task["task_id"]] = (robot_id, time.monotonic() + self.options.ack_timeout)
-        self._send(rid, encode(task))
+        deadline = time.monotonic() + self.options.ack_timeout
+        for task in tasks:
+            self.unacked[task.task_id] = (robot_id, deadline)
+            self._send(rid, encode(task.to_wire()))
 
     def _send(self, rid: bytes, data: bytes) -> None:
         try:

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from autogrocery.actors.base import Actor, AsyncBridge, handles
+from autogrocery.actors.base import Actor, handles
+from autogrocery.actors.bridge import AsyncBridge
 from autogrocery.actors.eventbus import EventBus
 from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.errors import Conflict, Unavailable

@@ -1,0 +1,238 @@
+"""The fulfilment actor: robot work. It splits an order into one task per aisle, hands
+the tasks to the robot hub, retries what failed, and, when every task of an order is
+done, tells stock to settle it. Owner of the tasks table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from autogrocery.actors.base import Actor, handles
+from autogrocery.actors.context import Context
+from autogrocery.actors.replies import tell
+from autogrocery.domain.messages import (
+    AbandonTask,
+    DispatchOrder,
+    FailOrder,
+    Ping,
+    RetryTask,
+    RobotTask,
+    SettleOrder,
+    TaskLine,
+    TaskReport,
+)
+from autogrocery.domain.models import Lines, OrderKind, TaskKind, now
+from autogrocery.store.task_tables import (
+    COUNT_ATTEMPT,
+    FINISH_TASK,
+    INSERT_TASK,
+    TaskTables,
+    task_row,
+)
+
+if TYPE_CHECKING:
+    from autogrocery.transports.base import RobotHub
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RobotPolicy:
+    max_attempts: int
+    retry_backoff: float
+    retry_backoff_max: float
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.retry_backoff * 2 ** (attempt - 1), self.retry_backoff_max)
+
+
+@dataclass(slots=True)
+class Work:
+    """An order whose robot tasks are out."""
+
+    kind: OrderKind
+    lines: Lines
+    pending: dict[str, RobotTask] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+
+class FulfilmentActor(Actor):
+    name = "fulfilment"
+
+    def __init__(self, ctx: Context, policy: RobotPolicy, hub: RobotHub) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.on_death = ctx.on_death
+        self.peers = ctx.peers
+        self.schedule = ctx.scheduler.call_later
+        self.policy = policy
+        self.hub = hub
+        self.work: dict[str, Work] = {}
+        self.task_order: dict[str, str] = {}  # task id -> order id, for pending tasks
+        self._outgoing: list[RobotTask] = []  # this batch's tasks, handed over after commit
+
+    def on_start(self) -> None:
+        self.db = self.writer = self.ctx.connect()
+        self.tables = TaskTables(self.db)
+
+    @handles(Ping)
+    def ping(self, _: Ping) -> str:
+        return "pong"
+
+    @handles(DispatchOrder)
+    def dispatch(self, msg: DispatchOrder) -> None:
+        order_id = msg.order_id
+        if order_id in self.work:
+            return  # already out (a resume racing a dispatch)
+        if msg.resume:
+            stored = self.tables.tasks(order_id)
+            if stored:
+                self._resume(msg, stored)
+                return
+        op = TaskKind.PICK if msg.kind == OrderKind.CUSTOMER else TaskKind.SHELVE
+        by_aisle: dict[str, list[TaskLine]] = defaultdict(list)
+        for line in msg.lines:
+            by_aisle[line.aisle].append(TaskLine(line.sku, line.quantity))
+        tasks = [
+            RobotTask(f"{order_id}.{aisle}", order_id, op, aisle, tuple(task_lines))
+            for aisle, task_lines in sorted(by_aisle.items())
+        ]
+        at = now()
+        for task in tasks:
+            self.unit.write(INSERT_TASK, task_row(task, at))
+        self._track(order_id, msg.kind, msg.lines, tasks)
+
+    def _resume(self, msg: DispatchOrder, stored: list[tuple[RobotTask, str]]) -> None:
+        """After a restart: the tasks not done go out again; an order whose tasks are all
+        done is settled (again: stock settles once)."""
+        failed = [task for task, status in stored if status == "FAILED"]
+        if failed:
+            reason = f"robots could not do task {failed[0].task_id}"
+            self.unit.tell("ordering", FailOrder(msg.order_id, reason))
+            return
+        pending = [task for task, status in stored if status == "PENDING"]
+        if pending:
+            self._track(msg.order_id, msg.kind, msg.lines, pending)
+        else:
+            self.unit.tell("stock", SettleOrder(msg.order_id, msg.kind, msg.lines))
+
+    def _track(self, order_id: str, kind: OrderKind, lines: Lines, tasks: list[RobotTask]) -> None:
+        work = self.work[order_id] = Work(kind, lines)
+        for task in tasks:
+            work.pending[task.task_id] = task
+            work.attempts[task.task_id] = task.attempt - 1
+            self.task_order[task.task_id] = order_id
+        self._hand_over(tasks)
+        self.unit.undo(lambda: self._forget(order_id))
+
+    @handles(TaskReport)
+    def reported(self, report: TaskReport) -> None:
+        task_id = report.task_id
+        order_id = self.task_order.get(task_id)
+        work = self.work.get(order_id) if order_id is not None else None
+        if work is None or order_id is None or task_id not in work.pending:
+            log.debug("report for %s ignored (not pending)", task_id)
+            return
+        if not report.ok:
+            self._failed(order_id, work, report)
+            return
+        task = work.pending.pop(task_id)
+        del self.task_order[task_id]
+        self.unit.write(FINISH_TASK, ("DONE", report.robot_id, now(), task_id))
+        if work.pending:
+            self.unit.undo(lambda: self._pend(order_id, work, task))
+            return
+        del self.work[order_id]
+        self.unit.undo(lambda: self._pend(order_id, work, task))
+        self.unit.tell("stock", SettleOrder(order_id, work.kind, work.lines))
+
+    def _pend(self, order_id: str, work: Work, task: RobotTask) -> None:
+        self.work[order_id] = work
+        work.pending[task.task_id] = task
+        self.task_order[task.task_id] = order_id
+
+    def _failed(self, order_id: str, work: Work, report: TaskReport) -> None:
+        task_id = report.task_id
+        attempts = work.attempts.get(task_id, 0) + 1
+        work.attempts[task_id] = attempts
+        self.unit.undo(lambda: work.attempts.__setitem__(task_id, attempts - 1))
+        if attempts >= self.policy.max_attempts:
+            reason = f"robots could not do task {task_id} after {attempts} attempts: {report.error}"
+            self._fail(order_id, work, task_id, report.robot_id or None, reason)
+            return
+        self.unit.write(COUNT_ATTEMPT, (attempts, now(), task_id))
+        delay = self.policy.backoff(attempts)
+        ref = self.actor_ref
+        self.unit.then(
+            lambda: log.info(
+                "task %s failed (%s); retry %d in %.2fs", task_id, report.error, attempts, delay
+            )
+        )
+        self.unit.then(
+            lambda: self.ctx.scheduler.call_later(delay, lambda: tell(ref, RetryTask(task_id)))
+        )
+
+    @handles(RetryTask)
+    def retry(self, msg: RetryTask) -> None:
+        order_id = self.task_order.get(msg.task_id)
+        work = self.work.get(order_id) if order_id is not None else None
+        if work is None or msg.task_id not in work.pending:
+            return
+        task = work.pending[msg.task_id]
+        attempt = work.attempts[msg.task_id] + 1
+        again = RobotTask(task.task_id, task.order_id, task.op, task.aisle, task.lines, attempt)
+        work.pending[msg.task_id] = again
+        self.unit.undo(lambda: work.pending.__setitem__(msg.task_id, task))
+        self._hand_over([again])
+
+    @handles(AbandonTask)
+    def abandon(self, msg: AbandonTask) -> None:
+        """No robot of the task's aisle came in time: the order fails, its stock is freed."""
+        order_id = self.task_order.get(msg.task_id)
+        work = self.work.get(order_id) if order_id is not None else None
+        if work is None or order_id is None or msg.task_id not in work.pending:
+            return
+        self._fail(order_id, work, msg.task_id, None, msg.reason)
+
+    def _fail(
+        self, order_id: str, work: Work, task_id: str, robot_id: str | None, reason: str
+    ) -> None:
+        self.unit.write(FINISH_TASK, ("FAILED", robot_id, now(), task_id))
+        self._forget(order_id)
+        self.unit.undo(lambda: self._restore(order_id, work))
+        self.unit.then(lambda: log.warning("order %s failed: %s", order_id, reason))
+        self.unit.tell("ordering", FailOrder(order_id, reason))
+
+    def _hand_over(self, tasks: list[RobotTask]) -> None:
+        """Queue tasks for the robots; they leave once the batch has committed."""
+        mark = len(self._outgoing)
+        self._outgoing.extend(tasks)
+
+        def take_back() -> None:
+            del self._outgoing[mark:]
+
+        self.unit.undo(take_back)
+
+    def _forget(self, order_id: str) -> None:
+        work = self.work.pop(order_id, None)
+        if work is not None:
+            for task_id in work.pending:
+                self.task_order.pop(task_id, None)
+
+    def _restore(self, order_id: str, work: Work) -> None:
+        self.work[order_id] = work
+        for task_id in work.pending:
+            self.task_order[task_id] = order_id
+
+    # --- the batch ----------------------------------------------------------------------
+
+    def before_commit(self) -> None:
+        if self._outgoing:
+            tasks = self._outgoing
+            self.unit.then(lambda: self.hub.dispatch(tasks))
+
+    def after_batch(self) -> None:
+        self._outgoing = []

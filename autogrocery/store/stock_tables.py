@@ -1,0 +1,58 @@
+"""SQL for the stock actor's tables: products, movements, stock_settlements, alerts.
+
+What open orders hold is not stored here: it is read, at start, from ordering's open
+orders that stock has not settled (their lines are the durable reservation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autogrocery.domain.models import OrderLine
+from autogrocery.store.shared import SharedConnection
+from autogrocery.store.statements import Delete, Insert, Update
+
+UPDATE_LEVEL = Update("products", "sku", ("on_hand",))
+UPDATE_PRODUCT = Update("products", "sku", ("name", "min_level", "price", "unit_cost", "priced_at"))
+INSERT_PRODUCT = Insert(
+    "products",
+    ("sku", "name", "aisle", "unit", "on_hand", "min_level", "price", "unit_cost", "priced_at"),
+)
+INSERT_MOVEMENT = Insert("movements", ("sku", "type", "delta", "ref", "user", "at"))
+INSERT_SETTLEMENT = Insert("stock_settlements", ("order_id", "kind", "at"))
+RAISE_ALERT = Insert(
+    "alerts", ("sku", "available", "min_level", "raised_at"), conflict="OR REPLACE"
+)
+CLEAR_ALERT = Delete("alerts", "sku")
+
+
+class StockTables:
+    def __init__(self, db: SharedConnection) -> None:
+        self.db = db
+
+    def products(self) -> list[Any]:
+        return self.db.execute("SELECT * FROM products").fetchall()
+
+    def alerts(self) -> dict[str, float]:
+        """sku -> when its low-stock alert was raised."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT sku, raised_at FROM alerts")}
+
+    def holds(self) -> dict[str, tuple[OrderLine, ...]]:
+        """The lines of every customer order that holds stock: previewed or processing,
+        and not settled yet."""
+        held: dict[str, list[OrderLine]] = {}
+        for row in self.db.execute(
+            "SELECT l.order_id, l.sku, l.name, l.aisle, l.quantity, l.unit_price "
+            "FROM orders o JOIN order_lines l USING (order_id) "
+            "WHERE o.kind = 'CUSTOMER' AND o.status IN ('PREVIEWED', 'PROCESSING') "
+            "AND NOT EXISTS (SELECT 1 FROM stock_settlements s WHERE s.order_id = o.order_id) "
+            "ORDER BY l.order_id, l.sku"
+        ):
+            held.setdefault(row[0], []).append(OrderLine(*row[1:]))
+        return {order_id: tuple(lines) for order_id, lines in held.items()}
+
+    def settled(self, order_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM stock_settlements WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        return row is not None

@@ -47,6 +47,19 @@ async def test_the_generated_document_is_valid_openapi_3_1_covering_every_route(
         {"url": "/", "description": document["servers"][0]["description"]}
     ]
     assert not resources.files("autogrocery.api").joinpath("openapi.json").is_file()
+    for ref in _refs(document):  # extensions included (x-websocket-message)
+        target = document
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for value in node.values() for r in _refs(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _refs(value)]
+    return []
 
 
 async def test_documented_error_statuses_cover_the_contract(api: Api) -> None:

@@ -121,6 +121,16 @@ _HEADERS = {
     429: {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
 }
 
+TAGS = {
+    "auth": "Accounts and tokens.",
+    "catalog": "What is for sale.",
+    "orders": "Customer orders (devices).",
+    "restocks": "Truck deliveries.",
+    "live": "Live events over a WebSocket.",
+    "ops": "Operator tools.",
+    "operations": "Health, readiness, metrics, and this documentation.",
+}
+
 INFO_DESCRIPTION = """\
 The HTTP API of an automated grocery store, used by customer devices (smart fridges,
 phones), trucks, store operators and the dashboard.
@@ -173,6 +183,7 @@ def build_document(
         "info": {"title": "autogrocery", "version": "1.0.0", "description": INFO_DESCRIPTION},
         "servers": [{"url": "/", "description": "This server (wherever it is bound)."}],
         "security": [{"bearerAuth": []}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(components.items())),

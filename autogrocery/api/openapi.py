@@ -233,6 +233,8 @@ def _operation(op: Operation, path: str) -> dict[str, Any]:
         "description": f"Roles: {who}. {op.description}".strip(),
         "security": [{s: []} for s in op.security] if op.roles is not None else [],
     }
+    if op.roles is not None:
+        doc["x-roles"] = list(op.roles)  # [] = any signed-in caller
     if params:
         doc["parameters"] = params
     if op.body is not None:

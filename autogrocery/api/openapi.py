@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from autogrocery.api import schemas
+from autogrocery.api import event_schemas, schemas
 from autogrocery.api.bodies import read_body
 from autogrocery.api.context import CALLER, principal
 
@@ -170,13 +170,18 @@ def build_document(
         if op is None:
             raise RuntimeError(f"{route.method} {resource.canonical} has no @documented")
         paths.setdefault(resource.canonical, {})[method] = _operation(op, resource.canonical)
-    models: list[Any] = [schemas.Problem, schemas.Event, schemas.StockLevel, schemas.PriceChange]
+    models: list[Any] = [
+        schemas.Problem,
+        event_schemas.Event,
+        schemas.StockLevel,
+        event_schemas.PriceChange,
+    ]
     for op in _OPERATIONS.values():
         models += [op.body] if op.body is not None else []
         models += [r.model for r in op.replies if r.model is not None]
     unique = list(dict.fromkeys(models))
     tops, components = msgspec.json.schema_components(unique, ref_template=REF + "{name}")
-    components["Event"] = tops[unique.index(schemas.Event)]  # a union: named by hand
+    components["Event"] = tops[unique.index(event_schemas.Event)]  # a union: named by hand
     _limit(components, max_quantity, max_lines)
     return {
         "openapi": "3.1.0",

@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import operator
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +26,9 @@ class ConfigError(ValueError):
     def __init__(self, message: str, key: str | None = None) -> None:
         super().__init__("config: " + " ".join(message.splitlines()))
         self.key = key
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 
 def _f(default: Any, **rules: Any) -> Any:
@@ -99,6 +103,12 @@ class ZmqConfig:
 class ApiConfig:
     host: str = "127.0.0.1"
     port: int = _f(5050, ge=0, le=65535)
+    cors_origins: str = ""  # see origins()
+    event_buffer: int = _f(10_000, ge=1)
+
+    def origins(self) -> tuple[str, ...]:
+        """`cors_origins` split on commas and spaces."""
+        return tuple(o for o in self.cors_origins.replace(",", " ").split() if o)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -329,6 +339,12 @@ def load_config(
             "robots.per_aisle: must be >= 1 unless transport.robots is zmq, got 0",
             "robots.per_aisle",
         )
+    for origin in config.api.origins():
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"api.cors_origins: {origin!r} is not an origin like https://host[:port]",
+                "api.cors_origins",
+            )
     return config
 
 

@@ -11,18 +11,21 @@ import sys
 import time
 from collections.abc import AsyncIterator
 
+import orjson
 from aiohttp import WSCloseCode, web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from autogrocery.actors.system import System
-from autogrocery.api import routes_auth, routes_live, routes_ops, routes_orders
+from autogrocery.api import routes_auth, routes_docs, routes_live, routes_ops, routes_orders
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, AuthSettings, load_secret
 from autogrocery.api.bodies import MAX_BODY
-from autogrocery.api.context import REQUEST_ID, STATE, ApiState
+from autogrocery.api.context import DOCUMENT, REQUEST_ID, STATE, ApiState
+from autogrocery.api.cors import cors_middleware
 from autogrocery.api.metrics import ApiMetrics
+from autogrocery.api.openapi import build_document
 from autogrocery.api.problems import Handler, problem_middleware
 from autogrocery.config import Config
 from autogrocery.domain.events import METRICS_TICK
@@ -84,9 +87,17 @@ class JsonAccessLogger(AbstractAccessLogger):
 def create_app(
     config: Config, system: System, *, environ: dict[str, str] | None = None
 ) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[problem_middleware, observe])
-    for module in (routes_auth, routes_orders, routes_ops, routes_live):
+    cors = cors_middleware(config.api.origins())
+    middlewares = (
+        [problem_middleware, observe] if cors is None else [cors, problem_middleware, observe]
+    )
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
+    for module in (routes_auth, routes_orders, routes_ops, routes_live, routes_docs):
         app.add_routes(module.routes)
+    document = build_document(
+        app.router, max_quantity=config.orders.max_quantity, max_lines=config.orders.max_lines
+    )
+    app[DOCUMENT] = orjson.dumps(document)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
@@ -108,7 +119,9 @@ def create_app(
         metrics = ApiMetrics(
             hub.robots, getattr(hub, "bad_frames_by_channel", None), system.batch_stats
         )
-        app[STATE] = ApiState(system, auth, tables, metrics, config.auth.idempotency_ttl)
+        app[STATE] = ApiState(
+            system, auth, tables, metrics, config.auth.idempotency_ttl, config.api.event_buffer
+        )
         system.watch_metrics(metrics.finished)
         for username, password in await auth.bootstrap(environ):
             # Printed once, never logged: the operator needs it, the log must not hold it.

@@ -1,36 +1,47 @@
-"""Reading JSON request bodies: media type, size, syntax and shape, all as 4xx."""
+"""Reading JSON request bodies into their typed models: media type, size, syntax and
+shape, every failure a 4xx that names the field."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import re
+from typing import Any, TypeVar
 
+import msgspec
+import msgspec.inspect as mi
 import orjson
 from aiohttp import web
 
 from autogrocery.api.context import BODY
 from autogrocery.api.problems import PayloadTooLarge, UnsupportedMediaType
+from autogrocery.api.schemas import MONEY_IN_PATTERN, MONEY_PATTERN
 from autogrocery.domain.errors import ValidationError
 
 MAX_BODY = 64 * 1024
+T = TypeVar("T")
+
+_decoders: dict[type, msgspec.json.Decoder[Any]] = {}
+
+_AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_FIELD = re.compile(r"^Object (?P<what>missing required|contains unknown) field `(?P<name>.*)`$")
+_JSON_NAMES = {
+    "int": "an integer",
+    "str": "a string",
+    "array": "an array",
+    "object": "an object",
+    "bool": "a boolean",
+    "float": "a number",
+    "null": "null",
+}
+_BOUND = re.compile(r"^Expected `(?P<kind>\w+)`(?: of length)? (?P<op>[<>]=?) (?P<limit>-?\d+)$")
+_PATTERNS = {
+    MONEY_PATTERN: 'must be an amount with two decimal places, like "12.40"',
+    MONEY_IN_PATTERN: 'must be an amount with at most two decimal places, like "12.40"',
+}
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    kind: type | tuple[type, ...]
-    required: bool = True
-    nullable: bool = False
-
-
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "integer", str: "string", list: "array", dict: "object", bool: "boolean"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-async def read_json(request: web.Request, fields: Mapping[str, Field]) -> dict[str, Any]:
-    """The body as an object with exactly `fields`; raw bytes are read once."""
+async def read_body(request: web.Request, model: type[T]) -> T:
+    """The body decoded into `model`; raw bytes are read once and kept for
+    Idempotency-Key hashing."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
             f"send Content-Type: application/json, not {request.content_type or 'nothing'}"
@@ -41,38 +52,83 @@ async def read_json(request: web.Request, fields: Mapping[str, Field]) -> dict[s
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge("the body is larger than 64 KiB") from None
-    try:
-        data = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValidationError(
-            "the body must be a JSON object", [{"field": "body", "message": "not an object"}]
-        )
-    check_fields(data, fields)
+    body = decode(raw, model)
     request[BODY] = raw
-    return data
+    return body
 
 
-def check_fields(data: Mapping[str, Any], fields: Mapping[str, Field], prefix: str = "") -> None:
-    errors: list[dict[str, str]] = [
-        {"field": prefix + name, "message": "unknown field"} for name in data if name not in fields
-    ]
-    for name, spec in fields.items():
-        if name not in data:
-            if spec.required:
-                errors.append({"field": prefix + name, "message": "required"})
-            continue
-        value = data[name]
-        if value is None and spec.nullable:
-            continue
-        wrong_bool = isinstance(value, bool) and bool not in (
-            spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
-        )
-        if not isinstance(value, spec.kind) or wrong_bool:
-            errors.append({"field": prefix + name, "message": f"must be {_type_name(spec.kind)}"})
-    if errors:
-        raise ValidationError(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+def decode(raw: bytes, model: type[T]) -> T:
+    decoder = _decoders.get(model)
+    if decoder is None:
+        decoder = _decoders[model] = msgspec.json.Decoder(model)
+    try:
+        return decoder.decode(raw)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        field, message = explain(str(exc), model)
+        errors = [{"field": field, "message": message}]
+        raise ValidationError(f"{field}: {message}", errors) from None
+    except msgspec.DecodeError as exc:
+        reason = str(exc) if raw else "the body is empty"
+        raise ValidationError(
+            f"the body is not valid JSON: {reason}",
+            [{"field": "body", "message": "not valid JSON"}],
+        ) from None
+
+
+def explain(error: str, model: type) -> tuple[str, str]:
+    """msgspec's "Expected `int`, got `str` - at `$.items[0].quantity`" as a field path
+    and a message in the API's words: ("items[0].quantity", "must be an integer")."""
+    match = _AT.match(error)
+    problem = match["problem"] if match else error
+    path = (match["path"] if match and match["path"] else "").lstrip(".")
+    named = _FIELD.match(problem)
+    if named:
+        field = f"{path}.{named['name']}" if path else named["name"]
+        return field, "required" if named["what"] == "missing required" else "unknown field"
+    if problem.startswith("Invalid enum value "):
+        allowed = ", ".join(str(v) for v in sorted(_allowed(model, path), key=str))
+        return path, f"must be one of {allowed}"
+    return path or "body", _message(problem)
+
+
+def _allowed(model: type, path: str) -> tuple[object, ...]:
+    """The values a Literal field at `path` (e.g. "items[0].reason") may take."""
+    info: mi.Type | None = mi.type_info(model)
+    for part in re.findall(r"[^.\[\]]+", path):
+        info = _unwrap(info)
+        if isinstance(info, mi.StructType):
+            info = next((f.type for f in info.fields if f.encode_name == part), None)
+        elif isinstance(info, mi.ListType):
+            info = info.item_type
+    info = _unwrap(info)
+    return info.values if isinstance(info, mi.LiteralType) else ()
+
+
+def _unwrap(info: mi.Type | None) -> mi.Type | None:
+    while isinstance(info, mi.Metadata | mi.UnionType):
+        if isinstance(info, mi.Metadata):
+            info = info.type
+        else:
+            info = next((t for t in info.types if not isinstance(t, mi.NoneType)), None)
+    return info
+
+
+def _message(problem: str) -> str:
+    if problem.startswith("Expected `") and ", got `" in problem:
+        wanted = problem.split("`")[1]
+        return f"must be {_JSON_NAMES.get(wanted, wanted)}"
+    bound = _BOUND.match(problem)
+    if bound:
+        kind, op, limit = bound["kind"], bound["op"], bound["limit"]
+        words = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}[op]
+        unit = {"str": " characters", "array": " items", "object": " fields"}.get(kind, "")
+        return f"must be {words} {limit}{unit}"
+    if problem.startswith("Expected `str` matching regex "):
+        pattern = problem.split("'", 1)[1].rsplit("'", 1)[0].replace("\\\\", "\\")
+        return _PATTERNS.get(pattern, f"must match {pattern}")
+    if problem == "Number out of range":
+        return "is out of range"
+    return problem[:1].lower() + problem[1:]
 
 
 def query_int(request: web.Request, name: str, default: int) -> int:

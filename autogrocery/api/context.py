@@ -22,6 +22,7 @@ class ApiState:
     tables: AuthTables
     metrics: ApiMetrics
     idempotency_ttl: float
+    event_buffer: int = 10_000
     websockets: weakref.WeakSet[web.WebSocketResponse] = field(default_factory=weakref.WeakSet)
     # Striped: a retry waits for its first attempt; unrelated keys rarely share a lock.
     key_locks: list[asyncio.Lock] = field(
@@ -30,8 +31,10 @@ class ApiState:
 
 
 STATE = web.AppKey("state", ApiState)
+DOCUMENT = web.AppKey("openapi", bytes)  # the generated OpenAPI document, as served
 REQUEST_ID = web.RequestKey("request_id", str)
 BODY = web.RequestKey("body", bytes)  # the raw JSON body, for Idempotency-Key hashing
+CALLER = web.RequestKey("caller", Principal)  # set by @documented for operations with roles
 
 
 def state(request: web.Request) -> ApiState:

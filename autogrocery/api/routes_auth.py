@@ -4,56 +4,108 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from autogrocery.api.bodies import Field, json_response, read_json
-from autogrocery.api.context import principal, state
+from autogrocery.api.bodies import json_response
+from autogrocery.api.context import CALLER, state
+from autogrocery.api.openapi import Operation, Reply, documented
+from autogrocery.api.schemas import (
+    Account,
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+)
 
 routes = web.RouteTableDef()
 
-CREDENTIALS = {"username": Field(str), "password": Field(str)}
-REFRESH = {"refresh_token": Field(str)}
-
 
 @routes.post("/api/auth/register")
-async def register(request: web.Request) -> web.Response:
-    body = await read_json(
-        request,
-        {
-            **CREDENTIALS,
-            "email": Field(str, required=False, nullable=True),
-            "phone": Field(str, required=False, nullable=True),
-        },
+@documented(
+    Operation(
+        "register",
+        "Register a device account",
+        "auth",
+        roles=None,
+        body=RegisterRequest,
+        replies=(Reply(201, "Account created.", Account),),
+        problems=(409,),
+        description="Creates a `device` account only (trucks and operators come from "
+        "POST /api/ops/accounts). 409 if the username is taken.",
     )
+)
+async def register(request: web.Request, body: RegisterRequest) -> web.Response:
     account = await state(request).auth.create_account(
-        body["username"], body["password"], "device", body.get("email"), body.get("phone")
+        body.username, body.password, "device", body.email, body.phone
     )
     return json_response(account, status=201)
 
 
 @routes.post("/api/auth/login")
-async def login(request: web.Request) -> web.Response:
-    body = await read_json(request, CREDENTIALS)
+@documented(
+    Operation(
+        "login",
+        "Log in",
+        "auth",
+        roles=None,
+        body=LoginRequest,
+        replies=(Reply(200, "Logged in.", TokenPair),),
+        problems=(401, 429),
+        description="An access token (short-lived JWT) and a single-use refresh token. Unknown "
+        "user and wrong password get the same 401; too many failures get 429.",
+    )
+)
+async def login(request: web.Request, body: LoginRequest) -> web.Response:
     client = request.remote or "unknown"
-    tokens = await state(request).auth.login(body["username"], body["password"], client)
+    tokens = await state(request).auth.login(body.username, body.password, client)
     return json_response(tokens)
 
 
 @routes.post("/api/auth/refresh")
-async def refresh(request: web.Request) -> web.Response:
-    body = await read_json(request, REFRESH)
-    return json_response(await state(request).auth.refresh(body["refresh_token"]))
+@documented(
+    Operation(
+        "refreshTokens",
+        "Rotate the refresh token",
+        "auth",
+        roles=None,
+        body=RefreshRequest,
+        replies=(Reply(200, "A new token pair.", TokenPair),),
+        problems=(401,),
+        description="The presented refresh token is dead from then on. Presenting a dead one "
+        "again is taken as theft: 401, and every refresh token of that login is revoked.",
+    )
+)
+async def refresh(request: web.Request, body: RefreshRequest) -> web.Response:
+    return json_response(await state(request).auth.refresh(body.refresh_token))
 
 
 @routes.post("/api/auth/logout")
-async def logout(request: web.Request) -> web.Response:
-    caller = principal(request)
-    body = await read_json(request, REFRESH)
-    await state(request).auth.logout(caller, body["refresh_token"])
+@documented(
+    Operation(
+        "logout",
+        "Log out",
+        "auth",
+        roles=(),
+        body=RefreshRequest,
+        replies=(Reply(204, "Logged out."),),
+        description="Revokes the login (refresh-token family) of a refresh token of the caller.",
+    )
+)
+async def logout(request: web.Request, body: RefreshRequest) -> web.Response:
+    await state(request).auth.logout(request[CALLER], body.refresh_token)
     return web.Response(status=204)
 
 
 @routes.get("/api/auth/me")
+@documented(
+    Operation(
+        "getMe",
+        "Who am I",
+        "auth",
+        roles=(),
+        replies=(Reply(200, "The caller.", Account),),
+    )
+)
 async def me(request: web.Request) -> web.Response:
-    caller = principal(request)
+    caller = request[CALLER]
     return json_response(
         {"user_id": caller.user_id, "username": caller.username, "role": caller.role}
     )

@@ -1,44 +1,86 @@
-"""Live events over a WebSocket, health, readiness, Prometheus metrics and OpenAPI."""
+"""Live events over a WebSocket, health, readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from importlib import resources
 
+import orjson
 from aiohttp import WSMsgType, web
 
 from autogrocery.api.bodies import json_response
-from autogrocery.api.context import principal, state
+from autogrocery.api.context import CALLER, state
+from autogrocery.api.openapi import Operation, Reply, documented
+from autogrocery.api.schemas import REF, Health, Readiness
 from autogrocery.domain import events as event_types
 from autogrocery.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-OPENAPI = resources.files("autogrocery.api").joinpath("openapi.json").read_bytes()
-
 DEVICE_EVENTS = (event_types.ORDER_UPDATED,)
 TRUCK_EVENTS = (event_types.RESTOCK_UPDATED,)
 
+EVENTS_DESCRIPTION = """\
+A WebSocket. Authenticate with `Authorization: Bearer <token>` or, where a client cannot
+set headers (browsers), `?token=<token>`. Each server message is one **text** frame
+holding one JSON `Event`: `{type, seq, at, data}`. Devices receive their own orders'
+`order.updated`, trucks their own restocks' `restock.updated`, operators everything.
+
+`seq` counts this connection's events: 1, 2, 3, ... without gaps. A client that reads
+too slowly loses the oldest events (more than `api.event_buffer` behind, default 10,000)
+and then gets one `events.dropped` event `{count, from_seq}` in their place (its own seq
+is that of the last event lost). To resync, read the state again: a device
+`GET /api/orders` (or `GET /api/orders/{order_id}`), a truck `GET /api/restocks`, an
+operator also `GET /api/ops/inventory`, `/api/ops/robots` and `/api/ops/alerts`.
+
+`robot.updated` comes at most once per robot per 250 ms, with the robot's latest state.
+`metrics.tick` comes once a second. The server pings every 20 s; anything the client
+sends is ignored."""
+
 
 @routes.get("/api/events")
+@documented(
+    Operation(
+        "streamEvents",
+        "Live events (WebSocket)",
+        "live",
+        roles=(),
+        replies=(
+            Reply(
+                101,
+                "Switching protocols: the connection is now a WebSocket of Event text frames.",
+            ),
+        ),
+        problems=(400,),
+        security=("bearerAuth", "queryToken"),
+        description=EVENTS_DESCRIPTION,
+        extra={"x-websocket-message": {"$ref": REF + "Event"}},
+    )
+)
 async def events(request: web.Request) -> web.StreamResponse:
-    caller = principal(request, allow_query_token=True)
+    caller = request[CALLER]
     api = state(request)
     if caller.role == "operator":
-        subscription = api.system.subscribe()
+        types, owner = None, None
     else:
         types = DEVICE_EVENTS if caller.role == "device" else TRUCK_EVENTS
-        subscription = api.system.subscribe(types, owner=caller.user_id)
+        owner = caller.user_id
     ws = web.WebSocketResponse(heartbeat=20.0)
     await ws.prepare(request)
     api.websockets.add(ws)
+    subscription = api.system.events.subscribe(
+        asyncio.get_running_loop(), types, owner, maxsize=api.event_buffer
+    )
 
     async def pump() -> None:
-        async for event in subscription:
-            await ws.send_bytes(_frame(event.to_json()))
+        with contextlib.suppress(StopAsyncIteration):  # the store is stopping
+            while True:
+                seq, event = await subscription.receive()
+                # JSON goes out in text frames: a browser's JSON.parse(event.data) needs them.
+                frame = {"type": event.type, "seq": seq, "at": event.at, "data": event.data}
+                await ws.send_frame(orjson.dumps(frame), WSMsgType.TEXT)
 
     sender = asyncio.create_task(pump())
     try:
@@ -53,18 +95,33 @@ async def events(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def _frame(data: dict[str, object]) -> bytes:
-    import orjson
-
-    return orjson.dumps(data)
-
-
 @routes.get("/healthz")
+@documented(
+    Operation(
+        "healthz",
+        "Liveness",
+        "operations",
+        roles=None,
+        replies=(Reply(200, "The process runs.", Health),),
+    )
+)
 async def healthz(_: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
 @routes.get("/readyz")
+@documented(
+    Operation(
+        "readyz",
+        "Readiness",
+        "operations",
+        roles=None,
+        replies=(
+            Reply(200, "Every actor answers and the store is writable.", Readiness),
+            Reply(503, "Not ready; `checks` says what is not.", Readiness),
+        ),
+    )
+)
 async def readyz(request: web.Request) -> web.Response:
     api = state(request)
     checks: dict[str, str] = {}
@@ -87,6 +144,23 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 @routes.get("/metrics")
+@documented(
+    Operation(
+        "metrics",
+        "Prometheus metrics",
+        "operations",
+        roles=None,
+        replies=(
+            Reply(
+                200,
+                "Text exposition 0.0.4: orders by kind and status, completion latency, HTTP "
+                "requests by route and status, robot tasks and robots alive by aisle.",
+                media="text/plain",
+                schema={"type": "string"},
+            ),
+        ),
+    )
+)
 async def metrics(request: web.Request) -> web.Response:
     api = state(request)
     counts = await api.system.order_counts()
@@ -94,8 +168,3 @@ async def metrics(request: web.Request) -> web.Response:
         body=api.metrics.render(counts),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )
-
-
-@routes.get("/api/openapi.json")
-async def openapi(_: web.Request) -> web.Response:
-    return web.Response(body=OPENAPI, content_type="application/json")

@@ -2,43 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 from aiohttp import web
 
-from autogrocery.api.bodies import Field, json_response, query_cursor, query_int, read_json
-from autogrocery.api.context import principal, state
+from autogrocery.api.bodies import json_response, query_cursor, query_int
+from autogrocery.api.context import CALLER, state
+from autogrocery.api.openapi import Operation, Param, Reply, documented
+from autogrocery.api.schemas import (
+    Account,
+    AlertList,
+    Analytics,
+    CreateAccountRequest,
+    Inventory,
+    InventoryItem,
+    MovementList,
+    MovementType,
+    ProductCreate,
+    ProductPatch,
+    Reconciliation,
+    RobotList,
+    StockAdjustRequest,
+    StockLevel,
+)
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
 
 routes = web.RouteTableDef()
-
-PRODUCT = {
-    "sku": Field(str),
-    "name": Field(str),
-    "aisle": Field(str),
-    "unit": Field(str),
-    "price": Field(str),
-    "unit_cost": Field(str),
-    "min_level": Field(int),
-    "on_hand": Field(int, required=False),
-}
-PRODUCT_PATCH = {
-    "price": Field(str, required=False),
-    "min_level": Field(int, required=False),
-    "name": Field(str, required=False),
-}
-ADJUST = {
-    "delta": Field(int),
-    "reason": Field(str),
-    "note": Field(str, required=False, nullable=True),
-}
-ACCOUNT = {"username": Field(str), "password": Field(str), "role": Field(str)}
+OPERATOR = ("operator",)
 
 
-def _money(body: dict[str, Any], name: str, *, positive: bool = False) -> int:
+def _money(value: str, name: str, *, positive: bool = False) -> int:
     try:
-        cents = parse_money(body[name])
+        cents = parse_money(value)
     except ValueError as exc:
         raise ValidationError(f"{name}: {exc}", [{"field": name, "message": str(exc)}]) from None
     if positive and cents <= 0:
@@ -46,84 +41,131 @@ def _money(body: dict[str, Any], name: str, *, positive: bool = False) -> int:
     return cents
 
 
-def _count(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is not None and not 0 <= value <= 10_000_000:
-        raise ValidationError(
-            f"{name} must be between 0 and 10000000", [{"field": name, "message": "out of range"}]
-        )
-    return value  # type: ignore[no-any-return]
-
-
-def _text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not (1 <= len(value.strip()) <= 200):
-        raise ValidationError(
-            f"{name} must be 1-200 characters", [{"field": name, "message": "empty or too long"}]
-        )
-    return value.strip() if value is not None else None
+def _text(value: str, name: str) -> str:
+    """Names are stored trimmed; blank after trimming is not a name."""
+    if not value.strip():
+        raise ValidationError(f"{name} is blank", [{"field": name, "message": "blank"}])
+    return value.strip()
 
 
 @routes.get("/api/ops/inventory")
+@documented(
+    Operation(
+        "getInventory",
+        "Stock levels, prices and costs",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "Every product, by aisle and SKU.", Inventory),),
+    )
+)
 async def inventory(request: web.Request) -> web.Response:
-    principal(request, "operator")
     return json_response({"items": await state(request).system.inventory()})
 
 
 @routes.post("/api/ops/products")
-async def add_product(request: web.Request) -> web.Response:
-    caller = principal(request, "operator")
-    body = await read_json(request, PRODUCT)
-    sku = _text(body, "sku") or ""
+@documented(
+    Operation(
+        "createProduct",
+        "Add a product",
+        "ops",
+        roles=OPERATOR,
+        body=ProductCreate,
+        replies=(Reply(201, "Created.", InventoryItem),),
+        problems=(409, 503),
+        description="A new SKU in an aisle robots already serve (else 400); 409 if the SKU "
+        "exists. The opening on_hand is a COUNT movement.",
+    )
+)
+async def add_product(request: web.Request, body: ProductCreate) -> web.Response:
     product = await state(request).system.add_product(
-        sku=sku,
-        name=_text(body, "name") or "",
-        aisle=_text(body, "aisle") or "",
-        unit=_text(body, "unit") or "",
-        price=_money(body, "price", positive=True),
-        unit_cost=_money(body, "unit_cost"),
-        min_level=_count(body, "min_level") or 0,
-        on_hand=_count(body, "on_hand") or 0,
-        user=caller.username,
+        sku=_text(body.sku, "sku"),
+        name=_text(body.name, "name"),
+        aisle=_text(body.aisle, "aisle"),
+        unit=_text(body.unit, "unit"),
+        price=_money(body.price, "price", positive=True),
+        unit_cost=_money(body.unit_cost, "unit_cost"),
+        min_level=body.min_level,
+        on_hand=body.on_hand,
+        user=request[CALLER].username,
     )
     return json_response(product, status=201)
 
 
 @routes.patch("/api/ops/products/{sku}")
-async def patch_product(request: web.Request) -> web.Response:
-    principal(request, "operator")
-    body = await read_json(request, PRODUCT_PATCH)
-    if not body:
+@documented(
+    Operation(
+        "updateProduct",
+        "Change a product's price, min_level or name",
+        "ops",
+        roles=OPERATOR,
+        body=ProductPatch,
+        replies=(Reply(200, "The product as it is now.", InventoryItem),),
+        problems=(404, 503),
+        description="Send at least one field (an empty object is 400).",
+    )
+)
+async def patch_product(request: web.Request, body: ProductPatch) -> web.Response:
+    given = msgspec.structs.asdict(body)
+    if all(value is msgspec.UNSET for value in given.values()):
         raise ValidationError("send at least one of price, min_level, name")
     product = await state(request).system.update_product(
         request.match_info["sku"],
-        name=_text(body, "name"),
-        min_level=_count(body, "min_level"),
-        price=_money(body, "price", positive=True) if "price" in body else None,
+        name=_text(body.name, "name") if body.name is not msgspec.UNSET else None,
+        min_level=body.min_level if body.min_level is not msgspec.UNSET else None,
+        price=_money(body.price, "price", positive=True)
+        if body.price is not msgspec.UNSET
+        else None,
     )
     return json_response(product)
 
 
 @routes.post("/api/ops/stock/{sku}/adjust")
-async def adjust(request: web.Request) -> web.Response:
-    caller = principal(request, "operator")
-    body = await read_json(request, ADJUST)
-    if not -10_000_000 <= body["delta"] <= 10_000_000:
-        raise ValidationError("delta is out of range", [{"field": "delta", "message": "too big"}])
-    note = body.get("note")
-    if note is not None and len(note) > 500:
-        raise ValidationError(
-            "note is longer than 500 characters", [{"field": "note", "message": "too long"}]
-        )
+@documented(
+    Operation(
+        "adjustStock",
+        "Adjust stock (waste, adjustment, count)",
+        "ops",
+        roles=OPERATOR,
+        body=StockAdjustRequest,
+        replies=(Reply(200, "The new levels.", StockLevel),),
+        problems=(404, 409, 503),
+        description="Records one movement of type `reason`. delta is non-zero, and negative "
+        "for WASTE (else 400); on_hand may never fall below reserved (409).",
+    )
+)
+async def adjust(request: web.Request, body: StockAdjustRequest) -> web.Response:
     levels = await state(request).system.adjust_stock(
-        request.match_info["sku"], body["delta"], body["reason"], note, caller.username
+        request.match_info["sku"], body.delta, body.reason, body.note, request[CALLER].username
     )
     return json_response(levels)
 
 
 @routes.get("/api/ops/movements")
+@documented(
+    Operation(
+        "listMovements",
+        "The stock ledger",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "A page of movements, newest first.", MovementList),),
+        params=(
+            Param("sku", "Only this SKU.", {"type": "string"}),
+            Param("type", "Only this movement type.", msgspec.json.schema(MovementType)),
+            Param(
+                "limit",
+                "Page size.",
+                {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            ),
+            Param(
+                "cursor",
+                "The `next_cursor` of the previous page.",
+                {"type": "string", "pattern": "^[0-9]{1,18}$"},
+            ),
+        ),
+        description="For every SKU, the sum of its movements equals its on_hand.",
+    )
+)
 async def movements(request: web.Request) -> web.Response:
-    principal(request, "operator")
     found, cursor = await state(request).system.movements(
         sku=request.query.get("sku") or None,
         movement_type=request.query.get("type") or None,
@@ -134,35 +176,78 @@ async def movements(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/ops/robots")
+@documented(
+    Operation(
+        "listRobots",
+        "Robots and their state",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "Every robot the store knows.", RobotList),),
+    )
+)
 async def robots(request: web.Request) -> web.Response:
-    principal(request, "operator")
     return json_response({"robots": await state(request).system.robots()})
 
 
 @routes.get("/api/ops/analytics")
+@documented(
+    Operation(
+        "getAnalytics",
+        "Order and restock analytics",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "Counts, latency percentiles and throughput by kind.", Analytics),),
+        problems=(503,),
+    )
+)
 async def analytics(request: web.Request) -> web.Response:
-    principal(request, "operator")
     return json_response(await state(request).system.analytics())
 
 
 @routes.get("/api/ops/reconcile")
+@documented(
+    Operation(
+        "reconcileStock",
+        "Check every SKU's stock against its ledger",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "`ok` when every SKU passes.", Reconciliation),),
+        description="For every SKU on_hand must equal the sum of its movements, and "
+        "0 <= reserved <= on_hand.",
+    )
+)
 async def reconcile(request: web.Request) -> web.Response:
-    principal(request, "operator")
     items = await state(request).system.reconcile()
     return json_response({"ok": all(item["ok"] for item in items), "items": items})
 
 
 @routes.get("/api/ops/alerts")
+@documented(
+    Operation(
+        "listAlerts",
+        "Open low-stock alerts",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "SKUs whose available is below min_level, oldest first.", AlertList),),
+    )
+)
 async def alerts(request: web.Request) -> web.Response:
-    principal(request, "operator")
     return json_response({"alerts": await state(request).system.alerts()})
 
 
 @routes.post("/api/ops/accounts")
-async def create_account(request: web.Request) -> web.Response:
-    principal(request, "operator")
-    body = await read_json(request, ACCOUNT)
-    account = await state(request).auth.create_account(
-        body["username"], body["password"], body["role"]
+@documented(
+    Operation(
+        "createAccount",
+        "Create an account of any role",
+        "ops",
+        roles=OPERATOR,
+        body=CreateAccountRequest,
+        replies=(Reply(201, "Created.", Account),),
+        problems=(409,),
+        description="How truck and operator accounts are made. 409 if the username is taken.",
     )
+)
+async def create_account(request: web.Request, body: CreateAccountRequest) -> web.Response:
+    account = await state(request).auth.create_account(body.username, body.password, body.role)
     return json_response(account, status=201)

@@ -2,39 +2,104 @@
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
-from autogrocery.api.bodies import Field, json_response, query_cursor, query_int, read_json
-from autogrocery.api.context import BODY, owner_filter, principal, state
+from autogrocery.api.bodies import json_response, query_cursor, query_int
+from autogrocery.api.context import BODY, CALLER, owner_filter, state
 from autogrocery.api.idempotency import idempotent
+from autogrocery.api.openapi import Operation, Param, Reply, documented
+from autogrocery.api.schemas import (
+    Catalog,
+    Order,
+    OrderHistory,
+    OrderList,
+    OrderState,
+    OrderStatus,
+    PreviewRequest,
+    Restock,
+    RestockList,
+    RestockReceipt,
+    RestockRequest,
+)
 from autogrocery.domain.models import OrderKind
 
 routes = web.RouteTableDef()
 
-ITEMS = {"items": Field(list)}
+PAGE = (
+    Param("status", "Only orders in this status.", msgspec.json.schema(OrderStatus)),
+    Param("limit", "Page size.", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+    Param(
+        "cursor",
+        "The `next_cursor` of the previous page.",
+        {"type": "string", "pattern": "^[0-9]{1,18}$"},
+    ),
+)
 
 
 @routes.get("/api/catalog")
+@documented(
+    Operation(
+        "getCatalog",
+        "List products for sale",
+        "catalog",
+        roles=(),
+        replies=(Reply(200, "Every product, its price and `available` stock.", Catalog),),
+    )
+)
 async def catalog(request: web.Request) -> web.Response:
-    principal(request)
     return json_response({"items": await state(request).system.catalog()})
 
 
 @routes.post("/api/orders/preview")
-async def preview(request: web.Request) -> web.Response:
-    caller = principal(request, "device")
-    body = await read_json(request, ITEMS)
+@documented(
+    Operation(
+        "previewOrder",
+        "Preview (price and reserve) an order",
+        "orders",
+        roles=("device",),
+        body=PreviewRequest,
+        replies=(Reply(201, "Previewed: stock reserved, prices locked.", Order),),
+        problems=(409, 503),
+        idempotent=True,
+        description="Reserves every line or none and locks the prices; lines with the same "
+        "SKU are merged. The order is PREVIEWED until `expires_at` (orders.reservation_ttl), "
+        "then EXPIRED. 409 with `shortages` when stock is short; unknown SKU is 400.",
+    )
+)
+async def preview(request: web.Request, body: PreviewRequest) -> web.Response:
+    caller = request[CALLER]
+    items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
 
     async def run(key: str | None) -> web.Response:
-        order = await state(request).system.preview(caller.user_id, body["items"], key)
+        order = await state(request).system.preview(caller.user_id, items, key)
         return json_response(order, status=201)
 
     return await idempotent(request, caller, request[BODY], run)
 
 
 @routes.post("/api/orders/{order_id}/confirm")
+@documented(
+    Operation(
+        "confirmOrder",
+        "Confirm a previewed order",
+        "orders",
+        roles=("device",),
+        replies=(
+            Reply(202, "Confirmed: robots are picking it.", OrderState),
+            Reply(
+                200, "Already confirmed: its current state; nothing dispatched again.", OrderState
+            ),
+        ),
+        problems=(404, 409, 503),
+        idempotent=True,
+        description="PREVIEWED -> PROCESSING, and robots are dispatched. 409 for a CANCELLED, "
+        "EXPIRED or FAILED order; 503 when no robot is alive for an aisle it needs. Follow "
+        "it to COMPLETED on /api/events (order.updated) or by polling GET /api/orders/{id}.",
+    )
+)
 async def confirm(request: web.Request) -> web.Response:
-    caller = principal(request, "device")
+    caller = request[CALLER]
     order_id = request.match_info["order_id"]
 
     async def run(_: str | None) -> web.Response:
@@ -45,68 +110,144 @@ async def confirm(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/orders/{order_id}/cancel")
+@documented(
+    Operation(
+        "cancelOrder",
+        "Cancel a previewed order",
+        "orders",
+        roles=("device",),
+        replies=(Reply(200, "Cancelled; the reservation is released.", OrderState),),
+        problems=(404, 409, 503),
+        description="Only from PREVIEWED (else 409).",
+    )
+)
 async def cancel(request: web.Request) -> web.Response:
-    caller = principal(request, "device")
-    result = await state(request).system.cancel(request.match_info["order_id"], caller.user_id)
+    result = await state(request).system.cancel(
+        request.match_info["order_id"], request[CALLER].user_id
+    )
     return json_response(result)
 
 
 @routes.get("/api/orders/{order_id}")
+@documented(
+    Operation(
+        "getOrder",
+        "Get an order",
+        "orders",
+        roles=("device", "operator"),
+        replies=(Reply(200, "The order.", Order),),
+        problems=(404,),
+        description="Devices see their own orders, operators all.",
+    )
+)
 async def get_order(request: web.Request) -> web.Response:
-    caller = principal(request, "device", "operator")
     order = await state(request).system.get_order(
-        request.match_info["order_id"], owner_filter(caller)
+        request.match_info["order_id"], owner_filter(request[CALLER])
     )
     return json_response(order)
 
 
 @routes.get("/api/orders/{order_id}/history")
+@documented(
+    Operation(
+        "getOrderHistory",
+        "Get an order's status history",
+        "orders",
+        roles=("device", "operator"),
+        replies=(Reply(200, "Every status it went through, oldest first.", OrderHistory),),
+        problems=(404,),
+    )
+)
 async def order_history(request: web.Request) -> web.Response:
-    caller = principal(request, "device", "operator")
     history = await state(request).system.order_history(
-        request.match_info["order_id"], owner_filter(caller)
+        request.match_info["order_id"], owner_filter(request[CALLER])
     )
     return json_response({"history": history})
 
 
 @routes.get("/api/orders")
+@documented(
+    Operation(
+        "listOrders",
+        "List customer orders",
+        "orders",
+        roles=("device", "operator"),
+        replies=(Reply(200, "A page of orders, newest first.", OrderList),),
+        params=PAGE,
+        description="Devices see their own orders, operators all.",
+    )
+)
 async def list_orders(request: web.Request) -> web.Response:
-    caller = principal(request, "device", "operator")
-    return await _listing(request, owner_filter(caller), OrderKind.CUSTOMER, "orders")
+    return await _listing(request, OrderKind.CUSTOMER, "orders")
 
 
 @routes.post("/api/restocks")
-async def restock(request: web.Request) -> web.Response:
-    caller = principal(request, "truck")
-    body = await read_json(request, ITEMS)
+@documented(
+    Operation(
+        "createRestock",
+        "Deliver goods (create a restock)",
+        "restocks",
+        roles=("truck",),
+        body=RestockRequest,
+        replies=(Reply(202, "Accepted: robots are shelving it.", RestockReceipt),),
+        problems=(503,),
+        idempotent=True,
+        description="On completion on_hand grows by exactly the quantities, one IN movement "
+        "per line is recorded and prices are recomputed. Unknown SKU is 400.",
+    )
+)
+async def restock(request: web.Request, body: RestockRequest) -> web.Response:
+    caller = request[CALLER]
+    items = [
+        {"sku": line.sku, "quantity": line.quantity, "unit_cost": line.unit_cost}
+        for line in body.items
+    ]
 
     async def run(key: str | None) -> web.Response:
-        receipt = await state(request).system.restock(caller.user_id, body["items"], key)
+        receipt = await state(request).system.restock(caller.user_id, items, key)
         return json_response(receipt, status=202)
 
     return await idempotent(request, caller, request[BODY], run)
 
 
 @routes.get("/api/restocks/{restock_id}")
+@documented(
+    Operation(
+        "getRestock",
+        "Get a restock",
+        "restocks",
+        roles=("truck", "operator"),
+        replies=(Reply(200, "The restock.", Restock),),
+        problems=(404,),
+        description="Trucks see their own restocks, operators all.",
+    )
+)
 async def get_restock(request: web.Request) -> web.Response:
-    caller = principal(request, "truck", "operator")
     found = await state(request).system.get_restock(
-        request.match_info["restock_id"], owner_filter(caller)
+        request.match_info["restock_id"], owner_filter(request[CALLER])
     )
     return json_response(found)
 
 
 @routes.get("/api/restocks")
+@documented(
+    Operation(
+        "listRestocks",
+        "List restocks",
+        "restocks",
+        roles=("truck", "operator"),
+        replies=(Reply(200, "A page of restocks, newest first.", RestockList),),
+        params=PAGE,
+        description="Trucks see their own restocks, operators all.",
+    )
+)
 async def list_restocks(request: web.Request) -> web.Response:
-    caller = principal(request, "truck", "operator")
-    return await _listing(request, owner_filter(caller), OrderKind.RESTOCK, "restocks")
+    return await _listing(request, OrderKind.RESTOCK, "restocks")
 
 
-async def _listing(
-    request: web.Request, owner: str | None, kind: OrderKind, name: str
-) -> web.Response:
+async def _listing(request: web.Request, kind: OrderKind, name: str) -> web.Response:
     found, cursor = await state(request).system.list_orders(
-        owner=owner,
+        owner=owner_filter(request[CALLER]),
         status=request.query.get("status") or None,
         limit=query_int(request, "limit", 50),
         cursor=query_cursor(request),

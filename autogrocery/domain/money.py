@@ -17,10 +17,11 @@ def parse_money(value: object) -> int:
         raise ValueError(f"expected a decimal string like '12.40', got {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise ValueError(f"expected a non-negative amount, got {value!r}")
-    if amount != amount.quantize(CENT):
-        raise ValueError(f"at most two decimal places, got {value!r}")
+    # Before quantize: past 26 digits it raises InvalidOperation instead of answering.
     if amount > Decimal(10**9):
         raise ValueError(f"amount too large: {value!r}")
+    if amount != amount.quantize(CENT):
+        raise ValueError(f"at most two decimal places, got {value!r}")
     return int(amount * 100)
 
 

@@ -27,13 +27,65 @@ async def test_events_reach_subscribers_from_other_threads_and_slow_ones_drop_ol
     worker.join()
     bus.publish("alert.raised", {"sku": "X"})
     await asyncio.sleep(0)  # let the loop run the thread-safe callbacks
-    got = [(await anext(small)).data for _ in range(3)]
-    assert got == [{"n": 3}, {"n": 4}, {"sku": "X"}]
+    got = [await small.receive() for _ in range(4)]
+    # Six events, room for three: the first three are lost, and a notice says so in
+    # their place, so the numbering stays gapless.
+    assert [(seq, event.type, event.data) for seq, event in got] == [
+        (3, "events.dropped", {"count": 3, "from_seq": 1}),
+        (4, "stock.changed", {"n": 3}),
+        (5, "stock.changed", {"n": 4}),
+        (6, "alert.raised", {"sku": "X"}),
+    ]
     assert small.dropped == 3
-    assert (await anext(only_alerts)).data == {"sku": "X"}
+    assert await only_alerts.receive() == (1, got[-1][1])
+    bus.publish("stock.changed", {"n": 5})
+    await asyncio.sleep(0)
+    assert [(seq, event.data) for seq, event in [await small.receive()]] == [(7, {"n": 5})]
     small.close()
     with pytest.raises(StopAsyncIteration):
         await anext(small)
+
+
+async def test_a_later_loss_is_reported_from_where_it_starts() -> None:
+    bus = EventBus()
+    small = bus.subscribe(asyncio.get_running_loop(), maxsize=2)
+    for burst in (range(3), range(3, 7)):
+        for n in burst:
+            bus.publish("stock.changed", {"n": n})
+        await asyncio.sleep(0)
+        seen = [await small.receive() for _ in range(3)]
+        notice = seen[0][1]
+        assert notice.type == "events.dropped"
+        assert [event.data for _, event in seen[1:]] == [{"n": burst[-2]}, {"n": burst[-1]}]
+        assert [seq for seq, _ in seen[1:]] == [burst[-2] + 1, burst[-1] + 1]
+        assert notice.data["from_seq"] + notice.data["count"] == seen[1][0]
+    assert small.dropped == 1 + 2
+
+
+async def test_robot_updates_are_coalesced_per_robot_and_the_last_state_wins() -> None:
+    bus = EventBus()
+    sub = bus.subscribe(asyncio.get_running_loop())
+    started = time.monotonic()
+    for n in range(50):  # a robot flipping busy/idle, from an actor thread's view
+        bus.publish("robot.updated", {"robot_id": "r1", "state": "busy", "n": n})
+        bus.publish("robot.updated", {"robot_id": "r2", "state": "busy", "n": n})
+    bus.publish("robot.updated", {"robot_id": "r1", "state": "idle", "n": 50})
+    first = [await asyncio.wait_for(sub.receive(), 2) for _ in range(2)]
+    assert [(e.data["robot_id"], e.data["n"]) for _, e in first] == [("r1", 0), ("r2", 0)]
+    later = [await asyncio.wait_for(sub.receive(), 2) for _ in range(2)]
+    waited = time.monotonic() - started
+    assert {e.data["robot_id"]: (e.data["state"], e.data["n"]) for _, e in later} == {
+        "r1": ("idle", 50),
+        "r2": ("busy", 49),
+    }
+    assert waited >= 0.2  # held to the end of the robot's 250 ms window
+    with pytest.raises(TimeoutError):  # and nothing else: 102 changes, 4 events
+        await asyncio.wait_for(sub.receive(), 0.4)
+    other = bus.subscribe(asyncio.get_running_loop(), types=["stock.changed"])
+    bus.publish("stock.changed", {"sku": "X"})  # other types are never held
+    bus.publish("stock.changed", {"sku": "X"})
+    assert [(await other.receive())[1].data for _ in range(2)] == [{"sku": "X"}] * 2
+    bus.close_all()
 
 
 def test_scheduler_runs_calls_in_time_order_and_stops() -> None:

@@ -14,9 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from autogrocery.actors.system import System
 from autogrocery.api import create_app
 from autogrocery.api.app import JsonAccessLogger
+from autogrocery.api.context import DOCUMENT
 from autogrocery.app import start_system
 from autogrocery.config import Config
 from autogrocery.domain.models import OrderKind
+from tests.api.contract import Contract
 from tests.conftest import ConfigFactory
 
 ADMIN_PASSWORD = "admin-password-1"
@@ -34,6 +36,7 @@ class Api:
     client: TestClient
     system: System
     config: Config
+    contract: Contract
 
     async def login(self, username: str, password: str) -> dict[str, Any]:
         response = await self.client.post(
@@ -62,8 +65,12 @@ class Api:
     async def call(
         self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> tuple[int, Any, ClientResponse]:
-        response = await self.client.request(method, path, headers=headers, **kwargs)
+        response = await self.client.request(
+            method, path, headers=headers, allow_redirects=False, **kwargs
+        )
         body = await response.read()
+        # Every answer of every API test must be what the OpenAPI document declares.
+        self.contract.check(method, path, response.status, response.content_type, body)
         if response.content_type.endswith("json") and body:
             return response.status, orjson.loads(body), response
         return response.status, body, response
@@ -89,7 +96,8 @@ async def make_api(make_config: ConfigFactory, aiohttp_client: Any) -> AsyncIter
         server = TestServer(create_app(config, system, environ=ENVIRON))
         await server.start_server(access_log_class=JsonAccessLogger)  # as `autogrocery run`
         client = await aiohttp_client(server)
-        built.append(Api(client, system, config))
+        document = orjson.loads(server.app[DOCUMENT])
+        built.append(Api(client, system, config, Contract(document)))
         return built[-1]
 
     yield build

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 import orjson
 import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
 from tests.api.conftest import Api, ApiFactory
+from tests.api.contract import Contract
 from tests.helpers import wait_final
 
 
-async def next_event(ws: object, within: float = 5.0) -> dict:
+async def next_event(ws: object, within: float = 5.0, contract: Contract | None = None) -> dict:
+    """The next frame, read as a browser reads it: a text frame holding one JSON event
+    (JSON.parse(event.data) fails on a binary frame's Blob)."""
     message = await asyncio.wait_for(ws.receive(), within)  # type: ignore[attr-defined]
-    assert message.type in (WSMsgType.BINARY, WSMsgType.TEXT), message
-    return dict(orjson.loads(message.data))
+    assert message.type == WSMsgType.TEXT, message
+    assert isinstance(message.data, str)
+    event = dict(orjson.loads(message.data))
+    if contract is not None:
+        contract.event(event)  # the Event schema of the OpenAPI document
+    return event
 
 
 async def test_devices_follow_only_their_own_orders(api: Api) -> None:
@@ -31,14 +39,16 @@ async def test_devices_follow_only_their_own_orders(api: Api) -> None:
             "POST", "/api/orders/preview", mine, json={"items": [{"sku": "BRD-002", "quantity": 1}]}
         )
         await api.call("POST", f"/api/orders/{preview['order_id']}/confirm", mine)
-        seen = []
+        seen, seqs = [], []
         while not seen or seen[-1] != "COMPLETED":
-            event = await next_event(ws)
+            event = await next_event(ws, contract=api.contract)
             assert event["type"] == "order.updated"
             assert event["at"].endswith("Z")
             assert event["data"]["order_id"] == preview["order_id"]
             seen.append(event["data"]["status"])
+            seqs.append(event["seq"])
         assert seen == ["PREVIEWED", "PROCESSING", "COMPLETED"]
+        assert seqs == [1, 2, 3]
 
 
 async def test_operators_see_everything_and_tokens_may_ride_the_query(api: Api) -> None:
@@ -124,3 +134,91 @@ async def test_operators_get_a_metrics_tick_every_second(api: Api) -> None:
     assert tick["robots_alive"] == {a: 1 for a in ("bread", "dairy", "meat", "party", "produce")}
     assert tick["loop_lag_ms"] >= 0
     assert preview["status"] == "PREVIEWED"
+
+
+async def test_a_slow_subscriber_is_told_how_many_events_it_lost_and_resyncs(
+    make_api: ApiFactory,
+) -> None:
+    api = await make_api("api.event_buffer=16")
+    device = await api.device()
+    me = (await api.call("GET", "/api/auth/me", device))[1]["user_id"]
+    async with api.client.ws_connect("/api/events", headers=device) as ws:
+        _, preview, _ = await api.call(
+            "POST",
+            "/api/orders/preview",
+            device,
+            json={"items": [{"sku": "MEA-001", "quantity": 1}]},
+        )
+        first = await next_event(ws, contract=api.contract)
+        assert (first["seq"], first["data"]["status"]) == (1, "PREVIEWED")
+        # A burst of 100 events for this device faster than any socket can take them:
+        # its connection holds 16, so 84 are lost.
+        for _ in range(100):
+            api.system.events.publish("order.updated", preview, owner=me)
+        notice = await next_event(ws, contract=api.contract)
+        assert notice["type"] == "events.dropped"
+        assert notice["data"] == {"count": 84, "from_seq": 2}
+        assert notice["seq"] == 85  # the last one lost: the numbering stays gapless
+        kept = [await next_event(ws, contract=api.contract) for _ in range(16)]
+        assert [e["seq"] for e in kept] == list(range(86, 102))
+        assert {e["type"] for e in kept} == {"order.updated"}
+        # Life goes on after the loss, and the documented GET gives the state back.
+        await api.call("POST", f"/api/orders/{preview['order_id']}/confirm", device)
+        after = await next_event(ws, contract=api.contract)
+        assert (after["seq"], after["data"]["status"]) == (102, "PROCESSING")
+        status, orders, _ = await api.call("GET", "/api/orders", device)
+        assert status == 200
+        assert [o["order_id"] for o in orders["orders"]] == [preview["order_id"]]
+
+
+async def test_robot_updates_on_the_operator_socket_are_bounded_under_load(
+    make_api: ApiFactory,
+) -> None:
+    """Every pick flips a robot busy and idle; the operator socket gets at most one
+    robot.updated per robot per 250 ms, and the last one is the robot's final state."""
+    api = await make_api("robots.pick_time=0.001")
+    device, operator = await api.device(), await api.operator()
+    _, catalog, _ = await api.call("GET", "/api/catalog", device)
+    by_aisle: dict[str, list[str]] = {}
+    for item in catalog["items"]:
+        if item["available"] >= 20:
+            by_aisle.setdefault(item["aisle"], []).append(item["sku"])
+    frames: list[dict] = []
+    async with api.client.ws_connect("/api/events", headers=operator) as ws:
+
+        async def order(n: int) -> str:
+            items = [{"sku": skus[n % len(skus)], "quantity": 1} for skus in by_aisle.values()]
+            _, preview, _ = await api.call(
+                "POST", "/api/orders/preview", device, json={"items": items}
+            )
+            await api.call("POST", f"/api/orders/{preview['order_id']}/confirm", device)
+            return str(preview["order_id"])
+
+        ids = await asyncio.gather(*(order(n) for n in range(40)))
+        await wait_final(api.system, ids)
+        _, robots, _ = await api.call("GET", "/api/ops/robots", operator)
+        final = {r["robot_id"]: r for r in robots["robots"]}
+        try:  # until the socket has been quiet for longer than one coalescing window
+            while True:
+                event = await next_event(ws, within=0.6, contract=api.contract)
+                if event["type"] == "robot.updated":
+                    frames.append(event)
+        except TimeoutError:
+            pass
+    flips = 2 * sum(r["tasks_done"] for r in final.values())
+    assert flips >= 2 * 40 * len(by_aisle)
+    assert 0 < len(frames) < flips / 4
+    last: dict[str, dict] = {}
+    for event in frames:
+        robot = event["data"]["robot_id"]
+        if robot in last:
+            gap = _seconds(event["at"]) - _seconds(last[robot]["at"])
+            assert gap >= 0.24, (robot, last[robot]["at"], event["at"])
+        last[robot] = event
+    for robot_id, event in last.items():
+        assert event["data"]["state"] == final[robot_id]["state"] == "idle"
+        assert event["data"]["tasks_done"] == final[robot_id]["tasks_done"]
+
+
+def _seconds(at: str) -> float:
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()

@@ -218,6 +218,7 @@ async def test_restock_flow_and_its_bad_input(api: Api) -> None:
         [{"sku": "BRD-001", "quantity": 5}],
         [{"sku": "BRD-001", "quantity": 5, "unit_cost": 1.5}],
         [{"sku": "BRD-001", "quantity": 0, "unit_cost": "1.00"}],
+        [{"sku": "BRD-001", "quantity": 1, "unit_cost": "1" + "0" * 26}],  # was a 500
     ):
         status, _body, _ = await api.call("POST", "/api/restocks", truck, json={"items": items})
         assert status == 400, items

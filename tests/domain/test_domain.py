@@ -28,6 +28,14 @@ def test_money_rejects_what_is_not_a_two_place_amount(bad: object) -> None:
         parse_money(bad)
 
 
+@pytest.mark.parametrize("huge", ["1" + "0" * 26, "9" * 40 + ".5", 10**30])
+def test_money_too_large_is_a_value_error_however_many_digits(huge: object) -> None:
+    # Found by the schema-driven fuzz: 27+ digits used to raise decimal.InvalidOperation
+    # (a 500 on POST /api/restocks) instead of a ValueError (a 400).
+    with pytest.raises(ValueError, match="too large"):
+        parse_money(huge)
+
+
 def test_pricing_at_min_level_is_cost_plus_margin() -> None:
     assert RULE.price(unit_cost=1000, available=40, min_level=40) == 1300
 

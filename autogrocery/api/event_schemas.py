@@ -1,0 +1,104 @@
+"""The live events of /api/events (WebSocket text frames), declared for the OpenAPI
+document and checked against real frames in the tests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from msgspec import Meta
+
+from autogrocery.api.schemas import (
+    REF,
+    Body,
+    Money,
+    Order,
+    Restock,
+    Robot,
+    StockLevel,
+    Timestamp,
+)
+
+Seq = Annotated[
+    int,
+    Meta(ge=1, description="1, 2, 3, ... on each connection, without gaps (see events.dropped)."),
+]
+
+
+class PriceChange(Body):
+    sku: str
+    price: Money
+
+
+class MetricsTick(Body):
+    orders: Annotated[
+        dict[str, dict[str, int]], Meta(description="By kind (customer, restock), then status.")
+    ]
+    robots_alive: Annotated[dict[str, int], Meta(description="Robots online, by aisle.")]
+    loop_lag_ms: Annotated[float, Meta(description="The event loop's worst lag last second.")]
+
+
+class Dropped(Body):
+    count: Annotated[int, Meta(ge=1, description="Events lost.")]
+    from_seq: Annotated[int, Meta(ge=1, description="The seq of the first event lost.")]
+
+
+class EventBase(Body, tag_field="type"):
+    seq: Seq
+    at: Timestamp
+
+
+class OrderUpdated(EventBase, tag="order.updated"):
+    data: Order
+
+
+class RestockUpdated(EventBase, tag="restock.updated"):
+    data: Restock
+
+
+class StockChanged(EventBase, tag="stock.changed"):
+    data: Annotated[
+        dict[str, Any],
+        Meta(
+            description="New stock levels, or a new price.",
+            extra_json_schema={
+                "anyOf": [{"$ref": REF + "StockLevel"}, {"$ref": REF + "PriceChange"}]
+            },
+        ),
+    ]
+
+
+class AlertRaised(EventBase, tag="alert.raised"):
+    data: StockLevel
+
+
+class AlertCleared(EventBase, tag="alert.cleared"):
+    data: StockLevel
+
+
+class RobotUpdated(EventBase, tag="robot.updated"):
+    """At most one per robot per 250 ms; the latest state wins."""
+
+    data: Robot
+
+
+class MetricsTicked(EventBase, tag="metrics.tick"):
+    data: MetricsTick
+
+
+class EventsDropped(EventBase, tag="events.dropped"):
+    """This connection fell behind and lost `count` events from `from_seq` on; its seq is
+    that of the last one lost. Resync with the GETs named in /api/events."""
+
+    data: Dropped
+
+
+Event = (
+    OrderUpdated
+    | RestockUpdated
+    | StockChanged
+    | AlertRaised
+    | AlertCleared
+    | RobotUpdated
+    | MetricsTicked
+    | EventsDropped
+)

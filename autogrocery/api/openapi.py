@@ -1,0 +1,309 @@
+"""The OpenAPI 3.1 document, generated at start-up from the routes and the typed models.
+
+Each handler declares its operation with `@documented(Operation(...))`: summary, roles,
+request model, replies. The request model is also what decodes the body (the handler
+gets it as its second argument), so what is documented is what is enforced. Statuses
+that follow from the declaration are added here: 401/403 from roles; 400/413/415 from a
+body; 400/422 and the Idempotency-Key header from `idempotent`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from autogrocery.api import event_schemas, schemas
+from autogrocery.api.bodies import read_body
+from autogrocery.api.context import CALLER, principal
+
+REF = schemas.REF
+METHODS = ("get", "post", "put", "patch", "delete")
+Handler = Callable[..., Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    description: str
+    model: Any = None  # a schemas Struct (or a union of them); None: no JSON body
+    media: str = "application/json"
+    schema: dict[str, Any] | None = None  # for bodies that are not JSON models
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    description: str
+    schema: dict[str, Any]
+    where: str = "query"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    id: str
+    summary: str
+    tag: str
+    roles: tuple[str, ...] | None  # None: public; (): any signed-in caller
+    replies: tuple[Reply, ...]
+    description: str = ""
+    body: Any = None  # the request model; the handler receives it decoded
+    problems: tuple[int, ...] = ()  # error statuses beyond those implied
+    params: tuple[Param, ...] = ()
+    idempotent: bool = False
+    security: tuple[str, ...] = ("bearerAuth",)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_OPERATIONS: dict[Callable[..., Any], Operation] = {}
+_ASSETS: set[Callable[..., Any]] = set()
+
+
+def documented(op: Operation) -> Callable[[Handler], Handler]:
+    """Declare a handler's operation, and enforce it: the caller must have one of
+    `roles` (then it is `request[CALLER]`), and the body must decode into `body`
+    (then it is the handler's second argument). Auth comes first: a caller without
+    a token learns nothing about the body."""
+    query_token = "queryToken" in op.security
+
+    def mark(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            if op.roles is not None:
+                request[CALLER] = principal(request, *op.roles, allow_query_token=query_token)
+            if op.body is None:
+                return await handler(request)
+            return await handler(request, await read_body(request, op.body))
+
+        _OPERATIONS[endpoint] = op
+        return endpoint
+
+    return mark
+
+
+def asset(handler: Handler) -> Handler:
+    """A route that serves a file for a page (not part of the API's description)."""
+    _ASSETS.add(handler)
+    return handler
+
+
+PROBLEMS: dict[int, tuple[str, str]] = {
+    400: (
+        "BadRequest",
+        "Invalid request: the body is not JSON or not an object, wrong types, missing or "
+        "unknown fields, a quantity out of range, an empty item list, an unknown SKU, or a "
+        "bad query parameter or Idempotency-Key. `errors` names the field.",
+    ),
+    401: (
+        "Unauthorized",
+        "No, invalid or expired access token (on auth endpoints: bad credentials or "
+        "refresh token). Sent with `WWW-Authenticate: Bearer`.",
+    ),
+    403: ("Forbidden", "A valid token, but the caller's role may not use this operation."),
+    404: ("NotFound", "No such resource, or it belongs to another user (never leaked)."),
+    409: (
+        "Conflict",
+        "Insufficient stock (with `shortages`), an illegal state transition, a duplicate, "
+        "or a change that would take on_hand below reserved.",
+    ),
+    413: ("PayloadTooLarge", "The body is larger than 64 KiB."),
+    415: ("UnsupportedMediaType", "Content-Type is not application/json."),
+    422: ("IdempotencyMismatch", "The Idempotency-Key was used with a different request."),
+    429: ("TooManyRequests", "Too many failed logins; retry after `Retry-After` seconds."),
+    503: ("ServiceUnavailable", "A dependency is down (e.g. no robot alive for an aisle)."),
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
+    429: {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
+}
+
+TAGS = {
+    "auth": "Accounts and tokens.",
+    "catalog": "What is for sale.",
+    "orders": "Customer orders (devices).",
+    "restocks": "Truck deliveries.",
+    "live": "Live events over a WebSocket.",
+    "ops": "Operator tools.",
+    "operations": "Health, readiness, metrics, and this documentation.",
+}
+
+INFO_DESCRIPTION = """\
+The HTTP API of an automated grocery store, used by customer devices (smart fridges,
+phones), trucks, store operators and the dashboard.
+
+**Auth.** `POST /api/auth/login` gives a short-lived access token (HS256 JWT) and a
+single-use refresh token. Send `Authorization: Bearer <access token>`. Roles: `device`
+(self-registered customers), `truck` and `operator` (created by an operator). Each
+operation says which roles may call it; a valid token with another role gets 403.
+
+**Errors.** Every error is `application/problem+json` (RFC 9457): `type`, `title`,
+`status`, `detail`, `instance`, plus `errors` (`[{field, message}]`) for bad input and
+`shortages` (`[{sku, requested, available}]`) for insufficient stock.
+
+**Idempotency.** `POST /api/orders/preview`, `POST /api/orders/{order_id}/confirm` and
+`POST /api/restocks` accept an `Idempotency-Key` header: a retry with the same key and
+request within 24 h returns the first response with `Idempotent-Replayed: true`.
+
+**Formats.** JSON bodies (UTF-8). Money is a decimal string with two places (`"12.40"`),
+never a float. Timestamps are RFC 3339 UTC. Quantities are positive integers.
+
+**Browsers.** These pages are served by the store itself. Other web origins may call the
+API when the operator lists them in `api.cors_origins` (none by default).
+"""
+
+
+def build_document(
+    router: web.UrlDispatcher, *, max_quantity: int, max_lines: int
+) -> dict[str, Any]:
+    """The document for every route of `router`; raises if a route is undocumented."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in router.routes():
+        method = route.method.lower()
+        resource = route.resource
+        if method not in METHODS or resource is None or route.handler in _ASSETS:
+            continue
+        op = _OPERATIONS.get(route.handler)
+        if op is None:
+            raise RuntimeError(f"{route.method} {resource.canonical} has no @documented")
+        paths.setdefault(resource.canonical, {})[method] = _operation(op, resource.canonical)
+    models: list[Any] = [
+        schemas.Problem,
+        event_schemas.Event,
+        schemas.StockLevel,
+        event_schemas.PriceChange,
+    ]
+    for op in _OPERATIONS.values():
+        models += [op.body] if op.body is not None else []
+        models += [r.model for r in op.replies if r.model is not None]
+    unique = list(dict.fromkeys(models))
+    tops, components = msgspec.json.schema_components(unique, ref_template=REF + "{name}")
+    components["Event"] = tops[unique.index(event_schemas.Event)]  # a union: named by hand
+    _limit(components, max_quantity, max_lines)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "autogrocery", "version": "1.0.0", "description": INFO_DESCRIPTION},
+        "servers": [{"url": "/", "description": "This server (wherever it is bound)."}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "responses": {
+                name: _problem_reply(status, text) for status, (name, text) in PROBLEMS.items()
+            },
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "queryToken": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "token",
+                    "description": "The access token as ?token=; only on /api/events.",
+                },
+            },
+        },
+    }
+
+
+def _operation(op: Operation, path: str) -> dict[str, Any]:
+    statuses = set(op.problems)
+    if op.roles is not None:
+        statuses.add(401)
+        if op.roles:
+            statuses.add(403)
+    if op.body is not None:
+        statuses |= {400, 413, 415}
+    if op.params:
+        statuses.add(400)
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _path_params(path)
+    ]
+    params += [
+        {"name": p.name, "in": p.where, "required": False, "description": p.description}
+        | {"schema": p.schema}
+        for p in op.params
+    ]
+    if op.idempotent:
+        statuses |= {400, 422}
+        params.append(_IDEMPOTENCY_KEY)
+    who = "public (no token)" if op.roles is None else ", ".join(op.roles) or "any signed-in"
+    doc: dict[str, Any] = {
+        "operationId": op.id,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "description": f"Roles: {who}. {op.description}".strip(),
+        "security": [{s: []} for s in op.security] if op.roles is not None else [],
+    }
+    if op.roles is not None:
+        doc["x-roles"] = list(op.roles)  # [] = any signed-in caller
+    if params:
+        doc["parameters"] = params
+    if op.body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_ref(op.body)}},
+        }
+    responses: dict[str, Any] = {}
+    for reply in op.replies:
+        responses[str(reply.status)] = _reply(reply, op.idempotent)
+    for status in sorted(statuses):
+        responses[str(status)] = {"$ref": "#/components/responses/" + PROBLEMS[status][0]}
+    doc["responses"] = dict(sorted(responses.items()))
+    return doc | op.extra
+
+
+def _reply(reply: Reply, idempotent: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": reply.description}
+    schema = _schema_ref(reply.model) if reply.model is not None else reply.schema
+    if schema is not None:
+        out["content"] = {reply.media: {"schema": schema}}
+    if idempotent and reply.status < 300:
+        out["headers"] = {
+            "Idempotent-Replayed": {
+                "description": "`true` on a replayed first response.",
+                "schema": {"type": "string", "const": "true"},
+            }
+        }
+    return out
+
+
+def _problem_reply(status: int, text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "description": text,
+        "content": {"application/problem+json": {"schema": {"$ref": REF + "Problem"}}},
+    }
+    if status in _HEADERS:
+        out["headers"] = _HEADERS[status]
+    return out
+
+
+def _schema_ref(model: Any) -> dict[str, Any]:
+    (schema,), _ = msgspec.json.schema_components([model], ref_template=REF + "{name}")
+    return schema  # type: ignore[no-any-return]
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def _limit(components: dict[str, Any], max_quantity: int, max_lines: int) -> None:
+    """The configured order limits, so the document states what this server enforces."""
+    for name in ("OrderLineRequest", "RestockLineRequest"):
+        components[name]["properties"]["quantity"]["maximum"] = max_quantity
+    for name in ("PreviewRequest", "RestockRequest"):
+        components[name]["properties"]["items"]["maxItems"] = max_lines
+
+
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "1-255 printable ASCII. A retry with the same key and request within 24 h "
+    "returns the first response (`Idempotent-Replayed: true`) and creates nothing; the "
+    "same key with another request is 422. Keys survive a restart.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}

@@ -1,0 +1,397 @@
+"""Every request and response body of the API, declared once as msgspec Structs.
+
+Requests are decoded and validated by these types (`bodies.read_body`); the OpenAPI
+document is generated from all of them (`openapi.py`); the API tests check every
+response against the schema generated here. Handlers answer with plain dicts from the
+store's views (encoded with orjson, the fastest path); the tests keep the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+REF = "#/components/schemas/"
+MONEY_PATTERN = r"^\d+\.\d{2}$"
+MONEY_IN_PATTERN = r"^\d+(\.\d{1,2})?$"  # requests may leave out trailing zeros
+Money = Annotated[
+    str,
+    Meta(
+        pattern=MONEY_PATTERN,
+        description="An amount as a decimal string with two places, never a float.",
+        examples=["12.40"],
+    ),
+]
+MoneyIn = Annotated[
+    str,
+    Meta(
+        pattern=MONEY_IN_PATTERN,
+        description='An amount as a decimal string with at most two places, like "12.40".',
+        examples=["12.40"],
+    ),
+]
+Timestamp = Annotated[
+    str,
+    Meta(
+        description="RFC 3339 UTC, millisecond precision.",
+        examples=["2024-05-01T12:00:00.000Z"],
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+Role = Annotated[
+    Literal["device", "truck", "operator"], Meta(title="Role", description="A caller's role.")
+]
+OrderStatus = Annotated[
+    Literal["PREVIEWED", "PROCESSING", "COMPLETED", "CANCELLED", "EXPIRED", "FAILED"],
+    Meta(
+        title="OrderStatus",
+        description="PREVIEWED -> PROCESSING -> COMPLETED; PREVIEWED -> CANCELLED | EXPIRED; "
+        "PROCESSING -> FAILED (nothing billed, stock released).",
+    ),
+]
+MovementType = Annotated[
+    Literal["IN", "OUT", "WASTE", "ADJUST", "COUNT"], Meta(title="MovementType")
+]
+Username = Annotated[
+    str,
+    Meta(min_length=3, max_length=64, description="Letters, digits, '.', '_', '-', '@'."),
+]
+Password = Annotated[
+    str, Meta(min_length=8, description="At least 8 characters, at most 72 bytes (UTF-8).")
+]
+Sku = Annotated[str, Meta(min_length=1, max_length=200, examples=["BRD-001"])]
+Text = Annotated[str, Meta(min_length=1, max_length=200)]
+Quantity = Annotated[
+    int,
+    Meta(ge=1, description="Per SKU per order at most orders.max_quantity (default 1000)."),
+]
+Count = Annotated[int, Meta(ge=0, le=10_000_000)]
+NextCursor = Annotated[
+    str | None,
+    Meta(description="Pass as ?cursor= for the next (older) page; null on the last page."),
+]
+LatencyMs = Annotated[
+    float | None, Meta(description="completed_at - created_at in ms; null until finished.")
+]
+
+
+class Body(Struct, forbid_unknown_fields=True):
+    """Every body rejects fields it does not declare (requests get a 400 naming them)."""
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+class RegisterRequest(Body):
+    username: Username
+    password: Password
+    email: str | None = None
+    phone: str | None = None
+
+
+class LoginRequest(Body):
+    username: str
+    password: str
+
+
+class RefreshRequest(Body):
+    refresh_token: Annotated[str, Meta(description="From login or the last refresh.")]
+
+
+class CreateAccountRequest(Body):
+    username: Username
+    password: Password
+    role: Role
+
+
+class OrderLineRequest(Body):
+    sku: Sku
+    quantity: Quantity
+
+
+class RestockLineRequest(Body):
+    sku: Sku
+    quantity: Quantity
+    unit_cost: Annotated[MoneyIn, Meta(description="Lines of one SKU must agree on it.")]
+
+
+LINES = "1..orders.max_lines lines (default 100); lines with the same SKU are merged."
+
+
+class PreviewRequest(Body):
+    items: Annotated[list[OrderLineRequest], Meta(min_length=1, description=LINES)]
+
+
+class RestockRequest(Body):
+    items: Annotated[list[RestockLineRequest], Meta(min_length=1, description=LINES)]
+
+
+class ProductCreate(Body):
+    sku: Sku
+    name: Text
+    aisle: Annotated[Text, Meta(description="An aisle robots already serve.")]
+    unit: Text
+    price: Annotated[MoneyIn, Meta(description="Above 0.")]
+    unit_cost: MoneyIn
+    min_level: Count
+    on_hand: Annotated[Count, Meta(description="Opening stock, a COUNT movement.")] = 0
+
+
+class ProductPatch(Body):
+    """At least one field."""
+
+    price: Annotated[MoneyIn, Meta(description="Above 0.")] | UnsetType = UNSET
+    min_level: Count | UnsetType = UNSET
+    name: Text | UnsetType = UNSET
+
+
+class StockAdjustRequest(Body):
+    delta: Annotated[
+        int,
+        Meta(
+            ge=-10_000_000,
+            le=10_000_000,
+            description="Non-zero, negative for WASTE; on_hand may not fall below reserved.",
+        ),
+    ]
+    reason: Literal["WASTE", "ADJUST", "COUNT"]
+    note: Annotated[str, Meta(max_length=500)] | None = None
+
+
+# --- responses --------------------------------------------------------------------------
+
+
+class FieldError(Body):
+    field: Annotated[str, Meta(examples=["items[0].quantity"])]
+    message: str
+
+
+class Shortage(Body):
+    sku: str
+    requested: int
+    available: int
+
+
+class Problem(Body):
+    """RFC 9457 problem details, sent as application/problem+json."""
+
+    type: Annotated[str, Meta(examples=["https://autogrocery.dev/problems/invalid-request"])]
+    title: str
+    status: Annotated[int, Meta(ge=400, le=599)]
+    detail: Annotated[str, Meta(description="What went wrong; never a stack trace.")]
+    instance: Annotated[str, Meta(description="The request path.")] | UnsetType = UNSET
+    errors: list[FieldError] | UnsetType = UNSET
+    shortages: list[Shortage] | UnsetType = UNSET
+
+
+class Account(Body):
+    user_id: Annotated[str, Meta(examples=["usr_0123456789abcdef0123"])]
+    username: str
+    role: Role
+
+
+class TokenPair(Body):
+    access_token: Annotated[str, Meta(description="HS256 JWT: sub, name, role, iat, exp, jti.")]
+    refresh_token: Annotated[str, Meta(description="Opaque and single-use.")]
+    token_type: Literal["Bearer"]
+    expires_in: Annotated[int, Meta(description="Access-token lifetime in seconds.")]
+    role: Role
+
+
+class CatalogItem(Body):
+    sku: str
+    name: str
+    aisle: str
+    unit: str
+    price: Money
+    available: Annotated[int, Meta(description="on_hand - reserved.")]
+
+
+class Catalog(Body):
+    items: list[CatalogItem]
+
+
+class OrderLine(Body):
+    sku: str
+    name: str
+    aisle: str
+    quantity: int
+    unit_price: Annotated[Money, Meta(description="Locked at preview.")]
+    line_total: Money
+
+
+class Order(Body):
+    order_id: Annotated[str, Meta(examples=["ord_0123456789abcdef0123"])]
+    kind: Literal["CUSTOMER"]
+    status: OrderStatus
+    items: list[OrderLine]
+    total: Annotated[Money, Meta(description="Locked at preview; the bill equals it.")]
+    created_at: Timestamp
+    confirmed_at: Timestamp | None
+    completed_at: Timestamp | None
+    latency_ms: LatencyMs
+    expires_at: Annotated[Timestamp, Meta(description="Only while PREVIEWED.")] | UnsetType = UNSET
+    reason: Annotated[str, Meta(description="Only on FAILED orders.")] | UnsetType = UNSET
+
+
+class OrderState(Body):
+    order_id: str
+    status: OrderStatus
+
+
+class OrderHistoryEntry(Body):
+    status: OrderStatus
+    at: Timestamp
+
+
+class OrderHistory(Body):
+    history: list[OrderHistoryEntry]
+
+
+class OrderList(Body):
+    orders: list[Order]
+    next_cursor: NextCursor
+
+
+class RestockLine(Body):
+    sku: str
+    name: str
+    aisle: str
+    quantity: int
+    unit_cost: Money
+    line_total: Money
+
+
+class Restock(Body):
+    restock_id: Annotated[str, Meta(examples=["rst_0123456789abcdef0123"])]
+    kind: Literal["RESTOCK"]
+    status: OrderStatus
+    items: list[RestockLine]
+    total_cost: Money
+    created_at: Timestamp
+    completed_at: Timestamp | None
+    latency_ms: LatencyMs
+
+
+class RestockReceipt(Body):
+    restock_id: str
+    status: Literal["PROCESSING"]
+    total_cost: Money
+
+
+class RestockList(Body):
+    restocks: list[Restock]
+    next_cursor: NextCursor
+
+
+class StockLevel(Body):
+    sku: str
+    name: str
+    aisle: str
+    on_hand: int
+    reserved: int
+    available: int
+    min_level: int
+
+
+class InventoryItem(Body):
+    sku: str
+    name: str
+    aisle: str
+    on_hand: int
+    reserved: int
+    available: int
+    min_level: int
+    price: Money
+    unit_cost: Money
+
+
+class Inventory(Body):
+    items: list[InventoryItem]
+
+
+class Movement(Body):
+    id: int
+    sku: str
+    type: MovementType
+    delta: int
+    ref: Annotated[str | None, Meta(description="Order or restock id, or a note.")]
+    user: Annotated[str | None, Meta(description="The operator, if one caused it.")]
+    at: Timestamp
+
+
+class MovementList(Body):
+    movements: list[Movement]
+    next_cursor: NextCursor
+
+
+class Robot(Body):
+    robot_id: str
+    aisle: str
+    host: str
+    state: Literal["idle", "busy", "offline"]
+    last_seen: Timestamp | None
+    tasks_done: int
+    tasks_failed: int
+
+
+class RobotList(Body):
+    robots: list[Robot]
+
+
+class Latency(Body):
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+
+
+class KindAnalytics(Body):
+    completed: int
+    failed: int
+    latency_ms: Latency
+    per_minute: Annotated[int, Meta(description="Finished in the last 60 s.")]
+
+
+class Analytics(Body):
+    customer: KindAnalytics
+    restock: KindAnalytics
+
+
+class Alert(Body):
+    sku: str
+    name: str
+    aisle: str
+    available: int
+    min_level: int
+    raised_at: Timestamp
+
+
+class AlertList(Body):
+    alerts: list[Alert]
+
+
+class LedgerCheck(Body):
+    sku: str
+    on_hand: int
+    reserved: int
+    ledger: Annotated[int, Meta(description="The sum of the SKU's movements.")]
+    ok: Annotated[bool, Meta(description="ledger == on_hand and 0 <= reserved <= on_hand.")]
+
+
+class Reconciliation(Body):
+    ok: bool
+    items: list[LedgerCheck]
+
+
+class Health(Body):
+    status: Literal["ok"]
+
+
+class Readiness(Body):
+    status: Literal["ready", "not ready"]
+    checks: Annotated[
+        dict[str, str],
+        Meta(description="Per component (each actor, 'actors', 'store'): 'ok' or the failure."),
+    ]

@@ -1,0 +1,161 @@
+"""Fuzz fed from the generated OpenAPI document: for every operation, requests whose
+bodies and query parameters hypothesis draws from the document's own schemas, sent to
+a real server with a token of a role the operation allows. Every answer must be one
+the document declares (status, media type, schema); none is a 5xx; and the stock
+books balance afterwards."""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api.contract import Contract
+from tests.e2e.schema_strategies import from_schema
+from tests.e2e.server import ADMIN_PASSWORD, TRUCK_PASSWORD, Server, start_server, stop_quietly
+from tests.helpers import check_invariants
+
+pytestmark = pytest.mark.timeout(180)
+
+SKIP = {("get", "/api/events")}  # a WebSocket: tests/api/test_live.py
+
+
+class Session:
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+        document = self.send("GET", "/api/openapi.json")[2]
+        self.contract = Contract(orjson.loads(document))
+        self.tokens: dict[str, dict[str, str]] = {}
+        self.statuses: list[tuple[str, str, int]] = []
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str, bytes]:
+        self.conn.request(method, path, body=body, headers=headers or {})
+        response = self.conn.getresponse()
+        media = (response.getheader("Content-Type") or "").split(";")[0]
+        return response.status, media, response.read()
+
+    def login(self, role: str, username: str, password: str) -> None:
+        credentials = orjson.dumps({"username": username, "password": password})
+        status, _, body = self.send(
+            "POST", "/api/auth/login", credentials, {"Content-Type": "application/json"}
+        )
+        assert status == 200, body
+        self.tokens[role] = {"Authorization": "Bearer " + orjson.loads(body)["access_token"]}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(
+        tmp_path_factory.mktemp("schema-fuzz") / "store",
+        "auth.login_max_failures=100000",
+        "auth.login_ip_max_failures=100000",
+    )
+    try:
+        yield running
+    finally:
+        stop_quietly(running)
+
+
+@pytest.fixture(scope="module")
+def session(server: Server) -> Iterator[Session]:
+    client = Session(server.url)
+    register = orjson.dumps({"username": "schema-fuzzer", "password": "fuzz-pass-1"})
+    client.send("POST", "/api/auth/register", register, {"Content-Type": "application/json"})
+    client.login("device", "schema-fuzzer", "fuzz-pass-1")
+    client.login("truck", "truck-1", TRUCK_PASSWORD)
+    client.login("operator", "admin", ADMIN_PASSWORD)
+    yield client
+    client.conn.close()
+
+
+def _operations() -> list[tuple[str, str]]:
+    """(method, path) of every operation, from a document built without a server."""
+    from autogrocery.api.app import create_app
+    from autogrocery.api.context import DOCUMENT
+    from autogrocery.config import load_config
+
+    app = create_app(load_config(env={}), None)  # type: ignore[arg-type]
+    paths = orjson.loads(app[DOCUMENT])["paths"]
+    return [(m, p) for p, item in paths.items() for m in item if (m, p) not in SKIP]
+
+
+SKUS = ["BRD-001", "MEA-002", "PRO-003", "DAI-004", "PAR-005"]
+path_values = st.one_of(st.sampled_from(SKUS), st.text(min_size=1, max_size=12))
+
+
+@st.composite
+def requests(draw: st.DrawFn, session: Session) -> tuple[str, str, bytes | None, dict[str, str]]:
+    method, template = draw(st.sampled_from(_OPERATIONS))
+    operation = session.contract.document["paths"][template][method]
+    components = session.contract.components
+    path = template
+    query: dict[str, Any] = {}
+    for param in operation.get("parameters", []):
+        if param["in"] == "path":
+            path = path.replace("{" + param["name"] + "}", quote(draw(path_values), safe=""))
+        elif param["in"] == "query" and draw(st.booleans()):
+            query[param["name"]] = draw(from_schema(param["schema"], components))
+    headers: dict[str, str] = {}
+    roles = operation.get("x-roles")
+    if roles is not None:
+        headers |= session.tokens[draw(st.sampled_from(roles or ["device", "truck", "operator"]))]
+    body = None
+    if "requestBody" in operation:
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        value = draw(from_schema(schema, components))
+        if isinstance(value, dict) and isinstance(value.get("items"), list):
+            for line in value["items"]:  # real SKUs too, so some requests go deep
+                if isinstance(line, dict) and draw(st.booleans()):
+                    line["sku"] = draw(st.sampled_from(SKUS))
+        body = orjson.dumps(value)
+        headers["Content-Type"] = "application/json"
+    target = path + ("?" + urlencode({k: str(v) for k, v in query.items()}) if query else "")
+    return method.upper(), target, body, headers
+
+
+_OPERATIONS = _operations()
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(data=st.data())
+def test_requests_drawn_from_the_document_get_documented_answers(
+    session: Session, data: st.DataObject
+) -> None:
+    method, target, body, headers = data.draw(requests(session))
+    status, media, answer = session.send(method, target, body, headers)
+    assert status < 500, (method, target, body, answer)
+    assert b"Traceback" not in answer
+    session.contract.check(method, target, status, media, answer)
+    session.statuses.append((method, target.split("?")[0], status))
+
+
+def test_books_balance_after_the_schema_fuzzing(server: Server, session: Session) -> None:
+    covered = {template for _, template, _ in session.contract.checked}
+    assert len(covered) >= len({p for _, p in _OPERATIONS}) - 2  # nearly every path was hit
+    succeeded = sum(1 for *_, status in session.statuses if status < 300)
+    assert succeeded >= len(session.statuses) // 10  # and many requests went all the way
+    check_invariants(server.data_dir, settled=False)
+    status, _, body = session.send("GET", "/readyz")
+    assert status == 200, body

@@ -43,8 +43,9 @@ TITLES = {
     "analytics": "Analytics",
     "alerts": "Alerts",
 }
+KIND_LABELS = {"CUSTOMER": "orders only", "RESTOCK": "restocks only"}
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
-MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter"}
+MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter", "kind"}
 
 
 class DashboardApp(App[None]):
@@ -59,7 +60,8 @@ class DashboardApp(App[None]):
         Binding("r", "restock", "Restock"),
         Binding("s", "adjust", "Adjust stock"),
         Binding("e", "edit_product", "Price/min"),
-        Binding("f", "filter", "Filter status"),
+        Binding("f", "filter", "Status"),
+        Binding("k", "kind", "Kind"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -158,18 +160,25 @@ class DashboardApp(App[None]):
                 self._labels[pane] = label
                 tabs.get_tab(pane).label = label
         dot = ("● live", "green") if self.link.connected else ("● disconnected", "bold red")
+        counts = model.store_counts()
+        held = (
+            f"{counts['customer']:,} orders · {counts['restock']:,} restocks"
+            if counts is not None
+            else "counting orders…"
+        )
         robots = f"{len(model.robots) - offline}/{len(model.robots)} robots online"
+        alerts = len(model.alerts)
         show(
             self.main.query_one("#status", Static),
             Text.assemble(
                 dot,
-                f"  ·  {model.events} events  ·  {len(model.orders)} orders known  ·  ",
+                f" · {held} · ",
                 (robots, "bold red") if offline else robots,
-                "  ·  ",
-                (f"{len(model.alerts)} low-stock alerts", "yellow")
-                if model.alerts
+                " · ",
+                (f"{alerts} low-stock alert{'s' if alerts != 1 else ''}", "yellow")
+                if alerts
                 else "no alerts",
-                "  ·  ctrl+p: commands",
+                " · F1 keys",
             ),
         )
 
@@ -249,17 +258,21 @@ class DashboardApp(App[None]):
             self._polling = False
 
     @work(exclusive=True, group="orders")
-    async def fetch_orders(self, status: str | None) -> None:
+    async def fetch_orders(self, status: str | None, kind: str | None) -> None:
+        """What the store holds for a filter, beyond what the live events brought."""
         if self.client is None:
             return
         try:
-            self.model.merge_orders(await self.client.orders(status=status, limit=200))
+            if kind in (None, "CUSTOMER"):
+                self.model.merge_orders(await self.client.orders(status=status, limit=200))
+            if kind in (None, "RESTOCK"):
+                self.model.merge_orders(await self.client.restocks(status=status, limit=200))
         except (ApiError, Disconnected) as exc:
             self.notify(str(exc), title="orders", severity="error")
 
     @on(OrdersPanel.FilterChanged)
     def _filter_changed(self, message: OrdersPanel.FilterChanged) -> None:
-        self.fetch_orders(message.status)
+        self.fetch_orders(message.status, message.kind)
 
     @on(OrdersPanel.Open)
     def _open_order(self, message: OrdersPanel.Open) -> None:
@@ -281,6 +294,10 @@ class DashboardApp(App[None]):
     def action_filter(self) -> None:
         self.action_show("orders")
         self.main.query_one("#orders-panel", OrdersPanel).cycle_filter()
+
+    def action_kind(self) -> None:
+        self.action_show("orders")
+        self.main.query_one("#orders-panel", OrdersPanel).cycle_kind()
 
     def _selected_sku(self) -> str | None:
         if self.active == "alerts":
@@ -315,12 +332,23 @@ class DashboardApp(App[None]):
                 f"Switch to the {name} panel ({number})",
                 lambda name=name: self.action_show(name),  # type: ignore[misc]
             )
+        for kind, label in ((None, "orders and restocks"), *KIND_LABELS.items()):
+            yield SystemCommand(
+                f"Show {label}",
+                f"Orders panel: {label} (k)",
+                lambda kind=kind: self._set_kind(kind),  # type: ignore[misc]
+            )
         for status in (None, *STATUSES):
             yield SystemCommand(
                 f"Orders: {(status or 'all').lower()}",
                 f"Show {'only ' + status if status else 'every'} order",
                 lambda status=status: self._set_filter(status),  # type: ignore[misc]
             )
+
+    def _set_kind(self, kind: str | None) -> None:
+        self.action_show("orders")
+        panel = self.main.query_one("#orders-panel", OrdersPanel)
+        panel.query_one("#kind-filter", Select).value = kind or "ALL"
 
     def _set_filter(self, status: str | None) -> None:
         self.action_show("orders")

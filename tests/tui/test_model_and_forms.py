@@ -86,7 +86,7 @@ def test_adjust_and_product_validation() -> None:
 
 def test_formats() -> None:
     assert fmt.spark([1, 2, 3, 4, 5, 6, 7, 8], 8) == "▁▂▃▄▅▆▇█"
-    assert fmt.spark([5, 5], 4) == "▄▄"
+    assert fmt.spark([5, 5], 4) == "██"  # against zero, not against the smallest value
     assert fmt.latency(1234.5) == "1.23 s"
     assert fmt.latency(None) == "-"
     assert fmt.clock("2026-01-01T12:34:56.789Z") == "12:34:56"

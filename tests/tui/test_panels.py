@@ -54,11 +54,15 @@ async def test_orders_panel_shows_the_stores_orders_and_opens_one(store: Store, 
         await until(pilot, lambda: (shown(table, later[0]) or [""] * 3)[2] == "COMPLETED")
 
         # the status filter
-        app.query_one("#orders-panel", OrdersPanel).query_one(Select).value = "PREVIEWED"
+        app.query_one("#orders-panel", OrdersPanel).query_one(
+            "#status-filter", Select
+        ).value = "PREVIEWED"
         await until(pilot, lambda: table.row_keys == [pending["order_id"]])
         await pilot.press("f")  # the next status: PROCESSING (none)
         await until(pilot, lambda: table.row_keys == [])
-        app.query_one("#orders-panel", OrdersPanel).query_one(Select).value = "ALL"
+        app.query_one("#orders-panel", OrdersPanel).query_one(
+            "#status-filter", Select
+        ).value = "ALL"
         await until(pilot, lambda: len(table.row_keys) == 4)
 
         # open one: its lines and its history, from the store

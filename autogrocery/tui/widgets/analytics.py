@@ -1,6 +1,7 @@
-"""Orders per minute and latency percentiles over time, as sparklines, and the store's
-all-time summary. Latency percentiles are over the last 10 s of completed orders (from
-live events); orders per minute is the store's own count (polled)."""
+"""Orders per minute and latency percentiles over time, and the store's all-time
+summary. Latency percentiles are over the last 10 s of completed orders (from live
+events); orders per minute and the all-time line are the store's own analytics
+(polled); the counts and the loop lag are the store's `metrics.tick` (each second)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from autogrocery.tui import format as fmt
-from autogrocery.tui.model import HISTORY, LATENCY_WINDOW, StoreModel
+from autogrocery.tui.model import LATENCY_WINDOW, StoreModel
+from autogrocery.tui.widgets.chart import Chart
 from autogrocery.tui.widgets.text import show
 
 CHARTS = (
@@ -34,24 +36,27 @@ class AnalyticsPanel(Vertical):
         yield Static("", id="analytics-summary")
         for key, _ in CHARTS:
             yield Label("", id=f"chart-{key}-label", classes="chart-label")
-            yield Sparkline([], id=f"chart-{key}", classes="chart")
+            yield Chart(id=f"chart-{key}", classes="chart")
 
     def refresh_from(self, model: StoreModel) -> None:
-        show(self.query_one("#analytics-summary", Static), summary(model.analytics))
+        text = summary(model.analytics)
+        if (store := ticked(model.tick)) is not None:
+            text += "\n" + store
+        show(self.query_one("#analytics-summary", Static), text)
         for key, title in CHARTS:
             values: Sequence[float] = getattr(model.series, key)
+            chart = self.query_one(f"#chart-{key}", Chart)
             last = values[-1] if values else 0.0
             timing = key in LATENCIES
             shown = fmt.latency(last) if timing else f"{last:.0f}"
-            peak = max(values, default=0.0)
+            drawn = list(values)[-chart.size.width :] if chart.size.width else list(values)
+            peak = max(drawn, default=0.0)
             top = fmt.latency(peak) if timing else f"{peak:.0f}"
             show(
                 self.query_one(f"#chart-{key}-label", Label),
-                f"{title}: [b]{shown}[/b]   (peak {top}, last {min(len(values), HISTORY)} s)",
+                f"{title}: [b]{shown}[/b]   (peak {top}, last {len(drawn)} s, bars from 0)",
             )
-            # One column per second, newest on the right; empty seconds before the first.
-            padding = [0.0] * (HISTORY - len(values))
-            self.query_one(f"#chart-{key}", Sparkline).data = [*padding, *values]
+            chart.data = values
 
 
 def summary(analytics: dict[str, Any] | None) -> str:
@@ -68,3 +73,18 @@ def summary(analytics: dict[str, Any] | None) -> str:
             f"max {fmt.latency(lat.get('max'))}"
         )
     return "\n".join(parts)
+
+
+def ticked(tick: dict[str, Any] | None) -> str | None:
+    """The store right now (its last metrics.tick): orders in flight, loop lag."""
+    if not tick:
+        return None
+    orders = tick.get("orders") or {}
+    customer = orders.get("customer") or {}
+    in_flight = sum(int(customer.get(s, 0)) for s in ("PREVIEWED", "PROCESSING"))
+    restocking = int((orders.get("restock") or {}).get("PROCESSING", 0))
+    lag = tick.get("loop_lag_ms")
+    return (
+        f"[b]now[/b]: {in_flight} orders and {restocking} restocks in flight · "
+        f"store event-loop lag {fmt.latency(lag)} (worst in the last second)"
+    )

@@ -8,7 +8,9 @@ event rate. All I/O runs in async workers on the app's loop (no threads).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,12 +23,14 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
+from autogrocery.tui import settings
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 from autogrocery.tui.feed import Backoff, Feed, Link
 from autogrocery.tui.messages import LinkChanged, StoreChanged
 from autogrocery.tui.model import PANELS, STATUSES, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.order import OrderScreen
+from autogrocery.tui.timing import RedrawTimes
 from autogrocery.tui.widgets.alerts import AlertsPanel
 from autogrocery.tui.widgets.analytics import AnalyticsPanel
 from autogrocery.tui.widgets.inventory import InventoryPanel
@@ -35,16 +39,19 @@ from autogrocery.tui.widgets.robots import RobotsPanel
 from autogrocery.tui.widgets.table import LiveTable
 from autogrocery.tui.widgets.text import show
 
+log = logging.getLogger(__name__)
+
 Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel
 TITLES = {
-    "orders": "Orders",
-    "inventory": "Inventory",
-    "robots": "Robots",
-    "analytics": "Analytics",
-    "alerts": "Alerts",
+    "orders": "1 Orders",
+    "inventory": "2 Inventory",
+    "robots": "3 Robots",
+    "analytics": "4 Analytics",
+    "alerts": "5 Alerts",
 }
 KIND_LABELS = {"CUSTOMER": "orders only", "RESTOCK": "restocks only"}
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
+TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
 MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter", "kind"}
 
 
@@ -52,17 +59,22 @@ class DashboardApp(App[None]):
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # also for subclasses elsewhere
     TITLE = "autogrocery"
     BINDINGS = [  # noqa: RUF012 (textual's own idiom)
-        Binding("1", "show('orders')", "Orders"),
-        Binding("2", "show('inventory')", "Inventory"),
-        Binding("3", "show('robots')", "Robots"),
-        Binding("4", "show('analytics')", "Analytics"),
-        Binding("5", "show('alerts')", "Alerts"),
+        # The tabs show 1-5; the footer keeps to what fits in 80 columns.
+        Binding("1", "show('orders')", "Orders", show=False),
+        Binding("2", "show('inventory')", "Inventory", show=False),
+        Binding("3", "show('robots')", "Robots", show=False),
+        Binding("4", "show('analytics')", "Analytics", show=False),
+        Binding("5", "show('alerts')", "Alerts", show=False),
         Binding("r", "restock", "Restock"),
-        Binding("s", "adjust", "Adjust stock"),
-        Binding("e", "edit_product", "Price/min"),
+        Binding("s", "adjust", "Stock"),
+        Binding("e", "edit_product", "Price"),
         Binding("f", "filter", "Status"),
         Binding("k", "kind", "Kind"),
+        Binding("f1,question_mark", "toggle_help", "Keys", key_display="F1"),
         Binding("q", "quit", "Quit"),
+        # Textual only shows a hint on Ctrl-C; here it quits, as in any terminal program
+        # (in a text field, Textual's own binding still copies).
+        Binding("ctrl+c", "quit", "Quit", show=False),
     ]
 
     def __init__(
@@ -76,8 +88,16 @@ class DashboardApp(App[None]):
         wall_clock: Callable[[], float] = time.time,
         backoff: Backoff | None = None,
         url: str = "",
+        settings_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.settings_path = settings_path
+        self.chosen = settings.load(settings_path)
+        if (
+            isinstance(self.chosen.get("theme"), str)
+            and self.chosen["theme"] in self.available_themes
+        ):
+            self.theme = self.chosen["theme"]
         self.client = client
         self.model = model or StoreModel()
         self.redraw_hz = redraw_hz
@@ -89,6 +109,7 @@ class DashboardApp(App[None]):
         self.url = client.url if client else url
         self.sub_title = self.url or "fixed data"
         self.redraws = 0
+        self.timing = RedrawTimes()
         self._polls = 0
         self._polling = False
         self._labels: dict[str, str] = {}
@@ -120,6 +141,8 @@ class DashboardApp(App[None]):
     def on_mount(self) -> None:
         self.set_interval(1 / self.redraw_hz, self.redraw)
         self.set_interval(self.sample_interval, self.model.sample)
+        self.set_interval(TIMING_LOG_INTERVAL, self._log_timing)
+        self.watch(self, "theme", self._theme_chosen, init=False)
         self.show_link(self.link)
         if self.client is not None:
             self.follow()
@@ -142,17 +165,37 @@ class DashboardApp(App[None]):
             return
         name = self.active
         if force or name in self.model.dirty:
+            started = time.perf_counter()
             self.model.dirty.discard(name)
             self.panel(name).refresh_from(self.model)
             self.redraws += 1
+            self.timing.add_update(time.perf_counter() - started)
+            self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))
         self._status_line()
+
+    def _log_timing(self) -> None:
+        figures = self.timing.summary()
+        if figures["redraws"]:
+            log.info(
+                "dashboard redraws in the last %.0f s: %d; update p50 %.1f ms, p99 %.1f ms, "
+                "max %.1f ms; on screen p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                TIMING_LOG_INTERVAL,
+                figures["redraws"],
+                figures["update_p50_ms"],
+                figures["update_p99_ms"],
+                figures["update_max_ms"],
+                figures["painted_p50_ms"],
+                figures["painted_p99_ms"],
+                figures["painted_max_ms"],
+                extra={"redraw": figures},
+            )
 
     def _status_line(self) -> None:
         model = self.model
         offline = len(model.offline_robots())
         labels = {
-            "robots": f"Robots ✖{offline}" if offline else "Robots",
-            "alerts": f"Alerts ({len(model.alerts)})" if model.alerts else "Alerts",
+            "robots": f"3 Robots ✖{offline}" if offline else TITLES["robots"],
+            "alerts": f"5 Alerts ({len(model.alerts)})" if model.alerts else TITLES["alerts"],
         }
         tabs = self.main.query_one("#tabs", TabbedContent)
         for pane, label in labels.items():
@@ -287,6 +330,20 @@ class DashboardApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
 
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def _theme_chosen(self, theme: str) -> None:
+        if self.settings_path is not None and self.chosen.get("theme") != theme:
+            self.chosen["theme"] = theme
+            self.run_worker(
+                asyncio.to_thread(settings.save, self.settings_path, theme=theme),
+                group="settings",
+            )
+
     def action_show(self, name: str) -> None:
         if name in PANELS:
             self.main.query_one("#tabs", TabbedContent).active = name
@@ -328,7 +385,7 @@ class DashboardApp(App[None]):
         )
         for number, name in enumerate(PANELS, start=1):
             yield SystemCommand(
-                f"Show {TITLES[name].lower()}",
+                f"Show {name}",
                 f"Switch to the {name} panel ({number})",
                 lambda name=name: self.action_show(name),  # type: ignore[misc]
             )

@@ -221,7 +221,6 @@ class DashboardApp(App[None]):
                 (f"{alerts} low-stock alert{'s' if alerts != 1 else ''}", "yellow")
                 if alerts
                 else "no alerts",
-                " · F1 keys",
             ),
         )
 
@@ -363,18 +362,14 @@ class DashboardApp(App[None]):
             return self.main.query_one("#inventory-panel", InventoryPanel).selected_sku
         return None
 
-    def _done(self, result: str | None) -> None:
-        if result:
-            self.post_message(StoreChanged(result))
-
     def action_restock(self) -> None:
-        self.push_screen(RestockScreen(self.client, self.model), self._done)
+        self.push_screen(RestockScreen(self.client, self.model))
 
     def action_adjust(self) -> None:
-        self.push_screen(AdjustScreen(self.client, self.model, self._selected_sku()), self._done)
+        self.push_screen(AdjustScreen(self.client, self.model, self._selected_sku()))
 
     def action_edit_product(self) -> None:
-        self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()), self._done)
+        self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -57,6 +57,15 @@ def latency(ms: object) -> str:
     return f"{ms:.1f} ms"
 
 
+def short(ms: object) -> str:
+    """A latency in few characters: `27 ms`, `1.2 ms`, `2.2 s`."""
+    if not isinstance(ms, int | float):
+        return "-"
+    if ms >= 1000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+
+
 def status(value: str) -> Text:
     label = "✖ OFFLINE" if value == "offline" else value
     return Text(label, style=STATUS_STYLES.get(value, ""))

@@ -67,6 +67,9 @@ def stopped_cleanly(terminal: Terminal, data: Path, pid: int) -> None:
     assert "shutting down" in text
     assert "store stopped" in text
     assert " ERROR " not in text
+    # what an operator reads later: no line per request or per order state change
+    assert " autogrocery.access: " not in text
+    assert "PREVIEWED -> PROCESSING" not in text
     deadline = time.monotonic() + 5
     while alive(pid):  # the store waited for it; a zombie is reaped by now
         assert time.monotonic() < deadline, "the dashboard process outlived run"

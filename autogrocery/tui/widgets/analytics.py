@@ -38,6 +38,15 @@ class AnalyticsPanel(Vertical):
             yield Label("", id=f"chart-{key}-label", classes="chart-label")
             yield Chart(id=f"chart-{key}", classes="chart")
 
+    def on_resize(self) -> None:
+        """Five charts in what the terminal has: lower charts, then no gaps, if short."""
+        room = self.size.height - 4  # the summary and its margin
+        each = max(2, room // len(CHARTS))
+        gap = 1 if each >= 5 else 0
+        for key, _ in CHARTS:
+            self.query_one(f"#chart-{key}-label").styles.margin = (gap, 0, 0, 0)
+            self.query_one(f"#chart-{key}", Chart).styles.height = max(1, min(3, each - 1 - gap))
+
     def refresh_from(self, model: StoreModel) -> None:
         text = summary(model.analytics)
         if (store := ticked(model.tick)) is not None:
@@ -60,6 +69,7 @@ class AnalyticsPanel(Vertical):
 
 
 def summary(analytics: dict[str, Any] | None) -> str:
+    """The store's all-time figures, a line (of 76 columns at most) per kind."""
     if not analytics:
         return "waiting for the store's analytics…"
     parts = []
@@ -67,10 +77,9 @@ def summary(analytics: dict[str, Any] | None) -> str:
         s = analytics.get(kind) or {}
         lat = s.get("latency_ms") or {}
         parts.append(
-            f"[b]{label}[/b]: {s.get('completed', 0)} completed · {s.get('failed', 0)} failed · "
-            f"{s.get('per_minute', 0)}/min · all-time p50 {fmt.latency(lat.get('p50'))} "
-            f"p95 {fmt.latency(lat.get('p95'))} p99 {fmt.latency(lat.get('p99'))} "
-            f"max {fmt.latency(lat.get('max'))}"
+            f"[b]{label}[/b]: {s.get('completed', 0)} completed, {s.get('failed', 0)} failed, "
+            f"{s.get('per_minute', 0)}/min · p50 {fmt.short(lat.get('p50'))} "
+            f"p99 {fmt.short(lat.get('p99'))} max {fmt.short(lat.get('max'))}"
         )
     return "\n".join(parts)
 
@@ -85,6 +94,6 @@ def ticked(tick: dict[str, Any] | None) -> str | None:
     restocking = int((orders.get("restock") or {}).get("PROCESSING", 0))
     lag = tick.get("loop_lag_ms")
     return (
-        f"[b]now[/b]: {in_flight} orders and {restocking} restocks in flight · "
-        f"store event-loop lag {fmt.latency(lag)} (worst in the last second)"
+        f"[b]now[/b]: {in_flight} orders, {restocking} restocks in flight · "
+        f"store loop lag {fmt.short(lag)}"
     )

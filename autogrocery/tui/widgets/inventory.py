@@ -19,16 +19,16 @@ from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
 TREND = 20
-COLUMNS = (
+COLUMNS = (  # by priority when narrow: the numbers first, then the name (narrowed), …
     Column("sku", "sku", 9),
-    Column("name", "name", 24),
-    Column("aisle", "aisle", 8),
-    Column("on_hand", "on hand", 8),
-    Column("reserved", "reserved", 8),
+    Column("name", "name", 24, priority=3, least=10),
+    Column("aisle", "aisle", 8, priority=5),
+    Column("on_hand", "on hand", 8, priority=1),
+    Column("reserved", "reserved", 8, priority=2),
     Column("available", "available", 9),
-    Column("min_level", "min", 5),
-    Column("price", "price", 8),
-    Column("trend", "available, last 20 s", TREND),
+    Column("min_level", "min", 5, priority=1),
+    Column("price", "price", 8, priority=2),
+    Column("trend", "available, last 20 s", TREND, priority=4, least=8),
 )
 ALL = "ALL"
 

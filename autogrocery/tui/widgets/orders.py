@@ -17,14 +17,14 @@ from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
 SHOWN = 100
-COLUMNS = (
+COLUMNS = (  # by priority when narrow: id, status, total, items (narrowed), kind, …
     Column("id", "order", 24),
-    Column("kind", "kind", 8),
+    Column("kind", "kind", 8, priority=3),
     Column("status", "status", 11),
-    Column("items", "items", 34),
-    Column("total", "total", 10),
-    Column("latency", "latency", 10),
-    Column("created", "created", 9),
+    Column("items", "items", 34, priority=2, least=14),
+    Column("total", "total", 10, priority=1),
+    Column("latency", "latency", 10, priority=4),
+    Column("created", "created", 9, priority=5),
 )
 
 

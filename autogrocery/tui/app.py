@@ -173,13 +173,15 @@ class DashboardApp(App[None]):
             self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))
         self._status_line()
 
+    def on_unmount(self) -> None:
+        self._log_timing()  # what the last minute's line has not said yet
+
     def _log_timing(self) -> None:
-        figures = self.timing.summary()
+        figures = self.timing.summary() | {"events": float(self.model.events)}
         if figures["redraws"]:
             log.info(
-                "dashboard redraws in the last %.0f s: %d; update p50 %.1f ms, p99 %.1f ms, "
+                "dashboard redraws since the last report: %d; update p50 %.1f ms, p99 %.1f ms, "
                 "max %.1f ms; on screen p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-                TIMING_LOG_INTERVAL,
                 figures["redraws"],
                 figures["update_p50_ms"],
                 figures["update_p99_ms"],

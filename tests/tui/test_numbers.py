@@ -17,6 +17,7 @@ from textual.widgets import Select, Static
 from autogrocery.tui import format as fmt
 from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.model import Snapshot, StoreModel
+from autogrocery.tui.widgets.chart import Chart
 from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.table import LiveTable
 from tests.tui.conftest import shown, until
@@ -96,7 +97,7 @@ async def test_the_orders_per_minute_chart_reads_the_stores_rate() -> None:
     app = app_for(model)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("4")
-        label = app.main.query_one("#chart-per_minute-label", Static)
+        label = app.main.query_one("#chart-per_minute", Chart)
         await until(pilot, lambda: f"orders per minute: {last_rate}" in str(label.render()))
         assert f"peak {last_rate}" in str(label.render())
 

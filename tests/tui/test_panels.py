@@ -153,7 +153,7 @@ async def test_analytics_panel_shows_counts_and_charts(store: Store, client) -> 
         assert analytics["customer"]["completed"] == 3
         await until(pilot, lambda: max(app.model.series.p50, default=0) > 0)
         await until(pilot, lambda: max(app.model.series.completed_per_second, default=0) > 0)
-        label = str(app.query_one("#chart-p99-label").render())
+        label = str(app.query_one("#chart-p99").render())
         assert "latency p99" in label
         assert isinstance(app.query_one("#analytics-panel"), AnalyticsPanel)
 

@@ -5,12 +5,12 @@ events); orders per minute and the all-time line are the store's own analytics
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Static
+from textual.widgets import Static
 
 from autogrocery.tui import format as fmt
 from autogrocery.tui.model import LATENCY_WINDOW, StoreModel
@@ -34,9 +34,8 @@ class AnalyticsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="analytics-summary")
-        for key, _ in CHARTS:
-            yield Label("", id=f"chart-{key}-label", classes="chart-label")
-            yield Chart(id=f"chart-{key}", classes="chart")
+        for key, title in CHARTS:
+            yield Chart(caption=captioner(key, title), id=f"chart-{key}", classes="chart")
 
     def on_resize(self) -> None:
         """Five charts in what the terminal has: lower charts, then no gaps, if short."""
@@ -44,28 +43,32 @@ class AnalyticsPanel(Vertical):
         each = max(2, room // len(CHARTS))
         gap = 1 if each >= 5 else 0
         for key, _ in CHARTS:
-            self.query_one(f"#chart-{key}-label").styles.margin = (gap, 0, 0, 0)
-            self.query_one(f"#chart-{key}", Chart).styles.height = max(1, min(3, each - 1 - gap))
+            chart = self.query_one(f"#chart-{key}", Chart)
+            chart.styles.margin = (gap, 0, 0, 0)
+            chart.styles.height = max(2, min(4, each - gap))
 
     def refresh_from(self, model: StoreModel) -> None:
         text = summary(model.analytics)
         if (store := ticked(model.tick)) is not None:
             text += "\n" + store
         show(self.query_one("#analytics-summary", Static), text)
-        for key, title in CHARTS:
-            values: Sequence[float] = getattr(model.series, key)
-            chart = self.query_one(f"#chart-{key}", Chart)
-            last = values[-1] if values else 0.0
-            timing = key in LATENCIES
-            shown = fmt.latency(last) if timing else f"{last:.0f}"
-            drawn = list(values)[-chart.size.width :] if chart.size.width else list(values)
-            peak = max(drawn, default=0.0)
-            top = fmt.latency(peak) if timing else f"{peak:.0f}"
-            show(
-                self.query_one(f"#chart-{key}-label", Label),
-                f"{title}: [b]{shown}[/b]   (peak {top}, last {len(drawn)} s, bars from 0)",
-            )
-            chart.data = values
+        for key, _ in CHARTS:
+            self.query_one(f"#chart-{key}", Chart).data = getattr(model.series, key)
+
+
+def captioner(key: str, title: str) -> Callable[[Sequence[float]], str]:
+    """The line above a chart, about what it draws: the last value, the peak, the span."""
+    timing = key in LATENCIES
+
+    def caption(shown: Sequence[float]) -> str:
+        last = shown[-1] if shown else 0.0
+        peak = max(shown, default=0.0)
+        value, top = (
+            (fmt.latency(last), fmt.latency(peak)) if timing else (f"{last:.0f}", f"{peak:.0f}")
+        )
+        return f"{title}: [b]{value}[/b]   (peak {top}, last {len(shown)} s, bars from 0)"
+
+    return caption
 
 
 def summary(analytics: dict[str, Any] | None) -> str:

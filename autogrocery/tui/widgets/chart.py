@@ -5,7 +5,7 @@ share of the largest value, so a glance is true."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.widget import Widget
@@ -14,15 +14,27 @@ from autogrocery.tui.format import BARS, level
 
 
 class Chart(Widget):
+    COMPONENT_CLASSES = {"chart--caption"}  # noqa: RUF012 (textual's own idiom)
     DEFAULT_CSS = """
     Chart {
         height: 3;
         color: $accent;
     }
+    Chart > .chart--caption {
+        color: $foreground;
+    }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        caption: Callable[[Sequence[float]], str] | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """`caption(shown)`, if given, is a first line (markup) about the values drawn."""
         super().__init__(id=id, classes=classes)
+        self.caption = caption
         self._data: tuple[float, ...] = ()
 
     @property
@@ -37,7 +49,17 @@ class Chart(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        return bars(self._data, self.size.width, self.size.height)
+        width, height = self.size.width, self.size.height
+        if self.caption is None:
+            return bars(self._data, width, height)
+        shown = self._data[-width:] if width > 0 else ()
+        caption = Text.from_markup(
+            self.caption(shown), style=self.app.current_theme.foreground or ""
+        )
+        caption.truncate(width, overflow="ellipsis")
+        if height <= 1:
+            return caption
+        return Text("\n", no_wrap=True, end="").join([caption, bars(shown, width, height - 1)])
 
 
 def bars(data: Sequence[float], width: int, height: int) -> Text:

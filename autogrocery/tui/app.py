@@ -25,9 +25,10 @@ from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPa
 
 from autogrocery.tui import settings
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed, Link
 from autogrocery.tui.messages import LinkChanged, StoreChanged
-from autogrocery.tui.model import PANELS, STATUSES, StoreModel
+from autogrocery.tui.model import PANELS, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.order import OrderScreen
 from autogrocery.tui.timing import RedrawTimes
@@ -49,7 +50,6 @@ TITLES = {
     "analytics": "4 Analytics",
     "alerts": "5 Alerts",
 }
-KIND_LABELS = {"CUSTOMER": "orders only", "RESTOCK": "restocks only"}
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
 TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
 MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter", "kind"}
@@ -375,36 +375,10 @@ class DashboardApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Restock", "Submit a truck restock manifest (r)", self.action_restock)
-        yield SystemCommand("Adjust stock", "WASTE, ADJUST or COUNT a SKU (s)", self.action_adjust)
-        yield SystemCommand(
-            "Change price or min level", "Edit a product (e)", self.action_edit_product
-        )
-        for number, name in enumerate(PANELS, start=1):
-            yield SystemCommand(
-                f"Show {name}",
-                f"Switch to the {name} panel ({number})",
-                lambda name=name: self.action_show(name),  # type: ignore[misc]
-            )
-        for kind, label in ((None, "orders and restocks"), *KIND_LABELS.items()):
-            yield SystemCommand(
-                f"Show {label}",
-                f"Orders panel: {label} (k)",
-                lambda kind=kind: self._set_kind(kind),  # type: ignore[misc]
-            )
-        for status in (None, *STATUSES):
-            yield SystemCommand(
-                f"Orders: {(status or 'all').lower()}",
-                f"Show {'only ' + status if status else 'every'} order",
-                lambda status=status: self._set_filter(status),  # type: ignore[misc]
-            )
+        yield from commands(self)
 
-    def _set_kind(self, kind: str | None) -> None:
+    def set_select(self, select: str, value: str | None) -> None:
+        """Choose an orders filter (`#kind-filter`, `#status-filter`); None is all."""
         self.action_show("orders")
         panel = self.main.query_one("#orders-panel", OrdersPanel)
-        panel.query_one("#kind-filter", Select).value = kind or "ALL"
-
-    def _set_filter(self, status: str | None) -> None:
-        self.action_show("orders")
-        panel = self.main.query_one("#orders-panel", OrdersPanel)
-        panel.query_one("#status-filter", Select).value = status or "ALL"
+        panel.query_one(select, Select).value = value or "ALL"

@@ -135,3 +135,18 @@ async def test_redraw_times_are_measured_and_logged(caplog: pytest.LogCaptureFix
     assert figures["redraws"] >= 5
     assert 0 < figures["update_p50_ms"] <= figures["update_max_ms"]
     assert figures["update_p50_ms"] <= figures["painted_p50_ms"]  # painting comes after
+
+
+async def test_the_palette_names_every_action_panel_and_filter() -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        found = {c.title: c for c in dashboard.get_system_commands(dashboard.screen)}
+        assert {"Restock", "Adjust stock", "Change price or min level", "Show alerts"} <= set(found)
+        found["Show restocks only"].callback()
+        panel = dashboard.main.query_one("#orders-panel")
+        await until(pilot, lambda: panel.kind == "RESTOCK")  # type: ignore[attr-defined]
+        table = dashboard.main.query_one("#orders-table", LiveTable)
+        await until(pilot, lambda: table.row_keys == ["rst_00000000000000000001"])
+        found["Orders: failed"].callback()
+        await until(pilot, lambda: panel.status == "FAILED")  # type: ignore[attr-defined]

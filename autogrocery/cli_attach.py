@@ -20,6 +20,7 @@ import getpass
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -100,7 +101,8 @@ def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials
     from autogrocery.tui.client import Credentials
 
     if args.credentials_fd is not None:
-        return read_credentials(args.credentials_fd)
+        operator, truck = read_credentials(args.credentials_fd)
+        return operator, truck or env_truck()
     env = os.environ
     user = args.user or env.get("AUTOGROCERY_DASHBOARD_USER") or "admin"
     password = env.get("AUTOGROCERY_DASHBOARD_PASSWORD") or (
@@ -110,16 +112,24 @@ def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials
         if args.served:
             raise ValueError("no operator password for the served dashboard")
         password = getpass.getpass(f"password for operator {user} at {url}: ")
-    truck = None
-    if env.get("AUTOGROCERY_DASHBOARD_TRUCK_USER") and env.get(
-        "AUTOGROCERY_DASHBOARD_TRUCK_PASSWORD"
-    ):
-        truck = Credentials(
-            env["AUTOGROCERY_DASHBOARD_TRUCK_USER"], env["AUTOGROCERY_DASHBOARD_TRUCK_PASSWORD"]
-        )
-    elif env.get("AUTOGROCERY_TRUCK_PASSWORD"):
-        truck = Credentials("truck-1", env["AUTOGROCERY_TRUCK_PASSWORD"])
-    return Credentials(user, password), truck
+    return Credentials(user, password), env_truck()
+
+
+def env_truck() -> Credentials | None:
+    """The truck login for restock manifests, from the environment (None: the dashboard
+    creates one for its session on the first manifest)."""
+    from autogrocery.tui.client import Credentials
+
+    env = os.environ
+    user, password = (
+        env.get("AUTOGROCERY_DASHBOARD_TRUCK_USER"),
+        env.get("AUTOGROCERY_DASHBOARD_TRUCK_PASSWORD"),
+    )
+    if user and password:
+        return Credentials(user, password)
+    if env.get("AUTOGROCERY_TRUCK_PASSWORD"):
+        return Credentials("truck-1", env["AUTOGROCERY_TRUCK_PASSWORD"])
+    return None
 
 
 def read_credentials(fd: int) -> tuple[Credentials, Credentials | None]:
@@ -144,10 +154,8 @@ def read_credentials(fd: int) -> tuple[Credentials, Credentials | None]:
     return operator, truck
 
 
-def settings_path() -> Any:
+def settings_path() -> Path:
     """Where the dashboard keeps what the operator chose (the theme)."""
-    from pathlib import Path
-
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "autogrocery" / "dashboard.json"
 
@@ -157,7 +165,7 @@ async def _attach(
     operator: Credentials,
     truck: Credentials | None,
     lifeline: int | None,
-    settings: Any,
+    settings: Path,
 ) -> int:
     from autogrocery.tui.app import DashboardApp
     from autogrocery.tui.client import ApiClient, ApiError, Disconnected

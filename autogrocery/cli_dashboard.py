@@ -178,6 +178,7 @@ async def _summaries(system: Any, every: float = SUMMARY_INTERVAL) -> None:
             continue
         customer, restock = analytics["customer"], analytics["restock"]
         online = sum(robot["state"] != "offline" for robot in robots)
+        latency = {k: round(v) if v is not None else "-" for k, v in customer["latency_ms"].items()}
         log.info(
             "last minute: %d orders and %d restocks finished; all time: %d orders "
             "completed, %d failed, p50 %s ms, p99 %s ms; %d/%d robots online",
@@ -185,8 +186,8 @@ async def _summaries(system: Any, every: float = SUMMARY_INTERVAL) -> None:
             restock["per_minute"],
             customer["completed"],
             customer["failed"],
-            customer["latency_ms"]["p50"],
-            customer["latency_ms"]["p99"],
+            latency["p50"],
+            latency["p99"],
             online,
             len(robots),
             extra={"summary": {"customer": customer, "restock": restock}},

@@ -37,7 +37,7 @@ async def start_system(config: Config, *, robot_seed: int | None = None) -> Syst
     aisles = await loop.run_in_executor(None, _aisles, db_path)
     events = EventBus()
     fleet = Fleet(on_change=lambda view: events.publish(event_types.ROBOT_UPDATED, view))
-    hub, metrics = await loop.run_in_executor(None, open_transports, config, fleet, db_path)
+    hub, metrics = await loop.run_in_executor(None, open_transports, config, fleet, db_path, aisles)
     ctx = Context(db_path, config.store.synchronous, events, Scheduler(), config.actors.ask_timeout)
     robots = config.robots
     settings = Settings(
@@ -70,7 +70,7 @@ async def start_system(config: Config, *, robot_seed: int | None = None) -> Syst
 
 
 def open_transports(
-    config: Config, fleet: Fleet, db_path: Path
+    config: Config, fleet: Fleet, db_path: Path, aisles: list[str] | None = None
 ) -> tuple[LocalRobotHub, MetricsChannel]:
     """The robot and metrics channels that `transport.*` chose. The zmq ones bind now,
     so a refused or busy address fails the start before any actor runs."""
@@ -83,7 +83,7 @@ def open_transports(
     if config.transport.robots == "zmq" and options is not None:
         from autogrocery.transports.zmq_robots import ZmqRobotHub
 
-        hub = ZmqRobotHub(fleet, config.zmq.robots_endpoint, options)
+        hub = ZmqRobotHub(fleet, config.zmq.robots_endpoint, options, aisles)
     try:
         metrics: MetricsChannel = MemoryMetricsChannel()
         if config.transport.metrics == "zmq" and options is not None:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autogrocery import __version__, cli_bench, cli_dashboard, cli_remote
+from autogrocery import __version__, cli_attach, cli_bench, cli_dashboard, cli_remote
 from autogrocery.loop import run as run_loop
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_commands.add_parser("show", parents=[common], help="print the effective configuration")
     cli_remote.add_commands(commands, common)
-    cli_dashboard.add_commands(commands, common)
+    cli_attach.add_commands(commands, common)
     cli_bench.add_command(commands)
     return parser
 
@@ -75,9 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from autogrocery.config import ConfigError, load_config
 
     overrides = list(args.overrides)
-    if getattr(args, "host", None):
+    if args.command == "run" and args.host:
         overrides.append(f"api.host={args.host}")
-    if getattr(args, "port", None) is not None:
+    if args.command == "run" and args.port is not None:
         overrides.append(f"api.port={args.port}")
     if args.data_dir:
         overrides.append(f"store.data_dir={args.data_dir}")
@@ -92,8 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _show_config(config)
     if args.command in cli_remote.COMMANDS:
         return cli_remote.run(config, args)
-    if args.command in cli_dashboard.COMMANDS:
-        return cli_dashboard.attach(config, args)
+    if args.command in cli_attach.COMMANDS:
+        return cli_attach.attach(config, args)
     if problem := cli_remote.exposure(config):
         print(f"autogrocery: {problem}", file=sys.stderr)
         return 2
@@ -127,7 +127,7 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.transports.zmqio import TransportError
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
-    configure_logging(level, config.log.format)
+    configure_logging(level, config.log.format, rotation=config.log)
     try:
         return run_loop(_serve(config))
     except (CatalogError, TransportError) as exc:

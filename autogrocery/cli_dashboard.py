@@ -1,18 +1,21 @@
-"""`autogrocery run` with the dashboard (and the simulator), and `autogrocery dashboard`.
+"""`autogrocery run` with the dashboard (and the simulator).
 
-- `run` in an interactive terminal (stdin and stdout are TTYs, no `--headless`) starts
-  the store and its API, then the dashboard in the same process and on the same loop,
-  logged in as the store's own `dashboard` operator. Logs go to
-  `<data dir>/autogrocery.log` while the dashboard is up; the path is printed on exit.
-  Quitting the dashboard stops the store. `--simulate [RATE]` is on (5 orders/s) here.
+- `run` in an interactive terminal (stdin and stdout are TTYs, no `--headless`) is two
+  processes of the same program: this one runs the store and its API, headless, with
+  its logs in `<data dir>/autogrocery.log` (the path is printed on exit); the other is
+  `autogrocery dashboard --url URL` on the terminal, attached over HTTP and
+  `/api/events` like any remote dashboard. So Textual's drawing and garbage never stall
+  the loop that serves devices. Quitting the dashboard (q, Ctrl-C) stops the store;
+  SIGINT or SIGTERM to the store stops the dashboard first. `--simulate [RATE]` is on
+  (5 orders/s) here.
 - `run --headless --simulate RATE` is the headless server plus the simulator.
-- `dashboard --url URL` attaches to a running store over HTTP + WebSocket only.
 
-The in-process operator: `ensure_accounts` creates a `dashboard` operator and a
+The dashboard's login: `ensure_accounts` creates a `dashboard` operator and a
 `dashboard-truck` truck (used by the dashboard's restock form and the simulated trucks)
 through the API's own `Auth` object, with random passwords kept in
 `<data dir>/dashboard-accounts.json` (mode 0600), so they survive restarts and are
-never printed or logged.
+never printed or logged. They reach the dashboard process on an inherited pipe (see
+`cli_attach`), never on its command line or in its environment.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import io
 import logging
 import os
@@ -39,11 +41,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("autogrocery")
 
-COMMANDS = ("dashboard",)
 DEFAULT_RATE = 5.0
 ACCOUNTS_FILE = "dashboard-accounts.json"
 LOG_FILE = "autogrocery.log"
-DASHBOARD_LOG_FILE = "dashboard.log"
+SIMULATOR_LOG_FILE = "simulator.log"
+SUMMARY_INTERVAL = 60.0  # seconds between the store's summary lines in the log
+# With the dashboard up, the operator watches orders there; the log file keeps what
+# they would read later (start, stop, robots, warnings, a summary a minute), not a
+# line per request and per order state change (-v brings those back).
+CHATTY = ("autogrocery.access", "autogrocery.actors.ordering")
+DASHBOARD_STOP_TIMEOUT = 10.0  # seconds for the dashboard to quit when the store stops
 
 
 def add_run_arguments(run: argparse.ArgumentParser) -> None:
@@ -59,21 +66,6 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
     )
     simulate.add_argument(
         "--no-simulate", dest="simulate", action="store_const", const=0.0, help="no simulator"
-    )
-
-
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    dashboard = commands.add_parser(
-        "dashboard", parents=[common], help="attach the dashboard to a running store"
-    )
-    dashboard.add_argument(
-        "--url", help="the store's API (default: http://api.host:api.port from config)"
-    )
-    dashboard.add_argument(
-        "--user",
-        help="operator username (default: $AUTOGROCERY_DASHBOARD_USER, else admin); the "
-        "password comes from $AUTOGROCERY_DASHBOARD_PASSWORD, $AUTOGROCERY_ADMIN_PASSWORD "
-        "for admin, or a prompt",
     )
 
 
@@ -100,9 +92,12 @@ def run(config: Config, args: argparse.Namespace) -> int:
     log_path = config.data_path / LOG_FILE if with_dashboard else None
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-    configure_logging(level, config.log.format, file=log_path)
+    configure_logging(level, config.log.format, file=log_path, rotation=config.log)
+    if with_dashboard and not args.verbose:
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        return asyncio.run(_serve(config, rate, with_dashboard))
+        return asyncio.run(_serve(config, args, rate, with_dashboard))
     except (CatalogError, TransportError) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +108,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
             print(f"autogrocery: the log is in {log_path}")
 
 
-async def _serve(config: Config, rate: float, with_dashboard: bool) -> int:
+async def _serve(
+    config: Config, args: argparse.Namespace, rate: float, with_dashboard: bool
+) -> int:
     import pykka.debug
 
     from autogrocery import __version__
@@ -121,6 +118,9 @@ async def _serve(config: Config, rate: float, with_dashboard: bool) -> int:
     from autogrocery.app import start_system
 
     loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     held = io.StringIO()  # what the store prints at start (new passwords), shown on exit
     with contextlib.redirect_stdout(held) if with_dashboard else contextlib.nullcontext():
@@ -144,42 +144,117 @@ async def _serve(config: Config, rate: float, with_dashboard: bool) -> int:
         extra={"url": url},
     )
     simulator = None
+    code = 0
+    summaries = asyncio.create_task(_summaries(system)) if with_dashboard else None
     try:
         accounts = await ensure_accounts(app, config.data_path)
         if rate > 0:
             simulator = _start_simulator(config, url, accounts, rate, with_dashboard)
         if with_dashboard:
-            await _dashboard(url, accounts)
+            code = await _dashboard(config, args, local(url), accounts, stop)
         else:
-            stop = asyncio.Event()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             await stop.wait()
         log.info("shutting down")
     finally:
+        if summaries is not None:
+            summaries.cancel()
         if simulator is not None:
             await loop.run_in_executor(None, simulator.stop)
         await runner.cleanup()
         await system.stop()
         sys.stdout.write(held.getvalue())
-    return 0
+    return code
 
 
-async def _dashboard(url: str, accounts: Accounts) -> None:
-    from autogrocery.tui.app import DashboardApp
-    from autogrocery.tui.client import ApiClient, Credentials
+async def _summaries(system: Any, every: float = SUMMARY_INTERVAL) -> None:
+    """One log line a minute on what the store did, for the operator's log file."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            analytics = await system.analytics()
+            robots = await system.robots()
+        except Exception:  # the store is stopping, or analytics restarts: next minute
+            log.debug("summary skipped", exc_info=True)
+            continue
+        customer, restock = analytics["customer"], analytics["restock"]
+        online = sum(robot["state"] != "offline" for robot in robots)
+        latency = {k: round(v) if v is not None else "-" for k, v in customer["latency_ms"].items()}
+        log.info(
+            "last minute: %d orders and %d restocks finished; all time: %d orders "
+            "completed, %d failed, p50 %s ms, p99 %s ms; %d/%d robots online",
+            customer["per_minute"],
+            restock["per_minute"],
+            customer["completed"],
+            customer["failed"],
+            latency["p50"],
+            latency["p99"],
+            online,
+            len(robots),
+            extra={"summary": {"customer": customer, "restock": restock}},
+        )
+
+
+def local(url: str) -> str:
+    """The API's URL as a process on this machine reaches it (not 0.0.0.0 or ::)."""
+    for wildcard, loopback in (("//0.0.0.0:", "//127.0.0.1:"), ("//:::", "//[::1]:")):
+        url = url.replace(wildcard, loopback)
+    return url
+
+
+def dashboard_argv(config: Config, args: argparse.Namespace, url: str, fd: int) -> list[str]:
+    """`autogrocery dashboard --url URL …` with this run's settings; no secret in it."""
+    argv = [sys.executable, "-m", "autogrocery", "dashboard", "--url", url]
+    argv += ["--data-dir", str(config.data_path), "--credentials-fd", str(fd)]
+    if args.config:
+        argv += ["--config", args.config]
+    for override in args.overrides:
+        argv += ["-o", override]
+    argv += ["-v"] if args.verbose else ["-q"] if args.quiet else []
+    return argv
+
+
+async def _dashboard(
+    config: Config, args: argparse.Namespace, url: str, accounts: Accounts, stop: asyncio.Event
+) -> int:
+    """The dashboard process on this terminal, until it quits or `stop` is set. Its
+    exit code is `run`'s."""
+    import orjson
 
     operator, truck = accounts.operator, accounts.truck
-    async with ApiClient(
-        url,
-        Credentials(operator.username, operator.password),
-        Credentials(truck.username, truck.password),
-    ) as client:
-        dashboard = DashboardApp(client)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):  # quit the dashboard, then stop the store
-            loop.add_signal_handler(sig, dashboard.exit)
-        await dashboard.run_async()
+    login = {
+        "operator": [operator.username, operator.password],
+        "truck": [truck.username, truck.password],
+    }
+    theirs, ours = os.pipe()
+    try:
+        child = await asyncio.create_subprocess_exec(
+            *dashboard_argv(config, args, url, theirs), pass_fds=(theirs,)
+        )
+    finally:
+        os.close(theirs)
+    # A few hundred bytes: the pipe takes them without blocking. `ours` stays open until
+    # the store stops: the dashboard quits when it reads end-of-file.
+    try:
+        os.write(ours, orjson.dumps(login) + b"\n")
+        log.info("dashboard started (pid %d)", child.pid)
+        exited = asyncio.create_task(child.wait())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not exited.done():
+            log.info("stopping the dashboard")
+            child.terminate()
+            try:
+                await asyncio.wait_for(asyncio.shield(exited), DASHBOARD_STOP_TIMEOUT)
+            except TimeoutError:
+                child.kill()
+        code = await exited
+    finally:
+        os.close(ours)
+    if code not in (0, -signal.SIGTERM):
+        log.error("the dashboard exited with %d", code)
+        return code if code > 0 else 1
+    return 0
 
 
 def _start_simulator(
@@ -193,9 +268,10 @@ def _start_simulator(
         accounts.truck,
         accounts.fridge_password,
         rate,
-        log_file=config.data_path / LOG_FILE if with_dashboard else None,
+        log_file=config.data_path / SIMULATOR_LOG_FILE if with_dashboard else None,
         log_level=logging.getLevelName(logging.getLogger().level),
         log_format=config.log.format,
+        rotation=config.log,
     )
     process.start()
     log.info("simulating %.1f orders/s", rate)
@@ -259,58 +335,3 @@ def _write_secret(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(temp, path)
-
-
-# --- dashboard --url ----------------------------------------------------------------
-
-
-def attach(config: Config, args: argparse.Namespace) -> int:
-    from autogrocery.logs import configure_logging
-    from autogrocery.tui.client import Credentials
-
-    if not interactive():
-        print("autogrocery: the dashboard needs an interactive terminal", file=sys.stderr)
-        return 2
-    url = (args.url or f"http://{config.api.host}:{config.api.port}").rstrip("/")
-    env = os.environ
-    user = args.user or env.get("AUTOGROCERY_DASHBOARD_USER") or "admin"
-    password = env.get("AUTOGROCERY_DASHBOARD_PASSWORD") or (
-        env.get("AUTOGROCERY_ADMIN_PASSWORD", "") if user == "admin" else ""
-    )
-    if not password:
-        password = getpass.getpass(f"password for operator {user} at {url}: ")
-    truck = None
-    if env.get("AUTOGROCERY_DASHBOARD_TRUCK_USER") and env.get(
-        "AUTOGROCERY_DASHBOARD_TRUCK_PASSWORD"
-    ):
-        truck = Credentials(
-            env["AUTOGROCERY_DASHBOARD_TRUCK_USER"], env["AUTOGROCERY_DASHBOARD_TRUCK_PASSWORD"]
-        )
-    elif env.get("AUTOGROCERY_TRUCK_PASSWORD"):
-        truck = Credentials("truck-1", env["AUTOGROCERY_TRUCK_PASSWORD"])
-    log_path = config.data_path / DASHBOARD_LOG_FILE
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
-    configure_logging(level, config.log.format, file=log_path)
-    try:
-        return asyncio.run(_attach(url, Credentials(user, password), truck))
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        print(f"autogrocery: the dashboard's log is in {log_path}")
-
-
-async def _attach(url: str, operator: Any, truck: Any) -> int:
-    from autogrocery.tui.app import DashboardApp
-    from autogrocery.tui.client import ApiClient, ApiError, Disconnected
-
-    async with ApiClient(url, operator, truck) as client:
-        try:
-            await client.call("GET", "/api/auth/me")
-        except ApiError as exc:  # a wrong password will not get better by retrying
-            print(f"autogrocery: {url}: {exc}", file=sys.stderr)
-            return 2
-        except Disconnected:
-            pass  # the store may be restarting: the dashboard shows it and reconnects
-        await DashboardApp(client).run_async()
-    return 0

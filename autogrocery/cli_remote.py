@@ -185,6 +185,12 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         except (KeyError, pykka.ActorDeadError):
             log.warning("robot %s is restarting; task %s comes back", robot_id, task.task_id)
 
+    refused: list[str] = []
+
+    def refuse(robot_id: str, reason: str) -> None:
+        refused.append(reason)
+        stop.set()  # an aisle the store does not have will not appear by retrying
+
     link = RobotLink(
         endpoint,
         robots,
@@ -194,6 +200,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         ack_timeout=z.ack_timeout,
         curve=_client_curve(config, args),
         insecure=z.insecure,
+        on_refused=refuse,
     )
 
     def start(robot_id: str) -> None:
@@ -221,6 +228,9 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         link.close()  # says bye, so the store re-dispatches at once
         for ref in refs.values():
             _stop(ref)
+    if refused:
+        print(f"autogrocery: robot: {refused[0]}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -127,6 +127,8 @@ class AuthConfig:
 class LogConfig:
     level: str = _f("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
     format: str = _f("json", choices=("json", "text"))
+    max_bytes: int = _f(10_485_760, ge=0)
+    backups: int = _f(5, ge=0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -27,10 +28,24 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(level: str, fmt: str, file: Path | None = None) -> None:
-    handler: logging.Handler = (
-        logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler(sys.stderr)
-    )
+class Rotation(Protocol):
+    max_bytes: int
+    backups: int
+
+
+def configure_logging(
+    level: str, fmt: str, file: Path | None = None, rotation: Rotation | None = None
+) -> None:
+    """Log to stderr, or to `file`; a file is rotated by size when `rotation` says so
+    (`max_bytes` 0 keeps one file that grows)."""
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if file is not None:
+        handler = logging.handlers.RotatingFileHandler(
+            file,
+            maxBytes=rotation.max_bytes if rotation else 0,
+            backupCount=rotation.backups if rotation else 0,
+            encoding="utf-8",
+        )
     handler.setFormatter(
         JsonFormatter()
         if fmt == "json"

@@ -21,9 +21,12 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
+
+if TYPE_CHECKING:
+    from autogrocery.logs import Rotation
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +302,7 @@ class SimulatorProcess:
         log_file: Path | None = None,
         log_level: str = "INFO",
         log_format: str = "json",
+        rotation: Rotation | None = None,
     ) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._stop = ctx.Event()
@@ -310,7 +314,8 @@ class SimulatorProcess:
             "fridge_password": fridge_password,
             "rate": rate,
         }
-        logging_setup = (log_level, log_format, log_file)
+        kept = Kept(rotation.max_bytes, rotation.backups) if rotation else None
+        logging_setup = (log_level, log_format, log_file, kept)
         self._process = ctx.Process(
             target=_child,
             args=(settings, logging_setup, self._stop, self._counters, os.getpid()),
@@ -338,9 +343,17 @@ class SimulatorProcess:
             self._process.join(2.0)
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """Log rotation settings, as the child process receives them (picklable)."""
+
+    max_bytes: int
+    backups: int
+
+
 def _child(
     settings: dict[str, Any],
-    logging_setup: tuple[str, str, Path | None],
+    logging_setup: tuple[str, str, Path | None, Kept | None],
     stop: Any,
     counters: Any,
     parent: int,

@@ -20,7 +20,7 @@ MAX_FRAME = 1 << 20  # bytes; larger inbound messages are refused by the socket 
 
 # robot channel: robot -> store and store -> robot
 TO_STORE = frozenset({"register", "heartbeat", "ack", "report", "bye"})
-TO_ROBOT = frozenset({"welcome", "heartbeat", "task", "ack", "reset"})
+TO_ROBOT = frozenset({"welcome", "heartbeat", "task", "ack", "reset", "refused"})
 # metrics channel: analytics -> store and store -> analytics
 TO_METRICS = frozenset({"subscribe", "heartbeat", "bye"})
 TO_ANALYTICS = frozenset({"welcome", "heartbeat", "metric", "reset"})

@@ -43,6 +43,7 @@ class _Link:
     pulse: Pulse
     sock: zmq.Socket[Any] | None = None
     registered: bool = False
+    refused: bool = False  # the store has no such aisle: no more tries
     warned: bool = False  # about a store that does not answer, since the last welcome
     pending: dict[str, tuple[float, bytes]] = field(default_factory=dict)  # unacked reports
     working: set[str] = field(default_factory=set)  # tasks handed to the robot, not reported
@@ -63,10 +64,12 @@ class RobotLink(IoLoop):
         ack_timeout: float = 2.0,
         curve: CurveClient | None = None,
         insecure: bool = False,
+        on_refused: Callable[[str, str], None] | None = None,
     ) -> None:
         require_safe(endpoint, curve is not None, insecure, verb="connect to")
         super().__init__("zmq-robot-link")
         self.endpoint = endpoint
+        self.on_refused = on_refused  # (robot_id, the store's reason), on the loop thread
         self.host = host
         self.deliver = deliver
         self.default_heartbeat = heartbeat or Heartbeat()
@@ -156,6 +159,16 @@ class RobotLink(IoLoop):
         elif kind == "reset":
             log.info("the store does not know robot %s; registering again", link.robot_id)
             self._connect(link)
+        elif kind == "refused":
+            reason = wire_field(msg, "reason", str)
+            log.error("the store refused robot %s: %s", link.robot_id, reason)
+            link.refused, link.registered = True, False
+            if link.sock is not None:
+                self.unwatch(link.sock)
+                link.sock.close(linger=0)
+                link.sock = None
+            if self.on_refused is not None:
+                self.on_refused(link.robot_id, reason)
         elif kind == "task":
             task = RobotTask.from_wire(msg)
             self._send(link, frame("ack", task_id=task.task_id))
@@ -187,6 +200,8 @@ class RobotLink(IoLoop):
     def _tick(self, now: float) -> float:
         wait = 1.0
         for link in self.links.values():
+            if link.refused:
+                continue
             heartbeat = link.pulse.heartbeat
             if link.pulse.silent(now):
                 if link.registered or not link.warned:  # once an outage, not every retry

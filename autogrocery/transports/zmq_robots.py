@@ -5,7 +5,7 @@ Protocol (robot DEALER <-> store ROUTER, one orjson frame per message):
     robot -> store: register {robot_id, aisle, host} | heartbeat | ack {task_id}
                     | report {task_id, robot_id, ok, error} | bye
     store -> robot: welcome {heartbeat, misses} | heartbeat | task {...} | ack {task_id}
-                    | reset
+                    | reset | refused {robot_id, reason, aisles}
 
 A robot registers and then heartbeats; the store heartbeats back, so each side sees the
 other die. Every task must be acknowledged within `ack_timeout` (else it goes to another
@@ -13,7 +13,9 @@ robot of the aisle), every report is acknowledged by the store (else the robot s
 again). A robot that says bye, misses `misses` heartbeats or cannot be reached loses
 its tasks to the other robots of its aisle, or they wait for one. A frame from a peer
 that has not registered gets `reset`, and the robot registers again: that is how robots
-find their way back to a restarted store. Local in-process robots work as with the
+find their way back to a restarted store. A robot for an aisle the store does not have
+gets `refused`, naming the aisles that exist, and does not try again. Local in-process
+robots work as with the
 memory hub, through `attach`/`detach`/`report`.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,10 +55,17 @@ MAX_NAME = 200
 class ZmqRobotHub(MemoryRobotHub):
     """Remote robots over ZeroMQ, and local in-process ones, in one fleet."""
 
-    def __init__(self, fleet: Fleet, endpoint: str, options: ZmqOptions) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        endpoint: str,
+        options: ZmqOptions,
+        aisles: Iterable[str] | None = None,
+    ) -> None:
         super().__init__(fleet)
         require_safe(endpoint, options.curve is not None, options.insecure)
         self._local: set[str] = set()
+        self.aisles = frozenset(aisles) if aisles is not None else None  # None: any aisle
         self._router = _Router(self, endpoint, options)
         self.endpoint = self._router.endpoint
 
@@ -164,6 +173,14 @@ class _Router(IoLoop):
             raise WireError("register: robot_id and aisle must be 1..200 characters")
         if self.hub.is_local(robot_id):
             raise WireError(f"register: {robot_id!r} is the id of an in-process robot")
+        known = self.hub.aisles
+        if known is not None and aisle not in known:
+            reason = f"the store has no aisle {aisle!r}; its aisles: {', '.join(sorted(known))}"
+            log.warning("robot %s refused: %s", robot_id, reason)
+            self._send(
+                rid, frame("refused", robot_id=robot_id, reason=reason, aisles=sorted(known))
+            )
+            return
         current = self.peers.get(rid)
         if current is not None and current.robot_id != robot_id:
             self._forget(rid)  # the same connection now speaks for another robot

@@ -8,7 +8,9 @@ event rate. All I/O runs in async workers on the app's loop (no threads).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,12 +23,15 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
+from autogrocery.tui import settings
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed, Link
 from autogrocery.tui.messages import LinkChanged, StoreChanged
-from autogrocery.tui.model import PANELS, STATUSES, StoreModel
+from autogrocery.tui.model import PANELS, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.order import OrderScreen
+from autogrocery.tui.timing import RedrawTimes
 from autogrocery.tui.widgets.alerts import AlertsPanel
 from autogrocery.tui.widgets.analytics import AnalyticsPanel
 from autogrocery.tui.widgets.inventory import InventoryPanel
@@ -35,32 +40,41 @@ from autogrocery.tui.widgets.robots import RobotsPanel
 from autogrocery.tui.widgets.table import LiveTable
 from autogrocery.tui.widgets.text import show
 
+log = logging.getLogger(__name__)
+
 Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel
 TITLES = {
-    "orders": "Orders",
-    "inventory": "Inventory",
-    "robots": "Robots",
-    "analytics": "Analytics",
-    "alerts": "Alerts",
+    "orders": "1 Orders",
+    "inventory": "2 Inventory",
+    "robots": "3 Robots",
+    "analytics": "4 Analytics",
+    "alerts": "5 Alerts",
 }
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
-MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter"}
+TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
+MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter", "kind"}
 
 
 class DashboardApp(App[None]):
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # also for subclasses elsewhere
     TITLE = "autogrocery"
     BINDINGS = [  # noqa: RUF012 (textual's own idiom)
-        Binding("1", "show('orders')", "Orders"),
-        Binding("2", "show('inventory')", "Inventory"),
-        Binding("3", "show('robots')", "Robots"),
-        Binding("4", "show('analytics')", "Analytics"),
-        Binding("5", "show('alerts')", "Alerts"),
+        # The tabs show 1-5; the footer keeps to what fits in 80 columns.
+        Binding("1", "show('orders')", "Orders", show=False),
+        Binding("2", "show('inventory')", "Inventory", show=False),
+        Binding("3", "show('robots')", "Robots", show=False),
+        Binding("4", "show('analytics')", "Analytics", show=False),
+        Binding("5", "show('alerts')", "Alerts", show=False),
         Binding("r", "restock", "Restock"),
-        Binding("s", "adjust", "Adjust stock"),
-        Binding("e", "edit_product", "Price/min"),
-        Binding("f", "filter", "Filter status"),
+        Binding("s", "adjust", "Stock"),
+        Binding("e", "edit_product", "Price"),
+        Binding("f", "filter", "Status"),
+        Binding("k", "kind", "Kind"),
+        Binding("f1,question_mark", "toggle_help", "Keys", key_display="F1"),
         Binding("q", "quit", "Quit"),
+        # Textual only shows a hint on Ctrl-C; here it quits, as in any terminal program
+        # (in a text field, Textual's own binding still copies).
+        Binding("ctrl+c", "quit", "Quit", show=False),
     ]
 
     def __init__(
@@ -74,8 +88,16 @@ class DashboardApp(App[None]):
         wall_clock: Callable[[], float] = time.time,
         backoff: Backoff | None = None,
         url: str = "",
+        settings_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.settings_path = settings_path
+        self.chosen = settings.load(settings_path)
+        if (
+            isinstance(self.chosen.get("theme"), str)
+            and self.chosen["theme"] in self.available_themes
+        ):
+            self.theme = self.chosen["theme"]
         self.client = client
         self.model = model or StoreModel()
         self.redraw_hz = redraw_hz
@@ -87,6 +109,7 @@ class DashboardApp(App[None]):
         self.url = client.url if client else url
         self.sub_title = self.url or "fixed data"
         self.redraws = 0
+        self.timing = RedrawTimes()
         self._polls = 0
         self._polling = False
         self._labels: dict[str, str] = {}
@@ -118,6 +141,8 @@ class DashboardApp(App[None]):
     def on_mount(self) -> None:
         self.set_interval(1 / self.redraw_hz, self.redraw)
         self.set_interval(self.sample_interval, self.model.sample)
+        self.set_interval(TIMING_LOG_INTERVAL, self._log_timing)
+        self.watch(self, "theme", self._theme_chosen, init=False)
         self.show_link(self.link)
         if self.client is not None:
             self.follow()
@@ -140,17 +165,39 @@ class DashboardApp(App[None]):
             return
         name = self.active
         if force or name in self.model.dirty:
+            started = time.perf_counter()
             self.model.dirty.discard(name)
             self.panel(name).refresh_from(self.model)
             self.redraws += 1
+            self.timing.add_update(time.perf_counter() - started)
+            self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))
         self._status_line()
+
+    def on_unmount(self) -> None:
+        self._log_timing()  # what the last minute's line has not said yet
+
+    def _log_timing(self) -> None:
+        figures = self.timing.summary() | {"events": float(self.model.events)}
+        if figures["redraws"]:
+            log.info(
+                "dashboard redraws since the last report: %d; update p50 %.1f ms, p99 %.1f ms, "
+                "max %.1f ms; on screen p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                figures["redraws"],
+                figures["update_p50_ms"],
+                figures["update_p99_ms"],
+                figures["update_max_ms"],
+                figures["painted_p50_ms"],
+                figures["painted_p99_ms"],
+                figures["painted_max_ms"],
+                extra={"redraw": figures},
+            )
 
     def _status_line(self) -> None:
         model = self.model
         offline = len(model.offline_robots())
         labels = {
-            "robots": f"Robots ✖{offline}" if offline else "Robots",
-            "alerts": f"Alerts ({len(model.alerts)})" if model.alerts else "Alerts",
+            "robots": f"3 Robots ✖{offline}" if offline else TITLES["robots"],
+            "alerts": f"5 Alerts ({len(model.alerts)})" if model.alerts else TITLES["alerts"],
         }
         tabs = self.main.query_one("#tabs", TabbedContent)
         for pane, label in labels.items():
@@ -158,18 +205,24 @@ class DashboardApp(App[None]):
                 self._labels[pane] = label
                 tabs.get_tab(pane).label = label
         dot = ("● live", "green") if self.link.connected else ("● disconnected", "bold red")
+        counts = model.store_counts()
+        held = (
+            f"{counts['customer']:,} orders · {counts['restock']:,} restocks"
+            if counts is not None
+            else "counting orders…"
+        )
         robots = f"{len(model.robots) - offline}/{len(model.robots)} robots online"
+        alerts = len(model.alerts)
         show(
             self.main.query_one("#status", Static),
             Text.assemble(
                 dot,
-                f"  ·  {model.events} events  ·  {len(model.orders)} orders known  ·  ",
+                f" · {held} · ",
                 (robots, "bold red") if offline else robots,
-                "  ·  ",
-                (f"{len(model.alerts)} low-stock alerts", "yellow")
-                if model.alerts
+                " · ",
+                (f"{alerts} low-stock alert{'s' if alerts != 1 else ''}", "yellow")
+                if alerts
                 else "no alerts",
-                "  ·  ctrl+p: commands",
             ),
         )
 
@@ -249,17 +302,21 @@ class DashboardApp(App[None]):
             self._polling = False
 
     @work(exclusive=True, group="orders")
-    async def fetch_orders(self, status: str | None) -> None:
+    async def fetch_orders(self, status: str | None, kind: str | None) -> None:
+        """What the store holds for a filter, beyond what the live events brought."""
         if self.client is None:
             return
         try:
-            self.model.merge_orders(await self.client.orders(status=status, limit=200))
+            if kind in (None, "CUSTOMER"):
+                self.model.merge_orders(await self.client.orders(status=status, limit=200))
+            if kind in (None, "RESTOCK"):
+                self.model.merge_orders(await self.client.restocks(status=status, limit=200))
         except (ApiError, Disconnected) as exc:
             self.notify(str(exc), title="orders", severity="error")
 
     @on(OrdersPanel.FilterChanged)
     def _filter_changed(self, message: OrdersPanel.FilterChanged) -> None:
-        self.fetch_orders(message.status)
+        self.fetch_orders(message.status, message.kind)
 
     @on(OrdersPanel.Open)
     def _open_order(self, message: OrdersPanel.Open) -> None:
@@ -274,6 +331,20 @@ class DashboardApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
 
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def _theme_chosen(self, theme: str) -> None:
+        if self.settings_path is not None and self.chosen.get("theme") != theme:
+            self.chosen["theme"] = theme
+            self.run_worker(
+                asyncio.to_thread(settings.save, self.settings_path, theme=theme),
+                group="settings",
+            )
+
     def action_show(self, name: str) -> None:
         if name in PANELS:
             self.main.query_one("#tabs", TabbedContent).active = name
@@ -282,6 +353,10 @@ class DashboardApp(App[None]):
         self.action_show("orders")
         self.main.query_one("#orders-panel", OrdersPanel).cycle_filter()
 
+    def action_kind(self) -> None:
+        self.action_show("orders")
+        self.main.query_one("#orders-panel", OrdersPanel).cycle_kind()
+
     def _selected_sku(self) -> str | None:
         if self.active == "alerts":
             return self.main.query_one("#alerts-panel", AlertsPanel).table.current_key
@@ -289,40 +364,21 @@ class DashboardApp(App[None]):
             return self.main.query_one("#inventory-panel", InventoryPanel).selected_sku
         return None
 
-    def _done(self, result: str | None) -> None:
-        if result:
-            self.post_message(StoreChanged(result))
-
     def action_restock(self) -> None:
-        self.push_screen(RestockScreen(self.client, self.model), self._done)
+        self.push_screen(RestockScreen(self.client, self.model))
 
     def action_adjust(self) -> None:
-        self.push_screen(AdjustScreen(self.client, self.model, self._selected_sku()), self._done)
+        self.push_screen(AdjustScreen(self.client, self.model, self._selected_sku()))
 
     def action_edit_product(self) -> None:
-        self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()), self._done)
+        self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Restock", "Submit a truck restock manifest (r)", self.action_restock)
-        yield SystemCommand("Adjust stock", "WASTE, ADJUST or COUNT a SKU (s)", self.action_adjust)
-        yield SystemCommand(
-            "Change price or min level", "Edit a product (e)", self.action_edit_product
-        )
-        for number, name in enumerate(PANELS, start=1):
-            yield SystemCommand(
-                f"Show {TITLES[name].lower()}",
-                f"Switch to the {name} panel ({number})",
-                lambda name=name: self.action_show(name),  # type: ignore[misc]
-            )
-        for status in (None, *STATUSES):
-            yield SystemCommand(
-                f"Orders: {(status or 'all').lower()}",
-                f"Show {'only ' + status if status else 'every'} order",
-                lambda status=status: self._set_filter(status),  # type: ignore[misc]
-            )
+        yield from commands(self)
 
-    def _set_filter(self, status: str | None) -> None:
+    def set_select(self, select: str, value: str | None) -> None:
+        """Choose an orders filter (`#kind-filter`, `#status-filter`); None is all."""
         self.action_show("orders")
         panel = self.main.query_one("#orders-panel", OrdersPanel)
-        panel.query_one("#status-filter", Select).value = status or "ALL"
+        panel.query_one(select, Select).value = value or "ALL"

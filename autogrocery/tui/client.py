@@ -273,8 +273,9 @@ class ApiClient:
         params = {"limit": str(limit)} | ({"status": status} if status else {})
         return list((await self.call("GET", "/api/orders", params=params))["orders"])
 
-    async def restocks(self, limit: int = 50) -> list[dict[str, Any]]:
-        found = await self.call("GET", "/api/restocks", params={"limit": str(limit)})
+    async def restocks(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        params = {"limit": str(limit)} | ({"status": status} if status else {})
+        found = await self.call("GET", "/api/restocks", params=params)
         return list(found["restocks"])
 
     async def order(self, order_id: str) -> dict[str, Any]:

@@ -57,22 +57,34 @@ def latency(ms: object) -> str:
     return f"{ms:.1f} ms"
 
 
+def short(ms: object) -> str:
+    """A latency in few characters: `27 ms`, `1.2 ms`, `2.2 s`."""
+    if not isinstance(ms, int | float):
+        return "-"
+    if ms >= 1000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+
+
 def status(value: str) -> Text:
     label = "✖ OFFLINE" if value == "offline" else value
     return Text(label, style=STATUS_STYLES.get(value, ""))
 
 
-def spark(values: Sequence[float], width: int) -> str:
-    """The last `width` values as block characters, scaled from their minimum to their
-    maximum (a flat series is a flat middle line)."""
+def spark(values: Sequence[float], width: int, top: float = 0.0) -> str:
+    """The last `width` values as block characters drawn against zero: a full block is
+    the largest value (or `top`, if larger), so 197 next to 200 looks nearly the same
+    and not like a drop. Zero is blank; anything above zero shows at least a sliver."""
     recent = list(values)[-width:]
-    if not recent:
-        return ""
-    low, high = min(recent), max(recent)
-    if high == low:
-        return BARS[3] * len(recent)
-    top = len(BARS) - 1
-    return "".join(BARS[round((v - low) / (high - low) * top)] for v in recent)
+    high = max([top, *recent]) if recent else 0.0
+    if high <= 0:
+        return " " * len(recent)
+    return "".join(BARS[level(v, high, len(BARS)) - 1] if v > 0 else " " for v in recent)
+
+
+def level(value: float, high: float, steps: int) -> int:
+    """`value` out of `high` in `steps` steps (1 … steps), at least 1 above zero."""
+    return max(1, min(steps, round(value / high * steps))) if value > 0 else 0
 
 
 def items(lines: Sequence[dict[str, object]], width: int) -> str:

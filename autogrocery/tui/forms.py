@@ -1,5 +1,7 @@
 """Validation for the dashboard's forms, before anything is sent. Each parser returns
-the request body or raises `FormError` with every problem found, one per line."""
+the request body or raises `FormError` with every problem found, one per line; the
+`check_*` functions judge one field as it is typed. `plain()` puts the store's error
+answers in an operator's words."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ MANIFEST_HELP = "one line per item: SKU QUANTITY [UNIT_COST], e.g. BRD-001 40 3.
 
 class FormError(ValueError):
     pass
+
+
+class BelowCost(FormError):
+    """A price below the unit cost: allowed, once the operator confirms it."""
 
 
 Inventory = Mapping[str, Mapping[str, Any]]
@@ -53,6 +59,16 @@ def _money(text: str, name: str, *, positive: bool) -> tuple[int | None, str | N
     return cents, None
 
 
+def check_whole(text: str, name: str, *, low: int, high: int) -> str | None:
+    """The problem with a whole-number field as typed so far, if any (empty is fine
+    until submit)."""
+    return _whole(text, name, low=low, high=high)[1] if text.strip() else None
+
+
+def check_money(text: str, name: str) -> str | None:
+    return _money(text, name, positive=True)[1] if text.strip() else None
+
+
 def parse_manifest(text: str, inventory: Inventory) -> list[dict[str, Any]]:
     """`SKU QUANTITY [UNIT_COST]` per line (or `;`-separated); the cost defaults to the
     product's current unit cost."""
@@ -76,14 +92,14 @@ def parse_manifest(text: str, inventory: Inventory) -> list[dict[str, Any]]:
             errors.append(where + problem)
             continue
         if len(parts) == 3:
-            cost, problem = _money(parts[2], "unit cost", positive=False)
+            cost, problem = _money(parts[2], "unit cost", positive=True)
             if problem:
                 errors.append(where + problem)
                 continue
             unit_cost = format_money(cost or 0)
         else:
             unit_cost = str(inventory[sku].get("unit_cost") or "")
-            if not unit_cost:
+            if not unit_cost or parse_money(unit_cost) <= 0:
                 errors.append(f"{where}{sku} has no unit cost yet: give one")
                 continue
         items.append({"sku": sku, "quantity": quantity, "unit_cost": unit_cost})
@@ -108,6 +124,10 @@ def parse_adjust(
         errors.append(problem)
     elif change == 0:
         errors.append("delta must not be 0")
+    elif reason == "WASTE" and (change or 0) > 0:
+        errors.append(f"waste takes stock away: give a negative delta, e.g. -{change}")
+    elif (change or 0) < 0 and sku in inventory:
+        errors.extend(filter(None, [too_few(inventory[sku], -(change or 0))]))
     if reason not in REASONS:
         errors.append(f"reason must be one of {', '.join(REASONS)}")
     if len(note) > 500:
@@ -117,9 +137,28 @@ def parse_adjust(
     return sku, int(change or 0), str(reason), note.strip() or None
 
 
+def too_few(item: Mapping[str, Any], taking: int) -> str | None:
+    """Plain words for taking more than is free to take (on hand less reserved)."""
+    on_hand, reserved = int(item.get("on_hand", 0)), int(item.get("reserved", 0))
+    if on_hand - taking >= reserved:
+        return None
+    if reserved:
+        return (
+            f"only {on_hand:,} on hand and {reserved:,} of them reserved for orders; "
+            f"cannot remove {taking:,} (at most {max(0, on_hand - reserved):,})"
+        )
+    return f"only {on_hand:,} on hand; cannot remove {taking:,}"
+
+
 def parse_product(
-    sku: str, price: str, min_level: str, inventory: Inventory
+    sku: str,
+    price: str,
+    min_level: str,
+    inventory: Inventory,
+    *,
+    below_cost_ok: bool = False,
 ) -> tuple[str, dict[str, Any]]:
+    """Raises `BelowCost` (alone) for a price below the unit cost, unless `below_cost_ok`."""
     errors = []
     sku = sku.strip().upper()
     if problem := _known(sku, inventory):
@@ -141,4 +180,36 @@ def parse_product(
         errors.append("give a new price, a new min level, or both")
     if errors:
         raise FormError("\n".join(errors))
+    cost = str(inventory[sku].get("unit_cost") or "")
+    below = "price" in fields and cost and parse_money(fields["price"]) < parse_money(cost)
+    if below and not below_cost_ok:
+        raise BelowCost(
+            f"{fields['price']} is below {sku}'s unit cost {cost}: every sale would lose "
+            "money. Press ctrl+s again to set it anyway, or change the price."
+        )
     return sku, fields
+
+
+PLAIN_STATUS = {
+    401: "the store no longer accepts this login",
+    403: "this login may not do that",
+    404: "the store does not know it",
+    413: "too much at once for the store",
+    429: "too many tries",
+    503: "the store cannot do it now",
+}
+ADJUST_CONFLICT = re.compile(r"on hand (\d+) ([+-]\d+) would fall below the (\d+) reserved")
+
+
+def plain(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> str:
+    """A store's error answer in plain words: what went wrong, not the HTTP code."""
+    if status == 409 and (found := ADJUST_CONFLICT.search(detail)):
+        on_hand, delta, reserved = (int(n) for n in found.groups())
+        item = {"on_hand": on_hand, "reserved": reserved}
+        return too_few(item, -delta) or detail
+    lines = [detail or PLAIN_STATUS.get(status, "the store refused it")]
+    if status in PLAIN_STATUS and detail:
+        lines[0] = f"{PLAIN_STATUS[status]}: {detail}"
+    for error in errors or []:
+        lines.append(f"{error.get('field', '?')}: {error.get('message', '')}")
+    return "\n".join(lines)

@@ -9,6 +9,8 @@ the sparklines draw. No textual here.
 from __future__ import annotations
 
 import collections
+import heapq
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +20,9 @@ from autogrocery.domain import events as ev
 
 PANELS = ("orders", "inventory", "robots", "analytics", "alerts")
 STATUSES = ("PREVIEWED", "PROCESSING", "COMPLETED", "CANCELLED", "EXPIRED", "FAILED")
-MAX_ORDERS = 400  # the most recent orders and restocks the dashboard keeps
+KINDS = ("CUSTOMER", "RESTOCK")
+MAX_ORDERS = 400  # the most recent customer orders the dashboard keeps
+MAX_RESTOCKS = 200  # and restocks, apart: a busy store's orders never push them out
 HISTORY = 120  # samples (seconds) per time series
 LATENCY_WINDOW = 10.0  # seconds of completed orders behind each latency percentile
 
@@ -54,19 +58,34 @@ def order_key(view: dict[str, Any]) -> str:
     return str(view.get("order_id") or view.get("restock_id"))
 
 
+def is_restock(view: dict[str, Any]) -> bool:
+    return view.get("kind") == "RESTOCK" or "restock_id" in view
+
+
+def created(view: dict[str, Any]) -> str:
+    return str(view.get("created_at") or "")
+
+
 def percentile(ordered: list[float], p: float) -> float:
     return ordered[round(p * (len(ordered) - 1))] if ordered else 0.0
 
 
 class StoreModel:
+    """The dashboard's copy of the store. Two feeds fill the analytics side and are
+    kept apart: `analytics` is the `GET /api/ops/analytics` summary (polled), `tick`
+    the latest `metrics.tick` event (the store's order counts, robots alive, loop lag).
+    """
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.orders: dict[str, dict[str, Any]] = {}  # oldest first
+        self.orders: dict[str, dict[str, Any]] = {}  # customer orders, oldest first
+        self.restocks: dict[str, dict[str, Any]] = {}  # restocks, oldest first
         self.inventory: dict[str, dict[str, Any]] = {}
         self.stock_history: dict[str, collections.deque[int]] = {}
         self.robots: dict[str, dict[str, Any]] = {}
         self.alerts: dict[str, dict[str, Any]] = {}
         self.analytics: dict[str, Any] | None = None
+        self.tick: dict[str, Any] | None = None
         self.series = Series()
         self.events = 0
         self.dirty: set[str] = set(PANELS)
@@ -83,13 +102,15 @@ class StoreModel:
             history = self.stock_history.setdefault(sku, collections.deque(maxlen=HISTORY))
             if not history:
                 history.append(int(item["available"]))
-        merged = sorted(
-            [*snapshot.orders, *snapshot.restocks], key=lambda o: str(o.get("created_at") or "")
-        )
-        self.orders = {}
-        for view in merged:
+        self.orders, self.restocks = {}, {}
+        for view in sorted([*snapshot.orders, *snapshot.restocks], key=created):
             self._put_order(view)
-        self._seen_completed = {k for k, o in self.orders.items() if o["status"] == "COMPLETED"}
+        self._seen_completed = {
+            key
+            for known in (self.orders, self.restocks)
+            for key, view in known.items()
+            if view["status"] == "COMPLETED"
+        }
         self.robots = {robot["robot_id"]: dict(robot) for robot in snapshot.robots}
         self.alerts = {alert["sku"]: dict(alert) for alert in snapshot.alerts}
         if snapshot.analytics is not None:
@@ -97,8 +118,9 @@ class StoreModel:
         self.dirty.update(PANELS)
 
     def merge_orders(self, views: Iterable[dict[str, Any]]) -> None:
-        """Orders fetched for a status filter: known ones are updated, others added."""
-        for view in sorted(views, key=lambda o: str(o.get("created_at") or "")):
+        """Orders or restocks fetched for a filter (or a restock just submitted): known
+        ones are updated, others added."""
+        for view in sorted(views, key=created):
             self._put_order(view)
         self.dirty.add("orders")
 
@@ -111,7 +133,13 @@ class StoreModel:
         self.dirty.add("alerts")
 
     def set_analytics(self, summary: dict[str, Any]) -> None:
+        """The store's all-time summary, `{customer: {...}, restock: {...}}`."""
         self.analytics = summary
+        self.dirty.add("analytics")
+
+    def set_tick(self, tick: dict[str, Any]) -> None:
+        """A `metrics.tick`: `{orders: {kind: {status: n}}, robots_alive, loop_lag_ms}`."""
+        self.tick = tick
         self.dirty.add("analytics")
 
     # --- live events -----------------------------------------------------------------
@@ -134,8 +162,8 @@ class StoreModel:
             self._stock_event(data)
             if self.alerts.pop(data["sku"], None) is not None:
                 self.dirty.add("alerts")
-        elif kind == ev.METRICS_TICK and isinstance(data, dict):
-            self.set_analytics(data)  # not emitted by the store yet; ready for when it is
+        elif kind == ev.METRICS_TICK and isinstance(data.get("orders"), dict):
+            self.set_tick(data)
 
     def _order_event(self, view: dict[str, Any]) -> None:
         key = order_key(view)
@@ -150,14 +178,17 @@ class StoreModel:
 
     def _put_order(self, view: dict[str, Any]) -> None:
         key = order_key(view)
-        known = self.orders.get(key)
+        kept, most = (
+            (self.restocks, MAX_RESTOCKS) if is_restock(view) else (self.orders, MAX_ORDERS)
+        )
+        known = kept.get(key)
         if known is not None:
             known.update(view)
             return
-        self.orders[key] = dict(view)
-        while len(self.orders) > MAX_ORDERS:
-            oldest = next(iter(self.orders))
-            del self.orders[oldest]
+        kept[key] = dict(view)
+        while len(kept) > most:
+            oldest = next(iter(kept))
+            del kept[oldest]
             self._seen_completed.discard(oldest)
 
     def _stock_event(self, data: dict[str, Any]) -> None:
@@ -197,15 +228,31 @@ class StoreModel:
 
     # --- views -----------------------------------------------------------------------
 
-    def recent_orders(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Newest first, optionally one status only."""
-        found = []
-        for view in reversed(self.orders.values()):
-            if status is None or view.get("status") == status:
-                found.append(view)
-                if len(found) >= limit:
-                    break
-        return found
+    def recent_orders(
+        self, status: str | None = None, limit: int = 100, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest first, optionally one status and one kind (CUSTOMER or RESTOCK) only."""
+        sources = [
+            reversed(known.values())
+            for known, known_kind in ((self.orders, "CUSTOMER"), (self.restocks, "RESTOCK"))
+            if kind in (None, known_kind)
+        ]
+        newest_first = heapq.merge(*sources, key=created, reverse=True)
+        wanted = (v for v in newest_first if status is None or v.get("status") == status)
+        return list(itertools.islice(wanted, limit))
+
+    def find_order(self, key: str) -> dict[str, Any] | None:
+        return self.orders.get(key) or self.restocks.get(key)
+
+    def store_counts(self) -> dict[str, int] | None:
+        """Orders and restocks the store holds, by kind (from the last metrics.tick)."""
+        if self.tick is None:
+            return None
+        counts = self.tick.get("orders") or {}
+        return {
+            kind: sum(int(n) for n in (counts.get(kind) or {}).values())
+            for kind in ("customer", "restock")
+        }
 
     def low_stock(self, item: dict[str, Any]) -> bool:
         return int(item.get("available", 0)) < int(item.get("min_level", 0))

@@ -277,3 +277,24 @@ async def test_robots_and_analytics_find_a_restarted_store_and_stop_cleanly(
         check_invariants(again.data_path)
     finally:
         await system.stop()
+
+
+async def test_a_robot_for_an_aisle_the_store_does_not_have_is_refused_in_one_line(
+    make_config: ConfigFactory, spawn: Spawner
+) -> None:
+    system = await start_system(make_config(*zmq_overrides()))
+    try:
+        robot = spawn.robot(robots_endpoint(system), "bakery", "oven", count=2)
+        loop = asyncio.get_running_loop()
+        code = await asyncio.wait_for(loop.run_in_executor(None, robot.wait), 30)
+        assert code == 2
+        said = [
+            line for line in spawn.log_of(robot).splitlines() if line.startswith("autogrocery:")
+        ]
+        assert said == [
+            "autogrocery: robot: the store has no aisle 'bakery'; its aisles: "
+            "bread, dairy, meat, party, produce"
+        ]
+        assert [r for r in await system.robots() if r["aisle"] == "bakery"] == []
+    finally:
+        await system.stop()

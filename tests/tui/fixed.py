@@ -139,6 +139,16 @@ def model() -> StoreModel:
     """A model with the snapshot loaded and two minutes of made-up history."""
     store = StoreModel(clock=lambda: 0.0)
     store.load(snapshot())
+    store.set_tick(
+        {
+            "orders": {
+                "customer": {"PREVIEWED": 1, "PROCESSING": 1, "COMPLETED": 5234, "FAILED": 3},
+                "restock": {"COMPLETED": 41},
+            },
+            "robots_alive": {"bread": 2, "dairy": 1, "meat": 1, "party": 1, "produce": 1},
+            "loop_lag_ms": 1.8,
+        }
+    )
     for second in range(HISTORY):
         wave = math.sin(second / 9.0)
         for n, (sku, item) in enumerate(store.inventory.items()):

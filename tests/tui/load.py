@@ -1,13 +1,19 @@
-"""The event-loop lag of one process running the store, its API and the dashboard,
-while the simulator (in its own process) drives the store over HTTP.
+"""The store's event-loop lag with the dashboard open, and the dashboard's own redraw
+times, while the simulator drives the store at `--rate` orders per second:
 
     python -m tests.tui.load --seconds 60 --rate 200
+    python -m tests.tui.load --seconds 60 --rate 200 --no-dashboard   # the baseline
 
-prints one JSON line: the lag percentiles of the store's loop (the one the API and the
-dashboard share), orders per second achieved, events the dashboard took in and how
-often it redrew. `test_load.py` runs the same for a few seconds in CI. With
-`--screenshot FILE` it also saves the dashboard as an SVG at the end (`--tab` picks the
-panel), which is how docs/dashboard.svg was made.
+It runs `autogrocery run --simulate RATE` in a pseudo-terminal, as an operator would:
+the store in one process, the dashboard (`autogrocery dashboard --url`) in another, and
+the simulator in a third. The lag is the store's own: each `metrics.tick` event (one a
+second, on `/api/events`) carries `loop_lag_ms`, the worst lag of the store's event
+loop in that second (a 100 ms sleep that woke late by that much), so the largest tick
+is the worst stall of the run. Each second the dashboard is switched to the next panel.
+Its redraw times come from its log (`<data dir>/dashboard.log`): on exit it logs how
+many redraws it made and their `update` time (model to widgets) and `painted` time (to
+the screen), p50, p99 and max. Prints one JSON line. `test_load.py` runs a few seconds
+of it in CI.
 """
 
 from __future__ import annotations
@@ -15,156 +21,175 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-from textual.app import App
+import aiohttp
+import orjson
 
-from autogrocery.api import create_app, serve
-from autogrocery.app import start_system
-from autogrocery.cli_dashboard import ensure_accounts
-from autogrocery.config import load_config
-from autogrocery.simulate import SimulatorProcess
-from autogrocery.tui.app import DashboardApp
-from autogrocery.tui.client import ApiClient, Credentials
-from autogrocery.tui.feed import Link
-from autogrocery.tui.model import StoreModel
+from tests.tui.terminal import Terminal
 
 TABS = "12345"
-ENVIRON = {
-    "AUTOGROCERY_ADMIN_PASSWORD": "admin-password-1",
-    "AUTOGROCERY_TRUCK_PASSWORD": "truck-password-1",
-}
-
-
-class Placeholder(App[None]):
-    """For the baseline: an app that draws nothing and follows nothing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.link = Link(True)
-        self.model = StoreModel()
-        self.model.inventory = {"-": {}}
-        self.redraws = 0
+ADMIN_PASSWORD = "admin-password-1"
+SETTINGS = [  # robots and trucks keep up with 200 orders/s, so the load stays at the rate
+    "-o",
+    "auth.bcrypt_cost=4",
+    "-o",
+    "robots.per_aisle=8",
+    "-o",
+    "robots.pick_time=0.01",
+    "-o",
+    "log.format=json",
+]
 
 
 @dataclass
 class Result:
     seconds: float
     rate: float
-    orders: int
+    dashboard: bool
+    orders: int  # completed during the measurement
     orders_per_second: float
-    shortages: int
-    behind: int
-    errors: int
-    restocks: int
-    events: int
-    redraws: int
-    lag_p50_ms: float
+    ticks: int  # seconds measured
+    lag_p50_ms: float  # of each second's worst lag
     lag_p99_ms: float
-    lag_max_ms: float
+    lag_max_ms: float  # the worst stall of the run
+    redraw: dict[str, float] = field(default_factory=dict)  # from the dashboard's log
 
 
-async def measure(
-    seconds: float,
-    rate: float,
-    data_dir: Path,
-    *overrides: str,
-    screenshot: Path | None = None,
-    tab: str = "1",
-    bcrypt_cost: int = 4,
-    with_dashboard: bool = True,
-) -> Result:
-    config = load_config(
-        env={},
-        overrides=[
-            f"store.data_dir={data_dir}",
-            f"auth.bcrypt_cost={bcrypt_cost}",
-            "log.format=text",
-            "robots.per_aisle=8",  # and 10 ms per item: robots and trucks keep up with
-            "robots.pick_time=0.01",  # 200 orders/s, so the load stays at 200 orders/s
-            *overrides,
-        ],
-    )
-    system = await start_system(config)
-    app = create_app(config, system, environ=ENVIRON)
-    runner, url = await serve(app, "127.0.0.1", 0)
-    accounts = await ensure_accounts(app, config.data_path)
-    simulator = SimulatorProcess(
-        url,
-        accounts.operator,
-        accounts.truck,
-        accounts.fridge_password,
-        rate,
-        log_file=Path(data_dir) / "simulator.log",
-    )
-    loop = asyncio.get_running_loop()
-    lags: list[float] = []
-    running = True
+def environment(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
+    return env | {"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD, "XDG_CONFIG_HOME": str(work)}
 
-    async def watch() -> None:
-        while running:
-            before = loop.time()
-            await asyncio.sleep(0.005)
-            lags.append(loop.time() - before - 0.005)
 
-    login = Credentials(accounts.operator.username, accounts.operator.password)
+def url_from(lines: list[bytes]) -> str | None:
+    for line in lines:
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("url"):
+            return str(entry["url"])
+    return None
+
+
+async def follow(
+    url: str, seconds: float, terminal: Terminal | None
+) -> tuple[list[float], int, float]:
+    """Worst loop lag of each second, orders completed, and how long it took."""
+    async with aiohttp.ClientSession() as http:
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        async with http.post(f"{url}/api/auth/login", json=login) as response:
+            token = (await response.json())["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        async def completed() -> int:
+            async with http.get(f"{url}/api/ops/analytics", headers=headers) as response:
+                return int((await response.json())["customer"]["completed"])
+
+        lags: list[float] = []
+        async with http.ws_connect(f"{url}/api/events", headers=headers) as ws:
+            before, started = await completed(), time.monotonic()
+            step, switched = 0, started
+            while (elapsed := time.monotonic() - started) < seconds:
+                if terminal is not None:
+                    terminal.read(0.0)  # keep the pty drained, or the dashboard blocks
+                    if time.monotonic() - switched >= 1.0:
+                        step, switched = step + 1, time.monotonic()
+                        terminal.type(TABS[step % len(TABS)])
+                try:
+                    message = await ws.receive(timeout=0.05)
+                except TimeoutError:
+                    continue
+                if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    raise RuntimeError(f"the event stream ended: {message}")
+                event = orjson.loads(message.data)
+                if event.get("type") == "metrics.tick":
+                    lags.append(float(event["data"]["loop_lag_ms"]))
+            orders = await completed() - before
+    return lags, orders, elapsed
+
+
+def redraw_figures(log: Path) -> dict[str, float]:
+    """The dashboard's last report of its redraw times (JSON log lines)."""
+    found: dict[str, float] = {}
+    if log.exists():
+        for line in log.read_bytes().splitlines():
+            try:
+                entry = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("redraw"), dict):
+                found = entry["redraw"]
+    return found
+
+
+def measure(seconds: float, rate: float, work: Path, *, with_dashboard: bool = True) -> Result:
+    data = work / "data"
+    args = ["run", "--data-dir", str(data), "--port", "0", "--simulate", f"{rate:g}", *SETTINGS]
+    env = environment(work)
+    if with_dashboard:
+        terminal: Terminal | None = Terminal(args, work, env, (160, 50))
+        process = terminal.process
+    else:
+        terminal = None
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autogrocery", *args, "--headless"],
+            cwd=work,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=(work / "store.log").open("wb"),
+            env=env,
+        )
     try:
-        async with ApiClient(url, login) as client:
-            dashboard: Any = DashboardApp(client) if with_dashboard else Placeholder()
-            async with dashboard.run_test(size=(160, 50)) as pilot:
-                deadline = time.monotonic() + 30
-                while not (dashboard.link.connected and dashboard.model.inventory):
-                    assert time.monotonic() < deadline, "the dashboard did not connect"
-                    await pilot.pause(0.05)
-                simulator.start()
-                while simulator.stats.orders == 0:
-                    assert time.monotonic() < deadline, "the simulator placed no order"
-                    await asyncio.sleep(0.05)
-                watcher = asyncio.create_task(watch())
-                started = time.monotonic()
-                orders_before = simulator.stats.orders
-                step = 0
-                while (elapsed := time.monotonic() - started) < seconds:
-                    await pilot.press(TABS[step % len(TABS)])  # draw every panel under load
-                    step += 1
-                    await asyncio.sleep(min(1.0, seconds - elapsed))
-                stats = simulator.stats
-                orders = stats.orders - orders_before
-                if screenshot is not None:
-                    await pilot.press(tab)
-                    await pilot.pause(0.5)
-                    dashboard.save_screenshot(screenshot.name, path=str(screenshot.parent))
-                running = False
-                await watcher
-                events, redraws = dashboard.model.events, dashboard.redraws
+        log = data / "autogrocery.log" if with_dashboard else work / "store.log"
+        deadline = time.monotonic() + 60
+        url = None
+        while url is None:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the store did not start; see {log}")
+            if terminal is not None:
+                terminal.read(0.1)
+            else:
+                time.sleep(0.1)
+            url = url_from(log.read_bytes().splitlines()) if log.exists() else None
+        if terminal is not None:
+            terminal.wait_for("● live", within=60)
+        lags, orders, elapsed = asyncio.run(follow(url, seconds, terminal))
+        if terminal is not None:
+            terminal.type("q")
+            terminal.wait_exit(60)
+        else:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
     finally:
-        running = False
-        await loop.run_in_executor(None, simulator.stop)
-        await runner.cleanup()
-        await system.stop()
-    lags.sort()
+        if terminal is not None:
+            terminal.close()
+        elif process.poll() is None:
+            process.kill()
+            process.wait()
+    ordered = sorted(lags)
 
     def pct(p: float) -> float:
-        return round(lags[min(len(lags) - 1, int(p * len(lags)))] * 1000, 1) if lags else 0.0
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else 0.0
 
     return Result(
         seconds=round(elapsed, 1),
         rate=rate,
+        dashboard=with_dashboard,
         orders=orders,
         orders_per_second=round(orders / elapsed, 1),
-        shortages=stats.shortages,
-        behind=stats.behind,
-        errors=stats.errors,
-        restocks=stats.restocks,
-        events=events,
-        redraws=redraws,
+        ticks=len(lags),
         lag_p50_ms=pct(0.5),
         lag_p99_ms=pct(0.99),
-        lag_max_ms=round(lags[-1] * 1000, 1) if lags else 0.0,
+        lag_max_ms=ordered[-1] if ordered else 0.0,
+        redraw=redraw_figures(data / "dashboard.log") if with_dashboard else {},
     )
 
 
@@ -172,27 +197,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--screenshot", type=Path)
-    parser.add_argument("--tab", default="1", choices=list(TABS))
-    parser.add_argument("-o", dest="overrides", action="append", default=[])
-    parser.add_argument(
-        "--no-dashboard", action="store_true", help="the baseline: store and API alone"
-    )
+    parser.add_argument("--work-dir", type=Path, help="keep the store and its logs here")
+    parser.add_argument("--no-dashboard", action="store_true", help="the baseline: the store alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        data_dir = args.data_dir or Path(scratch) / "data"
-        result = asyncio.run(
-            measure(
-                args.seconds,
-                args.rate,
-                data_dir,
-                *args.overrides,
-                screenshot=args.screenshot,
-                tab=args.tab,
-                with_dashboard=not args.no_dashboard,
-            )
-        )
+        work = args.work_dir or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        result = measure(args.seconds, args.rate, work, with_dashboard=not args.no_dashboard)
     print(json.dumps(asdict(result)))
 
 

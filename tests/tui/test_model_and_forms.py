@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from autogrocery.tui import format as fmt
-from autogrocery.tui.forms import FormError, parse_adjust, parse_manifest, parse_product
+from autogrocery.tui.forms import (
+    BelowCost,
+    FormError,
+    check_whole,
+    parse_adjust,
+    parse_manifest,
+    parse_product,
+    plain,
+)
 from autogrocery.tui.model import MAX_ORDERS, StoreModel
 from tests.tui import fixed
 
-INVENTORY = {sku: {"sku": sku, "unit_cost": cost} for sku, *_, cost in fixed.PRODUCTS}
+INVENTORY = {
+    sku: {"sku": sku, "on_hand": on_hand, "reserved": reserved, "price": price, "unit_cost": cost}
+    for sku, _, _, on_hand, reserved, _, price, cost in fixed.PRODUCTS
+}
 
 
 def order_event(n: int, status: str, latency: float | None = None) -> dict[str, object]:
@@ -53,14 +66,20 @@ def test_manifest_validation() -> None:
         {"sku": "PRO-001", "quantity": 3, "unit_cost": "0.88"},
     ]
     with pytest.raises(FormError) as caught:
-        parse_manifest("XXX 1\nBRD-001 0\nBRD-001 1001\nBRD-001\nBRD-001 2 -1", INVENTORY)
+        parse_manifest(
+            "XXX 1\nBRD-001 0\nBRD-001 1001\nBRD-001\nBRD-001 2 -1\nBRD-001 2 0", INVENTORY
+        )
     assert str(caught.value).splitlines() == [
         "line 1: unknown SKU 'XXX'",
         "line 2: quantity must be between 1 and 1000, got 0",
         "line 3: quantity must be between 1 and 1000, got 1001",
         "line 4: expected SKU QUANTITY [UNIT_COST], got 'BRD-001'",
         "line 5: unit cost: expected a non-negative amount, got '-1'",
+        "line 6: unit cost must be above 0",  # a cost of 0 would reprice the SKU to 0.01
     ]
+    free = {"BRD-001": {**INVENTORY["BRD-001"], "unit_cost": "0.00"}}
+    with pytest.raises(FormError, match="BRD-001 has no unit cost yet: give one"):
+        parse_manifest("BRD-001 5", free)
     with pytest.raises(FormError, match="not loaded yet"):
         parse_manifest("BRD-001 1", {})
 
@@ -82,11 +101,44 @@ def test_adjust_and_product_validation() -> None:
         parse_product("BRD-001", "", "", INVENTORY)
     with pytest.raises(FormError, match="price must be above 0"):
         parse_product("BRD-001", "0.00", "", INVENTORY)
+    with pytest.raises(BelowCost, match=re.escape("3.00 is below BRD-001's unit cost 3.23")):
+        parse_product("BRD-001", "3.00", "", INVENTORY)
+    assert parse_product("BRD-001", "3.00", "", INVENTORY, below_cost_ok=True)[1] == {
+        "price": "3.00"
+    }
+    # BRD-001: 182 on hand, 4 reserved
+    with pytest.raises(FormError) as caught:
+        parse_adjust("BRD-001", "-99999", "WASTE", "", INVENTORY)
+    assert str(caught.value) == (
+        "only 182 on hand and 4 of them reserved for orders; cannot remove 99,999 (at most 178)"
+    )
+    with pytest.raises(FormError, match=re.escape("waste takes stock away: give a negative")):
+        parse_adjust("BRD-001", "5", "WASTE", "", INVENTORY)
+    assert parse_adjust("BRD-001", "-178", "WASTE", "", INVENTORY)[1] == -178
+
+
+def test_a_field_is_judged_as_it_is_typed() -> None:
+    assert (
+        check_whole("abc", "delta", low=-10, high=10) == "delta must be a whole number, got 'abc'"
+    )
+    assert check_whole("", "delta", low=-10, high=10) is None  # empty: said at submit
+    assert check_whole("-3", "delta", low=-10, high=10) is None
+
+
+def test_the_stores_errors_in_plain_words() -> None:
+    detail = "BRD-001: on hand 126 -99999 would fall below the 0 reserved"
+    assert plain(409, detail) == "only 126 on hand; cannot remove 99,999"
+    assert plain(503, "no robot of aisle meat is online") == (
+        "the store cannot do it now: no robot of aisle meat is online"
+    )
+    assert plain(400, "invalid body", [{"field": "items[0].sku", "message": "unknown"}]) == (
+        "invalid body\nitems[0].sku: unknown"
+    )
 
 
 def test_formats() -> None:
     assert fmt.spark([1, 2, 3, 4, 5, 6, 7, 8], 8) == "▁▂▃▄▅▆▇█"
-    assert fmt.spark([5, 5], 4) == "▄▄"
+    assert fmt.spark([5, 5], 4) == "██"  # against zero, not against the smallest value
     assert fmt.latency(1234.5) == "1.23 s"
     assert fmt.latency(None) == "-"
     assert fmt.clock("2026-01-01T12:34:56.789Z") == "12:34:56"

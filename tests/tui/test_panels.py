@@ -54,11 +54,15 @@ async def test_orders_panel_shows_the_stores_orders_and_opens_one(store: Store, 
         await until(pilot, lambda: (shown(table, later[0]) or [""] * 3)[2] == "COMPLETED")
 
         # the status filter
-        app.query_one("#orders-panel", OrdersPanel).query_one(Select).value = "PREVIEWED"
+        app.query_one("#orders-panel", OrdersPanel).query_one(
+            "#status-filter", Select
+        ).value = "PREVIEWED"
         await until(pilot, lambda: table.row_keys == [pending["order_id"]])
         await pilot.press("f")  # the next status: PROCESSING (none)
         await until(pilot, lambda: table.row_keys == [])
-        app.query_one("#orders-panel", OrdersPanel).query_one(Select).value = "ALL"
+        app.query_one("#orders-panel", OrdersPanel).query_one(
+            "#status-filter", Select
+        ).value = "ALL"
         await until(pilot, lambda: len(table.row_keys) == 4)
 
         # open one: its lines and its history, from the store
@@ -149,7 +153,7 @@ async def test_analytics_panel_shows_counts_and_charts(store: Store, client) -> 
         assert analytics["customer"]["completed"] == 3
         await until(pilot, lambda: max(app.model.series.p50, default=0) > 0)
         await until(pilot, lambda: max(app.model.series.completed_per_second, default=0) > 0)
-        label = str(app.query_one("#chart-p99-label").render())
+        label = str(app.query_one("#chart-p99").render())
         assert "latency p99" in label
         assert isinstance(app.query_one("#analytics-panel"), AnalyticsPanel)
 

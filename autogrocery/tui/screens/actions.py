@@ -1,7 +1,9 @@
 """The operator's actions: a truck restock manifest, a stock adjustment with a reason,
-and a new price or min level."""
+and a new price or min level. Each shows, once done, what changed."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,12 +13,15 @@ from autogrocery.tui.client import ApiClient
 from autogrocery.tui.forms import (
     MANIFEST_HELP,
     REASONS,
+    BelowCost,
+    check_money,
+    check_whole,
     parse_adjust,
     parse_manifest,
     parse_product,
 )
 from autogrocery.tui.model import StoreModel
-from autogrocery.tui.screens.form import FormScreen, Send
+from autogrocery.tui.screens.form import Check, FormScreen, Send
 
 
 def suggested_manifest(model: StoreModel) -> str:
@@ -31,13 +36,20 @@ def suggested_manifest(model: StoreModel) -> str:
     return "\n".join(lines)
 
 
+def change(before: Any, after: Any) -> str:
+    return f"{before} → {after}" if before != after else f"{after} (unchanged)"
+
+
 class RestockScreen(FormScreen):
     heading = "Truck restock manifest"
 
     def fields(self) -> ComposeResult:
         who = self.client.truck_name if self.client else None
         yield Label(
-            Text(f"{MANIFEST_HELP.capitalize()}.\nThe unit cost defaults to the current one.")
+            Text(
+                f"{MANIFEST_HELP[0].upper()}{MANIFEST_HELP[1:]}.\n"
+                "The unit cost (above 0) defaults to the current one."
+            )
         )
         yield Label(
             f"Sent as truck {who}."
@@ -50,14 +62,18 @@ class RestockScreen(FormScreen):
     def on_mount(self) -> None:
         self.query_one("#manifest", TextArea).focus()
 
+    def cleared(self) -> None:
+        self.query_one("#manifest", TextArea).text = ""
+
     def prepare(self) -> Send:
         items = parse_manifest(self.query_one("#manifest", TextArea).text, self.model.inventory)
 
         async def send(client: ApiClient) -> str:
             receipt = await client.submit_restock(items)
+            lines = ", ".join(f"{i['quantity']} {i['sku']} at {i['unit_cost']}" for i in items)
             return (
-                f"restock {receipt['restock_id']} {receipt['status']}: {len(items)} line(s), "
-                f"total cost {receipt['total_cost']}"
+                f"restock {receipt['restock_id']} {receipt['status']}: {lines}; total cost "
+                f"{receipt['total_cost']}. Find it in Orders, kind restocks (k)."
             )
 
         return send
@@ -71,17 +87,26 @@ class AdjustScreen(FormScreen):
         self.sku = sku or ""
 
     def fields(self) -> ComposeResult:
+        item = self.model.inventory.get(self.sku, {})
         yield Label("SKU")
         yield Input(self.sku, placeholder="BRD-001", id="sku")
-        yield Label("Change in on-hand units (negative takes stock away)")
+        now = f" (now {item['on_hand']} on hand, {item['reserved']} reserved)" if item else ""
+        yield Label(f"Change in on-hand units; negative takes stock away{now}")
         yield Input(placeholder="-3", id="delta")
+        yield self.problem("delta")
         yield Label("Reason")
         yield Select([(r, r) for r in REASONS], value="WASTE", allow_blank=False, id="reason")
         yield Label("Note (optional)")
         yield Input(placeholder="dropped a crate", id="note")
 
+    def checks(self) -> dict[str, Check]:
+        return {"delta": lambda text: check_whole(text, "delta", low=-(10**7), high=10**7)}
+
     def on_mount(self) -> None:
         self.query_one("#delta" if self.sku else "#sku", Input).focus()
+
+    def cleared(self) -> None:
+        self.query_one("#delta", Input).value = ""
 
     def prepare(self) -> Send:
         sku, delta, reason, note = parse_adjust(
@@ -91,12 +116,14 @@ class AdjustScreen(FormScreen):
             self.query_one("#note", Input).value,
             self.model.inventory,
         )
+        before = dict(self.model.inventory.get(sku, {}))
 
         async def send(client: ApiClient) -> str:
             levels = await client.adjust_stock(sku, delta, reason, note)
             return (
-                f"{sku} {reason} {delta:+d}: on hand {levels.get('on_hand')}, "
-                f"available {levels.get('available')}"
+                f"{sku} {reason} {delta:+d}: on hand "
+                f"{change(before.get('on_hand'), levels.get('on_hand'))}, available "
+                f"{change(before.get('available'), levels.get('available'))}"
             )
 
         return send
@@ -108,29 +135,51 @@ class ProductScreen(FormScreen):
     def __init__(self, client: ApiClient | None, model: StoreModel, sku: str | None) -> None:
         super().__init__(client, model)
         self.sku = sku or ""
+        self._confirmed_price: tuple[str, str] | None = None  # (sku, price) below cost, asked
 
     def fields(self) -> ComposeResult:
         item = self.model.inventory.get(self.sku, {})
         yield Label("SKU")
         yield Input(self.sku, placeholder="BRD-001", id="sku")
-        yield Label(f"New price (now {item.get('price', '?')}; empty keeps it)")
+        cost = f", unit cost {item['unit_cost']}" if item.get("unit_cost") else ""
+        yield Label(f"New price (now {item.get('price', '?')}{cost}; empty keeps it)")
         yield Input(placeholder="4.20", id="price")
+        yield self.problem("price")
         yield Label(f"New min level (now {item.get('min_level', '?')}; empty keeps it)")
         yield Input(placeholder="20", id="min-level")
+        yield self.problem("min-level")
+
+    def checks(self) -> dict[str, Check]:
+        return {
+            "price": lambda text: check_money(text, "price"),
+            "min-level": lambda text: check_whole(text, "min level", low=0, high=10**7),
+        }
 
     def on_mount(self) -> None:
         self.query_one("#price" if self.sku else "#sku", Input).focus()
 
     def prepare(self) -> Send:
-        sku, fields = parse_product(
-            self.query_one("#sku", Input).value,
-            self.query_one("#price", Input).value,
-            self.query_one("#min-level", Input).value,
-            self.model.inventory,
-        )
+        sku_text = self.query_one("#sku", Input).value
+        price_text = self.query_one("#price", Input).value
+        asked = (sku_text.strip().upper(), price_text.strip())
+        try:
+            sku, fields = parse_product(
+                sku_text,
+                price_text,
+                self.query_one("#min-level", Input).value,
+                self.model.inventory,
+                below_cost_ok=self._confirmed_price == asked,
+            )
+        except BelowCost:
+            self._confirmed_price = asked  # the same price again is the confirmation
+            raise
+        before = dict(self.model.inventory.get(sku, {}))
 
         async def send(client: ApiClient) -> str:
             product = await client.update_product(sku, **fields)
-            return f"{sku}: price {product.get('price')}, min level {product.get('min_level')}"
+            return (
+                f"{sku}: price {change(before.get('price'), product.get('price'))}, "
+                f"min level {change(before.get('min_level'), product.get('min_level'))}"
+            )
 
         return send

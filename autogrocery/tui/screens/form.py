@@ -1,8 +1,12 @@
-"""The shape of every action form: fields, an error line, Submit / Cancel.
+"""The shape of every action form: fields, a problem line under each checked field, an
+error line, a result line, Submit / Close.
 
-Submit validates in the form first (a problem is shown and nothing is sent); then an
-exclusive worker sends the request. An API error is shown verbatim in the error line,
-in place; success closes the form with a one-line result for a notification.
+A field is checked as it is typed (`checks()`), its problem shown under it. Submit
+validates the whole form (a problem is shown and nothing is sent; `BelowCost` asks
+for a second ctrl+s); then an exclusive worker sends the request. A store's error
+is put in plain words in the error line; success shows what changed in the result
+line, the form stays open for the next one (`cleared()` empties what must not be
+sent twice), and Esc closes it.
 """
 
 from __future__ import annotations
@@ -15,18 +19,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
-from autogrocery.tui.forms import FormError
+from autogrocery.tui.forms import BelowCost, FormError, plain
+from autogrocery.tui.messages import StoreChanged
 from autogrocery.tui.model import StoreModel
 
 Send = Callable[[ApiClient], Awaitable[str]]
+Check = Callable[[str], str | None]
 
 
 class FormScreen(ModalScreen[str | None]):
     BINDINGS = [  # noqa: RUF012 (textual's own idiom)
-        Binding("escape", "cancel", "Cancel"),
+        Binding("escape", "cancel", "Close"),
         Binding("ctrl+s", "submit", "Submit"),
     ]
     heading = ""
@@ -35,15 +41,18 @@ class FormScreen(ModalScreen[str | None]):
         super().__init__()
         self.client = client
         self.model = model
+        self.results: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
             yield Label(self.heading, classes="form-title")
             yield from self.fields()
             yield Static("", id="form-error")
+            yield Static("", id="form-done")
             with Horizontal(classes="buttons"):
                 yield Button("Submit (ctrl+s)", variant="primary", id="submit")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Close (esc)", id="cancel")
+        yield Footer()  # the form's keys, where the dashboard shows its own
 
     def fields(self) -> ComposeResult:
         raise NotImplementedError
@@ -52,18 +61,52 @@ class FormScreen(ModalScreen[str | None]):
         """Validate the fields; return what to send, or raise FormError."""
         raise NotImplementedError
 
+    def checks(self) -> dict[str, Check]:
+        """Input id → its check as typed; the form yields `problem(id)` under each."""
+        return {}
+
+    def cleared(self) -> None:
+        """After a success: empty what must not be sent twice by accident."""
+
+    @staticmethod
+    def problem(field: str) -> Static:
+        return Static("", id=f"{field}-problem", classes="field-problem")
+
     @property
     def error(self) -> str:
         return str(self.query_one("#form-error", Static).render())
 
-    def show_error(self, text: str) -> None:
+    @property
+    def done(self) -> str:
+        return str(self.query_one("#form-done", Static).render())
+
+    def show_error(self, text: str, *, warning: bool = False) -> None:
         line = self.query_one("#form-error", Static)
         line.update(Text(text))
         line.set_class(bool(text), "shown")
+        line.set_class(warning, "warning")
+
+    def show_done(self, text: str) -> None:
+        line = self.query_one("#form-done", Static)
+        line.update(Text(text))
+        line.set_class(bool(text), "shown")
+
+    @on(Input.Changed)
+    def _check_field(self, event: Input.Changed) -> None:
+        check = self.checks().get(event.input.id or "")
+        if check is None:
+            return
+        problem = check(event.value)
+        line = self.query_one(f"#{event.input.id}-problem", Static)
+        line.update(Text(problem or ""))
+        line.set_class(bool(problem), "shown")
 
     def action_submit(self) -> None:
         try:
             send = self.prepare()
+        except BelowCost as exc:
+            self.show_error(str(exc), warning=True)
+            return
         except FormError as exc:
             self.show_error(str(exc))
             return
@@ -83,11 +126,14 @@ class FormScreen(ModalScreen[str | None]):
         try:
             result = await send(client)
         except ApiError as exc:
-            self.show_error(str(exc))
+            self.show_error(plain(exc.status, exc.detail, exc.errors))
         except Disconnected as exc:
             self.show_error(f"the store is unreachable: {exc}")
         else:
-            self.dismiss(result)
+            self.results.append(result)
+            self.show_done(f"✔ {result}")
+            self.cleared()
+            self.app.post_message(StoreChanged(result))
         finally:
             button.disabled = False
 

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Footer, Label, Static
 
 from autogrocery.tui import format as fmt
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
@@ -47,6 +47,7 @@ class OrderScreen(ModalScreen[None]):
             yield Label("History", classes="section")
             yield LiveTable(HISTORY, id="order-history")
             yield Static("", id="form-error")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.load()

@@ -14,13 +14,13 @@ from autogrocery.tui.model import StoreModel
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
-COLUMNS = (
+COLUMNS = (  # by priority when narrow: sku, levels, name (narrowed), raised at, aisle
     Column("sku", "sku", 9),
-    Column("name", "name", 26),
-    Column("aisle", "aisle", 9),
+    Column("name", "name", 26, priority=1, least=12),
+    Column("aisle", "aisle", 9, priority=3),
     Column("available", "available", 9),
     Column("min_level", "min level", 9),
-    Column("raised", "raised at", 10),
+    Column("raised", "raised at", 10, priority=2),
 )
 
 

@@ -1,18 +1,20 @@
-"""Orders per minute and latency percentiles over time, as sparklines, and the store's
-all-time summary. Latency percentiles are over the last 10 s of completed orders (from
-live events); orders per minute is the store's own count (polled)."""
+"""Orders per minute and latency percentiles over time, and the store's all-time
+summary. Latency percentiles are over the last 10 s of completed orders (from live
+events); orders per minute and the all-time line are the store's own analytics
+(polled); the counts and the loop lag are the store's `metrics.tick` (each second)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Static
 
 from autogrocery.tui import format as fmt
-from autogrocery.tui.model import HISTORY, LATENCY_WINDOW, StoreModel
+from autogrocery.tui.model import LATENCY_WINDOW, StoreModel
+from autogrocery.tui.widgets.chart import Chart
 from autogrocery.tui.widgets.text import show
 
 CHARTS = (
@@ -32,29 +34,45 @@ class AnalyticsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="analytics-summary")
+        for key, title in CHARTS:
+            yield Chart(caption=captioner(key, title), id=f"chart-{key}", classes="chart")
+
+    def on_resize(self) -> None:
+        """Five charts in what the terminal has: lower charts, then no gaps, if short."""
+        room = self.size.height - 4  # the summary and its margin
+        each = max(2, room // len(CHARTS))
+        gap = 1 if each >= 5 else 0
         for key, _ in CHARTS:
-            yield Label("", id=f"chart-{key}-label", classes="chart-label")
-            yield Sparkline([], id=f"chart-{key}", classes="chart")
+            chart = self.query_one(f"#chart-{key}", Chart)
+            chart.styles.margin = (gap, 0, 0, 0)
+            chart.styles.height = max(2, min(4, each - gap))
 
     def refresh_from(self, model: StoreModel) -> None:
-        show(self.query_one("#analytics-summary", Static), summary(model.analytics))
-        for key, title in CHARTS:
-            values: Sequence[float] = getattr(model.series, key)
-            last = values[-1] if values else 0.0
-            timing = key in LATENCIES
-            shown = fmt.latency(last) if timing else f"{last:.0f}"
-            peak = max(values, default=0.0)
-            top = fmt.latency(peak) if timing else f"{peak:.0f}"
-            show(
-                self.query_one(f"#chart-{key}-label", Label),
-                f"{title}: [b]{shown}[/b]   (peak {top}, last {min(len(values), HISTORY)} s)",
-            )
-            # One column per second, newest on the right; empty seconds before the first.
-            padding = [0.0] * (HISTORY - len(values))
-            self.query_one(f"#chart-{key}", Sparkline).data = [*padding, *values]
+        text = summary(model.analytics)
+        if (store := ticked(model.tick)) is not None:
+            text += "\n" + store
+        show(self.query_one("#analytics-summary", Static), text)
+        for key, _ in CHARTS:
+            self.query_one(f"#chart-{key}", Chart).data = getattr(model.series, key)
+
+
+def captioner(key: str, title: str) -> Callable[[Sequence[float]], str]:
+    """The line above a chart, about what it draws: the last value, the peak, the span."""
+    timing = key in LATENCIES
+
+    def caption(shown: Sequence[float]) -> str:
+        last = shown[-1] if shown else 0.0
+        peak = max(shown, default=0.0)
+        value, top = (
+            (fmt.latency(last), fmt.latency(peak)) if timing else (f"{last:.0f}", f"{peak:.0f}")
+        )
+        return f"{title}: [b]{value}[/b]   (peak {top}, last {len(shown)} s, bars from 0)"
+
+    return caption
 
 
 def summary(analytics: dict[str, Any] | None) -> str:
+    """The store's all-time figures, a line (of 76 columns at most) per kind."""
     if not analytics:
         return "waiting for the store's analytics…"
     parts = []
@@ -62,9 +80,23 @@ def summary(analytics: dict[str, Any] | None) -> str:
         s = analytics.get(kind) or {}
         lat = s.get("latency_ms") or {}
         parts.append(
-            f"[b]{label}[/b]: {s.get('completed', 0)} completed · {s.get('failed', 0)} failed · "
-            f"{s.get('per_minute', 0)}/min · all-time p50 {fmt.latency(lat.get('p50'))} "
-            f"p95 {fmt.latency(lat.get('p95'))} p99 {fmt.latency(lat.get('p99'))} "
-            f"max {fmt.latency(lat.get('max'))}"
+            f"[b]{label}[/b]: {s.get('completed', 0)} completed, {s.get('failed', 0)} failed, "
+            f"{s.get('per_minute', 0)}/min · p50 {fmt.short(lat.get('p50'))} "
+            f"p99 {fmt.short(lat.get('p99'))} max {fmt.short(lat.get('max'))}"
         )
     return "\n".join(parts)
+
+
+def ticked(tick: dict[str, Any] | None) -> str | None:
+    """The store right now (its last metrics.tick): orders in flight, loop lag."""
+    if not tick:
+        return None
+    orders = tick.get("orders") or {}
+    customer = orders.get("customer") or {}
+    in_flight = sum(int(customer.get(s, 0)) for s in ("PREVIEWED", "PROCESSING"))
+    restocking = int((orders.get("restock") or {}).get("PROCESSING", 0))
+    lag = tick.get("loop_lag_ms")
+    return (
+        f"[b]now[/b]: {in_flight} orders, {restocking} restocks in flight · "
+        f"store loop lag {fmt.short(lag)}"
+    )

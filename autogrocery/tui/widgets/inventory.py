@@ -1,6 +1,6 @@
 """Stock by aisle: on hand, reserved, available, min level, price and a sparkline of
-recent availability per SKU; low-stock rows in red. The highlighted SKU's history is
-drawn large below the table."""
+recent availability per SKU, drawn against zero; low-stock rows in red. The highlighted
+SKU's history is drawn large below the table."""
 
 from __future__ import annotations
 
@@ -10,24 +10,25 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Select, Sparkline
+from textual.widgets import Label, Select
 
 from autogrocery.tui import format as fmt
 from autogrocery.tui.model import StoreModel
+from autogrocery.tui.widgets.chart import Chart
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
 TREND = 20
-COLUMNS = (
+COLUMNS = (  # by priority when narrow: the numbers first, then the name (narrowed), …
     Column("sku", "sku", 9),
-    Column("name", "name", 24),
-    Column("aisle", "aisle", 8),
-    Column("on_hand", "on hand", 8),
-    Column("reserved", "reserved", 8),
+    Column("name", "name", 24, priority=3, least=10),
+    Column("aisle", "aisle", 8, priority=5),
+    Column("on_hand", "on hand", 8, priority=1),
+    Column("reserved", "reserved", 8, priority=2),
     Column("available", "available", 9),
-    Column("min_level", "min", 5),
-    Column("price", "price", 8),
-    Column("trend", "available, last 20 s", TREND),
+    Column("min_level", "min", 5, priority=1),
+    Column("price", "price", 8, priority=2),
+    Column("trend", "available, last 20 s", TREND, priority=4, least=8),
 )
 ALL = "ALL"
 
@@ -48,7 +49,7 @@ class InventoryPanel(Vertical):
             yield Label("", id="inventory-count", classes="toolbar-note")
         yield LiveTable(COLUMNS, id="inventory-table")
         yield Label("", id="stock-title")
-        yield Sparkline([], id="stock-chart")
+        yield Chart(id="stock-chart")
 
     @property
     def table(self) -> LiveTable:
@@ -79,7 +80,7 @@ class InventoryPanel(Vertical):
         sku = self.selected_sku
         item = model.inventory.get(sku or "")
         title = self.query_one("#stock-title", Label)
-        chart = self.query_one("#stock-chart", Sparkline)
+        chart = self.query_one("#stock-chart", Chart)
         if item is None:
             show(title, "")
             chart.data = []
@@ -90,7 +91,8 @@ class InventoryPanel(Vertical):
             title,
             Text(
                 f"{sku} {item.get('name', '')}: available {item.get('available')}, "
-                f"min level {item.get('min_level')}; over the last {len(history)} s: {span}",
+                f"min level {item.get('min_level')}; over the last {len(history)} s: {span} "
+                "(bars from 0)",
             ),
         )
         chart.data = [float(v) for v in history]

@@ -1,4 +1,4 @@
-"""Live orders and restocks, newest first, filterable by status; Enter opens one."""
+"""Live orders and restocks, newest first, filterable by kind and status; Enter opens one."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ from textual.message import Message
 from textual.widgets import Label, Select
 
 from autogrocery.tui import format as fmt
-from autogrocery.tui.model import STATUSES, StoreModel, order_key
+from autogrocery.tui.model import KINDS, STATUSES, StoreModel, order_key
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
 SHOWN = 100
-COLUMNS = (
+COLUMNS = (  # by priority when narrow: id, status, total, items (narrowed), kind, …
     Column("id", "order", 24),
-    Column("kind", "kind", 8),
+    Column("kind", "kind", 8, priority=3),
     Column("status", "status", 11),
-    Column("items", "items", 34),
-    Column("total", "total", 10),
-    Column("latency", "latency", 10),
-    Column("created", "created", 9),
+    Column("items", "items", 34, priority=2, least=14),
+    Column("total", "total", 10, priority=1),
+    Column("latency", "latency", 10, priority=4),
+    Column("created", "created", 9, priority=5),
 )
 
 
@@ -38,20 +38,28 @@ class OrdersPanel(Vertical):
             self.kind = kind
 
     class FilterChanged(Message):
-        def __init__(self, status: str | None) -> None:
+        def __init__(self, status: str | None, kind: str | None) -> None:
             super().__init__()
             self.status = status
+            self.kind = kind
 
     def __init__(self, model: StoreModel, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model = model
         self.status: str | None = None
+        self.kind: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
-            yield Label("Status ", classes="toolbar-label")
             yield Select(
-                [("all", "ALL"), *((s.lower(), s) for s in STATUSES)],
+                [("orders+restocks", "ALL"), ("orders", "CUSTOMER"), ("restocks", "RESTOCK")],
+                value="ALL",
+                allow_blank=False,
+                id="kind-filter",
+                compact=True,
+            )
+            yield Select(
+                [("any status", "ALL"), *((s.lower(), s) for s in STATUSES)],
                 value="ALL",
                 allow_blank=False,
                 id="status-filter",
@@ -65,31 +73,37 @@ class OrdersPanel(Vertical):
         return self.query_one("#orders-table", LiveTable)
 
     def refresh_from(self, model: StoreModel) -> None:
-        shown = model.recent_orders(self.status, SHOWN)
+        shown = model.recent_orders(self.status, SHOWN, self.kind)
         self.table.sync([row(view) for view in shown])
-        which = self.status.lower() if self.status else "all"
-        show(
-            self.query_one("#orders-count", Label),
-            f"  {len(shown)} shown ({which}) · {len(model.orders)} known · Enter opens one",
-        )
+        show(self.query_one("#orders-count", Label), f"  {len(shown)} newest · Enter opens one")
 
     def cycle_filter(self) -> None:
         choices = [None, *STATUSES]
         following = choices[(choices.index(self.status) + 1) % len(choices)]
         self.query_one("#status-filter", Select).value = following or "ALL"
 
-    @on(Select.Changed, "#status-filter")
+    def cycle_kind(self) -> None:
+        choices = [None, *KINDS]
+        following = choices[(choices.index(self.kind) + 1) % len(choices)]
+        self.query_one("#kind-filter", Select).value = following or "ALL"
+
+    @on(Select.Changed, "#status-filter, #kind-filter")
     def _filter(self, event: Select.Changed) -> None:
-        status = None if event.value in ("ALL", Select.NULL) else str(event.value)
-        if status == self.status:
+        value = None if event.value in ("ALL", Select.NULL) else str(event.value)
+        status, kind = self.status, self.kind
+        if event.select.id == "kind-filter":
+            kind = value
+        else:
+            status = value
+        if (status, kind) == (self.status, self.kind):
             return
-        self.status = status
+        self.status, self.kind = status, kind
         self.refresh_from(self.model)
-        self.post_message(self.FilterChanged(status))
+        self.post_message(self.FilterChanged(status, kind))
 
     @on(LiveTable.RowSelected, "#orders-table")
     def _open(self, event: LiveTable.RowSelected) -> None:
-        view = self.model.orders.get(event.key or "")
+        view = self.model.find_order(event.key or "")
         if view is not None:
             self.post_message(self.Open(order_key(view), str(view.get("kind", "CUSTOMER"))))
 

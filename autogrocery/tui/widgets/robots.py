@@ -16,14 +16,14 @@ from autogrocery.tui.model import StoreModel
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
-COLUMNS = (
-    Column("robot", "robot", 26),
-    Column("aisle", "aisle", 9),
-    Column("host", "host", 16),
+COLUMNS = (  # by priority when narrow: robot, state, aisle, tasks, last seen, host
+    Column("robot", "robot", 26, least=14),
+    Column("aisle", "aisle", 9, priority=1),
+    Column("host", "host", 16, priority=4),
     Column("state", "state", 10),
-    Column("last_seen", "last seen", 18),
-    Column("done", "done", 8),
-    Column("failed", "failed", 7),
+    Column("last_seen", "last seen", 18, priority=3),
+    Column("done", "done", 8, priority=2),
+    Column("failed", "failed", 7, priority=2),
 )
 
 

@@ -5,6 +5,10 @@ second under load (DataTable re-renders every visible cell after any update).
 did not change keeps its rendered line; the cursor stays on the same row key when rows
 move (except on the first row: there it stays, following the newest). Up/down/page
 keys move the cursor, Enter (or a double click) selects a row.
+
+When the table is narrower than its columns, columns are shown by priority (0 first):
+a column that does not fit is left out, or narrowed down to its `least` width to fill
+what is left, so an 80-column terminal shows what matters without scrolling sideways.
 """
 
 from __future__ import annotations
@@ -31,6 +35,22 @@ class Column:
     key: str
     label: str
     width: int
+    priority: int = 0  # lower is shown first when space is short
+    least: int = 0  # narrowest it may be drawn; 0: as `width` or not at all
+
+
+def fit(columns: Sequence[Column], room: int) -> tuple[tuple[int, int], ...]:
+    """(index, width) of the columns shown in `room` cells (each takes 2 more for its
+    padding), in their own order."""
+    widths: dict[int, int] = {}
+    for index, column in sorted(enumerate(columns), key=lambda ic: ic[1].priority):
+        if column.width + 2 <= room:
+            widths[index] = column.width
+            room -= column.width + 2
+        elif column.least and column.least + 2 <= room:
+            widths[index] = room - 2
+            room = 0
+    return tuple(sorted(widths.items()))
 
 
 class LiveTable(ScrollView, can_focus=True):
@@ -85,6 +105,7 @@ class LiveTable(ScrollView, can_focus=True):
     def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns = tuple(columns)
+        self._shown = tuple((i, c.width) for i, c in enumerate(self.columns))
         self._width = sum(column.width + 2 for column in self.columns)
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
@@ -131,6 +152,21 @@ class LiveTable(ScrollView, can_focus=True):
         if self.current_key != before:
             self.post_message(self.RowHighlighted(self, self.current_key))
 
+    @property
+    def shown_columns(self) -> list[str]:
+        return [self.columns[index].key for index, _ in self._shown]
+
+    def on_resize(self, event: events.Resize) -> None:
+        room = event.size.width - self.styles.scrollbar_size_vertical  # when rows overflow
+        shown = fit(self.columns, max(0, room))
+        if shown != self._shown:
+            self._shown = shown
+            self._width = sum(width + 2 for _, width in shown)
+            self.virtual_size = Size(self._width, len(self._order) + 1)
+            self._strips.clear()
+            self._header = None
+            self.refresh()
+
     # --- cursor ----------------------------------------------------------------------
 
     def move_cursor(self, row: int) -> None:
@@ -170,12 +206,13 @@ class LiveTable(ScrollView, can_focus=True):
 
     def _line(self, cells: Sequence[Cell]) -> Strip:
         text = Text(no_wrap=True, end="")
-        for column, cell in zip(self.columns, cells, strict=False):
+        for index, width in self._shown:
+            if index >= len(cells):
+                break
+            cell = cells[index]
             part = cell.copy() if isinstance(cell, Text) else Text(cell)
-            part.truncate(column.width, overflow="ellipsis")
-            part.align(
-                part.justify if part.justify in ("right", "center") else "left", column.width
-            )
+            part.truncate(width, overflow="ellipsis")
+            part.align(part.justify if part.justify in ("right", "center") else "left", width)
             text.append(" ")
             text.append_text(part)
             text.append(" ")

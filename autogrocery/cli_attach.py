@@ -1,0 +1,198 @@
+"""`autogrocery dashboard`: the dashboard attached to a running store over its HTTP API
+and `/api/events` only, in a terminal (`--url`) or served to browsers (`--web`).
+
+Where the operator's login comes from, first match wins:
+- `--credentials-fd FD` (internal; how `autogrocery run` hands its own operator and truck
+  logins to the dashboard process it starts): one JSON line on an inherited pipe,
+  `{"operator": [user, password], "truck": [user, password]}`. Nothing shows in `ps` or
+  in the environment, and the pipe is read once. The parent keeps its end open while
+  the store runs, so end-of-file means the store is gone and the dashboard quits.
+- `--user`, else `$AUTOGROCERY_DASHBOARD_USER`, else `admin`; the password from
+  `$AUTOGROCERY_DASHBOARD_PASSWORD`, else `$AUTOGROCERY_ADMIN_PASSWORD` for `admin`,
+  else a prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from autogrocery.config import Config
+    from autogrocery.tui.client import Credentials
+
+COMMANDS = ("dashboard",)
+DASHBOARD_LOG_FILE = "dashboard.log"
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    dashboard = commands.add_parser(
+        "dashboard", parents=[common], help="attach the dashboard to a running store"
+    )
+    dashboard.add_argument(
+        "--url", help="the store's API (default: http://api.host:api.port from config)"
+    )
+    dashboard.add_argument(
+        "--user",
+        help="operator username (default: $AUTOGROCERY_DASHBOARD_USER, else admin); the "
+        "password comes from $AUTOGROCERY_DASHBOARD_PASSWORD, $AUTOGROCERY_ADMIN_PASSWORD "
+        "for admin, or a prompt",
+    )
+    dashboard.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the dashboard to browsers (textual-serve), behind the operator login",
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="with --web: the address to listen on (default 127.0.0.1, this machine only)",
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8080, help="with --web: the port (default 8080; 0 = any)"
+    )
+    dashboard.add_argument("--credentials-fd", type=int, help=argparse.SUPPRESS)
+    dashboard.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def attach(config: Config, args: argparse.Namespace) -> int:
+    from autogrocery.logs import configure_logging
+
+    url = (args.url or f"http://{config.api.host}:{config.api.port}").rstrip("/")
+    if args.web:
+        from autogrocery import cli_web
+
+        return cli_web.run(config, args, url)
+    if not interactive() and not args.served:
+        print("autogrocery: the dashboard needs an interactive terminal", file=sys.stderr)
+        return 2
+    try:
+        operator, truck = logins(args, url)
+    except ValueError as exc:
+        print(f"autogrocery: {exc}", file=sys.stderr)
+        return 2
+    log_path = config.data_path / DASHBOARD_LOG_FILE
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    configure_logging(level, config.log.format, file=log_path, rotation=config.log)
+    lifeline = args.credentials_fd
+    try:
+        return asyncio.run(_attach(url, operator, truck, lifeline, settings_path()))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if not args.served:  # a served session's stdout is the browser's stream
+            print(f"autogrocery: the dashboard's log is in {log_path}")
+
+
+def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials | None]:
+    from autogrocery.tui.client import Credentials
+
+    if args.credentials_fd is not None:
+        operator, truck = read_credentials(args.credentials_fd)
+        return operator, truck or env_truck()
+    env = os.environ
+    user = args.user or env.get("AUTOGROCERY_DASHBOARD_USER") or "admin"
+    password = env.get("AUTOGROCERY_DASHBOARD_PASSWORD") or (
+        env.get("AUTOGROCERY_ADMIN_PASSWORD", "") if user == "admin" else ""
+    )
+    if not password:
+        if args.served:
+            raise ValueError("no operator password for the served dashboard")
+        password = getpass.getpass(f"password for operator {user} at {url}: ")
+    return Credentials(user, password), env_truck()
+
+
+def env_truck() -> Credentials | None:
+    """The truck login for restock manifests, from the environment (None: the dashboard
+    creates one for its session on the first manifest)."""
+    from autogrocery.tui.client import Credentials
+
+    env = os.environ
+    user, password = (
+        env.get("AUTOGROCERY_DASHBOARD_TRUCK_USER"),
+        env.get("AUTOGROCERY_DASHBOARD_TRUCK_PASSWORD"),
+    )
+    if user and password:
+        return Credentials(user, password)
+    if env.get("AUTOGROCERY_TRUCK_PASSWORD"):
+        return Credentials("truck-1", env["AUTOGROCERY_TRUCK_PASSWORD"])
+    return None
+
+
+def read_credentials(fd: int) -> tuple[Credentials, Credentials | None]:
+    """One JSON line from the inherited pipe `fd` (the fd stays open: the lifeline)."""
+    from autogrocery.tui.client import Credentials
+
+    line = b""
+    while not line.endswith(b"\n"):
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError as exc:
+            raise ValueError(f"--credentials-fd {fd}: {exc.strerror}") from exc
+        if not chunk:
+            raise ValueError(f"--credentials-fd {fd}: closed before the credentials")
+        line += chunk
+    try:
+        data = orjson.loads(line)
+        operator = Credentials(*data["operator"])
+        truck = Credentials(*data["truck"]) if data.get("truck") else None
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"--credentials-fd {fd}: not the credentials") from exc
+    return operator, truck
+
+
+def settings_path() -> Path:
+    """Where the dashboard keeps what the operator chose (the theme)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "autogrocery" / "dashboard.json"
+
+
+async def _attach(
+    url: str,
+    operator: Credentials,
+    truck: Credentials | None,
+    lifeline: int | None,
+    settings: Path,
+) -> int:
+    from autogrocery.tui.app import DashboardApp
+    from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+
+    async with ApiClient(url, operator, truck) as client:
+        try:
+            await client.call("GET", "/api/auth/me")
+        except ApiError as exc:  # a wrong password will not get better by retrying
+            print(f"autogrocery: {url}: {exc}", file=sys.stderr)
+            return 2
+        except Disconnected:
+            pass  # the store may be restarting: the dashboard shows it and reconnects
+        app = DashboardApp(client, settings_path=settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # the store stops us, or the tty closed
+            loop.add_signal_handler(sig, app.exit)
+        if lifeline is not None:
+            loop.add_reader(lifeline, _gone, lifeline, app)
+        try:
+            await app.run_async()
+        finally:
+            if lifeline is not None:
+                loop.remove_reader(lifeline)
+    return 0
+
+
+def _gone(fd: int, app: Any) -> None:
+    """The store's end of the lifeline: readable means closed (it writes nothing more)."""
+    asyncio.get_running_loop().remove_reader(fd)
+    app.exit()

@@ -1,0 +1,40 @@
+"""The dashboard's own entries in the command palette (ctrl+p): every action, panel
+and orders filter by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+
+from autogrocery.tui.model import PANELS, STATUSES
+
+if TYPE_CHECKING:
+    from autogrocery.tui.app import DashboardApp
+
+KIND_LABELS = {None: "orders and restocks", "CUSTOMER": "orders only", "RESTOCK": "restocks only"}
+
+
+def commands(app: DashboardApp) -> Iterator[SystemCommand]:
+    yield SystemCommand("Restock", "Submit a truck restock manifest (r)", app.action_restock)
+    yield SystemCommand("Adjust stock", "WASTE, ADJUST or COUNT a SKU (s)", app.action_adjust)
+    yield SystemCommand("Change price or min level", "Edit a product (e)", app.action_edit_product)
+    for number, name in enumerate(PANELS, start=1):
+        yield SystemCommand(
+            f"Show {name}",
+            f"Switch to the {name} panel ({number})",
+            lambda name=name: app.action_show(name),  # type: ignore[misc]
+        )
+    for kind, label in KIND_LABELS.items():
+        yield SystemCommand(
+            f"Show {label}",
+            f"Orders panel: {label} (k)",
+            lambda kind=kind: app.set_select("#kind-filter", kind),  # type: ignore[misc]
+        )
+    for status in (None, *STATUSES):
+        yield SystemCommand(
+            f"Orders: {(status or 'all').lower()}",
+            f"Show {'only ' + status if status else 'every'} order",
+            lambda status=status: app.set_select("#status-filter", status),  # type: ignore[misc]
+        )

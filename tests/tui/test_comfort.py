@@ -1,0 +1,152 @@
+"""What harlequin and posting users expect: F1 and ? open the key help, Ctrl-C quits,
+80x24 is usable (columns by priority, the footer and the status line fit), the theme
+is remembered between runs, and the dashboard measures its own redraws."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import orjson
+import pytest
+from textual.widgets import Footer, HelpPanel, Input, Static
+
+from autogrocery.tui.app import DashboardApp
+from autogrocery.tui.screens.actions import AdjustScreen
+from autogrocery.tui.widgets.table import LiveTable
+from tests.tui import fixed
+from tests.tui.conftest import until
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def app(**options: object) -> DashboardApp:
+    return DashboardApp(
+        None,
+        model=fixed.model(),
+        wall_clock=lambda: fixed.NOW,
+        sample_interval=3600.0,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("key", ["f1", "question_mark"])
+async def test_f1_and_question_mark_toggle_the_key_help(key: str) -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.press(key)
+        await until(pilot, lambda: bool(dashboard.screen.query(HelpPanel)))
+        await pilot.press(key)
+        await until(pilot, lambda: not dashboard.screen.query(HelpPanel))
+
+
+async def test_a_question_mark_in_a_text_field_is_text() -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(dashboard.screen, AdjustScreen))
+        dashboard.screen.query_one("#note", Input).focus()
+        await pilot.press("question_mark")
+        await until(pilot, lambda: dashboard.screen.query_one("#note", Input).value == "?")
+        assert not dashboard.screen.query(HelpPanel)
+
+
+async def test_ctrl_c_quits() -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not dashboard.is_running)
+
+
+def line(widget: Static) -> str:
+    return str(widget.render())
+
+
+@pytest.mark.parametrize(
+    ("key", "table", "columns"),
+    [
+        ("1", "#orders-table", ["id", "status", "items", "total"]),
+        ("2", "#inventory-table", ["sku", "name", "on_hand", "reserved", "available"]),
+        ("3", "#robots-table", ["robot", "aisle", "state", "done", "failed"]),
+        ("5", "#alerts-table", ["sku", "name", "available", "min_level", "raised"]),
+    ],
+)
+async def test_80_by_24_shows_what_matters_without_scrolling_sideways(
+    key: str, table: str, columns: list[str]
+) -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.press(key)
+        shown = dashboard.main.query_one(table, LiveTable)
+        await until(pilot, lambda: shown.row_count > 0)
+        assert set(columns) <= set(shown.shown_columns), shown.shown_columns
+        assert shown.virtual_size.width <= shown.size.width  # no sideways scrolling
+        status = line(dashboard.main.query_one("#status", Static))
+        assert len(status) <= 80 - 2, status  # its padding
+        assert "5,239 orders" in status
+        footer = dashboard.main.query_one(Footer)
+        drawn = [k for k in footer.query("FooterKey") if k.region.width]
+        assert {"r", "s", "e", "f", "k", "f1", "q"} <= {k.key for k in drawn}  # type: ignore[attr-defined]
+        assert all(k.region.right <= 80 for k in drawn)
+
+
+async def test_the_analytics_panel_fits_in_24_lines() -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.press("4")
+        last = dashboard.main.query_one("#chart-p99")
+        await until(pilot, lambda: last.size.height > 0)
+        assert last.region.bottom <= dashboard.main.query_one("#status").region.y
+
+
+async def test_the_theme_is_remembered_between_runs(tmp_path: Path) -> None:
+    settings = tmp_path / "config" / "dashboard.json"
+    first = app(settings_path=settings)
+    async with first.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: first.redraws > 0)
+        assert first.theme != "nord"
+        first.theme = "nord"  # as the palette's "Change theme" does
+        await until(pilot, lambda: settings.exists())
+    assert orjson.loads(settings.read_bytes()) == {"theme": "nord"}
+    second = app(settings_path=settings)
+    async with second.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: second.redraws > 0)
+        assert second.theme == "nord"
+
+
+async def test_redraw_times_are_measured_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    dashboard = app(redraw_hz=50.0)
+    async with dashboard.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        for key in "23451":  # each a new panel: each a redraw
+            before = dashboard.redraws
+            await pilot.press(key)
+            await until(pilot, lambda before=before: dashboard.redraws > before)
+        await until(pilot, lambda: len(dashboard.timing.painted) >= 5)
+        with caplog.at_level(logging.INFO, logger="autogrocery.tui.app"):
+            dashboard._log_timing()
+    [record] = [r for r in caplog.records if "dashboard redraws" in r.getMessage()]
+    figures = record.redraw  # type: ignore[attr-defined]
+    assert figures["redraws"] >= 5
+    assert 0 < figures["update_p50_ms"] <= figures["update_max_ms"]
+    assert figures["update_p50_ms"] <= figures["painted_p50_ms"]  # painting comes after
+
+
+async def test_the_palette_names_every_action_panel_and_filter() -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        found = {c.title: c for c in dashboard.get_system_commands(dashboard.screen)}
+        assert {"Restock", "Adjust stock", "Change price or min level", "Show alerts"} <= set(found)
+        found["Show restocks only"].callback()
+        panel = dashboard.main.query_one("#orders-panel")
+        await until(pilot, lambda: panel.kind == "RESTOCK")  # type: ignore[attr-defined]
+        table = dashboard.main.query_one("#orders-table", LiveTable)
+        await until(pilot, lambda: table.row_keys == ["rst_00000000000000000001"])
+        found["Orders: failed"].callback()
+        await until(pilot, lambda: panel.status == "FAILED")  # type: ignore[attr-defined]

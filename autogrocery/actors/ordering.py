@@ -1,15 +1,14 @@
-"""The ordering actor: owner of orders and restocks, their status, history and bills.
+"""The ordering actor: owner of orders and restocks, their status and bills.
 
 Open orders (PREVIEWED, PROCESSING) live in memory as immutable records and are
-written through: a batch writes each changed order's final state once, appends its
-history, and commits before anyone hears of it. Final orders are read back from the
-store when somebody asks about them.
+written through: a batch writes each changed order's final state once and commits
+before anyone hears of it. Final orders are read back from the store when somebody
+asks about them.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from autogrocery.actors.base import Actor, handles
@@ -40,7 +39,6 @@ from autogrocery.domain.models import (
 from autogrocery.domain.records import Confirmation, OrderRecord
 from autogrocery.domain.views import order_view
 from autogrocery.store.ordering_tables import (
-    INSERT_HISTORY,
     INSERT_LINE,
     INSERT_METRIC,
     INSERT_ORDER,
@@ -145,7 +143,7 @@ class OrderingActor(Actor):
         dead = sorted({ln.aisle for ln in order.lines if not self.hub.alive(ln.aisle)})
         if dead:
             raise Unavailable(f"no robot is alive for aisle {', '.join(dead)}", retry_after=5.0)
-        confirmed = replace(order, status=OrderStatus.PROCESSING, confirmed_at=now())
+        confirmed = order.moved(OrderStatus.PROCESSING, confirmed_at=now())
         self._record(order, confirmed)
         self.unit.tell("fulfilment", DispatchOrder(order.order_id, order.kind, order.lines))
         return Confirmation(order.order_id, OrderStatus.PROCESSING, first=True)
@@ -157,7 +155,7 @@ class OrderingActor(Actor):
             raise Conflict(
                 f"order {msg.order_id} is {order.status}; only a preview can be cancelled"
             )
-        cancelled = replace(order, status=OrderStatus.CANCELLED)
+        cancelled = order.moved(OrderStatus.CANCELLED, ended_at=now())
         self._record(order, cancelled)
         # Answered by stock once the reservation is free again.
         self.forward("stock", ReleaseOrder(order.order_id, answer=cancelled))
@@ -173,7 +171,7 @@ class OrderingActor(Actor):
             and order.expires_at <= at
         ]
         for order in due:
-            self._record(order, replace(order, status=OrderStatus.EXPIRED))
+            self._record(order, order.moved(OrderStatus.EXPIRED, ended_at=at))
             self.unit.tell("stock", ReleaseOrder(order.order_id))
         return len(due)
 
@@ -208,13 +206,7 @@ class OrderingActor(Actor):
         reason: str | None = None,
     ) -> None:
         at = now()
-        done = replace(
-            order,
-            status=status,
-            completed_at=at,
-            total=order.total if total is None else total,
-            reason=reason,
-        )
+        done = order.moved(status, ended_at=at, completed=True, total=total, reason=reason)
         self._record(order, done)
         metric = Metric(
             self.next_seq,
@@ -289,7 +281,6 @@ class OrderingActor(Actor):
         self._changed[order_id] = after
         if before is None:
             self._new.add(order_id)
-        self.unit.write(INSERT_HISTORY, (order_id, after.status.value, now()))
 
         def restore() -> None:
             self._forget(after)

@@ -33,7 +33,7 @@ from autogrocery.domain.messages import (
     Summarize,
     UpdateProduct,
 )
-from autogrocery.domain.models import MovementType, OrderKind, OrderStatus
+from autogrocery.domain.models import MovementType, OrderKind, OrderStatus, rfc3339
 from autogrocery.domain.records import Alert, Confirmation, OrderRecord, StockLevel
 from autogrocery.domain.validation import parse_lines
 from autogrocery.domain.views import (
@@ -102,8 +102,10 @@ class System:
         return order_view(order)
 
     async def order_history(self, order_id: str, owner: str | None = None) -> list[dict[str, Any]]:
-        await self.get_order(order_id, owner)
-        return await self.reader.history(order_id)
+        order = await self.reader.order(order_id, OrderKind.CUSTOMER, owner)
+        if order is None:
+            raise NotFound(f"no order {order_id}")
+        return [{"status": status.value, "at": rfc3339(at)} for status, at in order.history()]
 
     async def list_orders(
         self,

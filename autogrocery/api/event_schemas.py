@@ -3,18 +3,17 @@ document and checked against real frames in the tests."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from msgspec import Meta
 
 from autogrocery.api.schemas import (
-    REF,
+    Alert,
     Body,
-    Money,
+    InventoryItem,
     Order,
     Restock,
     Robot,
-    StockLevel,
     Timestamp,
 )
 
@@ -22,11 +21,6 @@ Seq = Annotated[
     int,
     Meta(ge=1, description="1, 2, 3, ... on each connection, without gaps (see events.dropped)."),
 ]
-
-
-class PriceChange(Body):
-    sku: str
-    price: Money
 
 
 class MetricsTick(Body):
@@ -56,23 +50,23 @@ class RestockUpdated(EventBase, tag="restock.updated"):
 
 
 class StockChanged(EventBase, tag="stock.changed"):
-    data: Annotated[
-        dict[str, Any],
-        Meta(
-            description="New stock levels, or a new price.",
-            extra_json_schema={
-                "anyOf": [{"$ref": REF + "StockLevel"}, {"$ref": REF + "PriceChange"}]
-            },
-        ),
-    ]
+    """A product's levels or price changed: the product as `GET /api/ops/inventory` shows
+    it. At most one per product per batch of changes."""
+
+    data: InventoryItem
 
 
 class AlertRaised(EventBase, tag="alert.raised"):
-    data: StockLevel
+    """Available stock fell below the min level: the alert as `GET /api/ops/alerts`
+    shows it."""
+
+    data: Alert
 
 
 class AlertCleared(EventBase, tag="alert.cleared"):
-    data: StockLevel
+    """The product is back at or above its min level (`raised_at`: when it was raised)."""
+
+    data: Alert
 
 
 class RobotUpdated(EventBase, tag="robot.updated"):

@@ -170,12 +170,7 @@ def build_document(
         if op is None:
             raise RuntimeError(f"{route.method} {resource.canonical} has no @documented")
         paths.setdefault(resource.canonical, {})[method] = _operation(op, resource.canonical)
-    models: list[Any] = [
-        schemas.Problem,
-        event_schemas.Event,
-        schemas.StockLevel,
-        event_schemas.PriceChange,
-    ]
+    models: list[Any] = [schemas.Problem, event_schemas.Event]
     for op in _OPERATIONS.values():
         models += [op.body] if op.body is not None else []
         models += [r.model for r in op.replies if r.model is not None]

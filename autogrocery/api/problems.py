@@ -95,30 +95,27 @@ def from_domain(error: DomainError, instance: str | None = None) -> web.Response
     return problem(error.status, error.title, error.detail, headers, instance=instance, **extra)
 
 
-@web.middleware
-async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def error_response(error: Exception, request: web.Request) -> web.Response:
     """Domain errors and aiohttp's own HTTP errors become problem+json; anything
-    unexpected becomes a 500 with no traceback (the traceback goes to the log)."""
-    try:
-        return await handler(request)
-    except DomainError as error:
+    unexpected becomes a 500 with no traceback (the traceback goes to the log).
+    An aiohttp redirect (below 400) is raised again."""
+    if isinstance(error, DomainError):
         return from_domain(error, request.path)
-    except web.HTTPRequestEntityTooLarge:
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
         return problem(
             413, "Payload too large", "the body is larger than 64 KiB", instance=request.path
         )
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+    if isinstance(error, web.HTTPException):
+        if error.status < 400:
+            raise error
+        headers = {k: v for k, v in error.headers.items() if k in ("Allow", "Retry-After")}
         return problem(
-            exc.status, exc.reason, exc.text or exc.reason, headers, instance=request.path
+            error.status, error.reason, error.text or error.reason, headers, instance=request.path
         )
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem(
-            500,
-            "Internal server error",
-            "the server failed to handle this request; it has been logged",
-            instance=request.path,
-        )
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    return problem(
+        500,
+        "Internal server error",
+        "the server failed to handle this request; it has been logged",
+        instance=request.path,
+    )

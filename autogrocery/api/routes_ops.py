@@ -22,7 +22,6 @@ from autogrocery.api.schemas import (
     Reconciliation,
     RobotList,
     StockAdjustRequest,
-    StockLevel,
 )
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
@@ -127,7 +126,7 @@ async def patch_product(request: web.Request, body: ProductPatch) -> web.Respons
         "ops",
         roles=OPERATOR,
         body=StockAdjustRequest,
-        replies=(Reply(200, "The new levels.", StockLevel),),
+        replies=(Reply(200, "The product with its new levels.", InventoryItem),),
         problems=(404, 409, 503),
         description="Records one movement of type `reason`. delta is non-zero, and negative "
         "for WASTE (else 400); on_hand may never fall below reserved (409).",

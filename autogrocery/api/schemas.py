@@ -285,16 +285,6 @@ class RestockList(Body):
     next_cursor: NextCursor
 
 
-class StockLevel(Body):
-    sku: str
-    name: str
-    aisle: str
-    on_hand: int
-    reserved: int
-    available: int
-    min_level: int
-
-
 class InventoryItem(Body):
     sku: str
     name: str

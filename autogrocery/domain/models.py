@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+import secrets
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -90,7 +90,10 @@ def lines_total(lines: Lines) -> int:
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+    """`ord_0196b4e1f2a3c4d5e6f7a8b9`: 48 bits of milliseconds, then 48 random bits.
+    Ids made one after another sort together, so a batch's new rows land on the same
+    B-tree pages (random ids would dirty a page per row in every index on them)."""
+    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"
 
 
 def now() -> float:

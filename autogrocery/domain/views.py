@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autogrocery.domain.models import OrderKind, OrderLine, OrderStatus, rfc3339
+from autogrocery.domain.models import Lines, OrderKind, OrderLine, OrderStatus, rfc3339
 from autogrocery.domain.money import format_money
 from autogrocery.domain.records import Alert, OrderRecord, StockLevel
 
@@ -21,12 +21,29 @@ def line_view(line: OrderLine, kind: OrderKind) -> dict[str, Any]:
     }
 
 
+_items: dict[int, tuple[Lines, list[dict[str, Any]]]] = {}  # id(lines) -> their views
+
+
+def items_view(lines: Lines, kind: OrderKind) -> list[dict[str, Any]]:
+    """The lines' views. An order is shown many times (its answer, an event per change)
+    with the same lines tuple, so the views are kept by the tuple's identity. The list
+    is shared: never change it."""
+    cached = _items.get(id(lines))
+    if cached is not None and cached[0] is lines:
+        return cached[1]
+    if len(_items) >= 4096:
+        _items.clear()
+    views = [line_view(line, kind) for line in lines]
+    _items[id(lines)] = (lines, views)
+    return views
+
+
 def order_view(order: OrderRecord) -> dict[str, Any]:
     kind = order.kind
     latency = None
     if order.completed_at is not None:
         latency = round((order.completed_at - order.created_at) * 1000.0, 3)
-    items = [line_view(line, kind) for line in order.lines]
+    items = items_view(order.lines, kind)
     if kind == OrderKind.RESTOCK:
         return {
             "restock_id": order.order_id,

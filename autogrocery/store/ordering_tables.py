@@ -1,4 +1,4 @@
-"""SQL for the ordering actor's tables: orders, order_lines, order_history, metrics_outbox.
+"""SQL for the ordering actor's tables: orders, order_lines, metrics_outbox.
 
 The actor holds its open orders in memory and writes through; reads here are for
 start-up and for orders that are already final.
@@ -27,15 +27,17 @@ INSERT_ORDER = Insert(
         "created_at",
         "confirmed_at",
         "completed_at",
+        "ended_at",
         "expires_at",
         "reason",
         "request_key",
     ),
 )
 INSERT_LINE = Insert("order_lines", ("order_id", "sku", "name", "aisle", "quantity", "unit_price"))
-INSERT_HISTORY = Insert("order_history", ("order_id", "status", "at"))
 UPDATE_ORDER = Update(
-    "orders", "order_id", ("status", "total", "confirmed_at", "completed_at", "reason")
+    "orders",
+    "order_id",
+    ("status", "total", "confirmed_at", "completed_at", "ended_at", "reason"),
 )
 INSERT_METRIC = Insert(
     "metrics_outbox",
@@ -54,6 +56,7 @@ def order_row(order: OrderRecord) -> tuple[Any, ...]:
         order.created_at,
         order.confirmed_at,
         order.completed_at,
+        order.ended_at,
         order.expires_at,
         order.reason,
         order.request_key,
@@ -71,6 +74,7 @@ def update_row(order: OrderRecord) -> tuple[Any, ...]:
         order.total,
         order.confirmed_at,
         order.completed_at,
+        order.ended_at,
         order.reason,
         order.order_id,
     )
@@ -103,6 +107,7 @@ def order_record(row: Mapping[str, Any], lines: Iterable[Mapping[str, Any]]) -> 
         created_at=row["created_at"],
         confirmed_at=row["confirmed_at"],
         completed_at=row["completed_at"],
+        ended_at=row["ended_at"],
         expires_at=row["expires_at"],
         reason=row["reason"],
         request_key=row["request_key"],

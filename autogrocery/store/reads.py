@@ -41,12 +41,6 @@ class Reader:
             lines = await cursor.fetchall()
         return order_record(row, lines)
 
-    async def history(self, order_id: str) -> list[dict[str, Any]]:
-        async with self.conn.execute(
-            "SELECT status, at FROM order_history WHERE order_id = ? ORDER BY rowid", (order_id,)
-        ) as cursor:
-            return [{"status": r["status"], "at": rfc3339(r["at"])} async for r in cursor]
-
     async def orders(
         self,
         kind: OrderKind,

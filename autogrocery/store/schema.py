@@ -3,7 +3,7 @@
 Table owners (the only writer of each table), as of the newest version:
   stock:       products (levels and prices), movements, stock_settlements, alerts
   fulfilment:  tasks
-  ordering:    orders, order_lines, order_history, metrics_outbox
+  ordering:    orders (with their history in its time columns), order_lines, metrics_outbox
   analytics:   latencies
   api:         accounts, refresh_tokens, idempotency_keys
 """
@@ -204,5 +204,17 @@ MIGRATIONS: list[str] = [
     DROP TABLE prices;
     DROP TABLE bills;
     DROP TABLE repricings;
+    """,
+    # 4: an order's history is its time columns (created, confirmed, completed, ended),
+    # not a second table: one row written per change instead of two.
+    """
+    ALTER TABLE orders ADD COLUMN ended_at REAL;
+    UPDATE orders SET ended_at = (
+        SELECT MAX(h.at) FROM order_history h
+        WHERE h.order_id = orders.order_id AND h.status = orders.status
+    ) WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED');
+    UPDATE orders SET ended_at = COALESCE(completed_at, created_at)
+        WHERE ended_at IS NULL AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED');
+    DROP TABLE order_history;
     """,
 ]

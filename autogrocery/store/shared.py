@@ -21,8 +21,6 @@ from autogrocery.store.db import connect
 from autogrocery.store.statements import Statement, chunks
 
 log = logging.getLogger(__name__)
-import os
-_MULTI = os.environ.get("AG_MULTI", "1") == "1"
 
 
 class Result:
@@ -76,11 +74,8 @@ class SharedConnection:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for statement, rows in writes.items():
-                    if _MULTI:
-                        for sql, params in chunks(statement, rows):
-                            conn.execute(sql, params)
-                    else:
-                        conn.executemany(statement.single(), statement.prepare(rows))
+                    for sql, params in chunks(statement, rows):
+                        conn.execute(sql, params)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

@@ -21,6 +21,7 @@ from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.errors import Conflict, Unavailable
 from autogrocery.store.shared import SharedConnection
 from autogrocery.store.statements import Insert
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -199,16 +200,18 @@ async def test_a_failed_commit_undoes_the_batch_answers_503_and_retries_what_was
             await bridge.send(ref, "asked")
         assert refused.value.retry_after > 0
         ref.tell(Batch(["told", "told"]))  # internal messages: nobody to answer, kept
-        while disk.refused < 3:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: _true(disk.refused >= 3))
         assert call(ref, 0, 5) == {}, "nothing half-applied in memory"
         assert rows(db) == []
         disk.freed.set()
-        while not rows(db):
-            await asyncio.sleep(0.02)
+        await eventually(lambda: _true(bool(rows(db))))
         assert rows(db) == [("told", 1), ("told", 2)]
         assert call(ref, 0, 5) == {"told": 2}
     finally:
         ref.stop(timeout=5)
         scheduler.stop()
         bridge.close()
+
+
+async def _true(value: bool) -> bool:
+    return value

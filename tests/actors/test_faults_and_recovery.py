@@ -142,7 +142,7 @@ async def test_recovery_keeps_open_previews_expires_stale_ones_and_resumes_work(
         assert final[live["order_id"]]["status"] == "COMPLETED"
         await eventually(lambda: analytics_settled(system))
         check_invariants(config.data_path)
-        confirmed, first = await system.confirm(kept["order_id"], "fridge-1")
+        _, first = await system.confirm(kept["order_id"], "fridge-1")
         assert first
         await wait_final(system, [kept["order_id"]])
         assert await reserved(system, "PAR-002") == 0

@@ -82,15 +82,15 @@ async def test_health_readiness_and_a_dead_actor(make_api: ApiFactory) -> None:
     status, ready, _ = await api.call("GET", "/readyz")
     assert status == 200
     assert ready["checks"]["store"] == "ok"
-    api.system.supervisor.refs["pricing"].tell("poison")
+    api.system.supervisor.refs["stock"].tell("poison")
     await asyncio.sleep(0)
     for _ in range(100):
         status, ready, _ = await api.call("GET", "/readyz")
-        if ready["checks"]["pricing"] == "down":
+        if ready["checks"]["stock"] == "down":
             break
         await asyncio.sleep(0.02)
     assert status == 503
-    assert ready["checks"]["pricing"] == "down"
+    assert ready["checks"]["stock"] == "down"
 
 
 async def test_metrics_expose_what_operators_graph(api: Api) -> None:

@@ -80,11 +80,11 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
         await eventually(lambda: analytics_settled(system))
         check_invariants(data_dir)
         with sqlite3.connect(data_dir / DB_NAME) as conn:
-            twice = conn.execute(
-                "SELECT order_id FROM order_history WHERE status = 'COMPLETED' "
-                "GROUP BY order_id HAVING COUNT(*) > 1"
-            ).fetchall()
-        assert twice == []
+            finished, outbox, distinct = conn.execute(
+                "SELECT (SELECT COUNT(*) FROM orders WHERE status IN ('COMPLETED', 'FAILED')), "
+                "COUNT(*), COUNT(DISTINCT order_id) FROM metrics_outbox"
+            ).fetchone()
+        assert finished == outbox == distinct, "an order finished twice (or not at all)"
         ids = csv_order_ids(config.csv_file)
         assert len(ids) == len(set(ids)), "an order was counted twice in the CSV"
     finally:

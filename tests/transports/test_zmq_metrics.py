@@ -43,11 +43,12 @@ class Outbox:
         self.reads = 0
         self.closed = False
 
-    def commit(self, seq: int) -> dict[str, Any]:
+    def commit(self, seq: int) -> list[Metric]:
+        """Store the metric; what the store then publishes (a batch of one)."""
         row = metric(seq)
         with self.lock:
             self.rows.append(row)
-        return row
+        return [Metric.from_wire(row)]
 
     def after(self, seq: int, limit: int) -> list[dict[str, Any]]:
         self.reads += 1
@@ -71,7 +72,9 @@ def channel(outbox: Outbox) -> Iterator[ZmqMetricsChannel]:
 
 
 def feed(endpoint: str, after: int, got: list[int]) -> MetricsFeed:
-    client = MetricsFeed(endpoint, after, lambda m: got.append(m.seq), heartbeat=Heartbeat(0.2, 3))
+    client = MetricsFeed(
+        endpoint, after, lambda ms: got.extend(m.seq for m in ms), heartbeat=Heartbeat(0.2, 3)
+    )
     client.start_loop()
     return client
 
@@ -80,7 +83,7 @@ def test_a_subscriber_gets_the_outbox_from_its_seq_then_live_ones_without_gaps(
     channel: ZmqMetricsChannel, outbox: Outbox
 ) -> None:
     local: list[int] = []
-    channel.subscribe(lambda wire: local.append(wire["seq"]))
+    channel.subscribe(lambda metrics: local.extend(m.seq for m in metrics))
     for seq in range(1, 1201):  # more than one replay batch, published before anyone listens
         channel.publish(outbox.commit(seq))
     got: list[int] = []

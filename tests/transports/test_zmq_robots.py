@@ -11,6 +11,7 @@ import orjson
 import pytest
 import zmq
 
+from autogrocery.domain.messages import RobotTask, TaskReport
 from autogrocery.transports.codec import frame
 from autogrocery.transports.fleet import Fleet
 from autogrocery.transports.heartbeat import Heartbeat
@@ -33,7 +34,13 @@ def until(check: Callable[[], Any], within: float = 5.0) -> Any:
         time.sleep(0.01)
 
 
+def tasks(task_id: str, aisle: str = "bread") -> list[RobotTask]:
+    """What fulfilment hands the hub: typed tasks, in a list."""
+    return [RobotTask.from_wire(task(task_id, aisle))]
+
+
 def task(task_id: str, aisle: str = "bread") -> dict[str, Any]:
+    """A task as it travels on the wire."""
     return {
         "kind": "task",
         "v": 1,
@@ -101,10 +108,10 @@ def ctx() -> Iterator[zmq.Context[Any]]:
 
 
 @pytest.fixture
-def hub() -> Iterator[tuple[ZmqRobotHub, list[dict[str, Any]]]]:
-    reports: list[dict[str, Any]] = []
+def hub() -> Iterator[tuple[ZmqRobotHub, list[TaskReport]]]:
+    reports: list[TaskReport] = []
     store = ZmqRobotHub(Fleet(), "tcp://127.0.0.1:*", OPTIONS)
-    store.start(reports.append)
+    store.start(reports.extend)
     yield store, reports
     store.close()
 
@@ -114,7 +121,7 @@ def states(hub: ZmqRobotHub) -> dict[str, str]:
 
 
 def test_register_task_ack_report_and_the_store_acks_the_report(
-    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[TaskReport]]
 ) -> None:
     store, reports = hub
     robot = Peer(ctx, store.endpoint)
@@ -122,7 +129,7 @@ def test_register_task_ack_report_and_the_store_acks_the_report(
     assert (welcome["heartbeat"], welcome["misses"]) == (0.5, 3)
     assert store.alive("bread")
     assert not store.alive("meat")
-    store.dispatch(task("o1.bread"))
+    store.dispatch(tasks("o1.bread"))
     assert robot.expect("task")["task_id"] == "o1.bread"
     assert states(store) == {"r1": "busy"}
     robot.send(frame("ack", task_id="o1.bread"))
@@ -130,19 +137,19 @@ def test_register_task_ack_report_and_the_store_acks_the_report(
     robot.send(frame("report", **report))
     assert robot.expect("ack")["task_id"] == "o1.bread"
     until(lambda: reports)
-    assert reports[0]["task_id"] == "o1.bread"
+    assert reports[0] == TaskReport("o1.bread", "r1", True)
     assert until(lambda: states(store) == {"r1": "idle"})
     assert store.robots()[0]["tasks_done"] == 1
     assert robot.quiet(0.5) == []  # acknowledged in time: not sent again
 
 
 def test_an_unacknowledged_task_goes_to_another_robot(
-    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[TaskReport]]
 ) -> None:
     store, _ = hub
     deaf, other = Peer(ctx, store.endpoint), Peer(ctx, store.endpoint)
     deaf.register("deaf")
-    store.dispatch(task("o1.bread"))
+    store.dispatch(tasks("o1.bread"))
     assert deaf.expect("task")["task_id"] == "o1.bread"  # and never acknowledged
     other.register("other")
     assert other.expect("task")["task_id"] == "o1.bread"
@@ -151,12 +158,12 @@ def test_an_unacknowledged_task_goes_to_another_robot(
 
 
 def test_a_silent_robot_goes_offline_and_its_tasks_move(
-    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[TaskReport]]
 ) -> None:
     store, _ = hub
     silent, other = Peer(ctx, store.endpoint), Peer(ctx, store.endpoint)
     silent.register("silent")
-    store.dispatch(task("o1.bread"))
+    store.dispatch(tasks("o1.bread"))
     silent.expect("task")
     silent.send(frame("ack", task_id="o1.bread"))
     other.register("other")
@@ -172,7 +179,7 @@ def test_a_silent_robot_goes_offline_and_its_tasks_move(
 
 
 def test_a_robot_the_store_does_not_know_is_told_to_register(
-    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[TaskReport]]
 ) -> None:
     store, reports = hub
     stranger = Peer(ctx, store.endpoint)
@@ -185,12 +192,12 @@ def test_a_robot_the_store_does_not_know_is_told_to_register(
 
 
 def test_bye_hands_the_tasks_over_at_once(
-    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[dict[str, Any]]]
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[TaskReport]]
 ) -> None:
     store, _ = hub
     leaving, staying = Peer(ctx, store.endpoint), Peer(ctx, store.endpoint)
     leaving.register("leaving")
-    store.dispatch(task("o1.bread"))
+    store.dispatch(tasks("o1.bread"))
     leaving.expect("task")
     leaving.send(frame("ack", task_id="o1.bread"))
     staying.register("staying")
@@ -201,7 +208,7 @@ def test_bye_hands_the_tasks_over_at_once(
 
 def test_garbage_is_counted_logged_once_per_peer_and_harmless(
     ctx: zmq.Context[Any],
-    hub: tuple[ZmqRobotHub, list[dict[str, Any]]],
+    hub: tuple[ZmqRobotHub, list[TaskReport]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     store, _ = hub
@@ -224,7 +231,7 @@ def test_garbage_is_counted_logged_once_per_peer_and_harmless(
     warnings = [r for r in caplog.records if "bad frame" in r.getMessage()]
     assert len(warnings) == 1
     junk.register("fine-after-all")  # the same peer, now speaking properly
-    store.dispatch(task("o1.bread"))
+    store.dispatch(tasks("o1.bread"))
     assert junk.expect("task")["task_id"] == "o1.bread"
 
 
@@ -247,7 +254,7 @@ def test_the_store_refuses_a_public_address_without_curve() -> None:
 
 
 def test_a_busy_address_is_a_transport_error(
-    hub: tuple[ZmqRobotHub, list[dict[str, Any]]],
+    hub: tuple[ZmqRobotHub, list[TaskReport]],
 ) -> None:
     store, _ = hub
     with pytest.raises(TransportError, match="cannot bind"):
@@ -291,7 +298,7 @@ def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
         store.endpoint,
         [("r1", "bread")],
         "test",
-        lambda robot_id, wire: delivered.append((robot_id, wire["task_id"])),
+        lambda robot_id, task: delivered.append((robot_id, task.task_id)),
         heartbeat=Heartbeat(0.1, 3),
         ack_timeout=0.2,
     )
@@ -308,7 +315,7 @@ def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
         until(lambda: delivered)
         assert delivered == [("r1", "o1.bread")]
         assert link.bad.count == 1
-        link.report({"kind": "report", "task_id": "o1.bread", "robot_id": "r1", "ok": True})
+        link.report([TaskReport("o1.bread", "r1", True)])
         store.expect("report")
         store.expect("report")  # not acknowledged: sent again
         store.sock.send_multipart([rid, frame("ack", task_id="o1.bread")])

@@ -1,8 +1,14 @@
 """Read-only queries for the API and the System facade, through aiosqlite (never on
-the event loop's thread)."""
+the event loop's thread).
+
+Every query runs to its end in one call (`_rows`): concurrent requests share this
+connection, and a statement left open while another runs keeps the connection's read
+transaction, so its snapshot, alive; an order committed and acknowledged meanwhile
+would then read as missing. No cursor outlives its query here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +34,19 @@ class Reader:
     async def close(self) -> None:
         await self.conn.close()
 
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(await self.conn.execute_fetchall(sql, params))
+
     async def order(self, order_id: str, kind: OrderKind, owner: str | None) -> OrderRecord | None:
-        async with self.conn.execute(
+        found = await self._rows(
             "SELECT * FROM orders WHERE order_id = ? AND kind = ?", (order_id, kind.value)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None or (owner is not None and row["owner"] != owner):
+        )
+        if not found or (owner is not None and found[0]["owner"] != owner):
             return None
-        async with self.conn.execute(
+        lines = await self._rows(
             "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku", (order_id,)
-        ) as cursor:
-            lines = await cursor.fetchall()
-        return order_record(row, lines)
+        )
+        return order_record(found[0], lines)
 
     async def orders(
         self,
@@ -64,19 +71,17 @@ class Reader:
             f"SELECT rowid AS position, * FROM orders WHERE {' AND '.join(where)} "  # noqa: S608
             "ORDER BY rowid DESC LIMIT ?"
         )
-        async with self.conn.execute(sql, (*params, limit + 1)) as rows:
-            found = list(await rows.fetchall())
+        found = await self._rows(sql, (*params, limit + 1))
         next_cursor = found[limit - 1]["position"] if len(found) > limit else None
         found = found[:limit]
         lines: dict[str, list[Any]] = {row["order_id"]: [] for row in found}
         if found:
             marks = ",".join("?" * len(found))
-            async with self.conn.execute(
+            for line in await self._rows(
                 f"SELECT * FROM order_lines WHERE order_id IN ({marks}) ORDER BY sku",  # noqa: S608
                 list(lines),
-            ) as rows:
-                async for line in rows:
-                    lines[line["order_id"]].append(line)
+            ):
+                lines[line["order_id"]].append(line)
         return [order_record(row, lines[row["order_id"]]) for row in found], next_cursor
 
     async def movements(
@@ -96,8 +101,7 @@ class Reader:
             f"SELECT * FROM movements WHERE {' AND '.join(where)} "  # noqa: S608
             "ORDER BY id DESC LIMIT ?"
         )
-        async with self.conn.execute(sql, (*params, limit + 1)) as rows:
-            found = list(await rows.fetchall())
+        found = await self._rows(sql, (*params, limit + 1))
         next_cursor = found[limit - 1]["id"] if len(found) > limit else None
         return [
             {
@@ -114,20 +118,17 @@ class Reader:
 
     async def ledger(self) -> dict[str, tuple[int, int]]:
         """Each SKU's stored on_hand and the sum of its movements, in one snapshot."""
-        async with self.conn.execute(
+        rows = await self._rows(
             "SELECT p.sku, p.on_hand, "
             "(SELECT COALESCE(SUM(m.delta), 0) FROM movements m WHERE m.sku = p.sku) "
             "FROM products p"
-        ) as cursor:
-            return {row[0]: (row[1], row[2]) async for row in cursor}
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     async def order_counts(self) -> list[tuple[str, str, int]]:
-        async with self.conn.execute(
-            "SELECT kind, status, COUNT(*) FROM orders GROUP BY kind, status"
-        ) as cursor:
-            return [(row[0], row[1], row[2]) async for row in cursor]
+        rows = await self._rows("SELECT kind, status, COUNT(*) FROM orders GROUP BY kind, status")
+        return [(row[0], row[1], row[2]) for row in rows]
 
     async def writable(self) -> bool:
-        async with self.conn.execute("PRAGMA quick_check") as cursor:
-            row = await cursor.fetchone()
-        return row is not None and row[0] == "ok"
+        rows = await self._rows("PRAGMA quick_check")
+        return bool(rows) and rows[0][0] == "ok"

@@ -57,6 +57,7 @@ async def start_system(config: Config, *, robot_seed: int | None = None) -> Syst
         csv_path=config.csv_file,
         robot_seed=robot_seed,
         aisle_deadline=config.zmq.aisle_deadline,
+        refused_hold=config.orders.refused_hold,
     )
     supervisor = Supervisor(ctx, settings, hub, metrics, aisles)
     await loop.run_in_executor(None, supervisor.start)

@@ -51,6 +51,7 @@ class CatalogConfig:
 @dataclasses.dataclass(frozen=True, slots=True)
 class OrdersConfig:
     reservation_ttl: float = _f(600.0, gt=0)
+    refused_hold: float = _f(60.0, gt=0)
     expiry_sweep_interval: float = _f(1.0, gt=0)
     max_quantity: int = _f(1000, ge=1)
     max_lines: int = _f(100, ge=1)

@@ -184,7 +184,11 @@ class Actor(pykka.ThreadingActor):
                 unit.answer(reply_to, None, exc)
             return
         if reply_to is not None and not unit.forwarded:
-            unit.answer(reply_to, result, None)
+            refusal = unit.refusal
+            if refusal is None:
+                unit.answer(reply_to, result, None)
+            else:
+                unit.answer(reply_to, None, refusal)
 
     def _rolled_back(self, unit: UnitOfWork, requests: list[_Request], exc: Exception) -> None:
         unit.rollback()
@@ -207,6 +211,11 @@ class Actor(pykka.ThreadingActor):
 
     def after_batch(self) -> None:
         """The batch committed or rolled back: forget what was marked for it."""
+
+    def refuse(self, error: Exception) -> None:
+        """Answer the current item with `error`, keeping what it changed (raising would
+        undo it): a refusal that still has an effect, like a shorter hold."""
+        self.unit.refusal = error
 
     def forward(self, peer: str, message: Any) -> None:
         """Hand the current item's answer to `peer`: it answers once it has done

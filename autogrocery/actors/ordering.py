@@ -9,6 +9,7 @@ asks about them.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from autogrocery.actors.base import Actor, handles
@@ -56,18 +57,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class OrderPolicy:
+    reservation_ttl: float  # how long a preview holds its stock
+    refused_hold: float  # how long it still holds it after a confirm was refused
+    aisle_deadline: float  # how long an aisle may go without a robot before confirms fail
+
+
 class OrderingActor(Actor):
     name = "ordering"
 
     def __init__(
-        self, ctx: Context, reservation_ttl: float, metrics: MetricsChannel, hub: RobotHub
+        self,
+        ctx: Context,
+        policy: OrderPolicy,
+        metrics: MetricsChannel,
+        hub: RobotHub,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.on_death = ctx.on_death
         self.peers = ctx.peers
         self.schedule = ctx.scheduler.call_later
-        self.ttl = reservation_ttl
+        self.policy = policy
+        self.ttl = policy.reservation_ttl
         self.metrics = metrics
         self.hub = hub
         self.open: dict[str, OrderRecord] = {}
@@ -140,13 +153,36 @@ class OrderingActor(Actor):
             raise Conflict(f"order {msg.order_id} is {order.status} and cannot be confirmed")
         if order.expires_at is not None and order.expires_at <= now():
             raise Conflict(f"order {msg.order_id} expired and cannot be confirmed")
-        dead = sorted({ln.aisle for ln in order.lines if not self.hub.alive(ln.aisle)})
-        if dead:
-            raise Unavailable(f"no robot is alive for aisle {', '.join(dead)}", retry_after=5.0)
+        deadline = self.policy.aisle_deadline
+        unserved = sorted(
+            {ln.aisle for ln in order.lines if not self.hub.served(ln.aisle, deadline)}
+        )
+        if unserved:
+            self._refuse_unserved(order, unserved)
+            return Confirmation(order.order_id, order.status, first=False)
         confirmed = order.moved(OrderStatus.PROCESSING, confirmed_at=now())
         self._record(order, confirmed)
         self.unit.tell("fulfilment", DispatchOrder(order.order_id, order.kind, order.lines))
         return Confirmation(order.order_id, OrderStatus.PROCESSING, first=True)
+
+    def _refuse_unserved(self, order: OrderRecord, aisles: list[str]) -> None:
+        """No robot of an aisle was seen within the deadline: 503, and the preview holds
+        its stock only `refused_hold` longer (not the whole reservation time)."""
+        hold_until = now() + self.policy.refused_hold
+        if order.expires_at is None or hold_until < order.expires_at:
+            self._record(order, order.moved(OrderStatus.PREVIEWED, expires_at=hold_until))
+        expires = order.expires_at if order.expires_at is not None else hold_until
+        hold = max(0.0, min(hold_until, expires) - now())
+        retry = min(10.0, max(1.0, hold / 4))
+        self.refuse(
+            Unavailable(
+                f"no robot of aisle {', '.join(aisles)} has been seen for over "
+                f"{self.policy.aisle_deadline:g}s; the order keeps its stock for {hold:.0f}s "
+                f"more: retry the confirm within that time",
+                retry_after=retry,
+                aisles=aisles,
+            )
+        )
 
     @handles(CancelOrder)
     def cancel(self, msg: CancelOrder) -> None:
@@ -327,6 +363,14 @@ class OrderingActor(Actor):
 
     def _announce(self, before: OrderRecord | None, after: OrderRecord) -> None:
         kind = "restock" if after.kind == OrderKind.RESTOCK else "order"
+        if before is not None and before.status == after.status:
+            log.info("%s %s now expires at %s", kind, after.order_id, after.expires_at)
+        else:
+            self._log_move(kind, before, after)
+        event = events.RESTOCK_UPDATED if after.kind == OrderKind.RESTOCK else events.ORDER_UPDATED
+        self.ctx.events.publish(event, lambda: order_view(after), owner=after.owner)
+
+    def _log_move(self, kind: str, before: OrderRecord | None, after: OrderRecord) -> None:
         log.info(
             "%s %s %s -> %s",
             kind,
@@ -335,5 +379,3 @@ class OrderingActor(Actor):
             after.status,
             extra={"order_id": after.order_id, "status": after.status.value},
         )
-        event = events.RESTOCK_UPDATED if after.kind == OrderKind.RESTOCK else events.ORDER_UPDATED
-        self.ctx.events.publish(event, lambda: order_view(after), owner=after.owner)

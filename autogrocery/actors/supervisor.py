@@ -24,7 +24,7 @@ from autogrocery.actors.analytics_storage import StoreLatencies
 from autogrocery.actors.base import Actor
 from autogrocery.actors.context import Context
 from autogrocery.actors.fulfilment import FulfilmentActor, RobotPolicy
-from autogrocery.actors.ordering import OrderingActor
+from autogrocery.actors.ordering import OrderingActor, OrderPolicy
 from autogrocery.actors.replies import Batch, call, tell
 from autogrocery.actors.robot import RobotActor
 from autogrocery.actors.stock import StockActor
@@ -60,6 +60,7 @@ class Settings:
     csv_path: Path
     robot_seed: int | None = None
     aisle_deadline: float = 60.0  # seconds a task waits for a robot of its aisle
+    refused_hold: float = 60.0  # seconds a preview holds stock after a refused confirm
 
 
 class Supervisor:
@@ -137,7 +138,12 @@ class Supervisor:
             ),
             "stock": lambda: StockActor.start(ctx, s.rule),
             "fulfilment": lambda: FulfilmentActor.start(ctx, s.policy, self.hub),
-            "ordering": lambda: OrderingActor.start(ctx, s.reservation_ttl, self.metrics, self.hub),
+            "ordering": lambda: OrderingActor.start(
+                ctx,
+                OrderPolicy(s.reservation_ttl, s.refused_hold, s.aisle_deadline),
+                self.metrics,
+                self.hub,
+            ),
         }
 
     def _start_core(self) -> None:

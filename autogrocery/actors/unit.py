@@ -39,6 +39,7 @@ class UnitOfWork:
         "_undo",
         "_writes",
         "forwarded",
+        "refusal",
         "reply_to",
     )
 
@@ -50,6 +51,7 @@ class UnitOfWork:
         self._marks = (0, 0, 0)
         self.reply_to: ReplyTo | None = None  # the current item's, for forwarding
         self.forwarded = False
+        self.refusal: Exception | None = None  # the current item's answer is this error
 
     # --- what a handler stages -------------------------------------------------------
 
@@ -74,6 +76,7 @@ class UnitOfWork:
     def begin_item(self, reply_to: ReplyTo | None) -> None:
         self.reply_to = reply_to
         self.forwarded = False
+        self.refusal = None
         self._marks = (len(self._writes), len(self._undo), len(self._effects))
 
     def abort_item(self) -> None:

@@ -183,6 +183,13 @@ class Problem(Body):
     instance: Annotated[str, Meta(description="The request path.")] | UnsetType = UNSET
     errors: list[FieldError] | UnsetType = UNSET
     shortages: list[Shortage] | UnsetType = UNSET
+    aisles: (
+        Annotated[
+            list[str],
+            Meta(description="On a refused confirm (503): the aisles no robot serves now."),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class Account(Body):

@@ -36,6 +36,7 @@ class OrderRecord:
         *,
         confirmed_at: float | None = None,
         ended_at: float | None = None,
+        expires_at: float | None = None,
         completed: bool = False,
         total: int | None = None,
         reason: str | None = None,
@@ -53,7 +54,7 @@ class OrderRecord:
             self.confirmed_at if confirmed_at is None else confirmed_at,
             ended_at if completed else self.completed_at,
             self.ended_at if ended_at is None else ended_at,
-            self.expires_at,
+            self.expires_at if expires_at is None else expires_at,
             self.reason if reason is None else reason,
             self.request_key,
         )

@@ -21,6 +21,9 @@ class RobotHub(Protocol):
 
     def alive(self, aisle: str) -> bool: ...
 
+    def served(self, aisle: str, within: float) -> bool:
+        """A robot of `aisle` is online or was seen within the last `within` seconds."""
+
     def robots(self) -> list[dict[str, Any]]: ...
 
     def overdue(self, max_wait: float) -> list[RobotTask]:

@@ -210,6 +210,15 @@ class Fleet:
                         expired.append(task)
         return expired
 
+    def served(self, aisle: str, within: float) -> bool:
+        """A robot of `aisle` is online, or was seen less than `within` seconds ago (a
+        blip: a link outage, a robot restarting). Tasks wait that long for one."""
+        if self.alive(aisle):
+            return True
+        recent = now() - within
+        with self._lock:
+            return any(r.aisle == aisle and r.last_seen >= recent for r in self._robots.values())
+
     def alive(self, aisle: str) -> bool:
         alive = self._aisles_alive
         if alive is None:

@@ -46,6 +46,9 @@ class MemoryRobotHub:
     def alive(self, aisle: str) -> bool:
         return self.fleet.alive(aisle)
 
+    def served(self, aisle: str, within: float) -> bool:
+        return self.fleet.served(aisle, within)
+
     def robots(self) -> list[dict[str, Any]]:
         return self.fleet.robots()
 

@@ -11,6 +11,7 @@ from typing import Any
 import pykka
 import pytest
 
+from autogrocery.actors.replies import Batch
 from autogrocery.actors.system import System
 from autogrocery.app import start_system
 from autogrocery.domain.errors import Conflict, InsufficientStock, Unavailable
@@ -260,3 +261,50 @@ async def retry_unavailable(call: Any, attempts: int = 50) -> Any:
         except Unavailable:
             await asyncio.sleep(0.02)
     return await call()
+
+
+async def test_a_confirm_during_a_short_robot_outage_is_accepted_and_waits_for_a_robot(
+    make_config: ConfigFactory,
+) -> None:
+    config = make_config("robots.per_aisle=1", "zmq.aisle_deadline=30")
+    system = await start_system(config)
+    try:
+        hub = system.supervisor.hub
+        order = await system.preview("fridge-1", [{"sku": "MEA-001", "quantity": 1}])
+        hub.detach("meat-1")  # the link to the meat robot drops: a blip, not an outage
+        assert not hub.alive("meat")
+        result, first = await system.confirm(order["order_id"], "fridge-1")
+        assert (result["status"], first) == ("PROCESSING", True)
+        robot = system.supervisor.robots["meat-1"]
+        hub.attach("meat-1", "meat", lambda tasks: robot.tell(Batch(tasks)))  # it is back
+        final = await wait_final(system, [order["order_id"]])
+        assert final[order["order_id"]]["status"] == "COMPLETED"
+    finally:
+        await system.stop()
+
+
+async def test_a_confirm_for_an_aisle_without_robots_is_refused_and_frees_stock_soon(
+    make_config: ConfigFactory,
+) -> None:
+    config = make_config(
+        "robots.per_aisle=1",
+        "zmq.aisle_deadline=0.2",
+        "orders.refused_hold=0.5",
+        "orders.expiry_sweep_interval=0.05",
+    )
+    system = await start_system(config)
+    try:
+        order = await system.preview("fridge-1", [{"sku": "PAR-001", "quantity": 4}])
+        assert await reserved(system, "PAR-001") == 4
+        system.supervisor.hub.detach("party-1")
+        await asyncio.sleep(0.4)  # longer than the aisle deadline: an outage now
+        with pytest.raises(Unavailable) as refused:
+            await system.confirm(order["order_id"], "fridge-1")
+        assert "party" in str(refused.value)
+        assert refused.value.extra["aisles"] == ["party"]
+        assert 0 < refused.value.retry_after <= 10
+        # Not held for the 600 s reservation: freed once the refused hold is over.
+        await eventually(lambda: _status_is(system, order["order_id"], "EXPIRED"), within=5)
+        await eventually(lambda: _reserved_is(system, "PAR-001", 0), within=5)
+    finally:
+        await system.stop()

@@ -112,6 +112,7 @@ class Supervisor:
         batch in hand."""
         self.stopping.set()
         self.ctx.scheduler.stop()
+        self.hub.closing()
         for robot_id in list(self.robots):
             self.hub.detach(robot_id)
         for ref in list(self.robots.values()):

@@ -44,6 +44,9 @@ class LocalRobotHub(RobotHub, Protocol):
 
     def detach(self, robot_id: str) -> None: ...
 
+    def closing(self) -> None:
+        """The store is stopping: robots detached from now on keep their work."""
+
     def report(self, reports: list[TaskReport]) -> None: ...
 
     def add_channel(self, name: str, stats: Callable[[], dict[str, int]]) -> None: ...

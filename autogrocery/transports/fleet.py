@@ -63,6 +63,7 @@ class Fleet:
         self._waiting: dict[str, dict[str, tuple[float, RobotTask]]] = collections.defaultdict(dict)
         self._owner: dict[str, str] = {}  # task_id -> robot_id
         self._aisles_alive: frozenset[str] | None = None  # recomputed after a join or leave
+        self._closing = False  # the store is stopping: nothing is re-dispatched
         self._on_change = on_change or (lambda view: None)
 
     def join(self, robot_id: str, aisle: str, host: str, deliver: Deliver) -> None:
@@ -100,6 +101,11 @@ class Fleet:
             for task in orphans:
                 self._owner.pop(task.task_id, None)
             view = robot.view()
+            closing = self._closing
+        if closing:
+            # Unfinished work is dispatched again when the store starts (recovery).
+            log.info("robot %s stopped with %d task(s) in hand", robot_id, len(orphans))
+            return
         if orphans:
             log.warning("robot %s is offline; re-dispatching %d task(s)", robot_id, len(orphans))
         else:
@@ -107,6 +113,12 @@ class Fleet:
         self._on_change(view)
         if orphans:
             self.dispatch(orphans, avoid=robot_id)
+
+    def close(self) -> None:
+        """The store is stopping: robots that leave now keep their tasks for the next
+        start's recovery instead of handing them around."""
+        with self._lock:
+            self._closing = True
 
     def seen(self, robot_id: str) -> None:
         with self._lock:

@@ -66,6 +66,10 @@ class MemoryRobotHub:
         """Frames dropped as undecodable, by channel (for the API's /metrics)."""
         return {name: stats().get("bad_frames", 0) for name, stats in self._channels.items()}
 
+    def closing(self) -> None:
+        """The store is stopping: robots detached from now on keep their work."""
+        self.fleet.close()
+
     def close(self) -> None:
         self._on_reports = None
 

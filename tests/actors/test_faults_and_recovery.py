@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import sqlite3
 import threading
@@ -306,5 +307,24 @@ async def test_a_confirm_for_an_aisle_without_robots_is_refused_and_frees_stock_
         # Not held for the 600 s reservation: freed once the refused hold is over.
         await eventually(lambda: _status_is(system, order["order_id"], "EXPIRED"), within=5)
         await eventually(lambda: _reserved_is(system, "PAR-001", 0), within=5)
+    finally:
+        await system.stop()
+
+
+async def test_a_clean_stop_with_work_in_hand_warns_of_nothing(
+    make_config: ConfigFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config("robots.per_aisle=1", "robots.pick_time=0.05")
+    system = await start_system(config)
+    order = await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 3}])
+    await system.confirm(order["order_id"], "fridge-1")
+    caplog.clear()
+    await system.stop()  # the bread robot is still picking
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == []
+    system = await start_system(config)  # and the work is done after the restart
+    try:
+        final = await wait_final(system, [order["order_id"]])
+        assert final[order["order_id"]]["status"] == "COMPLETED"
     finally:
         await system.stop()

@@ -52,9 +52,10 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
     flight, as after recovery): on_hand = opening - picked + restocked + adjustments,
     every finished order or restock settled once, one analytics row per finished one.
     """
-    conn = sqlite3.connect(data_dir / DB_NAME)
+    conn = sqlite3.connect(data_dir / DB_NAME, isolation_level=None)
     try:
         q = conn.execute
+        q("BEGIN")  # one snapshot for every query below, even while the store runs
         on_hand = dict(q("SELECT sku, on_hand FROM products").fetchall())
         ledger = dict(q("SELECT sku, SUM(delta) FROM movements GROUP BY sku").fetchall())
         held = dict(

@@ -49,6 +49,11 @@ class Context:
                 self._shared = SharedConnection(self.db_path, self.synchronous)
             return self._shared
 
+    def write_failure(self) -> tuple[float, str] | None:
+        """Since when and why the store's writes fail (None: they do not)."""
+        shared = self._shared
+        return shared.write_failure if shared is not None else None
+
     def close_store(self) -> None:
         with self._lock:
             if self._shared is not None:

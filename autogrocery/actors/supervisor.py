@@ -129,6 +129,17 @@ class Supervisor:
             status[f"robots.{aisle}"] = self.hub.alive(aisle)
         return status
 
+    def problems(self) -> dict[str, str]:
+        """What keeps the store from serving, by component (empty when nothing does)."""
+        problems: dict[str, str] = {}
+        if self.gave_up is not None:
+            problems["core"] = f"not restarted any more: {self.gave_up}"
+        failure = self.ctx.write_failure()
+        if failure is not None:
+            since, why = failure
+            problems["writes"] = f"failing for {time.time() - since:.0f}s: {why}"
+        return problems
+
     # --- the core ----------------------------------------------------------------------
 
     def _factories(self) -> dict[str, Callable[[], pykka.ActorRef[Any]]]:
@@ -185,7 +196,11 @@ class Supervisor:
                 self.gave_up = (
                     f"{actor.name} died {len(recent) + 1} times within {RESTART_WINDOW:.0f}s"
                 )
-                log.critical("%s; not restarting the core again", self.gave_up)
+                log.critical(
+                    "%s; not restarting the core again: restart the process "
+                    "(/healthz now answers 503)",
+                    self.gave_up,
+                )
                 return
             self._restarting = True
         log.critical("actor %s died; restarting the core in %.1fs", actor.name, delay)

@@ -260,6 +260,26 @@ class System:
     def health(self) -> dict[str, bool]:
         return self.supervisor.health()
 
+    def problems(self) -> dict[str, str]:
+        """Why the store cannot serve now, by component: writes failing (a full disk),
+        or a core that died too often to be restarted."""
+        return self.supervisor.problems()
+
+    def vitals(self) -> dict[str, float]:
+        """Counters for /metrics: core restarts, whether the core was given up on, and
+        store writes that failed."""
+        supervisor = self.supervisor
+        shared = supervisor.ctx.connect()
+        return {
+            "core_restarts": float(supervisor.restarts),
+            "core_given_up": 1.0 if supervisor.gave_up is not None else 0.0,
+            "store_write_failures": float(shared.write_failures),
+        }
+
+    def alive(self) -> str | None:
+        """None while the process can still serve; else why it should be restarted."""
+        return self.supervisor.problems().get("core")
+
     def watch_metrics(self, on_metrics: Callable[[list[Metric]], None]) -> None:
         """`on_metrics` gets every finished order's metric, batch by batch, on the thread
         that publishes them (keep it short and thread-safe)."""

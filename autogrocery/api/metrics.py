@@ -88,12 +88,38 @@ class BatchCollector(Collector):
         yield from (batches, messages)
 
 
+class VitalsCollector(Collector):
+    """The store's own health counters, read from the System at scrape time."""
+
+    def __init__(self, vitals: Callable[[], dict[str, float]]) -> None:
+        self.vitals = vitals
+
+    def collect(self) -> Iterator[Metric]:
+        vitals = self.vitals()
+        yield CounterMetricFamily(
+            "autogrocery_restarts",
+            "Actor restarts by the supervisor (robots and the core)",
+            value=vitals.get("core_restarts", 0.0),
+        )
+        yield GaugeMetricFamily(
+            "autogrocery_core_given_up",
+            "1 once the core died too often to be restarted: restart the process",
+            value=vitals.get("core_given_up", 0.0),
+        )
+        yield CounterMetricFamily(
+            "autogrocery_store_write_failures",
+            "Batches the store could not write (full disk, I/O error); retried",
+            value=vitals.get("store_write_failures", 0.0),
+        )
+
+
 class ApiMetrics:
     def __init__(
         self,
         robots: Callable[[], list[dict[str, Any]]],
         bad_frames: Callable[[], dict[str, int]] | None = None,
         batch_stats: Callable[[], dict[str, tuple[int, int]]] | None = None,
+        vitals: Callable[[], dict[str, float]] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         # process_cpu_seconds_total (all threads) and memory: the bench's CPU per order.
@@ -133,6 +159,7 @@ class ApiMetrics:
         )
         self.registry.register(FleetCollector(robots, bad_frames or dict))
         self.registry.register(BatchCollector(batch_stats or dict))
+        self.registry.register(VitalsCollector(vitals or dict))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         # labels() costs a few microseconds a call; the children are few: keep them.

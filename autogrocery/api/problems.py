@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from autogrocery.domain.errors import DomainError
+from autogrocery.domain.errors import DomainError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,8 @@ def from_domain(error: DomainError, instance: str | None = None) -> web.Response
         headers["WWW-Authenticate"] = 'Bearer realm="autogrocery"'
     if isinstance(error, TooManyRequests):
         headers["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, Unavailable):
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
     extra = {k: v for k, v in error.extra.items() if v not in (None, [])}
     return problem(error.status, error.title, error.detail, headers, instance=instance, **extra)
 
@@ -101,6 +105,10 @@ def error_response(error: Exception, request: web.Request) -> web.Response:
     An aiohttp redirect (below 400) is raised again."""
     if isinstance(error, DomainError):
         return from_domain(error, request.path)
+    if isinstance(error, sqlite3.OperationalError):  # a full disk, an I/O error: transient
+        log.warning("%s %s: the store failed: %s", request.method, request.path, error)
+        busy = Unavailable(f"the store cannot save right now ({error}); try again", 2.0)
+        return from_domain(busy, request.path)
     if isinstance(error, web.HTTPRequestEntityTooLarge):
         return problem(
             413, "Payload too large", "the body is larger than 64 KiB", instance=request.path

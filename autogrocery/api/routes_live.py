@@ -102,10 +102,21 @@ async def events(request: web.Request) -> web.StreamResponse:
         "Liveness",
         "operations",
         roles=None,
-        replies=(Reply(200, "The process runs.", Health),),
+        replies=(
+            Reply(200, "The process runs and can serve.", Health),
+            Reply(
+                503,
+                "The process should be restarted: its core died more often than it is "
+                "restarted (a supervisor such as systemd or Kubernetes should act).",
+                Health,
+            ),
+        ),
     )
 )
-async def healthz(_: web.Request) -> web.Response:
+async def healthz(request: web.Request) -> web.Response:
+    reason = state(request).system.alive()
+    if reason is not None:
+        return json_response({"status": "unhealthy", "reason": reason}, status=503)
     return json_response({"status": "ok"})
 
 
@@ -136,6 +147,7 @@ async def readyz(request: web.Request) -> web.Response:
         checks["store"] = "ok"
     except Exception as exc:  # the store's failure is the report, not a crash
         checks["store"] = f"not writable: {exc}"
+    checks.update(api.system.problems())
     ready = all(value == "ok" for value in checks.values())
     return json_response(
         {"status": "ready" if ready else "not ready", "checks": checks},

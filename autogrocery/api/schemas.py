@@ -383,12 +383,19 @@ class Reconciliation(Body):
 
 
 class Health(Body):
-    status: Literal["ok"]
+    status: Literal["ok", "unhealthy"]
+    reason: Annotated[str, Meta(description="Why the process should be restarted.")] | UnsetType = (
+        UNSET
+    )
 
 
 class Readiness(Body):
     status: Literal["ready", "not ready"]
     checks: Annotated[
         dict[str, str],
-        Meta(description="Per component (each actor, 'actors', 'store'): 'ok' or the failure."),
+        Meta(
+            description="Per component: each actor, each aisle's robots, 'actors', 'store' "
+            "('ok' or the failure); also 'writes' while the store's writes fail (a full "
+            "disk) and 'core' once the core is no longer restarted."
+        ),
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,10 @@ class SharedConnection:
         # would otherwise land inside some actor's COMMIT while it holds the lock.
         self._conn.execute("PRAGMA wal_autocheckpoint=0")
         self.lock = threading.RLock()
+        # The last write that failed (when, why) until a write succeeds again: a full
+        # disk or an I/O error, for /readyz.
+        self.write_failure: tuple[float, str] | None = None
+        self.write_failures = 0
         self._checkpointer = Checkpointer(path, checkpoint_every)
         self._checkpointer.start()
 
@@ -77,10 +82,15 @@ class SharedConnection:
                     for sql, params in chunks(statement, rows):
                         conn.execute(sql, params)
                 conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    self.write_failures += 1
+                    if self.write_failure is None:
+                        self.write_failure = (time.time(), str(exc))
                 raise
+            self.write_failure = None
 
     def close(self) -> None:
         """Actors let go of it; the store closes it once, in `shutdown`."""

@@ -222,3 +222,28 @@ async def test_robot_updates_on_the_operator_socket_are_bounded_under_load(
 
 def _seconds(at: str) -> float:
     return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+
+
+async def test_a_core_that_dies_too_often_makes_healthz_fail_so_the_process_is_restarted(
+    make_api: ApiFactory,
+) -> None:
+    api = await make_api("robots.restart_delay=0.01")
+    supervisor = api.system.supervisor
+    for _ in range(30):  # kill the core until the supervisor gives up on it
+        if supervisor.gave_up is not None:
+            break
+        supervisor.refs["ordering"].tell("poison")
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if supervisor.gave_up is not None or supervisor.refs["ordering"].is_alive():
+                break
+    assert supervisor.gave_up is not None
+    status, health, _ = await api.call("GET", "/healthz")
+    assert status == 503
+    assert health["status"] == "unhealthy"
+    assert "died" in health["reason"]
+    status, ready, _ = await api.call("GET", "/readyz")
+    assert status == 503
+    assert ready["checks"]["core"].startswith("not restarted")
+    text = await (await api.client.get("/metrics")).text()
+    assert "autogrocery_core_given_up 1.0" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import TYPE_CHECKING
 
 from autogrocery.actors.context import Context
@@ -27,12 +28,17 @@ if TYPE_CHECKING:
     from autogrocery.transports.zmqio import ZmqOptions
 
 
-async def start_system(config: Config, *, robot_seed: int | None = None) -> System:
+async def start_system(
+    config: Config, *, robot_seed: int | None = None, init: bool = False
+) -> System:
     """Open (or create) the store in the config's data dir and start every actor."""
     loop = asyncio.get_running_loop()
     products = await loop.run_in_executor(None, load_catalog, config.catalog_file)
     db_path = await loop.run_in_executor(
-        None, open_store, config.data_path, products, config.store.synchronous
+        None,
+        functools.partial(
+            open_store, config.data_path, products, config.store.synchronous, init=init
+        ),
     )
     aisles = await loop.run_in_executor(None, _aisles, db_path)
     events = EventBus()

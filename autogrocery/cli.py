@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow ZeroMQ on a non-loopback address without CurveZMQ (zmq.insecure)",
     )
+    run.add_argument(
+        "--init",
+        action="store_true",
+        help="start an empty store in a data dir whose database is missing (its keys and "
+        "files say a store lived there)",
+    )
     cli_dashboard.add_run_arguments(run)
 
     config = commands.add_parser("config", parents=[common], help="inspect configuration")
@@ -124,20 +130,21 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         return cli_dashboard.run(config, args)
     from autogrocery.domain.catalog import CatalogError
     from autogrocery.logs import configure_logging
+    from autogrocery.store.db import StoreError
     from autogrocery.transports.zmqio import TransportError
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     configure_logging(level, config.log.format, rotation=config.log)
     try:
-        return run_loop(_serve(config))
-    except (CatalogError, TransportError) as exc:
+        return run_loop(_serve(config, init=args.init))
+    except (CatalogError, TransportError, StoreError) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
 
 
-async def _serve(config: Config) -> int:
+async def _serve(config: Config, *, init: bool = False) -> int:
     import pykka.debug
 
     from autogrocery.api import create_app, serve
@@ -148,7 +155,7 @@ async def _serve(config: Config) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
-    system = await start_system(config)
+    system = await start_system(config, init=init)
     try:
         runner, url = await serve(create_app(config, system), config.api.host, config.api.port)
     except OSError as exc:

@@ -84,6 +84,7 @@ def takes_over(args: argparse.Namespace) -> bool:
 def run(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.domain.catalog import CatalogError
     from autogrocery.logs import configure_logging
+    from autogrocery.store.db import StoreError
     from autogrocery.transports.zmqio import TransportError
 
     with_dashboard = not args.headless and interactive()
@@ -98,7 +99,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
             logging.getLogger(name).setLevel(logging.WARNING)
     try:
         return asyncio.run(_serve(config, args, rate, with_dashboard))
-    except (CatalogError, TransportError) as exc:
+    except (CatalogError, TransportError, StoreError) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -124,7 +125,7 @@ async def _serve(
     signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     held = io.StringIO()  # what the store prints at start (new passwords), shown on exit
     with contextlib.redirect_stdout(held) if with_dashboard else contextlib.nullcontext():
-        system = await start_system(config)
+        system = await start_system(config, init=args.init)
         app = create_app(config, system)
         try:
             runner, url = await serve(app, config.api.host, config.api.port)

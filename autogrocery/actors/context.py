@@ -54,6 +54,11 @@ class Context:
         shared = self._shared
         return shared.write_failure if shared is not None else None
 
+    def store_lost(self) -> str | None:
+        """Why the database file is not the store's any more (deleted, replaced)."""
+        shared = self._shared
+        return shared.lost if shared is not None else None
+
     def close_store(self) -> None:
         with self._lock:
             if self._shared is not None:

@@ -134,8 +134,11 @@ class Supervisor:
         problems: dict[str, str] = {}
         if self.gave_up is not None:
             problems["core"] = f"not restarted any more: {self.gave_up}"
+        lost = self.ctx.store_lost()
+        if lost is not None:
+            problems["store"] = f"{lost}: writes are refused; restart the store"
         failure = self.ctx.write_failure()
-        if failure is not None:
+        if failure is not None and lost is None:
             since, why = failure
             problems["writes"] = f"failing for {time.time() - since:.0f}s: {why}"
         return problems

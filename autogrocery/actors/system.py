@@ -277,8 +277,10 @@ class System:
         }
 
     def alive(self) -> str | None:
-        """None while the process can still serve; else why it should be restarted."""
-        return self.supervisor.problems().get("core")
+        """None while the process can still serve; else why it should be restarted (the
+        core given up on, or the database file lost)."""
+        problems = self.supervisor.problems()
+        return problems.get("core") or problems.get("store")
 
     def watch_metrics(self, on_metrics: Callable[[list[Metric]], None]) -> None:
         """`on_metrics` gets every finished order's metric, batch by batch, on the thread

@@ -16,6 +16,14 @@ from autogrocery.store.schema import MIGRATIONS
 log = logging.getLogger(__name__)
 
 DB_NAME = "autogrocery.db"
+# Files a store writes into its data dir beside the database (the API's token key,
+# api.auth.KEY_FILE): if they are there and the database is not, it was lost.
+STORE_MARKERS = ("jwt.key",)
+
+
+class StoreError(Exception):
+    """The store's files cannot be used as they are; the message names the path and
+    the cause, in one line."""
 
 
 def connect(
@@ -95,10 +103,25 @@ def seed_catalog(conn: sqlite3.Connection, products: Sequence[Product]) -> bool:
     return True
 
 
-def open_store(data_dir: Path, products: Sequence[Product], synchronous: str = "NORMAL") -> Path:
-    """Create the data dir and database if needed, migrate, seed; return the db path."""
+def open_store(
+    data_dir: Path,
+    products: Sequence[Product],
+    synchronous: str = "NORMAL",
+    *,
+    init: bool = False,
+) -> Path:
+    """Create the data dir and database if needed, migrate, seed; return the db path.
+    A data dir that holds a store's keys but no database lost its database: that is
+    refused (StoreError) unless `init` asks for an empty store."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DB_NAME
+    markers = [name for name in STORE_MARKERS if (data_dir / name).exists()]
+    if markers and not path.exists() and not init:
+        raise StoreError(
+            f"{path} is missing, but {data_dir} holds a store's {', '.join(markers)}: the "
+            "database was deleted or moved. Put it back, or start with --init for an "
+            "empty store (the old accounts and orders are then gone)"
+        )
     conn = connect(path, synchronous)
     try:
         migrate(conn)

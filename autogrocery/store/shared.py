@@ -10,11 +10,13 @@ half-done transaction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +46,17 @@ class Result:
         return iter(self._rows)
 
 
+class StoreLost(sqlite3.OperationalError):
+    """The database file was deleted or replaced while the store ran: writes would go
+    to a file nobody will ever read again, so none is acknowledged any more."""
+
+
 class SharedConnection:
     def __init__(self, path: Path, synchronous: str, checkpoint_every: float = 1.0) -> None:
+        self.path = path
         self._conn = connect(path, synchronous, check_same_thread=False, cached_statements=512)
+        self._identity = _identity(path)
+        self.lost: str | None = None  # why the file is not ours any more
         self._conn.row_factory = sqlite3.Row
         # A checkpoint copies the WAL into the database and fsyncs both: 10-20 ms that
         # would otherwise land inside some actor's COMMIT while it holds the lock.
@@ -56,7 +66,7 @@ class SharedConnection:
         # disk or an I/O error, for /readyz.
         self.write_failure: tuple[float, str] | None = None
         self.write_failures = 0
-        self._checkpointer = Checkpointer(path, checkpoint_every)
+        self._checkpointer = Checkpointer(path, checkpoint_every, self._watch)
         self._checkpointer.start()
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Result:
@@ -76,11 +86,13 @@ class SharedConnection:
         whole and the error raised."""
         conn = self._conn
         with self.lock:
+            self.check_file()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for statement, rows in writes.items():
                     for sql, params in chunks(statement, rows):
                         conn.execute(sql, params)
+                self.check_file()  # never acknowledge a write into a deleted file
                 conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
@@ -92,8 +104,24 @@ class SharedConnection:
                 raise
             self.write_failure = None
 
+    def check_file(self) -> None:
+        """Raise StoreLost if the database file is not the one this store opened (checked
+        before every commit, and each second by the checkpointer)."""
+        if self.lost is None:
+            identity = _identity(self.path)
+            if identity != self._identity:
+                what = "deleted" if identity is None else "replaced"
+                self.lost = f"{self.path} was {what} while the store ran"
+                log.critical("%s: no write is acknowledged any more; restart the store", self.lost)
+        if self.lost is not None:
+            raise StoreLost(self.lost)
+
     def close(self) -> None:
         """Actors let go of it; the store closes it once, in `shutdown`."""
+
+    def _watch(self) -> None:
+        with contextlib.suppress(StoreLost):
+            self.check_file()
 
     def shutdown(self) -> None:
         self._checkpointer.stop()
@@ -102,11 +130,13 @@ class SharedConnection:
 
 
 class Checkpointer:
-    """Checkpoints the WAL from its own thread and connection, beside the writers."""
+    """Checkpoints the WAL from its own thread and connection, beside the writers, and
+    runs `watch` (the file check) on the same beat."""
 
-    def __init__(self, path: Path, every: float) -> None:
+    def __init__(self, path: Path, every: float, watch: Callable[[], None]) -> None:
         self.path = path
         self.every = every
+        self.watch = watch
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
 
@@ -121,6 +151,7 @@ class Checkpointer:
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         try:
             while not self._stop.wait(self.every):
+                self.watch()
                 self._checkpoint(conn, "PASSIVE")
             self._checkpoint(conn, "TRUNCATE")  # leave a small WAL behind on a clean stop
         finally:
@@ -132,3 +163,12 @@ class Checkpointer:
             conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         except sqlite3.OperationalError as exc:  # busy: the next round catches up
             log.debug("checkpoint %s skipped: %s", mode, exc)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, None when there is none."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_dev, stat.st_ino)

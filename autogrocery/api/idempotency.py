@@ -1,8 +1,15 @@
-"""Idempotency-Key: a retry with the same key and body gets the first answer again."""
+"""Idempotency-Key: a retry with the same key and body gets the first answer again.
+
+The answer is remembered after the effect is done, in the API's own table. If it
+cannot be remembered (a full disk), the effect still happened and the answer says so:
+a retry is then recognised by the store itself (an order or restock carries its key,
+so a repeat returns the same one; a repeated confirm answers with the order's state).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -12,6 +19,8 @@ from autogrocery.api.context import state
 from autogrocery.api.problems import IdempotencyMismatch, from_domain
 from autogrocery.domain.errors import DomainError, ValidationError
 from autogrocery.domain.models import now
+
+log = logging.getLogger(__name__)
 
 Run = Callable[[str | None], Awaitable[web.Response]]
 
@@ -56,5 +65,16 @@ async def idempotent(
                 raise
             response = from_domain(error, request.path)
         body_sent = response.body if isinstance(response.body, bytes) else b""
-        await api.tables.remember(caller.user_id, key, route, digest, response.status, body_sent)
+        try:
+            await api.tables.remember(
+                caller.user_id, key, route, digest, response.status, body_sent
+            )
+        except Exception as exc:  # the effect is done: tell the truth about it
+            log.warning(
+                "%s: the answer for Idempotency-Key %r was not remembered (%s); a retry "
+                "is still recognised by the store",
+                route,
+                key,
+                exc,
+            )
         return response

@@ -283,7 +283,13 @@ class Restock(Body):
 
 class RestockReceipt(Body):
     restock_id: str
-    status: Literal["PROCESSING"]
+    status: Annotated[
+        Literal["PROCESSING", "COMPLETED", "FAILED"],
+        Meta(
+            description="PROCESSING for a new restock; a repeat with the same "
+            "Idempotency-Key that the store recognises shows the restock's state now."
+        ),
+    ]
     total_cost: Money
 
 

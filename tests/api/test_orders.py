@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
+from autogrocery.api.context import STATE
 from tests.api.conftest import Api, ApiFactory
 from tests.helpers import wait_final
 
@@ -131,6 +133,42 @@ async def test_idempotency_key_replays_and_rejects_a_different_body(api: Api) ->
         "POST", "/api/orders/preview", {"Idempotency-Key": "é", **device}, json={"items": ITEMS}
     )
     assert bad[0] == 400
+
+
+async def test_an_answer_that_cannot_be_remembered_still_tells_the_truth(api: Api) -> None:
+    """The effect happened; only its Idempotency-Key record failed (a full disk)."""
+    tables = api.client.app[STATE].tables
+    remember = tables.remember
+    failing = True
+
+    async def flaky(*args: object) -> None:
+        if failing:
+            raise sqlite3.OperationalError("database or disk is full")
+        await remember(*args)
+
+    tables.remember = flaky
+    device, truck = await api.device(), await api.truck()
+    key = {"Idempotency-Key": "order-7", **device}
+    first = await api.call("POST", "/api/orders/preview", key, json={"items": ITEMS})
+    assert first[0] == 201
+    confirm_key = {"Idempotency-Key": "confirm-7", **device}
+    order_id = first[1]["order_id"]
+    confirmed = await api.call("POST", f"/api/orders/{order_id}/confirm", confirm_key)
+    assert confirmed[0] == 202
+    restock_key = {"Idempotency-Key": "manifest-7", **truck}
+    manifest = {"items": [{"sku": "BRD-001", "quantity": 5, "unit_cost": "1.00"}]}
+    shelved = await api.call("POST", "/api/restocks", restock_key, json=manifest)
+    assert shelved[0] == 202
+    failing = False
+    again = await api.call("POST", "/api/orders/preview", key, json={"items": ITEMS})
+    assert (again[0], again[1]["order_id"]) == (201, order_id)  # the same order, once
+    assert len((await api.call("GET", "/api/orders", device))[1]["orders"]) == 1
+    again = await api.call("POST", f"/api/orders/{order_id}/confirm", confirm_key)
+    assert again[0] == 200  # confirmed before: nothing dispatched again
+    assert again[1]["status"] in ("PROCESSING", "COMPLETED")
+    again = await api.call("POST", "/api/restocks", restock_key, json=manifest)
+    assert again[1]["restock_id"] == shelved[1]["restock_id"]
+    assert len((await api.call("GET", "/api/restocks", truck))[1]["restocks"]) == 1
 
 
 async def test_concurrent_retries_with_one_key_create_one_order(api: Api) -> None:

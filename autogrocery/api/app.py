@@ -17,6 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
+from autogrocery import __version__
 from autogrocery.actors.system import System
 from autogrocery.api import routes_auth, routes_docs, routes_live, routes_ops, routes_orders
 from autogrocery.api.accounts import AuthTables
@@ -123,6 +124,11 @@ def create_app(
             getattr(hub, "bad_frames_by_channel", None),
             system.batch_stats,
             system.vitals,
+            {
+                "version": __version__,
+                "robots": config.transport.robots,
+                "metrics": config.transport.metrics,
+            },
         )
         app[STATE] = ApiState(
             system, auth, tables, metrics, config.auth.idempotency_ttl, config.api.event_buffer

@@ -12,6 +12,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     ProcessCollector,
     disable_created_metrics,
     generate_latest,
@@ -120,8 +121,13 @@ class ApiMetrics:
         bad_frames: Callable[[], dict[str, int]] | None = None,
         batch_stats: Callable[[], dict[str, tuple[int, int]]] | None = None,
         vitals: Callable[[], dict[str, float]] | None = None,
+        info: dict[str, str] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
+        # autogrocery_info{version, robots, metrics}: what the store runs, for the bench.
+        Info("autogrocery", "The store's version and transports", registry=self.registry).info(
+            info or {}
+        )
         # process_cpu_seconds_total (all threads) and memory: the bench's CPU per order.
         ProcessCollector(registry=self.registry)
         self.requests = Counter(

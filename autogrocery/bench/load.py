@@ -1,8 +1,14 @@
-"""Simulated devices: preview + confirm, completion observed over each device's WebSocket."""
+"""Simulated devices: preview + confirm, completion observed over each device's WebSocket.
+
+A device's WebSocket reconnects when the store restarts, and then polls the orders it
+still waits for (it may have missed their last event while it was away).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -13,13 +19,18 @@ import orjson
 
 from autogrocery.bench.stats import Recorder
 
+log = logging.getLogger(__name__)
+
 JSON = {"Content-Type": "application/json"}
+FINAL = ("COMPLETED", "FAILED", "CANCELLED", "EXPIRED")
+RECONNECT_MAX = 2.0  # seconds between WebSocket reconnection attempts, at most
 
 
 class RequestFailed(Exception):
     def __init__(self, what: str, status: int) -> None:
-        super().__init__(f"{what} {status}")
-        self.key = f"{what} {status}"
+        super().__init__(f"{what} answered {status}")
+        self.what = what
+        self.status = status
 
 
 async def call(
@@ -49,28 +60,64 @@ async def login(http: aiohttp.ClientSession, username: str, password: str) -> di
 
 @dataclass
 class Device:
-    """One fridge: its token, its event stream and the orders it waits for."""
+    """One fridge: its login, its event stream and the orders it waits for."""
 
     name: str
+    password: str
     headers: dict[str, str]
     waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
+    reconnects: int = 0
 
     async def listen(self, http: aiohttp.ClientSession) -> None:
         ready = asyncio.get_running_loop().create_future()
-        self.reader = asyncio.create_task(self._read(http, ready))
+        self.reader = asyncio.create_task(self._follow(http, ready))
         await ready
 
-    async def _read(self, http: aiohttp.ClientSession, ready: asyncio.Future[None]) -> None:
-        async with http.ws_connect("/api/events", headers=self.headers, heartbeat=30) as ws:
-            ready.set_result(None)
-            async for message in ws:
-                event = orjson.loads(message.data)
-                data = event["data"]
-                if data.get("status") in ("COMPLETED", "FAILED"):
-                    waiter = self.waiting.pop(data["order_id"], None)
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(data)
+    async def _follow(self, http: aiohttp.ClientSession, ready: asyncio.Future[None]) -> None:
+        """Read events; when the connection drops, connect again and catch up."""
+        delay = 0.1
+        while True:
+            try:
+                async with http.ws_connect("/api/events", headers=self.headers, heartbeat=30) as ws:
+                    delay = 0.1
+                    if not ready.done():
+                        ready.set_result(None)
+                    else:
+                        self.reconnects += 1
+                        await self._catch_up(http)
+                    async for message in ws:
+                        self._event(orjson.loads(message.data))
+            except aiohttp.WSServerHandshakeError as exc:
+                if exc.status == 401:  # a store with new keys: log in again
+                    with contextlib.suppress(aiohttp.ClientError, RequestFailed):
+                        self.headers = await login(http, self.name, self.password)
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                pass
+            if not ready.done():
+                ready.set_exception(ConnectionError(f"{self.name}: no event stream"))
+                return
+            await asyncio.sleep(delay)
+            delay = min(RECONNECT_MAX, delay * 2)
+
+    def _event(self, event: dict[str, Any]) -> None:
+        data = event.get("data", {})
+        if data.get("status") in FINAL:
+            waiter = self.waiting.pop(data.get("order_id", ""), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(data)
+
+    async def _catch_up(self, http: aiohttp.ClientSession) -> None:
+        """After a reconnection: the orders still awaited may have finished meanwhile."""
+        for order_id in list(self.waiting):
+            with contextlib.suppress(aiohttp.ClientError, RequestFailed):
+                self._event({"data": await self.poll(http, order_id)})
+
+    async def poll(self, http: aiohttp.ClientSession, order_id: str) -> dict[str, Any]:
+        order: dict[str, Any] = await call(
+            http, "GET", f"/api/orders/{order_id}", self.headers, what="poll"
+        )
+        return order
 
     async def close(self) -> None:
         if self.reader is not None:
@@ -105,8 +152,8 @@ class Shopper:
         record = self.recorder
         measuring = self.measuring
         items = self.basket()
+        started = time.perf_counter()
         try:
-            started = time.perf_counter()
             preview = await call(
                 self.http,
                 "POST",
@@ -115,10 +162,20 @@ class Shopper:
                 {"items": items},
                 "preview",
             )
-            previewed = time.perf_counter()
-            order_id = preview["order_id"]
-            done = asyncio.get_running_loop().create_future()
-            device.waiting[order_id] = done
+        except RequestFailed as failure:
+            record.error(failure.what, failure.status)
+            return
+        except aiohttp.ClientError as exc:
+            record.error("preview", type(exc).__name__)
+            return
+        previewed = time.perf_counter()
+        if measuring:
+            record.previews += 1
+            record.preview.append(previewed - started)
+        order_id = preview["order_id"]
+        done = asyncio.get_running_loop().create_future()
+        device.waiting[order_id] = done
+        try:
             await call(
                 self.http,
                 "POST",
@@ -127,18 +184,23 @@ class Shopper:
                 None,
                 "confirm",
             )
-            confirmed = time.perf_counter()
-            outcome = await asyncio.wait_for(done, self.completion_timeout)
-            finished = time.perf_counter()
-        except RequestFailed as failure:
-            record.errors[failure.key] += 1
-            return
-        except TimeoutError:
-            record.errors["completion timeout"] += 1
-            device.waiting.pop(order_id, None)
-            return
-        except aiohttp.ClientError as exc:
-            record.errors[f"connection {type(exc).__name__}"] += 1
+        except (RequestFailed, aiohttp.ClientError) as exc:
+            if isinstance(exc, RequestFailed):
+                record.error("confirm", exc.status)
+            else:
+                record.error("confirm", type(exc).__name__)
+            if await self._cancel(device, order_id):
+                device.waiting.pop(order_id, None)
+                return
+            # The cancel found it confirmed after all (the answer was lost): follow it.
+        else:
+            if measuring:
+                record.confirms += 1
+                record.confirm.append(time.perf_counter() - previewed)
+        outcome = await self._outcome(device, order_id, done)
+        finished = time.perf_counter()
+        if outcome is None:
+            record.error("completion", "timeout")
             return
         if outcome["status"] != "COMPLETED":
             record.failed += 1
@@ -149,6 +211,35 @@ class Shopper:
             record.total_mismatches += 1
         if measuring:
             record.completed += 1
-            record.preview.append(previewed - started)
-            record.confirm.append(confirmed - previewed)
             record.completion.append(finished - previewed)
+
+    async def _outcome(
+        self, device: Device, order_id: str, done: asyncio.Future[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The final state from the event stream; if none came in time, ask once."""
+        try:
+            return await asyncio.wait_for(done, self.completion_timeout)
+        except TimeoutError:
+            device.waiting.pop(order_id, None)
+        with contextlib.suppress(aiohttp.ClientError, RequestFailed):
+            order = await device.poll(self.http, order_id)
+            if order["status"] in FINAL:
+                return order
+        return None
+
+    async def _cancel(self, device: Device, order_id: str) -> bool:
+        """A preview whose confirm failed holds stock: give it back. False when the
+        store says it is no preview any more (it was confirmed after all)."""
+        try:
+            await call(
+                self.http, "POST", f"/api/orders/{order_id}/cancel", device.headers, None, "cancel"
+            )
+        except RequestFailed as failure:
+            if failure.status == 409:
+                return False
+            self.recorder.error("cancel", failure.status)
+        except aiohttp.ClientError as exc:
+            self.recorder.error("cancel", type(exc).__name__)
+        else:
+            self.recorder.cancelled += 1
+        return True

@@ -15,7 +15,7 @@ class Snapshot:
     cpu_seconds: float | None
     batches: dict[str, float] = field(default_factory=dict)
     messages: dict[str, float] = field(default_factory=dict)
-    transport: str | None = None
+    info: dict[str, str] = field(default_factory=dict)  # version and transports
 
 
 async def snapshot(http: aiohttp.ClientSession) -> Snapshot:
@@ -24,15 +24,18 @@ async def snapshot(http: aiohttp.ClientSession) -> Snapshot:
     cpu: float | None = None
     batches: dict[str, float] = {}
     messages: dict[str, float] = {}
+    info: dict[str, str] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "process_cpu_seconds_total":
+            if sample.name == "autogrocery_info":
+                info = dict(sample.labels)
+            elif sample.name == "process_cpu_seconds_total":
                 cpu = sample.value
             elif sample.name == "autogrocery_actor_batches_total":
                 batches[sample.labels["actor"]] = sample.value
             elif sample.name == "autogrocery_actor_messages_total":
                 messages[sample.labels["actor"]] = sample.value
-    return Snapshot(cpu, batches, messages)
+    return Snapshot(cpu, batches, messages, info)
 
 
 def cpu_per_order_ms(before: Snapshot, after: Snapshot, completed: int) -> float | None:

@@ -6,21 +6,24 @@ import asyncio
 import itertools
 import os
 import secrets
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
 
 from autogrocery.bench.check import stock_levels, verify
-from autogrocery.bench.load import Device, Shopper, call, login
+from autogrocery.bench.load import Device, RequestFailed, Shopper, call, login
 from autogrocery.bench.probe import Snapshot, cpu_per_order_ms, mean_batches, snapshot
 from autogrocery.bench.stats import Recorder, render
 from autogrocery.bench.target import Target, start_store
 from autogrocery.loop import run as run_loop
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,16 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(target.url, connector=connector, timeout=timeout) as http:
-        operator = await login(http, "admin", target.admin_password)
-        catalog = await call(http, "GET", "/api/catalog", operator)
+        operator = await retrying(
+            "log in as admin", lambda: login(http, "admin", target.admin_password)
+        )
+        catalog = await retrying(
+            "read the catalog", lambda: call(http, "GET", "/api/catalog", operator)
+        )
         skus_by_aisle: dict[str, list[str]] = {}
         for item in catalog["items"]:
             skus_by_aisle.setdefault(item["aisle"], []).append(item["sku"])
-        before = await stock_levels(http, operator)
+        before = await retrying("read the stock", lambda: stock_levels(http, operator))
         count = options.concurrency or options.devices
         devices = await _devices(http, count)
         recorder = Recorder()
@@ -60,21 +67,28 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
         finally:
             for device in devices:
                 await device.close()
-        problems = await verify(
-            http,
-            operator,
-            before,
-            recorder.picked,
-            recorder.total_mismatches,
-            exclusive=target.process is not None,
+        problems = await retrying(
+            "check the books",
+            lambda: verify(
+                http,
+                operator,
+                before,
+                recorder.picked,
+                recorder.total_mismatches,
+                exclusive=target.process is not None,
+            ),
         )
+    info = window[0].info if window else {}
     extra = {
         "mode": "open" if options.rate else "closed",
         "concurrency": options.concurrency if not options.rate else None,
         "rate": options.rate,
         "items": options.items,
         "aisles": options.aisles,
-        "transport": options.transport,
+        "devices": len(devices),
+        "transport": info.get("robots", options.transport),
+        "target": info,
+        "reconnects": sum(device.reconnects for device in devices),
         "store_peak_rss_mb": target.peak_rss_mb(),
         "store_cpu_ms_per_order": (
             cpu_per_order_ms(window[0], window[1], recorder.completed) if len(window) == 2 else None
@@ -85,35 +99,88 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
     return recorder.report(elapsed, extra)
 
 
+async def retrying(what: str, step: Callable[[], Awaitable[T]], attempts: int = 8) -> T:
+    """A setup step against a store that may be busy or restarting: try again with
+    backoff on 5xx, 429 and broken connections; give up (raise) after `attempts`."""
+    delay = 0.2
+    for attempt in range(1, attempts + 1):
+        try:
+            return await step()
+        except RequestFailed as failure:
+            if (failure.status < 500 and failure.status != 429) or attempt == attempts:
+                raise
+            problem = f"{failure.what} answered {failure.status}"
+        except (aiohttp.ClientError, OSError) as exc:
+            if attempt == attempts:
+                raise
+            problem = f"{type(exc).__name__}: {exc}"
+        progress(f"could not {what} ({problem}); again in {delay:.1f}s")
+        await asyncio.sleep(delay)
+        delay = min(3.0, delay * 2)
+    raise AssertionError("unreachable")
+
+
+def progress(line: str) -> None:
+    print(f"autogrocery bench: {line}", file=sys.stderr, flush=True)
+
+
 async def _devices(http: aiohttp.ClientSession, count: int) -> list[Device]:
+    """Register, log in and connect `count` devices (eight at a time), saying how far it
+    got every second. A device that cannot be set up after retries is left out."""
     run = secrets.token_hex(3)
     password = secrets.token_urlsafe(12)
+    ready: list[Device] = []
+    lost: list[str] = []
 
-    async def one(n: int) -> Device:
+    async def one(n: int) -> None:
         name = f"bench-{run}-{n}"
-        await call(
-            http,
-            "POST",
-            "/api/auth/register",
-            {},
-            {"username": name, "password": password},
-            "register",
-        )
-        device = Device(name, await login(http, name, password))
-        await device.listen(http)
-        return device
+        try:
+            await retrying(
+                f"register {name}",
+                lambda: call(
+                    http,
+                    "POST",
+                    "/api/auth/register",
+                    {},
+                    {"username": name, "password": password},
+                    "register",
+                ),
+            )
+            headers = await retrying(f"log in {name}", lambda: login(http, name, password))
+            device = Device(name, password, headers)
+            await retrying(f"connect {name}'s event stream", lambda: device.listen(http))
+        except (RequestFailed, aiohttp.ClientError, OSError, ConnectionError) as exc:
+            lost.append(f"{name}: {exc}")
+            return
+        ready.append(device)
 
     gate = asyncio.Semaphore(8)
 
-    async def gated(n: int) -> Device:
+    async def gated(n: int) -> None:
         async with gate:
-            return await one(n)
+            await one(n)
 
-    return list(await asyncio.gather(*(gated(n) for n in range(count))))
+    progress(f"setting up {count} devices")
+    setup = asyncio.gather(*(gated(n) for n in range(count)))
+    while not setup.done():
+        await asyncio.wait([setup], timeout=1.0)
+        if not setup.done():
+            progress(f"{len(ready)}/{count} devices ready")
+    await setup
+    if lost:
+        progress(f"{len(lost)} device(s) left out: {lost[0]}")
+    if not ready:
+        raise RuntimeError("no device could be set up")
+    return ready
 
 
 async def _mark(http: aiohttp.ClientSession, window: list[Snapshot]) -> None:
-    window.append(await snapshot(http))
+    """A /metrics snapshot at an edge of the measured window (none if the store is
+    away just then: the CPU figure is left out)."""
+    try:
+        window.append(await snapshot(http))
+    except (aiohttp.ClientError, OSError) as exc:
+        progress(f"no /metrics snapshot ({exc}); no CPU figure this run")
 
 
 async def _drive(

@@ -30,22 +30,38 @@ class Recorder:
     preview: list[float] = field(default_factory=list)
     confirm: list[float] = field(default_factory=list)
     completion: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
+    errors: Counter[tuple[str, str]] = field(default_factory=Counter)
+    previews: int = 0  # in the measured window, as the counts below
+    confirms: int = 0
     completed: int = 0
     failed: int = 0
+    cancelled: int = 0  # previews the bench gave back after a failed confirm (any time)
     total_mismatches: int = 0
     picked: Counter[str] = field(default_factory=Counter)
 
+    def error(self, endpoint: str, status: int | str) -> None:
+        self.errors[(endpoint, str(status))] += 1
+
     def report(self, elapsed: float, extra: dict[str, Any]) -> dict[str, Any]:
+        def rate(count: int) -> float:
+            return round(count / elapsed, 1) if elapsed else 0.0
+
         return {
             "completed_orders": self.completed,
             "failed_orders": self.failed,
+            "previews_ok": self.previews,
+            "confirms_ok": self.confirms,
+            "previews_cancelled": self.cancelled,
             "elapsed_s": round(elapsed, 3),
-            "orders_per_s": round(self.completed / elapsed, 1) if elapsed else 0.0,
+            "orders_per_s": rate(self.completed),
+            "previews_per_s": rate(self.previews),
             "preview_ms": percentiles(self.preview),
             "confirm_ms": percentiles(self.confirm),
             "confirm_to_completed_ms": percentiles(self.completion),
-            "errors": dict(sorted(self.errors.items())),
+            "errors": [
+                {"endpoint": endpoint, "status": status, "count": count}
+                for (endpoint, status), count in sorted(self.errors.items())
+            ],
             **extra,
         }
 
@@ -59,12 +75,31 @@ def render(report: dict[str, Any]) -> str:
         f"completed orders/s   {report['orders_per_s']:>10}   "
         f"({report['completed_orders']} completed, {report['failed_orders']} failed, "
         f"{report['elapsed_s']} s)",
+        f"succeeded            {report['previews_ok']} previews, "
+        f"{report['confirms_ok']} confirms ({report['previews_per_s']} previews/s)",
         "latency (ms)",
         row("preview request", report["preview_ms"]),
         row("confirm request", report["confirm_ms"]),
         row("confirm -> completed", report["confirm_to_completed_ms"]),
-        f"errors               {report['errors'] or 'none'}",
     ]
+    if report["errors"]:
+        lines.append("errors               endpoint      status        count")
+        lines.extend(
+            f"                     {e['endpoint']:<13} {e['status']:<13} {e['count']:>5}"
+            for e in report["errors"]
+        )
+    else:
+        lines.append("errors               none")
+    if report.get("previews_cancelled"):
+        lines.append(
+            f"cancelled            {report['previews_cancelled']} previews whose confirm failed"
+        )
+    if report.get("target"):
+        target = report["target"]
+        lines.append(
+            f"store                {target.get('version', '?')}, robots over "
+            f"{target.get('robots', '?')}, metrics over {target.get('metrics', '?')}"
+        )
     if report.get("store_cpu_ms_per_order") is not None:
         lines.append(f"store CPU per order {report['store_cpu_ms_per_order']:>8} ms (all threads)")
     if report.get("mean_batch"):

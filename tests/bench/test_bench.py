@@ -39,7 +39,10 @@ def test_a_short_run_completes_orders_and_the_books_balance(tmp_path: Path) -> N
     assert report["invariants"] == "ok"
     assert report["completed_orders"] > 0
     assert report["orders_per_s"] > 0
-    assert report["errors"] == {}
+    assert report["errors"] == []
+    assert report["transport"] == "memory"
+    assert report["store_cpu_ms_per_order"] > 0
+    assert set(report["mean_batch"]) >= {"stock", "ordering", "fulfilment"}
     assert report["confirm_to_completed_ms"]["p99"] is not None
     assert report["store_peak_rss_mb"] > 0
     assert "completed orders/s" in result.stdout
@@ -75,6 +78,94 @@ def test_the_check_fails_loudly_on_a_broken_store(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "INVARIANTS BROKEN" in result.stdout
     assert "BRD-001" in result.stdout
+
+
+def test_against_a_store_whose_robots_are_down_it_reports_what_succeeded(
+    tmp_path: Path,
+) -> None:
+    """Robots over ZeroMQ and none ever joined: every confirm is refused (503)."""
+    server = start_server(
+        tmp_path / "store",
+        "transport.robots=zmq",
+        "robots.per_aisle=0",
+        "zmq.robots_endpoint=tcp://127.0.0.1:0",
+    )
+    report_file = tmp_path / "report.json"
+    try:
+        result = bench(
+            "--url",
+            server.url,
+            "--concurrency",
+            "4",
+            "--duration",
+            "1.5",
+            "--warmup",
+            "0",
+            "--json",
+            str(report_file),
+            env={"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD},
+        )
+    finally:
+        stop_quietly(server)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = orjson.loads(report_file.read_bytes())
+    assert report["completed_orders"] == 0
+    assert report["previews_ok"] > 0
+    assert report["preview_ms"]["p50"] is not None
+    assert [(e["endpoint"], e["status"]) for e in report["errors"]] == [("confirm", "503")]
+    assert report["transport"] == "zmq"
+    assert report["previews_cancelled"] == report["errors"][0]["count"]
+    assert report["invariants"] == "ok"  # nothing left reserved: the previews were given back
+    assert "confirm       503" in result.stdout
+    assert "devices ready" in result.stderr or "setting up 4 devices" in result.stderr
+
+
+def test_a_store_that_restarts_mid_run_loses_no_completed_order(tmp_path: Path) -> None:
+    """The bench rides out a restart: it reconnects its event streams and polls what it
+    missed, so orders completed meanwhile are not counted as timeouts."""
+    import socket
+    import threading
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = tmp_path / "store"
+    servers = [start_server(data, port=port)]
+    report_file = tmp_path / "report.json"
+
+    def restart() -> None:
+        time.sleep(3.0)
+        stop_quietly(servers[0])
+        servers.append(start_server(data, port=port))
+
+    restarter = threading.Thread(target=restart)
+    restarter.start()
+    try:
+        result = bench(
+            "--url",
+            servers[0].url,
+            "--concurrency",
+            "4",
+            "--duration",
+            "6",
+            "--warmup",
+            "0",
+            "--json",
+            str(report_file),
+            env={"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD},
+        )
+    finally:
+        restarter.join()
+        for server in servers:
+            stop_quietly(server)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = orjson.loads(report_file.read_bytes())
+    assert report["reconnects"] >= 4, "every device's event stream came back"
+    timeouts = [e for e in report["errors"] if e["endpoint"] == "completion"]
+    assert timeouts == []
+    assert report["completed_orders"] > 0
+    assert report["invariants"] == "ok"
 
 
 def test_bad_arguments_are_refused_in_one_line() -> None:

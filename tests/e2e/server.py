@@ -30,7 +30,7 @@ class Server:
         return time.monotonic() - started
 
 
-def start_server(data_dir: Path, *overrides: str) -> Server:
+def start_server(data_dir: Path, *overrides: str, port: int = 0) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
     env |= {
         "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -40,7 +40,7 @@ def start_server(data_dir: Path, *overrides: str) -> Server:
         "run",
         "--headless",
         "--port",
-        "0",
+        str(port),
         "--data-dir",
         str(data_dir),
         "-o",

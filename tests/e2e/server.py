@@ -30,7 +30,7 @@ class Server:
         return time.monotonic() - started
 
 
-def start_server(data_dir: Path, *overrides: str) -> Server:
+def start_server(data_dir: Path, *overrides: str, flags: tuple[str, ...] = ()) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
     env |= {
         "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -50,6 +50,7 @@ def start_server(data_dir: Path, *overrides: str) -> Server:
     ]
     for override in overrides:
         args += ["-o", override]
+    args += flags
     process = subprocess.Popen(
         [sys.executable, "-m", "autogrocery", *args],
         cwd=data_dir.parent,

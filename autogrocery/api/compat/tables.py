@@ -74,12 +74,3 @@ class CompatTables:
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None else str(row["supplier_id"])
-
-    async def dated_lines(self, restock_id: str) -> list[DatedLine]:
-        async with self.conn.execute(
-            "SELECT sku, quantity, mfd_date, expiry_date FROM restock_line_dates "
-            "WHERE restock_id = ? ORDER BY rowid",
-            (restock_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [(r["sku"], r["quantity"], r["mfd_date"], r["expiry_date"]) for r in rows]

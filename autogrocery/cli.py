@@ -55,7 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--insecure",
         action="store_true",
-        help="allow ZeroMQ on a non-loopback address without CurveZMQ (zmq.insecure)",
+        help="allow ZeroMQ on a non-loopback address without CurveZMQ (zmq.insecure), and "
+        "the original truck UI without credentials on a non-loopback API address "
+        "(compat.insecure)",
+    )
+    run.add_argument(
+        "--compat",
+        choices=["original"],
+        help="also serve the original Auto Grocery devices' API (/api/client/*, "
+        "/api/truck/*) on the same port (compat.original)",
     )
     run.add_argument(
         "--init",
@@ -88,7 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data_dir:
         overrides.append(f"store.data_dir={args.data_dir}")
     if getattr(args, "insecure", False):
-        overrides.append("zmq.insecure=true")
+        overrides += ["zmq.insecure=true", "compat.insecure=true"]
+    if getattr(args, "compat", None) == "original":
+        overrides.append("compat.original=true")
     try:
         config = load_config(args.config, overrides=overrides, use_cwd=True)
     except ConfigError as exc:
@@ -100,10 +110,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_remote.run(config, args)
     if args.command in cli_attach.COMMANDS:
         return cli_attach.attach(config, args)
-    if problem := cli_remote.exposure(config):
+    if problem := cli_remote.exposure(config) or _compat_exposure(config):
         print(f"autogrocery: {problem}", file=sys.stderr)
         return 2
     return _run(config, args)
+
+
+def _compat_exposure(config: Config) -> str | None:
+    if not config.compat.original:
+        return None
+    from autogrocery.api.compat import exposure
+
+    return exposure(config)
 
 
 def _show_config(config: Config) -> int:

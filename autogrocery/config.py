@@ -125,6 +125,14 @@ class AuthConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class CompatConfig:
+    original: bool = False
+    truck_without_auth: bool = False
+    truck_account: str = "truck-1"
+    insecure: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class LogConfig:
     level: str = _f("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
     format: str = _f("json", choices=("json", "text"))
@@ -149,6 +157,7 @@ class Config:
     zmq: ZmqConfig = ZmqConfig()
     api: ApiConfig = ApiConfig()
     auth: AuthConfig = AuthConfig()
+    compat: CompatConfig = CompatConfig()
     log: LogConfig = LogConfig()
     actors: ActorsConfig = ActorsConfig()
 

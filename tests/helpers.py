@@ -89,7 +89,10 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
             assert 0 <= held.get(sku, 0) <= stock, f"{sku}: {held.get(sku)} held of {stock}"
             if settled:
                 expected = (
-                    opening[sku] - picked.get(sku, 0) + shelved.get(sku, 0) + adjusted.get(sku, 0)
+                    opening.get(sku, 0)
+                    - picked.get(sku, 0)
+                    + shelved.get(sku, 0)
+                    + adjusted.get(sku, 0)
                 )
                 assert stock == expected, f"{sku}: on_hand {stock} != {expected}"
         out_per_order = q(

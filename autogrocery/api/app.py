@@ -19,7 +19,14 @@ from aiohttp.web_response import StreamResponse
 
 from autogrocery import __version__
 from autogrocery.actors.system import System
-from autogrocery.api import routes_auth, routes_docs, routes_live, routes_ops, routes_orders
+from autogrocery.api import (
+    compat,
+    routes_auth,
+    routes_docs,
+    routes_live,
+    routes_ops,
+    routes_orders,
+)
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, AuthSettings, load_secret
 from autogrocery.api.bodies import MAX_BODY
@@ -97,6 +104,8 @@ def create_app(
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     for module in (routes_auth, routes_orders, routes_ops, routes_live, routes_docs):
         app.add_routes(module.routes)
+    if config.compat.original:  # the original devices' API, outside our document
+        compat.install(app, config)
     document = build_document(
         app.router, max_quantity=config.orders.max_quantity, max_lines=config.orders.max_lines
     )

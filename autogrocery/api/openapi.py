@@ -61,6 +61,7 @@ class Operation:
 
 _OPERATIONS: dict[Callable[..., Any], Operation] = {}
 _ASSETS: set[Callable[..., Any]] = set()
+_FOREIGN: set[Callable[..., Any]] = set()
 
 
 def documented(op: Operation) -> Callable[[Handler], Handler]:
@@ -88,6 +89,13 @@ def documented(op: Operation) -> Callable[[Handler], Handler]:
 def asset(handler: Handler) -> Handler:
     """A route that serves a file for a page (not part of the API's description)."""
     _ASSETS.add(handler)
+    return handler
+
+
+def foreign(handler: Handler) -> Handler:
+    """A route of another API's contract (the original devices', `api/compat`): served
+    beside ours, but not part of this document, which describes autogrocery's own API."""
+    _FOREIGN.add(handler)
     return handler
 
 
@@ -164,7 +172,9 @@ def build_document(
     for route in router.routes():
         method = route.method.lower()
         resource = route.resource
-        if method not in METHODS or resource is None or route.handler in _ASSETS:
+        if method not in METHODS or resource is None:
+            continue
+        if route.handler in _ASSETS or route.handler in _FOREIGN:
             continue
         op = _OPERATIONS.get(route.handler)
         if op is None:

@@ -5,7 +5,8 @@ Table owners (the only writer of each table), as of the newest version:
   fulfilment:  tasks
   ordering:    orders (with their history in its time columns), order_lines, metrics_outbox
   analytics:   latencies
-  api:         accounts, refresh_tokens, idempotency_keys
+  api:         accounts, refresh_tokens, idempotency_keys;
+               original_logins, restock_suppliers, restock_line_dates (api/compat)
 """
 
 MIGRATIONS: list[str] = [
@@ -216,5 +217,29 @@ MIGRATIONS: list[str] = [
     UPDATE orders SET ended_at = COALESCE(completed_at, created_at)
         WHERE ended_at IS NULL AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED');
     DROP TABLE order_history;
+    """,
+    # 5: the original devices' compatibility layer (api/compat). Logins made there keep
+    # one refresh token (the original clients never rotate it); the original truck UI
+    # sends a supplier and, per line, a manufacture and an expiry date, which a restock
+    # does not hold yet. Each restock_line_dates row is a quantity of a SKU from one
+    # restock with its dates: what the expiry (lots) work takes over.
+    """
+    CREATE TABLE original_logins (
+        family_id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE restock_suppliers (
+        restock_id TEXT PRIMARY KEY,
+        supplier_id TEXT NOT NULL,
+        supplier_name TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE restock_line_dates (
+        restock_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        mfd_date TEXT,
+        expiry_date TEXT
+    );
+    CREATE INDEX restock_line_dates_by_restock ON restock_line_dates (restock_id);
     """,
 ]

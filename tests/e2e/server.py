@@ -30,7 +30,9 @@ class Server:
         return time.monotonic() - started
 
 
-def start_server(data_dir: Path, *overrides: str, port: int = 0) -> Server:
+def start_server(
+    data_dir: Path, *overrides: str, port: int = 0, flags: tuple[str, ...] = ()
+) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
     env |= {
         "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -50,6 +52,7 @@ def start_server(data_dir: Path, *overrides: str, port: int = 0) -> Server:
     ]
     for override in overrides:
         args += ["-o", override]
+    args += flags
     process = subprocess.Popen(
         [sys.executable, "-m", "autogrocery", *args],
         cwd=data_dir.parent,

@@ -1,0 +1,73 @@
+"""How the original server answers: JSON on success, plain text on error (Go's
+`http.Error`), never problem+json. Every compat handler is wrapped in `original`."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from autogrocery.api.bodies import MAX_BODY, decode, json_response
+from autogrocery.api.openapi import Handler, foreign
+from autogrocery.api.problems import PayloadTooLarge, TooManyRequests, Unauthorized
+from autogrocery.domain.errors import DomainError, InsufficientStock, Unavailable
+
+T = TypeVar("T")
+
+
+def original(handler: Handler) -> Handler:
+    """Serve `handler` outside our OpenAPI document, its errors as plain text."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except DomainError as error:
+            return text_error(error)
+
+    return foreign(endpoint)
+
+
+def reply(data: Any, status: int = 200) -> web.Response:
+    return json_response(data, status)
+
+
+def text_error(error: DomainError) -> web.Response:
+    headers: dict[str, str] = {}
+    detail = error.detail
+    if isinstance(error, InsufficientStock):
+        # The fridge looks for "stock" or "insufficient" in the text.
+        short = ", ".join(
+            f"{s['sku']} (requested {s['requested']}, available {s['available']})"
+            for s in error.extra["shortages"]
+        )
+        detail = f"insufficient stock: {short}"
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="autogrocery"'
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unavailable):
+        headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    return web.Response(
+        text=detail + "\n", status=error.status, content_type="text/plain", headers=headers
+    )
+
+
+async def read(request: web.Request, model: type[T]) -> T:
+    """The body as `model`, whatever its Content-Type (the original never checks it)."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise PayloadTooLarge("the body is larger than 64 KiB")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge("the body is larger than 64 KiB") from None
+    return decode(raw, model)
+
+
+def bearer(request: web.Request, what: str) -> str:
+    """The token of `Authorization: Bearer <token>`; 401 naming `what` when there is none."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized(f"send the {what} as Authorization: Bearer <{what}>")
+    return value.strip()

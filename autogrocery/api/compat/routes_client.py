@@ -1,0 +1,125 @@
+"""The original smart-fridge client's calls (`/api/client/*`), on the native flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from autogrocery.api.compat import stance
+from autogrocery.api.compat.context import compat
+from autogrocery.api.compat.replies import bearer, original, read, reply
+from autogrocery.api.compat.shapes import (
+    LoginBody,
+    OrderRef,
+    PreviewBody,
+    RegisterBody,
+    items_map,
+    order_record,
+    status,
+)
+from autogrocery.api.context import principal, state
+from autogrocery.domain.errors import Conflict, ValidationError
+
+routes = web.RouteTableDef()
+PAGE = 500  # orders read per page for the whole history
+
+
+@routes.post("/api/client/register")
+@original
+async def register(request: web.Request) -> web.Response:
+    body = await read(request, RegisterBody)
+    try:
+        await state(request).auth.create_account(
+            body.device_id, body.password, "device", body.email or None, body.phone or None
+        )
+    except ValidationError as error:  # our rules, in the client's words
+        raise ValidationError(error.detail.replace("username", "device_id", 1)) from None
+    except Conflict:
+        raise Conflict(f"device {body.device_id!r} is already registered") from None
+    return reply({"status": "success"}, 201)
+
+
+@routes.post("/api/client/login")
+@original
+async def login(request: web.Request) -> web.Response:
+    body = await read(request, LoginBody)
+    tokens = await stance.login(
+        state(request).auth,
+        compat(request).tables,
+        body.device_id,
+        body.password,
+        request.remote or "unknown",
+    )
+    return reply(tokens)
+
+
+@routes.post("/api/client/refresh")
+@original
+async def refresh(request: web.Request) -> web.Response:
+    token = bearer(request, "refresh token")
+    access = await stance.refresh(state(request).auth, compat(request).tables, token)
+    return reply({"access_token": access})
+
+
+@routes.post("/api/client/order/preview")
+@original
+async def preview(request: web.Request) -> web.Response:
+    caller = principal(request, "device")
+    body = await read(request, PreviewBody)
+    items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
+    order = await state(request).system.preview(caller.user_id, items)
+    return reply(
+        {"status": "reserved", "order_id": order["order_id"], "items": items_map(order["items"])},
+        201,
+    )
+
+
+@routes.post("/api/client/order/confirm")
+@original
+async def confirm(request: web.Request) -> web.Response:
+    caller = principal(request, "device")
+    body = await read(request, OrderRef)
+    answer, first = await state(request).system.confirm(body.order_id, caller.user_id)
+    if not first:  # the original confirms a PENDING order only
+        raise Conflict(f"order {body.order_id} is {status(answer['status'])}, not PENDING")
+    return reply(
+        {
+            "message": "order confirmed: robots are picking it",
+            "order_id": answer["order_id"],
+            "status": answer["status"],
+            "details": answer,
+        }
+    )
+
+
+@routes.post("/api/client/order/cancel")
+@original
+async def cancel(request: web.Request) -> web.Response:
+    caller = principal(request, "device")
+    body = await read(request, OrderRef)
+    await state(request).system.cancel(body.order_id, caller.user_id)
+    return reply({"status": "cancelled"})
+
+
+@routes.get("/api/client/orders/last")
+@original
+async def last_order(request: web.Request) -> web.Response:
+    caller = principal(request, "device")
+    found, _ = await state(request).system.list_orders(owner=caller.user_id, limit=1)
+    data = order_record(found[0], caller.username) if found else None
+    return reply({"status": "success", "data": data})
+
+
+@routes.get("/api/client/orders")
+@original
+async def history(request: web.Request) -> web.Response:
+    caller = principal(request, "device")
+    system = state(request).system
+    records: list[dict[str, Any]] = []
+    cursor: int | None = None
+    while True:
+        found, cursor = await system.list_orders(owner=caller.user_id, limit=PAGE, cursor=cursor)
+        records += [order_record(order, caller.username) for order in found]
+        if cursor is None:
+            return reply({"status": "success", "data": records})

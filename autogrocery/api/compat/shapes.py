@@ -1,0 +1,137 @@
+"""What the original clients send and read (../shared/docs/ORIGINAL_API.md), as typed
+bodies and Go-style records.
+
+The original server is Go: request fields it does not know are ignored, record fields
+carry Go names (`OrderID`, `TotalPrice`, ...), money is a float64 (a JSON number), and
+a not-yet-confirmed order is `PENDING`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from autogrocery.domain.errors import ValidationError
+from autogrocery.domain.models import OrderStatus
+from autogrocery.domain.money import parse_money
+
+# --- request bodies (unknown fields are ignored, as Go's decoder does) -------------------
+
+
+class RegisterBody(msgspec.Struct):
+    device_id: str
+    password: str
+    email: str | None = None
+    phone: str | None = None
+
+
+class LoginBody(msgspec.Struct):
+    device_id: str
+    password: str
+
+
+class LineBody(msgspec.Struct):
+    sku: str
+    quantity: int
+
+
+class PreviewBody(msgspec.Struct):
+    items: list[LineBody]
+
+
+class OrderRef(msgspec.Struct):
+    """Confirm and cancel. Confirm's `items` are the previewed ones: the order's lines
+    were fixed (and their stock reserved) at preview, so they are not read again."""
+
+    order_id: str
+
+
+class DeliveryLine(msgspec.Struct):
+    sku: str
+    quantity: int
+    unit_cost: Decimal  # a JSON number, read exactly as written (2.3 is 2.30, not 2.2999…)
+    name: str | None = None
+    aisle_type: str | None = None
+    mfd_date: str | None = None
+    expiry_date: str | None = None
+
+
+class Delivery(msgspec.Struct):
+    supplier_id: str
+    supplier_name: str
+    items: list[DeliveryLine]
+
+
+# --- values -------------------------------------------------------------------------------
+
+_STATUS = {OrderStatus.PREVIEWED.value: "PENDING"}  # every other status has its own name
+
+
+def status(native: str) -> str:
+    return _STATUS.get(native, native)
+
+
+def amount(money: str) -> float:
+    """Our "9.65" as the original's float64, a JSON number (orjson writes 9.65)."""
+    return float(Decimal(money))
+
+
+def cents(value: Decimal, field: str) -> int:
+    """A float cost as money, exactly: at most two decimal places, else 400."""
+    try:
+        return parse_money(value)
+    except ValueError as exc:
+        raise ValidationError(f"{field}: {exc}", [{"field": field, "message": str(exc)}]) from None
+
+
+def day(value: str | None, field: str) -> str | None:
+    """`YYYY-MM-DD`, or an RFC 3339 time (the truck UI sends midnight UTC, `…T00:00:00Z`)
+    as its UTC date; blank is no date."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        message = f"must be a date like 2026-12-31, got {value!r}"
+        errors = [{"field": field, "message": message}]
+        raise ValidationError(f"{field}: {message}", errors) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.date().isoformat()
+
+
+# --- records (Go struct fields, no JSON tags) ---------------------------------------------
+
+
+def items_map(lines: list[dict[str, Any]]) -> dict[str, int]:
+    """Lines as the original's mapping sku -> quantity (the fridge calls `.items()` on it)."""
+    return {line["sku"]: line["quantity"] for line in lines}
+
+
+def order_record(order: dict[str, Any], device_id: str) -> dict[str, Any]:
+    """A customer order (`GET /api/orders/{id}`'s view) as the fridge reads it."""
+    return {
+        "OrderID": order["order_id"],
+        "DeviceID": device_id,
+        "Status": status(order["status"]),
+        "Items": items_map(order["items"]),
+        "TotalPrice": amount(order["total"]),
+        "CreatedAt": order["created_at"],
+    }
+
+
+def restock_record(restock: dict[str, Any], supplier_id: str) -> dict[str, Any]:
+    """A restock (`GET /api/restocks/{id}`'s view) as the truck UI reads it."""
+    return {
+        "OrderID": restock["restock_id"],
+        "SupplierID": supplier_id,
+        "Status": status(restock["status"]),
+        "TotalCost": amount(restock["total_cost"]),
+        "CreatedAt": restock["created_at"],
+    }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from autogrocery.actors.context import Context
@@ -29,9 +31,14 @@ if TYPE_CHECKING:
 
 
 async def start_system(
-    config: Config, *, robot_seed: int | None = None, init: bool = False
+    config: Config,
+    *,
+    robot_seed: int | None = None,
+    init: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> System:
-    """Open (or create) the store in the config's data dir and start every actor."""
+    """Open (or create) the store in the config's data dir and start every actor.
+    `clock` is what "today" is for best-before dates (tests move it forward)."""
     loop = asyncio.get_running_loop()
     products = await loop.run_in_executor(None, load_catalog, config.catalog_file)
     db_path = await loop.run_in_executor(
@@ -44,7 +51,15 @@ async def start_system(
     events = EventBus()
     fleet = Fleet(on_change=lambda view: events.publish(event_types.ROBOT_UPDATED, view))
     hub, metrics = await loop.run_in_executor(None, open_transports, config, fleet, db_path, aisles)
-    ctx = Context(db_path, config.store.synchronous, events, Scheduler(), config.actors.ask_timeout)
+    ctx = Context(
+        db_path,
+        config.store.synchronous,
+        events,
+        Scheduler(),
+        config.actors.ask_timeout,
+        clock=clock,
+        zone=config.stock.zone(),
+    )
     robots = config.robots
     settings = Settings(
         reservation_ttl=config.orders.reservation_ttl,
@@ -64,6 +79,8 @@ async def start_system(
         robot_seed=robot_seed,
         aisle_deadline=config.zmq.aisle_deadline,
         refused_hold=config.orders.refused_hold,
+        lot_sweep_interval=config.stock.expiry_sweep_interval,
+        expiry_alert_days=config.stock.expiry_alert_days,
     )
     supervisor = Supervisor(ctx, settings, hub, metrics, aisles)
     await loop.run_in_executor(None, supervisor.start)
@@ -73,7 +90,7 @@ async def start_system(
         await loop.run_in_executor(None, supervisor.stop)
         raise
     limits = Limits(config.orders.max_quantity, config.orders.max_lines)
-    return System(supervisor, reader, events, limits, loop)
+    return System(supervisor, reader, events, limits, loop, config.stock)
 
 
 def open_transports(

@@ -44,6 +44,21 @@ class StoreConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class StockConfig:
+    time_zone: str = "UTC"  # IANA name; see zone()
+    expiry_sweep_interval: float = _f(3600.0, gt=0)
+    expiry_alert_days: int = _f(2, ge=0)
+    usage_days: int = _f(7, ge=1)
+    lead_time_days: int = _f(2, ge=0)
+
+    def zone(self) -> Any:
+        """The store's time zone (a tzinfo); load_config checks the name."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.time_zone)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class CatalogConfig:
     path: str = ""
 
@@ -148,6 +163,7 @@ class ActorsConfig:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Config:
     store: StoreConfig = StoreConfig()
+    stock: StockConfig = StockConfig()
     catalog: CatalogConfig = CatalogConfig()
     orders: OrdersConfig = OrdersConfig()
     robots: RobotsConfig = RobotsConfig()
@@ -351,6 +367,14 @@ def load_config(
             "robots.per_aisle: must be >= 1 unless transport.robots is zmq, got 0",
             "robots.per_aisle",
         )
+    try:
+        config.stock.zone()
+    except (ValueError, LookupError, OSError):
+        raise ConfigError(
+            f"stock.time_zone: {config.stock.time_zone!r} is not a time zone like "
+            "Europe/Berlin or UTC",
+            "stock.time_zone",
+        ) from None
     for origin in config.api.origins():
         if not _ORIGIN.fullmatch(origin):
             raise ConfigError(

@@ -95,9 +95,22 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
                     + adjusted.get(sku, 0)
                 )
                 assert stock == expected, f"{sku}: on_hand {stock} != {expected}"
+        lots = q(
+            "SELECT l.lot_id, l.sku, l.on_hand, COALESCE(m.total, 0) FROM lots l LEFT JOIN "
+            "(SELECT lot, SUM(delta) AS total FROM movements GROUP BY lot) m "
+            "ON m.lot = l.lot_id"
+        ).fetchall()
+        per_sku: dict[str, int] = {}
+        for lot_id, sku, lot_on_hand, lot_ledger in lots:
+            assert lot_on_hand == lot_ledger, f"lot {lot_id}: {lot_on_hand} != Σ movements"
+            per_sku[sku] = per_sku.get(sku, 0) + lot_on_hand
+        for sku, stock in on_hand.items():
+            assert per_sku.get(sku, 0) == stock, f"{sku}: on_hand {stock} != Σ its lots"
+        unlotted = q("SELECT COUNT(*) FROM movements WHERE lot IS NULL").fetchone()[0]
+        assert unlotted == 0, "movements that name no lot"
         out_per_order = q(
-            "SELECT ref, COUNT(*), COUNT(DISTINCT sku) FROM movements WHERE type = 'OUT' "
-            "GROUP BY ref"
+            "SELECT ref, COUNT(*), COUNT(DISTINCT sku || '/' || lot) FROM movements "
+            "WHERE type = 'OUT' GROUP BY ref"
         ).fetchall()
         for ref, count, distinct in out_per_order:
             assert count == distinct, f"order {ref} took stock twice"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,14 @@ class Context:
     ask_timeout: float
     peers: Peers = field(default_factory=Peers)
     on_death: Callable[[Any], None] | None = None
+    clock: Callable[[], float] = time.time  # what "today" is (tests move it forward)
+    zone: tzinfo = UTC  # the store's time zone: its dates and days
     _shared: SharedConnection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def today(self) -> date:
+        """The store's date now, in its time zone."""
+        return datetime.fromtimestamp(self.clock(), self.zone).date()
 
     def connect(self) -> SharedConnection:
         """The process's shared store connection (see store/shared.py). Actors call this

@@ -1,42 +1,41 @@
-"""The stock actor: levels, prices, what open orders hold, the ledger and alerts.
+"""The stock actor: levels, lots, prices, what open orders hold, the ledger and alerts.
 
-It is the only writer of products, movements, stock_settlements and alerts, so its
-memory is the truth about stock. What an open order holds is not written here:
-ordering stores the order's lines in the same breath as it answers the preview, and
-those lines are the durable reservation. At start, stock reads back the lines of the
-customer orders still open and not settled (`StockTables.holds`).
+It is the only writer of products, lots, movements, stock_settlements and the alerts
+tables, so its memory is the truth about stock. What an open order holds is not
+written here: ordering stores the order's lines in the same breath as it answers the
+preview, and those lines are the durable reservation. At start, stock reads back the
+lines of the customer orders still open and not settled (`StockTables.holds`) and
+allocates them to lots again, oldest order first.
 
 Stock changes on_hand only when an order settles (every robot task done): the order's
-lines leave stock (OUT) or a restock's arrive (IN, then the pricing rule reprices each
-line's SKU), one settlement row guarding that it happens once.
+allocated lots give their stock (OUT), or a restock's lines arrive (IN: a dated line as
+a new lot, an undated one into the product's undated lot), then the pricing rule
+reprices each line's SKU; one settlement row guards that it happens once. Operators'
+actions and the expiry sweep are in `stock_keeping.py`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date
 
 from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.context import Context
-from autogrocery.actors.stock_items import Item, load_items
+from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot, load_items
+from autogrocery.actors.stock_keeping import StockKeeping
 from autogrocery.domain import events
-from autogrocery.domain.errors import Conflict, InsufficientStock, NotFound, ValidationError
+from autogrocery.domain.errors import InsufficientStock, ValidationError
 from autogrocery.domain.messages import (
-    AddProduct,
-    AdjustStock,
     CompleteOrder,
     CreateOrder,
     CreateRestock,
-    OpenAlerts,
     Ping,
     PreviewOrder,
     ReleaseOrder,
     SettleOrder,
-    StockLevels,
-    UpdateProduct,
 )
 from autogrocery.domain.models import (
-    OPERATOR_REASONS,
     LineRequest,
     Lines,
     MovementType,
@@ -46,15 +45,18 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.pricing import PricingRule
-from autogrocery.domain.records import Alert, StockLevel
+from autogrocery.domain.records import Alert
 from autogrocery.domain.views import alert_view
+from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import (
     CLEAR_ALERT,
+    INSERT_LOT,
     INSERT_MOVEMENT,
     INSERT_PRODUCT,
     INSERT_SETTLEMENT,
     RAISE_ALERT,
     UPDATE_LEVEL,
+    UPDATE_LOT,
     UPDATE_PRODUCT,
     StockTables,
 )
@@ -62,44 +64,58 @@ from autogrocery.store.stock_tables import (
 log = logging.getLogger(__name__)
 
 
-class StockActor(Actor):
+class StockActor(StockKeeping, Actor):
     name = "stock"
 
-    def __init__(self, ctx: Context, rule: PricingRule) -> None:
+    def __init__(self, ctx: Context, rule: PricingRule, expiry_alert_days: int = 2) -> None:
         super().__init__()
         self.ctx = ctx
         self.rule = rule
+        self.alert_days = expiry_alert_days
         self.on_death = ctx.on_death
         self.peers = ctx.peers
         self.schedule = ctx.scheduler.call_later
         self.items: dict[str, Item] = {}
-        self.held: dict[str, Lines] = {}  # customer orders holding stock, by order id
+        self.held: dict[str, Hold] = {}  # customer orders holding stock, by order id
         self.alerted: dict[str, float] = {}  # sku -> when its low-stock alert was raised
+        self.expiring: dict[str, float] = {}  # lot id -> when its expiry alert was raised
+        self._today: date | None = None  # this batch's date
         self._touched: set[str] = set()  # levels changed in this batch: alerts, events
         self._dirty: set[str] = set()  # on_hand changed in this batch: written once
         self._changed: set[str] = set()  # name, min level or price changed: written once
         self._new: set[str] = set()  # products added in this batch: inserted once
+        self._lots: dict[str, Lot] = {}  # lots changed in this batch: written once
+        self._new_lots: dict[str, str | None] = {}  # lots created in this batch: their ref
         self._settled: set[str] = set()  # settled in this batch (not yet in the store)
 
     def on_start(self) -> None:
         self.db = self.writer = self.ctx.connect()
         self.tables = StockTables(self.db)
-        self.items = load_items(self.tables.products())
+        self.items = load_items(self.tables.products(), self.tables.lots())
         self.alerted = self.tables.alerts()
-        self.held = self.tables.holds()
-        for lines in self.held.values():
-            for line in lines:
-                self.items[line.sku].reserved += line.quantity
+        self.expiring = self.tables.expiry_alerts()
+        today = self.ctx.today()
+        for order_id, lines in self.tables.holds().items():
+            allocations = self._allocate(lines, today, expired_too=True)
+            if allocations is None:  # cannot happen with a consistent store; say so
+                log.error("order %s holds more than stock has; not held", order_id)
+                continue
+            self._hold(order_id, lines, allocations, undoable=False)
 
     @handles(Ping)
     def ping(self, _: Ping) -> str:
         return "pong"
 
+    def today(self) -> date:
+        if self._today is None:
+            self._today = self.ctx.today()
+        return self._today
+
     # --- orders and restocks ----------------------------------------------------------
 
     @handles(PreviewOrder)
     def preview(self, msg: PreviewOrder) -> None:
-        """Reserve every line or none, lock prices, and hand the order to ordering."""
+        """Reserve every line or none (FEFO lots), lock prices, hand the order on."""
         self._known(msg.lines)
         unpriced = [ln.sku for ln in msg.lines if self.items[ln.sku].price <= 0]
         if unpriced:
@@ -107,20 +123,23 @@ class StockActor(Actor):
                 f"{', '.join(unpriced)} has no price yet and is not for sale",
                 [{"field": "items", "message": f"{sku} is not for sale"} for sku in unpriced],
             )
-        shortages = [
-            {"sku": ln.sku, "requested": ln.quantity, "available": self.items[ln.sku].available}
-            for ln in msg.lines
-            if self.items[ln.sku].available < ln.quantity
-        ]
-        if shortages:
-            raise InsufficientStock(shortages)
-        order_id = new_id("ord")
         lines = tuple(
             OrderLine(ln.sku, item.name, item.aisle, ln.quantity, item.price)
             for ln in sorted(msg.lines, key=lambda ln: ln.sku)
             for item in (self.items[ln.sku],)
         )
-        self._hold(order_id, lines)
+        allocations = self._allocate(lines, self.today())
+        if allocations is None:
+            today = self.today()
+            raise InsufficientStock(
+                [
+                    {"sku": ln.sku, "requested": ln.quantity, "available": available}
+                    for ln in msg.lines
+                    if (available := self.items[ln.sku].available(today)) < ln.quantity
+                ]
+            )
+        order_id = new_id("ord")
+        self._hold(order_id, lines, allocations)
         self.forward(
             "ordering", CreateOrder(order_id, OrderKind.CUSTOMER, msg.owner, lines, msg.request_key)
         )
@@ -130,8 +149,16 @@ class StockActor(Actor):
         """Name a truck's lines (unit cost as the line's price) for ordering to store."""
         self._known(msg.lines)
         lines = tuple(
-            OrderLine(ln.sku, item.name, item.aisle, ln.quantity, ln.unit_cost or 0)
-            for ln in sorted(msg.lines, key=lambda ln: ln.sku)
+            OrderLine(
+                ln.sku,
+                item.name,
+                item.aisle,
+                ln.quantity,
+                ln.unit_cost or 0,
+                ln.expiry_date,
+                ln.mfd_date,
+            )
+            for ln in sorted(msg.lines, key=_line_order)
             for item in (self.items[ln.sku],)
         )
         self.forward(
@@ -143,10 +170,10 @@ class StockActor(Actor):
     def release(self, msg: ReleaseOrder) -> object:
         """The order ended without its stock (cancelled, expired, failed); idempotent."""
         order_id = msg.order_id
-        lines = self.held.pop(order_id, None)
-        if lines is not None:
-            self.unit.undo(lambda: self.held.__setitem__(order_id, lines))
-            self._reserve(lines, -1)
+        hold = self.held.pop(order_id, None)
+        if hold is not None:
+            self.unit.undo(lambda: self.held.__setitem__(order_id, hold))
+            self._take_hold(hold.allocations, -1)
         return msg.answer
 
     @handles(SettleOrder)
@@ -154,112 +181,54 @@ class StockActor(Actor):
         """Every robot task is done: take the order's stock, or shelve the restock's."""
         order_id = msg.order_id
         if msg.kind == OrderKind.CUSTOMER:
-            lines = self.held.get(order_id)
-            if lines is None:
+            hold = self.held.get(order_id)
+            if hold is None:
                 if order_id in self._settled or self.tables.settled(order_id):
                     self.unit.tell("ordering", CompleteOrder(order_id))
                 else:
                     log.warning("order %s holds no stock; not settled", order_id)
                 return
             del self.held[order_id]
-            self.unit.undo(lambda: self.held.__setitem__(order_id, lines))
-            self._reserve(lines, -1)
-            self._move(lines, MovementType.OUT, -1, order_id)
+            self.unit.undo(lambda: self.held.__setitem__(order_id, hold))
+            self._take_hold(hold.allocations, -1)
+            for lot, quantity in hold.allocations:
+                self.move(lot, MovementType.OUT, -quantity, order_id, None)
         else:
             if order_id in self._settled or self.tables.settled(order_id):
                 self.unit.tell("ordering", CompleteOrder(order_id))
                 return
-            self._move(msg.lines, MovementType.IN, +1, order_id)
+            for line in msg.lines:
+                self._shelve(order_id, line)
             self._reprice(msg.lines)
         self._settled.add(order_id)
         self.unit.undo(lambda: self._settled.discard(order_id))
         self.unit.write(INSERT_SETTLEMENT, (order_id, msg.kind.value, now()))
         self.unit.tell("ordering", CompleteOrder(order_id))
 
-    # --- operators --------------------------------------------------------------------
-
-    @handles(StockLevels)
-    def levels(self, _: StockLevels) -> list[StockLevel]:
-        return [item.level() for item in sorted(self.items.values(), key=_by_aisle)]
-
-    @handles(OpenAlerts)
-    def open_alerts(self, _: OpenAlerts) -> list[Alert]:
-        return [
-            Alert(self.items[sku].level(), raised_at)
-            for sku, raised_at in sorted(self.alerted.items(), key=lambda kv: kv[1])
-        ]
-
-    @handles(AdjustStock)
-    def adjust(self, msg: AdjustStock) -> StockLevel:
-        item = self._item(msg.sku)
-        if msg.reason not in OPERATOR_REASONS:
-            raise ValidationError(
-                f"reason must be one of {', '.join(sorted(OPERATOR_REASONS))}",
-                [{"field": "reason", "message": "not WASTE, ADJUST or COUNT"}],
+    def _shelve(self, restock_id: str, line: OrderLine) -> None:
+        """A restock line into stock: a lot of its own when dated, else the undated lot."""
+        item = self.items[line.sku]
+        lot = item.undated() if line.expiry_date is None else None
+        if lot is None:
+            lot_id = (
+                undated_lot(line.sku)
+                if line.expiry_date is None
+                else f"{restock_id}/{line.sku}/{line.expiry_date.isoformat()}"
             )
-        if msg.delta == 0 or (msg.reason == MovementType.WASTE and msg.delta > 0):
-            raise ValidationError(
-                "delta must be non-zero (and negative for WASTE)",
-                [{"field": "delta", "message": "zero, or positive waste"}],
+            lot = Lot(lot_id, line.sku, line.expiry_date, line.mfd_date, line.unit_price, 0, now())
+            self.new_lot(item, lot, restock_id)
+        elif lot.on_hand + line.quantity > 0:  # the undated lot: the average cost
+            cost = (lot.unit_cost * lot.on_hand + line.unit_price * line.quantity) // (
+                lot.on_hand + line.quantity
             )
-        if item.on_hand + msg.delta < item.reserved:
-            raise Conflict(
-                f"{msg.sku}: on hand {item.on_hand} {msg.delta:+d} would fall below the "
-                f"{item.reserved} reserved"
-            )
-        self._change_on_hand(item, msg.delta)
-        self.unit.write(
-            INSERT_MOVEMENT, (msg.sku, msg.reason, msg.delta, msg.note, msg.user, now())
-        )
-        return item.level()
-
-    @handles(AddProduct)
-    def add_product(self, msg: AddProduct) -> StockLevel:
-        if msg.sku in self.items:
-            raise Conflict(f"product {msg.sku} already exists")
-        aisles = {item.aisle for item in self.items.values()}
-        if msg.aisle not in aisles:
-            raise ValidationError(
-                f"unknown aisle {msg.aisle!r}; robots serve {', '.join(sorted(aisles))}",
-                [{"field": "aisle", "message": "no robots serve this aisle"}],
-            )
-        at = now()
-        item = Item(msg.sku, msg.name, msg.aisle, msg.unit, msg.on_hand, 0, msg.min_level)
-        item.price, item.unit_cost, item.priced_at = msg.price, msg.unit_cost, at
-        self.items[msg.sku] = item
-        self.unit.undo(lambda: self.items.pop(msg.sku, None))
-        self._new.add(msg.sku)
-        if msg.on_hand:
-            self.unit.write(
-                INSERT_MOVEMENT,
-                (msg.sku, MovementType.COUNT.value, msg.on_hand, "new-product", msg.user, at),
-            )
-        self._touched.add(msg.sku)
-        return item.level()
-
-    @handles(UpdateProduct)
-    def update_product(self, msg: UpdateProduct) -> StockLevel:
-        item = self._item(msg.sku)
-        before = (item.name, item.min_level, item.price, item.priced_at)
-
-        def restore() -> None:
-            item.name, item.min_level, item.price, item.priced_at = before
-
-        self.unit.undo(restore)
-        if msg.name is not None:
-            item.name = msg.name
-        if msg.min_level is not None:
-            item.min_level = msg.min_level
-        if msg.price is not None:
-            item.price, item.priced_at = msg.price, now()
-        self._changed.add(msg.sku)
-        self._touched.add(msg.sku)
-        return item.level()
+            self._set_cost(lot, cost)
+        self.move(lot, MovementType.IN, line.quantity, restock_id, None)
 
     # --- the batch ----------------------------------------------------------------------
 
     def before_commit(self) -> None:
-        """Each product's final state once: new ones inserted, changed ones updated."""
+        """Each product's and lot's final state once: new ones inserted, changed ones
+        updated; then alerts for what changed."""
         items, new, write = self.items, self._new, self.unit.write
         for sku in new:
             if sku in items:
@@ -268,30 +237,42 @@ class StockActor(Actor):
             write(UPDATE_PRODUCT, items[sku].update_row())
         for sku in self._dirty - new:
             write(UPDATE_LEVEL, (items[sku].on_hand, sku))
+        for lot_id, lot in self._lots.items():
+            if lot_id in self._new_lots:
+                write(INSERT_LOT, lot.row(self._new_lots[lot_id]))
+            else:
+                write(UPDATE_LOT, (lot.on_hand, lot.unit_cost, lot_id))
+        today = self.today()
         publish = self.ctx.events.publish
         for sku in self._touched:
-            item = self.items.get(sku)
+            item = items.get(sku)
             if item is None:
                 continue
-            if item.low and sku not in self.alerted:
-                self._flip_alert(sku, raised_at=now())
-            elif not item.low and sku in self.alerted:
-                self._flip_alert(sku, raised_at=None)
-            self.unit.then(lambda item=item: publish(events.STOCK_CHANGED, item.view))  # type: ignore[misc]
+            low = item.low(today)
+            if low and sku not in self.alerted:
+                self._flip_alert(item, raised_at=now())
+            elif not low and sku in self.alerted:
+                self._flip_alert(item, raised_at=None)
+            self.unit.then(lambda item=item: publish(events.STOCK_CHANGED, item.view(today)))  # type: ignore[misc]
+        self.check_expiry(self._touched)
 
     def after_batch(self) -> None:
+        self._today = None
         self._touched.clear()
         self._dirty.clear()
         self._changed.clear()
         self._new.clear()
+        self._lots = {}
+        self._new_lots = {}
         self._settled.clear()
 
-    def _flip_alert(self, sku: str, raised_at: float | None) -> None:
+    def _flip_alert(self, item: Item, raised_at: float | None) -> None:
+        sku = item.sku
         previous = self.alerted.get(sku)
-        item = self.items[sku]
+        level = item.level(self.today())
         if raised_at is not None:
             self.alerted[sku] = raised_at
-            self.unit.write(RAISE_ALERT, (sku, item.available, item.min_level, raised_at))
+            self.unit.write(RAISE_ALERT, (sku, level.available, level.min_level, raised_at))
         else:
             del self.alerted[sku]
             self.unit.write(CLEAR_ALERT, (sku,))
@@ -304,53 +285,98 @@ class StockActor(Actor):
 
         self.unit.undo(restore)
         kind = events.ALERT_RAISED if raised_at is not None else events.ALERT_CLEARED
-        alert = Alert(item.level(), raised_at or previous or 0.0)
+        alert = Alert(level, raised_at or previous or 0.0)
         self.unit.then(lambda: self.ctx.events.publish(kind, alert_view(alert)))
+
+    # --- stock moves (shared with stock_keeping) ----------------------------------------
+
+    def move(
+        self, lot: Lot, kind: MovementType, delta: int, ref: str | None, user: str | None
+    ) -> None:
+        """Change a lot's stock and write the movement that says so."""
+        lot.on_hand += delta
+
+        def restore() -> None:
+            lot.on_hand -= delta
+
+        self.unit.undo(restore)
+        self._lots[lot.lot_id] = lot
+        self._dirty.add(lot.sku)
+        self._touched.add(lot.sku)
+        self.unit.write(INSERT_MOVEMENT, (lot.sku, kind.value, delta, ref, user, now(), lot.lot_id))
+
+    def new_lot(self, item: Item, lot: Lot, ref: str | None) -> None:
+        item.add_lot(lot)
+        self._new_lots[lot.lot_id] = ref
+        self._lots[lot.lot_id] = lot
+
+        def restore() -> None:
+            item.lots.remove(lot)
+            self._new_lots.pop(lot.lot_id, None)
+            self._lots.pop(lot.lot_id, None)
+
+        self.unit.undo(restore)
+
+    def _set_cost(self, lot: Lot, cost: int) -> None:
+        before = lot.unit_cost
+        lot.unit_cost = cost
+        self._lots[lot.lot_id] = lot
+
+        def restore() -> None:
+            lot.unit_cost = before
+
+        self.unit.undo(restore)
+
+    # --- holds --------------------------------------------------------------------------
+
+    def _allocate(
+        self, lines: Lines, today: date, *, expired_too: bool = False
+    ) -> tuple[Allocation, ...] | None:
+        found: list[Allocation] = []
+        for line in lines:
+            lots = self.items[line.sku].allocate(line.quantity, today, expired_too=expired_too)
+            if not lots:
+                return None
+            found.extend(lots)
+        return tuple(found)
+
+    def _hold(
+        self,
+        order_id: str,
+        lines: Lines,
+        allocations: tuple[Allocation, ...],
+        undoable: bool = True,
+    ) -> None:
+        self.held[order_id] = Hold(lines, allocations)
+        if undoable:
+            self.unit.undo(lambda: self.held.pop(order_id, None))
+            self._take_hold(allocations, +1)
+        else:
+            for lot, quantity in allocations:
+                lot.held += quantity
+
+    def _take_hold(self, allocations: tuple[Allocation, ...], sign: int) -> None:
+        touched = self._touched
+        for lot, quantity in allocations:
+            lot.held += sign * quantity
+            touched.add(lot.sku)
+
+        def restore() -> None:
+            for lot, quantity in allocations:
+                lot.held -= sign * quantity
+
+        self.unit.undo(restore)
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _hold(self, order_id: str, lines: Lines) -> None:
-        self.held[order_id] = lines
-        self.unit.undo(lambda: self.held.pop(order_id, None))
-        self._reserve(lines, +1)
-
-    def _reserve(self, lines: Lines, sign: int) -> None:
-        items, touched = self.items, self._touched
-        for line in lines:
-            items[line.sku].reserved += sign * line.quantity
-            touched.add(line.sku)
-
-        def restore() -> None:
-            for line in lines:
-                items[line.sku].reserved -= sign * line.quantity
-
-        self.unit.undo(restore)
-
-    def _move(self, lines: Lines, kind: MovementType, sign: int, ref: str) -> None:
-        at = now()
-        for line in lines:
-            self._change_on_hand(self.items[line.sku], sign * line.quantity)
-            self.unit.write(
-                INSERT_MOVEMENT, (line.sku, kind.value, sign * line.quantity, ref, None, at)
-            )
-
-    def _change_on_hand(self, item: Item, delta: int) -> None:
-        item.on_hand += delta
-        self._dirty.add(item.sku)
-        self._touched.add(item.sku)
-
-        def restore() -> None:
-            item.on_hand -= delta
-
-        self.unit.undo(restore)
-
     def _reprice(self, lines: Lines) -> None:
         at = now()
+        today = self.today()
         for line in lines:
             item = self.items[line.sku]
             before = (item.price, item.unit_cost, item.priced_at)
             item.unit_cost = line.unit_price
-            item.price = self.rule.price(line.unit_price, item.available, item.min_level)
+            item.price = self.rule.price(line.unit_price, item.available(today), item.min_level)
             item.priced_at = at
             self._changed.add(item.sku)
 
@@ -365,12 +391,6 @@ class StockActor(Actor):
             )
         )
 
-    def _item(self, sku: str) -> Item:
-        item = self.items.get(sku)
-        if item is None:
-            raise NotFound(f"no product {sku}")
-        return item
-
     def _known(self, lines: Iterable[LineRequest]) -> None:
         errors = [
             {"field": f"items[{i}].sku", "message": f"unknown SKU {ln.sku!r}"}
@@ -381,5 +401,5 @@ class StockActor(Actor):
             raise ValidationError(errors[0]["message"], errors)
 
 
-def _by_aisle(item: Item) -> tuple[str, str]:
-    return (item.aisle, item.sku)
+def _line_order(line: LineRequest) -> tuple[str, str]:
+    return (line.sku, line.expiry_date.isoformat() if line.expiry_date else "")

@@ -1,14 +1,73 @@
-"""The stock actor's record of one product: levels and price, kept equal to the store
-(on_hand, price) or derived at start (reserved)."""
+"""The stock actor's records: products, the lots they are held in, and what open orders
+hold of them.
+
+A product's stock is the sum of its lots. A lot has a best-before date or none (the
+product's undated lot). Lots are used first-expired-first-out: dated lots by date, the
+undated lot last; an expired lot is never reserved or sold. What an open order holds
+is allocated to lots when it is previewed (FEFO) and taken from those lots when it
+settles. On_hand and lots are kept equal to the store; holds are derived at start
+from ordering's open orders (see stock.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from autogrocery.domain.records import StockLevel
+from autogrocery.domain.models import Lines
+from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.domain.views import stock_view
+from autogrocery.store.db import undated_lot
+
+Allocation = tuple["Lot", int]  # a lot, and how much of it
+
+
+@dataclass(slots=True)
+class Lot:
+    lot_id: str
+    sku: str
+    expiry: date | None
+    mfd: date | None
+    unit_cost: int  # cents: the waste's value
+    on_hand: int
+    received_at: float
+    held: int = 0  # allocated to open orders
+
+    @property
+    def free(self) -> int:
+        return self.on_hand - self.held
+
+    def expired(self, today: date) -> bool:
+        return self.expiry is not None and self.expiry < today
+
+    def order(self) -> tuple[int, date, float]:
+        """FEFO: the earliest best-before first, the undated lot last."""
+        return (0, self.expiry, self.received_at) if self.expiry else (1, date.max, 0.0)
+
+    def row(self, ref: str | None) -> tuple[Any, ...]:
+        return (
+            self.lot_id,
+            self.sku,
+            _iso(self.expiry),
+            _iso(self.mfd),
+            self.unit_cost,
+            self.on_hand,
+            self.received_at,
+            ref,
+        )
+
+    def level(self, today: date) -> LotLevel:
+        return LotLevel(
+            self.lot_id,
+            self.sku,
+            self.expiry,
+            self.on_hand,
+            self.held,
+            self.unit_cost,
+            self.expired(today),
+        )
 
 
 @dataclass(slots=True)
@@ -17,36 +76,77 @@ class Item:
     name: str
     aisle: str
     unit: str
-    on_hand: int
-    reserved: int
     min_level: int
     price: int = 0  # cents; 0: not for sale
     unit_cost: int = 0
     priced_at: float | None = None
+    lots: list[Lot] = field(default_factory=list)  # FEFO order
 
     @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
+    def on_hand(self) -> int:
+        return sum(lot.on_hand for lot in self.lots)
 
     @property
-    def low(self) -> bool:
-        return self.available < self.min_level
+    def reserved(self) -> int:
+        return sum(lot.held for lot in self.lots)
 
-    def level(self) -> StockLevel:
+    def expired(self, today: date) -> int:
+        """Stock in expired lots that no order holds: waiting to be written off."""
+        return sum(lot.free for lot in self.lots if lot.expired(today))
+
+    def available(self, today: date) -> int:
+        return sum(lot.free for lot in self.lots if not lot.expired(today))
+
+    def low(self, today: date) -> bool:
+        return self.available(today) < self.min_level
+
+    def allocate(
+        self, quantity: int, today: date, *, expired_too: bool = False
+    ) -> list[Allocation]:
+        """Lots to take `quantity` from, FEFO, or [] if there is not that much. With
+        `expired_too`, expired lots come last (a hold made before they expired)."""
+        found: list[Allocation] = []
+        wanted = quantity
+        for lot in self._candidates(today, expired_too):
+            take = min(lot.free, wanted)
+            if take > 0:
+                found.append((lot, take))
+                wanted -= take
+                if not wanted:
+                    return found
+        return []
+
+    def _candidates(self, today: date, expired_too: bool) -> list[Lot]:
+        good = [lot for lot in self.lots if not lot.expired(today)]
+        return good + [lot for lot in self.lots if lot.expired(today)] if expired_too else good
+
+    def lot(self, lot_id: str) -> Lot | None:
+        return next((lot for lot in self.lots if lot.lot_id == lot_id), None)
+
+    def undated(self) -> Lot | None:
+        return self.lot(undated_lot(self.sku))
+
+    def add_lot(self, lot: Lot) -> None:
+        self.lots.append(lot)
+        self.lots.sort(key=Lot.order)
+
+    def level(self, today: date) -> StockLevel:
+        on_hand, reserved = self.on_hand, self.reserved
         return StockLevel(
             self.sku,
             self.name,
             self.aisle,
             self.unit,
-            self.on_hand,
-            self.reserved,
+            on_hand,
+            reserved,
             self.min_level,
             self.price,
             self.unit_cost,
+            expired=self.expired(today),
         )
 
-    def view(self) -> dict[str, Any]:
-        return stock_view(self.level())
+    def view(self, today: date) -> dict[str, Any]:
+        return stock_view(self.level(today))
 
     def product_row(self) -> tuple[Any, ...]:
         return (
@@ -65,19 +165,46 @@ class Item:
         return (self.name, self.min_level, self.price, self.unit_cost, self.priced_at, self.sku)
 
 
-def load_items(rows: Iterable[Any]) -> dict[str, Item]:
-    return {
+@dataclass(slots=True)
+class Hold:
+    """What an open customer order holds: its lines and the lots they come from."""
+
+    lines: Lines
+    allocations: tuple[Allocation, ...]
+
+
+def load_items(products: Iterable[Any], lots: Iterable[Any]) -> dict[str, Item]:
+    items = {
         row["sku"]: Item(
             row["sku"],
             row["name"],
             row["aisle"],
             row["unit"],
-            row["on_hand"],
-            0,
             row["min_level"],
             row["price"],
             row["unit_cost"],
             row["priced_at"],
         )
-        for row in rows
+        for row in products
     }
+    for row in lots:
+        items[row["sku"]].add_lot(
+            Lot(
+                row["lot_id"],
+                row["sku"],
+                _date(row["expiry_date"]),
+                _date(row["mfd_date"]),
+                row["unit_cost"],
+                row["on_hand"],
+                row["received_at"],
+            )
+        )
+    return items
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

@@ -31,6 +31,7 @@ from autogrocery.actors.stock import StockActor
 from autogrocery.domain.messages import (
     AbandonTask,
     ExpireDue,
+    ExpireLots,
     Metric,
     Ping,
     Recover,
@@ -61,6 +62,8 @@ class Settings:
     robot_seed: int | None = None
     aisle_deadline: float = 60.0  # seconds a task waits for a robot of its aisle
     refused_hold: float = 60.0  # seconds a preview holds stock after a refused confirm
+    lot_sweep_interval: float = 3600.0  # seconds between write-offs of expired lots
+    expiry_alert_days: int = 2
 
 
 class Supervisor:
@@ -85,6 +88,7 @@ class Supervisor:
         self.gave_up: str | None = None  # why the core is no longer restarted
         self._core_deaths: list[float] = []
         self._restarting = False
+        self._died_again: str | None = None  # a core actor that died during a restart
         self._lock = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -104,6 +108,7 @@ class Supervisor:
             self.stop()
             raise
         self.ctx.scheduler.every(s.expiry_sweep_interval, self._sweep)
+        self.ctx.scheduler.every(s.lot_sweep_interval, self._expire_lots)
         self.ctx.scheduler.every(min(1.0, s.aisle_deadline / 4), self._abandon_overdue)
         log.info("store started: %d aisles, %d robot(s)", len(self.aisles), len(self.robots))
 
@@ -151,7 +156,7 @@ class Supervisor:
             "analytics": lambda: AnalyticsActor.start(
                 StoreLatencies(ctx.connect, s.csv_path), ctx.on_death, ctx.scheduler.call_later
             ),
-            "stock": lambda: StockActor.start(ctx, s.rule),
+            "stock": lambda: StockActor.start(ctx, s.rule, s.expiry_alert_days),
             "fulfilment": lambda: FulfilmentActor.start(ctx, s.policy, self.hub),
             "ordering": lambda: OrderingActor.start(
                 ctx,
@@ -176,6 +181,7 @@ class Supervisor:
 
     def _recover(self) -> None:
         timeout = self.ctx.ask_timeout * 6
+        call(self.refs["stock"], ExpireLots(), timeout)
         call(self.refs["ordering"], Recover(), timeout)
         call(self.refs["analytics"], Recover(), timeout)
 
@@ -190,15 +196,20 @@ class Supervisor:
                 delay, lambda: self._restart_robot(actor.robot_id, actor.aisle)
             )
             return
+        self._core_died(actor.name)
+
+    def _core_died(self, name: str) -> None:
+        delay = self.settings.restart_delay
         with self._lock:
-            if self._restarting or self.gave_up is not None:
+            if self.gave_up is not None:
+                return
+            if self._restarting:  # it died while the core restarts: once more after
+                self._died_again = name
                 return
             recent = [t for t in self._core_deaths if t > time.monotonic() - RESTART_WINDOW]
             self._core_deaths = [*recent, time.monotonic()]
             if len(recent) >= MAX_CORE_RESTARTS:
-                self.gave_up = (
-                    f"{actor.name} died {len(recent) + 1} times within {RESTART_WINDOW:.0f}s"
-                )
+                self.gave_up = f"{name} died {len(recent) + 1} times within {RESTART_WINDOW:.0f}s"
                 log.critical(
                     "%s; not restarting the core again: restart the process "
                     "(/healthz now answers 503)",
@@ -206,7 +217,7 @@ class Supervisor:
                 )
                 return
             self._restarting = True
-        log.critical("actor %s died; restarting the core in %.1fs", actor.name, delay)
+        log.critical("actor %s died; restarting the core in %.1fs", name, delay)
         self.ctx.scheduler.call_later(delay, self._restart_core)
 
     def _restart_core(self) -> None:
@@ -221,9 +232,17 @@ class Supervisor:
             log.warning("the core restarted")
         except Exception:
             log.exception("the core could not restart")
+            failed: str | None = "the core"
+        else:
+            failed = None
         finally:
             with self._lock:
                 self._restarting = False
+                again, self._died_again = self._died_again, None
+        dead = [name for name, ref in self.refs.items() if not ref.is_alive()]
+        if not self.stopping.is_set() and (again or failed or dead):
+            # A death during the restart (or a failed restart) is a death too.
+            self._core_died(again or failed or dead[0])
 
     # --- robots ------------------------------------------------------------------------
 
@@ -260,6 +279,9 @@ class Supervisor:
 
     def _sweep(self) -> None:
         tell(self.refs.get("ordering"), ExpireDue())
+
+    def _expire_lots(self) -> None:
+        tell(self.refs.get("stock"), ExpireLots())
 
     def _abandon_overdue(self) -> None:
         """Tasks that waited `aisle_deadline` for a robot of their aisle fail their order."""

@@ -12,12 +12,15 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from autogrocery.actors.base import BATCH_STATS
 from autogrocery.actors.bridge import AsyncBridge
 from autogrocery.actors.eventbus import EventBus, Subscription
+from autogrocery.actors.stock_reports import StockReports
 from autogrocery.actors.supervisor import Supervisor
+from autogrocery.config import StockConfig
 from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.messages import (
     AddProduct,
@@ -62,14 +65,21 @@ class System:
         events: EventBus,
         limits: Limits,
         loop: asyncio.AbstractEventLoop,
+        stock: StockConfig | None = None,
     ) -> None:
+        self.stock = stock or StockConfig()
         self.supervisor = supervisor
         self.reader = reader
         self.events = events
         self.limits = limits
         self.loop = loop
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
+        self.reports = StockReports(self)
         self._stopped = False
+
+    async def ask(self, actor: str, message: Any) -> Any:
+        """One message to a core actor (by name); its answer."""
+        return await self._ask(actor, message)
 
     async def _ask(self, actor: str, message: Any) -> Any:
         return await self.bridge.send(self.supervisor.refs[actor], message)
@@ -177,7 +187,13 @@ class System:
         return await self.reader.movements(sku, movement_type, limit, cursor)
 
     async def adjust_stock(
-        self, sku: str, delta: int, reason: str, note: str | None = None, user: str = "operator"
+        self,
+        sku: str,
+        delta: int,
+        reason: str,
+        note: str | None = None,
+        user: str = "operator",
+        lot_id: str | None = None,
     ) -> dict[str, Any]:
         if not isinstance(delta, int) or isinstance(delta, bool):
             raise ValidationError(
@@ -220,9 +236,20 @@ class System:
                 return stock_view(level)
         raise NotFound(f"no product {sku}")
 
+    def today(self) -> date:
+        """The store's date now, in its time zone."""
+        return self.supervisor.ctx.today()
+
     async def alerts(self) -> list[dict[str, Any]]:
         alerts: list[Alert] = await self._ask("stock", OpenAlerts())
         return [alert_view(alert) for alert in alerts]
+
+    async def lot_ledger(self) -> list[dict[str, Any]]:
+        """Each lot's on_hand against the sum of its movements."""
+        return [
+            {"lot_id": lot, "on_hand": on_hand, "ledger": total, "ok": on_hand == total}
+            for lot, on_hand, total in await self.reader.lot_ledger()
+        ]
 
     async def reconcile(self) -> list[dict[str, Any]]:
         """Each SKU's on_hand against its ledger (one snapshot of the store), and what is

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 import msgspec
 from aiohttp import web
 
@@ -13,6 +16,7 @@ from autogrocery.api.schemas import (
     AlertList,
     Analytics,
     CreateAccountRequest,
+    ExpiringLots,
     Inventory,
     InventoryItem,
     MovementList,
@@ -20,8 +24,11 @@ from autogrocery.api.schemas import (
     ProductCreate,
     ProductPatch,
     Reconciliation,
+    ReorderReport,
     RobotList,
     StockAdjustRequest,
+    UsageReport,
+    WasteReport,
 )
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
@@ -134,7 +141,12 @@ async def patch_product(request: web.Request, body: ProductPatch) -> web.Respons
 )
 async def adjust(request: web.Request, body: StockAdjustRequest) -> web.Response:
     levels = await state(request).system.adjust_stock(
-        request.match_info["sku"], body.delta, body.reason, body.note, request[CALLER].username
+        request.match_info["sku"],
+        body.delta,
+        body.reason,
+        body.note,
+        request[CALLER].username,
+        body.lot_id,
     )
     return json_response(levels)
 
@@ -227,11 +239,127 @@ async def reconcile(request: web.Request) -> web.Response:
         "Open low-stock alerts",
         "ops",
         roles=OPERATOR,
-        replies=(Reply(200, "SKUs whose available is below min_level, oldest first.", AlertList),),
+        replies=(
+            Reply(
+                200,
+                "Open alerts, oldest first: low stock (available below min_level) and lots "
+                "whose best-before date is within stock.expiry_alert_days.",
+                AlertList,
+            ),
+        ),
     )
 )
 async def alerts(request: web.Request) -> web.Response:
     return json_response({"alerts": await state(request).system.alerts()})
+
+
+@routes.get("/api/ops/expiring")
+@documented(
+    Operation(
+        "listExpiring",
+        "Lots that expire soon (or did)",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "Lots with stock, the earliest best-before first.", ExpiringLots),),
+        params=(
+            Param(
+                "within",
+                "How far ahead: days, as `3d` or `3` (default 3d).",
+                {"type": "string", "pattern": "^[0-9]{1,4}d?$", "default": "3d"},
+            ),
+        ),
+    )
+)
+async def expiring(request: web.Request) -> web.Response:
+    raw = request.query.get("within", "3d")
+    if not _DAYS.fullmatch(raw):
+        raise ValidationError(
+            "within must be a number of days, like 3d",
+            [{"field": "within", "message": "not like 3d"}],
+        )
+    lots = await state(request).system.reports.expiring(int(raw.rstrip("d")))
+    return json_response({"lots": lots})
+
+
+@routes.get("/api/ops/reports/usage")
+@documented(
+    Operation(
+        "usageReport",
+        "Units taken per SKU per day",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "OUT movements by SKU and day (the store's days).", UsageReport),),
+        params=(
+            Param(
+                "days",
+                "How many days back, today included.",
+                {"type": "integer", "minimum": 1, "maximum": 366, "default": 7},
+            ),
+        ),
+    )
+)
+async def usage(request: web.Request) -> web.Response:
+    days = query_int(request, "days", 7)
+    return json_response(await state(request).system.reports.usage(days))
+
+
+@routes.get("/api/ops/reports/waste")
+@documented(
+    Operation(
+        "wasteReport",
+        "What was written off, and its value at cost",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "WASTE movements by SKU over the period.", WasteReport),),
+        params=(
+            Param("from", "The first day (default: 7 days ago).", {"type": "string"}),
+            Param("to", "The last day, included (default: today).", {"type": "string"}),
+        ),
+    )
+)
+async def waste(request: web.Request) -> web.Response:
+    system = state(request).system
+    today = system.today()
+    last = _day(request, "to") or today
+    first = _day(request, "from") or last - timedelta(days=6)
+    return json_response(await system.reports.waste(first, last))
+
+
+@routes.get("/api/ops/reports/reorder")
+@documented(
+    Operation(
+        "reorderReport",
+        "What to order now",
+        "ops",
+        roles=OPERATOR,
+        replies=(
+            Reply(
+                200,
+                "SKUs that will not last the delivery lead time at their recent usage, or "
+                "are below their min level, with the quantity to order.",
+                ReorderReport,
+            ),
+        ),
+    )
+)
+async def reorder(request: web.Request) -> web.Response:
+    return json_response(await state(request).system.reports.reorder())
+
+
+_DAYS = re.compile(r"[0-9]{1,4}d?")
+
+
+def _day(request: web.Request, name: str) -> date | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be a date like 2026-11-30",
+            [{"field": name, "message": "not a date"}],
+        ) from None
 
 
 @routes.post("/api/ops/accounts")

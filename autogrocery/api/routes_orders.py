@@ -199,7 +199,13 @@ async def list_orders(request: web.Request) -> web.Response:
 async def restock(request: web.Request, body: RestockRequest) -> web.Response:
     caller = request[CALLER]
     items = [
-        {"sku": line.sku, "quantity": line.quantity, "unit_cost": line.unit_cost}
+        {
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_cost": line.unit_cost,
+            "expiry_date": line.expiry_date,
+            "mfd_date": line.mfd_date,
+        }
         for line in body.items
     ]
 

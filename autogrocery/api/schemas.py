@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 REF = "#/components/schemas/"
@@ -110,10 +111,23 @@ class OrderLineRequest(Body):
     quantity: Quantity
 
 
+IsoDate = Annotated[
+    str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-12-01"], description="YYYY-MM-DD")
+]
+
+
 class RestockLineRequest(Body):
     sku: Sku
     quantity: Quantity
     unit_cost: Annotated[MoneyIn, Meta(description="Lines of one SKU must agree on it.")]
+    expiry_date: (
+        Annotated[
+            IsoDate,
+            Meta(description="Best before (the store's date). A dated line becomes a lot."),
+        ]
+        | None
+    ) = None
+    mfd_date: Annotated[IsoDate, Meta(description="Made on; not after expiry_date.")] | None = None
 
 
 LINES = "1..orders.max_lines lines (default 100); lines with the same SKU are merged."
@@ -157,6 +171,17 @@ class StockAdjustRequest(Body):
     ]
     reason: Literal["WASTE", "ADJUST", "COUNT"]
     note: Annotated[str, Meta(max_length=500)] | None = None
+    lot_id: (
+        Annotated[
+            str,
+            Meta(
+                max_length=200,
+                description="The lot to change; without it, stock is taken first-expired-"
+                "first-out (waste: expired lots first) or added to the undated lot.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 # --- responses --------------------------------------------------------------------------
@@ -268,6 +293,8 @@ class RestockLine(Body):
     quantity: int
     unit_cost: Money
     line_total: Money
+    expiry_date: IsoDate | None
+    mfd_date: IsoDate | None
 
 
 class Restock(Body):
@@ -304,7 +331,8 @@ class InventoryItem(Body):
     aisle: str
     on_hand: int
     reserved: int
-    available: int
+    expired: Annotated[int, Meta(description="In expired lots, not yet written off: not for sale.")]
+    available: Annotated[int, Meta(description="on_hand - reserved - expired.")]
     min_level: int
     price: Money
     unit_cost: Money
@@ -363,12 +391,19 @@ class Analytics(Body):
 
 
 class Alert(Body):
+    kind: Annotated[
+        Literal["low", "expiring"],
+        Meta(description="low: available below min_level; expiring: a lot due soon."),
+    ]
     sku: str
     name: str
     aisle: str
     available: int
     min_level: int
     raised_at: Timestamp
+    lot_id: Annotated[str, Meta(description="expiring: the lot.")] | UnsetType = UNSET
+    expiry_date: IsoDate | UnsetType | None = UNSET
+    quantity: Annotated[int, Meta(description="expiring: what the lot holds.")] | UnsetType = UNSET
 
 
 class AlertList(Body):
@@ -405,3 +440,67 @@ class Readiness(Body):
             "disk) and 'core' once the core is no longer restarted."
         ),
     ]
+
+
+class ExpiringLot(Body):
+    lot_id: str
+    sku: str
+    name: str
+    aisle: str
+    expiry_date: IsoDate | None
+    days_left: Annotated[int, Meta(description="Negative: expired that many days ago.")] | None
+    expired: bool
+    on_hand: int
+    held: Annotated[int, Meta(description="Held by open orders (reserved while good).")]
+    unit_cost: Money
+
+
+class ExpiringLots(Body):
+    lots: list[ExpiringLot]
+
+
+class UsageDay(Body):
+    date: IsoDate
+    quantity: int
+
+
+class SkuUsage(Body):
+    sku: str
+    total: int
+    days: list[UsageDay]
+
+
+class UsageReport(Body):
+    from_: Annotated[IsoDate, Meta(description="The first day (the store's date).")] = (
+        msgspec.field(name="from")
+    )
+    to: IsoDate
+    skus: list[SkuUsage]
+
+
+class SkuWaste(Body):
+    sku: str
+    quantity: int
+    value: Annotated[Money, Meta(description="At the cost of the lots it came from.")]
+
+
+class WasteReport(Body):
+    from_: IsoDate = msgspec.field(name="from")
+    to: IsoDate
+    total_value: Money
+    skus: list[SkuWaste]
+
+
+class ReorderSuggestion(Body):
+    sku: str
+    available: int
+    min_level: int
+    daily_usage: float
+    days_of_cover: float | None
+    quantity: Annotated[int, Meta(description="To order now.")]
+
+
+class ReorderReport(Body):
+    usage_days: int
+    lead_time_days: int
+    suggestions: list[ReorderSuggestion]

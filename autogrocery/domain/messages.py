@@ -299,6 +299,20 @@ class AdjustStock:
     reason: str
     note: str | None
     user: str
+    lot_id: str | None = None  # None: taken FEFO (waste: expired lots first) or added undated
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireLots:
+    """Stock: write off what expired lots hold beyond open orders' holds (WASTE, reason
+    "expired"), and raise or clear expiry alerts. Idempotent: run at start and hourly."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringLots:
+    """Stock: lots with stock whose best-before date is within `days` days (or past)."""
+
+    days: int
 
 
 @dataclass(frozen=True, slots=True)

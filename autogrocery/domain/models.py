@@ -6,7 +6,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 
@@ -37,7 +37,24 @@ class MovementType(StrEnum):
     COUNT = "COUNT"
 
 
-OPERATOR_REASONS = frozenset({MovementType.WASTE, MovementType.ADJUST, MovementType.COUNT})
+# What an operator may record by hand. IN and OUT are goods received or taken outside a
+# restock or an order ("got 5 boxes of cola", "took 3 cola"): the plain-words commands.
+OPERATOR_REASONS = frozenset(MovementType)
+_TAKES = frozenset({MovementType.WASTE, MovementType.OUT})
+
+
+def adjustment_problem(reason: str, delta: int) -> str | None:
+    """Why an operator's movement of `delta` for `reason` is not allowed, if it is not:
+    non-zero, negative for WASTE and OUT, positive for IN."""
+    if reason not in OPERATOR_REASONS:
+        return f"reason must be one of {', '.join(sorted(OPERATOR_REASONS))}"
+    if delta == 0:
+        return "delta must be non-zero"
+    if reason in _TAKES and delta > 0:
+        return f"delta must be negative for {reason}"
+    if reason == MovementType.IN and delta < 0:
+        return "delta must be positive for IN"
+    return None
 
 
 class TaskKind(StrEnum):
@@ -59,11 +76,14 @@ class Product:
 
 @dataclass(frozen=True, slots=True)
 class LineRequest:
-    """One requested line: quantity of a SKU, and for restocks its unit cost in cents."""
+    """One requested line: quantity of a SKU, and for restocks its unit cost in cents and
+    the dates of the goods (best before, made on), when they have them."""
 
     sku: str
     quantity: int
     unit_cost: int | None = None
+    expiry_date: date | None = None
+    mfd_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +99,8 @@ class OrderLine:
     aisle: str
     quantity: int
     unit_price: int  # cents
+    expiry_date: date | None = None  # restock lines: the goods' best-before date
+    mfd_date: date | None = None
 
 
 Lines = tuple[OrderLine, ...]

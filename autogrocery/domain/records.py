@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from autogrocery.domain.models import Lines, OrderKind, OrderStatus
 
@@ -80,7 +81,8 @@ class Confirmation:
 
 @dataclass(frozen=True, slots=True)
 class StockLevel:
-    """One product's stock and price. `reserved` is what open orders hold."""
+    """One product's stock and price. `reserved` is what open orders hold, `expired` what
+    lies in expired lots waiting to be written off: neither is for sale."""
 
     sku: str
     name: str
@@ -91,10 +93,11 @@ class StockLevel:
     min_level: int
     price: int  # cents; 0: not for sale
     unit_cost: int  # cents
+    expired: int = 0
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.reserved
+        return self.on_hand - self.reserved - self.expired
 
     @property
     def low(self) -> bool:
@@ -102,6 +105,26 @@ class StockLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class LotLevel:
+    """One lot of a product: its best-before date (None: undated) and what it holds."""
+
+    lot_id: str
+    sku: str
+    expiry: date | None
+    on_hand: int
+    held: int
+    unit_cost: int
+    expired: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
+    """A low-stock alert (`lot` None), or an expiry alert for a lot."""
+
     level: StockLevel
     raised_at: float
+    lot: LotLevel | None = None
+
+    @property
+    def kind(self) -> str:
+        return "low" if self.lot is None else "expiring"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from autogrocery.domain.models import Lines, OrderKind, OrderLine, OrderStatus, rfc3339
 from autogrocery.domain.money import format_money
-from autogrocery.domain.records import Alert, OrderRecord, StockLevel
+from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
 
 
 def line_view(line: OrderLine, kind: OrderKind) -> dict[str, Any]:
     unit = line.unit_price
-    return {
+    view = {
         "sku": line.sku,
         "name": line.name,
         "aisle": line.aisle,
@@ -19,6 +20,10 @@ def line_view(line: OrderLine, kind: OrderKind) -> dict[str, Any]:
         ("unit_price" if kind == OrderKind.CUSTOMER else "unit_cost"): format_money(unit),
         "line_total": format_money(unit * line.quantity),
     }
+    if kind == OrderKind.RESTOCK:
+        view["expiry_date"] = line.expiry_date.isoformat() if line.expiry_date else None
+        view["mfd_date"] = line.mfd_date.isoformat() if line.mfd_date else None
+    return view
 
 
 _items: dict[int, tuple[Lines, list[dict[str, Any]]]] = {}  # id(lines) -> their views
@@ -88,10 +93,26 @@ def stock_view(level: StockLevel) -> dict[str, Any]:
         "aisle": level.aisle,
         "on_hand": level.on_hand,
         "reserved": level.reserved,
+        "expired": level.expired,
         "available": level.available,
         "min_level": level.min_level,
         "price": format_money(level.price),
         "unit_cost": format_money(level.unit_cost),
+    }
+
+
+def lot_view(lot: LotLevel, name: str, aisle: str, today: date) -> dict[str, Any]:
+    return {
+        "lot_id": lot.lot_id,
+        "sku": lot.sku,
+        "name": name,
+        "aisle": aisle,
+        "expiry_date": lot.expiry.isoformat() if lot.expiry else None,
+        "days_left": (lot.expiry - today).days if lot.expiry else None,
+        "expired": lot.expired,
+        "on_hand": lot.on_hand,
+        "held": lot.held,
+        "unit_cost": format_money(lot.unit_cost),
     }
 
 
@@ -108,7 +129,8 @@ def catalog_view(level: StockLevel) -> dict[str, Any]:
 
 def alert_view(alert: Alert) -> dict[str, Any]:
     level = alert.level
-    return {
+    view: dict[str, Any] = {
+        "kind": alert.kind,
         "sku": level.sku,
         "name": level.name,
         "aisle": level.aisle,
@@ -116,3 +138,8 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         "min_level": level.min_level,
         "raised_at": rfc3339(alert.raised_at),
     }
+    if alert.lot is not None:
+        view["lot_id"] = alert.lot.lot_id
+        view["expiry_date"] = alert.lot.expiry.isoformat() if alert.lot.expiry else None
+        view["quantity"] = alert.lot.on_hand
+    return view

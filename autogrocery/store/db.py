@@ -21,6 +21,11 @@ DB_NAME = "autogrocery.db"
 STORE_MARKERS = ("jwt.key",)
 
 
+def undated_lot(sku: str) -> str:
+    """The lot of a SKU's stock without a date (all of it, for undated products)."""
+    return f"{sku}/undated"
+
+
 class StoreError(Exception):
     """The store's files cannot be used as they are; the message names the path and
     the cause, in one line."""
@@ -93,9 +98,23 @@ def seed_catalog(conn: sqlite3.Connection, products: Sequence[Product]) -> bool:
             ],
         )
         conn.executemany(
-            "INSERT INTO movements (sku, type, delta, ref, user, at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO lots (lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand, "
+            "received_at, ref) VALUES (?, ?, NULL, NULL, ?, ?, ?, 'opening-stock')",
+            [(undated_lot(p.sku), p.sku, p.unit_cost, p.stock, at) for p in products],
+        )
+        conn.executemany(
+            "INSERT INTO movements (sku, type, delta, ref, user, at, lot) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (p.sku, MovementType.COUNT.value, p.stock, "opening-stock", "system", at)
+                (
+                    p.sku,
+                    MovementType.COUNT.value,
+                    p.stock,
+                    "opening-stock",
+                    "system",
+                    at,
+                    undated_lot(p.sku),
+                )
                 for p in products
             ],
         )

@@ -7,6 +7,7 @@ start-up and for orders that are already final.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from autogrocery.domain.messages import Metric
@@ -33,7 +34,10 @@ INSERT_ORDER = Insert(
         "request_key",
     ),
 )
-INSERT_LINE = Insert("order_lines", ("order_id", "sku", "name", "aisle", "quantity", "unit_price"))
+INSERT_LINE = Insert(
+    "order_lines",
+    ("order_id", "sku", "name", "aisle", "quantity", "unit_price", "expiry_date", "mfd_date"),
+)
 UPDATE_ORDER = Update(
     "orders",
     "order_id",
@@ -65,7 +69,16 @@ def order_row(order: OrderRecord) -> tuple[Any, ...]:
 
 def line_rows(order: OrderRecord) -> Iterable[tuple[Any, ...]]:
     for line in order.lines:
-        yield (order.order_id, line.sku, line.name, line.aisle, line.quantity, line.unit_price)
+        yield (
+            order.order_id,
+            line.sku,
+            line.name,
+            line.aisle,
+            line.quantity,
+            line.unit_price,
+            line.expiry_date.isoformat() if line.expiry_date else "",  # "": undated
+            line.mfd_date.isoformat() if line.mfd_date else None,
+        )
 
 
 def update_row(order: OrderRecord) -> tuple[Any, ...]:
@@ -101,7 +114,15 @@ def order_record(row: Mapping[str, Any], lines: Iterable[Mapping[str, Any]]) -> 
         status=OrderStatus(row["status"]),
         total=row["total"],
         lines=tuple(
-            OrderLine(ln["sku"], ln["name"], ln["aisle"], ln["quantity"], ln["unit_price"])
+            OrderLine(
+                ln["sku"],
+                ln["name"],
+                ln["aisle"],
+                ln["quantity"],
+                ln["unit_price"],
+                _day(ln["expiry_date"]),
+                _day(ln["mfd_date"]),
+            )
             for ln in lines
         ),
         created_at=row["created_at"],
@@ -112,6 +133,10 @@ def order_record(row: Mapping[str, Any], lines: Iterable[Mapping[str, Any]]) -> 
         reason=row["reason"],
         request_key=row["request_key"],
     )
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 class OrderTables:
@@ -126,7 +151,8 @@ class OrderTables:
         lines: dict[str, list[Any]] = {row["order_id"]: [] for row in rows}
         for line in self.db.execute(
             "SELECT l.* FROM order_lines l JOIN orders o USING (order_id) "
-            "WHERE o.status IN ('PREVIEWED', 'PROCESSING') ORDER BY l.order_id, l.sku"
+            "WHERE o.status IN ('PREVIEWED', 'PROCESSING') "
+            "ORDER BY l.order_id, l.sku, l.expiry_date"
         ):
             lines[line["order_id"]].append(line)
         return [order_record(row, lines[row["order_id"]]) for row in rows]
@@ -143,7 +169,7 @@ class OrderTables:
 
     def _lines(self, order_id: str) -> list[Any]:
         return self.db.execute(
-            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku", (order_id,)
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date", (order_id,)
         ).fetchall()
 
     def last_metric_seq(self) -> int:

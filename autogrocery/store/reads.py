@@ -16,6 +16,7 @@ import aiosqlite
 
 from autogrocery.domain.models import OrderKind, rfc3339
 from autogrocery.domain.records import OrderRecord
+from autogrocery.domain.reports import Moved
 from autogrocery.store.ordering_tables import order_record
 
 
@@ -44,7 +45,7 @@ class Reader:
         if not found or (owner is not None and found[0]["owner"] != owner):
             return None
         lines = await self._rows(
-            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku", (order_id,)
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date", (order_id,)
         )
         return order_record(found[0], lines)
 
@@ -78,7 +79,8 @@ class Reader:
         if found:
             marks = ",".join("?" * len(found))
             for line in await self._rows(
-                f"SELECT * FROM order_lines WHERE order_id IN ({marks}) ORDER BY sku",  # noqa: S608
+                f"SELECT * FROM order_lines WHERE order_id IN ({marks}) "  # noqa: S608
+                "ORDER BY sku, expiry_date",
                 list(lines),
             ):
                 lines[line["order_id"]].append(line)
@@ -115,6 +117,25 @@ class Reader:
             }
             for row in found[:limit]
         ], next_cursor
+
+    async def moved(self, kind: str, since: float, until: float) -> list[Moved]:
+        """Movements of one type between two instants, with the cost of their lot."""
+        rows = await self._rows(
+            "SELECT m.sku, m.delta, m.at, COALESCE(l.unit_cost, 0) FROM movements m "
+            "LEFT JOIN lots l ON l.lot_id = m.lot "
+            "WHERE m.type = ? AND m.at >= ? AND m.at < ? ORDER BY m.id",
+            (kind, since, until),
+        )
+        return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def lot_ledger(self) -> list[tuple[str, int, int]]:
+        """Each lot's on_hand and the sum of its movements, in one snapshot."""
+        rows = await self._rows(
+            "SELECT l.lot_id, l.on_hand, COALESCE(m.total, 0) FROM lots l LEFT JOIN "
+            "(SELECT lot, SUM(delta) AS total FROM movements GROUP BY lot) m "
+            "ON m.lot = l.lot_id"
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
 
     async def ledger(self) -> dict[str, tuple[int, int]]:
         """Each SKU's stored on_hand and the sum of its movements, in one snapshot."""

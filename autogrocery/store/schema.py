@@ -1,12 +1,13 @@
 """Schema migrations, applied in order by `PRAGMA user_version`.
 
 Table owners (the only writer of each table), as of the newest version:
-  stock:       products (levels and prices), movements, stock_settlements, alerts
+  stock:       products (levels and prices), lots, movements, stock_settlements, alerts,
+               expiry_alerts
   fulfilment:  tasks
   ordering:    orders (with their history in its time columns), order_lines, metrics_outbox
   analytics:   latencies
   api:         accounts, refresh_tokens, idempotency_keys;
-               original_logins, restock_suppliers, restock_line_dates (api/compat)
+               original_logins, restock_suppliers (api/compat)
 """
 
 MIGRATIONS: list[str] = [
@@ -241,5 +242,59 @@ MIGRATIONS: list[str] = [
         expiry_date TEXT
     );
     CREATE INDEX restock_line_dates_by_restock ON restock_line_dates (restock_id);
+    """,
+    # 6: lots. Stock is held in lots (a SKU's on_hand is the sum of its lots'); a dated
+    # restock line becomes a lot with its best-before date, an undated one adds to the
+    # SKU's undated lot (all stock so far). Every movement names its lot. A restock
+    # line carries its dates itself (taken over from the compat layer's table), and one
+    # restock may bring a SKU in lines of different dates ('' is undated).
+    """
+    CREATE TABLE order_lines_v6 (
+        order_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        name TEXT NOT NULL,
+        aisle TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        unit_price INTEGER NOT NULL,
+        expiry_date TEXT NOT NULL DEFAULT '',
+        mfd_date TEXT,
+        PRIMARY KEY (order_id, sku, expiry_date)
+    ) WITHOUT ROWID;
+    INSERT INTO order_lines_v6 (order_id, sku, name, aisle, quantity, unit_price,
+                                expiry_date, mfd_date)
+        SELECT l.order_id, l.sku, l.name, l.aisle, l.quantity, l.unit_price,
+               COALESCE(d.expiry_date, ''), d.mfd_date
+        FROM order_lines l LEFT JOIN (
+            SELECT restock_id, sku, MIN(expiry_date) AS expiry_date, MIN(mfd_date) AS mfd_date
+            FROM restock_line_dates GROUP BY restock_id, sku
+            HAVING COUNT(DISTINCT COALESCE(expiry_date, '')) = 1
+        ) d ON d.restock_id = l.order_id AND d.sku = l.sku;
+    DROP TABLE order_lines;
+    ALTER TABLE order_lines_v6 RENAME TO order_lines;
+    DROP TABLE restock_line_dates;
+    CREATE TABLE lots (
+        lot_id TEXT PRIMARY KEY,
+        sku TEXT NOT NULL,
+        expiry_date TEXT,
+        mfd_date TEXT,
+        unit_cost INTEGER NOT NULL CHECK (unit_cost >= 0),
+        on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
+        received_at REAL NOT NULL,
+        ref TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX lots_by_sku ON lots (sku);
+    INSERT INTO lots (lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand, received_at, ref)
+        SELECT sku || '/undated', sku, NULL, NULL, unit_cost, on_hand,
+               COALESCE(priced_at, 0), NULL
+        FROM products;
+    ALTER TABLE movements ADD COLUMN lot TEXT;
+    UPDATE movements SET lot = sku || '/undated';
+    CREATE TABLE expiry_alerts (
+        lot_id TEXT PRIMARY KEY,
+        sku TEXT NOT NULL,
+        expiry_date TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        raised_at REAL NOT NULL
+    ) WITHOUT ROWID;
     """,
 ]

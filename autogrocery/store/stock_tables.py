@@ -18,7 +18,18 @@ INSERT_PRODUCT = Insert(
     "products",
     ("sku", "name", "aisle", "unit", "on_hand", "min_level", "price", "unit_cost", "priced_at"),
 )
-INSERT_MOVEMENT = Insert("movements", ("sku", "type", "delta", "ref", "user", "at"))
+INSERT_MOVEMENT = Insert("movements", ("sku", "type", "delta", "ref", "user", "at", "lot"))
+INSERT_LOT = Insert(
+    "lots",
+    ("lot_id", "sku", "expiry_date", "mfd_date", "unit_cost", "on_hand", "received_at", "ref"),
+)
+UPDATE_LOT = Update("lots", "lot_id", ("on_hand", "unit_cost"))
+RAISE_EXPIRY = Insert(
+    "expiry_alerts",
+    ("lot_id", "sku", "expiry_date", "quantity", "raised_at"),
+    conflict="OR REPLACE",
+)
+CLEAR_EXPIRY = Delete("expiry_alerts", "lot_id")
 INSERT_SETTLEMENT = Insert("stock_settlements", ("order_id", "kind", "at"))
 RAISE_ALERT = Insert(
     "alerts", ("sku", "available", "min_level", "raised_at"), conflict="OR REPLACE"
@@ -33,20 +44,33 @@ class StockTables:
     def products(self) -> list[Any]:
         return self.db.execute("SELECT * FROM products").fetchall()
 
+    def lots(self) -> list[Any]:
+        """Lots with stock, and every undated lot (the one a SKU's undated stock goes
+        to). Emptied dated lots stay in the store, for the ledger, not in memory."""
+        return self.db.execute(
+            "SELECT * FROM lots WHERE on_hand > 0 OR expiry_date IS NULL"
+        ).fetchall()
+
+    def expiry_alerts(self) -> dict[str, float]:
+        """lot id -> when its expiry alert was raised."""
+        return {
+            row[0]: row[1] for row in self.db.execute("SELECT lot_id, raised_at FROM expiry_alerts")
+        }
+
     def alerts(self) -> dict[str, float]:
         """sku -> when its low-stock alert was raised."""
         return {row[0]: row[1] for row in self.db.execute("SELECT sku, raised_at FROM alerts")}
 
     def holds(self) -> dict[str, tuple[OrderLine, ...]]:
         """The lines of every customer order that holds stock: previewed or processing,
-        and not settled yet."""
+        and not settled yet, oldest order first."""
         held: dict[str, list[OrderLine]] = {}
         for row in self.db.execute(
             "SELECT l.order_id, l.sku, l.name, l.aisle, l.quantity, l.unit_price "
             "FROM orders o JOIN order_lines l USING (order_id) "
             "WHERE o.kind = 'CUSTOMER' AND o.status IN ('PREVIEWED', 'PROCESSING') "
             "AND NOT EXISTS (SELECT 1 FROM stock_settlements s WHERE s.order_id = o.order_id) "
-            "ORDER BY l.order_id, l.sku"
+            "ORDER BY o.rowid, l.sku"
         ):
             held.setdefault(row[0], []).append(OrderLine(*row[1:]))
         return {order_id: tuple(lines) for order_id, lines in held.items()}

@@ -4,7 +4,6 @@ and truck UIs do (tests/api/original_clients.py), over real HTTP on 127.0.0.1.""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -14,7 +13,6 @@ import aiohttp
 import pytest
 
 from autogrocery.actors.eventbus import Subscription
-from autogrocery.store.db import DB_NAME
 from tests.api.conftest import Api, ApiFactory
 from tests.api.original_clients import OriginalFridge, OriginalTruck, send
 from tests.conftest import ConfigFactory
@@ -161,17 +159,18 @@ async def test_the_original_truck_ui_delivers_without_credentials(
     assert [(m["type"], m["delta"], m["ref"]) for m in movements["movements"]] == [
         ("IN", 5, restock_id)
     ]
-    # The dates stay with the lines, for the lots work to take over.
-    with sqlite3.connect(api.config.data_path / DB_NAME) as conn:
-        lines = conn.execute(
-            "SELECT sku, quantity, mfd_date, expiry_date FROM restock_line_dates "
-            "WHERE restock_id = ? ORDER BY rowid",
-            (restock_id,),
-        ).fetchall()
+    # The dates travel with the restock's lines, and each dated line became a lot.
+    restock = await api.system.get_restock(restock_id)
+    lines = sorted(
+        (line["sku"], line["quantity"], line["mfd_date"], line["expiry_date"])
+        for line in restock["items"]
+    )
     assert lines == [
-        ("BRD-001", 10, "2026-11-01", "2027-11-01"),
         ("APPLE-101", 5, "2026-11-01", "2027-11-01"),
+        ("BRD-001", 10, "2026-11-01", "2027-11-01"),
     ]
+    expiring = await api.system.reports.expiring(3650)
+    assert {lot["sku"] for lot in expiring} >= {"APPLE-101", "BRD-001"}
     check_invariants(api.config.data_path)
 
 

@@ -156,6 +156,10 @@ async def test_every_operation_answers_as_documented(api: Api) -> None:
         ("GET", "/api/ops/analytics", operator, None),
         ("GET", "/api/ops/reconcile", operator, None),
         ("GET", "/api/ops/alerts", operator, None),
+        ("GET", "/api/ops/expiring?within=30d", operator, None),
+        ("GET", "/api/ops/reports/usage?days=3", operator, None),
+        ("GET", "/api/ops/reports/waste?from=2026-01-01&to=2026-01-31", operator, None),
+        ("GET", "/api/ops/reports/reorder", operator, None),
         ("GET", "/api/ops/movements?limit=2", operator, None),
         (
             "POST",

@@ -18,6 +18,7 @@ async def test_inventory_and_catalog_agree(api: Api) -> None:
         "aisle",
         "on_hand",
         "reserved",
+        "expired",
         "available",
         "min_level",
         "price",

@@ -17,7 +17,6 @@ from autogrocery.actors.system import System
 from autogrocery.api.compat.context import compat
 from autogrocery.api.compat.replies import original, read, reply
 from autogrocery.api.compat.shapes import Delivery, cents, day, restock_record
-from autogrocery.api.compat.tables import DatedLine
 from autogrocery.api.context import state
 from autogrocery.domain.errors import Conflict, ValidationError
 from autogrocery.domain.money import format_money
@@ -46,12 +45,12 @@ async def restock(request: web.Request) -> web.Response:
     caller = await layer.truck.caller(request)
     body = await read(request, Delivery)
     system = state(request).system
-    items, dated, new = await _manifest(body, system)
+    items, new = await _manifest(body, system)
     for product in new:
         await _add(system, layer.rule, product, caller.username)
     receipt = await system.restock(caller.user_id, items)
     restock_id = receipt["restock_id"]
-    await layer.tables.record_delivery(restock_id, body.supplier_id, body.supplier_name, dated)
+    await layer.tables.record_supplier(restock_id, body.supplier_id, body.supplier_name)
     message = (
         f"restock accepted: {len(items)} line(s), total cost {receipt['total_cost']}"
         + (f", {len(new)} new product(s)" if new else "")
@@ -75,14 +74,13 @@ async def restock_status(request: web.Request) -> web.Response:
 
 async def _manifest(
     body: Delivery, system: System
-) -> tuple[list[dict[str, Any]], list[DatedLine], list[NewProduct]]:
-    """The restock's lines (as the native flow takes them), each line with its dates, and
-    the products to create first. Raises ValidationError (nothing created) on bad input."""
+) -> tuple[list[dict[str, Any]], list[NewProduct]]:
+    """The restock's lines (as the native flow takes them, dates included), and the
+    products to create first. Raises ValidationError (nothing created) on bad input."""
     levels = await system.levels()
     known = {level.sku for level in levels}
     aisles = sorted({level.aisle for level in levels})
     items: list[dict[str, Any]] = []
-    dated: list[DatedLine] = []
     new: dict[str, NewProduct] = {}
     for i, line in enumerate(body.items):
         where = f"items[{i}]"
@@ -94,8 +92,15 @@ async def _manifest(
         sku = line.sku.strip()
         if sku and sku not in known and sku not in new:
             new[sku] = _new_product(line.name, line.aisle_type, sku, cost, aisles, where)
-        items.append({"sku": sku, "quantity": line.quantity, "unit_cost": format_money(cost)})
-        dated.append((sku, line.quantity, mfd, expiry))
+        items.append(
+            {
+                "sku": sku,
+                "quantity": line.quantity,
+                "unit_cost": format_money(cost),
+                "expiry_date": expiry,
+                "mfd_date": mfd,
+            }
+        )
     # The native checks (quantities, line count, one cost per SKU), before anything exists.
     parse_lines(
         items,
@@ -103,7 +108,7 @@ async def _manifest(
         max_lines=system.limits.max_lines,
         with_cost=True,
     )
-    return items, dated, list(new.values())
+    return items, list(new.values())
 
 
 def _new_product(

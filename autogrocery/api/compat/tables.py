@@ -1,18 +1,14 @@
 """The compatibility layer's own tables (schema migration 5), on its own aiosqlite
 connection: which logins keep their refresh token, and what the original truck UI sends
-that a restock does not hold yet (its supplier, and each line's dates)."""
+that a restock does not hold (its supplier; each line's dates travel with the restock)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import aiosqlite
 
 from autogrocery.domain.models import now
-
-# (sku, quantity, mfd_date, expiry_date): one delivered line; dates are YYYY-MM-DD or None
-DatedLine = tuple[str, int, str | None, str | None]
 
 
 class CompatTables:
@@ -47,26 +43,12 @@ class CompatTables:
 
     # --- deliveries of the original truck UI --------------------------------------------
 
-    async def record_delivery(
-        self, restock_id: str, supplier_id: str, supplier_name: str, lines: Sequence[DatedLine]
-    ) -> None:
-        """The supplier and the dated lines of one restock, in one transaction."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            await self.conn.execute(
-                "INSERT INTO restock_suppliers (restock_id, supplier_id, supplier_name) "
-                "VALUES (?, ?, ?)",
-                (restock_id, supplier_id, supplier_name),
-            )
-            await self.conn.executemany(
-                "INSERT INTO restock_line_dates (restock_id, sku, quantity, mfd_date, "
-                "expiry_date) VALUES (?, ?, ?, ?, ?)",
-                [(restock_id, *line) for line in lines],
-            )
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
+    async def record_supplier(self, restock_id: str, supplier_id: str, supplier_name: str) -> None:
+        await self.conn.execute(
+            "INSERT OR REPLACE INTO restock_suppliers (restock_id, supplier_id, supplier_name) "
+            "VALUES (?, ?, ?)",
+            (restock_id, supplier_id, supplier_name),
+        )
 
     async def supplier(self, restock_id: str) -> str | None:
         async with self.conn.execute(

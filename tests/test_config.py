@@ -247,7 +247,8 @@ def test_packaged_catalog() -> None:
         assert all(p["sku"].startswith(prefix + "-") for p in in_aisle)
     for p in products:
         assert keys <= set(p) <= keys | described, p["sku"]
-        assert p["name_he"] and p["category"], p["sku"]  # every product in both languages
+        assert p["name_he"], p["sku"]  # every product in both languages
+        assert p["category"], p["sku"]
         # fresh food is dated (the simulator's trucks deliver lots with expiry dates)
         assert ("shelf_life_days" in p) == (p["aisle"] != "party"), p["sku"]
         price, cost = Decimal(p["price"]), Decimal(p["unit_cost"])

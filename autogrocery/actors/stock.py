@@ -42,6 +42,7 @@ from autogrocery.domain.models import (
     MovementType,
     OrderKind,
     OrderLine,
+    adjustment_problem,
     new_id,
     now,
 )
@@ -192,16 +193,9 @@ class StockActor(Actor):
     @handles(AdjustStock)
     def adjust(self, msg: AdjustStock) -> StockLevel:
         item = self._item(msg.sku)
-        if msg.reason not in OPERATOR_REASONS:
-            raise ValidationError(
-                f"reason must be one of {', '.join(sorted(OPERATOR_REASONS))}",
-                [{"field": "reason", "message": "not WASTE, ADJUST or COUNT"}],
-            )
-        if msg.delta == 0 or (msg.reason == MovementType.WASTE and msg.delta > 0):
-            raise ValidationError(
-                "delta must be non-zero (and negative for WASTE)",
-                [{"field": "delta", "message": "zero, or positive waste"}],
-            )
+        if problem := adjustment_problem(msg.reason, msg.delta):
+            field = "delta" if msg.reason in OPERATOR_REASONS else "reason"
+            raise ValidationError(problem, [{"field": field, "message": problem}])
         if item.on_hand + msg.delta < item.reserved:
             raise Conflict(
                 f"{msg.sku}: on hand {item.on_hand} {msg.delta:+d} would fall below the "

@@ -18,7 +18,14 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from autogrocery.actors.system import System
-from autogrocery.api import routes_auth, routes_docs, routes_live, routes_ops, routes_orders
+from autogrocery.api import (
+    routes_auth,
+    routes_commands,
+    routes_docs,
+    routes_live,
+    routes_ops,
+    routes_orders,
+)
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, AuthSettings, load_secret
 from autogrocery.api.bodies import MAX_BODY
@@ -28,6 +35,7 @@ from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
 from autogrocery.api.problems import Handler, error_response
 from autogrocery.config import Config
+from autogrocery.domain.catalog import load_catalog
 from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME
 
@@ -94,7 +102,14 @@ def create_app(
     cors = cors_middleware(config.api.origins())
     middlewares = [observe] if cors is None else [cors, observe]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
-    for module in (routes_auth, routes_orders, routes_ops, routes_live, routes_docs):
+    for module in (
+        routes_auth,
+        routes_orders,
+        routes_ops,
+        routes_commands,
+        routes_live,
+        routes_docs,
+    ):
         app.add_routes(module.routes)
     document = build_document(
         app.router, max_quantity=config.orders.max_quantity, max_lines=config.orders.max_lines
@@ -121,8 +136,15 @@ def create_app(
         metrics = ApiMetrics(
             hub.robots, getattr(hub, "bad_frames_by_channel", None), system.batch_stats
         )
+        catalog = await loop.run_in_executor(None, load_catalog, config.catalog_file)
         app[STATE] = ApiState(
-            system, auth, tables, metrics, config.auth.idempotency_ttl, config.api.event_buffer
+            system,
+            auth,
+            tables,
+            metrics,
+            config.auth.idempotency_ttl,
+            config.api.event_buffer,
+            catalog=tuple(catalog),
         )
         system.watch_metrics(metrics.finished)
         for username, password in await auth.bootstrap(environ):

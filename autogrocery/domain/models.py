@@ -37,7 +37,24 @@ class MovementType(StrEnum):
     COUNT = "COUNT"
 
 
-OPERATOR_REASONS = frozenset({MovementType.WASTE, MovementType.ADJUST, MovementType.COUNT})
+# What an operator may record by hand. IN and OUT are goods received or taken outside a
+# restock or an order ("got 5 boxes of cola", "took 3 cola"): the plain-words commands.
+OPERATOR_REASONS = frozenset(MovementType)
+_TAKES = frozenset({MovementType.WASTE, MovementType.OUT})
+
+
+def adjustment_problem(reason: str, delta: int) -> str | None:
+    """Why an operator's movement of `delta` for `reason` is not allowed, if it is not:
+    non-zero, negative for WASTE and OUT, positive for IN."""
+    if reason not in OPERATOR_REASONS:
+        return f"reason must be one of {', '.join(sorted(OPERATOR_REASONS))}"
+    if delta == 0:
+        return "delta must be non-zero"
+    if reason in _TAKES and delta > 0:
+        return f"delta must be negative for {reason}"
+    if reason == MovementType.IN and delta < 0:
+        return "delta must be positive for IN"
+    return None
 
 
 class TaskKind(StrEnum):

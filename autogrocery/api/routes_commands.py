@@ -9,6 +9,7 @@ command as typed its note.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -53,7 +54,10 @@ async def command(request: web.Request, body: CommandRequest) -> web.Response:
     levels = await api.system.levels()
     products = live_products(levels, api.catalog)
     stock = {level.sku: level for level in levels}
-    said = api.conversations.say(key, body.text, products, stock, caller.username)
+    # Off the loop: matching words against a large catalog is CPU work.
+    said = await asyncio.to_thread(
+        api.conversations.say, key, body.text, products, stock, caller.username
+    )
     recorded = None
     if said.movement is not None:
         move = said.movement

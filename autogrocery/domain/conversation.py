@@ -14,6 +14,7 @@ injectable). Nothing here knows about actors: the caller records the movement.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -184,12 +185,12 @@ def _pick(
     offered = [p for sku in draft.choices for p in products if p.sku == sku]
     said = plain(text)
     chosen: list[Product] = []
-    if said.isdigit() and 1 <= int(said) <= len(offered):
+    if said.isdecimal() and 1 <= int(said) <= len(offered):
         chosen = [offered[int(said) - 1]]
     elif is_yes(text) and len(offered) == 1:
         chosen = offered
     elif said:  # a name, or a number in one ("3%"); another product only by name
-        chosen = best(said, offered) or ([] if said.isdigit() else best(said, products))
+        chosen = best(said, offered) or ([] if said.isdecimal() else best(said, products))
     if len(chosen) == 1:
         return _advance(replace(draft, sku=chosen[0].sku, asked=None), products, stock, user)
     if len(chosen) > 1:
@@ -356,20 +357,25 @@ class Conversations:
     clock: Callable[[], float] = time.monotonic
     capacity: int = 1000
     _open: OrderedDict[Hashable, _Open] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def say(
         self, key: Hashable, text: str, products: Sequence[Product], stock: Stock, user: str
     ) -> Reply:
-        now = self.clock()
-        for stale in [k for k, v in self._open.items() if v.deadline <= now]:
-            del self._open[stale]
-        held = self._open.pop(key, None)
-        reply, draft = step(held.draft if held else None, text, products, stock, user, ttl=self.ttl)
-        if draft is not None:
-            self._open[key] = _Open(draft, now + self.ttl)
-            while len(self._open) > self.capacity:
-                self._open.popitem(last=False)
-        return reply
+        """One step of the conversation `key`. Thread-safe: callers may run it off their
+        event loop (matching a large catalog takes a while), one step at a time."""
+        with self._lock:
+            now = self.clock()
+            for stale in [k for k, v in self._open.items() if v.deadline <= now]:
+                del self._open[stale]
+            held = self._open.pop(key, None)
+            draft = held.draft if held else None
+            reply, draft = step(draft, text, products, stock, user, ttl=self.ttl)
+            if draft is not None:
+                self._open[key] = _Open(draft, now + self.ttl)
+                while len(self._open) > self.capacity:
+                    self._open.popitem(last=False)
+            return reply
 
     def deadline(self, key: Hashable) -> float | None:
         """When the open question of `key` expires (on `clock`), if there is one."""

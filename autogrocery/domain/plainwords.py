@@ -45,7 +45,7 @@ def language(text: str) -> str:
 
 
 def _number(token: str) -> int | float | None:
-    if token[:1].isdigit():
+    if token[:1].isdecimal():
         return float(token) if "." in token else int(token)
     return NUMBERS.get(token)
 

@@ -53,16 +53,18 @@ class _Entry:
     sku: str
 
 
-@functools.lru_cache(maxsize=8192)
 def _entry(product: Product) -> _Entry:
-    names = tuple(frozenset(keys(name)) for name in product.names)
-    extra = [
-        product.brand,
-        product.size,
-        *CONTAINER_WORDS.get(product.container_type, ()),
-    ]
-    words = frozenset().union(*names, *(keys(text) for text in extra))
+    words, names = _keys(product.names, product.brand, product.size, product.container_type)
     return _Entry(product, words, names, fold(product.sku))
+
+
+@functools.lru_cache(maxsize=8192)  # by what is said of a product, not its stock or price
+def _keys(
+    names: tuple[str, ...], brand: str, size: str, container: str
+) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+    each = tuple(frozenset(keys(name)) for name in names)
+    extra = [brand, size, *CONTAINER_WORDS.get(container, ())]
+    return frozenset().union(*each, *(keys(text) for text in extra)), each
 
 
 def _match(key: str, words: frozenset[str]) -> Rank | None:
@@ -81,7 +83,7 @@ def _match(key: str, words: frozenset[str]) -> Rank | None:
 
 def _starts(word: str, form: str) -> bool:
     """`form` begins `word`: two letters at least, and never part of a number."""
-    return len(form) >= 2 and not form[:1].isdigit() and word.startswith(form)
+    return len(form) >= 2 and not form[:1].isdecimal() and word.startswith(form)
 
 
 def _cover(query: set[str], names: Sequence[frozenset[str]]) -> float:
@@ -142,7 +144,8 @@ def nearest(query: str, products: Iterable[Product], n: int = 3) -> list[Product
 
 
 def _likeness(key: str, words: frozenset[str]) -> float:
-    """1.0 for the same word, 0.9 for the start of one, else how few edits apart."""
+    """1.0 for the same word, 0.9 for the start of one, else how few edits apart (below
+    half alike counts as nothing, which lets the edit count stop early)."""
     best_seen = 0.0
     for form in variants(key):
         for word in words:
@@ -152,5 +155,8 @@ def _likeness(key: str, words: frozenset[str]) -> float:
                 best_seen = max(best_seen, 0.9)
                 continue
             longest = max(len(form), len(word))
-            best_seen = max(best_seen, 1 - distance(form, word, longest) / longest)
+            limit = longest // 2
+            edits = distance(form, word, limit)
+            if edits <= limit:
+                best_seen = max(best_seen, 1 - edits / longest)
     return best_seen

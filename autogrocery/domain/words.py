@@ -43,7 +43,7 @@ def is_hebrew(token: str) -> bool:
 
 def stem(token: str) -> str:
     """The matching key of one folded token."""
-    if token[:1].isdigit():
+    if token[:1].isdecimal():
         return token
     if is_hebrew(token):
         return _stem_hebrew(token)
@@ -99,16 +99,26 @@ def distance(a: str, b: str, limit: int) -> int:
     as soon as it is known to be above `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    # One edit changes the letters used by at most two (a substitution): a quick bound.
+    if len(set(a) ^ set(b)) > 2 * limit:
+        return limit + 1
     before: list[int] = []
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
+        current = [i]
+        low = i
         for j, cb in enumerate(b, 1):
-            cost = ca != cb
-            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], before[j - 2] + 1)
-        if min(current) > limit:
+            cost = row[j - 1] + (ca != cb)
+            if row[j] + 1 < cost:
+                cost = row[j] + 1
+            if current[j - 1] + 1 < cost:
+                cost = current[j - 1] + 1
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and before[j - 2] + 1 < cost:
+                cost = before[j - 2] + 1
+            current.append(cost)
+            if cost < low:
+                low = cost
+        if low > limit:
             return limit + 1
         before, row = row, current
     return row[-1]
@@ -116,6 +126,6 @@ def distance(a: str, b: str, limit: int) -> int:
 
 def allowed_typos(key: str) -> int:
     """How many edits a word of this length may have and still be taken for another."""
-    if len(key) <= 3 or key[:1].isdigit():
+    if len(key) <= 3 or key[:1].isdecimal():
         return 0
     return 1 if len(key) <= 6 else 2

@@ -4,6 +4,8 @@ belongs to its own key, and a crowd of abandoned ones cannot grow without bound.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autogrocery.domain.catalog import load_catalog
 from autogrocery.domain.conversation import Ask, Conversations, Status
@@ -102,3 +104,24 @@ def test_levels_are_read_at_each_step(products: list[Product], stock: dict[str, 
     done = talk.say("k", "yes", products, stock, "d")
     assert done.movement is not None
     assert done.movement.delta == -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=st.text(max_size=60), second=st.text(max_size=60))
+def test_any_text_gets_a_reply_and_never_an_exception(first: str, second: str) -> None:
+    products = load_catalog(CATALOG)
+    stock = {p.sku: Level(p.stock) for p in products}
+    talk = Conversations()
+    for text in (first, second, "took 3 cola", first, "2", second):
+        reply = talk.say("k", text, products, stock, "dana")
+        assert reply.text
+        if reply.movement is not None:
+            assert reply.movement.delta != 0
+            assert reply.movement.sku in stock
+
+
+@pytest.mark.parametrize("text", ["took ² cola", "took ٣ cola", "took 3½ cola", "took 1e9 cola"])
+def test_odd_digits(text: str) -> None:
+    products = load_catalog(CATALOG)
+    stock = {p.sku: Level(p.stock) for p in products}
+    assert Conversations().say("k", text, products, stock, "dana").text

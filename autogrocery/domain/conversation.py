@@ -116,14 +116,14 @@ def step(
     *,
     ttl: float = DEFAULT_TTL,
 ) -> tuple[Reply, Draft | None]:
+    command = parse(text)
     if draft is not None:
         if is_cancel(text):
             return _end(Status.CANCELLED, say(draft.language, "cancelled"), draft.language)
-        command = parse(text)
+        # An answer, unless it is a whole new command ("took 2 tomatoes" instead).
         whole = command.words or command.quantity is not None
         if command.action is None or (draft.asked == Ask.ACTION and not whole):
             return _answer(draft, text, products, stock, user)
-    command = parse(text)
     if command.action is None and (command.quantity is None or not command.words):
         lang = command.language
         answer_like = command.quantity is not None or is_yes(text) or is_cancel(text)

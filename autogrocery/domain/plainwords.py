@@ -45,6 +45,8 @@ def language(text: str) -> str:
 
 
 def _number(token: str) -> int | float | None:
+    if not token:
+        return None
     if token[:1].isdecimal():
         return float(token) if "." in token else int(token)
     return NUMBERS.get(token)
@@ -82,11 +84,8 @@ def parse(text: str) -> Parsed:
         following = rest[i + 1] if i + 1 < len(rest) else ""
         unit_next = following in BOXES or following in UNITS or following in CONTAINER_UNITS
         value = _number(token)
-        if (
-            quantity is None
-            and not fraction
-            and (value is not None or (token in ARTICLES and unit_next))
-        ):
+        article = token in ARTICLES and _number(following) is None  # "a cola", "a box of"
+        if quantity is None and not fraction and (value is not None or article):
             if isinstance(value, float):
                 fraction = True
             else:

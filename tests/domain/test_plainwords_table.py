@@ -66,6 +66,7 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     ("a box of, in words", [("received a box of onions", Moves(IN, "ONION", 10))]),
     ("kilos are single units", [("used 2 kg onions", Moves(OUT, "ONION", -2))]),
     ("number in words", [("took two pita", Moves(OUT, "PITA", -2))]),
+    ("a is one", [("took a chocolate cake", Moves(OUT, "CAKE", -1))]),
     ("the unit names the product", [("took 2 loaves", Moves(OUT, "BREAD", -2))]),
     ("a SKU works too", [("wasted 1 CAKE", Moves(WASTE, "CAKE", -1))]),
     ("case and fillers", [("I TOOK 3 of the Vine Tomatoes please", Moves(OUT, "TOM", -3))]),

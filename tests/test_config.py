@@ -239,12 +239,18 @@ def test_packaged_catalog() -> None:
     assert len(skus) == len(set(skus))
     assert {p["aisle"] for p in products} == set(AISLES)
     keys = {"sku", "name", "aisle", "unit", "price", "unit_cost", "stock", "min_level"}
+    described = {"name_he", "category", "container_type", "size", "brand", "box_size"}
+    described |= {"keywords", "shelf_life_days"}
     for aisle, prefix in AISLES.items():
         in_aisle = [p for p in products if p["aisle"] == aisle]
         assert len(in_aisle) >= 8, aisle
         assert all(p["sku"].startswith(prefix + "-") for p in in_aisle)
     for p in products:
-        assert set(p) == keys, p["sku"]
+        assert keys <= set(p) <= keys | described, p["sku"]
+        assert p["name_he"], p["sku"]  # every product in both languages
+        assert p["category"], p["sku"]
+        # fresh food is dated (the simulator's trucks deliver lots with expiry dates)
+        assert ("shelf_life_days" in p) == (p["aisle"] != "party"), p["sku"]
         price, cost = Decimal(p["price"]), Decimal(p["unit_cost"])
         assert price.as_tuple().exponent == -2, p["sku"]
         assert cost.as_tuple().exponent == -2, p["sku"]

@@ -22,6 +22,7 @@ from autogrocery.actors.system import System
 from autogrocery.api import (
     compat,
     routes_auth,
+    routes_commands,
     routes_docs,
     routes_live,
     routes_ops,
@@ -36,6 +37,7 @@ from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
 from autogrocery.api.problems import Handler, error_response
 from autogrocery.config import Config
+from autogrocery.domain.catalog import load_catalog
 from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME
 
@@ -102,7 +104,14 @@ def create_app(
     cors = cors_middleware(config.api.origins())
     middlewares = [observe] if cors is None else [cors, observe]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
-    for module in (routes_auth, routes_orders, routes_ops, routes_live, routes_docs):
+    for module in (
+        routes_auth,
+        routes_orders,
+        routes_ops,
+        routes_commands,
+        routes_live,
+        routes_docs,
+    ):
         app.add_routes(module.routes)
     if config.compat.original:  # the original devices' API, outside our document
         compat.install(app, config)
@@ -139,8 +148,15 @@ def create_app(
                 "metrics": config.transport.metrics,
             },
         )
+        catalog = await loop.run_in_executor(None, load_catalog, config.catalog_file)
         app[STATE] = ApiState(
-            system, auth, tables, metrics, config.auth.idempotency_ttl, config.api.event_buffer
+            system,
+            auth,
+            tables,
+            metrics,
+            config.auth.idempotency_ttl,
+            config.api.event_buffer,
+            catalog=tuple(catalog),
         )
         system.watch_metrics(metrics.finished)
         for username, password in await auth.bootstrap(environ):

@@ -13,6 +13,8 @@ from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, Principal
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.problems import Unauthorized
+from autogrocery.domain.conversation import Conversations
+from autogrocery.domain.models import Product
 
 
 @dataclass
@@ -28,6 +30,10 @@ class ApiState:
     key_locks: list[asyncio.Lock] = field(
         default_factory=lambda: [asyncio.Lock() for _ in range(64)]
     )
+    # The catalog file as loaded at start: what describes each SKU (names in other
+    # languages, box size…) until the store keeps it; levels come from the stock actor.
+    catalog: tuple[Product, ...] = ()
+    conversations: Conversations = field(default_factory=Conversations)  # stock commands
 
 
 STATE = web.AppKey("state", ApiState)

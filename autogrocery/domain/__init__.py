@@ -1,3 +1,19 @@
-"""Pure domain: models, messages, events, errors and the pricing rule (stdlib only)."""
+"""Pure domain (stdlib only): models, messages, events, errors, the pricing rule, the
+catalog and its search, and stock commands in plain words."""
 
-__all__ = ["errors", "events", "messages", "models", "money", "pricing", "validation"]
+__all__ = [
+    "catalog",
+    "conversation",
+    "errors",
+    "events",
+    "messages",
+    "models",
+    "money",
+    "phrasebook",
+    "plainwords",
+    "pricing",
+    "search",
+    "validation",
+    "vocabulary",
+    "words",
+]

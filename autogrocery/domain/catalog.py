@@ -1,15 +1,27 @@
-"""Reading the product catalog (TOML) into `Product`s, with clear errors."""
+"""Reading the product catalog (TOML) into `Product`s, with clear errors.
+
+Each `[[products]]` table needs the stock fields (`_REQUIRED`); the descriptive ones
+(`_OPTIONAL`: category, brand, names in other languages, box size, shelf life…) may be
+left out, so catalogs written before they existed still load.
+"""
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from autogrocery.domain.models import Product
+from autogrocery.domain.models import CONTAINER_TYPES, Product
 from autogrocery.domain.money import parse_money
+from autogrocery.domain.records import StockLevel
 
-_FIELDS = {"sku", "name", "aisle", "unit", "price", "unit_cost", "stock", "min_level"}
+_REQUIRED = {"sku", "name", "aisle", "unit", "price", "unit_cost", "stock", "min_level"}
+_TEXT = ("category", "brand", "size", "name_en", "name_he")
+_OPTIONAL = {*_TEXT, "container_type", "box_size", "keywords", "shelf_life_days"}
+MAX_SHELF_LIFE_DAYS = 3660
+MAX_BOX_SIZE = 10_000
 
 
 class CatalogError(ValueError):
@@ -39,16 +51,19 @@ def _product(index: int, entry: Any) -> Product:
     where = f"catalog: products[{index}]"
     if not isinstance(entry, dict):
         raise CatalogError(f"{where}: not a table")
-    if missing := _FIELDS - set(entry):
+    if missing := _REQUIRED - set(entry):
         raise CatalogError(f"{where}: missing {', '.join(sorted(missing))}")
-    if extra := set(entry) - _FIELDS:
-        raise CatalogError(f"{where}: unknown key {', '.join(sorted(extra))}")
+    if extra := set(entry) - _REQUIRED - _OPTIONAL:
+        key = sorted(extra)[0]
+        hint = difflib.get_close_matches(key, sorted(_REQUIRED | _OPTIONAL), n=1)
+        raise CatalogError(
+            f"{where}: unknown key {key}" + (f" (did you mean {hint[0]}?)" if hint else "")
+        )
     for key in ("sku", "name", "aisle", "unit"):
         if not isinstance(entry[key], str) or not entry[key].strip():
             raise CatalogError(f"{where}.{key}: must be a non-empty string")
     for key in ("stock", "min_level"):
-        value = entry[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        if not _whole(entry[key], 0):
             raise CatalogError(f"{where}.{key}: must be a non-negative integer")
     try:
         price = parse_money(entry["price"])
@@ -57,6 +72,13 @@ def _product(index: int, entry: Any) -> Product:
         raise CatalogError(f"{where}: {exc}") from None
     if price <= 0:
         raise CatalogError(f"{where}.price: must be positive")
+    text = {key: _text(entry, key, where) for key in _TEXT}
+    container = _text(entry, "container_type", where)
+    if container and container not in CONTAINER_TYPES:
+        raise CatalogError(
+            f"{where}.container_type: must be one of {', '.join(CONTAINER_TYPES)}, "
+            f"not {container!r}"
+        )
     return Product(
         sku=entry["sku"],
         name=entry["name"],
@@ -66,4 +88,80 @@ def _product(index: int, entry: Any) -> Product:
         unit_cost=unit_cost,
         stock=entry["stock"],
         min_level=entry["min_level"],
+        category=text["category"] or entry["aisle"],
+        brand=text["brand"],
+        size=text["size"],
+        container_type=container,
+        box_size=_optional_whole(entry, "box_size", 2, MAX_BOX_SIZE, where),
+        name_en=text["name_en"] or entry["name"],
+        name_he=text["name_he"],
+        keywords=_keywords(entry.get("keywords", []), where),
+        shelf_life_days=_optional_whole(entry, "shelf_life_days", 1, MAX_SHELF_LIFE_DAYS, where),
     )
+
+
+def _whole(value: Any, low: int, high: int | None = None) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= low
+        and (high is None or value <= high)
+    )
+
+
+def _text(entry: dict[str, Any], key: str, where: str) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str):
+        raise CatalogError(f"{where}.{key}: must be a string")
+    return value.strip()
+
+
+def _optional_whole(entry: dict[str, Any], key: str, low: int, high: int, where: str) -> int | None:
+    if key not in entry:
+        return None
+    value = entry[key]
+    if not _whole(value, low, high):
+        raise CatalogError(f"{where}.{key}: must be an integer from {low} to {high}")
+    return int(value)
+
+
+def _keywords(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CatalogError(f"{where}.keywords: must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def live_products(levels: Iterable[StockLevel], catalog: Iterable[Product]) -> list[Product]:
+    """The store's products as they are now, described by the catalog.
+
+    The stock actor owns what can change (name, aisle, unit, levels, price); the
+    catalog file is the only source of the descriptive fields (category, names in
+    other languages, box size…) until the store keeps them. A SKU the catalog does not
+    know (added by an operator) gets the defaults the loader would give it.
+    """
+    described = {product.sku: product for product in catalog}
+    found = []
+    for level in levels:
+        base = described.get(level.sku)
+        found.append(
+            Product(
+                sku=level.sku,
+                name=level.name,
+                aisle=level.aisle,
+                unit=level.unit,
+                price=level.price,
+                unit_cost=level.unit_cost,
+                stock=level.on_hand,
+                min_level=level.min_level,
+                category=base.category if base else level.aisle,
+                brand=base.brand if base else "",
+                size=base.size if base else "",
+                container_type=base.container_type if base else "",
+                box_size=base.box_size if base else None,
+                name_en=(base.name_en if base and base.name_en != base.name else level.name),
+                name_he=base.name_he if base else "",
+                keywords=base.keywords if base else (),
+                shelf_life_days=base.shelf_life_days if base else None,
+            )
+        )
+    return found

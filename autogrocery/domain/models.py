@@ -62,16 +62,38 @@ class TaskKind(StrEnum):
     SHELVE = "SHELVE"
 
 
+CONTAINER_TYPES = ("can", "plastic", "glass", "bag", "box")
+
+
 @dataclass(frozen=True, slots=True)
 class Product:
+    """A catalog entry. The fields after `min_level` describe the product (for search,
+    plain-words stock commands and dated deliveries); a catalog that leaves them out
+    gets the defaults the loader fills in."""
+
     sku: str
     name: str
     aisle: str
-    unit: str
+    unit: str  # what one counts in: loaf, kg, bottle, pack…
     price: int  # cents
     unit_cost: int  # cents
     stock: int
     min_level: int
+    category: str = ""  # e.g. "drinks"; the loader defaults it to the aisle
+    brand: str = ""
+    size: str = ""  # as printed on the pack: "330 ml", "1 kg"
+    container_type: str = ""  # one of CONTAINER_TYPES, or "" when it does not matter
+    box_size: int | None = None  # units in the box it is delivered in; None: not boxed
+    name_en: str = ""  # the loader defaults it to `name`
+    name_he: str = ""
+    keywords: tuple[str, ...] = ()  # other words people use for it, in any language
+    shelf_life_days: int | None = None  # days from delivery to expiry; None: undated
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name it goes by, each once: name, English, Hebrew, then keywords."""
+        found = (self.name, self.name_en, self.name_he, *self.keywords)
+        return tuple(dict.fromkeys(n for n in found if n))
 
 
 @dataclass(frozen=True, slots=True)

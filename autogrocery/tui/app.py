@@ -30,6 +30,7 @@ from autogrocery.tui.feed import Backoff, Feed, Link
 from autogrocery.tui.messages import LinkChanged, StoreChanged
 from autogrocery.tui.model import PANELS, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
+from autogrocery.tui.screens.command import CommandScreen
 from autogrocery.tui.screens.order import OrderScreen
 from autogrocery.tui.timing import RedrawTimes
 from autogrocery.tui.widgets.alerts import AlertsPanel
@@ -52,7 +53,7 @@ TITLES = {
 }
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
 TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
-MODAL_BLOCKED = {"restock", "adjust", "edit_product", "show", "filter", "kind"}
+MODAL_BLOCKED = {"restock", "adjust", "command", "edit_product", "show", "filter", "kind"}
 
 
 class DashboardApp(App[None]):
@@ -67,6 +68,7 @@ class DashboardApp(App[None]):
         Binding("5", "show('alerts')", "Alerts", show=False),
         Binding("r", "restock", "Restock"),
         Binding("s", "adjust", "Stock"),
+        Binding("c", "command", "Say", show=False),  # in F1 and the palette (ctrl+p)
         Binding("e", "edit_product", "Price"),
         Binding("f", "filter", "Status"),
         Binding("k", "kind", "Kind"),
@@ -369,6 +371,9 @@ class DashboardApp(App[None]):
 
     def action_adjust(self) -> None:
         self.push_screen(AdjustScreen(self.client, self.model, self._selected_sku()))
+
+    def action_command(self) -> None:
+        self.push_screen(CommandScreen(self.client))
 
     def action_edit_product(self) -> None:
         self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()))

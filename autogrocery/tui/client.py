@@ -327,6 +327,14 @@ class ApiClient:
         )
         return levels
 
+    async def command(self, text: str, conversation_id: str | None = None) -> dict[str, Any]:
+        """A stock command in plain words, or the answer to its last question."""
+        body: dict[str, Any] = {"text": text}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        reply: dict[str, Any] = await self.call("POST", "/api/ops/commands", json=body)
+        return reply
+
     async def update_product(self, sku: str, **fields: Any) -> dict[str, Any]:
         product: dict[str, Any] = await self.call(
             "PATCH", f"/api/ops/products/{quote(sku)}", json=fields, label="/api/ops/products/{sku}"

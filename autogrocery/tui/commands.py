@@ -19,6 +19,9 @@ KIND_LABELS = {None: "orders and restocks", "CUSTOMER": "orders only", "RESTOCK"
 def commands(app: DashboardApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Restock", "Submit a truck restock manifest (r)", app.action_restock)
     yield SystemCommand("Adjust stock", "WASTE, ADJUST or COUNT a SKU (s)", app.action_adjust)
+    yield SystemCommand(
+        "Stock command", 'Say it: "took 3 small cola", "counted 40 eggs" (c)', app.action_command
+    )
     yield SystemCommand("Change price or min level", "Edit a product (e)", app.action_edit_product)
     for number, name in enumerate(PANELS, start=1):
         yield SystemCommand(

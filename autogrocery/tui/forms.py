@@ -198,15 +198,16 @@ PLAIN_STATUS = {
     429: "too many tries",
     503: "the store cannot do it now",
 }
-ADJUST_CONFLICT = re.compile(r"on hand (\d+) ([+-]\d+) would fall below the (\d+) reserved")
+# The stock actor's refusal to take more than is free (actors/stock_keeping.py).
+ADJUST_CONFLICT = re.compile(r"on hand (\d+), (\d+) reserved for orders\); cannot take (\d+)")
 
 
 def plain(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> str:
     """A store's error answer in plain words: what went wrong, not the HTTP code."""
     if status == 409 and (found := ADJUST_CONFLICT.search(detail)):
-        on_hand, delta, reserved = (int(n) for n in found.groups())
+        on_hand, reserved, taking = (int(n) for n in found.groups())
         item = {"on_hand": on_hand, "reserved": reserved}
-        return too_few(item, -delta) or detail
+        return too_few(item, taking) or detail
     lines = [detail or PLAIN_STATUS.get(status, "the store refused it")]
     if status in PLAIN_STATUS and detail:
         lines[0] = f"{PLAIN_STATUS[status]}: {detail}"

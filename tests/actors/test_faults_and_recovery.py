@@ -15,7 +15,7 @@ import pytest
 from autogrocery.actors.replies import Batch
 from autogrocery.actors.system import System
 from autogrocery.app import start_system
-from autogrocery.domain.errors import Conflict, InsufficientStock, Unavailable
+from autogrocery.domain.errors import Conflict, InsufficientStock, Unavailable, ValidationError
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, eventually, wait_final
@@ -166,6 +166,32 @@ async def test_operator_adjustments_are_ledgered_and_never_undercut_reservations
     assert await system.inventory() == before
     moves, _ = await system.movements(sku="DAI-003", movement_type="WASTE")
     assert [(m["delta"], m["ref"], m["user"]) for m in moves] == [(-5, "dropped crate", "admin")]
+
+
+async def test_operators_record_goods_received_and_taken_as_in_and_out(system: System) -> None:
+    """The plain-words commands' IN and OUT: positive in, negative out, nothing else."""
+    start = next(i["on_hand"] for i in await system.inventory() if i["sku"] == "PAR-011")
+    level = await system.adjust_stock("PAR-011", 24, "IN", "got a box of cola cans", "admin")
+    level = await system.adjust_stock("PAR-011", -3, "OUT", "took 3 small cola", "admin")
+    assert level["on_hand"] == start + 21
+    before = await system.inventory()
+    for delta, reason, problem in (
+        (-1, "IN", "positive for IN"),
+        (2, "OUT", "negative for OUT"),
+        (2, "WASTE", "negative for WASTE"),
+        (0, "ADJUST", "non-zero"),
+        (1, "THEFT", "reason must be one of ADJUST, COUNT, IN, OUT, WASTE"),
+    ):
+        with pytest.raises(ValidationError, match=problem):
+            await system.adjust_stock("PAR-011", delta, reason, None, "admin")
+    assert await system.inventory() == before
+    moves, _ = await system.movements(sku="PAR-011", limit=2)
+    assert [(m["type"], m["delta"], m["ref"]) for m in moves] == [
+        ("OUT", -3, "took 3 small cola"),
+        ("IN", 24, "got a box of cola cans"),
+    ]
+    ledger = await system.reconcile()
+    assert next(row for row in ledger if row["sku"] == "PAR-011")["ok"]
 
 
 async def test_low_stock_raises_and_clears_an_alert(system: System) -> None:

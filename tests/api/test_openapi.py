@@ -189,6 +189,7 @@ async def test_every_operation_answers_as_documented(api: Api) -> None:
             operator,
             {"delta": -1, "reason": "WASTE", "note": "dropped"},
         ),
+        ("POST", "/api/ops/commands", operator, {"text": "threw away 1 rye"}),
     ]
     for method, path, headers, body in calls:
         status, _, _ = await api.call(method, path, headers, json=body)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Static
 
+from autogrocery.domain.catalog import load_catalog
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.feed import Backoff
 from tests.tui.conftest import Store, connected, dashboard, shown, until
@@ -58,4 +59,4 @@ async def test_the_dashboard_waits_for_a_store_that_is_not_up_yet(store: Store) 
             await store.start()
             await connected(pilot, app)
             await until(pilot, lambda: not banner.display)
-            assert len(app.model.inventory) == 51
+            assert len(app.model.inventory) == len(load_catalog(store.config.catalog_file))

@@ -1,0 +1,98 @@
+"""POST /api/ops/commands: stock commands in plain words, and the questions they take.
+
+A thin layer over `domain.conversation`: the open conversations live in this process
+(by operator and conversation id, a few minutes each); the products are the stock
+actor's levels described by the catalog; a command with nothing left to ask is
+recorded with `System.adjust_stock` as one movement, the operator its user and the
+command as typed its note.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from aiohttp import web
+
+from autogrocery.api.bodies import json_response
+from autogrocery.api.context import CALLER, state
+from autogrocery.api.openapi import Operation, Reply, documented
+from autogrocery.api.schemas import CommandReply, CommandRequest
+from autogrocery.domain.catalog import live_products
+from autogrocery.domain.conversation import Reply as Said
+from autogrocery.domain.models import new_id, rfc3339
+from autogrocery.domain.phrasebook import name_of
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/ops/commands")
+@documented(
+    Operation(
+        "runStockCommand",
+        "Record stock in plain words",
+        "ops",
+        roles=("operator",),
+        body=CommandRequest,
+        replies=(Reply(200, "A question to answer, or what was recorded.", CommandReply),),
+        problems=(409, 503),
+        description='Say what happened: "took 3 small cola", "threw away 2 milk", '
+        '"counted 40 eggs", "got 5 boxes of cola cans" (or in Hebrew: "לקחתי 3 קולה '
+        'קטן"). The store asks back when it must (which product, did you mean, how many, '
+        "boxes or units, take what there is); answer with the same `conversation_id`, or "
+        'say "cancel". A question waits 5 minutes. Only a command with nothing left to '
+        "ask records a movement (OUT, WASTE, COUNT or IN; yours, with the command as its "
+        "note). 409 when the stock changed under it and on_hand would fall below reserved.",
+    )
+)
+async def command(request: web.Request, body: CommandRequest) -> web.Response:
+    api = state(request)
+    caller = request[CALLER]
+    conversation = body.conversation_id or new_id("cnv")
+    key = (caller.user_id, conversation)
+    levels = await api.system.levels()
+    products = live_products(levels, api.catalog)
+    stock = {level.sku: level for level in levels}
+    # Off the loop: matching words against a large catalog is CPU work.
+    said = await asyncio.to_thread(
+        api.conversations.say, key, body.text, products, stock, caller.username
+    )
+    recorded = None
+    if said.movement is not None:
+        move = said.movement
+        recorded = await api.system.adjust_stock(
+            move.sku, move.delta, move.type.value, move.note, move.user
+        )
+    deadline = api.conversations.deadline(key)
+    expires = None
+    if deadline is not None:
+        expires = rfc3339(time.time() + deadline - api.conversations.clock())
+    return json_response(_view(conversation, said, recorded, expires))
+
+
+def _view(
+    conversation: str, said: Said, recorded: dict[str, Any] | None, expires: str | None
+) -> dict[str, Any]:
+    move = said.movement
+    return {
+        "conversation_id": conversation,
+        "status": said.status.value,
+        "text": said.text,
+        "language": said.language,
+        "question": said.ask.value if said.ask else None,
+        "choices": [
+            {
+                "number": n,
+                "sku": p.sku,
+                "name": name_of(p, said.language),
+                "on_hand": p.stock,
+            }
+            for n, p in enumerate(said.choices, 1)
+        ],
+        "movement": None
+        if move is None
+        else {"sku": move.sku, "type": move.type.value, "delta": move.delta, "note": move.note},
+        "product": recorded,
+        "expires_at": expires,
+    }

@@ -1,0 +1,386 @@
+"""A stock command in plain words, and the questions it takes to make it exact.
+
+`step(draft, text, products, stock, user)` reads a new command, or the answer to the
+question the draft is waiting on, and returns a `Reply` and the draft to keep (None
+when the conversation is over). It asks back exactly when needed: which action; no
+product matches ("did you mean …", the nearest ones); several match (which one, by
+number or by name); how many; boxes or units, for a product delivered in boxes; and
+"only 2 on hand; set to 0?" when taking more than there is. Only a command with
+nothing left to ask yields a `Movement`. `cancel` ends any question.
+
+`Conversations` keeps the open drafts by key for a few minutes (the clock is
+injectable). Nothing here knows about actors: the caller records the movement.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Protocol
+
+from autogrocery.domain.models import MovementType, Product
+from autogrocery.domain.phrasebook import listing, name_of, say
+from autogrocery.domain.plainwords import (
+    amount,
+    is_cancel,
+    is_yes,
+    parse,
+    plain,
+    unit_choice,
+)
+from autogrocery.domain.search import Rank, best, nearest, search
+
+MAX_CHOICES = 9
+MAX_UNITS = 100_000  # what one command may record
+DEFAULT_TTL = 300.0
+
+
+class Level(Protocol):
+    """A product's stock as the caller read it (`StockLevel` is one)."""
+
+    @property
+    def on_hand(self) -> int: ...
+
+    @property
+    def reserved(self) -> int: ...
+
+
+class Status(StrEnum):
+    QUESTION = "question"  # waiting for an answer
+    DONE = "done"  # nothing left to ask: `movement` (or None when nothing changes)
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # not understood, or not possible; nothing recorded
+
+
+class Ask(StrEnum):
+    ACTION = "action"
+    PRODUCT = "product"
+    DID_YOU_MEAN = "did_you_mean"
+    WHICH = "which"
+    QUANTITY = "quantity"
+    UNIT = "unit"
+    SHORT = "short"
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """What to record: `delta` is signed (OUT and WASTE take stock away)."""
+
+    sku: str
+    type: MovementType
+    delta: int
+    note: str  # the command as the operator typed it
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: Status
+    text: str
+    ask: Ask | None = None
+    choices: tuple[Product, ...] = ()  # numbered from 1, for WHICH and DID_YOU_MEAN
+    movement: Movement | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A command being made exact: what is known, and what was asked."""
+
+    text: str
+    language: str
+    action: MovementType | None
+    quantity: int | None
+    boxes: bool | None
+    words: str
+    hints: tuple[str, ...] = ()
+    sku: str | None = None
+    asked: Ask | None = None
+    choices: tuple[str, ...] = ()
+    fraction: bool = False  # the quantity said was not a whole number
+
+
+Stock = Mapping[str, Level]
+
+
+def step(
+    draft: Draft | None,
+    text: str,
+    products: Sequence[Product],
+    stock: Stock,
+    user: str,
+    *,
+    ttl: float = DEFAULT_TTL,
+) -> tuple[Reply, Draft | None]:
+    command = parse(text)
+    if draft is not None:
+        if is_cancel(text):
+            return _end(Status.CANCELLED, say(draft.language, "cancelled"), draft.language)
+        # An answer, unless it is a whole new command ("took 2 tomatoes" instead).
+        whole = command.words or command.quantity is not None
+        if command.action is None or (draft.asked == Ask.ACTION and not whole):
+            return _answer(draft, text, products, stock, user)
+    if command.action is None and (command.quantity is None or not command.words):
+        lang = command.language
+        answer_like = command.quantity is not None or is_yes(text) or is_cancel(text)
+        key = "no_open_question" if answer_like else "not_understood"
+        return _end(Status.FAILED, say(lang, key, minutes=round(ttl / 60)), lang)
+    fresh = Draft(
+        text.strip(),
+        command.language,
+        command.action,
+        command.quantity,
+        command.boxes,
+        command.words,
+        command.hints,
+        fraction=command.fraction,
+    )
+    return _advance(fresh, products, stock, user)
+
+
+def _answer(
+    draft: Draft, text: str, products: Sequence[Product], stock: Stock, user: str
+) -> tuple[Reply, Draft | None]:
+    asked = draft.asked
+    if asked == Ask.ACTION:
+        action = parse(text).action
+        if action is not None:
+            return _advance(replace(draft, action=action, asked=None), products, stock, user)
+    elif asked == Ask.PRODUCT:
+        words = parse(text).words
+        if words:
+            return _advance(replace(draft, words=words, asked=None), products, stock, user)
+    elif asked in (Ask.WHICH, Ask.DID_YOU_MEAN):
+        return _pick(draft, text, products, stock, user)
+    elif asked == Ask.QUANTITY:
+        quantity, boxes = amount(text)
+        if quantity is not None:
+            boxes = draft.boxes if boxes is None else boxes
+            update = replace(draft, quantity=quantity, boxes=boxes, asked=None, fraction=False)
+            return _advance(update, products, stock, user)
+    elif asked == Ask.UNIT:
+        boxes = unit_choice(text)
+        if boxes is not None:
+            return _advance(replace(draft, boxes=boxes, asked=None), products, stock, user)
+    elif asked == Ask.SHORT:
+        free = _free(draft, stock)
+        quantity, _ = amount(text)
+        if is_yes(text):
+            quantity = free
+        if quantity is not None and 0 < quantity <= free:
+            update = replace(draft, quantity=quantity, boxes=False, asked=None)
+            return _advance(update, products, stock, user)
+    reply, kept = _advance(replace(draft, asked=None), products, stock, user)
+    return replace(reply, text=say(draft.language, "sorry") + reply.text), kept
+
+
+def _pick(
+    draft: Draft, text: str, products: Sequence[Product], stock: Stock, user: str
+) -> tuple[Reply, Draft | None]:
+    """An answer to "which one?": a number, a yes to a single suggestion, or words."""
+    offered = [p for sku in draft.choices for p in products if p.sku == sku]
+    said = plain(text)
+    chosen: list[Product] = []
+    if said.isdecimal() and 1 <= int(said) <= len(offered):
+        chosen = [offered[int(said) - 1]]
+    elif is_yes(text) and len(offered) == 1:
+        chosen = offered
+    elif said:  # a name, or a number in one ("3%"); another product only by name
+        chosen = best(said, offered) or ([] if said.isdecimal() else best(said, products))
+    if len(chosen) == 1:
+        return _advance(replace(draft, sku=chosen[0].sku, asked=None), products, stock, user)
+    if len(chosen) > 1:
+        return _ask(replace(draft, words=said), Ask.WHICH, products, stock, choices=chosen)
+    reply, kept = _ask(draft, draft.asked or Ask.WHICH, products, stock, choices=offered)
+    return replace(reply, text=say(draft.language, "sorry") + reply.text), kept
+
+
+def _advance(
+    draft: Draft, products: Sequence[Product], stock: Stock, user: str
+) -> tuple[Reply, Draft | None]:
+    """Ask the next thing the command does not say, or finish it."""
+    lang = draft.language
+    if draft.action is None:
+        return _ask(draft, Ask.ACTION, products, stock)
+    if draft.sku is None:
+        query = _named(draft)
+        hits = search(query, products) if query else []
+        if not draft.words and not hits:
+            return _ask(draft, Ask.PRODUCT, products, stock)
+        found = [h.product for h in hits if h.rank == hits[0].rank]
+        if len(found) > 1 and draft.hints:
+            found = best(" ".join(draft.hints), found) or found
+        if not hits or hits[0].rank == Rank.FUZZY:  # a typo is asked about, never guessed
+            near = found or nearest(query, products)
+            if not near:
+                return _end(Status.FAILED, say(lang, "unknown", words=query), lang)
+            return _ask(draft, Ask.DID_YOU_MEAN, products, stock, choices=near)
+        if len(found) > 1:
+            return _ask(draft, Ask.WHICH, products, stock, choices=found)
+        draft = replace(draft, sku=found[0].sku)
+    product = next((p for p in products if p.sku == draft.sku), None)
+    if product is None:
+        return _end(Status.FAILED, say(lang, "gone", sku=draft.sku), lang)
+    if draft.quantity is None:
+        key = "how_many_whole" if draft.fraction else "how_many"
+        return _ask(draft, Ask.QUANTITY, products, stock, key=key)
+    if draft.boxes and not product.box_size:
+        return _ask(
+            replace(draft, quantity=None, boxes=None),
+            Ask.QUANTITY,
+            products,
+            stock,
+            key="not_boxed",
+        )
+    if draft.boxes is None and product.box_size and draft.quantity > 0:
+        return _ask(draft, Ask.UNIT, products, stock)
+    boxed = product.box_size if draft.boxes and product.box_size else 1
+    return _finish(draft, draft.action, draft.quantity * boxed, product, stock, user)
+
+
+def _finish(
+    draft: Draft, action: MovementType, units: int, product: Product, stock: Stock, user: str
+) -> tuple[Reply, Draft | None]:
+    lang = draft.language
+    level = stock.get(product.sku)
+    on_hand = level.on_hand if level else 0
+    held = level.reserved if level else 0
+    free = on_hand - held
+    words = {"name": name_of(product, lang), "unit": product.unit, "on_hand": on_hand, "held": held}
+    if units > MAX_UNITS:
+        return _end(
+            Status.FAILED, say(lang, "too_many", units=units, most=MAX_UNITS, **words), lang
+        )
+    if action == MovementType.COUNT:
+        if units < held:
+            return _end(Status.FAILED, say(lang, "below_held", units=units, **words), lang)
+        if units == on_hand:
+            return _end(Status.DONE, say(lang, "same", **words), lang)
+        delta = units - on_hand
+    elif units == 0:
+        return _end(Status.FAILED, say(lang, "zero"), lang)
+    elif action == MovementType.IN:
+        delta = units
+    else:
+        if free <= 0:
+            return _end(Status.FAILED, say(lang, "nothing_free", **words), lang)
+        if units > free:
+            key = "short_held" if held else "short"
+            reply = Reply(
+                Status.QUESTION, say(lang, key, free=free, **words), Ask.SHORT, language=lang
+            )
+            return reply, replace(draft, sku=product.sku, asked=Ask.SHORT, choices=())
+        delta = -units
+    movement = Movement(product.sku, action, delta, draft.text, user)
+    text = say(lang, action, units=units, before=on_hand, after=on_hand + delta, **words)
+    return Reply(Status.DONE, text, movement=movement, language=lang), None
+
+
+def _named(draft: Draft) -> str:
+    """What the command calls the product: its words, else the unit it said ("loaves")."""
+    return draft.words or " ".join(draft.hints)
+
+
+def _free(draft: Draft, stock: Stock) -> int:
+    level = stock.get(draft.sku or "")
+    return level.on_hand - level.reserved if level else 0
+
+
+def _end(status: Status, text: str, language: str) -> tuple[Reply, Draft | None]:
+    return Reply(status, text, language=language), None
+
+
+def _ask(
+    draft: Draft,
+    ask: Ask,
+    products: Sequence[Product],
+    stock: Stock,
+    *,
+    choices: Sequence[Product] = (),
+    key: str | None = None,
+) -> tuple[Reply, Draft | None]:
+    lang = draft.language
+    product = next((p for p in products if p.sku == draft.sku), None)
+    name = name_of(product, lang) if product else _named(draft)
+    unit = product.unit if product else ""
+    shown = list(choices[:MAX_CHOICES])
+    if ask == Ask.ACTION:
+        what = " ".join(str(x) for x in (draft.quantity, _named(draft)) if x not in (None, ""))
+        text = say(lang, "ask_action", what=what)
+    elif ask == Ask.PRODUCT:
+        text = say(lang, "ask_product")
+    elif ask in (Ask.WHICH, Ask.DID_YOU_MEAN):
+        on_hand = {p.sku: stock[p.sku].on_hand for p in shown if p.sku in stock}
+        listed = listing(shown, lang, on_hand)
+        if len(choices) > len(shown):
+            listed += "; " + say(lang, "more", count=len(choices) - len(shown))
+        text = say(
+            lang,
+            "which" if ask == Ask.WHICH else "did_you_mean",
+            words=_named(draft),
+            choices=listed,
+        )
+    elif ask == Ask.QUANTITY:
+        text = say(lang, key or "how_many", name=name, unit=unit)
+    else:  # UNIT (SHORT is asked by _finish)
+        box = product.box_size if product and product.box_size else 1
+        quantity = draft.quantity or 0
+        text = say(
+            lang,
+            "boxes_or_units",
+            name=name,
+            box=box,
+            quantity=quantity,
+            total=quantity * box,
+            unit=unit,
+        )
+    kept = replace(draft, asked=ask, choices=tuple(p.sku for p in shown))
+    return Reply(Status.QUESTION, text, ask, tuple(shown), language=lang), kept
+
+
+@dataclass
+class _Open:
+    draft: Draft
+    deadline: float
+
+
+@dataclass
+class Conversations:
+    """Open conversations by key (e.g. operator and conversation id), each kept
+    `ttl` seconds after its last question; the oldest go first beyond `capacity`."""
+
+    ttl: float = DEFAULT_TTL
+    clock: Callable[[], float] = time.monotonic
+    capacity: int = 1000
+    _open: OrderedDict[Hashable, _Open] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def say(
+        self, key: Hashable, text: str, products: Sequence[Product], stock: Stock, user: str
+    ) -> Reply:
+        """One step of the conversation `key`. Thread-safe: callers may run it off their
+        event loop (matching a large catalog takes a while), one step at a time."""
+        with self._lock:
+            now = self.clock()
+            for stale in [k for k, v in self._open.items() if v.deadline <= now]:
+                del self._open[stale]
+            held = self._open.pop(key, None)
+            draft = held.draft if held else None
+            reply, draft = step(draft, text, products, stock, user, ttl=self.ttl)
+            if draft is not None:
+                self._open[key] = _Open(draft, now + self.ttl)
+                while len(self._open) > self.capacity:
+                    self._open.popitem(last=False)
+            return reply
+
+    def deadline(self, key: Hashable) -> float | None:
+        """When the open question of `key` expires (on `clock`), if there is one."""
+        held = self._open.get(key)
+        return held.deadline if held and held.deadline > self.clock() else None
+
+    def __len__(self) -> int:
+        return len(self._open)

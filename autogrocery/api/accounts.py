@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from autogrocery.domain.errors import Conflict, Unavailable
-from autogrocery.domain.models import new_id, now
+from autogrocery.api import auth_store as sql
+from autogrocery.domain.errors import Unavailable
+from autogrocery.domain.models import now
 from autogrocery.store.db import connect, transaction
 
 T = TypeVar("T")
@@ -88,40 +89,52 @@ class AuthTables:
         phone: str | None = None,
     ) -> dict[str, str]:
         return await self.transact(
-            lambda conn: insert_account(conn, username, password_hash, role, email, phone)
+            lambda conn: sql.insert_account(conn, username, password_hash, role, email, phone)
         )
 
     async def account(self, username: str) -> aiosqlite.Row | None:
+        """The account with exactly this (stored) username."""
         return await self._one("SELECT * FROM accounts WHERE username = ?", (username,))
 
     async def account_by_id(self, user_id: str) -> aiosqlite.Row | None:
         return await self._one(
-            "SELECT user_id, username, role FROM accounts WHERE user_id = ?", (user_id,)
+            "SELECT user_id, username, role, disabled_at FROM accounts WHERE user_id = ?",
+            (user_id,),
         )
+
+    async def set_disabled(
+        self, username: str, disabled: bool, access_ttl: float
+    ) -> tuple[str, sql.Revoked] | None:
+        return await self.transact(
+            lambda conn: sql.set_disabled(conn, username, disabled, access_ttl)
+        )
+
+    async def denials(self) -> tuple[list[tuple[str, str, float]], list[str]]:
+        return await self.transact(sql.denials)
 
     # --- refresh tokens ----------------------------------------------------------------
 
     async def add_refresh(self, token_hash: str, family_id: str, user_id: str, ttl: float) -> None:
-        await self.transact(lambda conn: insert_refresh(conn, token_hash, family_id, user_id, ttl))
+        await self.transact(
+            lambda conn: sql.insert_refresh(conn, token_hash, family_id, user_id, ttl)
+        )
 
     async def refresh_token(self, token_hash: str) -> aiosqlite.Row | None:
         return await self._one("SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,))
 
-    async def use_refresh(self, token_hash: str) -> bool:
-        """Mark a live token used; False when it was used or revoked before (a replay)."""
-        used = await self.transact(
-            lambda conn: (
-                conn.execute(
-                    "UPDATE refresh_tokens SET used_at = ? "
-                    "WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL",
-                    (now(), token_hash),
-                ).rowcount
-            )
+    async def rotate_refresh(
+        self, old_hash: str, new_hash: str, ttl: float, access_ttl: float
+    ) -> sql.Rotation:
+        return await self.transact(
+            lambda conn: sql.rotate_refresh(conn, old_hash, new_hash, ttl, access_ttl)
         )
-        return used == 1
 
-    async def revoke_family(self, family_id: str) -> int:
-        return await self.transact(lambda conn: revoke_family(conn, family_id))
+    async def logout(
+        self, refresh_hash: str, user_id: str, jti: str, jti_expires: float, access_ttl: float
+    ) -> sql.Revoked | None:
+        return await self.transact(
+            lambda conn: sql.logout(conn, refresh_hash, user_id, jti, jti_expires, access_ttl)
+        )
 
     # --- idempotency keys --------------------------------------------------------------
 
@@ -143,61 +156,15 @@ class AuthTables:
         )
 
     async def forget_idempotency_before(self, cutoff: float) -> int:
-        return await self.transact(
-            lambda conn: (
-                conn.execute(
-                    "DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,)
-                ).rowcount
-            )
-        )
+        """Drop idempotency records older than `cutoff` (and token denials past expiry)."""
+        return await self.transact(lambda conn: sql.forget_expired(conn, cutoff))
 
     async def writable(self) -> bool:
-        """Whether a write transaction can begin (it is rolled back at once)."""
+        """Whether a write transaction can begin (it commits nothing)."""
         return await self.transact(lambda conn: True)
-
-
-# --- the statements, on any connection (the writer thread's, or the CLI's) --------------
 
 
 def _open_writer(db_path: Path) -> sqlite3.Connection:
     conn = connect(db_path, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     return conn
-
-
-def insert_account(
-    conn: sqlite3.Connection,
-    username: str,
-    password_hash: bytes,
-    role: str,
-    email: str | None = None,
-    phone: str | None = None,
-) -> dict[str, str]:
-    user_id = new_id("usr")
-    try:
-        conn.execute(
-            "INSERT INTO accounts (user_id, username, password_hash, role, email, phone, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (user_id, username, password_hash, role, email, phone, now()),
-        )
-    except sqlite3.IntegrityError:
-        raise Conflict(f"username {username!r} is taken") from None
-    return {"user_id": user_id, "username": username, "role": role}
-
-
-def insert_refresh(
-    conn: sqlite3.Connection, token_hash: str, family_id: str, user_id: str, ttl: float
-) -> None:
-    at = now()
-    conn.execute(
-        "INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (token_hash, family_id, user_id, at, at + ttl),
-    )
-
-
-def revoke_family(conn: sqlite3.Connection, family_id: str) -> int:
-    return conn.execute(
-        "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-        (now(), family_id),
-    ).rowcount

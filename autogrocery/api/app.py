@@ -18,9 +18,16 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from autogrocery.actors.system import System
-from autogrocery.api import routes_auth, routes_docs, routes_live, routes_ops, routes_orders
+from autogrocery.api import (
+    routes_accounts,
+    routes_auth,
+    routes_docs,
+    routes_live,
+    routes_ops,
+    routes_orders,
+)
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, AuthSettings, load_secret
+from autogrocery.api.auth import Auth, AuthSettings, Bootstrapped, load_secret
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.context import DOCUMENT, REQUEST_ID, STATE, ApiState
 from autogrocery.api.cors import cors_middleware
@@ -94,7 +101,14 @@ def create_app(
     cors = cors_middleware(config.api.origins())
     middlewares = [observe] if cors is None else [cors, observe]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
-    for module in (routes_auth, routes_orders, routes_ops, routes_live, routes_docs):
+    for module in (
+        routes_auth,
+        routes_orders,
+        routes_ops,
+        routes_accounts,
+        routes_live,
+        routes_docs,
+    ):
         app.add_routes(module.routes)
     document = build_document(
         app.router, max_quantity=config.orders.max_quantity, max_lines=config.orders.max_lines
@@ -125,9 +139,8 @@ def create_app(
             system, auth, tables, metrics, config.auth.idempotency_ttl, config.api.event_buffer
         )
         system.watch_metrics(metrics.finished)
-        for username, password in await auth.bootstrap(environ):
-            # Printed once, never logged: the operator needs it, the log must not hold it.
-            print(f"autogrocery: created account {username} with password {password}", flush=True)
+        await auth.load()
+        report_bootstrap(await auth.bootstrap(environ))
         background = [
             asyncio.create_task(metrics.watch_loop()),
             asyncio.create_task(_purge_idempotency(tables, config.auth.idempotency_ttl)),
@@ -153,6 +166,21 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(close_websockets)
     return app
+
+
+def report_bootstrap(done: Bootstrapped) -> None:
+    """Tell the operator, on stderr at start (before any dashboard takes the terminal),
+    the passwords generated for the first accounts: printed once, never logged. And say
+    when a bootstrap password in the environment was ignored."""
+    for username, password in done.generated:
+        print(f"autogrocery: created account {username} with password {password}", file=sys.stderr)
+    for variable in done.ignored:
+        print(
+            f"autogrocery: warning: {variable} is ignored: its account exists already "
+            "(change its password with `autogrocery accounts set-password`)",
+            file=sys.stderr,
+        )
+    sys.stderr.flush()
 
 
 async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVAL) -> None:

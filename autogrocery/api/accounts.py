@@ -129,6 +129,11 @@ class AuthTables:
             lambda conn: sql.rotate_refresh(conn, old_hash, new_hash, ttl, access_ttl)
         )
 
+    async def revoke_family(self, family_id: str) -> int:
+        """Revoke the refresh tokens of one login (not its access tokens: for that, use
+        `Auth.revoke_login`, which also denies them). Returns how many were live."""
+        return await self.transact(lambda conn: sql.revoke_refresh_tokens(conn, family_id))
+
     async def logout(
         self, refresh_hash: str, user_id: str, jti: str, jti_expires: float, access_ttl: float
     ) -> sql.Revoked | None:

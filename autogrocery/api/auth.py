@@ -22,7 +22,7 @@ import bcrypt
 import jwt
 
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth_store import Revoked
+from autogrocery.api.auth_store import Revoked, revoke_families
 from autogrocery.api.problems import Forbidden, Unauthorized
 from autogrocery.api.revocations import Revocations
 from autogrocery.api.throttle import LoginThrottle, client_key
@@ -335,6 +335,19 @@ class Auth:
         if principal.jti:
             self.revocations.deny("jti", principal.jti, principal.expires)
         self._revoked(revoked)
+
+    async def revoke_login(self, family: str) -> None:
+        """Revoke one login at once: its refresh tokens and its access tokens."""
+        s = self.settings
+        revoked = await self.tables.transact(
+            lambda conn: revoke_families(conn, [family], s.access_ttl)
+        )
+        self._revoked(revoked)
+
+    async def refresh_record(self, token: str) -> Any:
+        """The stored row of a refresh token (None if unknown), for a caller with its own
+        refresh rules: the original devices' layer (api/compat) never rotates one."""
+        return await self.tables.refresh_token(_hash_refresh(token))
 
 
 def _lower_priority() -> None:

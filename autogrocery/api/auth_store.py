@@ -65,16 +65,19 @@ def insert_refresh(
     )
 
 
+def revoke_refresh_tokens(conn: sqlite3.Connection, family: str) -> int:
+    return conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+        (now(), family),
+    ).rowcount
+
+
 def revoke_families(conn: sqlite3.Connection, families: list[str], access_ttl: float) -> Revoked:
     """Revoke every refresh token of `families`, and deny their access tokens until the
     last one that can exist has expired."""
-    at = now()
-    until = at + access_ttl
+    until = now() + access_ttl
     for family in families:
-        conn.execute(
-            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-            (at, family),
-        )
+        revoke_refresh_tokens(conn, family)
         deny(conn, "family", family, until)
     return Revoked(tuple(families), until)
 
@@ -102,11 +105,8 @@ def rotate_refresh(
         return Rotation("unknown")
     family, user_id = token["family_id"], token["user_id"]
     if token["used_at"] is not None or token["revoked_at"] is not None:
-        revoked = conn.execute(
-            "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NULL",
-            (family,),
-        ).fetchone()[0]
-        revoke_families(conn, [family], access_ttl)
+        revoked = revoke_refresh_tokens(conn, family)
+        deny(conn, "family", family, now() + access_ttl)
         return Rotation("reused", user_id=user_id, family=family, revoked=revoked)
     if token["expires_at"] < now():
         return Rotation("expired", user_id=user_id, family=family)

@@ -23,7 +23,7 @@ OPERATOR = ("operator",)
         roles=OPERATOR,
         body=CreateAccountRequest,
         replies=(Reply(201, "Created.", Account),),
-        problems=(409,),
+        problems=(409, 503),
         description="How truck and operator accounts are made. 409 if the username is taken.",
     )
 )
@@ -40,7 +40,7 @@ async def create_account(request: web.Request, body: CreateAccountRequest) -> we
         "ops",
         roles=OPERATOR,
         replies=(Reply(200, "Disabled.", AccountState),),
-        problems=(404,),
+        problems=(404, 503),
         description="At once: its access tokens are refused, every login (refresh token) "
         "is revoked, and it cannot log in. Its orders stay. Disabling again is harmless.",
     )
@@ -58,7 +58,7 @@ async def disable(request: web.Request) -> web.Response:
         "ops",
         roles=OPERATOR,
         replies=(Reply(200, "Enabled.", AccountState),),
-        problems=(404,),
+        problems=(404, 503),
         description="It can log in again; the logins revoked when it was disabled stay revoked.",
     )
 )

@@ -7,7 +7,9 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import jwt
 
+from autogrocery.api.context import STATE
 from tests.api.conftest import Api
 
 RACERS = 50
@@ -154,3 +156,17 @@ async def test_a_disabled_accounts_event_stream_is_closed(api: Api) -> None:
                 pass
         assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
         assert ws.close_code == aiohttp.WSCloseCode.POLICY_VIOLATION
+
+
+async def test_revoking_a_login_by_its_family_kills_its_tokens(api: Api) -> None:
+    """`Auth.revoke_login`: for callers with their own refresh rules (api/compat)."""
+    await api.device("fridge-1")
+    tokens = await api.login("fridge-1", "fridge-pass-1")
+    other = await api.login("fridge-1", "fridge-pass-1")
+    auth = api.client.app[STATE].auth
+    family = (await auth.refresh_record(tokens["refresh_token"]))["family_id"]
+    assert jwt.decode(tokens["access_token"], options={"verify_signature": False})["fam"] == family
+    await auth.revoke_login(family)
+    assert await _status(api, tokens["access_token"]) == 401
+    assert (await _refresh(api, tokens["refresh_token"]))[0] == 401
+    assert await _status(api, other["access_token"]) == 200

@@ -94,3 +94,14 @@ async def test_a_success_does_not_clear_another_clients_failures(
         assert await attacker("admin", "guess-guess") == 401
     assert await operator("admin", ADMIN_PASSWORD) == 200
     assert await attacker("admin", "guess-guess") == 429
+
+
+def test_a_client_is_its_address_and_an_ipv6_client_its_64() -> None:
+    from autogrocery.api.throttle import client_key
+
+    assert client_key("192.0.2.7") != client_key("192.0.2.8")
+    assert client_key("::ffff:192.0.2.7") == client_key("192.0.2.7")
+    # one host holds a whole /64: rotating addresses inside it is one client
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9")
+    assert client_key("2001:db8:1:2::1") != client_key("2001:db8:1:3::1")
+    assert client_key(None) == "unknown"

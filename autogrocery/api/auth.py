@@ -344,11 +344,6 @@ class Auth:
         )
         self._revoked(revoked)
 
-    async def refresh_record(self, token: str) -> Any:
-        """The stored row of a refresh token (None if unknown), for a caller with its own
-        refresh rules: the original devices' layer (api/compat) never rotates one."""
-        return await self.tables.refresh_token(_hash_refresh(token))
-
 
 def _lower_priority() -> None:
     """Hashing threads yield the CPU to the event loop and the actors (Linux: per thread)."""

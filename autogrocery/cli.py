@@ -10,7 +10,14 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autogrocery import __version__, cli_attach, cli_bench, cli_dashboard, cli_remote
+from autogrocery import (
+    __version__,
+    cli_accounts,
+    cli_attach,
+    cli_bench,
+    cli_dashboard,
+    cli_remote,
+)
 from autogrocery.loop import run as run_loop
 
 if TYPE_CHECKING:
@@ -78,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.add_parser("show", parents=[common], help="print the effective configuration")
     cli_remote.add_commands(commands, common)
     cli_attach.add_commands(commands, common)
+    cli_accounts.add_commands(commands, common)
     cli_bench.add_command(commands)
     return parser
 
@@ -110,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_remote.run(config, args)
     if args.command in cli_attach.COMMANDS:
         return cli_attach.attach(config, args)
+    if args.command in cli_accounts.COMMANDS:
+        return cli_accounts.run(config, args)
     if problem := cli_remote.exposure(config) or _compat_exposure(config):
         print(f"autogrocery: {problem}", file=sys.stderr)
         return 2
@@ -146,6 +156,7 @@ def _toml_value(value: object) -> str:
 def _run(config: Config, args: argparse.Namespace) -> int:
     if cli_dashboard.takes_over(args):  # the dashboard, or the simulator
         return cli_dashboard.run(config, args)
+    from autogrocery.datadir import DataDirBusy, hold
     from autogrocery.domain.catalog import CatalogError
     from autogrocery.logs import configure_logging
     from autogrocery.store.db import StoreError
@@ -154,8 +165,9 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     configure_logging(level, config.log.format, rotation=config.log)
     try:
-        return run_loop(_serve(config, init=args.init))
-    except (CatalogError, TransportError, StoreError) as exc:
+        with hold(config.data_path):
+            return run_loop(_serve(config, init=args.init))
+    except (CatalogError, TransportError, StoreError, DataDirBusy) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import logging
 import os
 import secrets
@@ -82,6 +81,7 @@ def takes_over(args: argparse.Namespace) -> bool:
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
+    from autogrocery.datadir import DataDirBusy, hold
     from autogrocery.domain.catalog import CatalogError
     from autogrocery.logs import configure_logging
     from autogrocery.store.db import StoreError
@@ -98,8 +98,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
         for name in CHATTY:
             logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        return asyncio.run(_serve(config, args, rate, with_dashboard))
-    except (CatalogError, TransportError, StoreError) as exc:
+        with hold(config.data_path):
+            return asyncio.run(_serve(config, args, rate, with_dashboard))
+    except (CatalogError, TransportError, StoreError, DataDirBusy) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -123,20 +124,19 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
-    held = io.StringIO()  # what the store prints at start (new passwords), shown on exit
-    with contextlib.redirect_stdout(held) if with_dashboard else contextlib.nullcontext():
-        system = await start_system(config, init=args.init)
-        app = create_app(config, system)
-        try:
-            runner, url = await serve(app, config.api.host, config.api.port)
-        except OSError as exc:
-            await system.stop()
-            print(
-                f"autogrocery: cannot listen on {config.api.host}:{config.api.port}: "
-                f"{exc.strerror}",
-                file=sys.stderr,
-            )
-            return 2
+    # New accounts' passwords are printed on stderr as the API starts: before the
+    # dashboard takes the terminal, so they stay above it (and survive a kill -9).
+    system = await start_system(config, init=args.init)
+    app = create_app(config, system)
+    try:
+        runner, url = await serve(app, config.api.host, config.api.port)
+    except OSError as exc:
+        await system.stop()
+        print(
+            f"autogrocery: cannot listen on {config.api.host}:{config.api.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     log.info(
         "autogrocery %s running; API on %s; data in %s",
         __version__,
@@ -163,7 +163,6 @@ async def _serve(
             await loop.run_in_executor(None, simulator.stop)
         await runner.cleanup()
         await system.stop()
-        sys.stdout.write(held.getvalue())
     return code
 
 

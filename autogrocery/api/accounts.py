@@ -1,36 +1,82 @@
-"""The api layer's own tables (accounts, refresh tokens, idempotency keys), written
-through aiosqlite so no SQLite call runs on the event loop's thread."""
+"""The api layer's own tables (accounts, refresh tokens, idempotency keys).
+
+Two connections, neither on the event loop's thread:
+- reads go through aiosqlite, each one call that runs the statement to its end
+  (`execute_fetchall`), so no statement stays open between two awaits;
+- writes go to one writer thread with its own connection, each a whole `BEGIN IMMEDIATE`
+  transaction run in one call there.
+
+Why: on a connection shared by concurrent coroutines, a write that lands while another
+coroutine's SELECT is still open runs inside that SELECT's read snapshot; if an actor
+committed since, SQLite cannot upgrade the snapshot to a write and fails at once with
+SQLITE_BUSY_SNAPSHOT ("database is locked"), without waiting for the busy timeout. A
+transaction that begins as a write waits its turn instead.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
-from autogrocery.domain.errors import Conflict
-from autogrocery.domain.models import new_id, now
+from autogrocery.api import auth_store as sql
+from autogrocery.domain.errors import Unavailable
+from autogrocery.domain.models import now
+from autogrocery.store.db import connect, transaction
+
+T = TypeVar("T")
+BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class AuthTables:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, writer: sqlite3.Connection) -> None:
         self.conn = conn
+        self._writer = writer
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auth-writer")
 
     @classmethod
     async def open(cls, db_path: Path) -> AuthTables:
         conn = await aiosqlite.connect(db_path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA busy_timeout=10000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        return cls(conn)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA busy_timeout=10000")
+            loop = asyncio.get_running_loop()
+            writer = await loop.run_in_executor(None, _open_writer, db_path)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, writer)
 
     async def close(self) -> None:
+        await self.transact(lambda conn: conn.close(), begin=False)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.shutdown)
         await self.conn.close()
 
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        cursor = await self.conn.execute(sql, params)
-        return cursor.rowcount
+    async def _one(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Row | None:
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+    async def transact(self, work: Callable[[sqlite3.Connection], T], *, begin: bool = True) -> T:
+        """Run `work(conn)` on the writer thread, inside `BEGIN IMMEDIATE` … `COMMIT`."""
+
+        def run() -> T:
+            if not begin:
+                return work(self._writer)
+            try:
+                with transaction(self._writer):
+                    return work(self._writer)
+            except sqlite3.OperationalError as error:
+                # Still locked after the busy timeout (10 s): contention, not a fault.
+                if error.sqlite_errorcode & 0xFF in BUSY_CODES:
+                    raise Unavailable("the store is busy; try again", retry_after=1) from None
+                raise
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
 
     # --- accounts ----------------------------------------------------------------------
 
@@ -42,83 +88,88 @@ class AuthTables:
         email: str | None = None,
         phone: str | None = None,
     ) -> dict[str, str]:
-        user_id = new_id("usr")
-        try:
-            await self._write(
-                "INSERT INTO accounts (user_id, username, password_hash, role, email, phone, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (user_id, username, password_hash, role, email, phone, now()),
-            )
-        except sqlite3.IntegrityError:
-            raise Conflict(f"username {username!r} is taken") from None
-        return {"user_id": user_id, "username": username, "role": role}
+        return await self.transact(
+            lambda conn: sql.insert_account(conn, username, password_hash, role, email, phone)
+        )
 
     async def account(self, username: str) -> aiosqlite.Row | None:
-        async with self.conn.execute(
-            "SELECT * FROM accounts WHERE username = ?", (username,)
-        ) as cursor:
-            return await cursor.fetchone()
+        """The account with exactly this (stored) username."""
+        return await self._one("SELECT * FROM accounts WHERE username = ?", (username,))
 
     async def account_by_id(self, user_id: str) -> aiosqlite.Row | None:
-        async with self.conn.execute(
-            "SELECT user_id, username, role FROM accounts WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            return await cursor.fetchone()
+        return await self._one(
+            "SELECT user_id, username, role, disabled_at FROM accounts WHERE user_id = ?",
+            (user_id,),
+        )
+
+    async def set_disabled(
+        self, username: str, disabled: bool, access_ttl: float
+    ) -> tuple[str, sql.Revoked] | None:
+        return await self.transact(
+            lambda conn: sql.set_disabled(conn, username, disabled, access_ttl)
+        )
+
+    async def denials(self) -> tuple[list[tuple[str, str, float]], list[str]]:
+        return await self.transact(sql.denials)
 
     # --- refresh tokens ----------------------------------------------------------------
 
     async def add_refresh(self, token_hash: str, family_id: str, user_id: str, ttl: float) -> None:
-        at = now()
-        await self._write(
-            "INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (token_hash, family_id, user_id, at, at + ttl),
+        await self.transact(
+            lambda conn: sql.insert_refresh(conn, token_hash, family_id, user_id, ttl)
         )
 
     async def refresh_token(self, token_hash: str) -> aiosqlite.Row | None:
-        async with self.conn.execute(
-            "SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,)
-        ) as cursor:
-            return await cursor.fetchone()
+        return await self._one("SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,))
 
-    async def use_refresh(self, token_hash: str) -> bool:
-        """Mark a live token used; False when it was used or revoked before (a replay)."""
-        return (
-            await self._write(
-                "UPDATE refresh_tokens SET used_at = ? "
-                "WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL",
-                (now(), token_hash),
-            )
-            == 1
+    async def rotate_refresh(
+        self, old_hash: str, new_hash: str, ttl: float, access_ttl: float
+    ) -> sql.Rotation:
+        return await self.transact(
+            lambda conn: sql.rotate_refresh(conn, old_hash, new_hash, ttl, access_ttl)
         )
 
     async def revoke_family(self, family_id: str) -> int:
-        return await self._write(
-            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-            (now(), family_id),
+        """Revoke the refresh tokens of one login (not its access tokens: for that, use
+        `Auth.revoke_login`, which also denies them). Returns how many were live."""
+        return await self.transact(lambda conn: sql.revoke_refresh_tokens(conn, family_id))
+
+    async def logout(
+        self, refresh_hash: str, user_id: str, jti: str, jti_expires: float, access_ttl: float
+    ) -> sql.Revoked | None:
+        return await self.transact(
+            lambda conn: sql.logout(conn, refresh_hash, user_id, jti, jti_expires, access_ttl)
         )
 
     # --- idempotency keys --------------------------------------------------------------
 
     async def idempotent(self, user_id: str, key: str) -> aiosqlite.Row | None:
-        async with self.conn.execute(
+        return await self._one(
             "SELECT * FROM idempotency_keys WHERE user_id = ? AND key = ?", (user_id, key)
-        ) as cursor:
-            return await cursor.fetchone()
+        )
 
     async def remember(
         self, user_id: str, key: str, route: str, body_hash: str, status: int, response: bytes
     ) -> None:
-        await self._write(
-            "INSERT OR REPLACE INTO idempotency_keys (user_id, key, route, body_hash, status, "
-            "response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (user_id, key, route, body_hash, status, response, now()),
+        row = (user_id, key, route, body_hash, status, response, now())
+        await self.transact(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO idempotency_keys (user_id, key, route, body_hash, "
+                "status, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            ).close()
         )
 
     async def forget_idempotency_before(self, cutoff: float) -> int:
-        return await self._write("DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,))
+        """Drop idempotency records older than `cutoff` (and token denials past expiry)."""
+        return await self.transact(lambda conn: sql.forget_expired(conn, cutoff))
 
     async def writable(self) -> bool:
-        await self.conn.execute("BEGIN IMMEDIATE")
-        await self.conn.execute("ROLLBACK")
-        return True
+        """Whether a write transaction can begin (it commits nothing)."""
+        return await self.transact(lambda conn: True)
+
+
+def _open_writer(db_path: Path) -> sqlite3.Connection:
+    conn = connect(db_path, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn

@@ -21,6 +21,7 @@ from autogrocery import __version__
 from autogrocery.actors.system import System
 from autogrocery.api import (
     compat,
+    routes_accounts,
     routes_auth,
     routes_commands,
     routes_docs,
@@ -29,7 +30,7 @@ from autogrocery.api import (
     routes_orders,
 )
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, AuthSettings, load_secret
+from autogrocery.api.auth import Auth, AuthSettings, Bootstrapped, load_secret
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.context import DOCUMENT, REQUEST_ID, STATE, ApiState
 from autogrocery.api.cors import cors_middleware
@@ -108,6 +109,7 @@ def create_app(
         routes_auth,
         routes_orders,
         routes_ops,
+        routes_accounts,
         routes_commands,
         routes_live,
         routes_docs,
@@ -159,9 +161,8 @@ def create_app(
             catalog=tuple(catalog),
         )
         system.watch_metrics(metrics.finished)
-        for username, password in await auth.bootstrap(environ):
-            # Printed once, never logged: the operator needs it, the log must not hold it.
-            print(f"autogrocery: created account {username} with password {password}", flush=True)
+        await auth.load()
+        report_bootstrap(await auth.bootstrap(environ))
         background = [
             asyncio.create_task(metrics.watch_loop()),
             asyncio.create_task(_purge_idempotency(tables, config.auth.idempotency_ttl)),
@@ -187,6 +188,21 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(close_websockets)
     return app
+
+
+def report_bootstrap(done: Bootstrapped) -> None:
+    """Tell the operator, on stderr at start (before any dashboard takes the terminal),
+    the passwords generated for the first accounts: printed once, never logged. And say
+    when a bootstrap password in the environment was ignored."""
+    for username, password in done.generated:
+        print(f"autogrocery: created account {username} with password {password}", file=sys.stderr)
+    for variable in done.ignored:
+        print(
+            f"autogrocery: warning: {variable} is ignored: its account exists already "
+            "(change its password with `autogrocery accounts set-password`)",
+            file=sys.stderr,
+        )
+    sys.stderr.flush()
 
 
 async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVAL) -> None:

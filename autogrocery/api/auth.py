@@ -1,10 +1,10 @@
-"""Passwords (bcrypt, off the loop), access tokens (HS256 JWT), single-use refresh
-tokens with theft detection, login throttling and the bootstrap accounts."""
+"""Passwords (bcrypt, off the loop), access tokens (HS256 JWT) that logout, a revoked
+login or a disabled account kill at once, single-use refresh tokens with theft
+detection, login throttling and the bootstrap accounts."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import hashlib
 import logging
@@ -22,8 +22,12 @@ import bcrypt
 import jwt
 
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.problems import Forbidden, TooManyRequests, Unauthorized
-from autogrocery.domain.errors import ValidationError
+from autogrocery.api.auth_store import Revoked, revoke_families
+from autogrocery.api.problems import Forbidden, Unauthorized
+from autogrocery.api.revocations import Revocations
+from autogrocery.api.throttle import LoginThrottle, client_key
+from autogrocery.api.usernames import enforce, lookup_form
+from autogrocery.domain.errors import NotFound, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,9 @@ class Principal:
     user_id: str
     username: str
     role: str
+    jti: str = ""  # the access token's id, its expiry and its login (refresh family)
+    expires: float = 0.0
+    family: str = ""
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
@@ -58,44 +65,17 @@ class AuthSettings:
     login_window: float
 
 
-class LoginThrottle:
-    """Failed logins per username and per client address in a sliding window."""
-
-    def __init__(self, per_user: int, per_client: int, window: float) -> None:
-        self.limits = {"user": per_user, "client": per_client}
-        self.window = window
-        self.failures: dict[tuple[str, str], collections.deque[float]] = {}
-
-    def check(self, username: str, client: str) -> None:
-        clock = time.monotonic()
-        for scope, key in (("user", username), ("client", client)):
-            failures = self._recent((scope, key), clock)
-            if len(failures) >= self.limits[scope]:
-                retry = max(1, int(failures[0] + self.window - clock) + 1)
-                what = "username" if scope == "user" else "client"
-                raise TooManyRequests(
-                    f"too many failed logins for this {what}; try again in {retry}s", retry
-                )
-
-    def failed(self, username: str, client: str) -> None:
-        clock = time.monotonic()
-        for key in (("user", username), ("client", client)):
-            self.failures.setdefault(key, collections.deque()).append(clock)
-
-    def succeeded(self, username: str) -> None:
-        self.failures.pop(("user", username), None)
-
-    def _recent(self, key: tuple[str, str], clock: float) -> collections.deque[float]:
-        failures = self.failures.get(key, collections.deque())
-        while failures and failures[0] <= clock - self.window:
-            failures.popleft()
-        if not failures:
-            self.failures.pop(key, None)
-        return failures
-
-
 def _hash_refresh(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrapped:
+    """What `bootstrap` did: passwords it generated (to show once), and the environment
+    variables it ignored because their account already exists."""
+
+    generated: list[tuple[str, str]]
+    ignored: list[str]
 
 
 class Auth:
@@ -106,6 +86,7 @@ class Auth:
         self.throttle = LoginThrottle(
             settings.login_max_failures, settings.login_ip_max_failures, settings.login_window
         )
+        self.revocations = Revocations()
         self._dummy_hash = bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(4))
         self._verified: dict[str, tuple[Principal, float]] = {}
         # bcrypt is CPU-heavy by design. Bounded to half the cores, a burst of logins
@@ -115,6 +96,10 @@ class Auth:
             thread_name_prefix="bcrypt",
             initializer=_lower_priority,
         )
+
+    async def load(self) -> None:
+        """Load what was revoked before this start (denied tokens, disabled accounts)."""
+        self.revocations.load(*await self.tables.denials())
 
     def close(self) -> None:
         self._hashing.shutdown(wait=True, cancel_futures=True)
@@ -144,7 +129,8 @@ class Auth:
         email: str | None = None,
         phone: str | None = None,
     ) -> dict[str, str]:
-        validate_credentials(username, password)
+        """A new account under the enforced form of `username` (see `usernames`)."""
+        username = validate_credentials(username, password)
         if role not in ROLES:
             raise ValidationError(
                 f"role must be one of {', '.join(ROLES)}",
@@ -154,24 +140,67 @@ class Auth:
             username, await self.hash_password(password), role, email, phone
         )
 
-    async def bootstrap(self, environ: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    async def find_account(self, username: str) -> Any:
+        """The account a login name means, or None."""
+        return await self._account_for(username, lookup_form(username))
+
+    async def _account_for(self, username: str, enforced: str | None) -> Any:
+        """By the name's enforced form, else (accounts made before names were enforced)
+        exactly as typed."""
+        account = await self.tables.account(enforced) if enforced is not None else None
+        if account is None and enforced != username and len(username) <= 128:
+            account = await self.tables.account(username)
+        return account
+
+    async def set_disabled(self, username: str, disabled: bool) -> dict[str, Any]:
+        """Disable an account (its tokens stop at once, every login revoked) or enable it
+        again (its old logins stay revoked). 404 if there is no such account."""
+        account = await self.find_account(username)
+        if account is None:
+            raise NotFound(f"no account {username!r}")
+        changed = await self.tables.set_disabled(
+            account["username"], disabled, self.settings.access_ttl
+        )
+        if changed is None:
+            raise NotFound(f"no account {username!r}")
+        user_id, revoked = changed
+        self._revoked(revoked)
+        if disabled:
+            self.revocations.users.add(user_id)
+            log.warning("account %s disabled", account["username"])
+        else:
+            self.revocations.users.discard(user_id)
+            log.warning("account %s enabled", account["username"])
+        return {
+            "user_id": user_id,
+            "username": account["username"],
+            "role": account["role"],
+            "disabled": disabled,
+        }
+
+    async def bootstrap(self, environ: dict[str, str] | None = None) -> Bootstrapped:
         """Create the admin operator and the first truck on first start. A password not
-        given in the environment is generated; returns (username, password) generated."""
+        given in the environment is generated (returned, to be shown once); a password
+        given for an account that exists already is ignored (named in `ignored`)."""
         env = os.environ if environ is None else environ
-        generated = []
+        done = Bootstrapped([], [])
         for username, role, variable in BOOTSTRAP:
             if await self.tables.account(username) is not None:
+                if env.get(variable):
+                    done.ignored.append(variable)
                 continue
             password = env.get(variable) or secrets.token_urlsafe(12)
             await self.create_account(username, password, role)
             if not env.get(variable):
-                generated.append((username, password))
+                done.generated.append((username, password))
             log.info("created the %s account %s", role, username)
-        return generated
+        return done
 
     # --- tokens --------------------------------------------------------------------------
 
-    def access_token(self, user_id: str, username: str, role: str) -> str:
+    def access_token(self, user_id: str, username: str, role: str, family: str = "") -> str:
+        """A signed access token; `family` names the login (refresh family) it belongs to,
+        so revoking that login kills it too."""
         issued = int(time.time())
         claims = {
             "sub": user_id,
@@ -181,22 +210,32 @@ class Auth:
             "exp": issued + int(self.settings.access_ttl),
             "jti": uuid.uuid4().hex,
         }
+        if family:
+            claims["fam"] = family
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Principal:
-        """The caller a token names. A token already verified is only checked for expiry:
-        PyJWT's decode costs ~0.4 ms, and a device sends the same token for 15 minutes."""
+        """The caller a token names. A token already verified is only checked for expiry
+        and revocation: PyJWT's decode costs ~0.4 ms, and a device sends the same token
+        for 15 minutes."""
         known = self._verified.get(token)
         if known is not None:
             principal, expires = known
             if time.time() < expires:
+                self._check_live(principal)
                 return principal
             del self._verified[token]
         principal, expires = self._decode(token)
+        self._check_live(principal)
         if len(self._verified) >= VERIFIED_CACHE:
             self._verified.pop(next(iter(self._verified)))
         self._verified[token] = (principal, expires)
         return principal
+
+    def _check_live(self, principal: Principal) -> None:
+        why = self.revocations.why_dead(principal.user_id, principal.jti, principal.family)
+        if why is not None:
+            raise Unauthorized(why)
 
     def _decode(self, token: str) -> tuple[Principal, float]:
         try:
@@ -212,15 +251,25 @@ class Auth:
             raise Unauthorized("the access token is not valid") from None
         if claims["role"] not in ROLES or not isinstance(claims.get("name"), str):
             raise Unauthorized("the access token is not valid")
-        return Principal(claims["sub"], claims["name"], claims["role"]), float(claims["exp"])
-
-    async def _pair(self, user_id: str, username: str, role: str, family: str) -> dict[str, Any]:
-        refresh = secrets.token_urlsafe(32)
-        await self.tables.add_refresh(
-            _hash_refresh(refresh), family, user_id, self.settings.refresh_ttl
+        expires = float(claims["exp"])
+        family = claims.get("fam", "")
+        principal = Principal(
+            claims["sub"],
+            claims["name"],
+            claims["role"],
+            str(claims["jti"]),
+            expires,
+            family if isinstance(family, str) else "",
         )
+        return principal, expires
+
+    def _revoked(self, revoked: Revoked | None) -> None:
+        if revoked is not None:
+            self.revocations.deny_families(revoked.families, revoked.until)
+
+    def _pair(self, user_id: str, username: str, role: str, refresh: str, family: str) -> dict:
         return {
-            "access_token": self.access_token(user_id, username, role),
+            "access_token": self.access_token(user_id, username, role, family),
             "refresh_token": refresh,
             "token_type": "Bearer",
             "expires_in": int(self.settings.access_ttl),
@@ -228,41 +277,72 @@ class Auth:
         }
 
     async def login(self, username: str, password: str, client: str) -> dict[str, Any]:
-        self.throttle.check(username, client)
-        account = await self.tables.account(username)
+        """A new login (refresh family). `client` is the peer address, for throttling."""
+        enforced = lookup_form(username)
+        name = enforced or username[:128]
+        client = client_key(client)
+        self.throttle.check(name, client)
+        account = await self._account_for(username, enforced)
         hashed = account["password_hash"] if account is not None else None
         if not await self.check_password(password, hashed) or account is None:
-            self.throttle.failed(username, client)
+            self.throttle.failed(name, client)
             raise Unauthorized("unknown username or wrong password")
-        self.throttle.succeeded(username)
-        return await self._pair(account["user_id"], username, account["role"], uuid.uuid4().hex)
+        self.throttle.succeeded(name, client)
+        if account["disabled_at"] is not None:
+            raise Unauthorized("this account is disabled")
+        refresh, family = secrets.token_urlsafe(32), uuid.uuid4().hex
+        await self.tables.add_refresh(
+            _hash_refresh(refresh), family, account["user_id"], self.settings.refresh_ttl
+        )
+        return self._pair(account["user_id"], account["username"], account["role"], refresh, family)
 
     async def refresh(self, token: str) -> dict[str, Any]:
-        row = await self.tables.refresh_token(_hash_refresh(token))
-        if row is None:
-            raise Unauthorized("the refresh token is not valid")
-        if not await self.tables.use_refresh(row["token_hash"]):
-            revoked = await self.tables.revoke_family(row["family_id"])
-            log.warning(
-                "refresh token reused for user %s; revoked %d token(s) of its login",
-                row["user_id"],
-                revoked,
-            )
-            raise Unauthorized("the refresh token was already used; this login is revoked")
-        if row["expires_at"] < time.time():
-            raise Unauthorized("the refresh token has expired; log in again")
-        account = await self.tables.account_by_id(row["user_id"])
-        if account is None:
-            raise Unauthorized("the account no longer exists")
-        return await self._pair(
-            account["user_id"], account["username"], account["role"], row["family_id"]
+        """Rotate a refresh token. Presenting one that was used or revoked before revokes
+        its whole login, the pair just issued to whoever presented it first included."""
+        successor = secrets.token_urlsafe(32)
+        s = self.settings
+        done = await self.tables.rotate_refresh(
+            _hash_refresh(token), _hash_refresh(successor), s.refresh_ttl, s.access_ttl
         )
+        if done.outcome == "rotated":
+            return self._pair(done.user_id, done.username, done.role, successor, done.family)
+        if done.outcome == "unknown":
+            raise Unauthorized("the refresh token is not valid")
+        if done.outcome == "expired":
+            raise Unauthorized("the refresh token has expired; log in again")
+        self.revocations.deny("family", done.family, time.time() + s.access_ttl)
+        if done.outcome == "disabled":
+            raise Unauthorized("the account is disabled or no longer exists")
+        log.warning(
+            "refresh token reused for user %s; revoked %d token(s) of its login",
+            done.user_id,
+            done.revoked,
+        )
+        raise Unauthorized("the refresh token was already used; this login is revoked")
 
     async def logout(self, principal: Principal, token: str) -> None:
-        row = await self.tables.refresh_token(_hash_refresh(token))
-        if row is None or row["user_id"] != principal.user_id:
+        """End the login of refresh token `token` (the caller's) and kill the access
+        token the caller presented, at once."""
+        revoked = await self.tables.logout(
+            _hash_refresh(token),
+            principal.user_id,
+            principal.jti,
+            principal.expires,
+            self.settings.access_ttl,
+        )
+        if revoked is None:
             raise Unauthorized("the refresh token is not valid")
-        await self.tables.revoke_family(row["family_id"])
+        if principal.jti:
+            self.revocations.deny("jti", principal.jti, principal.expires)
+        self._revoked(revoked)
+
+    async def revoke_login(self, family: str) -> None:
+        """Revoke one login at once: its refresh tokens and its access tokens."""
+        s = self.settings
+        revoked = await self.tables.transact(
+            lambda conn: revoke_families(conn, [family], s.access_ttl)
+        )
+        self._revoked(revoked)
 
     async def refresh_record(self, token: str) -> Any:
         """The stored row of a refresh token (None if unknown), for a caller with its own
@@ -276,18 +356,22 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
-def validate_credentials(username: str, password: str) -> None:
+def validate_credentials(username: str, password: str) -> str:
+    """The enforced form of `username` if both are acceptable; ValidationError naming the
+    first field that is not."""
     errors = []
-    if not (3 <= len(username) <= 64) or not all(c.isalnum() or c in "._-@" for c in username):
-        errors.append(
-            {"field": "username", "message": "3-64 characters: letters, digits, '.', '_', '-', '@'"}
-        )
+    enforced = ""
+    try:
+        enforced = enforce(username)
+    except ValidationError as error:
+        errors.extend(error.extra["errors"])
     if len(password) < 8:
         errors.append({"field": "password", "message": "at least 8 characters"})
     elif len(password.encode()) > 72:
         errors.append({"field": "password", "message": "at most 72 bytes"})
     if errors:
         raise ValidationError(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+    return enforced
 
 
 def load_secret(configured: str, data_dir: Path) -> bytes:

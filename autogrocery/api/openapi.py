@@ -122,7 +122,11 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     415: ("UnsupportedMediaType", "Content-Type is not application/json."),
     422: ("IdempotencyMismatch", "The Idempotency-Key was used with a different request."),
     429: ("TooManyRequests", "Too many failed logins; retry after `Retry-After` seconds."),
-    503: ("ServiceUnavailable", "A dependency is down (e.g. no robot alive for an aisle)."),
+    503: (
+        "ServiceUnavailable",
+        "A dependency is down or busy (e.g. no robot alive for an aisle, or the database "
+        "still locked after its busy timeout); try again later.",
+    ),
 }
 _HEADERS = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},

@@ -27,7 +27,7 @@ routes = web.RouteTableDef()
         roles=None,
         body=RegisterRequest,
         replies=(Reply(201, "Account created.", Account),),
-        problems=(409,),
+        problems=(409, 503),
         description="Creates a `device` account only (trucks and operators come from "
         "POST /api/ops/accounts). 409 if the username is taken.",
     )
@@ -48,7 +48,7 @@ async def register(request: web.Request, body: RegisterRequest) -> web.Response:
         roles=None,
         body=LoginRequest,
         replies=(Reply(200, "Logged in.", TokenPair),),
-        problems=(401, 429),
+        problems=(401, 429, 503),
         description="An access token (short-lived JWT) and a single-use refresh token. Unknown "
         "user and wrong password get the same 401; too many failures get 429.",
     )
@@ -68,9 +68,10 @@ async def login(request: web.Request, body: LoginRequest) -> web.Response:
         roles=None,
         body=RefreshRequest,
         replies=(Reply(200, "A new token pair.", TokenPair),),
-        problems=(401,),
+        problems=(401, 503),
         description="The presented refresh token is dead from then on. Presenting a dead one "
-        "again is taken as theft: 401, and every refresh token of that login is revoked.",
+        "again is taken as theft: 401, and every token of that login (refresh and access, "
+        "the pair just issued for it included) is revoked.",
     )
 )
 async def refresh(request: web.Request, body: RefreshRequest) -> web.Response:
@@ -86,7 +87,9 @@ async def refresh(request: web.Request, body: RefreshRequest) -> web.Response:
         roles=(),
         body=RefreshRequest,
         replies=(Reply(204, "Logged out."),),
-        description="Revokes the login (refresh-token family) of a refresh token of the caller.",
+        problems=(503,),
+        description="Revokes the login (refresh-token family) of a refresh token of the "
+        "caller, and the access token the caller presents: both are refused from then on.",
     )
 )
 async def logout(request: web.Request, body: RefreshRequest) -> web.Response:

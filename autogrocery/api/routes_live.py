@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from autogrocery.api.bodies import json_response
 from autogrocery.api.context import CALLER, state
@@ -78,10 +78,14 @@ async def events(request: web.Request) -> web.StreamResponse:
         with contextlib.suppress(StopAsyncIteration):  # the store is stopping
             while True:
                 seq, event = await subscription.receive()
+                if revoked(caller.user_id, caller.jti, caller.family):  # logout, disable
+                    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"token revoked")
+                    return
                 # JSON goes out in text frames: a browser's JSON.parse(event.data) needs them.
                 frame = {"type": event.type, "seq": seq, "at": event.at, "data": event.data}
                 await ws.send_frame(orjson.dumps(frame), WSMsgType.TEXT)
 
+    revoked = api.auth.revocations.why_dead
     sender = asyncio.create_task(pump())
     try:
         async for message in ws:  # clients only listen; anything they send is ignored

@@ -12,10 +12,8 @@ from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.context import CALLER, state
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas import (
-    Account,
     AlertList,
     Analytics,
-    CreateAccountRequest,
     ExpiringLots,
     Inventory,
     InventoryItem,
@@ -360,21 +358,3 @@ def _day(request: web.Request, name: str) -> date | None:
             f"{name} must be a date like 2026-11-30",
             [{"field": name, "message": "not a date"}],
         ) from None
-
-
-@routes.post("/api/ops/accounts")
-@documented(
-    Operation(
-        "createAccount",
-        "Create an account of any role",
-        "ops",
-        roles=OPERATOR,
-        body=CreateAccountRequest,
-        replies=(Reply(201, "Created.", Account),),
-        problems=(409,),
-        description="How truck and operator accounts are made. 409 if the username is taken.",
-    )
-)
-async def create_account(request: web.Request, body: CreateAccountRequest) -> web.Response:
-    account = await state(request).auth.create_account(body.username, body.password, body.role)
-    return json_response(account, status=201)

@@ -57,7 +57,14 @@ MovementType = Annotated[
 ]
 Username = Annotated[
     str,
-    Meta(min_length=3, max_length=64, description="Letters, digits, '.', '_', '-', '@'."),
+    Meta(
+        min_length=3,
+        max_length=64,
+        description="Letters, digits, '.', '_', '-', '@'; compared and stored as RFC 8265 "
+        "(PRECIS UsernameCaseMapped) enforces it: `Admin` and fullwidth `admin` (U+FF41…) "
+        "are `admin`. Letters from more than one script (a Cyrillic U+0430 among Latin "
+        "letters) are refused.",
+    ),
 ]
 Password = Annotated[
     str, Meta(min_length=8, description="At least 8 characters, at most 72 bytes (UTF-8).")
@@ -246,6 +253,13 @@ class Account(Body):
     user_id: Annotated[str, Meta(examples=["usr_0123456789abcdef0123"])]
     username: str
     role: Role
+
+
+class AccountState(Body):
+    user_id: Annotated[str, Meta(examples=["usr_0123456789abcdef0123"])]
+    username: str
+    role: Role
+    disabled: Annotated[bool, Meta(description="A disabled account's tokens are refused.")]
 
 
 class TokenPair(Body):

@@ -6,7 +6,7 @@ Table owners (the only writer of each table), as of the newest version:
   fulfilment:  tasks
   ordering:    orders (with their history in its time columns), order_lines, metrics_outbox
   analytics:   latencies
-  api:         accounts, refresh_tokens, idempotency_keys;
+  api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)
 """
 
@@ -296,5 +296,18 @@ MIGRATIONS: list[str] = [
         quantity INTEGER NOT NULL,
         raised_at REAL NOT NULL
     ) WITHOUT ROWID;
+    """,
+    # 7: revocation that outlives a restart. An account can be disabled (its tokens stop
+    # at once); revoked_tokens holds what kills an access token before its `exp` (a
+    # logged-out token's jti, a revoked login's refresh family) until that `exp` passes.
+    """
+    ALTER TABLE accounts ADD COLUMN disabled_at REAL;
+    CREATE TABLE revoked_tokens (
+        kind TEXT NOT NULL CHECK (kind IN ('jti', 'family')),
+        id TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_id);
     """,
 ]

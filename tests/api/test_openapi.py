@@ -167,6 +167,8 @@ async def test_every_operation_answers_as_documented(api: Api) -> None:
             operator,
             {"username": "truck-9", "password": "truck-pass-9", "role": "truck"},
         ),
+        ("POST", "/api/ops/accounts/truck-9/disable", operator, None),
+        ("POST", "/api/ops/accounts/truck-9/enable", operator, None),
         (
             "POST",
             "/api/ops/products",

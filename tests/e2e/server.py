@@ -68,6 +68,8 @@ def start_server(
         if not line:
             process.wait(5)
             raise RuntimeError(f"the server exited with {process.returncode} before listening")
+        if not line.startswith("{"):  # a plain line: a new password, a warning
+            continue
         entry = orjson.loads(line)
         if "url" in entry:
             _drain(process)

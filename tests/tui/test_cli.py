@@ -56,8 +56,10 @@ def test_run_in_a_terminal_opens_the_dashboard_and_quits_cleanly(
     accounts = data / "dashboard-accounts.json"
     assert accounts.stat().st_mode & 0o777 == 0o600
     assert orjson.loads(accounts.read_bytes())["operator"][0] == "dashboard"
-    # the truck password the store generated is shown after the dashboard, not lost
-    assert b"created account truck-1 with password" in terminal.output
+    # the truck password the store generated is shown at start, before the dashboard
+    # opens (so a kill -9 cannot lose it), and stays above it once the dashboard quits
+    shown = terminal.output.find(b"created account truck-1 with password")
+    assert 0 <= shown < terminal.output.find(b"\x1b[?1049h")  # the dashboard's own screen
 
 
 def test_run_without_a_terminal_is_headless_and_simulates_when_asked(tmp_path: Path) -> None:
@@ -80,6 +82,8 @@ def test_run_without_a_terminal_is_headless_and_simulates_when_asked(tmp_path: P
         while not url and time.monotonic() < deadline:
             line = process.stderr.readline()
             assert line, "exited before listening"
+            if line.startswith("autogrocery: created account "):  # shown, never logged
+                continue
             url = orjson.loads(line).get("url", "")  # JSON lines: headless
         threading.Thread(target=process.stderr.read, daemon=True).start()  # keep it flowing
         completed = asyncio.run(_completed_orders(url, within=30))

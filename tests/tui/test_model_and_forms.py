@@ -127,8 +127,7 @@ def test_a_field_is_judged_as_it_is_typed() -> None:
 
 def test_the_stores_errors_in_plain_words() -> None:
     detail = (
-        "only 126 of BRD-001 can be taken (on hand 126, 0 reserved for orders); "
-        "cannot take 99999"
+        "only 126 of BRD-001 can be taken (on hand 126, 0 reserved for orders); cannot take 99999"
     )
     assert plain(409, detail) == "only 126 on hand; cannot remove 99,999"
     assert plain(503, "no robot of aisle meat is online") == (

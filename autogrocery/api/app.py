@@ -118,9 +118,7 @@ def create_app(
         )
         auth = Auth(settings, secret, tables)
         hub = system.supervisor.hub
-        metrics = ApiMetrics(
-            hub.robots, getattr(hub, "bad_frames_by_channel", None), system.batch_stats
-        )
+        metrics = ApiMetrics(hub.robots, getattr(hub, "channel_stats", None), system.batch_stats)
         app[STATE] = ApiState(
             system, auth, tables, metrics, config.auth.idempotency_ttl, config.api.event_buffer
         )

@@ -36,11 +36,8 @@ class Server:
         return time.monotonic() - started
 
 
-def start_server(
-    data_dir: Path, *overrides: str, prefix: tuple[str, ...] = (), host: str | None = None
-) -> Server:
-    """Start the store; `prefix` goes before the command (as `ip netns exec NS`), `host`
-    is the API's address (default 127.0.0.1)."""
+def start_server(data_dir: Path, *overrides: str, launcher: tuple[str, ...] = ()) -> Server:
+    """Start the store; `launcher` goes before the command (as `ip netns exec NS`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
     env |= {
         "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -58,12 +55,10 @@ def start_server(
         "-o",
         "robots.pick_time=0",
     ]
-    if host is not None:
-        args += ["--host", host]
     for override in overrides:
         args += ["-o", override]
     process = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "autogrocery", *args],
+        [*launcher, sys.executable, "-m", "autogrocery", *args],
         cwd=data_dir.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -15,6 +15,7 @@ of leaving it to guess from the silence.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import threading
 import time
@@ -43,6 +44,7 @@ CAUSES = {
     zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: "it uses no CurveZMQ (started without --keys?)",
     zmq.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC: "it holds another store's public key",
 }
+_MONITORS = itertools.count(1)
 KEY_CAUSE = "key"  # the key is not in keys/authorized
 HANDSHAKE_CAUSE = "handshake"  # no CurveZMQ, or another store's public key
 
@@ -154,7 +156,7 @@ class CurveGate:
 
     def watch(self, sock: zmq.Socket[Any]) -> zmq.Socket[Any]:
         """Monitor `sock`'s failed handshakes; the caller polls the returned socket."""
-        self.monitor = sock.get_monitor_socket(PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        self.monitor = monitor(sock, PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
         return self.monitor
 
     def readable(self) -> None:
@@ -200,7 +202,7 @@ class HandshakeWatch:
     def watch(self, sock: zmq.Socket[Any]) -> zmq.Socket[Any]:
         """Monitor `sock` (before it connects); the caller polls the returned socket
         and calls `readable` with it."""
-        return sock.get_monitor_socket(self.EVENTS)
+        return monitor(sock, self.EVENTS)
 
     def readable(self, monitor: zmq.Socket[Any]) -> None:
         for event in drain_monitor(monitor):
@@ -250,6 +252,13 @@ class HandshakeWatch:
             f"{self.curve.bundle} is not this store's public key (a bundle from another "
             "store?)"
         )
+
+
+def monitor(sock: zmq.Socket[Any], events: int) -> zmq.Socket[Any]:
+    """A PAIR socket that receives `sock`'s `events`. Each monitor gets an address of its
+    own: pyzmq's default names it after the socket's file descriptor, which a socket
+    opened just after another closed may reuse while the old address is still bound."""
+    return sock.get_monitor_socket(events, f"inproc://autogrocery-monitor-{next(_MONITORS)}")
 
 
 def drain_monitor(monitor: zmq.Socket[Any] | None) -> list[dict[str, Any]]:

@@ -251,8 +251,22 @@ def _analytics(config: Config, args: argparse.Namespace) -> int:
     csv_path = Path(args.csv).expanduser() if args.csv else config.csv_file
     endpoint = args.connect or config.zmq.metrics_endpoint
     z = config.zmq
-    curve = _client_curve(config, args)
     stop = _stop_on_signals()
+
+    def record(metrics: list[Metric]) -> None:  # called once the feed runs: `ref` is set
+        try:
+            ref.tell(Batch(metrics))
+        except pykka.ActorDeadError:
+            stop.set()
+
+    # Refuse a bad endpoint or missing keys before the CSV (or its directory) exists.
+    feed = MetricsFeed(
+        endpoint,
+        record,
+        heartbeat=Heartbeat(z.heartbeat_interval, z.heartbeat_misses),
+        curve=_client_curve(config, args),
+        insecure=z.insecure,
+    )
 
     def died(actor: Any) -> None:
         log.critical("analytics died; stopping")
@@ -263,28 +277,10 @@ def _analytics(config: Config, args: argparse.Namespace) -> int:
         after = int(call(ref, LastSeq(), STOP_TIMEOUT))
     except (Unavailable, OSError) as exc:
         print(f"autogrocery: cannot open {csv_path}: {exc}", file=sys.stderr)
+        feed.stop_loop()
         _stop(ref)
         return 2
-
-    def record(metrics: list[Metric]) -> None:
-        try:
-            ref.tell(Batch(metrics))
-        except pykka.ActorDeadError:
-            stop.set()
-
-    try:
-        feed = MetricsFeed(
-            endpoint,
-            after,
-            record,
-            heartbeat=Heartbeat(z.heartbeat_interval, z.heartbeat_misses),
-            curve=curve,
-            insecure=z.insecure,
-        )
-    except BaseException:
-        _stop(ref)
-        raise
-    feed.start_loop()
+    feed.start(after)
     log.info("analytics writing %s from seq %d, fed by %s", csv_path, after, endpoint)
     try:
         while not stop.wait(0.5):

@@ -65,17 +65,19 @@ async def robot_state(system: System, robot_id: str) -> str | None:
 class Spawner:
     """Starts CLI subprocesses (stderr to a log file each) and kills what is left."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, launcher: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
+        self.launcher = launcher  # before each command, as `ip netns exec NS`
         self.logs = workdir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
 
     def cli(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = self.logs / f"{name}-{len(self.procs)}.log"
+        command = [*self.launcher, sys.executable, "-m", "autogrocery", *args]
         with log.open("wb") as sink:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "autogrocery", *args, "-o", "log.format=text"],
+                [*command, "-o", "log.format=text"],
                 cwd=self.workdir,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,

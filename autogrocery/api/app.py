@@ -141,7 +141,7 @@ def create_app(
         hub = system.supervisor.hub
         metrics = ApiMetrics(
             hub.robots,
-            getattr(hub, "bad_frames_by_channel", None),
+            getattr(hub, "channel_stats", None),
             system.batch_stats,
             system.vitals,
             {

@@ -29,13 +29,16 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 
 
 class FleetCollector(Collector):
-    """Robot numbers read from the fleet registry at scrape time."""
+    """Robot numbers read from the fleet registry, and the transport channels' counters,
+    at scrape time."""
 
     def __init__(
-        self, robots: Callable[[], list[dict[str, Any]]], bad_frames: Callable[[], dict[str, int]]
+        self,
+        robots: Callable[[], list[dict[str, Any]]],
+        channels: Callable[[], dict[str, dict[str, int]]],
     ) -> None:
         self.robots = robots
-        self.bad_frames = bad_frames
+        self.channels = channels
 
     def collect(self) -> Iterator[Metric]:
         tasks = CounterMetricFamily(
@@ -62,9 +65,18 @@ class FleetCollector(Collector):
             "Undecodable transport frames dropped, by channel",
             labels=["channel"],
         )
-        for channel, count in sorted(self.bad_frames().items()):
-            frames.add_metric([channel], count)
-        yield from (tasks, alive, frames)
+        refused = CounterMetricFamily(
+            "autogrocery_zmq_refused_handshakes",
+            "CurveZMQ handshakes the store refused, by channel and cause: key (a key not in "
+            "keys/authorized) or handshake (no CurveZMQ, or another store's public key)",
+            labels=["channel", "cause"],
+        )
+        for channel, stats in sorted(self.channels().items()):
+            frames.add_metric([channel], stats.get("bad_frames", 0))
+            for cause in ("key", "handshake"):
+                if f"refused_{cause}" in stats:
+                    refused.add_metric([channel, cause], stats[f"refused_{cause}"])
+        yield from (tasks, alive, frames, refused)
 
 
 class BatchCollector(Collector):
@@ -118,7 +130,7 @@ class ApiMetrics:
     def __init__(
         self,
         robots: Callable[[], list[dict[str, Any]]],
-        bad_frames: Callable[[], dict[str, int]] | None = None,
+        channels: Callable[[], dict[str, dict[str, int]]] | None = None,
         batch_stats: Callable[[], dict[str, tuple[int, int]]] | None = None,
         vitals: Callable[[], dict[str, float]] | None = None,
         info: dict[str, str] | None = None,
@@ -163,7 +175,7 @@ class ApiMetrics:
             "Largest event-loop lag in the last second",
             registry=self.registry,
         )
-        self.registry.register(FleetCollector(robots, bad_frames or dict))
+        self.registry.register(FleetCollector(robots, channels or dict))
         self.registry.register(BatchCollector(batch_stats or dict))
         self.registry.register(VitalsCollector(vitals or dict))
 

@@ -15,11 +15,9 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import zmq
 import zmq.auth
-from zmq.auth.thread import ThreadAuthenticator
 
 from autogrocery.transports.zmqio import CurveClient, CurveServer, TransportError
 
@@ -70,7 +68,8 @@ def ensure_store_pair(keys_dir: Path) -> bool:
 
 
 def server_keys(keys_dir: Path) -> CurveServer:
-    """The store's keys (generated on first start when absent) and its authorized dir."""
+    """The store's keys (generated on first start when absent) and the client keys it
+    admits (those in `authorized/` now: a key added later counts after a restart)."""
     if ensure_store_pair(keys_dir):
         log.warning("generated the store's CurveZMQ key pair in %s", keys_dir)
     public, secret = zmq.auth.load_certificate(keys_dir / f"{STORE}.key_secret")
@@ -78,9 +77,13 @@ def server_keys(keys_dir: Path) -> CurveServer:
         raise TransportError(f"zmq: {keys_dir / STORE}.key_secret holds no secret key")
     authorized = keys_dir / AUTHORIZED
     authorized.mkdir(exist_ok=True)
-    if not any(authorized.glob("*.key")):
+    try:
+        keys = frozenset(zmq.auth.load_certificates(authorized))
+    except (OSError, ValueError) as exc:
+        raise TransportError(f"zmq: cannot read the client keys in {authorized}: {exc}") from None
+    if not keys:
         log.warning("no client keys in %s: no robot or analytics can connect", authorized)
-    return CurveServer(public, secret, str(authorized))
+    return CurveServer(public, secret, keys)
 
 
 def client_keys(bundle: Path) -> CurveClient:
@@ -95,12 +98,4 @@ def client_keys(bundle: Path) -> CurveClient:
         ) from None
     if secret is None:
         raise TransportError(f"zmq: {bundle / CLIENT}.key_secret holds no secret key")
-    return CurveClient(public, secret, server)
-
-
-def start_authenticator(ctx: zmq.Context[Any], curve: CurveServer) -> ThreadAuthenticator:
-    """Admit only clients whose public key is in `curve.authorized` (read at start)."""
-    auth = ThreadAuthenticator(ctx, log=logging.getLogger("autogrocery.transports.zap"))
-    auth.start()
-    auth.configure_curve(domain="*", location=curve.authorized)
-    return auth
+    return CurveClient(public, secret, server, str(bundle))

@@ -62,9 +62,10 @@ class MemoryRobotHub:
         """Report another channel's counters (the metrics channel's) with this hub's."""
         self._channels[name] = stats
 
-    def bad_frames_by_channel(self) -> dict[str, int]:
-        """Frames dropped as undecodable, by channel (for the API's /metrics)."""
-        return {name: stats().get("bad_frames", 0) for name, stats in self._channels.items()}
+    def channel_stats(self) -> dict[str, dict[str, int]]:
+        """Each channel's transport counters (for the API's /metrics): `bad_frames`
+        always; `refused_key` and `refused_handshake` on a CurveZMQ channel."""
+        return {name: stats() for name, stats in self._channels.items()}
 
     def closing(self) -> None:
         """The store is stopping: robots detached from now on keep their work."""

@@ -24,7 +24,7 @@ import zmq
 
 from autogrocery.domain.messages import Metric, WireError
 from autogrocery.transports.codec import TO_ANALYTICS, TO_METRICS, decode, encode, field, frame
-from autogrocery.transports.curve import start_authenticator
+from autogrocery.transports.handshake import HandshakeWatch, server_gate
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
 from autogrocery.transports.memory import MemoryMetricsChannel
 from autogrocery.transports.zmqio import (
@@ -97,7 +97,7 @@ class _MetricsRouter(IoLoop):
         self.counts = {"frames_in": 0, "frames_out": 0, "replayed": 0, "send_full": 0}
         self.subs: dict[bytes, _Subscriber] = {}
         self.beat = Pulse(options.heartbeat)
-        self.auth = start_authenticator(self.ctx, options.curve) if options.curve else None
+        self.gate = server_gate("metrics", self.ctx, options.curve)
         self.sock = self.ctx.socket(zmq.ROUTER)
         try:
             as_server(self.sock, options.curve)
@@ -110,10 +110,14 @@ class _MetricsRouter(IoLoop):
             ) from None
         self.endpoint: str = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self.watch(self.sock, self._readable)
+        if self.gate is not None:
+            self.watch(self.gate.watch(self.sock), self.gate.readable)
         log.info("metrics channel bound to %s", self.endpoint)
 
     def stats(self) -> dict[str, int]:
-        return {"bad_frames": self.bad.count, "subscribers": len(self.subs), **self.counts}
+        refused = self.gate.stats() if self.gate is not None else {}
+        subscribers = len(self.subs)
+        return {"bad_frames": self.bad.count, "subscribers": subscribers, **self.counts, **refused}
 
     def _readable(self) -> None:
         drain_router(self.sock, TO_METRICS, self._on_message, self.bad, self.counts)
@@ -197,22 +201,22 @@ class _MetricsRouter(IoLoop):
         return wait
 
     def _close(self) -> None:
+        if self.gate is not None:
+            self.gate.close(self.sock)
         self.sock.close(linger=0)
         if self.replay is not None:
             self.replay.close()
-        if self.auth is not None:
-            self.auth.stop()
-            self.auth = None
 
 
 class MetricsFeed(IoLoop):
-    """A remote analytics process's side: metrics after `after` go to `on_metrics`, those
-    read together in one call."""
+    """A remote analytics process's side: metrics after the sequence number given to
+    `start` go to `on_metrics`, those read together in one call. The constructor checks
+    the endpoint and keys and touches nothing else, so a refusal comes before the caller
+    opens its CSV."""
 
     def __init__(
         self,
         endpoint: str,
-        after: int,
         on_metrics: Callable[[list[Metric]], None],
         *,
         heartbeat: Heartbeat | None = None,
@@ -222,27 +226,34 @@ class MetricsFeed(IoLoop):
         require_safe(endpoint, curve is not None, insecure, verb="connect to")
         super().__init__("zmq-metrics-feed")
         self.endpoint = endpoint
-        self.last = after
+        self.last = 0
         self.on_metrics = on_metrics
         self._arrived: list[Metric] = []
         self.default_heartbeat = heartbeat or Heartbeat()
         self.pulse = Pulse(self.default_heartbeat)
         self.curve = curve
+        self.handshakes = HandshakeWatch("analytics", endpoint, curve)
         self.bad = BadFrames("metrics")
         self.sock: zmq.Socket[Any] | None = None
+        self.monitor: zmq.Socket[Any] | None = None  # the handshake events of `sock`
         self.subscribed = False
         self.warned = False
         self.subscriptions = 0
+
+    def start(self, after: int) -> None:
+        """Subscribe from the metric after `after` (the last one the caller holds)."""
+        self.last = after
+        self.start_loop()
 
     def _setup(self) -> None:
         self._connect()
 
     def _connect(self) -> None:
-        if self.sock is not None:
-            self.unwatch(self.sock)
-            self.sock.close(linger=0)
+        self._disconnect(linger=0)
         self.sock = self.ctx.socket(zmq.DEALER)
         as_client(self.sock, self.curve)
+        monitor = self.monitor = self.handshakes.watch(self.sock)
+        self.watch(monitor, lambda: self.handshakes.readable(monitor))
         self.sock.connect(self.endpoint)
         self.subscribed = False
         self.pulse = Pulse(self.default_heartbeat)
@@ -295,22 +306,30 @@ class MetricsFeed(IoLoop):
 
     def _tick(self, now: float) -> float:
         if self.pulse.silent(now):
-            if self.subscribed or not self.warned:  # once an outage, not every retry
+            # once an outage, not every retry; a failing handshake has said why itself
+            if (self.subscribed or not self.warned) and self.handshakes.problem is None:
                 log.warning(
-                    "no word from the store at %s for %.1fs (down, unreachable, or refusing "
-                    "our key); reconnecting",
+                    "no word from the store at %s for %.1fs (down or unreachable); reconnecting",
                     self.endpoint,
                     self.pulse.heartbeat.timeout,
                 )
-                self.warned = True
+            self.warned = True
             self._connect()
         elif self.subscribed and self.pulse.beat_due(now) and self.sock is not None:
             send(self.sock, [frame("heartbeat")])
         return min(self.pulse.until_next(now), self.pulse.heartbeat.interval)
 
-    def _close(self) -> None:
+    def _disconnect(self, linger: int | None = None) -> None:
         if self.sock is not None:
-            if self.subscribed:
-                send(self.sock, [frame("bye")])
-            self.sock.close()
+            self.unwatch(self.sock)
+            self.sock.close(linger=linger)
             self.sock = None
+        if self.monitor is not None:
+            self.unwatch(self.monitor)
+            self.monitor.close(linger=0)
+            self.monitor = None
+
+    def _close(self) -> None:
+        if self.sock is not None and self.subscribed:
+            send(self.sock, [frame("bye")])
+        self._disconnect()  # the socket's linger lets the bye go out

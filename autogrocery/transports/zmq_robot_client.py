@@ -20,6 +20,7 @@ import zmq
 from autogrocery.domain.messages import RobotTask, TaskReport, WireError
 from autogrocery.transports.codec import TO_ROBOT, decode, encode, frame
 from autogrocery.transports.codec import field as wire_field
+from autogrocery.transports.handshake import HandshakeWatch
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
 from autogrocery.transports.zmqio import (
     MAX_BATCH,
@@ -42,6 +43,7 @@ class _Link:
     aisle: str
     pulse: Pulse
     sock: zmq.Socket[Any] | None = None
+    monitor: zmq.Socket[Any] | None = None  # the handshake events of `sock`
     registered: bool = False
     refused: bool = False  # the store has no such aisle: no more tries
     warned: bool = False  # about a store that does not answer, since the last welcome
@@ -75,6 +77,7 @@ class RobotLink(IoLoop):
         self.default_heartbeat = heartbeat or Heartbeat()
         self.ack_timeout = ack_timeout
         self.curve = curve
+        self.handshakes = HandshakeWatch("robots", endpoint, curve)
         self.bad = BadFrames("robots")
         self.links = {
             rid: _Link(rid, aisle, Pulse(self.default_heartbeat)) for rid, aisle in robots
@@ -107,11 +110,11 @@ class RobotLink(IoLoop):
             self._connect(link)
 
     def _connect(self, link: _Link) -> None:
-        if link.sock is not None:
-            self.unwatch(link.sock)
-            link.sock.close(linger=0)
+        self._disconnect(link, linger=0)
         sock = self.ctx.socket(zmq.DEALER)
         as_client(sock, self.curve)
+        monitor = link.monitor = self.handshakes.watch(sock)
+        self.watch(monitor, lambda: self.handshakes.readable(monitor))
         sock.connect(self.endpoint)
         link.sock = sock
         link.registered = False
@@ -163,10 +166,7 @@ class RobotLink(IoLoop):
             reason = wire_field(msg, "reason", str)
             log.error("the store refused robot %s: %s", link.robot_id, reason)
             link.refused, link.registered = True, False
-            if link.sock is not None:
-                self.unwatch(link.sock)
-                link.sock.close(linger=0)
-                link.sock = None
+            self._disconnect(link, linger=0)
             if self.on_refused is not None:
                 self.on_refused(link.robot_id, reason)
         elif kind == "task":
@@ -204,15 +204,16 @@ class RobotLink(IoLoop):
                 continue
             heartbeat = link.pulse.heartbeat
             if link.pulse.silent(now):
-                if link.registered or not link.warned:  # once an outage, not every retry
+                # once an outage, not every retry; a failing handshake has said why itself
+                if (link.registered or not link.warned) and self.handshakes.problem is None:
                     log.warning(
-                        "robot %s: no word from the store at %s for %.1fs (down, unreachable, "
-                        "or refusing our key); reconnecting",
+                        "robot %s: no word from the store at %s for %.1fs (down or "
+                        "unreachable); reconnecting",
                         link.robot_id,
                         self.endpoint,
                         heartbeat.timeout,
                     )
-                    link.warned = True
+                link.warned = True
                 self._connect(link)
                 continue
             if link.registered and link.pulse.beat_due(now):
@@ -225,12 +226,19 @@ class RobotLink(IoLoop):
             wait = min(wait, link.pulse.until_next(now), heartbeat.interval)
         return wait
 
+    def _disconnect(self, link: _Link, linger: int | None = None) -> None:
+        if link.sock is not None:
+            self.unwatch(link.sock)
+            link.sock.close(linger=linger)
+            link.sock = None
+        if link.monitor is not None:
+            self.unwatch(link.monitor)
+            link.monitor.close(linger=0)
+            link.monitor = None
+
     def _close(self) -> None:
         for link in self.links.values():
-            if link.sock is None:
-                continue
-            if link.registered:
+            if link.sock is not None and link.registered:
                 self._send(link, frame("bye"))
-            link.sock.close()  # linger lets the bye go out
-            link.sock = None
+            self._disconnect(link)  # the socket's linger lets the bye go out
             link.registered = False

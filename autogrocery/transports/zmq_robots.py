@@ -31,8 +31,8 @@ import zmq
 
 from autogrocery.domain.messages import RobotTask, TaskReport, WireError
 from autogrocery.transports.codec import TO_STORE, encode, field, frame
-from autogrocery.transports.curve import start_authenticator
 from autogrocery.transports.fleet import Deliver, Fleet
+from autogrocery.transports.handshake import server_gate
 from autogrocery.transports.heartbeat import Pulse
 from autogrocery.transports.memory import MemoryRobotHub
 from autogrocery.transports.zmqio import (
@@ -111,7 +111,7 @@ class _Router(IoLoop):
         self.reports: list[TaskReport] = []  # read in this pass, handed over together
         self.unacked: dict[str, tuple[str, float]] = {}  # task_id -> (robot_id, deadline)
         self.beat = Pulse(options.heartbeat)
-        self.auth = start_authenticator(self.ctx, options.curve) if options.curve else None
+        self.gate = server_gate("robots", self.ctx, options.curve)
         self.sock = self.ctx.socket(zmq.ROUTER)
         try:
             as_server(self.sock, options.curve)
@@ -124,12 +124,20 @@ class _Router(IoLoop):
             ) from None
         self.endpoint: str = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self.watch(self.sock, self._readable)
+        if self.gate is not None:
+            self.watch(self.gate.watch(self.sock), self.gate.readable)
         log.info(
-            "robot channel bound to %s (curve %s)", self.endpoint, "on" if self.auth else "off"
+            "robot channel bound to %s (curve %s)", self.endpoint, "on" if self.gate else "off"
         )
 
     def stats(self) -> dict[str, int]:
-        return {"bad_frames": self.bad.count, "robots_connected": len(self.peers), **self.counts}
+        refused = self.gate.stats() if self.gate is not None else {}
+        return {
+            "bad_frames": self.bad.count,
+            "robots_connected": len(self.peers),
+            **self.counts,
+            **refused,
+        }
 
     # --- inbound -----------------------------------------------------------------------
 
@@ -267,7 +275,6 @@ class _Router(IoLoop):
         return wait
 
     def _close(self) -> None:
+        if self.gate is not None:
+            self.gate.close(self.sock)
         self.sock.close(linger=0)
-        if self.auth is not None:
-            self.auth.stop()
-            self.auth = None

@@ -42,7 +42,7 @@ class TransportError(RuntimeError):
 class CurveServer:
     public: bytes
     secret: bytes
-    authorized: str  # directory of the public keys that may connect
+    authorized: frozenset[bytes]  # the public keys (Z85) that may connect
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,7 @@ class CurveClient:
     public: bytes
     secret: bytes
     server: bytes  # the store's public key
+    bundle: str = ""  # where the keys were read from, to name in messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +84,16 @@ def is_local(endpoint: str) -> bool:
 
 
 def exposure_problem(endpoint: str, curve: bool, insecure: bool, verb: str = "bind") -> str | None:
-    """Why `endpoint` must not be used in the clear, or None if it may."""
+    """Why `endpoint` must not be used in the clear, or None if it may. The store (which
+    binds) turns CurveZMQ on with zmq.curve; a client (which connects) with --keys."""
     if curve or insecure or is_local(endpoint):
         return None
-    return (
-        f"zmq: refusing to {verb} {endpoint} without CurveZMQ; set zmq.curve = true "
-        "(keys from `autogrocery keys`) or pass --insecure"
+    fix = (
+        "set zmq.curve = true (keys from `autogrocery keys`)"
+        if verb == "bind"
+        else "pass --keys DIR (this client's bundle, made by `autogrocery keys`)"
     )
+    return f"zmq: refusing to {verb} {endpoint} without CurveZMQ; {fix}, or pass --insecure"
 
 
 def tune(sock: zmq.Socket[Any]) -> None:

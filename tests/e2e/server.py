@@ -7,8 +7,9 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -21,6 +22,11 @@ class Server:
     process: subprocess.Popen[str]
     url: str
     data_dir: Path
+    log: list[dict[str, Any]] = field(default_factory=list)  # its JSON log lines so far
+
+    def logged(self, text: str) -> list[dict[str, Any]]:
+        """The log lines whose message contains `text`."""
+        return [entry for entry in list(self.log) if text in str(entry.get("msg", ""))]
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, within: float = 5.0) -> float:
         """Signal the server and return how long it took to exit."""
@@ -31,8 +37,13 @@ class Server:
 
 
 def start_server(
-    data_dir: Path, *overrides: str, port: int = 0, flags: tuple[str, ...] = ()
+    data_dir: Path,
+    *overrides: str,
+    port: int = 0,
+    flags: tuple[str, ...] = (),
+    launcher: tuple[str, ...] = (),
 ) -> Server:
+    """Start the store; `launcher` goes before the command (as `ip netns exec NS`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
     env |= {
         "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -54,7 +65,7 @@ def start_server(
         args += ["-o", override]
     args += flags
     process = subprocess.Popen(
-        [sys.executable, "-m", "autogrocery", *args],
+        [*launcher, sys.executable, "-m", "autogrocery", *args],
         cwd=data_dir.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -62,30 +73,40 @@ def start_server(
         env=env,
     )
     assert process.stderr is not None
+    log: list[dict[str, Any]] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         line = process.stderr.readline()
         if not line:
             process.wait(5)
-            raise RuntimeError(f"the server exited with {process.returncode} before listening")
-        if not line.startswith("{"):  # a plain line: a new password, a warning
-            continue
-        entry = orjson.loads(line)
+            raise RuntimeError(
+                f"the server exited with {process.returncode} before listening: {log[-3:]}"
+            )
+        entry = _entry(line)  # a plain line (a new password, a warning) is kept as text
+        log.append(entry)
         if "url" in entry:
-            _drain(process)
-            return Server(process, entry["url"], data_dir)
+            _drain(process, log)
+            return Server(process, entry["url"], data_dir, log)
     process.kill()
     raise RuntimeError("the server did not start listening within 30s")
 
 
-def _drain(process: subprocess.Popen[str]) -> None:
-    """Keep reading stderr so the server never blocks on a full pipe."""
+def _entry(line: str) -> dict[str, Any]:
+    try:
+        entry = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return {"msg": line.rstrip("\n")}  # not a log line (a traceback, say)
+    return entry if isinstance(entry, dict) else {"msg": line.rstrip("\n")}
+
+
+def _drain(process: subprocess.Popen[str], log: list[dict[str, Any]]) -> None:
+    """Keep reading stderr into `log`, so the server never blocks on a full pipe."""
     import threading
 
     def pump() -> None:
         assert process.stderr is not None
-        for _ in process.stderr:
-            pass
+        for line in process.stderr:
+            log.append(_entry(line))
 
     threading.Thread(target=pump, daemon=True).start()
 

@@ -6,16 +6,22 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from autogrocery.app import start_system
 from autogrocery.store.db import DB_NAME
+from autogrocery.transports.curve import client_keys
+from autogrocery.transports.handshake import fingerprint
 from tests.conftest import ConfigFactory
+from tests.e2e.server import start_server, stop_quietly
 from tests.helpers import check_invariants, csv_order_ids, eventually, wait_final
 from tests.remote import (
+    HEARTBEAT,
     Spawner,
     csv_lines,
     metrics_endpoint,
@@ -121,7 +127,11 @@ async def _has_lines(csv: Path, n: int) -> bool:
         ),
         (
             ["robot", "--aisle", "bread", "--connect", "tcp://192.0.2.1:5556"],
-            "zmq: refusing to connect to tcp://192.0.2.1:5556 without CurveZMQ",
+            "zmq: refusing to connect to tcp://192.0.2.1:5556 without CurveZMQ; pass --keys DIR",
+        ),
+        (
+            ["analytics", "--connect", "tcp://192.0.2.1:5557", "--csv", "out/remote.csv"],
+            "zmq: refusing to connect to tcp://192.0.2.1:5557 without CurveZMQ; pass --keys DIR",
         ),
     ],
 )
@@ -140,4 +150,81 @@ def test_clear_text_zmq_on_a_public_address_is_refused_in_one_line(
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
     assert "--insecure" in result.stderr
-    assert not (tmp_path / DB_NAME).exists()
+    if args[0] != "run":  # a client turns CurveZMQ on with --keys: zmq.curve is the store's
+        assert "zmq.curve" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no database, no CSV, no directory
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--connect", "tcp://192.0.2.1:5557"], "pass --keys DIR"),  # clear text, other host
+        (["-o", "zmq.curve=true"], "pass --keys DIR"),  # curve on, but no keys
+        (["--keys", "no-such-bundle"], "cannot read keys from no-such-bundle"),
+    ],
+)
+def test_analytics_creates_nothing_before_it_refuses(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    data = tmp_path / "data"
+    for csv in ([], ["--csv", "out/remote.csv"]):
+        result = autogrocery("analytics", *args, *csv, "--data-dir", str(data), cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.startswith("autogrocery: zmq: "), result.stderr
+        assert said in result.stderr
+        assert list(tmp_path.iterdir()) == []  # neither the CSV nor its directory
+
+
+def test_a_refused_robot_is_logged_once_by_the_store_counted_and_told_why(
+    tmp_path: Path, spawn: Spawner
+) -> None:
+    data = tmp_path / "store"
+    made = autogrocery("keys", "robot", "rogue", "--data-dir", str(data), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    keys = data / "keys"
+    (keys / "authorized" / "rogue.key").unlink()
+    rogue_key = client_keys(keys / "clients" / "rogue").public
+    server = start_server(
+        data,
+        *zmq_overrides(),
+        "zmq.curve=true",
+        f"zmq.heartbeat_interval={HEARTBEAT}",
+    )
+    try:
+        bound = server.logged("robot channel bound to")[0]["msg"]
+        endpoint = bound.split()[4]
+        rogue = spawn.robot(endpoint, "bread", "rogue", keys=keys / "clients" / "rogue")
+        keyless = spawn.robot(endpoint, "bread", "keyless")
+        good = spawn.robot(endpoint, "bread", "good", keys=keys / "clients" / "robot")
+        _wait(lambda: "refused our CurveZMQ key" in spawn.log_of(rogue))
+        _wait(lambda: "requires CurveZMQ: pass --keys DIR" in spawn.log_of(keyless))
+        _wait(lambda: "registered" in spawn.log_of(good))
+        _wait(lambda: _refused(server.url, "key") >= 3)  # the rogue keeps trying
+        _wait(lambda: _refused(server.url, "handshake") >= 1)
+        warned = server.logged("refused a CurveZMQ client")
+        assert len(warned) == 1, warned  # once per peer, however often it tries
+        assert warned[0]["level"] == "WARNING"
+        assert "from 127.0.0.1" in warned[0]["msg"]
+        assert fingerprint(rogue_key) in warned[0]["msg"]
+        assert fingerprint(rogue_key) in spawn.log_of(rogue)
+        assert "zmq.curve" not in spawn.log_of(keyless)
+        assert "down or unreachable" not in spawn.log_of(rogue) + spawn.log_of(keyless)
+        assert "registered" not in spawn.log_of(rogue) + spawn.log_of(keyless)
+    finally:
+        stop_quietly(server)
+
+
+def _wait(check: Callable[[], bool], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"condition not met within {within}s"
+        time.sleep(0.05)
+
+
+def _refused(url: str, cause: str) -> float:
+    """The store's count of refused CurveZMQ handshakes on the robot channel (/metrics)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:  # noqa: S310
+        text = response.read().decode()
+    prefix = f'autogrocery_zmq_refused_handshakes_total{{cause="{cause}",channel="robots"}} '
+    values = [float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)]
+    return values[0] if values else 0.0

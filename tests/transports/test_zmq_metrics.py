@@ -73,9 +73,9 @@ def channel(outbox: Outbox) -> Iterator[ZmqMetricsChannel]:
 
 def feed(endpoint: str, after: int, got: list[int]) -> MetricsFeed:
     client = MetricsFeed(
-        endpoint, after, lambda ms: got.extend(m.seq for m in ms), heartbeat=Heartbeat(0.2, 3)
+        endpoint, lambda ms: got.extend(m.seq for m in ms), heartbeat=Heartbeat(0.2, 3)
     )
-    client.start_loop()
+    client.start(after)
     return client
 
 

@@ -119,6 +119,11 @@ class AuthTables:
         return await self._write("DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,))
 
     async def writable(self) -> bool:
+        """Raises unless a write would succeed. `BEGIN IMMEDIATE` alone passes on a
+        read-only file; a write statement (one that changes nothing) does not."""
         await self.conn.execute("BEGIN IMMEDIATE")
-        await self.conn.execute("ROLLBACK")
+        try:
+            await self.conn.execute("UPDATE accounts SET role = role WHERE 0")
+        finally:
+            await self.conn.execute("ROLLBACK")
         return True

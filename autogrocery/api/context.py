@@ -13,6 +13,16 @@ from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, Principal
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.problems import Unauthorized
+from autogrocery.api.tasks import Background
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much the HTTP server gives one client (`[api]` in config)."""
+
+    header_timeout: float = 20.0  # to send a request's headers (and idle keep-alive)
+    body_timeout: float = 20.0  # to send a request's whole body
+    max_connections: int = 1000  # open at once; more get 503 at once
 
 
 @dataclass
@@ -28,9 +38,11 @@ class ApiState:
     key_locks: list[asyncio.Lock] = field(
         default_factory=lambda: [asyncio.Lock() for _ in range(64)]
     )
+    background: Background = field(default_factory=Background)
 
 
 STATE = web.AppKey("state", ApiState)
+LIMITS = web.AppKey("limits", Limits)
 DOCUMENT = web.AppKey("openapi", bytes)  # the generated OpenAPI document, as served
 REQUEST_ID = web.RequestKey("request_id", str)
 BODY = web.RequestKey("body", bytes)  # the raw JSON body, for Idempotency-Key hashing

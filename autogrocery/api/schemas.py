@@ -383,5 +383,8 @@ class Readiness(Body):
     status: Literal["ready", "not ready"]
     checks: Annotated[
         dict[str, str],
-        Meta(description="Per component (each actor, 'actors', 'store'): 'ok' or the failure."),
+        Meta(
+            description="Per component (each actor, 'actors', 'store', each background "
+            "'task …'): 'ok' or the failure."
+        ),
     ]

@@ -142,7 +142,9 @@ class OrderingActor(Actor):
             raise Conflict(f"order {msg.order_id} expired and cannot be confirmed")
         dead = sorted({ln.aisle for ln in order.lines if not self.hub.alive(ln.aisle)})
         if dead:
-            raise Unavailable(f"no robot is alive for aisle {', '.join(dead)}", retry_after=5.0)
+            raise Unavailable(
+                f"no robot is alive for aisle {', '.join(dead)}", retry_after=5.0, aisles=dead
+            )
         confirmed = order.moved(OrderStatus.PROCESSING, confirmed_at=now())
         self._record(order, confirmed)
         self.unit.tell("fulfilment", DispatchOrder(order.order_id, order.kind, order.lines))

@@ -13,8 +13,10 @@ from typing import Annotated, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 REF = "#/components/schemas/"
-MONEY_PATTERN = r"^\d+\.\d{2}$"
-MONEY_IN_PATTERN = r"^\d+(\.\d{1,2})?$"  # requests may leave out trailing zeros
+# [0-9], not \d: Python's \d (which checks requests) takes any Unicode digit.
+MONEY_PATTERN = r"^[0-9]+\.[0-9]{2}$"
+# Requests: at most 9 digits before the point, and trailing zeros may be left out.
+MONEY_IN_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
 Money = Annotated[
     str,
     Meta(
@@ -27,7 +29,8 @@ MoneyIn = Annotated[
     str,
     Meta(
         pattern=MONEY_IN_PATTERN,
-        description='An amount as a decimal string with at most two places, like "12.40".',
+        description="An amount as a decimal string, ASCII digits, at most 9 before the "
+        'point and 2 after, like "12.40".',
         examples=["12.40"],
     ),
 ]
@@ -183,6 +186,14 @@ class Problem(Body):
     instance: Annotated[str, Meta(description="The request path.")] | UnsetType = UNSET
     errors: list[FieldError] | UnsetType = UNSET
     shortages: list[Shortage] | UnsetType = UNSET
+    retry_after: (
+        Annotated[int, Meta(ge=1, description="Seconds to wait before retrying, as Retry-After.")]
+        | UnsetType
+    ) = UNSET
+    aisles: (
+        Annotated[list[str], Meta(description="The aisles with no robot alive (503 on confirm).")]
+        | UnsetType
+    ) = UNSET
 
 
 class Account(Body):

@@ -43,7 +43,8 @@ MAX_HEADER = 8190
 MAX_HEADERS = 128
 FD_RESERVE = 128  # descriptors the store keeps for itself: SQLite, ZeroMQ, logs, pipes
 WARN_EVERY = 10.0  # seconds between "connection limit reached" lines while it lasts
-REFUSAL_LINGER = 1.0  # seconds a refused client has to read its 503 before the hang-up
+REFUSAL_LINGER = 1.0  # seconds a refused client has to send its request (see _Refusal)
+REFUSALS_WAITING = 32  # refused connections that may linger at once (inside FD_RESERVE)
 REFUSAL_RETRY_AFTER = 1
 
 
@@ -154,25 +155,29 @@ _REFUSAL = (
 
 
 class _Refusal(asyncio.Protocol):
-    """Answers 503 at once and hangs up. It reads (and drops) what the client sends for
-    a moment, so the close does not reset the connection before the 503 is read."""
+    """Answers 503 at once and hangs up as soon as the client's request is read: closing
+    a socket with unread input resets it, and a reset can lose the 503 on its way. A
+    client that sends nothing gets `REFUSAL_LINGER` seconds; past `REFUSALS_WAITING`
+    such clients, new ones are closed at once."""
 
     def __init__(self, gate: ConnectionGate) -> None:
         self.gate = gate
+        self.transport: asyncio.Transport | None = None
         self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport = cast(asyncio.Transport, transport)
-        transport.write(_REFUSAL)
-        if self.gate.lingering >= self.gate.limit or not transport.can_write_eof():
-            transport.close()
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(_REFUSAL)
+        if self.gate.lingering >= REFUSALS_WAITING or not self.transport.can_write_eof():
+            self.transport.close()
             return
-        transport.write_eof()
+        self.transport.write_eof()
         self.gate.lingering += 1
-        self.timer = asyncio.get_running_loop().call_later(REFUSAL_LINGER, transport.close)
+        self.timer = asyncio.get_running_loop().call_later(REFUSAL_LINGER, self.transport.close)
 
     def data_received(self, data: bytes) -> None:
-        pass
+        if self.transport is not None:
+            self.transport.close()  # what it sent is read: the close will not reset
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.timer is not None:

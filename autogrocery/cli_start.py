@@ -11,6 +11,7 @@ address and the cause, which `run` prints before exiting with status 2.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -74,11 +75,16 @@ def check_data_dir(data: Path) -> None:
         raise StartupError(f"the data directory {data} is not writable: {_reason(exc)}") from None
     db = data / DB_NAME
     for path in (db, db.with_name(DB_NAME + "-wal"), db.with_name(DB_NAME + "-shm")):
-        if path.exists():
-            try:
-                os.close(os.open(path, os.O_RDWR))
-            except OSError as exc:
+        if not path.exists():
+            continue
+        if not path.is_file():
+            raise StartupError(f"{path} is not a file")
+        try:
+            os.close(os.open(path, os.O_RDWR))
+        except OSError as exc:
+            if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
                 raise StartupError(f"{path} is read-only: {_reason(exc)}") from None
+            raise StartupError(f"cannot open {path}: {_reason(exc)}") from None
     if db.exists():
         check_database(db)
 

@@ -149,7 +149,8 @@ operation says which roles may call it; a valid token with another role gets 403
 
 **Errors.** Every error is `application/problem+json` (RFC 9457): `type`, `title`,
 `status`, `detail`, `instance`, plus `errors` (`[{field, message}]`) for bad input and
-`shortages` (`[{sku, requested, available}]`) for insufficient stock.
+`shortages` (`[{sku, requested, available}]`) for insufficient stock. A 503 (or 429)
+carries `Retry-After` and `retry_after`: the seconds to wait before trying again.
 
 **Idempotency.** `POST /api/orders/preview`, `POST /api/orders/{order_id}/confirm` and
 `POST /api/restocks` accept an `Idempotency-Key` header: a retry with the same key and

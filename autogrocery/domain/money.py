@@ -36,6 +36,8 @@ def parse_money(value: object) -> int:
 def _parse_text(text: str) -> int:
     match = _AMOUNT.fullmatch(text)
     if match is None:
+        if text.startswith("-") and _AMOUNT.fullmatch(text[1:]):
+            raise ValueError(f"expected a non-negative amount, got {text!r}")
         raise ValueError(f"expected a decimal string like '12.40', got {text!r}")
     whole, cents = match["whole"], match["cents"] or ""
     if len(cents) > 2:

@@ -15,12 +15,15 @@ from autogrocery import (
     cli_accounts,
     cli_attach,
     cli_bench,
+    cli_check,
     cli_dashboard,
     cli_remote,
 )
 from autogrocery.loop import run as run_loop
 
 if TYPE_CHECKING:
+    import socket
+
     from autogrocery.config import Config
 
 log = logging.getLogger("autogrocery")
@@ -86,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_remote.add_commands(commands, common)
     cli_attach.add_commands(commands, common)
     cli_accounts.add_commands(commands, common)
+    cli_check.add_command(commands, common)
     cli_bench.add_command(commands)
     return parser
 
@@ -114,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "config":
         return _show_config(config)
+    if args.command in cli_check.COMMANDS:
+        return cli_check.run(config, args)
     if args.command in cli_remote.COMMANDS:
         return cli_remote.run(config, args)
     if args.command in cli_attach.COMMANDS:
@@ -135,12 +141,17 @@ def _compat_exposure(config: Config) -> str | None:
 
 
 def _show_config(config: Config) -> int:
-    from autogrocery.config import config_to_dict
+    """The effective settings as TOML: paths resolved, secrets only said to be set."""
+    from autogrocery.config import shown
 
-    for section, values in config_to_dict(config).items():
+    values, notes = shown(config)
+    for section, table in values.items():
         print(f"[{section}]")
-        for key, value in values.items():
+        for key, value in table.items():
             print(f"{key} = {_toml_value(value)}")
+        for name, note in notes.items():
+            if name.startswith(f"{section}."):
+                print(f"# {name.partition('.')[2]}: {note}")
         print()
     return 0
 
@@ -154,58 +165,60 @@ def _toml_value(value: object) -> str:
 
 
 def _run(config: Config, args: argparse.Namespace) -> int:
-    if cli_dashboard.takes_over(args):  # the dashboard, or the simulator
-        return cli_dashboard.run(config, args)
+    from autogrocery.cli_start import StartupError, prepare
     from autogrocery.datadir import DataDirBusy, hold
-    from autogrocery.domain.catalog import CatalogError
+
+    try:
+        sockets = prepare(config)  # the port first, then the data dir: fail first
+    except StartupError as exc:
+        print(f"autogrocery: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with hold(config.data_path):  # one store per data dir
+            return _run_held(config, args, sockets)
+    except DataDirBusy as exc:
+        for sock in sockets:
+            sock.close()
+        print(f"autogrocery: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_held(config: Config, args: argparse.Namespace, sockets: list[socket.socket]) -> int:
+    from autogrocery.cli_start import StartupError
+
+    if cli_dashboard.takes_over(args):  # the dashboard, or the simulator
+        return cli_dashboard.run(config, args, sockets)
     from autogrocery.logs import configure_logging
-    from autogrocery.store.db import StoreError
-    from autogrocery.transports.zmqio import TransportError
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     configure_logging(level, config.log.format, rotation=config.log)
     try:
-        with hold(config.data_path):
-            return run_loop(_serve(config, init=args.init))
-    except (CatalogError, TransportError, StoreError, DataDirBusy) as exc:
+        return run_loop(_serve(config, sockets, init=args.init))
+    except StartupError as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
 
 
-async def _serve(config: Config, *, init: bool = False) -> int:
+async def _serve(config: Config, sockets: list[socket.socket], *, init: bool = False) -> int:
     import pykka.debug
 
-    from autogrocery.api import create_app, serve
-    from autogrocery.app import start_system
+    from autogrocery.cli_start import started
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
-    system = await start_system(config, init=init)
-    try:
-        runner, url = await serve(create_app(config, system), config.api.host, config.api.port)
-    except OSError as exc:
-        await system.stop()
-        print(
-            f"autogrocery: cannot listen on {config.api.host}:{config.api.port}: {exc.strerror}",
-            file=sys.stderr,
+    async with started(config, sockets, init=init) as store:
+        log.info(
+            "autogrocery %s running; API on %s; data in %s",
+            __version__,
+            store.url,
+            config.data_path,
+            extra={"url": store.url},
         )
-        return 2
-    log.info(
-        "autogrocery %s running; API on %s; data in %s",
-        __version__,
-        url,
-        config.data_path,
-        extra={"url": url},
-    )
-    try:
         await stop.wait()
         log.info("shutting down")
-    finally:
-        await runner.cleanup()  # stop accepting, finish requests, close WebSockets
-        await system.stop()
     return 0

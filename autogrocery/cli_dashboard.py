@@ -33,8 +33,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import socket
+
     from aiohttp import web
 
+    from autogrocery.cli_start import Started
     from autogrocery.config import Config
     from autogrocery.simulate import Login
 
@@ -80,27 +83,23 @@ def takes_over(args: argparse.Namespace) -> bool:
 # --- run ----------------------------------------------------------------------------
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
-    from autogrocery.datadir import DataDirBusy, hold
-    from autogrocery.domain.catalog import CatalogError
+def run(config: Config, args: argparse.Namespace, sockets: list[socket.socket]) -> int:
+    """`run` with the dashboard or the simulator, serving on `sockets` (bound, and the
+    data dir checked, by `cli_start.prepare`)."""
+    from autogrocery.cli_start import StartupError
     from autogrocery.logs import configure_logging
-    from autogrocery.store.db import StoreError
-    from autogrocery.transports.zmqio import TransportError
 
     with_dashboard = not args.headless and interactive()
     rate = args.simulate if args.simulate is not None else DEFAULT_RATE if with_dashboard else 0.0
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     log_path = config.data_path / LOG_FILE if with_dashboard else None
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
     configure_logging(level, config.log.format, file=log_path, rotation=config.log)
     if with_dashboard and not args.verbose:
         for name in CHATTY:
             logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        with hold(config.data_path):
-            return asyncio.run(_serve(config, args, rate, with_dashboard))
-    except (CatalogError, TransportError, StoreError, DataDirBusy) as exc:
+        return asyncio.run(_serve(config, args, sockets, rate, with_dashboard))
+    except StartupError as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -111,13 +110,16 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _serve(
-    config: Config, args: argparse.Namespace, rate: float, with_dashboard: bool
+    config: Config,
+    args: argparse.Namespace,
+    sockets: list[socket.socket],
+    rate: float,
+    with_dashboard: bool,
 ) -> int:
     import pykka.debug
 
     from autogrocery import __version__
-    from autogrocery.api import create_app, serve
-    from autogrocery.app import start_system
+    from autogrocery.cli_start import started
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -126,33 +128,36 @@ async def _serve(
     signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     # New accounts' passwords are printed on stderr as the API starts: before the
     # dashboard takes the terminal, so they stay above it (and survive a kill -9).
-    system = await start_system(config, init=args.init)
-    app = create_app(config, system)
-    try:
-        runner, url = await serve(app, config.api.host, config.api.port)
-    except OSError as exc:
-        await system.stop()
-        print(
-            f"autogrocery: cannot listen on {config.api.host}:{config.api.port}: {exc.strerror}",
-            file=sys.stderr,
+    async with started(config, sockets, init=args.init) as store:
+        log.info(
+            "autogrocery %s running; API on %s; data in %s",
+            __version__,
+            store.url,
+            config.data_path,
+            extra={"url": store.url},
         )
-        return 2
-    log.info(
-        "autogrocery %s running; API on %s; data in %s",
-        __version__,
-        url,
-        config.data_path,
-        extra={"url": url},
-    )
+        return await _running(config, args, store, stop, rate, with_dashboard)
+
+
+async def _running(
+    config: Config,
+    args: argparse.Namespace,
+    store: Started,
+    stop: asyncio.Event,
+    rate: float,
+    with_dashboard: bool,
+) -> int:
+    """The simulator and the dashboard beside the running store, until `stop` is set or
+    the dashboard quits."""
     simulator = None
     code = 0
-    summaries = asyncio.create_task(_summaries(system)) if with_dashboard else None
+    summaries = asyncio.create_task(_summaries(store.system)) if with_dashboard else None
     try:
-        accounts = await ensure_accounts(app, config.data_path)
+        accounts = await ensure_accounts(store.app, config.data_path)
         if rate > 0:
-            simulator = _start_simulator(config, url, accounts, rate, with_dashboard)
+            simulator = _start_simulator(config, store.url, accounts, rate, with_dashboard)
         if with_dashboard:
-            code = await _dashboard(config, args, local(url), accounts, stop)
+            code = await _dashboard(config, args, local(store.url), accounts, stop)
         else:
             await stop.wait()
         log.info("shutting down")
@@ -160,9 +165,7 @@ async def _serve(
         if summaries is not None:
             summaries.cancel()
         if simulator is not None:
-            await loop.run_in_executor(None, simulator.stop)
-        await runner.cleanup()
-        await system.stop()
+            await asyncio.get_running_loop().run_in_executor(None, simulator.stop)
     return code
 
 

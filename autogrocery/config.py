@@ -33,7 +33,8 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 def _f(default: Any, **rules: Any) -> Any:
     """A field with range/choice rules: gt/ge/lt/le=bound (a str bound names a sibling
-    field), choices=(...), upper=True (case-insensitive, stored upper-case)."""
+    field), choices=(...), upper=True (case-insensitive, stored upper-case);
+    secret=True keeps its value out of `config show`."""
     return dataclasses.field(default=default, metadata=rules)
 
 
@@ -121,6 +122,9 @@ class ApiConfig:
     port: int = _f(5050, ge=0, le=65535)
     cors_origins: str = ""  # see origins()
     event_buffer: int = _f(10_000, ge=1)
+    header_timeout: float = _f(20.0, gt=0)
+    body_timeout: float = _f(20.0, gt=0)
+    max_connections: int = _f(1000, ge=1)
 
     def origins(self) -> tuple[str, ...]:
         """`cors_origins` split on commas and spaces."""
@@ -132,7 +136,7 @@ class AuthConfig:
     bcrypt_cost: int = _f(12, ge=4, le=31)
     access_ttl: float = _f(900.0, gt=0)
     refresh_ttl: float = _f(1_209_600.0, gt=0)
-    jwt_secret: str = ""
+    jwt_secret: str = _f("", secret=True)
     login_max_failures: int = _f(5, ge=1)
     login_ip_max_failures: int = _f(20, ge=1)
     login_window: float = _f(300.0, gt=0)
@@ -387,3 +391,23 @@ def load_config(
 def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
     """The config as plain ``{section: {key: value}}`` (TOML/JSON-serialisable)."""
     return dataclasses.asdict(config)
+
+
+def shown(config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """What `config show` prints: the values as they take effect (paths resolved, e.g.
+    the data dir actually used instead of ""), and, in place of each secret, a note
+    (``{"auth.jwt_secret": "set, hidden"}``) that never holds its value."""
+    values = config_to_dict(config)
+    values["store"]["data_dir"] = str(config.data_path)
+    values["catalog"]["path"] = str(config.catalog_file)
+    values["analytics"]["csv_path"] = str(config.csv_file)
+    values["zmq"]["keys_dir"] = str(config.keys_path)
+    notes: dict[str, str] = {}
+    for section, cls in SECTIONS.items():
+        for field in dataclasses.fields(cls):
+            if field.metadata.get("secret"):
+                value = values[section].pop(field.name)
+                notes[f"{section}.{field.name}"] = (
+                    "set, hidden" if value else "not set: generated into the data directory"
+                )
+    return values, notes

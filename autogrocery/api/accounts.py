@@ -165,8 +165,14 @@ class AuthTables:
         return await self.transact(lambda conn: sql.forget_expired(conn, cutoff))
 
     async def writable(self) -> bool:
-        """Whether a write transaction can begin (it commits nothing)."""
-        return await self.transact(lambda conn: True)
+        """Raises unless a write would succeed. `BEGIN IMMEDIATE` alone passes on a
+        read-only file; a write statement (one that changes nothing) does not."""
+
+        def probe(conn: sqlite3.Connection) -> bool:
+            conn.execute("UPDATE accounts SET role = role WHERE 0")
+            return True
+
+        return await self.transact(probe)
 
 
 def _open_writer(db_path: Path) -> sqlite3.Connection:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import logging
 import secrets
@@ -13,9 +12,6 @@ from collections.abc import AsyncIterator
 
 import orjson
 from aiohttp import WSCloseCode, web
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web_request import BaseRequest
-from aiohttp.web_response import StreamResponse
 
 from autogrocery import __version__
 from autogrocery.actors.system import System
@@ -32,7 +28,7 @@ from autogrocery.api import (
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, AuthSettings, Bootstrapped, load_secret
 from autogrocery.api.bodies import MAX_BODY
-from autogrocery.api.context import DOCUMENT, REQUEST_ID, STATE, ApiState
+from autogrocery.api.context import DOCUMENT, LIMITS, REQUEST_ID, STATE, ApiState, Limits
 from autogrocery.api.cors import cors_middleware
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
@@ -43,10 +39,8 @@ from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("autogrocery.access")
 
 IDEMPOTENCY_PURGE_INTERVAL = 3600.0
-GIL_SWITCH_INTERVAL = 0.001
 TICK_INTERVAL = 1.0
 
 
@@ -77,28 +71,6 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-class JsonAccessLogger(AbstractAccessLogger):
-    """One line per request. The path only: no query string (it may carry a token)."""
-
-    @property
-    def enabled(self) -> bool:
-        return access_log.isEnabledFor(logging.INFO)
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        access_log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status,
-            extra={
-                "request_id": request.get(REQUEST_ID),
-                "status": response.status,
-                "ms": round(time * 1000, 2),
-                "remote": request.remote,
-            },
-        )
-
-
 def create_app(
     config: Config, system: System, *, environ: dict[str, str] | None = None
 ) -> web.Application:
@@ -121,6 +93,8 @@ def create_app(
         app.router, max_quantity=config.orders.max_quantity, max_lines=config.orders.max_lines
     )
     app[DOCUMENT] = orjson.dumps(document)
+    api = config.api
+    app[LIMITS] = Limits(api.header_timeout, api.body_timeout, api.max_connections)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
@@ -151,7 +125,7 @@ def create_app(
             },
         )
         catalog = await loop.run_in_executor(None, load_catalog, config.catalog_file)
-        app[STATE] = ApiState(
+        app[STATE] = state = ApiState(
             system,
             auth,
             tables,
@@ -163,20 +137,14 @@ def create_app(
         system.watch_metrics(metrics.finished)
         await auth.load()
         report_bootstrap(await auth.bootstrap(environ))
-        background = [
-            asyncio.create_task(metrics.watch_loop()),
-            asyncio.create_task(_purge_idempotency(tables, config.auth.idempotency_ttl)),
-            asyncio.create_task(_tick(system, metrics)),
-        ]
+        ttl = config.auth.idempotency_ttl
+        state.background.start("loop-lag", metrics.watch_loop)
+        state.background.start("idempotency-purge", lambda: _purge_idempotency(tables, ttl))
+        state.background.start("metrics-tick", lambda: _tick(system, metrics))
         try:
             yield
         finally:
-            for task in background:
-                task.cancel()
-            results = await asyncio.gather(*background, return_exceptions=True)
-            for task, result in zip(background, results, strict=True):
-                if isinstance(result, Exception):
-                    log.error("background task %s failed", task.get_coro(), exc_info=result)
+            await state.background.stop()
             # Waits for a hash in flight: off the loop, like every bcrypt call.
             await asyncio.get_running_loop().run_in_executor(None, auth.close)
             await tables.close()
@@ -234,27 +202,3 @@ async def _purge_idempotency(tables: AuthTables, ttl: float) -> None:
     while True:
         await tables.forget_idempotency_before(time.time() - ttl)
         await asyncio.sleep(IDEMPOTENCY_PURGE_INTERVAL)
-
-
-def tune_for_serving() -> None:
-    """Process-wide settings for a store that serves: call once, before load arrives."""
-    # Actor threads take turns with the event loop for the GIL. Handing it over every
-    # 1 ms instead of 5 bounds how long the loop waits behind busy actors.
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-    # Everything alive now lives as long as the server: keep it out of the cyclic
-    # collector's way, so a full collection never stalls the loop mid-request.
-    gc.collect()
-    gc.freeze()
-
-
-async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Start listening (tuned for serving); returns the runner and the URL."""
-    tune_for_serving()
-    runner = web.AppRunner(
-        app, access_log_class=JsonAccessLogger, handle_signals=False, shutdown_timeout=3.0
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound_host, bound_port = runner.addresses[0][:2]
-    return runner, f"http://{bound_host}:{bound_port}"

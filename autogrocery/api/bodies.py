@@ -3,6 +3,8 @@ shape, every failure a 4xx that names the field."""
 
 from __future__ import annotations
 
+import asyncio
+import codecs
 import re
 from typing import Any, TypeVar
 
@@ -11,8 +13,13 @@ import msgspec.inspect as mi
 import orjson
 from aiohttp import web
 
-from autogrocery.api.context import BODY
-from autogrocery.api.problems import PayloadTooLarge, UnsupportedMediaType
+from autogrocery.api.context import BODY, LIMITS
+from autogrocery.api.problems import (
+    ClientGone,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from autogrocery.api.schemas import MONEY_IN_PATTERN, MONEY_PATTERN
 from autogrocery.domain.errors import ValidationError
 
@@ -35,26 +42,66 @@ _JSON_NAMES = {
 _BOUND = re.compile(r"^Expected `(?P<kind>\w+)`(?: of length)? (?P<op>[<>]=?) (?P<limit>-?\d+)$")
 _PATTERNS = {
     MONEY_PATTERN: 'must be an amount with two decimal places, like "12.40"',
-    MONEY_IN_PATTERN: 'must be an amount with at most two decimal places, like "12.40"',
+    MONEY_IN_PATTERN: 'must be an amount like "12.40": digits 0-9, at most 9 before the point '
+    "and 2 after",
+}
+# JSON is Unicode; a body sent in one of these is decoded (to UTF-8), any other is 415.
+UNICODE_CHARSETS = {
+    "utf-8",
+    "ascii",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "utf-32",
+    "utf-32-le",
+    "utf-32-be",
 }
 
 
 async def read_body(request: web.Request, model: type[T]) -> T:
-    """The body decoded into `model`; raw bytes are read once and kept for
-    Idempotency-Key hashing."""
+    """The body decoded into `model`; raw bytes (as UTF-8) are read once and kept for
+    Idempotency-Key hashing. The whole body must arrive within `api.body_timeout`."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
             f"send Content-Type: application/json, not {request.content_type or 'nothing'}"
         )
+    charset = _charset(request.charset)
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise PayloadTooLarge("the body is larger than 64 KiB")
+    timeout = request.app[LIMITS].body_timeout
     try:
-        raw = await request.read()
+        async with asyncio.timeout(timeout):
+            raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge("the body is larger than 64 KiB") from None
+    except TimeoutError:
+        raise RequestTimeout(f"the body did not arrive within {timeout:g} s") from None
+    except ConnectionResetError:  # the client hung up mid-body: its doing, not ours
+        raise ClientGone("the client closed the connection before the body arrived") from None
+    if charset != "utf-8":
+        try:
+            raw = raw.decode(charset).encode("utf-8")
+        except UnicodeError:
+            raise ValidationError(
+                f"the body is not valid {charset}",
+                [{"field": "body", "message": f"not valid {charset}"}],
+            ) from None
     body = decode(raw, model)
     request[BODY] = raw
     return body
+
+
+def _charset(given: str | None) -> str:
+    """The body's Unicode encoding (Python's name for it); 415 for any other."""
+    if not given:
+        return "utf-8"
+    try:
+        name = codecs.lookup(given).name
+    except LookupError:
+        name = ""
+    if name not in UNICODE_CHARSETS:
+        raise UnsupportedMediaType(f"charset {given} is not supported: send UTF-8")
+    return "utf-8" if name == "ascii" else name
 
 
 def decode(raw: bytes, model: type[T]) -> T:

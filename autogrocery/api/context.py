@@ -13,8 +13,18 @@ from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, Principal
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.problems import Unauthorized
+from autogrocery.api.tasks import Background
 from autogrocery.domain.conversation import Conversations
 from autogrocery.domain.models import Product
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much the HTTP server gives one client (`[api]` in config)."""
+
+    header_timeout: float = 20.0  # to send a request's headers (and idle keep-alive)
+    body_timeout: float = 20.0  # to send a request's whole body
+    max_connections: int = 1000  # open at once; more get 503 at once
 
 
 @dataclass
@@ -34,9 +44,11 @@ class ApiState:
     # languages, box size…) until the store keeps it; levels come from the stock actor.
     catalog: tuple[Product, ...] = ()
     conversations: Conversations = field(default_factory=Conversations)  # stock commands
+    background: Background = field(default_factory=Background)
 
 
 STATE = web.AppKey("state", ApiState)
+LIMITS = web.AppKey("limits", Limits)
 DOCUMENT = web.AppKey("openapi", bytes)  # the generated OpenAPI document, as served
 REQUEST_ID = web.RequestKey("request_id", str)
 BODY = web.RequestKey("body", bytes)  # the raw JSON body, for Idempotency-Key hashing

@@ -126,6 +126,30 @@ class VitalsCollector(Collector):
         )
 
 
+class ConnectionCollector(Collector):
+    """The HTTP server's connections against its cap, read at scrape time."""
+
+    def __init__(self, stats: Callable[[], tuple[int, int, int]]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        open_, limit, refused = self.stats()
+        yield GaugeMetricFamily(
+            "autogrocery_http_connections", "HTTP connections open now", value=open_
+        )
+        yield GaugeMetricFamily(
+            "autogrocery_http_connections_limit",
+            "HTTP connections served at once (api.max_connections, or fewer if the "
+            "open-file limit does not fit it)",
+            value=limit,
+        )
+        yield CounterMetricFamily(
+            "autogrocery_http_connections_refused",
+            "Connections answered 503 and closed because the limit was reached",
+            value=refused,
+        )
+
+
 class ApiMetrics:
     def __init__(
         self,
@@ -178,6 +202,10 @@ class ApiMetrics:
         self.registry.register(FleetCollector(robots, channels or dict))
         self.registry.register(BatchCollector(batch_stats or dict))
         self.registry.register(VitalsCollector(vitals or dict))
+
+    def watch_connections(self, stats: Callable[[], tuple[int, int, int]]) -> None:
+        """Expose the server's (open, limit, refused) connection counts."""
+        self.registry.register(ConnectionCollector(stats))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         # labels() costs a few microseconds a call; the children are few: keep them.

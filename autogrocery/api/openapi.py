@@ -3,8 +3,8 @@
 Each handler declares its operation with `@documented(Operation(...))`: summary, roles,
 request model, replies. The request model is also what decodes the body (the handler
 gets it as its second argument), so what is documented is what is enforced. Statuses
-that follow from the declaration are added here: 401/403 from roles; 400/413/415 from a
-body; 400/422 and the Idempotency-Key header from `idempotent`.
+that follow from the declaration are added here: 401/403 from roles; 400/408/413/415 from
+a body; 400/422 and the Idempotency-Key header from `idempotent`.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     ),
     403: ("Forbidden", "A valid token, but the caller's role may not use this operation."),
     404: ("NotFound", "No such resource, or it belongs to another user (never leaked)."),
+    408: ("RequestTimeout", "The body did not arrive within `api.body_timeout` seconds."),
     409: (
         "Conflict",
         "Insufficient stock (with `shortages`), an illegal state transition, a duplicate, "
@@ -124,13 +125,16 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     429: ("TooManyRequests", "Too many failed logins; retry after `Retry-After` seconds."),
     503: (
         "ServiceUnavailable",
-        "A dependency is down or busy (e.g. no robot alive for an aisle, or the database "
-        "still locked after its busy timeout); try again later.",
+        "A dependency is down or busy (e.g. no robot of an aisle seen lately: `aisles` names "
+        "them; the store's writes failing; the database still locked after its busy "
+        "timeout); retry after `Retry-After` seconds (also `retry_after`).",
     ),
 }
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "required": True}}
 _HEADERS = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
-    429: {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
 }
 
 TAGS = {
@@ -154,7 +158,8 @@ operation says which roles may call it; a valid token with another role gets 403
 
 **Errors.** Every error is `application/problem+json` (RFC 9457): `type`, `title`,
 `status`, `detail`, `instance`, plus `errors` (`[{field, message}]`) for bad input and
-`shortages` (`[{sku, requested, available}]`) for insufficient stock.
+`shortages` (`[{sku, requested, available}]`) for insufficient stock. A 503 (or 429)
+carries `Retry-After` and `retry_after`: the seconds to wait before trying again.
 
 **Idempotency.** `POST /api/orders/preview`, `POST /api/orders/{order_id}/confirm` and
 `POST /api/restocks` accept an `Idempotency-Key` header: a retry with the same key and
@@ -224,7 +229,7 @@ def _operation(op: Operation, path: str) -> dict[str, Any]:
         if op.roles:
             statuses.add(403)
     if op.body is not None:
-        statuses |= {400, 413, 415}
+        statuses |= {400, 408, 413, 415}
     if op.params:
         statuses.add(400)
     params = [

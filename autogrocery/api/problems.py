@@ -29,6 +29,19 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class RequestTimeout(DomainError):
+    status = 408
+    title = "Request timeout"
+
+
+class ClientGone(DomainError):
+    """The client hung up before its request was read: nobody gets the answer, the
+    access log gets one line (status 499, as nginx logs it)."""
+
+    status = 499
+    title = "Client closed request"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     title = "Payload too large"
@@ -59,11 +72,14 @@ _SLUGS = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    408: "request-timeout",
     409: "conflict",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "idempotency-mismatch",
     429: "too-many-requests",
+    431: "request-header-fields-too-large",
     500: "internal-error",
     503: "unavailable",
 }
@@ -91,11 +107,12 @@ def from_domain(error: DomainError, instance: str | None = None) -> web.Response
     headers: dict[str, str] = {}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="autogrocery"'
-    if isinstance(error, TooManyRequests):
-        headers["Retry-After"] = str(error.retry_after)
-    elif isinstance(error, Unavailable):
-        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
     extra = {k: v for k, v in error.extra.items() if v not in (None, [])}
+    retry_after: float | None = getattr(error, "retry_after", None)  # every 503 and 429
+    if retry_after is not None:
+        seconds = max(1, math.ceil(retry_after))
+        headers["Retry-After"] = str(seconds)
+        extra["retry_after"] = seconds
     return problem(error.status, error.title, error.detail, headers, instance=instance, **extra)
 
 

@@ -19,6 +19,7 @@ from autogrocery.domain.errors import DomainError
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
+NOT_READY_RETRY_AFTER = 5  # seconds, on a 503 from /readyz
 DEVICE_EVENTS = (event_types.ORDER_UPDATED,)
 TRUCK_EVENTS = (event_types.RESTOCK_UPDATED,)
 
@@ -132,8 +133,12 @@ async def healthz(request: web.Request) -> web.Response:
         "operations",
         roles=None,
         replies=(
-            Reply(200, "Every actor answers and the store is writable.", Readiness),
-            Reply(503, "Not ready; `checks` says what is not.", Readiness),
+            Reply(
+                200,
+                "Every actor answers, the store is writable and every background task runs.",
+                Readiness,
+            ),
+            Reply(503, "Not ready; `checks` says what is not (with Retry-After).", Readiness),
         ),
     )
 )
@@ -152,10 +157,13 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:  # the store's failure is the report, not a crash
         checks["store"] = f"not writable: {exc}"
     checks.update(api.system.problems())
+    for name, status in api.background.status().items():
+        checks[f"task {name}"] = status
     ready = all(value == "ok" for value in checks.values())
     return json_response(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status=200 if ready else 503,
+        headers=None if ready else {"Retry-After": str(NOT_READY_RETRY_AFTER)},
     )
 
 

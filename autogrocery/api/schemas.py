@@ -14,8 +14,10 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 REF = "#/components/schemas/"
-MONEY_PATTERN = r"^\d+\.\d{2}$"
-MONEY_IN_PATTERN = r"^\d+(\.\d{1,2})?$"  # requests may leave out trailing zeros
+# [0-9], not \d: Python's \d (which checks requests) takes any Unicode digit.
+MONEY_PATTERN = r"^[0-9]+\.[0-9]{2}$"
+# Requests: at most 9 digits before the point, and trailing zeros may be left out.
+MONEY_IN_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
 CONVERSATION_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 Money = Annotated[
     str,
@@ -29,7 +31,8 @@ MoneyIn = Annotated[
     str,
     Meta(
         pattern=MONEY_IN_PATTERN,
-        description='An amount as a decimal string with at most two places, like "12.40".',
+        description="An amount as a decimal string, ASCII digits, at most 9 before the "
+        'point and 2 after, like "12.40".',
         examples=["12.40"],
     ),
 ]
@@ -240,6 +243,10 @@ class Problem(Body):
     instance: Annotated[str, Meta(description="The request path.")] | UnsetType = UNSET
     errors: list[FieldError] | UnsetType = UNSET
     shortages: list[Shortage] | UnsetType = UNSET
+    retry_after: (
+        Annotated[int, Meta(ge=1, description="Seconds to wait before retrying, as Retry-After.")]
+        | UnsetType
+    ) = UNSET
     aisles: (
         Annotated[
             list[str],
@@ -521,9 +528,10 @@ class Readiness(Body):
     checks: Annotated[
         dict[str, str],
         Meta(
-            description="Per component: each actor, each aisle's robots, 'actors', 'store' "
-            "('ok' or the failure); also 'writes' while the store's writes fail (a full "
-            "disk) and 'core' once the core is no longer restarted."
+            description="Per component: each actor, each aisle's robots, 'actors', 'store', "
+            "each background 'task …' ('ok' or the failure); also 'writes' while the "
+            "store's writes fail (a full disk) and 'core' once the core is no longer "
+            "restarted."
         ),
     ]
 

@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from autogrocery.actors.system import System
 from autogrocery.api import create_app
-from autogrocery.api.app import JsonAccessLogger
 from autogrocery.api.context import DOCUMENT
+from autogrocery.api.serving import JsonAccessLogger
 from autogrocery.app import start_system
 from autogrocery.config import Config
 from autogrocery.domain.models import OrderKind

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.api.app import tune_for_serving
+from autogrocery.api.serving import tune_for_serving
 from tests.api.conftest import Api, ApiFactory
 from tests.helpers import wait_final
 

@@ -1,0 +1,338 @@
+"""Serving the app over HTTP, guarded against clients that are slow or too many.
+
+aiohttp's own knobs do what they can: `keepalive_timeout` closes a connection that has
+not sent a complete request's headers within `api.header_timeout` of connecting or of
+its previous response (so a slowloris trickling a byte a second is cut off), and the
+parser's limits bound the URL and the headers. What aiohttp lacks is written here:
+a cap on open connections (`ConnectionGate`: past `api.max_connections` a new one gets
+an immediate 503 and is closed, with a log line and a metric), an open-file limit that
+fits that cap, and problem+json for requests the parser rejects (414, 431, 400) instead
+of a text/plain page that echoes the offending header. The body's timeout is where the
+body is read (`bodies.read_body`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+import orjson
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
+
+from autogrocery.api.context import LIMITS, REQUEST_ID, STATE
+from autogrocery.api.problems import PROBLEM_TYPE, problem
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("autogrocery.access")
+
+GIL_SWITCH_INTERVAL = 0.001
+SHUTDOWN_TIMEOUT = 3.0
+MAX_URL = 8192  # bytes of the request line's target
+# One header line; different from MAX_URL so a too-long line tells which it was (414/431).
+MAX_HEADER = 8190
+MAX_HEADERS = 128
+FD_RESERVE = 128  # descriptors the store keeps for itself: SQLite, ZeroMQ, logs, pipes
+WARN_EVERY = 10.0  # seconds between "connection limit reached" lines while it lasts
+REFUSAL_LINGER = 1.0  # seconds a refused client has to send its request (see _Refusal)
+REFUSALS_WAITING = 32  # refused connections that may linger at once (inside FD_RESERVE)
+REFUSAL_RETRY_AFTER = 1
+
+
+class JsonAccessLogger(AbstractAccessLogger):
+    """One line per request. The path only: no query string (it may carry a token)."""
+
+    @property
+    def enabled(self) -> bool:
+        return access_log.isEnabledFor(logging.INFO)
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status,
+            extra={
+                "request_id": request.get(REQUEST_ID),
+                "status": response.status,
+                "ms": round(time * 1000, 2),
+                "remote": request.remote,
+            },
+        )
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound (not yet listening) to every address `host` names, so that a busy
+    port fails before anything else starts. Raises OSError."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if port == 0 and len(sockets) > 1:  # one port for all, as with a named one
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
+            sock.bind(address)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class ConnectionGate:
+    """Counts open connections; past `limit`, new ones are answered 503 and closed."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open = 0
+        self.refused = 0
+        self._warned_at = -WARN_EVERY
+        self.lingering = 0  # refused connections not yet closed
+
+    def stats(self) -> tuple[int, int, int]:
+        """(open, limit, refused so far)."""
+        return self.open, self.limit, self.refused
+
+    def factory(self, handler: Callable[[ConnectionGate], asyncio.Protocol]) -> Any:
+        def protocol() -> asyncio.Protocol:
+            if self.open >= self.limit:
+                self._refuse()
+                return _Refusal(self)
+            self.open += 1
+            return handler(self)
+
+        return protocol
+
+    def release(self) -> None:
+        self.open -= 1
+
+    def _refuse(self) -> None:
+        self.refused += 1
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY:
+            self._warned_at = now
+            log.warning(
+                "connection limit reached: %d open (api.max_connections); new connections "
+                "get 503 until some close (%d refused so far)",
+                self.open,
+                self.refused,
+                extra={"open": self.open, "refused": self.refused},
+            )
+
+
+_REFUSAL_BODY = orjson.dumps(
+    {
+        "type": PROBLEM_TYPE + "unavailable",
+        "title": "Service unavailable",
+        "status": 503,
+        "detail": "the server is at its connection limit; try again shortly",
+        "retry_after": REFUSAL_RETRY_AFTER,
+    }
+)
+_REFUSAL = (
+    b"HTTP/1.1 503 Service Unavailable\r\n"
+    b"Content-Type: application/problem+json\r\n"
+    b"Retry-After: %d\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+) % (REFUSAL_RETRY_AFTER, len(_REFUSAL_BODY), _REFUSAL_BODY)
+
+
+class _Refusal(asyncio.Protocol):
+    """Answers 503 at once and hangs up as soon as the client's request is read: closing
+    a socket with unread input resets it, and a reset can lose the 503 on its way. A
+    client that sends nothing gets `REFUSAL_LINGER` seconds; past `REFUSALS_WAITING`
+    such clients, new ones are closed at once."""
+
+    def __init__(self, gate: ConnectionGate) -> None:
+        self.gate = gate
+        self.transport: asyncio.Transport | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(_REFUSAL)
+        if self.gate.lingering >= REFUSALS_WAITING or not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self.gate.lingering += 1
+        self.timer = asyncio.get_running_loop().call_later(REFUSAL_LINGER, self.transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.close()  # what it sent is read: the close will not reset
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.gate.lingering -= 1
+
+
+class Handler(web.RequestHandler):
+    """aiohttp's connection handler, counted by the gate, and answering the requests
+    its parser rejects with problem+json that never echoes what the client sent."""
+
+    __slots__ = ("_gate",)
+
+    def __init__(self, manager: web.Server, gate: ConnectionGate, **options: Any) -> None:
+        super().__init__(manager, **options)
+        self._gate: ConnectionGate | None = gate
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._gate is not None:
+            self._gate.release()
+            self._gate = None
+        super().connection_lost(exc)
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> StreamResponse:
+        if request.writer.output_size > 0:  # as aiohttp: the answer is half sent
+            raise ConnectionError("the response was being sent when the error happened")
+        status, title, detail = _rejected(status, exc)
+        if status >= 500:
+            self.log_exception("error handling a request from %s", request.remote, exc_info=exc)
+        else:  # the client's doing: one line, no traceback
+            log.info("rejected a request from %s: %s %s", request.remote, status, detail)
+        response = problem(status, title, detail)
+        response.force_close()
+        return response
+
+
+def _rejected(status: int, exc: BaseException | None) -> tuple[int, str, str]:
+    if isinstance(exc, LineTooLong):
+        if exc.args[1] == MAX_URL:
+            return 414, "URI too long", f"the request line is longer than {MAX_URL} bytes"
+        return (
+            431,
+            "Request header fields too large",
+            f"a header is longer than {MAX_HEADER} bytes",
+        )
+    if isinstance(exc, BadHttpMessage) and "too many headers" in str(exc).lower():
+        return 431, "Request header fields too large", f"more than {MAX_HEADERS} headers"
+    if status < 500:
+        return status, "Bad request", "the request is not valid HTTP/1.1"
+    return (
+        500,
+        "Internal server error",
+        "the server failed to handle this request; it has been logged",
+    )
+
+
+class _GuardedSite(web.SockSite):
+    """A SockSite whose connections come from `factory` (the gate) instead of the
+    runner's plain handler. The runner stops it like any site."""
+
+    def __init__(self, runner: web.AppRunner, sock: socket.socket, factory: Any) -> None:
+        super().__init__(runner, sock, backlog=512)
+        self._factory = factory
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers with the runner
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._factory, sock=self._sock, backlog=self._backlog
+        )
+
+
+def connection_budget(wanted: int) -> int:
+    """Raise the soft open-file limit toward the hard one so `wanted` connections fit
+    beside the store's own descriptors; return how many fit (with a warning if fewer)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to manage
+        return wanted
+    kind = resource.RLIMIT_NOFILE
+    soft, hard = resource.getrlimit(kind)
+    needed = wanted + FD_RESERVE
+    infinite = resource.RLIM_INFINITY
+    if soft != infinite and soft < needed:
+        target = needed if hard == infinite else min(needed, hard)
+        try:
+            resource.setrlimit(kind, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft == infinite or soft >= needed:
+        return wanted
+    fit = max(soft - FD_RESERVE, soft // 2, 1)
+    log.warning(
+        "the open-file limit (ulimit -n: %d, hard %s) leaves room for %d connections, "
+        "fewer than api.max_connections = %d: serving at most %d; raise the hard limit "
+        "(ulimit -Hn, systemd LimitNOFILE=) to serve more",
+        soft,
+        "unlimited" if hard == infinite else hard,
+        fit,
+        wanted,
+        fit,
+    )
+    return fit
+
+
+def tune_for_serving() -> None:
+    """Process-wide settings for a store that serves: call once, before load arrives."""
+    # Actor threads take turns with the event loop for the GIL. Handing it over every
+    # 1 ms instead of 5 bounds how long the loop waits behind busy actors.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    # Everything alive now lives as long as the server: keep it out of the cyclic
+    # collector's way, so a full collection never stalls the loop mid-request.
+    gc.collect()
+    gc.freeze()
+
+
+async def serve(
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    sockets: list[socket.socket] | None = None,
+) -> tuple[web.AppRunner, str]:
+    """Start serving `app` on `sockets` (bound by `bind`), else on host:port, with the
+    app's limits; returns the runner (its `cleanup()` stops everything) and the URL."""
+    tune_for_serving()
+    limits = app[LIMITS]
+    options: dict[str, Any] = {
+        "keepalive_timeout": limits.header_timeout,
+        "max_line_size": MAX_URL,
+        "max_field_size": MAX_HEADER,
+        "max_headers": MAX_HEADERS,
+        "access_log_class": JsonAccessLogger,
+    }
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    try:
+        sockets = sockets if sockets is not None else bind(host, port)
+        gate = ConnectionGate(connection_budget(limits.max_connections))
+        app[STATE].metrics.watch_connections(gate.stats)
+        loop, server = asyncio.get_running_loop(), cast(web.Server, runner.server)
+
+        def handler(gate: ConnectionGate) -> asyncio.Protocol:
+            return Handler(server, gate, loop=loop, **options)
+
+        for sock in sockets:
+            await _GuardedSite(runner, sock, gate.factory(handler)).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner, url_of(sockets[0])

@@ -1,0 +1,180 @@
+"""Starting the store for `autogrocery run`: fail first, in one line.
+
+What can be checked before the store opens is checked first: the API's address is
+bound before anything else (a busy port is reported before accounts are made or robots
+join), then the data dir and the database file are checked (exists or can be made, is
+writable, is a readable SQLite database). Every start-up failure, these and whatever
+the store's own start raises, is a `StartupError`: one line naming the path or the
+address and the cause, which `run` prints before exiting with status 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from autogrocery.store.db import DB_NAME
+
+if TYPE_CHECKING:
+    import socket
+
+    from aiohttp import web
+
+    from autogrocery.actors.system import System
+    from autogrocery.config import Config
+
+log = logging.getLogger(__name__)
+
+BROKEN = "restore it from a backup, or move it away to start an empty store"
+
+
+class StartupError(Exception):
+    """Why the store cannot start: one line naming the path or address, and the cause."""
+
+
+def prepare(config: Config) -> list[socket.socket]:
+    """Bind the API's address, then check the data dir; returns the bound sockets."""
+    from autogrocery.api import bind
+
+    host, port = config.api.host, config.api.port
+    try:
+        sockets = bind(host, port)
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {_reason(exc)}") from None
+    try:
+        check_data_dir(config.data_path)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def check_data_dir(data: Path) -> None:
+    """The data dir exists (or is made), is writable, and its database (if any) opens
+    for writing. Raises StartupError; writes nothing that lasts."""
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StartupError(f"the data directory {data} is a file, not a directory") from None
+    except OSError as exc:
+        raise StartupError(f"cannot create the data directory {data}: {_reason(exc)}") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=data, prefix=".write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StartupError(f"the data directory {data} is not writable: {_reason(exc)}") from None
+    db = data / DB_NAME
+    for path in (db, db.with_name(DB_NAME + "-wal"), db.with_name(DB_NAME + "-shm")):
+        if not path.exists():
+            continue
+        if not path.is_file():
+            raise StartupError(f"{path} is not a file")
+        try:
+            os.close(os.open(path, os.O_RDWR))
+        except OSError as exc:
+            if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+                raise StartupError(f"{path} is read-only: {_reason(exc)}") from None
+            raise StartupError(f"cannot open {path}: {_reason(exc)}") from None
+    if db.exists():
+        check_database(db)
+
+
+def check_database(db: Path) -> None:
+    """The file is a SQLite database whose header and schema read, and which takes a
+    write (one that is rolled back). Raises StartupError."""
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=rw", uri=True, timeout=10.0)
+    except sqlite3.Error as exc:
+        raise StartupError(f"cannot open {db}: {exc}") from None
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if _code(exc) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            raise StartupError(f"{db} is not a usable SQLite database ({exc}): {BROKEN}") from None
+        raise StartupError(f"cannot read {db}: {exc}") from None
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+    except sqlite3.Error as exc:
+        if _code(exc) == sqlite3.SQLITE_READONLY:
+            raise StartupError(f"{db} is read-only: {exc}") from None
+        raise StartupError(f"cannot write to {db}: {exc}") from None
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    system: System
+    app: web.Application
+    url: str
+
+
+@contextlib.asynccontextmanager
+async def started(
+    config: Config, sockets: list[socket.socket], *, init: bool = False
+) -> AsyncIterator[Started]:
+    """The store and its API serving on `sockets` (from `prepare`), until the block
+    ends; then the API stops first, the store second. A failure to start is a
+    StartupError. `init`: start an empty store where the database was lost."""
+    from autogrocery.api import create_app, serve
+    from autogrocery.app import start_system
+
+    try:
+        system = await start_system(config, init=init)
+    except Exception as exc:
+        for sock in sockets:
+            sock.close()
+        raise StartupError(describe(exc, config)) from exc
+    try:
+        app = create_app(config, system)
+        runner, url = await serve(app, sockets=sockets)
+    except BaseException as exc:
+        await system.stop()
+        for sock in sockets:
+            sock.close()
+        if isinstance(exc, Exception):
+            raise StartupError(describe(exc, config)) from exc
+        raise
+    try:
+        yield Started(system, app, url)
+    finally:
+        await runner.cleanup()  # stop accepting, finish requests, close WebSockets
+        await system.stop()
+
+
+def describe(exc: BaseException, config: Config) -> str:
+    """One line for a failure of the store's own start."""
+    log.debug("the store failed to start", exc_info=exc)
+    if isinstance(exc, OSError) and exc.filename:
+        text = f"{exc.filename}: {_reason(exc)}"
+    elif isinstance(exc, OSError):
+        text = _reason(exc)
+    elif isinstance(exc, sqlite3.Error):
+        text = f"{config.data_path / DB_NAME}: {exc}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _code(exc: sqlite3.Error) -> int:
+    """The primary SQLite result code (SQLITE_READONLY, SQLITE_CORRUPT, ...)."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)

@@ -271,6 +271,7 @@ def _start_simulator(
         accounts.truck,
         accounts.fridge_password,
         rate,
+        shelf_lives=_shelf_lives(config),
         log_file=config.data_path / SIMULATOR_LOG_FILE if with_dashboard else None,
         log_level=logging.getLevelName(logging.getLogger().level),
         log_format=config.log.format,
@@ -338,3 +339,14 @@ def _write_secret(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(temp, path)
+
+
+def _shelf_lives(config: Config) -> dict[str, int]:
+    """Days each fresh product of the catalog keeps (the simulator's trucks date them)."""
+    from autogrocery.domain.catalog import load_catalog
+
+    return {
+        product.sku: product.shelf_life_days
+        for product in load_catalog(config.catalog_file)
+        if product.shelf_life_days
+    }

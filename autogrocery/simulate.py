@@ -20,6 +20,7 @@ import secrets
 import signal
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,8 +122,11 @@ class Simulator:
         max_in_flight: int = 500,
         restock_interval: float = 1.0,
         seed: int | None = None,
+        shelf_lives: dict[str, int] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        # Days fresh goods keep: trucks deliver those SKUs as dated lots.
+        self.shelf_lives = shelf_lives or {}
         self.operator_login, self.truck_login = operator, truck
         self.fridge_password = fridge_password
         self.rate = rate
@@ -231,6 +235,18 @@ class Simulator:
             self.stats.errors += 1
             self.stats.last_error = str(exc)
 
+    def _dates(self, sku: str, today: date) -> dict[str, str]:
+        """A fresh SKU's delivery dates: made today, best before its shelf life from now
+        (give or take a day, so lots of one SKU differ)."""
+        days = self.shelf_lives.get(sku)
+        if not days:
+            return {}
+        keeps = max(1, days + self.rng.randint(-1, 1))
+        return {
+            "mfd_date": today.isoformat(),
+            "expiry_date": (today + timedelta(days=keeps)).isoformat(),
+        }
+
     def _count(self, status: int, data: Any) -> None:
         if status == 409:
             self.stats.shortages += 1
@@ -267,12 +283,14 @@ class Simulator:
         ]
         if not low:
             return
+        today = datetime.now(UTC).date()
         items = [
             {
                 "sku": item["sku"],
                 "quantity": max(1, min(1000, 4 * item["min_level"] - item["available"])),
                 "unit_cost": item["unit_cost"],
             }
+            | self._dates(item["sku"], today)
             for item in low
         ]
         status, data = await truck.call("POST", "/api/restocks", {"items": items})
@@ -299,6 +317,7 @@ class SimulatorProcess:
         fridge_password: str,
         rate: float,
         *,
+        shelf_lives: dict[str, int] | None = None,
         log_file: Path | None = None,
         log_level: str = "INFO",
         log_format: str = "json",
@@ -313,6 +332,7 @@ class SimulatorProcess:
             "truck": truck,
             "fridge_password": fridge_password,
             "rate": rate,
+            "shelf_lives": shelf_lives or {},
         }
         kept = Kept(rotation.max_bytes, rotation.backups) if rotation else None
         logging_setup = (log_level, log_format, log_file, kept)

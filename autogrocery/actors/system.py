@@ -199,7 +199,9 @@ class System:
             raise ValidationError(
                 "delta must be an integer", [{"field": "delta", "message": "not an integer"}]
             )
-        level: StockLevel = await self._ask("stock", AdjustStock(sku, delta, reason, note, user))
+        level: StockLevel = await self._ask(
+            "stock", AdjustStock(sku, delta, reason, note, user, lot_id)
+        )
         return stock_view(level)
 
     async def add_product(

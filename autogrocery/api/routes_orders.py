@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 from aiohttp import web
 
@@ -22,7 +24,11 @@ from autogrocery.api.schemas import (
     RestockReceipt,
     RestockRequest,
 )
+from autogrocery.domain.catalog import live_products
+from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import OrderKind
+from autogrocery.domain.search import search
+from autogrocery.domain.views import catalog_entry
 
 routes = web.RouteTableDef()
 
@@ -44,11 +50,39 @@ PAGE = (
         "List products for sale",
         "catalog",
         roles=(),
-        replies=(Reply(200, "Every product, its price and `available` stock.", Catalog),),
+        replies=(
+            Reply(
+                200,
+                "Products, their price and `available` stock: all, by aisle and SKU, or those "
+                "matching `q`, best match first.",
+                Catalog,
+            ),
+        ),
+        params=(
+            Param(
+                "q",
+                "Words of a name in any language (case, accents and word order do not "
+                "matter; typos are forgiven after exact matches).",
+                {"type": "string", "maxLength": 200},
+            ),
+            Param("category", "Only this category (e.g. drinks).", {"type": "string"}),
+        ),
     )
 )
 async def catalog(request: web.Request) -> web.Response:
-    return json_response({"items": await state(request).system.catalog()})
+    api = state(request)
+    query, category = request.query.get("q", ""), request.query.get("category") or None
+    if len(query) > 200:
+        raise ValidationError(
+            "q is longer than 200 characters", [{"field": "q", "message": "long"}]
+        )
+    levels = {level.sku: level for level in await api.system.levels()}
+    products = live_products(levels.values(), api.catalog)
+    if query or category:
+        loop = asyncio.get_running_loop()  # fuzzy matching is CPU work: off the loop
+        hits = await loop.run_in_executor(None, lambda: search(query, products, category=category))
+        products = [hit.product for hit in hits]
+    return json_response({"items": [catalog_entry(p, levels[p.sku]) for p in products]})
 
 
 @routes.post("/api/orders/preview")

@@ -283,7 +283,14 @@ class CatalogItem(Body):
     aisle: str
     unit: str
     price: Money
-    available: Annotated[int, Meta(description="on_hand - reserved.")]
+    available: Annotated[int, Meta(description="on_hand - reserved - expired: for sale now.")]
+    category: str
+    brand: str
+    size: str
+    container_type: Annotated[str, Meta(description="can, plastic, glass, bag, box, or ''.")]
+    box_size: Annotated[int, Meta(description="Units in the box it comes in.")] | None
+    name_en: str
+    name_he: str
 
 
 class Catalog(Body):
@@ -396,6 +403,7 @@ class Movement(Body):
     ref: Annotated[str | None, Meta(description="Order or restock id, or a note.")]
     user: Annotated[str | None, Meta(description="The operator, if one caused it.")]
     at: Timestamp
+    lot_id: Annotated[str, Meta(description="The lot it touched (see /api/ops/expiring).")]
 
 
 class MovementList(Body):

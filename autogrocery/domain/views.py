@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from autogrocery.domain.models import Lines, OrderKind, OrderLine, OrderStatus, rfc3339
+from autogrocery.domain.models import Lines, OrderKind, OrderLine, OrderStatus, Product, rfc3339
 from autogrocery.domain.money import format_money
 from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
 
@@ -124,6 +124,19 @@ def catalog_view(level: StockLevel) -> dict[str, Any]:
         "unit": level.unit,
         "price": format_money(level.price),
         "available": level.available,
+    }
+
+
+def catalog_entry(product: Product, level: StockLevel) -> dict[str, Any]:
+    """A product for sale: the catalog's description with the store's price and stock."""
+    return catalog_view(level) | {
+        "category": product.category,
+        "brand": product.brand,
+        "size": product.size,
+        "container_type": product.container_type,
+        "box_size": product.box_size,
+        "name_en": product.name_en,
+        "name_he": product.name_he,
     }
 
 

@@ -114,6 +114,7 @@ class Reader:
                 "ref": row["ref"],
                 "user": row["user"],
                 "at": rfc3339(row["at"]),
+                "lot_id": row["lot"],
             }
             for row in found[:limit]
         ], next_cursor

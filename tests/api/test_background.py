@@ -4,6 +4,7 @@ must be running. A task that fails is logged and started again, never silently g
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 
 import aiosqlite
@@ -22,14 +23,17 @@ async def test_readyz_is_not_ready_while_the_store_cannot_be_written(api: Api) -
     assert status == 200
     state = api.client.server.app[STATE]
     path = (api.config.data_path / DB_NAME).resolve()
-    # A real read-only SQLite connection: what a store opened from a read-only file gets.
-    conn = await aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
-    writable, state.tables = state.tables, AuthTables(conn)
+    # Real read-only SQLite connections: what a store opened from a read-only file gets.
+    uri = f"{path.as_uri()}?mode=ro"
+    conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    writer = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    read_only = AuthTables(conn, writer)
+    writable, state.tables = state.tables, read_only
     try:
         status, ready, response = await api.call("GET", "/readyz")
     finally:
         state.tables = writable
-        await conn.close()
+        await read_only.close()
     assert status == 503
     assert ready["checks"]["store"].startswith("not writable"), ready
     assert "readonly" in ready["checks"]["store"]

@@ -96,8 +96,10 @@ async def test_a_body_in_a_charset_that_is_not_unicode_is_415(api: Api) -> None:
 
 
 async def test_confirm_with_no_robot_alive_is_503_naming_the_aisle_with_retry_after(
-    api: Api,
+    make_api: ApiFactory,
 ) -> None:
+    # No robot of the aisle seen for longer than the aisle deadline: an outage, not a blip.
+    api = await make_api("zmq.aisle_deadline=0.2")
     device = await api.device()
     _, preview, _ = await api.call(
         "POST",
@@ -109,6 +111,7 @@ async def test_confirm_with_no_robot_alive_is_503_naming_the_aisle_with_retry_af
     for robot in api.system.supervisor.hub.robots():
         if robot["aisle"] == "meat":
             fleet.leave(robot["robot_id"])
+    await asyncio.sleep(0.4)
     status, problem, response = await api.call(
         "POST", f"/api/orders/{preview['order_id']}/confirm", device
     )

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+from datetime import timedelta
 
 from autogrocery.app import start_system
 from autogrocery.config import load_config
+from autogrocery.domain.errors import Conflict
 
 
 async def main(data_dir: str) -> None:
@@ -40,12 +42,34 @@ async def main(data_dir: str) -> None:
 
     async def truck(n: int) -> None:
         async with gate:
-            items = [{"sku": s, "quantity": 20, "unit_cost": "1.10"} for s in rng.sample(skus, 3)]
+            # Dated lots (one due tomorrow, one in a week) next to undated stock, so the
+            # drill checks the books per lot as well as per SKU.
+            today = system.today()
+            items: list[dict[str, object]] = [
+                {"sku": s, "quantity": 20, "unit_cost": "1.10"} for s in rng.sample(skus, 3)
+            ]
+            items[0]["expiry_date"] = str(today + timedelta(days=1))
+            items[1]["expiry_date"] = str(today + timedelta(days=7))
             restock = await system.restock(f"truck-{n}", items)
             print("RESTOCK", restock["restock_id"], flush=True)
 
+    async def waste(n: int) -> None:
+        async with gate:
+            try:
+                await system.adjust_stock(skus[n % len(skus)], -1, "WASTE", f"drill-{n}")
+            except Conflict:
+                return  # nothing free to throw away
+            print("WASTE", f"drill-{n}", flush=True)
+
     print("READY", flush=True)
-    await asyncio.gather(*(customer(n) for n in range(400)), *(truck(n) for n in range(10)))
+    steps = []
+    for n in range(400):  # trucks and waste among the customers, so the kill meets them all
+        steps.append(customer(n))
+        if n % 30 == 1:
+            steps.append(truck(n))
+        if n % 15 == 2:
+            steps.append(waste(n))
+    await asyncio.gather(*steps)
     print("DONE", flush=True)
     await asyncio.Event().wait()  # hold still until killed
 

@@ -82,7 +82,7 @@ def start_server(
             raise RuntimeError(
                 f"the server exited with {process.returncode} before listening: {log[-3:]}"
             )
-        entry = _entry(line)  # a plain line (a new password, a warning) is kept as text
+        entry = log_entry(line)  # a plain line (a new password, a warning) is kept as text
         log.append(entry)
         if "url" in entry:
             _drain(process, log)
@@ -91,7 +91,7 @@ def start_server(
     raise RuntimeError("the server did not start listening within 30s")
 
 
-def _entry(line: str) -> dict[str, Any]:
+def log_entry(line: str) -> dict[str, Any]:
     try:
         entry = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -106,7 +106,7 @@ def _drain(process: subprocess.Popen[str], log: list[dict[str, Any]]) -> None:
     def pump() -> None:
         assert process.stderr is not None
         for line in process.stderr:
-            log.append(_entry(line))
+            log.append(log_entry(line))
 
     threading.Thread(target=pump, daemon=True).start()
 

@@ -16,8 +16,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import orjson
 import pytest
+
+from tests.e2e.server import log_entry
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -101,9 +102,9 @@ def _until_listening(
         line = store.stderr.readline()
         assert line, f"the store exited: {lines}"
         assert time.monotonic() < deadline, "the store did not start listening"
-        lines.append(orjson.loads(line))
+        lines.append(log_entry(line))
     reader = threading.Thread(
-        target=lambda: lines.extend(orjson.loads(x) for x in store.stderr or ()), daemon=True
+        target=lambda: lines.extend(log_entry(x) for x in store.stderr or ()), daemon=True
     )
     reader.start()
     return lines, reader

@@ -39,6 +39,7 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
     confirmed: list[str] = []
     previewed: list[str] = []
     restocks: list[str] = []
+    wasted: list[str] = []
     assert driver.stdout is not None
     try:
         async with asyncio.timeout(60):
@@ -51,6 +52,8 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
                     previewed.append(line[1])
                 elif line[0] == "RESTOCK":
                     restocks.append(line[1])
+                elif line[0] == "WASTE":
+                    wasted.append(line[1])
     finally:
         driver.send_signal(signal.SIGKILL)
         await driver.wait()
@@ -84,7 +87,12 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
                 "SELECT (SELECT COUNT(*) FROM orders WHERE status IN ('COMPLETED', 'FAILED')), "
                 "COUNT(*), COUNT(DISTINCT order_id) FROM metrics_outbox"
             ).fetchone()
+            dated = conn.execute("SELECT COUNT(*) FROM lots WHERE expiry_date IS NOT NULL")
+            assert dated.fetchone()[0] > 0, "the drill should have shelved dated lots"
+            notes = {row[0] for row in conn.execute("SELECT ref FROM movements")}
         assert finished == outbox == distinct, "an order finished twice (or not at all)"
+        assert restocks, "the kill should come after a delivery"
+        assert set(wasted) <= notes, "an acknowledged write-off was lost"
         ids = csv_order_ids(config.csv_file)
         assert len(ids) == len(set(ids)), "an order was counted twice in the CSV"
     finally:

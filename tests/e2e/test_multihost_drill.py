@@ -174,6 +174,8 @@ class Drill:
             async with http.post(
                 f"{self.api.url}/api/orders/preview", json={"items": items}, headers=headers
             ) as response:
+                if response.status == 409:  # sold out: a fridge picks something else
+                    continue
                 assert response.status == 201, (response.status, await response.text())
                 order_id = (await response.json())["order_id"]
             self.orders.lines[order_id] = lines

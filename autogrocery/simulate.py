@@ -258,12 +258,47 @@ class Simulator:
 
     async def _trucks(self, operator: Account, truck: Account) -> None:
         pending: dict[str, str] = {}  # sku → restock id on its way
+        try:
+            await self._fresh_delivery(operator, truck)
+        except (aiohttp.ClientError, TimeoutError, HttpError) as exc:
+            self.stats.last_error = f"truck: {exc}"
         while True:
             try:
                 await self._restock_low(operator, truck, pending)
             except (aiohttp.ClientError, TimeoutError, HttpError) as exc:
                 self.stats.last_error = f"truck: {exc}"
             await asyncio.sleep(self.restock_interval)
+
+    async def _fresh_delivery(self, operator: Account, truck: Account) -> None:
+        """The day's first fresh food, when the store has no dated stock yet: each fresh
+        SKU's min level, dated, so expiry alerts and first-expired-first-out picking show
+        from the start instead of once the first SKU runs low."""
+        if not self.shelf_lives:
+            return
+        status, data = await operator.call("GET", "/api/ops/expiring?within=3650d")
+        if status != 200 or data["lots"]:
+            return
+        status, data = await operator.call("GET", "/api/ops/inventory")
+        if status != 200:
+            return
+        today = datetime.now(UTC).date()
+        items = [
+            {
+                "sku": item["sku"],
+                "quantity": max(1, item["min_level"]),
+                "unit_cost": item["unit_cost"],
+            }
+            | self._dates(item["sku"], today)
+            for item in data["items"]
+            if item["sku"] in self.shelf_lives
+        ]
+        if not items:
+            return
+        status, data = await truck.call("POST", "/api/restocks", {"items": items})
+        if status == 202:
+            self.stats.restocks += 1
+        else:
+            self._count(status, data)
 
     async def _restock_low(
         self, operator: Account, truck: Account, pending: dict[str, str]

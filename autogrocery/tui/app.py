@@ -28,7 +28,7 @@ from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed, Link
 from autogrocery.tui.messages import LinkChanged, StoreChanged
-from autogrocery.tui.model import PANELS, StoreModel
+from autogrocery.tui.model import PANELS, REPORTS_EVERY, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.command import CommandScreen
 from autogrocery.tui.screens.order import OrderScreen
@@ -37,19 +37,21 @@ from autogrocery.tui.widgets.alerts import AlertsPanel
 from autogrocery.tui.widgets.analytics import AnalyticsPanel
 from autogrocery.tui.widgets.inventory import InventoryPanel
 from autogrocery.tui.widgets.orders import OrdersPanel
+from autogrocery.tui.widgets.reports import ReportsPanel
 from autogrocery.tui.widgets.robots import RobotsPanel
 from autogrocery.tui.widgets.table import LiveTable
 from autogrocery.tui.widgets.text import show
 
 log = logging.getLogger(__name__)
 
-Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel
+Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel | ReportsPanel
 TITLES = {
     "orders": "1 Orders",
     "inventory": "2 Inventory",
     "robots": "3 Robots",
     "analytics": "4 Analytics",
     "alerts": "5 Alerts",
+    "reports": "6 Reports",
 }
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
 TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
@@ -60,12 +62,13 @@ class DashboardApp(App[None]):
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # also for subclasses elsewhere
     TITLE = "autogrocery"
     BINDINGS = [  # noqa: RUF012 (textual's own idiom)
-        # The tabs show 1-5; the footer keeps to what fits in 80 columns.
+        # The tabs show 1-6; the footer keeps to what fits in 80 columns.
         Binding("1", "show('orders')", "Orders", show=False),
         Binding("2", "show('inventory')", "Inventory", show=False),
         Binding("3", "show('robots')", "Robots", show=False),
         Binding("4", "show('analytics')", "Analytics", show=False),
         Binding("5", "show('alerts')", "Alerts", show=False),
+        Binding("6", "show('reports')", "Reports", show=False),
         Binding("r", "restock", "Restock"),
         Binding("s", "adjust", "Stock"),
         Binding("c", "command", "Say", show=False),  # in F1 and the palette (ctrl+p)
@@ -87,6 +90,7 @@ class DashboardApp(App[None]):
         redraw_hz: float = 5.0,
         poll_interval: float = 1.0,
         sample_interval: float = 1.0,
+        reports_every: float = REPORTS_EVERY,
         wall_clock: Callable[[], float] = time.time,
         backoff: Backoff | None = None,
         url: str = "",
@@ -105,6 +109,7 @@ class DashboardApp(App[None]):
         self.redraw_hz = redraw_hz
         self.poll_interval = poll_interval
         self.sample_interval = sample_interval
+        self.reports_every = reports_every
         self.wall_clock = wall_clock
         self.backoff = backoff
         self.link = Link(False, "connecting") if client else Link(True)
@@ -132,6 +137,14 @@ class DashboardApp(App[None]):
                 yield AnalyticsPanel(self.model, id="analytics-panel")
             with TabPane(TITLES["alerts"], id="alerts"):
                 yield AlertsPanel(self.model, id="alerts-panel")
+            with TabPane(TITLES["reports"], id="reports"):
+                yield ReportsPanel(
+                    self.model,
+                    self.client,
+                    self.wall_clock,
+                    every=self.reports_every,
+                    id="reports-panel",
+                )
         yield Static("", id="status")
         yield Footer()
 
@@ -200,6 +213,9 @@ class DashboardApp(App[None]):
         labels = {
             "robots": f"3 Robots ✖{offline}" if offline else TITLES["robots"],
             "alerts": f"5 Alerts ({len(model.alerts)})" if model.alerts else TITLES["alerts"],
+            "reports": f"6 Reports ⚠{len(model.expiry_alerts)}"
+            if model.expiry_alerts
+            else TITLES["reports"],
         }
         tabs = self.main.query_one("#tabs", TabbedContent)
         for pane, label in labels.items():

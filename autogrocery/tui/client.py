@@ -306,6 +306,32 @@ class ApiClient:
     async def alerts(self) -> list[dict[str, Any]]:
         return list((await self.call("GET", "/api/ops/alerts"))["alerts"])
 
+    async def expiring(self, within_days: int = 3) -> list[dict[str, Any]]:
+        """Lots with stock that expire within `within_days` days (or did), soonest first."""
+        found = await self.call("GET", "/api/ops/expiring", params={"within": f"{within_days}d"})
+        return list(found["lots"])
+
+    async def usage(self, days: int = 7) -> dict[str, Any]:
+        """Units taken per SKU per day over the last `days` store days (today included)."""
+        report: dict[str, Any] = await self.call(
+            "GET", "/api/ops/reports/usage", params={"days": str(days)}
+        )
+        return report
+
+    async def waste(self, first: str | None = None, last: str | None = None) -> dict[str, Any]:
+        """What was written off from `first` to `last` (store days, `YYYY-MM-DD`, both
+        included; the store's default: the 7 days to today), with its value at cost."""
+        params = {"from": first} if first else {}
+        if last:
+            params["to"] = last
+        report: dict[str, Any] = await self.call("GET", "/api/ops/reports/waste", params=params)
+        return report
+
+    async def reorder(self) -> dict[str, Any]:
+        """What to order now, from recent usage, min levels and the delivery lead time."""
+        report: dict[str, Any] = await self.call("GET", "/api/ops/reports/reorder")
+        return report
+
     async def submit_restock(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         """A truck manifest, sent with the truck login (created on first use if none)."""
         receipt: dict[str, Any] = await self.call(

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.widgets import Select
 
 from autogrocery.tui.model import PANELS, STATUSES
+from autogrocery.tui.reports import PERIODS
 
 if TYPE_CHECKING:
     from autogrocery.tui.app import DashboardApp
@@ -29,6 +31,12 @@ def commands(app: DashboardApp) -> Iterator[SystemCommand]:
             f"Switch to the {name} panel ({number})",
             lambda name=name: app.action_show(name),  # type: ignore[misc]
         )
+    for days in PERIODS:
+        yield SystemCommand(
+            f"Waste over {days} days",
+            f"Reports panel: waste of the last {days} days, at cost (6)",
+            lambda days=days: waste_period(app, days),  # type: ignore[misc]
+        )
     for kind, label in KIND_LABELS.items():
         yield SystemCommand(
             f"Show {label}",
@@ -41,3 +49,8 @@ def commands(app: DashboardApp) -> Iterator[SystemCommand]:
             f"Show {'only ' + status if status else 'every'} order",
             lambda status=status: app.set_select("#status-filter", status),  # type: ignore[misc]
         )
+
+
+def waste_period(app: DashboardApp, days: int) -> None:
+    app.action_show("reports")
+    app.main.query_one("#waste-period", Select).value = days

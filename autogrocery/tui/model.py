@@ -3,7 +3,9 @@
 Applying an event only updates dicts and marks a panel dirty; the app redraws dirty
 panels on a timer (a few times a second), so a burst of a thousand events costs one
 redraw. `sample()` runs once a second and turns counters into the time series that
-the sparklines draw. No textual here.
+the sparklines draw. The reports are not in the events: they are fetched while their
+panel is shown, soon after an event that changes what they count (`reports_due`).
+No textual here.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from typing import Any
 
 from autogrocery.domain import events as ev
 
-PANELS = ("orders", "inventory", "robots", "analytics", "alerts")
+PANELS = ("orders", "inventory", "robots", "analytics", "alerts", "reports")
 STATUSES = ("PREVIEWED", "PROCESSING", "COMPLETED", "CANCELLED", "EXPIRED", "FAILED")
 KINDS = ("CUSTOMER", "RESTOCK")
 MAX_ORDERS = 400  # the most recent customer orders the dashboard keeps
 MAX_RESTOCKS = 200  # and restocks, apart: a busy store's orders never push them out
 HISTORY = 120  # samples (seconds) per time series
 LATENCY_WINDOW = 10.0  # seconds of completed orders behind each latency percentile
+REPORTS_SOON = 5.0  # seconds: the reports are fetched at most this often
+REPORTS_EVERY = 30.0  # and at least this often while shown, if no event changed them
 
 
 @dataclass(slots=True)
@@ -37,6 +41,19 @@ class Snapshot:
     robots: list[dict[str, Any]]
     alerts: list[dict[str, Any]]
     analytics: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reports:
+    """The reports panel's figures, as the store last gave them (`GET /api/ops/expiring`
+    and `/api/ops/reports/*`)."""
+
+    expiring: list[dict[str, Any]]
+    reorder: dict[str, Any]
+    usage: dict[str, Any]
+    waste: dict[str, Any]
+    within: int  # days ahead of the expiring list
+    at: float | None = None  # wall clock when the store gave them
 
 
 @dataclass(slots=True)
@@ -70,6 +87,11 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[round(p * (len(ordered) - 1))] if ordered else 0.0
 
 
+def expiry_alert(alert: dict[str, Any]) -> bool:
+    """An alert for a lot that expires soon; the others are low-stock alerts (by SKU)."""
+    return alert.get("kind") == "expiring"
+
+
 class StoreModel:
     """The dashboard's copy of the store. Two feeds fill the analytics side and are
     kept apart: `analytics` is the `GET /api/ops/analytics` summary (polled), `tick`
@@ -83,7 +105,12 @@ class StoreModel:
         self.inventory: dict[str, dict[str, Any]] = {}
         self.stock_history: dict[str, collections.deque[int]] = {}
         self.robots: dict[str, dict[str, Any]] = {}
-        self.alerts: dict[str, dict[str, Any]] = {}
+        self.alerts: dict[str, dict[str, Any]] = {}  # low-stock alerts, by SKU
+        self.expiry_alerts: dict[str, dict[str, Any]] = {}  # expiry alerts, by lot
+        self.reports: Reports | None = None
+        self.reports_error: str | None = None  # why the last fetch failed, verbatim
+        self._reports_asked: float | None = None  # clock() when the last fetch began
+        self._reports_stale = True  # an event changed what they count since then
         self.analytics: dict[str, Any] | None = None
         self.tick: dict[str, Any] | None = None
         self.series = Series()
@@ -112,7 +139,8 @@ class StoreModel:
             if view["status"] == "COMPLETED"
         }
         self.robots = {robot["robot_id"]: dict(robot) for robot in snapshot.robots}
-        self.alerts = {alert["sku"]: dict(alert) for alert in snapshot.alerts}
+        self.set_alerts(snapshot.alerts)
+        self._reports_stale = True
         if snapshot.analytics is not None:
             self.analytics = snapshot.analytics
         self.dirty.update(PANELS)
@@ -129,7 +157,9 @@ class StoreModel:
         self.dirty.add("robots")
 
     def set_alerts(self, alerts: list[dict[str, Any]]) -> None:
-        self.alerts = {alert["sku"]: dict(alert) for alert in alerts}
+        """`GET /api/ops/alerts`: low-stock alerts by SKU, expiry alerts by lot."""
+        self.alerts = {a["sku"]: dict(a) for a in alerts if not expiry_alert(a)}
+        self.expiry_alerts = {str(a.get("lot_id")): dict(a) for a in alerts if expiry_alert(a)}
         self.dirty.add("alerts")
 
     def set_analytics(self, summary: dict[str, Any]) -> None:
@@ -154,6 +184,8 @@ class StoreModel:
         elif kind == ev.ROBOT_UPDATED and "robot_id" in data:
             self.robots[data["robot_id"]] = dict(data)
             self.dirty.add("robots")
+        elif kind in (ev.ALERT_RAISED, ev.ALERT_CLEARED) and expiry_alert(data):
+            self._expiry_event(kind, data)
         elif kind == ev.ALERT_RAISED and "sku" in data:
             self._stock_event(data)
             self.alerts[data["sku"]] = {**data, "raised_at": event.get("at")}
@@ -164,6 +196,14 @@ class StoreModel:
                 self.dirty.add("alerts")
         elif kind == ev.METRICS_TICK and isinstance(data.get("orders"), dict):
             self.set_tick(data)
+
+    def _expiry_event(self, kind: str, data: dict[str, Any]) -> None:
+        lot = str(data.get("lot_id"))
+        if kind == ev.ALERT_RAISED:
+            self.expiry_alerts[lot] = dict(data)
+        else:
+            self.expiry_alerts.pop(lot, None)
+        self._reports_stale = True
 
     def _order_event(self, view: dict[str, Any]) -> None:
         key = order_key(view)
@@ -204,6 +244,33 @@ class StoreModel:
         else:
             item.update(data)
         self.dirty.add("inventory")
+        self._reports_stale = True  # usage, waste or what to reorder may have moved
+
+    # --- reports ---------------------------------------------------------------------
+
+    def reports_due(self, *, shown: bool = False, every: float = REPORTS_EVERY) -> bool:
+        """Whether to fetch the reports again: `REPORTS_SOON` after the last fetch if an
+        event changed what they count, if it failed, or if the panel just came into view;
+        otherwise `every` seconds after it."""
+        if self._reports_asked is None:
+            return True
+        soon = shown or self._reports_stale or self.reports is None or bool(self.reports_error)
+        waited = self.clock() - self._reports_asked
+        return waited >= (min(REPORTS_SOON, every) if soon else every)
+
+    def reports_asked(self) -> None:
+        """A fetch begins: events from now on make the next one due."""
+        self._reports_asked = self.clock()
+        self._reports_stale = False
+
+    def set_reports(self, reports: Reports) -> None:
+        self.reports = reports
+        self.reports_error = None
+        self.dirty.add("reports")
+
+    def reports_failed(self, reason: str) -> None:
+        self.reports_error = reason
+        self.dirty.add("reports")
 
     # --- time series -----------------------------------------------------------------
 

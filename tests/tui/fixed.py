@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from autogrocery.tui.model import HISTORY, Snapshot, StoreModel
+from autogrocery.tui.model import HISTORY, Reports, Snapshot, StoreModel
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z, the wall clock of the snapshots
 PRODUCTS = [
@@ -42,6 +42,21 @@ ORDERS = [
     ("ord_00000000000000000006", "CANCELLED", [("PRO-009", 1)], "2.99", None),
     ("ord_00000000000000000005", "COMPLETED", [("PAR-008", 2), ("PAR-003", 1)], "6.40", 99.9),
 ]
+
+
+LOTS = [  # sku, name, lot, expiry, days left, on hand, unit cost
+    ("DAI-008", "Mozzarella ball", "lot_0007", "2025-12-31", -1, 6, "0.85"),
+    ("BRD-005", "French baguette", "lot_0011", "2026-01-01", 0, 40, "1.00"),
+    ("DAI-001", "Semi-skimmed milk", "lot_0009", "2026-01-02", 1, 120, "0.96"),
+    ("MEA-001", "Chicken breast fillets", "lot_0012", "2026-01-03", 2, 24, "7.54"),
+]
+USAGE = {  # sku: units taken on each of the 7 days
+    "BRD-001": [30, 28, 35, 31, 40, 38, 12],
+    "BRD-002": [5, 4, 6, 3, 5, 6, 3],
+    "DAI-001": [60, 64, 58, 70, 66, 61, 20],
+    "PAR-003": [10, 0, 14, 9, 22, 30, 6],
+    "PRO-009": [0, 0, 3, 0, 5, 0, 1],
+}
 
 
 def stamp(seconds_before: float) -> str:
@@ -106,18 +121,36 @@ def snapshot() -> Snapshot:
         }
         for robot_id, aisle, host, state, done, failed in ROBOTS
     ]
-    alerts = [
-        {
-            "sku": sku,
-            "name": name,
-            "aisle": aisle,
-            "available": on_hand - reserved,
-            "min_level": min_level,
-            "raised_at": stamp(30 + n),
-        }
-        for n, (sku, name, aisle, on_hand, reserved, min_level, *_) in enumerate(PRODUCTS)
-        if on_hand - reserved < min_level
-    ]
+    alerts = (
+        [
+            {
+                "kind": "low",
+                "sku": sku,
+                "name": name,
+                "aisle": aisle,
+                "available": on_hand - reserved,
+                "min_level": min_level,
+                "raised_at": stamp(30 + n),
+            }
+            for n, (sku, name, aisle, on_hand, reserved, min_level, *_) in enumerate(PRODUCTS)
+            if on_hand - reserved < min_level
+        ]
+        + [  # lots due within the store's alert days (the reports panel's, not the alerts')
+            {
+                "kind": "expiring",
+                "sku": sku,
+                "name": name,
+                "aisle": sku[:3].lower(),
+                "available": 0,
+                "min_level": 0,
+                "raised_at": stamp(20 + n),
+                "lot_id": lot_id,
+                "expiry_date": expiry,
+                "quantity": on_hand,
+            }
+            for n, (sku, name, lot_id, expiry, _, on_hand, _) in enumerate(LOTS)
+        ]
+    )
     summary = {
         "completed": 5234,
         "failed": 3,
@@ -135,10 +168,77 @@ def snapshot() -> Snapshot:
     )
 
 
+def reports() -> Reports:
+    """The reports panel's figures for the week to 2026-01-01."""
+    expiring = [
+        {
+            "lot_id": lot_id,
+            "sku": sku,
+            "name": name,
+            "aisle": sku[:3].lower(),
+            "expiry_date": expiry,
+            "days_left": left,
+            "expired": left < 0,
+            "on_hand": on_hand,
+            "held": 0,
+            "unit_cost": cost,
+        }
+        for sku, name, lot_id, expiry, left, on_hand, cost in LOTS
+    ]
+    days = [f"2025-12-{26 + n}" for n in range(6)] + ["2026-01-01"]
+    usage = {
+        "from": days[0],
+        "to": days[-1],
+        "skus": [
+            {
+                "sku": sku,
+                "total": sum(taken),
+                "days": [{"date": d, "quantity": q} for d, q in zip(days, taken, strict=True) if q],
+            }
+            for sku, taken in USAGE.items()
+        ],
+    }
+    waste = {
+        "from": days[0],
+        "to": days[-1],
+        "total_value": "33.15",
+        "skus": [
+            {"sku": "BRD-002", "quantity": 5, "value": "9.25"},
+            {"sku": "DAI-008", "quantity": 12, "value": "10.20"},
+            {"sku": "MEA-001", "quantity": 1, "value": "7.54"},
+            {"sku": "PRO-001", "quantity": 7, "value": "6.16"},
+        ],
+    }
+    reorder = {
+        "usage_days": 7,
+        "lead_time_days": 2,
+        "suggestions": [
+            {
+                "sku": "DAI-008",
+                "available": 30,
+                "min_level": 44,
+                "daily_usage": 0.0,
+                "days_of_cover": None,
+                "quantity": 14,
+            },
+            {
+                "sku": "BRD-002",
+                "available": 49,
+                "min_level": 64,
+                "daily_usage": 4.57,
+                "days_of_cover": 10.7,
+                "quantity": 34,
+            },
+        ],
+    }
+    return Reports(expiring, reorder, usage, waste, 3)
+
+
 def model() -> StoreModel:
     """A model with the snapshot loaded and two minutes of made-up history."""
     store = StoreModel(clock=lambda: 0.0)
     store.load(snapshot())
+    store.set_reports(reports())
     store.set_tick(
         {
             "orders": {

@@ -72,6 +72,8 @@ def line(widget: Static) -> str:
         ("2", "#inventory-table", ["sku", "name", "on_hand", "reserved", "available"]),
         ("3", "#robots-table", ["robot", "aisle", "state", "done", "failed"]),
         ("5", "#alerts-table", ["sku", "name", "available", "min_level", "raised"]),
+        ("6", "#expiring-table", ["sku", "name", "left", "on_hand"]),
+        ("6", "#usage-table", ["sku", "name", "total", "days"]),
     ],
 )
 async def test_80_by_24_shows_what_matters_without_scrolling_sideways(
@@ -123,7 +125,7 @@ async def test_redraw_times_are_measured_and_logged(caplog: pytest.LogCaptureFix
     dashboard = app(redraw_hz=50.0)
     async with dashboard.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: dashboard.redraws > 0)
-        for key in "23451":  # each a new panel: each a redraw
+        for key in "234561":  # each a new panel: each a redraw
             before = dashboard.redraws
             await pilot.press(key)
             await until(pilot, lambda before=before: dashboard.redraws > before)
@@ -132,7 +134,7 @@ async def test_redraw_times_are_measured_and_logged(caplog: pytest.LogCaptureFix
             dashboard._log_timing()
     [record] = [r for r in caplog.records if "dashboard redraws" in r.getMessage()]
     figures = record.redraw  # type: ignore[attr-defined]
-    assert figures["redraws"] >= 5
+    assert figures["redraws"] >= 6
     assert 0 < figures["update_p50_ms"] <= figures["update_max_ms"]
     assert figures["update_p50_ms"] <= figures["painted_p50_ms"]  # painting comes after
 
@@ -143,6 +145,10 @@ async def test_the_palette_names_every_action_panel_and_filter() -> None:
         await until(pilot, lambda: dashboard.redraws > 0)
         found = {c.title: c for c in dashboard.get_system_commands(dashboard.screen)}
         assert {"Restock", "Adjust stock", "Change price or min level", "Show alerts"} <= set(found)
+        found["Waste over 30 days"].callback()
+        await until(pilot, lambda: dashboard.active == "reports")
+        reports = dashboard.main.query_one("#reports-panel")
+        await until(pilot, lambda: reports.period == 30)  # type: ignore[attr-defined]
         found["Show restocks only"].callback()
         panel = dashboard.main.query_one("#orders-panel")
         await until(pilot, lambda: panel.kind == "RESTOCK")  # type: ignore[attr-defined]

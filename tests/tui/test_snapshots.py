@@ -100,13 +100,23 @@ async def screen(key: str | None, tmp_path: Path, name: str, size: tuple[int, in
 
 @pytest.mark.parametrize(
     ("key", "name"),
-    [(None, "orders"), ("2", "inventory"), ("3", "robots"), ("4", "analytics"), ("5", "alerts")],
+    [
+        (None, "orders"),
+        ("2", "inventory"),
+        ("3", "robots"),
+        ("4", "analytics"),
+        ("5", "alerts"),
+        ("6", "reports"),
+    ],
 )
 async def test_panel_snapshot(key: str | None, name: str, tmp_path: Path) -> None:
     await screen(key, tmp_path, name)
 
 
-@pytest.mark.parametrize(("key", "name"), [(None, "orders-80x24"), ("4", "analytics-80x24")])
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [(None, "orders-80x24"), ("4", "analytics-80x24"), ("6", "reports-80x24")],
+)
 async def test_an_80_by_24_terminal_snapshot(key: str | None, name: str, tmp_path: Path) -> None:
     await screen(key, tmp_path, name, (80, 24))
 

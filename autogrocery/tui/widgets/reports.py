@@ -1,0 +1,308 @@
+"""Reports: lots that expire soon (expired ones marked), what to reorder, waste over a
+period with its value at cost, and each SKU's usage over the last week.
+
+Events do not carry these figures: the panel fetches them from the store while it is
+shown, when it comes into view, soon after an event that changes what they count, and
+every `every` seconds otherwise (`StoreModel.reports_due`). The answer goes into the
+model, and the app's redraw timer draws it like any other panel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Label, Select
+from textual.worker import Worker
+
+from autogrocery.domain.money import format_money, parse_money
+from autogrocery.tui import format as fmt
+from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.model import REPORTS_EVERY, StoreModel
+from autogrocery.tui.reports import PERIODS, USAGE_DAYS, daily, load_reports
+from autogrocery.tui.widgets.table import Column, LiveTable, Row
+from autogrocery.tui.widgets.text import show
+
+CHECK_EVERY = 1.0  # seconds between looks at whether the reports are due
+COLUMNS = {  # each by priority when narrow: what to act on first, then the name
+    "expiring": (
+        Column("sku", "sku", 7),
+        Column("name", "name", 20, priority=2, least=6),
+        Column("expires", "expires", 10, priority=3),
+        Column("left", "left", 7),
+        Column("on_hand", "on hand", 7, priority=1),
+        Column("cost", "at cost", 9, priority=4),
+    ),
+    "reorder": (
+        Column("sku", "sku", 7),
+        Column("name", "name", 18, priority=2, least=6),
+        Column("available", "avail", 6, priority=3),
+        Column("min_level", "min", 5, priority=4),
+        Column("daily", "per day", 7, priority=3),
+        Column("cover", "cover", 7, priority=1),
+        Column("quantity", "order", 6),
+    ),
+    "waste": (
+        Column("sku", "sku", 7),
+        Column("name", "name", 20, priority=1, least=6),
+        Column("quantity", "qty", 6),
+        Column("value", "at cost", 9),
+    ),
+    "usage": (
+        Column("sku", "sku", 7),
+        Column("name", "name", 20, priority=2, least=6),
+        Column("total", "total", 6),
+        Column("daily", "per day", 7, priority=3),
+        Column("days", f"{USAGE_DAYS} days", USAGE_DAYS, priority=1),
+    ),
+}
+
+
+class ReportsPanel(Vertical):
+    def __init__(
+        self,
+        model: StoreModel,
+        client: ApiClient | None,
+        wall_clock: Callable[[], float] = time.time,
+        *,
+        every: float = REPORTS_EVERY,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.model = model
+        self.client = client
+        self.wall_clock = wall_clock
+        self.every = every
+        self.period = PERIODS[0]  # days of waste
+        self._shown = False
+        self._fetching: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="toolbar"):
+            yield Label("Waste over ", classes="toolbar-label")
+            yield Select(
+                [(f"last {days} days", days) for days in PERIODS],
+                value=self.period,
+                allow_blank=False,
+                id="waste-period",
+                compact=True,
+            )
+            yield Label("", id="reports-note", classes="toolbar-note")
+        with Grid(id="reports-grid"):
+            for key, columns in COLUMNS.items():
+                with Vertical(classes="report"):
+                    yield Label("", id=f"{key}-title", classes="report-title")
+                    yield LiveTable(columns, id=f"{key}-table")
+
+    def table(self, key: str) -> LiveTable:
+        return self.query_one(f"#{key}-table", LiveTable)
+
+    # --- fetching --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_interval(CHECK_EVERY, self._check)
+
+    def on_show(self) -> None:
+        self._shown = True
+        self._check(shown=True)
+
+    def on_hide(self) -> None:
+        self._shown = False
+
+    def _check(self, shown: bool = False) -> None:
+        if not self._shown or self.client is None:
+            return
+        if self._fetching is not None and self._fetching.is_running:
+            return
+        if self.model.reports_due(shown=shown, every=self.every):
+            self._fetching = self.fetch(self.client)
+
+    @work(exclusive=True, group="reports")
+    async def fetch(self, client: ApiClient) -> None:
+        self.model.reports_asked()
+        try:
+            reports = await load_reports(client, self.period, self.wall_clock)
+        except (ApiError, Disconnected) as exc:
+            self.model.reports_failed(str(exc).splitlines()[0])
+            return
+        self.model.set_reports(reports)
+
+    @on(Select.Changed, "#waste-period")
+    def _period(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int) and event.value != self.period:
+            self.period = event.value
+            if self.client is not None:
+                self._fetching = self.fetch(self.client)  # cancels one under way
+                show(self.query_one("#reports-note", Label), f"  fetching {self.period} days…")
+
+    # --- drawing ---------------------------------------------------------------------
+
+    def refresh_from(self, model: StoreModel) -> None:
+        self._note(model)
+        reports = model.reports
+        if reports is None:
+            return
+        names = {sku: str(item.get("name", "")) for sku, item in model.inventory.items()}
+        lots = sorted(reports.expiring, key=lambda lot: (lot.get("days_left") or 0, lot["sku"]))
+        self.table("expiring").sync([expiring_row(lot) for lot in lots])
+        expired = sum(bool(lot.get("expired")) for lot in lots)
+        show(
+            self.query_one("#expiring-title", Label),
+            expiring_title(len(lots), expired, reports.within),
+        )
+
+        suggestions = reports.reorder.get("suggestions", [])
+        self.table("reorder").sync([reorder_row(s, names) for s in suggestions])
+        show(self.query_one("#reorder-title", Label), reorder_title(reports.reorder))
+
+        waste = sorted(
+            reports.waste.get("skus", []), key=lambda w: (-cents(w.get("value")), w["sku"])
+        )
+        self.table("waste").sync([waste_row(w, names) for w in waste])
+        units = sum(int(w.get("quantity", 0)) for w in waste)
+        show(
+            self.query_one("#waste-title", Label),
+            Text.assemble(
+                ("Waste: ", "bold"),
+                (
+                    f"{reports.waste.get('total_value', '-')} at cost",
+                    "bold red" if units else "green",
+                ),
+                f", {plural(units, 'unit')}, {span(reports.waste)}",
+            ),
+        )
+
+        usage = reports.usage
+        used = sorted(usage.get("skus", []), key=lambda u: (-int(u.get("total", 0)), u["sku"]))
+        self.table("usage").sync([usage_row(u, names, usage) for u in used])
+        taken = sum(int(u.get("total", 0)) for u in used)
+        show(
+            self.query_one("#usage-title", Label),
+            Text.assemble(("Usage: ", "bold"), f"{plural(taken, 'unit')} taken, {span(usage)}"),
+        )
+
+    def _note(self, model: StoreModel) -> None:
+        note = self.query_one("#reports-note", Label)
+        reports = model.reports
+        at = time.strftime("%H:%M:%S", time.gmtime(reports.at)) if reports and reports.at else None
+        if model.reports_error:
+            shown = f" (figures of {at} UTC)" if at else ""
+            show(note, Text(f"  ⚠ {model.reports_error}{shown}", style="bold red"))
+        elif reports is None:
+            show(note, "  waiting for the store…" if self.client else "  no store connection")
+        else:
+            today = reports.usage.get("to", "?")
+            when = f"as of {at} UTC · " if at else ""
+            show(note, f"  {when}the store's day {today}")
+
+
+def span(report: dict[str, Any]) -> str:
+    return f"{report.get('from', '?')} … {report.get('to', '?')}"
+
+
+def cents(value: object) -> int:
+    try:
+        return parse_money(value)
+    except ValueError:
+        return 0
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def expiring_title(lots: int, expired: int, within: int) -> Text:
+    if not lots:
+        return Text(f"Nothing expires in {plural(within, 'day')}", style="green")
+    text = Text.assemble(
+        ("Expiring", "bold"), f" in {plural(within, 'day')}: {plural(lots, 'lot')}"
+    )
+    if expired:
+        text.append(f", {expired} expired", style="bold red")
+    return text
+
+
+def reorder_title(report: dict[str, Any]) -> Text:
+    """How many SKUs to order, and on what basis: days of usage, delivery lead time."""
+    count = len(report.get("suggestions", []))
+    basis = f"({report.get('usage_days', '?')} d use, {report.get('lead_time_days', '?')} d lead)"
+    if not count:
+        return Text(f"Nothing to reorder {basis}", style="green")
+    return Text.assemble(("Reorder", "bold"), f" {plural(count, 'SKU')} {basis}")
+
+
+def left(lot: dict[str, Any]) -> Text:
+    days = lot.get("days_left")
+    if lot.get("expired"):
+        return Text("expired", style="bold white on red")
+    if days is None:
+        return Text("-")
+    label = "today" if days == 0 else plural(days, "day")
+    return Text(label, style="bold yellow" if days <= 1 else "yellow", justify="right")
+
+
+def expiring_row(lot: dict[str, Any]) -> Row:
+    style = "bold red" if lot.get("expired") else ""
+    on_hand = int(lot.get("on_hand", 0))
+    return (
+        str(lot.get("lot_id")),
+        (
+            Text(str(lot.get("sku")), style=style),
+            Text(str(lot.get("name", "")), style=style),
+            Text(str(lot.get("expiry_date") or "-"), style=style),
+            left(lot),
+            Text(str(on_hand), style=style, justify="right"),
+            Text(format_money(on_hand * cents(lot.get("unit_cost"))), justify="right"),
+        ),
+    )
+
+
+def reorder_row(suggestion: dict[str, Any], names: dict[str, str]) -> Row:
+    sku = str(suggestion.get("sku"))
+    cover = suggestion.get("days_of_cover")
+    below = int(suggestion.get("available", 0)) < int(suggestion.get("min_level", 0))
+    return (
+        sku,
+        (
+            sku,
+            names.get(sku, ""),
+            Text(str(suggestion.get("available")), style="red" if below else "", justify="right"),
+            Text(str(suggestion.get("min_level")), justify="right"),
+            Text(f"{suggestion.get('daily_usage', 0):g}", justify="right"),
+            Text("-" if cover is None else f"{cover:g} d", justify="right"),
+            Text(str(suggestion.get("quantity")), style="bold", justify="right"),
+        ),
+    )
+
+
+def waste_row(waste: dict[str, Any], names: dict[str, str]) -> Row:
+    sku = str(waste.get("sku"))
+    return (
+        sku,
+        (
+            sku,
+            names.get(sku, ""),
+            Text(str(waste.get("quantity")), justify="right"),
+            Text(str(waste.get("value")), style="red", justify="right"),
+        ),
+    )
+
+
+def usage_row(entry: dict[str, Any], names: dict[str, str], report: dict[str, Any]) -> Row:
+    sku = str(entry.get("sku"))
+    days = daily(entry, str(report.get("from")), str(report.get("to")))
+    total = int(entry.get("total", 0))
+    return (
+        sku,
+        (
+            sku,
+            names.get(sku, ""),
+            Text(str(total), justify="right"),
+            Text(f"{total / max(1, len(days)):.1f}", justify="right"),
+            Text(fmt.spark([float(d) for d in days], len(days)), style="cyan"),
+        ),
+    )

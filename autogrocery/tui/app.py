@@ -174,9 +174,14 @@ class DashboardApp(App[None]):
 
     # --- drawing ---------------------------------------------------------------------
 
+    def _on_screen(self) -> bool:
+        """False while the app starts or shuts down: the dashboard's widgets are not there,
+        though the feed's messages may still arrive."""
+        return self.is_running and bool(self.screen_stack) and bool(self.main.query("#status"))
+
     def redraw(self, force: bool = False) -> None:
         """Draw the visible panel if anything it shows changed since its last draw."""
-        if not self.screen_stack or not self.is_running:
+        if not self._on_screen():
             return
         name = self.active
         if force or name in self.model.dirty:
@@ -256,6 +261,8 @@ class DashboardApp(App[None]):
             tables.first().focus()
 
     def show_link(self, link: Link) -> None:
+        if not self._on_screen():
+            return
         banner = self.main.query_one("#banner", Static)
         url = self.url
         if link.connected:

@@ -8,7 +8,8 @@ from textual.widgets import Static
 
 from autogrocery.domain.catalog import load_catalog
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.feed import Backoff
+from autogrocery.tui.feed import Backoff, Link
+from autogrocery.tui.messages import LinkChanged
 from tests.tui.conftest import Store, connected, dashboard, shown, until
 
 pytestmark = pytest.mark.timeout(60)
@@ -60,3 +61,15 @@ async def test_the_dashboard_waits_for_a_store_that_is_not_up_yet(store: Store) 
             await connected(pilot, app)
             await until(pilot, lambda: not banner.display)
             assert len(app.model.inventory) == len(load_catalog(store.config.catalog_file))
+
+
+async def test_a_lost_link_reported_while_the_dashboard_shuts_down_is_ignored() -> None:
+    """The feed may say the store went away after the dashboard's widgets are gone (the
+    store stopped as the dashboard quits); that must not crash the quitting app."""
+    app = dashboard(None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.main.remove_children()  # as during shutdown
+        app.post_message(LinkChanged(Link(connected=False, reason="gone", attempt=3)))
+        await pilot.pause()
+        assert app.is_running
+    assert app.return_code in (None, 0)

@@ -17,11 +17,12 @@ from autogrocery.domain.records import StockLevel
 
 @dataclass(frozen=True, slots=True)
 class Moved:
-    """One movement, as the reports need it."""
+    """Movements of one SKU from lots of one cost, as the reports need them (the store
+    sums them per quarter hour)."""
 
     sku: str
     delta: int
-    at: float  # seconds since the epoch
+    at: float  # seconds since the epoch (the start of their quarter hour)
     unit_cost: int  # cents, of the lot it touched
 
 
@@ -95,4 +96,8 @@ def reorder(
                     quantity,
                 )
             )
-    return sorted(suggestions, key=lambda s: (s.days_of_cover or 0.0, s.sku))
+    # Soonest out first; a SKU below its min level but with no usage has no end in sight.
+    return sorted(
+        suggestions,
+        key=lambda s: (s.days_of_cover is None, s.days_of_cover or 0.0, s.sku),
+    )

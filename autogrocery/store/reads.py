@@ -19,6 +19,8 @@ from autogrocery.domain.records import OrderRecord
 from autogrocery.domain.reports import Moved
 from autogrocery.store.ordering_tables import order_record
 
+QUARTER_HOUR = 900  # seconds
+
 
 class Reader:
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -120,12 +122,15 @@ class Reader:
         ], next_cursor
 
     async def moved(self, kind: str, since: float, until: float) -> list[Moved]:
-        """Movements of one type between two instants, with the cost of their lot."""
+        """Movements of one type between two instants, summed in SQL per SKU, lot cost and
+        quarter hour (every time zone's offset is whole quarter hours, so each sum falls
+        in one store day): a report reads hundreds of rows, not one per movement."""
         rows = await self._rows(
-            "SELECT m.sku, m.delta, m.at, COALESCE(l.unit_cost, 0) FROM movements m "
+            "SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "
+            "COALESCE(l.unit_cost, 0) AS cost FROM movements m "
             "LEFT JOIN lots l ON l.lot_id = m.lot "
-            "WHERE m.type = ? AND m.at >= ? AND m.at < ? ORDER BY m.id",
-            (kind, since, until),
+            "WHERE m.type = ? AND m.at >= ? AND m.at < ? GROUP BY m.sku, bucket, cost",
+            (QUARTER_HOUR, QUARTER_HOUR, kind, since, until),
         )
         return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
 

@@ -310,4 +310,8 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_id);
     """,
+    # 8: the reports read one movement type over a period.
+    """
+    CREATE INDEX movements_by_type_time ON movements (type, at);
+    """,
 ]

@@ -27,6 +27,7 @@ from autogrocery.tui import settings
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed, Link
+from autogrocery.tui.format import plural
 from autogrocery.tui.messages import LinkChanged, StoreChanged
 from autogrocery.tui.model import PANELS, REPORTS_EVERY, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
@@ -230,7 +231,7 @@ class DashboardApp(App[None]):
         dot = ("● live", "green") if self.link.connected else ("● disconnected", "bold red")
         counts = model.store_counts()
         held = (
-            f"{counts['customer']:,} orders · {counts['restock']:,} restocks"
+            f"{plural(counts['customer'], 'order')} · {plural(counts['restock'], 'restock')}"
             if counts is not None
             else "counting orders…"
         )
@@ -243,9 +244,7 @@ class DashboardApp(App[None]):
                 f" · {held} · ",
                 (robots, "bold red") if offline else robots,
                 " · ",
-                (f"{alerts} low-stock alert{'s' if alerts != 1 else ''}", "yellow")
-                if alerts
-                else "no alerts",
+                (plural(alerts, "low-stock alert"), "yellow") if alerts else "no alerts",
             ),
         )
 

@@ -91,3 +91,8 @@ def items(lines: Sequence[dict[str, object]], width: int) -> str:
     times = "\u00d7"  # the multiplication sign
     text = ", ".join(f"{line.get('quantity')}{times}{line.get('sku')}" for line in lines)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def plural(count: int, word: str) -> str:
+    """'1 order', '2,400 orders'."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"

@@ -78,3 +78,14 @@ def test_reorder_suggests_what_runs_out_before_the_next_delivery() -> None:
         Suggestion("MILK", 6, 5, 2.0, 3.0, 15),  # 5 + 2 a day for 8 days - 6
         Suggestion("EGGS", 3, 5, 0.14, 21.0, 4),  # 5 + ceil(8/7) - 3
     ]
+
+
+def test_a_sku_with_no_usage_comes_after_those_that_run_out() -> None:
+    levels = [
+        level("SALT", available=1, min_level=5),  # below min level, never used
+        level("MILK", available=0, min_level=5),  # used, and out
+        level("EGGS", available=2, min_level=5),  # used: one day left
+    ]
+    suggested = reorder(levels, {"MILK": 7, "EGGS": 14}, days=7, lead_time=2)
+    assert [s.sku for s in suggested] == ["MILK", "EGGS", "SALT"]
+    assert suggested[-1].days_of_cover is None

@@ -35,7 +35,7 @@ import orjson
 
 from tests.tui.terminal import Terminal
 
-TABS = "12345"
+TABS = "123456"
 ADMIN_PASSWORD = "admin-password-1"
 SETTINGS = [  # robots and trucks keep up with 200 orders/s, so the load stays at the rate
     "-o",

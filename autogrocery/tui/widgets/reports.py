@@ -172,7 +172,7 @@ class ReportsPanel(Vertical):
                     f"{reports.waste.get('total_value', '-')} at cost",
                     "bold red" if units else "green",
                 ),
-                f", {plural(units, 'unit')}, {span(reports.waste)}",
+                f", {fmt.plural(units, 'unit')}, {span(reports.waste)}",
             ),
         )
 
@@ -182,7 +182,7 @@ class ReportsPanel(Vertical):
         taken = sum(int(u.get("total", 0)) for u in used)
         show(
             self.query_one("#usage-title", Label),
-            Text.assemble(("Usage: ", "bold"), f"{plural(taken, 'unit')} taken, {span(usage)}"),
+            Text.assemble(("Usage: ", "bold"), f"{fmt.plural(taken, 'unit')} taken, {span(usage)}"),
         )
 
     def _note(self, model: StoreModel) -> None:
@@ -211,15 +211,11 @@ def cents(value: object) -> int:
         return 0
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def expiring_title(lots: int, expired: int, within: int) -> Text:
     if not lots:
-        return Text(f"Nothing expires in {plural(within, 'day')}", style="green")
+        return Text(f"Nothing expires in {fmt.plural(within, 'day')}", style="green")
     text = Text.assemble(
-        ("Expiring", "bold"), f" in {plural(within, 'day')}: {plural(lots, 'lot')}"
+        ("Expiring", "bold"), f" in {fmt.plural(within, 'day')}: {fmt.plural(lots, 'lot')}"
     )
     if expired:
         text.append(f", {expired} expired", style="bold red")
@@ -232,7 +228,7 @@ def reorder_title(report: dict[str, Any]) -> Text:
     basis = f"({report.get('usage_days', '?')} d use, {report.get('lead_time_days', '?')} d lead)"
     if not count:
         return Text(f"Nothing to reorder {basis}", style="green")
-    return Text.assemble(("Reorder", "bold"), f" {plural(count, 'SKU')} {basis}")
+    return Text.assemble(("Reorder", "bold"), f" {fmt.plural(count, 'SKU')} {basis}")
 
 
 def left(lot: dict[str, Any]) -> Text:
@@ -241,7 +237,7 @@ def left(lot: dict[str, Any]) -> Text:
         return Text("expired", style="bold white on red")
     if days is None:
         return Text("-")
-    label = "today" if days == 0 else plural(days, "day")
+    label = "today" if days == 0 else fmt.plural(days, "day")
     return Text(label, style="bold yellow" if days <= 1 else "yellow", justify="right")
 
 

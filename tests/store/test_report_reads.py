@@ -1,0 +1,57 @@
+"""What the reports read from the ledger: movements summed in SQL, yet each sum within one
+store day, whatever the zone's offset (half and quarter hours too)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from autogrocery.domain.catalog import load_catalog
+from autogrocery.domain.reports import usage_by_day, waste_by_sku
+from autogrocery.store.db import open_store
+from autogrocery.store.reads import Reader
+from tests.conftest import ConfigFactory
+
+KATHMANDU = ZoneInfo("Asia/Kathmandu")  # UTC+05:45
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=KATHMANDU).timestamp()
+
+
+@pytest.mark.timeout(30)
+async def test_report_reads_sum_in_sql_and_keep_the_store_s_days(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    sku = load_catalog(make_config().catalog_file)[0].sku
+    path = open_store(tmp_path / "d", load_catalog(make_config().catalog_file))
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO lots (lot_id, sku, unit_cost, on_hand, received_at) "
+            "VALUES (?, ?, ?, 0, 0)",
+            [("cheap", sku, 100), ("dear", sku, 250)],
+        )
+        history = [("OUT", -1, at("2026-03-07T23:59:59"), "cheap")] * 500  # the 7th
+        history += [("OUT", -2, at("2026-03-08T00:00:00"), "cheap")] * 300  # the 8th
+        history += [("WASTE", -1, at("2026-03-08T10:00"), "cheap")] * 4
+        history += [("WASTE", -3, at("2026-03-08T10:01"), "dear")]
+        conn.executemany(
+            "INSERT INTO movements (sku, type, delta, at, lot) VALUES (?, ?, ?, ?, ?)",
+            [(sku, kind, delta, when, lot) for kind, delta, when, lot in history],
+        )
+    reader = await Reader.open(path)
+    try:
+        since, until = at("2026-03-07T00:00"), at("2026-03-09T00:00")
+        taken = await reader.moved("OUT", since, until)
+        assert len(taken) == 2  # 800 movements, one sum per quarter hour and lot cost
+        assert usage_by_day(taken, KATHMANDU) == {
+            sku: {date(2026, 3, 7): 500, date(2026, 3, 8): 600}
+        }
+        wasted = waste_by_sku(await reader.moved("WASTE", since, until))
+        assert [(w.quantity, w.value) for w in wasted] == [(7, 4 * 100 + 3 * 250)]
+    finally:
+        await reader.close()

@@ -305,6 +305,12 @@ class System:
             "store_write_failures": float(shared.write_failures),
         }
 
+    def check_store_file(self) -> None:
+        """Raise StoreLost (an sqlite3.OperationalError) if the database file was deleted
+        or replaced while the store ran: for writers outside the actors (the API's auth
+        tables), before they commit."""
+        self.supervisor.ctx.connect().check_file()
+
     def alive(self) -> str | None:
         """None while the process can still serve; else why it should be restarted (the
         core given up on, or the database file lost)."""

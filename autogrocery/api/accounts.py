@@ -34,13 +34,20 @@ BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class AuthTables:
-    def __init__(self, conn: aiosqlite.Connection, writer: sqlite3.Connection) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        writer: sqlite3.Connection,
+        check_file: Callable[[], None] | None = None,
+    ) -> None:
         self.conn = conn
         self._writer = writer
+        # Raises if the database file is not the store's any more (deleted, replaced).
+        self._check_file = check_file or (lambda: None)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auth-writer")
 
     @classmethod
-    async def open(cls, db_path: Path) -> AuthTables:
+    async def open(cls, db_path: Path, check_file: Callable[[], None] | None = None) -> AuthTables:
         conn = await aiosqlite.connect(db_path, isolation_level=None)
         try:
             conn.row_factory = aiosqlite.Row
@@ -50,7 +57,7 @@ class AuthTables:
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, writer)
+        return cls(conn, writer, check_file)
 
     async def close(self) -> None:
         await self.transact(lambda conn: conn.close(), begin=False)
@@ -69,10 +76,12 @@ class AuthTables:
                 return work(self._writer)
             try:
                 with transaction(self._writer):
-                    return work(self._writer)
+                    done = work(self._writer)
+                    self._check_file()  # never acknowledge a write into a deleted file
+                    return done
             except sqlite3.OperationalError as error:
                 # Still locked after the busy timeout (10 s): contention, not a fault.
-                if error.sqlite_errorcode & 0xFF in BUSY_CODES:
+                if getattr(error, "sqlite_errorcode", 0) & 0xFF in BUSY_CODES:
                     raise Unavailable("the store is busy; try again", retry_after=1) from None
                 raise
 

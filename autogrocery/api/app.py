@@ -101,7 +101,7 @@ def create_app(
         secret = await loop.run_in_executor(
             None, load_secret, config.auth.jwt_secret, config.data_path
         )
-        tables = await AuthTables.open(config.data_path / DB_NAME)
+        tables = await AuthTables.open(config.data_path / DB_NAME, system.check_store_file)
         a = config.auth
         settings = AuthSettings(
             a.bcrypt_cost,

@@ -112,7 +112,8 @@ async def events(request: web.Request) -> web.StreamResponse:
             Reply(
                 503,
                 "The process should be restarted: its core died more often than it is "
-                "restarted (a supervisor such as systemd or Kubernetes should act).",
+                "restarted, or its database file was deleted or replaced (a supervisor "
+                "such as systemd or Kubernetes should act). With Retry-After.",
                 Health,
             ),
         ),
@@ -121,7 +122,12 @@ async def events(request: web.Request) -> web.StreamResponse:
 async def healthz(request: web.Request) -> web.Response:
     reason = state(request).system.alive()
     if reason is not None:
-        return json_response({"status": "unhealthy", "reason": reason}, status=503)
+        # Retry-After as on every 503: when a supervisor's restart should be done.
+        return json_response(
+            {"status": "unhealthy", "reason": reason},
+            status=503,
+            headers={"Retry-After": str(NOT_READY_RETRY_AFTER)},
+        )
     return json_response({"status": "ok"})
 
 

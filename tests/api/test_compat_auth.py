@@ -49,6 +49,11 @@ async def compat_login(session: aiohttp.ClientSession, url: str) -> dict[str, st
     return dict(tokens)
 
 
+async def orders_status(session: aiohttp.ClientSession, url: str, access: str) -> int:
+    headers = {"Authorization": f"Bearer {access}"}
+    return (await send(session, "GET", f"{url}api/client/orders", None, headers)).status_code
+
+
 async def compat_refresh(session: aiohttp.ClientSession, url: str, token: str) -> tuple[int, str]:
     headers = {"Authorization": f"Bearer {token}"}
     res = await send(session, "POST", f"{url}api/client/refresh", None, headers)
@@ -113,6 +118,8 @@ async def test_an_original_token_exchanged_natively_is_dead_and_its_replay_revok
         "POST", "/api/auth/refresh", json={"refresh_token": stolen["refresh_token"]}
     )
     assert status == 401
+    for access in (tokens["access_token"], stolen["access_token"]):  # dead at once too
+        assert await orders_status(session, url, access) == 401
 
 
 async def test_logout_revokes_an_original_login(
@@ -128,6 +135,37 @@ async def test_logout_revokes_an_original_login(
     assert status == 204
     status, text = await compat_refresh(session, url, tokens["refresh_token"])
     assert (status, text) == (401, "this login was revoked; log in again\n")
+
+
+async def test_access_tokens_from_an_original_refresh_end_with_their_login(
+    make_api: ApiFactory, session: aiohttp.ClientSession
+) -> None:
+    api = await make_api(*ON)
+    url = str(api.client.make_url("/"))
+    tokens = await compat_login(session, url)
+    status, refreshed = await compat_refresh(session, url, tokens["refresh_token"])
+    assert status == 200
+    access = json.loads(refreshed)["access_token"]
+    assert await orders_status(session, url, access) == 200
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    status, _, _ = await api.call(
+        "POST", "/api/auth/logout", bearer, json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert status == 204
+    assert await orders_status(session, url, access) == 401
+
+
+async def test_a_disabled_account_gets_no_new_access_token(
+    make_api: ApiFactory, session: aiohttp.ClientSession
+) -> None:
+    api = await make_api(*ON)
+    url = str(api.client.make_url("/"))
+    tokens = await compat_login(session, url)
+    operator = await api.operator()
+    status, _, _ = await api.call("POST", "/api/ops/accounts/fridge-9/disable", operator)
+    assert status == 200
+    status, text = await compat_refresh(session, url, tokens["refresh_token"])
+    assert status == 401, text
 
 
 async def test_a_fridge_with_an_expired_access_token_refreshes_once_and_goes_on(
@@ -189,3 +227,18 @@ async def test_an_opted_in_truck_ui_acts_as_the_configured_truck(
     status, listing, _ = await api.call("GET", "/api/restocks", truck)
     assert status == 200
     assert [r["restock_id"] for r in listing["restocks"]] == [res.json()["order_id"]]
+
+
+async def test_a_disabled_truck_account_stops_the_truck_ui_at_once(
+    make_api: ApiFactory, session: aiohttp.ClientSession
+) -> None:
+    api = await make_api(*ON, "compat.truck_without_auth=true")
+    restock = f"{api.client.make_url('/')}api/truck/restock"
+    assert (await send(session, "POST", restock, DELIVERY)).status_code == 201
+    operator = await api.operator()
+    status, _, _ = await api.call("POST", "/api/ops/accounts/truck-1/disable", operator)
+    assert status == 200
+    before = await api.snapshot()
+    res = await send(session, "POST", restock, DELIVERY)
+    assert (res.status_code, "disabled" in res.text) == (401, True)
+    assert await api.snapshot() == before

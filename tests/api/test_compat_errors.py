@@ -66,6 +66,8 @@ async def test_registration_and_login_errors_are_our_rules_in_plain_text(
     assert shown == "Error: device 'fridge-1' is already registered\n"
     assert not await fridge.login("fridge-1", "wrong-password")
     raw = Raw(session, api)
+    payload = {"device_id": "fridge-1", "email": "", "phone": "", "password": PASSWORD}
+    assert "already registered" in text(await raw("POST", "api/client/register", payload), 409)
     res = await raw("POST", "api/client/login", {"device_id": "fridge-1", "password": "nope-nope"})
     assert text(res, 401) == "unknown username or wrong password\n"
     res = await raw("POST", "api/client/login", {"device_id": "fridge-1"})

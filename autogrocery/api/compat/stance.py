@@ -64,19 +64,21 @@ async def refresh(auth: Auth, tables: CompatTables, token: str) -> str:
     if row["revoked_at"] is not None:
         raise Unauthorized("this login was revoked; log in again")
     if row["used_at"] is not None:  # exchanged on the native path: a replay
-        revoked = await auth.tables.revoke_family(row["family_id"])
-        log.warning(
-            "rotated refresh token reused for user %s; revoked %d token(s) of its login",
-            row["user_id"],
-            revoked,
-        )
+        await auth.revoke_login(row["family_id"])  # its access tokens too, at once
+        log.warning("rotated refresh token reused for user %s; revoked its login", row["user_id"])
         raise Unauthorized("the refresh token was already exchanged; this login is revoked")
     if row["expires_at"] < time.time():
         raise Unauthorized("the refresh token has expired; log in again")
     account = await auth.tables.account_by_id(row["user_id"])
     if account is None:
         raise Unauthorized("the account no longer exists")
-    return auth.access_token(account["user_id"], account["username"], account["role"])
+    why = auth.revocations.why_dead(account["user_id"], "", row["family_id"])
+    if why is not None:  # a disabled account
+        raise Unauthorized(why)
+    # Of its login (family), so a logout or a revoked login stops it at once.
+    return auth.access_token(
+        account["user_id"], account["username"], account["role"], row["family_id"]
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -129,4 +131,7 @@ class TruckStance:
                     "(POST /api/ops/accounts) or name another"
                 )
             self._acting = Principal(account["user_id"], account["username"], "truck")
+        why = state(request).auth.revocations.why_dead(self._acting.user_id, "", "")
+        if why is not None:  # an operator disabled the truck account
+            raise Unauthorized(f"compat.truck_account {self.account!r}: {why}")
         return self._acting

@@ -117,8 +117,11 @@ async def follow(
 
 
 def redraw_figures(log: Path) -> dict[str, float]:
-    """The dashboard's last report of its redraw times (JSON log lines)."""
-    found: dict[str, float] = {}
+    """The dashboard's redraw times over the whole run, from its reports (JSON log lines:
+    one a minute and one on exit, each over the redraws since the one before). Redraws
+    add up; p99 and max are the worst report's (an upper bound for the run's p99); p50
+    is that of the report that covers the most redraws."""
+    reports: list[dict[str, float]] = []
     if log.exists():
         for line in log.read_bytes().splitlines():
             try:
@@ -126,8 +129,18 @@ def redraw_figures(log: Path) -> dict[str, float]:
             except orjson.JSONDecodeError:
                 continue
             if isinstance(entry, dict) and isinstance(entry.get("redraw"), dict):
-                found = entry["redraw"]
-    return found
+                reports.append(entry["redraw"])
+    if not reports:
+        return {}
+    largest = max(reports, key=lambda report: report.get("redraws", 0.0))
+    combined = {"redraws": sum(report.get("redraws", 0.0) for report in reports)}
+    for name in ("update", "painted"):
+        combined[f"{name}_p50_ms"] = largest.get(f"{name}_p50_ms", 0.0)
+        for figure in ("p99", "max"):
+            key = f"{name}_{figure}_ms"
+            combined[key] = max(report.get(key, 0.0) for report in reports)
+    combined["events"] = max(report.get("events", 0.0) for report in reports)  # a running count
+    return combined
 
 
 def measure(seconds: float, rate: float, work: Path, *, with_dashboard: bool = True) -> Result:

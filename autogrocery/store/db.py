@@ -64,10 +64,13 @@ def transaction(conn: Any) -> Iterator[Any]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does); a failed COMMIT
+            # leaves the transaction open. Either way none of it stays.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
 
 def migrate(conn: sqlite3.Connection) -> int:

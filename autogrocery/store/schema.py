@@ -8,6 +8,7 @@ Table owners (the only writer of each table), as of the newest version:
   analytics:   latencies
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)
+  store:       write_probe (always empty; see SharedConnection.probe_write)
 """
 
 MIGRATIONS: list[str] = [
@@ -313,5 +314,10 @@ MIGRATIONS: list[str] = [
     # 8: the reports read one movement type over a period.
     """
     CREATE INDEX movements_by_type_time ON movements (type, at);
+    """,
+    # 9: after a write failed (a full disk), a write that needs new space tells when the
+    # store can write again, with or without traffic.
+    """
+    CREATE TABLE write_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
     """,
 ]

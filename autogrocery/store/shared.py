@@ -24,6 +24,7 @@ from autogrocery.store.db import connect
 from autogrocery.store.statements import Statement, chunks
 
 log = logging.getLogger(__name__)
+PROBE_BYTES = 16_384  # a few pages: enough that a full disk refuses the probe
 
 
 class Result:
@@ -68,6 +69,10 @@ class SharedConnection:
         self.write_failures = 0
         self._checkpointer = Checkpointer(path, checkpoint_every, self._watch)
         self._checkpointer.start()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Result:
         with self.lock:
@@ -122,6 +127,29 @@ class SharedConnection:
     def _watch(self) -> None:
         with contextlib.suppress(StoreLost):
             self.check_file()
+            if self.write_failure is not None:
+                self.probe_write()
+
+    def probe_write(self) -> None:
+        """After a write failed (a full disk): commit a write that needs new pages and
+        undoes itself, so the store knows it can write again (and says so on /readyz)
+        without waiting for a request to try. With WAL the commit appends its pages to
+        the log, so a disk with no room fails it as it would fail a real write."""
+        conn = self._conn
+        with self.lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "INSERT INTO write_probe (filler) VALUES (zeroblob(?))", (PROBE_BYTES,)
+                )
+                conn.execute("DELETE FROM write_probe")
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                log.debug("the store still cannot write: %s", exc)
+                return
+            self.write_failure = None
 
     def shutdown(self) -> None:
         self._checkpointer.stop()

@@ -3,6 +3,7 @@ sweep writing off exactly once, with "today" moved by an injected clock."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import time
@@ -19,7 +20,7 @@ from autogrocery.domain.errors import Conflict, InsufficientStock
 from autogrocery.domain.messages import ExpireLots
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import check_invariants, wait_final
+from tests.helpers import check_invariants, eventually, wait_final
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -164,6 +165,41 @@ async def test_an_expired_lot_is_not_sold_and_is_written_off_once(
     check_invariants(dated_config.data_path)
 
 
+async def test_a_store_that_starts_after_a_lot_expired_writes_it_off_at_start(
+    store: System, dated_config: Config, clock: Clock
+) -> None:
+    tomorrow = store.today() + timedelta(1)
+    await restock(store, (4, tomorrow), (3, tomorrow + timedelta(30)))
+    await store.stop()
+    clock.advance(2)  # the lot expired while the store was down
+
+    again = await start_system(dated_config, robot_seed=7, clock=clock)
+    try:  # no sweep asked for: the start's own sweep did it
+        assert [m["delta"] for m in await written_off(again)] == [-4]
+        assert (await again.product(SKU))["on_hand"] == 3
+    finally:
+        await again.stop()
+    check_invariants(dated_config.data_path)
+
+
+async def test_the_sweep_runs_by_itself_on_its_interval(
+    make_config: ConfigFactory, clock: Clock
+) -> None:
+    config = make_config("robots.per_aisle=1", "stock.expiry_sweep_interval=0.2")
+    system = await start_system(config, robot_seed=7, clock=clock)
+    try:
+        await system.add_product(SKU, "Test milk", "dairy", "l", 199, 100, min_level=3)
+        await restock(system, (4, system.today() + timedelta(1)))
+        clock.advance(2)
+
+        async def swept() -> bool:
+            return [m["delta"] for m in await written_off(system)] == [-4]
+
+        await eventually(swept, within=5)
+    finally:
+        await system.stop()
+
+
 async def test_the_sweep_leaves_what_an_open_order_holds(
     store: System, dated_config: Config, clock: Clock
 ) -> None:
@@ -191,8 +227,12 @@ async def test_a_lot_due_soon_raises_an_expiring_alert_and_is_listed(
     assert not [a for a in await store.alerts() if a["kind"] == "expiring"]
 
     clock.advance(3)  # now due within the two days' notice
+    raised = store.subscribe(["alert.raised"])
     await sweep(store)
 
+    event = await asyncio.wait_for(anext(raised), 5)  # operators hear of it at once
+    assert (event.data["kind"], event.data["sku"]) == ("expiring", SKU)
+    raised.close()
     expiring = [a for a in await store.alerts() if a["kind"] == "expiring"]
     assert [(a["sku"], a["expiry_date"], a["quantity"]) for a in expiring] == [
         (SKU, soon.isoformat(), 6)

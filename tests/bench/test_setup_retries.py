@@ -1,0 +1,67 @@
+"""The bench's setup against a store that is busy or restarting: a login that gets 503
+(or finds no server) is tried again with backoff; one that gets a 4xx is not."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from autogrocery.bench.load import RequestFailed, login
+from autogrocery.bench.runner import retrying
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@dataclass
+class Flaky:
+    """A login that answers the statuses in `answers` first, then 200 with a token."""
+
+    server: TestServer
+    answers: list[int] = field(default_factory=list)
+    seen: list[int] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        status = self.answers.pop(0) if self.answers else 200
+        self.seen.append(status)
+        if status != 200:
+            return web.json_response({"title": "busy"}, status=status)
+        return web.json_response({"access_token": "t", "refresh_token": "r"})
+
+
+@pytest.fixture
+async def flaky() -> AsyncIterator[Flaky]:
+    app = web.Application()
+    store = Flaky(TestServer(app, host="127.0.0.1"))
+    app.router.add_post("/api/auth/login", store.handle)
+    await store.server.start_server()
+    yield store
+    await store.server.close()
+
+
+async def test_a_busy_store_is_tried_again_until_it_answers(
+    flaky: Flaky, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flaky.answers.extend([503, 429, 503])
+    async with aiohttp.ClientSession(str(flaky.server.make_url("/"))) as http:
+        headers = await retrying("log in", lambda: login(http, "fridge", "pw"))
+    assert headers == {"Authorization": "Bearer t"}
+    assert flaky.seen == [503, 429, 503, 200]
+    said = capsys.readouterr().err
+    assert said.count("could not log in (login answered") == 3
+
+
+async def test_a_refusal_is_not_retried_and_a_lasting_failure_gives_up(flaky: Flaky) -> None:
+    flaky.answers.append(401)
+    async with aiohttp.ClientSession(str(flaky.server.make_url("/"))) as http:
+        with pytest.raises(RequestFailed):
+            await retrying("log in", lambda: login(http, "fridge", "wrong"))
+        assert flaky.seen == [401]
+        flaky.answers.extend([503, 503, 503])
+        with pytest.raises(RequestFailed):
+            await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=3)
+    assert flaky.seen == [401, 503, 503, 503]

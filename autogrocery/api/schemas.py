@@ -130,7 +130,13 @@ IsoDate = Annotated[
 class RestockLineRequest(Body):
     sku: Sku
     quantity: Quantity
-    unit_cost: Annotated[MoneyIn, Meta(description="Lines of one SKU must agree on it.")]
+    unit_cost: Annotated[
+        MoneyIn,
+        Meta(
+            description="Above 0 (the delivery reprices its SKU from it); lines of one SKU "
+            "must agree on it."
+        ),
+    ]
     expiry_date: (
         Annotated[
             IsoDate,

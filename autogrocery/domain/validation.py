@@ -68,6 +68,9 @@ def parse_lines(
             except ValueError as exc:
                 errors.append(_err(f"{where}.unit_cost", str(exc)))
                 continue
+        if with_cost and cost <= 0:  # a delivery reprices its SKU from its cost
+            errors.append(_err(f"{where}.unit_cost", "must be above 0"))
+            continue
         if with_cost and costs.setdefault(sku, cost) != cost:
             errors.append(_err(f"{where}.unit_cost", f"differs from an earlier {sku} line"))
             continue

@@ -143,3 +143,14 @@ async def test_a_503_from_an_actor_that_is_down_carries_retry_after(
         await asyncio.sleep(0.02)
     assert status == 503, problem
     assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_a_delivery_at_no_cost_is_refused_before_it_reprices_anything(api: Api) -> None:
+    """Stock repriced from a unit cost of 0 would sell at 0.01."""
+    truck = await api.truck()
+    before = await api.snapshot()
+    lines = [{"sku": "BRD-001", "quantity": 5, "unit_cost": "0.00"}]
+    status, problem, _ = await api.call("POST", "/api/restocks", truck, json={"items": lines})
+    assert status == 400, problem
+    assert problem["errors"][0] == {"field": "items[0].unit_cost", "message": "must be above 0"}
+    assert await api.snapshot() == before

@@ -62,6 +62,13 @@ class Context:
         shared = self._shared
         return shared.write_failure if shared is not None else None
 
+    def check_store_file(self) -> None:
+        """Raise StoreLost if the open store's file was deleted or replaced (no store
+        open: nothing to check)."""
+        shared = self._shared
+        if shared is not None:
+            shared.check_file()
+
     def store_lost(self) -> str | None:
         """Why the database file is not the store's any more (deleted, replaced)."""
         shared = self._shared

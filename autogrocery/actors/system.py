@@ -309,7 +309,7 @@ class System:
         """Raise StoreLost (an sqlite3.OperationalError) if the database file was deleted
         or replaced while the store ran: for writers outside the actors (the API's auth
         tables), before they commit."""
-        self.supervisor.ctx.connect().check_file()
+        self.supervisor.ctx.check_store_file()
 
     def alive(self) -> str | None:
         """None while the process can still serve; else why it should be restarted (the

@@ -123,8 +123,9 @@ class Reader:
 
     async def moved(self, kind: str, since: float, until: float) -> list[Moved]:
         """Movements of one type between two instants, summed in SQL per SKU, lot cost and
-        quarter hour (every time zone's offset is whole quarter hours, so each sum falls
-        in one store day): a report reads hundreds of rows, not one per movement."""
+        quarter hour (today's time zones are all offset by whole quarter hours, so each
+        sum falls in one store day): a report reads hundreds of rows, not one per
+        movement. Movements are stamped with the present time, so `at` > 0."""
         rows = await self._rows(
             "SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "
             "COALESCE(l.unit_cost, 0) AS cost FROM movements m "

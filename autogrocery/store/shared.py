@@ -134,7 +134,9 @@ class SharedConnection:
         """After a write failed (a full disk): commit a write that needs new pages and
         undoes itself, so the store knows it can write again (and says so on /readyz)
         without waiting for a request to try. With WAL the commit appends its pages to
-        the log, so a disk with no room fails it as it would fail a real write."""
+        the log, so a disk with no room for them fails it. A nearly full disk may pass a
+        probe and still fail a larger batch: that batch is refused and the store says so
+        again, until the next probe."""
         conn = self._conn
         with self.lock:
             try:
@@ -144,9 +146,10 @@ class SharedConnection:
                 )
                 conn.execute("DELETE FROM write_probe")
                 conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                 log.debug("the store still cannot write: %s", exc)
                 return
             self.write_failure = None
@@ -179,7 +182,10 @@ class Checkpointer:
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         try:
             while not self._stop.wait(self.every):
-                self.watch()
+                try:
+                    self.watch()
+                except Exception:  # the beat goes on: checkpoints keep the WAL small
+                    log.exception("the store's file check failed")
                 self._checkpoint(conn, "PASSIVE")
             self._checkpoint(conn, "TRUNCATE")  # leave a small WAL behind on a clean stop
         finally:

@@ -20,6 +20,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
@@ -178,7 +179,13 @@ class DashboardApp(App[None]):
     def _on_screen(self) -> bool:
         """False while the app starts or shuts down: the dashboard's widgets are not there,
         though the feed's messages may still arrive."""
-        return self.is_running and bool(self.screen_stack) and bool(self.main.query("#status"))
+        if not (self.is_running and self.screen_stack):
+            return False
+        try:
+            self.main.get_child_by_id("status")
+        except NoMatches:
+            return False
+        return True
 
     def redraw(self, force: bool = False) -> None:
         """Draw the visible panel if anything it shows changed since its last draw."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -65,3 +66,15 @@ async def test_a_refusal_is_not_retried_and_a_lasting_failure_gives_up(flaky: Fl
         with pytest.raises(RequestFailed):
             await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=3)
     assert flaky.seen == [401, 503, 503, 503]
+
+
+async def test_a_store_that_is_not_there_is_tried_again_then_given_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:  # a port on which nothing listens
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=2)
+    assert capsys.readouterr().err.count("could not log in (ClientConnectorError") == 1

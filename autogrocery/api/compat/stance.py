@@ -72,9 +72,8 @@ async def refresh(auth: Auth, tables: CompatTables, token: str) -> str:
     account = await auth.tables.account_by_id(row["user_id"])
     if account is None:
         raise Unauthorized("the account no longer exists")
-    why = auth.revocations.why_dead(account["user_id"], "", row["family_id"])
-    if why is not None:  # a disabled account
-        raise Unauthorized(why)
+    if account["disabled_at"] is not None:  # (disabling also revoked its logins)
+        raise Unauthorized("the account is disabled")
     # Of its login (family), so a logout or a revoked login stops it at once.
     return auth.access_token(
         account["user_id"], account["username"], account["role"], row["family_id"]

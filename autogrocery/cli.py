@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -202,23 +200,9 @@ def _run_held(config: Config, args: argparse.Namespace, sockets: list[socket.soc
 
 
 async def _serve(config: Config, sockets: list[socket.socket], *, init: bool = False) -> int:
-    import pykka.debug
+    from autogrocery.cli_start import serving
 
-    from autogrocery.cli_start import started
-
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
-    async with started(config, sockets, init=init) as store:
-        log.info(
-            "autogrocery %s running; API on %s; data in %s",
-            __version__,
-            store.url,
-            config.data_path,
-            extra={"url": store.url},
-        )
+    async with serving(config, sockets, init=init) as (_, stop):
         await stop.wait()
         log.info("shutting down")
     return 0

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autogrocery.loop import run as run_loop
+
 if TYPE_CHECKING:
     import socket
 
@@ -98,7 +100,7 @@ def run(config: Config, args: argparse.Namespace, sockets: list[socket.socket]) 
         for name in CHATTY:
             logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        return asyncio.run(_serve(config, args, sockets, rate, with_dashboard))
+        return run_loop(_serve(config, args, sockets, rate, with_dashboard))
     except StartupError as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
@@ -116,26 +118,11 @@ async def _serve(
     rate: float,
     with_dashboard: bool,
 ) -> int:
-    import pykka.debug
+    from autogrocery.cli_start import serving
 
-    from autogrocery import __version__
-    from autogrocery.cli_start import started
-
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     # New accounts' passwords are printed on stderr as the API starts: before the
     # dashboard takes the terminal, so they stay above it (and survive a kill -9).
-    async with started(config, sockets, init=args.init) as store:
-        log.info(
-            "autogrocery %s running; API on %s; data in %s",
-            __version__,
-            store.url,
-            config.data_path,
-            extra={"url": store.url},
-        )
+    async with serving(config, sockets, init=args.init) as (store, stop):
         return await _running(config, args, store, stop, rate, with_dashboard)
 
 

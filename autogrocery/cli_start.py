@@ -10,10 +10,12 @@ address and the cause, which `run` prints before exiting with status 2.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
 import os
+import signal
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
@@ -155,6 +157,33 @@ async def started(
     finally:
         await runner.cleanup()  # stop accepting, finish requests, close WebSockets
         await system.stop()
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    config: Config, sockets: list[socket.socket], *, init: bool = False
+) -> AsyncIterator[tuple[Started, asyncio.Event]]:
+    """`started` as `run` serves it: SIGINT and SIGTERM set the event it yields (the
+    caller stops when it is set), SIGUSR1 logs every thread's stack, and one line says
+    where the store runs."""
+    import pykka.debug
+
+    from autogrocery import __version__
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
+    async with started(config, sockets, init=init) as store:
+        log.info(
+            "autogrocery %s running; API on %s; data in %s",
+            __version__,
+            store.url,
+            config.data_path,
+            extra={"url": store.url},
+        )
+        yield store, stop
 
 
 def describe(exc: BaseException, config: Config) -> str:

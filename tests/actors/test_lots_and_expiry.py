@@ -54,14 +54,22 @@ def dated_config(make_config: ConfigFactory) -> Config:
     )
 
 
+@contextlib.asynccontextmanager
+async def running(config: Config, clock: Clock, *, new: bool = False) -> AsyncIterator[System]:
+    """A store on `config`'s data dir with time from `clock`; `new`: add the test SKU."""
+    system = await start_system(config, robot_seed=7, clock=clock)
+    try:
+        if new:
+            await system.add_product(SKU, "Test milk", "dairy", "l", 199, 100, min_level=3)
+        yield system
+    finally:
+        await system.stop()
+
+
 @pytest.fixture
 async def store(dated_config: Config, clock: Clock) -> AsyncIterator[System]:
-    running = await start_system(dated_config, robot_seed=7, clock=clock)
-    try:
-        await running.add_product(SKU, "Test milk", "dairy", "l", 199, 100, min_level=3)
-        yield running
-    finally:
-        await running.stop()
+    async with running(dated_config, clock, new=True) as system:
+        yield system
 
 
 async def restock(system: System, *lots: tuple[int, date | None]) -> None:
@@ -155,13 +163,10 @@ async def test_an_expired_lot_is_not_sold_and_is_written_off_once(
     assert ("low", SKU) in alerts  # 2 left, below its min level of 3
 
     await store.stop()
-    again = await start_system(dated_config, robot_seed=7, clock=clock)  # sweeps at start
-    try:
+    async with running(dated_config, clock) as again:  # sweeps at start
         assert await sweep(again) == 0
         assert [m["delta"] for m in await written_off(again)] == [-5]
         assert (await again.product(SKU))["on_hand"] == 2
-    finally:
-        await again.stop()
     check_invariants(dated_config.data_path)
 
 
@@ -173,12 +178,9 @@ async def test_a_store_that_starts_after_a_lot_expired_writes_it_off_at_start(
     await store.stop()
     clock.advance(2)  # the lot expired while the store was down
 
-    again = await start_system(dated_config, robot_seed=7, clock=clock)
-    try:  # no sweep asked for: the start's own sweep did it
+    async with running(dated_config, clock) as again:  # no sweep asked: the start's did it
         assert [m["delta"] for m in await written_off(again)] == [-4]
         assert (await again.product(SKU))["on_hand"] == 3
-    finally:
-        await again.stop()
     check_invariants(dated_config.data_path)
 
 
@@ -186,9 +188,7 @@ async def test_the_sweep_runs_by_itself_on_its_interval(
     make_config: ConfigFactory, clock: Clock
 ) -> None:
     config = make_config("robots.per_aisle=1", "stock.expiry_sweep_interval=0.2")
-    system = await start_system(config, robot_seed=7, clock=clock)
-    try:
-        await system.add_product(SKU, "Test milk", "dairy", "l", 199, 100, min_level=3)
+    async with running(config, clock, new=True) as system:
         await restock(system, (4, system.today() + timedelta(1)))
         clock.advance(2)
 
@@ -196,8 +196,6 @@ async def test_the_sweep_runs_by_itself_on_its_interval(
             return [m["delta"] for m in await written_off(system)] == [-4]
 
         await eventually(swept, within=5)
-    finally:
-        await system.stop()
 
 
 async def test_the_sweep_leaves_what_an_open_order_holds(

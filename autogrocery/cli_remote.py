@@ -241,7 +241,7 @@ def _analytics(config: Config, args: argparse.Namespace) -> int:
     import pykka
 
     from autogrocery.actors.analytics import AnalyticsActor
-    from autogrocery.actors.analytics_storage import CsvLatencies
+    from autogrocery.actors.analytics_storage import CsvLatencies, check_csv_path
     from autogrocery.actors.replies import Batch, call
     from autogrocery.domain.errors import Unavailable
     from autogrocery.domain.messages import LastSeq, Metric
@@ -267,6 +267,13 @@ def _analytics(config: Config, args: argparse.Namespace) -> int:
         curve=_client_curve(config, args),
         insecure=z.insecure,
     )
+
+    try:
+        check_csv_path(csv_path)
+    except OSError as exc:
+        print(f"autogrocery: cannot write {csv_path}: {exc}", file=sys.stderr)
+        feed.stop_loop()
+        return 2
 
     def died(actor: Any) -> None:
         log.critical("analytics died; stopping")

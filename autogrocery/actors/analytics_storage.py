@@ -13,12 +13,14 @@ last CSV line (a crash mid-write) before appending again.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 from autogrocery.domain.messages import Metric
 from autogrocery.domain.models import OrderKind, now
@@ -100,18 +102,20 @@ def _summary(completed_latencies: list[float], failed: int, per_minute: int) -> 
 
 
 class CsvLog:
-    """An append-only CSV of metrics, flushed line by line."""
+    """An append-only CSV of metrics, flushed line by line. A new file (and its
+    directory) is made with the first metric, so a process that is refused before it
+    records anything leaves nothing behind."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows: list[list[str]] = []
+        self.file: TextIO | None = None
 
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_csv_path(self.path)
         self.rows = read_csv(self.path)
-        self.file = self.path.open("a", encoding="utf-8", newline="")
-        if self.file.tell() == 0:
-            self.append(CSV_HEADER)
+        if self.path.exists():
+            self.file = self.path.open("a", encoding="utf-8", newline="")
 
     def seqs(self) -> set[int]:
         return {int(row[0]) for row in self.rows if row and row[0].isdigit()}
@@ -122,13 +126,39 @@ class CsvLog:
     def append_many(self, rows: list[list[Any]]) -> None:
         if not rows:
             return
+        if self.file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = self.path.open("a", encoding="utf-8", newline="")
         buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
+        writer = csv.writer(buffer)
+        if self.file.tell() == 0:
+            writer.writerow(CSV_HEADER)
+        writer.writerows(rows)
         self.file.write(buffer.getvalue())
         self.file.flush()
 
     def close(self) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
+
+
+def check_csv_path(path: Path) -> None:
+    """Raise the OSError that appending to `path` would raise, without creating
+    anything: an existing file must be writable, and a new one's nearest existing
+    ancestor a directory we may write into."""
+    if path.exists():
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, "permission denied", str(path))
+        return
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(ancestor))
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "permission denied", str(ancestor))
 
 
 def read_csv(path: Path) -> list[list[str]]:

@@ -175,6 +175,21 @@ def test_analytics_creates_nothing_before_it_refuses(
         assert list(tmp_path.iterdir()) == []  # neither the CSV nor its directory
 
 
+@pytest.mark.parametrize(
+    ("csv", "cause"), [("a-file/out.csv", "not a directory"), (".", "is a directory")]
+)
+def test_analytics_with_a_csv_it_cannot_write_says_so_in_one_line(
+    tmp_path: Path, csv: str, cause: str
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = autogrocery("analytics", "--csv", csv, "--data-dir", "data", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"autogrocery: cannot write {csv}: "), result.stderr
+    assert cause in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
 def test_a_refused_robot_is_logged_once_by_the_store_counted_and_told_why(
     tmp_path: Path, spawn: Spawner
 ) -> None:
@@ -210,6 +225,26 @@ def test_a_refused_robot_is_logged_once_by_the_store_counted_and_told_why(
         assert "zmq.curve" not in spawn.log_of(keyless)
         assert "down or unreachable" not in spawn.log_of(rogue) + spawn.log_of(keyless)
         assert "registered" not in spawn.log_of(rogue) + spawn.log_of(keyless)
+    finally:
+        stop_quietly(server)
+
+
+def test_an_analytics_refused_at_the_handshake_is_told_why_and_writes_no_csv(
+    tmp_path: Path, spawn: Spawner
+) -> None:
+    data = tmp_path / "store"
+    made = autogrocery("keys", "analytics", "--data-dir", str(data), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    keys = data / "keys"
+    (keys / "authorized" / "analytics.key").unlink()  # a bundle the store no longer trusts
+    server = start_server(data, *zmq_overrides(metrics="zmq"), "zmq.curve=true")
+    try:
+        bound = server.logged("metrics channel bound to")[0]["msg"]
+        csv = tmp_path / "remote" / "latency.csv"
+        rogue = spawn.analytics(bound.split()[4], csv, keys=keys / "clients" / "analytics")
+        _wait(lambda: "refused our CurveZMQ key" in spawn.log_of(rogue))
+        assert rogue.poll() is None  # it keeps trying: the key may be authorised later
+        assert not csv.parent.exists()  # refused before it recorded anything
     finally:
         stop_quietly(server)
 

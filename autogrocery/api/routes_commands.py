@@ -2,9 +2,9 @@
 
 A thin layer over `domain.conversation`: the open conversations live in this process
 (by operator and conversation id, a few minutes each); the products are the stock
-actor's levels described by the catalog; a command with nothing left to ask is
-recorded with `System.adjust_stock` as one movement, the operator its user and the
-command as typed its note.
+actor's levels described by the catalog; a command the operator confirmed is recorded
+with `System.adjust_stock` as one movement, the operator its user and the command as
+typed its note.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from autogrocery.api.context import CALLER, state
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas import CommandReply, CommandRequest
 from autogrocery.domain.catalog import live_products
+from autogrocery.domain.conversation import Movement
 from autogrocery.domain.conversation import Reply as Said
 from autogrocery.domain.models import new_id, rfc3339
 from autogrocery.domain.phrasebook import name_of
@@ -41,9 +42,11 @@ routes = web.RouteTableDef()
         '"counted 40 eggs", "got 5 boxes of cola cans" (or in Hebrew: "לקחתי 3 קולה '
         'קטן"). The store asks back when it must (which product, did you mean, how many, '
         "boxes or units, take what there is); answer with the same `conversation_id`, or "
-        'say "cancel". A question waits 5 minutes. Only a command with nothing left to '
-        "ask records a movement (OUT, WASTE, COUNT or IN; yours, with the command as its "
-        "note). 409 when the stock changed under it and on_hand would fall below reserved.",
+        'say "cancel". Once nothing is left to ask, it says what it would record '
+        "(`proposal`) and asks for a yes: only a confirmed command records a movement "
+        "(OUT, WASTE, COUNT or IN; yours, with the command as its note), checked against "
+        "the stock at the yes. A question waits 5 minutes. 409 when the stock changed "
+        "under it and on_hand would fall below reserved.",
     )
 )
 async def command(request: web.Request, body: CommandRequest) -> web.Response:
@@ -74,7 +77,6 @@ async def command(request: web.Request, body: CommandRequest) -> web.Response:
 def _view(
     conversation: str, said: Said, recorded: dict[str, Any] | None, expires: str | None
 ) -> dict[str, Any]:
-    move = said.movement
     return {
         "conversation_id": conversation,
         "status": said.status.value,
@@ -90,9 +92,14 @@ def _view(
             }
             for n, p in enumerate(said.choices, 1)
         ],
-        "movement": None
-        if move is None
-        else {"sku": move.sku, "type": move.type.value, "delta": move.delta, "note": move.note},
+        "movement": _movement(said.movement),
+        "proposal": _movement(said.proposal),
         "product": recorded,
         "expires_at": expires,
     }
+
+
+def _movement(move: Movement | None) -> dict[str, Any] | None:
+    if move is None:
+        return None
+    return {"sku": move.sku, "type": move.type.value, "delta": move.delta, "note": move.note}

@@ -443,18 +443,25 @@ class CommandReply(Body):
     text: Annotated[str, Meta(description="The reply, in the language of the command.")]
     language: Literal["en", "he"]
     question: Annotated[
-        Literal["action", "product", "did_you_mean", "which", "quantity", "unit", "short"] | None,
+        Literal[
+            "action", "product", "did_you_mean", "which", "quantity", "unit", "short", "confirm"
+        ]
+        | None,
         Meta(
             description="What is asked: the action (took, threw away, counted, got); the "
             "product; did you mean one of `choices` (nothing matched); which of `choices` "
             "(several matched); how many; boxes or units; take what there is (not enough "
-            "on hand)."
+            "on hand, a yes records it); confirm: record `proposal`? (yes or no)."
         ),
     ]
     choices: list[CommandChoice]
     movement: Annotated[
         CommandMovement | None,
         Meta(description="The movement recorded, with the caller as its user."),
+    ]
+    proposal: Annotated[
+        CommandMovement | None,
+        Meta(description="With `question` confirm: what a yes records (nothing is yet)."),
     ]
     product: Annotated[
         InventoryItem | None, Meta(description="The product's levels after the movement.")

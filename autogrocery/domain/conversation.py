@@ -5,8 +5,10 @@ question the draft is waiting on, and returns a `Reply` and the draft to keep (N
 when the conversation is over). It asks back exactly when needed: which action; no
 product matches ("did you mean …", the nearest ones); several match (which one, by
 number or by name); how many; boxes or units, for a product delivered in boxes; and
-"only 2 on hand; set to 0?" when taking more than there is. Only a command with
-nothing left to ask yields a `Movement`. `cancel` ends any question.
+"only 2 on hand; set to 0?" when taking more than there is. With nothing left to ask,
+it says what it would record and asks for a yes: only a confirmed command yields a
+`Movement` (a yes to "set to 0?" is that confirmation). `cancel` or "no" ends any
+question.
 
 `Conversations` keeps the open drafts by key for a few minutes (the clock is
 injectable). Nothing here knows about actors: the caller records the movement.
@@ -51,7 +53,7 @@ class Level(Protocol):
 
 class Status(StrEnum):
     QUESTION = "question"  # waiting for an answer
-    DONE = "done"  # nothing left to ask: `movement` (or None when nothing changes)
+    DONE = "done"  # confirmed: `movement` (or None when nothing changes)
     CANCELLED = "cancelled"
     FAILED = "failed"  # not understood, or not possible; nothing recorded
 
@@ -64,6 +66,7 @@ class Ask(StrEnum):
     QUANTITY = "quantity"
     UNIT = "unit"
     SHORT = "short"
+    CONFIRM = "confirm"  # record `Reply.proposal`?
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +86,9 @@ class Reply:
     text: str
     ask: Ask | None = None
     choices: tuple[Product, ...] = ()  # numbered from 1, for WHICH and DID_YOU_MEAN
-    movement: Movement | None = None
+    movement: Movement | None = None  # recorded: the caller writes it
     language: str = "en"
+    proposal: Movement | None = None  # what a yes to CONFIRM records
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +177,9 @@ def _answer(
             quantity = free
         if quantity is not None and 0 < quantity <= free:
             update = replace(draft, quantity=quantity, boxes=False, asked=None)
-            return _advance(update, products, stock, user)
+            return _advance(update, products, stock, user, confirmed=is_yes(text))
+    elif asked == Ask.CONFIRM and is_yes(text):
+        return _advance(replace(draft, asked=None), products, stock, user, confirmed=True)
     reply, kept = _advance(replace(draft, asked=None), products, stock, user)
     return replace(reply, text=say(draft.language, "sorry") + reply.text), kept
 
@@ -200,7 +206,7 @@ def _pick(
 
 
 def _advance(
-    draft: Draft, products: Sequence[Product], stock: Stock, user: str
+    draft: Draft, products: Sequence[Product], stock: Stock, user: str, *, confirmed: bool = False
 ) -> tuple[Reply, Draft | None]:
     """Ask the next thing the command does not say, or finish it."""
     lang = draft.language
@@ -239,12 +245,21 @@ def _advance(
     if draft.boxes is None and product.box_size and draft.quantity > 0:
         return _ask(draft, Ask.UNIT, products, stock)
     boxed = product.box_size if draft.boxes and product.box_size else 1
-    return _finish(draft, draft.action, draft.quantity * boxed, product, stock, user)
+    units = draft.quantity * boxed
+    return _finish(draft, draft.action, units, product, stock, user, confirmed=confirmed)
 
 
 def _finish(
-    draft: Draft, action: MovementType, units: int, product: Product, stock: Stock, user: str
+    draft: Draft,
+    action: MovementType,
+    units: int,
+    product: Product,
+    stock: Stock,
+    user: str,
+    *,
+    confirmed: bool,
 ) -> tuple[Reply, Draft | None]:
+    """Check the command against the stock as it is now; ask for a yes, or record it."""
     lang = draft.language
     level = stock.get(product.sku)
     on_hand = level.on_hand if level else 0
@@ -276,8 +291,14 @@ def _finish(
             return reply, replace(draft, sku=product.sku, asked=Ask.SHORT, choices=())
         delta = -units
     movement = Movement(product.sku, action, delta, draft.text, user)
-    text = say(lang, action, units=units, before=on_hand, after=on_hand + delta, **words)
-    return Reply(Status.DONE, text, movement=movement, language=lang), None
+    change = {"units": units, "before": on_hand, "after": on_hand + delta, **words}
+    if not confirmed:
+        text = say(lang, f"confirm_{action.value}", **change)
+        reply = Reply(Status.QUESTION, text, Ask.CONFIRM, language=lang, proposal=movement)
+        # Units from here on: a yes re-checks this very quantity against the stock then.
+        kept = replace(draft, sku=product.sku, quantity=units, boxes=False, choices=())
+        return reply, replace(kept, asked=Ask.CONFIRM)
+    return Reply(Status.DONE, say(lang, action, **change), movement=movement, language=lang), None
 
 
 def _named(draft: Draft) -> str:
@@ -326,7 +347,7 @@ def _ask(
         )
     elif ask == Ask.QUANTITY:
         text = say(lang, key or "how_many", name=name, unit=unit)
-    else:  # UNIT (SHORT is asked by _finish)
+    else:  # UNIT (SHORT and CONFIRM are asked by _finish)
         box = product.box_size if product and product.box_size else 1
         quantity = draft.quantity or 0
         text = say(

@@ -38,6 +38,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "cancelled": "Cancelled; nothing recorded.",
         "sorry": "Sorry, I did not get that. ",
         "gone": "{sku} is no longer in the catalog; nothing recorded.",
+        "confirm_OUT": "Take {units} {units_unit} of {name}: on hand {before} → {after}. "
+        "Record it? (yes or no)",
+        "confirm_WASTE": "Write off {units} {units_unit} of {name} as waste: on hand {before} "
+        "→ {after}. Record it? (yes or no)",
+        "confirm_COUNT": "Set {name} to the {units} {units_unit} counted: on hand {before} → "
+        "{after}. Record it? (yes or no)",
+        "confirm_IN": "Receive {units} {units_unit} of {name}: on hand {before} → {after}. "
+        "Record it? (yes or no)",
         MovementType.OUT: "Took {units} {units_unit} of {name}: on hand {before} → {after}.",
         MovementType.WASTE: "Wrote off {units} {units_unit} of {name} as waste: on hand "
         "{before} → {after}.",
@@ -71,6 +79,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "cancelled": "בוטל; לא נרשם כלום.",
         "sorry": "סליחה, לא הבנתי. ",
         "gone": "{sku} כבר לא בקטלוג; לא נרשם כלום.",
+        "confirm_OUT": "לרשום שנלקחו {units} {units_unit} {name}? במלאי: עכשיו {before}, "
+        "אחרי {after}. (כן או לא)",
+        "confirm_WASTE": "לרשום {units} {units_unit} {name} כפחת? במלאי: עכשיו {before}, אחרי "
+        "{after}. (כן או לא)",
+        "confirm_COUNT": "לרשום ספירה של {units} {units_unit} {name}? במלאי: עכשיו {before}, "
+        "אחרי {after}. (כן או לא)",
+        "confirm_IN": "לרשום שהתקבלו {units} {units_unit} {name}? במלאי: עכשיו {before}, אחרי "
+        "{after}. (כן או לא)",
         MovementType.OUT: "עדכנתי: נלקחו {units} {units_unit} {name}. במלאי: היה {before}, "
         "עכשיו {after}.",
         MovementType.WASTE: "עדכנתי: {units} {units_unit} {name} נרשמו כפחת. במלאי: היה {before}, "

@@ -51,8 +51,24 @@ async def test_a_question_its_answer_and_the_movement_in_the_ledger(api: Api) ->
     assert asked["choices"][0]["on_hand"] == before
     assert await ledger(api, "DAI-002") == [("COUNT", before, "opening-stock", "system")]
 
-    done = await say(api, operator, "whole", asked["conversation_id"])
+    proposed = await say(api, operator, "whole", asked["conversation_id"])
+    assert (proposed["status"], proposed["question"]) == ("question", "confirm")
+    assert proposed["text"] == (
+        f"Write off 2 l of Whole milk as waste: on hand {before} → {before - 2}. "
+        "Record it? (yes or no)"
+    )
+    assert proposed["movement"] is None
+    assert proposed["proposal"] == {
+        "sku": "DAI-002",
+        "type": "WASTE",
+        "delta": -2,
+        "note": "threw away 2 milk",
+    }
+    assert await on_hand(api, "DAI-002") == before  # nothing is recorded before the yes
+
+    done = await say(api, operator, "yes", asked["conversation_id"])
     assert done["status"] == "done"
+    assert done["proposal"] is None
     assert done["question"] is None
     assert done["expires_at"] is None
     assert done["movement"] == {
@@ -75,7 +91,9 @@ async def test_goods_received_and_taken_are_in_and_out_movements_and_the_books_b
 ) -> None:
     operator = await api.operator()
     before = await on_hand(api, "PAR-011")
-    got = await say(api, operator, "got 5 boxes of cola cans")
+    proposed = await say(api, operator, "got 5 boxes of cola cans")
+    assert proposed["question"] == "confirm"
+    got = await say(api, operator, "ok", proposed["conversation_id"])
     assert got["movement"] == {
         "sku": "PAR-011",
         "type": "IN",
@@ -84,7 +102,8 @@ async def test_goods_received_and_taken_are_in_and_out_movements_and_the_books_b
     }
     asked = await say(api, operator, "took 3 small cola", "shift-1")
     assert (asked["conversation_id"], asked["question"]) == ("shift-1", "unit")
-    took = await say(api, operator, "units", "shift-1")
+    assert (await say(api, operator, "units", "shift-1"))["question"] == "confirm"
+    took = await say(api, operator, "yes", "shift-1")
     assert (took["movement"]["type"], took["movement"]["delta"]) == ("OUT", -3)
     assert took["product"]["on_hand"] == before + 120 - 3
     assert [m[:2] for m in await ledger(api, "PAR-011")][:2] == [("OUT", -3), ("IN", 120)]
@@ -99,7 +118,11 @@ async def test_the_issues_hebrew_example(api: Api) -> None:
     asked = await say(api, operator, "לקחתי 3 קולה קטן")
     assert (asked["language"], asked["question"]) == ("he", "unit")
     assert "ארגזים של 24" in asked["text"]
-    done = await say(api, operator, "יחידות", asked["conversation_id"])
+    proposed = await say(api, operator, "יחידות", asked["conversation_id"])
+    assert (proposed["question"], proposed["proposal"]["delta"]) == ("confirm", -3)
+    assert "לרשום" in proposed["text"]
+    assert await on_hand(api, "PAR-011") == before
+    done = await say(api, operator, "כן", asked["conversation_id"])
     assert done["movement"]["delta"] == -3
     assert done["movement"]["note"] == "לקחתי 3 קולה קטן"
     assert "היה" in done["text"]
@@ -122,6 +145,17 @@ async def test_not_enough_on_hand_asks_before_taking_what_there_is(api: Api) -> 
     assert done["movement"]["delta"] == -free
     assert done["product"]["on_hand"] == 4  # what the open order holds stays
     assert done["product"]["reserved"] == 4
+
+
+async def test_a_no_at_the_confirmation_records_nothing(api: Api) -> None:
+    operator = await api.operator()
+    before = await api.snapshot()
+    proposed = await say(api, operator, "counted 40 eggs")
+    assert proposed["question"] == "confirm"
+    assert proposed["proposal"]["type"] == "COUNT"
+    declined = await say(api, operator, "no", proposed["conversation_id"])
+    assert (declined["status"], declined["movement"]) == ("cancelled", None)
+    assert await api.snapshot() == before
 
 
 async def test_an_expired_question_records_nothing(api: Api) -> None:
@@ -154,7 +188,10 @@ async def test_a_conversation_belongs_to_the_operator_who_started_it(api: Api) -
     theirs = await say(api, other, "1", "c-1")
     assert theirs["status"] == "failed"
     assert await api.snapshot() == before
-    mine = await say(api, admin, "1", "c-1")
+    assert (await say(api, admin, "1", "c-1"))["question"] == "confirm"
+    assert (await say(api, other, "yes", "c-1"))["status"] == "failed"  # not theirs to confirm
+    assert await api.snapshot() == before
+    mine = await say(api, admin, "yes", "c-1")
     assert (mine["status"], mine["movement"]["sku"]) == ("done", "DAI-002")
     moved, _ = await api.system.movements(sku="DAI-002", limit=1)
     assert moved[0]["user"] == "admin"

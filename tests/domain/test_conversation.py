@@ -59,7 +59,9 @@ def test_an_answer_in_time_records_the_movement(
     talk = Conversations(ttl=120.0, clock=clock)
     talk.say("k", "threw away 2 milk", products, stock, "dana")
     clock.now += 119.9
-    done = talk.say("k", "whole", products, stock, "dana")
+    assert talk.say("k", "whole", products, stock, "dana").ask == Ask.CONFIRM
+    clock.now += 119.9
+    done = talk.say("k", "yes", products, stock, "dana")
     assert done.movement is not None
     assert (done.movement.sku, done.movement.type, done.movement.delta) == (
         "MILK-3",
@@ -75,10 +77,12 @@ def test_conversations_are_kept_apart_by_key(
     talk.say(("dana", "c1"), "threw away 2 milk", products, stock, "dana")
     talk.say(("omer", "c1"), "took 3 small cola", products, stock, "omer")
     # Omer's "1" answers his own question (boxes), not Dana's (which milk)
-    omer = talk.say(("omer", "c1"), "1", products, stock, "omer")
+    assert talk.say(("omer", "c1"), "1", products, stock, "omer").ask == Ask.CONFIRM
+    omer = talk.say(("omer", "c1"), "yes", products, stock, "omer")
     assert omer.movement is not None
     assert (omer.movement.sku, omer.movement.delta, omer.movement.user) == ("COLA-S", -72, "omer")
-    dana = talk.say(("dana", "c1"), "1", products, stock, "dana")
+    assert talk.say(("dana", "c1"), "1", products, stock, "dana").ask == Ask.CONFIRM
+    dana = talk.say(("dana", "c1"), "yes", products, stock, "dana")
     assert dana.movement is not None
     assert (dana.movement.sku, dana.movement.user) == ("MILK-3", "dana")
 
@@ -104,6 +108,32 @@ def test_levels_are_read_at_each_step(products: list[Product], stock: dict[str, 
     done = talk.say("k", "yes", products, stock, "d")
     assert done.movement is not None
     assert done.movement.delta == -1
+
+
+def test_nothing_is_recorded_without_a_yes_and_the_yes_is_checked_on_the_levels_then(
+    products: list[Product], stock: dict[str, Level]
+) -> None:
+    talk = Conversations()
+    proposed = talk.say("k", "took 5 whole milk", products, {"MILK-3": Level(9)}, "d")
+    assert (proposed.ask, proposed.movement) == (Ask.CONFIRM, None)
+    assert proposed.text == "Take 5 l of Whole milk: on hand 9 → 4. Record it? (yes or no)"
+    # the stock changed before the yes: the yes is asked about again, never recorded blind
+    short = talk.say("k", "yes", products, {"MILK-3": Level(3)}, "d")
+    assert (short.ask, short.movement) == (Ask.SHORT, None)
+    done = talk.say("k", "yes", products, {"MILK-3": Level(3)}, "d")  # "set to 0?" is a yes
+    assert done.movement is not None
+    assert done.movement.delta == -3
+
+
+def test_a_conversation_left_at_its_confirmation_records_nothing(
+    products: list[Product], stock: dict[str, Level]
+) -> None:
+    clock = Clock()
+    talk = Conversations(ttl=120.0, clock=clock)
+    assert talk.say("k", "counted 40 eggs", products, stock, "d").ask == Ask.CONFIRM
+    clock.now += 120.0
+    late = talk.say("k", "yes", products, stock, "d")
+    assert (late.status, late.movement) == (Status.FAILED, None)
 
 
 @settings(max_examples=300, deadline=None)

@@ -34,6 +34,15 @@ class Moves:
 
 
 @dataclass(frozen=True)
+class Proposes:
+    """The step asks for a yes to record `delta` of `sku` as `type`, recording nothing yet."""
+
+    type: MovementType
+    sku: str
+    delta: int
+
+
+@dataclass(frozen=True)
 class Asks:
     """The step asks `ask`, offering `choices` (SKUs, in order) where it offers any."""
 
@@ -49,43 +58,119 @@ class Ends:
     says: str = ""  # a piece of the reply's text
 
 
-Expect = Moves | Asks | Ends
+Expect = Moves | Proposes | Asks | Ends
 MILKS = ("MILK-3", "MILK-1")  # "Whole milk" first: it covers more of its name
 COLAS = ("COLA-L", "COLA-S")
 
 TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     # --- English: straight through ----------------------------------------------------
-    ("three cans named by their unit", [("took 3 cans of cola", Moves(OUT, "COLA-S", -3))]),
-    ("a delivery in boxes", [("got 5 boxes of cola cans", Moves(IN, "COLA-S", 120))]),
-    ("a count sets on hand", [("counted 40 eggs", Moves(COUNT, "EGGS", 10))]),
-    ("a count below on hand", [("we have 25 eggs", Moves(COUNT, "EGGS", -5))]),
-    ("count of zero", [("counted 0 free range eggs", Moves(COUNT, "EGGS", -30))]),
-    ("typo'd plural still matches", [("used 2 tomatos", Moves(OUT, "TOM", -2))]),
-    ("accents do not matter", [("threw out 1 creme fraiche", Moves(WASTE, "CREME", -1))]),
-    ("word order does not matter", [("threw away 1 fraiche creme", Moves(WASTE, "CREME", -1))]),
-    ("a box of, in words", [("received a box of onions", Moves(IN, "ONION", 10))]),
-    ("kilos are single units", [("used 2 kg onions", Moves(OUT, "ONION", -2))]),
-    ("number in words", [("took two pita", Moves(OUT, "PITA", -2))]),
-    ("a is one", [("took a chocolate cake", Moves(OUT, "CAKE", -1))]),
-    ("the unit names the product", [("took 2 loaves", Moves(OUT, "BREAD", -2))]),
-    ("a SKU works too", [("wasted 1 CAKE", Moves(WASTE, "CAKE", -1))]),
-    ("case and fillers", [("I TOOK 3 of the Vine Tomatoes please", Moves(OUT, "TOM", -3))]),
+    (
+        "three cans named by their unit",
+        [("took 3 cans of cola", Proposes(OUT, "COLA-S", -3)), ("yes", Moves(OUT, "COLA-S", -3))],
+    ),
+    (
+        "a delivery in boxes",
+        [
+            ("got 5 boxes of cola cans", Proposes(IN, "COLA-S", 120)),
+            ("ok", Moves(IN, "COLA-S", 120)),
+        ],
+    ),
+    (
+        "a count sets on hand",
+        [("counted 40 eggs", Proposes(COUNT, "EGGS", 10)), ("y", Moves(COUNT, "EGGS", 10))],
+    ),
+    (
+        "a count below on hand",
+        [("we have 25 eggs", Proposes(COUNT, "EGGS", -5)), ("yes", Moves(COUNT, "EGGS", -5))],
+    ),
+    (
+        "count of zero",
+        [
+            ("counted 0 free range eggs", Proposes(COUNT, "EGGS", -30)),
+            ("sure", Moves(COUNT, "EGGS", -30)),
+        ],
+    ),
+    (
+        "typo'd plural still matches",
+        [("used 2 tomatos", Proposes(OUT, "TOM", -2)), ("yes", Moves(OUT, "TOM", -2))],
+    ),
+    (
+        "accents do not matter",
+        [
+            ("threw out 1 creme fraiche", Proposes(WASTE, "CREME", -1)),
+            ("right", Moves(WASTE, "CREME", -1)),
+        ],
+    ),
+    (
+        "word order does not matter",
+        [
+            ("threw away 1 fraiche creme", Proposes(WASTE, "CREME", -1)),
+            ("yes", Moves(WASTE, "CREME", -1)),
+        ],
+    ),
+    (
+        "a box of, in words",
+        [("received a box of onions", Proposes(IN, "ONION", 10)), ("yes", Moves(IN, "ONION", 10))],
+    ),
+    (
+        "kilos are single units",
+        [("used 2 kg onions", Proposes(OUT, "ONION", -2)), ("confirm", Moves(OUT, "ONION", -2))],
+    ),
+    (
+        "number in words",
+        [("took two pita", Proposes(OUT, "PITA", -2)), ("yes", Moves(OUT, "PITA", -2))],
+    ),
+    (
+        "a is one",
+        [("took a chocolate cake", Proposes(OUT, "CAKE", -1)), ("ok", Moves(OUT, "CAKE", -1))],
+    ),
+    (
+        "the unit names the product",
+        [("took 2 loaves", Proposes(OUT, "BREAD", -2)), ("yes", Moves(OUT, "BREAD", -2))],
+    ),
+    (
+        "a SKU works too",
+        [("wasted 1 CAKE", Proposes(WASTE, "CAKE", -1)), ("yeah", Moves(WASTE, "CAKE", -1))],
+    ),
+    (
+        "case and fillers",
+        [
+            ("I TOOK 3 of the Vine Tomatoes please", Proposes(OUT, "TOM", -3)),
+            ("yes", Moves(OUT, "TOM", -3)),
+        ],
+    ),
     # --- English: each question -------------------------------------------------------
     (
         "boxes or units: units",
-        [("took 3 small cola", Asks(Ask.UNIT)), ("units", Moves(OUT, "COLA-S", -3))],
+        [
+            ("took 3 small cola", Asks(Ask.UNIT)),
+            ("units", Proposes(OUT, "COLA-S", -3)),
+            ("yes", Moves(OUT, "COLA-S", -3)),
+        ],
     ),
     (
         "boxes or units: boxes, by number",
-        [("took 1 small cola", Asks(Ask.UNIT)), ("1", Moves(OUT, "COLA-S", -24))],
+        [
+            ("took 1 small cola", Asks(Ask.UNIT)),
+            ("1", Proposes(OUT, "COLA-S", -24)),
+            ("ok", Moves(OUT, "COLA-S", -24)),
+        ],
     ),
     (
         "several match: by name",
-        [("threw away 2 milk", Asks(Ask.WHICH, MILKS)), ("whole", Moves(WASTE, "MILK-3", -2))],
+        [
+            ("threw away 2 milk", Asks(Ask.WHICH, MILKS)),
+            ("whole", Proposes(WASTE, "MILK-3", -2)),
+            ("y", Moves(WASTE, "MILK-3", -2)),
+        ],
     ),
     (
         "several match: by number",
-        [("threw away 2 milk", Asks(Ask.WHICH, MILKS)), ("2", Moves(WASTE, "MILK-1", -2))],
+        [
+            ("threw away 2 milk", Asks(Ask.WHICH, MILKS)),
+            ("2", Proposes(WASTE, "MILK-1", -2)),
+            ("yes", Moves(WASTE, "MILK-1", -2)),
+        ],
     ),
     (
         "several match: a number out of range is asked again",
@@ -93,13 +178,15 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
             ("took 2 cola", Asks(Ask.WHICH, COLAS)),
             ("9", Asks(Ask.WHICH, COLAS)),
             ("large", Asks(Ask.UNIT)),
-            ("bottles", Moves(OUT, "COLA-L", -2)),
+            ("bottles", Proposes(OUT, "COLA-L", -2)),
+            ("sure", Moves(OUT, "COLA-L", -2)),
         ],
     ),
     (
         "no match: did you mean, yes",
         [
             ("took 2 choclate cake", Asks(Ask.DID_YOU_MEAN, ("CAKE",))),
+            ("yes", Proposes(OUT, "CAKE", -2)),
             ("yes", Moves(OUT, "CAKE", -2)),
         ],
     ),
@@ -108,7 +195,8 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
         [
             ("took 2 colla", Asks(Ask.DID_YOU_MEAN, COLAS)),
             ("2", Asks(Ask.UNIT)),
-            ("cans", Moves(OUT, "COLA-S", -2)),
+            ("cans", Proposes(OUT, "COLA-S", -2)),
+            ("right", Moves(OUT, "COLA-S", -2)),
         ],
     ),
     ("no match at all", [("took 2 xyzzy", Ends(Status.FAILED, 'no product like "xyzzy"'))]),
@@ -121,7 +209,11 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     ),
     (
         "not enough: a smaller number",
-        [("threw away 5 whole milk", Asks(Ask.SHORT)), ("1", Moves(WASTE, "MILK-3", -1))],
+        [
+            ("threw away 5 whole milk", Asks(Ask.SHORT)),
+            ("1", Proposes(WASTE, "MILK-3", -1)),
+            ("yes", Moves(WASTE, "MILK-3", -1)),
+        ],
     ),
     (
         "not enough: no",
@@ -136,38 +228,80 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
         [
             ("3 large cola", Asks(Ask.ACTION)),
             ("got", Asks(Ask.UNIT)),
-            ("boxes", Moves(IN, "COLA-L", 18)),
+            ("boxes", Proposes(IN, "COLA-L", 18)),
+            ("yes", Moves(IN, "COLA-L", 18)),
         ],
     ),
     (
         "how many",
-        [("took some pita", Asks(Ask.QUANTITY)), ("4", Moves(OUT, "PITA", -4))],
+        [
+            ("took some pita", Asks(Ask.QUANTITY)),
+            ("4", Proposes(OUT, "PITA", -4)),
+            ("confirm", Moves(OUT, "PITA", -4)),
+        ],
     ),
     (
         "how many: a whole number",
-        [("took 1.5 tomatoes", Asks(Ask.QUANTITY)), ("2", Moves(OUT, "TOM", -2))],
+        [
+            ("took 1.5 tomatoes", Asks(Ask.QUANTITY)),
+            ("2", Proposes(OUT, "TOM", -2)),
+            ("yes", Moves(OUT, "TOM", -2)),
+        ],
     ),
     (
         "not sold in boxes",
-        [("got 2 boxes of whole milk", Asks(Ask.QUANTITY)), ("12", Moves(IN, "MILK-3", 12))],
+        [
+            ("got 2 boxes of whole milk", Asks(Ask.QUANTITY)),
+            ("12", Proposes(IN, "MILK-3", 12)),
+            ("ok", Moves(IN, "MILK-3", 12)),
+        ],
     ),
     (
         "which product",
-        [("got 3 kg", Asks(Ask.PRODUCT)), ("tomatoes", Moves(IN, "TOM", 3))],
+        [
+            ("got 3 kg", Asks(Ask.PRODUCT)),
+            ("tomatoes", Proposes(IN, "TOM", 3)),
+            ("yes", Moves(IN, "TOM", 3)),
+        ],
     ),
     (
         "an answer it does not get is asked again",
         [
             ("got 3 onions", Asks(Ask.UNIT)),
             ("purple", Asks(Ask.UNIT)),
-            ("single", Moves(IN, "ONION", 3)),
+            ("single", Proposes(IN, "ONION", 3)),
+            ("yeah", Moves(IN, "ONION", 3)),
         ],
     ),
     (
         "a new command instead of an answer",
-        [("threw away 2 milk", Asks(Ask.WHICH, MILKS)), ("took 2 tomatoes", Moves(OUT, "TOM", -2))],
+        [
+            ("threw away 2 milk", Asks(Ask.WHICH, MILKS)),
+            ("took 2 tomatoes", Proposes(OUT, "TOM", -2)),
+            ("yes", Moves(OUT, "TOM", -2)),
+        ],
     ),
     ("cancel", [("took 3 cola", Asks(Ask.WHICH, COLAS)), ("never mind", Ends(Status.CANCELLED))]),
+    (
+        "confirm: no",
+        [("took 2 loaves", Proposes(OUT, "BREAD", -2)), ("no", Ends(Status.CANCELLED, "nothing"))],
+    ),
+    (
+        "confirm: an answer it does not get is asked again",
+        [
+            ("took 2 loaves", Proposes(OUT, "BREAD", -2)),
+            ("maybe later", Proposes(OUT, "BREAD", -2)),
+            ("yes", Moves(OUT, "BREAD", -2)),
+        ],
+    ),
+    (
+        "confirm: a new command instead of a yes",
+        [
+            ("took 2 loaves", Proposes(OUT, "BREAD", -2)),
+            ("threw away 1 cake", Proposes(WASTE, "CAKE", -1)),
+            ("yes", Moves(WASTE, "CAKE", -1)),
+        ],
+    ),
     ("not a command", [("hello there", Ends(Status.FAILED, "did not understand"))]),
     ("an answer with no question", [("yes", Ends(Status.FAILED, "no open question"))]),
     ("nothing to take", [("took 0 cola cans", Ends(Status.FAILED, "quantity is 0"))]),
@@ -180,29 +314,63 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     # --- Hebrew -------------------------------------------------------------------------
     (
         "the issue's example",
-        [("לקחתי 3 קולה קטן", Asks(Ask.UNIT)), ("יחידות", Moves(OUT, "COLA-S", -3))],
+        [
+            ("לקחתי 3 קולה קטן", Asks(Ask.UNIT)),
+            ("יחידות", Proposes(OUT, "COLA-S", -3)),
+            ("כן", Moves(OUT, "COLA-S", -3)),
+        ],
     ),
     (
         "feminine adjective, boxes",
-        [("לקחתי 3 קולה קטנה", Asks(Ask.UNIT)), ("ארגזים", Moves(OUT, "COLA-S", -72))],
+        [
+            ("לקחתי 3 קולה קטנה", Asks(Ask.UNIT)),
+            ("ארגזים", Proposes(OUT, "COLA-S", -72)),
+            ("אישור", Moves(OUT, "COLA-S", -72)),
+        ],
     ),
     (
         "several milks, by name",
         [
             ("זרקתי 2 חלב", Asks(Ask.WHICH, ("MILK-1", "MILK-3"))),
-            ("3%", Moves(WASTE, "MILK-3", -2)),
+            ("3%", Proposes(WASTE, "MILK-3", -2)),
+            ("כן", Moves(WASTE, "MILK-3", -2)),
         ],
     ),
     (
         "several milks, by number",
-        [("זרקנו 2 חלב", Asks(Ask.WHICH, ("MILK-1", "MILK-3"))), ("1", Moves(WASTE, "MILK-1", -2))],
+        [
+            ("זרקנו 2 חלב", Asks(Ask.WHICH, ("MILK-1", "MILK-3"))),
+            ("1", Proposes(WASTE, "MILK-1", -2)),
+            ("בסדר", Moves(WASTE, "MILK-1", -2)),
+        ],
     ),
-    ("counted eggs", [("ספרתי 40 ביצים", Moves(COUNT, "EGGS", 10))]),
-    ("a delivery in boxes", [("קיבלנו 5 ארגזים קולה פחיות", Moves(IN, "COLA-S", 120))]),
-    ("a box, no number", [("קיבלתי ארגז בצל", Moves(IN, "ONION", 10))]),
-    ("one word of the name", [("לקחתי 3 שוקולד", Moves(OUT, "CAKE", -3))]),
-    ("number in words", [("לקחתי חמש עגבניות", Moves(OUT, "TOM", -5))]),
-    ("prefix letters and vowel points", [("לקחתי 2 מהעַגְבָניות", Moves(OUT, "TOM", -2))]),
+    (
+        "counted eggs",
+        [("ספרתי 40 ביצים", Proposes(COUNT, "EGGS", 10)), ("כן", Moves(COUNT, "EGGS", 10))],
+    ),
+    (
+        "a delivery in boxes",
+        [
+            ("קיבלנו 5 ארגזים קולה פחיות", Proposes(IN, "COLA-S", 120)),
+            ("מאשר", Moves(IN, "COLA-S", 120)),
+        ],
+    ),
+    (
+        "a box, no number",
+        [("קיבלתי ארגז בצל", Proposes(IN, "ONION", 10)), ("כן", Moves(IN, "ONION", 10))],
+    ),
+    (
+        "one word of the name",
+        [("לקחתי 3 שוקולד", Proposes(OUT, "CAKE", -3)), ("סבבה", Moves(OUT, "CAKE", -3))],
+    ),
+    (
+        "number in words",
+        [("לקחתי חמש עגבניות", Proposes(OUT, "TOM", -5)), ("כן", Moves(OUT, "TOM", -5))],
+    ),
+    (
+        "prefix letters and vowel points",
+        [("לקחתי 2 מהעַגְבָניות", Proposes(OUT, "TOM", -2)), ("נכון", Moves(OUT, "TOM", -2))],
+    ),
     ("cancel", [("זרקתי 3 קולה", Asks(Ask.WHICH, COLAS)), ("בטל", Ends(Status.CANCELLED))]),
     (
         "not enough, yes",
@@ -213,7 +381,8 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
         [
             ("לקחתי 2 קולח", Asks(Ask.DID_YOU_MEAN, COLAS)),
             ("1", Asks(Ask.UNIT)),
-            ("בקבוקים", Moves(OUT, "COLA-L", -2)),
+            ("בקבוקים", Proposes(OUT, "COLA-L", -2)),
+            ("כן", Moves(OUT, "COLA-L", -2)),
         ],
     ),
     (
@@ -221,10 +390,22 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
         [
             ("3 קולה גדולה", Asks(Ask.ACTION)),
             ("לקחתי", Asks(Ask.UNIT)),
-            ("יחידות", Moves(OUT, "COLA-L", -3)),
+            ("יחידות", Proposes(OUT, "COLA-L", -3)),
+            ("אישור", Moves(OUT, "COLA-L", -3)),
         ],
     ),
-    ("how many", [("לקחתי ביצים", Asks(Ask.QUANTITY)), ("שלוש", Moves(OUT, "EGGS", -3))]),
+    (
+        "how many",
+        [
+            ("לקחתי ביצים", Asks(Ask.QUANTITY)),
+            ("שלוש", Proposes(OUT, "EGGS", -3)),
+            ("כן", Moves(OUT, "EGGS", -3)),
+        ],
+    ),
+    (
+        "confirm: no",
+        [("ספרתי 40 ביצים", Proposes(COUNT, "EGGS", 10)), ("לא", Ends(Status.CANCELLED))],
+    ),
     ("no match at all", [("זרקתי 2 במבה", Ends(Status.FAILED, "לא מצאתי"))]),
     ("an answer with no question", [("כן", Ends(Status.FAILED, "אין שאלה פתוחה"))]),
 ]
@@ -249,6 +430,16 @@ def check(reply: Reply, expect: Expect, text: str, user: str) -> None:
         moved = reply.movement
         assert (moved.type, moved.sku, moved.delta) == (expect.type, expect.sku, expect.delta), said
         assert moved.user == user
+    elif isinstance(expect, Proposes):
+        assert (reply.status, reply.ask) == (Status.QUESTION, Ask.CONFIRM), said
+        assert reply.movement is None, said
+        offered = reply.proposal
+        assert offered is not None, said
+        assert (offered.type, offered.sku, offered.delta) == (
+            expect.type,
+            expect.sku,
+            expect.delta,
+        ), said
     elif isinstance(expect, Asks):
         assert (reply.status, reply.ask) == (Status.QUESTION, expect.ask), said
         assert reply.movement is None, said
@@ -265,7 +456,9 @@ def test_the_table_covers_forty_commands_both_languages_and_every_question() -> 
     hebrew = [steps for _, steps in TABLE if any("\u0590" <= c <= "\u05ff" for c in steps[0][0])]
     assert len(hebrew) >= 15
     asked = {e.ask for _, steps in TABLE for _, e in steps if isinstance(e, Asks)}
-    assert asked == set(Ask)
+    assert asked | {Ask.CONFIRM} == set(Ask)  # CONFIRM is `Proposes`
+    proposed = [e for _, steps in TABLE for _, e in steps if isinstance(e, Proposes)]
+    assert len(proposed) >= 40
     actions = {e.type for _, steps in TABLE for _, e in steps if isinstance(e, Moves)}
     assert actions == {OUT, WASTE, COUNT, IN}
 
@@ -291,7 +484,9 @@ def test_the_movement_notes_the_command_as_typed_and_replies_in_its_language(
     asked = talk.say("k", "זרקתי 2 חלב", products, stock, "yosef")
     assert "איזה מהם" in asked.text
     assert "חלב 3%" in asked.text  # the Hebrew names, with how many each has
-    done = talk.say("k", "3%", products, stock, "yosef")
+    confirm = talk.say("k", "3%", products, stock, "yosef")
+    assert confirm.text == "לרשום 2 ליטר חלב 3% כפחת? במלאי: עכשיו 2, אחרי 0. (כן או לא)"
+    done = talk.say("k", "כן", products, stock, "yosef")
     assert done.movement is not None
     assert done.movement.note == "זרקתי 2 חלב"
     assert done.movement.user == "yosef"

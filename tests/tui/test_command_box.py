@@ -1,5 +1,6 @@
 """The dashboard's command box against a real store: a command typed in plain words, the
-question the store asks back answered in the box, the movement recorded and the
+question the store asks back answered in the box, the yes it asks for, the movement
+recorded and the
 inventory panel showing the new level."""
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ async def test_a_command_its_question_and_the_movement(store: Store, client: Api
         assert moves == []  # a question records nothing
 
         await type_line(pilot, box, "1")
+        await until(pilot, lambda: "Record it? (yes or no)" in screen.said)
+        assert f"Write off 2 l of Whole milk as waste: on hand {before} → {before - 2}" in (
+            screen.said
+        )
+        moves, _ = await store.live.movements(sku="DAI-002", movement_type="WASTE")
+        assert moves == []  # nothing is recorded before the yes
+
+        await type_line(pilot, box, "yes")
         await until(pilot, lambda: "Wrote off 2 l of Whole milk" in screen.said)
         assert f"on hand {before} → {before - 2}" in screen.said
         assert screen.conversation is None  # the next line starts a new command
@@ -57,4 +66,4 @@ async def test_a_command_its_question_and_the_movement(store: Store, client: Api
         await until(pilot, lambda: not isinstance(app.screen, CommandScreen))
         table = app.query_one("#inventory-table", LiveTable)
         await until(pilot, lambda: (shown(table, "DAI-002") or [""] * 4)[3] == str(before - 2))
-    assert client.sent["POST /api/ops/commands"] == 3
+    assert client.sent["POST /api/ops/commands"] == 4

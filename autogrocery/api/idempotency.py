@@ -30,8 +30,15 @@ def _valid_key(key: str) -> bool:
 
 
 async def idempotent(
-    request: web.Request, caller: Principal, body: bytes, run: Run
+    request: web.Request,
+    caller: Principal,
+    body: bytes,
+    run: Run,
+    *,
+    error_type: str = "application/problem+json",
 ) -> web.Response:
+    """Run the effect once per (caller, Idempotency-Key); `error_type` is the content
+    type a replayed error answer had (plain text on the original clients' routes)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return await run(None)
@@ -49,9 +56,7 @@ async def idempotent(
         if first is not None and first["created_at"] > now() - api.idempotency_ttl:
             if first["route"] != route or first["body_hash"] != digest:
                 raise IdempotencyMismatch("this Idempotency-Key was used with a different request")
-            content_type = (
-                "application/json" if first["status"] < 400 else "application/problem+json"
-            )
+            content_type = "application/json" if first["status"] < 400 else error_type
             return web.Response(
                 body=first["response"],
                 status=first["status"],

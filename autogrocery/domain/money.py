@@ -22,14 +22,14 @@ def parse_money(value: object) -> int:
     try:
         amount = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"expected a decimal string like '12.40', got {value!r}") from None
+        raise ValueError(f"expected a decimal string like '12.40', got {value}") from None
     if not amount.is_finite() or amount < 0:
-        raise ValueError(f"expected a non-negative amount, got {value!r}")
+        raise ValueError(f"expected a non-negative amount, got {value}")
     # Before quantize: past 26 digits it raises InvalidOperation instead of answering.
     if amount * 100 > MAX_CENTS:
-        raise ValueError(f"amount too large: {value!r} (at most {format_money(MAX_CENTS)})")
+        raise ValueError(f"amount too large: {value} (at most {format_money(MAX_CENTS)})")
     if amount != amount.quantize(CENT):
-        raise ValueError(f"at most two decimal places, got {value!r}")
+        raise ValueError(f"at most two decimal places, got {value}")
     return int(amount * 100)
 
 

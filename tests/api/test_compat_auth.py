@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from tests.api.conftest import TRUCK_PASSWORD, ApiFactory
+from tests.api.conftest import ADMIN_PASSWORD, TRUCK_PASSWORD, ApiFactory
 from tests.api.original_clients import OriginalFridge, send
 
 ON = ("compat.original=true",)
@@ -75,6 +75,29 @@ async def test_an_original_login_refreshes_many_times_with_one_refresh_token(
             "GET", "/api/auth/me", {"Authorization": f"Bearer {fresh['access_token']}"}
         )
         assert (status, me["username"], me["role"]) == (200, "fridge-9", "device")
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role"),
+    [("admin", ADMIN_PASSWORD, "operator"), ("truck-1", TRUCK_PASSWORD, "truck")],
+)
+async def test_only_devices_get_a_refresh_token_that_never_rotates(
+    make_api: ApiFactory, session: aiohttp.ClientSession, username: str, password: str, role: str
+) -> None:
+    api = await make_api(*ON)
+    url = str(api.client.make_url("/"))
+    before = await api.snapshot()
+    body = {"device_id": username, "password": password}
+    res = await send(session, "POST", f"{url}api/client/login", body)
+    assert (res.status_code, res.content_type) == (401, "text/plain")
+    assert res.text == (
+        f"{role} accounts log in at /api/auth/login: the original client API logs in devices only\n"
+    )
+    assert await api.snapshot() == before
+    # The native login of the same account still rotates its refresh token.
+    native = await api.login(username, password)
+    status, _ = await compat_refresh(session, url, native["refresh_token"])
+    assert status == 401
 
 
 async def test_native_refresh_tokens_still_rotate_and_are_refused_by_the_layer(

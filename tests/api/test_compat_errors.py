@@ -251,3 +251,19 @@ async def test_dates_as_days_or_empty_and_a_new_product_priced_by_the_rule(
     ]
     kale = next(i for i in await api.system.inventory() if i["sku"] == "KALE-1")
     assert (kale["on_hand"], kale["price"]) == (22, "1.17")  # 1.00 x 1.30 x 0.9 once plentiful
+
+
+async def test_a_cost_a_hair_off_a_cent_by_float_rounding_is_that_cent(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    raw = Raw(session, api)
+    cost = 0.1 + 0.2  # a truck UI that adds floats sends 0.30000000000000004
+    payload = {"supplier_id": "S-1", "supplier_name": "Farm", "items": [line(unit_cost=cost)]}
+    res = await raw("POST", "api/truck/restock", payload)
+    assert res.status_code == 201, res.text
+    restock = await api.system.get_restock(res.json()["order_id"])
+    assert [item["unit_cost"] for item in restock["items"]] == ["0.30"]
+    # A real sub-cent amount is still refused, its number written plainly.
+    payload["items"] = [line(unit_cost=1.005)]
+    said = text(await raw("POST", "api/truck/restock", payload), 400)
+    assert said == "items[0].unit_cost: at most two decimal places, got 1.005\n"

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from autogrocery.api.auth import Principal
 from autogrocery.api.bodies import MAX_BODY, decode, json_response
+from autogrocery.api.idempotency import idempotent
 from autogrocery.api.openapi import Handler, foreign
 from autogrocery.api.problems import PayloadTooLarge, TooManyRequests, Unauthorized
 from autogrocery.domain.errors import DomainError, InsufficientStock, Unavailable
@@ -27,6 +30,27 @@ def original(handler: Handler) -> Handler:
             return text_error(error)
 
     return foreign(endpoint)
+
+
+async def once(
+    request: web.Request, caller: Principal, run: Callable[[str | None], Awaitable[web.Response]]
+) -> web.Response:
+    """The native Idempotency-Key rule for a client that sends one (the original
+    clients do not): a retry with the same key and body gets the first answer again,
+    a plain-text error included. `run` gets the key, for the store to keep with the
+    order or restock."""
+
+    async def answered(key: str | None) -> web.Response:
+        try:
+            return await run(key)
+        except DomainError as error:
+            if error.status >= 500:
+                raise
+            return text_error(error)
+
+    return await idempotent(
+        request, caller, await request.read(), answered, error_type="text/plain"
+    )
 
 
 def reply(data: Any, status: int = 200) -> web.Response:

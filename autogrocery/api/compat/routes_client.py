@@ -8,7 +8,7 @@ from aiohttp import web
 
 from autogrocery.api.compat import stance
 from autogrocery.api.compat.context import compat
-from autogrocery.api.compat.replies import bearer, original, read, reply
+from autogrocery.api.compat.replies import bearer, once, original, read, reply
 from autogrocery.api.compat.shapes import (
     LoginBody,
     OrderRef,
@@ -68,11 +68,13 @@ async def preview(request: web.Request) -> web.Response:
     caller = principal(request, "device")
     body = await read(request, PreviewBody)
     items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
-    order = await state(request).system.preview(caller.user_id, items)
-    return reply(
-        {"status": "reserved", "order_id": order["order_id"], "items": items_map(order["items"])},
-        201,
-    )
+
+    async def run(key: str | None) -> web.Response:
+        order = await state(request).system.preview(caller.user_id, items, key)
+        previewed = {"order_id": order["order_id"], "items": items_map(order["items"])}
+        return reply({"status": "reserved", **previewed}, 201)
+
+    return await once(request, caller, run)
 
 
 @routes.post("/api/client/order/confirm")
@@ -80,17 +82,21 @@ async def preview(request: web.Request) -> web.Response:
 async def confirm(request: web.Request) -> web.Response:
     caller = principal(request, "device")
     body = await read(request, OrderRef)
-    answer, first = await state(request).system.confirm(body.order_id, caller.user_id)
-    if not first:  # the original confirms a PENDING order only
-        raise Conflict(f"order {body.order_id} is {status(answer['status'])}, not PENDING")
-    return reply(
-        {
-            "message": "order confirmed: robots are picking it",
-            "order_id": answer["order_id"],
-            "status": answer["status"],
-            "details": answer,
-        }
-    )
+
+    async def run(_: str | None) -> web.Response:
+        answer, first = await state(request).system.confirm(body.order_id, caller.user_id)
+        if not first:  # the original confirms a PENDING order only
+            raise Conflict(f"order {body.order_id} is {status(answer['status'])}, not PENDING")
+        return reply(
+            {
+                "message": "order confirmed: robots are picking it",
+                "order_id": answer["order_id"],
+                "status": answer["status"],
+                "details": answer,
+            }
+        )
+
+    return await once(request, caller, run)
 
 
 @routes.post("/api/client/order/cancel")

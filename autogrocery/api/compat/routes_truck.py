@@ -15,7 +15,7 @@ from aiohttp import web
 
 from autogrocery.actors.system import System
 from autogrocery.api.compat.context import compat
-from autogrocery.api.compat.replies import original, read, reply
+from autogrocery.api.compat.replies import once, original, read, reply
 from autogrocery.api.compat.shapes import Delivery, cents, day, restock_record
 from autogrocery.api.context import state
 from autogrocery.domain.errors import Conflict, ValidationError
@@ -45,18 +45,22 @@ async def restock(request: web.Request) -> web.Response:
     caller = await layer.truck.caller(request)
     body = await read(request, Delivery)
     system = state(request).system
-    items, new = await _manifest(body, system)
-    for product in new:
-        await _add(system, layer.rule, product, caller.username)
-    receipt = await system.restock(caller.user_id, items)
-    restock_id = receipt["restock_id"]
-    await layer.tables.record_supplier(restock_id, body.supplier_id, body.supplier_name)
-    message = (
-        f"restock accepted: {len(items)} line(s), total cost {receipt['total_cost']}"
-        + (f", {len(new)} new product(s)" if new else "")
-        + "; robots are shelving it"
-    )
-    return reply({"status": "success", "order_id": restock_id, "message": message}, 201)
+
+    async def run(key: str | None) -> web.Response:
+        items, new = await _manifest(body, system)
+        for product in new:
+            await _add(system, layer.rule, product, caller.username)
+        receipt = await system.restock(caller.user_id, items, key)
+        restock_id = receipt["restock_id"]
+        await layer.tables.record_supplier(restock_id, body.supplier_id, body.supplier_name)
+        message = (
+            f"restock accepted: {len(items)} line(s), total cost {receipt['total_cost']}"
+            + (f", {len(new)} new product(s)" if new else "")
+            + "; robots are shelving it"
+        )
+        return reply({"status": "success", "order_id": restock_id, "message": message}, 201)
+
+    return await once(request, caller, run)
 
 
 @routes.get("/api/truck/restock/status")

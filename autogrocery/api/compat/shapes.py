@@ -16,7 +16,7 @@ import msgspec
 
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import OrderStatus
-from autogrocery.domain.money import parse_money
+from autogrocery.domain.money import CENT, MAX_CENTS, parse_money
 
 # --- request bodies (unknown fields are ignored, as Go's decoder does) -------------------
 
@@ -79,8 +79,17 @@ def amount(money: str) -> float:
     return float(Decimal(money))
 
 
+# The original keeps costs as float64: a number a float's rounding put a hair off a cent
+# (0.1 + 0.2 sent as 0.30000000000000004) is that cent; 1.005 is a real sub-cent amount.
+FLOAT_NOISE = Decimal("1e-9")
+
+
 def cents(value: Decimal, field: str) -> int:
     """A float cost as money, exactly: at most two decimal places, else 400."""
+    if value.is_finite() and abs(value) < MAX_CENTS:
+        nearest = value.quantize(CENT)
+        if value != nearest and abs(value - nearest) < FLOAT_NOISE:
+            value = nearest
     try:
         return parse_money(value)
     except ValueError as exc:

@@ -39,14 +39,21 @@ ENABLE_TRUCK = (
     "loopback address, unless --insecure), or send a truck's access token as "
     "Authorization: Bearer <token>"
 )
+NOT_A_DEVICE = (
+    "{role} accounts log in at /api/auth/login: the original client API logs in devices only"
+)
 
 
 async def login(
     auth: Auth, tables: CompatTables, device_id: str, password: str, client: str
 ) -> dict[str, str]:
-    """Our login (throttling included), marked as one whose refresh token does not rotate."""
+    """Our login (throttling included), marked as one whose refresh token does not rotate.
+    Devices only: an operator's or a truck's login keeps native rotation."""
     tokens = await auth.login(device_id, password, client)
     row = await auth.refresh_record(tokens["refresh_token"])
+    if tokens["role"] != "device":
+        await auth.revoke_login(row["family_id"])
+        raise Unauthorized(NOT_A_DEVICE.format(role=tokens["role"]))
     await tables.mark_original(row["family_id"])
     return {"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]}
 
@@ -74,6 +81,8 @@ async def refresh(auth: Auth, tables: CompatTables, token: str) -> str:
         raise Unauthorized("the account no longer exists")
     if account["disabled_at"] is not None:  # (disabling also revoked its logins)
         raise Unauthorized("the account is disabled")
+    if account["role"] != "device":
+        raise Unauthorized(NOT_A_DEVICE.format(role=account["role"]))
     # Of its login (family), so a logout or a revoked login stops it at once.
     return auth.access_token(
         account["user_id"], account["username"], account["role"], row["family_id"]

@@ -121,9 +121,11 @@ class StockKeeping:
         free = sum(lot.free for lot in lots)
         if free < wanted:
             where = f"lot {msg.lot_id}" if msg.lot_id else msg.sku
+            spoilt = item.on_hand - sum(lot.on_hand for lot in lots) if not msg.lot_id else 0
+            expired = f", {spoilt} expired: write those off as WASTE" if spoilt else ""
             raise Conflict(
                 f"only {free} of {where} can be taken (on hand {item.on_hand}, "
-                f"{item.reserved} reserved for orders); cannot take {wanted}"
+                f"{item.reserved} reserved for orders{expired}); cannot take {wanted}"
             )
         for lot in lots:
             take = min(lot.free, wanted)
@@ -241,11 +243,13 @@ def _flip_expiry(keeper: Keeper, item: Item, lot: Lot, raised_at: float | None) 
 
 
 def _takeable(item: Item, kind: MovementType, today: date) -> list[Lot]:
-    """Lots to take from by hand: for waste the expired ones first, then FEFO."""
+    """Lots to take from by hand: for waste the expired ones first, then FEFO; goods
+    taken out (OUT) come from good lots only, as for an order; a correction from any."""
+    good = [lot for lot in item.lots if not lot.expired(today)]
     if kind == MovementType.WASTE:
-        return [lot for lot in item.lots if lot.expired(today)] + [
-            lot for lot in item.lots if not lot.expired(today)
-        ]
+        return [lot for lot in item.lots if lot.expired(today)] + good
+    if kind == MovementType.OUT:
+        return good
     return list(item.lots)
 
 

@@ -444,14 +444,23 @@ class CommandReply(Body):
     language: Literal["en", "he"]
     question: Annotated[
         Literal[
-            "action", "product", "did_you_mean", "which", "quantity", "unit", "short", "confirm"
+            "action",
+            "product",
+            "did_you_mean",
+            "which",
+            "quantity",
+            "unit",
+            "measure",
+            "short",
+            "confirm",
         ]
         | None,
         Meta(
             description="What is asked: the action (took, threw away, counted, got); the "
             "product; did you mean one of `choices` (nothing matched); which of `choices` "
-            "(several matched); how many; boxes or units; take what there is (not enough "
-            "on hand, a yes records it); confirm: record `proposal`? (yes or no)."
+            "(several matched); how many; boxes or units; measure: is the number in the "
+            "product's unit (kg, dozen) when the command did not say; take what there is "
+            "(not enough on hand, a yes records it); confirm: record `proposal`? (yes or no)."
         ),
     ]
     choices: list[CommandChoice]

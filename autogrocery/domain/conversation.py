@@ -4,7 +4,9 @@
 question the draft is waiting on, and returns a `Reply` and the draft to keep (None
 when the conversation is over). It asks back exactly when needed: which action; no
 product matches ("did you mean …", the nearest ones); several match (which one, by
-number or by name); how many; boxes or units, for a product delivered in boxes; and
+number or by name); how many; boxes or units, for a product delivered in boxes; the
+product's own unit, when it is stocked by the kg or the dozen and the command did not
+say so ("took 10 onions": 10 kg?); and
 "only 2 on hand; set to 0?" when taking more than there is. With nothing left to ask,
 it says what it would record and asks for a yes: only a confirmed command yields a
 `Movement` (a yes to "set to 0?" is that confirmation). `cancel` or "no" ends any
@@ -25,7 +27,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from autogrocery.domain.models import MovementType, Product
-from autogrocery.domain.phrasebook import listing, name_of, say
+from autogrocery.domain.phrasebook import listing, name_of, say, unit_name
 from autogrocery.domain.plainwords import (
     amount,
     is_cancel,
@@ -35,6 +37,7 @@ from autogrocery.domain.plainwords import (
     unit_choice,
 )
 from autogrocery.domain.search import Rank, best, nearest, search
+from autogrocery.domain.vocabulary import MEASURES
 
 MAX_CHOICES = 9
 MAX_UNITS = 100_000  # what one command may record
@@ -49,6 +52,9 @@ class Level(Protocol):
 
     @property
     def reserved(self) -> int: ...
+
+    @property
+    def expired(self) -> int: ...  # in expired lots: written off as waste, never taken out
 
 
 class Status(StrEnum):
@@ -65,6 +71,7 @@ class Ask(StrEnum):
     WHICH = "which"
     QUANTITY = "quantity"
     UNIT = "unit"
+    MEASURE = "measure"  # is the number in the product's unit (kg, dozen)?
     SHORT = "short"
     CONFIRM = "confirm"  # record `Reply.proposal`?
 
@@ -106,6 +113,7 @@ class Draft:
     asked: Ask | None = None
     choices: tuple[str, ...] = ()
     fraction: bool = False  # the quantity said was not a whole number
+    measured: bool = False  # the quantity is in the product's unit: a question said it
 
 
 Stock = Mapping[str, Level]
@@ -164,19 +172,25 @@ def _answer(
         quantity, boxes = amount(text)
         if quantity is not None:
             boxes = draft.boxes if boxes is None else boxes
-            update = replace(draft, quantity=quantity, boxes=boxes, asked=None, fraction=False)
-            return _advance(update, products, stock, user)
+            update = replace(draft, quantity=quantity, boxes=boxes, fraction=False)
+            return _advance(_answered(update), products, stock, user)
     elif asked == Ask.UNIT:
         boxes = unit_choice(text)
         if boxes is not None:
-            return _advance(replace(draft, boxes=boxes, asked=None), products, stock, user)
+            return _advance(_answered(replace(draft, boxes=boxes)), products, stock, user)
+    elif asked == Ask.MEASURE:
+        quantity, boxes = amount(text)
+        if is_yes(text):
+            quantity, boxes = draft.quantity, False
+        if quantity is not None and not boxes:
+            return _advance(_answered(replace(draft, quantity=quantity)), products, stock, user)
     elif asked == Ask.SHORT:
         free = _free(draft, stock)
         quantity, _ = amount(text)
         if is_yes(text):
             quantity = free
         if quantity is not None and 0 < quantity <= free:
-            update = replace(draft, quantity=quantity, boxes=False, asked=None)
+            update = _answered(replace(draft, quantity=quantity, boxes=False))
             return _advance(update, products, stock, user, confirmed=is_yes(text))
     elif asked == Ask.CONFIRM and is_yes(text):
         return _advance(replace(draft, asked=None), products, stock, user, confirmed=True)
@@ -244,6 +258,8 @@ def _advance(
         )
     if draft.boxes is None and product.box_size and draft.quantity > 0:
         return _ask(draft, Ask.UNIT, products, stock)
+    if _unit_unsaid(draft, product):
+        return _ask(draft, Ask.MEASURE, products, stock)
     boxed = product.box_size if draft.boxes and product.box_size else 1
     units = draft.quantity * boxed
     return _finish(draft, draft.action, units, product, stock, user, confirmed=confirmed)
@@ -264,8 +280,15 @@ def _finish(
     level = stock.get(product.sku)
     on_hand = level.on_hand if level else 0
     held = level.reserved if level else 0
-    free = on_hand - held
-    words = {"name": name_of(product, lang), "unit": product.unit, "on_hand": on_hand, "held": held}
+    expired = level.expired if level else 0
+    free = _free_of(action, level)
+    words = {
+        "name": name_of(product, lang),
+        "unit": product.unit,
+        "on_hand": on_hand,
+        "held": held,
+        "expired": expired,
+    }
     if units > MAX_UNITS:
         return _end(
             Status.FAILED, say(lang, "too_many", units=units, most=MAX_UNITS, **words), lang
@@ -281,10 +304,12 @@ def _finish(
     elif action == MovementType.IN:
         delta = units
     else:
+        spoilt = expired if action == MovementType.OUT else 0  # expired stock is waste
         if free <= 0:
-            return _end(Status.FAILED, say(lang, "nothing_free", **words), lang)
+            key = "nothing_good" if spoilt else "nothing_free"
+            return _end(Status.FAILED, say(lang, key, **words), lang)
         if units > free:
-            key = "short_held" if held else "short"
+            key = "short_expired" if spoilt else "short_held" if held else "short"
             reply = Reply(
                 Status.QUESTION, say(lang, key, free=free, **words), Ask.SHORT, language=lang
             )
@@ -296,9 +321,21 @@ def _finish(
         text = say(lang, f"confirm_{action.value}", **change)
         reply = Reply(Status.QUESTION, text, Ask.CONFIRM, language=lang, proposal=movement)
         # Units from here on: a yes re-checks this very quantity against the stock then.
-        kept = replace(draft, sku=product.sku, quantity=units, boxes=False, choices=())
-        return reply, replace(kept, asked=Ask.CONFIRM)
+        kept = replace(draft, sku=product.sku, quantity=units, boxes=False, measured=True)
+        return reply, replace(kept, asked=Ask.CONFIRM, choices=())
     return Reply(Status.DONE, say(lang, action, **change), movement=movement, language=lang), None
+
+
+def _answered(draft: Draft) -> Draft:
+    """The draft after an answer to a question that named the product's unit."""
+    return replace(draft, asked=None, measured=True)
+
+
+def _unit_unsaid(draft: Draft, product: Product) -> bool:
+    """A number of a product stocked by a measure, said with no word for that measure."""
+    if product.unit not in MEASURES.values() or draft.measured or draft.boxes:
+        return False
+    return bool(draft.quantity) and product.unit not in {MEASURES.get(h) for h in draft.hints}
 
 
 def _named(draft: Draft) -> str:
@@ -307,8 +344,15 @@ def _named(draft: Draft) -> str:
 
 
 def _free(draft: Draft, stock: Stock) -> int:
-    level = stock.get(draft.sku or "")
-    return level.on_hand - level.reserved if level else 0
+    return _free_of(draft.action, stock.get(draft.sku or ""))
+
+
+def _free_of(action: MovementType | None, level: Level | None) -> int:
+    """What `action` may take: not what orders hold, and for OUT nothing expired."""
+    if level is None:
+        return 0
+    spoilt = level.expired if action == MovementType.OUT else 0
+    return level.on_hand - level.reserved - spoilt
 
 
 def _end(status: Status, text: str, language: str) -> tuple[Reply, Draft | None]:
@@ -347,6 +391,9 @@ def _ask(
         )
     elif ask == Ask.QUANTITY:
         text = say(lang, key or "how_many", name=name, unit=unit)
+    elif ask == Ask.MEASURE:
+        one = unit_name(unit, 1, lang)
+        text = say(lang, "measure", name=name, unit=unit, one=one, quantity=draft.quantity or 0)
     else:  # UNIT (SHORT and CONFIRM are asked by _finish)
         box = product.box_size if product and product.box_size else 1
         quantity = draft.quantity or 0

@@ -27,10 +27,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "not_boxed": "{name} does not come in boxes. How many {many}?",
         "boxes_or_units": "{name} comes in boxes of {box}: {quantity} {quantity_boxes} ({total} "
         "{total_unit}) or {quantity} {quantity_unit}?",
+        "measure": "{name} is counted by the {one}: {quantity} {quantity_unit}? (yes, or say "
+        "how many {many})",
         "short": "Only {free} {free_unit} of {name} on hand; set to 0?",
         "short_held": "Only {free} {free_unit} of {name} free ({held} held for orders, "
         "{on_hand} on hand); take {free}?",
+        "short_expired": "Only {free} {free_unit} of {name} good to take ({expired} expired: "
+        "throw those away instead; {held} held for orders); take {free}?",
         "nothing_free": "No {name} to take: {on_hand} on hand, {held} held for orders.",
+        "nothing_good": "No good {name} to take: {on_hand} on hand, {expired} expired (throw "
+        "those away instead), {held} held for orders.",
         "below_held": "Cannot count {units} {name}: {held} are held for open orders.",
         "too_many": "{units} {units_unit} is more than one command may record ({most}).",
         "zero": "Nothing to record: the quantity is 0.",
@@ -68,10 +74,15 @@ PHRASES: dict[str, dict[str, str]] = {
         "not_boxed": "{name} לא מגיע בארגזים. כמה {many}?",
         "boxes_or_units": "{name} מגיע בארגזים של {box}: {quantity} {quantity_boxes} ({total} "
         "{total_unit}) או {quantity} {quantity_unit}?",
+        "measure": "{name} נספר לפי {one}: {quantity} {quantity_unit}? (כן, או כמה {many})",
         "short": "יש רק {free} {free_unit} {name} במלאי; לאפס?",
         "short_held": "רק {free} {free_unit} {name} פנויים ({held} שמורים להזמנות, {on_hand} "
         "במלאי); לקחת {free}?",
+        "short_expired": "רק {free} {free_unit} {name} תקינים ({expired} פגי תוקף: זרקו אותם; "
+        "{held} שמורים להזמנות); לקחת {free}?",
         "nothing_free": "אין {name} לקחת: {on_hand} במלאי, {held} שמורים להזמנות.",
+        "nothing_good": "אין {name} תקינים לקחת: {on_hand} במלאי, {expired} פגי תוקף (זרקו "
+        "אותם), {held} שמורים להזמנות.",
         "below_held": "אי אפשר לספור {units} {name}: {held} שמורים להזמנות פתוחות.",
         "too_many": "{units} {units_unit} זה יותר ממה שפקודה אחת רושמת ({most}).",
         "zero": "אין מה לרשום: הכמות היא 0.",

@@ -70,8 +70,23 @@ UNITS = _single(
         *("singles", "loaf", "loaves", "kg", "kilo", "kilos", "kilogram", "kilograms"),
         *("litre", "litres", "liter", "liters", "dozen", "pack", "packs", "packet", "packets"),
         *("יחידה", "יחידות", "בודדים", "בודדות", "קילו", "ליטר", "ליטרים", "חבילה", "חבילות"),
+        *("dozens", "kilogramme", "kilogrammes", "תריסר", "תריסרים"),
     ]
 )
+# Units a product may be stocked by that a count of pieces is not ("took 10 onions" is
+# not 10 kg, "counted 40 eggs" not 40 dozen), by the words that name them. A command for
+# such a product that names none of these is asked about (litres are left out: our
+# litre products come in 1 l packs, so 2 milk is 2 l).
+MEASURES: dict[str, str] = {
+    token: unit
+    for unit, words in (
+        ("kg", ("kg", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kilogrammes")),
+        ("kg", ("קילו",)),
+        ("dozen", ("dozen", "dozens", "תריסר", "תריסרים")),
+    )
+    for word in words
+    for token in tokens(word)
+}
 # Units that also say what the product comes in ("3 cans of cola": the cola in cans).
 CONTAINER_UNITS = _single(
     [

@@ -20,7 +20,7 @@ from autogrocery.domain.errors import Conflict, InsufficientStock
 from autogrocery.domain.messages import ExpireLots
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import check_invariants, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, eventually, wait_final
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -108,6 +108,13 @@ async def sweep(system: System) -> int:
     return written_off
 
 
+async def settled_books(system: System, config: Config) -> None:
+    """The books balance once analytics has caught up with what finished (its rows are
+    written after an order's or restock's final status)."""
+    await eventually(lambda: analytics_settled(system))
+    check_invariants(config.data_path)
+
+
 async def written_off(system: System) -> list[dict[str, Any]]:
     moves, _ = await system.movements(sku=SKU, movement_type="WASTE")
     return [m for m in moves if m["ref"] == "expired"]
@@ -138,7 +145,7 @@ async def test_an_order_takes_the_lot_that_expires_first_and_spans_into_the_next
         late.isoformat(): 0,
         None: 3,
     }
-    check_invariants(dated_config.data_path)
+    await settled_books(store, dated_config)
 
 
 async def test_an_expired_lot_is_not_sold_and_is_written_off_once(
@@ -213,7 +220,7 @@ async def test_the_sweep_leaves_what_an_open_order_holds(
     assert order["status"] == "COMPLETED"
     assert lots_of(dated_config) == {tomorrow.isoformat(): 0, None: 0}
     assert await sweep(store) == 0
-    check_invariants(dated_config.data_path)
+    await settled_books(store, dated_config)
 
 
 async def test_a_lot_due_soon_raises_an_expiring_alert_and_is_listed(
@@ -269,4 +276,21 @@ async def test_waste_by_hand_takes_expired_lots_first_and_a_named_lot_when_told(
         lot_id(dated_config, later),
         lot_id(dated_config, tomorrow),
     ]
-    check_invariants(dated_config.data_path)
+    await settled_books(store, dated_config)
+
+
+async def test_goods_taken_out_by_hand_come_from_good_lots_never_expired_ones(
+    store: System, dated_config: Config, clock: Clock
+) -> None:
+    tomorrow = store.today() + timedelta(1)
+    fresh = tomorrow + timedelta(20)
+    await restock(store, (2, fresh), (5, tomorrow))
+    clock.advance(2)  # 5 expired, 2 good; no sweep yet
+
+    with pytest.raises(Conflict, match="5 expired: write those off as WASTE"):
+        await store.adjust_stock(SKU, -3, "OUT", "staff room")
+    await store.adjust_stock(SKU, -2, "OUT", "staff room")
+    assert lots_of(dated_config) == {tomorrow.isoformat(): 5, fresh.isoformat(): 0, None: 0}
+    moves, _ = await store.movements(SKU, "OUT")
+    assert [(m["delta"], m["lot_id"]) for m in moves] == [(-2, lot_id(dated_config, fresh))]
+    await settled_books(store, dated_config)

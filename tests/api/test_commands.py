@@ -150,7 +150,7 @@ async def test_not_enough_on_hand_asks_before_taking_what_there_is(api: Api) -> 
 async def test_a_no_at_the_confirmation_records_nothing(api: Api) -> None:
     operator = await api.operator()
     before = await api.snapshot()
-    proposed = await say(api, operator, "counted 40 eggs")
+    proposed = await say(api, operator, "counted 4 dozen eggs")
     assert proposed["question"] == "confirm"
     assert proposed["proposal"]["type"] == "COUNT"
     declined = await say(api, operator, "no", proposed["conversation_id"])
@@ -222,3 +222,20 @@ async def test_only_operators_may_say_commands(api: Api) -> None:
     device = await api.device()
     assert (await api.call("POST", PATH, device, json={"text": "took 3 cola"}))[0] == 403
     assert (await api.call("POST", PATH, None, json={"text": "took 3 cola"}))[0] == 401
+
+
+async def test_a_count_of_pieces_is_not_taken_for_dozens_or_kilos(api: Api) -> None:
+    """The shipped catalog stocks eggs by the dozen and onions by the kg."""
+    operator = await api.operator()
+    before = await api.snapshot()
+    eggs = await say(api, operator, "counted 40 eggs")
+    assert eggs["question"] == "measure"
+    assert eggs["text"] == (
+        "Free-range eggs is counted by the dozen: 40 dozen? (yes, or say how many dozen)"
+    )
+    counted = await say(api, operator, "3", eggs["conversation_id"])
+    assert counted["proposal"]["sku"] == "DAI-006"
+    assert "3 dozen" in counted["text"]
+    onions = await say(api, operator, "took 10 onions")
+    assert (onions["question"], "10 kg?" in onions["text"]) == ("measure", True)
+    assert await api.snapshot() == before  # questions record nothing

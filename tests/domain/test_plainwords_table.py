@@ -22,6 +22,7 @@ OUT, WASTE, COUNT, IN = MovementType.OUT, MovementType.WASTE, MovementType.COUNT
 class Level:
     on_hand: int
     reserved: int = 0
+    expired: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,10 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     ),
     (
         "typo'd plural still matches",
-        [("used 2 tomatos", Proposes(OUT, "TOM", -2)), ("yes", Moves(OUT, "TOM", -2))],
+        [
+            ("used 2 kg tomatos", Proposes(OUT, "TOM", -2)),
+            ("yes", Moves(OUT, "TOM", -2)),
+        ],
     ),
     (
         "accents do not matter",
@@ -135,7 +139,7 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     (
         "case and fillers",
         [
-            ("I TOOK 3 of the Vine Tomatoes please", Proposes(OUT, "TOM", -3)),
+            ("I TOOK 3 KILOS of the Vine Tomatoes please", Proposes(OUT, "TOM", -3)),
             ("yes", Moves(OUT, "TOM", -3)),
         ],
     ),
@@ -277,7 +281,7 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
         "a new command instead of an answer",
         [
             ("threw away 2 milk", Asks(Ask.WHICH, MILKS)),
-            ("took 2 tomatoes", Proposes(OUT, "TOM", -2)),
+            ("took 2 kg tomatoes", Proposes(OUT, "TOM", -2)),
             ("yes", Moves(OUT, "TOM", -2)),
         ],
     ),
@@ -305,7 +309,41 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     ("not a command", [("hello there", Ends(Status.FAILED, "did not understand"))]),
     ("an answer with no question", [("yes", Ends(Status.FAILED, "no open question"))]),
     ("nothing to take", [("took 0 cola cans", Ends(Status.FAILED, "quantity is 0"))]),
-    ("too many", [("got 200000 tomatoes", Ends(Status.FAILED, "more than one command"))]),
+    (
+        "expired stock is thrown away, never taken out",
+        [
+            ("took 5 creme fraiche", Asks(Ask.SHORT)),
+            ("yes", Moves(OUT, "CREME", -3)),
+            ("threw away 9 creme fraiche", Proposes(WASTE, "CREME", -9)),
+            ("yes", Moves(WASTE, "CREME", -9)),
+        ],
+    ),
+    ("too many", [("got 200000 loaves", Ends(Status.FAILED, "more than one command"))]),
+    (
+        "by the kg, no unit said: yes",
+        [
+            ("took 10 tomatoes", Asks(Ask.MEASURE)),
+            ("yes", Proposes(OUT, "TOM", -10)),
+            ("yes", Moves(OUT, "TOM", -10)),
+        ],
+    ),
+    (
+        "by the kg, pieces said: how many kg",
+        [
+            ("took 10 pieces of tomatoes", Asks(Ask.MEASURE)),
+            ("2", Proposes(OUT, "TOM", -2)),
+            ("ok", Moves(OUT, "TOM", -2)),
+        ],
+    ),
+    (
+        "by the kg: an answer it does not get is asked again",
+        [
+            ("threw away 4 tomatoes", Asks(Ask.MEASURE)),
+            ("2 boxes", Asks(Ask.MEASURE)),
+            ("1 kg", Proposes(WASTE, "TOM", -1)),
+            ("yes", Moves(WASTE, "TOM", -1)),
+        ],
+    ),
     (
         "count below what orders hold",
         [("counted 3 semi-skimmed milk", Ends(Status.FAILED, "held"))],
@@ -365,11 +403,18 @@ TABLE: list[tuple[str, list[tuple[str, Expect]]]] = [
     ),
     (
         "number in words",
-        [("לקחתי חמש עגבניות", Proposes(OUT, "TOM", -5)), ("כן", Moves(OUT, "TOM", -5))],
+        [
+            ("לקחתי חמש עגבניות", Asks(Ask.MEASURE)),
+            ("כן", Proposes(OUT, "TOM", -5)),
+            ("כן", Moves(OUT, "TOM", -5)),
+        ],
     ),
     (
         "prefix letters and vowel points",
-        [("לקחתי 2 מהעַגְבָניות", Proposes(OUT, "TOM", -2)), ("נכון", Moves(OUT, "TOM", -2))],
+        [
+            ("לקחתי 2 קילו מהעַגְבָניות", Proposes(OUT, "TOM", -2)),
+            ("נכון", Moves(OUT, "TOM", -2)),
+        ],
     ),
     ("cancel", [("זרקתי 3 קולה", Asks(Ask.WHICH, COLAS)), ("בטל", Ends(Status.CANCELLED))]),
     (
@@ -419,6 +464,7 @@ def products() -> list[Product]:
 def stock_of(products: list[Product]) -> dict[str, Level]:
     levels = {p.sku: Level(p.stock) for p in products}
     levels["MILK-1"] = Level(20, reserved=5)  # 15 free: an open order holds 5
+    levels["CREME"] = Level(12, expired=9)  # 3 good: 9 are past their date
     return levels
 
 

@@ -259,6 +259,7 @@ def _start_simulator(
         accounts.fridge_password,
         rate,
         shelf_lives=_shelf_lives(config),
+        time_zone=config.stock.time_zone,
         log_file=config.data_path / SIMULATOR_LOG_FILE if with_dashboard else None,
         log_level=logging.getLevelName(logging.getLogger().level),
         log_format=config.log.format,

@@ -20,9 +20,10 @@ import secrets
 import signal
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -123,8 +124,10 @@ class Simulator:
         restock_interval: float = 1.0,
         seed: int | None = None,
         shelf_lives: dict[str, int] | None = None,
+        time_zone: str = "UTC",
     ) -> None:
         self.url = url.rstrip("/")
+        self.zone = ZoneInfo(time_zone)  # the store's: lots are dated by its calendar
         # Days fresh goods keep: trucks deliver those SKUs as dated lots.
         self.shelf_lives = shelf_lives or {}
         self.operator_login, self.truck_login = operator, truck
@@ -281,7 +284,7 @@ class Simulator:
         status, data = await operator.call("GET", "/api/ops/inventory")
         if status != 200:
             return
-        today = datetime.now(UTC).date()
+        today = datetime.now(self.zone).date()
         items = [
             {
                 "sku": item["sku"],
@@ -318,7 +321,7 @@ class Simulator:
         ]
         if not low:
             return
-        today = datetime.now(UTC).date()
+        today = datetime.now(self.zone).date()
         items = [
             {
                 "sku": item["sku"],
@@ -353,6 +356,7 @@ class SimulatorProcess:
         rate: float,
         *,
         shelf_lives: dict[str, int] | None = None,
+        time_zone: str = "UTC",
         log_file: Path | None = None,
         log_level: str = "INFO",
         log_format: str = "json",
@@ -368,6 +372,7 @@ class SimulatorProcess:
             "fridge_password": fridge_password,
             "rate": rate,
             "shelf_lives": shelf_lives or {},
+            "time_zone": time_zone,
         }
         kept = Kept(rotation.max_bytes, rotation.backups) if rotation else None
         logging_setup = (log_level, log_format, log_file, kept)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from autogrocery.simulate import Login, Simulator
+from autogrocery.store.db import DB_NAME
 from tests.api.conftest import ADMIN_PASSWORD, TRUCK_PASSWORD, ApiFactory
 from tests.helpers import eventually
 
@@ -22,7 +26,10 @@ FRESH = {"BRD-005": 1, "DAI-002": 6, "MEA-002": 2}  # SKU: shelf life in days
 async def test_simulated_trucks_deliver_dated_fresh_food_that_is_picked_first(
     make_api: ApiFactory,
 ) -> None:
-    api = await make_api("robots.per_aisle=2")
+    # A store whose calendar day differs from UTC's right now, so lots dated by the UTC
+    # day would be a day off: UTC+14 once UTC is past 10:00, UTC-11 before 11:00.
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 12 else "Pacific/Pago_Pago"
+    api = await make_api("robots.per_aisle=2", f"stock.time_zone={zone}")
     simulator = Simulator(
         str(api.client.make_url("")).rstrip("/"),
         Login("admin", ADMIN_PASSWORD),
@@ -32,6 +39,7 @@ async def test_simulated_trucks_deliver_dated_fresh_food_that_is_picked_first(
         restock_interval=0.2,
         seed=3,
         shelf_lives=FRESH,
+        time_zone=zone,
     )
     running = asyncio.create_task(simulator.run())
     try:
@@ -44,6 +52,10 @@ async def test_simulated_trucks_deliver_dated_fresh_food_that_is_picked_first(
 
         lots = await eventually(fresh_lots, within=40)
         assert all(0 < lot["days_left"] <= FRESH[lot["sku"]] + 1 for lot in lots)
+        with contextlib.closing(sqlite3.connect(api.config.data_path / DB_NAME)) as db:
+            made = db.execute("SELECT DISTINCT mfd_date FROM order_lines WHERE mfd_date NOT NULL")
+            # made "today" by the store's calendar, not UTC's
+            assert [row[0] for row in made] == [datetime.now(ZoneInfo(zone)).date().isoformat()]
 
         async def expiring_alert() -> bool:
             _, body, _ = await api.call("GET", "/api/ops/alerts", operator)

@@ -301,6 +301,9 @@ async def usage(request: web.Request) -> web.Response:
     return json_response(await state(request).system.reports.usage(days))
 
 
+DAY_PARAM = {"type": "string", "format": "date", "examples": ["2026-11-01"]}
+
+
 @routes.get("/api/ops/reports/waste")
 @documented(
     Operation(
@@ -310,8 +313,8 @@ async def usage(request: web.Request) -> web.Response:
         roles=OPERATOR,
         replies=(Reply(200, "WASTE movements by SKU over the period.", WasteReport),),
         params=(
-            Param("from", "The first day (default: 7 days ago).", {"type": "string"}),
-            Param("to", "The last day, included (default: today).", {"type": "string"}),
+            Param("from", "The first day (default: 7 days ago).", DAY_PARAM),
+            Param("to", "The last day, included (default: today).", DAY_PARAM),
         ),
     )
 )

@@ -194,7 +194,8 @@ class Actor(pykka.ThreadingActor):
         unit.rollback()
         self.after_batch()
         self._failures += 1
-        delay = min(RETRY_MAX, RETRY_MIN * 2 ** (self._failures - 1))
+        # Capped before the power: a disk full for minutes fails thousands of batches.
+        delay = min(RETRY_MAX, RETRY_MIN * 2 ** min(self._failures - 1, 16))
         log.error("%s could not save a batch of %d: %s", self.name, len(requests), exc)
         unit.fail_answers(
             Unavailable(f"the store cannot save right now ({exc}); try again", retry_after=delay)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from autogrocery.actors.base import BATCH_STATS, Actor, handles
+from autogrocery.actors.base import BATCH_STATS, RETRY_MAX, Actor, handles
 from autogrocery.actors.bridge import AsyncBridge
 from autogrocery.actors.replies import Batch, call
 from autogrocery.actors.scheduler import Scheduler
@@ -210,6 +210,29 @@ async def test_a_failed_commit_undoes_the_batch_answers_503_and_retries_what_was
     finally:
         ref.stop(timeout=5)
         scheduler.stop()
+        bridge.close()
+
+
+async def test_a_disk_full_for_thousands_of_batches_is_still_answered_503(
+    db: SharedConnection,
+) -> None:
+    gate = threading.Event()
+    gate.set()
+
+    class LongFull(Tally):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self._failures = 5000  # batches failed in a row: minutes of a full disk
+
+    ref = LongFull.start(FullDisk(db), gate)
+    bridge = AsyncBridge(asyncio.get_running_loop(), timeout=10)
+    try:
+        with pytest.raises(Unavailable) as refused:
+            await bridge.send(ref, "asked")
+        assert refused.value.retry_after == RETRY_MAX
+        assert ref.is_alive()  # an expected condition, never an actor death
+    finally:
+        ref.stop(timeout=5)
         bridge.close()
 
 

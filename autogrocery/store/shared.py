@@ -25,6 +25,9 @@ from autogrocery.store.statements import Statement, chunks
 
 log = logging.getLogger(__name__)
 PROBE_BYTES = 16_384  # a few pages: enough that a full disk refuses the probe
+# The WAL file keeps its largest size unless told: a burst (or a minute of a full disk)
+# would hold megabytes for good. Each time the log starts over it is cut back to this.
+WAL_KEPT_BYTES = 1 << 20
 
 
 class Result:
@@ -62,12 +65,15 @@ class SharedConnection:
         # A checkpoint copies the WAL into the database and fsyncs both: 10-20 ms that
         # would otherwise land inside some actor's COMMIT while it holds the lock.
         self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         self.lock = threading.RLock()
         # The last write that failed (when, why) until a write succeeds again: a full
         # disk or an I/O error, for /readyz.
         self.write_failure: tuple[float, str] | None = None
         self.write_failures = 0
-        self._checkpointer = Checkpointer(path, checkpoint_every, self._watch)
+        self._checkpointer = Checkpointer(
+            path, checkpoint_every, self._watch, lambda: self.write_failure is not None
+        )
         self._checkpointer.start()
 
     @property
@@ -162,12 +168,17 @@ class SharedConnection:
 
 class Checkpointer:
     """Checkpoints the WAL from its own thread and connection, beside the writers, and
-    runs `watch` (the file check) on the same beat."""
+    runs `watch` (the file check) on the same beat. While writes fail (`failing`: a
+    full disk) each checkpoint is a TRUNCATE: the log's space goes back to the disk the
+    moment its pages fit in the database file, instead of holding it for good."""
 
-    def __init__(self, path: Path, every: float, watch: Callable[[], None]) -> None:
+    def __init__(
+        self, path: Path, every: float, watch: Callable[[], None], failing: Callable[[], bool]
+    ) -> None:
         self.path = path
         self.every = every
         self.watch = watch
+        self.failing = failing
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
 
@@ -180,13 +191,14 @@ class Checkpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         try:
             while not self._stop.wait(self.every):
                 try:
                     self.watch()
                 except Exception:  # the beat goes on: checkpoints keep the WAL small
                     log.exception("the store's file check failed")
-                self._checkpoint(conn, "PASSIVE")
+                self._checkpoint(conn, "TRUNCATE" if self.failing() else "PASSIVE")
             self._checkpoint(conn, "TRUNCATE")  # leave a small WAL behind on a clean stop
         finally:
             conn.close()
@@ -195,7 +207,7 @@ class Checkpointer:
     def _checkpoint(conn: sqlite3.Connection, mode: str) -> None:
         try:
             conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-        except sqlite3.OperationalError as exc:  # busy: the next round catches up
+        except sqlite3.OperationalError as exc:  # busy, or no room: the next round tries
             log.debug("checkpoint %s skipped: %s", mode, exc)
 
 

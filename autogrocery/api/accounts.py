@@ -105,6 +105,10 @@ class AuthTables:
         """The account with exactly this (stored) username."""
         return await self._one("SELECT * FROM accounts WHERE username = ?", (username,))
 
+    async def user_ids(self) -> set[str]:
+        rows = await self.conn.execute_fetchall("SELECT user_id FROM accounts")
+        return {row[0] for row in rows}
+
     async def account_by_id(self, user_id: str) -> aiosqlite.Row | None:
         return await self._one(
             "SELECT user_id, username, role, disabled_at FROM accounts WHERE user_id = ?",

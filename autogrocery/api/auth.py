@@ -98,8 +98,10 @@ class Auth:
         )
 
     async def load(self) -> None:
-        """Load what was revoked before this start (denied tokens, disabled accounts)."""
+        """Load what was revoked before this start (denied tokens, disabled accounts),
+        and which accounts exist."""
         self.revocations.load(*await self.tables.denials())
+        self.revocations.accounts = await self.tables.user_ids()
 
     def close(self) -> None:
         self._hashing.shutdown(wait=True, cancel_futures=True)
@@ -136,9 +138,12 @@ class Auth:
                 f"role must be one of {', '.join(ROLES)}",
                 [{"field": "role", "message": "unknown role"}],
             )
-        return await self.tables.create_account(
+        account = await self.tables.create_account(
             username, await self.hash_password(password), role, email, phone
         )
+        if self.revocations.accounts is not None:
+            self.revocations.accounts.add(account["user_id"])
+        return account
 
     async def find_account(self, username: str) -> Any:
         """The account a login name means, or None."""

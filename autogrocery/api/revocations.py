@@ -21,7 +21,11 @@ class Revocations:
     def __init__(self) -> None:
         self.jtis: dict[str, float] = {}
         self.families: dict[str, float] = {}
-        self.users: set[str] = set()
+        self.users: set[str] = set()  # disabled accounts
+        # Every account there is (None: not loaded, nothing checked). A token signed for
+        # an account the store does not hold (its database was lost and started afresh,
+        # or an older backup restored) opens nothing.
+        self.accounts: set[str] | None = None
         self._pruned = time.time()
 
     def load(self, tokens: list[tuple[str, str, float]], users: list[str]) -> None:
@@ -42,6 +46,8 @@ class Revocations:
         """Why a token is refused, or None if nothing revoked it."""
         if user_id in self.users:
             return "the account is disabled"
+        if self.accounts is not None and user_id not in self.accounts:
+            return "the account no longer exists; log in again"
         if jti in self.jtis:
             return "the access token was revoked (logged out)"
         if family and family in self.families:

@@ -144,6 +144,9 @@ def open_store(
             "database was deleted or moved. Put it back, or start with --init for an "
             "empty store (the old accounts and orders are then gone)"
         )
+    if markers and not path.exists():  # init: an empty store, with new token keys too
+        for name in markers:
+            (data_dir / name).unlink()
     conn = connect(path, synchronous)
     try:
         migrate(conn)

@@ -90,9 +90,9 @@ ApiFactory = Callable[..., Awaitable[Api]]
 async def make_api(make_config: ConfigFactory, aiohttp_client: Any) -> AsyncIterator[ApiFactory]:
     built: list[Api] = []
 
-    async def build(*overrides: str, config: Config | None = None) -> Api:
+    async def build(*overrides: str, config: Config | None = None, init: bool = False) -> Api:
         config = config or make_config("auth.bcrypt_cost=4", *overrides)
-        system = await start_system(config)
+        system = await start_system(config, init=init)
         server = TestServer(create_app(config, system, environ=ENVIRON))
         await server.start_server(access_log_class=JsonAccessLogger)  # as `autogrocery run`
         client = await aiohttp_client(server)

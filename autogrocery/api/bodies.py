@@ -66,18 +66,7 @@ async def read_body(request: web.Request, model: type[T]) -> T:
             f"send Content-Type: application/json, not {request.content_type or 'nothing'}"
         )
     charset = _charset(request.charset)
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise PayloadTooLarge("the body is larger than 64 KiB")
-    timeout = request.app[LIMITS].body_timeout
-    try:
-        async with asyncio.timeout(timeout):
-            raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge("the body is larger than 64 KiB") from None
-    except TimeoutError:
-        raise RequestTimeout(f"the body did not arrive within {timeout:g} s") from None
-    except ConnectionResetError:  # the client hung up mid-body: its doing, not ours
-        raise ClientGone("the client closed the connection before the body arrived") from None
+    raw = await read_raw(request)
     if charset != "utf-8":
         try:
             raw = raw.decode(charset).encode("utf-8")
@@ -89,6 +78,23 @@ async def read_body(request: web.Request, model: type[T]) -> T:
     body = decode(raw, model)
     request[BODY] = raw
     return body
+
+
+async def read_raw(request: web.Request) -> bytes:
+    """The body's bytes: at most 64 KiB (413), whole within `api.body_timeout` (408); a
+    client that hangs up mid-body is its own doing (499, one INFO line)."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise PayloadTooLarge("the body is larger than 64 KiB")
+    timeout = request.app[LIMITS].body_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge("the body is larger than 64 KiB") from None
+    except TimeoutError:
+        raise RequestTimeout(f"the body did not arrive within {timeout:g} s") from None
+    except ConnectionResetError:  # the client hung up mid-body: its doing, not ours
+        raise ClientGone("the client closed the connection before the body arrived") from None
 
 
 def _charset(given: str | None) -> str:

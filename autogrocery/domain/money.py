@@ -25,8 +25,9 @@ def parse_money(value: object) -> int:
         raise ValueError(f"expected a decimal string like '12.40', got {value}") from None
     if not amount.is_finite() or amount < 0:
         raise ValueError(f"expected a non-negative amount, got {value}")
-    # Before quantize: past 26 digits it raises InvalidOperation instead of answering.
-    if amount * 100 > MAX_CENTS:
+    # Before quantize (past 26 digits it raises InvalidOperation) and before any
+    # arithmetic (1e999999 * 100 overflows the context): by its exponent alone.
+    if amount.adjusted() > 8 or amount * 100 > MAX_CENTS:
         raise ValueError(f"amount too large: {value} (at most {format_money(MAX_CENTS)})")
     if amount != amount.quantize(CENT):
         raise ValueError(f"at most two decimal places, got {value}")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 
 from autogrocery.store.db import DB_NAME
@@ -267,3 +268,18 @@ async def test_a_cost_a_hair_off_a_cent_by_float_rounding_is_that_cent(
     payload["items"] = [line(unit_cost=1.005)]
     said = text(await raw("POST", "api/truck/restock", payload), 400)
     assert said == "items[0].unit_cost: at most two decimal places, got 1.005\n"
+
+
+@pytest.mark.parametrize("cost", ["1e999999", "1e27", "123456789012345678901234567890"])
+async def test_a_cost_too_large_for_any_store_is_400_text(
+    api: Api, session: aiohttp.ClientSession, cost: str
+) -> None:
+    before = await api.snapshot()
+    text_line = orjson.dumps(line()).decode().replace('"unit_cost":3.1', f'"unit_cost":{cost}')
+    payload = f'{{"supplier_id": "S-1", "supplier_name": "Farm", "items": [{text_line}]}}'
+    url = str(api.client.make_url("/api/truck/restock"))
+    async with session.post(url, data=payload.encode()) as res:
+        said = res.status, res.content_type, await res.text()
+    assert said[:2] == (400, "text/plain"), said
+    assert said[2].startswith("items[0].unit_cost: amount too large"), said
+    assert await api.snapshot() == before

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from autogrocery.api.auth import Principal
-from autogrocery.api.bodies import MAX_BODY, decode, json_response
+from autogrocery.api.bodies import decode, json_response, read_raw
 from autogrocery.api.idempotency import idempotent
 from autogrocery.api.openapi import Handler, foreign
-from autogrocery.api.problems import PayloadTooLarge, TooManyRequests, Unauthorized
+from autogrocery.api.problems import TooManyRequests, Unauthorized
 from autogrocery.domain.errors import DomainError, InsufficientStock, Unavailable
 
 T = TypeVar("T")
@@ -79,14 +79,9 @@ def text_error(error: DomainError) -> web.Response:
 
 
 async def read(request: web.Request, model: type[T]) -> T:
-    """The body as `model`, whatever its Content-Type (the original never checks it)."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise PayloadTooLarge("the body is larger than 64 KiB")
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge("the body is larger than 64 KiB") from None
-    return decode(raw, model)
+    """The body as `model`, whatever its Content-Type (the original never checks it),
+    under the native limits: size, time, a client that hangs up."""
+    return decode(await read_raw(request), model)
 
 
 def bearer(request: web.Request, what: str) -> str:

@@ -92,6 +92,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
     except Refused as refused:
         print(f"autogrocery: accounts {action}: {refused}", file=sys.stderr)
         return refused.code
+    except sqlite3.DatabaseError as exc:  # corrupt, not a database, unreadable
+        print(f"autogrocery: accounts {action}: {db_path}: {exc}", file=sys.stderr)
+        return 2
     if generated:
         print(f"new password for {args.username}: {password}")
     return 0

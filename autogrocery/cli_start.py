@@ -53,11 +53,24 @@ def prepare(config: Config) -> list[socket.socket]:
         raise StartupError(f"cannot listen on {host}:{port}: {_reason(exc)}") from None
     try:
         check_data_dir(config.data_path)
+        check_csv(config.csv_file)
     except BaseException:
         for sock in sockets:
             sock.close()
         raise
     return sockets
+
+
+def check_csv(path: Path) -> None:
+    """The analytics CSV can be appended to (or made); creates nothing."""
+    from autogrocery.actors.analytics_storage import check_csv_path
+
+    try:
+        check_csv_path(path)
+    except OSError as exc:
+        raise StartupError(
+            f"the analytics CSV {path} cannot be written (analytics.csv_path): {_reason(exc)}"
+        ) from None
 
 
 def check_data_dir(data: Path) -> None:

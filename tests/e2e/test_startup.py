@@ -114,6 +114,27 @@ def test_a_data_dir_whose_parent_is_a_file_stops_the_start(tmp_path: Path) -> No
     assert_one_line(run(data), str(data), "not a directory")
 
 
+@pytest.mark.parametrize(
+    ("csv", "cause"), [("a-dir", "is a directory"), ("a-file/latency.csv", "not a directory")]
+)
+def test_an_analytics_csv_that_cannot_be_written_stops_the_start(
+    store: Path, csv: str, cause: str
+) -> None:
+    (store / "a-dir").mkdir()
+    (store / "a-file").write_text("")
+    path = store / csv
+    line = assert_one_line(run(store, "-o", f"analytics.csv_path={path}"), str(path), cause)
+    assert "analytics.csv_path" in line
+
+
+@pytest.mark.parametrize("damage", [_random_bytes, _zeroed_header, _truncated])
+def test_accounts_on_a_corrupt_database_says_so_in_one_line(store: Path, damage: object) -> None:
+    db = store / DB_NAME
+    damage(db)  # type: ignore[operator]
+    result = autogrocery("accounts", "list", "--data-dir", str(store), cwd=store)
+    assert_one_line(result, str(db), "accounts list")
+
+
 @pytest.mark.parametrize("mode", [(), ("--simulate", "1")], ids=["headless", "simulator"])
 def test_a_busy_port_is_reported_before_the_store_starts(
     tmp_path: Path, mode: tuple[str, ...]

@@ -229,7 +229,8 @@ def page(problem: str, status: int = 200) -> web.Response:
     """The login form, with `problem` above it."""
     note = f'<p class="problem">{html.escape(problem)}</p>' if problem else ""
     body = LOGIN_PAGE.replace("{problem}", note)
-    return web.Response(text=body, status=status, content_type="text/html")
+    headers = {"Retry-After": "5"} if status == 503 else None  # every 503 says when
+    return web.Response(text=body, status=status, content_type="text/html", headers=headers)
 
 
 LOGIN_PAGE = """<!DOCTYPE html>

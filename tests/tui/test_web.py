@@ -148,3 +148,15 @@ async def test_an_operator_gets_the_dashboard_over_the_websocket(web: Web, brows
 
     web.process.send_signal(signal.SIGTERM)
     assert web.process.wait(15) == 0
+
+
+async def test_a_store_that_is_down_is_a_503_that_says_when_to_retry(
+    web: Web, store: Server, browser: aiohttp.ClientSession
+) -> None:
+    stop_quietly(store)
+    form = {"username": "admin", "password": ADMIN_PASSWORD}
+    async with browser.post(f"{web.url}/login", data=form, allow_redirects=False) as response:
+        page = await response.text()
+        assert response.status == 503
+        assert int(response.headers["Retry-After"]) >= 1
+    assert "unreachable" in page

@@ -37,6 +37,7 @@ from autogrocery.transports.zmqio import (
     as_client,
     as_server,
     drain_router,
+    require_connectable,
     require_safe,
     send,
 )
@@ -224,6 +225,7 @@ class MetricsFeed(IoLoop):
         insecure: bool = False,
     ) -> None:
         require_safe(endpoint, curve is not None, insecure, verb="connect to")
+        require_connectable(endpoint)
         super().__init__("zmq-metrics-feed")
         self.endpoint = endpoint
         self.last = 0

@@ -28,6 +28,7 @@ from autogrocery.transports.zmqio import (
     CurveClient,
     IoLoop,
     as_client,
+    require_connectable,
     require_safe,
     send,
 )
@@ -69,6 +70,7 @@ class RobotLink(IoLoop):
         on_refused: Callable[[str, str], None] | None = None,
     ) -> None:
         require_safe(endpoint, curve is not None, insecure, verb="connect to")
+        require_connectable(endpoint)
         super().__init__("zmq-robot-link")
         self.endpoint = endpoint
         self.on_refused = on_refused  # (robot_id, the store's reason), on the loop thread
@@ -164,7 +166,9 @@ class RobotLink(IoLoop):
             self._connect(link)
         elif kind == "refused":
             reason = wire_field(msg, "reason", str)
-            log.error("the store refused robot %s: %s", link.robot_id, reason)
+            # Said once: by the caller when it takes refusals (the CLI's one line).
+            level = logging.DEBUG if self.on_refused is not None else logging.ERROR
+            log.log(level, "the store refused robot %s: %s", link.robot_id, reason)
             link.refused, link.registered = True, False
             self._disconnect(link, linger=0)
             if self.on_refused is not None:

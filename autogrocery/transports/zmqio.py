@@ -138,6 +138,22 @@ def require_safe(endpoint: str, curve: bool, insecure: bool, verb: str = "bind")
         raise TransportError(problem)
 
 
+def require_connectable(endpoint: str) -> None:
+    """Raise TransportError when libzmq will not take `endpoint` to connect to (an unknown
+    scheme, no port): a client's I/O thread would otherwise fail on it again and again.
+    A throwaway socket asks libzmq; connecting is asynchronous, so this sends nothing."""
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    try:
+        sock.connect(endpoint)
+    except zmq.ZMQError as exc:
+        why = exc.strerror.split(" (addr=")[0]  # pyzmq repeats the address
+        raise TransportError(
+            f"zmq: cannot connect to {endpoint!r}: {why}; expected tcp://HOST:PORT"
+        ) from None
+    finally:
+        sock.close(linger=0)
+
+
 def drain_router(
     sock: zmq.Socket[Any],
     kinds: frozenset[str],

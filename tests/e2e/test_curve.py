@@ -161,6 +161,8 @@ def test_clear_text_zmq_on_a_public_address_is_refused_in_one_line(
         (["--connect", "tcp://192.0.2.1:5557"], "pass --keys DIR"),  # clear text, other host
         (["-o", "zmq.curve=true"], "pass --keys DIR"),  # curve on, but no keys
         (["--keys", "no-such-bundle"], "cannot read keys from no-such-bundle"),
+        (["--connect", "bogus://x", "--insecure"], "'bogus://x': Protocol not supported"),
+        (["--connect", "tcp://127.0.0.1", "--insecure"], "expected tcp://HOST:PORT"),
     ],
 )
 def test_analytics_creates_nothing_before_it_refuses(

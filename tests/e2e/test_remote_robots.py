@@ -297,6 +297,7 @@ async def test_a_robot_for_an_aisle_the_store_does_not_have_is_refused_in_one_li
             "autogrocery: robot: the store has no aisle 'bakery'; its aisles: "
             "bread, dairy, meat, party, produce"
         ]
+        assert spawn.log_of(robot).count("no aisle 'bakery'") == 1  # said once, not logged too
         assert [r for r in await system.robots() if r["aisle"] == "bakery"] == []
     finally:
         await system.stop()

@@ -30,7 +30,7 @@ from tests.e2e.server import ADMIN_PASSWORD, Server, start_server, stop_quietly
 from tests.helpers import check_invariants
 from tests.remote import AISLES, HEARTBEAT, Spawner
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(90)  # the drill's limit, plus making the namespaces
 
 ROBOTS_PORT, METRICS_PORT = 5556, 5557
 ROBOTS_AT = f"tcp://{netns.STORE_IP}:{ROBOTS_PORT}"
@@ -38,7 +38,7 @@ METRICS_AT = f"tcp://{netns.STORE_IP}:{METRICS_PORT}"
 FRIDGES = 4
 OUTAGE = 3.0  # seconds the link stays down
 BACKOFF = 1.0  # seconds a fridge waits after a 503 that names no Retry-After
-DRILL_LIMIT = 100.0  # seconds; the drill takes about 20
+DRILL_LIMIT = 55.0  # seconds: under a minute, whatever a wait inside allows; it takes ~20
 
 
 def test_robots_on_another_host_lose_and_double_nothing_through_a_kill_and_an_outage(
@@ -204,7 +204,9 @@ class Drill:
 
     async def check(self) -> None:
         orders = self.orders
-        assert set(orders.confirms.values()) <= {202, 503}, _tally(orders.confirms)
+        # A robot killed, a link down for seconds: blips inside zmq.aisle_deadline, so
+        # no confirm is refused (a 503 here is the "refused for a blip" fault).
+        assert set(orders.confirms.values()) == {202}, _tally(orders.confirms)
         accepted, refused = orders.answered(202), orders.answered(503)
         print(f"drill: {len(accepted)} orders accepted, {len(refused)} refused (503)")
         await until(self.settled, within=30)

@@ -120,6 +120,25 @@ async def retrying(what: str, step: Callable[[], Awaitable[T]], attempts: int = 
     raise AssertionError("unreachable")
 
 
+async def register(http: aiohttp.ClientSession, name: str, password: str) -> None:
+    """Register a device, retrying as `retrying` does. A 409 on a retry means an earlier
+    try was committed and only its answer was lost (the store restarted): done."""
+    tried = False
+
+    async def once() -> None:
+        nonlocal tried
+        body = {"username": name, "password": password}
+        try:
+            await call(http, "POST", "/api/auth/register", {}, body, "register")
+        except RequestFailed as failure:
+            if not (failure.status == 409 and tried):
+                raise
+        finally:
+            tried = True
+
+    await retrying(f"register {name}", once)
+
+
 def progress(line: str) -> None:
     print(f"autogrocery bench: {line}", file=sys.stderr, flush=True)
 
@@ -135,17 +154,7 @@ async def _devices(http: aiohttp.ClientSession, count: int) -> list[Device]:
     async def one(n: int) -> None:
         name = f"bench-{run}-{n}"
         try:
-            await retrying(
-                f"register {name}",
-                lambda: call(
-                    http,
-                    "POST",
-                    "/api/auth/register",
-                    {},
-                    {"username": name, "password": password},
-                    "register",
-                ),
-            )
+            await register(http, name, password)
             headers = await retrying(f"log in {name}", lambda: login(http, name, password))
             device = Device(name, password, headers)
             await retrying(f"connect {name}'s event stream", lambda: device.listen(http))

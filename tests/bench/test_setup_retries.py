@@ -1,5 +1,6 @@
-"""The bench's setup against a store that is busy or restarting: a login that gets 503
-(or finds no server) is tried again with backoff; one that gets a 4xx is not."""
+"""The bench's setup against a store that is busy or restarting: a registration or a
+login that gets 503 (or finds no server) is tried again with backoff; one that gets a
+4xx is not, except a registration's 409 on a retry (its first try was committed)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from autogrocery.bench.load import RequestFailed, login
-from autogrocery.bench.runner import retrying
+from autogrocery.bench.runner import register, retrying
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -33,12 +34,18 @@ class Flaky:
             return web.json_response({"title": "busy"}, status=status)
         return web.json_response({"access_token": "t", "refresh_token": "r"})
 
+    async def handle_register(self, request: web.Request) -> web.Response:
+        status = self.answers.pop(0) if self.answers else 201
+        self.seen.append(status)
+        return web.json_response({"title": "as told"}, status=status)
+
 
 @pytest.fixture
 async def flaky() -> AsyncIterator[Flaky]:
     app = web.Application()
     store = Flaky(TestServer(app, host="127.0.0.1"))
     app.router.add_post("/api/auth/login", store.handle)
+    app.router.add_post("/api/auth/register", store.handle_register)
     await store.server.start_server()
     yield store
     await store.server.close()
@@ -78,3 +85,20 @@ async def test_a_store_that_is_not_there_is_tried_again_then_given_up(
         with pytest.raises(aiohttp.ClientConnectionError):
             await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=2)
     assert capsys.readouterr().err.count("could not log in (ClientConnectorError") == 1
+
+
+async def test_a_registration_is_retried_and_a_409_after_a_lost_answer_is_done(
+    flaky: Flaky, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with aiohttp.ClientSession(str(flaky.server.make_url("/"))) as http:
+        flaky.answers.extend([503, 201])
+        await register(http, "bench-1", "pw")
+        # committed, but the answer was lost (a 502 from a restarting store): the retry's
+        # 409 says the device is there
+        flaky.answers.extend([502, 409])
+        await register(http, "bench-2", "pw")
+        flaky.answers.append(409)  # a first try's 409 is a real conflict
+        with pytest.raises(RequestFailed):
+            await register(http, "bench-3", "pw")
+    assert flaky.seen == [503, 201, 502, 409, 409]
+    assert capsys.readouterr().err.count("could not register bench-") == 2

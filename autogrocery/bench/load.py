@@ -149,8 +149,16 @@ class Shopper:
         return [{"sku": sku, "quantity": 1} for sku in sorted(chosen)]
 
     async def order(self, device: Device) -> None:
+        """One order end to end. It is counted in the report (successes, errors,
+        failures, cancellations alike) only if it started inside the measured window;
+        what it picked always counts, for the books."""
         record = self.recorder
         measuring = self.measuring
+
+        def error(what: str, status: int | str) -> None:
+            if measuring:
+                record.error(what, status)
+
         items = self.basket()
         started = time.perf_counter()
         try:
@@ -163,10 +171,10 @@ class Shopper:
                 "preview",
             )
         except RequestFailed as failure:
-            record.error(failure.what, failure.status)
+            error(failure.what, failure.status)
             return
         except aiohttp.ClientError as exc:
-            record.error("preview", type(exc).__name__)
+            error("preview", type(exc).__name__)
             return
         previewed = time.perf_counter()
         if measuring:
@@ -185,11 +193,8 @@ class Shopper:
                 "confirm",
             )
         except (RequestFailed, aiohttp.ClientError) as exc:
-            if isinstance(exc, RequestFailed):
-                record.error("confirm", exc.status)
-            else:
-                record.error("confirm", type(exc).__name__)
-            if await self._cancel(device, order_id):
+            error("confirm", exc.status if isinstance(exc, RequestFailed) else type(exc).__name__)
+            if await self._cancel(device, order_id, measuring):
                 device.waiting.pop(order_id, None)
                 return
             # The cancel found it confirmed after all (the answer was lost): follow it.
@@ -200,10 +205,11 @@ class Shopper:
         outcome = await self._outcome(device, order_id, done)
         finished = time.perf_counter()
         if outcome is None:
-            record.error("completion", "timeout")
+            error("completion", "timeout")
             return
         if outcome["status"] != "COMPLETED":
-            record.failed += 1
+            if measuring:
+                record.failed += 1
             return
         for item in items:
             record.picked[item["sku"]] += item["quantity"]
@@ -227,9 +233,11 @@ class Shopper:
                 return order
         return None
 
-    async def _cancel(self, device: Device, order_id: str) -> bool:
+    async def _cancel(self, device: Device, order_id: str, counted: bool) -> bool:
         """A preview whose confirm failed holds stock: give it back. False when the
-        store says it is no preview any more (it was confirmed after all)."""
+        store says it is no preview any more (it was confirmed after all). `counted`:
+        the order is in the report."""
+        record = self.recorder if counted else Recorder()
         try:
             await call(
                 self.http, "POST", f"/api/orders/{order_id}/cancel", device.headers, None, "cancel"
@@ -237,9 +245,9 @@ class Shopper:
         except RequestFailed as failure:
             if failure.status == 409:
                 return False
-            self.recorder.error("cancel", failure.status)
+            record.error("cancel", failure.status)
         except aiohttp.ClientError as exc:
-            self.recorder.error("cancel", type(exc).__name__)
+            record.error("cancel", type(exc).__name__)
         else:
-            self.recorder.cancelled += 1
+            record.cancelled += 1
         return True

@@ -35,7 +35,7 @@ class Recorder:
     confirms: int = 0
     completed: int = 0
     failed: int = 0
-    cancelled: int = 0  # previews the bench gave back after a failed confirm (any time)
+    cancelled: int = 0  # previews the bench gave back after a failed confirm
     total_mismatches: int = 0
     picked: Counter[str] = field(default_factory=Counter)
 

@@ -176,16 +176,16 @@ async def started(
 async def serving(
     config: Config, sockets: list[socket.socket], *, init: bool = False
 ) -> AsyncIterator[tuple[Started, asyncio.Event]]:
-    """`started` as `run` serves it: SIGINT and SIGTERM set the event it yields (the
-    caller stops when it is set), SIGUSR1 logs every thread's stack, and one line says
-    where the store runs."""
+    """`started` as `run` serves it: SIGINT, SIGTERM and SIGHUP (its terminal closed,
+    as when a tmux window goes) set the event it yields (the caller stops when it is
+    set), SIGUSR1 logs every thread's stack, and one line says where the store runs."""
     import pykka.debug
 
     from autogrocery import __version__
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     signal.signal(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     async with started(config, sockets, init=init) as store:

@@ -67,6 +67,7 @@ def stopped_cleanly(terminal: Terminal, data: Path, pid: int) -> None:
     assert "shutting down" in text
     assert "store stopped" in text
     assert " ERROR " not in text
+    assert " WARNING " not in text  # a clean stop: no robot "offline; re-dispatching"
     # what an operator reads later: no line per request or per order state change
     assert " autogrocery.access: " not in text
     assert "PREVIEWED -> PROCESSING" not in text
@@ -93,12 +94,13 @@ def test_run_is_two_processes_and_a_key_in_the_dashboard_stops_both(
     stopped_cleanly(terminal, data, pid)
 
 
-def test_sigterm_to_the_store_stops_the_dashboard_first(
-    tmp_path: Path, terminals: list[Terminal]
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])  # SIGHUP: window closed
+def test_a_signal_to_the_store_stops_the_dashboard_first(
+    tmp_path: Path, terminals: list[Terminal], sig: signal.Signals
 ) -> None:
     terminal, data = start(tmp_path, terminals)
     pid = dashboard_pid(data / "autogrocery.log")
-    terminal.process.send_signal(signal.SIGTERM)
+    terminal.process.send_signal(sig)
     stopped_cleanly(terminal, data, pid)
     assert "stopping the dashboard" in (data / "autogrocery.log").read_text()
     assert b"\x1b[?1049l" in terminal.output  # the dashboard gave the screen back

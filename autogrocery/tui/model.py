@@ -163,8 +163,12 @@ class StoreModel:
         self.dirty.add("alerts")
 
     def set_analytics(self, summary: dict[str, Any]) -> None:
-        """The store's all-time summary, `{customer: {...}, restock: {...}}`."""
+        """The store's all-time summary, `{customer: {...}, restock: {...}}`. The orders
+        per minute chart's newest point takes the new rate at once, so the chart and the
+        line above it never disagree for a second."""
         self.analytics = summary
+        if self.series.per_minute:
+            self.series.per_minute[-1] = _per_minute(summary)
         self.dirty.add("analytics")
 
     def set_tick(self, tick: dict[str, Any]) -> None:
@@ -289,8 +293,7 @@ class StoreModel:
         s.p99.append(percentile(latencies, 0.99))
         s.completed_per_second.append(float(self._completed_since_sample))
         self._completed_since_sample = 0
-        customer = (self.analytics or {}).get("customer") or {}
-        s.per_minute.append(float(customer.get("per_minute") or 0))
+        s.per_minute.append(_per_minute(self.analytics))
         self.dirty.update(("inventory", "analytics"))
 
     # --- views -----------------------------------------------------------------------
@@ -326,3 +329,8 @@ class StoreModel:
 
     def offline_robots(self) -> list[str]:
         return [rid for rid, robot in self.robots.items() if robot.get("state") == "offline"]
+
+
+def _per_minute(analytics: dict[str, Any] | None) -> float:
+    customer = (analytics or {}).get("customer") or {}
+    return float(customer.get("per_minute") or 0)

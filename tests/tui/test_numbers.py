@@ -100,6 +100,14 @@ async def test_the_orders_per_minute_chart_reads_the_stores_rate() -> None:
         label = app.main.query_one("#chart-per_minute", Chart)
         await until(pilot, lambda: f"orders per minute: {last_rate}" in str(label.render()))
         assert f"peak {last_rate}" in str(label.render())
+        # A new figure between two samples: the chart says it as the line above does.
+        newer = copy.deepcopy(model.analytics)
+        assert newer is not None
+        newer["customer"]["per_minute"] = last_rate + 7
+        model.set_analytics(newer)
+        app.redraw(force=True)
+        assert f"{last_rate + 7}/min" in text_of(app, "#analytics-summary")
+        await until(pilot, lambda: f"per minute: {last_rate + 7}" in str(label.render()))
 
 
 def more_orders(lines: list[dict[str, Any]], count: int) -> Iterator[dict[str, Any]]:

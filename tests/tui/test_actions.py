@@ -5,7 +5,7 @@ from the form completes and the inventory panel shows it."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Input, Label, Select, TextArea
 
 from autogrocery.domain.models import OrderKind
 from autogrocery.tui.app import DashboardApp
@@ -244,3 +244,31 @@ async def test_escape_closes_a_form_and_sends_nothing(store: Store, client: ApiC
         await until(pilot, lambda: not isinstance(app.screen, FormScreen))
     assert client.sent["POST /api/restocks"] == 0
     assert await restocks(store) == []
+
+
+@pytest.mark.parametrize("size", [(80, 24), (80, 16)])
+async def test_at_80_columns_the_stores_answer_is_scrolled_into_view(
+    store: Store, client: ApiClient, size: tuple[int, int]
+) -> None:
+    """A form taller than the terminal scrolls; what the store answers must not land
+    below the fold, and a long label wraps instead of being cut."""
+    app = dashboard(client)
+    async with app.run_test(size=size) as pilot:
+        await connected(pilot, app)
+        await pilot.press("2")  # the inventory: the form opens on its highlighted SKU
+        await until(pilot, lambda: app.query_one("#inventory-table", LiveTable).row_count > 0)
+        form = await open_form(pilot, app, "s", AdjustScreen)
+        assert "on hand" in str(form.query_one(".form").query(Label)[2].render())
+        form.query_one("#sku", Input).value = "PRO-003"
+        app.model.inventory["PRO-003"]["on_hand"] = 10**9  # stale: thinks there is plenty
+        form.query_one("#delta", Input).value = "-99999"
+        form.query_one("#reason", Select).value = "ADJUST"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "cannot remove 99,999" in form.error)
+        await pilot.pause()
+        error = form.find_widget(form.query_one("#form-error")).region  # NoWidget: not shown
+        assert form.region.contains_region(error), error
+        if size == (80, 24):  # room for the labels too: a long one wraps, whole
+            label = form.find_widget(form.query_one(".form").query(Label)[2]).region
+            assert form.region.contains_region(label), label
+            assert label.height >= 2  # "…negative takes stock away (now N on hand, …)"

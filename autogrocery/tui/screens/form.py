@@ -85,11 +85,19 @@ class FormScreen(ModalScreen[str | None]):
         line.update(Text(text))
         line.set_class(bool(text), "shown")
         line.set_class(warning, "warning")
+        self._into_view(line, text)
 
     def show_done(self, text: str) -> None:
         line = self.query_one("#form-done", Static)
         line.update(Text(text))
         line.set_class(bool(text), "shown")
+        self._into_view(line, text)
+
+    def _into_view(self, line: Static, text: str) -> None:
+        """A form taller than the terminal scrolls: bring the answer into view (once it
+        is laid out), so it is never said below the fold."""
+        if text:
+            self.call_after_refresh(line.scroll_visible, animate=False)
 
     @on(Input.Changed)
     def _check_field(self, event: Input.Changed) -> None:

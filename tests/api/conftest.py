@@ -70,7 +70,9 @@ class Api:
         )
         body = await response.read()
         # Every answer of every API test must be what the OpenAPI document declares.
-        self.contract.check(method, path, response.status, response.content_type, body)
+        self.contract.check(
+            method, path, response.status, response.content_type, body, response.headers
+        )
         if response.content_type.endswith("json") and body:
             return response.status, orjson.loads(body), response
         return response.status, body, response

@@ -250,3 +250,33 @@ async def test_a_core_that_dies_too_often_makes_healthz_fail_so_the_process_is_r
     assert ready["checks"]["core"].startswith("not restarted")
     text = await (await api.client.get("/metrics")).text()
     assert "autogrocery_core_given_up 1.0" in text
+
+
+async def test_every_kind_of_event_an_operator_reads_matches_the_document(api: Api) -> None:
+    """restock.updated, alert.raised and alert.cleared as well as the order and stock
+    events: each frame on the operator socket is checked against the Event schema."""
+    operator, truck = await api.operator(), await api.truck()
+    seen: set[str] = set()
+    async with api.client.ws_connect("/api/events", headers=operator) as ws:
+        status, item, _ = await api.call("GET", "/api/ops/inventory", operator)
+        bread = next(i for i in item["items"] if i["sku"] == "BRD-001")
+        below = bread["available"] - bread["min_level"] + 1  # one under its min level
+        status, _, _ = await api.call(
+            "POST",
+            "/api/ops/stock/BRD-001/adjust",
+            operator,
+            json={"delta": -below, "reason": "WASTE", "note": "dropped"},
+        )
+        assert status == 200
+        await api.call(
+            "POST",
+            "/api/restocks",
+            truck,
+            json={"items": [{"sku": "BRD-001", "quantity": 100, "unit_cost": "3.10"}]},
+        )
+        wanted = {"stock.changed", "alert.raised", "restock.updated", "alert.cleared"}
+        while not wanted <= seen:
+            event = await next_event(ws, contract=api.contract)
+            seen.add(event["type"])
+            if event["type"].startswith("alert."):
+                assert (event["data"]["sku"], event["data"]["kind"]) == ("BRD-001", "low")

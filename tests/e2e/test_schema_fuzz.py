@@ -67,6 +67,7 @@ class Session:
     ) -> tuple[int, str, bytes]:
         self.conn.request(method, path, body=body, headers=headers or {})
         response = self.conn.getresponse()
+        self.headers = response.msg  # the last answer's headers (case-insensitive)
         media = (response.getheader("Content-Type") or "").split(";")[0]
         return response.status, media, response.read()
 
@@ -182,7 +183,7 @@ def test_requests_drawn_from_the_document_get_documented_answers(
     status, media, answer = session.send(method, target, body, headers)
     assert status < 500, (method, target, body, answer)
     assert b"Traceback" not in answer
-    session.contract.check(method, target, status, media, answer)
+    session.contract.check(method, target, status, media, answer, session.headers)
     session.statuses.append((method, target.split("?")[0], status))
     if status < 300 and media == "application/json":
         session.keep_ids(orjson.loads(answer))

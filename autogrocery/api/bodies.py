@@ -118,14 +118,32 @@ def decode(raw: bytes, model: type[T]) -> T:
         return decoder.decode(raw)  # type: ignore[no-any-return]
     except msgspec.ValidationError as exc:
         field, message = explain(str(exc), model)
-        errors = [{"field": field, "message": message}]
-        raise ValidationError(f"{field}: {message}", errors) from None
+        errors = [{"field": field, "message": message}, *_top_level(raw, model, field)]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise ValidationError(detail, errors) from None
     except msgspec.DecodeError as exc:
         reason = str(exc) if raw else "the body is empty"
         raise ValidationError(
             f"the body is not valid JSON: {reason}",
             [{"field": "body", "message": "not valid JSON"}],
         ) from None
+
+
+def _top_level(raw: bytes, model: type, named: str) -> list[dict[str, str]]:
+    """msgspec stops at the first problem; the body's other top-level fields that are
+    unknown or missing are named too, as a client fixing its body wants them all."""
+    info = mi.type_info(model)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return []
+    if not isinstance(info, mi.StructType) or not isinstance(body, dict):
+        return []
+    known = {f.encode_name for f in info.fields}
+    missing = [f.encode_name for f in info.fields if f.required and f.encode_name not in body]
+    found = [(name, "unknown field") for name in body if name not in known]
+    found += [(name, "required") for name in missing]
+    return [{"field": name, "message": what} for name, what in found if name != named]
 
 
 def explain(error: str, model: type) -> tuple[str, str]:

@@ -154,3 +154,18 @@ async def test_a_delivery_at_no_cost_is_refused_before_it_reprices_anything(api:
     assert status == 400, problem
     assert problem["errors"][0] == {"field": "items[0].unit_cost", "message": "must be above 0"}
     assert await api.snapshot() == before
+
+
+async def test_a_body_with_several_problems_names_each_top_level_field(api: Api) -> None:
+    before = await api.snapshot()
+    status, problem, _ = await api.call("POST", "/api/auth/login", json={"username": 1, "extra": 2})
+    assert status == 400
+    assert [(e["field"], e["message"]) for e in problem["errors"]] == [
+        ("username", "must be a string"),
+        ("extra", "unknown field"),
+        ("password", "required"),
+    ]
+    assert (
+        problem["detail"] == "username: must be a string; extra: unknown field; password: required"
+    )
+    assert await api.snapshot() == before

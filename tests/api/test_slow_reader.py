@@ -1,0 +1,70 @@
+"""A WebSocket client that really falls behind: it stops reading while the store works
+through 400 real orders. Its socket buffers are small (as a phone's on a bad network),
+so the server's sends wait, its queue for that connection (api.event_buffer) overflows,
+and when the client reads again it is told how many events it lost, with the numbering
+gapless; GET /api/orders then gives it the state back."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+
+import pytest
+
+from tests.api.conftest import Api, ApiFactory
+from tests.api.test_live import next_event
+from tests.helpers import wait_final
+
+pytestmark = pytest.mark.timeout(120)
+SMALL = 4096  # bytes of kernel buffer each way
+
+
+async def test_a_reader_that_falls_behind_is_told_what_it_lost(make_api: ApiFactory) -> None:
+    api: Api = await make_api("api.event_buffer=16")
+    operator = await api.operator()
+    async with api.client.ws_connect("/api/events", headers=operator) as ws:
+        client_end = ws._response.connection.transport.get_extra_info("socket")  # type: ignore[union-attr]
+        client_end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL)
+        server = api.client.server.runner.server
+        assert server is not None
+        for connection in server.connections:  # the server's end of each, this one's too
+            server_end = server._connections[connection].get_extra_info("socket")
+            server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL)
+        skus = [i["sku"] for i in await api.system.inventory() if i["on_hand"] >= 40][:40]
+
+        async def orders() -> list[str]:
+            made = []
+            for n in range(400):
+                preview = await api.system.preview(
+                    "fridge-1", [{"sku": skus[n % 40], "quantity": 1}]
+                )
+                await api.system.confirm(preview["order_id"], "fridge-1")
+                made.append(preview["order_id"])
+            return made
+
+        first = await next_event(ws, within=10.0, contract=api.contract)
+        made = await orders()  # and reads nothing meanwhile: the slowest reader there is
+        frames = [first]
+        deadline = asyncio.get_running_loop().time() + 60
+        while not any(f["type"] == "events.dropped" for f in frames[:-5]):
+            assert asyncio.get_running_loop().time() < deadline, "never told of a loss"
+            frames.append(await next_event(ws, within=10.0, contract=api.contract))
+
+    # Told in place of each loss how many and from which seq; nothing else missing: the
+    # notice takes the seq of the last event lost, and counting goes on from there.
+    assert frames[0]["seq"] == 1
+    for before, frame in itertools.pairwise(frames):
+        if frame["type"] == "events.dropped":
+            lost = frame["data"]
+            assert lost["count"] > 0
+            assert lost["from_seq"] == before["seq"] + 1
+            assert frame["seq"] == lost["from_seq"] + lost["count"] - 1
+        else:
+            assert frame["seq"] == before["seq"] + 1
+    # ... and the documented GET gives the state back.
+    await wait_final(api.system, made)
+    status, listed, _ = await api.call("GET", "/api/orders?limit=500", operator)
+    assert status == 200
+    final = {o["order_id"]: o["status"] for o in listed["orders"]}
+    assert {final.get(order_id) for order_id in made} == {"COMPLETED"}

@@ -90,6 +90,11 @@ async def test_order_errors_carry_the_words_the_fridge_looks_for(
     short = {"items": [{"sku": "BRD-001", "quantity": 1}, {"sku": "PAR-001", "quantity": 1000}]}
     said = text(await raw("POST", "api/client/order/preview", short), 409)
     assert said.startswith("insufficient stock: PAR-001 (requested 1000, available ")
+    many = {"items": [{"sku": "BRD-001", "quantity": 5000}]}  # past our per-order limit
+    said = text(await raw("POST", "api/client/order/preview", many), 409)
+    assert said == (
+        "insufficient stock: BRD-001 (requested 5000); at most 1000 of a product per order\n"
+    )
     said = text(
         await raw("POST", "api/client/order/preview", {"items": [{"sku": "NOPE", "quantity": 1}]}),
         400,

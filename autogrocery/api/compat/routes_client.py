@@ -68,6 +68,7 @@ async def preview(request: web.Request) -> web.Response:
     caller = principal(request, "device")
     body = await read(request, PreviewBody)
     items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
+    _within_the_limit(items, state(request).system.limits.max_quantity)
 
     async def run(key: str | None) -> web.Response:
         order = await state(request).system.preview(caller.user_id, items, key)
@@ -129,3 +130,12 @@ async def history(request: web.Request) -> web.Response:
         records += [order_record(order, caller.username) for order in found]
         if cursor is None:
             return reply({"status": "success", "data": records})
+
+
+def _within_the_limit(items: list[dict[str, Any]], most: int) -> None:
+    """The original has no per-line limit: it answers any quantity it cannot supply with
+    "insufficient stock", the words the fridge looks for. So do we, naming our limit."""
+    over = [line for line in items if isinstance(line["quantity"], int) and line["quantity"] > most]
+    if over:
+        said = ", ".join(f"{line['sku']} (requested {line['quantity']})" for line in over)
+        raise Conflict(f"insufficient stock: {said}; at most {most} of a product per order")

@@ -224,7 +224,10 @@ class Actor(pykka.ThreadingActor):
         unit = self.unit
         reply = unit.reply_to
         unit.tell(peer, Call(message, reply) if reply is not None else message)
-        unit.forwarded = True
+        if reply is not None:
+            unit.forwarding(reply)
+        else:
+            unit.forwarded = True
 
     def _send(self, peer: str, messages: list[Any]) -> None:
         ref = self.peers.ref(peer) if self.peers is not None else None

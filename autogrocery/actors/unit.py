@@ -35,6 +35,7 @@ class UnitOfWork:
     __slots__ = (
         "_answers",
         "_effects",
+        "_forwarded",
         "_marks",
         "_undo",
         "_writes",
@@ -48,7 +49,10 @@ class UnitOfWork:
         self._undo: list[Effect] = []
         self._effects: list[Effect | tuple[str, Any]] = []  # (peer, message) for a tell
         self._answers: list[tuple[ReplyTo, Any, BaseException | None]] = []
-        self._marks = (0, 0, 0)
+        # Callers whose answer was handed to a peer: the peer answers after this commit,
+        # so if the commit fails, nobody would; `fail_answers` answers them.
+        self._forwarded: list[ReplyTo] = []
+        self._marks = (0, 0, 0, 0)
         self.reply_to: ReplyTo | None = None  # the current item's, for forwarding
         self.forwarded = False
         self.refusal: Exception | None = None  # the current item's answer is this error
@@ -77,11 +81,11 @@ class UnitOfWork:
         self.reply_to = reply_to
         self.forwarded = False
         self.refusal = None
-        self._marks = (len(self._writes), len(self._undo), len(self._effects))
+        self._marks = (len(self._writes), len(self._undo), len(self._effects), len(self._forwarded))
 
     def abort_item(self) -> None:
         """The current item failed: undo its changes to memory, drop what it staged."""
-        writes, undo, effects = self._marks
+        writes, undo, effects, forwarded = self._marks
         try:
             for fn in reversed(self._undo[undo:]):
                 fn()
@@ -89,9 +93,15 @@ class UnitOfWork:
             del self._writes[writes:]
             del self._undo[undo:]
             del self._effects[effects:]
+            del self._forwarded[forwarded:]
 
     def answer(self, reply_to: ReplyTo, value: Any, error: BaseException | None) -> None:
         self._answers.append((reply_to, value, error))
+
+    def forwarding(self, reply_to: ReplyTo) -> None:
+        """The current item's caller is answered by a peer, after the commit."""
+        self._forwarded.append(reply_to)
+        self.forwarded = True
 
     @property
     def writes(self) -> dict[Statement, list[Params]]:
@@ -117,8 +127,11 @@ class UnitOfWork:
         self._effects.clear()
 
     def fail_answers(self, error: BaseException) -> None:
-        """After a rollback nothing was done: every answer becomes `error`."""
+        """After a rollback nothing was done: every answer becomes `error`, and so does
+        that of each caller handed to a peer (the hand-over never left)."""
         self._answers = [(reply, None, error) for reply, _, _ in self._answers]
+        self._answers += [(reply, None, error) for reply in self._forwarded]
+        self._forwarded.clear()
 
     def run_effects(self, send: Callable[[str, list[Any]], None]) -> None:
         """After the commit: effects in order; messages to one peer go as one batch, at

@@ -236,5 +236,33 @@ async def test_a_disk_full_for_thousands_of_batches_is_still_answered_503(
         bridge.close()
 
 
+class Relay(Tally):
+    """Writes, then hands its caller's answer to another actor (as stock hands a
+    preview to ordering): that actor would answer after the commit."""
+
+    @handles(float)
+    def relay(self, amount: float) -> None:
+        self.unit.write(INSERT, ("relayed", int(amount)))
+        self.forward("elsewhere", amount)
+
+
+async def test_a_caller_handed_to_a_peer_is_answered_503_when_the_commit_fails(
+    db: SharedConnection,
+) -> None:
+    gate = threading.Event()
+    gate.set()
+    ref = Relay.start(FullDisk(db), gate)
+    bridge = AsyncBridge(asyncio.get_running_loop(), timeout=10)
+    try:
+        async with asyncio.timeout(5):  # answered at once, not at the bridge's 10 s
+            with pytest.raises(Unavailable) as refused:
+                await bridge.send(ref, 2.0)
+        assert "cannot save" in str(refused.value)
+        assert rows(db) == []
+    finally:
+        ref.stop(timeout=5)
+        bridge.close()
+
+
 async def _true(value: bool) -> bool:
     return value

@@ -71,9 +71,7 @@ class SharedConnection:
         # disk or an I/O error, for /readyz.
         self.write_failure: tuple[float, str] | None = None
         self.write_failures = 0
-        self._checkpointer = Checkpointer(
-            path, checkpoint_every, self._watch, lambda: self.write_failure is not None
-        )
+        self._checkpointer = Checkpointer(path, checkpoint_every, self._watch)
         self._checkpointer.start()
 
     @property
@@ -168,17 +166,13 @@ class SharedConnection:
 
 class Checkpointer:
     """Checkpoints the WAL from its own thread and connection, beside the writers, and
-    runs `watch` (the file check) on the same beat. While writes fail (`failing`: a
-    full disk) each checkpoint is a TRUNCATE: the log's space goes back to the disk the
-    moment its pages fit in the database file, instead of holding it for good."""
+    runs `watch` (the file check) on the same beat. PASSIVE: it never waits for (nor
+    makes wait) a reader or a writer."""
 
-    def __init__(
-        self, path: Path, every: float, watch: Callable[[], None], failing: Callable[[], bool]
-    ) -> None:
+    def __init__(self, path: Path, every: float, watch: Callable[[], None]) -> None:
         self.path = path
         self.every = every
         self.watch = watch
-        self.failing = failing
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
 
@@ -198,7 +192,7 @@ class Checkpointer:
                     self.watch()
                 except Exception:  # the beat goes on: checkpoints keep the WAL small
                     log.exception("the store's file check failed")
-                self._checkpoint(conn, "TRUNCATE" if self.failing() else "PASSIVE")
+                self._checkpoint(conn, "PASSIVE")
             self._checkpoint(conn, "TRUNCATE")  # leave a small WAL behind on a clean stop
         finally:
             conn.close()

@@ -114,6 +114,7 @@ class Draft:
     choices: tuple[str, ...] = ()
     fraction: bool = False  # the quantity said was not a whole number
     measured: bool = False  # the quantity is in the product's unit: a question said it
+    offered: int | None = None  # what "only N on hand; take N?" offered
 
 
 Stock = Mapping[str, Level]
@@ -187,11 +188,14 @@ def _answer(
     elif asked == Ask.SHORT:
         free = _free(draft, stock)
         quantity, _ = amount(text)
-        if is_yes(text):
-            quantity = free
+        if is_yes(text) and free == draft.offered:  # the yes confirms what was offered
+            update = _answered(replace(draft, quantity=free, boxes=False))
+            return _advance(update, products, stock, user, confirmed=True)
+        if is_yes(text):  # the stock moved since: ask again, on what there is now
+            return _advance(replace(draft, asked=None), products, stock, user)
         if quantity is not None and 0 < quantity <= free:
             update = _answered(replace(draft, quantity=quantity, boxes=False))
-            return _advance(update, products, stock, user, confirmed=is_yes(text))
+            return _advance(update, products, stock, user)
     elif asked == Ask.CONFIRM and is_yes(text):
         return _advance(replace(draft, asked=None), products, stock, user, confirmed=True)
     reply, kept = _advance(replace(draft, asked=None), products, stock, user)
@@ -313,7 +317,8 @@ def _finish(
             reply = Reply(
                 Status.QUESTION, say(lang, key, free=free, **words), Ask.SHORT, language=lang
             )
-            return reply, replace(draft, sku=product.sku, asked=Ask.SHORT, choices=())
+            kept = replace(draft, sku=product.sku, asked=Ask.SHORT, choices=(), offered=free)
+            return reply, kept
         delta = -units
     movement = Movement(product.sku, action, delta, draft.text, user)
     change = {"units": units, "before": on_hand, "after": on_hand + delta, **words}

@@ -100,14 +100,27 @@ def test_the_oldest_open_conversations_go_first_beyond_capacity(
     assert talk.say(4, "1", products, stock, "dana").ask == Ask.UNIT
 
 
-def test_levels_are_read_at_each_step(products: list[Product], stock: dict[str, Level]) -> None:
-    """A question asked on old levels is answered on the new ones."""
+def test_a_yes_takes_what_was_offered_and_stock_that_moved_is_asked_about_again(
+    products: list[Product], stock: dict[str, Level]
+) -> None:
+    """A yes to "only 2 on hand; set to 0?" records those 2; if the stock moved before
+    the yes, the yes records nothing and the question is asked on what there is now."""
     talk = Conversations()
     assert talk.say("k", "took 5 whole milk", products, stock, "d").ask == Ask.SHORT
-    stock["MILK-3"] = Level(1)
+    stock["MILK-3"] = Level(1)  # one taken meanwhile
+    again = talk.say("k", "yes", products, stock, "d")
+    assert (again.ask, again.movement) == (Ask.SHORT, None)
+    assert "Only 1 " in again.text
     done = talk.say("k", "yes", products, stock, "d")
     assert done.movement is not None
     assert done.movement.delta == -1
+
+    assert talk.say("k", "took 25 whole milk", products, stock, "d").ask == Ask.SHORT
+    stock["MILK-3"] = Level(120)  # a delivery meanwhile: the 25 asked for are there now
+    grown = talk.say("k", "yes", products, stock, "d")
+    assert (grown.ask, grown.movement) == (Ask.CONFIRM, None)
+    assert grown.proposal is not None
+    assert grown.proposal.delta == -25  # what was asked for, never all there is
 
 
 def test_nothing_is_recorded_without_a_yes_and_the_yes_is_checked_on_the_levels_then(

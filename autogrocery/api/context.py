@@ -14,7 +14,7 @@ from autogrocery.api.auth import Auth, Principal
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.problems import Unauthorized
 from autogrocery.api.tasks import Background
-from autogrocery.domain.conversation import Conversations
+from autogrocery.domain.conversations import Conversations
 from autogrocery.domain.models import Product
 
 

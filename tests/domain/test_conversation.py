@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autogrocery.domain.catalog import load_catalog
-from autogrocery.domain.conversation import Ask, Conversations, Status
+from autogrocery.domain.conversation import Ask, Status
+from autogrocery.domain.conversations import Conversations
 from autogrocery.domain.models import MovementType, Product
 from tests.domain.test_plainwords_table import CATALOG, Level
 

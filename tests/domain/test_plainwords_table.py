@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from autogrocery.domain.catalog import load_catalog
-from autogrocery.domain.conversation import Ask, Conversations, Reply, Status
+from autogrocery.domain.conversation import Ask, Reply, Status
+from autogrocery.domain.conversations import Conversations
 from autogrocery.domain.models import MovementType, Product
 
 CATALOG = Path(__file__).parent.parent / "data" / "catalog_words.toml"

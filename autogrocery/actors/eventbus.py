@@ -79,6 +79,7 @@ class Subscription:
                 self._lost_from = seq
             self._lost += 1
             self.dropped += 1
+            self._bus.dropped += 1
         self._buffer.append((self._next_seq, event))
         self._next_seq += 1
         self._wakeup.set()
@@ -190,6 +191,7 @@ class EventBus:
         self._by_owner: dict[str, tuple[Subscription, ...]] = {}
         self._inboxes: dict[asyncio.AbstractEventLoop, _LoopInbox] = {}
         self._scheduler: Scheduler | None = None  # started on the first held event
+        self.dropped = 0  # events lost by slow subscribers, all of them ever
         self._coalescers = {
             event_type: _Coalescer(rule, self._emitter(event_type), self._call_later)
             for event_type, rule in coalesce.items()

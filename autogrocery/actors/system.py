@@ -295,14 +295,15 @@ class System:
         return self.supervisor.problems()
 
     def vitals(self) -> dict[str, float]:
-        """Counters for /metrics: core restarts, whether the core was given up on, and
-        store writes that failed."""
+        """Counters for /metrics: core restarts, whether the core was given up on, store
+        writes that failed, and events lost by subscribers that fell behind."""
         supervisor = self.supervisor
         shared = supervisor.ctx.connect()
         return {
             "core_restarts": float(supervisor.restarts),
             "core_given_up": 1.0 if supervisor.gave_up is not None else 0.0,
             "store_write_failures": float(shared.write_failures),
+            "events_dropped": float(self.events.dropped),
         }
 
     def check_store_file(self) -> None:

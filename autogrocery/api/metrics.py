@@ -124,6 +124,11 @@ class VitalsCollector(Collector):
             "Batches the store could not write (full disk, I/O error); retried",
             value=vitals.get("store_write_failures", 0.0),
         )
+        yield CounterMetricFamily(
+            "autogrocery_events_dropped",
+            "Events lost by /api/events subscribers that fell behind (each was told)",
+            value=vitals.get("events_dropped", 0.0),
+        )
 
 
 class ConnectionCollector(Collector):

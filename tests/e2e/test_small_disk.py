@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -27,7 +28,7 @@ import pytest
 from autogrocery.store.db import DB_NAME
 from autogrocery.store.shared import WAL_KEPT_BYTES
 from tests.e2e.server import Server, start_server, stop_quietly
-from tests.helpers import check_invariants
+from tests.helpers import check_invariants, csv_order_ids
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -113,6 +114,12 @@ def test_a_full_disk_refuses_with_503_loses_nothing_and_recovers_once_space_is_f
     finally:
         stop_quietly(server)
     check_invariants(small_disk / "store")
+    # The analytics CSV beside it, on the same full disk: every finished order once.
+    with contextlib.closing(sqlite3.connect(small_disk / "store" / DB_NAME)) as db:
+        finished = db.execute("SELECT order_id FROM orders WHERE status IN ('COMPLETED', 'FAILED')")
+        assert sorted(csv_order_ids(small_disk / "store" / "latency.csv")) == sorted(
+            row[0] for row in finished
+        )
 
 
 def _fill_up_and_recover(server: Server, disk: Path) -> None:

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from autogrocery.domain.errors import NotFound, ValidationError
 log = logging.getLogger(__name__)
 
 ROLES = ("device", "truck", "operator")
+RoleCheck = Callable[[str], str | None] | None  # a role -> why a login refuses it
 ALGORITHM = "HS256"
 KEY_FILE = "jwt.key"
 VERIFIED_CACHE = 10_000  # tokens remembered as verified (oldest forgotten first)
@@ -281,8 +283,12 @@ class Auth:
             "role": role,
         }
 
-    async def login(self, username: str, password: str, client: str) -> dict[str, Any]:
-        """A new login (refresh family). `client` is the peer address, for throttling."""
+    async def login(
+        self, username: str, password: str, client: str, *, refuse_role: RoleCheck = None
+    ) -> dict[str, Any]:
+        """A new login (refresh family). `client` is the peer address, for throttling.
+        `refuse_role(role)` may name why this door refuses that role (checked after the
+        password, before any token is made)."""
         enforced = lookup_form(username)
         name = enforced or username[:128]
         client = client_key(client)
@@ -295,6 +301,8 @@ class Auth:
         self.throttle.succeeded(name, client)
         if account["disabled_at"] is not None:
             raise Unauthorized("this account is disabled")
+        if refuse_role is not None and (why := refuse_role(account["role"])) is not None:
+            raise Unauthorized(why)
         refresh, family = secrets.token_urlsafe(32), uuid.uuid4().hex
         await self.tables.add_refresh(
             _hash_refresh(refresh), family, account["user_id"], self.settings.refresh_ttl

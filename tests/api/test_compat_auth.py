@@ -3,12 +3,15 @@ native rotation and reuse detection untouched, and the truck UI's stance."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
+from autogrocery.store.db import DB_NAME
 from tests.api.conftest import ADMIN_PASSWORD, TRUCK_PASSWORD, ApiFactory
 from tests.api.original_clients import OriginalFridge, send
 
@@ -94,6 +97,8 @@ async def test_only_devices_get_a_refresh_token_that_never_rotates(
         f"{role} accounts log in at /api/auth/login: the original client API logs in devices only\n"
     )
     assert await api.snapshot() == before
+    with contextlib.closing(sqlite3.connect(api.config.data_path / DB_NAME)) as db:
+        assert db.execute("SELECT COUNT(*) FROM refresh_tokens").fetchone() == (0,)  # no login
     # The native login of the same account still rotates its refresh token.
     native = await api.login(username, password)
     status, _ = await compat_refresh(session, url, native["refresh_token"])

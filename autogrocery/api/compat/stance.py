@@ -49,13 +49,14 @@ async def login(
 ) -> dict[str, str]:
     """Our login (throttling included), marked as one whose refresh token does not rotate.
     Devices only: an operator's or a truck's login keeps native rotation."""
-    tokens = await auth.login(device_id, password, client)
+    tokens = await auth.login(device_id, password, client, refuse_role=_not_a_device)
     row = await auth.refresh_record(tokens["refresh_token"])
-    if tokens["role"] != "device":
-        await auth.revoke_login(row["family_id"])
-        raise Unauthorized(NOT_A_DEVICE.format(role=tokens["role"]))
     await tables.mark_original(row["family_id"])
     return {"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]}
+
+
+def _not_a_device(role: str) -> str | None:
+    return None if role == "device" else NOT_A_DEVICE.format(role=role)
 
 
 async def refresh(auth: Auth, tables: CompatTables, token: str) -> str:

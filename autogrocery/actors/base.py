@@ -224,10 +224,7 @@ class Actor(pykka.ThreadingActor):
         unit = self.unit
         reply = unit.reply_to
         unit.tell(peer, Call(message, reply) if reply is not None else message)
-        if reply is not None:
-            unit.forwarding(reply)
-        else:
-            unit.forwarded = True
+        unit.forwarding(reply)
 
     def _send(self, peer: str, messages: list[Any]) -> None:
         ref = self.peers.ref(peer) if self.peers is not None else None

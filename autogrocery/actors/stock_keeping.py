@@ -121,7 +121,7 @@ class StockKeeping:
         free = sum(lot.free for lot in lots)
         if free < wanted:
             where = f"lot {msg.lot_id}" if msg.lot_id else msg.sku
-            spoilt = item.on_hand - sum(lot.on_hand for lot in lots) if not msg.lot_id else 0
+            spoilt = item.expired(today) if kind == MovementType.OUT and not msg.lot_id else 0
             expired = f", {spoilt} expired: write those off as WASTE" if spoilt else ""
             raise Conflict(
                 f"only {free} of {where} can be taken (on hand {item.on_hand}, "

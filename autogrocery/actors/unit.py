@@ -98,9 +98,11 @@ class UnitOfWork:
     def answer(self, reply_to: ReplyTo, value: Any, error: BaseException | None) -> None:
         self._answers.append((reply_to, value, error))
 
-    def forwarding(self, reply_to: ReplyTo) -> None:
-        """The current item's caller is answered by a peer, after the commit."""
-        self._forwarded.append(reply_to)
+    def forwarding(self, reply_to: ReplyTo | None) -> None:
+        """The current item is handed to a peer, which answers its caller (if any)
+        after the commit."""
+        if reply_to is not None:
+            self._forwarded.append(reply_to)
         self.forwarded = True
 
     @property

@@ -101,6 +101,16 @@ def session(server: Server) -> Iterator[Session]:
     client.login("device", "schema-fuzzer", "fuzz-pass-1")
     client.login("truck", "truck-1", TRUCK_PASSWORD)
     client.login("operator", "admin", ADMIN_PASSWORD)
+    # A real order and delivery from the start, so paths by id can go deep from the
+    # first example on, whatever bodies hypothesis happens to get accepted later.
+    for role, path, line in (
+        ("device", "/api/orders/preview", {"sku": "BRD-001", "quantity": 1}),
+        ("truck", "/api/restocks", {"sku": "BRD-001", "quantity": 5, "unit_cost": "3.10"}),
+    ):
+        headers = client.tokens[role] | {"Content-Type": "application/json"}
+        status, _, answer = client.send("POST", path, orjson.dumps({"items": [line]}), headers)
+        assert status < 300, answer
+        client.keep_ids(orjson.loads(answer))
     yield client
     client.conn.close()
 

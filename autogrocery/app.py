@@ -68,7 +68,12 @@ async def start_system(
         pick_time=robots.pick_time,
         failure_probability=robots.failure_probability,
         restart_delay=robots.restart_delay,
-        policy=RobotPolicy(robots.max_attempts, robots.retry_backoff, robots.retry_backoff_max),
+        policy=RobotPolicy(
+            robots.max_attempts,
+            robots.retry_backoff,
+            robots.retry_backoff_max,
+            robots.shelve_chunk,
+        ),
         rule=PricingRule(
             config.pricing.margin,
             config.pricing.scarcity_weight,

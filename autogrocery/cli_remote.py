@@ -5,6 +5,7 @@ Heavy modules are imported inside the commands, so `--help` stays instant."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -136,7 +137,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
     import pykka
 
     from autogrocery.actors.robot import RobotActor
-    from autogrocery.domain.messages import RobotTask
+    from autogrocery.domain.messages import RobotTask, WithdrawTasks
     from autogrocery.transports.heartbeat import Heartbeat
     from autogrocery.transports.zmq_robot_client import RobotLink
 
@@ -185,6 +186,10 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         except (KeyError, pykka.ActorDeadError):
             log.warning("robot %s is restarting; task %s comes back", robot_id, task.task_id)
 
+    def withdraw(robot_id: str, task_ids: list[str]) -> None:
+        with contextlib.suppress(KeyError, pykka.ActorDeadError):
+            refs[robot_id].tell(WithdrawTasks(tuple(task_ids)))
+
     refused: list[str] = []
 
     def refuse(robot_id: str, reason: str) -> None:
@@ -196,6 +201,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         robots,
         host,
         deliver,
+        withdraw,
         heartbeat=Heartbeat(z.heartbeat_interval, z.heartbeat_misses),
         ack_timeout=z.ack_timeout,
         curve=_client_curve(config, args),
@@ -205,7 +211,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
 
     def start(robot_id: str) -> None:
         refs[robot_id] = RobotActor.start(
-            robot_id, aisle_of[robot_id], link.report, pick_time, failure, stopping, None, died
+            robot_id, aisle_of[robot_id], link, pick_time, failure, stopping, None, died
         )
 
     def died(actor: Any) -> None:

@@ -82,6 +82,7 @@ class RobotsConfig:
     retry_backoff: float = _f(0.05, ge=0)
     retry_backoff_max: float = _f(2.0, ge=0)
     restart_delay: float = _f(0.5, ge=0)
+    shelve_chunk: int = _f(10, ge=1)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

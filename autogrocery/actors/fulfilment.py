@@ -1,12 +1,16 @@
-"""The fulfilment actor: robot work. It splits an order into one task per aisle, hands
-the tasks to the robot hub, retries what failed, and, when every task of an order is
-done, tells stock to settle it. Owner of the tasks table.
+"""The fulfilment actor: robot work. It splits an order into one task per aisle (a
+restock's shelving into chunks of at most `shelve_chunk` units per aisle, so that a
+customer's pick never waits behind a whole delivery), hands the tasks to the robot hub,
+retries what failed, and, when every task of an order is done, tells stock to settle
+it. Owner of the tasks table.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,6 +48,7 @@ class RobotPolicy:
     max_attempts: int
     retry_backoff: float
     retry_backoff_max: float
+    shelve_chunk: int = 10  # units per shelving task
 
     def backoff(self, attempt: int) -> float:
         return min(self.retry_backoff * 2 ** (attempt - 1), self.retry_backoff_max)
@@ -96,10 +101,17 @@ class FulfilmentActor(Actor):
         by_aisle: dict[str, list[TaskLine]] = defaultdict(list)
         for line in msg.lines:
             by_aisle[line.aisle].append(TaskLine(line.sku, line.quantity))
-        tasks = [
-            RobotTask(f"{order_id}.{aisle}", order_id, op, aisle, tuple(task_lines))
-            for aisle, task_lines in sorted(by_aisle.items())
-        ]
+        tasks = []
+        for aisle, task_lines in sorted(by_aisle.items()):
+            parts = (
+                [tuple(task_lines)]
+                if op is TaskKind.PICK
+                else chunked(task_lines, self.policy.shelve_chunk)
+            )
+            width = len(str(len(parts)))
+            for number, part in enumerate(parts, 1):
+                task_id = f"{order_id}.{aisle}" + (f".{number:0{width}}" if len(parts) > 1 else "")
+                tasks.append(RobotTask(task_id, order_id, op, aisle, part, priority=op.priority))
         at = now()
         for task in tasks:
             self.unit.write(INSERT_TASK, task_row(task, at))
@@ -183,7 +195,7 @@ class FulfilmentActor(Actor):
             return
         task = work.pending[msg.task_id]
         attempt = work.attempts[msg.task_id] + 1
-        again = RobotTask(task.task_id, task.order_id, task.op, task.aisle, task.lines, attempt)
+        again = dataclasses.replace(task, attempt=attempt)
         work.pending[msg.task_id] = again
         self.unit.undo(lambda: work.pending.__setitem__(msg.task_id, task))
         self._hand_over([again])
@@ -236,3 +248,23 @@ class FulfilmentActor(Actor):
 
     def after_batch(self) -> None:
         self._outgoing = []
+
+
+def chunked(lines: Sequence[TaskLine], size: int) -> list[tuple[TaskLine, ...]]:
+    """`lines` cut into parts of at most `size` units each (a line may span parts)."""
+    parts: list[tuple[TaskLine, ...]] = []
+    part: list[TaskLine] = []
+    room = size
+    for line in lines:
+        left = line.quantity
+        while left:
+            take = min(left, room)
+            part.append(TaskLine(line.sku, take))
+            left -= take
+            room -= take
+            if not room:
+                parts.append(tuple(part))
+                part, room = [], size
+    if part:
+        parts.append(tuple(part))
+    return parts

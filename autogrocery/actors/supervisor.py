@@ -36,6 +36,7 @@ from autogrocery.domain.messages import (
     Ping,
     Recover,
     TaskReport,
+    WithdrawTasks,
 )
 from autogrocery.domain.pricing import PricingRule
 from autogrocery.transports.base import LocalRobotHub, MetricsChannel
@@ -252,7 +253,7 @@ class Supervisor:
         ref = RobotActor.start(
             robot_id,
             aisle,
-            self.hub.report,
+            self.hub,
             s.pick_time,
             s.failure_probability,
             self.stopping,
@@ -261,7 +262,12 @@ class Supervisor:
         )
         with self._lock:
             self.robots[robot_id] = ref
-        self.hub.attach(robot_id, aisle, lambda tasks: ref.tell(Batch(tasks)))
+        self.hub.attach(
+            robot_id,
+            aisle,
+            lambda tasks: ref.tell(Batch(tasks)),
+            lambda task_ids: ref.tell(WithdrawTasks(tuple(task_ids))),
+        )
 
     def _restart_robot(self, robot_id: str, aisle: str) -> None:
         if self.stopping.is_set():

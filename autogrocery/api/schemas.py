@@ -480,6 +480,16 @@ class CommandReply(Body):
     ]
 
 
+class RobotWork(Body):
+    """The long task a robot is at, as it last reported (it reports every second)."""
+
+    task_id: str
+    order_id: str
+    op: Literal["PICK", "SHELVE"]
+    done: int
+    of: int
+
+
 class Robot(Body):
     robot_id: str
     aisle: str
@@ -488,6 +498,7 @@ class Robot(Body):
     last_seen: Timestamp | None
     tasks_done: int
     tasks_failed: int
+    working_on: RobotWork | None = None
 
 
 class RobotList(Body):

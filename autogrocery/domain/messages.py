@@ -33,7 +33,9 @@ class TaskLine:
 
 @dataclass(frozen=True, slots=True)
 class RobotTask:
-    """Pick (customer order) or shelve (restock) the lines of one aisle."""
+    """Pick (customer order) or shelve (restock) the lines of one aisle, or a chunk of
+    them (shelving is cut into chunks). A robot does the tasks it holds lowest
+    `priority` first (`TaskKind.priority`: customer picks before shelving)."""
 
     KIND: ClassVar[str] = "task"
     task_id: str
@@ -42,6 +44,7 @@ class RobotTask:
     aisle: str
     lines: tuple[TaskLine, ...]
     attempt: int = 1
+    priority: int = 0
 
     @property
     def items(self) -> int:
@@ -57,6 +60,7 @@ class RobotTask:
             "aisle": self.aisle,
             "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in self.lines],
             "attempt": self.attempt,
+            "priority": self.priority,
         }
 
     @classmethod
@@ -66,13 +70,16 @@ class RobotTask:
                 TaskLine(_require(ln, "sku", str), _require(ln, "quantity", int))
                 for ln in _require(data, "lines", list)
             )
+            op = TaskKind(_require(data, "op", str))
             return cls(
                 task_id=_require(data, "task_id", str),
                 order_id=_require(data, "order_id", str),
-                op=TaskKind(_require(data, "op", str)),
+                op=op,
                 aisle=_require(data, "aisle", str),
                 lines=lines,
                 attempt=_require(data, "attempt", int),
+                # A store older than priorities sends none: the op's own.
+                priority=_require(data, "priority", int) if "priority" in data else op.priority,
             )
         except (TypeError, ValueError, AttributeError) as exc:
             raise WireError(f"bad task: {exc}") from None
@@ -109,6 +116,46 @@ class TaskReport:
             ok=_require(data, "ok", bool),
             error=error,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskProgress:
+    """A robot at work on a long task says how far it got (`done` of `of` units), so
+    that the store sees it alive and what it does."""
+
+    KIND: ClassVar[str] = "progress"
+    task_id: str
+    robot_id: str
+    done: int
+    of: int
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "kind": self.KIND,
+            "v": WIRE_VERSION,
+            "task_id": self.task_id,
+            "robot_id": self.robot_id,
+            "done": self.done,
+            "of": self.of,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> TaskProgress:
+        return cls(
+            task_id=_require(data, "task_id", str),
+            robot_id=_require(data, "robot_id", str),
+            done=_require(data, "done", int),
+            of=_require(data, "of", int),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawTasks:
+    """A robot: drop these tasks if it has not begun them (their order was cancelled).
+    One it is doing or has done is reported as usual; the store ignores that report."""
+
+    KIND: ClassVar[str] = "withdraw"
+    task_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,11 @@ class TaskKind(StrEnum):
     PICK = "PICK"
     SHELVE = "SHELVE"
 
+    @property
+    def priority(self) -> int:
+        """Lower goes first: a customer waits for a pick; nobody waits at the shelf."""
+        return 0 if self is TaskKind.PICK else 1
+
 
 CONTAINER_TYPES = ("can", "plastic", "glass", "bag", "box")
 

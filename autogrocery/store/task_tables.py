@@ -41,12 +41,14 @@ class TaskTables:
                 RobotTask(
                     task_id=row["task_id"],
                     order_id=row["order_id"],
-                    op=TaskKind(row["op"]),
+                    op=op,
                     aisle=row["aisle"],
                     lines=tuple(TaskLine(sku, qty) for sku, qty in orjson.loads(row["lines"])),
                     attempt=row["attempts"] + 1,
+                    priority=op.priority,
                 ),
                 row["status"],
             )
             for row in rows
+            for op in (TaskKind(row["op"]),)
         ]

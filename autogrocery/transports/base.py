@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from autogrocery.domain.messages import Metric, RobotTask, TaskReport
+from autogrocery.domain.messages import Metric, RobotTask, TaskProgress, TaskReport
 
 
 class RobotHub(Protocol):
@@ -18,6 +18,9 @@ class RobotHub(Protocol):
 
     def dispatch(self, tasks: list[RobotTask]) -> None:
         """Give each task to one live robot of its aisle, or hold it until one is there."""
+
+    def withdraw(self, task_ids: list[str]) -> None:
+        """Take tasks back (their order was cancelled): robots drop those not begun."""
 
     def alive(self, aisle: str) -> bool: ...
 
@@ -39,7 +42,11 @@ class LocalRobotHub(RobotHub, Protocol):
     """A hub that also serves robots in the store's own process."""
 
     def attach(
-        self, robot_id: str, aisle: str, deliver: Callable[[list[RobotTask]], None]
+        self,
+        robot_id: str,
+        aisle: str,
+        deliver: Callable[[list[RobotTask]], None],
+        withdraw: Callable[[list[str]], None],
     ) -> None: ...
 
     def detach(self, robot_id: str) -> None: ...
@@ -48,6 +55,8 @@ class LocalRobotHub(RobotHub, Protocol):
         """The store is stopping: robots detached from now on keep their work."""
 
     def report(self, reports: list[TaskReport]) -> None: ...
+
+    def progress(self, progress: TaskProgress) -> None: ...
 
     def add_channel(self, name: str, stats: Callable[[], dict[str, int]]) -> None: ...
 
@@ -58,6 +67,8 @@ class RobotEndpoint(Protocol):
     """A robot's side of the robot channel."""
 
     def report(self, reports: list[TaskReport]) -> None: ...
+
+    def progress(self, progress: TaskProgress) -> None: ...
 
 
 class MetricsChannel(Protocol):

@@ -19,8 +19,11 @@ Wire = dict[str, Any]
 MAX_FRAME = 1 << 20  # bytes; larger inbound messages are refused by the socket itself
 
 # robot channel: robot -> store and store -> robot
-TO_STORE = frozenset({"register", "heartbeat", "ack", "report", "bye"})
-TO_ROBOT = frozenset({"welcome", "heartbeat", "task", "ack", "reset", "refused"})
+TO_STORE = frozenset({"register", "heartbeat", "ack", "report", "progress", "bye"})
+TO_ROBOT = frozenset({"welcome", "heartbeat", "task", "ack", "withdraw", "reset", "refused"})
+# What a robot and a store say they speak, in `register` and `welcome` (absent: 1).
+# 2: task priorities, `progress` from robots, `withdraw` to robots.
+ROBOT_PROTOCOL = 2
 # metrics channel: analytics -> store and store -> analytics
 TO_METRICS = frozenset({"subscribe", "heartbeat", "bye"})
 TO_ANALYTICS = frozenset({"welcome", "heartbeat", "metric", "reset"})

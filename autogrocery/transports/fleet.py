@@ -17,12 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autogrocery.domain.messages import RobotTask, TaskReport
+from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport
 from autogrocery.domain.models import now, rfc3339
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[list[RobotTask]], None]
+Withdraw = Callable[[list[str]], None]  # task ids; a robot that cannot be told: None
+
+
+def cannot_withdraw(task_ids: list[str]) -> None:
+    """A robot too old to be told: it does the tasks; the store ignores their reports."""
 
 
 @dataclass(slots=True)
@@ -31,11 +36,13 @@ class RobotState:
     aisle: str
     host: str
     deliver: Deliver
+    withdraw: Withdraw = cannot_withdraw
     online: bool = True
     last_seen: float = field(default_factory=now)
     tasks_done: int = 0
     tasks_failed: int = 0
     assigned: dict[str, RobotTask] = field(default_factory=dict)
+    working: TaskProgress | None = None  # the long task in hand, as last reported
 
     @property
     def state(self) -> str:
@@ -52,6 +59,20 @@ class RobotState:
             "last_seen": rfc3339(self.last_seen),
             "tasks_done": self.tasks_done,
             "tasks_failed": self.tasks_failed,
+            "working_on": self._working_on(),
+        }
+
+    def _working_on(self) -> dict[str, Any] | None:
+        progress = self.working
+        task = self.assigned.get(progress.task_id) if progress is not None else None
+        if progress is None or task is None or not self.online:
+            return None
+        return {
+            "task_id": task.task_id,
+            "order_id": task.order_id,
+            "op": task.op.value,
+            "done": progress.done,
+            "of": progress.of,
         }
 
 
@@ -66,16 +87,24 @@ class Fleet:
         self._closing = False  # the store is stopping: nothing is re-dispatched
         self._on_change = on_change or (lambda view: None)
 
-    def join(self, robot_id: str, aisle: str, host: str, deliver: Deliver) -> None:
+    def join(
+        self,
+        robot_id: str,
+        aisle: str,
+        host: str,
+        deliver: Deliver,
+        withdraw: Withdraw = cannot_withdraw,
+    ) -> None:
         """A robot (re)joins. A robot that joins again (a new connection, a restarted
         process) gets the tasks it held again: it reports the ones it already did."""
         with self._lock:
             robot = self._robots.get(robot_id)
             if robot is None:
-                robot = RobotState(robot_id, aisle, host, deliver)
+                robot = RobotState(robot_id, aisle, host, deliver, withdraw)
                 self._robots[robot_id] = robot
             else:
                 robot.online, robot.deliver, robot.aisle, robot.host = True, deliver, aisle, host
+                robot.withdraw, robot.working = withdraw, None
                 robot.last_seen = now()
             self._aisles_alive = None
             held = list(robot.assigned.values())
@@ -94,7 +123,7 @@ class Fleet:
             robot = self._robots.get(robot_id)
             if robot is None or not robot.online:
                 return
-            robot.online = False
+            robot.online, robot.working = False, None
             self._aisles_alive = None
             orphans = list(robot.assigned.values())
             robot.assigned.clear()
@@ -125,6 +154,44 @@ class Fleet:
             robot = self._robots.get(robot_id)
             if robot is not None:
                 robot.last_seen = now()
+
+    def progress(self, progress: TaskProgress) -> None:
+        """A robot at work on a long task: it is alive, and this is how far it got."""
+        with self._lock:
+            robot = self._robots.get(progress.robot_id)
+            if robot is None or progress.task_id not in robot.assigned:
+                return
+            robot.last_seen = now()
+            robot.working = progress
+            view = robot.view()
+        self._on_change(view)
+
+    def withdraw(self, task_ids: list[str]) -> None:
+        """Take tasks back (their order was cancelled): those waiting for a robot are
+        dropped; each robot holding some is told to drop those it has not begun. A
+        report for one of them may still come; the store ignores it."""
+        told: dict[str, tuple[Withdraw, list[str]]] = {}
+        changed: list[dict[str, Any]] = []
+        with self._lock:
+            for task_id in task_ids:
+                for queue in self._waiting.values():
+                    queue.pop(task_id, None)
+                robot_id = self._owner.pop(task_id, None)
+                robot = self._robots.get(robot_id) if robot_id is not None else None
+                if robot is None or robot.assigned.pop(task_id, None) is None:
+                    continue
+                if robot.working is not None and robot.working.task_id == task_id:
+                    robot.working = None
+                if not robot.assigned:
+                    changed.append(robot.view())
+                told.setdefault(robot.robot_id, (robot.withdraw, []))[1].append(task_id)
+        for view in changed:
+            self._on_change(view)
+        for robot_id, (withdraw, ids) in told.items():
+            try:
+                withdraw(ids)
+            except Exception:
+                log.exception("robot %s could not be told to drop %s", robot_id, ids)
 
     def dispatch(self, tasks: list[RobotTask], avoid: str | None = None) -> None:
         """Assign each task to the least busy live robot of its aisle (another than
@@ -197,6 +264,8 @@ class Fleet:
                     continue
                 robot.last_seen = now()
                 task_id = report.task_id
+                if robot.working is not None and robot.working.task_id == task_id:
+                    robot.working = None
                 if task_id in robot.assigned:  # a duplicate report counts once
                     if report.ok:
                         robot.tasks_done += 1

@@ -7,8 +7,8 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from autogrocery.domain.messages import Metric, RobotTask, TaskReport
-from autogrocery.transports.fleet import Deliver, Fleet
+from autogrocery.domain.messages import Metric, RobotTask, TaskProgress, TaskReport
+from autogrocery.transports.fleet import Deliver, Fleet, Withdraw
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ class MemoryRobotHub:
     def start(self, on_reports: OnReports) -> None:
         self._on_reports = on_reports
 
-    def attach(self, robot_id: str, aisle: str, deliver: Deliver) -> None:
-        self.fleet.join(robot_id, aisle, self._host, deliver)
+    def attach(self, robot_id: str, aisle: str, deliver: Deliver, withdraw: Withdraw) -> None:
+        self.fleet.join(robot_id, aisle, self._host, deliver, withdraw)
 
     def detach(self, robot_id: str) -> None:
         self.fleet.leave(robot_id)
@@ -40,8 +40,14 @@ class MemoryRobotHub:
         if self._on_reports is not None:
             self._on_reports(reports)
 
+    def progress(self, progress: TaskProgress) -> None:
+        self.fleet.progress(progress)
+
     def dispatch(self, tasks: list[RobotTask]) -> None:
         self.fleet.dispatch(tasks)
+
+    def withdraw(self, task_ids: list[str]) -> None:
+        self.fleet.withdraw(task_ids)
 
     def alive(self, aisle: str) -> bool:
         return self.fleet.alive(aisle)

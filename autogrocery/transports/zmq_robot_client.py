@@ -17,8 +17,8 @@ from typing import Any
 
 import zmq
 
-from autogrocery.domain.messages import RobotTask, TaskReport, WireError
-from autogrocery.transports.codec import TO_ROBOT, decode, encode, frame
+from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport, WireError
+from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_ROBOT, decode, encode, frame
 from autogrocery.transports.codec import field as wire_field
 from autogrocery.transports.handshake import HandshakeWatch
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
@@ -46,6 +46,7 @@ class _Link:
     sock: zmq.Socket[Any] | None = None
     monitor: zmq.Socket[Any] | None = None  # the handshake events of `sock`
     registered: bool = False
+    store_protocol: int = 1  # what the store's welcome said it speaks
     refused: bool = False  # the store has no such aisle: no more tries
     warned: bool = False  # about a store that does not answer, since the last welcome
     pending: dict[str, tuple[float, bytes]] = field(default_factory=dict)  # unacked reports
@@ -54,7 +55,7 @@ class _Link:
 
 class RobotLink(IoLoop):
     """Connects robots (id, aisle) to the store; tasks go to `deliver(robot_id, task)`,
-    decoded."""
+    decoded, and the ids of withdrawn ones to `withdraw(robot_id, task_ids)`."""
 
     def __init__(
         self,
@@ -62,6 +63,7 @@ class RobotLink(IoLoop):
         robots: list[tuple[str, str]],
         host: str,
         deliver: Callable[[str, RobotTask], None],
+        withdraw: Callable[[str, list[str]], None],
         *,
         heartbeat: Heartbeat | None = None,
         ack_timeout: float = 2.0,
@@ -76,6 +78,7 @@ class RobotLink(IoLoop):
         self.on_refused = on_refused  # (robot_id, the store's reason), on the loop thread
         self.host = host
         self.deliver = deliver
+        self.withdraw = withdraw
         self.default_heartbeat = heartbeat or Heartbeat()
         self.ack_timeout = ack_timeout
         self.curve = curve
@@ -94,6 +97,10 @@ class RobotLink(IoLoop):
     def report(self, reports: list[TaskReport]) -> None:
         """A robot's reports (called from its actor thread)."""
         self.post(("report", reports))
+
+    def progress(self, progress: TaskProgress) -> None:
+        """How far a robot got with a long task (called from its actor thread)."""
+        self.post(("progress", progress))
 
     def rejoin(self, robot_id: str) -> None:
         """The robot was restarted: register it again, so the store re-sends its tasks."""
@@ -123,9 +130,14 @@ class RobotLink(IoLoop):
         link.pulse = Pulse(self.default_heartbeat)
         link.pulse.next_beat = time.monotonic() + self.default_heartbeat.timeout
         self.watch(sock, lambda: self._readable(link))
-        self._send(
-            link, frame("register", robot_id=link.robot_id, aisle=link.aisle, host=self.host)
+        register = frame(
+            "register",
+            robot_id=link.robot_id,
+            aisle=link.aisle,
+            host=self.host,
+            protocol=ROBOT_PROTOCOL,
         )
+        self._send(link, register)
 
     def _send(self, link: _Link, data: bytes) -> None:
         if link.sock is not None:
@@ -153,6 +165,7 @@ class RobotLink(IoLoop):
         kind = msg["kind"]
         if kind == "welcome":
             link.pulse.heartbeat = Heartbeat.from_wire(msg, self.default_heartbeat)
+            link.store_protocol = wire_field(msg, "protocol", int) if "protocol" in msg else 1
             link.pulse.next_beat = time.monotonic()
             if not link.registered:
                 self.registrations += 1
@@ -179,6 +192,12 @@ class RobotLink(IoLoop):
             if task.task_id not in link.working:  # a re-sent task in hand is not queued twice
                 link.working.add(task.task_id)
                 self.deliver(link.robot_id, task)
+        elif kind == "withdraw":
+            task_ids = wire_field(msg, "task_ids", list)
+            if not all(isinstance(task_id, str) for task_id in task_ids):
+                raise WireError("withdraw: task_ids must be strings")
+            link.working.difference_update(task_ids)
+            self.withdraw(link.robot_id, task_ids)
         elif kind == "ack":
             link.pending.pop(wire_field(msg, "task_id", str), None)
 
@@ -189,6 +208,12 @@ class RobotLink(IoLoop):
             if link is not None:
                 link.working.clear()
                 self._connect(link)
+            return
+        if what == "progress":
+            link = self.links.get(payload.robot_id)
+            # Best effort: a lost one is followed by the next, or by the report.
+            if link is not None and link.registered and link.store_protocol >= 2:
+                self._send(link, encode(payload.to_wire()))
             return
         for report in payload:
             link = self.links.get(report.robot_id)

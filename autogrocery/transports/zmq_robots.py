@@ -2,10 +2,16 @@
 
 Protocol (robot DEALER <-> store ROUTER, one orjson frame per message):
 
-    robot -> store: register {robot_id, aisle, host} | heartbeat | ack {task_id}
-                    | report {task_id, robot_id, ok, error} | bye
-    store -> robot: welcome {heartbeat, misses} | heartbeat | task {...} | ack {task_id}
-                    | reset | refused {robot_id, reason, aisles}
+    robot -> store: register {robot_id, aisle, host, protocol} | heartbeat | ack {task_id}
+                    | report {task_id, robot_id, ok, error}
+                    | progress {task_id, robot_id, done, of} | bye
+    store -> robot: welcome {heartbeat, misses, protocol} | heartbeat | task {...}
+                    | ack {task_id} | withdraw {task_ids} | reset
+                    | refused {robot_id, reason, aisles}
+
+`protocol` is `codec.ROBOT_PROTOCOL`. A robot of protocol 1 (an older autogrocery)
+still works: it is sent no `withdraw` and does its tasks in arrival order, and the
+store says so once when it registers.
 
 A robot registers and then heartbeats; the store heartbeats back, so each side sees the
 other die. Every task must be acknowledged within `ack_timeout` (else it goes to another
@@ -29,9 +35,9 @@ from typing import Any
 
 import zmq
 
-from autogrocery.domain.messages import RobotTask, TaskReport, WireError
-from autogrocery.transports.codec import TO_STORE, encode, field, frame
-from autogrocery.transports.fleet import Deliver, Fleet
+from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport, WireError
+from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_STORE, encode, field, frame
+from autogrocery.transports.fleet import Deliver, Fleet, Withdraw, cannot_withdraw
 from autogrocery.transports.handshake import server_gate
 from autogrocery.transports.heartbeat import Pulse
 from autogrocery.transports.memory import MemoryRobotHub
@@ -73,9 +79,9 @@ class ZmqRobotHub(MemoryRobotHub):
         super().start(on_reports)
         self._router.start_loop()
 
-    def attach(self, robot_id: str, aisle: str, deliver: Deliver) -> None:
+    def attach(self, robot_id: str, aisle: str, deliver: Deliver, withdraw: Withdraw) -> None:
         self._local.add(robot_id)
-        super().attach(robot_id, aisle, deliver)
+        super().attach(robot_id, aisle, deliver, withdraw)
 
     def is_local(self, robot_id: str) -> bool:
         return robot_id in self._local
@@ -110,6 +116,7 @@ class _Router(IoLoop):
         self.routes: dict[str, bytes] = {}  # robot_id -> routing id
         self.reports: list[TaskReport] = []  # read in this pass, handed over together
         self.unacked: dict[str, tuple[str, float]] = {}  # task_id -> (robot_id, deadline)
+        self.old: set[str] = set()  # robots of an older protocol, said once each
         self.beat = Pulse(options.heartbeat)
         self.gate = server_gate("robots", self.ctx, options.curve)
         self.sock = self.ctx.socket(zmq.ROUTER)
@@ -164,6 +171,11 @@ class _Router(IoLoop):
             self.fleet.seen(peer.robot_id)
         elif kind == "ack":
             self._acked(peer.robot_id, field(msg, "task_id", str))
+        elif kind == "progress":
+            progress = TaskProgress.from_wire(msg)
+            if progress.robot_id != peer.robot_id:
+                raise WireError(f"progress of {progress.robot_id!r} from {peer.robot_id!r}")
+            self.fleet.progress(progress)
         elif kind == "report":
             report = TaskReport.from_wire(msg)
             if report.robot_id != peer.robot_id:
@@ -177,6 +189,7 @@ class _Router(IoLoop):
 
     def _register(self, rid: bytes, msg: Wire) -> None:
         robot_id, aisle, host = (field(msg, key, str) for key in ("robot_id", "aisle", "host"))
+        protocol = field(msg, "protocol", int) if "protocol" in msg else 1
         if not (0 < len(robot_id) <= MAX_NAME and 0 < len(aisle) <= MAX_NAME):
             raise WireError("register: robot_id and aisle must be 1..200 characters")
         if self.hub.is_local(robot_id):
@@ -202,14 +215,30 @@ class _Router(IoLoop):
                     "(two robot processes with the same --id?)",
                     robot_id,
                 )
+        if protocol < ROBOT_PROTOCOL and robot_id not in self.old:
+            self.old.add(robot_id)
+            log.warning(
+                "robot %s runs an older autogrocery (robot protocol %d, this store %d): it "
+                "works, but does its tasks in arrival order (customer picks may wait behind "
+                "shelving) and keeps the tasks of cancelled orders; upgrade it",
+                robot_id,
+                protocol,
+                ROBOT_PROTOCOL,
+            )
         self.peers[rid] = _Peer(robot_id, Pulse(self.options.heartbeat))
         self.routes[robot_id] = rid
-        self.fleet.join(robot_id, aisle, host[:MAX_NAME], self._deliverer(robot_id))
-        self._send(rid, frame("welcome", **self.options.heartbeat.wire()))  # tasks come after
-
-    def _deliverer(self, robot_id: str) -> Deliver:
         post = self.post
-        return lambda tasks: post((robot_id, tasks))
+
+        def deliver(tasks: list[RobotTask]) -> None:
+            post(("tasks", robot_id, tasks))
+
+        def withdraw(task_ids: list[str]) -> None:
+            post(("withdraw", robot_id, task_ids))
+
+        told = withdraw if protocol >= 2 else cannot_withdraw
+        self.fleet.join(robot_id, aisle, host[:MAX_NAME], deliver, told)
+        welcome = frame("welcome", protocol=ROBOT_PROTOCOL, **self.options.heartbeat.wire())
+        self._send(rid, welcome)  # tasks come after
 
     def _acked(self, robot_id: str, task_id: str) -> None:
         entry = self.unacked.get(task_id)
@@ -218,12 +247,18 @@ class _Router(IoLoop):
 
     # --- outbound ----------------------------------------------------------------------
 
-    def _handle(self, item: tuple[str, list[RobotTask]]) -> None:
-        robot_id, tasks = item
+    def _handle(self, item: tuple[str, str, Any]) -> None:
+        what, robot_id, payload = item
         rid = self.routes.get(robot_id)
         if rid is None:
             return  # it left; the fleet gave its tasks to others
+        if what == "withdraw":
+            for task_id in payload:
+                self.unacked.pop(task_id, None)
+            self._send(rid, frame("withdraw", task_ids=payload))
+            return
         deadline = time.monotonic() + self.options.ack_timeout
+        tasks: list[RobotTask] = payload
         for task in tasks:
             self.unacked[task.task_id] = (robot_id, deadline)
             self._send(rid, encode(task.to_wire()))

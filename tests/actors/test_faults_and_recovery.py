@@ -96,10 +96,14 @@ async def test_a_robot_that_dies_is_restarted_and_its_work_redone(
     try:
         victim = system.supervisor.robots["bread-1"]
 
-        def broken_arm(reports: list[Any]) -> None:
-            raise RuntimeError("arm jammed")  # the robot dies on its first task
+        class BrokenArm:
+            def report(self, reports: list[Any]) -> None:
+                raise RuntimeError("arm jammed")  # the robot dies on its first task
 
-        victim.proxy().report = broken_arm
+            def progress(self, progress: Any) -> None:
+                pass
+
+        victim.proxy().endpoint = BrokenArm()
         previews = [
             await system.preview("fridge-1", [{"sku": "BRD-004", "quantity": 2}]) for _ in range(5)
         ]
@@ -303,7 +307,7 @@ async def test_a_confirm_during_a_short_robot_outage_is_accepted_and_waits_for_a
         result, first = await system.confirm(order["order_id"], "fridge-1")
         assert (result["status"], first) == ("PROCESSING", True)
         robot = system.supervisor.robots["meat-1"]
-        hub.attach("meat-1", "meat", lambda tasks: robot.tell(Batch(tasks)))  # it is back
+        hub.attach("meat-1", "meat", lambda tasks: robot.tell(Batch(tasks)), lambda ids: None)
         final = await wait_final(system, [order["order_id"]])
         assert final[order["order_id"]]["status"] == "COMPLETED"
     finally:

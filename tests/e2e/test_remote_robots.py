@@ -123,6 +123,42 @@ async def test_a_robot_process_killed_while_it_holds_tasks(
         await system.stop()
 
 
+async def test_a_robot_process_picks_for_customers_between_chunks_of_a_delivery(
+    make_config: ConfigFactory, spawn: Spawner
+) -> None:
+    """Over ZeroMQ as in-process: orders on an aisle complete while its only robot
+    shelves 1,000 units (5 s), the delivery completes, and a long pick shows progress."""
+    config = make_config(*zmq_overrides())
+    system = await start_system(config)
+    try:
+        spawn.robot(robots_endpoint(system), "bread", "far", pick_time=0.005)
+        await eventually(lambda: _count(online(system, "bread"), 1), within=30)
+        restock = await system.restock(
+            "truck-1", [{"sku": "BRD-001", "quantity": 1000, "unit_cost": "1.00"}]
+        )
+        restock_id = restock["restock_id"]
+        for _ in range(2):
+            ids = await place(system, 1, ["BRD-002"], lines=1)
+            assert (await wait_final(system, ids, within=30))[ids[0]]["status"] == "COMPLETED"
+            assert (await system.get_restock(restock_id))["status"] == "PROCESSING"
+        done = await wait_final(system, [], restocks=[restock_id], within=60)
+        assert done[restock_id]["status"] == "COMPLETED"
+        preview = await system.preview("fridge-1", [{"sku": "BRD-003", "quantity": 300}])
+        await system.confirm(preview["order_id"], "fridge-1")  # 1.5 s of picking
+
+        async def progress() -> dict[str, Any] | None:
+            robot = next(r for r in await system.robots() if r["robot_id"] == "far-1")
+            work = robot["working_on"]
+            return work if work is not None and work["done"] > 0 else None
+
+        work = await eventually(progress, within=30)
+        assert (work["order_id"], work["op"], work["of"]) == (preview["order_id"], "PICK", 300)
+        await wait_final(system, [preview["order_id"]], within=30)
+        check_invariants(config.data_path)
+    finally:
+        await system.stop()
+
+
 async def test_orders_of_an_aisle_without_robots_wait_for_a_new_one(
     make_config: ConfigFactory, spawn: Spawner
 ) -> None:

@@ -152,7 +152,7 @@ def refused(hub: ZmqRobotHub) -> int:
 def robot_link(endpoint: str, curve: CurveClient | None) -> RobotLink:
     link = RobotLink(
         endpoint, [("r1", "bread"), ("r2", "bread")], "test", lambda *_: None,
-        heartbeat=HEARTBEAT, curve=curve,
+        lambda *_: None, heartbeat=HEARTBEAT, curve=curve,
     )  # fmt: skip
     link.start()
     return link

@@ -11,8 +11,8 @@ import orjson
 import pytest
 import zmq
 
-from autogrocery.domain.messages import RobotTask, TaskReport
-from autogrocery.transports.codec import frame
+from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport
+from autogrocery.transports.codec import ROBOT_PROTOCOL, frame
 from autogrocery.transports.fleet import Fleet
 from autogrocery.transports.heartbeat import Heartbeat
 from autogrocery.transports.zmq_robot_client import RobotLink
@@ -64,8 +64,12 @@ class Peer:
     def send(self, *parts: bytes) -> None:
         self.sock.send_multipart(list(parts))
 
-    def register(self, robot_id: str, aisle: str = "bread") -> dict[str, Any]:
-        self.send(frame("register", robot_id=robot_id, aisle=aisle, host="test"))
+    def register(
+        self, robot_id: str, aisle: str = "bread", protocol: int | None = None
+    ) -> dict[str, Any]:
+        """Register as a robot of `protocol` (None: an older robot that names none)."""
+        said = {} if protocol is None else {"protocol": protocol}
+        self.send(frame("register", robot_id=robot_id, aisle=aisle, host="test", **said))
         return self.expect("welcome")
 
     def expect(self, kind: str, within: float = 5.0) -> dict[str, Any]:
@@ -141,6 +145,48 @@ def test_register_task_ack_report_and_the_store_acks_the_report(
     assert until(lambda: states(store) == {"r1": "idle"})
     assert store.robots()[0]["tasks_done"] == 1
     assert robot.quiet(0.5) == []  # acknowledged in time: not sent again
+
+
+def test_a_robot_of_this_protocol_is_told_of_withdrawals_and_reports_progress(
+    ctx: zmq.Context[Any], hub: tuple[ZmqRobotHub, list[TaskReport]]
+) -> None:
+    store, _ = hub
+    robot = Peer(ctx, store.endpoint)
+    assert robot.register("r1", protocol=ROBOT_PROTOCOL)["protocol"] == ROBOT_PROTOCOL
+    store.dispatch(tasks("o1.bread") + tasks("o2.bread"))
+    for _ in range(2):
+        robot.send(frame("ack", task_id=robot.expect("task")["task_id"]))
+    robot.send(frame("progress", task_id="o1.bread", robot_id="r1", done=3, of=40))
+    work = until(lambda: store.robots()[0]["working_on"])
+    assert (work["task_id"], work["done"], work["of"]) == ("o1.bread", 3, 40)
+    store.withdraw(["o2.bread"])
+    assert robot.expect("withdraw")["task_ids"] == ["o2.bread"]
+    assert store.fleet.holds("r1", "o1.bread")
+    assert not store.fleet.holds("r1", "o2.bread")
+
+
+def test_an_older_robot_still_works_and_the_store_says_what_it_lacks(
+    ctx: zmq.Context[Any],
+    hub: tuple[ZmqRobotHub, list[TaskReport]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="autogrocery.transports.zmq_robots")
+    store, reports = hub
+    old = Peer(ctx, store.endpoint)
+    old.register("old")  # protocol 1: names none
+    old.register("old")  # again (a reconnect): said once
+    said = [r.getMessage() for r in caplog.records if "older autogrocery" in r.getMessage()]
+    assert len(said) == 1
+    assert "robot old" in said[0]
+    assert "upgrade it" in said[0]
+    store.dispatch(tasks("o1.bread") + tasks("o2.bread"))
+    for _ in range(2):
+        old.send(frame("ack", task_id=old.expect("task")["task_id"]))
+    store.withdraw(["o2.bread"])  # it cannot be told: no frame it does not know
+    assert old.quiet(0.5) == []
+    old.send(frame("report", task_id="o1.bread", robot_id="old", ok=True, error=None))
+    until(lambda: reports)
+    assert store.bad_frames == 0
 
 
 def test_an_unacknowledged_task_goes_to_another_robot(
@@ -299,6 +345,7 @@ def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
         [("r1", "bread")],
         "test",
         lambda robot_id, task: delivered.append((robot_id, task.task_id)),
+        lambda robot_id, task_ids: None,
         heartbeat=Heartbeat(0.1, 3),
         ack_timeout=0.2,
     )
@@ -328,6 +375,43 @@ def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
         link.close()
     _, bye = store.expect("bye", within=2)
     assert bye["kind"] == "bye"
+
+
+def test_the_robot_link_passes_withdrawals_on_and_progress_only_to_a_store_that_takes_it(
+    ctx: zmq.Context[Any],
+) -> None:
+    store = FakeStore(ctx)
+    delivered: list[str] = []
+    withdrawn: list[list[str]] = []
+    link = RobotLink(
+        store.endpoint,
+        [("r1", "bread")],
+        "test",
+        lambda robot_id, task: delivered.append(task.task_id),
+        lambda robot_id, task_ids: withdrawn.append(task_ids),
+        heartbeat=Heartbeat(0.1, 3),
+    )
+    link.start()
+    try:
+        rid, register = store.expect("register")
+        assert register["protocol"] == ROBOT_PROTOCOL
+        store.sock.send_multipart([rid, frame("welcome", heartbeat=0.1, misses=3)])  # old store
+        until(lambda: link.registered() == ["r1"])
+        link.progress(TaskProgress("o1.bread", "r1", 1, 9))  # an older store: not sent
+        store.sock.send_multipart([rid, orjson.dumps(task("o1.bread"))])
+        store.expect("ack")
+        store.sock.send_multipart(
+            [rid, frame("welcome", heartbeat=0.1, misses=3, protocol=ROBOT_PROTOCOL)]
+        )
+        link.progress(TaskProgress("o1.bread", "r1", 2, 9))
+        _, progress = store.expect("progress")
+        assert (progress["done"], progress["of"]) == (2, 9)
+        store.sock.send_multipart([rid, frame("withdraw", task_ids=["o1.bread"])])
+        until(lambda: withdrawn == [["o1.bread"]])
+        store.sock.send_multipart([rid, orjson.dumps(task("o1.bread"))])  # sent again later
+        until(lambda: delivered == ["o1.bread", "o1.bread"])  # no longer in hand: handed over
+    finally:
+        link.close()
 
 
 def test_a_hub_that_never_started_closes_cleanly() -> None:

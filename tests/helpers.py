@@ -127,9 +127,12 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
                 "AND order_id NOT IN (SELECT order_id FROM stock_settlements)"
             ).fetchall()
             assert not unsettled, f"completed without settling stock: {unsettled[:3]}"
-        finished = {
+        finished = {  # what analytics hears of: the end of an order robots worked on
             row[0]
-            for row in q("SELECT order_id FROM orders WHERE status IN ('COMPLETED', 'FAILED')")
+            for row in q(
+                "SELECT order_id FROM orders WHERE status IN ('COMPLETED', 'FAILED') "
+                "OR (status = 'CANCELLED' AND confirmed_at IS NOT NULL)"
+            )
         }
         recorded = [row[0] for row in q("SELECT order_id FROM latencies")]
         if settled:
@@ -159,8 +162,12 @@ async def eventually(check: Any, *, within: float = 10.0, interval: float = 0.02
 async def analytics_settled(system: System) -> bool:
     """True once analytics holds a row for every finished order and restock."""
     summary = await system.analytics()
-    recorded = sum(s["completed"] + s["failed"] for s in summary.values())
+    recorded = sum(s["completed"] + s["failed"] + s["cancelled"] for s in summary.values())
     orders, _ = await system.list_orders(limit=500)
     restocks, _ = await system.list_orders(limit=500, kind=OrderKind.RESTOCK)
-    finished = sum(o["status"] in ("COMPLETED", "FAILED") for o in orders + restocks)
+    finished = sum(
+        o["status"] in ("COMPLETED", "FAILED")
+        or (o["status"] == "CANCELLED" and o["confirmed_at"] is not None)
+        for o in orders + restocks
+    )
     return recorded == finished

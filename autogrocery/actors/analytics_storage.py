@@ -86,7 +86,9 @@ def _fields(m: Metric) -> list[Any]:
     ]
 
 
-def _summary(completed_latencies: list[float], failed: int, per_minute: int) -> dict[str, Any]:
+def _summary(
+    completed_latencies: list[float], failed: int, cancelled: int, per_minute: int
+) -> dict[str, Any]:
     """The summary of `StoreLatencies.summary`, computed in memory."""
     ordered = sorted(completed_latencies)
 
@@ -96,6 +98,7 @@ def _summary(completed_latencies: list[float], failed: int, per_minute: int) -> 
     return {
         "completed": len(ordered),
         "failed": failed,
+        "cancelled": cancelled,
         "latency_ms": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99), "max": pct(1.0)},
         "per_minute": per_minute,
     }
@@ -271,6 +274,7 @@ class StoreLatencies:
         return {
             "completed": completed,
             "failed": counts.get("FAILED", 0),
+            "cancelled": counts.get("CANCELLED", 0),
             "latency_ms": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99), "max": pct(1.0)},
             "per_minute": per_minute,
         }
@@ -323,6 +327,7 @@ class CsvLatencies:
         return _summary(
             [f[2] for f in mine if f[1] == "COMPLETED"],
             sum(f[1] == "FAILED" for f in mine),
+            sum(f[1] == "CANCELLED" for f in mine),
             sum(f[3] >= recent for f in mine),
         )
 

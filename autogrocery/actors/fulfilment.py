@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.context import Context
 from autogrocery.actors.replies import tell
+from autogrocery.domain.errors import Conflict, Unavailable
 from autogrocery.domain.messages import (
     AbandonTask,
+    CancelPicked,
     DispatchOrder,
     FailOrder,
     Ping,
@@ -27,6 +29,7 @@ from autogrocery.domain.messages import (
     SettleOrder,
     TaskLine,
     TaskReport,
+    WithdrawOrder,
 )
 from autogrocery.domain.models import Lines, OrderKind, TaskKind, now
 from autogrocery.store.task_tables import (
@@ -78,6 +81,9 @@ class FulfilmentActor(Actor):
         self.work: dict[str, Work] = {}
         self.task_order: dict[str, str] = {}  # task id -> order id, for pending tasks
         self._outgoing: list[RobotTask] = []  # this batch's tasks, handed over after commit
+        # Orders whose work ended in this batch (not in the store until it commits): how
+        # it ended, and for a cancellation the SKUs already picked.
+        self._ended: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def on_start(self) -> None:
         self.db = self.writer = self.ctx.connect()
@@ -119,7 +125,10 @@ class FulfilmentActor(Actor):
 
     def _resume(self, msg: DispatchOrder, stored: list[tuple[RobotTask, str]]) -> None:
         """After a restart: the tasks not done go out again; an order whose tasks are all
-        done is settled (again: stock settles once)."""
+        done is settled (again: stock settles once); a cancellation carries on."""
+        if any(status == "CANCELLED" for _, status in stored):
+            self.unit.tell("stock", CancelPicked(msg.order_id, _picked(stored)))
+            return
         failed = [task for task, status in stored if status == "FAILED"]
         if failed:
             reason = f"robots could not do task {failed[0].task_id}"
@@ -159,6 +168,7 @@ class FulfilmentActor(Actor):
             return
         del self.work[order_id]
         self.unit.undo(lambda: self._pend(order_id, work, task))
+        self._end(order_id, "picked")
         self.unit.tell("stock", SettleOrder(order_id, work.kind, work.lines))
 
     def _pend(self, order_id: str, work: Work, task: RobotTask) -> None:
@@ -213,10 +223,55 @@ class FulfilmentActor(Actor):
         self, order_id: str, work: Work, task_id: str, robot_id: str | None, reason: str
     ) -> None:
         self.unit.write(FINISH_TASK, ("FAILED", robot_id, now(), task_id))
+        self._end(order_id, "failed")
         self._forget(order_id)
         self.unit.undo(lambda: self._restore(order_id, work))
         self.unit.then(lambda: log.warning("order %s failed: %s", order_id, reason))
         self.unit.tell("ordering", FailOrder(order_id, reason))
+
+    @handles(WithdrawOrder)
+    def withdraw(self, msg: WithdrawOrder) -> None:
+        """A processing order is being cancelled: its tasks not done are withdrawn (robots
+        drop those not begun) and stock hears which SKUs were picked; the caller's answer
+        travels on with it. Refused (409) once the robots have picked all of it."""
+        order_id = msg.order_id
+        work = self.work.get(order_id)
+        if work is not None:
+            pending = list(work.pending)
+            aisles = {task.aisle for task in work.pending.values()}
+            picked = tuple(sorted({ln.sku for ln in work.lines if ln.aisle not in aisles}))
+            at = now()
+            for task_id in pending:
+                self.unit.write(FINISH_TASK, ("CANCELLED", None, at, task_id))
+            self._forget(order_id)
+            self.unit.undo(lambda: self._restore(order_id, work))
+            self._end(order_id, "cancelled", picked)
+            self.unit.then(lambda: self.hub.withdraw(pending))
+            self.unit.then(lambda: log.info("order %s cancelled while robots picked", order_id))
+            self.forward("stock", CancelPicked(order_id, picked))
+            return
+        how, picked = self._ended.get(order_id) or self._how_it_ended(order_id)
+        if how == "resuming":
+            raise Unavailable(f"order {order_id}'s robot work is being resumed", retry_after=1.0)
+        if how != "cancelled":  # the work is over: a cancellation carries on, idempotently
+            raise Conflict(
+                f"order {order_id} can no longer be cancelled: "
+                + ("its robots could not pick it" if how == "failed" else "every item is picked")
+            )
+        self.forward("stock", CancelPicked(order_id, picked))
+
+    def _how_it_ended(self, order_id: str) -> tuple[str, tuple[str, ...]]:
+        stored = self.tables.tasks(order_id)
+        statuses = {status for _, status in stored}
+        if "CANCELLED" in statuses or not stored:  # none: never dispatched, nothing picked
+            return "cancelled", _picked(stored)
+        if "FAILED" in statuses:
+            return "failed", ()
+        return ("resuming" if "PENDING" in statuses else "picked"), ()
+
+    def _end(self, order_id: str, how: str, picked: tuple[str, ...] = ()) -> None:
+        self._ended[order_id] = (how, picked)
+        self.unit.undo(lambda: self._ended.pop(order_id, None))
 
     def _hand_over(self, tasks: list[RobotTask]) -> None:
         """Queue tasks for the robots; they leave once the batch has committed."""
@@ -248,6 +303,14 @@ class FulfilmentActor(Actor):
 
     def after_batch(self) -> None:
         self._outgoing = []
+        self._ended.clear()
+
+
+def _picked(stored: list[tuple[RobotTask, str]]) -> tuple[str, ...]:
+    """The SKUs of an order's tasks that robots finished."""
+    return tuple(
+        sorted({ln.sku for task, status in stored if status == "DONE" for ln in task.lines})
+    )
 
 
 def chunked(lines: Sequence[TaskLine], size: int) -> list[tuple[TaskLine, ...]]:

@@ -19,6 +19,7 @@ from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, Unavailable
 from autogrocery.domain.messages import (
     CancelOrder,
+    CloseCancelled,
     CompleteOrder,
     ConfirmOrder,
     CreateOrder,
@@ -29,6 +30,7 @@ from autogrocery.domain.messages import (
     Ping,
     Recover,
     ReleaseOrder,
+    WithdrawOrder,
 )
 from autogrocery.domain.models import (
     FINAL_STATUSES,
@@ -185,16 +187,35 @@ class OrderingActor(Actor):
         )
 
     @handles(CancelOrder)
-    def cancel(self, msg: CancelOrder) -> None:
+    def cancel(self, msg: CancelOrder) -> OrderRecord | None:
+        """A preview is cancelled here (stock answers once its hold is free); a processing
+        order goes through fulfilment (which refuses once every pick is done), then stock
+        (which puts back what was picked), then `close_cancelled` answers."""
         order = self._owned(msg.order_id, msg.owner, OrderKind.CUSTOMER)
-        if order.status != OrderStatus.PREVIEWED:
+        if msg.previews_only and order.status != OrderStatus.PREVIEWED:
             raise Conflict(
                 f"order {msg.order_id} is {order.status}; only a preview can be cancelled"
             )
+        if order.status == OrderStatus.CANCELLED:
+            return order
+        if order.status == OrderStatus.PROCESSING:
+            self.forward("fulfilment", WithdrawOrder(order.order_id))
+            return None
+        if order.status != OrderStatus.PREVIEWED:
+            raise Conflict(f"order {msg.order_id} is {order.status} and can no longer be cancelled")
         cancelled = order.moved(OrderStatus.CANCELLED, ended_at=now())
         self._record(order, cancelled)
-        # Answered by stock once the reservation is free again.
         self.forward("stock", ReleaseOrder(order.order_id, answer=cancelled))
+        return None
+
+    @handles(CloseCancelled)
+    def close_cancelled(self, msg: CloseCancelled) -> OrderRecord:
+        order = self._owned(msg.order_id, None, OrderKind.CUSTOMER)
+        if order.status == OrderStatus.PROCESSING:
+            return self._finish(order, OrderStatus.CANCELLED, completed=False)
+        if order.status != OrderStatus.CANCELLED:  # cannot happen: fulfilment decides once
+            log.error("order %s is %s; its cancellation is ignored", order.order_id, order.status)
+        return order
 
     @handles(ExpireDue)
     def expire_due(self, _: ExpireDue) -> int:
@@ -240,9 +261,13 @@ class OrderingActor(Actor):
         status: OrderStatus,
         total: int | None = None,
         reason: str | None = None,
-    ) -> None:
+        *,
+        completed: bool = True,
+    ) -> OrderRecord:
+        """The order's final status, and the metric that tells analytics of it;
+        `completed`: it is what its latency is measured to (not a cancellation)."""
         at = now()
-        done = order.moved(status, ended_at=at, completed=True, total=total, reason=reason)
+        done = order.moved(status, ended_at=at, completed=completed, total=total, reason=reason)
         self._record(order, done)
         metric = Metric(
             self.next_seq,
@@ -257,6 +282,7 @@ class OrderingActor(Actor):
         self._finished.append(metric)
         self.unit.undo(self._unnumber)
         self.unit.write(INSERT_METRIC, metric_row(metric))
+        return done
 
     def _unnumber(self) -> None:
         self.next_seq -= 1

@@ -27,6 +27,8 @@ from autogrocery.actors.stock_keeping import StockKeeping
 from autogrocery.domain import events
 from autogrocery.domain.errors import InsufficientStock, ValidationError
 from autogrocery.domain.messages import (
+    CancelPicked,
+    CloseCancelled,
     CompleteOrder,
     CreateOrder,
     CreateRestock,
@@ -175,6 +177,27 @@ class StockActor(StockKeeping, Actor):
             self.unit.undo(lambda: self.held.__setitem__(order_id, hold))
             self._take_hold(hold.allocations, -1)
         return msg.answer
+
+    @handles(CancelPicked)
+    def cancel_picked(self, msg: CancelPicked) -> None:
+        """A processing order was cancelled: its hold is freed, and what robots had picked
+        goes back into the lots it came from, the ledger saying both (OUT, then RETURN).
+        Once: the settlement row marks stock done with the order. Ordering answers."""
+        order_id = msg.order_id
+        if order_id not in self._settled and not self.tables.settled(order_id):
+            hold = self.held.pop(order_id, None)
+            if hold is not None:
+                self.unit.undo(lambda: self.held.__setitem__(order_id, hold))
+                self._take_hold(hold.allocations, -1)
+                picked = set(msg.picked)
+                for lot, quantity in hold.allocations:
+                    if lot.sku in picked:
+                        self.move(lot, MovementType.OUT, -quantity, order_id, None)
+                        self.move(lot, MovementType.RETURN, quantity, order_id, None)
+            self._settled.add(order_id)
+            self.unit.undo(lambda: self._settled.discard(order_id))
+            self.unit.write(INSERT_SETTLEMENT, (order_id, OrderKind.CUSTOMER.value, now()))
+        self.forward("ordering", CloseCancelled(order_id))
 
     @handles(SettleOrder)
     def settle(self, msg: SettleOrder) -> None:

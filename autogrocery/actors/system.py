@@ -101,8 +101,12 @@ class System:
         done: Confirmation = await self._ask("ordering", ConfirmOrder(order_id, owner))
         return {"order_id": done.order_id, "status": done.status.value}, done.first
 
-    async def cancel(self, order_id: str, owner: str | None = None) -> dict[str, Any]:
-        order: OrderRecord = await self._ask("ordering", CancelOrder(order_id, owner))
+    async def cancel(
+        self, order_id: str, owner: str | None = None, *, previews_only: bool = False
+    ) -> dict[str, Any]:
+        order: OrderRecord = await self._ask(
+            "ordering", CancelOrder(order_id, owner, previews_only)
+        )
         return {"order_id": order.order_id, "status": order.status.value}
 
     async def get_order(self, order_id: str, owner: str | None = None) -> dict[str, Any]:

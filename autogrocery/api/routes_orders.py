@@ -147,17 +147,28 @@ async def confirm(request: web.Request) -> web.Response:
 @documented(
     Operation(
         "cancelOrder",
-        "Cancel a previewed order",
+        "Cancel an order",
         "orders",
-        roles=("device",),
-        replies=(Reply(200, "Cancelled; the reservation is released.", OrderState),),
+        roles=("device", "operator"),
+        replies=(
+            Reply(
+                200,
+                "CANCELLED: the reservation is released; robot tasks not begun are "
+                "withdrawn, picked units go back on the shelf, nothing is billed.",
+                OrderState,
+            ),
+        ),
         problems=(404, 409, 503),
-        description="Only from PREVIEWED (else 409).",
+        description="From PREVIEWED, or from PROCESSING until the robots' last pick is "
+        "done; cancelling a CANCELLED order answers 200 again. 409 once COMPLETED, "
+        "FAILED or EXPIRED, or when every item is already picked. Units picked before "
+        "the cancel are put back into their lots: the ledger shows an OUT and a RETURN "
+        "for each. Devices cancel their own orders, operators any.",
     )
 )
 async def cancel(request: web.Request) -> web.Response:
     result = await state(request).system.cancel(
-        request.match_info["order_id"], request[CALLER].user_id
+        request.match_info["order_id"], owner_filter(request[CALLER])
     )
     return json_response(result)
 

@@ -56,7 +56,12 @@ OrderStatus = Annotated[
     ),
 ]
 MovementType = Annotated[
-    Literal["IN", "OUT", "WASTE", "ADJUST", "COUNT"], Meta(title="MovementType")
+    Literal["IN", "OUT", "WASTE", "ADJUST", "COUNT", "RETURN"],
+    Meta(
+        title="MovementType",
+        description="RETURN: units picked for an order cancelled while robots picked it, "
+        "back on the shelf (each follows the OUT it undoes, into the same lot).",
+    ),
 ]
 Username = Annotated[
     str,
@@ -515,6 +520,7 @@ class Latency(Body):
 class KindAnalytics(Body):
     completed: int
     failed: int
+    cancelled: Annotated[int, Meta(description="Cancelled while robots picked them.")]
     latency_ms: Latency
     per_minute: Annotated[int, Meta(description="Finished in the last 60 s.")]
 

@@ -256,8 +256,37 @@ class ConfirmOrder:
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder:
+    """Ordering: cancel a preview, or an order robots are picking (until the last pick
+    is done); `previews_only` keeps the original clients' rule (a preview only)."""
+
     order_id: str
     owner: str | None
+    previews_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawOrder:
+    """Fulfilment: take back the robot work of a processing order being cancelled, and
+    tell stock which SKUs the robots had picked. Refused once every pick is done."""
+
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPicked:
+    """Stock: a processing order was cancelled: free what it held and put what robots had
+    picked (`picked` SKUs) back into its lots (OUT, then RETURN), once."""
+
+    order_id: str
+    picked: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCancelled:
+    """Ordering: stock has taken back what a cancelled processing order held: it is
+    CANCELLED (and analytics hears of it)."""
+
+    order_id: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,11 +35,20 @@ class MovementType(StrEnum):
     WASTE = "WASTE"
     ADJUST = "ADJUST"
     COUNT = "COUNT"
+    RETURN = "RETURN"  # picked for an order cancelled while robots picked: back on the shelf
 
 
 # What an operator may record by hand. IN and OUT are goods received or taken outside a
 # restock or an order ("got 5 boxes of cola", "took 3 cola"): the plain-words commands.
-OPERATOR_REASONS = frozenset(MovementType)
+OPERATOR_REASONS = frozenset(
+    {
+        MovementType.IN,
+        MovementType.OUT,
+        MovementType.WASTE,
+        MovementType.ADJUST,
+        MovementType.COUNT,
+    }
+)
 _TAKES = frozenset({MovementType.WASTE, MovementType.OUT})
 
 

@@ -49,6 +49,7 @@ async def test_csv_and_table_are_repaired_after_a_crash(make_config: ConfigFacto
         assert summary["restock"] == {
             "completed": 0,
             "failed": 0,
+            "cancelled": 0,
             "per_minute": 0,
             "latency_ms": {"p50": None, "p95": None, "p99": None, "max": None},
         }

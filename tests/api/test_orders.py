@@ -9,6 +9,7 @@ import pytest
 
 from autogrocery.api.context import STATE
 from tests.api.conftest import Api, ApiFactory
+from tests.api.test_live import next_event
 from tests.helpers import wait_final
 
 ITEMS = [{"sku": "BRD-001", "quantity": 2}, {"sku": "DAI-001", "quantity": 1}]
@@ -54,10 +55,51 @@ async def test_cancel_then_confirm_is_a_conflict(api: Api) -> None:
     order_id = preview["order_id"]
     status, body, _ = await api.call("POST", f"/api/orders/{order_id}/cancel", device)
     assert (status, body["status"]) == (200, "CANCELLED")
-    for action in ("confirm", "cancel"):
-        status, body, response = await api.call("POST", f"/api/orders/{order_id}/{action}", device)
+    status, body, response = await api.call("POST", f"/api/orders/{order_id}/confirm", device)
+    assert status == 409
+    assert response.content_type == "application/problem+json"
+    status, body, _ = await api.call("POST", f"/api/orders/{order_id}/cancel", device)
+    assert (status, body) == (200, {"order_id": order_id, "status": "CANCELLED"})
+
+
+async def test_a_processing_order_is_cancelled_and_its_device_hears_of_it(
+    make_api: ApiFactory,
+) -> None:
+    api = await make_api("robots.per_aisle=1", "robots.pick_time=0.02")
+    device, operator = await api.device(), await api.operator()
+    async with api.client.ws_connect("/api/events", headers=device) as ws:
+        _, preview, _ = await api.call(
+            "POST",
+            "/api/orders/preview",
+            device,
+            json={"items": [{"sku": "MEA-001", "quantity": 100}]},
+        )  # 2 s of picking
+        order_id = preview["order_id"]
+        await api.call("POST", f"/api/orders/{order_id}/confirm", device)
+        status, body, _ = await api.call("POST", f"/api/orders/{order_id}/cancel", device)
+        assert (status, body) == (200, {"order_id": order_id, "status": "CANCELLED"})
+        seen = []
+        while not seen or seen[-1] != "CANCELLED":
+            event = await next_event(ws, contract=api.contract)
+            assert event["data"]["order_id"] == order_id
+            seen.append(event["data"]["status"])
+        assert seen == ["PREVIEWED", "PROCESSING", "CANCELLED"]
+    _, order, _ = await api.call("GET", f"/api/orders/{order_id}", device)
+    assert (order["status"], order["completed_at"]) == ("CANCELLED", None)
+    _, analytics, _ = await api.call("GET", "/api/ops/analytics", operator)
+    assert analytics["customer"]["cancelled"] == 1
+    # an operator may cancel any order; a finished one is a conflict for everybody
+    _, other, _ = await api.call(
+        "POST", "/api/orders/preview", device, json={"items": [{"sku": "BRD-001", "quantity": 1}]}
+    )
+    await api.call("POST", f"/api/orders/{other['order_id']}/confirm", device)
+    await wait_final(api.system, [other["order_id"]])
+    for caller in (device, operator):
+        status, problem, _ = await api.call(
+            "POST", f"/api/orders/{other['order_id']}/cancel", caller
+        )
         assert status == 409
-        assert response.content_type == "application/problem+json"
+        assert "COMPLETED" in problem["detail"]
 
 
 async def test_short_stock_is_409_with_shortages_and_reserves_nothing(api: Api) -> None:

@@ -39,6 +39,13 @@ async def main(data_dir: str) -> None:
                 return  # left unconfirmed: the reservation must survive the crash
             await system.confirm(preview["order_id"], f"fridge-{n % 7}")
             print("CONFIRMED", preview["order_id"], flush=True)
+            if n % 5 == 3:  # the shopper changes their mind while robots pick
+                print("CANCELLING", preview["order_id"], flush=True)
+                try:
+                    await system.cancel(preview["order_id"], f"fridge-{n % 7}")
+                except Conflict:
+                    return  # every item picked already: it completes
+                print("CANCELLED", preview["order_id"], flush=True)
 
     async def truck(n: int) -> None:
         async with gate:

@@ -41,6 +41,8 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
     previewed: list[str] = []
     restocks: list[str] = []
     wasted: list[str] = []
+    cancelling: set[str] = set()  # a cancel was sent: it may or may not have happened
+    cancelled: set[str] = set()  # acknowledged: must stay CANCELLED
     assert driver.stdout is not None
     try:
         async with asyncio.timeout(60):
@@ -55,6 +57,10 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
                     restocks.append(line[1])
                 elif line[0] == "WASTE":
                     wasted.append(line[1])
+                elif line[0] == "CANCELLING":
+                    cancelling.add(line[1])
+                elif line[0] == "CANCELLED":
+                    cancelled.add(line[1])
     finally:
         driver.send_signal(signal.SIGKILL)
         await driver.wait()
@@ -75,7 +81,16 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
         final = await wait_final(
             system, set(confirmed) | stored_processing, restocks=set(restocks), within=60
         )
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        for order_id, view in final.items():
+            expected = (
+                {"CANCELLED"}
+                if order_id in cancelled
+                else {"COMPLETED", "CANCELLED"}
+                if order_id in cancelling
+                else {"COMPLETED"}
+            )
+            assert view["status"] in expected, (order_id, view["status"])
+        assert cancelled, "the drill should have cancelled orders while robots picked"
         for order_id in set(previewed) - set(final):
             order = await system.get_order(order_id)
             if order["status"] == "PREVIEWED":
@@ -84,7 +99,8 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
         check_invariants(data_dir)
         with sqlite3.connect(data_dir / DB_NAME) as conn:
             finished, outbox, distinct = conn.execute(
-                "SELECT (SELECT COUNT(*) FROM orders WHERE status IN ('COMPLETED', 'FAILED')), "
+                "SELECT (SELECT COUNT(*) FROM orders WHERE status IN ('COMPLETED', 'FAILED') "
+                "OR (status = 'CANCELLED' AND confirmed_at IS NOT NULL)), "
                 "COUNT(*), COUNT(DISTINCT order_id) FROM metrics_outbox"
             ).fetchone()
             dated = conn.execute("SELECT COUNT(*) FROM lots WHERE expiry_date IS NOT NULL")

@@ -397,12 +397,16 @@ def test_the_robot_link_passes_withdrawals_on_and_progress_only_to_a_store_that_
         assert register["protocol"] == ROBOT_PROTOCOL
         store.sock.send_multipart([rid, frame("welcome", heartbeat=0.1, misses=3)])  # old store
         until(lambda: link.registered() == ["r1"])
-        link.progress(TaskProgress("o1.bread", "r1", 1, 9))  # an older store: not sent
         store.sock.send_multipart([rid, orjson.dumps(task("o1.bread"))])
         store.expect("ack")
+        link.progress(TaskProgress("o1.bread", "r1", 1, 9))  # an older store: not sent
+        link.report([TaskReport("o0.bread", "r1", True)])  # handled after it, in order
+        assert store.expect("report")[1]["task_id"] == "o0.bread"  # no progress before it
+        store.sock.send_multipart([rid, frame("ack", task_id="o0.bread")])
         store.sock.send_multipart(
             [rid, frame("welcome", heartbeat=0.1, misses=3, protocol=ROBOT_PROTOCOL)]
         )
+        until(lambda: link.links["r1"].store_protocol == ROBOT_PROTOCOL)  # the welcome is in
         link.progress(TaskProgress("o1.bread", "r1", 2, 9))
         _, progress = store.expect("progress")
         assert (progress["done"], progress["of"]) == (2, 9)

@@ -154,12 +154,14 @@ def snapshot() -> Snapshot:
     summary = {
         "completed": 5234,
         "failed": 3,
+        "cancelled": 2,
         "latency_ms": {"p50": 104.2, "p95": 208.9, "p99": 331.0, "max": 2210.0},
         "per_minute": 301,
     }
     restock = {
         "completed": 41,
         "failed": 0,
+        "cancelled": 0,
         "latency_ms": {"p50": 380.1, "p95": 612.0, "p99": 640.3, "max": 640.3},
         "per_minute": 2,
     }

@@ -105,7 +105,8 @@ async def confirm(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     caller = principal(request, "device")
     body = await read(request, OrderRef)
-    await state(request).system.cancel(body.order_id, caller.user_id)
+    # The original cancels previews only; a confirmed order keeps its answer (409).
+    await state(request).system.cancel(body.order_id, caller.user_id, previews_only=True)
     return reply({"status": "cancelled"})
 
 

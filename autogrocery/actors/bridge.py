@@ -1,4 +1,4 @@
-"""Asking actors from asyncio without blocking the event loop (DESIGN rule 1).
+"""Asking actors from asyncio without blocking the event loop (docs/architecture.md, rule 1).
 
 Awaiting a pykka future blocks the loop (its `__await__` calls the blocking `get()`).
 Here a request is a `Call` whose answer settles an `asyncio.Future` through the loop's

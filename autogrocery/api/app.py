@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+import shlex
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ from autogrocery.api import (
     routes_orders,
 )
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, AuthSettings, Bootstrapped, load_secret
+from autogrocery.api.auth import BOOTSTRAP, Auth, AuthSettings, Bootstrapped, load_secret
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.context import DOCUMENT, LIMITS, REQUEST_ID, STATE, ApiState, Limits
 from autogrocery.api.cors import cors_middleware
@@ -160,14 +161,28 @@ def create_app(
 
 def report_bootstrap(done: Bootstrapped) -> None:
     """Tell the operator, on stderr at start (before any dashboard takes the terminal),
-    the passwords generated for the first accounts: printed once, never logged. And say
-    when a bootstrap password in the environment was ignored."""
+    the passwords generated for the first accounts: printed once, never logged, with the
+    `export` line that puts them where the README's examples, `autogrocery dashboard
+    --url` and `autogrocery bench --url` read them. And say when a bootstrap password
+    in the environment was ignored."""
     for username, password in done.generated:
         print(f"autogrocery: created account {username} with password {password}", file=sys.stderr)
+    if done.generated:
+        variables = {username: variable for username, _, variable in BOOTSTRAP}
+        exports = " ".join(
+            f"{variables[username]}={shlex.quote(password)}"
+            for username, password in done.generated
+        )
+        print(
+            "autogrocery: they are shown only now; to use them from a shell (the README's API "
+            "examples, `autogrocery dashboard --url`), run this in it:",
+            file=sys.stderr,
+        )
+        print(f"  export {exports}", file=sys.stderr)
     for variable in done.ignored:
         print(
-            f"autogrocery: warning: {variable} is ignored: its account exists already "
-            "(change its password with `autogrocery accounts set-password`)",
+            f"autogrocery: warning: {variable} is ignored: its account exists already with "
+            "another password (change it with `autogrocery accounts set-password`)",
             file=sys.stderr,
         )
     sys.stderr.flush()

@@ -74,7 +74,7 @@ def _hash_refresh(token: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Bootstrapped:
     """What `bootstrap` did: passwords it generated (to show once), and the environment
-    variables it ignored because their account already exists."""
+    variables it ignored because their account already exists with another password."""
 
     generated: list[tuple[str, str]]
     ignored: list[str]
@@ -187,18 +187,21 @@ class Auth:
 
     async def bootstrap(self, environ: dict[str, str] | None = None) -> Bootstrapped:
         """Create the admin operator and the first truck on first start. A password not
-        given in the environment is generated (returned, to be shown once); a password
-        given for an account that exists already is ignored (named in `ignored`)."""
+        given in the environment is generated (returned, to be shown once). Given for an
+        account that exists already, a password is fine if it is that account's (as after
+        pasting the `export` line printed at first start), else ignored (in `ignored`)."""
         env = os.environ if environ is None else environ
         done = Bootstrapped([], [])
         for username, role, variable in BOOTSTRAP:
-            if await self.tables.account(username) is not None:
-                if env.get(variable):
+            given = env.get(variable)
+            account = await self.tables.account(username)
+            if account is not None:
+                if given and not await self.check_password(given, account["password_hash"]):
                     done.ignored.append(variable)
                 continue
-            password = env.get(variable) or secrets.token_urlsafe(12)
+            password = given or secrets.token_urlsafe(12)
             await self.create_account(username, password, role)
-            if not env.get(variable):
+            if not given:
                 done.generated.append((username, password))
             log.info("created the %s account %s", role, username)
         return done

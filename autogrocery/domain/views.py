@@ -1,4 +1,4 @@
-"""Shaping the actors' records into the API's JSON objects (see API.md)."""
+"""Shaping the actors' records into the API's JSON objects (see docs/api.md)."""
 
 from __future__ import annotations
 

@@ -42,25 +42,19 @@ def start_server(
     port: int = 0,
     flags: tuple[str, ...] = (),
     launcher: tuple[str, ...] = (),
+    as_installed: bool = False,
 ) -> Server:
-    """Start the store; `launcher` goes before the command (as `ip netns exec NS`)."""
+    """Start the store; `launcher` goes before the command (as `ip netns exec NS`).
+    `as_installed`: as someone who just installed it starts it, with no passwords in
+    the environment (the store makes and prints them) and no test speed-ups."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
-    env |= {
-        "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "AUTOGROCERY_TRUCK_PASSWORD": TRUCK_PASSWORD,
-    }
-    args = [
-        "run",
-        "--headless",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "-o",
-        "auth.bcrypt_cost=4",
-        "-o",
-        "robots.pick_time=0",
-    ]
+    args = ["run", "--headless", "--port", str(port), "--data-dir", str(data_dir)]
+    if not as_installed:
+        env |= {
+            "AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "AUTOGROCERY_TRUCK_PASSWORD": TRUCK_PASSWORD,
+        }
+        args += ["-o", "auth.bcrypt_cost=4", "-o", "robots.pick_time=0"]
     for override in overrides:
         args += ["-o", override]
     args += flags

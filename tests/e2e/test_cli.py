@@ -82,7 +82,7 @@ def _stop_when_running(process: subprocess.Popen[str], sig: signal.Signals) -> l
         while time.monotonic() < deadline:
             line = process.stderr.readline()
             assert line, "the store exited before it was running"
-            if line.startswith("autogrocery: created account "):  # shown, never logged
+            if not line.startswith("{"):  # new passwords, shown to the operator, never logged
                 continue
             lines.append(orjson.loads(line))
             if "running" in lines[-1]["msg"]:

@@ -1,6 +1,6 @@
 """The original Auto Grocery devices' API (`/api/client/*`, `/api/truck/*`), served
 beside ours when `[compat] original = true`: a thin translation onto the same flows.
-What those clients send and read: ../shared/docs/ORIGINAL_API.md."""
+What those clients send and read: docs/original-devices.md."""
 
 from autogrocery.api.compat.setup import install
 from autogrocery.api.compat.stance import exposure

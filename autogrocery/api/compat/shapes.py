@@ -1,4 +1,4 @@
-"""What the original clients send and read (../shared/docs/ORIGINAL_API.md), as typed
+"""What the original clients send and read (docs/original-devices.md), as typed
 bodies and Go-style records.
 
 The original server is Go: request fields it does not know are ignored, record fields

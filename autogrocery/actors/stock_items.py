@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from autogrocery.domain.models import Lines
+from autogrocery.domain.models import Lines, ProductDetails
 from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.domain.views import stock_view
 from autogrocery.store.db import undated_lot
@@ -81,6 +81,8 @@ class Item:
     unit_cost: int = 0
     priced_at: float | None = None
     lots: list[Lot] = field(default_factory=list)  # FEFO order
+    details: ProductDetails | None = None
+    details_version: int = 0  # 0: from the catalog file; else the catalog version's
 
     @property
     def on_hand(self) -> int:
@@ -143,6 +145,7 @@ class Item:
             self.price,
             self.unit_cost,
             expired=self.expired(today),
+            details=self.details,
         )
 
     def view(self, today: date) -> dict[str, Any]:
@@ -159,10 +162,26 @@ class Item:
             self.price,
             self.unit_cost,
             self.priced_at,
+            self._details_json(),
+            self.details_version,
         )
 
     def update_row(self) -> tuple[Any, ...]:
-        return (self.name, self.min_level, self.price, self.unit_cost, self.priced_at, self.sku)
+        return (
+            self.name,
+            self.aisle,
+            self.unit,
+            self.min_level,
+            self.price,
+            self.unit_cost,
+            self.priced_at,
+            self._details_json(),
+            self.details_version,
+            self.sku,
+        )
+
+    def _details_json(self) -> str | None:
+        return self.details.to_json() if self.details is not None else None
 
 
 @dataclass(slots=True)
@@ -184,6 +203,8 @@ def load_items(products: Iterable[Any], lots: Iterable[Any]) -> dict[str, Item]:
             row["price"],
             row["unit_cost"],
             row["priced_at"],
+            details=ProductDetails.from_json(row["details"]) if row["details"] else None,
+            details_version=row["details_version"],
         )
         for row in products
     }

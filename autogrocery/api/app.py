@@ -35,7 +35,6 @@ from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
 from autogrocery.api.problems import Handler, error_response
 from autogrocery.config import Config
-from autogrocery.domain.catalog import load_catalog
 from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME
 
@@ -125,7 +124,6 @@ def create_app(
                 "metrics": config.transport.metrics,
             },
         )
-        catalog = await loop.run_in_executor(None, load_catalog, config.catalog_file)
         app[STATE] = state = ApiState(
             system,
             auth,
@@ -133,7 +131,6 @@ def create_app(
             metrics,
             config.auth.idempotency_ttl,
             config.api.event_buffer,
-            catalog=tuple(catalog),
         )
         system.watch_metrics(metrics.finished)
         await auth.load()

@@ -15,7 +15,6 @@ from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.problems import Unauthorized
 from autogrocery.api.tasks import Background
 from autogrocery.domain.conversations import Conversations
-from autogrocery.domain.models import Product
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +39,6 @@ class ApiState:
     key_locks: list[asyncio.Lock] = field(
         default_factory=lambda: [asyncio.Lock() for _ in range(64)]
     )
-    # The catalog file as loaded at start: what describes each SKU (names in other
-    # languages, box size…) until the store keeps it; levels come from the stock actor.
-    catalog: tuple[Product, ...] = ()
     conversations: Conversations = field(default_factory=Conversations)  # stock commands
     background: Background = field(default_factory=Background)
 

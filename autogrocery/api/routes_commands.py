@@ -55,7 +55,7 @@ async def command(request: web.Request, body: CommandRequest) -> web.Response:
     conversation = body.conversation_id or new_id("cnv")
     key = (caller.user_id, conversation)
     levels = await api.system.levels()
-    products = live_products(levels, api.catalog)
+    products = live_products(levels)
     stock = {level.sku: level for level in levels}
     # Off the loop: matching words against a large catalog is CPU work.
     said = await asyncio.to_thread(

@@ -77,7 +77,7 @@ async def catalog(request: web.Request) -> web.Response:
             "q is longer than 200 characters", [{"field": "q", "message": "long"}]
         )
     levels = {level.sku: level for level in await api.system.levels()}
-    products = live_products(levels.values(), api.catalog)
+    products = live_products(levels.values())
     if query or category:
         loop = asyncio.get_running_loop()  # fuzzy matching is CPU work: off the loop
         hits = await loop.run_in_executor(None, lambda: search(query, products, category=category))

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from autogrocery.domain.models import CONTAINER_TYPES, Product
+from autogrocery.domain.models import CONTAINER_TYPES, Product, ProductDetails
 from autogrocery.domain.money import parse_money
 from autogrocery.domain.records import StockLevel
 
@@ -131,18 +131,12 @@ def _keywords(value: Any, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def live_products(levels: Iterable[StockLevel], catalog: Iterable[Product]) -> list[Product]:
-    """The store's products as they are now, described by the catalog.
-
-    The stock actor owns what can change (name, aisle, unit, levels, price); the
-    catalog file is the only source of the descriptive fields (category, names in
-    other languages, box size…) until the store keeps them. A SKU the catalog does not
-    know (added by an operator) gets the defaults the loader would give it.
-    """
-    described = {product.sku: product for product in catalog}
+def live_products(levels: Iterable[StockLevel]) -> list[Product]:
+    """The store's products as stock keeps them now: levels, price and the details that
+    describe them (a SKU nobody described gets the defaults the loader would give it)."""
     found = []
     for level in levels:
-        base = described.get(level.sku)
+        d = level.details or ProductDetails.default(level.aisle)
         found.append(
             Product(
                 sku=level.sku,
@@ -153,15 +147,15 @@ def live_products(levels: Iterable[StockLevel], catalog: Iterable[Product]) -> l
                 unit_cost=level.unit_cost,
                 stock=level.on_hand,
                 min_level=level.min_level,
-                category=base.category if base else level.aisle,
-                brand=base.brand if base else "",
-                size=base.size if base else "",
-                container_type=base.container_type if base else "",
-                box_size=base.box_size if base else None,
-                name_en=(base.name_en if base and base.name_en != base.name else level.name),
-                name_he=base.name_he if base else "",
-                keywords=base.keywords if base else (),
-                shelf_life_days=base.shelf_life_days if base else None,
+                category=d.category or level.aisle,
+                brand=d.brand,
+                size=d.size,
+                container_type=d.container_type,
+                box_size=d.box_size,
+                name_en=d.name_en or level.name,
+                name_he=d.name_he,
+                keywords=d.keywords,
+                shelf_life_days=d.shelf_life_days,
             )
         )
     return found

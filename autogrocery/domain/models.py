@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import time
@@ -13,6 +14,18 @@ from enum import StrEnum
 class OrderKind(StrEnum):
     CUSTOMER = "CUSTOMER"
     RESTOCK = "RESTOCK"
+    TRANSFER_OUT = "TRANSFER_OUT"  # stock picked for another store of the chain
+    TRANSFER_IN = "TRANSFER_IN"  # stock shipped by another store, shelved here
+
+    @property
+    def task(self) -> TaskKind:
+        """What robots do for it: pick what leaves the store, shelve what arrives."""
+        picks = self in (OrderKind.CUSTOMER, OrderKind.TRANSFER_OUT)
+        return TaskKind.PICK if picks else TaskKind.SHELVE
+
+    @property
+    def transfer(self) -> bool:
+        return self in (OrderKind.TRANSFER_OUT, OrderKind.TRANSFER_IN)
 
 
 class OrderStatus(StrEnum):
@@ -36,6 +49,8 @@ class MovementType(StrEnum):
     ADJUST = "ADJUST"
     COUNT = "COUNT"
     RETURN = "RETURN"  # picked for an order cancelled while robots picked: back on the shelf
+    TRANSFER_OUT = "TRANSFER_OUT"  # picked and shipped to another store of the chain
+    TRANSFER_IN = "TRANSFER_IN"  # shipped by another store, shelved here
 
 
 # What an operator may record by hand. IN and OUT are goods received or taken outside a
@@ -108,6 +123,61 @@ class Product:
         """Every name it goes by, each once: name, English, Hebrew, then keywords."""
         found = (self.name, self.name_en, self.name_he, *self.keywords)
         return tuple(dict.fromkeys(n for n in found if n))
+
+    @property
+    def details(self) -> ProductDetails:
+        return ProductDetails(
+            self.category,
+            self.brand,
+            self.size,
+            self.container_type,
+            self.box_size,
+            "" if self.name_en == self.name else self.name_en,  # "": follows a new name
+            self.name_he,
+            self.keywords,
+            self.shelf_life_days,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDetails:
+    """What describes a product beyond its stock and price (search, plain-words
+    commands, dated deliveries). Stock keeps them (`products.details`): from the catalog
+    file, until a head office's catalog version sets them."""
+
+    category: str = ""
+    brand: str = ""
+    size: str = ""
+    container_type: str = ""
+    box_size: int | None = None
+    name_en: str = ""  # "": the product's name
+    name_he: str = ""
+    keywords: tuple[str, ...] = ()
+    shelf_life_days: int | None = None
+
+    @classmethod
+    def default(cls, aisle: str) -> ProductDetails:
+        """A product nobody described (added by an operator): as the loader would."""
+        return cls(category=aisle)
+
+    def to_json(self) -> str:
+        fields = {
+            "category": self.category,
+            "brand": self.brand,
+            "size": self.size,
+            "container_type": self.container_type,
+            "box_size": self.box_size,
+            "name_en": self.name_en,
+            "name_he": self.name_he,
+            "keywords": list(self.keywords),
+            "shelf_life_days": self.shelf_life_days,
+        }
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> ProductDetails:
+        data = json.loads(text)
+        return cls(**{**data, "keywords": tuple(data.get("keywords", ()))})
 
 
 @dataclass(frozen=True, slots=True)

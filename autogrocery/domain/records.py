@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from autogrocery.domain.models import Lines, OrderKind, OrderStatus
+from autogrocery.domain.models import Lines, OrderKind, OrderStatus, ProductDetails
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,7 @@ class StockLevel:
     price: int  # cents; 0: not for sale
     unit_cost: int  # cents
     expired: int = 0
+    details: ProductDetails | None = None  # None: undescribed (the defaults apply)
 
     @property
     def available(self) -> int:

@@ -94,9 +94,20 @@ def seed_catalog(conn: sqlite3.Connection, products: Sequence[Product]) -> bool:
         at = now()
         conn.executemany(
             "INSERT INTO products (sku, name, aisle, unit, on_hand, min_level, price, unit_cost, "
-            "priced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "priced_at, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (p.sku, p.name, p.aisle, p.unit, p.stock, p.min_level, p.price, p.unit_cost, at)
+                (
+                    p.sku,
+                    p.name,
+                    p.aisle,
+                    p.unit,
+                    p.stock,
+                    p.min_level,
+                    p.price,
+                    p.unit_cost,
+                    at,
+                    p.details.to_json(),
+                )
                 for p in products
             ],
         )
@@ -125,6 +136,23 @@ def seed_catalog(conn: sqlite3.Connection, products: Sequence[Product]) -> bool:
     return True
 
 
+def describe(conn: sqlite3.Connection, products: Sequence[Product]) -> int:
+    """The catalog file's details onto the products it describes, except those a head
+    office's catalog version described since (an edited file shows at the next start,
+    as a new one does). Returns how many changed."""
+    with transaction(conn):
+        stored = dict(
+            conn.execute("SELECT sku, details FROM products WHERE details_version = 0").fetchall()
+        )
+        changed = [
+            (text, p.sku)
+            for p in products
+            if p.sku in stored and stored[p.sku] != (text := p.details.to_json())
+        ]
+        conn.executemany("UPDATE products SET details = ? WHERE sku = ?", changed)
+    return len(changed)
+
+
 def open_store(
     data_dir: Path,
     products: Sequence[Product],
@@ -150,7 +178,8 @@ def open_store(
     conn = connect(path, synchronous)
     try:
         migrate(conn)
-        seed_catalog(conn, products)
+        if not seed_catalog(conn, products):
+            describe(conn, products)
     finally:
         conn.close()
     return path

@@ -1,8 +1,11 @@
 """Schema migrations, applied in order by `PRAGMA user_version`.
 
 Table owners (the only writer of each table), as of the newest version:
-  stock:       products (levels and prices), lots, movements, stock_settlements, alerts,
-               expiry_alerts
+  stock:       products (levels, prices, details), lots, movements, stock_settlements,
+               alerts, expiry_alerts, stock_meta
+  stock and ordering: chain_outbox (append only: each appends the facts of its own
+               batches; the relay deletes what the head office confirmed)
+  relay:       chain_link (autogrocery/chain/relay.py)
   fulfilment:  tasks
   ordering:    orders (with their history in its time columns), order_lines, metrics_outbox
   analytics:   latencies
@@ -319,5 +322,29 @@ MIGRATIONS: list[str] = [
     # store can write again, with or without traffic.
     """
     CREATE TABLE write_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
+    """,
+    # 10: a chain of stores (docs/chain.md). chain_outbox: what the head office needs,
+    # appended by stock and ordering in the transaction of the change (seq, never
+    # reused, is the event id); chain_link: the relay's state; stock_meta: stock's own
+    # values (the catalog version it applied). products.details: what describes a
+    # product (stock keeps it; from the catalog file while details_version is 0, else
+    # from that catalog version of the head office).
+    """
+    CREATE TABLE chain_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        at REAL NOT NULL,
+        facts BLOB NOT NULL
+    );
+    CREATE TABLE chain_link (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        epoch INTEGER NOT NULL,
+        sent INTEGER NOT NULL,
+        hwm INTEGER NOT NULL,
+        hwm_at REAL
+    );
+    CREATE TABLE stock_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    ALTER TABLE products ADD COLUMN details TEXT;
+    ALTER TABLE products ADD COLUMN details_version INTEGER NOT NULL DEFAULT 0;
     """,
 ]

@@ -13,11 +13,38 @@ from autogrocery.store.shared import SharedConnection
 from autogrocery.store.statements import Delete, Insert, Update
 
 UPDATE_LEVEL = Update("products", "sku", ("on_hand",))
-UPDATE_PRODUCT = Update("products", "sku", ("name", "min_level", "price", "unit_cost", "priced_at"))
+UPDATE_PRODUCT = Update(
+    "products",
+    "sku",
+    (
+        "name",
+        "aisle",
+        "unit",
+        "min_level",
+        "price",
+        "unit_cost",
+        "priced_at",
+        "details",
+        "details_version",
+    ),
+)
 INSERT_PRODUCT = Insert(
     "products",
-    ("sku", "name", "aisle", "unit", "on_hand", "min_level", "price", "unit_cost", "priced_at"),
+    (
+        "sku",
+        "name",
+        "aisle",
+        "unit",
+        "on_hand",
+        "min_level",
+        "price",
+        "unit_cost",
+        "priced_at",
+        "details",
+        "details_version",
+    ),
 )
+SET_META = Insert("stock_meta", ("key", "value"), conflict="OR REPLACE")
 INSERT_MOVEMENT = Insert("movements", ("sku", "type", "delta", "ref", "user", "at", "lot"))
 INSERT_LOT = Insert(
     "lots",
@@ -56,6 +83,10 @@ class StockTables:
         return {
             row[0]: row[1] for row in self.db.execute("SELECT lot_id, raised_at FROM expiry_alerts")
         }
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM stock_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def alerts(self) -> dict[str, float]:
         """sku -> when its low-stock alert was raised."""

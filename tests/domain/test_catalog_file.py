@@ -117,17 +117,17 @@ def test_a_bad_descriptive_field_names_the_problem(tmp_path: Path, line: str, me
         load_catalog(path)
 
 
-def test_live_products_take_levels_from_the_store_and_descriptions_from_the_catalog(
-    tmp_path: Path,
-) -> None:
+def test_live_products_take_levels_and_the_details_stock_keeps(tmp_path: Path) -> None:
     path = tmp_path / "catalog.toml"
     path.write_text(DESCRIBED, encoding="utf-8")
-    catalog = load_catalog(path)
+    (described,) = load_catalog(path)
     levels = [
-        StockLevel("X-1", "Renamed loaf", "bakery", "loaf", 7, 2, 2, 250, 100),
+        StockLevel(
+            "X-1", "Renamed loaf", "bakery", "loaf", 7, 2, 2, 250, 100, details=described.details
+        ),
         StockLevel("NEW-1", "Added by an operator", "bakery", "each", 3, 0, 1, 100, 50),
     ]
-    renamed, added = live_products(levels, catalog)
+    renamed, added = live_products(levels)
     assert (renamed.name, renamed.stock, renamed.price) == ("Renamed loaf", 7, 250)
     assert renamed.name_en == "Test loaf (white)"  # said in the catalog, so kept
     assert (renamed.name_he, renamed.box_size, renamed.shelf_life_days) == ("לחם בדיקה", 12, 3)

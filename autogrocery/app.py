@@ -59,6 +59,7 @@ async def start_system(
         config.actors.ask_timeout,
         clock=clock,
         zone=config.stock.zone(),
+        chain=config.join_file is not None,
     )
     robots = config.robots
     settings = Settings(

@@ -166,6 +166,14 @@ class ActorsConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class ChainConfig:
+    join: str = ""  # a join file from `autogrocery central enroll`; "": not in a chain
+    heartbeat: float = _f(5.0, gt=0, le=3600)
+    retention_days: int = _f(30, ge=1, le=3650)
+    nats_server: str = ""  # the nats-server binary; "": the chain extra's, else PATH
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Config:
     store: StoreConfig = StoreConfig()
     stock: StockConfig = StockConfig()
@@ -181,6 +189,7 @@ class Config:
     compat: CompatConfig = CompatConfig()
     log: LogConfig = LogConfig()
     actors: ActorsConfig = ActorsConfig()
+    chain: ChainConfig = ChainConfig()
 
     @property
     def data_path(self) -> Path:
@@ -202,6 +211,11 @@ class Config:
         """``zmq.keys_dir``, relative to :attr:`data_path` unless absolute."""
         path = Path(self.zmq.keys_dir).expanduser()
         return path if path.is_absolute() else self.data_path / path
+
+    @property
+    def join_file(self) -> Path | None:
+        """``chain.join``: this store's join file, None when it is in no chain."""
+        return Path(self.chain.join).expanduser() if self.chain.join else None
 
     @property
     def catalog_file(self) -> Path:

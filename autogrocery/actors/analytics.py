@@ -73,4 +73,7 @@ class AnalyticsActor(Actor):
 
     @handles(Summarize)
     def summarize(self, _: Summarize) -> dict[str, Any]:
-        return {kind.value.lower(): self.storage.summary(kind) for kind in (OrderKind.CUSTOMER, OrderKind.RESTOCK)}
+        return {
+            kind.value.lower(): self.storage.summary(kind)
+            for kind in (OrderKind.CUSTOMER, OrderKind.RESTOCK)
+        }

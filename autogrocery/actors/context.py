@@ -42,6 +42,7 @@ class Context:
     on_death: Callable[[Any], None] | None = None
     clock: Callable[[], float] = time.time  # what "today" is (tests move it forward)
     zone: tzinfo = UTC  # the store's time zone: its dates and days
+    chain: bool = False  # in a chain: stock and ordering append their facts to the outbox
     _shared: SharedConnection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

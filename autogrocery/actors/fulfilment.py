@@ -65,6 +65,11 @@ class Work:
     lines: Lines
     pending: dict[str, RobotTask] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
+    ref: str | None = None  # a transfer's id and other store, for its settling
+    peer: str | None = None
+
+    def settle(self, order_id: str) -> SettleOrder:
+        return SettleOrder(order_id, self.kind, self.lines, self.ref, self.peer)
 
 
 class FulfilmentActor(Actor):
@@ -103,7 +108,7 @@ class FulfilmentActor(Actor):
             if stored:
                 self._resume(msg, stored)
                 return
-        op = TaskKind.PICK if msg.kind == OrderKind.CUSTOMER else TaskKind.SHELVE
+        op = msg.kind.task
         by_aisle: dict[str, list[TaskLine]] = defaultdict(list)
         for line in msg.lines:
             by_aisle[line.aisle].append(TaskLine(line.sku, line.quantity))
@@ -121,7 +126,7 @@ class FulfilmentActor(Actor):
         at = now()
         for task in tasks:
             self.unit.write(INSERT_TASK, task_row(task, at))
-        self._track(order_id, msg.kind, msg.lines, tasks)
+        self._track(msg, tasks)
 
     def _resume(self, msg: DispatchOrder, stored: list[tuple[RobotTask, str]]) -> None:
         """After a restart: the tasks not done go out again; an order whose tasks are all
@@ -136,12 +141,14 @@ class FulfilmentActor(Actor):
             return
         pending = [task for task, status in stored if status == "PENDING"]
         if pending:
-            self._track(msg.order_id, msg.kind, msg.lines, pending)
+            self._track(msg, pending)
         else:
-            self.unit.tell("stock", SettleOrder(msg.order_id, msg.kind, msg.lines))
+            settle = SettleOrder(msg.order_id, msg.kind, msg.lines, msg.ref, msg.peer)
+            self.unit.tell("stock", settle)
 
-    def _track(self, order_id: str, kind: OrderKind, lines: Lines, tasks: list[RobotTask]) -> None:
-        work = self.work[order_id] = Work(kind, lines)
+    def _track(self, msg: DispatchOrder, tasks: list[RobotTask]) -> None:
+        order_id = msg.order_id
+        work = self.work[order_id] = Work(msg.kind, msg.lines, ref=msg.ref, peer=msg.peer)
         for task in tasks:
             work.pending[task.task_id] = task
             work.attempts[task.task_id] = task.attempt - 1
@@ -169,7 +176,7 @@ class FulfilmentActor(Actor):
         del self.work[order_id]
         self.unit.undo(lambda: self._pend(order_id, work, task))
         self._end(order_id, "picked")
-        self.unit.tell("stock", SettleOrder(order_id, work.kind, work.lines))
+        self.unit.tell("stock", work.settle(order_id))
 
     def _pend(self, order_id: str, work: Work, task: RobotTask) -> None:
         self.work[order_id] = work

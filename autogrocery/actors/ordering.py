@@ -34,13 +34,15 @@ from autogrocery.domain.messages import (
 )
 from autogrocery.domain.models import (
     FINAL_STATUSES,
+    TRANSFER_OWNER,
     OrderKind,
     OrderStatus,
     lines_total,
     now,
 )
 from autogrocery.domain.records import Confirmation, OrderRecord
-from autogrocery.domain.views import order_view
+from autogrocery.domain.views import order_end, order_view, transfer_view
+from autogrocery.store.chain_tables import INSERT_FACTS, facts_row
 from autogrocery.store.ordering_tables import (
     INSERT_LINE,
     INSERT_METRIC,
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
     from autogrocery.transports.base import MetricsChannel, RobotHub
 
 log = logging.getLogger(__name__)
+
+HOLDS = (OrderKind.CUSTOMER, OrderKind.TRANSFER_OUT)  # kinds that hold stock until they end
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +113,7 @@ class OrderingActor(Actor):
         if msg.request_key is not None:
             existing = self._by_key(msg.owner, msg.request_key)
             if existing is not None:  # a retry: the first order stands, this one is freed
-                if msg.kind == OrderKind.CUSTOMER:
+                if msg.kind in HOLDS and msg.refused is None:
                     self.unit.tell("stock", ReleaseOrder(msg.order_id))
                 return existing
         created = now()
@@ -128,7 +132,23 @@ class OrderingActor(Actor):
             # If this batch cannot be saved, the reservation must not outlive it.
             stock = self.peers.ref("stock")
             self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
+        elif msg.refused is not None:  # a transfer this store cannot ship: it ends here
+            order = OrderRecord(
+                msg.order_id,
+                msg.kind,
+                msg.owner,
+                OrderStatus.FAILED,
+                lines_total(msg.lines),
+                msg.lines,
+                created,
+                ended_at=created,
+                reason=msg.refused,
+                request_key=msg.request_key,
+            )
         else:
+            if msg.kind == OrderKind.TRANSFER_OUT:  # as a preview: no hold without the order
+                stock = self.peers.ref("stock")
+                self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
             order = OrderRecord(
                 msg.order_id,
                 msg.kind,
@@ -140,9 +160,19 @@ class OrderingActor(Actor):
                 confirmed_at=created,
                 request_key=msg.request_key,
             )
-            self.unit.tell("fulfilment", DispatchOrder(order.order_id, order.kind, order.lines))
+            self._dispatch(order)
         self._record(None, order)
         return order
+
+    def _dispatch(self, order: OrderRecord, *, resume: bool = False) -> None:
+        """Its robot work to fulfilment (a transfer's id and other store with it)."""
+        ref = peer = None
+        if order.kind.transfer:
+            ref, peer = order.request_key, order.owner.removeprefix(TRANSFER_OWNER)
+        self.unit.tell(
+            "fulfilment",
+            DispatchOrder(order.order_id, order.kind, order.lines, resume, ref, peer),
+        )
 
     # --- customer commands -------------------------------------------------------------
 
@@ -164,7 +194,7 @@ class OrderingActor(Actor):
             return Confirmation(order.order_id, order.status, first=False)
         confirmed = order.moved(OrderStatus.PROCESSING, confirmed_at=now())
         self._record(order, confirmed)
-        self.unit.tell("fulfilment", DispatchOrder(order.order_id, order.kind, order.lines))
+        self._dispatch(order)
         return Confirmation(order.order_id, OrderStatus.PROCESSING, first=True)
 
     def _refuse_unserved(self, order: OrderRecord, aisles: list[str]) -> None:
@@ -252,7 +282,7 @@ class OrderingActor(Actor):
             log.debug("order %s is not processing; failure ignored", msg.order_id)
             return
         self._finish(order, OrderStatus.FAILED, reason=msg.reason)
-        if order.kind == OrderKind.CUSTOMER:
+        if order.kind in HOLDS:
             self.unit.tell("stock", ReleaseOrder(order.order_id))
 
     def _finish(
@@ -297,10 +327,7 @@ class OrderingActor(Actor):
         resumed = 0
         for order in self.open.values():
             if order.status == OrderStatus.PROCESSING:
-                self.unit.tell(
-                    "fulfilment",
-                    DispatchOrder(order.order_id, order.kind, order.lines, resume=True),
-                )
+                self._dispatch(order, resume=True)
                 resumed += 1
         if expired or resumed:
             log.info("recovery: %d preview(s) expired, %d order(s) resumed", expired, resumed)
@@ -309,8 +336,10 @@ class OrderingActor(Actor):
     # --- the batch ----------------------------------------------------------------------
 
     def before_commit(self) -> None:
-        """Each changed order's final state, once: inserted if new, else updated."""
+        """Each changed order's final state, once: inserted if new, else updated; for a
+        store in a chain, those that ended, to the outbox."""
         write = self.unit.write
+        ended = []
         for order_id, order in self._changed.items():
             if order_id in self._new:
                 write(INSERT_ORDER, order_row(order))
@@ -318,6 +347,10 @@ class OrderingActor(Actor):
                     write(INSERT_LINE, row)
             else:
                 write(UPDATE_ORDER, update_row(order))
+            if self.ctx.chain and order.status in FINAL_STATUSES:
+                ended.append(order_end(order))
+        if ended:
+            write(INSERT_FACTS, facts_row("orders", {"orders": ended}))
         if self._finished:
             finished = self._finished
             self.unit.then(lambda: self._publish(finished))
@@ -388,11 +421,14 @@ class OrderingActor(Actor):
         return order
 
     def _announce(self, before: OrderRecord | None, after: OrderRecord) -> None:
-        kind = "restock" if after.kind == OrderKind.RESTOCK else "order"
+        kind = after.kind.lower() if after.kind != OrderKind.CUSTOMER else "order"
         if before is not None and before.status == after.status:
             log.info("%s %s now expires at %s", kind, after.order_id, after.expires_at)
         else:
             self._log_move(kind, before, after)
+        if after.kind.transfer:  # operators only: nobody of the store owns it
+            self.ctx.events.publish(events.TRANSFER_UPDATED, lambda: transfer_view(after))
+            return
         event = events.RESTOCK_UPDATED if after.kind == OrderKind.RESTOCK else events.ORDER_UPDATED
         self.ctx.events.publish(event, lambda: order_view(after), owner=after.owner)
 

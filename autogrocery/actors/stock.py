@@ -21,7 +21,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from autogrocery.actors.base import Actor, handles
+from autogrocery.actors.chain_facts import StockFacts, receipt, shipment
 from autogrocery.actors.context import Context
+from autogrocery.actors.stock_chain import CATALOG_VERSION, StockChain
 from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot, load_items
 from autogrocery.actors.stock_keeping import StockKeeping
 from autogrocery.domain import events
@@ -66,7 +68,7 @@ from autogrocery.store.stock_tables import (
 log = logging.getLogger(__name__)
 
 
-class StockActor(StockKeeping, Actor):
+class StockActor(StockKeeping, StockChain, Actor):
     name = "stock"
 
     def __init__(self, ctx: Context, rule: PricingRule, expiry_alert_days: int = 2) -> None:
@@ -89,6 +91,7 @@ class StockActor(StockKeeping, Actor):
         self._lots: dict[str, Lot] = {}  # lots changed in this batch: written once
         self._new_lots: dict[str, str | None] = {}  # lots created in this batch: their ref
         self._settled: set[str] = set()  # settled in this batch (not yet in the store)
+        self.facts = StockFacts() if ctx.chain else None  # what the head office hears
 
     def on_start(self) -> None:
         self.db = self.writer = self.ctx.connect()
@@ -96,6 +99,7 @@ class StockActor(StockKeeping, Actor):
         self.items = load_items(self.tables.products(), self.tables.lots())
         self.alerted = self.tables.alerts()
         self.expiring = self.tables.expiry_alerts()
+        self.catalog_version = int(self.tables.meta(CATALOG_VERSION) or 0)
         today = self.ctx.today()
         for order_id, lines in self.tables.holds().items():
             allocations = self._allocate(lines, today, expired_too=True)
@@ -201,9 +205,10 @@ class StockActor(StockKeeping, Actor):
 
     @handles(SettleOrder)
     def settle(self, msg: SettleOrder) -> None:
-        """Every robot task is done: take the order's stock, or shelve the restock's."""
+        """Every robot task is done: take what the order or transfer out holds, or shelve
+        what the restock or transfer in brings."""
         order_id = msg.order_id
-        if msg.kind == OrderKind.CUSTOMER:
+        if msg.kind in (OrderKind.CUSTOMER, OrderKind.TRANSFER_OUT):
             hold = self.held.get(order_id)
             if hold is None:
                 if order_id in self._settled or self.tables.settled(order_id):
@@ -214,22 +219,35 @@ class StockActor(StockKeeping, Actor):
             del self.held[order_id]
             self.unit.undo(lambda: self.held.__setitem__(order_id, hold))
             self._take_hold(hold.allocations, -1)
+            out = MovementType.OUT if msg.kind == OrderKind.CUSTOMER else MovementType.TRANSFER_OUT
+            ref = msg.ref or order_id
             for lot, quantity in hold.allocations:
-                self.move(lot, MovementType.OUT, -quantity, order_id, None)
+                self.move(lot, out, -quantity, ref, None)
+            if msg.kind == OrderKind.TRANSFER_OUT and self.facts is not None:
+                self.facts.shipped(self.unit, shipment(ref, msg.peer, hold.allocations))
         else:
             if order_id in self._settled or self.tables.settled(order_id):
                 self.unit.tell("ordering", CompleteOrder(order_id))
                 return
-            for line in msg.lines:
-                self._shelve(order_id, line)
-            self._reprice(msg.lines)
+            if msg.kind == OrderKind.RESTOCK:
+                for line in msg.lines:
+                    self._shelve(order_id, line, MovementType.IN, order_id)
+                self._reprice(msg.lines)
+            else:  # a transfer in keeps the shipped lots' dates and costs; no reprice
+                ref = msg.ref or order_id
+                for line in msg.lines:
+                    self._shelve(order_id, line, MovementType.TRANSFER_IN, ref)
+                if self.facts is not None:
+                    self.facts.received(self.unit, receipt(ref, msg.peer, msg.lines))
         self._settled.add(order_id)
         self.unit.undo(lambda: self._settled.discard(order_id))
         self.unit.write(INSERT_SETTLEMENT, (order_id, msg.kind.value, now()))
         self.unit.tell("ordering", CompleteOrder(order_id))
 
-    def _shelve(self, restock_id: str, line: OrderLine) -> None:
-        """A restock line into stock: a lot of its own when dated, else the undated lot."""
+    def _shelve(
+        self, restock_id: str, line: OrderLine, kind: MovementType, ref: str | None
+    ) -> None:
+        """A delivered line into stock: a lot of its own when dated, else the undated lot."""
         item = self.items[line.sku]
         lot = item.undated() if line.expiry_date is None else None
         if lot is None:
@@ -245,7 +263,7 @@ class StockActor(StockKeeping, Actor):
                 lot.on_hand + line.quantity
             )
             self._set_cost(lot, cost)
-        self.move(lot, MovementType.IN, line.quantity, restock_id, None)
+        self.move(lot, kind, line.quantity, ref, None)
 
     # --- the batch ----------------------------------------------------------------------
 
@@ -278,8 +296,12 @@ class StockActor(StockKeeping, Actor):
                 self._flip_alert(item, raised_at=None)
             self.unit.then(lambda item=item: publish(events.STOCK_CHANGED, item.view(today)))  # type: ignore[misc]
         self.check_expiry(self._touched)
+        if self.facts is not None:
+            self.facts.stage(self.unit, [items[sku] for sku in self._touched if sku in items])
 
     def after_batch(self) -> None:
+        if self.facts is not None:
+            self.facts.clear()
         self._today = None
         self._touched.clear()
         self._dirty.clear()
@@ -326,7 +348,10 @@ class StockActor(StockKeeping, Actor):
         self._lots[lot.lot_id] = lot
         self._dirty.add(lot.sku)
         self._touched.add(lot.sku)
-        self.unit.write(INSERT_MOVEMENT, (lot.sku, kind.value, delta, ref, user, now(), lot.lot_id))
+        at = now()
+        self.unit.write(INSERT_MOVEMENT, (lot.sku, kind.value, delta, ref, user, at, lot.lot_id))
+        if self.facts is not None:
+            self.facts.moved(self.unit, lot, kind, delta, ref, at)
 
     def new_lot(self, item: Item, lot: Lot, ref: str | None) -> None:
         item.add_lot(lot)

@@ -7,6 +7,7 @@ from typing import Any
 
 ORDER_UPDATED = "order.updated"
 RESTOCK_UPDATED = "restock.updated"
+TRANSFER_UPDATED = "transfer.updated"  # a chain's transfer, as this store does its part
 STOCK_CHANGED = "stock.changed"
 ROBOT_UPDATED = "robot.updated"
 ALERT_RAISED = "alert.raised"
@@ -17,6 +18,7 @@ EVENT_TYPES = frozenset(
     {
         ORDER_UPDATED,
         RESTOCK_UPDATED,
+        TRANSFER_UPDATED,
         STOCK_CHANGED,
         ROBOT_UPDATED,
         ALERT_RAISED,

@@ -238,14 +238,58 @@ class CreateRestock:
 
 @dataclass(frozen=True, slots=True)
 class CreateOrder:
-    """Ordering: store an order (PREVIEWED) or restock (PROCESSING) whose lines stock
-    has checked and, for an order, reserved."""
+    """Ordering: store an order (PREVIEWED), or a restock or transfer (PROCESSING), whose
+    lines stock has checked and, for an order or a transfer out, reserved. A transfer
+    out stock could not reserve comes `refused` (why): it is stored FAILED."""
 
     order_id: str
     kind: OrderKind
     owner: str
     lines: Lines
     request_key: str | None = None
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipTransfer:
+    """Stock: the head office asks this store to ship `items` to `to_store`: reserve
+    them (FEFO) for a TRANSFER_OUT order keyed by the transfer id, or refuse."""
+
+    transfer_id: str
+    to_store: str
+    items: tuple[LineRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveTransfer:
+    """Stock: a shipment from `from_store` is on its way: a TRANSFER_IN order keyed by
+    the transfer id, its lines as shipped (lot dates and costs kept)."""
+
+    transfer_id: str
+    from_store: str
+    lines: tuple[LineRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyCatalog:
+    """Stock: apply a catalog version of the head office (each once, in order)."""
+
+    version: int
+    products: tuple[CatalogChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChange:
+    """A product as a catalog version sets it; None: left as it is."""
+
+    sku: str
+    name: str | None = None
+    aisle: str | None = None
+    unit: str | None = None
+    price: int | None = None
+    unit_cost: int | None = None
+    min_level: int | None = None
+    details: dict[str, Any] | None = None  # ProductDetails fields it sets
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,12 +348,15 @@ class ReleaseOrder:
 
 @dataclass(frozen=True, slots=True)
 class DispatchOrder:
-    """Fulfilment: send (or, with `resume`, send again) the robot work of an order."""
+    """Fulfilment: send (or, with `resume`, send again) the robot work of an order. A
+    transfer carries its id (`ref`) and the other store (`peer`) on to its settling."""
 
     order_id: str
     kind: OrderKind
     lines: Lines
     resume: bool = False
+    ref: str | None = None
+    peer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,11 +374,14 @@ class AbandonTask:
 
 @dataclass(frozen=True, slots=True)
 class SettleOrder:
-    """Stock: every robot task is done; take (order) or add (restock) the stock, once."""
+    """Stock: every robot task is done; take (order, transfer out) or add (restock,
+    transfer in) the stock, once."""
 
     order_id: str
     kind: OrderKind
     lines: Lines
+    ref: str | None = None
+    peer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

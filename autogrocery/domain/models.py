@@ -28,6 +28,9 @@ class OrderKind(StrEnum):
         return self in (OrderKind.TRANSFER_OUT, OrderKind.TRANSFER_IN)
 
 
+TRANSFER_OWNER = "chain:"  # a transfer's owner: chain:<the other store>
+
+
 class OrderStatus(StrEnum):
     PREVIEWED = "PREVIEWED"
     PROCESSING = "PROCESSING"

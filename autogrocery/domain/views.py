@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from autogrocery.domain.models import Lines, OrderKind, OrderLine, OrderStatus, Product, rfc3339
+from autogrocery.domain.models import (
+    FINAL_STATUSES,
+    TRANSFER_OWNER,
+    Lines,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    Product,
+    rfc3339,
+)
 from autogrocery.domain.money import format_money
 from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
 
@@ -76,6 +85,46 @@ def order_view(order: OrderRecord) -> dict[str, Any]:
     if order.status == OrderStatus.FAILED and order.reason:
         view["reason"] = order.reason
     return view
+
+
+def transfer_view(order: OrderRecord) -> dict[str, Any]:
+    """A chain's transfer as this store does its part: picking what it ships
+    (TRANSFER_OUT) or shelving what it receives (TRANSFER_IN)."""
+    return {
+        "transfer_id": order.request_key or order.order_id,
+        "order_id": order.order_id,
+        "kind": order.kind.value,
+        "peer_store": order.owner.removeprefix(TRANSFER_OWNER),
+        "status": order.status.value,
+        "items": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "aisle": line.aisle,
+                "quantity": line.quantity,
+                "expiry_date": line.expiry_date.isoformat() if line.expiry_date else None,
+            }
+            for line in order.lines
+        ],
+        "reason": order.reason,
+        "created_at": rfc3339(order.created_at),
+        "completed_at": rfc3339(order.ended_at if order.status in FINAL_STATUSES else None),
+    }
+
+
+def order_end(order: OrderRecord) -> dict[str, Any]:
+    """An order that reached its final status, as the head office hears of it
+    (chain protocol's OrderEnd: cents and Unix seconds)."""
+    return {
+        "order_id": order.order_id,
+        "kind": order.kind.value,
+        "status": order.status.value,
+        "total": order.total,
+        "items": order.items,
+        "ended_at": order.ended_at,
+        "reason": order.reason,
+        "transfer_id": order.request_key if order.kind.transfer else None,
+    }
 
 
 def restock_receipt(order: OrderRecord) -> dict[str, Any]:

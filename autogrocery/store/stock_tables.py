@@ -93,13 +93,14 @@ class StockTables:
         return {row[0]: row[1] for row in self.db.execute("SELECT sku, raised_at FROM alerts")}
 
     def holds(self) -> dict[str, tuple[OrderLine, ...]]:
-        """The lines of every customer order that holds stock: previewed or processing,
-        and not settled yet, oldest order first."""
+        """The lines of every customer order and transfer out that holds stock:
+        previewed or processing, and not settled yet, oldest order first."""
         held: dict[str, list[OrderLine]] = {}
         for row in self.db.execute(
             "SELECT l.order_id, l.sku, l.name, l.aisle, l.quantity, l.unit_price "
             "FROM orders o JOIN order_lines l USING (order_id) "
-            "WHERE o.kind = 'CUSTOMER' AND o.status IN ('PREVIEWED', 'PROCESSING') "
+            "WHERE o.kind IN ('CUSTOMER', 'TRANSFER_OUT') "
+            "AND o.status IN ('PREVIEWED', 'PROCESSING') "
             "AND NOT EXISTS (SELECT 1 FROM stock_settlements s WHERE s.order_id = o.order_id) "
             "ORDER BY o.rowid, l.sku"
         ):

@@ -1,0 +1,263 @@
+"""The stock actor's part in a chain of stores: transfers to ship and to receive, and
+the head office's catalog versions (docs/chain.md).
+
+Mixed into `StockActor` (same state, same single writer), as `stock_keeping.py` is; it
+needs only what `ChainKeeper` names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+from autogrocery.actors.base import handles
+from autogrocery.actors.chain_facts import receipt
+from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot
+from autogrocery.domain.messages import (
+    ApplyCatalog,
+    CatalogChange,
+    CreateOrder,
+    ReceiveTransfer,
+    ShipTransfer,
+)
+from autogrocery.domain.models import (
+    TRANSFER_OWNER,
+    Lines,
+    OrderKind,
+    OrderLine,
+    ProductDetails,
+    new_id,
+    now,
+)
+from autogrocery.store.db import undated_lot
+from autogrocery.store.stock_tables import SET_META
+
+if TYPE_CHECKING:
+    from autogrocery.actors.chain_facts import StockFacts
+    from autogrocery.actors.unit import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CATALOG_VERSION = "catalog_version"  # stock_meta key
+
+
+class ChainKeeper(Protocol):
+    """What the chain's handlers use of the stock actor."""
+
+    unit: UnitOfWork
+    items: dict[str, Item]
+    held: dict[str, Hold]
+    facts: StockFacts | None
+    catalog_version: int
+    _touched: set[str]
+    _changed: set[str]
+    _new: set[str]
+
+    def today(self) -> date: ...
+
+    def forward(self, peer: str, message: object) -> None: ...
+
+    def new_lot(self, item: Item, lot: Lot, ref: str | None) -> None: ...
+
+    def _allocate(
+        self, lines: Lines, today: date, *, expired_too: bool = False
+    ) -> tuple[Allocation, ...] | None: ...
+
+    def _hold(self, order_id: str, lines: Lines, allocations: tuple[Allocation, ...]) -> None: ...
+
+
+class StockChain:
+    @handles(ShipTransfer)
+    def ship(self: ChainKeeper, msg: ShipTransfer) -> None:
+        """Reserve what the head office asks this store to ship (FEFO, as a preview
+        does) for a TRANSFER_OUT order keyed by the transfer id, or refuse it, saying
+        which SKUs lack free stock. Ordering keeps the first decision for a transfer id
+        (a redelivered request finds it) and answers."""
+        today = self.today()
+        wanted: dict[str, int] = {}
+        for line in msg.items:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        lines = tuple(
+            OrderLine(sku, item.name, item.aisle, quantity, item.unit_cost)
+            if (item := self.items.get(sku)) is not None
+            else OrderLine(sku, sku, "", quantity, 0)
+            for sku, quantity in sorted(wanted.items())
+        )
+        order_id, owner = new_id("xfo"), TRANSFER_OWNER + msg.to_store
+        unknown = [ln.sku for ln in lines if ln.sku not in self.items]
+        allocations = None if unknown else self._allocate(lines, today)
+        if allocations is None:
+            short = [f"{sku} is not sold here" for sku in unknown] + [
+                f"{ln.sku} (asked {ln.quantity}, free {free})"
+                for ln in lines
+                if ln.sku in self.items
+                and (free := self.items[ln.sku].available(today)) < ln.quantity
+            ]
+            reason = "not enough free stock: " + ", ".join(short)
+            refused = CreateOrder(
+                order_id, OrderKind.TRANSFER_OUT, owner, lines, msg.transfer_id, reason
+            )
+            self.forward("ordering", refused)
+            return
+        self._hold(order_id, lines, allocations)
+        self.forward(
+            "ordering",
+            CreateOrder(order_id, OrderKind.TRANSFER_OUT, owner, lines, msg.transfer_id),
+        )
+
+    @handles(ReceiveTransfer)
+    def receive(self: ChainKeeper, msg: ReceiveTransfer) -> None:
+        """A shipment on its way: a TRANSFER_IN order keyed by the transfer id, one line
+        per SKU and best-before date as shipped (their cost averaged). A SKU this store
+        does not sell is left out: the head office sees it received short."""
+        merged: dict[tuple[str, date | None], list[int]] = {}
+        mfd: dict[tuple[str, date | None], date | None] = {}
+        for line in msg.lines:
+            if line.sku not in self.items:
+                log.warning(
+                    "transfer %s: %s is not sold here; not received", msg.transfer_id, line.sku
+                )
+                continue
+            key = (line.sku, line.expiry_date)
+            units, cost = merged.get(key, [0, 0])
+            merged[key] = [units + line.quantity, cost + line.quantity * (line.unit_cost or 0)]
+            mfd.setdefault(key, line.mfd_date)
+        lines = tuple(
+            OrderLine(
+                sku,
+                self.items[sku].name,
+                self.items[sku].aisle,
+                units,
+                cost // units,
+                expiry,
+                mfd[(sku, expiry)],
+            )
+            for (sku, expiry), (units, cost) in sorted(
+                merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or date.max)
+            )
+        )
+        if not lines:  # nothing of it is sold here: received empty, no robot work
+            if self.facts is not None:
+                self.facts.received(self.unit, receipt(msg.transfer_id, msg.from_store, ()))
+            return
+        owner = TRANSFER_OWNER + msg.from_store
+        self.forward(
+            "ordering",
+            CreateOrder(new_id("xfi"), OrderKind.TRANSFER_IN, owner, lines, msg.transfer_id),
+        )
+
+    @handles(ApplyCatalog)
+    def apply_catalog(self: ChainKeeper, msg: ApplyCatalog) -> int:
+        """Apply a catalog version once: names, prices, costs, min levels and details of
+        the products it names, and the new products it brings (on an aisle robots
+        serve; none in stock yet). Returns the version the store holds."""
+        if msg.version <= self.catalog_version:
+            return self.catalog_version  # a redelivery
+        if msg.version != self.catalog_version + 1:
+            log.warning(
+                "catalog version %d applied after %d: the versions between never came",
+                msg.version,
+                self.catalog_version,
+            )
+        aisles = {item.aisle for item in self.items.values()}
+        for change in msg.products:
+            if change.aisle is not None and change.aisle not in aisles:
+                log.warning(
+                    "catalog version %d: %s left out: no robots serve aisle %r here",
+                    msg.version,
+                    change.sku,
+                    change.aisle,
+                )
+                continue
+            item = self.items.get(change.sku)
+            if item is None:
+                _add(self, change, msg.version)
+            else:
+                _change(self, item, change, msg.version)
+        before = self.catalog_version
+        self.catalog_version = msg.version
+
+        def restore() -> None:
+            self.catalog_version = before
+
+        self.unit.undo(restore)
+        self.unit.write(SET_META, (CATALOG_VERSION, str(msg.version)))
+        if self.facts is not None:
+            self.facts.catalog(self.unit, msg.version)
+        version = msg.version
+        self.unit.then(lambda: log.info("catalog version %d applied", version))
+        return msg.version
+
+
+def _add(keeper: ChainKeeper, change: CatalogChange, version: int) -> None:
+    if change.name is None or change.aisle is None or change.price is None:
+        log.warning(
+            "catalog version %d: new product %s needs a name, an aisle and a price; left out",
+            version,
+            change.sku,
+        )
+        return
+    at = now()
+    item = Item(change.sku, change.name, change.aisle, change.unit or "each", change.min_level or 0)
+    item.price, item.unit_cost, item.priced_at = change.price, change.unit_cost or 0, at
+    item.details = _details(ProductDetails.default(change.aisle), change)
+    item.details_version = version
+    keeper.items[change.sku] = item
+    keeper.unit.undo(lambda: keeper.items.pop(change.sku, None))
+    keeper._new.add(change.sku)
+    keeper.new_lot(
+        item, Lot(undated_lot(change.sku), change.sku, None, None, item.unit_cost, 0, at), None
+    )
+    keeper._touched.add(change.sku)
+
+
+def _change(keeper: ChainKeeper, item: Item, change: CatalogChange, version: int) -> None:
+    before = (
+        item.name,
+        item.aisle,
+        item.unit,
+        item.min_level,
+        item.price,
+        item.unit_cost,
+        item.priced_at,
+        item.details,
+        item.details_version,
+    )
+
+    def restore() -> None:
+        (
+            item.name,
+            item.aisle,
+            item.unit,
+            item.min_level,
+            item.price,
+            item.unit_cost,
+            item.priced_at,
+            item.details,
+            item.details_version,
+        ) = before
+
+    keeper.unit.undo(restore)
+    item.name = change.name or item.name
+    item.aisle = change.aisle or item.aisle
+    item.unit = change.unit or item.unit
+    if change.min_level is not None:
+        item.min_level = change.min_level
+    if change.unit_cost is not None:
+        item.unit_cost = change.unit_cost
+    if change.price is not None:
+        item.price, item.priced_at = change.price, now()
+    if change.details:
+        item.details = _details(item.details or ProductDetails.default(item.aisle), change)
+        item.details_version = version
+    keeper._changed.add(item.sku)
+    keeper._touched.add(item.sku)
+
+
+def _details(base: ProductDetails, change: CatalogChange) -> ProductDetails:
+    fields = dict(change.details or {})
+    if "keywords" in fields:
+        fields["keywords"] = tuple(fields["keywords"])
+    return dataclasses.replace(base, **fields)

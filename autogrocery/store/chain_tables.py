@@ -1,0 +1,81 @@
+"""SQL for the chain's outbox (appended by stock and ordering in their own batches) and
+the relay's link state (docs/chain.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from autogrocery.domain.models import now
+from autogrocery.store.shared import SharedConnection
+from autogrocery.store.statements import Delete, Insert
+
+INSERT_FACTS = Insert("chain_outbox", ("kind", "at", "facts"))
+DELETE_FACTS = Delete("chain_outbox", "seq")
+SAVE_LINK = Insert("chain_link", ("id", "epoch", "sent", "hwm", "hwm_at"), "OR REPLACE")
+
+
+def facts_row(kind: str, facts: dict[str, Any]) -> tuple[Any, ...]:
+    """One outbox row: a batch's facts for the head office (protocol.Facts' fields)."""
+    return (kind, now(), orjson.dumps(facts))
+
+
+class ChainTables:
+    """The relay's reads and writes, through the store's one shared connection."""
+
+    def __init__(self, db: SharedConnection) -> None:
+        self.db = db
+
+    def link(self) -> tuple[int, int, int, float | None]:
+        """(epoch, last seq the leaf acknowledged, the head office's hwm, when it came);
+        a store that never linked has epoch 0."""
+        row = self.db.execute("SELECT epoch, sent, hwm, hwm_at FROM chain_link").fetchone()
+        return (0, 0, 0, None) if row is None else (row[0], row[1], row[2], row[3])
+
+    def save_link(self, epoch: int, sent: int, hwm: int, hwm_at: float | None) -> None:
+        with self.db.lock:
+            self.db.write_batch(
+                {
+                    Insert("chain_link", ("id", "epoch", "sent", "hwm", "hwm_at"), "OR REPLACE"): [
+                        (1, epoch, sent, hwm, hwm_at)
+                    ]
+                }
+            )
+
+    def after(self, seq: int, limit: int) -> list[tuple[int, str, float, bytes]]:
+        """Outbox rows after `seq`, oldest first: (seq, kind, at, facts)."""
+        rows = self.db.execute(
+            "SELECT seq, kind, at, facts FROM chain_outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        ).fetchall()
+        return [(row[0], row[1], row[2], bytes(row[3])) for row in rows]
+
+    def newest(self) -> int:
+        """The newest outbox seq ever given (pruned rows included)."""
+        row = self.db.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'chain_outbox'"
+        ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def oldest_after(self, seq: int) -> float | None:
+        """When the first row after `seq` was written (None: there is none)."""
+        row = self.db.execute(
+            "SELECT at FROM chain_outbox WHERE seq > ? ORDER BY seq LIMIT 1", (seq,)
+        ).fetchone()
+        return None if row is None else float(row[0])
+
+    def prune(self, upto: int, limit: int = 500) -> int:
+        """Delete up to `limit` rows at or below `upto` (confirmed applied); how many."""
+        seqs = self.db.execute(
+            "SELECT seq FROM chain_outbox WHERE seq <= ? ORDER BY seq LIMIT ?", (upto, limit)
+        ).fetchall()
+        if seqs:
+            self.db.write_batch({DELETE_FACTS: [(row[0],) for row in seqs]})
+        return len(seqs)
+
+    def heartbeat(self, on_hand_units: int) -> None:
+        """A heartbeat row (its own small transaction)."""
+        self.db.write_batch(
+            {INSERT_FACTS: [facts_row("heartbeat", {"on_hand_units": on_hand_units})]}
+        )

@@ -88,6 +88,11 @@ def attach(config: Config, args: argparse.Namespace) -> int:
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     configure_logging(level, config.log.format, file=log_path, rotation=config.log)
     lifeline = args.credentials_fd
+    if lifeline is not None:
+        # Started by `run`, which owns Ctrl-C: it stops us (SIGTERM, or the lifeline
+        # closes). A KeyboardInterrupt here while Textual starts could leave the terminal
+        # raw; once the dashboard runs, Ctrl-C is a key.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         return asyncio.run(_attach(url, operator, truck, lifeline, settings_path()))
     except KeyboardInterrupt:
@@ -181,7 +186,7 @@ async def _attach(
         app = DashboardApp(client, settings_path=settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):  # the store stops us, or the tty closed
-            loop.add_signal_handler(sig, app.exit)
+            loop.add_signal_handler(sig, app.quit_when_ready)
         if lifeline is not None:
             loop.add_reader(lifeline, _gone, lifeline, app)
         try:
@@ -195,4 +200,4 @@ async def _attach(
 def _gone(fd: int, app: Any) -> None:
     """The store's end of the lifeline: readable means closed (it writes nothing more)."""
     asyncio.get_running_loop().remove_reader(fd)
-    app.exit()
+    app.quit_when_ready()

@@ -122,6 +122,8 @@ class DashboardApp(App[None]):
         self._polls = 0
         self._polling = False
         self._labels: dict[str, str] = {}
+        self._up = False
+        self._quit_when_ready = False
 
     # --- layout ----------------------------------------------------------------------
 
@@ -166,6 +168,19 @@ class DashboardApp(App[None]):
             self.set_interval(self.poll_interval, self.poll)
         self.call_after_refresh(self.redraw)
         self.call_after_refresh(self._focus_table)
+
+    def on_ready(self) -> None:
+        self._up = True
+        if self._quit_when_ready:
+            self.exit()
+
+    def quit_when_ready(self) -> None:
+        """Exit now, or once the dashboard is up: told to exit while Textual mounts the
+        panels, its tabs failed with a traceback (a Ctrl-C to `run` as it started)."""
+        if self._up:
+            self.exit()
+        else:
+            self._quit_when_ready = True
 
     def panel(self, name: str) -> Panel:
         return cast(Panel, self.main.query_one(f"#{name}-panel"))

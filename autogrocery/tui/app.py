@@ -28,12 +28,12 @@ from autogrocery.tui import settings
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed, Link
-from autogrocery.tui.format import plural
 from autogrocery.tui.messages import LinkChanged, StoreChanged
 from autogrocery.tui.model import PANELS, REPORTS_EVERY, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.command import CommandScreen
 from autogrocery.tui.screens.order import OrderScreen
+from autogrocery.tui.status import TITLES, status_line, tab_labels
 from autogrocery.tui.timing import RedrawTimes
 from autogrocery.tui.widgets.alerts import AlertsPanel
 from autogrocery.tui.widgets.analytics import AnalyticsPanel
@@ -47,14 +47,6 @@ from autogrocery.tui.widgets.text import show
 log = logging.getLogger(__name__)
 
 Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel | ReportsPanel
-TITLES = {
-    "orders": "1 Orders",
-    "inventory": "2 Inventory",
-    "robots": "3 Robots",
-    "analytics": "4 Analytics",
-    "alerts": "5 Alerts",
-    "reports": "6 Reports",
-}
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
 TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
 MODAL_BLOCKED = {"restock", "adjust", "command", "edit_product", "show", "filter", "kind"}
@@ -236,39 +228,12 @@ class DashboardApp(App[None]):
             )
 
     def _status_line(self) -> None:
-        model = self.model
-        offline = len(model.offline_robots())
-        labels = {
-            "robots": f"3 Robots ✖{offline}" if offline else TITLES["robots"],
-            "alerts": f"5 Alerts ({len(model.alerts)})" if model.alerts else TITLES["alerts"],
-            "reports": f"6 Reports ⚠{len(model.expiry_alerts)}"
-            if model.expiry_alerts
-            else TITLES["reports"],
-        }
         tabs = self.main.query_one("#tabs", TabbedContent)
-        for pane, label in labels.items():
+        for pane, label in tab_labels(self.model).items():
             if self._labels.get(pane) != label:
                 self._labels[pane] = label
                 tabs.get_tab(pane).label = label
-        dot = ("● live", "green") if self.link.connected else ("● disconnected", "bold red")
-        counts = model.store_counts()
-        held = (
-            f"{plural(counts['customer'], 'order')} · {plural(counts['restock'], 'restock')}"
-            if counts is not None
-            else "counting orders…"
-        )
-        robots = f"{len(model.robots) - offline}/{len(model.robots)} robots online"
-        alerts = len(model.alerts)
-        show(
-            self.main.query_one("#status", Static),
-            Text.assemble(
-                dot,
-                f" · {held} · ",
-                (robots, "bold red") if offline else robots,
-                " · ",
-                (plural(alerts, "low-stock alert"), "yellow") if alerts else "no alerts",
-            ),
-        )
+        show(self.main.query_one("#status", Static), status_line(self.model, self.link))
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
@@ -405,7 +370,7 @@ class DashboardApp(App[None]):
 
     def _selected_sku(self) -> str | None:
         if self.active == "alerts":
-            return self.main.query_one("#alerts-panel", AlertsPanel).table.current_key
+            return self.main.query_one("#alerts-panel", AlertsPanel).selected_sku
         if self.active == "inventory":
             return self.main.query_one("#inventory-panel", InventoryPanel).selected_sku
         return None

@@ -27,7 +27,7 @@ from autogrocery.tui.screens.form import Check, FormScreen, Send
 def suggested_manifest(model: StoreModel) -> str:
     """A line for each SKU below its min level, bringing it to twice the min level."""
     lines = []
-    for sku in sorted(model.alerts):
+    for sku in model.low_stock_skus():
         item = model.inventory.get(sku)
         if item is None:
             continue

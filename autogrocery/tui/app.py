@@ -207,6 +207,8 @@ class DashboardApp(App[None]):
             self.timing.add_update(time.perf_counter() - started)
             self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))
         self._status_line()
+        if isinstance(self.screen, OrderScreen):  # an open order follows its events
+            self.screen.follow()
 
     def on_unmount(self) -> None:
         self._log_timing()  # what the last minute's line has not said yet
@@ -331,7 +333,7 @@ class DashboardApp(App[None]):
 
     @on(OrdersPanel.Open)
     def _open_order(self, message: OrdersPanel.Open) -> None:
-        self.push_screen(OrderScreen(self.client, message.order_id, message.kind))
+        self.push_screen(OrderScreen(self.client, message.order_id, message.kind, self.model))
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:

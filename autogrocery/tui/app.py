@@ -207,7 +207,7 @@ class DashboardApp(App[None]):
             self.timing.add_update(time.perf_counter() - started)
             self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))
         self._status_line()
-        if isinstance(self.screen, OrderScreen):  # an open order follows its events
+        if isinstance(self.screen, OrderScreen | AdjustScreen):  # they follow the events
             self.screen.follow()
 
     def on_unmount(self) -> None:

@@ -22,7 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
+from textual.widgets import Header, Select, Static, TabbedContent, TabPane
 
 from autogrocery.tui import settings
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
@@ -37,6 +37,7 @@ from autogrocery.tui.status import TITLES, status_line, tab_labels
 from autogrocery.tui.timing import RedrawTimes
 from autogrocery.tui.widgets.alerts import AlertsPanel
 from autogrocery.tui.widgets.analytics import AnalyticsPanel
+from autogrocery.tui.widgets.footer import KeysFooter
 from autogrocery.tui.widgets.inventory import InventoryPanel
 from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.reports import ReportsPanel
@@ -65,7 +66,7 @@ class DashboardApp(App[None]):
         Binding("6", "show('reports')", "Reports", show=False),
         Binding("r", "restock", "Restock"),
         Binding("s", "adjust", "Stock"),
-        Binding("c", "command", "Say", show=False),  # in F1 and the palette (ctrl+p)
+        Binding("c", "command", "Stock command"),  # the box for plain words
         Binding("e", "edit_product", "Price"),
         Binding("f", "filter", "Status"),
         Binding("k", "kind", "Kind"),
@@ -142,7 +143,7 @@ class DashboardApp(App[None]):
                     id="reports-panel",
                 )
         yield Static("", id="status")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def main(self) -> Screen[Any]:

@@ -4,15 +4,20 @@ is remembered between runs, and the dashboard measures its own redraws."""
 
 from __future__ import annotations
 
+import io
 import logging
+import re
 from pathlib import Path
 
 import orjson
 import pytest
-from textual.widgets import Footer, HelpPanel, Input, Static
+from rich.console import Console
+from textual.widget import Widget
+from textual.widgets import Footer, HelpPanel, Input, Label, Static
 
 from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.screens.actions import AdjustScreen
+from autogrocery.tui.screens.command import CommandScreen
 from autogrocery.tui.widgets.table import LiveTable
 from tests.tui import fixed
 from tests.tui.conftest import until
@@ -92,8 +97,44 @@ async def test_80_by_24_shows_what_matters_without_scrolling_sideways(
         assert "5,239 orders" in status
         footer = dashboard.main.query_one(Footer)
         drawn = [k for k in footer.query("FooterKey") if k.region.width]
-        assert {"r", "s", "e", "f", "k", "f1", "q"} <= {k.key for k in drawn}  # type: ignore[attr-defined]
+        assert {"r", "s", "c", "e", "f", "k", "f1", "q"} <= {k.key for k in drawn}  # type: ignore[attr-defined]
         assert all(k.region.right <= 80 for k in drawn)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (140, 36)])
+async def test_the_stock_command_box_has_one_name_in_the_footer_the_help_and_its_title(
+    size: tuple[int, int],
+) -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=size) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        footer = dashboard.main.query_one(Footer)
+        key = await until(pilot, lambda: shown_key(footer, "c"))
+        assert "c Stock command" in " ".join(str(key.render()).split())  # type: ignore[attr-defined]
+        assert key.region.right <= size[0]  # type: ignore[attr-defined]
+
+        await pilot.press("f1")
+        await until(pilot, lambda: bool(dashboard.screen.query("BindingsTable")))
+        said = "\n".join(drawn(table) for table in dashboard.screen.query("BindingsTable"))
+        assert re.search(r"^\s*c Stock command\s*$", said, re.MULTILINE), said
+        assert "Say" not in said.split()
+        await pilot.press("f1")
+
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(dashboard.screen, CommandScreen))
+        title = dashboard.screen.query_one(".form-title", Label)
+        assert str(title.render()).startswith("Stock command")
+
+
+def shown_key(footer: Footer, key: str) -> object:
+    """The footer's key `key`, once it is laid out."""
+    return next((k for k in footer.query("FooterKey") if k.key == key and k.region.width), None)  # type: ignore[attr-defined]
+
+
+def drawn(widget: Widget) -> str:
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(widget.render())
+    return console.export_text()
 
 
 async def test_the_analytics_panel_fits_in_24_lines() -> None:

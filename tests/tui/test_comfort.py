@@ -137,6 +137,45 @@ def drawn(widget: Widget) -> str:
     return console.export_text()
 
 
+async def test_the_reports_at_80_by_24_show_whole_names_and_dates() -> None:
+    """Each report as wide as the terminal (side by side they cut names to five letters
+    and the period's dates off); the panel scrolls to the ones below, as Tab reaches
+    their tables."""
+    dashboard = app()
+    names = {sku: item["name"] for sku, item in dashboard.model.inventory.items()}
+    async with dashboard.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.press("6")
+        panel = dashboard.main.query_one("#reports-panel")
+        for key in ("expiring", "reorder", "waste", "usage"):
+            table = dashboard.main.query_one(f"#{key}-table", LiveTable)
+            await until(pilot, lambda table=table: table.row_count > 0)  # type: ignore[misc]
+            table.focus()  # as Tab does: the panel scrolls it into view
+            await until(pilot, lambda table=table: inside(table, panel))  # type: ignore[misc]
+            assert "name" in table.shown_columns, (key, table.shown_columns)
+            for row, sku in enumerate(table.row_keys, start=1):
+                line = table.render_line(row).text
+                cells = table.cells(sku)
+                assert cells is not None
+                name = names.get(str(cells[0]).strip()) or str(cells[1])
+                assert name in line, (key, line)  # whole, not cut with an ellipsis
+                if key == "expiring":
+                    assert str(cells[2]) in line, (key, line)  # the best-before date
+            title = dashboard.main.query_one(f"#{key}-title", Label)
+            said = str(title.render())
+            assert len(said) <= title.region.width, (key, said, title.region.width)
+        for key in ("waste", "usage"):  # the period, both of its dates
+            assert "2025-12-26 … 2026-01-01" in str(
+                dashboard.main.query_one(f"#{key}-title", Label).render()
+            )
+
+
+def inside(widget: Widget, container: Widget) -> bool:
+    """Whether the whole of `widget` is drawn, within what `container` shows."""
+    region, shown = widget.region, container.region
+    return bool(region.height) and shown.contains_region(region)
+
+
 async def test_the_analytics_panel_fits_in_24_lines() -> None:
     dashboard = app()
     async with dashboard.run_test(size=(80, 24)) as pilot:

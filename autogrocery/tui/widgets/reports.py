@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Label, Select
@@ -28,10 +28,14 @@ from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
 CHECK_EVERY = 1.0  # seconds between looks at whether the reports are due
+NAME = 24  # a product's name, whole for nearly every one of the catalog
+# Narrower than this, two reports side by side would cut names and dates: the four go
+# one under the other, each as wide as the terminal, and the panel scrolls.
+SIDE_BY_SIDE = 120
 COLUMNS = {  # each by priority when narrow: what to act on first, then the name
     "expiring": (
         Column("sku", "sku", 7),
-        Column("name", "name", 20, priority=2, least=6),
+        Column("name", "name", NAME, priority=2, least=6),
         Column("expires", "expires", 10, priority=3),
         Column("left", "left", 7),
         Column("on_hand", "on hand", 7, priority=1),
@@ -39,7 +43,7 @@ COLUMNS = {  # each by priority when narrow: what to act on first, then the name
     ),
     "reorder": (
         Column("sku", "sku", 7),
-        Column("name", "name", 18, priority=2, least=6),
+        Column("name", "name", NAME, priority=2, least=6),
         Column("available", "avail", 6, priority=3),
         Column("min_level", "min", 5, priority=4),
         Column("daily", "per day", 7, priority=3),
@@ -48,13 +52,13 @@ COLUMNS = {  # each by priority when narrow: what to act on first, then the name
     ),
     "waste": (
         Column("sku", "sku", 7),
-        Column("name", "name", 20, priority=1, least=6),
+        Column("name", "name", NAME, priority=1, least=6),
         Column("quantity", "qty", 6),
         Column("value", "at cost", 9),
     ),
     "usage": (
         Column("sku", "sku", 7),
-        Column("name", "name", 20, priority=2, least=6),
+        Column("name", "name", NAME, priority=2, least=6),
         Column("total", "total", 6),
         Column("daily", "per day", 7, priority=3),
         Column("days", f"{USAGE_DAYS} days", USAGE_DAYS, priority=1),
@@ -97,6 +101,9 @@ class ReportsPanel(Vertical):
                 with Vertical(classes="report"):
                     yield Label("", id=f"{key}-title", classes="report-title")
                     yield LiveTable(columns, id=f"{key}-table")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < SIDE_BY_SIDE, "narrow")
 
     def table(self, key: str) -> LiveTable:
         return self.query_one(f"#{key}-table", LiveTable)

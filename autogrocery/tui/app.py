@@ -121,7 +121,7 @@ class DashboardApp(App[None]):
     # --- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="•")  # in the web dashboard's font too (its ⭘ was an empty box)
         yield Static("", id="banner")
         with TabbedContent(initial="orders", id="tabs"):
             with TabPane(TITLES["orders"], id="orders"):

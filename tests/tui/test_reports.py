@@ -6,7 +6,9 @@ the panel. And the rule that decides when the panel fetches, on a fixed clock.""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from math import ceil
 from typing import Any
 
 import pytest
@@ -109,18 +111,24 @@ async def test_the_reports_panel_shows_what_the_store_counts(
         assert "3.75 at cost" in title(app, "waste")
         assert f"{today - timedelta(days=6)} … {today}" in title(app, "waste")
 
-        # reorder: 13 available (the expired lot is not), min level 20, 2 used in 7
-        # days; enough for min level + two lead times (2 days) of use: 20 + 2 - 13 = 9
+        # reorder: 13 available (the expired lot is not), min level 20, 2 used over the
+        # store's age (seconds: younger than the 7 days of the report); enough for min
+        # level + two lead times (2 days) of use at that rate
+        assert app.model.reports is not None
+        age = app.model.reports.reorder["span_days"]
+        assert age < 1
         row = shown(reorder, SKU)
         assert row is not None
-        assert (row[1], row[2], row[6]) == ("Test milk", "13", "9")
+        assert (row[1], row[2], row[6]) == ("Test milk", "13", str(20 + ceil(2 / age * 2 * 2) - 13))
+        assert "min use, 2 d lead" in title(app, "reorder")
 
-        # usage: 2 taken today, the last of the 7 days
+        # usage: 2 taken today, the last of the 7 days; per day over the store's age
         row = shown(usage, SKU)
         assert row is not None
-        assert row[:4] == [SKU, "Test milk", "2", "0.3"]
+        assert row[:4] == [SKU, "Test milk", "2", f"{2 / app.model.reports.usage['span_days']:.1f}"]
         assert row[4][:-1] == " " * 6  # only today's bar
         assert row[4][-1] != " "
+        assert re.search(r"Usage: .* taken in \d+ min, ", title(app, "usage"))
 
         # the two lots' expiry alerts are alerts like the SKU's low-stock one: counted
         # once, on the Alerts tab (the Reports tab has no count of its own)

@@ -187,9 +187,14 @@ class ReportsPanel(Vertical):
         used = sorted(usage.get("skus", []), key=lambda u: (-int(u.get("total", 0)), u["sku"]))
         self.table("usage").sync([usage_row(u, names, usage) for u in used])
         taken = sum(int(u.get("total", 0)) for u in used)
+        young = younger(usage, USAGE_DAYS)  # per day: over the store's age, not a week
         show(
             self.query_one("#usage-title", Label),
-            Text.assemble(("Usage: ", "bold"), f"{fmt.plural(taken, 'unit')} taken, {span(usage)}"),
+            Text.assemble(
+                ("Usage: ", "bold"),
+                f"{fmt.plural(taken, 'unit')} taken{f' in {young}' if young else ''}, "
+                f"{span(usage)}",
+            ),
         )
 
     def _note(self, model: StoreModel) -> None:
@@ -209,6 +214,19 @@ class ReportsPanel(Vertical):
 
 def span(report: dict[str, Any]) -> str:
     return f"{report.get('from', '?')} … {report.get('to', '?')}"
+
+
+def younger(report: dict[str, Any], period: int) -> str | None:
+    """The store's age, as a report's per-day figures divide by it, when it is younger
+    than the report's `period` days: `2 min`, `5 h`, `3.5 d`."""
+    days = report.get("span_days")
+    if not isinstance(days, int | float) or days >= period:
+        return None
+    if days < 1 / 24:
+        return f"{max(1, round(days * 1440))} min"
+    if days < 1:
+        return f"{round(days * 24)} h"
+    return f"{days:.1f} d"
 
 
 def cents(value: object) -> int:
@@ -232,7 +250,9 @@ def expiring_title(lots: int, expired: int, within: int) -> Text:
 def reorder_title(report: dict[str, Any]) -> Text:
     """How many SKUs to order, and on what basis: days of usage, delivery lead time."""
     count = len(report.get("suggestions", []))
-    basis = f"({report.get('usage_days', '?')} d use, {report.get('lead_time_days', '?')} d lead)"
+    days = report.get("usage_days", "?")
+    used = younger(report, days) if isinstance(days, int) else None
+    basis = f"({used or f'{days} d'} use, {report.get('lead_time_days', '?')} d lead)"
     if not count:
         return Text(f"Nothing to reorder {basis}", style="green")
     return Text.assemble(("Reorder", "bold"), f" {fmt.plural(count, 'SKU')} {basis}")
@@ -299,13 +319,14 @@ def usage_row(entry: dict[str, Any], names: dict[str, str], report: dict[str, An
     sku = str(entry.get("sku"))
     days = daily(entry, str(report.get("from")), str(report.get("to")))
     total = int(entry.get("total", 0))
+    spread = report.get("span_days") or len(days)  # the store's age, if younger
     return (
         sku,
         (
             sku,
             names.get(sku, ""),
             Text(str(total), justify="right"),
-            Text(f"{total / max(1, len(days)):.1f}", justify="right"),
+            Text(f"{total / max(spread, 1e-9):.1f}", justify="right"),
             Text(fmt.spark([float(d) for d in days], len(days)), style="cyan"),
         ),
     )

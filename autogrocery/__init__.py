@@ -2,4 +2,9 @@
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # one version: the package's own, as installed (pyproject.toml sets it)
+    __version__ = version("autogrocery")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

@@ -1,5 +1,8 @@
 import sys
 
-from autogrocery.cli import main
+try:  # Ctrl-C while the modules load ends as quietly as one later on
+    from autogrocery.cli import main
+except KeyboardInterrupt:
+    sys.exit(130)
 
 sys.exit(main())

@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _command(argv)
+    except KeyboardInterrupt:  # Ctrl-C before the store took SIGINT over: a quiet stop
+        return 130
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "bench":
         return cli_bench.run(args)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 COMMANDS = ("dashboard",)
 DASHBOARD_LOG_FILE = "dashboard.log"
+PROBE_WITHIN = 3.0  # seconds a store has to answer /healthz before the dashboard starts
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -78,6 +79,9 @@ def attach(config: Config, args: argparse.Namespace) -> int:
     if not interactive() and not args.served:
         print("autogrocery: the dashboard needs an interactive terminal", file=sys.stderr)
         return 2
+    if args.credentials_fd is None and not args.served and (problem := unanswered(url)):
+        print(f"autogrocery: {problem}", file=sys.stderr)  # before a password is asked for
+        return 2
     try:
         operator, truck = logins(args, url)
     except ValueError as exc:
@@ -88,6 +92,11 @@ def attach(config: Config, args: argparse.Namespace) -> int:
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
     configure_logging(level, config.log.format, file=log_path, rotation=config.log)
     lifeline = args.credentials_fd
+    if lifeline is not None:
+        # Started by `run`, which owns Ctrl-C: it stops us (SIGTERM, or the lifeline
+        # closes). A KeyboardInterrupt here while Textual starts could leave the terminal
+        # raw; once the dashboard runs, Ctrl-C is a key.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         return asyncio.run(_attach(url, operator, truck, lifeline, settings_path()))
     except KeyboardInterrupt:
@@ -95,6 +104,22 @@ def attach(config: Config, args: argparse.Namespace) -> int:
     finally:
         if not args.served:  # a served session's stdout is the browser's stream
             print(f"autogrocery: the dashboard's log is in {log_path}")
+
+
+def unanswered(url: str) -> str | None:
+    """Why no store can be attached at `url`, from a quick bounded `GET /healthz`; None
+    when a store answers there (even one that says it is unhealthy)."""
+    from autogrocery.probe import Kind, probe
+
+    answer = probe(url, PROBE_WITHIN)
+    if answer.kind is Kind.STORE:
+        return None
+    if answer.kind is Kind.NOTHING:
+        return (
+            f"nothing answers at {url} ({answer.detail}): is the store running? Start it "
+            "with `autogrocery run`, or give its address with --url"
+        )
+    return f"{url} does not answer as an autogrocery store ({answer.detail}); check --url"
 
 
 def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials | None]:
@@ -181,7 +206,7 @@ async def _attach(
         app = DashboardApp(client, settings_path=settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):  # the store stops us, or the tty closed
-            loop.add_signal_handler(sig, app.exit)
+            loop.add_signal_handler(sig, app.quit_when_ready)
         if lifeline is not None:
             loop.add_reader(lifeline, _gone, lifeline, app)
         try:
@@ -195,4 +220,4 @@ async def _attach(
 def _gone(fd: int, app: Any) -> None:
     """The store's end of the lifeline: readable means closed (it writes nothing more)."""
     asyncio.get_running_loop().remove_reader(fd)
-    app.exit()
+    app.quit_when_ready()

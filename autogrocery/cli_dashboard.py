@@ -141,9 +141,10 @@ async def _running(
     summaries = asyncio.create_task(_summaries(store.system)) if with_dashboard else None
     try:
         accounts = await ensure_accounts(store.app, config.data_path)
-        if rate > 0:
+        # A Ctrl-C during the start stops it here: nothing more is started to be stopped.
+        if rate > 0 and not stop.is_set():
             simulator = _start_simulator(config, store.url, accounts, rate, with_dashboard)
-        if with_dashboard:
+        if with_dashboard and not stop.is_set():
             code = await _dashboard(config, args, local(store.url), accounts, stop)
         else:
             await stop.wait()
@@ -225,7 +226,8 @@ async def _dashboard(
     # A few hundred bytes: the pipe takes them without blocking. `ours` stays open until
     # the store stops: the dashboard quits when it reads end-of-file.
     try:
-        os.write(ours, orjson.dumps(login) + b"\n")
+        with contextlib.suppress(BrokenPipeError):  # it died already: its exit code says why
+            os.write(ours, orjson.dumps(login) + b"\n")
         log.info("dashboard started (pid %d)", child.pid)
         exited = asyncio.create_task(child.wait())
         stopped = asyncio.create_task(stop.wait())
@@ -241,7 +243,9 @@ async def _dashboard(
         code = await exited
     finally:
         os.close(ours)
-    if code not in (0, -signal.SIGTERM):
+    # 130 or SIGINT: a Ctrl-C reached it as it started (before Ctrl-C was a key); it
+    # reached the store too, which stops.
+    if code not in (0, 130, -signal.SIGINT, -signal.SIGTERM):
         log.error("the dashboard exited with %d", code)
         return code if code > 0 else 1
     return 0

@@ -50,6 +50,11 @@ def prepare(config: Config) -> list[socket.socket]:
     try:
         sockets = bind(host, port)
     except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"cannot listen on {host}:{port}: the port is taken ({_reason(exc)}); "
+                + taken(host, port)
+            ) from None
         raise StartupError(f"cannot listen on {host}:{port}: {_reason(exc)}") from None
     try:
         check_data_dir(config.data_path)
@@ -59,6 +64,24 @@ def prepare(config: Config) -> list[socket.socket]:
             sock.close()
         raise
     return sockets
+
+
+def taken(host: str, port: int) -> str:
+    """Who holds the port, as a quick `GET /healthz` finds (a second `run` on the
+    default port is most often the user's own store), and what to do instead."""
+    from autogrocery.probe import Kind, probe, url_for
+
+    url = url_for(host, port)
+    answer = probe(url)
+    elsewhere = "start this one on another port with --port N (--port 0: any free port)"
+    if answer.kind is Kind.STORE:
+        return (
+            f"an autogrocery store answers at {url} (your own, running already?): attach "
+            f"to it with `autogrocery dashboard --url {url}`, or {elsewhere}"
+        )
+    if answer.kind is Kind.NOTHING:
+        return f"nothing answers at {url} ({answer.detail}); {elsewhere}"
+    return f"{url} does not answer as an autogrocery store ({answer.detail}); {elsewhere}"
 
 
 def check_csv(path: Path) -> None:

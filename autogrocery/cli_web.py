@@ -263,7 +263,7 @@ def run(config: Config, args: argparse.Namespace, url: str) -> int:
     from autogrocery.logs import configure_logging
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
-    configure_logging(level, "text")
+    configure_logging(level, config.log.format)  # as the store's: JSON lines by default
     argv = [sys.executable, "-m", "autogrocery", "dashboard", "--served", "--url", url]
     argv += ["--data-dir", str(config.data_path)]
     if args.config:
@@ -291,15 +291,20 @@ async def _serve(server: WebDashboard) -> int:
         await web.TCPSite(runner, server.host, server.port).start()
     except OSError as exc:
         await runner.cleanup()
-        print(f"autogrocery: cannot listen on {server.host}:{server.port}: {exc.strerror}")
+        print(
+            f"autogrocery: cannot listen on {server.host}:{server.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 2
     host, port = runner.addresses[0][:2]
     shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
     print(
-        f"autogrocery: the dashboard is served on http://{shown}:{port}/ "
+        f"autogrocery: the dashboard is served on {url}/ "
         f"(log in as an operator of {server.store_url})",
         flush=True,
     )
+    log.info("dashboard served on %s for %s", url, server.store_url, extra={"url": url})
     try:
         await stop.wait()
     finally:

@@ -385,7 +385,15 @@ class SimulatorProcess:
         self.started = time.monotonic()
 
     def start(self) -> None:
-        self._process.start()
+        # Ctrl-C reaches every process on the terminal. The child takes a second to
+        # import what it runs, and a SIGINT then was a KeyboardInterrupt traceback: it
+        # starts with SIGINT blocked and ignores it before unblocking (the parent stops
+        # it), as multiprocessing's own resource tracker does.
+        masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self._process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, masked)
         self.started = time.monotonic()
 
     @property
@@ -421,6 +429,7 @@ def _child(
     from autogrocery.logs import configure_logging
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it (Ctrl-C reaches both)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `start`
     configure_logging(*logging_setup)
     simulator = Simulator(**settings)
     asyncio.run(_follow(simulator, stop, counters, parent))

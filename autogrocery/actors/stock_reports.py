@@ -19,6 +19,9 @@ from autogrocery.domain.views import lot_view
 if TYPE_CHECKING:
     from autogrocery.actors.system import System
 
+DAY = 86400.0  # seconds
+LEAST_SPAN = 1 / 1440  # days: a store younger than a minute counts as a minute old
+
 
 class StockReports:
     def __init__(self, system: System) -> None:
@@ -52,6 +55,7 @@ class StockReports:
         return {
             "from": first.isoformat(),
             "to": today.isoformat(),
+            "span_days": await self.span(days),
             "skus": [
                 {
                     "sku": sku,
@@ -64,6 +68,15 @@ class StockReports:
                 for sku, per_day in sorted(usage.items())
             ],
         }
+
+    async def span(self, days: int) -> float:
+        """The days that usage over the last `days` days is spread over: `days`, or the
+        store's age when it is younger (a store two minutes old has not seen a week)."""
+        opened = await self.system.reader.opened()
+        if opened is None:
+            return float(days)
+        age = (self.system.supervisor.ctx.clock() - opened) / DAY
+        return min(float(days), max(age, LEAST_SPAN))
 
     async def waste(self, first: date, last: date) -> dict[str, Any]:
         """What was written off from `first` to `last` (the store's days, inclusive)."""
@@ -90,9 +103,11 @@ class StockReports:
         days, lead = self.system.stock.usage_days, self.system.stock.lead_time_days
         usage = await self.usage(days)
         used = {entry["sku"]: entry["total"] for entry in usage["skus"]}
+        span: float = usage["span_days"]
         levels = await self.system.levels()
         return {
             "usage_days": days,
+            "span_days": span,
             "lead_time_days": lead,
             "suggestions": [
                 {
@@ -103,6 +118,6 @@ class StockReports:
                     "days_of_cover": s.days_of_cover,
                     "quantity": s.quantity,
                 }
-                for s in reorder(levels, used, days, lead)
+                for s in reorder(levels, used, span, lead)
             ],
         }

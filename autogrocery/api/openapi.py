@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from autogrocery import __version__
 from autogrocery.api import event_schemas, schemas
 from autogrocery.api.bodies import read_body
 from autogrocery.api.context import CALLER, principal
@@ -199,7 +200,7 @@ def build_document(
     _limit(components, max_quantity, max_lines)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "autogrocery", "version": "1.0.0", "description": INFO_DESCRIPTION},
+        "info": {"title": "autogrocery", "version": __version__, "description": INFO_DESCRIPTION},
         "servers": [{"url": "/", "description": "This server (wherever it is bound)."}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],

@@ -13,6 +13,7 @@ from autogrocery.api.openapi import Operation, Reply, asset, documented
 routes = web.RouteTableDef()
 
 REDOC = Path(str(resources.files("autogrocery.api").joinpath("docs", "redoc.standalone.js")))
+FAVICON = Path(str(resources.files("autogrocery.api").joinpath("docs", "favicon.ico")))
 PAGE = b"""<!doctype html>
 <html lang="en">
 <head>
@@ -72,6 +73,15 @@ async def docs(_: web.Request) -> web.Response:
 @asset
 async def redoc(_: web.Request) -> web.FileResponse:
     return web.FileResponse(REDOC, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@routes.get("/favicon.ico")
+@asset
+async def favicon(_: web.Request) -> web.FileResponse:
+    """What a browser asks for beside any page of the store (tools/make_favicon.py)."""
+    return web.FileResponse(
+        FAVICON, headers={"Cache-Control": "public, max-age=86400", "Content-Type": "image/x-icon"}
+    )
 
 
 @routes.get("/")

@@ -611,11 +611,21 @@ class SkuUsage(Body):
     days: list[UsageDay]
 
 
+SpanDays = Annotated[
+    float,
+    Meta(
+        description="The days the usage is spread over, for rates per day: the period, or "
+        "the store's age when it is younger (at least a minute)."
+    ),
+]
+
+
 class UsageReport(Body):
     from_: Annotated[IsoDate, Meta(description="The first day (the store's date).")] = (
         msgspec.field(name="from")
     )
     to: IsoDate
+    span_days: SpanDays
     skus: list[SkuUsage]
 
 
@@ -643,5 +653,6 @@ class ReorderSuggestion(Body):
 
 class ReorderReport(Body):
     usage_days: int
+    span_days: SpanDays
     lead_time_days: int
     suggestions: list[ReorderSuggestion]

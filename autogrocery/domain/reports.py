@@ -71,11 +71,12 @@ def waste_by_sku(moves: Iterable[Moved]) -> list[Waste]:
 
 
 def reorder(
-    levels: Iterable[StockLevel], used: dict[str, int], days: int, lead_time: int
+    levels: Iterable[StockLevel], used: dict[str, int], days: float, lead_time: int
 ) -> list[Suggestion]:
     """What to order now: each SKU whose available stock will not last the delivery's
-    lead time at its average daily usage over `days` days, or is below its min level.
-    The quantity brings it to its min level plus the usage of two lead times."""
+    lead time at its average daily usage over `days` days (the period, or the store's
+    age if it is younger), or is below its min level. The quantity brings it to its min
+    level plus the usage of two lead times."""
     suggestions = []
     for level in levels:
         daily = used.get(level.sku, 0) / days

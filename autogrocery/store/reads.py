@@ -135,6 +135,12 @@ class Reader:
         )
         return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
 
+    async def opened(self) -> float | None:
+        """When the store opened: its first movement (the opening stock); None if it
+        has none."""
+        rows = await self._rows("SELECT at FROM movements ORDER BY id LIMIT 1")
+        return float(rows[0][0]) if rows else None
+
     async def lot_ledger(self) -> list[tuple[str, int, int]]:
         """Each lot's on_hand and the sum of its movements, in one snapshot."""
         rows = await self._rows(

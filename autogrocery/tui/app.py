@@ -22,21 +22,22 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
+from textual.widgets import Header, Select, Static, TabbedContent, TabPane
 
 from autogrocery.tui import settings
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed, Link
-from autogrocery.tui.format import plural
 from autogrocery.tui.messages import LinkChanged, StoreChanged
 from autogrocery.tui.model import PANELS, REPORTS_EVERY, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.command import CommandScreen
 from autogrocery.tui.screens.order import OrderScreen
+from autogrocery.tui.status import TITLES, status_line, tab_labels
 from autogrocery.tui.timing import RedrawTimes
 from autogrocery.tui.widgets.alerts import AlertsPanel
 from autogrocery.tui.widgets.analytics import AnalyticsPanel
+from autogrocery.tui.widgets.footer import KeysFooter
 from autogrocery.tui.widgets.inventory import InventoryPanel
 from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.reports import ReportsPanel
@@ -47,14 +48,6 @@ from autogrocery.tui.widgets.text import show
 log = logging.getLogger(__name__)
 
 Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel | ReportsPanel
-TITLES = {
-    "orders": "1 Orders",
-    "inventory": "2 Inventory",
-    "robots": "3 Robots",
-    "analytics": "4 Analytics",
-    "alerts": "5 Alerts",
-    "reports": "6 Reports",
-}
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
 TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
 MODAL_BLOCKED = {"restock", "adjust", "command", "edit_product", "show", "filter", "kind"}
@@ -73,7 +66,7 @@ class DashboardApp(App[None]):
         Binding("6", "show('reports')", "Reports", show=False),
         Binding("r", "restock", "Restock"),
         Binding("s", "adjust", "Stock"),
-        Binding("c", "command", "Say", show=False),  # in F1 and the palette (ctrl+p)
+        Binding("c", "command", "Stock command"),  # the box for plain words
         Binding("e", "edit_product", "Price"),
         Binding("f", "filter", "Status"),
         Binding("k", "kind", "Kind"),
@@ -122,11 +115,13 @@ class DashboardApp(App[None]):
         self._polls = 0
         self._polling = False
         self._labels: dict[str, str] = {}
+        self._up = False
+        self._quit_when_ready = False
 
     # --- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="•")  # in the web dashboard's font too (its ⭘ was an empty box)
         yield Static("", id="banner")
         with TabbedContent(initial="orders", id="tabs"):
             with TabPane(TITLES["orders"], id="orders"):
@@ -148,7 +143,7 @@ class DashboardApp(App[None]):
                     id="reports-panel",
                 )
         yield Static("", id="status")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def main(self) -> Screen[Any]:
@@ -166,6 +161,19 @@ class DashboardApp(App[None]):
             self.set_interval(self.poll_interval, self.poll)
         self.call_after_refresh(self.redraw)
         self.call_after_refresh(self._focus_table)
+
+    def on_ready(self) -> None:
+        self._up = True
+        if self._quit_when_ready:
+            self.exit()
+
+    def quit_when_ready(self) -> None:
+        """Exit now, or once the dashboard is up: told to exit while Textual mounts the
+        panels, its tabs failed with a traceback (a Ctrl-C to `run` as it started)."""
+        if self._up:
+            self.exit()
+        else:
+            self._quit_when_ready = True
 
     def panel(self, name: str) -> Panel:
         return cast(Panel, self.main.query_one(f"#{name}-panel"))
@@ -200,6 +208,8 @@ class DashboardApp(App[None]):
             self.timing.add_update(time.perf_counter() - started)
             self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))
         self._status_line()
+        if isinstance(self.screen, OrderScreen | AdjustScreen):  # they follow the events
+            self.screen.follow()
 
     def on_unmount(self) -> None:
         self._log_timing()  # what the last minute's line has not said yet
@@ -221,39 +231,12 @@ class DashboardApp(App[None]):
             )
 
     def _status_line(self) -> None:
-        model = self.model
-        offline = len(model.offline_robots())
-        labels = {
-            "robots": f"3 Robots ✖{offline}" if offline else TITLES["robots"],
-            "alerts": f"5 Alerts ({len(model.alerts)})" if model.alerts else TITLES["alerts"],
-            "reports": f"6 Reports ⚠{len(model.expiry_alerts)}"
-            if model.expiry_alerts
-            else TITLES["reports"],
-        }
         tabs = self.main.query_one("#tabs", TabbedContent)
-        for pane, label in labels.items():
+        for pane, label in tab_labels(self.model).items():
             if self._labels.get(pane) != label:
                 self._labels[pane] = label
                 tabs.get_tab(pane).label = label
-        dot = ("● live", "green") if self.link.connected else ("● disconnected", "bold red")
-        counts = model.store_counts()
-        held = (
-            f"{plural(counts['customer'], 'order')} · {plural(counts['restock'], 'restock')}"
-            if counts is not None
-            else "counting orders…"
-        )
-        robots = f"{len(model.robots) - offline}/{len(model.robots)} robots online"
-        alerts = len(model.alerts)
-        show(
-            self.main.query_one("#status", Static),
-            Text.assemble(
-                dot,
-                f" · {held} · ",
-                (robots, "bold red") if offline else robots,
-                " · ",
-                (plural(alerts, "low-stock alert"), "yellow") if alerts else "no alerts",
-            ),
-        )
+        show(self.main.query_one("#status", Static), status_line(self.model, self.link))
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
@@ -351,7 +334,7 @@ class DashboardApp(App[None]):
 
     @on(OrdersPanel.Open)
     def _open_order(self, message: OrdersPanel.Open) -> None:
-        self.push_screen(OrderScreen(self.client, message.order_id, message.kind))
+        self.push_screen(OrderScreen(self.client, message.order_id, message.kind, self.model))
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
@@ -390,7 +373,7 @@ class DashboardApp(App[None]):
 
     def _selected_sku(self) -> str | None:
         if self.active == "alerts":
-            return self.main.query_one("#alerts-panel", AlertsPanel).table.current_key
+            return self.main.query_one("#alerts-panel", AlertsPanel).selected_sku
         if self.active == "inventory":
             return self.main.query_one("#inventory-panel", InventoryPanel).selected_sku
         return None

@@ -92,6 +92,11 @@ def expiry_alert(alert: dict[str, Any]) -> bool:
     return alert.get("kind") == "expiring"
 
 
+def alert_key(alert: dict[str, Any]) -> str:
+    """An open alert's key: its lot for an expiry alert, its SKU for a low-stock one."""
+    return str(alert.get("lot_id")) if expiry_alert(alert) else str(alert.get("sku"))
+
+
 class StoreModel:
     """The dashboard's copy of the store. Two feeds fill the analytics side and are
     kept apart: `analytics` is the `GET /api/ops/analytics` summary (polled), `tick`
@@ -105,8 +110,9 @@ class StoreModel:
         self.inventory: dict[str, dict[str, Any]] = {}
         self.stock_history: dict[str, collections.deque[int]] = {}
         self.robots: dict[str, dict[str, Any]] = {}
-        self.alerts: dict[str, dict[str, Any]] = {}  # low-stock alerts, by SKU
-        self.expiry_alerts: dict[str, dict[str, Any]] = {}  # expiry alerts, by lot
+        # Every open alert, by `alert_key`: what the status line, the Alerts tab and its
+        # panel count (one number everywhere: `len(alerts)`).
+        self.alerts: dict[str, dict[str, Any]] = {}
         self.reports: Reports | None = None
         self.reports_error: str | None = None  # why the last fetch failed, verbatim
         self._reports_asked: float | None = None  # clock() when the last fetch began
@@ -157,9 +163,8 @@ class StoreModel:
         self.dirty.add("robots")
 
     def set_alerts(self, alerts: list[dict[str, Any]]) -> None:
-        """`GET /api/ops/alerts`: low-stock alerts by SKU, expiry alerts by lot."""
-        self.alerts = {a["sku"]: dict(a) for a in alerts if not expiry_alert(a)}
-        self.expiry_alerts = {str(a.get("lot_id")): dict(a) for a in alerts if expiry_alert(a)}
+        """`GET /api/ops/alerts`: every open alert, low stock and expiring lots."""
+        self.alerts = {alert_key(a): dict(a) for a in alerts}
         self.dirty.add("alerts")
 
     def set_analytics(self, summary: dict[str, Any]) -> None:
@@ -188,26 +193,24 @@ class StoreModel:
         elif kind == ev.ROBOT_UPDATED and "robot_id" in data:
             self.robots[data["robot_id"]] = dict(data)
             self.dirty.add("robots")
-        elif kind in (ev.ALERT_RAISED, ev.ALERT_CLEARED) and expiry_alert(data):
-            self._expiry_event(kind, data)
-        elif kind == ev.ALERT_RAISED and "sku" in data:
-            self._stock_event(data)
-            self.alerts[data["sku"]] = {**data, "raised_at": event.get("at")}
-            self.dirty.add("alerts")
-        elif kind == ev.ALERT_CLEARED and "sku" in data:
-            self._stock_event(data)
-            if self.alerts.pop(data["sku"], None) is not None:
-                self.dirty.add("alerts")
+        elif kind in (ev.ALERT_RAISED, ev.ALERT_CLEARED) and "sku" in data:
+            self._alert_event(kind, data, event.get("at"))
         elif kind == ev.METRICS_TICK and isinstance(data.get("orders"), dict):
             self.set_tick(data)
 
-    def _expiry_event(self, kind: str, data: dict[str, Any]) -> None:
-        lot = str(data.get("lot_id"))
-        if kind == ev.ALERT_RAISED:
-            self.expiry_alerts[lot] = dict(data)
+    def _alert_event(self, kind: str, data: dict[str, Any], at: object) -> None:
+        if expiry_alert(data):
+            self._reports_stale = True  # the expiring lots' report
+            raised = dict(data)
         else:
-            self.expiry_alerts.pop(lot, None)
-        self._reports_stale = True
+            self._stock_event(data)  # a low-stock alert carries the SKU's levels
+            raised = {**data, "raised_at": at}
+        key = alert_key(data)
+        if kind == ev.ALERT_RAISED:
+            self.alerts[key] = raised
+        elif self.alerts.pop(key, None) is None:
+            return
+        self.dirty.add("alerts")
 
     def _order_event(self, view: dict[str, Any]) -> None:
         key = order_key(view)
@@ -323,6 +326,20 @@ class StoreModel:
             kind: sum(int(n) for n in (counts.get(kind) or {}).values())
             for kind in ("customer", "restock")
         }
+
+    @property
+    def alert_count(self) -> int:
+        """Open alerts of every kind: the one count the status line, the Alerts tab and
+        its panel show."""
+        return len(self.alerts)
+
+    def open_alerts(self) -> list[dict[str, Any]]:
+        """Every open alert, oldest first."""
+        return sorted(self.alerts.values(), key=lambda a: (str(a.get("raised_at")), alert_key(a)))
+
+    def low_stock_skus(self) -> list[str]:
+        """The SKUs whose low-stock alert is open, in order."""
+        return sorted(str(a["sku"]) for a in self.alerts.values() if not expiry_alert(a))
 
     def low_stock(self, item: dict[str, Any]) -> bool:
         return int(item.get("available", 0)) < int(item.get("min_level", 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -92,9 +93,14 @@ ApiFactory = Callable[..., Awaitable[Api]]
 async def make_api(make_config: ConfigFactory, aiohttp_client: Any) -> AsyncIterator[ApiFactory]:
     built: list[Api] = []
 
-    async def build(*overrides: str, config: Config | None = None, init: bool = False) -> Api:
+    async def build(
+        *overrides: str,
+        config: Config | None = None,
+        init: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> Api:
         config = config or make_config("auth.bcrypt_cost=4", *overrides)
-        system = await start_system(config, init=init)
+        system = await start_system(config, init=init, clock=clock)
         server = TestServer(create_app(config, system, environ=ENVIRON))
         await server.start_server(access_log_class=JsonAccessLogger)  # as `autogrocery run`
         client = await aiohttp_client(server)

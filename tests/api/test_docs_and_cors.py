@@ -4,9 +4,11 @@ operator allows."""
 from __future__ import annotations
 
 import re
+from importlib import metadata, resources
 
 import pytest
 
+from autogrocery import __version__
 from autogrocery.config import ConfigError
 from tests.api.conftest import Api, ApiFactory
 from tests.conftest import ConfigFactory
@@ -40,6 +42,23 @@ async def test_the_docs_page_and_everything_it_loads_come_from_the_store(api: Ap
     status, document, _ = await api.call("GET", "/api/openapi.json")
     assert status == 200
     assert document["info"]["title"] == "autogrocery"
+
+
+async def test_the_favicon_is_served_from_the_package(api: Api) -> None:
+    status, icon, response = await api.call("GET", "/favicon.ico")  # no login: any browser
+    assert status == 200
+    assert response.content_type == "image/x-icon"
+    assert icon[:4] == b"\x00\x00\x01\x00"  # an ICO file, one image in it...
+    assert icon[22:30] == b"\x89PNG\r\n\x1a\n"  # ... a PNG
+    packaged = resources.files("autogrocery.api").joinpath("docs", "favicon.ico").read_bytes()
+    assert icon == packaged
+    assert "max-age" in response.headers["Cache-Control"]
+
+
+async def test_the_api_document_has_the_packages_version(api: Api) -> None:
+    status, document, _ = await api.call("GET", "/api/openapi.json")
+    assert status == 200
+    assert document["info"]["version"] == metadata.version("autogrocery") == __version__
 
 
 ORIGIN = "https://fridge-maker.example"

@@ -3,7 +3,10 @@ usage, waste and reorder reports on a known history."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
+
+import pytest
 
 from tests.api.conftest import Api
 from tests.helpers import wait_final
@@ -133,8 +136,19 @@ async def test_catalog_search_is_ranked_and_filtered_by_category(api: Api) -> No
     assert "q" in problem["detail"]
 
 
+class Clock:
+    """The store's time: now, moved on by `ahead` seconds."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.ahead
+
+
 async def test_reports_give_the_figures_of_a_known_day(make_api: object) -> None:
-    api: Api = await make_api("stock.usage_days=7", "stock.lead_time_days=2")  # type: ignore[operator]
+    clock = Clock()
+    api: Api = await make_api("stock.usage_days=7", "stock.lead_time_days=2", clock=clock)  # type: ignore[operator]
     operator, device = await api.operator(), await api.device()
     await add_test_milk(api, operator, on_hand=10)  # min level 5, at 1.00 a litre
     await deliver(
@@ -155,6 +169,7 @@ async def test_reports_give_the_figures_of_a_known_day(make_api: object) -> None
     assert usage["from"] == str(today - timedelta(6))
     mine = next(entry for entry in usage["skus"] if entry["sku"] == SKU)
     assert mine == {"sku": SKU, "total": 7, "days": [{"date": str(today), "quantity": 7}]}
+    assert usage["span_days"] < 1  # a store this young has not seen 7 days
 
     status, waste, _ = await api.call(
         "GET", f"/api/ops/reports/waste?from={today}&to={today}", operator
@@ -168,18 +183,20 @@ async def test_reports_give_the_figures_of_a_known_day(make_api: object) -> None
     )
     assert (old["skus"], old["total_value"]) == ([], "0.00")
 
+    clock.ahead = 86400.0  # a day on: the store is a day old, its usage still in the week
     status, reorder, _ = await api.call("GET", "/api/ops/reports/reorder", operator)
     assert status == 200
     assert (reorder["usage_days"], reorder["lead_time_days"]) == (7, 2)
-    # 4 left, used 7 in 7 days: 1 a day, 4 days of cover but below its min level of 5;
-    # enough for min level + two lead times of use (5 + 4) is 5 more.
+    assert 1 <= reorder["span_days"] < 1.01  # its one day, not the 7 of the period
+    # 4 left, used 7 in its 1 day: 7 a day, 0.6 days of cover; enough for min level +
+    # two lead times of use (5 + 28) is 29 more.
     assert next(s for s in reorder["suggestions"] if s["sku"] == SKU) == {
         "sku": SKU,
         "available": 4,
         "min_level": 5,
-        "daily_usage": 1.0,
-        "days_of_cover": 4.0,
-        "quantity": 5,
+        "daily_usage": 7.0,
+        "days_of_cover": 0.6,
+        "quantity": 29,
     }
 
     for path in (
@@ -190,3 +207,22 @@ async def test_reports_give_the_figures_of_a_known_day(make_api: object) -> None
     ):
         status, _, response = await api.call("GET", path, operator)
         assert (status, response.content_type) == (400, "application/problem+json"), path
+
+
+async def test_usage_per_day_is_over_the_stores_age_while_it_is_younger_than_the_period(
+    make_api: object,
+) -> None:
+    clock = Clock()
+    api: Api = await make_api("stock.usage_days=7", clock=clock)  # type: ignore[operator]
+    operator, device = await api.operator(), await api.device()
+    await add_test_milk(api, operator, on_hand=10)  # min level 5
+    await buy(api, device, 6)  # 4 left: below it, so it is suggested
+    clock.ahead = 2 * 86400.0  # two days on
+    status, week, _ = await api.call("GET", "/api/ops/reports/usage?days=7", operator)
+    assert status == 200
+    assert 2 <= week["span_days"] < 2.01  # two days old: per day is over 2 days, not 7
+    status, day, _ = await api.call("GET", "/api/ops/reports/usage?days=1", operator)
+    assert day["span_days"] == 1  # older than the period: the period
+    status, reorder, _ = await api.call("GET", "/api/ops/reports/reorder", operator)
+    assert reorder["span_days"] == pytest.approx(week["span_days"], abs=0.001)
+    assert next(s for s in reorder["suggestions"] if s["sku"] == SKU)["daily_usage"] == 3.0

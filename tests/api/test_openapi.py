@@ -14,7 +14,7 @@ from tests.api.conftest import Api, ApiFactory
 from tests.helpers import wait_final
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-PAGE_ASSETS = {("get", "/docs/redoc.standalone.js")}
+PAGE_ASSETS = {("get", "/docs/redoc.standalone.js"), ("get", "/favicon.ico")}
 
 
 def served_routes(app: web.Application) -> set[tuple[str, str]]:

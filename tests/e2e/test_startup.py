@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from autogrocery.config import load_config
 from autogrocery.domain.catalog import load_catalog
 from autogrocery.store.db import DB_NAME, open_store
+from tests.e2e.server import start_server, stop_quietly
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -150,6 +152,46 @@ def test_a_busy_port_is_reported_before_the_store_starts(
         )  # fmt: skip
     assert_one_line(result, f"127.0.0.1:{port}", "in use")
     assert not (data / DB_NAME).exists()  # bind first, fail first: no store was opened
+
+
+def test_a_second_run_on_the_port_of_a_running_store_says_so_and_how_to_attach(
+    tmp_path: Path,
+) -> None:
+    first = tmp_path / "first"
+    first.mkdir()
+    server = start_server(first)
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        started = time.monotonic()
+        result = run(tmp_path / "second", "--port", str(port))
+        line = assert_one_line(
+            result,
+            f"127.0.0.1:{port}",
+            "the port is taken",
+            "in use",
+            f"an autogrocery store answers at http://127.0.0.1:{port}",
+            f"`autogrocery dashboard --url http://127.0.0.1:{port}`",
+            "--port N",
+        )
+        assert time.monotonic() - started < 15, line  # the probe is short
+        assert not (tmp_path / "second" / DB_NAME).exists()
+    finally:
+        stop_quietly(server)
+
+
+def test_a_port_held_by_something_else_is_not_called_a_store(tmp_path: Path) -> None:
+    with socket.socket() as taken:  # it takes connections and never answers
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = assert_one_line(
+            run(tmp_path / "data", "--port", str(port)),
+            f"127.0.0.1:{port}",
+            "the port is taken",
+            "does not answer as an autogrocery store",
+            "--port N",
+        )
+        assert "dashboard --url" not in line
 
 
 def test_check_says_ok_on_a_sound_store(store: Path) -> None:

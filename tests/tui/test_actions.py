@@ -172,6 +172,44 @@ async def test_adjust_stock_checked_as_typed_in_plain_words_and_what_changed(
     assert [(m["delta"], m["user"]) for m in movements] == [(-5, "admin")]
 
 
+async def test_the_adjust_forms_hint_says_the_on_hand_after_each_adjustment(
+    store: Store, client: ApiClient
+) -> None:
+    items = {i["sku"]: i for i in await store.live.inventory()}
+    app = dashboard(client)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot, app)
+        await pilot.press("2")
+        table = app.query_one("#inventory-table", LiveTable)
+        await until(pilot, lambda: "BRD-003" in table.row_keys)
+        table.move_cursor(row=table.row_keys.index("BRD-003"))
+        form = await open_form(pilot, app, "s", AdjustScreen)
+        hint = next(  # the label above the change, as the operator reads it
+            label for label in form.query(Label) if "on-hand units" in str(label.render())
+        )
+
+        def says(on_hand: int) -> bool:
+            return f"(now {on_hand} on hand," in str(hint.render())
+
+        on_hand = items["BRD-003"]["on_hand"]
+        assert says(on_hand)
+        for delta in (-5, -2):
+            form.query_one("#delta", Input).value = str(delta)
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda d=delta: f"BRD-003 WASTE {d:+d}" in form.done)  # type: ignore[misc]
+            on_hand += delta
+            await until(pilot, lambda n=on_hand: says(n))  # type: ignore[misc]
+        # once the adjustments' events reach the dashboard, it still says so
+        await until(pilot, lambda: app.model.inventory["BRD-003"]["on_hand"] == on_hand)
+        redraws = app.redraws
+        await until(pilot, lambda: app.redraws > redraws)
+        assert says(on_hand)
+
+        # another SKU typed: its levels
+        form.query_one("#sku", Input).value = "dai-001"
+        await until(pilot, lambda: says(items["DAI-001"]["on_hand"]))
+
+
 async def test_the_stores_refusal_in_plain_words(store: Store, client: ApiClient) -> None:
     """The dashboard's numbers can be a moment old: what the store refuses is said in
     the same plain words (the store's own 409 here, from a real API)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -141,6 +142,31 @@ def test_dashboard_attaches_to_a_running_store(tmp_path: Path, terminals: list[T
         assert b"401 Unauthorized" in wrong.output
     finally:
         stop_quietly(server)
+
+
+@pytest.mark.parametrize("listening", [False, True], ids=["nothing", "not-a-store"])
+def test_dashboard_at_a_url_where_no_store_answers_says_so_before_asking_for_a_password(
+    tmp_path: Path, terminals: list[Terminal], listening: bool
+) -> None:
+    with socket.socket() as held:  # bound, so nothing else takes the port meanwhile
+        held.bind(("127.0.0.1", 0))
+        if listening:
+            held.listen()  # it takes connections and never answers
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        env = {k: v for k, v in environment().items() if not k.endswith("_PASSWORD")}
+        args = ["dashboard", "--url", url, "--data-dir", str(tmp_path / "client")]
+        terminal = Terminal(args, tmp_path, env, (100, 30))
+        terminals.append(terminal)
+        assert terminal.wait_exit(within=15) == 2
+    said = terminal.output.decode(errors="replace")
+    assert "password" not in said.lower(), said
+    lines = [line for line in said.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    if listening:
+        assert f"autogrocery: {url} does not answer as an autogrocery store" in lines[0]
+    else:
+        assert lines[0].startswith(f"autogrocery: nothing answers at {url} ("), lines
+        assert "`autogrocery run`" in lines[0]
 
 
 def test_dashboard_needs_a_terminal(tmp_path: Path) -> None:

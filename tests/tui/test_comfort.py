@@ -4,15 +4,20 @@ is remembered between runs, and the dashboard measures its own redraws."""
 
 from __future__ import annotations
 
+import io
 import logging
+import re
 from pathlib import Path
 
 import orjson
 import pytest
-from textual.widgets import Footer, HelpPanel, Input, Static
+from rich.console import Console
+from textual.widget import Widget
+from textual.widgets import Footer, HelpPanel, Input, Label, Static
 
 from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.screens.actions import AdjustScreen
+from autogrocery.tui.screens.command import CommandScreen
 from autogrocery.tui.widgets.table import LiveTable
 from tests.tui import fixed
 from tests.tui.conftest import until
@@ -92,8 +97,83 @@ async def test_80_by_24_shows_what_matters_without_scrolling_sideways(
         assert "5,239 orders" in status
         footer = dashboard.main.query_one(Footer)
         drawn = [k for k in footer.query("FooterKey") if k.region.width]
-        assert {"r", "s", "e", "f", "k", "f1", "q"} <= {k.key for k in drawn}  # type: ignore[attr-defined]
+        assert {"r", "s", "c", "e", "f", "k", "f1", "q"} <= {k.key for k in drawn}  # type: ignore[attr-defined]
         assert all(k.region.right <= 80 for k in drawn)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (140, 36)])
+async def test_the_stock_command_box_has_one_name_in_the_footer_the_help_and_its_title(
+    size: tuple[int, int],
+) -> None:
+    dashboard = app()
+    async with dashboard.run_test(size=size) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        footer = dashboard.main.query_one(Footer)
+        key = await until(pilot, lambda: shown_key(footer, "c"))
+        assert "c Stock command" in " ".join(str(key.render()).split())  # type: ignore[attr-defined]
+        assert key.region.right <= size[0]  # type: ignore[attr-defined]
+
+        await pilot.press("f1")
+        await until(pilot, lambda: bool(dashboard.screen.query("BindingsTable")))
+        said = "\n".join(drawn(table) for table in dashboard.screen.query("BindingsTable"))
+        assert re.search(r"^\s*c Stock command\s*$", said, re.MULTILINE), said
+        assert "Say" not in said.split()
+        await pilot.press("f1")
+
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(dashboard.screen, CommandScreen))
+        title = dashboard.screen.query_one(".form-title", Label)
+        assert str(title.render()).startswith("Stock command")
+
+
+def shown_key(footer: Footer, key: str) -> object:
+    """The footer's key `key`, once it is laid out."""
+    return next((k for k in footer.query("FooterKey") if k.key == key and k.region.width), None)  # type: ignore[attr-defined]
+
+
+def drawn(widget: Widget) -> str:
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(widget.render())
+    return console.export_text()
+
+
+async def test_the_reports_at_80_by_24_show_whole_names_and_dates() -> None:
+    """Each report as wide as the terminal (side by side they cut names to five letters
+    and the period's dates off); the panel scrolls to the ones below, as Tab reaches
+    their tables."""
+    dashboard = app()
+    names = {sku: item["name"] for sku, item in dashboard.model.inventory.items()}
+    async with dashboard.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.press("6")
+        panel = dashboard.main.query_one("#reports-panel")
+        for key in ("expiring", "reorder", "waste", "usage"):
+            table = dashboard.main.query_one(f"#{key}-table", LiveTable)
+            await until(pilot, lambda table=table: table.row_count > 0)  # type: ignore[misc]
+            table.focus()  # as Tab does: the panel scrolls it into view
+            await until(pilot, lambda table=table: inside(table, panel))  # type: ignore[misc]
+            assert "name" in table.shown_columns, (key, table.shown_columns)
+            for row, sku in enumerate(table.row_keys, start=1):
+                line = table.render_line(row).text
+                cells = table.cells(sku)
+                assert cells is not None
+                name = names.get(str(cells[0]).strip()) or str(cells[1])
+                assert name in line, (key, line)  # whole, not cut with an ellipsis
+                if key == "expiring":
+                    assert str(cells[2]) in line, (key, line)  # the best-before date
+            title = dashboard.main.query_one(f"#{key}-title", Label)
+            said = str(title.render())
+            assert len(said) <= title.region.width, (key, said, title.region.width)
+        for key in ("waste", "usage"):  # the period, both of its dates
+            assert "2025-12-26 … 2026-01-01" in str(
+                dashboard.main.query_one(f"#{key}-title", Label).render()
+            )
+
+
+def inside(widget: Widget, container: Widget) -> bool:
+    """Whether the whole of `widget` is drawn, within what `container` shows."""
+    region, shown = widget.region, container.region
+    return bool(region.height) and shown.contains_region(region)
 
 
 async def test_the_analytics_panel_fits_in_24_lines() -> None:

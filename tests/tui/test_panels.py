@@ -3,6 +3,9 @@ dashboard driven headless by Textual's pilot."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from textual.widgets import Select, Static
 
@@ -170,7 +173,8 @@ async def test_alerts_panel_shows_low_stock_alerts_as_they_come_and_go(
         alerts = await store.live.alerts()
         assert [a["sku"] for a in alerts] == ["DAI-003"]
         await until(pilot, lambda: table.row_keys == ["DAI-003"])
-        assert (shown(table, "DAI-003") or [])[3] == str(alerts[0]["available"])
+        assert (shown(table, "DAI-003") or [])[0] == "low stock"
+        assert (shown(table, "DAI-003") or [])[4] == str(alerts[0]["available"])
         await store.live.adjust_stock("PAR-003", -400, "WASTE", None, "test")
         await until(pilot, lambda: sorted(table.row_keys) == ["DAI-003", "PAR-003"])
         assert "Alerts (2)" in str(app.query_one("#tabs").get_tab("alerts").label)  # type: ignore[attr-defined]
@@ -182,3 +186,50 @@ async def test_alerts_panel_shows_low_stock_alerts_as_they_come_and_go(
         assert isinstance(app.query_one("#alerts-panel"), AlertsPanel)
         restocks, _ = await store.live.list_orders(kind=OrderKind.RESTOCK)
         assert len(restocks) == 1
+
+
+async def test_one_alert_count_in_the_status_line_the_tab_and_the_alerts_panel(
+    store: Store, client
+) -> None:
+    """Low stock and lots near their best-before date are alerts alike: the status line,
+    the Alerts tab and the Alerts panel say the same number, and the panel lists them."""
+    await store.live.adjust_stock("DAI-003", -280, "WASTE", None, "test")  # low stock
+    soon = str(store.live.today() + timedelta(days=1))
+    await deliver(store, client, "DAI-001", soon)  # a lot due tomorrow
+    alerts = await store.live.alerts()
+    assert sorted(a["kind"] for a in alerts) == ["expiring", "low"]
+    app = dashboard(client)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot, app)
+        await pilot.press("5")
+        table = app.query_one("#alerts-table", LiveTable)
+        await until(pilot, lambda: len(table.row_keys) == 2)
+        await until(pilot, lambda: counts(app) == {"status": 2, "tab": 2, "panel": 2})
+        lot = next(a["lot_id"] for a in alerts if a["kind"] == "expiring")
+        assert sorted(table.row_keys) == sorted(["DAI-003", lot])
+        assert (shown(table, lot) or [])[:2] == [f"expiry {soon[5:]}", "DAI-001"]
+        assert "⚠" not in str(app.query_one("#tabs").get_tab("reports").label)  # type: ignore[attr-defined]
+
+        await deliver(store, client, "MEA-001", soon)  # live: one more, from its event
+        await until(pilot, lambda: counts(app) == {"status": 3, "tab": 3, "panel": 3})
+        assert len(table.row_keys) == 3
+
+
+async def deliver(store: Store, client, sku: str, expiry: str) -> None:
+    receipt = await client.submit_restock(
+        [{"sku": sku, "quantity": 5, "unit_cost": "1.00", "expiry_date": expiry}]
+    )
+    await wait_final(store.live, [], restocks=[receipt["restock_id"]])
+
+
+def counts(app) -> dict[str, int | None]:
+    """The alert count as the status line, the Alerts tab and the panel say it."""
+    status = str(app.query_one("#status", Static).render())
+    tab = str(app.query_one("#tabs").get_tab("alerts").label)
+    panel = str(app.query_one("#alerts-summary", Static).render())
+    found = {
+        "status": re.search(r"(\d+) (?:low-stock )?alerts?\b", status),
+        "tab": re.search(r"Alerts \((\d+)\)", tab),
+        "panel": re.search(r"(\d+) (?:open alert|SKU)", panel),
+    }
+    return {where: int(match[1]) if match else None for where, match in found.items()}

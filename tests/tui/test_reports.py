@@ -6,7 +6,9 @@ the panel. And the rule that decides when the panel fetches, on a fixed clock.""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from math import ceil
 from typing import Any
 
 import pytest
@@ -109,24 +111,32 @@ async def test_the_reports_panel_shows_what_the_store_counts(
         assert "3.75 at cost" in title(app, "waste")
         assert f"{today - timedelta(days=6)} … {today}" in title(app, "waste")
 
-        # reorder: 13 available (the expired lot is not), min level 20, 2 used in 7
-        # days; enough for min level + two lead times (2 days) of use: 20 + 2 - 13 = 9
+        # reorder: 13 available (the expired lot is not), min level 20, 2 used over the
+        # store's age (seconds: younger than the 7 days of the report); enough for min
+        # level + two lead times (2 days) of use at that rate
+        assert app.model.reports is not None
+        age = app.model.reports.reorder["span_days"]
+        assert age < 1
         row = shown(reorder, SKU)
         assert row is not None
-        assert (row[1], row[2], row[6]) == ("Test milk", "13", "9")
+        assert (row[1], row[2], row[6]) == ("Test milk", "13", str(20 + ceil(2 / age * 2 * 2) - 13))
+        assert "min use, 2 d lead" in title(app, "reorder")
 
-        # usage: 2 taken today, the last of the 7 days
+        # usage: 2 taken today, the last of the 7 days; per day over the store's age
         row = shown(usage, SKU)
         assert row is not None
-        assert row[:4] == [SKU, "Test milk", "2", "0.3"]
+        assert row[:4] == [SKU, "Test milk", "2", f"{2 / app.model.reports.usage['span_days']:.1f}"]
         assert row[4][:-1] == " " * 6  # only today's bar
         assert row[4][-1] != " "
+        assert re.search(r"Usage: .* taken in \d+ min, ", title(app, "usage"))
 
-        # the store's expiry alerts count on the tab, not among the low-stock alerts
+        # the two lots' expiry alerts are alerts like the SKU's low-stock one: counted
+        # once, on the Alerts tab (the Reports tab has no count of its own)
         tabs = app.main.query_one("#tabs", TabbedContent)
-        await until(pilot, lambda: "⚠2" in str(tabs.get_tab("reports").label))
-        assert set(app.model.alerts) == {SKU}  # its low-stock alert, once
-        assert all(a["kind"] == "low" for a in app.model.alerts.values())
+        await until(pilot, lambda: "Alerts (3)" in str(tabs.get_tab("alerts").label))
+        assert str(tabs.get_tab("reports").label) == "6 Reports"
+        kinds = sorted((a["kind"], a["sku"]) for a in app.model.alerts.values())
+        assert kinds == [("expiring", SKU), ("expiring", SKU), ("low", SKU)]
 
         # live: another write-off (from the expired lot first) shows without a reload,
         # soon after its event and long before the half-minute refresh
@@ -201,25 +211,24 @@ def test_the_reports_are_fetched_soon_after_a_change_and_now_and_then_otherwise(
     assert model.reports_due()  # an expiry alert changes what the panel shows
 
 
-def test_expiry_alerts_are_kept_apart_from_low_stock_alerts() -> None:
+def test_expiry_and_low_stock_alerts_are_each_kept_under_its_own_key() -> None:
     model = StoreModel()
     model.load(fixed.snapshot())
-    low = set(model.alerts)
+    low = set(model.low_stock_skus())
     assert low
-    assert all(alert["kind"] == "low" for alert in model.alerts.values())
-    assert sorted(model.expiry_alerts) == sorted(lot[2] for lot in fixed.LOTS)
+    lots = {lot[2] for lot in fixed.LOTS}
+    assert set(model.alerts) == low | lots
+    assert model.alert_count == len(low) + len(lots)
     # a low-stock alert and an expiry alert for the same SKU: both kept, each its own
     sku = next(iter(low))
     expiry = {"kind": "expiring", "sku": sku, "lot_id": "lot_x", "available": 1, "min_level": 0}
     model.apply({"type": "alert.raised", "at": "t", "data": expiry})
-    assert set(model.alerts) == low
+    assert set(model.alerts) == low | lots | {"lot_x"}
     assert model.alerts[sku]["kind"] == "low"
-    assert "lot_x" in model.expiry_alerts
     model.apply({"type": "alert.cleared", "at": "t", "data": expiry})
-    assert set(model.alerts) == low  # clearing the lot's alert leaves the SKU's
-    assert "lot_x" not in model.expiry_alerts
+    assert set(model.alerts) == low | lots  # clearing the lot's alert leaves the SKU's
     model.set_alerts([expiry | {"lot_id": "lot_y"}])  # the periodic re-read
-    assert (model.alerts, list(model.expiry_alerts)) == ({}, ["lot_y"])
+    assert (list(model.alerts), model.low_stock_skus()) == (["lot_y"], [])
 
 
 async def test_waste_and_usage_span_whole_store_days(store: Store, client: ApiClient) -> None:

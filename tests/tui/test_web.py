@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -16,8 +17,12 @@ from pathlib import Path
 import aiohttp
 import orjson
 import pytest
+import textual_serve
 
+from autogrocery.tui.app import DashboardApp
 from tests.e2e.server import ADMIN_PASSWORD, TRUCK_PASSWORD, Server, start_server, stop_quietly
+from tests.tui import fixed
+from tests.tui.conftest import until
 from tests.tui.test_cli import environment
 
 pytestmark = pytest.mark.timeout(90)
@@ -29,6 +34,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 class Web:
     process: subprocess.Popen[str]
     url: str
+    log: Path  # its stderr
 
 
 @pytest.fixture
@@ -44,20 +50,22 @@ def store(tmp_path: Path) -> Iterator[Server]:
 def web(tmp_path: Path, store: Server) -> Iterator[Web]:
     args = ["dashboard", "--web", "--port", "0", "--url", store.url]
     args += ["--data-dir", str(tmp_path / "web")]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autogrocery", *args],
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=environment() | {"XDG_CONFIG_HOME": str(tmp_path / "config")},
-        text=True,
-    )
+    log = tmp_path / "web-stderr.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autogrocery", *args],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=environment() | {"XDG_CONFIG_HOME": str(tmp_path / "config")},
+            text=True,
+        )
     assert process.stdout is not None
     line = process.stdout.readline()
     found = re.search(r"served on (http://127\.0\.0\.1:\d+)/", line)
-    assert found, f"no address: {line!r}"
-    yield Web(process, found.group(1))
+    assert found, f"no address: {line!r}; {log.read_text()[-2000:]}"
+    yield Web(process, found.group(1), log)
     if process.poll() is None:
         process.kill()
     process.wait(10)
@@ -75,6 +83,58 @@ async def log_in(http: aiohttp.ClientSession, web: Web, user: str, password: str
     async with http.post(f"{web.url}/login", data=form, allow_redirects=False) as response:
         await response.read()
         return response.status
+
+
+def glyphs(font: Path) -> set[int]:
+    """The code points a TrueType font draws (its cmap: formats 4 and 12)."""
+    data = font.read_bytes()
+    tables = {
+        data[12 + 16 * i : 16 + 16 * i]: struct.unpack(">I", data[20 + 16 * i : 24 + 16 * i])[0]
+        for i in range(struct.unpack(">H", data[4:6])[0])
+    }
+    cmap, found = tables[b"cmap"], set()
+    for i in range(struct.unpack(">H", data[cmap + 2 : cmap + 4])[0]):
+        start = cmap + struct.unpack(">I", data[cmap + 8 + 8 * i : cmap + 12 + 8 * i])[0]
+        kind = struct.unpack(">H", data[start : start + 2])[0]
+        if kind == 4:
+            count = struct.unpack(">H", data[start + 6 : start + 8])[0] // 2
+            ends = struct.unpack(f">{count}H", data[start + 14 : start + 14 + 2 * count])
+            firsts = struct.unpack(
+                f">{count}H", data[start + 16 + 2 * count : start + 16 + 4 * count]
+            )
+            for first, end in zip(firsts, ends, strict=True):
+                found.update(range(first, end + 1))
+        elif kind == 12:
+            for group in range(struct.unpack(">I", data[start + 12 : start + 16])[0]):
+                at = start + 16 + 12 * group
+                first, end = struct.unpack(">II", data[at : at + 8])
+                found.update(range(first, end + 1))
+    return found
+
+
+async def test_the_header_icon_is_a_glyph_of_the_web_dashboards_font() -> None:
+    """A glyph the browser's font lacks is an empty box (Textual's ⭘ was)."""
+    fonts = Path(textual_serve.__file__).parent / "static" / "fonts"
+    drawn = glyphs(fonts / "RobotoMono-VariableFont_wght.ttf")
+    dashboard = DashboardApp(None, model=fixed.model(), sample_interval=3600.0)
+    async with dashboard.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        icon = str(dashboard.query_one("HeaderIcon").icon)  # type: ignore[attr-defined]
+    assert icon.strip()
+    assert all(ord(glyph) in drawn for glyph in icon), icon
+
+
+async def test_the_web_dashboard_logs_json_lines_as_the_store_does(
+    web: Web, browser: aiohttp.ClientSession
+) -> None:
+    assert await log_in(browser, web, "admin", ADMIN_PASSWORD) == 303
+    web.process.send_signal(signal.SIGTERM)
+    assert web.process.wait(15) == 0
+    lines = [line for line in web.log.read_text().splitlines() if line.strip()]
+    entries = [orjson.loads(line) for line in lines]  # each a JSON line (it logged text)
+    assert all({"at", "level", "logger", "msg"} <= set(entry) for entry in entries), entries
+    assert any(entry.get("url") == web.url for entry in entries), entries
+    assert any(entry["msg"].startswith("operator admin logged in") for entry in entries)
 
 
 def screen_text(frames: bytes) -> str:

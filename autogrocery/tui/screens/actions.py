@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select, TextArea
 
@@ -27,7 +28,7 @@ from autogrocery.tui.screens.form import Check, FormScreen, Send
 def suggested_manifest(model: StoreModel) -> str:
     """A line for each SKU below its min level, bringing it to twice the min level."""
     lines = []
-    for sku in sorted(model.alerts):
+    for sku in model.low_stock_skus():
         item = model.inventory.get(sku)
         if item is None:
             continue
@@ -79,19 +80,26 @@ class RestockScreen(FormScreen):
         return send
 
 
+def levels_hint(item: dict[str, Any] | None) -> str:
+    now = f" (now {item['on_hand']} on hand, {item['reserved']} reserved)" if item else ""
+    return f"Change in on-hand units; negative takes stock away{now}"
+
+
 class AdjustScreen(FormScreen):
+    """The hint above the change says the SKU's levels now: those of the SKU typed, those
+    the store answered after an adjustment, and any the live events bring."""
+
     heading = "Adjust stock"
 
     def __init__(self, client: ApiClient | None, model: StoreModel, sku: str | None) -> None:
         super().__init__(client, model)
         self.sku = sku or ""
+        self._seen = self._levels(self.sku)  # the model's, when the hint last took them
 
     def fields(self) -> ComposeResult:
-        item = self.model.inventory.get(self.sku, {})
         yield Label("SKU")
         yield Input(self.sku, placeholder="BRD-001", id="sku")
-        now = f" (now {item['on_hand']} on hand, {item['reserved']} reserved)" if item else ""
-        yield Label(f"Change in on-hand units; negative takes stock away{now}")
+        yield Label(levels_hint(self.model.inventory.get(self.sku)), id="delta-hint")
         yield Input(placeholder="-3", id="delta")
         yield self.problem("delta")
         yield Label("Reason")
@@ -108,6 +116,27 @@ class AdjustScreen(FormScreen):
     def cleared(self) -> None:
         self.query_one("#delta", Input).value = ""
 
+    def _levels(self, sku: str) -> tuple[object, object] | None:
+        item = self.model.inventory.get(sku.strip().upper())
+        return (item.get("on_hand"), item.get("reserved")) if item else None
+
+    def _hint(self, item: dict[str, Any] | None) -> None:
+        self.query_one("#delta-hint", Label).update(levels_hint(item))
+
+    @on(Input.Changed, "#sku")
+    def _sku_changed(self, event: Input.Changed) -> None:
+        self.sku = event.value.strip().upper()
+        self._seen = self._levels(self.sku)
+        self._hint(self.model.inventory.get(self.sku))
+
+    def follow(self) -> None:
+        """The levels the live events brought, if they moved since the hint took them
+        (the app calls this on each redraw while the form is on top)."""
+        levels = self._levels(self.sku)
+        if levels != self._seen:
+            self._seen = levels
+            self._hint(self.model.inventory.get(self.sku))
+
     def prepare(self) -> Send:
         sku, delta, reason, note = parse_adjust(
             self.query_one("#sku", Input).value,
@@ -120,6 +149,8 @@ class AdjustScreen(FormScreen):
 
         async def send(client: ApiClient) -> str:
             levels = await client.adjust_stock(sku, delta, reason, note)
+            if sku == self.sku:  # the store's answer: before its event reaches the model
+                self._hint(before | levels)
             return (
                 f"{sku} {reason} {delta:+d}: on hand "
                 f"{change(before.get('on_hand'), levels.get('on_hand'))}, available "

@@ -1,5 +1,7 @@
 """One order (or restock) in full: its lines and its status history, read from the
-store when the screen opens (GET /api/orders/{id} and …/history)."""
+store when the screen opens (GET /api/orders/{id} and …/history), and read again
+whenever the live events move it on (a restock that completes while its window is
+open shows COMPLETED there as in the table behind it)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from textual.widgets import Footer, Label, Static
 
 from autogrocery.tui import format as fmt
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.model import StoreModel
 from autogrocery.tui.widgets.table import Column, LiveTable
 
 LINES = (
@@ -31,11 +34,19 @@ HISTORY = (Column("status", "status", 12), Column("at", "at", 26))
 class OrderScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Close")]  # noqa: RUF012
 
-    def __init__(self, client: ApiClient | None, order_id: str, kind: str) -> None:
+    def __init__(
+        self,
+        client: ApiClient | None,
+        order_id: str,
+        kind: str,
+        model: StoreModel | None = None,
+    ) -> None:
         super().__init__()
         self.client = client
         self.order_id = order_id
         self.kind = kind
+        self.model = model
+        self._seen = self._state()  # the order as the live events last left it
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form order"):
@@ -54,6 +65,20 @@ class OrderScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def _state(self) -> tuple[object, ...] | None:
+        view = self.model.find_order(self.order_id) if self.model is not None else None
+        if view is None:
+            return None
+        return (view.get("status"), view.get("completed_at"))
+
+    def follow(self) -> None:
+        """Read the order again if an event moved it on since the last look (the app
+        calls this on each redraw while the window is on top)."""
+        state = self._state()
+        if state != self._seen:
+            self._seen = state
+            self.load()
 
     @work(exclusive=True, group="order")
     async def load(self) -> None:

@@ -1,4 +1,5 @@
-"""Open low-stock alerts (available below min level), oldest first."""
+"""Every open alert, oldest first: SKUs below their min level, and lots whose
+best-before date is near (or past)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from autogrocery.tui import format as fmt
-from autogrocery.tui.model import StoreModel
+from autogrocery.tui.model import StoreModel, alert_key, expiry_alert
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
-COLUMNS = (  # by priority when narrow: sku, levels, name (narrowed), raised at, aisle
+COLUMNS = (  # by priority when narrow: what, sku, levels, raised at, name (narrowed), aisle
+    Column("alert", "alert", 12),
     Column("sku", "sku", 9),
-    Column("name", "name", 26, priority=1, least=12),
+    Column("name", "name", 26, priority=2, least=12),
     Column("aisle", "aisle", 9, priority=3),
     Column("available", "available", 9),
     Column("min_level", "min level", 9),
-    Column("raised", "raised at", 10, priority=2),
+    Column("raised", "raised at", 10, priority=1),
 )
 
 
@@ -37,26 +39,44 @@ class AlertsPanel(Vertical):
     def table(self) -> LiveTable:
         return self.query_one("#alerts-table", LiveTable)
 
+    @property
+    def selected_sku(self) -> str | None:
+        """The SKU of the alert under the cursor."""
+        key = self.table.current_key
+        alert = self.model.alerts.get(key) if key is not None else None
+        return str(alert["sku"]) if alert is not None else None
+
     def refresh_from(self, model: StoreModel) -> None:
-        alerts = sorted(model.alerts.values(), key=lambda a: (str(a.get("raised_at")), a["sku"]))
+        alerts = model.open_alerts()
         self.table.sync([row(alert, model) for alert in alerts])
-        summary = self.query_one("#alerts-summary", Static)
-        if alerts:
-            show(
-                summary,
-                Text(f"⚠ {len(alerts)} SKU(s) below their min level: press r to restock", "yellow"),
-            )
-        else:
-            show(summary, Text("No open low-stock alerts.", style="green"))
+        show(self.query_one("#alerts-summary", Static), summary(model))
+
+
+def summary(model: StoreModel) -> Text:
+    count = model.alert_count
+    if not count:
+        return Text("No open alerts.", style="green")
+    low = len(model.low_stock_skus())
+    parts = []
+    if low:
+        parts.append(f"{low} SKU(s) below their min level (r to restock)")
+    if count - low:
+        parts.append(f"{count - low} lot(s) near or past best-before (6 Reports)")
+    return Text(f"⚠ {fmt.plural(count, 'open alert')}: {'; '.join(parts)}", "yellow")
 
 
 def row(alert: dict[str, Any], model: StoreModel) -> Row:
     sku = alert["sku"]
     live = model.inventory.get(sku, {})
     available = live.get("available", alert.get("available"))
+    if expiry_alert(alert):
+        what = Text(f"expiry {str(alert.get('expiry_date') or '')[5:]}", style="magenta")
+    else:
+        what = Text("low stock", style="yellow")
     return (
-        sku,
+        alert_key(alert),
         (
+            what,
             sku,
             str(alert.get("name", "")),
             str(alert.get("aisle", "")),

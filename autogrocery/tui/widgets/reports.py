@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Label, Select
@@ -28,10 +28,14 @@ from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
 CHECK_EVERY = 1.0  # seconds between looks at whether the reports are due
+NAME = 24  # a product's name, whole for nearly every one of the catalog
+# Narrower than this, two reports side by side would cut names and dates: the four go
+# one under the other, each as wide as the terminal, and the panel scrolls.
+SIDE_BY_SIDE = 120
 COLUMNS = {  # each by priority when narrow: what to act on first, then the name
     "expiring": (
         Column("sku", "sku", 7),
-        Column("name", "name", 20, priority=2, least=6),
+        Column("name", "name", NAME, priority=2, least=6),
         Column("expires", "expires", 10, priority=3),
         Column("left", "left", 7),
         Column("on_hand", "on hand", 7, priority=1),
@@ -39,7 +43,7 @@ COLUMNS = {  # each by priority when narrow: what to act on first, then the name
     ),
     "reorder": (
         Column("sku", "sku", 7),
-        Column("name", "name", 18, priority=2, least=6),
+        Column("name", "name", NAME, priority=2, least=6),
         Column("available", "avail", 6, priority=3),
         Column("min_level", "min", 5, priority=4),
         Column("daily", "per day", 7, priority=3),
@@ -48,13 +52,13 @@ COLUMNS = {  # each by priority when narrow: what to act on first, then the name
     ),
     "waste": (
         Column("sku", "sku", 7),
-        Column("name", "name", 20, priority=1, least=6),
+        Column("name", "name", NAME, priority=1, least=6),
         Column("quantity", "qty", 6),
         Column("value", "at cost", 9),
     ),
     "usage": (
         Column("sku", "sku", 7),
-        Column("name", "name", 20, priority=2, least=6),
+        Column("name", "name", NAME, priority=2, least=6),
         Column("total", "total", 6),
         Column("daily", "per day", 7, priority=3),
         Column("days", f"{USAGE_DAYS} days", USAGE_DAYS, priority=1),
@@ -97,6 +101,9 @@ class ReportsPanel(Vertical):
                 with Vertical(classes="report"):
                     yield Label("", id=f"{key}-title", classes="report-title")
                     yield LiveTable(columns, id=f"{key}-table")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < SIDE_BY_SIDE, "narrow")
 
     def table(self, key: str) -> LiveTable:
         return self.query_one(f"#{key}-table", LiveTable)
@@ -180,9 +187,14 @@ class ReportsPanel(Vertical):
         used = sorted(usage.get("skus", []), key=lambda u: (-int(u.get("total", 0)), u["sku"]))
         self.table("usage").sync([usage_row(u, names, usage) for u in used])
         taken = sum(int(u.get("total", 0)) for u in used)
+        young = younger(usage, USAGE_DAYS)  # per day: over the store's age, not a week
         show(
             self.query_one("#usage-title", Label),
-            Text.assemble(("Usage: ", "bold"), f"{fmt.plural(taken, 'unit')} taken, {span(usage)}"),
+            Text.assemble(
+                ("Usage: ", "bold"),
+                f"{fmt.plural(taken, 'unit')} taken{f' in {young}' if young else ''}, "
+                f"{span(usage)}",
+            ),
         )
 
     def _note(self, model: StoreModel) -> None:
@@ -202,6 +214,19 @@ class ReportsPanel(Vertical):
 
 def span(report: dict[str, Any]) -> str:
     return f"{report.get('from', '?')} … {report.get('to', '?')}"
+
+
+def younger(report: dict[str, Any], period: int) -> str | None:
+    """The store's age, as a report's per-day figures divide by it, when it is younger
+    than the report's `period` days: `2 min`, `5 h`, `3.5 d`."""
+    days = report.get("span_days")
+    if not isinstance(days, int | float) or days >= period:
+        return None
+    if days < 1 / 24:
+        return f"{max(1, round(days * 1440))} min"
+    if days < 1:
+        return f"{round(days * 24)} h"
+    return f"{days:.1f} d"
 
 
 def cents(value: object) -> int:
@@ -225,7 +250,9 @@ def expiring_title(lots: int, expired: int, within: int) -> Text:
 def reorder_title(report: dict[str, Any]) -> Text:
     """How many SKUs to order, and on what basis: days of usage, delivery lead time."""
     count = len(report.get("suggestions", []))
-    basis = f"({report.get('usage_days', '?')} d use, {report.get('lead_time_days', '?')} d lead)"
+    days = report.get("usage_days", "?")
+    used = younger(report, days) if isinstance(days, int) else None
+    basis = f"({used or f'{days} d'} use, {report.get('lead_time_days', '?')} d lead)"
     if not count:
         return Text(f"Nothing to reorder {basis}", style="green")
     return Text.assemble(("Reorder", "bold"), f" {fmt.plural(count, 'SKU')} {basis}")
@@ -292,13 +319,14 @@ def usage_row(entry: dict[str, Any], names: dict[str, str], report: dict[str, An
     sku = str(entry.get("sku"))
     days = daily(entry, str(report.get("from")), str(report.get("to")))
     total = int(entry.get("total", 0))
+    spread = report.get("span_days") or len(days)  # the store's age, if younger
     return (
         sku,
         (
             sku,
             names.get(sku, ""),
             Text(str(total), justify="right"),
-            Text(f"{total / max(1, len(days)):.1f}", justify="right"),
+            Text(f"{total / max(spread, 1e-9):.1f}", justify="right"),
             Text(fmt.spark([float(d) for d in days], len(days)), style="cyan"),
         ),
     )

@@ -284,6 +284,13 @@ class ApiClient:
         )
         return found
 
+    async def cancel_order(self, order_id: str) -> dict[str, Any]:
+        """Cancel a preview, or an order robots are picking (what they picked goes back)."""
+        found: dict[str, Any] = await self.call(
+            "POST", f"/api/orders/{quote(order_id)}/cancel", label="/api/orders/{id}/cancel"
+        )
+        return found
+
     async def history(self, order_id: str) -> list[dict[str, Any]]:
         found = await self.call(
             "GET", f"/api/orders/{quote(order_id)}/history", label="/api/orders/{id}/history"

@@ -83,3 +83,27 @@ async def test_open_detail_windows_follow_the_event_feed(
             await until(pilot, lambda: len(history.row_keys) == 3)
             steps = [text(history.cells(key)[0]) for key in history.row_keys]  # type: ignore[index]
             assert steps == ["PREVIEWED", "PROCESSING", "COMPLETED"]
+
+
+async def test_an_order_is_cancelled_from_its_window_while_robots_pick_it(
+    make_store: StoreFactory,
+) -> None:
+    store = await make_store("robots.per_aisle=1", "robots.pick_time=0.02")
+    async with store.client() as client:
+        assert isinstance(client, ApiClient)
+        app = dashboard(client)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await connected(pilot, app)
+            preview = await store.live.preview("fridge-1", [{"sku": "MEA-001", "quantity": 150}])
+            order = preview["order_id"]
+            await store.live.confirm(order, "fridge-1")  # 3 s of picking
+            window = await open_row(pilot, app, order)
+            await until(pilot, lambda: "PROCESSING" in status(app))
+            await pilot.press("x")
+            await until(pilot, lambda: "CANCELLED" in status(app))
+            assert app.screen is window
+            assert (await store.live.get_order(order))["status"] == "CANCELLED"
+            await pilot.press("x")  # a cancelled order offers no cancel
+            assert not window.check_action("cancel_order", ())
+            error = str(window.query_one("#form-error", Static).render())
+            assert "not cancelled" not in error

@@ -1,7 +1,8 @@
 """One order (or restock) in full: its lines and its status history, read from the
 store when the screen opens (GET /api/orders/{id} and …/history), and read again
 whenever the live events move it on (a restock that completes while its window is
-open shows COMPLETED there as in the table behind it)."""
+open shows COMPLETED there as in the table behind it). An order that is not done yet
+can be cancelled from here (x): a preview, or one robots are picking."""
 
 from __future__ import annotations
 
@@ -31,8 +32,14 @@ LINES = (
 HISTORY = (Column("status", "status", 12), Column("at", "at", 26))
 
 
+CANCELLABLE = ("PREVIEWED", "PROCESSING")
+
+
 class OrderScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "close", "Close")]  # noqa: RUF012
+    BINDINGS = [  # noqa: RUF012 (textual's own idiom)
+        Binding("escape", "close", "Close"),
+        Binding("x", "cancel_order", "Cancel order"),
+    ]
 
     def __init__(
         self,
@@ -47,6 +54,7 @@ class OrderScreen(ModalScreen[None]):
         self.kind = kind
         self.model = model
         self._seen = self._state()  # the order as the live events last left it
+        self._status = ""  # as the store last said
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form order"):
@@ -65,6 +73,26 @@ class OrderScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cancel shows (and works) only for an order that is not done yet."""
+        if action == "cancel_order":
+            return self.kind != "RESTOCK" and self._status in CANCELLABLE
+        return True
+
+    @work(exclusive=True, group="order-cancel")
+    async def action_cancel_order(self) -> None:
+        if self.client is None:
+            return
+        error = self.query_one("#form-error", Static)
+        try:
+            await self.client.cancel_order(self.order_id)
+        except (ApiError, Disconnected) as exc:
+            error.update(Text(f"not cancelled: {exc}"))
+            error.add_class("shown")
+        else:
+            error.remove_class("shown")
+        self.load()
 
     def _state(self) -> tuple[object, ...] | None:
         view = self.model.find_order(self.order_id) if self.model is not None else None
@@ -106,6 +134,8 @@ class OrderScreen(ModalScreen[None]):
         self.show(view, history)
 
     def show(self, view: dict[str, Any], history: list[dict[str, Any]]) -> None:
+        self._status = str(view.get("status"))
+        self.refresh_bindings()
         restock = view.get("kind") == "RESTOCK"
         total = view.get("total_cost") if restock else view.get("total")
         self.query_one("#order-summary", Static).update(

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autogrocery import (
@@ -79,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start an empty store in a data dir whose database is missing (its keys and "
         "files say a store lived there)",
     )
+    run.add_argument(
+        "--join",
+        metavar="FILE",
+        help="join a chain of stores with the join file `autogrocery central enroll` wrote "
+        "(chain.join): the store runs a NATS leaf node and reports to its head office",
+    )
     cli_dashboard.add_run_arguments(run)
 
     config = commands.add_parser("config", parents=[common], help="inspect configuration")
@@ -116,6 +123,8 @@ def _command(argv: Sequence[str] | None) -> int:
         overrides += ["zmq.insecure=true", "compat.insecure=true"]
     if getattr(args, "compat", None) == "original":
         overrides.append("compat.original=true")
+    if getattr(args, "join", None):
+        overrides.append(f"chain.join={Path(args.join).expanduser().resolve()}")
     try:
         config = load_config(args.config, overrides=overrides, use_cwd=True)
     except ConfigError as exc:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from autogrocery.actors.system import System
+    from autogrocery.chain.link import ChainLink
     from autogrocery.config import Config
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def prepare(config: Config) -> list[socket.socket]:
     try:
         check_data_dir(config.data_path)
         check_csv(config.csv_file)
+        check_chain(config)
     except BaseException:
         for sock in sockets:
             sock.close()
@@ -82,6 +84,20 @@ def taken(host: str, port: int) -> str:
     if answer.kind is Kind.NOTHING:
         return f"nothing answers at {url} ({answer.detail}); {elsewhere}"
     return f"{url} does not answer as an autogrocery store ({answer.detail}); {elsewhere}"
+
+
+def check_chain(config: Config) -> None:
+    """A store in a chain: its join file reads and a nats-server can run it."""
+    if config.join_file is None:
+        return
+    from autogrocery.chain.joinfile import JoinFileError
+    from autogrocery.chain.link import check
+    from autogrocery.chain.natsd import NatsError
+
+    try:
+        check(config)
+    except (JoinFileError, NatsError) as exc:
+        raise StartupError(f"chain: {exc}") from None
 
 
 def check_csv(path: Path) -> None:
@@ -178,10 +194,14 @@ async def started(
         for sock in sockets:
             sock.close()
         raise StartupError(describe(exc, config)) from exc
+    link = None
     try:
+        link = await join_chain(config, system)
         app = create_app(config, system)
         runner, url = await serve(app, sockets=sockets)
     except BaseException as exc:
+        if link is not None:
+            await link.stop()
         await system.stop()
         for sock in sockets:
             sock.close()
@@ -192,7 +212,19 @@ async def started(
         yield Started(system, app, url)
     finally:
         await runner.cleanup()  # stop accepting, finish requests, close WebSockets
+        if link is not None:
+            await link.stop()
         await system.stop()
+
+
+async def join_chain(config: Config, system: System) -> ChainLink | None:
+    """A store in a chain starts its leaf node and its relay (docs/chain.md)."""
+    if config.join_file is None:
+        return None
+    from autogrocery.chain.link import ChainLink, check
+
+    joining = check(config)
+    return None if joining is None else await ChainLink.start(config, system, joining)
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,7 +37,7 @@ from autogrocery.domain.messages import (
     UpdateProduct,
 )
 from autogrocery.domain.models import MovementType, OrderKind, OrderStatus, rfc3339
-from autogrocery.domain.records import Alert, Confirmation, OrderRecord, StockLevel
+from autogrocery.domain.records import Alert, ChainStatus, Confirmation, OrderRecord, StockLevel
 from autogrocery.domain.validation import parse_lines
 from autogrocery.domain.views import (
     alert_view,
@@ -45,6 +45,7 @@ from autogrocery.domain.views import (
     order_view,
     restock_receipt,
     stock_view,
+    transfer_view,
 )
 from autogrocery.store.reads import Reader
 
@@ -76,6 +77,8 @@ class System:
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
         self.reports = StockReports(self)
         self._stopped = False
+        # The store's link to its head office, when it is in a chain (chain/link.py).
+        self.chain_status: Callable[[], Awaitable[ChainStatus]] | None = None
 
     async def ask(self, actor: str, message: Any) -> Any:
         """One message to a core actor (by name); its answer."""
@@ -139,6 +142,24 @@ class System:
             )
         found, next_cursor = await self.reader.orders(kind, owner, status, limit, cursor)
         return [order_view(order) for order in found], next_cursor
+
+    async def transfers(
+        self, limit: int = 50, cursor: int | None = None
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """The chain's transfers this store ships or receives, newest first."""
+        if not 1 <= limit <= 500:
+            raise ValidationError(
+                "limit must be between 1 and 500", [{"field": "limit", "message": "out of range"}]
+            )
+        kinds = (OrderKind.TRANSFER_OUT, OrderKind.TRANSFER_IN)
+        found, next_cursor = await self.reader.orders(kinds, None, None, limit, cursor)
+        return [transfer_view(order) for order in found], next_cursor
+
+    async def transfer(self, transfer_id: str) -> dict[str, Any]:
+        order = await self.reader.transfer(transfer_id)
+        if order is None:
+            raise NotFound(f"no transfer {transfer_id} at this store")
+        return transfer_view(order)
 
     # --- restocks ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from autogrocery.api import (
     compat,
     routes_accounts,
     routes_auth,
+    routes_chain,
     routes_commands,
     routes_docs,
     routes_live,
@@ -83,6 +84,7 @@ def create_app(
         routes_ops,
         routes_accounts,
         routes_commands,
+        routes_chain,
         routes_live,
         routes_docs,
     ):

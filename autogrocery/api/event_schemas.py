@@ -16,6 +16,7 @@ from autogrocery.api.schemas import (
     Robot,
     Timestamp,
 )
+from autogrocery.api.schemas_chain import Transfer
 
 Seq = Annotated[
     int,
@@ -47,6 +48,12 @@ class OrderUpdated(EventBase, tag="order.updated"):
 
 class RestockUpdated(EventBase, tag="restock.updated"):
     data: Restock
+
+
+class TransferUpdated(EventBase, tag="transfer.updated"):
+    """This store's part of a chain's transfer moved on (operators only)."""
+
+    data: Transfer
 
 
 class StockChanged(EventBase, tag="stock.changed"):
@@ -89,6 +96,7 @@ class EventsDropped(EventBase, tag="events.dropped"):
 Event = (
     OrderUpdated
     | RestockUpdated
+    | TransferUpdated
     | StockChanged
     | AlertRaised
     | AlertCleared

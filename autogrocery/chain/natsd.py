@@ -155,6 +155,20 @@ class NatsServer:
 
     # --- inside ------------------------------------------------------------------------
 
+    def _pin(self) -> None:
+        """After the first start: restarts bind the same ports (`listen ...:-1` would
+        give a restarted server new ones, which its clients do not know)."""
+        ports = self.ports
+        if ports is None:
+            return
+        client = ports.client.rsplit(":", 1)[1]
+        monitor = ports.monitor.rsplit(":", 1)[1]
+        config = self._config.replace("listen: 127.0.0.1:-1", f"listen: 127.0.0.1:{client}")
+        config = config.replace("http: 127.0.0.1:-1", f"http: 127.0.0.1:{monitor}")
+        if config != self._config:
+            self._config = config
+            write_private(self.config_path, config)
+
     def _launch(self, timeout: float) -> Ports:
         for stale in self.workdir.glob("nats-server_*.ports"):
             stale.unlink(missing_ok=True)
@@ -182,6 +196,7 @@ class NatsServer:
                     ports = Ports(found["nats"][0], found["monitoring"][0])
                     if _healthz(ports.monitor):
                         self.ports = ports
+                        self._pin()
                         return ports
             time.sleep(0.05)
         proc.kill()

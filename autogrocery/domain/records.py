@@ -129,3 +129,14 @@ class Alert:
     @property
     def kind(self) -> str:
         return "low" if self.lot is None else "expiring"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStatus:
+    """A store's link to its head office, as `GET /api/ops/chain` shows it."""
+
+    store_id: str
+    hub_connected: bool  # the store's leaf node has a live link to the hub
+    outbox_pending: int  # events the head office has not confirmed applying
+    oldest_pending_age_s: float  # how long the oldest of them has waited (0: none)
+    catalog_version: int  # the head office's catalog version the store applied

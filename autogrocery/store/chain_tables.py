@@ -74,8 +74,16 @@ class ChainTables:
             self.db.write_batch({DELETE_FACTS: [(row[0],) for row in seqs]})
         return len(seqs)
 
-    def heartbeat(self, on_hand_units: int) -> None:
-        """A heartbeat row (its own small transaction)."""
+    def catalog_version(self) -> int:
+        row = self.db.execute(
+            "SELECT value FROM stock_meta WHERE key = 'catalog_version'"
+        ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def heartbeat(self) -> None:
+        """A heartbeat row, with the units the store holds (its own small transaction)."""
+        row = self.db.execute("SELECT COALESCE(SUM(on_hand), 0) FROM products").fetchone()
+        on_hand_units = int(row[0])
         self.db.write_batch(
             {INSERT_FACTS: [facts_row("heartbeat", {"on_hand_units": on_hand_units})]}
         )

@@ -51,16 +51,32 @@ class Reader:
         )
         return order_record(found[0], lines)
 
+    async def transfer(self, transfer_id: str) -> OrderRecord | None:
+        """This store's part of a chain's transfer (its order keyed by the transfer id)."""
+        found = await self._rows(
+            "SELECT * FROM orders WHERE request_key = ? AND kind IN (?, ?)",
+            (transfer_id, OrderKind.TRANSFER_OUT.value, OrderKind.TRANSFER_IN.value),
+        )
+        if not found:
+            return None
+        lines = await self._rows(
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date",
+            (found[0]["order_id"],),
+        )
+        return order_record(found[0], lines)
+
     async def orders(
         self,
-        kind: OrderKind,
+        kind: OrderKind | tuple[OrderKind, ...],
         owner: str | None,
         status: str | None,
         limit: int,
         cursor: int | None,
     ) -> tuple[list[OrderRecord], int | None]:
         """Newest first; `cursor` is the rowid to continue below."""
-        where, params = ["kind = ?"], [kind.value]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        where = [f"kind IN ({', '.join('?' * len(kinds))})"]
+        params = [k.value for k in kinds]
         if owner is not None:
             where.append("owner = ?")
             params.append(owner)

@@ -346,5 +346,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE stock_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     ALTER TABLE products ADD COLUMN details TEXT;
     ALTER TABLE products ADD COLUMN details_version INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX orders_by_transfer ON orders (request_key)
+        WHERE kind IN ('TRANSFER_OUT', 'TRANSFER_IN');
     """,
 ]

@@ -1,0 +1,318 @@
+"""The store's relay to its head office, on the store's event loop (docs/chain.md).
+
+Up: the outbox rows after the last one the leaf acknowledged are published to the
+leaf's stream, one at a time and in order (`Nats-Msg-Id = <store>:<seq>`), and each is
+marked sent on its JetStream ack; a row the leaf never acknowledged is published again
+after a restart (the leaf drops the duplicate). The head office's high-water mark,
+sent down, prunes the rows it confirmed. A heartbeat row every `chain.heartbeat`
+seconds says the store is alive.
+
+Down: a durable consumer on the leaf's `DOWN_<store>` stream takes the head office's
+messages to the actors (ship, receive, a catalog version) and acknowledges each once
+the actors committed it; the actors make each idempotent, so a redelivery changes
+nothing.
+
+Selling never waits for any of this: the actors only append to the outbox. Every
+SQLite call runs in a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+import nats
+from nats.errors import Error as NatsClientError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from autogrocery.actors.system import System
+from autogrocery.chain import desk
+from autogrocery.chain.joinfile import JoinFile
+from autogrocery.chain.natsd import NatsServer
+from autogrocery.chain.protocol import (
+    DOWN_CONSUMER,
+    CatalogVersion,
+    Hwm,
+    Receive,
+    Ship,
+    down_stream,
+    down_subjects,
+    event_id,
+    up_stream,
+    up_subject,
+    up_subjects,
+)
+from autogrocery.domain.errors import Unavailable
+from autogrocery.domain.records import ChainStatus
+from autogrocery.store.chain_tables import ChainTables
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BATCH = 256  # outbox rows read at a time
+IDLE = 0.05  # seconds between looks at an outbox with nothing new
+RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)  # backing off while the leaf does not answer
+PUBLISH_TIMEOUT = 5.0
+LINK_EVERY = 2.0  # seconds between looks at the leaf's link to the hub
+PRUNE_BATCH = 500
+
+
+class Relay:
+    def __init__(
+        self,
+        system: System,
+        join: JoinFile,
+        leaf: NatsServer,
+        heartbeat: float,
+        retention_days: int,
+    ) -> None:
+        self.system = system
+        self.join = join
+        self.store_id = join.store_id
+        self.leaf = leaf
+        self.heartbeat_every = heartbeat
+        self.max_age = retention_days * 86_400.0
+        self.tables = ChainTables(system.supervisor.ctx.connect())
+        self.epoch = self.sent = self.hwm = 0
+        self.hwm_at: float | None = None
+        self.hub_connected = False
+        self.published = 0
+        self._nc: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ready = asyncio.Event()
+
+    # --- life ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the leaf (it is up: the caller started it), make sure the streams
+        are there, and start the loops."""
+        self.epoch, self.sent, self.hwm, self.hwm_at = await self._db(self.tables.link)
+        client = self.leaf.ports.client if self.leaf.ports else "nats://127.0.0.1:4222"
+        self._nc = await nats.connect(
+            client,
+            name=f"autogrocery-relay-{self.store_id}",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.25,
+            allow_reconnect=True,
+        )
+        await self._streams()
+        for name, loop in (
+            ("up", self._up),
+            ("down", self._down),
+            ("heartbeat", self._heartbeat),
+            ("link", self._watch_link),
+        ):
+            self._tasks.append(asyncio.create_task(self._forever(name, loop), name=f"relay-{name}"))
+        log.info(
+            "chain: store %s relays to its leaf (stream %s)",
+            self.store_id,
+            up_stream(self.store_id, self.epoch),
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._nc.close(), 5.0)
+
+    async def status(self) -> ChainStatus:
+        newest, oldest = await self._db(
+            lambda: (self.tables.newest(), self.tables.oldest_after(self.hwm))
+        )
+        version = await self._db(self.tables.catalog_version)
+        return ChainStatus(
+            self.store_id,
+            self.hub_connected,
+            max(0, newest - self.hwm),
+            round(time.time() - oldest, 3) if oldest is not None else 0.0,
+            version,
+        )
+
+    # --- the streams ----------------------------------------------------------------------
+
+    async def _streams(self) -> None:
+        """`UP_<store>_<epoch>` and `DOWN_<store>` on the leaf. An up stream that is gone
+        (the leaf lost its data) is made again under the next epoch, and what the head
+        office has not confirmed is published again into it."""
+        js = self._nc.jetstream()
+        name = up_stream(self.store_id, self.epoch)
+        exists = self.epoch > 0 and await _exists(js, name)
+        if not exists:
+            if self.epoch > 0:
+                log.warning(
+                    "chain: the leaf lost stream %s; publishing from event %d again under epoch %d",
+                    name,
+                    self.hwm + 1,
+                    self.epoch + 1,
+                )
+            self.epoch += 1
+            self.sent = self.hwm
+            await self._save_link()
+        await js.add_stream(
+            StreamConfig(
+                name=up_stream(self.store_id, self.epoch),
+                subjects=[up_subjects(self.store_id)],
+                retention=RetentionPolicy.LIMITS,  # an outage must not lose anything
+                max_age=self.max_age,
+                storage=StorageType.FILE,
+                duplicate_window=120.0,
+            )
+        )
+        await js.add_stream(
+            StreamConfig(
+                name=down_stream(self.store_id),
+                subjects=[down_subjects(self.store_id)],
+                retention=RetentionPolicy.LIMITS,
+                max_msgs_per_subject=1,
+                max_age=self.max_age,
+                storage=StorageType.FILE,
+            )
+        )
+        self._ready.set()
+
+    # --- up ------------------------------------------------------------------------------
+
+    async def _up(self) -> None:
+        js = self._nc.jetstream()
+        while True:
+            rows = await self._db(lambda: self.tables.after(self.sent, BATCH))
+            if not rows:
+                await asyncio.sleep(IDLE)
+                continue
+            for seq, kind, at, facts in rows:
+                body = b'{"store_id":"%s","seq":%d,"kind":"%s","at":%r,"facts":%s,"v":1}' % (
+                    self.store_id.encode(),
+                    seq,
+                    kind.encode(),
+                    at,
+                    facts,
+                )
+                await js.publish(
+                    up_subject(self.store_id, kind),
+                    body,
+                    timeout=PUBLISH_TIMEOUT,
+                    headers={"Nats-Msg-Id": event_id(self.store_id, seq)},
+                )
+                self.sent = seq
+                self.published += 1
+            await self._save_link()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_every)
+            await self._db(self.tables.heartbeat)
+
+    # --- down ----------------------------------------------------------------------------
+
+    async def _down(self) -> None:
+        await self._ready.wait()
+        js = self._nc.jetstream()
+        sub = await js.pull_subscribe(
+            down_subjects(self.store_id), durable=DOWN_CONSUMER, stream=down_stream(self.store_id)
+        )
+        while True:
+            try:
+                messages = await sub.fetch(16, timeout=1.0)
+            except NatsTimeout:
+                continue
+            for message in messages:
+                await self._take(message)
+
+    async def _take(self, message: Any) -> None:
+        kind = message.subject.split(".")[3]
+        try:
+            if kind == "hwm":
+                await self._confirmed(msgspec.json.decode(message.data, type=Hwm))
+            elif kind == "ship":
+                order = await desk.ship(self.system, msgspec.json.decode(message.data, type=Ship))
+                log.info("chain: transfer %s to ship: %s", order.request_key, order.status)
+            elif kind == "receive":
+                receive = msgspec.json.decode(message.data, type=Receive)
+                await desk.receive(self.system, receive)
+                log.info("chain: transfer %s to receive", receive.transfer_id)
+            elif kind == "catalog":
+                version = msgspec.json.decode(message.data, type=CatalogVersion)
+                await desk.apply_catalog(self.system, version)
+            else:
+                log.warning("chain: %s from the head office is not understood; dropped", kind)
+        except msgspec.ValidationError as exc:
+            log.error("chain: a %s from the head office is malformed (%s); dropped", kind, exc)
+        except Unavailable as exc:  # the store cannot write now: ask again later
+            log.warning("chain: %s not taken yet (%s)", kind, exc)
+            await message.nak(delay=2.0)
+            return
+        await message.ack()
+
+    async def _confirmed(self, hwm: Hwm) -> None:
+        """The head office applied everything up to `hwm.hwm`: prune it."""
+        if hwm.hwm <= self.hwm:
+            return
+        self.hwm, self.hwm_at = hwm.hwm, hwm.at
+        self.sent = max(self.sent, hwm.hwm)  # applied there: surely sent (a lost ack)
+        await self._save_link()
+        upto = min(self.hwm, self.sent)
+        pruned = PRUNE_BATCH
+        while pruned == PRUNE_BATCH:  # in small batches: the actors' writes come between
+            pruned = await self._db(lambda: self.tables.prune(upto, PRUNE_BATCH))
+
+    # --- the link ------------------------------------------------------------------------
+
+    async def _watch_link(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            leafz = await loop.run_in_executor(None, self.leaf.monitor, "/leafz")
+            connected = bool(leafz and leafz.get("leafnodes"))
+            if connected != self.hub_connected:
+                log.info("chain: the link to the head office is %s", "up" if connected else "down")
+            self.hub_connected = connected
+            await asyncio.sleep(LINK_EVERY)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _forever(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run `loop`, again after a failure (the leaf restarting, a full disk), backing
+        off; only cancellation ends it."""
+        failures = 0
+        while True:
+            try:
+                await loop()
+            except asyncio.CancelledError:
+                raise
+            except (NatsClientError, OSError, Unavailable) as exc:
+                delay = RETRY[min(failures, len(RETRY) - 1)]
+                failures += 1
+                level = logging.INFO if failures == 1 else logging.DEBUG
+                log.log(level, "chain: %s waits %gs: %s", name, delay, exc or type(exc).__name__)
+                await asyncio.sleep(delay)
+            except Exception:
+                delay = RETRY[-1]
+                log.exception("chain: %s failed; again in %gs", name, delay)
+                await asyncio.sleep(delay)
+            else:
+                failures = 0
+
+    async def _save_link(self) -> None:
+        epoch, sent, hwm, hwm_at = self.epoch, self.sent, self.hwm, self.hwm_at
+        await self._db(lambda: self.tables.save_link(epoch, sent, hwm, hwm_at))
+
+    async def _db(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+async def _exists(js: Any, stream: str) -> bool:
+    try:
+        await js.stream_info(stream)
+    except NotFoundError:
+        return False
+    return True

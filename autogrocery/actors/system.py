@@ -77,8 +77,10 @@ class System:
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
         self.reports = StockReports(self)
         self._stopped = False
-        # The store's link to its head office, when it is in a chain (chain/link.py).
+        # The store's link to its head office, when it is in a chain (chain/link.py):
+        # its status now, and its counters for /metrics as last seen.
         self.chain_status: Callable[[], Awaitable[ChainStatus]] | None = None
+        self.chain_vitals: Callable[[], dict[str, float]] | None = None
 
     async def ask(self, actor: str, message: Any) -> Any:
         """One message to a core actor (by name); its answer."""
@@ -324,12 +326,15 @@ class System:
         writes that failed, and events lost by subscribers that fell behind."""
         supervisor = self.supervisor
         shared = supervisor.ctx.connect()
-        return {
+        vitals = {
             "core_restarts": float(supervisor.restarts),
             "core_given_up": 1.0 if supervisor.gave_up is not None else 0.0,
             "store_write_failures": float(shared.write_failures),
             "events_dropped": float(self.events.dropped),
         }
+        if self.chain_vitals is not None:
+            vitals.update(self.chain_vitals())
+        return vitals
 
     def check_store_file(self) -> None:
         """Raise StoreLost (an sqlite3.OperationalError) if the database file was deleted

@@ -129,6 +129,41 @@ class VitalsCollector(Collector):
             "Events lost by /api/events subscribers that fell behind (each was told)",
             value=vitals.get("events_dropped", 0.0),
         )
+        if "chain_hub_connected" in vitals:  # a store in a chain (docs/chain.md)
+            yield from _chain_metrics(vitals)
+
+
+def _chain_metrics(vitals: dict[str, float]) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "autogrocery_chain_hub_connected",
+        "1 while the store's leaf node has a live link to the head office's hub",
+        value=vitals["chain_hub_connected"],
+    )
+    yield GaugeMetricFamily(
+        "autogrocery_chain_outbox_pending",
+        "Events the head office has not confirmed applying yet",
+        value=vitals["chain_outbox_pending"],
+    )
+    yield GaugeMetricFamily(
+        "autogrocery_chain_oldest_pending_seconds",
+        "How long the oldest of them has waited",
+        value=vitals["chain_oldest_pending_seconds"],
+    )
+    yield CounterMetricFamily(
+        "autogrocery_chain_events_published",
+        "Outbox rows the relay published to the leaf node (and it acknowledged)",
+        value=vitals["chain_events_published"],
+    )
+    yield CounterMetricFamily(
+        "autogrocery_chain_leaf_cpu_seconds",
+        "CPU seconds of the store's leaf nats-server (this run of it)",
+        value=vitals["chain_leaf_cpu_seconds"],
+    )
+    yield CounterMetricFamily(
+        "autogrocery_chain_leaf_restarts",
+        "Times the leaf nats-server died and was restarted",
+        value=vitals["chain_leaf_restarts"],
+    )
 
 
 class ConnectionCollector(Collector):

@@ -1,6 +1,7 @@
-"""What the store says about itself on /metrics: CPU seconds (all its threads) and how
-its actors batch. Two snapshots around the measured window give CPU per order and the
-mean batch size, figures that stay meaningful on a noisy shared machine."""
+"""What the store says about itself on /metrics: CPU seconds (all its threads, and
+those of its leaf nats-server when it is in a chain) and how its actors batch. Two
+snapshots around the measured window give CPU per order and the mean batch size,
+figures that stay meaningful on a noisy shared machine."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ async def snapshot(http: aiohttp.ClientSession) -> Snapshot:
     async with http.get("/metrics") as response:
         text = await response.text()
     cpu: float | None = None
+    leaf = 0.0
     batches: dict[str, float] = {}
     messages: dict[str, float] = {}
     info: dict[str, str] = {}
@@ -31,11 +33,13 @@ async def snapshot(http: aiohttp.ClientSession) -> Snapshot:
                 info = dict(sample.labels)
             elif sample.name == "process_cpu_seconds_total":
                 cpu = sample.value
+            elif sample.name == "autogrocery_chain_leaf_cpu_seconds_total":
+                leaf = sample.value
             elif sample.name == "autogrocery_actor_batches_total":
                 batches[sample.labels["actor"]] = sample.value
             elif sample.name == "autogrocery_actor_messages_total":
                 messages[sample.labels["actor"]] = sample.value
-    return Snapshot(cpu, batches, messages, info)
+    return Snapshot(None if cpu is None else cpu + leaf, batches, messages, info)
 
 
 def cpu_per_order_ms(before: Snapshot, after: Snapshot, completed: int) -> float | None:

@@ -58,6 +58,7 @@ class ChainLink:
             await loop.run_in_executor(None, leaf.stop)
             raise
         system.chain_status = relay.status
+        system.chain_vitals = relay.vitals
         log.info(
             "chain: store %s joined its head office through its leaf node (pid %s)",
             joining.join.store_id,

@@ -136,6 +136,17 @@ class NatsServer:
         proc = self._proc
         return proc.pid if proc is not None and proc.poll() is None else None
 
+    def cpu_seconds(self) -> float:
+        """CPU the server used so far (this run of it; 0 where /proc cannot tell)."""
+        pid = self.pid
+        if pid is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def healthy(self) -> bool:
         """The server runs and answers its health check (JetStream included)."""
         ports = self.ports

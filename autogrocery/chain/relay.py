@@ -85,6 +85,7 @@ class Relay:
         self.hwm_at: float | None = None
         self.hub_connected = False
         self.published = 0
+        self.last: ChainStatus | None = None  # the link watcher's last look
         self._nc: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = asyncio.Event()
@@ -127,17 +128,30 @@ class Relay:
                 await asyncio.wait_for(self._nc.close(), 5.0)
 
     async def status(self) -> ChainStatus:
-        newest, oldest = await self._db(
-            lambda: (self.tables.newest(), self.tables.oldest_after(self.hwm))
-        )
-        version = await self._db(self.tables.catalog_version)
+        self.last = await self._db(self._status)
+        return self.last
+
+    def _status(self) -> ChainStatus:
+        newest, oldest = self.tables.newest(), self.tables.oldest_after(self.hwm)
         return ChainStatus(
             self.store_id,
             self.hub_connected,
             max(0, newest - self.hwm),
             round(time.time() - oldest, 3) if oldest is not None else 0.0,
-            version,
+            self.tables.catalog_version(),
         )
+
+    def vitals(self) -> dict[str, float]:
+        """For /metrics, without touching the store: as the link watcher last saw it."""
+        last = self.last
+        return {
+            "chain_hub_connected": 1.0 if self.hub_connected else 0.0,
+            "chain_outbox_pending": float(last.outbox_pending) if last else 0.0,
+            "chain_oldest_pending_seconds": last.oldest_pending_age_s if last else 0.0,
+            "chain_events_published": float(self.published),
+            "chain_leaf_cpu_seconds": self.leaf.cpu_seconds(),
+            "chain_leaf_restarts": float(self.leaf.restarts),
+        }
 
     # --- the streams ----------------------------------------------------------------------
 
@@ -276,6 +290,7 @@ class Relay:
             if connected != self.hub_connected:
                 log.info("chain: the link to the head office is %s", "up" if connected else "down")
             self.hub_connected = connected
+            await self.status()
             await asyncio.sleep(LINK_EVERY)
 
     # --- helpers -------------------------------------------------------------------------

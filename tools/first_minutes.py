@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -31,12 +32,6 @@ from typing import Any
 import aiohttp
 
 PASSWORD = "first-minutes-admin"  # noqa: S105 (a throwaway store of its own)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def parse_time(text: str | None) -> float | None:
@@ -118,19 +113,18 @@ def main() -> int:
     parser.add_argument("--autogrocery", default="autogrocery", help="the command to start")
     parser.add_argument("-o", dest="overrides", action="append", default=[])
     args = parser.parse_args()
-    port = free_port()
-    api = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
         env = os.environ | {"AUTOGROCERY_ADMIN_PASSWORD": PASSWORD}
         command = [args.autogrocery, "run", "--headless", "--simulate", str(args.rate)]
-        command += ["--port", str(port), "--data-dir", data]
+        command += ["--port", "0", "--data-dir", data]
         for override in args.overrides:
             command += ["-o", override]
         store = subprocess.Popen(  # noqa: S603 (our own command)
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         try:
-            asyncio.run(wait_ready(api, time.monotonic() + 60))
+            api = served_at(store)
+            asyncio.run(wait_ready(api, time.monotonic() + 120))
             started = time.time()
             time.sleep(args.duration)
             result = asyncio.run(measure(api, started, args.duration))
@@ -139,6 +133,18 @@ def main() -> int:
             store.wait(timeout=30)
     print(result)
     return 0
+
+
+def served_at(store: subprocess.Popen[str]) -> str:
+    """The API's address, from the store's own log line (it binds any free port)."""
+    if store.stderr is None:
+        raise SystemExit("the store's stderr is not piped")
+    for line in store.stderr:
+        if '"url"' in line:
+            url = str(json.loads(line)["url"])
+            threading.Thread(target=store.stderr.read, daemon=True).start()  # keep draining
+            return url
+    raise SystemExit(f"the store exited with {store.wait()} before it served")
 
 
 if __name__ == "__main__":

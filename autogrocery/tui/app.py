@@ -114,6 +114,7 @@ class DashboardApp(App[None]):
         self.timing = RedrawTimes()
         self._polls = 0
         self._polling = False
+        self._in_chain = True  # until the store says it is in none (404): then never asked
         self._labels: dict[str, str] = {}
         self._up = False
         self._quit_when_ready = False
@@ -306,6 +307,9 @@ class DashboardApp(App[None]):
             self.model.set_robots(await self.client.robots())
             with contextlib.suppress(ApiError):  # 503 while analytics restarts
                 self.model.set_analytics(await self.client.analytics())
+            if self._in_chain:
+                self.model.chain = await self.client.chain()
+                self._in_chain = self.model.chain is not None
             if self._polls % RECONCILE_EVERY == 0:
                 for item in await self.client.inventory():
                     self.model.apply({"type": "stock.changed", "data": item})

@@ -303,6 +303,16 @@ class ApiClient:
         )
         return found
 
+    async def chain(self) -> dict[str, Any] | None:
+        """The store's link to its head office; None when the store is in no chain."""
+        try:
+            found: dict[str, Any] = await self.call("GET", "/api/ops/chain")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found
+
     async def robots(self) -> list[dict[str, Any]]:
         return list((await self.call("GET", "/api/ops/robots"))["robots"])
 

@@ -119,6 +119,9 @@ class StoreModel:
         self._reports_stale = True  # an event changed what they count since then
         self.analytics: dict[str, Any] | None = None
         self.tick: dict[str, Any] | None = None
+        # The store's link to its head office (GET /api/ops/chain), polled; None: the
+        # store is in no chain (or not known yet).
+        self.chain: dict[str, Any] | None = None
         self.series = Series()
         self.events = 0
         self.dirty: set[str] = set(PANELS)

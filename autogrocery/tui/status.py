@@ -47,4 +47,18 @@ def status_line(model: StoreModel, link: Link) -> Text:
         (robots, "bold red") if offline else robots,
         " · ",
         (plural(alerts, "alert"), "yellow") if alerts else "no alerts",
+        *head_office(model),
     )
+
+
+def head_office(model: StoreModel) -> tuple[tuple[str, str] | str, ...]:
+    """` · head office ✓` or ` · head office unreachable · 312 events wait` (a store in a
+    chain only)."""
+    chain = model.chain
+    if chain is None:
+        return ()
+    waiting = int(chain.get("outbox_pending", 0))
+    wait = f" · {plural(waiting, 'event')} wait{'s' if waiting == 1 else ''}" if waiting else ""
+    if chain.get("hub_connected"):
+        return (" · ", ("head office ✓", "green"), wait)
+    return (" · ", ("head office unreachable", "bold red"), wait)

@@ -63,6 +63,7 @@ RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)  # backing off while the leaf does not answer
 PUBLISH_TIMEOUT = 5.0
 LINK_EVERY = 2.0  # seconds between looks at the leaf's link to the hub
 PRUNE_BATCH = 500
+SAVE_EVERY = 1.0  # seconds between saves of the sent mark
 
 
 class Relay:
@@ -86,6 +87,7 @@ class Relay:
         self.hub_connected = False
         self.published = 0
         self.last: ChainStatus | None = None  # the link watcher's last look
+        self._save_due = 0.0
         self._nc: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = asyncio.Event()
@@ -123,6 +125,8 @@ class Relay:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        with contextlib.suppress(Exception):  # a full disk: the rows go again next time
+            await self._save_link()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._nc.close(), 5.0)
@@ -199,7 +203,11 @@ class Relay:
 
     async def _up(self) -> None:
         js = self._nc.jetstream()
+        saved = self.sent
         while True:
+            if self.sent != saved and time.monotonic() >= self._save_due:
+                saved = self.sent
+                await self._save_link()
             rows = await self._db(lambda: self.tables.after(self.sent, BATCH))
             if not rows:
                 await asyncio.sleep(IDLE)
@@ -220,7 +228,6 @@ class Relay:
                 )
                 self.sent = seq
                 self.published += 1
-            await self._save_link()
 
     async def _heartbeat(self) -> None:
         while True:
@@ -318,6 +325,11 @@ class Relay:
                 failures = 0
 
     async def _save_link(self) -> None:
+        """The link's state to the store. The mark of what was sent is saved at most each
+        SAVE_EVERY seconds (each save is a write transaction beside the actors'): after
+        a crash the rows since are published again, and the leaf or the head office
+        drops what it already has."""
+        self._save_due = time.monotonic() + SAVE_EVERY
         epoch, sent, hwm, hwm_at = self.epoch, self.sent, self.hwm, self.hwm_at
         await self._db(lambda: self.tables.save_link(epoch, sent, hwm, hwm_at))
 

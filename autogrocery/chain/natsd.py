@@ -116,6 +116,14 @@ class NatsServer:
             if self._proc is not None and self._proc.poll() is None:
                 self._proc.send_signal(signal.SIGHUP)
 
+    def set_config(self, config: str) -> None:
+        """A config for the server's next (re)start, not signalled to the running one:
+        what a reload cannot change, such as pinning the ports it bound at first start
+        so a restart keeps the addresses clients and leaves dial."""
+        with self._lock:
+            self._config = config
+            write_private(self.config_path, config)
+
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:

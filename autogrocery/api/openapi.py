@@ -57,6 +57,8 @@ class Operation:
     idempotent: bool = False
     security: tuple[str, ...] = ("bearerAuth",)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Models a hand-written reply schema refers to (e.g. a oneOf of two untagged bodies).
+    refers: tuple[Any, ...] = ()
 
 
 _OPERATIONS: dict[Callable[..., Any], Operation] = {}
@@ -206,6 +208,7 @@ def build_document(
     for op in served:
         models += [op.body] if op.body is not None else []
         models += [r.model for r in op.replies if r.model is not None]
+        models += list(op.refers)
     unique = list(dict.fromkeys(models))
     tops, components = msgspec.json.schema_components(unique, ref_template=REF + "{name}")
     if live_events:  # a union: named by hand

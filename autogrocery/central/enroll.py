@@ -34,6 +34,13 @@ from autogrocery.datadir import running_pid
 log = logging.getLogger(__name__)
 
 
+_ALREADY = (
+    "store {} is enrolled already; pass --rotate to give it new credentials (its old ones "
+    "stop working)"
+)
+_NOT_YET = "store {} is not enrolled; enrol it without --rotate"
+
+
 class EnrolError(Exception):
     """Why a store cannot be enrolled: one line."""
 
@@ -61,14 +68,19 @@ def enroll(
         raise EnrolError(problem)
     layout = Layout(config.data_path())
     out = out if out is not None else Path(f"{store_id}.join")
-    if out.exists() and not rotate:
-        raise EnrolError(f"{out} exists already; pass --out FILE to write elsewhere")
-    if not out.parent.is_dir():
-        raise EnrolError(f"{out.parent} is not a directory (--out)")
-    tls = leaf_tls(config, layout)  # makes the CA on first use: the join file needs it
-    ca = tls.ca_pem() if tls is not None else None
     model = SqliteReadModel(layout.db, config.zone())
     try:
+        enrolled = {e.store_id for e in model.enrolled()}
+        if store_id in enrolled and not rotate:
+            raise EnrolError(_ALREADY.format(store_id))
+        if store_id not in enrolled and rotate:
+            raise EnrolError(_NOT_YET.format(store_id))
+        if out.exists() and not rotate:
+            raise EnrolError(f"{out} exists already; pass --out FILE to write elsewhere")
+        if not out.parent.is_dir():
+            raise EnrolError(f"{out.parent} is not a directory (--out)")
+        tls = leaf_tls(config, layout)  # makes the CA on first use: the join file needs it
+        ca = tls.ca_pem() if tls is not None else None
         urls = list(hub or []) or model.hub_urls() or configured_urls(config)
         for url in urls:
             parts = urlsplit(url)
@@ -79,15 +91,10 @@ def enroll(
             generation = model.enroll(
                 store_id, hash_password(password), rotate=rotate, now=time.time()
             )
-        except AlreadyEnrolled:
-            raise EnrolError(
-                f"store {store_id} is enrolled already; pass --rotate to give it new "
-                "credentials (its old ones stop working)"
-            ) from None
+        except AlreadyEnrolled:  # enrolled by someone else meanwhile
+            raise EnrolError(_ALREADY.format(store_id)) from None
         except NotEnrolled:
-            raise EnrolError(
-                f"store {store_id} is not enrolled; enrol it without --rotate"
-            ) from None
+            raise EnrolError(_NOT_YET.format(store_id)) from None
     finally:
         model.close_now()
     join = JoinFile(store_id, tuple(urls), store_user(store_id), password, ca)

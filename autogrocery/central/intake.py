@@ -39,7 +39,7 @@ _SOURCE = re.compile(r"^(?P<stream>[^\s:]+)(?::\S*)?\s+(?P<seq>\d+)")
 FETCH_WAIT = 1.0  # seconds a fetch waits for the first message
 RETRY_MAX = 5.0  # seconds between two tries of a batch that could not be applied
 INTAKE_MAX_AGE = 7 * 86_400.0  # applied events stay this long in CHAIN_IN (replays)
-QUIET_FAILURES = 3  # failures in a row before one is worth a warning
+QUIET_FOR = 5.0  # seconds of failing (about) before it is worth a warning
 STALE_AFTER = 30.0  # an applier that did not turn for this long is not alive
 
 _decode = msgspec.json.Decoder(UpEvent).decode
@@ -154,7 +154,7 @@ class Applier:
                 # A hub reloading its config misses a beat: worth a warning if it lasts.
                 failures += 1
                 log.log(
-                    logging.WARNING if failures >= QUIET_FAILURES else logging.DEBUG,
+                    logging.WARNING if failures * 0.2 >= QUIET_FOR else logging.DEBUG,
                     "the intake stream is not reachable (%s: %s); trying again",
                     type(exc).__name__,
                     exc,

@@ -29,7 +29,7 @@ from autogrocery.chain.protocol import INTAKE_STREAM, api_prefix, deliver_prefix
 log = logging.getLogger(__name__)
 
 ASK_TIMEOUT = 2.0  # seconds a store's leaf has to answer its JetStream API
-QUIET_FAILURES = 3  # failures in a row before one is worth a warning
+QUIET_FOR = 5.0  # seconds of failing before it is worth a warning (then every 5 s)
 
 LeafSeen = Callable[[str, str, int], Awaitable[None]]
 
@@ -50,20 +50,32 @@ class Reconciler:
         self.interval = interval
         self.wake = asyncio.Event()
         self.reached: dict[str, float] = {}  # store -> when its leaf last answered
+        self._relinked: set[str] = set()
+
+    def relinked(self, store: str) -> None:
+        """The store's leaf (re)connected (a system event): look at it now, and restart
+        its source. A source whose leaf went away notices only after its stall check
+        (10 s, then a back-off: 20 s seen); removed and added again, it resumes at once,
+        where it stopped (the intake stream remembers each source's position)."""
+        self._relinked.add(store)
+        self.wake.set()
 
     async def run(self) -> None:
-        failures = 0
+        failing_since: float | None = None
+        warned = 0.0
         while True:
             try:
                 await self.once()
-                failures = 0
+                failing_since = None
             except (nats.errors.Error, OSError) as exc:
-                # The hub's JetStream API misses a beat while it reloads its config: say so
-                # only when it lasts.
-                failures += 1
-                level = logging.WARNING if failures >= QUIET_FAILURES else logging.DEBUG
+                # The hub's JetStream API misses a beat while it reloads its config: worth
+                # a warning only when it lasts.
+                now = time.monotonic()
+                failing_since = failing_since or now
+                lasting = now - failing_since >= QUIET_FOR and now - warned >= QUIET_FOR
+                warned = now if lasting else warned
                 log.log(
-                    level,
+                    logging.WARNING if lasting else logging.DEBUG,
                     "could not reconcile the intake stream's sources (%s: %s)",
                     type(exc).__name__,
                     exc,
@@ -73,21 +85,32 @@ class Reconciler:
             self.wake.clear()
 
     async def once(self) -> None:
-        """One look at every store; one update of CHAIN_IN if a source must change."""
+        """One look at every store; CHAIN_IN updated if a source must change."""
         info = await self.js.stream_info(INTAKE_STREAM)
         sources: list[StreamSource] = list(info.config.sources or [])
         wanted = list(sources)
+        restart: list[str] = []
         for store in await self._stores():
             streams = await self._up_streams(store)
             if streams is None:
                 continue
+            had = {s.name for s in wanted}
             wanted = self._sources_for(store, streams, wanted)
-        if [s.name for s in wanted] != [s.name for s in sources]:
-            config = info.config
+            if store in self._relinked and streams:
+                self._relinked.discard(store)
+                current = max(streams, key=lambda name: up_epoch(name, store) or 0)
+                if current in had:
+                    restart.append(current)
+        config = info.config
+        if restart:
+            config.sources = [s for s in wanted if s.name not in restart]
+            await self.js.update_stream(config)
+            log.info("restarting the sources %s (their leaf linked again)", ", ".join(restart))
+        if restart or [s.name for s in wanted] != [s.name for s in sources]:
             config.sources = wanted
             await self.js.update_stream(config)
             log.info(
-                "the intake stream now sources %s",
+                "the intake stream sources %s",
                 ", ".join(s.name for s in wanted) or "nothing",
                 extra={"sources": [s.name for s in wanted]},
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import re
 import time
 
 from aiohttp import web
@@ -24,6 +25,7 @@ routes = web.RouteTableDef()
 OPERATOR = ("operator",)
 MAX_PAGE = 500
 MAX_DAYS = 3660
+_CURSOR = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @routes.get("/api/chain/stores")
@@ -134,7 +136,7 @@ def _cursor(raw: str | None) -> str | None:
     if not raw:
         return None
     try:
-        if len(raw) > 400:
+        if len(raw) > 400 or not _CURSOR.fullmatch(raw):
             raise ValueError(raw)
         return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
     except (ValueError, binascii.Error, UnicodeError):

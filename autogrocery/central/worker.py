@@ -38,6 +38,7 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 ENROLMENT_POLL = 2.0  # seconds: enrolments made while no SIGHUP reached us are found
 RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0)
+CONNECT_EVENTS = "$SYS.ACCOUNT.*.CONNECT"  # also sent for leaf connections
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ class ChainWorker:
         self.sender = Sender(js, self._store_ids, self._outgoing, self._delivered)
         try:
             await self.applier.ensure()
+            await sys_nc.subscribe(CONNECT_EVENTS, cb=self._connected)
             self._ready.set()
             async with asyncio.TaskGroup() as jobs:
                 jobs.create_task(self._keep("applier", self.applier.run))
@@ -167,6 +169,20 @@ class ChainWorker:
             for conn in (self.nc, sys_nc):
                 with contextlib.suppress(nats.errors.Error, OSError):
                     await conn.close()
+
+    async def _connected(self, msg: Any) -> None:
+        """A connection to the hub was made (a system event): a store's leaf, if it is in
+        a store's account. Its stream is sourced again and what is due to it sent now."""
+        account = msg.subject.split(".")[2]
+        if not account.startswith("S_"):
+            return
+        store = account[2:]
+        log.info("store %s's leaf linked to the hub", store, extra={"store_id": store})
+        if self.reconciler is not None:
+            self.reconciler.relinked(store)
+        if self.sender is not None:
+            self.sender.forgive(store)
+            self.sender.wake.set()
 
     async def _connect(self, user: str, password: str) -> Any:
         async def disconnected() -> None:

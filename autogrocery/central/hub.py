@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import bcrypt
 
 from autogrocery.central.hubconf import HubSpec, StoreUser, render
-from autogrocery.chain.natsd import NatsError, NatsServer, Ports, write_private
+from autogrocery.chain.natsd import NatsError, NatsServer, Ports, stop_strays, write_private
 from autogrocery.chain.protocol import store_account
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class Hub:
         self._stores = tuple(stores)
         self.spec = self._launch_spec
         server = NatsServer("hub", self.spec.workdir, render(self.spec, self._stores), self.binary)
+        stop_strays(self.spec.workdir, server.config_path)  # a hub of a central killed -9
         ports = server.start()
         self.server = server
         varz = server.monitor("/varz") or {}

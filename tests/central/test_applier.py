@@ -4,6 +4,8 @@ event once, in order, and refuses what a store's stream has no right to say."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import msgspec
@@ -178,6 +180,29 @@ async def test_dying_between_commit_and_ack_applies_nothing_twice(central: Centr
     _, sales = await central.call("GET", "/api/chain/sales")
     assert sales["stores"][0]["completed_orders"] == 3
     assert sales["stores"][0]["revenue"] == "7.50"
+
+
+async def test_a_hub_killed_comes_back_where_it_was_and_loses_nothing(central: Central) -> None:
+    north = await central.leaf("north")
+    for n in range(2):
+        await north.publish(Facts(orders=[sale(f"ord-{n}", 100)]))
+    await eventually(lambda: _applied(central, "north", 2))
+    hub = central.service.hub
+    assert hub is not None
+    assert hub.server is not None
+    before = hub.server.ports
+    os.kill(hub.server.pid or 0, signal.SIGKILL)
+    for n in range(2, 5):  # the store goes on: its leaf keeps them meanwhile
+        await north.publish(Facts(orders=[sale(f"ord-{n}", 100)]))
+
+    async def back() -> bool:
+        return hub.server is not None and hub.server.restarts == 1 and hub.server.pid is not None
+
+    await eventually(back, within=30)
+    assert hub.server.ports == before  # the same addresses: the central and leaves find it
+    await eventually(lambda: _applied(central, "north", 5), within=30)
+    _, sales = await central.call("GET", "/api/chain/sales")
+    assert sales["stores"][0]["completed_orders"] == 5
 
 
 async def _applied(central: Central, store: str, count: int) -> bool:

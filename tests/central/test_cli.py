@@ -81,11 +81,12 @@ def test_enroll_without_a_running_head_office(tmp_path: Path) -> None:
     assert "gave new credentials to store north" in rotated.stdout
 
 
-async def test_run_enroll_while_running_and_stop(tmp_path: Path) -> None:
-    data = tmp_path / "hq"
+async def start(data: Path, *, admin_password: str | None = None) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k != "AUTOGROCERY_ADMIN_PASSWORD"}
     env["AUTOGROCERY_CONFIG"] = ""
-    proc = await asyncio.create_subprocess_exec(
+    if admin_password is not None:
+        env["AUTOGROCERY_ADMIN_PASSWORD"] = admin_password
+    return await asyncio.create_subprocess_exec(
         *CLI,
         *RUN,
         "--data-dir",
@@ -96,18 +97,27 @@ async def test_run_enroll_while_running_and_stop(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
+
+
+async def running(proc: asyncio.subprocess.Process) -> tuple[str, str]:
+    """(the API's URL, what the process said until it was running)."""
+    assert proc.stderr is not None
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        while True:
+            line = (await proc.stderr.readline()).decode()
+            assert line, "".join(lines)
+            lines.append(line)
+            if line.startswith("{") and "head office running" in line:
+                return orjson.loads(line)["url"], "".join(lines)
+
+
+async def test_run_enroll_while_running_and_stop(tmp_path: Path) -> None:
+    data = tmp_path / "hq"
+    proc = await start(data)
     assert proc.stderr is not None
     try:
-        lines: list[str] = []
-        url = ""
-        async with asyncio.timeout(60):
-            while not url:
-                line = (await proc.stderr.readline()).decode()
-                assert line, "".join(lines)
-                lines.append(line)
-                if line.startswith("{") and "head office running" in line:
-                    url = orjson.loads(line)["url"]
-        text = "".join(lines)
+        url, text = await running(proc)
         assert "created account admin with password" in text  # shown once, first start
         assert "export AUTOGROCERY_ADMIN_PASSWORD=" in text
         busy = cli(*RUN, "--data-dir", str(data))  # one head office per data dir
@@ -146,10 +156,42 @@ async def test_run_enroll_while_running_and_stop(tmp_path: Path) -> None:
             await proc.wait()
 
 
-def hub_gone(data: Path) -> bool:
+async def test_a_hub_left_behind_by_a_killed_central_is_stopped_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "hq"
+    first = await start(data, admin_password="admin-password-1")
+    try:
+        await running(first)
+        stray = await asyncio.to_thread(hub_pid, data)
+        first.kill()  # kill -9: the hub runs in its own session and outlives it
+        await first.wait()
+        assert not await asyncio.to_thread(hub_gone, data, stray)
+        second = await start(data, admin_password="admin-password-1")
+        try:
+            await running(second)
+            assert await asyncio.to_thread(hub_gone, data, stray)
+            assert await asyncio.to_thread(hub_pid, data) != stray
+        finally:
+            second.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(40):
+                assert await second.wait() == 0
+    finally:
+        if first.returncode is None:
+            first.kill()
+            await first.wait()
+
+
+def hub_pid(data: Path) -> int:
+    """The hub nats-server's pid: its ports file (hub/nats-server_<pid>.ports)."""
+    (found,) = (data / "hub").glob("nats-server_*.ports")
+    return int(found.stem.split("_", 1)[1])
+
+
+def hub_gone(data: Path, pid: int | None = None) -> bool:
     """The hub nats-server (its pid opens each line of hub.log) has exited."""
-    first = (data / "hub" / "hub.log").read_text().split("]", 1)[0]
-    pid = int(first.lstrip("["))
+    if pid is None:
+        pid = int((data / "hub" / "hub.log").read_text().split("]", 1)[0].lstrip("["))
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"  # reaped later
     except OSError:

@@ -1,4 +1,4 @@
-"""The head office's aiohttp application: the chain's API (CHAIN.md) with the store's
+"""The head office's aiohttp application: the chain's API (docs/chain.md) with the store's
 auth, errors, OpenAPI and idempotency conventions (`api.core`), operators only."""
 
 from __future__ import annotations

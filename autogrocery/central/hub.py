@@ -132,14 +132,6 @@ class Hub:
             return []
         return [leaf["id"] for leaf in leafs if leaf.get("account") == account and "id" in leaf]
 
-    def connected_stores(self) -> set[str] | None:
-        """Accounts with a live leaf link right now (None: the hub does not answer)."""
-        server = self.server
-        leafz = server.monitor("/leafz") if server is not None else None
-        if leafz is None or not isinstance(leafz.get("leafs"), list):
-            return None
-        return {leaf.get("account", "") for leaf in leafz["leafs"]}
-
     def server_id(self) -> str:
         varz = self._running().monitor("/varz") or {}
         server_id = varz.get("server_id")

@@ -49,7 +49,6 @@ class Reconciler:
         self._leaf_seen = leaf_seen
         self.interval = interval
         self.wake = asyncio.Event()
-        self.reached: dict[str, float] = {}  # store -> when its leaf last answered
         self._relinked: set[str] = set()
 
     def relinked(self, store: str) -> None:
@@ -123,7 +122,6 @@ class Reconciler:
         except (nats.errors.Error, TimeoutError) as exc:
             log.debug("store %s's leaf does not answer (%s)", store, exc)
             return None
-        self.reached[store] = time.time()
         streams = {
             info.config.name: info.state.last_seq
             for info in infos

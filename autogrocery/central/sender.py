@@ -48,7 +48,6 @@ class Sender:
         self.wake = asyncio.Event()
         self._failures: dict[str, int] = {}
         self._not_before: dict[str, float] = {}
-        self.sent = 0
 
     async def run(self) -> None:
         while True:
@@ -95,7 +94,6 @@ class Sender:
             )
             return False
         await self._delivered(down)
-        self.sent += 1
         log.debug("sent %s to store %s", subject, down.store_id)
         return True
 

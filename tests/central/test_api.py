@@ -49,13 +49,13 @@ async def test_store_status_up_down_never(make_central: CentralFactory) -> None:
     central = await make_central("central.store_timeout=1")
     central.enroll("east")
     north = await central.leaf("north")
-    await north.publish(Facts(on_hand_units=42), kind="heartbeat")
 
     async def up() -> dict[str, Any]:
+        await north.publish(Facts(on_hand_units=42), kind="heartbeat")  # as its relay does
         store = await central.store("north")
         return store if store["status"] == "up" else {}
 
-    store = await eventually(up)
+    store = await eventually(up, interval=0.3)
     assert store["on_hand_units"] == 42
     assert store["last_seen"] is not None
     assert (await central.store("east"))["status"] == "never"

@@ -8,6 +8,7 @@ import asyncio
 import stat
 from pathlib import Path
 
+import nats.errors
 import pytest
 
 from autogrocery.central.enroll import EnrolError, enroll
@@ -85,6 +86,28 @@ async def test_a_leaf_that_does_not_trust_the_hub_does_not_link(central: Central
 
     await eventually(refused, within=20)
     assert not await linked(central, "north")
+
+
+async def test_a_stores_credentials_reach_nothing_of_another_store_or_the_hq(
+    central: Central,
+) -> None:
+    """From inside north's leaf (its credentials' account on the hub), neither the head
+    office's JetStream nor south's API or down path answers."""
+    north = await central.leaf("north")
+    south = await central.leaf("south")
+    for subject in (
+        "$JS.hq.API.STREAM.INFO.CHAIN_IN",
+        "$JS.store-south.API.STREAM.NAMES",
+        "chain.api.south.STREAM.NAMES",
+        "chain.down.south.catalog.99",
+    ):
+        with pytest.raises((nats.errors.NoRespondersError, nats.errors.TimeoutError)):
+            await north.nc.request(subject, b"{}", timeout=1)
+    await north.nc.publish("chain.deliver.south.x", b"forged")
+    await north.nc.flush()
+    # South's own path still works, and nothing of north's reached its down stream.
+    assert await south.nc.request("$JS.API.STREAM.NAMES", b"{}", timeout=2)
+    assert not any("99" in subject for subject in await south.received())
 
 
 def test_enrol_works_without_a_running_head_office(tmp_path: Path) -> None:

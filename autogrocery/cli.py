@@ -14,6 +14,7 @@ from autogrocery import (
     cli_accounts,
     cli_attach,
     cli_bench,
+    cli_central,
     cli_check,
     cli_dashboard,
     cli_remote,
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_accounts.add_commands(commands, common)
     cli_check.add_command(commands, common)
     cli_bench.add_command(commands)
+    cli_central.add_commands(commands, common)
     return parser
 
 
@@ -110,6 +112,8 @@ def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "bench":
         return cli_bench.run(args)
+    if args.command in cli_central.COMMANDS:
+        return cli_central.main(args)
     from autogrocery.config import ConfigError, load_config
 
     overrides = list(args.overrides)

@@ -174,6 +174,41 @@ class ChainConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class CentralConfig:
+    """The head office (`autogrocery central`): its own data dir, API and hub."""
+
+    data_dir: str = ""
+    host: str = "127.0.0.1"
+    port: int = _f(5060, ge=0, le=65535)
+    leaf_host: str = "127.0.0.1"
+    leaf_port: int = _f(7422, ge=0, le=65535)
+    leaf_advertise: str = ""  # HOST:PORT that stores dial; "" is leaf_host:leaf_port
+    leaf_tls: bool = True
+    leaf_cert: str = ""  # the operator's own certificate, key and CA: all three or none
+    leaf_key: str = ""
+    leaf_ca: str = ""
+    time_zone: str = "UTC"
+    store_timeout: float = _f(15.0, gt=0)
+    reconcile_interval: float = _f(2.0, gt=0)
+    ack_wait: float = _f(30.0, gt=0)
+    batch: int = _f(256, ge=1, le=10_000)
+
+    def data_path(self) -> Path:
+        """``data_dir``, else ``autogrocery-central`` in the XDG data home."""
+        if self.data_dir:
+            return Path(self.data_dir).expanduser()
+        xdg = os.environ.get("XDG_DATA_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local/share"
+        return base / "autogrocery-central"
+
+    def zone(self) -> Any:
+        """The chain's time zone (a tzinfo): what a day of sales is."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.time_zone)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Config:
     store: StoreConfig = StoreConfig()
     stock: StockConfig = StockConfig()
@@ -190,6 +225,7 @@ class Config:
     log: LogConfig = LogConfig()
     actors: ActorsConfig = ActorsConfig()
     chain: ChainConfig = ChainConfig()
+    central: CentralConfig = CentralConfig()
 
     @property
     def data_path(self) -> Path:
@@ -394,6 +430,7 @@ def load_config(
             "Europe/Berlin or UTC",
             "stock.time_zone",
         ) from None
+    _check_central(config.central)
     for origin in config.api.origins():
         if not _ORIGIN.fullmatch(origin):
             raise ConfigError(
@@ -401,6 +438,26 @@ def load_config(
                 "api.cors_origins",
             )
     return config
+
+
+def _check_central(central: CentralConfig) -> None:
+    try:
+        central.zone()
+    except (ValueError, LookupError, OSError):
+        raise ConfigError(
+            f"central.time_zone: {central.time_zone!r} is not a time zone like "
+            "Europe/Berlin or UTC",
+            "central.time_zone",
+        ) from None
+    own = {"leaf_cert": central.leaf_cert, "leaf_key": central.leaf_key}
+    own["leaf_ca"] = central.leaf_ca
+    if any(own.values()) and not all(own.values()):
+        missing = next(key for key, value in own.items() if not value)
+        raise ConfigError(
+            f"central.{missing}: set leaf_cert, leaf_key and leaf_ca together (the "
+            "operator's own TLS files), or none of them (the head office makes its own)",
+            f"central.{missing}",
+        )
 
 
 def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
@@ -417,6 +474,7 @@ def shown(config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     values["catalog"]["path"] = str(config.catalog_file)
     values["analytics"]["csv_path"] = str(config.csv_file)
     values["zmq"]["keys_dir"] = str(config.keys_path)
+    values["central"]["data_dir"] = str(config.central.data_path())
     notes: dict[str, str] = {}
     for section, cls in SECTIONS.items():
         for field in dataclasses.fields(cls):

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import secrets
-import shlex
-import sys
-import time
 from collections.abc import AsyncIterator
 
 import orjson
@@ -28,48 +23,22 @@ from autogrocery.api import (
     routes_orders,
 )
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import BOOTSTRAP, Auth, AuthSettings, Bootstrapped, load_secret
+from autogrocery.api.auth import Auth, AuthSettings, load_secret
 from autogrocery.api.bodies import MAX_BODY
-from autogrocery.api.context import DOCUMENT, LIMITS, REQUEST_ID, STATE, ApiState, Limits
+from autogrocery.api.context import CORE, DOCUMENT, LIMITS, STATE, ApiState, Limits
+from autogrocery.api.core import observe
 from autogrocery.api.cors import cors_middleware
+from autogrocery.api.first_start import report_bootstrap
+from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
-from autogrocery.api.problems import Handler, error_response
 from autogrocery.config import Config
 from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_PURGE_INTERVAL = 3600.0
 TICK_INTERVAL = 1.0
-
-
-_REQUEST_IDS = itertools.count(1)
-_ID_PREFIX = secrets.token_hex(4)  # this process's; ids stay unique across restarts
-
-
-@web.middleware
-async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Request ids, HTTP metrics by route (the pattern, never the raw path), and every
-    error as problem+json. One middleware: each layer costs every request."""
-    request_id = request.headers.get("X-Request-Id", "")[:64] or (
-        f"{_ID_PREFIX}-{next(_REQUEST_IDS):x}"
-    )
-    request[REQUEST_ID] = request_id
-    started = time.perf_counter()
-    try:
-        response = await handler(request)
-    except Exception as error:
-        response = error_response(error, request)
-    resource = request.match_info.route.resource
-    route = resource.canonical if resource is not None else "unmatched"
-    request.app[STATE].metrics.observe_request(
-        route, request.method, response.status, time.perf_counter() - started
-    )
-    if not response.prepared:
-        response.headers["X-Request-Id"] = request_id
-    return response
 
 
 def create_app(
@@ -134,12 +103,13 @@ def create_app(
             config.auth.idempotency_ttl,
             config.api.event_buffer,
         )
+        app[CORE] = state.core
         system.watch_metrics(metrics.finished)
         await auth.load()
         report_bootstrap(await auth.bootstrap(environ))
         ttl = config.auth.idempotency_ttl
         state.background.start("loop-lag", metrics.watch_loop)
-        state.background.start("idempotency-purge", lambda: _purge_idempotency(tables, ttl))
+        state.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
         state.background.start("metrics-tick", lambda: _tick(system, metrics))
         try:
             yield
@@ -156,35 +126,6 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(close_websockets)
     return app
-
-
-def report_bootstrap(done: Bootstrapped) -> None:
-    """Tell the operator, on stderr at start (before any dashboard takes the terminal),
-    the passwords generated for the first accounts: printed once, never logged, with the
-    `export` line that puts them where the README's examples, `autogrocery dashboard
-    --url` and `autogrocery bench --url` read them. And say when a bootstrap password
-    in the environment was ignored."""
-    for username, password in done.generated:
-        print(f"autogrocery: created account {username} with password {password}", file=sys.stderr)
-    if done.generated:
-        variables = {username: variable for username, _, variable in BOOTSTRAP}
-        exports = " ".join(
-            f"{variables[username]}={shlex.quote(password)}"
-            for username, password in done.generated
-        )
-        print(
-            "autogrocery: they are shown only now; to use them from a shell (the README's API "
-            "examples, `autogrocery dashboard --url`), run this in it:",
-            file=sys.stderr,
-        )
-        print(f"  export {exports}", file=sys.stderr)
-    for variable in done.ignored:
-        print(
-            f"autogrocery: warning: {variable} is ignored: its account exists already with "
-            "another password (change it with `autogrocery accounts set-password`)",
-            file=sys.stderr,
-        )
-    sys.stderr.flush()
 
 
 async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVAL) -> None:
@@ -210,9 +151,3 @@ async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVA
             "loop_lag_ms": round(metrics.last_loop_lag * 1000, 2),
         }
         system.events.publish(METRICS_TICK, tick)
-
-
-async def _purge_idempotency(tables: AuthTables, ttl: float) -> None:
-    while True:
-        await tables.forget_idempotency_before(time.time() - ttl)
-        await asyncio.sleep(IDEMPOTENCY_PURGE_INTERVAL)

@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +81,17 @@ class Bootstrapped:
 
 
 class Auth:
-    def __init__(self, settings: AuthSettings, secret: bytes, tables: AuthTables) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        secret: bytes,
+        tables: AuthTables,
+        first_accounts: Sequence[tuple[str, str, str]] = BOOTSTRAP,
+    ) -> None:
         self.settings = settings
+        # (username, role, environment variable) of the accounts made at first start:
+        # the store's admin and first truck; the head office's admin alone.
+        self.first_accounts = tuple(first_accounts)
         self.secret = secret
         self.tables = tables
         self.throttle = LoginThrottle(
@@ -186,13 +195,14 @@ class Auth:
         }
 
     async def bootstrap(self, environ: dict[str, str] | None = None) -> Bootstrapped:
-        """Create the admin operator and the first truck on first start. A password not
+        """Create the first accounts (the store's admin operator and first truck) on
+        first start. A password not
         given in the environment is generated (returned, to be shown once). Given for an
         account that exists already, a password is fine if it is that account's (as after
         pasting the `export` line printed at first start), else ignored (in `ignored`)."""
         env = os.environ if environ is None else environ
         done = Bootstrapped([], [])
-        for username, role, variable in BOOTSTRAP:
+        for username, role, variable in self.first_accounts:
             given = env.get(variable)
             account = await self.tables.account(username)
             if account is not None:

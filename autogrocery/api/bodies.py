@@ -13,7 +13,7 @@ import msgspec.inspect as mi
 import orjson
 from aiohttp import web
 
-from autogrocery.api.context import BODY, LIMITS
+from autogrocery.api.core import BODY, LIMITS
 from autogrocery.api.problems import (
     ClientGone,
     PayloadTooLarge,

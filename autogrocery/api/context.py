@@ -1,4 +1,8 @@
-"""Typed application keys and per-request helpers shared by the route modules."""
+"""The store's application state and per-request helpers shared by its route modules.
+
+What the head office shares with the store (keys, the caller, the per-app core) lives in
+`api.core`; it is re-exported here, where the store's routes have always found it.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,35 @@ from aiohttp import web
 from autogrocery.actors.system import System
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, Principal
+from autogrocery.api.core import (
+    BODY,
+    CALLER,
+    CORE,
+    DOCUMENT,
+    LIMITS,
+    REQUEST_ID,
+    ApiCore,
+    Limits,
+    principal,
+)
 from autogrocery.api.metrics import ApiMetrics
-from autogrocery.api.problems import Unauthorized
 from autogrocery.api.tasks import Background
 from autogrocery.domain.conversations import Conversations
 
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How much the HTTP server gives one client (`[api]` in config)."""
-
-    header_timeout: float = 20.0  # to send a request's headers (and idle keep-alive)
-    body_timeout: float = 20.0  # to send a request's whole body
-    max_connections: int = 1000  # open at once; more get 503 at once
+__all__ = [
+    "BODY",
+    "CALLER",
+    "CORE",
+    "DOCUMENT",
+    "LIMITS",
+    "REQUEST_ID",
+    "STATE",
+    "ApiState",
+    "Limits",
+    "owner_filter",
+    "principal",
+    "state",
+]
 
 
 @dataclass
@@ -41,37 +61,25 @@ class ApiState:
     )
     conversations: Conversations = field(default_factory=Conversations)  # stock commands
     background: Background = field(default_factory=Background)
+    # The same auth, tables, metrics, locks and tasks, as the shared code finds them.
+    core: ApiCore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.core = ApiCore(
+            auth=self.auth,
+            tables=self.tables,
+            metrics=self.metrics,
+            idempotency_ttl=self.idempotency_ttl,
+            key_locks=self.key_locks,
+            background=self.background,
+        )
 
 
 STATE = web.AppKey("state", ApiState)
-LIMITS = web.AppKey("limits", Limits)
-DOCUMENT = web.AppKey("openapi", bytes)  # the generated OpenAPI document, as served
-REQUEST_ID = web.RequestKey("request_id", str)
-BODY = web.RequestKey("body", bytes)  # the raw JSON body, for Idempotency-Key hashing
-CALLER = web.RequestKey("caller", Principal)  # set by @documented for operations with roles
 
 
 def state(request: web.Request) -> ApiState:
     return request.app[STATE]
-
-
-def principal(request: web.Request, *roles: str, allow_query_token: bool = False) -> Principal:
-    """The caller, from `Authorization: Bearer …` (or `?token=` for the WebSocket)."""
-    header = request.headers.get("Authorization", "")
-    token = None
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("use Authorization: Bearer <access token>")
-        token = value.strip()
-    elif allow_query_token:
-        token = request.query.get("token")
-    if not token:
-        raise Unauthorized("this needs an access token")
-    caller = state(request).auth.verify(token)
-    if roles:
-        caller.require(*roles)
-    return caller
 
 
 def owner_filter(caller: Principal) -> str | None:

@@ -8,14 +8,16 @@ so a repeat returns the same one; a repeated confirm answers with the order's st
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Principal
-from autogrocery.api.context import state
+from autogrocery.api.core import core
 from autogrocery.api.problems import IdempotencyMismatch, from_domain
 from autogrocery.domain.errors import DomainError, ValidationError
 from autogrocery.domain.models import now
@@ -23,6 +25,7 @@ from autogrocery.domain.models import now
 log = logging.getLogger(__name__)
 
 Run = Callable[[str | None], Awaitable[web.Response]]
+PURGE_INTERVAL = 3600.0
 
 
 def _valid_key(key: str) -> bool:
@@ -47,7 +50,7 @@ async def idempotent(
             "Idempotency-Key must be 1-255 printable ASCII characters",
             [{"field": "Idempotency-Key", "message": "invalid"}],
         )
-    api = state(request)
+    api = core(request)
     route = f"{request.method} {request.path}"
     digest = hashlib.sha256(route.encode() + b"\0" + body).hexdigest()
     lock = api.key_locks[hash((caller.user_id, key)) % len(api.key_locks)]
@@ -83,3 +86,10 @@ async def idempotent(
                 exc,
             )
         return response
+
+
+async def purge_idempotency(tables: AuthTables, ttl: float) -> None:
+    """Forget answers older than `ttl`, hourly (a background task of the app)."""
+    while True:
+        await tables.forget_idempotency_before(now() - ttl)
+        await asyncio.sleep(PURGE_INTERVAL)

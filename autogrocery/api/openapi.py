@@ -20,7 +20,7 @@ from aiohttp import web
 from autogrocery import __version__
 from autogrocery.api import event_schemas, schemas
 from autogrocery.api.bodies import read_body
-from autogrocery.api.context import CALLER, principal
+from autogrocery.api.core import CALLER, principal
 
 REF = schemas.REF
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -58,6 +58,8 @@ class Operation:
     idempotent: bool = False
     security: tuple[str, ...] = ("bearerAuth",)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Models a hand-written reply schema refers to (e.g. a oneOf of two untagged bodies).
+    refers: tuple[Any, ...] = ()
 
 
 _OPERATIONS: dict[Callable[..., Any], Operation] = {}
@@ -175,10 +177,21 @@ API when the operator lists them in `api.cors_origins` (none by default).
 
 
 def build_document(
-    router: web.UrlDispatcher, *, max_quantity: int, max_lines: int
+    router: web.UrlDispatcher,
+    *,
+    max_quantity: int | None = None,
+    max_lines: int | None = None,
+    title: str = "autogrocery",
+    description: str = INFO_DESCRIPTION,
+    tags: dict[str, str] | None = None,
+    live_events: bool = True,
 ) -> dict[str, Any]:
-    """The document for every route of `router`; raises if a route is undocumented."""
+    """The document for every route of `router`; raises if a route is undocumented.
+    The store's by default; another app (the head office) names its own title,
+    description and tags, and has no live events. Only the models of the operations on
+    `router` are described, whatever else this process has imported."""
     paths: dict[str, dict[str, Any]] = {}
+    served: list[Operation] = []
     for route in router.routes():
         method = route.method.lower()
         resource = route.resource
@@ -189,38 +202,49 @@ def build_document(
         op = _OPERATIONS.get(route.handler)
         if op is None:
             raise RuntimeError(f"{route.method} {resource.canonical} has no @documented")
+        served.append(op)
         paths.setdefault(resource.canonical, {})[method] = _operation(op, resource.canonical)
-    models: list[Any] = [schemas.Problem, event_schemas.Event]
-    for op in _OPERATIONS.values():
+    models: list[Any] = [schemas.Problem]
+    models += [event_schemas.Event] if live_events else []
+    for op in served:
         models += [op.body] if op.body is not None else []
         models += [r.model for r in op.replies if r.model is not None]
+        models += list(op.refers)
     unique = list(dict.fromkeys(models))
     tops, components = msgspec.json.schema_components(unique, ref_template=REF + "{name}")
-    components["Event"] = tops[unique.index(event_schemas.Event)]  # a union: named by hand
-    _limit(components, max_quantity, max_lines)
+    if live_events:  # a union: named by hand
+        components["Event"] = tops[unique.index(event_schemas.Event)]
+    if max_quantity is not None and max_lines is not None:
+        _limit(components, max_quantity, max_lines)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "autogrocery", "version": __version__, "description": INFO_DESCRIPTION},
+        "info": {"title": title, "version": __version__, "description": description},
         "servers": [{"url": "/", "description": "This server (wherever it is bound)."}],
         "security": [{"bearerAuth": []}],
-        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+        "tags": [{"name": name, "description": text} for name, text in (tags or TAGS).items()],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(components.items())),
             "responses": {
                 name: _problem_reply(status, text) for status, (name, text) in PROBLEMS.items()
             },
-            "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "queryToken": {
-                    "type": "apiKey",
-                    "in": "query",
-                    "name": "token",
-                    "description": "The access token as ?token=; only on /api/events.",
-                },
-            },
+            "securitySchemes": _security(live_events),
         },
     }
+
+
+def _security(query_token: bool) -> dict[str, Any]:
+    schemes: dict[str, Any] = {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    if query_token:
+        schemes["queryToken"] = {
+            "type": "apiKey",
+            "in": "query",
+            "name": "token",
+            "description": "The access token as ?token=; only on /api/events.",
+        }
+    return schemes
 
 
 def _operation(op: Operation, path: str) -> dict[str, Any]:

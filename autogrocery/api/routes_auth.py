@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response
-from autogrocery.api.context import CALLER, state
+from autogrocery.api.core import CALLER, core
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas import (
     Account,
@@ -33,7 +33,7 @@ routes = web.RouteTableDef()
     )
 )
 async def register(request: web.Request, body: RegisterRequest) -> web.Response:
-    account = await state(request).auth.create_account(
+    account = await core(request).auth.create_account(
         body.username, body.password, "device", body.email, body.phone
     )
     return json_response(account, status=201)
@@ -55,7 +55,7 @@ async def register(request: web.Request, body: RegisterRequest) -> web.Response:
 )
 async def login(request: web.Request, body: LoginRequest) -> web.Response:
     client = request.remote or "unknown"
-    tokens = await state(request).auth.login(body.username, body.password, client)
+    tokens = await core(request).auth.login(body.username, body.password, client)
     return json_response(tokens)
 
 
@@ -75,7 +75,7 @@ async def login(request: web.Request, body: LoginRequest) -> web.Response:
     )
 )
 async def refresh(request: web.Request, body: RefreshRequest) -> web.Response:
-    return json_response(await state(request).auth.refresh(body.refresh_token))
+    return json_response(await core(request).auth.refresh(body.refresh_token))
 
 
 @routes.post("/api/auth/logout")
@@ -93,7 +93,7 @@ async def refresh(request: web.Request, body: RefreshRequest) -> web.Response:
     )
 )
 async def logout(request: web.Request, body: RefreshRequest) -> web.Response:
-    await state(request).auth.logout(request[CALLER], body.refresh_token)
+    await core(request).auth.logout(request[CALLER], body.refresh_token)
     return web.Response(status=204)
 
 
@@ -112,3 +112,13 @@ async def me(request: web.Request) -> web.Response:
     return json_response(
         {"user_id": caller.user_id, "username": caller.username, "role": caller.role}
     )
+
+
+def session_routes() -> list[web.AbstractRouteDef]:
+    """Log in, refresh, log out and who-am-I, without self-registration: what an app
+    whose accounts are all made by an operator serves (the head office)."""
+    return [
+        route
+        for route in routes
+        if not (isinstance(route, web.RouteDef) and route.path == "/api/auth/register")
+    ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from autogrocery.api.context import DOCUMENT
+from autogrocery.api.core import DOCUMENT
 from autogrocery.api.openapi import Operation, Reply, asset, documented
 
 routes = web.RouteTableDef()

@@ -29,7 +29,7 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from autogrocery.api.context import LIMITS, REQUEST_ID, STATE
+from autogrocery.api.core import CORE, LIMITS, REQUEST_ID
 from autogrocery.api.problems import PROBLEM_TYPE, problem
 
 log = logging.getLogger(__name__)
@@ -324,7 +324,7 @@ async def serve(
     try:
         sockets = sockets if sockets is not None else bind(host, port)
         gate = ConnectionGate(connection_budget(limits.max_connections))
-        app[STATE].metrics.watch_connections(gate.stats)
+        app[CORE].metrics.watch_connections(gate.stats)
         loop, server = asyncio.get_running_loop(), cast(web.Server, runner.server)
 
         def handler(gate: ConnectionGate) -> asyncio.Protocol:

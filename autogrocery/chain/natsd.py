@@ -116,6 +116,14 @@ class NatsServer:
             if self._proc is not None and self._proc.poll() is None:
                 self._proc.send_signal(signal.SIGHUP)
 
+    def set_config(self, config: str) -> None:
+        """A config for the server's next (re)start, not signalled to the running one:
+        what a reload cannot change, such as pinning the ports it bound at first start
+        so a restart keeps the addresses clients and leaves dial."""
+        with self._lock:
+            self._config = config
+            write_private(self.config_path, config)
+
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
@@ -250,6 +258,43 @@ class NatsServer:
             return "no log"
         errors = [line for line in lines[-50:] if "[ERR]" in line or "[FTL]" in line]
         return (errors or lines or ["no log"])[-1].split("] ", 2)[-1][:300]
+
+
+def stop_strays(workdir: Path, config_path: Path, timeout: float = STOP_TIMEOUT) -> list[int]:
+    """Stop the nats-servers that a dead parent left running on `workdir`, and return
+    their pids. A server runs in its own session (a Ctrl-C is its parent's to handle), so
+    a parent killed with -9 leaves it behind, holding its ports and its JetStream store.
+    Each is found by the ports file it writes there, and signalled only if its command
+    line names `config_path` (a reused pid is never touched; without /proc, none is)."""
+    stopped = []
+    for ports_file in workdir.glob("nats-server_*.ports"):
+        try:
+            pid = int(ports_file.stem.split("_", 1)[1])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (ValueError, OSError):
+            ports_file.unlink(missing_ok=True)
+            continue
+        if str(config_path).encode() not in cmdline or pid == os.getpid():
+            continue
+        log.warning("stopping nats-server %d, left running by a process that died", pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and _alive(pid):
+                time.sleep(0.05)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        ports_file.unlink(missing_ok=True)
+        stopped.append(pid)
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie, waiting for a parent that is gone, is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def write_private(path: Path, text: str) -> None:

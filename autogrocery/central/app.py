@@ -1,0 +1,127 @@
+"""The head office's aiohttp application: the chain's API (docs/chain.md) with the store's
+auth, errors, OpenAPI and idempotency conventions (`api.core`), operators only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+from aiohttp import web
+
+from autogrocery import __version__
+from autogrocery.api import routes_auth, routes_docs
+from autogrocery.api.accounts import AuthTables
+from autogrocery.api.auth import Auth, AuthSettings, load_secret
+from autogrocery.api.bodies import MAX_BODY
+from autogrocery.api.core import CORE, DOCUMENT, LIMITS, ApiCore, Limits, observe
+from autogrocery.api.first_start import report_bootstrap
+from autogrocery.api.idempotency import purge_idempotency
+from autogrocery.api.openapi import build_document
+from autogrocery.central import routes_chain, routes_ops, routes_transfers
+from autogrocery.central.metrics import CentralMetrics
+from autogrocery.central.readmodel import ReadModel
+from autogrocery.central.state import CENTRAL, CentralState, Links
+from autogrocery.config import Config
+
+FIRST_ACCOUNTS = (("admin", "operator", "AUTOGROCERY_ADMIN_PASSWORD"),)
+TAGS = {
+    "auth": "Operators' tokens.",
+    "chain": "The stores of the chain: status, stock, sales, events.",
+    "transfers": "Moving stock from one store to another.",
+    "catalog": "Catalog and prices for every store.",
+    "operations": "Health, readiness, metrics, and this documentation.",
+}
+DESCRIPTION = """\
+The HTTP API of a chain's head office (`autogrocery central run`): every store's state
+as its events arrived over NATS JetStream, transfers of stock between stores, and the
+catalog versions every store applies. Operators only.
+
+**Auth.** As a store's: `POST /api/auth/login` gives a short-lived access token (HS256
+JWT) and a single-use refresh token; send `Authorization: Bearer <access token>`. Every
+operation needs the `operator` role. The first operator, `admin`, is made at first
+start (its password from AUTOGROCERY_ADMIN_PASSWORD, or printed once).
+
+**Errors.** Every error is `application/problem+json` (RFC 9457), with `errors`
+(`[{field, message}]`) for bad input; a 503 carries `Retry-After`.
+
+**Idempotency.** `POST /api/chain/transfers` and `POST /api/chain/catalog` accept an
+`Idempotency-Key` header: a retry with the same key and request within 24 h returns the
+first response with `Idempotent-Replayed: true` and creates nothing.
+
+**Formats.** Money is a decimal string with two places (`"12.40"`) here, integer cents
+on the wire to stores. Timestamps are RFC 3339 UTC; days (`from`, `to`) are the chain's
+(`central.time_zone`).
+
+**How far behind.** `lag_events` of a store (GET /api/chain/stores) counts the events
+in its leaf's stream the head office has not applied: the stream's last sequence (asked
+of the store's leaf every `central.reconcile_interval` seconds) minus the sequence of
+the last event applied from that stream.
+"""
+
+
+def create_app(
+    config: Config,
+    model: ReadModel,
+    links: Links,
+    data_dir: Path,
+    *,
+    environ: dict[str, str] | None = None,
+) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[observe])
+    app.add_routes(routes_auth.session_routes())
+    for module in (routes_chain, routes_transfers, routes_ops, routes_docs):
+        app.add_routes(module.routes)
+    document = build_document(
+        app.router,
+        title="autogrocery head office",
+        description=DESCRIPTION,
+        tags=TAGS,
+        live_events=False,
+    )
+    app[DOCUMENT] = orjson.dumps(document)
+    api = config.api
+    app[LIMITS] = Limits(api.header_timeout, api.body_timeout, api.max_connections)
+    c = config.central
+    metrics = CentralMetrics(c.store_timeout, __version__)
+    app[CENTRAL] = CentralState(model, links, metrics, c.store_timeout, c.zone(), c.time_zone)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        secret = await loop.run_in_executor(None, load_secret, config.auth.jwt_secret, data_dir)
+        tables = await AuthTables.open(model_path(model))
+        a = config.auth
+        settings = AuthSettings(
+            a.bcrypt_cost,
+            a.access_ttl,
+            a.refresh_ttl,
+            a.login_max_failures,
+            a.login_ip_max_failures,
+            a.login_window,
+        )
+        auth = Auth(settings, secret, tables, FIRST_ACCOUNTS)
+        app[CORE] = core = ApiCore(
+            auth=auth, tables=tables, metrics=metrics, idempotency_ttl=a.idempotency_ttl
+        )
+        await auth.load()
+        report_bootstrap(await auth.bootstrap(environ), FIRST_ACCOUNTS)
+        ttl = a.idempotency_ttl
+        core.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
+        try:
+            yield
+        finally:
+            await core.background.stop()
+            await loop.run_in_executor(None, auth.close)
+            await tables.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def model_path(model: ReadModel) -> Path:
+    """The file holding the API's own tables: the SQLite model's, beside the read model."""
+    path: Path | None = getattr(model, "path", None)
+    if path is None:
+        raise RuntimeError("the head office's auth tables need the SQLite read model's file")
+    return path

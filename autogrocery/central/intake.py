@@ -1,0 +1,212 @@
+"""The applier: a durable pull consumer (`central`) on the intake stream `CHAIN_IN`.
+
+Each fetched batch is checked, applied in ONE read-model transaction, then acknowledged.
+A crash before the commit redelivers the batch; after it, before the acks, the events
+come again and are recognised by their ids (counted as duplicates, changed nothing).
+The consumer hands out at most one batch at a time (max_ack_pending = batch), and a
+batch whose transaction fails is retried as it is, kept alive on the hub meanwhile,
+never skipped: so a store's events are applied in the order its stream holds them.
+
+Each message must be the event of the store whose stream it came from
+(`Nats-Stream-Source` → `UP_<store>_<epoch>`) and on that store's subject; anything
+else is refused: counted against that store, dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+
+from autogrocery.central.readmodel import Arrival, Outcome
+from autogrocery.chain.protocol import INTAKE_CONSUMER, INTAKE_STREAM, UpEvent, up_epoch
+
+log = logging.getLogger(__name__)
+
+SOURCE_HEADER = "Nats-Stream-Source"
+# "UP_north_1:2UW1oQF4 17 > > chain.up.north.stock 4Hfwa1jU": stream[:hash] seq ...
+_SOURCE = re.compile(r"^(?P<stream>[^\s:]+)(?::\S*)?\s+(?P<seq>\d+)")
+FETCH_WAIT = 1.0  # seconds a fetch waits for the first message
+RETRY_MAX = 5.0  # seconds between two tries of a batch that could not be applied
+INTAKE_MAX_AGE = 7 * 86_400.0  # applied events stay this long in CHAIN_IN (replays)
+QUIET_FOR = 5.0  # seconds of failing (about) before it is worth a warning
+STALE_AFTER = 30.0  # an applier that did not turn for this long is not alive
+
+_decode = msgspec.json.Decoder(UpEvent).decode
+
+
+def parse_source(header: str | None) -> tuple[str | None, int]:
+    """(stream, sequence there) of a sourced message's `Nats-Stream-Source`."""
+    found = _SOURCE.match(header or "")
+    return (found["stream"], int(found["seq"])) if found else (None, 0)
+
+
+def check(
+    subject: str, data: bytes, source: str | None, received_at: float, stores: Collection[str]
+) -> Arrival:
+    """What one intake message is: an enrolled store's own event, or a refusal."""
+    stream, seq = parse_source(source)
+    owner = next(
+        (store for store in stores if stream and up_epoch(stream, store) is not None), None
+    )
+
+    def refuse(why: str) -> Arrival:
+        return Arrival(owner, stream, seq, received_at, None, why)
+
+    if owner is None:
+        return refuse(f"not from an enrolled store's up stream ({source or 'no source'})")
+    try:
+        event = _decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return refuse(f"not an UpEvent: {exc}")
+    if event.store_id != owner:
+        return refuse(f"claims store {event.store_id!r} but came from {stream}")
+    parts = subject.split(".")
+    if len(parts) < 4 or parts[:2] != ["chain", "up"] or parts[2] != owner:
+        return refuse(f"on subject {subject}, not on chain.up.{owner}.>")
+    return Arrival(owner, stream, seq, received_at, event)
+
+
+def intake_config(sources: list[Any] | None = None) -> StreamConfig:
+    """CHAIN_IN: no subjects of its own (hub and leaf streams never listen on the same
+    subjects), only the stores' up streams as sources; limits retention."""
+    return StreamConfig(
+        name=INTAKE_STREAM,
+        storage=StorageType.FILE,
+        sources=sources or [],
+        max_age=INTAKE_MAX_AGE,
+    )
+
+
+class Applier:
+    """Runs in the chain worker's event loop; `apply` runs the model's transaction off it."""
+
+    def __init__(
+        self,
+        js: Any,
+        apply: Callable[[list[Arrival]], Awaitable[Outcome]],
+        stores: Callable[[], Awaitable[Collection[str]]],
+        *,
+        batch: int,
+        ack_wait: float,
+        applied: Callable[[Outcome], None] = lambda _: None,
+    ) -> None:
+        self.js = js
+        self._apply = apply
+        self._stores = stores
+        self.batch = batch
+        self.ack_wait = ack_wait
+        self._applied = applied
+        self.turned = time.monotonic()  # the last turn of the loop (health)
+        self.after_commit: Callable[[], None] | None = None  # tests: die before the acks
+
+    async def ensure(self) -> None:
+        """The intake stream and the durable consumer exist (made on first start, and
+        again if the hub lost its JetStream store)."""
+        try:
+            await self.js.stream_info(INTAKE_STREAM)
+        except nats.js.errors.NotFoundError:
+            await self.js.add_stream(intake_config())
+            log.info("made the intake stream %s", INTAKE_STREAM)
+        config = ConsumerConfig(
+            durable_name=INTAKE_CONSUMER,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            max_ack_pending=self.batch,
+            max_deliver=-1,
+        )
+        try:
+            await self.js.consumer_info(INTAKE_STREAM, INTAKE_CONSUMER)
+        except nats.js.errors.NotFoundError:
+            await self.js.add_consumer(INTAKE_STREAM, config)
+            log.info("made the intake consumer %s", INTAKE_CONSUMER)
+
+    def alive(self) -> str | None:
+        """None while the applier turns; else why not."""
+        idle = time.monotonic() - self.turned
+        return None if idle < STALE_AFTER else f"the applier has not turned for {idle:.0f}s"
+
+    async def run(self) -> None:
+        """Fetch, apply, acknowledge, until cancelled; a lost link is waited out."""
+        sub = None
+        failures = 0
+        while True:
+            self.turned = time.monotonic()
+            try:
+                if sub is None:
+                    await self.ensure()
+                    sub = await self.js.pull_subscribe_bind(INTAKE_CONSUMER, stream=INTAKE_STREAM)
+                msgs = await sub.fetch(self.batch, timeout=FETCH_WAIT)
+            except nats.errors.TimeoutError:
+                continue
+            except (nats.errors.Error, OSError) as exc:
+                # A hub reloading its config misses a beat: worth a warning if it lasts.
+                failures += 1
+                log.log(
+                    logging.WARNING if failures * 0.2 >= QUIET_FOR else logging.DEBUG,
+                    "the intake stream is not reachable (%s: %s); trying again",
+                    type(exc).__name__,
+                    exc,
+                )
+                sub = await _unsubscribe(sub)
+                await asyncio.sleep(min(failures * 0.2, 2.0))
+                continue
+            failures = 0
+            await self.take([m for m in msgs if m.metadata is not None])
+
+    async def take(self, msgs: list[Msg]) -> None:
+        """Apply one fetched batch, then acknowledge it."""
+        stores = await self._stores()
+        arrivals = [
+            check(
+                m.subject,
+                m.data,
+                (m.headers or {}).get(SOURCE_HEADER),
+                m.metadata.timestamp.timestamp(),
+                stores,
+            )
+            for m in msgs
+        ]
+        outcome = await self._until_applied(arrivals, msgs)
+        if self.after_commit is not None:
+            self.after_commit()
+        for m in msgs:
+            await m.ack()
+        self._applied(outcome)
+
+    async def _until_applied(self, arrivals: list[Arrival], msgs: list[Msg]) -> Outcome:
+        delay = 0.2
+        while True:
+            try:
+                return await self._apply(arrivals)
+            except Exception as exc:  # a full disk, a locked file: the batch waits
+                log.error(
+                    "could not apply a batch of %d events (%s); retrying in %gs",
+                    len(arrivals),
+                    exc,
+                    delay,
+                )
+            for m in msgs:  # still being worked on: the hub must not hand them out again
+                with contextlib.suppress(nats.errors.Error):
+                    await m.in_progress()
+            await asyncio.sleep(delay)
+            self.turned = time.monotonic()
+            delay = min(delay * 2, RETRY_MAX)
+
+
+async def _unsubscribe(sub: Any) -> None:
+    if sub is not None:
+        with contextlib.suppress(nats.errors.Error, OSError):
+            await sub.unsubscribe()
+    return None

@@ -1,0 +1,148 @@
+"""The head office's Prometheus metrics: HTTP requests (as the store counts them), and the
+chain read at scrape time from the read model: per store its status, lag, last seen,
+events applied, duplicates and refusals, catalog version; transfers by status."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    Info,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from autogrocery.api.metrics import LATENCY_BUCKETS, ConnectionCollector
+from autogrocery.central.readmodel import TRANSFER_STATUSES, StoreRecord
+
+disable_created_metrics()
+
+
+class ChainCollector(Collector):
+    """Yields the snapshot `render` was given (read just before, off the event loop)."""
+
+    def __init__(self, store_timeout: float) -> None:
+        self.store_timeout = store_timeout
+        self.stores: list[StoreRecord] = []
+        self.transfers: dict[str, int] = {}
+        self.unattributed = 0
+
+    def collect(self) -> Iterator[Metric]:
+        per_store: list[tuple[str, str, type, Callable[[StoreRecord], float | None]]] = [
+            (
+                "up",
+                "1 if heard from within central.store_timeout",
+                GaugeMetricFamily,
+                lambda s: float(_up(s, self.store_timeout)),
+            ),
+            (
+                "lag_events",
+                "Events in the store's leaf stream not applied yet",
+                GaugeMetricFamily,
+                lambda s: s.lag_events,
+            ),
+            (
+                "last_seen_timestamp_seconds",
+                "When the hub last stored an event of the store",
+                GaugeMetricFamily,
+                lambda s: s.last_seen,
+            ),
+            (
+                "catalog_version",
+                "The catalog version the store applied",
+                GaugeMetricFamily,
+                lambda s: s.catalog_version,
+            ),
+            (
+                "events_applied",
+                "Events of the store applied",
+                CounterMetricFamily,
+                lambda s: s.events_applied,
+            ),
+            (
+                "events_duplicates",
+                "Events of the store that came again and were dropped",
+                CounterMetricFamily,
+                lambda s: s.duplicates,
+            ),
+            (
+                "events_refused",
+                "Messages of the store's stream refused (not its own events)",
+                CounterMetricFamily,
+                lambda s: s.refused,
+            ),
+        ]
+        for name, text, kind, value in per_store:
+            family = kind(f"autogrocery_chain_store_{name}", text, labels=["store"])
+            for store in self.stores:
+                found = value(store)
+                if found is not None:
+                    family.add_metric([store.store_id], found)
+            yield family
+        yield CounterMetricFamily(
+            "autogrocery_chain_events_refused_unattributed",
+            "Refused messages of no enrolled store's stream",
+            value=self.unattributed,
+        )
+        transfers = GaugeMetricFamily(
+            "autogrocery_chain_transfers", "Transfers by status", labels=["status"]
+        )
+        for status in TRANSFER_STATUSES:
+            transfers.add_metric([status], self.transfers.get(status, 0))
+        yield transfers
+
+
+def _up(store: StoreRecord, timeout: float) -> bool:
+    return store.last_seen is not None and time.time() - store.last_seen <= timeout
+
+
+class CentralMetrics:
+    def __init__(self, store_timeout: float, version: str) -> None:
+        self.registry = CollectorRegistry()
+        Info("autogrocery", "The head office's version", registry=self.registry).info(
+            {"version": version, "role": "central"}
+        )
+        ProcessCollector(registry=self.registry)
+        self.requests = Counter(
+            "autogrocery_http_requests",
+            "HTTP requests, by route, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "autogrocery_http_request_seconds",
+            "HTTP request duration, by route",
+            ["route"],
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.chain = ChainCollector(store_timeout)
+        self.registry.register(self.chain)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.request_seconds.labels(route).observe(seconds)
+
+    def watch_connections(self, stats: Callable[[], tuple[int, int, int]]) -> None:
+        self.registry.register(ConnectionCollector(stats))
+
+    def render(
+        self, stores: list[StoreRecord], transfers: dict[str, int], unattributed: int
+    ) -> bytes:
+        self.chain.stores, self.chain.transfers = stores, transfers
+        self.chain.unattributed = unattributed
+        return generate_latest(self.registry)
+
+
+def status_of(store: StoreRecord, timeout: float, now: float) -> str:
+    """up | down | never (GET /api/chain/stores)."""
+    if store.last_seen is None:
+        return "never"
+    return "up" if now - store.last_seen <= timeout else "down"

@@ -1,0 +1,151 @@
+"""The reconciler: the intake stream sources each enrolled store's current up stream.
+
+Every `interval` (and when woken: a store enrolled), each store's leaf is asked, through
+the head office's import of its JetStream API (`chain.api.<store>`), which streams it
+holds. Its current up stream is the highest epoch `UP_<store>_<epoch>`: a leaf that lost
+its stream makes a new epoch, because a source of a deleted and recreated stream stalls.
+`CHAIN_IN` is updated in place (no restart) to source it; sources of older epochs stay
+while their stream still exists (what is left in them still flows), and go when it is
+gone. The same answer tells how far the store's stream goes (its lag at the head
+office). A store whose leaf is not connected does not answer: it is skipped, and
+looked at again next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import nats.errors
+from nats.js.api import ExternalStream, StreamSource
+from nats.js.manager import JetStreamManager
+
+from autogrocery.chain.protocol import INTAKE_STREAM, api_prefix, deliver_prefix, up_epoch
+
+log = logging.getLogger(__name__)
+
+ASK_TIMEOUT = 2.0  # seconds a store's leaf has to answer its JetStream API
+QUIET_FOR = 5.0  # seconds of failing before it is worth a warning (then every 5 s)
+
+LeafSeen = Callable[[str, str, int], Awaitable[None]]
+
+
+class Reconciler:
+    def __init__(
+        self,
+        nc: Any,
+        js: Any,
+        stores: Callable[[], Awaitable[Sequence[str]]],
+        leaf_seen: LeafSeen,
+        interval: float,
+    ) -> None:
+        self.nc = nc
+        self.js = js
+        self._stores = stores
+        self._leaf_seen = leaf_seen
+        self.interval = interval
+        self.wake = asyncio.Event()
+        self._relinked: set[str] = set()
+
+    def relinked(self, store: str) -> None:
+        """The store's leaf (re)connected (a system event): look at it now, and restart
+        its source. A source whose leaf went away notices only after its stall check
+        (10 s, then a back-off: 20 s seen); removed and added again, it resumes at once,
+        where it stopped (the intake stream remembers each source's position)."""
+        self._relinked.add(store)
+        self.wake.set()
+
+    async def run(self) -> None:
+        failing_since: float | None = None
+        warned = 0.0
+        while True:
+            try:
+                await self.once()
+                failing_since = None
+            except (nats.errors.Error, OSError) as exc:
+                # The hub's JetStream API misses a beat while it reloads its config: worth
+                # a warning only when it lasts.
+                now = time.monotonic()
+                failing_since = failing_since or now
+                lasting = now - failing_since >= QUIET_FOR and now - warned >= QUIET_FOR
+                warned = now if lasting else warned
+                log.log(
+                    logging.WARNING if lasting else logging.DEBUG,
+                    "could not reconcile the intake stream's sources (%s: %s)",
+                    type(exc).__name__,
+                    exc,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.interval)
+            self.wake.clear()
+
+    async def once(self) -> None:
+        """One look at every store; CHAIN_IN updated if a source must change."""
+        info = await self.js.stream_info(INTAKE_STREAM)
+        sources: list[StreamSource] = list(info.config.sources or [])
+        wanted = list(sources)
+        restart: list[str] = []
+        for store in await self._stores():
+            streams = await self._up_streams(store)
+            if streams is None:
+                continue
+            had = {s.name for s in wanted}
+            wanted = self._sources_for(store, streams, wanted)
+            if store in self._relinked and streams:
+                self._relinked.discard(store)
+                current = max(streams, key=lambda name: up_epoch(name, store) or 0)
+                if current in had:
+                    restart.append(current)
+        config = info.config
+        if restart:
+            config.sources = [s for s in wanted if s.name not in restart]
+            await self.js.update_stream(config)
+            log.info("restarting the sources %s (their leaf linked again)", ", ".join(restart))
+        if restart or [s.name for s in wanted] != [s.name for s in sources]:
+            config.sources = wanted
+            await self.js.update_stream(config)
+            log.info(
+                "the intake stream sources %s",
+                ", ".join(s.name for s in wanted) or "nothing",
+                extra={"sources": [s.name for s in wanted]},
+            )
+
+    async def _up_streams(self, store: str) -> dict[str, int] | None:
+        """The store's up streams and the last sequence of each; None: no answer."""
+        jsm = JetStreamManager(self.nc, prefix=api_prefix(store), timeout=ASK_TIMEOUT)
+        try:
+            infos = await jsm.streams_info()
+        except (nats.errors.Error, TimeoutError) as exc:
+            log.debug("store %s's leaf does not answer (%s)", store, exc)
+            return None
+        streams = {
+            info.config.name: info.state.last_seq
+            for info in infos
+            if info.config.name and up_epoch(info.config.name, store) is not None
+        }
+        if streams:
+            current = max(streams, key=lambda name: up_epoch(name, store) or 0)
+            await self._leaf_seen(store, current, streams[current])
+        return streams
+
+    def _sources_for(
+        self, store: str, streams: dict[str, int], sources: list[StreamSource]
+    ) -> list[StreamSource]:
+        """`sources` with the store's current up stream in, and its gone ones out."""
+        kept = [s for s in sources if up_epoch(s.name or "", store) is None or s.name in streams]
+        if not streams:
+            return kept
+        current = max(streams, key=lambda name: up_epoch(name, store) or 0)
+        if all(s.name != current for s in kept):
+            kept.append(
+                StreamSource(
+                    name=current,
+                    external=ExternalStream(api=api_prefix(store), deliver=deliver_prefix(store)),
+                )
+            )
+            log.info("store %s: sourcing its up stream %s", store, current)
+        return kept

@@ -1,0 +1,108 @@
+"""The sender: what the head office owes each store, from durable state, until the
+store's leaf acknowledges it.
+
+Per store, in order: its high-water mark when it grew (`hwm`), transfers it must ship
+(`ship.<transfer>`), transfers on their way to it (`receive.<transfer>`), then catalog
+versions one at a time, the next only once the previous is acknowledged. Each goes into
+the store's `DOWN_<store>` stream on its leaf (through the hub's import of
+`chain.down.<store>.>`), with `Nats-Msg-Id = hq:<store>:<kind>:<key>`; only the leaf's
+PubAck (from that stream, in that store's domain) settles it in the read model. A store
+that is not connected answers nothing: it is tried again, backing off, and gets
+everything once it is back. Sending twice is harmless: the leaf's duplicate window
+and the store (which keys transfers by id and versions by number) take each once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import nats.errors
+
+from autogrocery.central.readmodel import Down
+from autogrocery.chain.protocol import down_id, down_stream, down_subject, store_domain
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT = 2.0
+IDLE = 1.0  # seconds between two looks when nothing wakes the sender
+BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+class Sender:
+    def __init__(
+        self,
+        js: Any,
+        stores: Callable[[], Awaitable[Sequence[str]]],
+        outgoing: Callable[[str], Awaitable[list[Down]]],
+        delivered: Callable[[Down], Awaitable[None]],
+    ) -> None:
+        self.js = js
+        self._stores = stores
+        self._outgoing = outgoing
+        self._delivered = delivered
+        self.wake = asyncio.Event()
+        self._failures: dict[str, int] = {}
+        self._not_before: dict[str, float] = {}
+
+    async def run(self) -> None:
+        while True:
+            now = time.monotonic()
+            for store in await self._stores():
+                if self._not_before.get(store, 0.0) <= now:
+                    await self.flush(store)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), IDLE)
+            self.wake.clear()
+
+    async def flush(self, store: str) -> bool:
+        """Send what is due to `store` until nothing is (True) or it does not take it."""
+        while True:
+            due = await self._outgoing(store)
+            if not due:
+                self._failures.pop(store, None)
+                self._not_before.pop(store, None)
+                return True
+            for down in due:
+                if not await self._send(down):
+                    self._back_off(store)
+                    return False
+
+    async def _send(self, down: Down) -> bool:
+        key = None if down.kind == "hwm" else down.key
+        subject = down_subject(down.store_id, down.kind, key)
+        msg_id = down_id(down.store_id, down.kind, down.key if down.key is not None else "")
+        try:
+            ack = await self.js.publish(
+                subject, down.body, timeout=SEND_TIMEOUT, headers={"Nats-Msg-Id": msg_id}
+            )
+        except (nats.errors.Error, TimeoutError, OSError) as exc:
+            log.debug("store %s did not take %s (%s)", down.store_id, subject, exc)
+            return False
+        expected = (down_stream(down.store_id), store_domain(down.store_id))
+        if (ack.stream, ack.domain) != expected:
+            log.error(
+                "%s was acknowledged by stream %s in domain %s, not %s in %s; not settled",
+                subject,
+                ack.stream,
+                ack.domain,
+                *expected,
+            )
+            return False
+        await self._delivered(down)
+        log.debug("sent %s to store %s", subject, down.store_id)
+        return True
+
+    def _back_off(self, store: str) -> None:
+        failures = self._failures.get(store, 0)
+        self._failures[store] = failures + 1
+        delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
+        self._not_before[store] = time.monotonic() + delay
+
+    def forgive(self, store: str) -> None:
+        """Try `store` at once next time (its leaf just came back)."""
+        self._not_before.pop(store, None)

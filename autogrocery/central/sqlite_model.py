@@ -1,0 +1,273 @@
+"""The read model in one SQLite file (WAL): the default `ReadModel`.
+
+Connections are per thread. The chain worker calls the intake side on its own
+database thread; the API side runs on this model's two threads (reads in parallel with
+a write, WAL allows it), so the event loop never waits on SQLite. Every write is one
+`BEGIN IMMEDIATE` transaction: the applier's batch, a transfer asked for, a catalog
+version published, a store enrolled (`central enroll`, another process) all take their
+turn under the busy timeout instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from autogrocery.central import sqlite_queries as q
+from autogrocery.central.readmodel import (
+    AlreadyEnrolled,
+    Arrival,
+    Down,
+    Enrolment,
+    NotEnrolled,
+    Outcome,
+    SalesRecord,
+    SkuStock,
+    StoreRecord,
+    TransferRecord,
+)
+from autogrocery.central.schema import open_db
+from autogrocery.central.sqlite_apply import apply_batch
+from autogrocery.chain.protocol import (
+    CatalogProduct,
+    Hwm,
+    Receive,
+    Ship,
+    ShipLine,
+    TransferItem,
+)
+from autogrocery.domain.errors import Unavailable
+from autogrocery.store.db import transaction
+
+T = TypeVar("T")
+BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+HUB_URLS = "hub_urls"
+
+
+class SqliteReadModel:
+    def __init__(self, path: Path, zone: Any) -> None:
+        self.path = path
+        self.zone = zone
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._api = ThreadPoolExecutor(max_workers=2, thread_name_prefix="central-db")
+        self._conn().execute("SELECT 1")  # migrates the file now: a broken one fails here
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = open_db(self.path, check_same_thread=False)
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn()
+        with transaction(conn):
+            return work(conn)
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
+        def run() -> T:
+            try:
+                return self._write(work) if write else work(self._conn())
+            except sqlite3.OperationalError as error:
+                if getattr(error, "sqlite_errorcode", 0) & 0xFF in BUSY_CODES:
+                    raise Unavailable("the read model is busy; try again", 1.0) from None
+                raise
+
+        return await asyncio.get_running_loop().run_in_executor(self._api, run)
+
+    # --- intake ----------------------------------------------------------------------------
+
+    def apply(self, batch: Sequence[Arrival]) -> Outcome:
+        return self._write(lambda conn: apply_batch(conn, batch, self.zone))
+
+    def enrolled(self) -> list[Enrolment]:
+        rows = self._conn().execute(
+            "SELECT store_id, password_hash, generation FROM stores ORDER BY store_id"
+        )
+        return [Enrolment(*row) for row in rows]
+
+    def enroll(self, store_id: str, password_hash: str, *, rotate: bool, now: float) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT generation FROM stores WHERE store_id = ?", (store_id,)
+            ).fetchone()
+            if row is not None and not rotate:
+                raise AlreadyEnrolled(store_id)
+            if row is None and rotate:
+                raise NotEnrolled(store_id)
+            if row is None:
+                conn.execute(
+                    "INSERT INTO stores (store_id, password_hash, enrolled_at) VALUES (?, ?, ?)",
+                    (store_id, password_hash, now),
+                )
+                return 1
+            conn.execute(
+                "UPDATE stores SET password_hash = ?, generation = generation + 1, "
+                "rotated_at = ? WHERE store_id = ?",
+                (password_hash, now, store_id),
+            )
+            return int(row[0]) + 1
+
+        return self._write(run)
+
+    def hub_urls(self) -> list[str]:
+        row = self._conn().execute("SELECT value FROM settings WHERE key = ?", (HUB_URLS,))
+        found = row.fetchone()
+        return list(json.loads(found[0])) if found else []
+
+    def set_hub_urls(self, urls: Sequence[str]) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (HUB_URLS, json.dumps(list(urls))),
+            ).close()
+        )
+
+    def outgoing(self, store_id: str, now: float) -> list[Down]:
+        conn = self._conn()
+        store = conn.execute(
+            "SELECT hwm, hwm_sent, catalog_sent FROM stores WHERE store_id = ?", (store_id,)
+        ).fetchone()
+        if store is None:
+            return []
+        due: list[Down] = []
+        if store["hwm"] > store["hwm_sent"]:
+            body = msgspec.json.encode(Hwm(store["hwm"], now))
+            due.append(Down(store_id, "hwm", store["hwm"], body))
+        for row in conn.execute(
+            "SELECT transfer_id, to_store FROM transfers WHERE from_store = ? "
+            "AND status = 'REQUESTED' AND ship_sent = 0 ORDER BY n",
+            (store_id,),
+        ).fetchall():
+            items = [
+                TransferItem(*item)
+                for item in conn.execute(
+                    "SELECT sku, requested FROM transfer_items WHERE transfer_id = ? "
+                    "AND requested > 0 ORDER BY sku",
+                    (row[0],),
+                )
+            ]
+            body = msgspec.json.encode(Ship(row[0], row[1], items))
+            due.append(Down(store_id, "ship", row[0], body))
+        for row in conn.execute(
+            "SELECT transfer_id, from_store FROM transfers WHERE to_store = ? "
+            "AND status = 'SHIPPED' AND receive_sent = 0 ORDER BY n",
+            (store_id,),
+        ).fetchall():
+            lines = [
+                ShipLine(*line)
+                for line in conn.execute(
+                    "SELECT sku, quantity, unit_cost, expiry_date, mfd_date FROM "
+                    "transfer_lines WHERE transfer_id = ? ORDER BY line",
+                    (row[0],),
+                )
+            ]
+            body = msgspec.json.encode(Receive(row[0], row[1], lines))
+            due.append(Down(store_id, "receive", row[0], body))
+        version = conn.execute(
+            "SELECT version, products FROM catalog_versions WHERE version = ?",
+            (store["catalog_sent"] + 1,),
+        ).fetchone()
+        if version is not None:  # one at a time: the next once this one is acknowledged
+            due.append(Down(store_id, "catalog", version[0], bytes(version[1])))
+        return due
+
+    def delivered(self, down: Down) -> None:
+        statements = {
+            "hwm": "UPDATE stores SET hwm_sent = max(hwm_sent, ?) WHERE store_id = ?",
+            "catalog": "UPDATE stores SET catalog_sent = max(catalog_sent, ?) WHERE store_id = ?",
+            "ship": "UPDATE transfers SET ship_sent = 1 WHERE transfer_id = ? AND from_store = ?",
+            "receive": "UPDATE transfers SET receive_sent = 1 WHERE transfer_id = ? "
+            "AND to_store = ?",
+        }
+        sql = statements[down.kind]
+        self._write(lambda conn: conn.execute(sql, (down.key, down.store_id)).close())
+
+    def leaf_seen(self, store_id: str, stream: str, last_seq: int, now: float) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                "UPDATE stores SET leaf_stream = ?, leaf_last_seq = ?, leaf_checked_at = ? "
+                "WHERE store_id = ?",
+                (stream, last_seq, now, store_id),
+            ).close()
+        )
+
+    # --- the API -------------------------------------------------------------------------
+
+    async def stores(self) -> list[StoreRecord]:
+        return await self._run(q.stores)
+
+    async def stock(self, sku: str) -> SkuStock | None:
+        return await self._run(lambda conn: q.stock(conn, sku))
+
+    async def stock_page(self, after: str | None, limit: int) -> list[SkuStock]:
+        return await self._run(lambda conn: q.stock_page(conn, after, limit))
+
+    async def sales(self, first_day: str, last_day: str) -> list[SalesRecord]:
+        return await self._run(lambda conn: q.sales(conn, first_day, last_day))
+
+    async def unknown_skus(self, skus: Sequence[str]) -> list[str]:
+        return await self._run(lambda conn: q.unknown_skus(conn, skus))
+
+    async def create_transfer(
+        self,
+        from_store: str,
+        to_store: str,
+        items: Sequence[TransferItem],
+        by: str,
+        now: float,
+    ) -> TransferRecord:
+        work = functools.partial(
+            q.create_transfer, from_store=from_store, to_store=to_store, items=items, by=by, now=now
+        )
+        return await self._run(work, write=True)
+
+    async def transfer(self, transfer_id: str) -> TransferRecord | None:
+        return await self._run(lambda conn: q.transfer(conn, transfer_id))
+
+    async def transfers(
+        self, status: str | None, before: int | None, limit: int
+    ) -> list[TransferRecord]:
+        return await self._run(lambda conn: q.transfers(conn, status, before, limit))
+
+    async def transfer_counts(self) -> dict[str, int]:
+        return await self._run(q.transfer_counts)
+
+    async def publish_catalog(self, products: Sequence[CatalogProduct], by: str, now: float) -> int:
+        work = functools.partial(q.publish_catalog, products=products, by=by, now=now)
+        return await self._run(work, write=True)
+
+    async def refused_unattributed(self) -> int:
+        return await self._run(q.refused_unattributed)
+
+    async def writable(self) -> None:
+        await self._run(
+            lambda conn: conn.execute("UPDATE settings SET value = value WHERE 0").close(),
+            write=True,
+        )
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.close_now)
+
+    def close_now(self) -> None:
+        """Stop the API's threads and close every connection (blocking)."""
+        self._api.shutdown(wait=True, cancel_futures=True)
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()

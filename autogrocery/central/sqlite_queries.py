@@ -1,0 +1,245 @@
+"""The API's reads and writes on the SQLite read model, as plain functions on a
+connection (run on the model's own threads, never on the event loop)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+import msgspec
+
+from autogrocery.central.readmodel import (
+    SalesRecord,
+    SkuStock,
+    StockRecord,
+    StoreRecord,
+    TransferLine,
+    TransferRecord,
+)
+from autogrocery.central.sqlite_apply import REFUSED_UNATTRIBUTED
+from autogrocery.chain.protocol import CatalogProduct, CatalogVersion, TransferItem
+from autogrocery.domain.errors import ValidationError
+from autogrocery.domain.models import new_id
+
+NEW_PRODUCT_NEEDS = ("name", "aisle", "price")
+
+
+def stores(conn: sqlite3.Connection) -> list[StoreRecord]:
+    return [
+        StoreRecord(
+            store_id=row["store_id"],
+            enrolled_at=row["enrolled_at"],
+            last_seen=row["last_seen"],
+            last_event_at=row["last_event_at"],
+            hwm=row["hwm"],
+            lag_events=lag(row),
+            catalog_version=row["catalog_version"],
+            on_hand_units=row["on_hand_units"]
+            if row["on_hand_units"] is not None
+            else row["units"],
+            events_applied=row["events_applied"],
+            duplicates=row["duplicates"],
+            refused=row["refused"],
+        )
+        for row in conn.execute(
+            "SELECT s.*, (SELECT sum(on_hand) FROM stock WHERE store_id = s.store_id) AS units "
+            "FROM stores s ORDER BY store_id"
+        )
+    ]
+
+
+def lag(row: sqlite3.Row) -> int:
+    """Events in the store's leaf stream the head office has not applied: the stream's
+    last sequence (the reconciler asks the leaf) minus the stream sequence of the last
+    event applied from it; all of it when nothing was applied from that stream yet (a
+    new epoch). 0 while the leaf was never reached."""
+    if row["leaf_last_seq"] is None:
+        return 0
+    if row["leaf_stream"] != row["stream"]:
+        return int(row["leaf_last_seq"])
+    return max(0, int(row["leaf_last_seq"]) - int(row["stream_seq"]))
+
+
+def stock(conn: sqlite3.Connection, sku: str) -> SkuStock | None:
+    found = _stock_of(conn, [sku])
+    if found:
+        return found[0]
+    known = conn.execute("SELECT 1 FROM catalog_skus WHERE sku = ?", (sku,)).fetchone()
+    return SkuStock(sku, []) if known else None
+
+
+def stock_page(conn: sqlite3.Connection, after: str | None, limit: int) -> list[SkuStock]:
+    skus = [
+        row[0]
+        for row in conn.execute(
+            "SELECT sku FROM (SELECT sku FROM stock UNION SELECT sku FROM catalog_skus) "
+            "WHERE sku > ? ORDER BY sku LIMIT ?",
+            (after or "", limit),
+        )
+    ]
+    found = {item.sku: item for item in _stock_of(conn, skus)}
+    return [found.get(sku, SkuStock(sku, [])) for sku in skus]
+
+
+def _stock_of(conn: sqlite3.Connection, skus: Sequence[str]) -> list[SkuStock]:
+    if not skus:
+        return []
+    marks = ", ".join("?" * len(skus))
+    select = "SELECT k.sku, k.store_id, k.on_hand, k.reserved, s.last_event_at FROM stock k "
+    sql = f"{select}JOIN stores s USING (store_id) WHERE k.sku IN ({marks}) "
+    sql += "ORDER BY k.sku, k.store_id"
+    rows = conn.execute(sql, tuple(skus))
+    out: dict[str, SkuStock] = {}
+    for row in rows:
+        item = out.setdefault(row[0], SkuStock(row[0], []))
+        item.stores.append(StockRecord(row[1], row[2], row[3], row[4]))
+    return list(out.values())
+
+
+def sales(conn: sqlite3.Connection, first_day: str, last_day: str) -> list[SalesRecord]:
+    return [
+        SalesRecord(*row)
+        for row in conn.execute(
+            "SELECT s.store_id, coalesce(sum(d.completed_orders), 0), "
+            "coalesce(sum(d.revenue), 0), coalesce(sum(d.waste_value), 0) FROM stores s "
+            "LEFT JOIN daily d ON d.store_id = s.store_id AND d.day BETWEEN ? AND ? "
+            "GROUP BY s.store_id ORDER BY s.store_id",
+            (first_day, last_day),
+        )
+    ]
+
+
+def unknown_skus(conn: sqlite3.Connection, skus: Sequence[str]) -> list[str]:
+    """The SKUs no store reported and no catalog version named."""
+    return [
+        sku
+        for sku in dict.fromkeys(skus)
+        if not conn.execute(
+            "SELECT 1 FROM stock WHERE sku = ? UNION ALL SELECT 1 FROM catalog_skus "
+            "WHERE sku = ? LIMIT 1",
+            (sku, sku),
+        ).fetchone()
+    ]
+
+
+def create_transfer(
+    conn: sqlite3.Connection,
+    from_store: str,
+    to_store: str,
+    items: Sequence[TransferItem],
+    by: str,
+    now: float,
+) -> TransferRecord:
+    """A REQUESTED transfer (the caller holds the transaction); 400 naming the field
+    for an unknown store or SKU."""
+    errors = [
+        {"field": field, "message": f"no store {store!r} is enrolled"}
+        for field, store in (("from_store", from_store), ("to_store", to_store))
+        if not conn.execute("SELECT 1 FROM stores WHERE store_id = ?", (store,)).fetchone()
+    ]
+    unknown = set(unknown_skus(conn, [item.sku for item in items]))
+    errors += [
+        {"field": f"items[{n}].sku", "message": f"unknown SKU {item.sku!r}"}
+        for n, item in enumerate(items)
+        if item.sku in unknown
+    ]
+    if errors:
+        raise ValidationError("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+    transfer_id = new_id("trf")
+    conn.execute(
+        "INSERT INTO transfers (transfer_id, from_store, to_store, status, requested_by, "
+        "requested_at) VALUES (?, ?, ?, 'REQUESTED', ?, ?)",
+        (transfer_id, from_store, to_store, by, now),
+    )
+    conn.executemany(
+        "INSERT INTO transfer_items (transfer_id, sku, requested) VALUES (?, ?, ?)",
+        [(transfer_id, item.sku, item.quantity) for item in items],
+    )
+    found = transfer(conn, transfer_id)
+    if found is None:  # just inserted, in this transaction
+        raise RuntimeError(f"transfer {transfer_id} vanished")
+    return found
+
+
+def transfer(conn: sqlite3.Connection, transfer_id: str) -> TransferRecord | None:
+    row = conn.execute("SELECT * FROM transfers WHERE transfer_id = ?", (transfer_id,)).fetchone()
+    return None if row is None else _transfer(conn, row)
+
+
+def transfers(
+    conn: sqlite3.Connection, status: str | None, before: int | None, limit: int
+) -> list[TransferRecord]:
+    """Newest first; `before` is the cursor of the last one of the previous page."""
+    rows = conn.execute(
+        "SELECT * FROM transfers WHERE (? IS NULL OR status = ?) AND n < ? ORDER BY n DESC LIMIT ?",
+        (status, status, before if before is not None else 2**62, limit),
+    ).fetchall()
+    return [_transfer(conn, row) for row in rows]
+
+
+def _transfer(conn: sqlite3.Connection, row: sqlite3.Row) -> TransferRecord:
+    items = [
+        TransferLine(*item)
+        for item in conn.execute(
+            "SELECT sku, requested, shipped, received FROM transfer_items "
+            "WHERE transfer_id = ? ORDER BY sku",
+            (row["transfer_id"],),
+        )
+    ]
+    return TransferRecord(
+        transfer_id=row["transfer_id"],
+        from_store=row["from_store"],
+        to_store=row["to_store"],
+        status=row["status"],
+        items=items,
+        reason=row["reason"],
+        requested_at=row["requested_at"],
+        shipped_at=row["shipped_at"],
+        received_at=row["received_at"],
+        cursor=row["n"],
+    )
+
+
+def transfer_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT status, count(*) FROM transfers GROUP BY status").fetchall())
+
+
+def publish_catalog(
+    conn: sqlite3.Connection, products: Sequence[CatalogProduct], by: str, now: float
+) -> int:
+    """The next catalog version (the caller holds the transaction): versions only grow.
+    A SKU the chain does not know yet is a new product and needs name, aisle, price."""
+    errors = []
+    unknown = set(unknown_skus(conn, [product.sku for product in products]))
+    for n, product in enumerate(products):
+        if product.sku in unknown:
+            errors += [
+                {
+                    "field": f"products[{n}].{name}",
+                    "message": f"required for a new SKU {product.sku!r}",
+                }
+                for name in NEW_PRODUCT_NEEDS
+                if getattr(product, name) is None
+            ]
+    if errors:
+        raise ValidationError("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+    version = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM catalog_versions").fetchone()[
+        0
+    ]
+    body = msgspec.json.encode(CatalogVersion(version, list(products)))
+    conn.execute(
+        "INSERT INTO catalog_versions (version, published_at, published_by, products) "
+        "VALUES (?, ?, ?, ?)",
+        (version, now, by, body),
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO catalog_skus (sku, version) VALUES (?, ?)",
+        [(product.sku, version) for product in products],
+    )
+    return int(version)
+
+
+def refused_unattributed(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (REFUSED_UNATTRIBUTED,))
+    found = row.fetchone()
+    return int(found[0]) if found else 0

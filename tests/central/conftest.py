@@ -1,0 +1,177 @@
+"""Head office fixtures: a real `CentralService` (hub nats-server, chain worker, HTTP API
+on 127.0.0.1) in a temp data dir, stores enrolled with real join files, and real leaf
+nats-servers made from them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from autogrocery.central.enroll import enroll
+from autogrocery.central.service import CentralService
+from autogrocery.chain.protocol import up_stream
+from autogrocery.config import Config, load_config
+from tests.api.contract import Contract
+from tests.central.leaf import Leaf
+
+ADMIN_PASSWORD = "admin-password-1"
+ENVIRON = {"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD}
+
+
+def central_config(data_dir: Path, *overrides: str) -> Config:
+    base = [
+        f"central.data_dir={data_dir}",
+        "central.port=0",
+        "central.leaf_port=0",
+        "central.reconcile_interval=0.2",
+        "central.ack_wait=2",
+        "auth.bcrypt_cost=4",
+        "log.format=text",
+    ]
+    return load_config(env={}, overrides=[*base, *overrides])
+
+
+@dataclass
+class Central:
+    """A running head office and shortcuts to drive it from outside, as stores and
+    operators would."""
+
+    service: CentralService
+    config: Config
+    tmp: Path
+    contract: Contract
+    http: aiohttp.ClientSession
+    leaves: list[Leaf] = field(default_factory=list)
+    _token: str = ""
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def enroll(self, store_id: str, *, rotate: bool = False) -> Path:
+        out = self.tmp / f"{store_id}.join"
+        enroll(self.config.central, store_id, out=out, rotate=rotate)
+        self.service.enrolment_changed()  # what the SIGHUP of `central enroll` does
+        return out
+
+    async def leaf(self, store_id: str, *, enroll: bool = True, epoch: int = 1) -> Leaf:
+        """A store's leaf, enrolled (unless told), linked to the hub, its stream sourced."""
+        join = self.enroll(store_id) if enroll else self.tmp / f"{store_id}.join"
+        leaf = await Leaf.start(join, self.tmp / f"leaf-{store_id}", epoch=epoch)
+        self.leaves.append(leaf)
+        await self.linked(store_id, epoch)
+        return leaf
+
+    async def linked(self, store_id: str, epoch: int = 1, within: float = 20.0) -> None:
+        """Wait until CHAIN_IN sources the store's up stream of `epoch`."""
+        stream = f'"{up_stream(store_id, epoch)}"'
+
+        async def check() -> bool:
+            return stream in await asyncio.get_running_loop().run_in_executor(None, self.sourced)
+
+        await eventually(check, within=within)
+
+    def sourced(self) -> str:
+        """The hub's JetStream report (streams with their config: CHAIN_IN's sources)."""
+        hub = self.service.hub
+        assert hub is not None
+        assert hub.server is not None
+        jsz = hub.server.monitor("/jsz?streams=true&config=true&accounts=true") or {}
+        return orjson.dumps(jsz).decode()
+
+    async def token(self) -> str:
+        if not self._token:
+            async with self.http.post(
+                self.url + "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+            ) as response:
+                assert response.status == 200, await response.text()
+                self._token = (await response.json())["access_token"]
+        return self._token
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: bool = True,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, Any]:
+        """Real HTTP; every answer checked against the head office's OpenAPI document."""
+        sent = dict(headers or {})
+        if auth:
+            sent.setdefault("Authorization", f"Bearer {await self.token()}")
+        async with self.http.request(
+            method, self.url + path, headers=sent, allow_redirects=False, **kwargs
+        ) as response:
+            body = await response.read()
+            self.contract.check(
+                method, path, response.status, response.content_type, body, response.headers
+            )
+            if response.content_type.endswith("json") and body:
+                return response.status, orjson.loads(body)
+            return response.status, body
+
+    async def store(self, store_id: str) -> dict[str, Any]:
+        _, body = await self.call("GET", "/api/chain/stores")
+        return next(s for s in body["stores"] if s["store_id"] == store_id)
+
+    async def stats(self, store_id: str) -> dict[str, Any]:
+        _, body = await self.call("GET", "/api/chain/events/stats")
+        return next(s for s in body["stores"] if s["store_id"] == store_id)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, within: float = 15.0, interval: float = 0.05
+) -> Any:
+    """Await `check()` until it returns something truthy; fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+CentralFactory = Callable[..., Awaitable[Central]]
+
+
+@pytest.fixture
+async def make_central(tmp_path: Path) -> AsyncIterator[CentralFactory]:
+    started: list[Central] = []
+    http = aiohttp.ClientSession()
+
+    async def build(*overrides: str, data_dir: Path | None = None) -> Central:
+        config = central_config(data_dir or tmp_path / "central", *overrides)
+        service = CentralService(config, environ=ENVIRON)
+        await service.start()
+        assert service.app is not None
+        from autogrocery.api.core import DOCUMENT
+
+        contract = Contract(orjson.loads(service.app[DOCUMENT]))
+        started.append(Central(service, config, tmp_path, contract, http))
+        return started[-1]
+
+    try:
+        yield build
+    finally:
+        for central in started:
+            for leaf in central.leaves:
+                await leaf.down()
+            await central.service.stop()
+        await http.close()
+
+
+@pytest.fixture
+async def central(make_central: CentralFactory) -> Central:
+    return await make_central()

@@ -16,13 +16,24 @@ from autogrocery.store.chain_tables import INSERT_FACTS, facts_row
 
 
 class StockFacts:
-    __slots__ = ("_catalog_version", "_movements", "_receipts", "_shipments")
+    __slots__ = ("_catalog_version", "_everything", "_movements", "_receipts", "_shipments")
 
     def __init__(self) -> None:
         self._movements: list[dict[str, Any]] = []
         self._shipments: list[dict[str, Any]] = []
         self._receipts: list[dict[str, Any]] = []
         self._catalog_version: int | None = None
+        self._everything = False  # this batch reports every SKU's levels
+
+    def report_all(self, unit: UnitOfWork) -> None:
+        """The levels of every SKU go with this batch (how the head office first learns
+        them; after that, the SKUs each batch touches)."""
+        self._everything = True
+
+        def restore() -> None:
+            self._everything = False
+
+        unit.undo(restore)
 
     def moved(
         self, unit: UnitOfWork, lot: Lot, kind: MovementType, delta: int, ref: str | None, at: float
@@ -57,9 +68,11 @@ class StockFacts:
 
         unit.undo(restore)
 
-    def stage(self, unit: UnitOfWork, touched: list[Item]) -> None:
-        """The batch's row, with the levels of every SKU it touched; none if nothing
-        happened that the head office sees."""
+    def stage(self, unit: UnitOfWork, touched: list[Item], items: dict[str, Item]) -> None:
+        """The batch's row, with the levels of every SKU it touched (of all of them when
+        asked to); none if nothing happened that the head office sees."""
+        if self._everything:
+            touched = list(items.values())
         if not (touched or self._shipments or self._receipts or self._catalog_version):
             return
         facts: dict[str, Any] = {
@@ -83,6 +96,7 @@ class StockFacts:
         self._shipments = []
         self._receipts = []
         self._catalog_version = None
+        self._everything = False
 
 
 def shipment(

@@ -297,7 +297,9 @@ class StockActor(StockKeeping, StockChain, Actor):
             self.unit.then(lambda item=item: publish(events.STOCK_CHANGED, item.view(today)))  # type: ignore[misc]
         self.check_expiry(self._touched)
         if self.facts is not None:
-            self.facts.stage(self.unit, [items[sku] for sku in self._touched if sku in items])
+            self.facts.stage(
+                self.unit, [items[sku] for sku in self._touched if sku in items], items
+            )
 
     def after_batch(self) -> None:
         if self.facts is not None:

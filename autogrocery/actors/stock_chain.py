@@ -20,6 +20,7 @@ from autogrocery.domain.messages import (
     CatalogChange,
     CreateOrder,
     ReceiveTransfer,
+    ReportLevels,
     ShipTransfer,
 )
 from autogrocery.domain.models import (
@@ -147,6 +148,11 @@ class StockChain:
             "ordering",
             CreateOrder(new_id("xfi"), OrderKind.TRANSFER_IN, owner, lines, msg.transfer_id),
         )
+
+    @handles(ReportLevels)
+    def report_levels(self: ChainKeeper, _: ReportLevels) -> None:
+        if self.facts is not None:
+            self.facts.report_all(self.unit)
 
     @handles(ApplyCatalog)
     def apply_catalog(self: ChainKeeper, msg: ApplyCatalog) -> int:

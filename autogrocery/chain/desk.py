@@ -9,7 +9,13 @@ from datetime import date
 
 from autogrocery.actors.system import System
 from autogrocery.chain.protocol import CatalogVersion, Receive, Ship
-from autogrocery.domain.messages import ApplyCatalog, CatalogChange, ReceiveTransfer, ShipTransfer
+from autogrocery.domain.messages import (
+    ApplyCatalog,
+    CatalogChange,
+    ReceiveTransfer,
+    ReportLevels,
+    ShipTransfer,
+)
 from autogrocery.domain.models import LineRequest
 from autogrocery.domain.records import OrderRecord
 
@@ -58,3 +64,7 @@ async def apply_catalog(system: System, msg: CatalogVersion) -> int:
     )
     version: int = await system.ask("stock", ApplyCatalog(msg.version, changes))
     return version
+
+
+async def report_levels(system: System) -> None:
+    await system.ask("stock", ReportLevels())

@@ -107,6 +107,7 @@ class Relay:
             allow_reconnect=True,
         )
         await self._streams()
+        await desk.report_levels(self.system)  # every SKU once: the head office's start
         for name, loop in (
             ("up", self._up),
             ("down", self._down),

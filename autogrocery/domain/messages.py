@@ -271,6 +271,12 @@ class ReceiveTransfer:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportLevels:
+    """Stock: tell the head office every SKU's levels (one outbox row), as the relay of
+    a store in a chain starts: the levels it reports after are those that change."""
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyCatalog:
     """Stock: apply a catalog version of the head office (each once, in order)."""
 

@@ -127,6 +127,9 @@ async def test_every_row_reaches_the_leaf_once_in_order_and_the_hwm_prunes_it(
         assert all(e.store_id == "north" for _, e in found)
         moved = sum(len(e.facts.movements) for _, e in found)
         assert moved == 10
+        first = found[0][1]  # every SKU's levels once, as the relay starts
+        assert first.kind == "stock"
+        assert {lv.sku for lv in first.facts.levels} == {i["sku"] for i in await system.catalog()}
 
         hwm = rows[len(rows) // 2]
         await send_down(link, "hwm", None, Hwm(hwm, 0.0))

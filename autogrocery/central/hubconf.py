@@ -73,6 +73,10 @@ def render(spec: HubSpec, stores: Sequence[StoreUser]) -> str:
     lines = [
         "# Written by autogrocery central from its enrolled stores; changes are lost.",
         "server_name: hq",
+        # A store whose link died half-open (its NAT or a proxy dropped it silently) is
+        # seen gone in 15 s, not the default 2 minutes x 2.
+        "ping_interval: 5s",
+        "ping_max: 3",
         'listen: "127.0.0.1:-1"',  # the central service connects locally, nobody else
         'http: "127.0.0.1:-1"',  # monitoring: health, /leafz, /varz
         f"ports_file_dir: {quote(str(spec.workdir))}",

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 ASK_TIMEOUT = 2.0  # seconds a store's leaf has to answer its JetStream API
 QUIET_FOR = 5.0  # seconds of failing before it is worth a warning (then every 5 s)
+# A source silent this long while its leaf answers is stalled (a healthy one hears from
+# its leaf every few seconds, idle or not); restarted, at most once per STALLED.
+STALLED = 10.0
 
 LeafSeen = Callable[[str, str, int], Awaitable[None]]
 
@@ -50,6 +53,7 @@ class Reconciler:
         self.interval = interval
         self.wake = asyncio.Event()
         self._relinked: set[str] = set()
+        self._restarted: dict[str, float] = {}  # source -> when it was last restarted
 
     def relinked(self, store: str) -> None:
         """The store's leaf (re)connected (a system event): look at it now, and restart
@@ -87,6 +91,7 @@ class Reconciler:
         """One look at every store; CHAIN_IN updated if a source must change."""
         info = await self.js.stream_info(INTAKE_STREAM)
         sources: list[StreamSource] = list(info.config.sources or [])
+        silent = {s.name: s.active for s in info.sources or []}
         wanted = list(sources)
         restart: list[str] = []
         for store in await self._stores():
@@ -95,11 +100,15 @@ class Reconciler:
                 continue
             had = {s.name for s in wanted}
             wanted = self._sources_for(store, streams, wanted)
-            if store in self._relinked and streams:
-                self._relinked.discard(store)
-                current = max(streams, key=lambda name: up_epoch(name, store) or 0)
-                if current in had:
-                    restart.append(current)
+            if not streams:
+                continue
+            current = max(streams, key=lambda name: up_epoch(name, store) or 0)
+            log.debug("store %s: %s, source silent %s ns", store, streams, silent.get(current))
+            relinked = store in self._relinked
+            self._relinked.discard(store)
+            if current in had and (relinked or self._stalled(current, silent.get(current))):
+                restart.append(current)
+                self._restarted[current] = time.monotonic()
         config = info.config
         if restart:
             config.sources = [s for s in wanted if s.name not in restart]
@@ -113,6 +122,17 @@ class Reconciler:
                 ", ".join(s.name for s in wanted) or "nothing",
                 extra={"sources": [s.name for s in wanted]},
             )
+
+    def _stalled(self, source: str, active_ns: int | None) -> bool:
+        """Its leaf answers (the caller asked it), but the source has not heard from it
+        for STALLED seconds: after a hub restart a source may wait minutes (NATS backs
+        off) unless restarted; a leaf link event missed while the hub was down does not
+        say so either. Not again within STALLED of the last restart."""
+        silent = active_ns is None or active_ns < 0 or active_ns / 1e9 > STALLED
+        recent = time.monotonic() - self._restarted.get(source, float("-inf")) < STALLED
+        if silent and not recent:
+            log.info("the source %s is silent while its leaf answers: restarting it", source)
+        return silent and not recent
 
     async def _up_streams(self, store: str) -> dict[str, int] | None:
         """The store's up streams and the last sequence of each; None: no answer."""

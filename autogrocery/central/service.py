@@ -59,6 +59,7 @@ class CentralService:
         self.app: web.Application | None = None
         self.url = ""
         self.hub_urls: list[str] = []
+        self.leaf_listen = ""  # HOST:PORT the hub's leaf listener bound (hub_urls: advertised)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -83,7 +84,7 @@ class CentralService:
             self.url,
             ", ".join(self.hub_urls),
             self.layout.root,
-            extra={"url": self.url, "hub": self.hub_urls},
+            extra={"url": self.url, "hub": self.hub_urls, "leaf_listen": self.leaf_listen},
         )
 
     def _start_chain(self) -> None:
@@ -107,6 +108,7 @@ class CentralService:
         self.hub = hub = Hub(spec, binary)
         hub.start([StoreUser(e.store_id, e.password_hash) for e in model.enrolled()])
         self.hub_urls = [f"nats-leaf://{advertised(c, hub.leaf_port)}"]
+        self.leaf_listen = f"{c.leaf_host}:{hub.leaf_port}"
         model.set_hub_urls(self.hub_urls)
         settings = WorkerSettings(c.batch, c.ack_wait, c.reconcile_interval)
         self.worker = ChainWorker(hub, model, users, settings)

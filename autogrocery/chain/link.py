@@ -12,7 +12,7 @@ from pathlib import Path
 from autogrocery.actors.system import System
 from autogrocery.chain.joinfile import JoinFile, read_join_file
 from autogrocery.chain.leaf import leaf_config, leaf_dir
-from autogrocery.chain.natsd import NatsServer, find_binary
+from autogrocery.chain.natsd import NatsServer, find_binary, stop_strays
 from autogrocery.chain.relay import Relay
 from autogrocery.config import Config
 
@@ -48,6 +48,8 @@ class ChainLink:
         loop = asyncio.get_running_loop()
         workdir = leaf_dir(config.data_path)
         leaf = NatsServer("leaf", workdir, leaf_config(joining.join, workdir), joining.binary)
+        # A store killed with -9 leaves its leaf running (in a session of its own).
+        await loop.run_in_executor(None, stop_strays, workdir, leaf.config_path)
         await loop.run_in_executor(None, leaf.start)
         relay = Relay(
             system, joining.join, leaf, config.chain.heartbeat, config.chain.retention_days

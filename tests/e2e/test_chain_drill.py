@@ -3,7 +3,7 @@ nats-servers between them. Orders flow at both; store north's link is cut (a TCP
 that is the hub's advertised leaf address) while it sells and ships a transfer; north
 is killed with -9 and started again while cut; a catalog version is published while
 south is down; the hub is killed with -9 while north catches up; everything heals.
-Then every guarantee of CHAIN.md is checked."""
+Then every guarantee of the chain (docs/chain.md, "The contract in short") is checked."""
 
 from __future__ import annotations
 

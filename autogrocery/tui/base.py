@@ -76,6 +76,7 @@ class OperatorApp(App[None]):
         self.redraws = 0
         self.timing = RedrawTimes()
         self._labels: dict[str, str] = {}
+        self._field: str | None = None  # where keys go once the next panel shows
         self._up = False
         self._quit_when_ready = False
 
@@ -207,10 +208,24 @@ class OperatorApp(App[None]):
         self._focus_table()
 
     def _focus_table(self) -> None:
-        """Keys go to the visible panel's table (arrows move, Enter opens)."""
-        tables = self.panel(self.active).query(LiveTable)
+        """Keys go to the visible panel's table (arrows move, Enter opens), or to the
+        field `show_field` asked for."""
+        panel = self.panel(self.active)
+        if self._field is not None:
+            panel.query_one(self._field).focus()
+            self._field = None
+            return
+        tables = [table for table in panel.query(LiveTable) if table.display]
         if tables:
-            tables.first().focus()
+            tables[0].focus()
+
+    def show_field(self, name: str, selector: str) -> None:
+        """Show panel `name` with the keys going to its field `selector` (a text box)."""
+        if self.active == name:
+            self.panel(name).query_one(selector).focus()
+        else:
+            self._field = selector
+            self.action_show(name)
 
     def show_link(self, link: Link) -> None:
         if not self._on_screen():

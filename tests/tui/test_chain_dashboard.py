@@ -383,3 +383,23 @@ async def test_a_head_office_that_does_not_answer_is_a_banner_that_retries() -> 
             banner = str(app.main.query_one("#banner", Static).render())
             assert "DISCONNECTED from http://127.0.0.1:9" in banner
             assert "● disconnected" in status_line(app)
+
+
+class Odd(ChainClient):
+    """A head office whose stores are not what the API documents."""
+
+    async def stores(self) -> list[dict[str, object]]:
+        return [{"not": "a store"}]
+
+    async def transfers(self, status: str | None = None, limit: int = 100) -> dict[str, object]:
+        return {"transfers": [], "next_cursor": None}
+
+
+async def test_an_answer_not_as_documented_is_a_banner_not_a_traceback() -> None:
+    async with Odd("http://127.0.0.1:9", Credentials("admin", "x")) as client:
+        app = chain_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.link.attempt >= 2)
+            banner = str(app.main.query_one("#banner", Static).render())
+            assert "an answer the dashboard does not understand (KeyError('store_id'))" in banner
+            assert app.is_running

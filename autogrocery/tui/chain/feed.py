@@ -5,7 +5,9 @@ panel shows. A failed poll is a lost head office: the banner says so, and the fe
 tries again with exponential backoff (and jitter), as the store's feed reconnects.
 
 An error answer to a panel's own question (a SKU no store reported, a day that is not
-one) is that panel's: it is shown there and the link stays up. No textual here.
+one) is that panel's: it is shown there and the link stays up. An answer that is not
+what the API documents (something else at that address) is shown in the banner, never
+as a traceback. No textual here.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class ChainFeed:
                 await self.poll(self.wanted())
             except (Disconnected, ApiError) as exc:
                 reason = str(exc).splitlines()[0]
+            except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not its shape
+                log.warning("unexpected answer from the head office", exc_info=True)
+                reason = f"an answer the dashboard does not understand ({exc!r:.120})"
             else:
                 if not self.link.connected:
                     self._set(Link(True))

@@ -64,7 +64,7 @@ class SalesPanel(Vertical):
             if first is None and last is None
             else f"{first or f'{SALES_DAYS} days before'} to {last or 'today'}"
         )
-        show(self.query_one("#sales-note", Label), f"  {asked} · Enter to ask · empty: last week")
+        show(self.query_one("#sales-note", Label), f"  {asked} · Enter asks")
         error = self.problem or model.errors.get("sales")
         if error:
             text = Text(error, style="bold red")

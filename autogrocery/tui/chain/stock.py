@@ -102,7 +102,7 @@ class StockPanel(Vertical):
             text = (
                 Text(error, style="bold red")
                 if error
-                else Text(f"{len(model.stock_items)} SKUs on this page, by SKU", style="dim")
+                else Text(f"{fmt.plural(len(model.stock_items), 'SKU')} on this page", style="dim")
             )
         show(summary, text)
         show(self.query_one("#stock-note", Label), f"  {note}")

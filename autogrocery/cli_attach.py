@@ -1,5 +1,12 @@
 """`autogrocery dashboard`: the dashboard attached to a running store over its HTTP API
-and `/api/events` only, in a terminal (`--url`) or served to browsers (`--web`).
+and `/api/events` only, in a terminal (`--url`) or served to browsers (`--web`); or,
+when a chain's head office answers at `--url`, the head office's dashboard over its
+HTTP API.
+
+What answers at the URL is asked first, in a bounded `GET /healthz` (`probe`): a head
+office says `"role": "head-office"` there, a store says no role. In a terminal nothing
+answering is one line, exit 2, before any password is asked for. A session of `--web`
+asks too (the server in front may serve either); started by `run`, it is a store.
 
 Where the operator's login comes from, first match wins:
 - `--credentials-fd FD` (internal; how `autogrocery run` hands its own operator and truck
@@ -21,25 +28,31 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
-    from autogrocery.tui.client import Credentials
+    from autogrocery.probe import Kind
+    from autogrocery.tui.base import OperatorApp
+    from autogrocery.tui.client import ApiClient, Credentials
 
 COMMANDS = ("dashboard",)
 DASHBOARD_LOG_FILE = "dashboard.log"
-PROBE_WITHIN = 3.0  # seconds a store has to answer /healthz before the dashboard starts
+PROBE_WITHIN = 3.0  # seconds a server has to answer /healthz before the dashboard starts
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     dashboard = commands.add_parser(
-        "dashboard", parents=[common], help="attach the dashboard to a running store"
+        "dashboard",
+        parents=[common],
+        help="attach the dashboard to a running store, or to a chain's head office",
     )
     dashboard.add_argument(
-        "--url", help="the store's API (default: http://api.host:api.port from config)"
+        "--url",
+        help="the store's API, or a head office's (default: http://api.host:api.port from "
+        "config); what answers there decides which dashboard opens",
     )
     dashboard.add_argument(
         "--user",
@@ -70,6 +83,7 @@ def interactive() -> bool:
 
 def attach(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.logs import configure_logging
+    from autogrocery.probe import Kind
 
     url = (args.url or f"http://{config.api.host}:{config.api.port}").rstrip("/")
     if args.web:
@@ -79,9 +93,15 @@ def attach(config: Config, args: argparse.Namespace) -> int:
     if not interactive() and not args.served:
         print("autogrocery: the dashboard needs an interactive terminal", file=sys.stderr)
         return 2
-    if args.credentials_fd is None and not args.served and (problem := unanswered(url)):
-        print(f"autogrocery: {problem}", file=sys.stderr)  # before a password is asked for
-        return 2
+    head_office = False
+    if args.credentials_fd is None and not args.served:
+        kind, problem = identify(url)
+        if problem is not None:
+            print(f"autogrocery: {problem}", file=sys.stderr)  # before a password is asked for
+            return 2
+        head_office = kind is Kind.HEAD_OFFICE
+    elif args.served:  # a browser's session: the server in front serves either
+        head_office = identify(url)[0] is Kind.HEAD_OFFICE
     try:
         operator, truck = logins(args, url)
     except ValueError as exc:
@@ -98,7 +118,9 @@ def attach(config: Config, args: argparse.Namespace) -> int:
         # raw; once the dashboard runs, Ctrl-C is a key.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return asyncio.run(_attach(url, operator, truck, lifeline, settings_path()))
+        return asyncio.run(
+            _attach(url, operator, truck, lifeline, settings_path(), head_office=head_office)
+        )
     except KeyboardInterrupt:
         return 130
     finally:
@@ -106,20 +128,25 @@ def attach(config: Config, args: argparse.Namespace) -> int:
             print(f"autogrocery: the dashboard's log is in {log_path}")
 
 
-def unanswered(url: str) -> str | None:
-    """Why no store can be attached at `url`, from a quick bounded `GET /healthz`; None
-    when a store answers there (even one that says it is unhealthy)."""
+def identify(url: str) -> tuple[Kind, str | None]:
+    """What answers at `url`, from a quick bounded `GET /healthz`, and why no dashboard
+    can be attached there (None when a store or a head office answers, even one that
+    says it is unhealthy)."""
     from autogrocery.probe import Kind, probe
 
     answer = probe(url, PROBE_WITHIN)
-    if answer.kind is Kind.STORE:
-        return None
+    if answer.kind in (Kind.STORE, Kind.HEAD_OFFICE):
+        return answer.kind, None
     if answer.kind is Kind.NOTHING:
-        return (
+        return answer.kind, (
             f"nothing answers at {url} ({answer.detail}): is the store running? Start it "
-            "with `autogrocery run`, or give its address with --url"
+            "with `autogrocery run` (a head office with `autogrocery central run`), or give "
+            "its address with --url"
         )
-    return f"{url} does not answer as an autogrocery store ({answer.detail}); check --url"
+    return answer.kind, (
+        f"{url} does not answer as an autogrocery store or head office ({answer.detail}); "
+        "check --url"
+    )
 
 
 def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials | None]:
@@ -191,11 +218,19 @@ async def _attach(
     truck: Credentials | None,
     lifeline: int | None,
     settings: Path,
+    *,
+    head_office: bool = False,
 ) -> int:
-    from autogrocery.tui.app import DashboardApp
     from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 
-    async with ApiClient(url, operator, truck) as client:
+    client: ApiClient
+    if head_office:
+        from autogrocery.tui.chain.client import ChainClient
+
+        client = ChainClient(url, operator)
+    else:
+        client = ApiClient(url, operator, truck)
+    async with client:
         try:
             await client.call("GET", "/api/auth/me")
         except ApiError as exc:  # a wrong password will not get better by retrying
@@ -203,7 +238,7 @@ async def _attach(
             return 2
         except Disconnected:
             pass  # the store may be restarting: the dashboard shows it and reconnects
-        app = DashboardApp(client, settings_path=settings)
+        app = _app(client, settings, head_office=head_office)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):  # the store stops us, or the tty closed
             loop.add_signal_handler(sig, app.quit_when_ready)
@@ -215,6 +250,18 @@ async def _attach(
             if lifeline is not None:
                 loop.remove_reader(lifeline)
     return 0
+
+
+def _app(client: ApiClient, settings: Path, *, head_office: bool) -> OperatorApp:
+    """The store's dashboard, or the head office's."""
+    if head_office:
+        from autogrocery.tui.chain.app import ChainApp
+        from autogrocery.tui.chain.client import ChainClient
+
+        return ChainApp(cast(ChainClient, client), settings_path=settings)
+    from autogrocery.tui.app import DashboardApp
+
+    return DashboardApp(client, settings_path=settings)
 
 
 def _gone(fd: int, app: Any) -> None:

@@ -81,6 +81,11 @@ def taken(host: str, port: int) -> str:
             f"an autogrocery store answers at {url} (your own, running already?): attach "
             f"to it with `autogrocery dashboard --url {url}`, or {elsewhere}"
         )
+    if answer.kind is Kind.HEAD_OFFICE:
+        return (
+            f"a chain's head office answers at {url}: see it with `autogrocery dashboard "
+            f"--url {url}`, or {elsewhere}"
+        )
     if answer.kind is Kind.NOTHING:
         return f"nothing answers at {url} ({answer.detail}); {elsewhere}"
     return f"{url} does not answer as an autogrocery store ({answer.detail}); {elsewhere}"

@@ -2,9 +2,10 @@
 
 Each browser session gets its own `autogrocery dashboard --served` process (textual-serve
 speaks to it over its stdin/stdout), attached to the store over HTTP and `/api/events`
-like any dashboard. The page is behind the store's own operator login: `/login` checks
-the username and password against the store (`POST /api/auth/login`, then the role
-with `GET /api/auth/me`), and a session cookie (random, HttpOnly, SameSite=Strict)
+like any dashboard (or, in front of a chain's head office, the head office's dashboard
+over its API). The page is behind the server's own operator login: `/login` checks the
+username and password against the store or head office (`POST /api/auth/login`, then
+the role with `GET /api/auth/me`), and a session cookie (random, HttpOnly, SameSite=Strict)
 opens the page and its WebSocket. The session's login reaches its dashboard process
 on an inherited pipe (`--credentials-fd`), never on a command line or in an
 environment; the server keeps its end open, so a session's process ends with it.
@@ -145,10 +146,10 @@ class WebDashboard(Server):
             why = {
                 401: "wrong username or password",
                 429: f"too many failed logins: {exc.detail or 'wait a while'}",
-            }.get(exc.status, f"the store answered: {exc}")
+            }.get(exc.status, f"{self.store_url} answered: {exc}")
             return page(why, status=status)
         except Disconnected as exc:
-            return page(f"the store at {self.store_url} is unreachable: {exc}", status=503)
+            return page(f"{self.store_url} is unreachable: {exc}", status=503)
         if me.get("role") != "operator":
             return page(f"{username} is not an operator: this page is for operators", 403)
         token = secrets.token_urlsafe(32)

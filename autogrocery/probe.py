@@ -1,6 +1,11 @@
-"""Whether an autogrocery store answers at an address: one `GET /healthz`, bounded in
-time, for the commands' one-line errors before they start anything (a busy port for
-`run`, a wrong `--url` for `dashboard`). Blocking: call it before an event loop runs."""
+"""Whether an autogrocery store (or a chain's head office) answers at an address: one
+`GET /healthz`, bounded in time, for the commands' one-line errors before they start
+anything (a busy port for `run`, a wrong `--url` for `dashboard`), and for `dashboard`
+to know which dashboard to open. Blocking: call it before an event loop runs.
+
+A head office says so in its `/healthz` body: `{"status": "ok", "role": "head-office"}`
+(`ROLE_HEAD_OFFICE`). A store's body has no `role` (`{"status": "ok"}`, or
+`"unhealthy"` with a reason), as every store before the chain had none."""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ import urllib.parse
 from dataclasses import dataclass
 
 WITHIN = 1.0  # seconds the whole probe may take
+ROLE_HEAD_OFFICE = "head-office"  # the `role` in a head office's /healthz body
 
 
 class Kind(enum.Enum):
     STORE = "store"  # /healthz answers as a store does (ok, or unhealthy)
+    HEAD_OFFICE = "head-office"  # /healthz answers ok with role "head-office"
     OTHER = "other"  # something answers, not as a store
     SILENT = "silent"  # it takes the connection but says nothing in time
     NOTHING = "nothing"  # no connection (refused, unreachable, no such host)
@@ -80,5 +87,7 @@ def _ask(url: str, within: float) -> Answer:
         and isinstance(health, dict)
         and health.get("status") in ("ok", "unhealthy")
     ):
+        if health.get("role") == ROLE_HEAD_OFFICE:
+            return Answer(Kind.HEAD_OFFICE, f"/healthz: {health['status']}, head office")
         return Answer(Kind.STORE, f"/healthz: {health['status']}")
     return Answer(Kind.OTHER, f"/healthz: HTTP {response.status}")

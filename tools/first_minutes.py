@@ -120,7 +120,12 @@ def main() -> int:
         for override in args.overrides:
             command += ["-o", override]
         store = subprocess.Popen(  # noqa: S603 (our own command)
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            command,
+            env=env,
+            cwd=data,  # no config.toml of a checkout: the packaged defaults, as installed
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             api = served_at(store)
@@ -139,12 +144,14 @@ def served_at(store: subprocess.Popen[str]) -> str:
     """The API's address, from the store's own log line (it binds any free port)."""
     if store.stderr is None:
         raise SystemExit("the store's stderr is not piped")
+    said = []
     for line in store.stderr:
+        said.append(line)
         if '"url"' in line:
             url = str(json.loads(line)["url"])
             threading.Thread(target=store.stderr.read, daemon=True).start()  # keep draining
             return url
-    raise SystemExit(f"the store exited with {store.wait()} before it served")
+    raise SystemExit(f"the store exited with {store.wait()} before it served: {said[-3:]}")
 
 
 if __name__ == "__main__":

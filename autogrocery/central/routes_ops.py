@@ -9,9 +9,9 @@ from aiohttp import web
 from autogrocery.api.bodies import json_response
 from autogrocery.api.core import core
 from autogrocery.api.openapi import Operation, Reply, documented
-from autogrocery.api.schemas import Health
-from autogrocery.central.schemas import Readiness
+from autogrocery.central.schemas import HeadOfficeHealth, Readiness
 from autogrocery.central.state import central
+from autogrocery.probe import ROLE_HEAD_OFFICE
 
 routes = web.RouteTableDef()
 NOT_READY_RETRY_AFTER = 5
@@ -25,11 +25,18 @@ CHECK_TIMEOUT = 3.0
         "Liveness",
         "operations",
         roles=None,
-        replies=(Reply(200, "The process runs and can serve.", Health),),
+        replies=(
+            Reply(
+                200,
+                "The process runs and can serve; `role` says a head office answers here "
+                "(a store's /healthz has no role).",
+                HeadOfficeHealth,
+            ),
+        ),
     )
 )
 async def healthz(_: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return json_response({"status": "ok", "role": ROLE_HEAD_OFFICE})
 
 
 @routes.get("/readyz")

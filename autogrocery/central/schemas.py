@@ -221,6 +221,17 @@ class EventStats(Body):
     ]
 
 
+class HeadOfficeHealth(Body):
+    status: Literal["ok"]
+    role: Annotated[
+        Literal["head-office"],
+        Meta(
+            description="What answers here: a chain's head office. `autogrocery dashboard "
+            "--url` opens the chain's dashboard for it (a store's /healthz has no role)."
+        ),
+    ]
+
+
 class Readiness(Body):
     status: Literal["ready", "not ready"]
     checks: Annotated[

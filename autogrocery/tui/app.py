@@ -3,59 +3,51 @@ live over its HTTP API and `/api/events` WebSocket.
 
 Events only update `StoreModel`; a timer redraws the visible panel when it is dirty,
 `redraw_hz` times a second at most, so the cost of drawing does not grow with the
-event rate. All I/O runs in async workers on the app's loop (no threads).
+event rate (`base.OperatorApp`, shared with the head office's dashboard). All I/O runs
+in async workers on the app's loop (no threads).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
-from textual.css.query import NoMatches
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Header, Select, Static, TabbedContent, TabPane
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Select
 
-from autogrocery.tui import settings
+from autogrocery.tui.base import OperatorApp
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 from autogrocery.tui.commands import commands
-from autogrocery.tui.feed import Backoff, Feed, Link
+from autogrocery.tui.feed import Backoff, Feed
 from autogrocery.tui.messages import LinkChanged, StoreChanged
 from autogrocery.tui.model import PANELS, REPORTS_EVERY, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.command import CommandScreen
 from autogrocery.tui.screens.order import OrderScreen
 from autogrocery.tui.status import TITLES, status_line, tab_labels
-from autogrocery.tui.timing import RedrawTimes
 from autogrocery.tui.widgets.alerts import AlertsPanel
 from autogrocery.tui.widgets.analytics import AnalyticsPanel
-from autogrocery.tui.widgets.footer import KeysFooter
 from autogrocery.tui.widgets.inventory import InventoryPanel
 from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.reports import ReportsPanel
 from autogrocery.tui.widgets.robots import RobotsPanel
-from autogrocery.tui.widgets.table import LiveTable
-from autogrocery.tui.widgets.text import show
 
-log = logging.getLogger(__name__)
-
-Panel = OrdersPanel | InventoryPanel | RobotsPanel | AnalyticsPanel | AlertsPanel | ReportsPanel
 RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
-TIMING_LOG_INTERVAL = 60.0  # seconds between log lines on redraw times
 MODAL_BLOCKED = {"restock", "adjust", "command", "edit_product", "show", "filter", "kind"}
 
 
-class DashboardApp(App[None]):
-    CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # also for subclasses elsewhere
-    TITLE = "autogrocery"
+class DashboardApp(OperatorApp):
+    PANELS = PANELS
+    TITLES = TITLES
+    MODAL_BLOCKED = frozenset(MODAL_BLOCKED)
     BINDINGS = [  # noqa: RUF012 (textual's own idiom)
         # The tabs show 1-6; the footer keeps to what fits in 80 columns.
         Binding("1", "show('orders')", "Orders", show=False),
@@ -91,194 +83,54 @@ class DashboardApp(App[None]):
         url: str = "",
         settings_path: Path | None = None,
     ) -> None:
-        super().__init__()
-        self.settings_path = settings_path
-        self.chosen = settings.load(settings_path)
-        if (
-            isinstance(self.chosen.get("theme"), str)
-            and self.chosen["theme"] in self.available_themes
-        ):
-            self.theme = self.chosen["theme"]
+        self.model: StoreModel = model or StoreModel()
+        super().__init__(
+            self.model,
+            connected=client is None,
+            url=client.url if client else url,
+            redraw_hz=redraw_hz,
+            settings_path=settings_path,
+        )
         self.client = client
-        self.model = model or StoreModel()
-        self.redraw_hz = redraw_hz
         self.poll_interval = poll_interval
         self.sample_interval = sample_interval
         self.reports_every = reports_every
         self.wall_clock = wall_clock
         self.backoff = backoff
-        self.link = Link(False, "connecting") if client else Link(True)
-        self.url = client.url if client else url
-        self.sub_title = self.url or "fixed data"
-        self.redraws = 0
-        self.timing = RedrawTimes()
         self._polls = 0
         self._polling = False
         self._in_chain = True  # until the store says it is in none (404): then never asked
-        self._labels: dict[str, str] = {}
-        self._up = False
-        self._quit_when_ready = False
 
     # --- layout ----------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield Header(icon="•")  # in the web dashboard's font too (its ⭘ was an empty box)
-        yield Static("", id="banner")
-        with TabbedContent(initial="orders", id="tabs"):
-            with TabPane(TITLES["orders"], id="orders"):
-                yield OrdersPanel(self.model, id="orders-panel")
-            with TabPane(TITLES["inventory"], id="inventory"):
-                yield InventoryPanel(self.model, id="inventory-panel")
-            with TabPane(TITLES["robots"], id="robots"):
-                yield RobotsPanel(self.model, self.wall_clock, id="robots-panel")
-            with TabPane(TITLES["analytics"], id="analytics"):
-                yield AnalyticsPanel(self.model, id="analytics-panel")
-            with TabPane(TITLES["alerts"], id="alerts"):
-                yield AlertsPanel(self.model, id="alerts-panel")
-            with TabPane(TITLES["reports"], id="reports"):
-                yield ReportsPanel(
-                    self.model,
-                    self.client,
-                    self.wall_clock,
-                    every=self.reports_every,
-                    id="reports-panel",
-                )
-        yield Static("", id="status")
-        yield KeysFooter()
-
-    @property
-    def main(self) -> Screen[Any]:
-        """The dashboard's own screen (queries must not look into a form on top)."""
-        return self.screen_stack[0]
+    def panes(self) -> Iterable[Widget]:
+        yield OrdersPanel(self.model, id="orders-panel")
+        yield InventoryPanel(self.model, id="inventory-panel")
+        yield RobotsPanel(self.model, self.wall_clock, id="robots-panel")
+        yield AnalyticsPanel(self.model, id="analytics-panel")
+        yield AlertsPanel(self.model, id="alerts-panel")
+        yield ReportsPanel(
+            self.model, self.client, self.wall_clock, every=self.reports_every, id="reports-panel"
+        )
 
     def on_mount(self) -> None:
-        self.set_interval(1 / self.redraw_hz, self.redraw)
         self.set_interval(self.sample_interval, self.model.sample)
-        self.set_interval(TIMING_LOG_INTERVAL, self._log_timing)
-        self.watch(self, "theme", self._theme_chosen, init=False)
-        self.show_link(self.link)
         if self.client is not None:
             self.follow()
             self.set_interval(self.poll_interval, self.poll)
-        self.call_after_refresh(self.redraw)
-        self.call_after_refresh(self._focus_table)
 
-    def on_ready(self) -> None:
-        self._up = True
-        if self._quit_when_ready:
-            self.exit()
+    def status(self) -> Text:
+        return status_line(self.model, self.link)
 
-    def quit_when_ready(self) -> None:
-        """Exit now, or once the dashboard is up: told to exit while Textual mounts the
-        panels, its tabs failed with a traceback (a Ctrl-C to `run` as it started)."""
-        if self._up:
-            self.exit()
-        else:
-            self._quit_when_ready = True
+    def tab_labels(self) -> dict[str, str]:
+        return tab_labels(self.model)
 
-    def panel(self, name: str) -> Panel:
-        return cast(Panel, self.main.query_one(f"#{name}-panel"))
-
-    @property
-    def active(self) -> str:
-        return self.main.query_one("#tabs", TabbedContent).active or "orders"
-
-    # --- drawing ---------------------------------------------------------------------
-
-    def _on_screen(self) -> bool:
-        """False while the app starts or shuts down: the dashboard's widgets are not there,
-        though the feed's messages may still arrive."""
-        if not (self.is_running and self.screen_stack):
-            return False
-        try:
-            self.main.get_child_by_id("status")
-        except NoMatches:
-            return False
-        return True
-
-    def redraw(self, force: bool = False) -> None:
-        """Draw the visible panel if anything it shows changed since its last draw."""
-        if not self._on_screen():
-            return
-        name = self.active
-        if force or name in self.model.dirty:
-            started = time.perf_counter()
-            self.model.dirty.discard(name)
-            self.panel(name).refresh_from(self.model)
-            self.redraws += 1
-            self.timing.add_update(time.perf_counter() - started)
-            self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))
-        self._status_line()
+    def followed(self) -> None:
         if isinstance(self.screen, OrderScreen | AdjustScreen):  # they follow the events
             self.screen.follow()
 
-    def on_unmount(self) -> None:
-        self._log_timing()  # what the last minute's line has not said yet
-
-    def _log_timing(self) -> None:
-        figures = self.timing.summary() | {"events": float(self.model.events)}
-        if figures["redraws"]:
-            log.info(
-                "dashboard redraws since the last report: %d; update p50 %.1f ms, p99 %.1f ms, "
-                "max %.1f ms; on screen p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-                figures["redraws"],
-                figures["update_p50_ms"],
-                figures["update_p99_ms"],
-                figures["update_max_ms"],
-                figures["painted_p50_ms"],
-                figures["painted_p99_ms"],
-                figures["painted_max_ms"],
-                extra={"redraw": figures},
-            )
-
-    def _status_line(self) -> None:
-        tabs = self.main.query_one("#tabs", TabbedContent)
-        for pane, label in tab_labels(self.model).items():
-            if self._labels.get(pane) != label:
-                self._labels[pane] = label
-                tabs.get_tab(pane).label = label
-        show(self.main.query_one("#status", Static), status_line(self.model, self.link))
-
-    @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
-        self.redraw(force=True)
-        self._focus_table()
-
-    def _focus_table(self) -> None:
-        """Keys go to the visible panel's table (arrows move, Enter opens)."""
-        tables = self.panel(self.active).query(LiveTable)
-        if tables:
-            tables.first().focus()
-
-    def show_link(self, link: Link) -> None:
-        if not self._on_screen():
-            return
-        banner = self.main.query_one("#banner", Static)
-        url = self.url
-        if link.connected:
-            banner.display = False
-        elif link.attempt == 0:
-            banner.update(Text(f"connecting to {url}…"))
-            banner.display = True
-            banner.set_class(False, "down")
-        else:
-            banner.update(
-                Text(
-                    f"⚠ DISCONNECTED from {url}: {link.reason}. Reconnecting "
-                    f"(attempt {link.attempt}, next try in {link.retry_in:.1f} s); "
-                    "the data below may be stale."
-                )
-            )
-            banner.display = True
-            banner.set_class(True, "down")
-        self._status_line()
-
-    @on(LinkChanged)
-    def _link_changed(self, message: LinkChanged) -> None:
-        self.link = message.link
-        self.show_link(message.link)
-        if message.link.connected:
-            self.redraw(force=True)
+    def timing_figures(self) -> dict[str, float]:
+        return {"events": float(self.model.events)}
 
     # --- I/O -------------------------------------------------------------------------
 
@@ -345,27 +197,6 @@ class DashboardApp(App[None]):
         self.notify(message.what, title="done")
 
     # --- actions ---------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
-
-    def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
-
-    def _theme_chosen(self, theme: str) -> None:
-        if self.settings_path is not None and self.chosen.get("theme") != theme:
-            self.chosen["theme"] = theme
-            self.run_worker(
-                asyncio.to_thread(settings.save, self.settings_path, theme=theme),
-                group="settings",
-            )
-
-    def action_show(self, name: str) -> None:
-        if name in PANELS:
-            self.main.query_one("#tabs", TabbedContent).active = name
 
     def action_filter(self) -> None:
         self.action_show("orders")

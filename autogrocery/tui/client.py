@@ -141,16 +141,18 @@ class ApiClient:
         params: dict[str, str] | None = None,
         who: str = OPERATOR,
         label: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """One request as `who`; an expired login is renewed once and the request retried."""
         token = await self._token(who)
         try:
-            return await self._send(method, path, json, params, token, label)
+            return await self._send(method, path, json, params, token, label, headers)
         except ApiError as exc:
             if exc.status != 401:
                 raise
         await self._renew(who, stale=token)
-        return await self._send(method, path, json, params, await self._token(who), label)
+        token = await self._token(who)
+        return await self._send(method, path, json, params, token, label, headers)
 
     async def _send(
         self,
@@ -160,9 +162,12 @@ class ApiClient:
         params: dict[str, str] | None,
         token: str | None,
         label: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> Any:
         self.sent[f"{method} {label or path}"] += 1
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = dict(extra or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             async with self.http.request(
                 method,

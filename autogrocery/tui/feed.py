@@ -46,6 +46,12 @@ class Backoff:
         return base * (1 + random.uniform(-self.jitter, self.jitter))  # noqa: S311
 
 
+def moved(before: Link, link: Link) -> Link:
+    """`link`, `since` the time the connection went up or down (now, if it just did)."""
+    since = time.monotonic() if link.connected != before.connected else before.since
+    return Link(link.connected, link.reason, link.attempt, link.retry_in, since)
+
+
 async def load_snapshot(client: ApiClient) -> Snapshot:
     inventory, orders, restocks, robots, alerts = await asyncio.gather(
         client.inventory(),
@@ -78,12 +84,8 @@ class Feed:
         self.link = Link(False, "connecting", since=time.monotonic())
 
     def _set(self, link: Link) -> None:
-        if link.connected != self.link.connected:
-            link = Link(link.connected, link.reason, link.attempt, link.retry_in, time.monotonic())
-        else:
-            link = Link(link.connected, link.reason, link.attempt, link.retry_in, self.link.since)
-        self.link = link
-        self.on_link(link)
+        self.link = moved(self.link, link)
+        self.on_link(self.link)
 
     async def run(self) -> None:
         """Forever (until cancelled): connect, follow, and reconnect after a failure."""

@@ -18,7 +18,16 @@ STATUS_STYLES = {
     "idle": "green",
     "busy": "yellow",
     "offline": "bold white on red",
+    # a head office's stores and transfers
+    "up": "green",
+    "down": "bold white on red",
+    "never": "dim",
+    "REQUESTED": "cyan",
+    "SHIPPED": "yellow",
+    "RECEIVED": "green",
+    "REFUSED": "bold red",
 }
+LABELS = {"offline": "✖ OFFLINE", "down": "✖ down"}
 
 
 def parse_time(value: object) -> float | None:
@@ -67,8 +76,7 @@ def short(ms: object) -> str:
 
 
 def status(value: str) -> Text:
-    label = "✖ OFFLINE" if value == "offline" else value
-    return Text(label, style=STATUS_STYLES.get(value, ""))
+    return Text(LABELS.get(value, value), style=STATUS_STYLES.get(value, ""))
 
 
 def spark(values: Sequence[float], width: int, top: float = 0.0) -> str:

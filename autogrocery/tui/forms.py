@@ -36,7 +36,8 @@ def _known(sku: str, inventory: Inventory, where: str = "") -> str | None:
     return None
 
 
-def _whole(text: str, name: str, *, low: int, high: int) -> tuple[int | None, str | None]:
+def whole(text: str, name: str, *, low: int, high: int) -> tuple[int | None, str | None]:
+    """(the number, None), or (None, what is wrong with `text`)."""
     text = text.strip()
     if not re.fullmatch(r"[+-]?\d+", text):
         return (
@@ -49,7 +50,8 @@ def _whole(text: str, name: str, *, low: int, high: int) -> tuple[int | None, st
     return value, None
 
 
-def _money(text: str, name: str, *, positive: bool) -> tuple[int | None, str | None]:
+def money(text: str, name: str, *, positive: bool) -> tuple[int | None, str | None]:
+    """(cents, None), or (None, what is wrong with `text`)."""
     try:
         cents = parse_money(text.strip())
     except ValueError as exc:
@@ -62,11 +64,11 @@ def _money(text: str, name: str, *, positive: bool) -> tuple[int | None, str | N
 def check_whole(text: str, name: str, *, low: int, high: int) -> str | None:
     """The problem with a whole-number field as typed so far, if any (empty is fine
     until submit)."""
-    return _whole(text, name, low=low, high=high)[1] if text.strip() else None
+    return whole(text, name, low=low, high=high)[1] if text.strip() else None
 
 
 def check_money(text: str, name: str) -> str | None:
-    return _money(text, name, positive=True)[1] if text.strip() else None
+    return money(text, name, positive=True)[1] if text.strip() else None
 
 
 def parse_manifest(text: str, inventory: Inventory) -> list[dict[str, Any]]:
@@ -87,12 +89,12 @@ def parse_manifest(text: str, inventory: Inventory) -> list[dict[str, Any]]:
         if problem := _known(sku, inventory, where):
             errors.append(problem)
             continue
-        quantity, problem = _whole(parts[1], "quantity", low=1, high=MAX_QUANTITY)
+        quantity, problem = whole(parts[1], "quantity", low=1, high=MAX_QUANTITY)
         if problem:
             errors.append(where + problem)
             continue
         if len(parts) == 3:
-            cost, problem = _money(parts[2], "unit cost", positive=True)
+            cost, problem = money(parts[2], "unit cost", positive=True)
             if problem:
                 errors.append(where + problem)
                 continue
@@ -119,7 +121,7 @@ def parse_adjust(
     sku = sku.strip().upper()
     if problem := _known(sku, inventory):
         errors.append(problem)
-    change, problem = _whole(delta, "delta", low=-10_000_000, high=10_000_000)
+    change, problem = whole(delta, "delta", low=-10_000_000, high=10_000_000)
     if problem:
         errors.append(problem)
     elif change == 0:
@@ -165,13 +167,13 @@ def parse_product(
         errors.append(problem)
     fields: dict[str, Any] = {}
     if price.strip():
-        cents, problem = _money(price, "price", positive=True)
+        cents, problem = money(price, "price", positive=True)
         if problem:
             errors.append(problem)
         else:
             fields["price"] = format_money(cents or 0)
     if min_level.strip():
-        level, problem = _whole(min_level, "min level", low=0, high=10_000_000)
+        level, problem = whole(min_level, "min level", low=0, high=10_000_000)
         if problem:
             errors.append(problem)
         else:
@@ -202,15 +204,23 @@ PLAIN_STATUS = {
 ADJUST_CONFLICT = re.compile(r"on hand (\d+), (\d+) reserved for orders\); cannot take (\d+)")
 
 
-def plain(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> str:
-    """A store's error answer in plain words: what went wrong, not the HTTP code."""
+def plain(
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    *,
+    server: str = "the store",
+) -> str:
+    """An error answer of the store (or of `server`) in plain words: what went wrong,
+    not the HTTP code."""
     if status == 409 and (found := ADJUST_CONFLICT.search(detail)):
         on_hand, reserved, taking = (int(n) for n in found.groups())
         item = {"on_hand": on_hand, "reserved": reserved}
         return too_few(item, taking) or detail
-    lines = [detail or PLAIN_STATUS.get(status, "the store refused it")]
+    said = PLAIN_STATUS.get(status, "the store refused it").replace("the store", server)
+    lines = [detail or said]
     if status in PLAIN_STATUS and detail:
-        lines[0] = f"{PLAIN_STATUS[status]}: {detail}"
+        lines[0] = f"{said}: {detail}"
     for error in errors or []:
         lines.append(f"{error.get('field', '?')}: {error.get('message', '')}")
     return "\n".join(lines)

@@ -172,7 +172,7 @@ async def test_lag_counts_what_waits_in_the_leaf_stream(central: Central) -> Non
 
 async def test_operations_health_metrics_and_docs(central: Central) -> None:
     status, health = await central.call("GET", "/healthz", auth=False)
-    assert (status, health) == (200, {"status": "ok"})
+    assert (status, health) == (200, {"status": "ok", "role": "head-office"})
 
     async def ready() -> dict[str, Any]:
         status, body = await central.call("GET", "/readyz", auth=False)

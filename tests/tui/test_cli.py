@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 from tests.e2e.server import ADMIN_PASSWORD, start_server, stop_quietly
+from tests.tui import head_office as hq
 from tests.tui.terminal import Terminal
 
 pytestmark = pytest.mark.timeout(90)
@@ -142,6 +143,34 @@ def test_dashboard_attaches_to_a_running_store(tmp_path: Path, terminals: list[T
         assert b"401 Unauthorized" in wrong.output
     finally:
         stop_quietly(server)
+
+
+def test_dashboard_at_a_head_office_opens_the_chains_dashboard(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    from autogrocery.probe import Kind, probe
+
+    with hq.head_office(tmp_path / "hq", "north") as office:
+        assert probe(office.url).kind is Kind.HEAD_OFFICE  # its /healthz says so
+        args = ["dashboard", "--url", office.url, "--data-dir", str(tmp_path / "client")]
+        terminal = Terminal(args, tmp_path, hq.environment(), (120, 36))
+        terminals.append(terminal)
+        for shown in ("1 Stores", "4 Sales", "● live", "0/1 stores up", "north", "never"):
+            terminal.wait_for(shown)
+        assert b"1 Orders" not in terminal.output  # not the store's dashboard
+        terminal.type("q")
+        assert terminal.wait_exit() == 0
+        assert b"the dashboard's log is in" in terminal.output
+
+        wrong = Terminal(
+            args,
+            tmp_path,
+            hq.environment() | {"AUTOGROCERY_ADMIN_PASSWORD": "not-the-password"},
+            (120, 36),
+        )
+        terminals.append(wrong)
+        assert wrong.wait_exit() == 2
+        assert b"401 Unauthorized" in wrong.output
 
 
 @pytest.mark.parametrize("listening", [False, True], ids=["nothing", "not-a-store"])

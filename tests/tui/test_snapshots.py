@@ -25,9 +25,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from autogrocery.tui.app import DashboardApp
+from autogrocery.tui.base import OperatorApp
+from autogrocery.tui.chain.app import ChainApp
 from autogrocery.tui.feed import Link
 from autogrocery.tui.screens.actions import RestockScreen
-from tests.tui import fixed
+from tests.tui import chain_fixed, fixed
 from tests.tui.conftest import until
 
 pytestmark = pytest.mark.timeout(60)
@@ -71,7 +73,7 @@ def minor(version: str) -> tuple[str, ...]:
     return tuple(version.split(".")[:2])
 
 
-async def settled(pilot: Pilot[None], dashboard: DashboardApp, within: float = 10.0) -> str:
+async def settled(pilot: Pilot[None], dashboard: OperatorApp, within: float = 10.0) -> str:
     """The screen once it stops changing (the footer, for one, fills in after focus
     moves): the same SVG three times in a row, 0.1 s apart."""
     deadline = time.monotonic() + within
@@ -147,3 +149,18 @@ async def test_restock_form_with_an_error_snapshot(tmp_path: Path) -> None:
         await until(pilot, lambda: "unknown SKU" in form.error)  # type: ignore[attr-defined]
         await pilot.pause(0.1)
         compare("restock-form", await settled(pilot, dashboard), tmp_path)
+
+
+async def test_the_head_office_stores_panel_snapshot(tmp_path: Path) -> None:
+    """The head office's dashboard (tests/tui/chain_fixed.py): a store up, one down, one
+    never heard from, one behind the newest catalog version."""
+    dashboard = ChainApp(
+        None,
+        model=chain_fixed.model(),
+        wall_clock=lambda: chain_fixed.NOW,
+        url="http://127.0.0.1:5060",
+    )
+    async with dashboard.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: dashboard.redraws > 0)
+        await pilot.pause(0.1)
+        compare("head-office-stores", await settled(pilot, dashboard), tmp_path)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import textual_serve
 from autogrocery.tui.app import DashboardApp
 from tests.e2e.server import ADMIN_PASSWORD, TRUCK_PASSWORD, Server, start_server, stop_quietly
 from tests.tui import fixed
+from tests.tui import head_office as hq
 from tests.tui.conftest import until
 from tests.tui.test_cli import environment
 
@@ -46,9 +48,10 @@ def store(tmp_path: Path) -> Iterator[Server]:
     stop_quietly(server)
 
 
-@pytest.fixture
-def web(tmp_path: Path, store: Server) -> Iterator[Web]:
-    args = ["dashboard", "--web", "--port", "0", "--url", store.url]
+@contextmanager
+def serving(tmp_path: Path, url: str) -> Iterator[Web]:
+    """`dashboard --web` in front of `url` until the block ends."""
+    args = ["dashboard", "--web", "--port", "0", "--url", url]
     args += ["--data-dir", str(tmp_path / "web")]
     log = tmp_path / "web-stderr.log"
     with log.open("w") as stderr:
@@ -62,14 +65,22 @@ def web(tmp_path: Path, store: Server) -> Iterator[Web]:
             text=True,
         )
     assert process.stdout is not None
-    line = process.stdout.readline()
-    found = re.search(r"served on (http://127\.0\.0\.1:\d+)/", line)
-    assert found, f"no address: {line!r}; {log.read_text()[-2000:]}"
-    yield Web(process, found.group(1), log)
-    if process.poll() is None:
-        process.kill()
-    process.wait(10)
-    process.stdout.close()
+    try:
+        line = process.stdout.readline()
+        found = re.search(r"served on (http://127\.0\.0\.1:\d+)/", line)
+        assert found, f"no address: {line!r}; {log.read_text()[-2000:]}"
+        yield Web(process, found.group(1), log)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        process.stdout.close()
+
+
+@pytest.fixture
+def web(tmp_path: Path, store: Server) -> Iterator[Web]:
+    with serving(tmp_path, store.url) as served:
+        yield served
 
 
 @pytest.fixture
@@ -137,6 +148,31 @@ async def test_the_web_dashboard_logs_json_lines_as_the_store_does(
     assert any(entry["msg"].startswith("operator admin logged in") for entry in entries)
 
 
+async def session_until(
+    browser: aiohttp.ClientSession, web: Web, wanted: tuple[str, ...], within: float = 40.0
+) -> str:
+    """Open the page's session (its WebSocket) as a logged-in browser, read its frames
+    until they show everything `wanted`, quit the dashboard (q) and return what showed."""
+    frames = b""
+    async with browser.ws_connect(
+        f"{web.url}/ws?width=120&height=36", origin=web.url, heartbeat=5
+    ) as ws:
+        deadline = time.monotonic() + within
+        while not all(w in screen_text(frames) for w in wanted):
+            assert time.monotonic() < deadline, screen_text(frames)[-2000:]
+            message = await ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if message.type == aiohttp.WSMsgType.BINARY:
+                frames += message.data
+            elif message.type != aiohttp.WSMsgType.TEXT:
+                raise AssertionError(f"the session ended: {message}\n{screen_text(frames)}")
+        await ws.send_str(orjson.dumps(["stdin", "q"]).decode())  # quit: the session ends
+        while True:
+            message = await ws.receive(timeout=20)
+            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+    return screen_text(frames)
+
+
 def screen_text(frames: bytes) -> str:
     """What the terminal frames draw, without the escape codes."""
     return ANSI.sub(b"", frames).decode("utf-8", "replace")
@@ -186,25 +222,8 @@ async def test_an_operator_gets_the_dashboard_over_the_websocket(web: Web, brows
         await browser.ws_connect(f"{web.url}/ws", origin="http://evil.example")
     assert refused.value.status == 403
 
-    frames = b""
-    async with browser.ws_connect(
-        f"{web.url}/ws?width=120&height=36", origin=web.url, heartbeat=5
-    ) as ws:
-        wanted = ("1 Orders", "2 Inventory", "3 Robots", "4 Analytics", "5 Alerts", "● live")
-        deadline = time.monotonic() + 40
-        while not all(w in screen_text(frames) for w in wanted):
-            assert time.monotonic() < deadline, screen_text(frames)[-2000:]
-            message = await ws.receive(timeout=max(0.1, deadline - time.monotonic()))
-            if message.type == aiohttp.WSMsgType.BINARY:
-                frames += message.data
-            elif message.type != aiohttp.WSMsgType.TEXT:
-                raise AssertionError(f"the session ended: {message}\n{screen_text(frames)}")
-        assert "5/5 robots online" in screen_text(frames)
-        await ws.send_str(orjson.dumps(["stdin", "q"]).decode())  # quit: the session ends
-        while True:
-            message = await ws.receive(timeout=20)
-            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-                break
+    wanted = ("1 Orders", "2 Inventory", "3 Robots", "4 Analytics", "5 Alerts", "● live")
+    assert "5/5 robots online" in await session_until(browser, web, wanted)
 
     web.process.send_signal(signal.SIGTERM)
     assert web.process.wait(15) == 0
@@ -220,3 +239,17 @@ async def test_a_store_that_is_down_is_a_503_that_says_when_to_retry(
         assert response.status == 503
         assert int(response.headers["Retry-After"]) >= 1
     assert "unreachable" in page
+
+
+async def test_a_head_offices_dashboard_is_served_too(
+    tmp_path: Path, browser: aiohttp.ClientSession
+) -> None:
+    with hq.head_office(tmp_path / "hq", "north") as office, serving(tmp_path, office.url) as web:
+        assert await log_in(browser, web, "admin", "not-the-password") == 401
+        assert await log_in(browser, web, "admin", hq.ADMIN_PASSWORD) == 303
+        wanted = ("1 Stores", "2 Stock", "3 Transfers", "4 Sales", "● live", "0/1 stores up")
+        screen = await session_until(browser, web, wanted)
+        assert "north" in screen
+        assert "1 Orders" not in screen
+        web.process.send_signal(signal.SIGTERM)
+        assert web.process.wait(15) == 0

@@ -12,6 +12,7 @@ sent twice), and Esc closes it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,7 +25,6 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from autogrocery.tui.client import ApiClient, ApiError, Disconnected
 from autogrocery.tui.forms import BelowCost, FormError, plain
 from autogrocery.tui.messages import StoreChanged
-from autogrocery.tui.model import StoreModel
 
 Send = Callable[[ApiClient], Awaitable[str]]
 Check = Callable[[str], str | None]
@@ -36,8 +36,9 @@ class FormScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "submit", "Submit"),
     ]
     heading = ""
+    server = "the store"  # whom the form sends to, in its messages
 
-    def __init__(self, client: ApiClient | None, model: StoreModel) -> None:
+    def __init__(self, client: ApiClient | None, model: Any) -> None:
         super().__init__()
         self.client = client
         self.model = model
@@ -119,7 +120,7 @@ class FormScreen(ModalScreen[str | None]):
             self.show_error(str(exc))
             return
         if self.client is None:
-            self.show_error("this dashboard is read-only (no store connection)")
+            self.show_error(f"this dashboard is read-only (no connection to {self.server})")
             return
         self.show_error("")
         self.submit(self.client, send)
@@ -134,9 +135,9 @@ class FormScreen(ModalScreen[str | None]):
         try:
             result = await send(client)
         except ApiError as exc:
-            self.show_error(plain(exc.status, exc.detail, exc.errors))
+            self.show_error(plain(exc.status, exc.detail, exc.errors, server=self.server))
         except Disconnected as exc:
-            self.show_error(f"the store is unreachable: {exc}")
+            self.show_error(f"{self.server} is unreachable: {exc}")
         else:
             self.results.append(result)
             self.show_done(f"✔ {result}")

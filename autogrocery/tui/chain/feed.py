@@ -1,0 +1,138 @@
+"""Keeps the chain's model in step with the head office, which sends no live events:
+every `interval` seconds (and at once when poked: the operator asked for something)
+it asks for the stores, counts the transfers in flight, and fetches what the visible
+panel shows. A failed poll is a lost head office: the banner says so, and the feed
+tries again with exponential backoff (and jitter), as the store's feed reconnects.
+
+An error answer to a panel's own question (a SKU no store reported, a day that is not
+one) is that panel's: it is shown there and the link stays up. An answer that is not
+what the API documents (something else at that address) is shown in the banner, never
+as a traceback. No textual here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from autogrocery.tui.chain.client import ChainClient
+from autogrocery.tui.chain.model import IN_FLIGHT, ChainModel, InFlight, week_to
+from autogrocery.tui.client import ApiError, Disconnected
+from autogrocery.tui.feed import Backoff, Link, moved
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 2.0  # seconds between looks at the head office
+COUNTED = 200  # transfers of each status in flight counted (more shows as "200+")
+
+
+class ChainFeed:
+    def __init__(
+        self,
+        client: ChainClient,
+        model: ChainModel,
+        on_link: Callable[[Link], None],
+        wanted: Callable[[], str],
+        *,
+        interval: float = POLL_INTERVAL,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.on_link = on_link
+        self.wanted = wanted  # the panel shown now
+        self.interval = interval
+        self.backoff = backoff or Backoff()
+        self.link = Link(False, "connecting")
+        self._poked = asyncio.Event()
+
+    def poke(self) -> None:
+        """Poll now (while the head office answers; a reconnect keeps its backoff)."""
+        self._poked.set()
+
+    def _set(self, link: Link) -> None:
+        self.link = moved(self.link, link)
+        self.on_link(self.link)
+
+    async def run(self) -> None:
+        """Forever (until cancelled): poll, and back off while the head office is lost."""
+        attempt = 0
+        while True:
+            self._poked.clear()
+            try:
+                await self.poll(self.wanted())
+            except (Disconnected, ApiError) as exc:
+                reason = str(exc).splitlines()[0]
+            except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not its shape
+                log.warning("unexpected answer from the head office", exc_info=True)
+                reason = f"an answer the dashboard does not understand ({exc!r:.120})"
+            else:
+                if not self.link.connected:
+                    self._set(Link(True))
+                await self._wait(self.interval)
+                continue
+            if self.link.connected:
+                attempt = 0  # it was up: start the backoff again from the first step
+            attempt += 1
+            delay = self.backoff.delay(attempt)
+            log.info("head office lost (%s); retrying in %.1fs", reason, delay)
+            self._set(Link(False, reason, attempt, delay))
+            await asyncio.sleep(delay)
+
+    async def _wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._poked.wait(), seconds)
+
+    async def poll(self, panel: str) -> None:
+        """One look: the stores and transfers in flight (raises if the head office is
+        lost), and what `panel` shows (its own errors are its own)."""
+        model, client = self.model, self.client
+        fetch = {"stock": self._stock, "transfers": self._transfers, "sales": self._sales}
+        shown = fetch.get(panel)
+        stores, *counted, _ = await asyncio.gather(
+            client.stores(),
+            *(client.transfers(status, COUNTED) for status in IN_FLIGHT),
+            shown() if shown else asyncio.sleep(0),
+        )
+        model.set_stores(stores)
+        model.set_in_flight(
+            InFlight(
+                sum(len(page["transfers"]) for page in counted),
+                any(page.get("next_cursor") for page in counted),
+            )
+        )
+
+    async def _stock(self) -> None:
+        model = self.model
+        sku = model.stock_sku
+        if sku is None:
+            cursor = model.stock_cursor
+            try:
+                model.set_stock_page(cursor, await self.client.stock_page(cursor))
+            except ApiError as exc:
+                model.failed("stock", str(exc))
+            return
+        try:
+            model.set_stock(sku, await self.client.stock(sku))
+        except ApiError as exc:
+            model.set_stock(sku, None, exc.detail if exc.status == 404 else str(exc))
+
+    async def _transfers(self) -> None:
+        status = self.model.transfer_status
+        try:
+            self.model.set_transfers(status, await self.client.transfers(status))
+        except ApiError as exc:
+            self.model.failed("transfers", str(exc))
+
+    async def _sales(self) -> None:
+        asked = first, last = self.model.sales_range
+        try:
+            if last is None and first is None:  # the last days, to the chain's today
+                last = (await self.client.sales())["to"]
+            if first is None and last is not None:
+                first = week_to(last)
+            self.model.set_sales(asked, await self.client.sales(first, last))
+        except (ApiError, ValueError) as exc:  # ValueError: a `to` that is not a day
+            self.model.failed("sales", str(exc))

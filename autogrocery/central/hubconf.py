@@ -93,6 +93,9 @@ def render(spec: HubSpec, stores: Sequence[StoreUser]) -> str:
     return "\n".join(lines)
 
 
+FLOW_CONTROL = "$JS.FC.>"
+
+
 def _hq(spec: HubSpec, stores: Sequence[StoreUser]) -> str:
     imports = []
     for store in stores:
@@ -104,6 +107,11 @@ def _hq(spec: HubSpec, stores: Sequence[StoreUser]) -> str:
             f"{{stream: {{account: {account}, subject: "
             f"{quote(deliver_prefix(store.store_id) + '.>')}}}}}",
             f"{{service: {{account: {account}, subject: {quote(down_subjects(store.store_id))}}}}}",
+            # Sourcing's flow control: the intake stream answers the store's consumer on
+            # $JS.FC.>; without the import, a backlog past its window stalls the source
+            # for good ("stalled on flow control"). Every store's import shares the local
+            # subject: an answer fans out to all, only the asking consumer listens.
+            f"{{service: {{account: {account}, subject: {quote(FLOW_CONTROL)}}}}}",
         ]
     body = ",\n      ".join(imports)
     return (
@@ -120,6 +128,7 @@ def _store(store: StoreUser) -> str:
             f"{{service: {quote(api)}}}",
             f"{{stream: {quote(deliver_prefix(store.store_id) + '.>')}}}",
             f"{{service: {quote(down_subjects(store.store_id))}}}",
+            f"{{service: {quote(FLOW_CONTROL)}}}",
         ]
     )
     user = _user(store_user(store.store_id), store.password_hash)

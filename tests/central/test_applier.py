@@ -261,3 +261,30 @@ def test_a_batch_is_one_transaction(tmp_path, monkeypatch: pytest.MonkeyPatch) -
 def test_upevent_round_trip_is_what_the_applier_decodes() -> None:
     event = UpEvent("north", 1, "heartbeat", 1.0, Facts(on_hand_units=5))
     assert msgspec.json.decode(msgspec.json.encode(event), type=UpEvent) == event
+
+
+async def test_a_backlog_past_flow_control_is_sourced_whole_from_every_store(
+    central: Central,
+) -> None:
+    """Thousands of events waiting in two stores' leaves: sourcing across accounts
+    stalls on flow control unless its replies can reach each store's account (a
+    small backlog never asks for flow control, so this takes thousands)."""
+    leaves = {name: await central.leaf(name) for name in ("north", "south")}
+    backlog = 3000
+    levels = [Level(f"SKU-{n:03}", n, 0) for n in range(40)]  # ~2 KB an event, as a busy batch
+    for leaf in leaves.values():
+        nc = leaf.nc
+        for seq in range(1, backlog + 1):  # pipelined: the leaf acks them all at once
+            event = UpEvent(leaf.store_id, seq, "stock", 0.0, Facts(levels=levels))
+            await nc.publish(
+                f"chain.up.{leaf.store_id}.stock",
+                msgspec.json.encode(event),
+                headers={"Nats-Msg-Id": f"{leaf.store_id}:{seq}"},
+            )
+        await nc.flush()
+
+    async def all_in() -> bool:
+        stats = [await central.stats(name) for name in leaves]
+        return all(s["last_seq"] == backlog for s in stats)
+
+    await eventually(all_in, within=60)

@@ -47,15 +47,20 @@ class Process:
             env=environment(),
         )
         assert self.proc.stderr is not None
-        async with asyncio.timeout(within):
-            while True:
-                line = (await self.proc.stderr.readline()).decode()
-                assert line, f"{self.name} exited:\n" + "".join(self.log[-30:])
-                self.log.append(line)
-                if line.startswith("{") and marker in line:
-                    self.said = orjson.loads(line)
-                    self.url = self.said["url"]
-                    break
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    line = (await self.proc.stderr.readline()).decode()
+                    assert line, f"{self.name} exited:\n" + "".join(self.log[-30:])
+                    self.log.append(line)
+                    if line.startswith("{") and marker in line:
+                        self.said = orjson.loads(line)
+                        self.url = self.said["url"]
+                        break
+        except BaseException:  # never leave it running behind a failed start
+            self.kill()
+            await self.proc.wait()
+            raise
         self._pump = asyncio.create_task(self._drain())
         return self
 

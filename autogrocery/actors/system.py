@@ -9,6 +9,7 @@ here blocks the event loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from autogrocery.actors.eventbus import EventBus, Subscription
 from autogrocery.actors.stock_reports import StockReports
 from autogrocery.actors.supervisor import Supervisor
 from autogrocery.config import StockConfig
-from autogrocery.domain.errors import NotFound, ValidationError
+from autogrocery.domain.errors import IdempotencyMismatch, NotFound, ValidationError
 from autogrocery.domain.messages import (
     AddProduct,
     AdjustStock,
@@ -100,6 +101,45 @@ class System:
         )
         order: OrderRecord = await self._ask("stock", PreviewOrder(owner, lines, request_key))
         return order_view(order)
+
+    async def first_answer(
+        self, owner: str, request_key: str, kind: OrderKind, items: Any
+    ) -> dict[str, Any] | None:
+        """What a preview or a restock made with this Idempotency-Key answered when it was
+        made (the order may have moved on since); None if there is none. The same key
+        for other `items` is IdempotencyMismatch.
+        For a retry whose saved answer was lost (the disk filled after the order was
+        stored): the store still knows the order by its key."""
+        order = await self.reader.keyed(owner, request_key, kind)
+        if order is None:
+            return None
+        restock = kind == OrderKind.RESTOCK
+        lines = parse_lines(
+            items,
+            max_quantity=self.limits.max_quantity,
+            max_lines=self.limits.max_lines,
+            with_cost=restock,
+        )
+        asked = sorted((ln.sku, ln.quantity, ln.unit_cost or 0, ln.expiry_date) for ln in lines)
+        made = sorted(
+            (ln.sku, ln.quantity, ln.unit_price if restock else 0, ln.expiry_date)
+            for ln in order.lines
+        )
+        if asked != made:
+            raise IdempotencyMismatch("this Idempotency-Key was used with a different request")
+        if restock:
+            return restock_receipt(order.moved(OrderStatus.PROCESSING))
+        ttl = self.supervisor.settings.reservation_ttl
+        as_previewed = dataclasses.replace(
+            order,
+            status=OrderStatus.PREVIEWED,
+            confirmed_at=None,
+            completed_at=None,
+            ended_at=None,
+            reason=None,
+            expires_at=order.created_at + ttl,
+        )
+        return order_view(as_previewed)
 
     async def confirm(self, order_id: str, owner: str | None = None) -> tuple[dict[str, Any], bool]:
         """Returns the order's id and status, and whether this call confirmed it."""

@@ -2,8 +2,10 @@
 
 The answer is remembered after the effect is done, in the API's own table. If it
 cannot be remembered (a full disk), the effect still happened and the answer says so:
-a retry is then recognised by the store itself (an order or restock carries its key,
-so a repeat returns the same one; a repeated confirm answers with the order's state).
+a retry is then recognised by the store itself. A preview or restock carries its key,
+so the first answer is rendered again from it (`System.first_answer`: the order as it
+was made, marked replayed, as a remembered one is); a repeated confirm answers with
+the order's state now (200), which is what a second confirm answers anyway.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from aiohttp import web
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Principal
 from autogrocery.api.core import core
-from autogrocery.api.problems import IdempotencyMismatch, from_domain
-from autogrocery.domain.errors import DomainError, ValidationError
+from autogrocery.api.problems import from_domain
+from autogrocery.domain.errors import DomainError, IdempotencyMismatch, ValidationError
 from autogrocery.domain.models import now
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ async def idempotent(
                 body=first["response"],
                 status=first["status"],
                 content_type=content_type,
-                headers={"Idempotent-Replayed": "true"},
+                headers=REPLAYED,
             )
         try:
             response = await run(key)
@@ -86,6 +88,9 @@ async def idempotent(
                 exc,
             )
         return response
+
+
+REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 async def purge_idempotency(tables: AuthTables, ttl: float) -> None:

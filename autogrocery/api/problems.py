@@ -52,11 +52,6 @@ class UnsupportedMediaType(DomainError):
     title = "Unsupported media type"
 
 
-class IdempotencyMismatch(DomainError):
-    status = 422
-    title = "Idempotency-Key reused with a different request"
-
-
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"

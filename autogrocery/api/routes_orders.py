@@ -9,7 +9,7 @@ from aiohttp import web
 
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.context import BODY, CALLER, owner_filter, state
-from autogrocery.api.idempotency import idempotent
+from autogrocery.api.idempotency import REPLAYED, idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas import (
     Catalog,
@@ -106,7 +106,12 @@ async def preview(request: web.Request, body: PreviewRequest) -> web.Response:
     items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
 
     async def run(key: str | None) -> web.Response:
-        order = await state(request).system.preview(caller.user_id, items, key)
+        system = state(request).system
+        if key is not None:
+            first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, items)
+            if first is not None:  # made before, its remembered answer lost (a full disk)
+                return json_response(first, status=201, headers=REPLAYED)
+        order = await system.preview(caller.user_id, items, key)
         return json_response(order, status=201)
 
     return await idempotent(request, caller, request[BODY], run)
@@ -255,7 +260,12 @@ async def restock(request: web.Request, body: RestockRequest) -> web.Response:
     ]
 
     async def run(key: str | None) -> web.Response:
-        receipt = await state(request).system.restock(caller.user_id, items, key)
+        system = state(request).system
+        if key is not None:
+            first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, items)
+            if first is not None:  # made before, its remembered answer lost (a full disk)
+                return json_response(first, status=202, headers=REPLAYED)
+        receipt = await system.restock(caller.user_id, items, key)
         return json_response(receipt, status=202)
 
     return await idempotent(request, caller, request[BODY], run)

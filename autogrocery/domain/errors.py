@@ -53,3 +53,8 @@ class Unavailable(DomainError):
     def __init__(self, detail: str, retry_after: float = 1.0, **extra: Any) -> None:
         super().__init__(detail, **extra)
         self.retry_after = retry_after
+
+
+class IdempotencyMismatch(DomainError):
+    status = 422
+    title = "Idempotency-Key reused with a different request"

@@ -51,6 +51,20 @@ class Reader:
         )
         return order_record(found[0], lines)
 
+    async def keyed(self, owner: str, request_key: str, kind: OrderKind) -> OrderRecord | None:
+        """The order or restock `owner` made with this Idempotency-Key, if any."""
+        found = await self._rows(
+            "SELECT * FROM orders WHERE owner = ? AND request_key = ? AND kind = ?",
+            (owner, request_key, kind.value),
+        )
+        if not found:
+            return None
+        lines = await self._rows(
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date",
+            (found[0]["order_id"],),
+        )
+        return order_record(found[0], lines)
+
     async def transfer(self, transfer_id: str) -> OrderRecord | None:
         """This store's part of a chain's transfer (its order keyed by the transfer id)."""
         found = await self._rows(

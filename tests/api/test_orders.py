@@ -323,3 +323,43 @@ async def test_restock_flow_and_its_bad_input(api: Api) -> None:
     assert (await api.call("GET", f"/api/restocks/{restock_id}", device))[0] == 403
     status, listing, _ = await api.call("GET", "/api/restocks", truck)
     assert [r["restock_id"] for r in listing["restocks"]] == [restock_id]
+
+
+async def test_a_retry_whose_saved_answer_was_lost_gets_the_first_answer_replayed(
+    api: Api,
+) -> None:
+    """The disk filled between the order's commit and the API's note of its answer: the
+    store still knows the order by its key, and the retry gets the first answer again,
+    marked replayed, as if it had been noted (a truck's restock too)."""
+    device, truck = await api.device(), await api.truck()
+    body = {"items": [{"sku": "BRD-001", "quantity": 2}, {"sku": "BRD-001", "quantity": 1}]}
+    key = {"Idempotency-Key": "fridge-lost-1"}
+    status, first, _ = await api.call("POST", "/api/orders/preview", device | key, json=body)
+    assert status == 201
+    delivery = {"items": [{"sku": "DAI-001", "quantity": 5, "unit_cost": "0.90"}]}
+    truck_key = {"Idempotency-Key": "truck-lost-1"}
+    status, receipt, _ = await api.call("POST", "/api/restocks", truck | truck_key, json=delivery)
+    assert status == 202
+    await wait_final(api.system, [], restocks=[receipt["restock_id"]])
+    with sqlite3.connect(api.config.data_path / "autogrocery.db") as conn:  # as the full disk did
+        conn.execute("DELETE FROM idempotency_keys")
+    await api.call("POST", f"/api/orders/{first['order_id']}/confirm", device)  # it moved on
+
+    status, again, response = await api.call("POST", "/api/orders/preview", device | key, json=body)
+    assert (status, again) == (201, first)
+    assert response.headers["Idempotent-Replayed"] == "true"
+    status, again, response = await api.call(
+        "POST", "/api/restocks", truck | truck_key, json=delivery
+    )
+    assert (status, again) == (202, receipt)
+    assert response.headers["Idempotent-Replayed"] == "true"
+    orders, _ = await api.system.list_orders(limit=10)
+    assert len(orders) == 1  # nothing made twice
+    status, problem, _ = await api.call(  # the same key for another basket: refused
+        "POST",
+        "/api/orders/preview",
+        device | key,
+        json={"items": [{"sku": "BRD-002", "quantity": 1}]},
+    )
+    assert status == 422
+    assert "different request" in problem["detail"]

@@ -24,7 +24,7 @@ from autogrocery.domain.messages import (
     StockLevels,
     UpdateProduct,
 )
-from autogrocery.domain.models import MovementType, adjustment_problem, now
+from autogrocery.domain.models import MovementType, adjustment_problem, now, sku_problem
 from autogrocery.domain.records import Alert, LotLevel, StockLevel
 from autogrocery.domain.views import alert_view
 from autogrocery.store.db import undated_lot
@@ -138,6 +138,8 @@ class StockKeeping:
 
     @handles(AddProduct)
     def add_product(self: Keeper, msg: AddProduct) -> StockLevel:
+        if problem := sku_problem(msg.sku):
+            raise ValidationError(problem, [{"field": "sku", "message": problem}])
         if msg.sku in self.items:
             raise Conflict(f"product {msg.sku} already exists")
         aisles = {item.aisle for item in self.items.values()}

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from autogrocery.domain.models import SKU_PATTERN
+
 REF = "#/components/schemas/"
 # [0-9], not \d: Python's \d (which checks requests) takes any Unicode digit.
 MONEY_PATTERN = r"^[0-9]+\.[0-9]{2}$"
@@ -77,7 +79,14 @@ Username = Annotated[
 Password = Annotated[
     str, Meta(min_length=8, description="At least 8 characters, at most 72 bytes (UTF-8).")
 ]
-Sku = Annotated[str, Meta(min_length=1, max_length=200, examples=["BRD-001"])]
+Sku = Annotated[
+    str,
+    Meta(
+        pattern=SKU_PATTERN,
+        examples=["BRD-001"],
+        description="1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+    ),
+]
 Text = Annotated[str, Meta(min_length=1, max_length=200)]
 Quantity = Annotated[
     int,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from autogrocery.domain.models import CONTAINER_TYPES, Product, ProductDetails
+from autogrocery.domain.models import CONTAINER_TYPES, Product, ProductDetails, sku_problem
 from autogrocery.domain.money import parse_money
 from autogrocery.domain.records import StockLevel
 
@@ -62,6 +62,8 @@ def _product(index: int, entry: Any) -> Product:
     for key in ("sku", "name", "aisle", "unit"):
         if not isinstance(entry[key], str) or not entry[key].strip():
             raise CatalogError(f"{where}.{key}: must be a non-empty string")
+    if problem := sku_problem(entry["sku"]):
+        raise CatalogError(f"{where}.sku: {problem}")
     for key in ("stock", "min_level"):
         if not _whole(entry[key], 0):
             raise CatalogError(f"{where}.{key}: must be a non-negative integer")

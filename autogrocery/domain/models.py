@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,6 +30,21 @@ class OrderKind(StrEnum):
 
 
 TRANSFER_OWNER = "chain:"  # a transfer's owner: chain:<the other store>
+
+# A SKU stands in URL paths (/api/ops/products/{sku}) and in lot ids ({sku}/undated): a
+# letter or digit, then letters, digits, '.', '_' or '-'; at most 64.
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_SKU = re.compile(SKU_PATTERN)
+
+
+def sku_problem(sku: str) -> str | None:
+    """Why `sku` is not a SKU, or None."""
+    if _SKU.fullmatch(sku):
+        return None
+    return (
+        f"SKU {sku[:70]!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a "
+        "letter or a digit"
+    )
 
 
 class OrderStatus(StrEnum):

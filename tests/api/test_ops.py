@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import Api
 from tests.helpers import analytics_settled, eventually, wait_final
 
@@ -150,3 +152,24 @@ async def test_robots_and_analytics_views(api: Api) -> None:
     assert analytics["customer"]["completed"] == 1
     assert set(analytics["customer"]["latency_ms"]) == {"p50", "p95", "p99", "max"}
     assert analytics["restock"]["completed"] == 0
+
+
+@pytest.mark.parametrize("sku", ["../x", "a/b", "x y", ".hidden", "", "x" * 65, "ünï"])
+async def test_a_sku_outside_its_grammar_is_refused_and_nothing_is_added(
+    api: Api, sku: str
+) -> None:
+    operator = await api.operator()
+    before = await api.snapshot()
+    body = {
+        "sku": sku,
+        "name": "Odd",
+        "aisle": "bread",
+        "unit": "loaf",
+        "price": "1.00",
+        "unit_cost": "0.50",
+        "min_level": 1,
+    }
+    status, problem, _ = await api.call("POST", "/api/ops/products", operator, json=body)
+    assert status == 400
+    assert problem["errors"][0]["field"] == "sku"
+    assert await api.snapshot() == before

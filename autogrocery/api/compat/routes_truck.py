@@ -19,6 +19,7 @@ from autogrocery.api.compat.replies import once, original, read, reply
 from autogrocery.api.compat.shapes import Delivery, cents, day, restock_record
 from autogrocery.api.context import state
 from autogrocery.domain.errors import Conflict, ValidationError
+from autogrocery.domain.models import sku_problem
 from autogrocery.domain.money import format_money
 from autogrocery.domain.pricing import PricingRule
 from autogrocery.domain.validation import parse_lines
@@ -126,6 +127,8 @@ def _new_product(
         _invalid(f"{where}.aisle_type", f"unknown aisle {aisle!r}; robots serve {served}")
     if len(sku) > MAX_TEXT or len(name) > MAX_TEXT:
         _invalid(where, f"sku and name are at most {MAX_TEXT} characters")
+    if problem := sku_problem(sku):
+        _invalid(f"{where}.sku", problem)
     return NewProduct(sku, name, aisle, cost)
 
 

@@ -134,9 +134,12 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
                 "OR (status = 'CANCELLED' AND confirmed_at IS NOT NULL)"
             )
         }
+        told = [row[0] for row in q("SELECT order_id FROM metrics_outbox")]
         recorded = [row[0] for row in q("SELECT order_id FROM latencies")]
-        if settled:
-            assert sorted(recorded) == sorted(finished), "analytics rows != finished orders"
+        assert len(recorded) == len(set(recorded)), "analytics counted an order twice"
+        assert set(recorded) <= set(told), "analytics counted an order it was never told of"
+        if settled:  # analytics writes behind (a second at most): the outbox is the record
+            assert sorted(told) == sorted(finished), "metrics outbox != finished orders"
         return on_hand
     finally:
         conn.close()

@@ -31,10 +31,10 @@ class TaskTables:
 
     def tasks(self, order_id: str) -> list[tuple[RobotTask, str]]:
         """An order's tasks and their status (PENDING, DONE or FAILED)."""
-        rows = self.db.execute(
+        rows = self.db.execute(  # ids are "<order id>.<aisle>[.<chunk>]": a key range
             "SELECT task_id, order_id, op, aisle, lines, status, attempts FROM tasks "
-            "WHERE order_id = ? ORDER BY task_id",
-            (order_id,),
+            "WHERE task_id > ? AND task_id < ? ORDER BY task_id",
+            (order_id + ".", order_id + "/"),
         ).fetchall()
         return [
             (

@@ -72,13 +72,18 @@ def meta_dir(db: Path) -> Path:
 def litestream_config(db: Path, url: str, sync_interval: float) -> str:
     """The config file (YAML; JSON is YAML). Debug logging: the replica's position is
     only in debug lines (lag.py). No `addr:`: its metrics do not say what the replica
-    holds, and the store's /metrics does."""
+    holds, and the store's /metrics does. Litestream reads the WAL every
+    `monitor-interval` (its default 1 s) and ships what it read every `sync-interval`:
+    a commit reaches the replica within about the sum, so the monitor runs at a quarter
+    of the sync interval (at most 1 s) and the sync interval is the window."""
+    monitor = max(0.05, min(1.0, sync_interval / 4))
     config = {
         "logging": {"level": "debug", "type": "json"},
         "shutdown-sync-timeout": SHUTDOWN_SYNC,
         "dbs": [
             {
                 "path": str(db),
+                "monitor-interval": f"{round(monitor * 1000)}ms",
                 "checkpoint-interval": "1m",
                 "min-checkpoint-page-count": 1000,
                 "busy-timeout": "5s",

@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.orders_load import Load, login
+from tests.e2e.orders_load import Load, items, login, until
 from tests.e2e.server import start_server, stop_quietly
 from tests.helpers import check_invariants
 
@@ -50,7 +50,7 @@ async def test_lose_the_machine_restore_from_the_replica_and_lose_only_the_windo
             stop = asyncio.Event()
             flowing = asyncio.create_task(load.run(http, stop, limit=2000))
             began = time.monotonic()
-            await _until(
+            await until(
                 lambda: time.monotonic() - began > LOAD_SECONDS or flowing.done(), within=60
             )
             # The machine is lost: Litestream and the store die in the same instant.
@@ -63,7 +63,7 @@ async def test_lose_the_machine_restore_from_the_replica_and_lose_only_the_windo
             await flowing
     finally:
         stop_quietly(server)
-    await _until(lambda: _gone(litestream), within=10)
+    await until(lambda: _gone(litestream), within=10)
     acks = [ack for ack in load.acks if ack.at <= lost_at]
     shutil.rmtree(data)
 
@@ -127,13 +127,6 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-async def _until(check: object, within: float) -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met"
-        await asyncio.sleep(0.05)
-
-
 async def _orders(http: aiohttp.ClientSession, url: str, load: Load) -> dict[str, str]:
     """Every order of the drill's fridges in the restored store, by id: its status. The
     token key was lost with the machine: each fridge logs in again."""
@@ -157,8 +150,6 @@ async def _orders(http: aiohttp.ClientSession, url: str, load: Load) -> dict[str
 
 
 async def _replays(http: aiohttp.ClientSession, url: str, load: Load, acks: list) -> None:
-    from tests.e2e.orders_load import items
-
     for ack in acks:
         fridge, k = ack.key.split("-o")
         name = f"fridge-{fridge.removeprefix('f')}"

@@ -29,17 +29,21 @@ def find_binary(
     version_args: tuple[str, ...] = ("--version",),
     error: type[BinaryError] = BinaryError,
 ) -> Path:
-    """The `name` binary to run: `explicit`, else beside this Python, else on PATH.
-    `install` says how to get it (the extra to install), for the one-line refusal."""
-    candidates = [explicit] if explicit else []
-    candidates += [str(Path(sys.executable).parent / name), shutil.which(name)]
+    """The `name` binary to run: `explicit` (that one only), else beside this Python, else
+    on PATH. `install` says how to get it (the extra to install), for the refusal."""
+    if explicit:
+        candidates = [explicit]
+        install = f'{explicit} is not an executable file (fix the setting, or "" for the default)'
+    else:
+        candidates = [str(Path(sys.executable).parent / name), shutil.which(name)]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             binary = Path(candidate)
             break
     else:
         need = ".".join(map(str, min_version))
-        raise error(f"no {name} found: {install}, or put {name} ({need} or newer) on PATH")
+        where = "" if explicit else f", or put {name} ({need} or newer) on PATH"
+        raise error(f"no {name} found: {install}{where}")
     version = binary_version(binary, version_args, error)
     if version < min_version:
         need = ".".join(map(str, min_version))

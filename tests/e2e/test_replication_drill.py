@@ -97,6 +97,10 @@ async def test_lose_the_machine_restore_from_the_replica_and_lose_only_the_windo
             await _until_final(http, server.url, load, confirmed - {a.order_id for a in lost})
             replication = await _readyz(http, server.url)
             assert replication["running"], replication
+            async with http.get(f"{server.url}/metrics") as r:
+                metrics = await r.text()
+            assert "autogrocery_replication_up 1.0" in metrics
+            assert "autogrocery_replication_lag_seconds " in metrics
     finally:
         stop_quietly(server)
     check_invariants(data)

@@ -13,6 +13,7 @@ from autogrocery import (
     __version__,
     cli_accounts,
     cli_attach,
+    cli_backup,
     cli_bench,
     cli_central,
     cli_check,
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_attach.add_commands(commands, common)
     cli_accounts.add_commands(commands, common)
     cli_check.add_command(commands, common)
+    cli_backup.add_commands(commands, common)
     cli_bench.add_command(commands)
     cli_central.add_commands(commands, common)
     return parser
@@ -138,6 +140,8 @@ def _command(argv: Sequence[str] | None) -> int:
         return _show_config(config)
     if args.command in cli_check.COMMANDS:
         return cli_check.run(config, args)
+    if args.command in cli_backup.COMMANDS:
+        return cli_backup.run(config, args)
     if args.command in cli_remote.COMMANDS:
         return cli_remote.run(config, args)
     if args.command in cli_attach.COMMANDS:

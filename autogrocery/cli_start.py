@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from autogrocery.actors.system import System
     from autogrocery.chain.link import ChainLink
     from autogrocery.config import Config
+    from autogrocery.replicate.litestream import Litestream
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def prepare(config: Config) -> list[socket.socket]:
         check_data_dir(config.data_path)
         check_csv(config.csv_file)
         check_chain(config)
+        check_replicate(config)
     except BaseException:
         for sock in sockets:
             sock.close()
@@ -103,6 +105,27 @@ def check_chain(config: Config) -> None:
         check(config)
     except (JoinFileError, NatsError) as exc:
         raise StartupError(f"chain: {exc}") from None
+
+
+def check_replicate(config: Config) -> None:
+    """A store that replicates: Litestream can run, and a directory replica is not in the
+    data dir (it would die with the disk it is meant to outlive)."""
+    url = config.replicate.replica_url()
+    if url is None:
+        return
+    from autogrocery.replicate.litestream import ReplicationError, find_litestream
+
+    try:
+        find_litestream(config.replicate.litestream or None)
+    except ReplicationError as exc:
+        raise StartupError(f"replicate: {exc}") from None
+    if url.startswith("file://"):
+        replica = Path(url.removeprefix("file://")).resolve()
+        if replica.is_relative_to(config.data_path.resolve()):
+            raise StartupError(
+                f"replicate: the replica {replica} is inside the data directory "
+                f"{config.data_path}: it would be lost with it; put it on another disk or host"
+            )
 
 
 def check_csv(path: Path) -> None:
@@ -199,8 +222,9 @@ async def started(
         for sock in sockets:
             sock.close()
         raise StartupError(describe(exc, config)) from exc
-    link = None
+    link = replication = None
     try:
+        replication = await start_replication(config, system)
         link = await join_chain(config, system)
         app = create_app(config, system)
         runner, url = await serve(app, sockets=sockets)
@@ -208,6 +232,8 @@ async def started(
         if link is not None:
             await link.stop()
         await system.stop()
+        if replication is not None:
+            await asyncio.get_running_loop().run_in_executor(None, replication.stop)
         for sock in sockets:
             sock.close()
         if isinstance(exc, Exception):
@@ -220,6 +246,30 @@ async def started(
         if link is not None:
             await link.stop()
         await system.stop()
+        if replication is not None:  # last: it ships the store's last commits, then stops
+            await asyncio.get_running_loop().run_in_executor(None, replication.stop)
+
+
+async def start_replication(config: Config, system: System) -> Litestream | None:
+    """With [replicate]: Litestream replicating the store's database, in charge of its
+    checkpoints (replicate/litestream.py); its state on /readyz and /metrics."""
+    url = config.replicate.replica_url()
+    if url is None:
+        return None
+    from autogrocery.domain.records import ReplicationStatus
+    from autogrocery.replicate.litestream import Litestream, Replica, find_litestream
+
+    r = config.replicate
+    data = config.data_path.resolve()
+    replica = Replica(find_litestream(r.litestream or None), data / DB_NAME, url, r.sync_interval)
+    litestream = Litestream(replica, data / "litestream", r.lag_warning)
+    system.hand_checkpoints_to(litestream.in_charge)  # before it starts: it must be alone
+    await asyncio.get_running_loop().run_in_executor(None, litestream.start)
+    system.replication = lambda: ReplicationStatus(
+        url, litestream.running, litestream.lag(), litestream.restarts, litestream.last_error
+    )
+    log.info("replicating %s to %s (litestream pid %s)", replica.db, url, litestream.pid)
+    return litestream
 
 
 async def join_chain(config: Config, system: System) -> ChainLink | None:

@@ -173,6 +173,28 @@ class ChainConfig:
     nats_server: str = ""  # the nats-server binary; "": the chain extra's, else PATH
 
 
+REPLICA_SCHEMES = ("file", "s3", "gs", "abs", "sftp", "webdav", "nats", "oss")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReplicateConfig:
+    """Litestream, supervised by `run`, replicating the store's database (docs/operating.md)."""
+
+    url: str = ""  # "": no replication; else see replica_url()
+    sync_interval: float = _f(1.0, gt=0, le=3600)
+    lag_warning: float = _f(60.0, gt=0)
+    litestream: str = ""  # the litestream binary; "": the replicate extra's, else PATH
+
+    def replica_url(self) -> str | None:
+        """The replica as Litestream names it: a URL (file://, s3://...), an absolute
+        directory made a file:// URL; None when the store replicates nowhere."""
+        if not self.url:
+            return None
+        if "://" in self.url:
+            return self.url
+        return Path(self.url).expanduser().resolve().as_uri()
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class CentralConfig:
     """The head office (`autogrocery central`): its own data dir, API and hub."""
@@ -225,6 +247,7 @@ class Config:
     log: LogConfig = LogConfig()
     actors: ActorsConfig = ActorsConfig()
     chain: ChainConfig = ChainConfig()
+    replicate: ReplicateConfig = ReplicateConfig()
     central: CentralConfig = CentralConfig()
 
     @property
@@ -431,6 +454,7 @@ def load_config(
             "stock.time_zone",
         ) from None
     _check_central(config.central)
+    _check_replicate(config.replicate)
     for origin in config.api.origins():
         if not _ORIGIN.fullmatch(origin):
             raise ConfigError(
@@ -457,6 +481,25 @@ def _check_central(central: CentralConfig) -> None:
             f"central.{missing}: set leaf_cert, leaf_key and leaf_ca together (the "
             "operator's own TLS files), or none of them (the head office makes its own)",
             f"central.{missing}",
+        )
+
+
+def _check_replicate(replicate: ReplicateConfig) -> None:
+    url = replicate.url
+    if not url:
+        return
+    scheme = url.partition("://")[0] if "://" in url else None
+    if scheme is None and not Path(url).expanduser().is_absolute():
+        raise ConfigError(
+            f"replicate.url: {url!r} is a relative path; give an absolute directory, or a "
+            "URL like file:///srv/replica or s3://bucket/store-1",
+            "replicate.url",
+        )
+    if scheme is not None and scheme not in REPLICA_SCHEMES:
+        raise ConfigError(
+            f"replicate.url: {scheme}:// is not a Litestream replica; use one of "
+            + ", ".join(f"{name}://" for name in REPLICA_SCHEMES),
+            "replicate.url",
         )
 
 

@@ -257,3 +257,21 @@ def test_packaged_catalog() -> None:
         assert 0 < cost < price, p["sku"]
         assert 150 <= p["stock"] <= 500, p["sku"]
         assert 0.1 * p["stock"] <= p["min_level"] <= 0.3 * p["stock"], p["sku"]
+
+
+# --- [replicate] ---------------------------------------------------------------------
+
+
+def test_replicate_takes_an_absolute_directory_as_a_file_url(tmp_path: Path) -> None:
+    config = load_config(env={}, overrides=[f"replicate.url={tmp_path}/replica"])
+    assert config.replicate.replica_url() == f"file://{tmp_path}/replica"
+    s3 = load_config(env={}, overrides=["replicate.url=s3://bucket/store-1?region=eu"])
+    assert s3.replicate.replica_url() == "s3://bucket/store-1?region=eu"
+    assert load_config(env={}).replicate.replica_url() is None
+
+
+def test_replicate_refuses_a_relative_path_and_an_unknown_scheme() -> None:
+    message = config_error(env={}, overrides=["replicate.url=replica"])
+    assert "replicate.url: 'replica' is a relative path" in message
+    message = config_error(env={}, overrides=["replicate.url=ftp://host/replica"])
+    assert "replicate.url: ftp:// is not a Litestream replica" in message

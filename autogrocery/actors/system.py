@@ -38,7 +38,14 @@ from autogrocery.domain.messages import (
     UpdateProduct,
 )
 from autogrocery.domain.models import MovementType, OrderKind, OrderStatus, rfc3339
-from autogrocery.domain.records import Alert, ChainStatus, Confirmation, OrderRecord, StockLevel
+from autogrocery.domain.records import (
+    Alert,
+    ChainStatus,
+    Confirmation,
+    OrderRecord,
+    ReplicationStatus,
+    StockLevel,
+)
 from autogrocery.domain.validation import parse_lines
 from autogrocery.domain.views import (
     alert_view,
@@ -82,6 +89,8 @@ class System:
         # its status now, and its counters for /metrics as last seen.
         self.chain_status: Callable[[], Awaitable[ChainStatus]] | None = None
         self.chain_vitals: Callable[[], dict[str, float]] | None = None
+        # Litestream replicating the store's database, when [replicate] says where to.
+        self.replication: Callable[[], ReplicationStatus] | None = None
 
     async def ask(self, actor: str, message: Any) -> Any:
         """One message to a core actor (by name); its answer."""
@@ -374,7 +383,16 @@ class System:
         }
         if self.chain_vitals is not None:
             vitals.update(self.chain_vitals())
+        if self.replication is not None:
+            replication = self.replication()
+            vitals["replication_up"] = 1.0 if replication.running else 0.0
+            vitals["replication_lag_seconds"] = replication.lag_s
+            vitals["replication_restarts"] = float(replication.restarts)
         return vitals
+
+    def hand_checkpoints_to(self, in_charge: Callable[[], bool]) -> None:
+        """While `in_charge()`, the store leaves checkpoints to another (Litestream)."""
+        self.supervisor.ctx.connect().hand_checkpoints_to(in_charge)
 
     def check_store_file(self) -> None:
         """Raise StoreLost (an sqlite3.OperationalError) if the database file was deleted

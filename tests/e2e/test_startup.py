@@ -250,3 +250,14 @@ def test_config_show_hides_secrets_and_shows_resolved_paths(tmp_path: Path) -> N
     assert shown["analytics"]["csv_path"] == str(tmp_path / "xdg" / "autogrocery" / "latency.csv")
     assert "jwt_secret" not in shown["auth"]
     assert "jwt_secret" in result.stdout  # said to be set, in a comment
+
+
+def test_a_replica_in_the_data_dir_or_no_litestream_refuses_to_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    inside = run(data, "-o", f"replicate.url={data}/replica")
+    assert_one_line(inside, "replicate: the replica", "inside the data directory", str(data))
+    missing = run(
+        data, "-o", f"replicate.url={tmp_path}/replica", "-o", "replicate.litestream=/nope"
+    )
+    assert_one_line(missing, "replicate: no litestream found: /nope is not an executable")
+    assert not (data / DB_NAME).exists()

@@ -31,3 +31,18 @@ def test_open_store_migrates_seeds_once_and_uses_wal(
         )
         opening = conn.execute("SELECT COUNT(*) FROM movements").fetchone()[0]
         assert opening == len(products)
+
+
+def test_a_new_database_clears_litestreams_record_of_the_one_that_is_gone(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    """Litestream's tips: a database made anew needs its -litestream dir removed."""
+    products = load_catalog(make_config().catalog_file)
+    stale = tmp_path / "d" / f".{DB_NAME}-litestream" / "ltx" / "0"
+    stale.mkdir(parents=True)
+    open_store(tmp_path / "d", products)
+    assert not stale.parent.parent.exists()
+    kept = tmp_path / "d" / f".{DB_NAME}-litestream"
+    kept.mkdir()
+    open_store(tmp_path / "d", products)  # the database is there: its record stays
+    assert kept.exists()

@@ -22,6 +22,7 @@ class CompatTables:
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA busy_timeout=10000")
         await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA wal_autocheckpoint=0")  # the store's checkpointer's job
         return cls(conn)
 
     async def close(self) -> None:

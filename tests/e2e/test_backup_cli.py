@@ -48,6 +48,9 @@ async def test_back_up_a_store_under_load_and_restore_it_elsewhere(tmp_path: Pat
             stop = asyncio.Event()
             flowing = asyncio.create_task(load.run(http, stop, limit=2000))
             await until(lambda: len(load.acks) >= 200, within=60)
+            # analytics writes its CSV behind (a second at most): a store that has run
+            # that long has one, and the backup must take it
+            await until(lambda: (data / "latency.csv").exists(), within=30)
             before = len(load.acks)
             began = time.time()
             made = await asyncio.to_thread(cli, "backup", str(copy), "--data-dir", str(data))

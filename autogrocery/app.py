@@ -44,7 +44,12 @@ async def start_system(
     db_path = await loop.run_in_executor(
         None,
         functools.partial(
-            open_store, config.data_path, products, config.store.synchronous, init=init
+            open_store,
+            config.data_path,
+            products,
+            config.store.synchronous,
+            init=init,
+            page_size=config.store.page_size,
         ),
     )
     aisles = await loop.run_in_executor(None, _aisles, db_path)
@@ -60,6 +65,7 @@ async def start_system(
         clock=clock,
         zone=config.stock.zone(),
         chain=config.join_file is not None,
+        commit_window=config.store.commit_window,
     )
     robots = config.robots
     settings = Settings(

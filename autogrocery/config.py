@@ -42,6 +42,8 @@ def _f(default: Any, **rules: Any) -> Any:
 class StoreConfig:
     data_dir: str = ""
     synchronous: str = _f("NORMAL", choices=("OFF", "NORMAL", "FULL"), upper=True)
+    commit_window: float = _f(0.0, ge=0, le=0.1)
+    page_size: int = _f(4096, choices=(1024, 2048, 4096, 8192))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

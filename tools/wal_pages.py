@@ -44,11 +44,17 @@ def frames(wal: Path) -> list[tuple[int, bool]]:
     return found
 
 
-async def run(orders: int, rate: float) -> None:
+async def run(orders: int, rate: float, overrides: list[str]) -> None:
     shared.Checkpointer._checkpoint = staticmethod(lambda conn, mode: None)  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(
-            env={}, overrides=[f"store.data_dir={tmp}", "robots.pick_time=0", "log.level=WARNING"]
+            env={},
+            overrides=[
+                f"store.data_dir={tmp}",
+                "robots.pick_time=0",
+                "log.level=WARNING",
+                *overrides,
+            ],
         )
         system = await start_system(config)
         try:
@@ -63,15 +69,20 @@ async def _orders(system: System, data: Path, orders: int, rate: float) -> None:
     await asyncio.sleep(0.5)
     before = len(frames(wal))
     skus = [item["sku"] for item in await system.catalog() if item["available"] >= 100]
-    ids = []
-    started = time.monotonic()
-    for n in range(orders):
-        await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+
+    async def place(n: int) -> str:
         basket = [{"sku": skus[(n * 3 + k) % len(skus)], "quantity": 1} for k in range(3)]
         preview = await system.preview(f"fridge-{n % 8}", basket)
         await system.confirm(preview["order_id"], f"fridge-{n % 8}")
-        ids.append(preview["order_id"])
-    for order_id in ids[-20:]:
+        return str(preview["order_id"])
+
+    placing = []
+    started = time.monotonic()
+    for n in range(orders):  # an open loop: on time, whatever the store does
+        await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+        placing.append(asyncio.create_task(place(n)))
+    ids = await asyncio.gather(*placing)
+    for order_id in ids:
         await _completed(system, order_id)
     await asyncio.sleep(0.5)
     written = frames(wal)[before:]
@@ -102,8 +113,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=400)
     parser.add_argument("--rate", type=float, default=40.0)
+    parser.add_argument("-o", dest="overrides", action="append", default=[], help="a setting")
     args = parser.parse_args()
-    asyncio.run(run(args.orders, args.rate))
+    asyncio.run(run(args.orders, args.rate, args.overrides))
     return 0
 
 

@@ -43,6 +43,7 @@ class Context:
     clock: Callable[[], float] = time.time  # what "today" is (tests move it forward)
     zone: tzinfo = UTC  # the store's time zone: its dates and days
     chain: bool = False  # in a chain: stock and ordering append their facts to the outbox
+    commit_window: float = 0.0  # store.commit_window (see store/group_commit.py)
     _shared: SharedConnection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,7 +56,9 @@ class Context:
         from their own threads as they start, at the same time: one connection for all."""
         with self._lock:
             if self._shared is None:
-                self._shared = SharedConnection(self.db_path, self.synchronous)
+                self._shared = SharedConnection(
+                    self.db_path, self.synchronous, commit_window=self.commit_window
+                )
             return self._shared
 
     def write_failure(self) -> tuple[float, str] | None:
@@ -69,6 +72,11 @@ class Context:
         shared = self._shared
         if shared is not None:
             shared.check_file()
+
+    def disk_short(self) -> str | None:
+        """Why the store's disk has not room enough for the WAL, if it has not."""
+        shared = self._shared
+        return shared.room.short if shared is not None else None
 
     def store_lost(self) -> str | None:
         """Why the database file is not the store's any more (deleted, replaced)."""

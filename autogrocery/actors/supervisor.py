@@ -147,6 +147,9 @@ class Supervisor:
         if failure is not None and lost is None:
             since, why = failure
             problems["writes"] = f"failing for {time.time() - since:.0f}s: {why}"
+        short = self.ctx.disk_short()
+        if short is not None:
+            problems["disk"] = short
         return problems
 
     # --- the core ----------------------------------------------------------------------

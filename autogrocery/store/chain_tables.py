@@ -34,14 +34,7 @@ class ChainTables:
         return (0, 0, 0, None) if row is None else (row[0], row[1], row[2], row[3])
 
     def save_link(self, epoch: int, sent: int, hwm: int, hwm_at: float | None) -> None:
-        with self.db.lock:
-            self.db.write_batch(
-                {
-                    Insert("chain_link", ("id", "epoch", "sent", "hwm", "hwm_at"), "OR REPLACE"): [
-                        (1, epoch, sent, hwm, hwm_at)
-                    ]
-                }
-            )
+        self.db.write_batch({SAVE_LINK: [(1, epoch, sent, hwm, hwm_at)]})
 
     def after(self, seq: int, limit: int) -> list[tuple[int, str, float, bytes]]:
         """Outbox rows after `seq`, oldest first: (seq, kind, at, facts)."""

@@ -74,6 +74,17 @@ def transaction(conn: Any) -> Iterator[Any]:
             raise
 
 
+def _create(path: Path, page_size: int) -> None:
+    """A new, empty database with pages of `page_size` bytes (fixed once it is in WAL
+    mode): each change to a row writes its whole page to the WAL."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA page_size={int(page_size)}")
+        conn.execute("VACUUM")  # makes the file, with that page size
+    finally:
+        conn.close()
+
+
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the schema to the newest version; return how many migrations ran."""
     with transaction(conn):
@@ -160,6 +171,7 @@ def open_store(
     synchronous: str = "NORMAL",
     *,
     init: bool = False,
+    page_size: int = 4096,
 ) -> Path:
     """Create the data dir and database if needed, migrate, seed; return the db path.
     A data dir that holds a store's keys but no database lost its database: that is
@@ -178,6 +190,7 @@ def open_store(
             (data_dir / name).unlink()
     if not path.exists():  # Litestream's record of a database that is gone misleads it
         shutil.rmtree(data_dir / f".{DB_NAME}-litestream", ignore_errors=True)
+        _create(path, page_size)
     conn = connect(path, synchronous)
     try:
         migrate(conn)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from autogrocery.store.db import connect
+from autogrocery.store.group_commit import GroupCommit
+from autogrocery.store.room import Room
 from autogrocery.store.statements import Statement, chunks
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,13 @@ class StoreLost(sqlite3.OperationalError):
 
 
 class SharedConnection:
-    def __init__(self, path: Path, synchronous: str, checkpoint_every: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        synchronous: str,
+        checkpoint_every: float = 1.0,
+        commit_window: float = 0.0,
+    ) -> None:
         self.path = path
         self._conn = connect(path, synchronous, check_same_thread=False, cached_statements=512)
         self._identity = _identity(path)
@@ -71,6 +79,8 @@ class SharedConnection:
         # disk or an I/O error, for /readyz.
         self.write_failure: tuple[float, str] | None = None
         self.write_failures = 0
+        self.group_commit = GroupCommit(self._commit, commit_window)
+        self.room = Room(path.with_name(path.name + "-wal"))  # looked at each second
         self._checkpointer = Checkpointer(path, checkpoint_every, self._watch)
         self._checkpointer.start()
 
@@ -90,17 +100,24 @@ class SharedConnection:
             return Result([], cursor.rowcount, cursor.lastrowid)
 
     def write_batch(self, writes: dict[Statement, list[Sequence[Any]]]) -> None:
-        """One transaction: `BEGIN IMMEDIATE`, each statement with its rows (many rows
-        per statement, see statements.py), `COMMIT`. On any error it is rolled back
-        whole and the error raised."""
+        """Commit `writes` (an actor's batch), with whatever other actors commit at the
+        same moment (group_commit.py): durable when this returns; on any error, none
+        of it is, and the error is raised."""
+        self.group_commit.write(writes)
+
+    def _commit(self, batches: list[dict[Statement, list[Sequence[Any]]]]) -> None:
+        """One transaction: `BEGIN IMMEDIATE`, each batch's statements with their rows
+        (many rows per statement, see statements.py), `COMMIT`; rolled back whole on
+        any error, which is raised."""
         conn = self._conn
         with self.lock:
             self.check_file()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement, rows in writes.items():
-                    for sql, params in chunks(statement, rows):
-                        conn.execute(sql, params)
+                for writes in batches:
+                    for statement, rows in writes.items():
+                        for sql, params in chunks(statement, rows):
+                            conn.execute(sql, params)
                 self.check_file()  # never acknowledge a write into a deleted file
                 conn.execute("COMMIT")
             except BaseException as exc:
@@ -135,6 +152,7 @@ class SharedConnection:
         """Actors let go of it; the store closes it once, in `shutdown`."""
 
     def _watch(self) -> None:
+        self.room.look()
         with contextlib.suppress(StoreLost):
             self.check_file()
             if self.write_failure is not None:

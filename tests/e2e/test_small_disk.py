@@ -128,6 +128,9 @@ def _fill_up_and_recover(server: Server, disk: Path) -> None:
     filler = disk / "filler"
     free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
     filler.write_bytes(b"\0" * max(0, free - LEFT_FREE))
+    # nearly full: not ready before a write fails (less free than the WAL may need)
+    _until(lambda: "nearly full" in _checks(device).get("disk", ""), 10, "disk short on /readyz")
+    assert device.order()[0] == 202  # still taking work meanwhile
 
     acknowledged: list[str] = []
     refused: tuple[int, dict[str, str], Any] | None = None
@@ -165,6 +168,11 @@ def _fill_up_and_recover(server: Server, disk: Path) -> None:
         return wal.stat().st_size <= WAL_KEPT_BYTES
 
     _until(wal_cut_back, 20, f"the WAL back under {WAL_KEPT_BYTES} bytes")
+
+
+def _checks(device: Device) -> dict[str, str]:
+    checks: dict[str, str] = device.call("GET", "/readyz")[2]["checks"]
+    return checks
 
 
 def _final(device: Device, order_id: str) -> bool:

@@ -220,8 +220,7 @@ class Relay:
         keeps them in order), then take the acks in order: `sent` moves over each one
         acknowledged. On the first failure the rest are dropped and the loop starts
         again from `sent`; whatever the leaf already stored past it is a duplicate it
-        drops by `Nats-Msg-Id`. One round trip per batch instead of one per row: a
-        third of the relay's CPU and the leaf's wake-ups (BENCHMARKS.md, chain)."""
+        drops by `Nats-Msg-Id`. One round trip per batch instead of one per row."""
         acks: list[tuple[int, asyncio.Future[Any]]] = []
         try:
             for seq, kind, at, facts in rows:

@@ -262,6 +262,8 @@ class DashboardApp(App[None]):
 
     def _focus_table(self) -> None:
         """Keys go to the visible panel's table (arrows move, Enter opens)."""
+        if not self._on_screen():  # scheduled on mount, it may run once the widgets are gone
+            return
         tables = self.panel(self.active).query(LiveTable)
         if tables:
             tables.first().focus()

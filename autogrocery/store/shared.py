@@ -75,8 +75,9 @@ class SharedConnection:
         self._conn.execute("PRAGMA wal_autocheckpoint=0")
         self._conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         self.lock = threading.RLock()
-        # The last write that failed (when, why) until a write succeeds again: a full
-        # disk or an I/O error, for /readyz.
+        # The first write that failed (when, why), for /readyz: a full disk or an I/O
+        # error. Only a passing probe clears it: a batch that fits in pages the file
+        # already has succeeds on a full disk too, and says nothing about room.
         self.write_failure: tuple[float, str] | None = None
         self.write_failures = 0
         self.group_commit = GroupCommit(self._commit, commit_window)
@@ -108,7 +109,8 @@ class SharedConnection:
     def _commit(self, batches: list[dict[Statement, list[Sequence[Any]]]]) -> None:
         """One transaction: `BEGIN IMMEDIATE`, each batch's statements with their rows
         (many rows per statement, see statements.py), `COMMIT`; rolled back whole on
-        any error, which is raised."""
+        any error, which is raised. A failure is kept for /readyz until `probe_write`
+        passes, whatever commits meanwhile."""
         conn = self._conn
         with self.lock:
             self.check_file()
@@ -128,7 +130,6 @@ class SharedConnection:
                     if self.write_failure is None:
                         self.write_failure = (time.time(), str(exc))
                 raise
-            self.write_failure = None
 
     def check_file(self) -> None:
         """Raise StoreLost if the database file is not the one this store opened (checked

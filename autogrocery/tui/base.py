@@ -210,6 +210,8 @@ class OperatorApp(App[None]):
     def _focus_table(self) -> None:
         """Keys go to the visible panel's table (arrows move, Enter opens), or to the
         field `show_field` asked for."""
+        if not self._on_screen():  # scheduled on mount, it may run once the widgets are gone
+            return
         panel = self.panel(self.active)
         if self._field is not None:
             panel.query_one(self._field).focus()

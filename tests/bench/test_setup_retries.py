@@ -78,12 +78,14 @@ async def test_a_refusal_is_not_retried_and_a_lasting_failure_gives_up(flaky: Fl
 async def test_a_store_that_is_not_there_is_tried_again_then_given_up(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with socket.socket() as taken:  # a port on which nothing listens
+    # A port on which nothing listens: bound and kept (never listening, so connecting is
+    # refused), so that nothing else can take it while the test runs.
+    with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
-        with pytest.raises(aiohttp.ClientConnectionError):
-            await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=2)
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=2)
     assert capsys.readouterr().err.count("could not log in (ClientConnectorError") == 1
 
 

@@ -4,7 +4,7 @@ the banner while it is gone, reconnects by itself, and shows the current data.""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent
 
 from autogrocery.domain.catalog import load_catalog
 from autogrocery.tui.client import ApiClient
@@ -68,8 +68,11 @@ async def test_a_lost_link_reported_while_the_dashboard_shuts_down_is_ignored() 
     store stopped as the dashboard quits); that must not crash the quitting app."""
     app = dashboard(None)
     async with app.run_test(size=(120, 36)) as pilot:
+        tabs = app.main.query_one("#tabs", TabbedContent)
+        switched = TabbedContent.TabActivated(tabs, tabs.get_tab("inventory"))
         await app.main.remove_children()  # as during shutdown
         app.post_message(LinkChanged(Link(connected=False, reason="gone", attempt=3)))
+        app.post_message(switched)  # a tab switch that was on its way focuses a table
         await pilot.pause()
         assert app.is_running
     assert app.return_code in (None, 0)

@@ -24,9 +24,19 @@ import signal
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.chain.processes import CLI, Process, environment
+
+
+def yardstick() -> float:
+    """Seconds a fixed 5M-iteration loop takes now: the VM's speed of the hour."""
+    started = time.perf_counter()
+    total = 0
+    for n in range(5_000_000):
+        total += n
+    return round(time.perf_counter() - started, 3)
 
 
 async def bench(root: Path, name: str, options: list[str], duration: float) -> dict[str, float]:
@@ -80,7 +90,7 @@ async def run(pairs: int, duration: float, office_paused: bool) -> dict[str, obj
                 finally:
                     if office is not None:
                         os.kill(office, signal.SIGCONT)
-                runs.append({"off": off, "on": on})
+                runs.append({"off": off, "on": on, "yardstick_s": yardstick()})
                 print(json.dumps(runs[-1]), flush=True)
         finally:
             await central.stop()

@@ -128,6 +128,7 @@ class ApiConfig:
     max_connections: int = _f(1000, ge=1)
 
     def origins(self) -> tuple[str, ...]:
+    max_connections_per_client: int = _f(100, ge=0)
         """`cors_origins` split on commas and spaces."""
         return tuple(o for o in self.cors_origins.replace(",", " ").split() if o)
 

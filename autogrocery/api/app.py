@@ -65,7 +65,9 @@ def create_app(
     )
     app[DOCUMENT] = orjson.dumps(document)
     api = config.api
-    app[LIMITS] = Limits(api.header_timeout, api.body_timeout, api.max_connections)
+    app[LIMITS] = Limits(
+        api.header_timeout, api.body_timeout, api.max_connections, api.max_connections_per_client
+    )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()

@@ -125,9 +125,12 @@ class ApiConfig:
     port: int = _f(5050, ge=0, le=65535)
     cors_origins: str = ""  # see origins()
     event_buffer: int = _f(10_000, ge=1)
+    event_buffer_bytes: int = _f(262_144, ge=4096)
+    event_send_buffer: int = _f(131_072, ge=0)
     header_timeout: float = _f(20.0, gt=0)
     body_timeout: float = _f(20.0, gt=0)
     max_connections: int = _f(1000, ge=1)
+    max_connections_per_client: int = _f(100, ge=0)
 
     def origins(self) -> tuple[str, ...]:
         """`cors_origins` split on commas and spaces."""

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FINAL = {"COMPLETED", "FAILED", "CANCELLED", "EXPIRED"}
+SIMULATOR_CONNECTIONS = 64  # at once, at most (api.max_connections_per_client: 100)
 LOW = 1.5  # trucks bring a SKU back to 4 x its min level once it is below 1.5 x
 
 
@@ -144,7 +145,8 @@ class Simulator:
 
     async def run(self) -> None:
         """Until cancelled."""
-        connector = aiohttp.TCPConnector(limit=200)
+        # All its devices share one address: stay under api.max_connections_per_client.
+        connector = aiohttp.TCPConnector(limit=SIMULATOR_CONNECTIONS)
         async with aiohttp.ClientSession(connector=connector) as http:
             operator = Account(http, self.url, self.operator_login)
             truck = Account(http, self.url, self.truck_login)

@@ -5,9 +5,12 @@ only the subscribers who may see it; event data may be a callable, built only wh
 somebody wants it; and events cross into each event loop in batches (one wake-up of
 the loop per burst, not one per event).
 
-Each subscription numbers what it receives (`seq` 1, 2, 3, …). A subscriber that falls
-behind loses its oldest events, and then reads one `events.dropped` notice in their
-place, so its numbering never has a silent gap. Chatty state events (`robot.updated`)
+Each event is encoded to JSON once, on the loop thread, whatever the number of its
+subscribers; a WebSocket frame is that body with the subscriber's `seq` put in front
+(`frame`). Each subscription numbers what it receives (`seq` 1, 2, 3, …). A subscriber
+that falls behind (more than `maxsize` events or `max_bytes` bytes of frames waiting)
+loses its oldest events, and then reads one `events.dropped` notice in their place, so
+its numbering never has a silent gap. Chatty state events (`robot.updated`)
 are coalesced before fan-out: at most one per key per interval, the last state winning.
 """
 
@@ -15,11 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.events import ROBOT_UPDATED, Event
@@ -27,8 +33,28 @@ from autogrocery.domain.models import now, rfc3339
 
 Data = dict[str, Any] | Callable[[], dict[str, Any]]
 
+log = logging.getLogger(__name__)
+
 EVENTS_DROPPED = "events.dropped"
 ROBOT_UPDATE_INTERVAL = 0.25
+# What a waiting event is counted as besides its body, against `max_bytes`: its share
+# of the (event, body) pair all its subscribers hold, and a slot in each one's queue.
+ENTRY_COST = 64
+
+# An event with its encoded body, made once and shared by every subscriber's queue: a
+# waiting event costs each subscriber one slot, and 1,000 subscribers that stopped
+# reading at once hold one copy of what they missed, not 1,000.
+Encoded = tuple[Event, bytes]
+
+
+def encode(event: Event) -> bytes:
+    """The event's JSON, `{type, at, data}`, as every subscriber gets it."""
+    return orjson.dumps({"type": event.type, "at": event.at, "data": event.data})
+
+
+def frame(seq: int, body: bytes) -> bytes:
+    """One subscriber's frame: the encoded event with its `seq` first."""
+    return b'{"seq":%d,%s' % (seq, body[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +80,18 @@ class Subscription:
         types: frozenset[str] | None,
         owner: str | None,
         maxsize: int,
+        max_bytes: int | None = None,
     ) -> None:
         self._bus = bus
         self._inbox = inbox
         self.types = types
         self.owner = owner
         self._maxsize = max(1, maxsize)
-        self._buffer: collections.deque[tuple[int, Event]] = collections.deque()
-        self._next_seq = 1
+        self._max_bytes = max_bytes
+        # Waiting events; their seqs follow each other, the first's is `_head_seq`.
+        self._buffer: collections.deque[Encoded] = collections.deque()
+        self._head_seq = 1
+        self.queued_bytes = 0  # bodies waiting, plus ENTRY_COST each
         self._lost_from = 0  # seq of the first event lost since the last read
         self._lost = 0  # events lost since the last read
         self._wakeup = asyncio.Event()
@@ -71,27 +101,46 @@ class Subscription:
     def wants(self, event_type: str) -> bool:
         return self.types is None or event_type in self.types
 
-    def offer(self, event: Event) -> None:
-        """Called on the loop thread."""
-        if len(self._buffer) >= self._maxsize:
-            seq, _ = self._buffer.popleft()
+    def offer(self, encoded: Encoded) -> None:
+        """Called on the loop thread. An event that does not fit takes the place of the
+        oldest ones (one always fits)."""
+        cost = len(encoded[1]) + ENTRY_COST
+        buffer = self._buffer
+        limit = self._max_bytes
+        while buffer and (
+            len(buffer) >= self._maxsize or (limit is not None and self.queued_bytes + cost > limit)
+        ):
+            _, old = buffer.popleft()
+            self.queued_bytes -= len(old) + ENTRY_COST
             if not self._lost:
-                self._lost_from = seq
+                self._lost_from = self._head_seq
+            self._head_seq += 1
             self._lost += 1
             self.dropped += 1
             self._bus.dropped += 1
-        self._buffer.append((self._next_seq, event))
-        self._next_seq += 1
+        buffer.append(encoded)
+        self.queued_bytes += cost
         self._wakeup.set()
 
     def close(self) -> None:
+        """No more events. What was waiting is let go at once: a closed subscription may
+        stay reachable for a while (a reference cycle through a traceback of its
+        reader's), and must not keep what it held with it."""
         self._bus.unsubscribe(self)
         self.closed = True
+        self._buffer.clear()
+        self.queued_bytes = 0
+        self._lost = 0
         self._wakeup.set()
 
     async def receive(self) -> tuple[int, Event]:
         """The next event and its seq. After a loss, an `events.dropped` notice
         `{count, from_seq}` comes first; its seq is that of the last event lost."""
+        seq, event, _ = await self.receive_encoded()
+        return seq, event
+
+    async def receive_encoded(self) -> tuple[int, Event, bytes]:
+        """As `receive`, with the event's encoded body (for `frame`)."""
         while not self._buffer:
             if self.closed:
                 raise StopAsyncIteration
@@ -101,8 +150,13 @@ class Subscription:
             count, first = self._lost, self._lost_from
             self._lost = 0
             lost = {"count": count, "from_seq": first}
-            return first + count - 1, Event(EVENTS_DROPPED, rfc3339(now()) or "", lost)
-        return self._buffer.popleft()
+            notice = Event(EVENTS_DROPPED, rfc3339(now()) or "", lost)
+            return first + count - 1, notice, encode(notice)
+        event, body = self._buffer.popleft()
+        self.queued_bytes -= len(body) + ENTRY_COST
+        seq = self._head_seq
+        self._head_seq += 1
+        return seq, event, body
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self
@@ -135,10 +189,21 @@ class _LoopInbox:
         with self._lock:
             self._scheduled = False
         pending = self._pending
+        last: Event | None = None
+        encoded: Encoded | None = None
         while pending:
             sub, event = pending.popleft()
-            if not sub.closed:
-                sub.offer(event)
+            if sub.closed:
+                continue
+            if event is not last:  # one event's subscribers come in a row: encode once
+                last = event
+                try:
+                    encoded = (event, encode(event))
+                except TypeError:  # data JSON cannot hold: a bug, never the store's stop
+                    log.exception("event %s cannot be encoded; not sent", event.type)
+                    encoded = None
+            if encoded is not None:
+                sub.offer(encoded)
 
 
 class _Coalescer:
@@ -241,15 +306,17 @@ class EventBus:
         types: Iterable[str] | None = None,
         owner: str | None = None,
         maxsize: int = 10_000,
+        max_bytes: int | None = None,
     ) -> Subscription:
         """Events of `types` (all if None); with `owner`, only that owner's events.
-        A subscriber more than `maxsize` events behind loses the oldest."""
+        A subscriber more than `maxsize` events, or `max_bytes` bytes of encoded events
+        plus ENTRY_COST each, behind loses the oldest."""
         wanted = frozenset(types) if types is not None else None
         with self._lock:
             inbox = self._inboxes.get(loop)
             if inbox is None:
                 inbox = self._inboxes[loop] = _LoopInbox(loop)
-            sub = Subscription(self, inbox, wanted, owner, maxsize)
+            sub = Subscription(self, inbox, wanted, owner, maxsize, max_bytes)
             if owner is None:
                 self._everything = (*self._everything, sub)
             else:

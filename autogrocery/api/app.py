@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import orjson
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from autogrocery import __version__
 from autogrocery.actors.system import System
@@ -21,6 +21,7 @@ from autogrocery.api import (
     routes_live,
     routes_ops,
     routes_orders,
+    streams,
 )
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, AuthSettings, load_secret
@@ -65,7 +66,9 @@ def create_app(
     )
     app[DOCUMENT] = orjson.dumps(document)
     api = config.api
-    app[LIMITS] = Limits(api.header_timeout, api.body_timeout, api.max_connections)
+    app[LIMITS] = Limits(
+        api.header_timeout, api.body_timeout, api.max_connections, api.max_connections_per_client
+    )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
@@ -102,6 +105,8 @@ def create_app(
             metrics,
             config.auth.idempotency_ttl,
             config.api.event_buffer,
+            config.api.event_buffer_bytes,
+            config.api.event_send_buffer,
         )
         app[CORE] = state.core
         system.watch_metrics(metrics.finished)
@@ -115,13 +120,13 @@ def create_app(
             yield
         finally:
             await state.background.stop()
+            state.memory.cancel()
             # Waits for a hash in flight: off the loop, like every bcrypt call.
             await asyncio.get_running_loop().run_in_executor(None, auth.close)
             await tables.close()
 
     async def close_websockets(app: web.Application) -> None:
-        for ws in list(app[STATE].websockets):
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+        await streams.close_all(app[STATE].websockets)  # within CLOSE_WITHIN seconds
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(close_websockets)

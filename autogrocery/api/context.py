@@ -7,7 +7,6 @@ What the head office shares with the store (keys, the caller, the per-app core) 
 from __future__ import annotations
 
 import asyncio
-import weakref
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -26,6 +25,7 @@ from autogrocery.api.core import (
     Limits,
     principal,
 )
+from autogrocery.api.memory import Trimmer
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.tasks import Background
 from autogrocery.domain.conversations import Conversations
@@ -54,13 +54,17 @@ class ApiState:
     metrics: ApiMetrics
     idempotency_ttl: float
     event_buffer: int = 10_000
-    websockets: weakref.WeakSet[web.WebSocketResponse] = field(default_factory=weakref.WeakSet)
+    event_buffer_bytes: int = 262_144
+    event_send_buffer: int = 131_072
+    # The event streams open now, and their connections (to reset one that hangs).
+    websockets: dict[web.WebSocketResponse, asyncio.Transport] = field(default_factory=dict)
     # Striped: a retry waits for its first attempt; unrelated keys rarely share a lock.
     key_locks: list[asyncio.Lock] = field(
         default_factory=lambda: [asyncio.Lock() for _ in range(64)]
     )
     conversations: Conversations = field(default_factory=Conversations)  # stock commands
     background: Background = field(default_factory=Background)
+    memory: Trimmer = field(default_factory=Trimmer)  # gives back what closed streams held
     # The same auth, tables, metrics, locks and tasks, as the shared code finds them.
     core: ApiCore = field(init=False)
 

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth, Principal
+from autogrocery.api.gate import ConnectionStats
 from autogrocery.api.problems import Handler, Unauthorized, error_response
 from autogrocery.api.tasks import Background
 
@@ -32,6 +33,7 @@ class Limits:
     header_timeout: float = 20.0  # to send a request's headers (and idle keep-alive)
     body_timeout: float = 20.0  # to send a request's whole body
     max_connections: int = 1000  # open at once; more get 503 at once
+    max_connections_per_client: int = 0  # from one client address; 0: no such cap
 
 
 class HttpMetrics(Protocol):
@@ -39,7 +41,7 @@ class HttpMetrics(Protocol):
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None: ...
 
-    def watch_connections(self, stats: Callable[[], tuple[int, int, int]]) -> None: ...
+    def watch_connections(self, stats: Callable[[], ConnectionStats]) -> None: ...
 
 
 @dataclass(kw_only=True)

@@ -20,6 +20,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from autogrocery.api.gate import ConnectionStats
 from autogrocery.domain.messages import Metric as DomainMetric
 
 log = logging.getLogger(__name__)
@@ -189,24 +190,41 @@ def _chain_metrics(vitals: dict[str, float]) -> Iterator[Metric]:
 class ConnectionCollector(Collector):
     """The HTTP server's connections against its cap, read at scrape time."""
 
-    def __init__(self, stats: Callable[[], tuple[int, int, int]]) -> None:
+    def __init__(self, stats: Callable[[], ConnectionStats]) -> None:
         self.stats = stats
 
     def collect(self) -> Iterator[Metric]:
-        open_, limit, refused = self.stats()
+        now = self.stats()
         yield GaugeMetricFamily(
-            "autogrocery_http_connections", "HTTP connections open now", value=open_
+            "autogrocery_http_connections", "HTTP connections open now", value=now.open
         )
         yield GaugeMetricFamily(
             "autogrocery_http_connections_limit",
             "HTTP connections served at once (api.max_connections, or fewer if the "
             "open-file limit does not fit it)",
-            value=limit,
+            value=now.limit,
+        )
+        yield GaugeMetricFamily(
+            "autogrocery_http_connections_per_client_limit",
+            "HTTP connections served at once from one client address "
+            "(api.max_connections_per_client; 0: no such cap)",
+            value=now.per_client_limit,
         )
         yield CounterMetricFamily(
             "autogrocery_http_connections_refused",
             "Connections answered 503 and closed because the limit was reached",
-            value=refused,
+            value=now.refused,
+        )
+        yield CounterMetricFamily(
+            "autogrocery_http_connections_refused_per_client",
+            "Connections answered 503 and closed because their client address was at "
+            "api.max_connections_per_client (the log names the address)",
+            value=now.refused_per_client,
+        )
+        yield CounterMetricFamily(
+            "autogrocery_http_connections_priority",
+            "Probes and operators let in past a connection cap",
+            value=now.priority,
         )
 
 
@@ -263,8 +281,8 @@ class ApiMetrics:
         self.registry.register(BatchCollector(batch_stats or dict))
         self.registry.register(VitalsCollector(vitals or dict))
 
-    def watch_connections(self, stats: Callable[[], tuple[int, int, int]]) -> None:
-        """Expose the server's (open, limit, refused) connection counts."""
+    def watch_connections(self, stats: Callable[[], ConnectionStats]) -> None:
+        """Expose the server's connection counts."""
         self.registry.register(ConnectionCollector(stats))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:

@@ -7,13 +7,14 @@ import contextlib
 import dataclasses
 import logging
 
-import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from autogrocery.actors.eventbus import frame
 from autogrocery.api.bodies import json_response
 from autogrocery.api.context import CALLER, state
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas import REF, Health, Readiness
+from autogrocery.api.streams import WRITE_CHUNK, bound_buffers, hang_up
 from autogrocery.domain import events as event_types
 from autogrocery.domain.errors import DomainError
 
@@ -23,6 +24,7 @@ routes = web.RouteTableDef()
 NOT_READY_RETRY_AFTER = 5  # seconds, on a 503 from /readyz
 DEVICE_EVENTS = (event_types.ORDER_UPDATED,)
 TRUCK_EVENTS = (event_types.RESTOCK_UPDATED,)
+HEARTBEAT = 20.0  # seconds between pings; a pong missing for half that hangs up
 
 EVENTS_DESCRIPTION = """\
 A WebSocket. Authenticate with `Authorization: Bearer <token>` or, where a client cannot
@@ -31,15 +33,17 @@ holding one JSON `Event`: `{type, seq, at, data}`. Devices receive their own ord
 `order.updated`, trucks their own restocks' `restock.updated`, operators everything.
 
 `seq` counts this connection's events: 1, 2, 3, ... without gaps. A client that reads
-too slowly loses the oldest events (more than `api.event_buffer` behind, default 10,000)
-and then gets one `events.dropped` event `{count, from_seq}` in their place (its own seq
-is that of the last event lost). To resync, read the state again: a device
+too slowly loses the oldest events (more than `api.event_buffer` events, default 10,000,
+or `api.event_buffer_bytes` of them, default 256 KiB, behind) and then gets one
+`events.dropped` event `{count, from_seq}` in their place (its own seq is that of the
+last event lost). To resync, read the state again: a device
 `GET /api/orders` (or `GET /api/orders/{order_id}`), a truck `GET /api/restocks`, an
 operator also `GET /api/ops/inventory`, `/api/ops/robots` and `/api/ops/alerts`.
 
 `robot.updated` comes at most once per robot per 250 ms, with the robot's latest state.
-`metrics.tick` comes once a second. The server pings every 20 s; anything the client
-sends is ignored."""
+`metrics.tick` comes once a second. The server pings every 20 s and hangs up on a client
+that has not answered within 10 s (one that reads nothing); anything the client sends
+is ignored. When the server stops, it closes each stream with 1001 (going away)."""
 
 
 @routes.get("/api/events")
@@ -69,23 +73,36 @@ async def events(request: web.Request) -> web.StreamResponse:
     else:
         types = DEVICE_EVENTS if caller.role == "device" else TRUCK_EVENTS
         owner = caller.user_id
-    ws = web.WebSocketResponse(heartbeat=20.0)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, writer_limit=WRITE_CHUNK)
     await ws.prepare(request)
-    api.websockets.add(ws)
+    transport = request.transport
+    if transport is None:  # the client is gone already
+        return ws
+    bound_buffers(transport, api.event_send_buffer)
+    api.websockets[ws] = transport
     subscription = api.system.events.subscribe(
-        asyncio.get_running_loop(), types, owner, maxsize=api.event_buffer
+        asyncio.get_running_loop(),
+        types,
+        owner,
+        maxsize=api.event_buffer,
+        max_bytes=api.event_buffer_bytes,
     )
 
     async def pump() -> None:
-        with contextlib.suppress(StopAsyncIteration):  # the store is stopping
+        # Ends without an exception, or one would keep this frame, and with it the
+        # subscription and every event it holds, alive in a reference cycle (the task
+        # holds its exception, whose traceback holds the frames) until a full garbage
+        # collection, which a store serving for days may not run for hours.
+        try:
             while True:
-                seq, event = await subscription.receive()
+                seq, _, body = await subscription.receive_encoded()
                 if revoked(caller.user_id, caller.jti, caller.family):  # logout, disable
                     await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"token revoked")
                     return
                 # JSON goes out in text frames: a browser's JSON.parse(event.data) needs them.
-                frame = {"type": event.type, "seq": seq, "at": event.at, "data": event.data}
-                await ws.send_frame(orjson.dumps(frame), WSMsgType.TEXT)
+                await ws.send_frame(frame(seq, body), WSMsgType.TEXT)
+        except (StopAsyncIteration, ConnectionError):  # the store stops; the client is gone
+            return
 
     revoked = api.auth.revocations.why_dead
     sender = asyncio.create_task(pump())
@@ -94,10 +111,14 @@ async def events(request: web.Request) -> web.StreamResponse:
             if message.type == WSMsgType.ERROR:
                 break
     finally:
+        api.websockets.pop(ws, None)
         subscription.close()
         sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+        with contextlib.suppress(asyncio.CancelledError):
             await sender
+        del sender, pump  # nothing of this frame stays reachable from a traceback
+        api.memory.soon()
+        await hang_up(transport)
     return ws
 
 

@@ -4,11 +4,11 @@ aiohttp's own knobs do what they can: `keepalive_timeout` closes a connection th
 not sent a complete request's headers within `api.header_timeout` of connecting or of
 its previous response (so a slowloris trickling a byte a second is cut off), and the
 parser's limits bound the URL and the headers. What aiohttp lacks is written here:
-a cap on open connections (`ConnectionGate`: past `api.max_connections` a new one gets
-an immediate 503 and is closed, with a log line and a metric), an open-file limit that
-fits that cap, and problem+json for requests the parser rejects (414, 431, 400) instead
-of a text/plain page that echoes the offending header. The body's timeout is where the
-body is read (`bodies.read_body`).
+caps on open connections, in all and per client address, that probes and operators
+get past (`api.gate.ConnectionGate`), an open-file limit that fits them, and
+problem+json for requests the parser rejects (414, 431, 400) instead of a text/plain
+page that echoes the offending header. The body's timeout is where the body is read
+(`bodies.read_body`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,8 @@ import gc
 import logging
 import socket
 import sys
-import time
-from collections.abc import Callable
 from typing import Any, cast
 
-import orjson
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
@@ -30,7 +27,8 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from autogrocery.api.core import CORE, LIMITS, REQUEST_ID
-from autogrocery.api.problems import PROBLEM_TYPE, problem
+from autogrocery.api.gate import ConnectionGate
+from autogrocery.api.problems import problem
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("autogrocery.access")
@@ -42,10 +40,6 @@ MAX_URL = 8192  # bytes of the request line's target
 MAX_HEADER = 8190
 MAX_HEADERS = 128
 FD_RESERVE = 128  # descriptors the store keeps for itself: SQLite, ZeroMQ, logs, pipes
-WARN_EVERY = 10.0  # seconds between "connection limit reached" lines while it lasts
-REFUSAL_LINGER = 1.0  # seconds a refused client has to send its request (see _Refusal)
-REFUSALS_WAITING = 32  # refused connections that may linger at once (inside FD_RESERVE)
-REFUSAL_RETRY_AFTER = 1
 
 
 class JsonAccessLogger(AbstractAccessLogger):
@@ -97,107 +91,34 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class ConnectionGate:
-    """Counts open connections; past `limit`, new ones are answered 503 and closed."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.open = 0
-        self.refused = 0
-        self._warned_at = -WARN_EVERY
-        self.lingering = 0  # refused connections not yet closed
-
-    def stats(self) -> tuple[int, int, int]:
-        """(open, limit, refused so far)."""
-        return self.open, self.limit, self.refused
-
-    def factory(self, handler: Callable[[ConnectionGate], asyncio.Protocol]) -> Any:
-        def protocol() -> asyncio.Protocol:
-            if self.open >= self.limit:
-                self._refuse()
-                return _Refusal(self)
-            self.open += 1
-            return handler(self)
-
-        return protocol
-
-    def release(self) -> None:
-        self.open -= 1
-
-    def _refuse(self) -> None:
-        self.refused += 1
-        now = time.monotonic()
-        if now - self._warned_at >= WARN_EVERY:
-            self._warned_at = now
-            log.warning(
-                "connection limit reached: %d open (api.max_connections); new connections "
-                "get 503 until some close (%d refused so far)",
-                self.open,
-                self.refused,
-                extra={"open": self.open, "refused": self.refused},
-            )
-
-
-_REFUSAL_BODY = orjson.dumps(
-    {
-        "type": PROBLEM_TYPE + "unavailable",
-        "title": "Service unavailable",
-        "status": 503,
-        "detail": "the server is at its connection limit; try again shortly",
-        "retry_after": REFUSAL_RETRY_AFTER,
-    }
-)
-_REFUSAL = (
-    b"HTTP/1.1 503 Service Unavailable\r\n"
-    b"Content-Type: application/problem+json\r\n"
-    b"Retry-After: %d\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
-) % (REFUSAL_RETRY_AFTER, len(_REFUSAL_BODY), _REFUSAL_BODY)
-
-
-class _Refusal(asyncio.Protocol):
-    """Answers 503 at once and hangs up as soon as the client's request is read: closing
-    a socket with unread input resets it, and a reset can lose the 503 on its way. A
-    client that sends nothing gets `REFUSAL_LINGER` seconds; past `REFUSALS_WAITING`
-    such clients, new ones are closed at once."""
-
-    def __init__(self, gate: ConnectionGate) -> None:
-        self.gate = gate
-        self.transport: asyncio.Transport | None = None
-        self.timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        self.transport.write(_REFUSAL)
-        if self.gate.lingering >= REFUSALS_WAITING or not self.transport.can_write_eof():
-            self.transport.close()
-            return
-        self.transport.write_eof()
-        self.gate.lingering += 1
-        self.timer = asyncio.get_running_loop().call_later(REFUSAL_LINGER, self.transport.close)
-
-    def data_received(self, data: bytes) -> None:
-        if self.transport is not None:
-            self.transport.close()  # what it sent is read: the close will not reset
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.gate.lingering -= 1
-
-
 class Handler(web.RequestHandler):
     """aiohttp's connection handler, counted by the gate, and answering the requests
-    its parser rejects with problem+json that never echoes what the client sent."""
+    its parser rejects with problem+json that never echoes what the client sent. One let
+    in past a cap (`priority`: a probe or an operator) serves that one request."""
 
-    __slots__ = ("_gate",)
+    __slots__ = ("_client", "_gate", "_priority")
 
-    def __init__(self, manager: web.Server, gate: ConnectionGate, **options: Any) -> None:
+    def __init__(
+        self,
+        manager: web.Server,
+        gate: ConnectionGate,
+        client: str,
+        priority: bool,
+        **options: Any,
+    ) -> None:
         super().__init__(manager, **options)
         self._gate: ConnectionGate | None = gate
+        self._client = client
+        self._priority = priority
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._priority:
+            self.close()  # after the request in hand: the slot is for that one
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._gate is not None:
-            self._gate.release()
+            self._gate.release(self._client, self._priority)
             self._gate = None
         super().connection_lost(exc)
 
@@ -323,12 +244,21 @@ async def serve(
     await runner.setup()
     try:
         sockets = sockets if sockets is not None else bind(host, port)
-        gate = ConnectionGate(connection_budget(limits.max_connections))
+        auth = app[CORE].auth
+
+        def operator(token: str) -> bool:
+            try:
+                return auth.verify(token).role == "operator"
+            except Exception:  # not a valid token now: not an operator's
+                return False
+
+        budget = connection_budget(limits.max_connections)
+        gate = ConnectionGate(budget, limits.max_connections_per_client, operator)
         app[CORE].metrics.watch_connections(gate.stats)
         loop, server = asyncio.get_running_loop(), cast(web.Server, runner.server)
 
-        def handler(gate: ConnectionGate) -> asyncio.Protocol:
-            return Handler(server, gate, loop=loop, **options)
+        def handler(gate: ConnectionGate, client: str, priority: bool) -> asyncio.Protocol:
+            return Handler(server, gate, client, priority, loop=loop, **options)
 
         for sock in sockets:
             await _GuardedSite(runner, sock, gate.factory(handler)).start()

@@ -94,6 +94,7 @@ def start_store(
         "log.level=WARNING",
         "auth.bcrypt_cost=10",
         "auth.login_ip_max_failures=1000",
+        "api.max_connections_per_client=0",  # every device of the bench is on one address
         *extra,
     ]
     robot_endpoint = f"tcp://127.0.0.1:{_free_port()}"

@@ -82,7 +82,9 @@ def create_app(
     )
     app[DOCUMENT] = orjson.dumps(document)
     api = config.api
-    app[LIMITS] = Limits(api.header_timeout, api.body_timeout, api.max_connections)
+    app[LIMITS] = Limits(
+        api.header_timeout, api.body_timeout, api.max_connections, api.max_connections_per_client
+    )
     c = config.central
     metrics = CentralMetrics(c.store_timeout, __version__)
     app[CENTRAL] = CentralState(model, links, metrics, c.store_timeout, c.zone(), c.time_zone)

@@ -19,6 +19,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from autogrocery.api.gate import ConnectionStats
 from autogrocery.api.metrics import LATENCY_BUCKETS, ConnectionCollector
 from autogrocery.central.readmodel import TRANSFER_STATUSES, StoreRecord
 
@@ -130,7 +131,7 @@ class CentralMetrics:
         self.requests.labels(route, method, str(status)).inc()
         self.request_seconds.labels(route).observe(seconds)
 
-    def watch_connections(self, stats: Callable[[], tuple[int, int, int]]) -> None:
+    def watch_connections(self, stats: Callable[[], ConnectionStats]) -> None:
         self.registry.register(ConnectionCollector(stats))
 
     def render(

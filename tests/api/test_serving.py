@@ -17,7 +17,7 @@ from autogrocery.actors.system import System
 from autogrocery.api import create_app, serve
 from autogrocery.app import start_system
 from autogrocery.domain.models import OrderKind
-from tests.api.conftest import ENVIRON, TRUCK_PASSWORD
+from tests.api.conftest import ADMIN_PASSWORD, ENVIRON, TRUCK_PASSWORD
 from tests.conftest import ConfigFactory
 from tests.helpers import eventually
 
@@ -139,7 +139,7 @@ async def test_connections_past_the_cap_get_503_a_log_line_and_a_metric(
     for _, writer in slow:
         writer.write(b"GET /healthz HTTP/1.1\r\n")  # and nothing more: they hold a slot each
     reader, writer = await served.connect()
-    writer.write(b"GET /healthz HTTP/1.1\r\nHost: store\r\n\r\n")
+    writer.write(b"GET /api/catalog HTTP/1.1\r\nHost: store\r\n\r\n")
     async with asyncio.timeout(4.0):
         answer = await reader.read()  # the whole answer, then the server hangs up
     writer.close()
@@ -147,6 +147,13 @@ async def test_connections_past_the_cap_get_503_a_log_line_and_a_metric(
     assert status == 503
     assert int(headers["retry-after"]) >= 1
     assert orjson.loads(body)["status"] == 503
+    # A probe still gets in past the cap: its one request is answered, then it is closed.
+    reader, writer = await served.connect()
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: store\r\n\r\n")
+    async with asyncio.timeout(4.0):
+        answer = await reader.read()
+    writer.close()
+    assert parse(answer)[0] == 200
     warned = [r for r in caplog.records if "connection limit" in r.getMessage()]
     assert [r.levelno for r in warned] == [logging.WARNING]
     for slow_reader, slow_writer in slow:  # the header timeout frees their slots
@@ -160,6 +167,51 @@ async def test_connections_past_the_cap_get_503_a_log_line_and_a_metric(
     metrics = await eventually(scraped)
     assert "autogrocery_http_connections_refused_total 1.0" in metrics
     assert "autogrocery_http_connections_limit 4.0" in metrics
+    assert "autogrocery_http_connections_priority_total 1.0" in metrics
+
+
+async def test_an_operator_gets_in_past_the_cap_and_a_device_does_not(
+    make_served: ServedFactory,
+) -> None:
+    served = await make_served("api.max_connections=2", "api.header_timeout=5.0")
+
+    async def token(username: str, password: str) -> bytes:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                served.url + "/api/auth/login", json={"username": username, "password": password}
+            ) as response,
+        ):
+            assert response.status == 200
+            return str((await response.json())["access_token"]).encode()
+
+    operator = await token("admin", ADMIN_PASSWORD)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            served.url + "/api/auth/register",
+            json={"username": "fridge-9", "password": "fridge-pass-9"},
+        ) as response,
+    ):
+        assert response.status == 201
+    device = await token("fridge-9", "fridge-pass-9")
+    hogs = [await served.connect() for _ in range(2)]  # idle: they hold both slots
+
+    async def ask(path: bytes, bearer: bytes) -> int:
+        reader, writer = await served.connect()
+        writer.write(
+            b"GET %s HTTP/1.1\r\nHost: s\r\nAuthorization: Bearer %s\r\n\r\n" % (path, bearer)
+        )
+        async with asyncio.timeout(4.0):
+            answer = await reader.read()  # one request, then the server hangs up
+        writer.close()
+        return parse(answer)[0]
+
+    assert await ask(b"/api/ops/robots", operator) == 200
+    assert await ask(b"/api/catalog", device) == 503
+    assert await ask(b"/api/catalog", b"not-a-token") == 503
+    for _, writer in hogs:
+        writer.close()
 
 
 SECRET = b"s3cr3t-" * 1400  # about 9.8 kB: over the 8 kB limits

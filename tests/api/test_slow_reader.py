@@ -10,17 +10,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from autogrocery.api.context import STATE
 from tests.api.conftest import Api, ApiFactory
 from tests.api.test_live import next_event
-from tests.helpers import wait_final
+from tests.e2e.stalled import deep_catalog, stalled_websocket
+from tests.helpers import eventually, wait_final
 
 pytestmark = pytest.mark.timeout(120)
 SMALL = 4096  # bytes of kernel buffer each way
 METRIC = "autogrocery_events_dropped_total "
+WRITE_BOUND = 16 * 1024  # bytes an event stream may hold in the server's write buffer
 
 
 async def test_a_reader_that_falls_behind_is_told_what_it_lost(make_api: ApiFactory) -> None:
@@ -82,3 +86,55 @@ async def test_a_reader_that_falls_behind_is_told_what_it_lost(make_api: ApiFact
         after = listed["next_cursor"]
         page = None if after is None else f"/api/orders?limit=500&cursor={quote(after)}"
     assert {final.get(order_id) for order_id in made} == {"COMPLETED"}
+
+
+async def test_a_reader_that_stopped_costs_the_store_a_bounded_number_of_bytes(
+    make_api: ApiFactory, tmp_path: Path
+) -> None:
+    """Issue 21: each of 1,000 stalled operators used to hold up to 10,000 events, a
+    quarter MiB of frames in the server's buffer and 4 MiB of kernel buffer. Now: its
+    queue in bytes, WRITE_HIGH and a bit in the server, SO_SNDBUF in the kernel."""
+    budget = 64 * 1024
+    api: Api = await make_api(
+        f"catalog.path={deep_catalog(tmp_path)}",
+        "api.event_buffer=100000",  # the bound in events is not what stops it here
+        f"api.event_buffer_bytes={budget}",
+    )
+    operator = await api.operator()
+    url = str(api.client.make_url("")).rstrip("/")
+    loop = asyncio.get_running_loop()
+    stalled = await loop.run_in_executor(
+        None, stalled_websocket, url, operator["Authorization"].split()[1]
+    )
+    try:
+        server = api.client.server.runner.server
+        assert server is not None
+        (transport,) = (  # the server's end of the stalled stream
+            t
+            for t in (server._connections[c] for c in server.connections)
+            if t.get_extra_info("peername")[1] == stalled.getsockname()[1]
+        )
+        bus = api.system.events
+        skus = [i["sku"] for i in await api.system.inventory()]
+        deadline = loop.time() + 60
+        # Until it has had to drop events (it is full), or its buffer has grown past what
+        # it may hold (the old way), whichever comes first.
+        while bus.dropped == 0 and transport.get_write_buffer_size() <= WRITE_BOUND:
+            assert loop.time() < deadline, "the reader never fell behind"
+            for n in itertools.islice(itertools.count(), 50):
+                preview = await api.system.preview("fridge-1", [{"sku": skus[n], "quantity": 1}])
+                await api.system.confirm(preview["order_id"], "fridge-1")
+        assert transport.get_write_buffer_size() <= WRITE_BOUND
+        sock = transport.get_extra_info("socket")
+        kernel = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        assert kernel <= 2 * api.config.api.event_send_buffer  # Linux doubles what is set
+        (subscription,) = bus._everything
+        assert 0 < subscription.queued_bytes <= budget
+    finally:
+        stalled.close()
+    state = api.client.server.app[STATE]
+
+    async def gone() -> bool:  # the client went: its stream, queue and buffers go too
+        return not state.websockets and not bus._everything
+
+    await eventually(gone)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -354,8 +355,9 @@ def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
         assert delivered == [("r1", "o1.bread")]
         assert link.bad.count == 1
         link.report([TaskReport("o1.bread", "r1", True)])
-        store.expect("report")
-        store.expect("report")  # not acknowledged: sent again
+        _, report = store.expect("report")
+        _, again = store.expect("report")  # not acknowledged: sent again
+        assert report == again == TaskReport("o1.bread", "r1", True).to_wire()
         store.sock.send_multipart([rid, frame("ack", task_id="o1.bread")])
         store.sock.send_multipart([rid, frame("reset")])  # the store forgot us
         rid2, _ = store.expect("register")
@@ -364,8 +366,8 @@ def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
         until(lambda: link.registrations == 2, within=5)
     finally:
         link.close()
-    _, bye = store.expect("bye", within=2)
-    assert bye["kind"] == "bye"
+    said_bye, _ = store.expect("bye", within=2)
+    assert said_bye == rid2  # on the link it had
 
 
 def test_the_robot_link_passes_withdrawals_on_and_progress_only_to_a_store_that_takes_it(
@@ -411,5 +413,14 @@ def test_the_robot_link_passes_withdrawals_on_and_progress_only_to_a_store_that_
         link.close()
 
 
-def test_a_hub_that_never_started_closes_cleanly() -> None:
-    ZmqRobotHub(Fleet(), "tcp://127.0.0.1:*", OPTIONS).close()
+def test_a_hub_that_never_started_closes_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    """Closed without ever starting (a store that failed before its robots came up):
+    nothing listens on its address any more, and nothing waited for a thread."""
+    hub = ZmqRobotHub(Fleet(), "tcp://127.0.0.1:*", OPTIONS)
+    host, port = hub.endpoint.removeprefix("tcp://").rsplit(":", 1)
+    socket.create_connection((host, int(port)), timeout=5).close()  # listening, till closed
+    with caplog.at_level(logging.ERROR):
+        hub.close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=5)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]

@@ -150,18 +150,6 @@ def csv_order_ids(path: Path) -> list[str]:
     return [line.split(",")[2] for line in lines]
 
 
-async def eventually(check: Any, *, within: float = 10.0, interval: float = 0.02) -> Any:
-    """Await `check()` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
-        await asyncio.sleep(interval)
-
-
 async def analytics_settled(system: System) -> bool:
     """True once analytics holds a row for every finished order and restock."""
     summary = await system.analytics()

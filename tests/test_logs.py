@@ -15,6 +15,7 @@ from autogrocery.actors.system import System
 from autogrocery.cli_dashboard import _summaries
 from autogrocery.config import ConfigError, load_config
 from autogrocery.logs import configure_logging
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -60,10 +61,12 @@ async def test_the_store_summarises_each_minute(
     with caplog.at_level(logging.INFO, logger="autogrocery"):
         task = asyncio.create_task(_summaries(system, every=0.05))
         try:
-            deadline = asyncio.get_running_loop().time() + 10
-            while not any("last minute" in r.getMessage() for r in caplog.records):
-                assert asyncio.get_running_loop().time() < deadline, "no summary line"
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: any("last minute" in r.getMessage() for r in caplog.records),
+                within=10,
+                what="a summary line",
+                every=0.05,
+            )
         finally:
             task.cancel()
     line = next(r.getMessage() for r in caplog.records if "last minute" in r.getMessage())

@@ -9,7 +9,8 @@ import pytest
 from autogrocery.app import start_system
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, csv_order_ids, eventually, wait_final
+from tests.helpers import analytics_settled, csv_order_ids, wait_final
+from tests.waiting import eventually
 
 
 async def place(system: object, n: int) -> list[str]:
@@ -27,7 +28,7 @@ async def test_csv_and_table_are_repaired_after_a_crash(make_config: ConfigFacto
     system = await start_system(config)
     try:
         ids = await place(system, 6)
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
     finally:
         await system.stop()
     # Simulate crashes: a torn last CSV line, a row that never reached the CSV, and a
@@ -39,7 +40,7 @@ async def test_csv_and_table_are_repaired_after_a_crash(make_config: ConfigFacto
         conn.execute("DELETE FROM latencies WHERE order_id = ?", (ids[-1],))
     system = await start_system(config)
     try:
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         assert sorted(csv_order_ids(config.csv_file)) == sorted(ids)
         summary = await system.analytics()
         assert summary["customer"]["completed"] == 6

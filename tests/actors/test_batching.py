@@ -21,7 +21,7 @@ from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.errors import Conflict, Unavailable
 from autogrocery.store.shared import SharedConnection
 from autogrocery.store.statements import Insert
-from tests.helpers import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -200,11 +200,11 @@ async def test_a_failed_commit_undoes_the_batch_answers_503_and_retries_what_was
             await bridge.send(ref, "asked")
         assert refused.value.retry_after > 0
         ref.tell(Batch(["told", "told"]))  # internal messages: nobody to answer, kept
-        await eventually(lambda: _true(disk.refused >= 3))
+        await eventually(lambda: _true(disk.refused >= 3), within=10)
         assert call(ref, 0, 5) == {}, "nothing half-applied in memory"
         assert rows(db) == []
         disk.freed.set()
-        await eventually(lambda: _true(bool(rows(db))))
+        await eventually(lambda: _true(bool(rows(db))), within=10)
         assert rows(db) == [("told", 1), ("told", 2)]
         assert call(ref, 0, 5) == {"told": 2}
     finally:

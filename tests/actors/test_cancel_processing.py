@@ -15,7 +15,8 @@ from autogrocery.app import start_system
 from autogrocery.domain.errors import Conflict
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -44,7 +45,7 @@ async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraw
             "fridge-1", [{"sku": "BRD-001", "quantity": 2}, {"sku": "MEA-001", "quantity": 3}]
         )
         await system.confirm(order["order_id"], "fridge-1")
-        await eventually(lambda: _done(robot(system, "bread-1"), 1))
+        await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
 
         cancelled = await system.cancel(order["order_id"], "fridge-1")
         assert cancelled == {"order_id": order["order_id"], "status": "CANCELLED"}
@@ -67,7 +68,7 @@ async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraw
         assert meat_robot["state"] == "idle"
         summary = await system.analytics()
         assert (summary["customer"]["cancelled"], summary["customer"]["completed"]) == (1, 1)
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
         await system.stop()
@@ -99,7 +100,7 @@ async def test_an_order_ends_once_when_a_cancel_races_the_last_pick(
         for answer, preview in zip(said, previews, strict=True):
             status = final[preview["order_id"]]["status"]
             assert (answer, status) in {("CANCELLED", "CANCELLED"), ("REFUSED", "COMPLETED")}
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
         await system.stop()
@@ -115,7 +116,7 @@ async def test_duplicate_cancels_of_a_processing_order_cancel_it_once(
             "fridge-1", [{"sku": "BRD-002", "quantity": 1}, {"sku": "MEA-001", "quantity": 150}]
         )
         await system.confirm(order["order_id"], "fridge-1")
-        await eventually(lambda: _done(robot(system, "bread-1"), 1))
+        await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
         answers = await asyncio.gather(
             *(system.cancel(order["order_id"], "fridge-1") for _ in range(10))
         )
@@ -169,7 +170,7 @@ async def test_a_cancel_cut_short_by_a_crash_is_finished_on_restart(
             "fridge-1", [{"sku": "BRD-003", "quantity": 2}, {"sku": "MEA-003", "quantity": 200}]
         )
         await system.confirm(order["order_id"], "fridge-1")
-        await eventually(lambda: _done(robot(system, "bread-1"), 1))
+        await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
     finally:
         await system.stop()  # the meat task is still PENDING
     with sqlite3.connect(config.data_path / DB_NAME) as conn:

@@ -27,7 +27,8 @@ from autogrocery.chain.protocol import (
 )
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import check_invariants, eventually, wait_final
+from tests.helpers import check_invariants, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -149,7 +150,7 @@ async def test_a_transfer_out_is_picked_once_and_ships_its_lots(
     first, again = await asyncio.gather(desk.ship(system, ship), desk.ship(system, ship))
     assert first.order_id == again.order_id  # a redelivered request finds the first
     assert (first.kind, first.status) == ("TRANSFER_OUT", "PROCESSING")
-    await eventually(lambda: _status(system, first.order_id, "COMPLETED"))
+    await eventually(lambda: _status(system, first.order_id, "COMPLETED"), within=10)
     third = await desk.ship(system, ship)  # long after: still the same transfer
     assert third.order_id == first.order_id
     moves, _ = await system.movements(movement_type="TRANSFER_OUT")
@@ -211,7 +212,7 @@ async def test_a_transfer_in_is_shelved_once_into_lots_with_the_shipped_dates(
     assert first is not None
     assert second is not None
     assert first.order_id == second.order_id
-    await eventually(lambda: _status(system, first.order_id, "COMPLETED"))
+    await eventually(lambda: _status(system, first.order_id, "COMPLETED"), within=10)
     lots = await system.reports.expiring(30)
     dated = [lot for lot in lots if lot["sku"] == "DAI-002" and lot["expiry_date"] == expiry]
     assert [lot["on_hand"] for lot in dated] == [5]

@@ -11,13 +11,8 @@ from autogrocery.actors.system import System
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock, NotFound, ValidationError
 from autogrocery.domain.models import OrderKind
-from tests.helpers import (
-    analytics_settled,
-    check_invariants,
-    csv_order_ids,
-    eventually,
-    wait_final,
-)
+from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -93,7 +88,7 @@ async def test_many_orders_and_restocks_keep_the_books_exact(
 
     final = await wait_final(system, orders, restocks=restocks, within=60)
     assert {view["status"] for view in final.values()} == {"COMPLETED"}
-    await eventually(lambda: analytics_settled(system))
+    await eventually(lambda: analytics_settled(system), within=10)
     check_invariants(config.data_path)
     summary = await system.analytics()
     assert summary["customer"]["completed"] == 200

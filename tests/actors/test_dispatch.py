@@ -15,7 +15,8 @@ from autogrocery.app import start_system
 from autogrocery.domain.messages import RobotTask, TaskLine
 from autogrocery.domain.models import TaskKind
 from tests.conftest import ConfigFactory
-from tests.helpers import check_invariants, eventually, wait_final
+from tests.helpers import check_invariants, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 

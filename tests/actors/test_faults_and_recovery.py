@@ -18,7 +18,8 @@ from autogrocery.app import start_system
 from autogrocery.domain.errors import Conflict, InsufficientStock, Unavailable, ValidationError
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -80,7 +81,7 @@ async def test_fault_drill_every_order_ends_and_the_books_balance(
         assert statuses.count("COMPLETED") > len(statuses) // 2
         failed = [v for v in final.values() if v["status"] == "FAILED"]
         assert all(v["completed_at"] for v in failed)
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
         robots = await system.robots()
         assert sum(r["tasks_failed"] for r in robots) > 0
@@ -116,7 +117,7 @@ async def test_a_robot_that_dies_is_restarted_and_its_work_redone(
         assert system.supervisor.robots["bread-1"].is_alive()
         bread = next(r for r in await system.robots() if r["robot_id"] == "bread-1")
         assert bread["state"] in ("idle", "busy")
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
         await system.stop()
@@ -146,7 +147,7 @@ async def test_recovery_keeps_open_previews_expires_stale_ones_and_resumes_work(
         assert await reserved(system, "PAR-003") == 0
         final = await wait_final(system, [live["order_id"]])
         assert final[live["order_id"]]["status"] == "COMPLETED"
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
         _, first = await system.confirm(kept["order_id"], "fridge-1")
         assert first
@@ -278,7 +279,7 @@ async def test_a_core_actor_that_dies_is_restarted_and_nothing_is_lost(
         assert {v["status"] for v in final.values()} == {"COMPLETED"}
         assert system.supervisor.restarts == 1
         assert all(system.health().values())
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
         await system.stop()

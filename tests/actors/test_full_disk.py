@@ -14,7 +14,8 @@ from autogrocery.actors.system import System
 from autogrocery.app import start_system
 from autogrocery.domain.errors import Unavailable
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -64,7 +65,7 @@ async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itse
         final = await wait_final(system, in_flight, within=60)
         assert {view["status"] for view in final.values()} == {"COMPLETED"}
         await eventually(lambda: analytics_settled(system), within=30)
-        await eventually(lambda: _no_problems(system))  # the next probe finds room
+        await eventually(lambda: _no_problems(system), within=10)  # the next probe finds room
         assert system.supervisor.restarts == 0
         assert all(system.health().values())
         order = await system.preview("fridge-2", [{"sku": skus[0], "quantity": 1}])

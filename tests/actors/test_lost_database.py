@@ -13,7 +13,7 @@ from autogrocery.app import start_system
 from autogrocery.domain.errors import Unavailable
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -20,7 +20,8 @@ from autogrocery.domain.errors import Conflict, InsufficientStock
 from autogrocery.domain.messages import ExpireLots
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -111,7 +112,7 @@ async def sweep(system: System) -> int:
 async def settled_books(system: System, config: Config) -> None:
     """The books balance once analytics has caught up with what finished (its rows are
     written after an order's or restock's final status)."""
-    await eventually(lambda: analytics_settled(system))
+    await eventually(lambda: analytics_settled(system), within=10)
     check_invariants(config.data_path)
 
 

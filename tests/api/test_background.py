@@ -15,7 +15,7 @@ from autogrocery.api.accounts import AuthTables
 from autogrocery.api.context import STATE
 from autogrocery.store.db import DB_NAME
 from tests.api.conftest import Api, ApiFactory
-from tests.helpers import eventually
+from tests.waiting import eventually
 
 
 async def test_readyz_is_not_ready_while_the_store_cannot_be_written(api: Api) -> None:
@@ -63,10 +63,10 @@ async def test_a_failing_background_task_is_logged_restarted_and_shown_in_readyz
         status, ready, _ = await api.call("GET", "/readyz")
         return ready["checks"] if status == 503 else None
 
-    checks = await eventually(not_ready)
+    checks = await eventually(not_ready, within=10)
     assert "disk I/O error" in checks["task idempotency-purge"], checks
     assert checks["task metrics-tick"] == "ok"
-    await eventually(lambda: _true(len(calls) >= 3))  # started again, and again
+    await eventually(lambda: _true(len(calls) >= 3), within=10)  # started again, and again
     failed = [r for r in caplog.records if "idempotency-purge" in r.getMessage()]
     assert failed, "the failure was not logged"
     assert all(r.levelno == logging.ERROR for r in failed)
@@ -78,7 +78,7 @@ async def test_a_failing_background_task_is_logged_restarted_and_shown_in_readyz
         status, body, _ = await api.call("GET", "/readyz")
         return status == 200 and body["checks"]["task idempotency-purge"] == "ok"
 
-    await eventually(ready)
+    await eventually(ready, within=10)
 
 
 async def _true(value: bool) -> bool:

@@ -13,7 +13,8 @@ from autogrocery.chain.protocol import Ship, TransferItem
 from tests.api.conftest import Api, ApiFactory
 from tests.api.test_live import next_event
 from tests.chain.stores import linked, write_join
-from tests.helpers import eventually, wait_final
+from tests.helpers import wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,7 +56,7 @@ async def test_a_store_in_a_chain_shows_its_link_and_its_transfers(
             _, now, _ = await api.call("GET", "/api/ops/chain", operator)
             return now if now["outbox_pending"] >= 2 and now["oldest_pending_age_s"] > 0 else None
 
-        await eventually(waiting)  # the head office is unreachable: events wait for it
+        await eventually(waiting, within=10)  # the head office is unreachable: events wait for it
 
         async with api.client.ws_connect("/api/events", headers=operator) as ws:
             order = await desk.ship(api.system, Ship("tr-9", "south", [TransferItem("BRD-002", 2)]))
@@ -64,7 +65,7 @@ async def test_a_store_in_a_chain_shows_its_link_and_its_transfers(
                 if event["type"] == "transfer.updated":
                     break
             assert (event["data"]["transfer_id"], event["data"]["peer_store"]) == ("tr-9", "south")
-        await eventually(lambda: _done(api, order.order_id))
+        await eventually(lambda: _done(api, order.order_id), within=10)
         status, page, _ = await api.call("GET", "/api/ops/transfers?limit=5", operator)
         assert status == 200
         assert [(t["transfer_id"], t["kind"]) for t in page["transfers"]] == [

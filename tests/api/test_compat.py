@@ -16,7 +16,8 @@ from autogrocery.actors.eventbus import Subscription
 from tests.api.conftest import Api, ApiFactory
 from tests.api.original_clients import OriginalFridge, OriginalTruck, send
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, eventually
+from tests.helpers import analytics_settled, check_invariants
+from tests.waiting import eventually
 
 ON = ("compat.original=true",)
 TRUCK_ON = (*ON, "compat.truck_without_auth=true")
@@ -89,7 +90,7 @@ async def test_the_original_fridge_orders_from_registration_to_history(
     status, mine, _ = await api.call("GET", "/api/orders", native)
     assert [o["order_id"] for o in mine["orders"]] == [order_id]
     assert (await seen(events, order_id, "COMPLETED"))["total"] == "9.65"
-    await eventually(lambda: analytics_settled(api.system))  # its row follows COMPLETED
+    await eventually(lambda: analytics_settled(api.system), within=10)  # its row follows COMPLETED
     on_hand = check_invariants(api.config.data_path)
     status, inventory, _ = await api.call("GET", "/api/ops/inventory", await api.operator())
     assert {i["sku"]: i["on_hand"] for i in inventory["items"]} == on_hand
@@ -172,7 +173,7 @@ async def test_the_original_truck_ui_delivers_without_credentials(
     ]
     expiring = await api.system.reports.expiring(3650)
     assert {lot["sku"] for lot in expiring} >= {"APPLE-101", "BRD-001"}
-    await eventually(lambda: analytics_settled(api.system))  # its row follows COMPLETED
+    await eventually(lambda: analytics_settled(api.system), within=10)  # its row follows COMPLETED
     check_invariants(api.config.data_path)
 
 

@@ -14,7 +14,8 @@ from autogrocery.domain.models import OrderKind
 from tests.api.conftest import Api, ApiFactory
 from tests.api.original_clients import send
 from tests.api.test_compat_errors import ON, Raw, text
-from tests.helpers import analytics_settled, check_invariants, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ async def test_a_retried_preview_confirm_and_delivery_are_done_once(
     restocks, _ = await api.system.list_orders(limit=10, kind=OrderKind.RESTOCK)
     assert len(restocks) == 1
     await wait_final(api.system, [], restocks=[restocks[0]["restock_id"]])
-    await eventually(lambda: analytics_settled(api.system))  # its row follows COMPLETED
+    await eventually(lambda: analytics_settled(api.system), within=10)  # its row follows COMPLETED
     check_invariants(api.config.data_path)
 
     # an error is remembered as the original answers it: plain text, same status

@@ -12,7 +12,7 @@ import pytest
 
 from autogrocery.api.context import STATE
 from tests.api.conftest import Api
-from tests.helpers import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -58,15 +58,20 @@ async def test_operators_see_everything_and_tokens_may_ride_the_query(api: Api) 
     device = await api.device()
     url = f"/api/events?token={operator_tokens['access_token']}"
     async with api.client.ws_connect(url) as ws:
-        await api.call(
+        _, preview, _ = await api.call(
             "POST",
             "/api/orders/preview",
             device,
             json={"items": [{"sku": "PAR-010", "quantity": 1}]},
         )
-        types = set()
-        while not {"order.updated", "stock.changed"} <= types:
-            types.add((await next_event(ws))["type"])
+        first: dict[str, dict] = {}  # the first event of each type: a preview makes few
+        while not {"order.updated", "stock.changed"} <= first.keys() and len(first) < 10:
+            event = await next_event(ws, contract=api.contract)
+            first.setdefault(event["type"], event)
+    # The device's order, which an operator did not place, and the stock it held.
+    assert first["order.updated"]["data"]["order_id"] == preview["order_id"]
+    assert first["order.updated"]["data"]["status"] == "PREVIEWED"
+    assert first["stock.changed"]["data"]["sku"] == "PAR-010"
 
 
 async def test_events_need_a_valid_token(api: Api) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import Api
-from tests.helpers import analytics_settled, eventually, wait_final
+from tests.helpers import analytics_settled, wait_final
+from tests.waiting import eventually
 
 
 async def test_inventory_and_catalog_agree(api: Api) -> None:
@@ -134,7 +135,7 @@ async def test_robots_and_analytics_views(api: Api) -> None:
     )
     await api.call("POST", f"/api/orders/{preview['order_id']}/confirm", device)
     await wait_final(api.system, [preview["order_id"]])
-    await eventually(lambda: analytics_settled(api.system))
+    await eventually(lambda: analytics_settled(api.system), within=10)
     status, robots, _ = await api.call("GET", "/api/ops/robots", operator)
     assert status == 200
     assert {r["aisle"] for r in robots["robots"]} == {

@@ -19,7 +19,7 @@ from autogrocery.app import start_system
 from autogrocery.domain.models import OrderKind
 from tests.api.conftest import ADMIN_PASSWORD, ENVIRON, TRUCK_PASSWORD
 from tests.conftest import ConfigFactory
-from tests.helpers import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -164,7 +164,7 @@ async def test_connections_past_the_cap_get_503_a_log_line_and_a_metric(
         status, text = await served.get("/metrics")
         return text.decode() if status == 200 else None
 
-    metrics = await eventually(scraped)
+    metrics = await eventually(scraped, within=10)
     assert "autogrocery_http_connections_refused_total 1.0" in metrics
     assert "autogrocery_http_connections_limit 4.0" in metrics
     assert "autogrocery_http_connections_priority_total 1.0" in metrics
@@ -284,7 +284,7 @@ async def test_a_client_hanging_up_mid_body_is_one_info_line(
     async def logged() -> list[logging.LogRecord]:
         return [r for r in caplog.records if path in r.getMessage()]
 
-    await eventually(logged)  # the access line: the last one a request logs
+    await eventually(logged, within=10)  # the access line: the last one a request logs
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert len(await logged()) == 1
     (line,) = await logged()

@@ -16,7 +16,7 @@ import pytest
 from autogrocery.simulate import Login, Simulator
 from autogrocery.store.db import DB_NAME
 from tests.api.conftest import ADMIN_PASSWORD, TRUCK_PASSWORD, ApiFactory
-from tests.helpers import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -131,7 +131,11 @@ def test_a_store_that_restarts_mid_run_loses_no_completed_order(tmp_path: Path) 
     import time
 
     data = tmp_path / "store"
-    servers = [start_server(data)]  # port 0; the restart takes the same port again
+    # Port 0; the restart takes the same port again, as a restarted store does: the bench
+    # is given one URL. Between the stop and the restart another process could take the
+    # port (the kernel may hand it to an outgoing connection); the restart would then fail
+    # to start, saying the port is in use: a loud failure, never a wrong result.
+    servers = [start_server(data)]
     port = int(servers[0].url.rsplit(":", 1)[1])
     report_file = tmp_path / "report.json"
 

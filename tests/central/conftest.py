@@ -5,7 +5,6 @@ nats-servers made from them."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from autogrocery.chain.protocol import up_stream
 from autogrocery.config import Config, load_config
 from tests.api.contract import Contract
 from tests.central.leaf import Leaf
+from tests.waiting import eventually
 
 ADMIN_PASSWORD = "admin-password-1"
 ENVIRON = {"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD}
@@ -77,7 +77,7 @@ class Central:
         async def check() -> bool:
             return stream in await asyncio.get_running_loop().run_in_executor(None, self.sourced)
 
-        await eventually(check, within=within)
+        await eventually(check, within=within, every=0.05)
 
     def sourced(self) -> str:
         """The hub's JetStream report (streams with their config: CHAIN_IN's sources)."""
@@ -127,20 +127,6 @@ class Central:
     async def stats(self, store_id: str) -> dict[str, Any]:
         _, body = await self.call("GET", "/api/chain/events/stats")
         return next(s for s in body["stores"] if s["store_id"] == store_id)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, within: float = 15.0, interval: float = 0.05
-) -> Any:
-    """Await `check()` until it returns something truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
-        await asyncio.sleep(interval)
 
 
 CentralFactory = Callable[..., Awaitable[Central]]

@@ -14,7 +14,8 @@ from openapi_spec_validator import validate
 from autogrocery.api.core import CORE
 from autogrocery.central.sqlite_queries import lag
 from autogrocery.chain.protocol import Facts, Level, Movement, OrderEnd
-from tests.central.conftest import Central, CentralFactory, eventually
+from tests.central.conftest import Central, CentralFactory
+from tests.waiting import eventually
 
 
 async def test_auth(central: Central) -> None:
@@ -55,7 +56,7 @@ async def test_store_status_up_down_never(make_central: CentralFactory) -> None:
         store = await central.store("north")
         return store if store["status"] == "up" else {}
 
-    store = await eventually(up, interval=0.3)
+    store = await eventually(up, within=15, every=0.3)
     assert store["on_hand_units"] == 42
     assert store["last_seen"] is not None
     assert (await central.store("east"))["status"] == "never"
@@ -63,7 +64,7 @@ async def test_store_status_up_down_never(make_central: CentralFactory) -> None:
     async def down() -> bool:
         return (await central.store("north"))["status"] == "down"
 
-    await eventually(down, within=10)  # 1 s without a word
+    await eventually(down, within=10, every=0.05)  # 1 s without a word
 
 
 async def test_stock_by_sku_and_by_pages(central: Central) -> None:
@@ -77,7 +78,7 @@ async def test_stock_by_sku_and_by_pages(central: Central) -> None:
         _, body = await central.call("GET", "/api/chain/stock?sku=SKU-1")
         return body if body.get("total_on_hand") == 14 else {}
 
-    one = await eventually(both)
+    one = await eventually(both, within=15, every=0.05)
     assert [s["store_id"] for s in one["stores"]] == ["north", "south"]
     assert one["stores"][0]["as_of"].startswith(_rfc3339_day(at))
     seen: list[str] = []
@@ -114,7 +115,7 @@ async def test_sales_are_days_of_the_chains_time_zone(make_central: CentralFacto
         ),
         kind="orders",
     )
-    await eventually(lambda: _applied(central, "north"))
+    await eventually(lambda: _applied(central, "north"), within=15, every=0.05)
     _, day2 = await central.call("GET", "/api/chain/sales?from=2026-03-02&to=2026-03-02")
     assert day2["time_zone"] == "Asia/Jerusalem"
     assert day2["stores"] == [
@@ -155,7 +156,7 @@ async def test_lag_counts_what_waits_in_the_leaf_stream(central: Central) -> Non
         return (await central.store("north"))["lag_events"] == 3
 
     try:
-        await eventually(behind)
+        await eventually(behind, within=15, every=0.05)
     finally:
         gate.set()
 
@@ -163,7 +164,7 @@ async def test_lag_counts_what_waits_in_the_leaf_stream(central: Central) -> Non
         store = await central.store("north")
         return store["lag_events"] == 0 and (await central.stats("north"))["last_seq"] == 3
 
-    await eventually(caught_up)
+    await eventually(caught_up, within=15, every=0.05)
     assert lag({"leaf_last_seq": None, "leaf_stream": None, "stream": None, "stream_seq": 0}) == 0
     assert (
         lag({"leaf_last_seq": 7, "leaf_stream": "UP_a_2", "stream": "UP_a_1", "stream_seq": 9}) == 7
@@ -178,11 +179,11 @@ async def test_operations_health_metrics_and_docs(central: Central) -> None:
         status, body = await central.call("GET", "/readyz", auth=False)
         return body if status == 200 else {}
 
-    body = await eventually(ready)
+    body = await eventually(ready, within=15, every=0.05)
     assert {"hub", "read model", "hub link", "applier"} <= set(body["checks"])
     north = await central.leaf("north")
     await north.publish(Facts(levels=[Level("A", 1, 0)]))
-    await eventually(lambda: _applied(central, "north"))
+    await eventually(lambda: _applied(central, "north"), within=15, every=0.05)
     status, metrics = await central.call("GET", "/metrics", auth=False)
     assert status == 200
     for line in (

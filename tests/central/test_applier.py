@@ -24,7 +24,8 @@ from autogrocery.chain.protocol import (
     up_stream,
     up_subjects,
 )
-from tests.central.conftest import Central, eventually
+from tests.central.conftest import Central
+from tests.waiting import eventually
 
 SKU = "BRD-001"
 
@@ -42,7 +43,7 @@ async def test_each_event_applied_once_in_order_and_hwm_sent_down(central: Centr
         stats = await central.stats("north")
         return stats if stats["events_applied"] == 4 else {}
 
-    stats = await eventually(applied)
+    stats = await eventually(applied, within=15, every=0.05)
     assert stats == {
         "store_id": "north",
         "events_applied": 4,
@@ -58,7 +59,9 @@ async def test_each_event_applied_once_in_order_and_hwm_sent_down(central: Centr
         found = (await north.received()).get("chain.down.north.hwm")
         return found if found is not None and found.hwm == 4 else None
 
-    assert (await eventually(hwm)).hwm == 4  # the store may prune its outbox up to 4
+    assert (
+        await eventually(hwm, within=15, every=0.05)
+    ).hwm == 4  # the store may prune its outbox up to 4
 
 
 async def test_a_new_epoch_is_sourced_and_its_replays_are_duplicates(central: Central) -> None:
@@ -69,7 +72,7 @@ async def test_a_new_epoch_is_sourced_and_its_replays_are_duplicates(central: Ce
     north = await central.leaf("north")
     for n in range(3):
         await north.publish(Facts(orders=[sale(f"ord-{n}", 100)]))
-    await eventually(lambda: _applied(central, "north", 3))
+    await eventually(lambda: _applied(central, "north", 3), within=15, every=0.05)
     # The leaf lost its stream; the store makes the next epoch's.
     await north.js.delete_stream(up_stream("north", 1))
     await north.js.add_stream(
@@ -86,7 +89,7 @@ async def test_a_new_epoch_is_sourced_and_its_replays_are_duplicates(central: Ce
         stats = await central.stats("north")
         return stats if stats["events_applied"] == 4 else {}
 
-    assert (await eventually(caught_up))["last_seq"] == 4
+    assert (await eventually(caught_up, within=15, every=0.05))["last_seq"] == 4
     _, sales = await central.call("GET", "/api/chain/sales")
     assert sales["stores"][0]["completed_orders"] == 4  # not 6
     assert sales["stores"][0]["revenue"] == "4.00"
@@ -109,7 +112,7 @@ async def test_a_duplicate_is_counted_and_skipped(central: Central) -> None:
         stats = await central.stats("north")
         return stats if stats["events_applied"] == 2 and stats["duplicates"] == 1 else {}
 
-    assert (await eventually(settled))["last_seq"] == 2
+    assert (await eventually(settled, within=15, every=0.05))["last_seq"] == 2
     _, sales = await central.call("GET", "/api/chain/sales")
     assert sales["stores"][0]["completed_orders"] == 2
     _, metrics = await central.call("GET", "/metrics", auth=False)
@@ -139,7 +142,7 @@ async def test_an_event_claiming_another_store_is_refused_and_counted(central: C
         stats = await central.stats("north")
         return stats if stats["refused"] == 3 and stats["events_applied"] == 1 else {}
 
-    await eventually(refused, within=20)
+    await eventually(refused, within=20, every=0.05)
     assert await central.stats("south") == {
         "store_id": "south",
         "events_applied": 1,
@@ -175,7 +178,7 @@ async def test_dying_between_commit_and_ack_applies_nothing_twice(central: Centr
         stats = await central.stats("north")
         return stats if stats["events_applied"] == 3 and stats["duplicates"] >= 1 else {}
 
-    await eventually(redelivered, within=30)
+    await eventually(redelivered, within=30, every=0.05)
     assert died
     _, sales = await central.call("GET", "/api/chain/sales")
     assert sales["stores"][0]["completed_orders"] == 3
@@ -186,7 +189,7 @@ async def test_a_hub_killed_comes_back_where_it_was_and_loses_nothing(central: C
     north = await central.leaf("north")
     for n in range(2):
         await north.publish(Facts(orders=[sale(f"ord-{n}", 100)]))
-    await eventually(lambda: _applied(central, "north", 2))
+    await eventually(lambda: _applied(central, "north", 2), within=15, every=0.05)
     hub = central.service.hub
     assert hub is not None
     assert hub.server is not None
@@ -198,9 +201,9 @@ async def test_a_hub_killed_comes_back_where_it_was_and_loses_nothing(central: C
     async def back() -> bool:
         return hub.server is not None and hub.server.restarts == 1 and hub.server.pid is not None
 
-    await eventually(back, within=30)
+    await eventually(back, within=30, every=0.05)
     assert hub.server.ports == before  # the same addresses: the central and leaves find it
-    await eventually(lambda: _applied(central, "north", 5), within=30)
+    await eventually(lambda: _applied(central, "north", 5), within=30, every=0.05)
     _, sales = await central.call("GET", "/api/chain/sales")
     assert sales["stores"][0]["completed_orders"] == 5
 
@@ -287,4 +290,4 @@ async def test_a_backlog_past_flow_control_is_sourced_whole_from_every_store(
         stats = [await central.stats(name) for name in leaves]
         return all(s["last_seq"] == backlog for s in stats)
 
-    await eventually(all_in, within=60)
+    await eventually(all_in, within=60, every=0.05)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from autogrocery.chain.protocol import CatalogProduct, CatalogVersion, Facts, Level, down_stream
-from tests.central.conftest import Central, eventually
+from tests.central.conftest import Central
 from tests.central.leaf import Leaf
+from tests.waiting import eventually
 
 
 async def publish(central: Central, *products: dict[str, Any]) -> tuple[int, Any]:
@@ -26,14 +27,14 @@ async def catalog_in(leaf: Leaf, count: int) -> list[CatalogVersion]:
                 found.append((raw.seq, message))
         return sorted(found, key=lambda pair: pair[0]) if len(found) == count else []
 
-    return [version for _, version in await eventually(check)]
+    return [version for _, version in await eventually(check, within=15, every=0.05)]
 
 
 async def test_versions_grow_and_reach_every_store_in_order(central: Central) -> None:
     north = await central.leaf("north")
     await north.publish(Facts(levels=[Level("BRD-001", 5, 0)]))
     central.enroll("south")  # enrolled, its leaf not started yet: down
-    await eventually(lambda: _known(central, "BRD-001"))
+    await eventually(lambda: _known(central, "BRD-001"), within=15, every=0.05)
     first = await publish(central, {"sku": "BRD-001", "price": "3.20"})
     second = await publish(
         central,
@@ -61,7 +62,7 @@ async def test_versions_grow_and_reach_every_store_in_order(central: Central) ->
     async def reported() -> bool:
         return (await central.store("north"))["catalog_version"] == 3
 
-    await eventually(reported)
+    await eventually(reported, within=15, every=0.05)
     assert (await central.store("south"))["catalog_version"] == 0
     _, new = await central.call("GET", "/api/chain/stock?sku=NEW-001")
     assert new == {"sku": "NEW-001", "total_on_hand": 0, "stores": []}  # known to the chain

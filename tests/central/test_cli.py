@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from tests.central.conftest import eventually
+from tests.waiting import eventually
 
 CLI = [sys.executable, "-m", "autogrocery"]
 RUN = ["central", "run", "--port", "0", "--leaf-port", "0", "--headless"]
@@ -142,7 +142,7 @@ async def test_run_enroll_while_running_and_stop(tmp_path: Path) -> None:
         async def reloaded() -> bool:
             return '"S_south"' in (data / "hub" / "hub.conf").read_text()
 
-        await eventually(reloaded, within=20)
+        await eventually(reloaded, within=20, every=0.05)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(40):

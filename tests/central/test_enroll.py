@@ -15,8 +15,9 @@ from autogrocery.central.enroll import EnrolError, enroll
 from autogrocery.central.tls import ensure_generated
 from autogrocery.chain.joinfile import JoinFile, read_join_file
 from autogrocery.chain.protocol import Facts, Level
-from tests.central.conftest import Central, central_config, eventually
+from tests.central.conftest import Central, central_config
 from tests.central.leaf import Leaf
+from tests.waiting import eventually
 
 
 def hub_log(central: Central) -> str:
@@ -49,7 +50,7 @@ async def test_join_file_is_private_and_names_the_hub_and_its_ca(central: Centra
     # A store id with '-' and '_' is a store like any other.
     leaf = await central.leaf("west_2-b")
     await leaf.publish(Facts(levels=[Level("BRD-001", 1, 0)]))
-    await eventually(lambda: _applied(central, "west_2-b"))
+    await eventually(lambda: _applied(central, "west_2-b"), within=15, every=0.05)
 
 
 async def test_rotate_stops_the_old_credentials_at_once(central: Central) -> None:
@@ -61,14 +62,15 @@ async def test_rotate_stops_the_old_credentials_at_once(central: Central) -> Non
         log = hub_log(central)
         return log.count('authentication error - User "store-north"') > refused_before
 
-    await eventually(old_refused, within=20)  # the old link was kicked; its retry refused
+    # the old link was kicked; its retry refused
+    await eventually(old_refused, within=20, every=0.05)
     assert not await linked(central, "north")
     await old.down()
     new = await Leaf.start(new_join, central.tmp / "leaf-north-new")
     central.leaves.append(new)
-    await eventually(lambda: linked(central, "north"))
+    await eventually(lambda: linked(central, "north"), within=15, every=0.05)
     await new.publish(Facts(levels=[Level("BRD-001", 4, 0)]))
-    await eventually(lambda: _applied(central, "north"))
+    await eventually(lambda: _applied(central, "north"), within=15, every=0.05)
 
 
 async def test_a_leaf_that_does_not_trust_the_hub_does_not_link(central: Central) -> None:
@@ -84,7 +86,7 @@ async def test_a_leaf_that_does_not_trust_the_hub_does_not_link(central: Central
         log = (leaf.workdir / "leaf.log").read_text(errors="replace")
         return "certificate" in log and "ERR" in log
 
-    await eventually(refused, within=20)
+    await eventually(refused, within=20, every=0.05)
     assert not await linked(central, "north")
 
 

@@ -19,8 +19,9 @@ from autogrocery.chain.protocol import (
     Shipment,
     TransferItem,
 )
-from tests.central.conftest import Central, eventually
+from tests.central.conftest import Central
 from tests.central.leaf import Leaf
+from tests.waiting import eventually
 
 BREAD, MILK = "BRD-001", "DAI-002"
 
@@ -35,7 +36,7 @@ async def stores_with_stock(central: Central) -> tuple[Leaf, Leaf]:
         status, _ = await central.call("GET", f"/api/chain/stock?sku={MILK}")
         return status == 200
 
-    await eventually(known)
+    await eventually(known, within=15, every=0.05)
     return north, south
 
 
@@ -49,14 +50,14 @@ async def status_of(central: Central, transfer_id: str, wanted: str) -> dict[str
         _, body = await central.call("GET", f"/api/chain/transfers/{transfer_id}")
         return body if body["status"] == wanted else {}
 
-    return dict(await eventually(check))
+    return dict(await eventually(check, within=15, every=0.05))
 
 
 async def down(leaf: Leaf, subject: str) -> Any:
     async def check() -> Any:
         return (await leaf.received()).get(subject)
 
-    return await eventually(check)
+    return await eventually(check, within=15, every=0.05)
 
 
 async def test_requested_shipped_received(central: Central) -> None:
@@ -148,7 +149,7 @@ async def test_refused_with_the_reason_when_the_sender_lacks_free_stock(central:
     assert refused["shipped_at"] is None
     # Nothing travels: the receiving store is never asked to receive it.
     await south.publish(Facts(on_hand_units=1), kind="heartbeat")
-    await eventually(lambda: _applied(central, "south", 2))
+    await eventually(lambda: _applied(central, "south", 2), within=15, every=0.05)
     assert not any(".receive." in subject for subject in await south.received())
 
 

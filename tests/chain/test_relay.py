@@ -38,7 +38,8 @@ from autogrocery.config import Config
 from autogrocery.store.db import DB_NAME
 from tests.chain.stores import linked, write_join
 from tests.conftest import ConfigFactory
-from tests.helpers import eventually, wait_final
+from tests.helpers import wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -121,7 +122,7 @@ async def test_every_row_reaches_the_leaf_once_in_order_and_the_hwm_prunes_it(
             beat = any(e.kind == "heartbeat" for _, e in found)  # one a 0.2 s, later rows
             return found if beat and [e.seq for _, e in found][: len(rows)] == rows else None
 
-        found = await eventually(published)
+        found = await eventually(published, within=10)
         assert [msg_id for msg_id, _ in found] == [f"north:{e.seq}" for _, e in found]
         assert {e.kind for _, e in found} >= {"stock", "orders", "heartbeat"}
         assert all(e.store_id == "north" for _, e in found)
@@ -133,7 +134,7 @@ async def test_every_row_reaches_the_leaf_once_in_order_and_the_hwm_prunes_it(
 
         hwm = rows[len(rows) // 2]
         await send_down(link, "hwm", None, Hwm(hwm, 0.0))
-        await eventually(lambda: _asyncify(min(outbox_seqs(config.data_path)) > hwm))
+        await eventually(lambda: _asyncify(min(outbox_seqs(config.data_path)) > hwm), within=10)
         status = await link.relay.status()
         assert status.outbox_pending == link.relay.tables.newest() - hwm
         assert status.hub_connected is False
@@ -145,11 +146,11 @@ async def test_a_restart_resends_what_the_leaf_did_not_acknowledge_and_it_is_kep
     async with linked(config, system) as link:
         await shop(system, 5)
         rows = outbox_seqs(config.data_path)
-        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]))
+        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]), within=10)
     with sqlite3.connect(config.data_path / DB_NAME) as conn:  # as if acks never came
         conn.execute("UPDATE chain_link SET sent = 0")
     async with linked(config, system) as link:
-        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]))
+        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]), within=10)
         ids = [msg_id for msg_id, _ in await leaf_events(link)]
         assert len(ids) == len(set(ids))  # published twice, kept once
         assert {f"north:{seq}" for seq in rows} <= set(ids)
@@ -161,13 +162,13 @@ async def test_a_leaf_that_lost_its_stream_gets_a_new_epoch_with_what_was_not_co
     async with linked(config, system) as link:
         await shop(system, 4)
         rows = outbox_seqs(config.data_path)
-        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]))
+        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]), within=10)
         await send_down(link, "hwm", None, Hwm(rows[1], 0.0))
-        await eventually(lambda: _asyncify(link.relay.hwm == rows[1]))
+        await eventually(lambda: _asyncify(link.relay.hwm == rows[1]), within=10)
     shutil.rmtree(leaf_dir(config.data_path) / "js")  # the leaf's disk is gone
     async with linked(config, system) as link:
         assert link.relay.epoch == 2
-        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]))
+        await eventually(lambda: _asyncify(link.relay.sent >= rows[-1]), within=10)
         seqs = [e.seq for _, e in await leaf_events(link, epoch=2)]
         assert seqs[: len(rows) - 2] == rows[2:]  # from the hwm on, again, in order
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -75,14 +74,6 @@ class Load:
                         self.acks.append(Ack("confirm", f"{key}-confirm", order_id, time.time()))
             except (aiohttp.ClientError, OSError):
                 return  # the store is gone
-
-
-async def until(check: Callable[[], object], within: float) -> None:
-    """Poll `check()` until it is true; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "condition not met"
-        await asyncio.sleep(0.05)
 
 
 async def login(http: aiohttp.ClientSession, url: str, username: str, password: str) -> str:

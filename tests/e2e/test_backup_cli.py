@@ -17,9 +17,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.orders_load import Load, items, until
+from tests.e2e.orders_load import Load, items
 from tests.e2e.server import start_server, stop_quietly
 from tests.helpers import check_invariants
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,10 +48,10 @@ async def test_back_up_a_store_under_load_and_restore_it_elsewhere(tmp_path: Pat
             await load.register(http)
             stop = asyncio.Event()
             flowing = asyncio.create_task(load.run(http, stop, limit=2000))
-            await until(lambda: len(load.acks) >= 200, within=60)
+            await eventually(lambda: len(load.acks) >= 200, within=60, every=0.05)
             # analytics writes its CSV behind (a second at most): a store that has run
             # that long has one, and the backup must take it
-            await until(lambda: (data / "latency.csv").exists(), within=30)
+            await eventually(lambda: (data / "latency.csv").exists(), within=30, every=0.05)
             before = len(load.acks)
             began = time.time()
             made = await asyncio.to_thread(cli, "backup", str(copy), "--data-dir", str(data))
@@ -105,14 +106,13 @@ async def test_back_up_a_store_under_load_and_restore_it_elsewhere(tmp_path: Pat
 
 async def _settled(data: Path) -> None:
     """Until no order the robots work on is left (recovery resumed what was in flight)."""
-    deadline = time.monotonic() + 60
-    while True:
+
+    def none_in_flight() -> bool:
         with sqlite3.connect(data / "autogrocery.db") as conn:
             left = conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'PROCESSING'")
-            if left.fetchone()[0] == 0:
-                return
-        assert time.monotonic() < deadline, "orders in flight never finished"
-        await asyncio.sleep(0.1)
+            return bool(left.fetchone()[0] == 0)
+
+    await eventually(none_in_flight, within=60, what="orders in flight to finish", every=0.1)
 
 
 def test_restore_refuses_a_live_store_and_a_store_unless_forced(tmp_path: Path) -> None:

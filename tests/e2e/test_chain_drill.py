@@ -34,7 +34,7 @@ from tests.chain.processes import (
     register,
 )
 from tests.chain.proxy import Proxy
-from tests.helpers import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(170)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import log_entry
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -79,10 +80,12 @@ def test_a_store_short_of_descriptors_stays_reachable_under_a_crowd(tmp_path: Pa
         finally:
             for sock in crowd:
                 sock.close()
-        deadline = time.monotonic() + 10
-        while _status(url + "/healthz") != 200:
-            assert time.monotonic() < deadline, "not reachable again after the crowd left"
-            time.sleep(0.1)
+        until(
+            lambda: _status(url + "/healthz") == 200,
+            within=10,
+            what="/healthz reachable again after the crowd left",
+            every=0.1,
+        )
         assert any("connection limit reached" in entry["msg"] for entry in lines)
         store.terminate()
         assert store.wait(timeout=10) == 0

@@ -16,7 +16,8 @@ from autogrocery.app import start_system
 from autogrocery.domain.models import OrderKind
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, csv_order_ids, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,7 +96,7 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
             order = await system.get_order(order_id)
             if order["status"] == "PREVIEWED":
                 await system.cancel(order_id)
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(data_dir)
         with sqlite3.connect(data_dir / DB_NAME) as conn:
             finished, outbox, distinct = conn.execute(

@@ -6,9 +6,8 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from autogrocery.transports.curve import client_keys
 from autogrocery.transports.handshake import fingerprint
 from tests.conftest import ConfigFactory
 from tests.e2e.server import start_server, stop_quietly
-from tests.helpers import check_invariants, csv_order_ids, eventually, wait_final
+from tests.helpers import check_invariants, csv_order_ids, wait_final
 from tests.remote import (
     HEARTBEAT,
     Spawner,
@@ -29,6 +28,7 @@ from tests.remote import (
     robots_endpoint,
     zmq_overrides,
 )
+from tests.waiting import eventually, until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -213,11 +213,16 @@ def test_a_refused_robot_is_logged_once_by_the_store_counted_and_told_why(
         rogue = spawn.robot(endpoint, "bread", "rogue", keys=keys / "clients" / "rogue")
         keyless = spawn.robot(endpoint, "bread", "keyless")
         good = spawn.robot(endpoint, "bread", "good", keys=keys / "clients" / "robot")
-        _wait(lambda: "refused our CurveZMQ key" in spawn.log_of(rogue))
-        _wait(lambda: "requires CurveZMQ: pass --keys DIR" in spawn.log_of(keyless))
-        _wait(lambda: "registered" in spawn.log_of(good))
-        _wait(lambda: _refused(server.url, "key") >= 3)  # the rogue keeps trying
-        _wait(lambda: _refused(server.url, "handshake") >= 1)
+        until(lambda: "refused our CurveZMQ key" in spawn.log_of(rogue), within=30, every=0.05)
+        until(
+            lambda: "requires CurveZMQ: pass --keys DIR" in spawn.log_of(keyless),
+            within=30,
+            every=0.05,
+        )
+        until(lambda: "registered" in spawn.log_of(good), within=30, every=0.05)
+        # the rogue keeps trying
+        until(lambda: _refused(server.url, "key") >= 3, within=30, every=0.05)
+        until(lambda: _refused(server.url, "handshake") >= 1, within=30, every=0.05)
         warned = server.logged("refused a CurveZMQ client")
         assert len(warned) == 1, warned  # once per peer, however often it tries
         assert warned[0]["level"] == "WARNING"
@@ -244,18 +249,11 @@ def test_an_analytics_refused_at_the_handshake_is_told_why_and_writes_no_csv(
         bound = server.logged("metrics channel bound to")[0]["msg"]
         csv = tmp_path / "remote" / "latency.csv"
         rogue = spawn.analytics(bound.split()[4], csv, keys=keys / "clients" / "analytics")
-        _wait(lambda: "refused our CurveZMQ key" in spawn.log_of(rogue))
+        until(lambda: "refused our CurveZMQ key" in spawn.log_of(rogue), within=30, every=0.05)
         assert rogue.poll() is None  # it keeps trying: the key may be authorised later
         assert not csv.parent.exists()  # refused before it recorded anything
     finally:
         stop_quietly(server)
-
-
-def _wait(check: Callable[[], bool], within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, f"condition not met within {within}s"
-        time.sleep(0.05)
 
 
 def _refused(url: str, cause: str) -> float:

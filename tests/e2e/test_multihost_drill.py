@@ -15,7 +15,6 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from tests.e2e import netns
 from tests.e2e.server import ADMIN_PASSWORD, Server, start_server, stop_quietly
 from tests.helpers import check_invariants
 from tests.remote import AISLES, HEARTBEAT, Spawner
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(90)  # the drill's limit, plus making the namespaces
 
@@ -129,7 +129,9 @@ class Drill:
         async with aiohttp.ClientSession() as http:
             self.api = Api(http, self.server.url)
             await self.api.login()
-            await until(lambda: self.states_are(self.robot_ids, online=True), within=30)
+            await eventually(
+                lambda: self.states_are(self.robot_ids, online=True), within=30, every=0.05
+            )
             stop = asyncio.Event()
             fridges = [
                 asyncio.create_task(self.fridge(http, n, stop)) for n in range(1, FRIDGES + 1)
@@ -148,20 +150,28 @@ class Drill:
     async def kill_and_restart_a_robot_process(self) -> None:
         r1 = {rid for rid in self.robot_ids if rid.startswith("r1-")}
         self.spawn.kill(self.r1)
-        await until(lambda: self.states_are(r1, online=False), within=10)
-        await until(lambda: self.states_are(self.robot_ids - r1, online=True), within=5)
+        await eventually(lambda: self.states_are(r1, online=False), within=10, every=0.05)
+        await eventually(
+            lambda: self.states_are(self.robot_ids - r1, online=True), within=5, every=0.05
+        )
         self.r1 = self.robot("r1")
-        await until(lambda: self.states_are(self.robot_ids, online=True), within=30)
+        await eventually(
+            lambda: self.states_are(self.robot_ids, online=True), within=30, every=0.05
+        )
 
     async def take_the_link_down(self) -> None:
         self.hosts.link(up=False)
         down = time.monotonic()
         try:
-            await until(lambda: self.states_are(self.robot_ids, online=False), within=OUTAGE)
+            await eventually(
+                lambda: self.states_are(self.robot_ids, online=False), within=OUTAGE, every=0.05
+            )
             await asyncio.sleep(max(0.0, down + OUTAGE - time.monotonic()))  # the outage
         finally:
             self.hosts.link(up=True)
-        await until(lambda: self.states_are(self.robot_ids, online=True), within=15)
+        await eventually(
+            lambda: self.states_are(self.robot_ids, online=True), within=15, every=0.05
+        )
 
     async def fridge(self, http: aiohttp.ClientSession, n: int, stop: asyncio.Event) -> None:
         """A closed loop of orders (preview, confirm) over real HTTP until `stop`."""
@@ -192,7 +202,9 @@ class Drill:
     async def placed(self, more: int) -> None:
         """Wait until the fridges have had `more` further orders accepted."""
         target = len(self.orders.answered(202)) + more
-        await until(lambda: _true(len(self.orders.answered(202)) >= target), within=30)
+        await eventually(
+            lambda: _true(len(self.orders.answered(202)) >= target), within=30, every=0.05
+        )
 
     async def states_are(self, robot_ids: set[str], *, online: bool) -> bool:
         """Whether /api/ops/robots shows each of `robot_ids` online (or offline)."""
@@ -209,7 +221,7 @@ class Drill:
         assert set(orders.confirms.values()) == {202}, _tally(orders.confirms)
         accepted, refused = orders.answered(202), orders.answered(503)
         print(f"drill: {len(accepted)} orders accepted, {len(refused)} refused (503)")
-        await until(self.settled, within=30)
+        await eventually(self.settled, within=30, every=0.05)
         statuses = {
             o["order_id"]: o["status"] for o in await self.api.pages("/api/orders", "orders")
         }
@@ -226,7 +238,9 @@ class Drill:
         assert reconciled["ok"], [item for item in reconciled["items"] if not item["ok"]]
         # The remote CSV: one line per finished order, numbered 1..N with no gap.
         finished = {oid for oid, status in statuses.items() if status in ("COMPLETED", "FAILED")}
-        await until(lambda: _true(len(self.csv_rows()) >= len(finished)), within=30)
+        await eventually(
+            lambda: _true(len(self.csv_rows()) >= len(finished)), within=30, every=0.05
+        )
         rows = self.csv_rows()
         assert sorted(int(row[0]) for row in rows) == list(range(1, len(rows) + 1))
         assert sorted(row[2] for row in rows) == sorted(finished)
@@ -306,13 +320,6 @@ class Api:
         lines = text.splitlines()
         values = [float(line[len(prefix) :]) for line in lines if line.startswith(prefix)]
         return values[0] if values else 0.0
-
-
-async def until(check: Callable[[], Awaitable[bool]], *, within: float) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, f"condition not met within {within}s"
-        await asyncio.sleep(0.05)
 
 
 async def _true(value: bool) -> bool:

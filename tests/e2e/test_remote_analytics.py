@@ -13,8 +13,9 @@ import pytest
 from autogrocery.actors.system import System
 from autogrocery.app import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, csv_order_ids, eventually, wait_final
+from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
 from tests.remote import Spawner, metrics_endpoint, zmq_overrides
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -77,7 +78,7 @@ async def test_remote_analytics_killed_and_restarted_mid_run_has_one_line_per_or
         assert seqs == sorted(set(seqs)), "duplicate or out-of-order lines"
         assert sorted(csv_order_ids(csv)) == sorted(ids)
         assert system.supervisor.metrics.stats()["replayed"] > 0
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
         assert sorted(csv_order_ids(config.csv_file)) == sorted(ids)  # the store's own CSV
     finally:

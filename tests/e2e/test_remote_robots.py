@@ -16,13 +16,7 @@ import zmq
 from autogrocery.actors.system import System
 from autogrocery.app import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import (
-    analytics_settled,
-    check_invariants,
-    csv_order_ids,
-    eventually,
-    wait_final,
-)
+from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
 from tests.remote import (
     AISLES,
     HEARTBEAT,
@@ -35,6 +29,7 @@ from tests.remote import (
     robots_endpoint,
     zmq_overrides,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -87,7 +82,7 @@ async def test_300_orders_served_by_two_robot_processes_per_aisle(
         assert {r["robot_id"].rsplit("-", 2)[0] for r in robots} == set(AISLES)
         assert all(r["tasks_done"] > 0 for r in robots), robots  # both processes of each aisle
         assert sum(r["tasks_failed"] for r in robots) == 0
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
         assert system.supervisor.hub.stats()["bad_frames"] == 0
     finally:
@@ -115,7 +110,7 @@ async def test_a_robot_process_killed_while_it_holds_tasks(
         assert any("victim-1 is offline; re-dispatching" in r.getMessage() for r in caplog.records)
         final = await wait_final(system, ids, within=60)
         assert {view["status"] for view in final.values()} == {"COMPLETED"}
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)  # nothing picked twice: stock is exact
         survivor = next(r for r in await system.robots() if r["robot_id"] == "survivor-1")
         assert survivor["state"] == "idle"
@@ -185,7 +180,7 @@ async def test_orders_of_an_aisle_without_robots_wait_for_a_new_one(
         spawn.robot(endpoint, "dairy", "second", pick_time=0.0)
         final = await wait_final(system, ids, within=30)
         assert {view["status"] for view in final.values()} == {"COMPLETED"}
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
         await system.stop()
@@ -211,7 +206,7 @@ async def test_after_the_aisle_deadline_orders_fail_and_release_their_stock(
         assert all("no robot of aisle meat" in (view.get("reason") or "") for view in failed)
         levels = {i["sku"]: i["reserved"] for i in await system.inventory()}
         assert all(levels[sku] == 0 for sku in skus)  # every reservation released
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
         await system.stop()
@@ -264,7 +259,7 @@ async def test_garbage_on_both_endpoints_is_counted_and_the_store_keeps_serving(
         remote = next(r for r in await system.robots() if r["robot_id"] == "remote-1")
         assert remote["tasks_done"] > 0
         await eventually(lambda: _true(len(csv_lines(csv)) == 40), within=30)
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
         for sock in junk:
@@ -311,7 +306,7 @@ async def test_robots_and_analytics_find_a_restarted_store_and_stop_cleanly(
         robot.terminate()  # SIGTERM: says bye, so the store knows at once
         assert await asyncio.to_thread(robot.wait, 10) == 0
         await eventually(lambda: _is(robot_state(system, "party-1"), "offline"), within=5)
-        await eventually(lambda: analytics_settled(system))
+        await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(again.data_path)
     finally:
         await system.stop()

@@ -18,9 +18,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.orders_load import Load, items, login, until
+from tests.e2e.orders_load import Load, items, login
 from tests.e2e.server import start_server, stop_quietly
 from tests.helpers import check_invariants
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -50,8 +51,10 @@ async def test_lose_the_machine_restore_from_the_replica_and_lose_only_the_windo
             stop = asyncio.Event()
             flowing = asyncio.create_task(load.run(http, stop, limit=2000))
             began = time.monotonic()
-            await until(
-                lambda: time.monotonic() - began > LOAD_SECONDS or flowing.done(), within=60
+            await eventually(
+                lambda: time.monotonic() - began > LOAD_SECONDS or flowing.done(),
+                within=60,
+                every=0.05,
             )
             # The machine is lost: Litestream and the store die in the same instant.
             litestream = int((data / "litestream" / "litestream.pid").read_text())
@@ -63,7 +66,7 @@ async def test_lose_the_machine_restore_from_the_replica_and_lose_only_the_windo
             await flowing
     finally:
         stop_quietly(server)
-    await until(lambda: _gone(litestream), within=10)
+    await eventually(lambda: _gone(litestream), within=10, every=0.05)
     acks = [ack for ack in load.acks if ack.at <= lost_at]
     shutil.rmtree(data)
 
@@ -170,14 +173,12 @@ async def _replays(http: aiohttp.ClientSession, url: str, load: Load, acks: list
 async def _until_final(
     http: aiohttp.ClientSession, url: str, load: Load, order_ids: set[str]
 ) -> None:
-    deadline = time.monotonic() + 60
-    pending = set(order_ids)
-    while pending:
+
+    async def finished() -> bool:
         found = await _orders(http, url, load)
-        pending = {oid for oid in pending if found.get(oid) not in ("COMPLETED", "CANCELLED")}
-        assert time.monotonic() < deadline, f"{len(pending)} confirmed orders never finished"
-        if pending:
-            await asyncio.sleep(0.2)
+        return all(found.get(oid) in ("COMPLETED", "CANCELLED") for oid in order_ids)
+
+    await eventually(finished, within=60, what="the confirmed orders to finish", every=0.2)
 
 
 async def _readyz(http: aiohttp.ClientSession, url: str) -> dict:

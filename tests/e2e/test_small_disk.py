@@ -18,7 +18,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from autogrocery.store.db import DB_NAME
 from autogrocery.store.shared import WAL_KEPT_BYTES
 from tests.e2e.server import Server, start_server, stop_quietly
 from tests.helpers import check_invariants, csv_order_ids
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -97,14 +98,6 @@ class Device:
         return self.call("POST", f"/api/orders/{answer['order_id']}/confirm")
 
 
-def _until(check: Callable[[], Any], within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"not within {within}s: {what}"
-        time.sleep(0.2)
-    return result
-
-
 def test_a_full_disk_refuses_with_503_loses_nothing_and_recovers_once_space_is_freed(
     small_disk: Path,
 ) -> None:
@@ -129,7 +122,12 @@ def _fill_up_and_recover(server: Server, disk: Path) -> None:
     free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
     filler.write_bytes(b"\0" * max(0, free - LEFT_FREE))
     # nearly full: not ready before a write fails (less free than the WAL may need)
-    _until(lambda: "nearly full" in _checks(device).get("disk", ""), 10, "disk short on /readyz")
+    until(
+        lambda: "nearly full" in _checks(device).get("disk", ""),
+        within=10,
+        what="disk short on /readyz",
+        every=0.2,
+    )
     assert device.order()[0] == 202  # still taking work meanwhile
 
     acknowledged: list[str] = []
@@ -155,9 +153,11 @@ def _fill_up_and_recover(server: Server, disk: Path) -> None:
     assert not server.logged("died"), "a full disk is an expected condition, not a death"
 
     filler.unlink()  # an operator frees space
-    _until(lambda: device.call("GET", "/readyz")[0] == 200, 15, "ready again")
+    until(lambda: device.call("GET", "/readyz")[0] == 200, within=15, what="ready again", every=0.2)
     for order_id in acknowledged:  # nothing acknowledged was lost
-        _until(lambda o=order_id: _final(device, o), 30, f"{order_id} finished")
+        until(
+            lambda o=order_id: _final(device, o), within=30, what=f"{order_id} finished", every=0.2
+        )
     assert device.order()[0] == 202  # and new work is taken again
 
     # The write-ahead log gives its space back instead of keeping its largest size.
@@ -167,7 +167,7 @@ def _fill_up_and_recover(server: Server, disk: Path) -> None:
         device.order()
         return wal.stat().st_size <= WAL_KEPT_BYTES
 
-    _until(wal_cut_back, 20, f"the WAL back under {WAL_KEPT_BYTES} bytes")
+    until(wal_cut_back, within=20, what=f"the WAL back under {WAL_KEPT_BYTES} bytes", every=0.2)
 
 
 def _checks(device: Device) -> dict[str, str]:

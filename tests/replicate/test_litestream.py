@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,9 @@ from autogrocery.replicate.litestream import (
     restore,
 )
 from autogrocery.store.db import DB_NAME, connect
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def until(check: Callable[[], object], within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -63,18 +56,18 @@ def test_replicates_restarts_when_killed_and_restores_the_latest_state(
         assert litestream.in_charge()
         db.executemany("INSERT INTO sales (total) VALUES (?)", [(n,) for n in range(100)])
         txid = litestream.tracker.db_txid
-        until(lambda: litestream.tracker.replica_txid > txid and caught_up(litestream))
+        until(lambda: litestream.tracker.replica_txid > txid and caught_up(litestream), within=20)
         assert litestream.lag() < 5
 
         first = litestream.pid
         assert first is not None
         os.kill(first, signal.SIGKILL)
-        until(lambda: litestream.restarts == 1 and litestream.running)
+        until(lambda: litestream.restarts == 1 and litestream.running, within=20)
         assert litestream.pid != first
         db.executemany("INSERT INTO sales (total) VALUES (?)", [(n,) for n in range(50)])
-        until(lambda: litestream.tracker.replica_txid > 0 and caught_up(litestream))
+        until(lambda: litestream.tracker.replica_txid > 0 and caught_up(litestream), within=20)
         restored = tmp_path / "restored.db"
-        until(lambda: _restores(replica, restored, 150))
+        until(lambda: _restores(replica, restored, 150), within=20)
     finally:
         litestream.stop()
     assert not litestream.running

@@ -3,22 +3,15 @@ Litestream must be the only one to checkpoint a database it replicates."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from autogrocery.store.db import DB_NAME, connect
 from autogrocery.store.shared import SharedConnection
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def _until(check: object, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.01)
 
 
 def test_no_checkpoint_while_litestream_is_in_charge_then_again_when_it_is_not(
@@ -35,10 +28,10 @@ def test_no_checkpoint_while_litestream_is_in_charge_then_again_when_it_is_not(
         for n in range(50):
             shared.execute("INSERT INTO t VALUES (?)", (n,))
         beats = checkpointer.beats
-        _until(lambda: checkpointer.beats >= beats + 5)
+        until(lambda: checkpointer.beats >= beats + 5, within=10)
         assert checkpointer.checkpoints == 0
         in_charge = False
-        _until(lambda: checkpointer.checkpoints > 0)
+        until(lambda: checkpointer.checkpoints > 0, within=10)
         in_charge = True
         for n in range(50):
             shared.execute("INSERT INTO t VALUES (?)", (n,))

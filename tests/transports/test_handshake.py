@@ -5,8 +5,7 @@ not complete its handshake."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,11 @@ from autogrocery.transports.zmq_metrics import MetricsFeed, ZmqMetricsChannel
 from autogrocery.transports.zmq_robot_client import RobotLink
 from autogrocery.transports.zmq_robots import ZmqRobotHub
 from autogrocery.transports.zmqio import CurveClient, ZmqOptions, as_client
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(30)
 
 HEARTBEAT = Heartbeat(0.2, 3)
-
-
-def until(check: Callable[[], Any], within: float = 10.0) -> Any:
-    deadline = time.monotonic() + within
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"condition not met within {within}s"
-        time.sleep(0.01)
-    return result
 
 
 @pytest.fixture
@@ -108,7 +100,7 @@ def test_a_refused_key_is_logged_once_with_its_address_and_fingerprint_and_count
     rogue = bundle(keys, "rogue")
     for n in range(1, 4):  # three connections from the same peer: three refusals, one line
         peers.connect(hub.endpoint, rogue)
-        until(lambda n=n: hub.stats()["refused_key"] == n)
+        until(lambda n=n: hub.stats()["refused_key"] == n, within=10)
     good = peers.connect(hub.endpoint, bundle(keys, "good"), hello=True)
     assert good.poll(5000), "the authorized client got no answer"
     lines = messages(caplog, logging.WARNING, "refused a CurveZMQ client")
@@ -129,10 +121,10 @@ def test_a_refused_handshake_before_the_key_check_is_counted_and_logged(
     channel = ZmqMetricsChannel("tcp://127.0.0.1:*", options, NoReplay)
     try:
         peers.connect(channel.endpoint, None)  # no CurveZMQ at all
-        until(lambda: channel.stats()["refused_handshake"] >= 1)
+        until(lambda: channel.stats()["refused_handshake"] >= 1, within=10)
         first = channel.stats()["refused_handshake"]
         peers.connect(channel.endpoint, client_keys(tmp_path / "other-store/clients/stranger"))
-        until(lambda: channel.stats()["refused_handshake"] > first)
+        until(lambda: channel.stats()["refused_handshake"] > first, within=10)
         lines = messages(caplog, logging.WARNING, "handshake failed")
         assert len(lines) == 1, lines  # at most once a minute
         assert "metrics channel" in lines[0]
@@ -192,8 +184,8 @@ def test_a_robot_says_why_the_store_refuses_its_handshake(
     )
     link = robot_link(hub.endpoint, curve)
     try:
-        until(lambda: messages(caplog, logging.ERROR, said))
-        until(lambda: refused(hub) >= 6)  # both robots reconnect: still one line in all
+        until(lambda: messages(caplog, logging.ERROR, said), within=10)
+        until(lambda: refused(hub) >= 6, within=10)  # both robots reconnect: still one line in all
     finally:
         link.close()
     lines = messages(caplog, logging.ERROR, "the store at")
@@ -214,13 +206,15 @@ def test_analytics_told_to_pass_keys_and_a_good_client_is_not_warned(
     feed = MetricsFeed(hub.endpoint, lambda metrics: None, heartbeat=HEARTBEAT)
     feed.start(0)
     try:
-        until(lambda: messages(caplog, logging.ERROR, "requires CurveZMQ: pass --keys DIR"))
+        until(
+            lambda: messages(caplog, logging.ERROR, "requires CurveZMQ: pass --keys DIR"), within=10
+        )
     finally:
         feed.stop_loop()
     caplog.clear()
     link = robot_link(hub.endpoint, bundle(keys, "good"))
     try:
-        until(lambda: link.registered() == ["r1", "r2"])
+        until(lambda: link.registered() == ["r1", "r2"], within=10)
     finally:
         link.close()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,18 +15,11 @@ from autogrocery.transports.codec import frame
 from autogrocery.transports.heartbeat import Heartbeat
 from autogrocery.transports.zmq_metrics import MetricsFeed, ZmqMetricsChannel
 from autogrocery.transports.zmqio import ZmqOptions
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(30)
 
 OPTIONS = ZmqOptions(heartbeat=Heartbeat(0.2, 3))
-
-
-def until(check: Callable[[], Any], within: float = 10.0) -> Any:
-    deadline = time.monotonic() + within
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"condition not met within {within}s"
-        time.sleep(0.01)
-    return result
 
 
 def metric(seq: int) -> dict[str, Any]:
@@ -91,7 +83,7 @@ def test_a_subscriber_gets_the_outbox_from_its_seq_then_live_ones_without_gaps(
     try:
         for seq in range(1201, 1501):  # published while the replay runs
             channel.publish(outbox.commit(seq))
-        until(lambda: got and got[-1] == 1500)
+        until(lambda: got and got[-1] == 1500, within=10)
         assert got == list(range(101, 1501))
         assert local == list(range(1, 1501))
         assert channel.stats()["replayed"] >= 1000
@@ -104,20 +96,20 @@ def test_a_subscriber_that_comes_back_resumes_where_it_stopped(
 ) -> None:
     got: list[int] = []
     client = feed(channel.endpoint, 0, got)
-    until(lambda: client.subscribed)
+    until(lambda: client.subscribed, within=10)
     for seq in range(1, 51):
         channel.publish(outbox.commit(seq))
-    until(lambda: len(got) == 50)
+    until(lambda: len(got) == 50, within=10)
     client.stop_loop()  # says bye
-    until(lambda: channel.stats()["subscribers"] == 0)
+    until(lambda: channel.stats()["subscribers"] == 0, within=10)
     for seq in range(51, 81):  # missed while away
         channel.publish(outbox.commit(seq))
     again = feed(channel.endpoint, got[-1], got)
     try:
-        until(lambda: len(got) == 80)
+        until(lambda: len(got) == 80, within=10)
         for seq in range(81, 91):
             channel.publish(outbox.commit(seq))
-        until(lambda: len(got) == 90)
+        until(lambda: len(got) == 90, within=10)
         assert got == list(range(1, 91))
     finally:
         again.stop_loop()
@@ -138,12 +130,12 @@ def test_garbage_on_the_metrics_channel_is_counted_and_harmless(
         ):
             junk.send(data)
         junk.send_multipart([b"a", b"b"])
-        until(lambda: channel.bad_frames == 5)
+        until(lambda: channel.bad_frames == 5, within=10)
         got: list[int] = []
         client = feed(channel.endpoint, 0, got)
         try:
             channel.publish(outbox.commit(1))
-            until(lambda: got == [1])
+            until(lambda: got == [1], within=10)
         finally:
             client.stop_loop()
     finally:

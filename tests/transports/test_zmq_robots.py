@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -18,20 +19,11 @@ from autogrocery.transports.heartbeat import Heartbeat
 from autogrocery.transports.zmq_robot_client import RobotLink
 from autogrocery.transports.zmq_robots import ZmqRobotHub
 from autogrocery.transports.zmqio import TransportError, ZmqOptions, exposure_problem, is_local
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(30)
 
 OPTIONS = ZmqOptions(heartbeat=Heartbeat(0.5, 3), ack_timeout=0.3)
-
-
-def until(check: Callable[[], Any], within: float = 5.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"condition not met within {within}s"
-        time.sleep(0.01)
 
 
 def tasks(task_id: str, aisle: str = "bread") -> list[RobotTask]:
@@ -140,9 +132,9 @@ def test_register_task_ack_report_and_the_store_acks_the_report(
     report = {"task_id": "o1.bread", "robot_id": "r1", "ok": True, "error": None}
     robot.send(frame("report", **report))
     assert robot.expect("ack")["task_id"] == "o1.bread"
-    until(lambda: reports)
+    until(lambda: reports, within=5)
     assert reports[0] == TaskReport("o1.bread", "r1", True)
-    assert until(lambda: states(store) == {"r1": "idle"})
+    assert until(lambda: states(store) == {"r1": "idle"}, within=5)
     assert store.robots()[0]["tasks_done"] == 1
     assert robot.quiet(0.5) == []  # acknowledged in time: not sent again
 
@@ -157,7 +149,7 @@ def test_a_robot_of_this_protocol_is_told_of_withdrawals_and_reports_progress(
     for _ in range(2):
         robot.send(frame("ack", task_id=robot.expect("task")["task_id"]))
     robot.send(frame("progress", task_id="o1.bread", robot_id="r1", done=3, of=40))
-    work = until(lambda: store.robots()[0]["working_on"])
+    work = until(lambda: store.robots()[0]["working_on"], within=5)
     assert (work["task_id"], work["done"], work["of"]) == ("o1.bread", 3, 40)
     store.withdraw(["o2.bread"])
     assert robot.expect("withdraw")["task_ids"] == ["o2.bread"]
@@ -185,7 +177,7 @@ def test_an_older_robot_still_works_and_the_store_says_what_it_lacks(
     store.withdraw(["o2.bread"])  # it cannot be told: no frame it does not know
     assert old.quiet(0.5) == []
     old.send(frame("report", task_id="o1.bread", robot_id="old", ok=True, error=None))
-    until(lambda: reports)
+    until(lambda: reports, within=5)
     assert store.bad_frames == 0
 
 
@@ -272,7 +264,7 @@ def test_garbage_is_counted_logged_once_per_peer_and_harmless(
     ]
     for parts in garbage:
         junk.send(*parts)
-    until(lambda: store.bad_frames == len(garbage))
+    until(lambda: store.bad_frames == len(garbage), within=5)
     assert store.stats()["bad_frames"] == len(garbage)
     warnings = [r for r in caplog.records if "bad frame" in r.getMessage()]
     assert len(warnings) == 1
@@ -355,26 +347,27 @@ def test_the_robot_link_acks_dedups_resends_reports_and_survives_garbage(
         assert (register["robot_id"], register["aisle"]) == ("r1", "bread")
         store.sock.send_multipart([rid, b"garbage"])
         store.sock.send_multipart([rid, frame("welcome", heartbeat=0.1, misses=3)])
-        until(lambda: link.registered() == ["r1"])
+        until(lambda: link.registered() == ["r1"], within=5)
         for _ in range(2):  # the same task twice while in hand: handed to the robot once
             store.sock.send_multipart([rid, orjson.dumps(task("o1.bread"))])
             assert store.expect("ack")[1]["task_id"] == "o1.bread"
-        until(lambda: delivered)
+        until(lambda: delivered, within=5)
         assert delivered == [("r1", "o1.bread")]
         assert link.bad.count == 1
         link.report([TaskReport("o1.bread", "r1", True)])
-        store.expect("report")
-        store.expect("report")  # not acknowledged: sent again
+        _, report = store.expect("report")
+        _, again = store.expect("report")  # not acknowledged: sent again
+        assert report == again == TaskReport("o1.bread", "r1", True).to_wire()
         store.sock.send_multipart([rid, frame("ack", task_id="o1.bread")])
         store.sock.send_multipart([rid, frame("reset")])  # the store forgot us
         rid2, _ = store.expect("register")
         assert rid2 != rid  # a new connection
         store.sock.send_multipart([rid2, frame("welcome", heartbeat=0.1, misses=3)])
-        until(lambda: link.registrations == 2)
+        until(lambda: link.registrations == 2, within=5)
     finally:
         link.close()
-    _, bye = store.expect("bye", within=2)
-    assert bye["kind"] == "bye"
+    said_bye, _ = store.expect("bye", within=2)
+    assert said_bye == rid2  # on the link it had
 
 
 def test_the_robot_link_passes_withdrawals_on_and_progress_only_to_a_store_that_takes_it(
@@ -396,7 +389,7 @@ def test_the_robot_link_passes_withdrawals_on_and_progress_only_to_a_store_that_
         rid, register = store.expect("register")
         assert register["protocol"] == ROBOT_PROTOCOL
         store.sock.send_multipart([rid, frame("welcome", heartbeat=0.1, misses=3)])  # old store
-        until(lambda: link.registered() == ["r1"])
+        until(lambda: link.registered() == ["r1"], within=5)
         store.sock.send_multipart([rid, orjson.dumps(task("o1.bread"))])
         store.expect("ack")
         link.progress(TaskProgress("o1.bread", "r1", 1, 9))  # an older store: not sent
@@ -406,17 +399,28 @@ def test_the_robot_link_passes_withdrawals_on_and_progress_only_to_a_store_that_
         store.sock.send_multipart(
             [rid, frame("welcome", heartbeat=0.1, misses=3, protocol=ROBOT_PROTOCOL)]
         )
-        until(lambda: link.links["r1"].store_protocol == ROBOT_PROTOCOL)  # the welcome is in
+        # the welcome is in
+        until(lambda: link.links["r1"].store_protocol == ROBOT_PROTOCOL, within=5)
         link.progress(TaskProgress("o1.bread", "r1", 2, 9))
         _, progress = store.expect("progress")
         assert (progress["done"], progress["of"]) == (2, 9)
         store.sock.send_multipart([rid, frame("withdraw", task_ids=["o1.bread"])])
-        until(lambda: withdrawn == [["o1.bread"]])
+        until(lambda: withdrawn == [["o1.bread"]], within=5)
         store.sock.send_multipart([rid, orjson.dumps(task("o1.bread"))])  # sent again later
-        until(lambda: delivered == ["o1.bread", "o1.bread"])  # no longer in hand: handed over
+        # no longer in hand: handed over
+        until(lambda: delivered == ["o1.bread", "o1.bread"], within=5)
     finally:
         link.close()
 
 
-def test_a_hub_that_never_started_closes_cleanly() -> None:
-    ZmqRobotHub(Fleet(), "tcp://127.0.0.1:*", OPTIONS).close()
+def test_a_hub_that_never_started_closes_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    """Closed without ever starting (a store that failed before its robots came up):
+    nothing listens on its address any more, and nothing waited for a thread."""
+    hub = ZmqRobotHub(Fleet(), "tcp://127.0.0.1:*", OPTIONS)
+    host, port = hub.endpoint.removeprefix("tcp://").rsplit(":", 1)
+    socket.create_connection((host, int(port)), timeout=5).close()  # listening, till closed
+    with caplog.at_level(logging.ERROR):
+        hub.close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=5)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]

@@ -23,6 +23,7 @@ from autogrocery.tui.feed import Backoff
 from autogrocery.tui.widgets.table import LiveTable
 from tests.api.conftest import ADMIN_PASSWORD, ENVIRON
 from tests.conftest import ConfigFactory
+from tests.waiting import eventually
 
 
 @dataclass
@@ -94,15 +95,9 @@ def dashboard(client: ApiClient | None, **options: object) -> DashboardApp:
 
 
 async def until(pilot: Pilot[None], check: Callable[[], object], *, within: float = 15.0) -> object:
-    """Let the app run until `check()` is truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {within}s: {getattr(check, '__doc__', check)}")
-        await pilot.pause(0.05)
+    """Let the app run until `check()` is truthy (the dashboard tests' bound: 15 s); the
+    pilot's pause between looks lets it handle its messages and redraw."""
+    return await eventually(check, within=within, every=0.05, pause=pilot.pause)
 
 
 async def connected(pilot: Pilot[None], app: DashboardApp) -> None:

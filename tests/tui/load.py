@@ -1,8 +1,9 @@
 """The store's event-loop lag with the dashboard open, and the dashboard's own redraw
-times, while the simulator drives the store at `--rate` orders per second:
+times, while the simulator drives the store at `rate` orders per second: `measure`, which
+`test_load.py` runs for a few seconds in CI and `tools/dashboard_load.py` for a minute:
 
-    python -m tests.tui.load --seconds 60 --rate 200
-    python -m tests.tui.load --seconds 60 --rate 200 --no-dashboard   # the baseline
+    python -m tools.dashboard_load --seconds 60 --rate 200
+    python -m tools.dashboard_load --seconds 60 --rate 200 --no-dashboard   # the baseline
 
 It runs `autogrocery run --simulate RATE` in a pseudo-terminal, as an operator would:
 the store in one process, the dashboard (`autogrocery dashboard --url`) in another, and
@@ -12,22 +13,18 @@ loop in that second (a 100 ms sleep that woke late by that much), so the largest
 is the worst stall of the run. Each second the dashboard is switched to the next panel.
 Its redraw times come from its log (`<data dir>/dashboard.log`): on exit it logs how
 many redraws it made and their `update` time (model to widgets) and `painted` time (to
-the screen), p50, p99 and max. Prints one JSON line. `test_load.py` runs a few seconds
-of it in CI.
+the screen), p50, p99 and max.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -204,21 +201,3 @@ def measure(seconds: float, rate: float, work: Path, *, with_dashboard: bool = T
         lag_max_ms=ordered[-1] if ordered else 0.0,
         redraw=redraw_figures(data / "dashboard.log") if with_dashboard else {},
     )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--work-dir", type=Path, help="keep the store and its logs here")
-    parser.add_argument("--no-dashboard", action="store_true", help="the baseline: the store alone")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        work = args.work_dir or Path(scratch)
-        work.mkdir(parents=True, exist_ok=True)
-        result = measure(args.seconds, args.rate, work, with_dashboard=not args.no_dashboard)
-    print(json.dumps(asdict(result)))
-
-
-if __name__ == "__main__":
-    main()

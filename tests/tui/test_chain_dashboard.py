@@ -36,11 +36,11 @@ from tests.central.conftest import (
     ADMIN_PASSWORD,
     Central,
     CentralFactory,
-    eventually,
     make_central,  # noqa: F401 (a fixture)
 )
 from tests.central.leaf import Leaf
 from tests.tui.conftest import shown, until
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -104,7 +104,7 @@ async def applied(central: Central, store_id: str, seq: int) -> None:
     async def check() -> bool:
         return bool((await central.stats(store_id))["last_seq"] >= seq)
 
-    await eventually(check)
+    await eventually(check, within=15, every=0.05)
 
 
 async def type_into(pilot: Pilot[None], text: str) -> None:
@@ -369,7 +369,8 @@ async def test_prices_published_from_the_form_reach_the_stores_as_a_catalog_vers
             async def sent_down() -> bool:
                 return subject in await north.received()
 
-            await eventually(sent_down)  # the head office sends it to the store's leaf
+            # the head office sends it to the store's leaf
+            await eventually(sent_down, within=15, every=0.05)
             await north.publish(Facts(catalog_version=1))  # north applied it
             await pilot.press("escape")
             await until(pilot, lambda: "catalog v1" in status_line(app))

@@ -21,6 +21,7 @@ import pytest
 from tests.e2e.server import ADMIN_PASSWORD, start_server, stop_quietly
 from tests.tui import head_office as hq
 from tests.tui.terminal import Terminal
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -106,16 +107,16 @@ async def _completed_orders(url: str, within: float) -> int:
         login = {"username": "admin", "password": ADMIN_PASSWORD}
         async with http.post(f"{url}/api/auth/login", json=login) as response:
             token = (await response.json())["access_token"]
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
+
+        async def completed() -> int:
             async with http.get(
                 f"{url}/api/ops/analytics", headers={"Authorization": f"Bearer {token}"}
             ) as response:
-                completed = int((await response.json())["customer"]["completed"])
-            if completed:
-                return completed
-            await asyncio.sleep(0.2)
-    return 0
+                return int((await response.json())["customer"]["completed"])
+
+        return await eventually(
+            completed, within=within, what="a completed order in /api/ops/analytics", every=0.2
+        )
 
 
 def test_dashboard_attaches_to_a_running_store(tmp_path: Path, terminals: list[Terminal]) -> None:

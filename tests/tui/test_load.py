@@ -1,5 +1,5 @@
 """The store stays responsive with the dashboard open (in its own process) while the
-simulator drives it: a few seconds of `python -m tests.tui.load` (the one-minute
+simulator drives it: a few seconds of `python -m tools.dashboard_load` (the one-minute
 measurement at 200 orders/s is the lead's, in BENCHMARKS.md).
 
 CI is a shared 2-core machine, so the only timing asserted here is one that catches a

@@ -1,6 +1,6 @@
 """What an operator reads is what the store says. The feed is replayed from a recording
 of a real store at 5 orders/s (tests/tui/data/feed.jsonl, made by
-`python -m tests.tui.record_feed`): `/api/events` frames, `metrics.tick` among them, and
+`python -m tools.record_feed`): `/api/events` frames, `metrics.tick` among them, and
 the `GET /api/ops/analytics` answers the dashboard's poll reads, in arrival order."""
 
 from __future__ import annotations

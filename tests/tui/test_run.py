@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from tests.tui.terminal import Terminal
 from tests.tui.test_cli import environment
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -41,13 +41,14 @@ def start(tmp_path: Path, terminals: list[Terminal]) -> tuple[Terminal, Path]:
 
 def dashboard_pid(log: Path) -> int:
     """The dashboard process, as the store logged it when it started it."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def logged() -> int | None:
         for line in log.read_text().splitlines():
             if "dashboard started (pid " in line:
                 return int(line.rsplit("(pid ", 1)[1].rstrip(")"))
-        time.sleep(0.05)
-    raise AssertionError(f"no dashboard pid in {log}")
+        return None
+
+    return until(logged, within=10, what=f"the dashboard's pid in {log}", every=0.05)
 
 
 def alive(pid: int) -> bool:
@@ -71,10 +72,8 @@ def stopped_cleanly(terminal: Terminal, data: Path, pid: int) -> None:
     # what an operator reads later: no line per request or per order state change
     assert " autogrocery.access: " not in text
     assert "PREVIEWED -> PROCESSING" not in text
-    deadline = time.monotonic() + 5
-    while alive(pid):  # the store waited for it; a zombie is reaped by now
-        assert time.monotonic() < deadline, "the dashboard process outlived run"
-        time.sleep(0.05)
+    # the store waited for it; a zombie is reaped by now
+    until(lambda: not alive(pid), within=5, what="the dashboard process to end", every=0.05)
 
 
 @pytest.mark.parametrize(("key", "name"), [("q", "q"), ("\x03", "ctrl+c")])

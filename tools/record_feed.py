@@ -1,6 +1,6 @@
 """Record what the dashboard receives from a real store, for tests that replay it:
 
-    python -m tests.tui.record_feed --seconds 8 --rate 5 tests/tui/data/feed.jsonl
+    python -m tools.record_feed --seconds 8 --rate 5 tests/tui/data/feed.jsonl
 
 A store with its API runs in this process and the simulator in another one. The
 recording holds, in arrival order, every `/api/events` frame (`{"frame": …}`: order,

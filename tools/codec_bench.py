@@ -3,7 +3,7 @@ and encode an order view; and, for the choice of msgspec, the same preview body 
 and validated by an equivalent pydantic v2 model (pydantic comes with the test extras,
 through openapi-spec-validator). Not a test (it asserts nothing); run it to compare:
 
-    python -m tests.api.codec_bench
+    python -m tools.codec_bench
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A screenshot of the web dashboard in headless Chromium, for the README:
 
-    python -m tests.tui.web_screenshot docs/dashboard-web.png [--key 2]
+    python -m tools.web_screenshot docs/dashboard-web.png [--key 2]
 
 Starts a store with the simulator (`run --headless --simulate 5`) and
 `dashboard --web` in front of it, each a subprocess on 127.0.0.1, then drives Debian's
@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-ADMIN_PASSWORD = "admin-password-1"
+ADMIN_PASSWORD = "admin-password-1"  # noqa: S105 (a throwaway store of its own)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -49,7 +49,7 @@ def free_port() -> int:
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 (our own command)
         [sys.executable, "-m", "autogrocery", *args],
         cwd=cwd,
         stdin=subprocess.DEVNULL,
@@ -61,7 +61,7 @@ def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str
 
 
 def first_match(process: subprocess.Popen[str], pattern: str, within: float = 30.0) -> str:
-    assert process.stdout is not None
+    assert process.stdout is not None  # noqa: S101 (a pipe we asked for)
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -131,7 +131,7 @@ def shoot(output: Path, key: str | None, settle: float) -> None:
         drain(web)
         port = free_port()
         processes.append(
-            subprocess.Popen(
+            subprocess.Popen(  # noqa: S603 (our own command)
                 ["/usr/bin/chromedriver", f"--port={port}"],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -2,7 +2,7 @@
 offline (the page's CSP refuses anything from elsewhere, and Chromium's background
 networking is off), and save a screenshot for the README.
 
-    python -m tests.api.docs_screenshot [docs/api-docs.png]
+    python -m tools.docs_screenshot [docs/api-docs.png]
 
 Needs Debian's chromium (apt-get install chromium). Not part of the test suite: the
 same page is tested over HTTP in tests/api/test_docs_and_cors.py.
@@ -36,7 +36,7 @@ RENDERED = ("Preview (price and reserve) an order", "Live events (WebSocket)", "
 
 def chromium(url: str, profile: str, *extra: str) -> str:
     command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)  # noqa: S603 (our own command)
     return done.stdout
 
 

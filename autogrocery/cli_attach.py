@@ -117,6 +117,7 @@ def attach(config: Config, args: argparse.Namespace) -> int:
         # closes). A KeyboardInterrupt here while Textual starts could leave the terminal
         # raw; once the dashboard runs, Ctrl-C is a key.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `run`
     try:
         return asyncio.run(
             _attach(url, operator, truck, lifeline, settings_path(), head_office=head_office)

@@ -217,11 +217,16 @@ async def _dashboard(
         "truck": [truck.username, truck.password],
     }
     theirs, ours = os.pipe()
+    # Ctrl-C reaches every process on the terminal, and one while the child imports
+    # was a KeyboardInterrupt traceback before its code could ignore it: it starts with
+    # SIGINT blocked (the mask survives exec) and unblocks it once it ignores it.
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         child = await asyncio.create_subprocess_exec(
             *dashboard_argv(config, args, url, theirs), pass_fds=(theirs,)
         )
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
         os.close(theirs)
     # A few hundred bytes: the pipe takes them without blocking. `ours` stays open until
     # the store stops: the dashboard quits when it reads end-of-file.

@@ -219,7 +219,10 @@ class OperatorApp(App[None]):
             return
         tables = [table for table in panel.query(LiveTable) if table.display]
         if tables:
-            tables[0].focus()
+            # Without scrolling: the panel opens at its top, the first table's title in
+            # view (scrolled to the table, it showed or hid the title by how far the
+            # table had filled when focus came).
+            tables[0].focus(scroll_visible=False)
 
     def show_field(self, name: str, selector: str) -> None:
         """Show panel `name` with the keys going to its field `selector` (a text box)."""

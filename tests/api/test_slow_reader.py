@@ -19,7 +19,8 @@ from autogrocery.api.context import STATE
 from tests.api.conftest import Api, ApiFactory
 from tests.api.test_live import next_event
 from tests.e2e.stalled import deep_catalog, stalled_websocket
-from tests.helpers import eventually, wait_final
+from tests.helpers import wait_final
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 SMALL = 4096  # bytes of kernel buffer each way
@@ -137,4 +138,4 @@ async def test_a_reader_that_stopped_costs_the_store_a_bounded_number_of_bytes(
     async def gone() -> bool:  # the client went: its stream, queue and buffers go too
         return not state.websockets and not bus._everything
 
-    await eventually(gone)
+    await eventually(gone, within=10, what="the stalled client's stream, queue and buffers gone")

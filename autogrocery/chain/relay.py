@@ -89,6 +89,7 @@ class Relay:
         self.last: ChainStatus | None = None  # the link watcher's last look
         self._save_due = 0.0
         self._nc: Any = None
+        self._js: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = asyncio.Event()
 
@@ -107,6 +108,9 @@ class Relay:
             allow_reconnect=True,
         )
         await self._streams()
+        # One context for the relay's life: each new one's first publish_async
+        # subscribes to an inbox of its own, never removed (one per retry, otherwise).
+        self._js = self._nc.jetstream()
         await desk.report_levels(self.system)  # every SKU once: the head office's start
         for name, loop in (
             ("up", self._up),
@@ -172,11 +176,13 @@ class Relay:
                 log.warning(
                     "chain: the leaf lost stream %s; publishing from event %d again under epoch %d",
                     name,
-                    self.hwm + 1,
+                    min(self.hwm, self.sent) + 1,
                     self.epoch + 1,
                 )
             self.epoch += 1
-            self.sent = self.hwm
+            # Everything after both marks is still in the outbox (pruning stops at
+            # both): the head office's mark alone may stand past a row it never got.
+            self.sent = min(self.hwm, self.sent)
             await self._save_link()
         await js.add_stream(
             StreamConfig(
@@ -203,7 +209,7 @@ class Relay:
     # --- up ------------------------------------------------------------------------------
 
     async def _up(self) -> None:
-        js = self._nc.jetstream()
+        js = self._js
         saved = self.sent
         while True:
             if self.sent != saved and time.monotonic() >= self._save_due:
@@ -255,17 +261,21 @@ class Relay:
 
     async def _down(self) -> None:
         await self._ready.wait()
-        js = self._nc.jetstream()
+        js = self._js
         sub = await js.pull_subscribe(
             down_subjects(self.store_id), durable=DOWN_CONSUMER, stream=down_stream(self.store_id)
         )
-        while True:
-            try:
-                messages = await sub.fetch(16, timeout=1.0)
-            except NatsTimeout:
-                continue
-            for message in messages:
-                await self._take(message)
+        try:
+            while True:
+                try:
+                    messages = await sub.fetch(16, timeout=1.0)
+                except NatsTimeout:
+                    continue
+                for message in messages:
+                    await self._take(message)
+        finally:  # the next try subscribes again
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
 
     async def _take(self, message: Any) -> None:
         kind = message.subject.split(".")[3]
@@ -296,13 +306,16 @@ class Relay:
         """The head office applied everything up to `hwm.hwm`: prune it."""
         if hwm.hwm <= self.hwm:
             return
-        self.hwm, self.hwm_at = hwm.hwm, hwm.at
-        self.sent = max(self.sent, hwm.hwm)  # applied there: surely sent (a lost ack)
-        await self._save_link()
-        upto = min(self.hwm, self.sent)
+        # Pruned up to both marks, never past a row the leaf did not acknowledge: with a
+        # batch in flight the head office's mark (its highest event) can stand past one
+        # the leaf lost while it took the next ones; that row goes again from `sent`.
+        upto = min(hwm.hwm, self.sent)
+        epoch, sent = self.epoch, self.sent
+        await self._db(lambda: self.tables.save_link(epoch, sent, hwm.hwm, hwm.at))
         pruned = PRUNE_BATCH
         while pruned == PRUNE_BATCH:  # in small batches: the actors' writes come between
             pruned = await self._db(lambda: self.tables.prune(upto, PRUNE_BATCH))
+        self.hwm, self.hwm_at = hwm.hwm, hwm.at  # only once saved and pruned: else again
 
     # --- the link ------------------------------------------------------------------------
 

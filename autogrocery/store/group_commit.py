@@ -9,14 +9,16 @@ transaction, a page is written to the WAL once for all the batches that changed 
 not once for each (an SD card lives on fewer writes). With `window` 0 nobody waits:
 batches that pile up behind a commit in progress still go together.
 
-Each batch keeps its own outcome. A failure every batch shares (a full disk, a lost
-file: an `sqlite3.OperationalError`) fails them all; any other failure (a constraint a
-batch broke) is found by committing the batches of the group one by one.
+A leader commits one group, then hands the lead to the first batch that came
+meanwhile: nobody commits others' batches for longer than one transaction.
+
+Each batch keeps its own outcome. When a group's transaction fails, its batches are
+committed one by one: a failure one batch caused (a constraint it broke, a statement
+SQLite refused) is that batch's alone; one they share (a full disk) fails each.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,11 +30,12 @@ Writes = dict[Statement, list[Sequence[Any]]]
 
 
 class _Ticket:
-    __slots__ = ("done", "error", "writes")
+    __slots__ = ("done", "error", "lead", "writes")
 
     def __init__(self, writes: Writes) -> None:
         self.writes = writes
-        self.done = threading.Event()
+        self.done = threading.Event()  # committed or failed, or handed the lead
+        self.lead = False
         self.error: BaseException | None = None
 
 
@@ -52,35 +55,37 @@ class GroupCommit:
         with self._lock:
             self._queue.append(ticket)
             lead = not self._leading
-            self._leading = self._leading or lead
+            self._leading = True
         if lead:
-            self._lead()
+            self._lead(self.window)
         else:
             ticket.done.wait()
+            if ticket.lead:  # handed the lead: its batch is still waiting in the queue
+                self._lead(0.0)
         if ticket.error is not None:
             raise ticket.error
 
-    def _lead(self) -> None:
-        if self.window > 0:
-            time.sleep(self.window)  # the others' batches of this moment join
-        while True:
-            with self._lock:
-                group, self._queue = self._queue, []
-                if not group:
-                    self._leading = False
-                    return
-            self._write(group)
+    def _lead(self, window: float) -> None:
+        if window > 0:
+            time.sleep(window)  # the others' batches of this moment join
+        with self._lock:
+            group, self._queue = self._queue, []
+        self._write(group)
+        with self._lock:
+            if self._queue:  # came while the group committed: the first of them leads
+                heir = self._queue[0]
+                heir.lead = True
+                heir.done.set()
+            else:
+                self._leading = False
 
     def _write(self, group: list[_Ticket]) -> None:
         try:
             self._commit([ticket.writes for ticket in group])
-        except sqlite3.OperationalError as exc:  # shared by all: each batch fails
-            for ticket in group:
-                ticket.error = exc
         except BaseException as exc:
             if len(group) == 1:
                 group[0].error = exc
-            else:  # one batch broke it: find which, committing them alone
+            else:  # whose failure was it: each batch alone
                 for ticket in group:
                     try:
                         self._commit([ticket.writes])
@@ -90,4 +95,5 @@ class GroupCommit:
             self.groups += 1
             self.batches += len(group)
             for ticket in group:
+                ticket.lead = False
                 ticket.done.set()

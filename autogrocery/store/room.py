@@ -27,6 +27,8 @@ class Room:
             size = self.wal.stat().st_size
         except FileNotFoundError:
             size = 0
+        except OSError:  # a failing disk: the file check and the write probe say so
+            return
         self._sizes.append((now, size))
         while self._sizes and self._sizes[0][0] < now - WINDOW:
             self._sizes.popleft()

@@ -153,11 +153,11 @@ class SharedConnection:
         """Actors let go of it; the store closes it once, in `shutdown`."""
 
     def _watch(self) -> None:
-        self.room.look()
         with contextlib.suppress(StoreLost):
             self.check_file()
             if self.write_failure is not None:
                 self.probe_write()
+        self.room.look()
 
     def probe_write(self) -> None:
         """After a write failed (a full disk): commit a write that needs new pages and

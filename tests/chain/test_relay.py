@@ -156,6 +156,33 @@ async def test_a_restart_resends_what_the_leaf_did_not_acknowledge_and_it_is_kep
         assert {f"north:{seq}" for seq in rows} <= set(ids)
 
 
+async def test_a_mark_past_what_the_leaf_acknowledged_prunes_only_what_it_did(
+    config: Config, system: System
+) -> None:
+    """With a batch in flight, the head office's mark (its highest event) can stand past
+    a row the leaf lost while it took the next ones: that row must not be pruned, and
+    goes again. Before, the mark also moved `sent` and pruned it: lost for good."""
+    async with linked(config, system) as link:
+        await shop(system, 3)
+        acknowledged = outbox_seqs(config.data_path)[-1]
+        await eventually(lambda: _asyncify(link.relay.sent >= acknowledged), within=10)
+        (up,) = (task for task in link.relay._tasks if task.get_name() == "relay-up")
+        up.cancel()  # the leaf takes nothing more
+        await shop(system, 3)
+        newest = link.relay.tables.newest()
+        assert newest > link.relay.sent
+        await send_down(link, "hwm", None, Hwm(newest, 0.0))
+        await eventually(lambda: _asyncify(link.relay.hwm == newest), within=10)
+        kept = outbox_seqs(config.data_path)
+        assert link.relay.sent < newest
+        assert kept[0] == link.relay.sent + 1  # what was acknowledged is pruned
+        assert newest in kept  # what was not, is not
+    async with linked(config, system) as link:  # and it goes
+        await eventually(lambda: _asyncify(link.relay.sent >= newest), within=10)
+        ids = {msg_id for msg_id, _ in await leaf_events(link)}
+        assert {f"north:{seq}" for seq in kept if seq <= newest} <= ids
+
+
 async def test_a_leaf_that_lost_its_stream_gets_a_new_epoch_with_what_was_not_confirmed(
     config: Config, system: System
 ) -> None:

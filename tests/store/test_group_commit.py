@@ -166,12 +166,12 @@ def test_the_relay_saves_its_link_while_an_actor_leads_a_group(tmp_path: Path) -
     """The relay's save_link held the connection's lock while its batch waited for the
     leader, who needed that lock to commit: both waited for good."""
     path = open_store(tmp_path / "d", [])
-    db = SharedConnection(path, "NORMAL", commit_window=0.2)
+    db = SharedConnection(path, "NORMAL", commit_window=1.0)
     # Daemon threads: if they deadlock, the test fails instead of hanging the run.
     leader = threading.Thread(
         target=db.write_batch, args=({INSERT_FACTS: [facts_row("sale", {})]},), daemon=True
     )
-    leader.start()  # leads: waits 0.2 s for others
+    leader.start()  # leads: waits 1 s for others, time enough for the relay to come
     relay = threading.Thread(target=ChainTables(db).save_link, args=(1, 5, 3, None), daemon=True)
     relay.start()
     leader.join(timeout=5)

@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,16 +218,12 @@ async def _dashboard(
         "truck": [truck.username, truck.password],
     }
     theirs, ours = os.pipe()
-    # Ctrl-C reaches every process on the terminal, and one while the child imports
-    # was a KeyboardInterrupt traceback before its code could ignore it: it starts with
-    # SIGINT blocked (the mask survives exec) and unblocks it once it ignores it.
-    masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    loop = asyncio.get_running_loop()
     try:
-        child = await asyncio.create_subprocess_exec(
-            *dashboard_argv(config, args, url, theirs), pass_fds=(theirs,)
+        child = await loop.run_in_executor(
+            None, spawn_quiet, dashboard_argv(config, args, url, theirs), theirs
         )
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
         os.close(theirs)
     # A few hundred bytes: the pipe takes them without blocking. `ours` stays open until
     # the store stops: the dashboard quits when it reads end-of-file.
@@ -234,7 +231,7 @@ async def _dashboard(
         with contextlib.suppress(BrokenPipeError):  # it died already: its exit code says why
             os.write(ours, orjson.dumps(login) + b"\n")
         log.info("dashboard started (pid %d)", child.pid)
-        exited = asyncio.create_task(child.wait())
+        exited = loop.run_in_executor(None, child.wait)
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
@@ -254,6 +251,19 @@ async def _dashboard(
         log.error("the dashboard exited with %d", code)
         return code if code > 0 else 1
     return 0
+
+
+def spawn_quiet(argv: list[str], fd: int) -> subprocess.Popen[bytes]:
+    """Start `argv` (passing it `fd`) with SIGINT blocked, for a child that unblocks it
+    once it ignores it. Ctrl-C reaches every process on the terminal, and one while the
+    child still imports was a KeyboardInterrupt traceback before its code could ignore
+    it. The blocked mask survives exec through subprocess (asyncio's spawn on uvloop,
+    libuv's, resets it in the child), so this runs in a worker thread of its own."""
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return subprocess.Popen(argv, pass_fds=(fd,))  # noqa: S603 (our own command)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
 def _start_simulator(

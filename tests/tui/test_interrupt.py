@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from autogrocery.cli_dashboard import spawn_quiet
 from tests.tui.terminal import Terminal
 from tests.tui.test_cli import environment
 
@@ -121,3 +123,24 @@ def test_ctrl_c_during_the_start_of_run_ends_it_cleanly(
         assert line.count("autogrocery: ") == 1, lines
     if moment is not loading:
         assert f"autogrocery: the log is in {data / 'autogrocery.log'}" in lines
+
+
+def test_run_starts_its_dashboard_with_ctrl_c_held_until_it_can_ignore_it(
+    tmp_path: Path,
+) -> None:
+    """The dashboard's process starts with SIGINT blocked (it unblocks it once it
+    ignores it). Spawned as asyncio does on uvloop (libuv resets the child's signal
+    mask), a Ctrl-C while it imported was a traceback, 1 start in 6 under load."""
+    read, write = os.pipe()
+    try:
+        child = spawn_quiet([sys.executable, "-c", "import time; time.sleep(30)"], write)
+    finally:
+        os.close(write)
+        os.close(read)
+    try:
+        status = Path(f"/proc/{child.pid}/status").read_text()
+        blocked = int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", status, re.M)[1], 16)  # type: ignore[index]
+        assert blocked & (1 << (signal.SIGINT - 1)), "SIGINT is not blocked in the child"
+    finally:
+        child.kill()
+        child.wait(5)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autogrocery import binaries
-from autogrocery.binaries import BinaryError, alive, write_private
+from autogrocery.binaries import BinaryError, stop_pid, write_private
 
 log = logging.getLogger(__name__)
 
@@ -254,13 +254,7 @@ def stop_strays(workdir: Path, config_path: Path, timeout: float = STOP_TIMEOUT)
         if str(config_path).encode() not in cmdline or pid == os.getpid():
             continue
         log.warning("stopping nats-server %d, left running by a process that died", pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and alive(pid):
-                time.sleep(0.05)
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        stop_pid(pid, timeout)
         ports_file.unlink(missing_ok=True)
         stopped.append(pid)
     return stopped

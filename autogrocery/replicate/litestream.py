@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autogrocery import binaries
-from autogrocery.binaries import BinaryError, alive, write_private
+from autogrocery.binaries import BinaryError, stop_pid, write_private
 from autogrocery.replicate.lag import LagTracker
 
 log = logging.getLogger(__name__)
@@ -289,13 +289,7 @@ def stop_stray(pid_path: Path, config_path: Path, timeout: float = STOP_TIMEOUT)
         pid_path.unlink(missing_ok=True)
         return None
     log.warning("stopping litestream %d, left running by a store that died", pid)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and alive(pid):
-            time.sleep(0.05)
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
+    stop_pid(pid, timeout)
     pid_path.unlink(missing_ok=True)
     return pid
 

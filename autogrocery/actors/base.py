@@ -228,12 +228,15 @@ class Actor(pykka.ThreadingActor):
 
     def _send(self, peer: str, messages: list[Any]) -> None:
         ref = self.peers.ref(peer) if self.peers is not None else None
-        if ref is None:
-            log.warning("%d message(s) for %s dropped: not running", len(messages), peer)
-            return
         try:
-            ref.tell(messages[0] if len(messages) == 1 else Batch(messages))
+            if ref is not None:
+                ref.tell(messages[0] if len(messages) == 1 else Batch(messages))
+                return
         except pykka.ActorDeadError:
+            pass
+        if self.peers is not None and self.peers.stopping.is_set():
+            log.info("%d message(s) for %s not sent: the store is stopping", len(messages), peer)
+        else:
             log.warning("%d message(s) for %s dropped: not running", len(messages), peer)
 
     # --- lifecycle -------------------------------------------------------------------

@@ -26,6 +26,9 @@ class Peers:
     before any actor receives a message."""
 
     refs: dict[str, pykka.ActorRef[Any]] = field(default_factory=dict)
+    # Set when the store stops: a message to a peer already stopped is expected then
+    # (the next start recovers its order from the database, as after a kill -9).
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def ref(self, name: str) -> pykka.ActorRef[Any] | None:
         return self.refs.get(name)

@@ -84,7 +84,7 @@ class Supervisor:
         self.aisles = aisles
         self.refs: dict[str, pykka.ActorRef[Any]] = ctx.peers.refs
         self.robots: dict[str, pykka.ActorRef[Any]] = {}
-        self.stopping = threading.Event()
+        self.stopping = ctx.peers.stopping
         self.restarts = 0
         self.gave_up: str | None = None  # why the core is no longer restarted
         self._core_deaths: list[float] = []

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from autogrocery.loop import cancel_all
+
 log = logging.getLogger(__name__)
 
 FIRST_DELAY = 1.0
@@ -33,9 +35,7 @@ class Background:
         return {name: self._failing.get(name, "ok") for name in self._tasks}
 
     async def stop(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await cancel_all(self._tasks.values())
 
     async def _keep(self, name: str, job: Job) -> None:
         loop = asyncio.get_running_loop()

@@ -51,6 +51,7 @@ from autogrocery.chain.protocol import (
 )
 from autogrocery.domain.errors import Unavailable
 from autogrocery.domain.records import ChainStatus
+from autogrocery.loop import cancel_all
 from autogrocery.store.chain_tables import ChainTables
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,7 @@ class Relay:
         )
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_all(self._tasks)
         self._tasks.clear()
         with contextlib.suppress(Exception):  # a full disk: the rows go again next time
             await self._save_link()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 
@@ -10,7 +11,9 @@ import pytest
 
 from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.bridge import AsyncBridge
+from autogrocery.actors.context import Peers
 from autogrocery.actors.eventbus import EventBus
+from autogrocery.actors.replies import call
 from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.errors import Conflict, Unavailable
 
@@ -139,3 +142,41 @@ async def test_bridge_answers_errors_and_times_out_without_blocking_the_loop() -
         ref.stop(timeout=5)
     with pytest.raises(Unavailable):
         await bridge.ask(ref, "hi")
+
+
+class Relay(Actor):
+    """Passes each text on to "ordering", as fulfilment tells ordering a pick is done."""
+
+    name = "relay"
+
+    def __init__(self, peers: Peers) -> None:
+        super().__init__()
+        self.peers = peers
+
+    @handles(str)
+    def relay(self, text: str) -> None:
+        self.unit.tell("ordering", text)
+
+
+@pytest.mark.parametrize("stopping", [False, True])
+def test_a_message_to_a_stopped_peer_warns_unless_the_store_is_stopping(
+    caplog: pytest.LogCaptureFixture, stopping: bool
+) -> None:
+    peers = Peers()
+    peers.refs["ordering"] = Echo.start()
+    relay = Relay.start(peers)
+    try:
+        peers.refs["ordering"].stop(timeout=5)  # ordering stops first at a store's stop
+        if stopping:
+            peers.stopping.set()
+        with caplog.at_level(logging.INFO, logger="autogrocery.actors.base"):
+            call(relay, "picked", 5)
+    finally:
+        relay.stop(timeout=5)
+    [record] = [r for r in caplog.records if "ordering" in r.getMessage()]
+    if stopping:  # a clean stop logs no warning: the next start recovers the order
+        assert record.levelname == "INFO"
+        assert "not sent: the store is stopping" in record.getMessage()
+    else:  # a peer that died while the store runs is worth a warning
+        assert record.levelname == "WARNING"
+        assert "dropped: not running" in record.getMessage()

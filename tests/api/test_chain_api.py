@@ -4,6 +4,7 @@ the link stays down and events wait)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -60,10 +61,12 @@ async def test_a_store_in_a_chain_shows_its_link_and_its_transfers(
 
         async with api.client.ws_connect("/api/events", headers=operator) as ws:
             order = await desk.ship(api.system, Ship("tr-9", "south", [TransferItem("BRD-002", 2)]))
-            while True:
+            seen: list[str] = []
+            deadline = asyncio.get_running_loop().time() + 10
+            while not seen or seen[-1] != "transfer.updated":  # metrics ticks come between
+                assert asyncio.get_running_loop().time() < deadline, f"no transfer.updated: {seen}"
                 event = await next_event(ws, contract=api.contract)
-                if event["type"] == "transfer.updated":
-                    break
+                seen.append(event["type"])
             assert (event["data"]["transfer_id"], event["data"]["peer_store"]) == ("tr-9", "south")
         await eventually(lambda: _done(api, order.order_id), within=10)
         status, page, _ = await api.call("GET", "/api/ops/transfers?limit=5", operator)

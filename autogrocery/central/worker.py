@@ -29,7 +29,7 @@ from autogrocery.central.intake import Applier
 from autogrocery.central.readmodel import Outcome, ReadModel
 from autogrocery.central.reconciler import Reconciler
 from autogrocery.central.sender import Sender
-from autogrocery.loop import loop_factory
+from autogrocery.loop import cancel_all, loop_factory
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +158,19 @@ class ChainWorker:
             await self.applier.ensure()
             await sys_nc.subscribe(CONNECT_EVENTS, cb=self._connected)
             self._ready.set()
-            async with asyncio.TaskGroup() as jobs:
-                jobs.create_task(self._keep("applier", self.applier.run))
-                jobs.create_task(self._keep("reconciler", self.reconciler.run))
-                jobs.create_task(self._keep("sender", self.sender.run))
-                jobs.create_task(self._keep("enrolment", lambda: self._watch_enrolment(sys_nc)))
+            jobs = [
+                asyncio.create_task(self._keep(name, job), name=name)
+                for name, job in (
+                    ("applier", self.applier.run),
+                    ("reconciler", self.reconciler.run),
+                    ("sender", self.sender.run),
+                    ("enrolment", lambda: self._watch_enrolment(sys_nc)),
+                )
+            ]
+            try:
+                await asyncio.gather(*jobs)  # each is kept running: only a stop ends them
+            finally:
+                await cancel_all(jobs)  # a job's fetch may lose one cancellation
         finally:
             self._stopping = True
             # Closed, not drained: what was fetched and not acknowledged is redelivered.

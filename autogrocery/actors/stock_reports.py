@@ -1,31 +1,44 @@
 """Stock reports for operators: expiring lots, usage, waste and what to reorder.
 
-Read from the ledger (through the System's reader) and from the stock actor's levels;
+Read from the ledger (the store's reader) and from the stock actor's levels;
 the arithmetic is in `domain/reports.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from autogrocery.actors.context import Context
+from autogrocery.config import StockConfig
 from autogrocery.domain.errors import ValidationError
-from autogrocery.domain.messages import ExpiringLots
+from autogrocery.domain.messages import ExpiringLots, StockLevels
 from autogrocery.domain.money import format_money
-from autogrocery.domain.records import LotLevel
+from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.domain.reports import day_start, reorder, usage_by_day, waste_by_sku
 from autogrocery.domain.views import lot_view
+from autogrocery.store.reads import Reader
 
-if TYPE_CHECKING:
-    from autogrocery.actors.system import System
+Ask = Callable[[str, Any], Awaitable[Any]]  # a message to a core actor, by name; its answer
 
 DAY = 86400.0  # seconds
 LEAST_SPAN = 1 / 1440  # days: a store younger than a minute counts as a minute old
 
 
 class StockReports:
-    def __init__(self, system: System) -> None:
-        self.system = system
+    """Built from what it reads: the core actors (`ask`), the ledger (`reader`), the
+    store's clock and time zone (`ctx`) and the reorder settings (`settings`)."""
+
+    def __init__(self, ask: Ask, reader: Reader, ctx: Context, settings: StockConfig) -> None:
+        self.ask = ask
+        self.reader = reader
+        self.ctx = ctx
+        self.settings = settings
+
+    async def levels(self) -> list[StockLevel]:
+        levels: list[StockLevel] = await self.ask("stock", StockLevels())
+        return levels
 
     async def expiring(self, days: int) -> list[dict[str, Any]]:
         """Lots with stock whose best-before date is within `days` days, or past."""
@@ -33,9 +46,9 @@ class StockReports:
             raise ValidationError(
                 "within must be 0 to 3650 days", [{"field": "within", "message": "out of range"}]
             )
-        lots: list[LotLevel] = await self.system.ask("stock", ExpiringLots(days))
-        names = {level.sku: level for level in await self.system.levels()}
-        today = self.system.today()
+        lots: list[LotLevel] = await self.ask("stock", ExpiringLots(days))
+        names = {level.sku: level for level in await self.levels()}
+        today = self.ctx.today()
         return [
             lot_view(lot, names[lot.sku].name, names[lot.sku].aisle, today)
             for lot in lots
@@ -48,10 +61,10 @@ class StockReports:
             raise ValidationError(
                 "days must be 1 to 366", [{"field": "days", "message": "out of range"}]
             )
-        zone, today = self.system.supervisor.ctx.zone, self.system.today()
+        zone, today = self.ctx.zone, self.ctx.today()
         first = today - timedelta(days=days - 1)
         since, until = day_start(first, zone), day_start(today + timedelta(days=1), zone)
-        usage = usage_by_day(await self.system.reader.moved("OUT", since, until), zone)
+        usage = usage_by_day(await self.reader.moved("OUT", since, until), zone)
         return {
             "from": first.isoformat(),
             "to": today.isoformat(),
@@ -72,10 +85,10 @@ class StockReports:
     async def span(self, days: int) -> float:
         """The days that usage over the last `days` days is spread over: `days`, or the
         store's age when it is younger (a store two minutes old has not seen a week)."""
-        opened = await self.system.reader.opened()
+        opened = await self.reader.opened()
         if opened is None:
             return float(days)
-        age = (self.system.supervisor.ctx.clock() - opened) / DAY
+        age = (self.ctx.clock() - opened) / DAY
         return min(float(days), max(age, LEAST_SPAN))
 
     async def waste(self, first: date, last: date) -> dict[str, Any]:
@@ -85,9 +98,9 @@ class StockReports:
                 "from must not be after to, and at most a year before it",
                 [{"field": "from", "message": "bad period"}],
             )
-        zone = self.system.supervisor.ctx.zone
+        zone = self.ctx.zone
         since, until = day_start(first, zone), day_start(last + timedelta(days=1), zone)
-        wasted = waste_by_sku(await self.system.reader.moved("WASTE", since, until))
+        wasted = waste_by_sku(await self.reader.moved("WASTE", since, until))
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -100,11 +113,11 @@ class StockReports:
 
     async def reorder(self) -> dict[str, Any]:
         """What to order now, from the last `stock.usage_days` days of usage."""
-        days, lead = self.system.stock.usage_days, self.system.stock.lead_time_days
+        days, lead = self.settings.usage_days, self.settings.lead_time_days
         usage = await self.usage(days)
         used = {entry["sku"]: entry["total"] for entry in usage["skus"]}
         span: float = usage["span_days"]
-        levels = await self.system.levels()
+        levels = await self.levels()
         return {
             "usage_days": days,
             "span_days": span,

@@ -83,7 +83,7 @@ class System:
         self.limits = limits
         self.loop = loop
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
-        self.reports = StockReports(self)
+        self.reports = StockReports(self._ask, reader, supervisor.ctx, self.stock)
         self._stopped = False
         # The store's link to its head office, when it is in a chain (chain/link.py):
         # its status now, and its counters for /metrics as last seen.

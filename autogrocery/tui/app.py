@@ -229,6 +229,10 @@ class DashboardApp(OperatorApp):
         yield from super().get_system_commands(screen)
         yield from commands(self)
 
+    def show_waste_over(self, days: int) -> None:
+        self.action_show("reports")
+        self.main.query_one("#reports-panel", ReportsPanel).show_waste_over(days)
+
     def set_select(self, select: str, value: str | None) -> None:
         """Choose an orders filter (`#kind-filter`, `#status-filter`); None is all."""
         self.action_show("orders")

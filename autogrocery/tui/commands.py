@@ -4,21 +4,30 @@ and orders filter by name."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual.app import SystemCommand
-from textual.widgets import Select
 
 from autogrocery.tui.model import PANELS, STATUSES
 from autogrocery.tui.reports import PERIODS
 
-if TYPE_CHECKING:
-    from autogrocery.tui.app import DashboardApp
+
+class Dashboard(Protocol):
+    """What the palette's entries ask of the dashboard."""
+
+    def action_restock(self) -> None: ...
+    def action_adjust(self) -> None: ...
+    def action_command(self) -> None: ...
+    def action_edit_product(self) -> None: ...
+    def action_show(self, name: str) -> None: ...
+    def set_select(self, select: str, value: str | None) -> None: ...
+    def show_waste_over(self, days: int) -> None: ...
+
 
 KIND_LABELS = {None: "orders and restocks", "CUSTOMER": "orders only", "RESTOCK": "restocks only"}
 
 
-def commands(app: DashboardApp) -> Iterator[SystemCommand]:
+def commands(app: Dashboard) -> Iterator[SystemCommand]:
     yield SystemCommand("Restock", "Submit a truck restock manifest (r)", app.action_restock)
     yield SystemCommand("Adjust stock", "WASTE, ADJUST or COUNT a SKU (s)", app.action_adjust)
     yield SystemCommand(
@@ -35,7 +44,7 @@ def commands(app: DashboardApp) -> Iterator[SystemCommand]:
         yield SystemCommand(
             f"Waste over {days} days",
             f"Reports panel: waste of the last {days} days, at cost (6)",
-            lambda days=days: waste_period(app, days),  # type: ignore[misc]
+            lambda days=days: app.show_waste_over(days),  # type: ignore[misc]
         )
     for kind, label in KIND_LABELS.items():
         yield SystemCommand(
@@ -49,8 +58,3 @@ def commands(app: DashboardApp) -> Iterator[SystemCommand]:
             f"Show {'only ' + status if status else 'every'} order",
             lambda status=status: app.set_select("#status-filter", status),  # type: ignore[misc]
         )
-
-
-def waste_period(app: DashboardApp, days: int) -> None:
-    app.action_show("reports")
-    app.main.query_one("#waste-period", Select).value = days

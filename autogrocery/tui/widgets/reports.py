@@ -138,6 +138,10 @@ class ReportsPanel(Vertical):
             return
         self.model.set_reports(reports)
 
+    def show_waste_over(self, days: int) -> None:
+        """The waste table over the last `days` days (one of `PERIODS`)."""
+        self.query_one("#waste-period", Select).value = days
+
     @on(Select.Changed, "#waste-period")
     def _period(self, event: Select.Changed) -> None:
         if isinstance(event.value, int) and event.value != self.period:

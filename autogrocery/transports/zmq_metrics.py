@@ -24,18 +24,17 @@ import zmq
 
 from autogrocery.domain.messages import Metric, WireError
 from autogrocery.transports.codec import TO_ANALYTICS, TO_METRICS, decode, encode, field, frame
-from autogrocery.transports.handshake import HandshakeWatch, server_gate
+from autogrocery.transports.handshake import HandshakeWatch
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
 from autogrocery.transports.memory import MemoryMetricsChannel
+from autogrocery.transports.router import RouterLoop
 from autogrocery.transports.zmqio import (
     MAX_BATCH,
     BadFrames,
     CurveClient,
     IoLoop,
-    TransportError,
     ZmqOptions,
     as_client,
-    as_server,
     drain_router,
     require_connectable,
     require_safe,
@@ -88,9 +87,8 @@ class _Subscriber:
     retry_at: float = 0.0
 
 
-class _MetricsRouter(IoLoop):
+class _MetricsRouter(RouterLoop):
     def __init__(self, endpoint: str, options: ZmqOptions, replay: Callable[[], Replay]) -> None:
-        super().__init__("zmq-metrics")
         self.options = options
         self.open_replay = replay
         self.replay: Replay | None = None
@@ -98,27 +96,16 @@ class _MetricsRouter(IoLoop):
         self.counts = {"frames_in": 0, "frames_out": 0, "replayed": 0, "send_full": 0}
         self.subs: dict[bytes, _Subscriber] = {}
         self.beat = Pulse(options.heartbeat)
-        self.gate = server_gate("metrics", self.ctx, options.curve)
-        self.sock = self.ctx.socket(zmq.ROUTER)
-        try:
-            as_server(self.sock, options.curve)
-            self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
-            self.sock.bind(endpoint)
-        except zmq.ZMQError as exc:
-            self.abort()
-            raise TransportError(
-                f"zmq: cannot bind the metrics channel to {endpoint}: {exc}"
-            ) from None
-        self.endpoint: str = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
-        self.watch(self.sock, self._readable)
-        if self.gate is not None:
-            self.watch(self.gate.watch(self.sock), self.gate.readable)
-        log.info("metrics channel bound to %s", self.endpoint)
+        super().__init__("zmq-metrics", "metrics", "metrics channel", endpoint, options.curve)
 
     def stats(self) -> dict[str, int]:
-        refused = self.gate.stats() if self.gate is not None else {}
         subscribers = len(self.subs)
-        return {"bad_frames": self.bad.count, "subscribers": subscribers, **self.counts, **refused}
+        return {
+            "bad_frames": self.bad.count,
+            "subscribers": subscribers,
+            **self.counts,
+            **self.refused(),
+        }
 
     def _readable(self) -> None:
         drain_router(self.sock, TO_METRICS, self._on_message, self.bad, self.counts)
@@ -202,9 +189,7 @@ class _MetricsRouter(IoLoop):
         return wait
 
     def _close(self) -> None:
-        if self.gate is not None:
-            self.gate.close(self.sock)
-        self.sock.close(linger=0)
+        super()._close()
         if self.replay is not None:
             self.replay.close()
 
@@ -322,14 +307,9 @@ class MetricsFeed(IoLoop):
         return min(self.pulse.until_next(now), self.pulse.heartbeat.interval)
 
     def _disconnect(self, linger: int | None = None) -> None:
-        if self.sock is not None:
-            self.unwatch(self.sock)
-            self.sock.close(linger=linger)
-            self.sock = None
-        if self.monitor is not None:
-            self.unwatch(self.monitor)
-            self.monitor.close(linger=0)
-            self.monitor = None
+        self.release(self.sock, linger)
+        self.release(self.monitor, 0)
+        self.sock = self.monitor = None
 
     def _close(self) -> None:
         if self.sock is not None and self.subscribed:

@@ -256,14 +256,9 @@ class RobotLink(IoLoop):
         return wait
 
     def _disconnect(self, link: _Link, linger: int | None = None) -> None:
-        if link.sock is not None:
-            self.unwatch(link.sock)
-            link.sock.close(linger=linger)
-            link.sock = None
-        if link.monitor is not None:
-            self.unwatch(link.monitor)
-            link.monitor.close(linger=0)
-            link.monitor = None
+        self.release(link.sock, linger)
+        self.release(link.monitor, 0)
+        link.sock = link.monitor = None
 
     def _close(self) -> None:
         for link in self.links.values():

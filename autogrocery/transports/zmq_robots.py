@@ -38,15 +38,12 @@ import zmq
 from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport, WireError
 from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_STORE, encode, field, frame
 from autogrocery.transports.fleet import Deliver, Fleet, Withdraw, cannot_withdraw
-from autogrocery.transports.handshake import server_gate
 from autogrocery.transports.heartbeat import Pulse
 from autogrocery.transports.memory import MemoryRobotHub
+from autogrocery.transports.router import RouterLoop
 from autogrocery.transports.zmqio import (
     BadFrames,
-    IoLoop,
-    TransportError,
     ZmqOptions,
-    as_server,
     drain_router,
     require_safe,
     send,
@@ -104,9 +101,8 @@ class _Peer:
     pulse: Pulse
 
 
-class _Router(IoLoop):
+class _Router(RouterLoop):
     def __init__(self, hub: ZmqRobotHub, endpoint: str, options: ZmqOptions) -> None:
-        super().__init__("zmq-robots")
         self.hub = hub
         self.fleet = hub.fleet
         self.options = options
@@ -118,32 +114,14 @@ class _Router(IoLoop):
         self.unacked: dict[str, tuple[str, float]] = {}  # task_id -> (robot_id, deadline)
         self.old: set[str] = set()  # robots of an older protocol, said once each
         self.beat = Pulse(options.heartbeat)
-        self.gate = server_gate("robots", self.ctx, options.curve)
-        self.sock = self.ctx.socket(zmq.ROUTER)
-        try:
-            as_server(self.sock, options.curve)
-            self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
-            self.sock.bind(endpoint)
-        except zmq.ZMQError as exc:
-            self.abort()
-            raise TransportError(
-                f"zmq: cannot bind the robot channel to {endpoint}: {exc}"
-            ) from None
-        self.endpoint: str = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
-        self.watch(self.sock, self._readable)
-        if self.gate is not None:
-            self.watch(self.gate.watch(self.sock), self.gate.readable)
-        log.info(
-            "robot channel bound to %s (curve %s)", self.endpoint, "on" if self.gate else "off"
-        )
+        super().__init__("zmq-robots", "robots", "robot channel", endpoint, options.curve)
 
     def stats(self) -> dict[str, int]:
-        refused = self.gate.stats() if self.gate is not None else {}
         return {
             "bad_frames": self.bad.count,
             "robots_connected": len(self.peers),
             **self.counts,
-            **refused,
+            **self.refused(),
         }
 
     # --- inbound -----------------------------------------------------------------------
@@ -308,8 +286,3 @@ class _Router(IoLoop):
         if self.unacked:
             wait = min(wait, min(d for _, d in self.unacked.values()) - now)
         return wait
-
-    def _close(self) -> None:
-        if self.gate is not None:
-            self.gate.close(self.sock)
-        self.sock.close(linger=0)

@@ -286,6 +286,12 @@ class IoLoop:
             self._poller.unregister(sock)
             del self._readers[sock]
 
+    def release(self, sock: zmq.Socket[Any] | None, linger: int | None = None) -> None:
+        """Stop watching `sock` and close it (None: nothing to do)."""
+        if sock is not None:
+            self.unwatch(sock)
+            sock.close(linger=linger)
+
     def _main(self) -> None:
         try:
             self._guard(self._setup)

@@ -89,24 +89,14 @@ class Reader:
     ) -> tuple[list[OrderRecord], int | None]:
         """Newest first; `cursor` is the rowid to continue below."""
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        where = [f"kind IN ({', '.join('?' * len(kinds))})"]
-        params = [k.value for k in kinds]
-        if owner is not None:
-            where.append("owner = ?")
-            params.append(owner)
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
-        if cursor is not None:
-            where.append("rowid < ?")
-            params.append(str(cursor))
-        sql = (
-            f"SELECT rowid AS position, * FROM orders WHERE {' AND '.join(where)} "  # noqa: S608
-            "ORDER BY rowid DESC LIMIT ?"
+        found, next_cursor = await self._newest_first(
+            "SELECT rowid AS position, * FROM orders",
+            "rowid",
+            (f"kind IN ({', '.join('?' * len(kinds))})", [k.value for k in kinds]),
+            {"owner": owner, "status": status},
+            limit,
+            cursor,
         )
-        found = await self._rows(sql, (*params, limit + 1))
-        next_cursor = found[limit - 1]["position"] if len(found) > limit else None
-        found = found[:limit]
         lines: dict[str, list[Any]] = {row["order_id"]: [] for row in found}
         if found:
             marks = ",".join("?" * len(found))
@@ -121,22 +111,14 @@ class Reader:
     async def movements(
         self, sku: str | None, movement_type: str | None, limit: int, cursor: int | None
     ) -> tuple[list[dict[str, Any]], int | None]:
-        where, params = ["1 = 1"], []
-        if sku is not None:
-            where.append("sku = ?")
-            params.append(sku)
-        if movement_type is not None:
-            where.append("type = ?")
-            params.append(movement_type)
-        if cursor is not None:
-            where.append("id < ?")
-            params.append(str(cursor))
-        sql = (
-            f"SELECT * FROM movements WHERE {' AND '.join(where)} "  # noqa: S608
-            "ORDER BY id DESC LIMIT ?"
+        found, next_cursor = await self._newest_first(
+            "SELECT id AS position, * FROM movements",
+            "id",
+            ("1 = 1", []),
+            {"sku": sku, "type": movement_type},
+            limit,
+            cursor,
         )
-        found = await self._rows(sql, (*params, limit + 1))
-        next_cursor = found[limit - 1]["id"] if len(found) > limit else None
         return [
             {
                 "id": row["id"],
@@ -148,8 +130,35 @@ class Reader:
                 "at": rfc3339(row["at"]),
                 "lot_id": row["lot"],
             }
-            for row in found[:limit]
+            for row in found
         ], next_cursor
+
+    async def _newest_first(
+        self,
+        select: str,
+        key: str,
+        first: tuple[str, list[Any]],
+        equal: dict[str, Any],
+        limit: int,
+        cursor: int | None,
+    ) -> tuple[list[Any], int | None]:
+        """A page of `select`'s rows, newest (highest `key`) first: those matching the
+        `first` condition and each column of `equal` whose value is not None, below
+        `cursor`. Keyset-paged: the next page's cursor is the last row's `position`
+        (the key, selected under that name), None on the last page."""
+        condition, bound = first
+        where, params = [condition], list(bound)
+        for column, value in equal.items():
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if cursor is not None:
+            where.append(f"{key} < ?")
+            params.append(cursor)
+        sql = f"{select} WHERE {' AND '.join(where)} ORDER BY {key} DESC LIMIT ?"
+        found = await self._rows(sql, (*params, limit + 1))
+        next_cursor = found[limit - 1]["position"] if len(found) > limit else None
+        return found[:limit], next_cursor
 
     async def moved(self, kind: str, since: float, until: float) -> list[Moved]:
         """Movements of one type between two instants, summed in SQL per SKU, lot cost and

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 import orjson
 from aiohttp import web
@@ -23,14 +24,12 @@ from autogrocery.api import (
     routes_orders,
     streams,
 )
-from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, AuthSettings, load_secret
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.context import CORE, DOCUMENT, LIMITS, STATE, ApiState, Limits
 from autogrocery.api.core import observe
 from autogrocery.api.cors import cors_middleware
-from autogrocery.api.first_start import report_bootstrap
 from autogrocery.api.idempotency import purge_idempotency
+from autogrocery.api.lifespan import SIGN_IN, SignInSetup
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
 from autogrocery.config import Config
@@ -70,67 +69,69 @@ def create_app(
         api.header_timeout, api.body_timeout, api.max_connections, api.max_connections_per_client
     )
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        loop = asyncio.get_running_loop()
-        secret = await loop.run_in_executor(
-            None, load_secret, config.auth.jwt_secret, config.data_path
-        )
-        tables = await AuthTables.open(config.data_path / DB_NAME, system.check_store_file)
-        a = config.auth
-        settings = AuthSettings(
-            a.bcrypt_cost,
-            a.access_ttl,
-            a.refresh_ttl,
-            a.login_max_failures,
-            a.login_ip_max_failures,
-            a.login_window,
-        )
-        auth = Auth(settings, secret, tables)
-        hub = system.supervisor.hub
-        metrics = ApiMetrics(
-            hub.robots,
-            getattr(hub, "channel_stats", None),
-            system.batch_stats,
-            system.vitals,
-            {
-                "version": __version__,
-                "robots": config.transport.robots,
-                "metrics": config.transport.metrics,
-            },
-        )
-        app[STATE] = state = ApiState(
-            system,
-            auth,
-            tables,
-            metrics,
-            config.auth.idempotency_ttl,
-            config.api.event_buffer,
-            config.api.event_buffer_bytes,
-            config.api.event_send_buffer,
-        )
-        app[CORE] = state.core
-        system.watch_metrics(metrics.finished)
-        await auth.load()
-        report_bootstrap(await auth.bootstrap(environ))
-        ttl = config.auth.idempotency_ttl
-        state.background.start("loop-lag", metrics.watch_loop)
-        state.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
-        state.background.start("metrics-tick", lambda: _tick(system, metrics))
-        try:
-            yield
-        finally:
-            await state.background.stop()
-            state.memory.cancel()
-            # Waits for a hash in flight: off the loop, like every bcrypt call.
-            await asyncio.get_running_loop().run_in_executor(None, auth.close)
-            await tables.close()
+    sign_in = SignInSetup(
+        config.auth,
+        config.data_path,
+        config.data_path / DB_NAME,
+        system.check_store_file,
+        environ=environ,
+    )
+    app.cleanup_ctx.append(sign_in)
+    app.cleanup_ctx.append(partial(_state, config, system))
+    app.cleanup_ctx.append(partial(_background, config, system))
 
     async def close_websockets(app: web.Application) -> None:
         await streams.close_all(app[STATE].websockets)  # within CLOSE_WITHIN seconds
 
-    app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(close_websockets)
     return app
+
+
+async def _state(config: Config, system: System, app: web.Application) -> AsyncIterator[None]:
+    """The store's API state, on the sign-in: app[STATE] (and app[CORE]) while it runs."""
+    hub = system.supervisor.hub
+    metrics = ApiMetrics(
+        hub.robots,
+        getattr(hub, "channel_stats", None),
+        system.batch_stats,
+        system.vitals,
+        {
+            "version": __version__,
+            "robots": config.transport.robots,
+            "metrics": config.transport.metrics,
+        },
+    )
+    sign_in = app[SIGN_IN]
+    api = config.api
+    app[STATE] = state = ApiState(
+        system,
+        sign_in.auth,
+        sign_in.tables,
+        metrics,
+        config.auth.idempotency_ttl,
+        api.event_buffer,
+        api.event_buffer_bytes,
+        api.event_send_buffer,
+    )
+    app[CORE] = state.core
+    system.watch_metrics(metrics.finished)
+    try:
+        yield
+    finally:
+        state.memory.cancel()
+
+
+async def _background(config: Config, system: System, app: web.Application) -> AsyncIterator[None]:
+    """The store API's background tasks, stopped first at the end."""
+    state = app[STATE]
+    tables, metrics, ttl = state.tables, state.metrics, config.auth.idempotency_ttl
+    state.background.start("loop-lag", metrics.watch_loop)
+    state.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
+    state.background.start("metrics-tick", lambda: _tick(system, metrics))
+    try:
+        yield
+    finally:
+        await state.background.stop()
 
 
 async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVAL) -> None:

@@ -3,8 +3,8 @@ auth, errors, OpenAPI and idempotency conventions (`api.core`), operators only."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -12,12 +12,10 @@ from aiohttp import web
 
 from autogrocery import __version__
 from autogrocery.api import routes_auth, routes_docs
-from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, AuthSettings, load_secret
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.core import CORE, DOCUMENT, LIMITS, ApiCore, Limits, observe
-from autogrocery.api.first_start import report_bootstrap
 from autogrocery.api.idempotency import purge_idempotency
+from autogrocery.api.lifespan import SIGN_IN, SignInSetup
 from autogrocery.api.openapi import build_document
 from autogrocery.central import routes_chain, routes_ops, routes_transfers
 from autogrocery.central.metrics import CentralMetrics
@@ -89,36 +87,27 @@ def create_app(
     metrics = CentralMetrics(c.store_timeout, __version__)
     app[CENTRAL] = CentralState(model, links, metrics, c.store_timeout, c.zone(), c.time_zone)
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        loop = asyncio.get_running_loop()
-        secret = await loop.run_in_executor(None, load_secret, config.auth.jwt_secret, data_dir)
-        tables = await AuthTables.open(model_path(model))
-        a = config.auth
-        settings = AuthSettings(
-            a.bcrypt_cost,
-            a.access_ttl,
-            a.refresh_ttl,
-            a.login_max_failures,
-            a.login_ip_max_failures,
-            a.login_window,
-        )
-        auth = Auth(settings, secret, tables, FIRST_ACCOUNTS)
-        app[CORE] = core = ApiCore(
-            auth=auth, tables=tables, metrics=metrics, idempotency_ttl=a.idempotency_ttl
-        )
-        await auth.load()
-        report_bootstrap(await auth.bootstrap(environ), FIRST_ACCOUNTS)
-        ttl = a.idempotency_ttl
-        core.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
-        try:
-            yield
-        finally:
-            await core.background.stop()
-            await loop.run_in_executor(None, auth.close)
-            await tables.close()
-
-    app.cleanup_ctx.append(lifecycle)
+    sign_in = SignInSetup(
+        config.auth, data_dir, model_path(model), first_accounts=FIRST_ACCOUNTS, environ=environ
+    )
+    app.cleanup_ctx.append(sign_in)
+    app.cleanup_ctx.append(partial(_core, config, metrics))
     return app
+
+
+async def _core(
+    config: Config, metrics: CentralMetrics, app: web.Application
+) -> AsyncIterator[None]:
+    """The head office API's core on the sign-in, with its one background task."""
+    sign_in, ttl = app[SIGN_IN], config.auth.idempotency_ttl
+    app[CORE] = core = ApiCore(
+        auth=sign_in.auth, tables=sign_in.tables, metrics=metrics, idempotency_ttl=ttl
+    )
+    core.background.start("idempotency-purge", lambda: purge_idempotency(sign_in.tables, ttl))
+    try:
+        yield
+    finally:
+        await core.background.stop()
 
 
 def model_path(model: ReadModel) -> Path:

@@ -137,7 +137,7 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
     import pykka
 
     from autogrocery.actors.robot import RobotActor
-    from autogrocery.domain.messages import RobotTask, WithdrawTasks
+    from autogrocery.domain.messages.fulfilment import RobotTask, WithdrawTasks
     from autogrocery.transports.heartbeat import Heartbeat
     from autogrocery.transports.zmq_robot_client import RobotLink
 
@@ -250,7 +250,7 @@ def _analytics(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.actors.analytics_storage import CsvLatencies, check_csv_path
     from autogrocery.actors.replies import Batch, call
     from autogrocery.domain.errors import Unavailable
-    from autogrocery.domain.messages import LastSeq, Metric
+    from autogrocery.domain.messages.analytics import LastSeq, Metric
     from autogrocery.transports.heartbeat import Heartbeat
     from autogrocery.transports.zmq_metrics import MetricsFeed
 

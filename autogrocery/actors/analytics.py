@@ -24,7 +24,8 @@ import pykka
 
 from autogrocery.actors.analytics_storage import CSV_HEADER, LatencyStorage
 from autogrocery.actors.base import Actor, handles
-from autogrocery.domain.messages import LastSeq, Metric, Ping, Recover, Summarize
+from autogrocery.domain.messages.analytics import LastSeq, Metric, Summarize
+from autogrocery.domain.messages.lifecycle import Ping, Recover
 from autogrocery.domain.models import OrderKind
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from autogrocery.domain.messages import Metric
+from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.models import OrderKind, now
 from autogrocery.store.shared import SharedConnection
 from autogrocery.store.statements import Insert

@@ -18,19 +18,18 @@ from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.context import Context
 from autogrocery.actors.replies import tell
 from autogrocery.domain.errors import Conflict, Unavailable
-from autogrocery.domain.messages import (
+from autogrocery.domain.messages.fulfilment import (
     AbandonTask,
-    CancelPicked,
     DispatchOrder,
-    FailOrder,
-    Ping,
     RetryTask,
     RobotTask,
-    SettleOrder,
     TaskLine,
     TaskReport,
     WithdrawOrder,
 )
+from autogrocery.domain.messages.lifecycle import Ping
+from autogrocery.domain.messages.ordering import FailOrder
+from autogrocery.domain.messages.stock import CancelPicked, SettleOrder
 from autogrocery.domain.models import Lines, OrderKind, TaskKind, now
 from autogrocery.store.task_tables import (
     COUNT_ATTEMPT,

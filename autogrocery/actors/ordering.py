@@ -17,21 +17,19 @@ from autogrocery.actors.context import Context
 from autogrocery.actors.replies import tell
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, Unavailable
-from autogrocery.domain.messages import (
+from autogrocery.domain.messages.analytics import Metric
+from autogrocery.domain.messages.fulfilment import DispatchOrder, WithdrawOrder
+from autogrocery.domain.messages.lifecycle import Ping, Recover
+from autogrocery.domain.messages.ordering import (
     CancelOrder,
     CloseCancelled,
     CompleteOrder,
     ConfirmOrder,
     CreateOrder,
-    DispatchOrder,
     ExpireDue,
     FailOrder,
-    Metric,
-    Ping,
-    Recover,
-    ReleaseOrder,
-    WithdrawOrder,
 )
+from autogrocery.domain.messages.stock import ReleaseOrder
 from autogrocery.domain.models import (
     FINAL_STATUSES,
     TRANSFER_OWNER,

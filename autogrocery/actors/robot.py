@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from autogrocery.actors.base import Actor, handles
-from autogrocery.domain.messages import Ping, RobotTask, TaskProgress, TaskReport, WithdrawTasks
+from autogrocery.domain.messages.fulfilment import (
+    RobotTask,
+    TaskProgress,
+    TaskReport,
+    WithdrawTasks,
+)
+from autogrocery.domain.messages.lifecycle import Ping
 
 if TYPE_CHECKING:
     from autogrocery.transports.base import RobotEndpoint

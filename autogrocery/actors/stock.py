@@ -28,13 +28,11 @@ from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot, load_ite
 from autogrocery.actors.stock_keeping import StockKeeping
 from autogrocery.domain import events
 from autogrocery.domain.errors import InsufficientStock, ValidationError
-from autogrocery.domain.messages import (
+from autogrocery.domain.messages.lifecycle import Ping
+from autogrocery.domain.messages.ordering import CloseCancelled, CompleteOrder, CreateOrder
+from autogrocery.domain.messages.stock import (
     CancelPicked,
-    CloseCancelled,
-    CompleteOrder,
-    CreateOrder,
     CreateRestock,
-    Ping,
     PreviewOrder,
     ReleaseOrder,
     SettleOrder,

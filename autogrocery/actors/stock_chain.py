@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Protocol
 from autogrocery.actors.base import handles
 from autogrocery.actors.chain_facts import receipt
 from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot
-from autogrocery.domain.messages import (
+from autogrocery.domain.messages.chain import (
     ApplyCatalog,
     CatalogChange,
-    CreateOrder,
     ReceiveTransfer,
     ReportLevels,
     ShipTransfer,
 )
+from autogrocery.domain.messages.ordering import CreateOrder
 from autogrocery.domain.models import (
     TRANSFER_OWNER,
     Lines,

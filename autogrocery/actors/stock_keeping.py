@@ -15,7 +15,7 @@ from autogrocery.actors.base import handles
 from autogrocery.actors.stock_items import Hold, Item, Lot
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, ValidationError
-from autogrocery.domain.messages import (
+from autogrocery.domain.messages.stock import (
     AddProduct,
     AdjustStock,
     ExpireLots,

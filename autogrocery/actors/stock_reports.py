@@ -13,7 +13,7 @@ from typing import Any
 from autogrocery.actors.context import Context
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import ValidationError
-from autogrocery.domain.messages import ExpiringLots, StockLevels
+from autogrocery.domain.messages.stock import ExpiringLots, StockLevels
 from autogrocery.domain.money import format_money
 from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.domain.reports import day_start, reorder, usage_by_day, waste_by_sku

@@ -28,16 +28,11 @@ from autogrocery.actors.ordering import OrderingActor, OrderPolicy
 from autogrocery.actors.replies import Batch, call, tell
 from autogrocery.actors.robot import RobotActor
 from autogrocery.actors.stock import StockActor
-from autogrocery.domain.messages import (
-    AbandonTask,
-    ExpireDue,
-    ExpireLots,
-    Metric,
-    Ping,
-    Recover,
-    TaskReport,
-    WithdrawTasks,
-)
+from autogrocery.domain.messages.analytics import Metric
+from autogrocery.domain.messages.fulfilment import AbandonTask, TaskReport, WithdrawTasks
+from autogrocery.domain.messages.lifecycle import Ping, Recover
+from autogrocery.domain.messages.ordering import ExpireDue
+from autogrocery.domain.messages.stock import ExpireLots
 from autogrocery.domain.pricing import PricingRule
 from autogrocery.transports.base import LocalRobotHub, MetricsChannel
 

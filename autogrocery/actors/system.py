@@ -23,18 +23,16 @@ from autogrocery.actors.stock_reports import StockReports
 from autogrocery.actors.supervisor import Supervisor
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import IdempotencyMismatch, NotFound, ValidationError
-from autogrocery.domain.messages import (
+from autogrocery.domain.messages.analytics import Metric, Summarize
+from autogrocery.domain.messages.lifecycle import Ping
+from autogrocery.domain.messages.ordering import CancelOrder, ConfirmOrder
+from autogrocery.domain.messages.stock import (
     AddProduct,
     AdjustStock,
-    CancelOrder,
-    ConfirmOrder,
     CreateRestock,
-    Metric,
     OpenAlerts,
-    Ping,
     PreviewOrder,
     StockLevels,
-    Summarize,
     UpdateProduct,
 )
 from autogrocery.domain.models import MovementType, OrderKind, OrderStatus, rfc3339

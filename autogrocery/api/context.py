@@ -28,7 +28,7 @@ from autogrocery.api.core import (
 from autogrocery.api.memory import Trimmer
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.tasks import Background
-from autogrocery.domain.conversations import Conversations
+from autogrocery.domain.open_conversations import Conversations
 
 __all__ = [
     "BODY",

@@ -21,7 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from autogrocery.api.gate import ConnectionStats
-from autogrocery.domain.messages import Metric as DomainMetric
+from autogrocery.domain.messages.analytics import Metric as DomainMetric
 
 log = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created series only add noise to every scrape

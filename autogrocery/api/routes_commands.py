@@ -1,6 +1,6 @@
 """POST /api/ops/commands: stock commands in plain words, and the questions they take.
 
-A thin layer over `domain.conversation`: the open conversations live in this process
+A thin layer over `domain.command_dialogue`: the open conversations live in this process
 (by operator and conversation id, a few minutes each); the products are the stock
 actor's levels described by the catalog; a command the operator confirmed is recorded
 with `System.adjust_stock` as one movement, the operator its user and the command as
@@ -20,8 +20,8 @@ from autogrocery.api.context import CALLER, state
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas import CommandReply, CommandRequest
 from autogrocery.domain.catalog import live_products
-from autogrocery.domain.conversation import Movement
-from autogrocery.domain.conversation import Reply as Said
+from autogrocery.domain.command_draft import Movement
+from autogrocery.domain.command_draft import Reply as Said
 from autogrocery.domain.models import new_id, rfc3339
 from autogrocery.domain.phrasebook import name_of
 

@@ -9,7 +9,7 @@ from datetime import date
 
 from autogrocery.actors.system import System
 from autogrocery.chain.protocol import CatalogVersion, Receive, Ship
-from autogrocery.domain.messages import (
+from autogrocery.domain.messages.chain import (
     ApplyCatalog,
     CatalogChange,
     ReceiveTransfer,

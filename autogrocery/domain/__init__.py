@@ -3,12 +3,15 @@ catalog and its search, and stock commands in plain words."""
 
 __all__ = [
     "catalog",
-    "conversation",
+    "command_dialogue",
+    "command_draft",
+    "command_questions",
     "errors",
     "events",
     "messages",
     "models",
     "money",
+    "open_conversations",
     "phrasebook",
     "plainwords",
     "pricing",

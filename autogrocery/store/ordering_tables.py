@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from autogrocery.domain.messages import Metric
+from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.models import OrderKind, OrderLine, OrderStatus
 from autogrocery.domain.records import OrderRecord
 from autogrocery.store.shared import SharedConnection

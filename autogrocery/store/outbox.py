@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from autogrocery.domain.messages import Metric
+from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.models import OrderKind
 
 

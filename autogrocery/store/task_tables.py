@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from autogrocery.domain.messages import RobotTask, TaskLine
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskLine
 from autogrocery.domain.models import TaskKind
 from autogrocery.store.shared import SharedConnection
 from autogrocery.store.statements import Insert, Update

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from autogrocery.domain.messages import Metric, RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.messages.analytics import Metric
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
 
 
 class RobotHub(Protocol):

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from autogrocery.domain.messages import WIRE_VERSION, WireError
+from autogrocery.domain.messages.wire import WIRE_VERSION, WireError
 
 Wire = dict[str, Any]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
 from autogrocery.domain.models import now, rfc3339
 
 log = logging.getLogger(__name__)

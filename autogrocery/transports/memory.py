@@ -7,7 +7,8 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from autogrocery.domain.messages import Metric, RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.messages.analytics import Metric
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
 from autogrocery.transports.fleet import Deliver, Fleet, Withdraw
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 import zmq
 
-from autogrocery.domain.messages import Metric, WireError
+from autogrocery.domain.messages.analytics import Metric
+from autogrocery.domain.messages.wire import WireError
 from autogrocery.transports.codec import TO_ANALYTICS, TO_METRICS, decode, encode, field, frame
 from autogrocery.transports.handshake import HandshakeWatch
 from autogrocery.transports.heartbeat import Heartbeat, Pulse

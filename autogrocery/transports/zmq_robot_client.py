@@ -17,7 +17,8 @@ from typing import Any
 
 import zmq
 
-from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport, WireError
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.messages.wire import WireError
 from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_ROBOT, decode, encode, frame
 from autogrocery.transports.codec import field as wire_field
 from autogrocery.transports.handshake import HandshakeWatch

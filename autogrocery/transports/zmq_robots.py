@@ -35,7 +35,8 @@ from typing import Any
 
 import zmq
 
-from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport, WireError
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.messages.wire import WireError
 from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_STORE, encode, field, frame
 from autogrocery.transports.fleet import Deliver, Fleet, Withdraw, cannot_withdraw
 from autogrocery.transports.heartbeat import Pulse

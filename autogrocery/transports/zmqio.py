@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import zmq
 
-from autogrocery.domain.messages import WireError
+from autogrocery.domain.messages.wire import WireError
 from autogrocery.transports.codec import MAX_FRAME, decode
 from autogrocery.transports.heartbeat import Heartbeat
 

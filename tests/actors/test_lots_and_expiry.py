@@ -17,7 +17,7 @@ from autogrocery.actors.system import System
 from autogrocery.app import start_system
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock
-from autogrocery.domain.messages import ExpireLots
+from autogrocery.domain.messages.stock import ExpireLots
 from autogrocery.store.db import DB_NAME
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, wait_final

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autogrocery.domain.catalog import load_catalog
-from autogrocery.domain.conversation import Ask, Status
-from autogrocery.domain.conversations import Conversations
+from autogrocery.domain.command_draft import Ask, Status
 from autogrocery.domain.models import MovementType, Product
+from autogrocery.domain.open_conversations import Conversations
 from tests.domain.test_plainwords_table import CATALOG, Level
 
 

@@ -8,7 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autogrocery.domain.errors import ValidationError
-from autogrocery.domain.messages import Metric, RobotTask, TaskLine, TaskReport, WireError
+from autogrocery.domain.messages.analytics import Metric
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskLine, TaskReport
+from autogrocery.domain.messages.wire import WireError
 from autogrocery.domain.models import OrderKind, TaskKind
 from autogrocery.domain.money import MAX_CENTS, format_money, parse_money
 from autogrocery.domain.pricing import PricingRule

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from autogrocery.domain.catalog import load_catalog
-from autogrocery.domain.conversation import Ask, Reply, Status
-from autogrocery.domain.conversations import Conversations
+from autogrocery.domain.command_draft import Ask, Reply, Status
 from autogrocery.domain.models import MovementType, Product
+from autogrocery.domain.open_conversations import Conversations
 
 CATALOG = Path(__file__).parent.parent / "data" / "catalog_words.toml"
 OUT, WASTE, COUNT, IN = MovementType.OUT, MovementType.WASTE, MovementType.COUNT, MovementType.IN

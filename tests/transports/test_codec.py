@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from autogrocery.domain.messages import WIRE_VERSION, RobotTask, TaskLine, WireError
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskLine
+from autogrocery.domain.messages.wire import WIRE_VERSION, WireError
 from autogrocery.domain.models import TaskKind
 from autogrocery.transports.codec import TO_ROBOT, TO_STORE, decode, encode, field, frame
 

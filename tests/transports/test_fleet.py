@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autogrocery.domain.messages import RobotTask, TaskLine, TaskReport
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskLine, TaskReport
 from autogrocery.domain.models import TaskKind
 from autogrocery.transports.fleet import Fleet
 

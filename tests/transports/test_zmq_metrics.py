@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import zmq
 
-from autogrocery.domain.messages import Metric
+from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.models import OrderKind
 from autogrocery.transports.codec import frame
 from autogrocery.transports.heartbeat import Heartbeat

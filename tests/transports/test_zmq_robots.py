@@ -12,7 +12,7 @@ import orjson
 import pytest
 import zmq
 
-from autogrocery.domain.messages import RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
 from autogrocery.transports.codec import ROBOT_PROTOCOL, frame
 from autogrocery.transports.fleet import Fleet
 from autogrocery.transports.heartbeat import Heartbeat

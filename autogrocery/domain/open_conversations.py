@@ -9,7 +9,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
-from autogrocery.domain.conversation import DEFAULT_TTL, Draft, Reply, Stock, step
+from autogrocery.domain.command_dialogue import DEFAULT_TTL, step
+from autogrocery.domain.command_draft import Draft, Reply, Stock
 from autogrocery.domain.models import Product
 
 

@@ -1,0 +1,11 @@
+"""Messages between actors (commands imperative, events past tense), one module per
+actor that takes them: `stock`, `ordering`, `fulfilment` (with its robots),
+`analytics`, `chain` (what the head office asks of this store's stock) and
+`lifecycle` (what the supervisor tells any actor). Each command's docstring names the
+actor that takes it.
+
+Everything that may cross hosts (robot tasks, task reports, metrics) carries a
+`kind` and a schema version `v` on the wire and encodes to plain JSON data (`wire`).
+"""
+
+__all__ = ["analytics", "chain", "fulfilment", "lifecycle", "ordering", "stock", "wire"]

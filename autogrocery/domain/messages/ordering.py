@@ -1,0 +1,63 @@
+"""Ordering: storing, confirming, cancelling, expiring, completing and failing orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autogrocery.domain.models import Lines, OrderKind
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrder:
+    """Ordering: store an order (PREVIEWED), or a restock or transfer (PROCESSING), whose
+    lines stock has checked and, for an order or a transfer out, reserved. A transfer
+    out stock could not reserve comes `refused` (why): it is stored FAILED."""
+
+    order_id: str
+    kind: OrderKind
+    owner: str
+    lines: Lines
+    request_key: str | None = None
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmOrder:
+    order_id: str
+    owner: str | None  # None: an operator acting on any order
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """Ordering: cancel a preview, or an order robots are picking (until the last pick
+    is done); `previews_only` keeps the original clients' rule (a preview only)."""
+
+    order_id: str
+    owner: str | None
+    previews_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCancelled:
+    """Ordering: stock has taken back what a cancelled processing order held: it is
+    CANCELLED (and analytics hears of it)."""
+
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireDue:
+    """Ordering: previews past their reservation time expire and free their stock."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteOrder:
+    """Ordering: stock was settled; bill the order and mark it COMPLETED."""
+
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailOrder:
+    order_id: str
+    reason: str

@@ -1,0 +1,109 @@
+"""Stock: orders and deliveries to check and price, settling and releasing what orders
+hold, keeping products and their stock, expiry, and what stock is asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autogrocery.domain.models import LineRequest, Lines, OrderKind
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewOrder:
+    """Stock: reserve and price `lines`, then ordering stores the order (one step)."""
+
+    owner: str
+    lines: tuple[LineRequest, ...]
+    request_key: str | None = None  # a client's Idempotency-Key: one order per key
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRestock:
+    """Stock: name the lines of a truck's manifest, then ordering stores the restock."""
+
+    owner: str
+    lines: tuple[LineRequest, ...]
+    request_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPicked:
+    """Stock: a processing order was cancelled: free what it held and put what robots had
+    picked (`picked` SKUs) back into its lots (OUT, then RETURN), once."""
+
+    order_id: str
+    picked: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseOrder:
+    """Stock: the order ended without taking its stock; `answer` is the reply to give."""
+
+    order_id: str
+    answer: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class SettleOrder:
+    """Stock: every robot task is done; take (order, transfer out) or add (restock,
+    transfer in) the stock, once."""
+
+    order_id: str
+    kind: OrderKind
+    lines: Lines
+    ref: str | None = None
+    peer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddProduct:
+    sku: str
+    name: str
+    aisle: str
+    unit: str
+    min_level: int
+    on_hand: int
+    price: int
+    unit_cost: int
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProduct:
+    sku: str
+    name: str | None = None
+    min_level: int | None = None
+    price: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustStock:
+    sku: str
+    delta: int
+    reason: str
+    note: str | None
+    user: str
+    lot_id: str | None = None  # None: taken FEFO (waste: expired lots first) or added undated
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireLots:
+    """Stock: write off what expired lots hold beyond open orders' holds (WASTE, reason
+    "expired"), and raise or clear expiry alerts. Idempotent: run at start and hourly."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringLots:
+    """Stock: lots with stock whose best-before date is within `days` days (or past)."""
+
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevels:
+    """Stock: every product's levels and price, as stock holds them now."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlerts:
+    """Stock: the products whose available stock is below their min level."""

@@ -24,7 +24,7 @@ from autogrocery.api import (
     streams,
 )
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, AuthSettings, load_secret
+from autogrocery.api.auth import Auth, AuthSettings
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.context import CORE, DOCUMENT, LIMITS, STATE, ApiState, Limits
 from autogrocery.api.core import observe
@@ -33,6 +33,7 @@ from autogrocery.api.first_start import report_bootstrap
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
+from autogrocery.api.tokens import load_secret
 from autogrocery.config import Config
 from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME

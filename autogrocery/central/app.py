@@ -13,12 +13,13 @@ from aiohttp import web
 from autogrocery import __version__
 from autogrocery.api import routes_auth, routes_docs
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, AuthSettings, load_secret
+from autogrocery.api.auth import Auth, AuthSettings
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.core import CORE, DOCUMENT, LIMITS, ApiCore, Limits, observe
 from autogrocery.api.first_start import report_bootstrap
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.openapi import build_document
+from autogrocery.api.tokens import load_secret
 from autogrocery.central import routes_chain, routes_ops, routes_transfers
 from autogrocery.central.metrics import CentralMetrics
 from autogrocery.central.readmodel import ReadModel

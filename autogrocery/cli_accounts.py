@@ -141,7 +141,7 @@ def _change(config: Config, db_path: object, args: argparse.Namespace, password:
     import bcrypt
 
     from autogrocery.api import auth_store as sql
-    from autogrocery.api.auth import validate_credentials
+    from autogrocery.api.passwords import validate_credentials
     from autogrocery.api.usernames import lookup_form
     from autogrocery.store.db import transaction
 

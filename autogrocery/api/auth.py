@@ -1,60 +1,37 @@
-"""Passwords (bcrypt, off the loop), access tokens (HS256 JWT) that logout, a revoked
-login or a disabled account kill at once, single-use refresh tokens with theft
-detection, login throttling and the bootstrap accounts."""
+"""Accounts and logins: creating, disabling and bootstrapping accounts, logging in
+(throttled), single-use refresh tokens with theft detection, logout and revoking a login.
+It hashes passwords with `passwords.Passwords` and signs and verifies access tokens,
+which logout, a revoked login or a disabled account kill at once, with `tokens.Tokens`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import os
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import bcrypt
-import jwt
 
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth_store import Revoked, revoke_families
-from autogrocery.api.problems import Forbidden, Unauthorized
+from autogrocery.api.passwords import Passwords, validate_credentials
+from autogrocery.api.problems import Unauthorized
 from autogrocery.api.revocations import Revocations
 from autogrocery.api.throttle import LoginThrottle, client_key
-from autogrocery.api.usernames import enforce, lookup_form
+from autogrocery.api.tokens import ROLES, Principal, Tokens
+from autogrocery.api.usernames import lookup_form
 from autogrocery.domain.errors import NotFound, ValidationError
 
 log = logging.getLogger(__name__)
 
-ROLES = ("device", "truck", "operator")
 RoleCheck = Callable[[str], str | None] | None  # a role -> why a login refuses it
-ALGORITHM = "HS256"
-KEY_FILE = "jwt.key"
-VERIFIED_CACHE = 10_000  # tokens remembered as verified (oldest forgotten first)
 BOOTSTRAP = (
     ("admin", "operator", "AUTOGROCERY_ADMIN_PASSWORD"),
     ("truck-1", "truck", "AUTOGROCERY_TRUCK_PASSWORD"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    user_id: str
-    username: str
-    role: str
-    jti: str = ""  # the access token's id, its expiry and its login (refresh family)
-    expires: float = 0.0
-    family: str = ""
-
-    def require(self, *roles: str) -> None:
-        if self.role not in roles:
-            raise Forbidden(f"this needs the {' or '.join(roles)} role; you are {self.role}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,21 +69,13 @@ class Auth:
         # (username, role, environment variable) of the accounts made at first start:
         # the store's admin and first truck; the head office's admin alone.
         self.first_accounts = tuple(first_accounts)
-        self.secret = secret
         self.tables = tables
         self.throttle = LoginThrottle(
             settings.login_max_failures, settings.login_ip_max_failures, settings.login_window
         )
         self.revocations = Revocations()
-        self._dummy_hash = bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(4))
-        self._verified: dict[str, tuple[Principal, float]] = {}
-        # bcrypt is CPU-heavy by design. Bounded to half the cores, a burst of logins
-        # queues instead of taking every core from the event loop and the actors.
-        self._hashing = ThreadPoolExecutor(
-            max_workers=max(1, (os.cpu_count() or 2) // 2),
-            thread_name_prefix="bcrypt",
-            initializer=_lower_priority,
-        )
+        self.passwords = Passwords(settings.bcrypt_cost)
+        self.tokens = Tokens(secret, settings.access_ttl, self.revocations)
 
     async def load(self) -> None:
         """Load what was revoked before this start (denied tokens, disabled accounts),
@@ -115,22 +84,7 @@ class Auth:
         self.revocations.accounts = await self.tables.user_ids()
 
     def close(self) -> None:
-        self._hashing.shutdown(wait=True, cancel_futures=True)
-
-    # --- passwords -----------------------------------------------------------------------
-
-    async def hash_password(self, password: str) -> bytes:
-        salt = bcrypt.gensalt(self.settings.bcrypt_cost)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._hashing, bcrypt.hashpw, password.encode(), salt)
-
-    async def check_password(self, password: str, hashed: bytes | None) -> bool:
-        loop = asyncio.get_running_loop()
-        candidate = password.encode()[:72]
-        ok = await loop.run_in_executor(
-            self._hashing, bcrypt.checkpw, candidate, hashed or self._dummy_hash
-        )
-        return ok and hashed is not None
+        self.passwords.close()
 
     # --- accounts ------------------------------------------------------------------------
 
@@ -150,7 +104,7 @@ class Auth:
                 [{"field": "role", "message": "unknown role"}],
             )
         account = await self.tables.create_account(
-            username, await self.hash_password(password), role, email, phone
+            username, await self.passwords.hash_password(password), role, email, phone
         )
         if self.revocations.accounts is not None:
             self.revocations.accounts.add(account["user_id"])
@@ -206,7 +160,9 @@ class Auth:
             given = env.get(variable)
             account = await self.tables.account(username)
             if account is not None:
-                if given and not await self.check_password(given, account["password_hash"]):
+                if given and not await self.passwords.check_password(
+                    given, account["password_hash"]
+                ):
                     done.ignored.append(variable)
                 continue
             password = given or secrets.token_urlsafe(12)
@@ -216,80 +172,13 @@ class Auth:
             log.info("created the %s account %s", role, username)
         return done
 
-    # --- tokens --------------------------------------------------------------------------
-
-    def access_token(self, user_id: str, username: str, role: str, family: str = "") -> str:
-        """A signed access token; `family` names the login (refresh family) it belongs to,
-        so revoking that login kills it too."""
-        issued = int(time.time())
-        claims = {
-            "sub": user_id,
-            "name": username,
-            "role": role,
-            "iat": issued,
-            "exp": issued + int(self.settings.access_ttl),
-            "jti": uuid.uuid4().hex,
-        }
-        if family:
-            claims["fam"] = family
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
-
-    def verify(self, token: str) -> Principal:
-        """The caller a token names. A token already verified is only checked for expiry
-        and revocation: PyJWT's decode costs ~0.4 ms, and a device sends the same token
-        for 15 minutes."""
-        known = self._verified.get(token)
-        if known is not None:
-            principal, expires = known
-            if time.time() < expires:
-                self._check_live(principal)
-                return principal
-            del self._verified[token]
-        principal, expires = self._decode(token)
-        self._check_live(principal)
-        if len(self._verified) >= VERIFIED_CACHE:
-            self._verified.pop(next(iter(self._verified)))
-        self._verified[token] = (principal, expires)
-        return principal
-
-    def _check_live(self, principal: Principal) -> None:
-        why = self.revocations.why_dead(principal.user_id, principal.jti, principal.family)
-        if why is not None:
-            raise Unauthorized(why)
-
-    def _decode(self, token: str) -> tuple[Principal, float]:
-        try:
-            claims = jwt.decode(
-                token,
-                self.secret,
-                algorithms=[ALGORITHM],
-                options={"require": ["sub", "role", "exp", "iat", "jti"]},
-            )
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("the access token has expired; refresh it") from None
-        except jwt.PyJWTError:
-            raise Unauthorized("the access token is not valid") from None
-        if claims["role"] not in ROLES or not isinstance(claims.get("name"), str):
-            raise Unauthorized("the access token is not valid")
-        expires = float(claims["exp"])
-        family = claims.get("fam", "")
-        principal = Principal(
-            claims["sub"],
-            claims["name"],
-            claims["role"],
-            str(claims["jti"]),
-            expires,
-            family if isinstance(family, str) else "",
-        )
-        return principal, expires
-
     def _revoked(self, revoked: Revoked | None) -> None:
         if revoked is not None:
             self.revocations.deny_families(revoked.families, revoked.until)
 
     def _pair(self, user_id: str, username: str, role: str, refresh: str, family: str) -> dict:
         return {
-            "access_token": self.access_token(user_id, username, role, family),
+            "access_token": self.tokens.access_token(user_id, username, role, family),
             "refresh_token": refresh,
             "token_type": "Bearer",
             "expires_in": int(self.settings.access_ttl),
@@ -308,7 +197,7 @@ class Auth:
         self.throttle.check(name, client)
         account = await self._account_for(username, enforced)
         hashed = account["password_hash"] if account is not None else None
-        if not await self.check_password(password, hashed) or account is None:
+        if not await self.passwords.check_password(password, hashed) or account is None:
             self.throttle.failed(name, client)
             raise Unauthorized("unknown username or wrong password")
         self.throttle.succeeded(name, client)
@@ -374,44 +263,3 @@ class Auth:
         """The stored row of a refresh token (None if unknown), for a caller with its own
         refresh rules: the original devices' layer (api/compat) never rotates one."""
         return await self.tables.refresh_token(_hash_refresh(token))
-
-
-def _lower_priority() -> None:
-    """Hashing threads yield the CPU to the event loop and the actors (Linux: per thread)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
-def validate_credentials(username: str, password: str) -> str:
-    """The enforced form of `username` if both are acceptable; ValidationError naming the
-    first field that is not."""
-    errors = []
-    enforced = ""
-    try:
-        enforced = enforce(username)
-    except ValidationError as error:
-        errors.extend(error.extra["errors"])
-    if len(password) < 8:
-        errors.append({"field": "password", "message": "at least 8 characters"})
-    elif len(password.encode()) > 72:
-        errors.append({"field": "password", "message": "at most 72 bytes"})
-    if errors:
-        raise ValidationError(f"{errors[0]['field']}: {errors[0]['message']}", errors)
-    return enforced
-
-
-def load_secret(configured: str, data_dir: Path) -> bytes:
-    """The configured HS256 key, else the one generated into the data dir on first start."""
-    if configured:
-        if len(configured.encode()) < 32:
-            raise ValueError("auth.jwt_secret must be at least 32 bytes")
-        return configured.encode()
-    path = data_dir / KEY_FILE
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    key = secrets.token_bytes(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.hex())
-    return key

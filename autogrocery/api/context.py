@@ -13,7 +13,7 @@ from aiohttp import web
 
 from autogrocery.actors.system import System
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, Principal
+from autogrocery.api.auth import Auth
 from autogrocery.api.core import (
     BODY,
     CALLER,
@@ -28,6 +28,7 @@ from autogrocery.api.core import (
 from autogrocery.api.memory import Trimmer
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.tasks import Background
+from autogrocery.api.tokens import Principal
 from autogrocery.domain.open_conversations import Conversations
 
 __all__ = [

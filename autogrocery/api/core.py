@@ -20,10 +20,11 @@ from typing import Protocol
 from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Auth, Principal
+from autogrocery.api.auth import Auth
 from autogrocery.api.gate import ConnectionStats
 from autogrocery.api.problems import Handler, Unauthorized, error_response
 from autogrocery.api.tasks import Background
+from autogrocery.api.tokens import Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ def principal(request: web.Request, *roles: str, allow_query_token: bool = False
         token = request.query.get("token")
     if not token:
         raise Unauthorized("this needs an access token")
-    caller = core(request).auth.verify(token)
+    caller = core(request).auth.tokens.verify(token)
     if roles:
         caller.require(*roles)
     return caller

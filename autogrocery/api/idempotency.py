@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import Principal
 from autogrocery.api.core import core
 from autogrocery.api.problems import from_domain
+from autogrocery.api.tokens import Principal
 from autogrocery.domain.errors import DomainError, IdempotencyMismatch, ValidationError
 from autogrocery.domain.models import now
 

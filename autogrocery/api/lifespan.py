@@ -13,8 +13,9 @@ from pathlib import Path
 from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.auth import BOOTSTRAP, Auth, AuthSettings, load_secret
+from autogrocery.api.auth import BOOTSTRAP, Auth, AuthSettings
 from autogrocery.api.first_start import report_bootstrap
+from autogrocery.api.tokens import load_secret
 from autogrocery.config import AuthConfig
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from autogrocery.api.bodies import json_response
 from autogrocery.api.context import state
 from autogrocery.api.openapi import Operation, Reply, documented
-from autogrocery.api.schemas import Account, AccountState, CreateAccountRequest
+from autogrocery.api.schemas_accounts import Account, AccountState, CreateAccountRequest
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)

@@ -11,22 +11,24 @@ from aiohttp import web
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.context import CALLER, state
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.api.schemas import (
+from autogrocery.api.schemas_ops import (
     AlertList,
     Analytics,
     ExpiringLots,
+    Reconciliation,
+    ReorderReport,
+    RobotList,
+    UsageReport,
+    WasteReport,
+)
+from autogrocery.api.schemas_stock import (
     Inventory,
     InventoryItem,
     MovementList,
     MovementType,
     ProductCreate,
     ProductPatch,
-    Reconciliation,
-    ReorderReport,
-    RobotList,
     StockAdjustRequest,
-    UsageReport,
-    WasteReport,
 )
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money

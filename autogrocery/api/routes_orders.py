@@ -11,19 +11,19 @@ from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.context import BODY, CALLER, owner_filter, state
 from autogrocery.api.idempotency import REPLAYED, idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.api.schemas import (
-    Catalog,
+from autogrocery.api.schemas import OrderStatus
+from autogrocery.api.schemas_orders import (
     Order,
     OrderHistory,
     OrderList,
     OrderState,
-    OrderStatus,
     PreviewRequest,
     Restock,
     RestockList,
     RestockReceipt,
     RestockRequest,
 )
+from autogrocery.api.schemas_stock import Catalog
 from autogrocery.domain.catalog import live_products
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import OrderKind

@@ -248,7 +248,7 @@ async def serve(
 
         def operator(token: str) -> bool:
             try:
-                return auth.verify(token).role == "operator"
+                return auth.tokens.verify(token).role == "operator"
             except Exception:  # not a valid token now: not an operator's
                 return False
 

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "autogrocery.db"
 # Files a store writes into its data dir beside the database (the API's token key,
-# api.auth.KEY_FILE): if they are there and the database is not, it was lost.
+# api.tokens.KEY_FILE): if they are there and the database is not, it was lost.
 STORE_MARKERS = ("jwt.key",)
 
 

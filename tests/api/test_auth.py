@@ -155,7 +155,7 @@ def _token(secret: bytes | str, algorithm: str = "HS256", **claims: object) -> s
 
 
 async def test_bad_tokens_are_401_with_www_authenticate(api: Api) -> None:
-    key = api.client.app[STATE].auth.secret
+    key = api.client.app[STATE].auth.tokens.secret
     header = jwt.utils.base64url_encode(b'{"alg":"none","typ":"JWT"}').decode()
     claims = jwt.utils.base64url_encode(
         b'{"sub":"usr_x","name":"x","role":"operator","iat":1,"exp":99999999999,"jti":"j"}'

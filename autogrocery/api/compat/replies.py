@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from autogrocery.api.auth import Principal
 from autogrocery.api.bodies import decode, json_response, read_raw
 from autogrocery.api.idempotency import idempotent
 from autogrocery.api.openapi import Handler, foreign
 from autogrocery.api.problems import TooManyRequests, Unauthorized
+from autogrocery.api.tokens import Principal
 from autogrocery.domain.errors import DomainError, InsufficientStock, Unavailable
 
 T = TypeVar("T")

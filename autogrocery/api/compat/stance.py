@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from autogrocery.api.auth import Auth, Principal
+from autogrocery.api.auth import Auth
 from autogrocery.api.compat.tables import CompatTables
 from autogrocery.api.context import principal, state
 from autogrocery.api.problems import Unauthorized
+from autogrocery.api.tokens import Principal
 from autogrocery.config import Config
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ async def refresh(auth: Auth, tables: CompatTables, token: str) -> str:
     if account["role"] != "device":
         raise Unauthorized(NOT_A_DEVICE.format(role=account["role"]))
     # Of its login (family), so a logout or a revoked login stops it at once.
-    return auth.access_token(
+    return auth.tokens.access_token(
         account["user_id"], account["username"], account["role"], row["family_id"]
     )
 

@@ -38,7 +38,8 @@ def find_binary(
         candidates = [explicit]
         install = f'{explicit} is not an executable file (fix the setting, or "" for the default)'
     else:
-        candidates = [str(Path(sys.executable).parent / name), shutil.which(name)]
+        on_path = shutil.which(name)
+        candidates = [str(Path(sys.executable).parent / name), *([on_path] if on_path else [])]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             binary = Path(candidate)

@@ -169,7 +169,7 @@ class WebDashboard(Server):
 
     # --- the page and its app session ---------------------------------------------------
 
-    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.Response:
         """textual-serve's page, with URLs for the address the browser used."""
         origin = f"{request.scheme}://{request.host}"
         websocket = ("wss" if request.scheme == "https" else "ws") + f"://{request.host}/ws"

@@ -53,7 +53,7 @@ class RobotPolicy:
     shelve_chunk: int = 10  # units per shelving task
 
     def backoff(self, attempt: int) -> float:
-        return min(self.retry_backoff * 2 ** (attempt - 1), self.retry_backoff_max)
+        return min(self.retry_backoff * 2.0 ** (attempt - 1), self.retry_backoff_max)
 
 
 @dataclass(slots=True)

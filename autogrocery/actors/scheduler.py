@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 class Scheduler:
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], object]]] = []
         self._counter = itertools.count()
         self._cond = threading.Condition()
         self._stopped = False
@@ -23,14 +23,14 @@ class Scheduler:
     def start(self) -> None:
         self._thread.start()
 
-    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+    def call_later(self, delay: float, fn: Callable[[], object]) -> None:
         with self._cond:
             if self._stopped:
                 return
             heapq.heappush(self._heap, (time.monotonic() + delay, next(self._counter), fn))
             self._cond.notify()
 
-    def every(self, interval: float, fn: Callable[[], None]) -> None:
+    def every(self, interval: float, fn: Callable[[], object]) -> None:
         def tick() -> None:
             fn()
             self.call_later(interval, tick)

@@ -25,7 +25,7 @@ from autogrocery.store.statements import Statement
 log = logging.getLogger(__name__)
 
 Params = tuple[Any, ...]
-Effect = Callable[[], None]
+Effect = Callable[[], object]  # what it returns is not used
 
 
 class UnitOfWork:

@@ -176,7 +176,9 @@ class Auth:
         if revoked is not None:
             self.revocations.deny_families(revoked.families, revoked.until)
 
-    def _pair(self, user_id: str, username: str, role: str, refresh: str, family: str) -> dict:
+    def _pair(
+        self, user_id: str, username: str, role: str, refresh: str, family: str
+    ) -> dict[str, Any]:
         return {
             "access_token": self.tokens.access_token(user_id, username, role, family),
             "refresh_token": refresh,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 
 from autogrocery.api.problems import Handler
 
@@ -18,7 +19,7 @@ EXPOSE_HEADERS = "Idempotent-Replayed, Retry-After, WWW-Authenticate, X-Request-
 MAX_AGE = "600"
 
 
-def cors_middleware(origins: Iterable[str]) -> web.Middleware | None:
+def cors_middleware(origins: Iterable[str]) -> Middleware | None:
     allowed = frozenset(origins)
     if not allowed:
         return None

@@ -24,7 +24,7 @@ from autogrocery.api.gate import ConnectionStats
 from autogrocery.domain.messages.analytics import Metric as DomainMetric
 
 log = logging.getLogger(__name__)
-disable_created_metrics()  # the *_created series only add noise to every scrape
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus_client; the *_created series only add noise to every scrape
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import bcrypt
 
+from autogrocery.binaries import write_private
 from autogrocery.central.hubconf import HubSpec, StoreUser, render
-from autogrocery.chain.natsd import NatsError, NatsServer, Ports, stop_strays, write_private
+from autogrocery.chain.natsd import NatsError, NatsServer, Ports, stop_strays
 from autogrocery.chain.protocol import store_account
 
 log = logging.getLogger(__name__)

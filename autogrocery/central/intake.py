@@ -159,7 +159,8 @@ class Applier:
                     type(exc).__name__,
                     exc,
                 )
-                sub = await _unsubscribe(sub)
+                await _unsubscribe(sub)
+                sub = None
                 await asyncio.sleep(min(failures * 0.2, 2.0))
                 continue
             failures = 0
@@ -209,4 +210,3 @@ async def _unsubscribe(sub: Any) -> None:
     if sub is not None:
         with contextlib.suppress(nats.errors.Error, OSError):
             await sub.unsubscribe()
-    return None

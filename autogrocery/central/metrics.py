@@ -23,7 +23,7 @@ from autogrocery.api.gate import ConnectionStats
 from autogrocery.api.metrics import LATENCY_BUCKETS, ConnectionCollector
 from autogrocery.central.readmodel import TRANSFER_STATUSES, StoreRecord
 
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class ChainCollector(Collector):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from autogrocery.chain.natsd import write_private
+from autogrocery.binaries import write_private
 from autogrocery.chain.protocol import store_id_problem
 
 FORMAT = 1

@@ -12,8 +12,9 @@ from pathlib import Path
 from urllib.parse import quote as urlquote
 from urllib.parse import urlsplit
 
+from autogrocery.binaries import write_private
 from autogrocery.chain.joinfile import JoinFile
-from autogrocery.chain.natsd import quote, write_private
+from autogrocery.chain.natsd import quote
 from autogrocery.chain.protocol import store_domain
 
 MAX_MEMORY = "64MB"

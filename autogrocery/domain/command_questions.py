@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from autogrocery.domain.command_draft import Ask, Draft, Level, Movement, Reply, Status, Stock
 from autogrocery.domain.models import MovementType, Product
@@ -23,7 +24,8 @@ def advance(
 ) -> tuple[Reply, Draft | None]:
     """Ask the next thing the command does not say, or finish it."""
     lang = draft.language
-    if draft.action is None:
+    action = draft.action
+    if action is None:
         return ask_back(draft, Ask.ACTION, products, stock)
     if draft.sku is None:
         query = _named(draft)
@@ -61,7 +63,7 @@ def advance(
         return ask_back(draft, Ask.MEASURE, products, stock)
     boxed = product.box_size if draft.boxes and product.box_size else 1
     units = draft.quantity * boxed
-    return _finish(draft, draft.action, units, product, stock, user, confirmed=confirmed)
+    return _finish(draft, action, units, product, stock, user, confirmed=confirmed)
 
 
 def _finish(
@@ -81,7 +83,7 @@ def _finish(
     held = level.reserved if level else 0
     expired = level.expired if level else 0
     free = _free_of(action, level)
-    words = {
+    words: dict[str, Any] = {
         "name": name_of(product, lang),
         "unit": product.unit,
         "on_hand": on_hand,

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from autogrocery.store.statements import Statement
 
-Writes = dict[Statement, list[Sequence[Any]]]
+Writes = Mapping[Statement, Sequence[Sequence[Any]]]
 
 
 class _Ticket:

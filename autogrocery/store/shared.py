@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from autogrocery.store.db import connect
-from autogrocery.store.group_commit import GroupCommit
+from autogrocery.store.group_commit import GroupCommit, Writes
 from autogrocery.store.room import Room
-from autogrocery.store.statements import Statement, chunks
+from autogrocery.store.statements import chunks
 
 log = logging.getLogger(__name__)
 PROBE_BYTES = 16_384  # a few pages: enough that a full disk refuses the probe
@@ -100,13 +100,13 @@ class SharedConnection:
             cursor = self._conn.executemany(sql, rows)
             return Result([], cursor.rowcount, cursor.lastrowid)
 
-    def write_batch(self, writes: dict[Statement, list[Sequence[Any]]]) -> None:
+    def write_batch(self, writes: Writes) -> None:
         """Commit `writes` (an actor's batch), with whatever other actors commit at the
         same moment (group_commit.py): durable when this returns; on any error, none
         of it is, and the error is raised."""
         self.group_commit.write(writes)
 
-    def _commit(self, batches: list[dict[Statement, list[Sequence[Any]]]]) -> None:
+    def _commit(self, batches: list[Writes]) -> None:
         """One transaction: `BEGIN IMMEDIATE`, each batch's statements with their rows
         (many rows per statement, see statements.py), `COMMIT`; rolled back whole on
         any error, which is raised. A failure is kept for /readyz until `probe_write`

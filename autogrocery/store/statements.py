@@ -37,7 +37,7 @@ class Insert:
     def sql(self, rows: int) -> str:
         return _insert_sql(self.table, self.columns, self.conflict, rows)
 
-    def prepare(self, rows: list[Row]) -> list[Row]:
+    def prepare(self, rows: Sequence[Row]) -> Sequence[Row]:
         return rows
 
 
@@ -59,7 +59,7 @@ class Update:
     def sql(self, rows: int) -> str:
         return _update_sql(self.table, self.key, self.columns, self.where, rows)
 
-    def prepare(self, rows: list[Row]) -> list[Row]:
+    def prepare(self, rows: Sequence[Row]) -> Sequence[Row]:
         latest = {row[-1]: row for row in rows}
         return list(latest.values()) if len(latest) != len(rows) else rows
 
@@ -77,14 +77,14 @@ class Delete:
     def sql(self, rows: int) -> str:
         return _delete_sql(self.table, self.key, rows)
 
-    def prepare(self, rows: list[Row]) -> list[Row]:
+    def prepare(self, rows: Sequence[Row]) -> Sequence[Row]:
         return rows
 
 
 Statement = Insert | Update | Delete
 
 
-def chunks(statement: Statement, rows: list[Row]) -> Iterator[tuple[str, list[Any]]]:
+def chunks(statement: Statement, rows: Sequence[Row]) -> Iterator[tuple[str, list[Any]]]:
     """(sql, flat parameters) covering `rows`, in order, in power-of-two chunks."""
     rows = statement.prepare(rows)
     if isinstance(statement, Update) and not UPDATE_FROM:

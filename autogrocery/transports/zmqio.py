@@ -142,7 +142,7 @@ def require_connectable(endpoint: str) -> None:
     """Raise TransportError when libzmq will not take `endpoint` to connect to (an unknown
     scheme, no port): a client's I/O thread would otherwise fail on it again and again.
     A throwaway socket asks libzmq; connecting is asynchronous, so this sends nothing."""
-    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock: zmq.Socket[Any] = zmq.Context.instance().socket(zmq.DEALER)
     try:
         sock.connect(endpoint)
     except zmq.ZMQError as exc:

@@ -38,23 +38,23 @@ def commands(app: Dashboard) -> Iterator[SystemCommand]:
         yield SystemCommand(
             f"Show {name}",
             f"Switch to the {name} panel ({number})",
-            lambda name=name: app.action_show(name),  # type: ignore[misc]
+            lambda name=name: app.action_show(name),
         )
     for days in PERIODS:
         yield SystemCommand(
             f"Waste over {days} days",
             f"Reports panel: waste of the last {days} days, at cost (6)",
-            lambda days=days: app.show_waste_over(days),  # type: ignore[misc]
+            lambda days=days: app.show_waste_over(days),
         )
     for kind, label in KIND_LABELS.items():
         yield SystemCommand(
             f"Show {label}",
             f"Orders panel: {label} (k)",
-            lambda kind=kind: app.set_select("#kind-filter", kind),  # type: ignore[misc]
+            lambda kind=kind: app.set_select("#kind-filter", kind),
         )
     for status in (None, *STATUSES):
         yield SystemCommand(
             f"Orders: {(status or 'all').lower()}",
             f"Show {'only ' + status if status else 'every'} order",
-            lambda status=status: app.set_select("#status-filter", status),  # type: ignore[misc]
+            lambda status=status: app.set_select("#status-filter", status),
         )

@@ -73,7 +73,7 @@ class Feed:
         client: ApiClient,
         on_snapshot: Callable[[Snapshot], None],
         on_event: Callable[[dict[str, object]], None],
-        on_link: Callable[[Link], None],
+        on_link: Callable[[Link], object],
         backoff: Backoff | None = None,
     ) -> None:
         self.client = client

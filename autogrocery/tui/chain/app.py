@@ -196,11 +196,11 @@ class ChainApp(OperatorApp):
             yield SystemCommand(
                 f"Show {name}",
                 f"Switch to the {name} panel ({number})",
-                lambda name=name: self.action_show(name),  # type: ignore[misc]
+                lambda name=name: self.action_show(name),
             )
         for status in (None, *TRANSFER_STATUSES):
             yield SystemCommand(
                 f"Transfers: {(status or 'all').lower()}",
                 f"Show {'only ' + status if status else 'every'} transfer (f)",
-                lambda status=status: self.set_status(status),  # type: ignore[misc]
+                lambda status=status: self.set_status(status),
             )

@@ -33,7 +33,7 @@ class ChainFeed:
         self,
         client: ChainClient,
         model: ChainModel,
-        on_link: Callable[[Link], None],
+        on_link: Callable[[Link], object],
         wanted: Callable[[], str],
         *,
         interval: float = POLL_INTERVAL,
@@ -91,9 +91,9 @@ class ChainFeed:
         model, client = self.model, self.client
         fetch = {"stock": self._stock, "transfers": self._transfers, "sales": self._sales}
         shown = fetch.get(panel)
-        stores, *counted, _ = await asyncio.gather(
+        stores, counted, _ = await asyncio.gather(
             client.stores(),
-            *(client.transfers(status, COUNTED) for status in IN_FLIGHT),
+            asyncio.gather(*(client.transfers(status, COUNTED) for status in IN_FLIGHT)),
             shown() if shown else asyncio.sleep(0),
         )
         model.set_stores(stores)

@@ -144,7 +144,7 @@ class LiveTable(ScrollView, can_focus=True):
         changed = order != self._order or len(self._strips) != len(order)
         self._cells, self._order = cells, order
         if before in cells and self.cursor_row > 0:  # at the top it stays there: newest first
-            self.cursor_row = order.index(before)  # type: ignore[arg-type]
+            self.cursor_row = order.index(before)
         self.cursor_row = max(0, min(self.cursor_row, len(order) - 1))
         self.virtual_size = Size(self._width, len(order) + 1)
         if changed:
@@ -227,8 +227,8 @@ class LiveTable(ScrollView, can_focus=True):
             if self._header is None:
                 self._header = self._line([column.label for column in self.columns])
             header = self.get_component_rich_style("live-table--header")
-            strip = Strip(Segment.apply_style(self._header, post_style=header))
-            return strip.crop_extend(scroll_x, scroll_x + width, base + header)
+            head = Strip(Segment.apply_style(self._header, post_style=header))
+            return head.crop_extend(scroll_x, scroll_x + width, base + header)
         index = scroll_y + y - 1
         if not 0 <= index < len(self._order):
             return Strip.blank(width, base)

@@ -222,7 +222,8 @@ async def _attach(
     *,
     head_office: bool = False,
 ) -> int:
-    from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+    from autogrocery.tui.client import ApiClient
+    from autogrocery.tui.client_errors import ApiError, Disconnected
 
     client: ApiClient
     if head_office:

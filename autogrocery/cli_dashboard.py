@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from autogrocery.cli_start import Started
     from autogrocery.config import Config
-    from autogrocery.simulate import Login
+    from autogrocery.simulate_accounts import Login
 
 log = logging.getLogger("autogrocery")
 
@@ -305,7 +305,7 @@ async def ensure_accounts(app: web.Application, data_dir: Path) -> Accounts:
     import orjson
 
     from autogrocery.api.context import STATE
-    from autogrocery.simulate import Login
+    from autogrocery.simulate_accounts import Login
 
     auth = app[STATE].auth
     path = data_dir / ACCOUNTS_FILE

@@ -16,7 +16,6 @@ import logging
 import multiprocessing
 import os
 import random
-import secrets
 import signal
 import time
 from dataclasses import dataclass, field
@@ -27,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from autogrocery.simulate_accounts import Account, HttpError, Login, fridge_accounts
+
 if TYPE_CHECKING:
     from autogrocery.logs import Rotation
 
@@ -35,15 +36,6 @@ log = logging.getLogger(__name__)
 FINAL = {"COMPLETED", "FAILED", "CANCELLED", "EXPIRED"}
 SIMULATOR_CONNECTIONS = 64  # at once, at most (api.max_connections_per_client: 100)
 LOW = 1.5  # trucks bring a SKU back to 4 x its min level once it is below 1.5 x
-
-
-@dataclass(frozen=True, slots=True)
-class Login:
-    username: str
-    password: str
-
-    def __repr__(self) -> str:
-        return f"Login({self.username!r}, password=…)"
 
 
 @dataclass(slots=True)
@@ -65,50 +57,6 @@ class Stats:
             f"{self.shortages} short, {self.unavailable} unavailable, {self.errors} errors, "
             f"{self.behind} behind"
         )
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(f"{status}: {text[:200]}")
-        self.status = status
-
-
-class Account:
-    """One login with its access token; logs in again when the token expires."""
-
-    def __init__(self, http: aiohttp.ClientSession, url: str, login: Login) -> None:
-        self.http, self.url, self.login = http, url, login
-        self.token = ""
-        self._lock = asyncio.Lock()
-
-    async def authenticate(self, stale: str = "") -> None:
-        async with self._lock:
-            if self.token and self.token != stale:
-                return
-            body = {"username": self.login.username, "password": self.login.password}
-            status, data = await raw(self.http, "POST", self.url + "/api/auth/login", body)
-            if status != 200:
-                raise HttpError(status, str(data))
-            self.token = data["access_token"]
-
-    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        if not self.token:
-            await self.authenticate()
-        token = self.token
-        status, data = await raw(self.http, method, self.url + path, body, token)
-        if status == 401:
-            await self.authenticate(stale=token)
-            status, data = await raw(self.http, method, self.url + path, body, self.token)
-        return status, data
-
-
-async def raw(
-    http: aiohttp.ClientSession, method: str, url: str, body: Any = None, token: str = ""
-) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with http.request(method, url, json=body, headers=headers) as response:
-        data = await response.json(content_type=None) if response.content_length != 0 else None
-        return response.status, data
 
 
 class Simulator:
@@ -150,7 +98,7 @@ class Simulator:
         async with aiohttp.ClientSession(connector=connector) as http:
             operator = Account(http, self.url, self.operator_login)
             truck = Account(http, self.url, self.truck_login)
-            fridges = await self._fridges(http)
+            fridges = await fridge_accounts(http, self.url, self.fridge_count, self.fridge_password)
             self.stats = Stats()
             try:
                 await asyncio.gather(
@@ -160,28 +108,6 @@ class Simulator:
                 for task in list(self._in_flight):
                     task.cancel()
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
-
-    async def _fridges(self, http: aiohttp.ClientSession) -> list[Account]:
-        prefix = "sim-fridge"
-        fridges = []
-        for number in range(1, self.fridge_count + 1):
-            login = Login(f"{prefix}-{number}", self.fridge_password)
-            body = {"username": login.username, "password": login.password}
-            status, _ = await raw(http, "POST", self.url + "/api/auth/register", body)
-            account = Account(http, self.url, login)
-            try:
-                await account.authenticate()
-            except HttpError as exc:  # the name is someone else's: take a fresh one
-                if exc.status != 401 or status != 409:
-                    raise
-                prefix = f"sim-fridge-{secrets.token_hex(3)}"
-                login = Login(f"{prefix}-{number}", self.fridge_password)
-                body = {"username": login.username, "password": login.password}
-                await raw(http, "POST", self.url + "/api/auth/register", body)
-                account = Account(http, self.url, login)
-                await account.authenticate()
-            fridges.append(account)
-        return fridges
 
     async def _catalog(self, fridge: Account) -> None:
         while True:

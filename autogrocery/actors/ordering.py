@@ -14,6 +14,12 @@ from typing import TYPE_CHECKING
 
 from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.context import Context
+from autogrocery.actors.ordering_records import (
+    order_writes,
+    previewed_order,
+    processing_order,
+    refused_order,
+)
 from autogrocery.actors.replies import tell
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, Unavailable
@@ -39,19 +45,8 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.records import Confirmation, OrderRecord
-from autogrocery.domain.views import order_end, order_view, transfer_view
-from autogrocery.store.chain_tables import INSERT_FACTS, facts_row
-from autogrocery.store.ordering_tables import (
-    INSERT_LINE,
-    INSERT_METRIC,
-    INSERT_ORDER,
-    UPDATE_ORDER,
-    OrderTables,
-    line_rows,
-    metric_row,
-    order_row,
-    update_row,
-)
+from autogrocery.domain.views import order_view, transfer_view
+from autogrocery.store.ordering_tables import INSERT_METRIC, OrderTables, metric_row
 
 if TYPE_CHECKING:
     from autogrocery.transports.base import MetricsChannel, RobotHub
@@ -116,48 +111,17 @@ class OrderingActor(Actor):
                 return existing
         created = now()
         if msg.kind == OrderKind.CUSTOMER:
-            order = OrderRecord(
-                msg.order_id,
-                msg.kind,
-                msg.owner,
-                OrderStatus.PREVIEWED,
-                lines_total(msg.lines),
-                msg.lines,
-                created,
-                expires_at=created + self.ttl,
-                request_key=msg.request_key,
-            )
+            order = previewed_order(msg, created, self.ttl)
             # If this batch cannot be saved, the reservation must not outlive it.
             stock = self.peers.ref("stock")
             self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
         elif msg.refused is not None:  # a transfer this store cannot ship: it ends here
-            order = OrderRecord(
-                msg.order_id,
-                msg.kind,
-                msg.owner,
-                OrderStatus.FAILED,
-                lines_total(msg.lines),
-                msg.lines,
-                created,
-                ended_at=created,
-                reason=msg.refused,
-                request_key=msg.request_key,
-            )
+            order = refused_order(msg, created)
         else:
             if msg.kind == OrderKind.TRANSFER_OUT:  # as a preview: no hold without the order
                 stock = self.peers.ref("stock")
                 self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
-            order = OrderRecord(
-                msg.order_id,
-                msg.kind,
-                msg.owner,
-                OrderStatus.PROCESSING,
-                lines_total(msg.lines),
-                msg.lines,
-                created,
-                confirmed_at=created,
-                request_key=msg.request_key,
-            )
+            order = processing_order(msg, created)
             self._dispatch(order)
         self._record(None, order)
         return order
@@ -334,21 +298,11 @@ class OrderingActor(Actor):
     # --- the batch ----------------------------------------------------------------------
 
     def before_commit(self) -> None:
-        """Each changed order's final state, once: inserted if new, else updated; for a
-        store in a chain, those that ended, to the outbox."""
+        """Each changed order's final state, once (`order_writes`); the batch's metrics
+        are published after the commit."""
         write = self.unit.write
-        ended = []
-        for order_id, order in self._changed.items():
-            if order_id in self._new:
-                write(INSERT_ORDER, order_row(order))
-                for row in line_rows(order):
-                    write(INSERT_LINE, row)
-            else:
-                write(UPDATE_ORDER, update_row(order))
-            if self.ctx.chain and order.status in FINAL_STATUSES:
-                ended.append(order_end(order))
-        if ended:
-            write(INSERT_FACTS, facts_row("orders", {"orders": ended}))
+        for statement, row in order_writes(self._changed, self._new, self.ctx.chain):
+            write(statement, row)
         if self._finished:
             finished = self._finished
             self.unit.then(lambda: self._publish(finished))

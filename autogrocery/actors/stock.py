@@ -10,8 +10,9 @@ allocates them to lots again, oldest order first.
 Stock changes on_hand only when an order settles (every robot task done): the order's
 allocated lots give their stock (OUT), or a restock's lines arrive (IN: a dated line as
 a new lot, an undated one into the product's undated lot), then the pricing rule
-reprices each line's SKU; one settlement row guards that it happens once. Operators'
-actions and the expiry sweep are in `stock_keeping.py`.
+reprices each line's SKU; one settlement row guards that it happens once. What open
+orders hold is in `stock_holds.py`; operators' actions, the expiry sweep and the alerts
+in `stock_keeping.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.chain_facts import StockFacts, receipt, shipment
 from autogrocery.actors.context import Context
 from autogrocery.actors.stock_chain import CATALOG_VERSION, StockChain
-from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot, load_items
+from autogrocery.actors.stock_holds import StockHolds
+from autogrocery.actors.stock_items import Hold, Item, Lot, load_items
 from autogrocery.actors.stock_keeping import StockKeeping
 from autogrocery.domain import events
 from autogrocery.domain.errors import InsufficientStock, ValidationError
@@ -34,7 +36,6 @@ from autogrocery.domain.messages.stock import (
     CancelPicked,
     CreateRestock,
     PreviewOrder,
-    ReleaseOrder,
     SettleOrder,
 )
 from autogrocery.domain.models import (
@@ -47,16 +48,12 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.pricing import PricingRule
-from autogrocery.domain.records import Alert
-from autogrocery.domain.views import alert_view
 from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import (
-    CLEAR_ALERT,
     INSERT_LOT,
     INSERT_MOVEMENT,
     INSERT_PRODUCT,
     INSERT_SETTLEMENT,
-    RAISE_ALERT,
     UPDATE_LEVEL,
     UPDATE_LOT,
     UPDATE_PRODUCT,
@@ -66,7 +63,7 @@ from autogrocery.store.stock_tables import (
 log = logging.getLogger(__name__)
 
 
-class StockActor(StockKeeping, StockChain, Actor):
+class StockActor(StockHolds, StockKeeping, StockChain, Actor):
     name = "stock"
 
     def __init__(self, ctx: Context, rule: PricingRule, expiry_alert_days: int = 2) -> None:
@@ -169,16 +166,6 @@ class StockActor(StockKeeping, StockChain, Actor):
             "ordering",
             CreateOrder(new_id("rst"), OrderKind.RESTOCK, msg.owner, lines, msg.request_key),
         )
-
-    @handles(ReleaseOrder)
-    def release(self, msg: ReleaseOrder) -> object:
-        """The order ended without its stock (cancelled, expired, failed); idempotent."""
-        order_id = msg.order_id
-        hold = self.held.pop(order_id, None)
-        if hold is not None:
-            self.unit.undo(lambda: self.held.__setitem__(order_id, hold))
-            self._take_hold(hold.allocations, -1)
-        return msg.answer
 
     @handles(CancelPicked)
     def cancel_picked(self, msg: CancelPicked) -> None:
@@ -311,28 +298,6 @@ class StockActor(StockKeeping, StockChain, Actor):
         self._new_lots = {}
         self._settled.clear()
 
-    def _flip_alert(self, item: Item, raised_at: float | None) -> None:
-        sku = item.sku
-        previous = self.alerted.get(sku)
-        level = item.level(self.today())
-        if raised_at is not None:
-            self.alerted[sku] = raised_at
-            self.unit.write(RAISE_ALERT, (sku, level.available, level.min_level, raised_at))
-        else:
-            del self.alerted[sku]
-            self.unit.write(CLEAR_ALERT, (sku,))
-
-        def restore() -> None:
-            if previous is None:
-                self.alerted.pop(sku, None)
-            else:
-                self.alerted[sku] = previous
-
-        self.unit.undo(restore)
-        kind = events.ALERT_RAISED if raised_at is not None else events.ALERT_CLEARED
-        alert = Alert(level, raised_at or previous or 0.0)
-        self.unit.then(lambda: self.ctx.events.publish(kind, alert_view(alert)))
-
     # --- stock moves (shared with stock_keeping) ----------------------------------------
 
     def move(
@@ -372,46 +337,6 @@ class StockActor(StockKeeping, StockChain, Actor):
 
         def restore() -> None:
             lot.unit_cost = before
-
-        self.unit.undo(restore)
-
-    # --- holds --------------------------------------------------------------------------
-
-    def _allocate(
-        self, lines: Lines, today: date, *, expired_too: bool = False
-    ) -> tuple[Allocation, ...] | None:
-        found: list[Allocation] = []
-        for line in lines:
-            lots = self.items[line.sku].allocate(line.quantity, today, expired_too=expired_too)
-            if not lots:
-                return None
-            found.extend(lots)
-        return tuple(found)
-
-    def _hold(
-        self,
-        order_id: str,
-        lines: Lines,
-        allocations: tuple[Allocation, ...],
-        undoable: bool = True,
-    ) -> None:
-        self.held[order_id] = Hold(lines, allocations)
-        if undoable:
-            self.unit.undo(lambda: self.held.pop(order_id, None))
-            self._take_hold(allocations, +1)
-        else:
-            for lot, quantity in allocations:
-                lot.held += quantity
-
-    def _take_hold(self, allocations: tuple[Allocation, ...], sign: int) -> None:
-        touched = self._touched
-        for lot, quantity in allocations:
-            lot.held += sign * quantity
-            touched.add(lot.sku)
-
-        def restore() -> None:
-            for lot, quantity in allocations:
-                lot.held -= sign * quantity
 
         self.unit.undo(restore)
 

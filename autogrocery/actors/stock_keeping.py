@@ -1,4 +1,4 @@
-"""The stock actor's housekeeping: operators' actions, what it reports, and expiry.
+"""The stock actor's housekeeping: operators' actions, what it reports, expiry and alerts.
 
 Mixed into `StockActor` (same state, same single writer); it needs only what
 `Keeper` names, so it imports nothing of the actor's module.
@@ -28,7 +28,7 @@ from autogrocery.domain.models import MovementType, adjustment_problem, now, sku
 from autogrocery.domain.records import Alert, LotLevel, StockLevel
 from autogrocery.domain.views import alert_view
 from autogrocery.store.db import undated_lot
-from autogrocery.store.stock_tables import CLEAR_EXPIRY, RAISE_EXPIRY
+from autogrocery.store.stock_tables import CLEAR_ALERT, CLEAR_EXPIRY, RAISE_ALERT, RAISE_EXPIRY
 
 if TYPE_CHECKING:
     from autogrocery.actors.context import Context
@@ -182,7 +182,7 @@ class StockKeeping:
         self._touched.add(msg.sku)
         return item.level(self.today())
 
-    # --- expiry -------------------------------------------------------------------------
+    # --- expiry and alerts ---------------------------------------------------------------
 
     @handles(ExpireLots)
     def expire(self: Keeper, _: ExpireLots) -> int:
@@ -202,6 +202,29 @@ class StockKeeping:
 
     def check_expiry(self: Keeper, skus: Iterable[str]) -> None:
         check_expiry(self, skus)
+
+    def _flip_alert(self: Keeper, item: Item, raised_at: float | None) -> None:
+        """Raise or clear `item`'s low-stock alert (the actor's `before_commit` decides)."""
+        sku = item.sku
+        previous = self.alerted.get(sku)
+        level = item.level(self.today())
+        if raised_at is not None:
+            self.alerted[sku] = raised_at
+            self.unit.write(RAISE_ALERT, (sku, level.available, level.min_level, raised_at))
+        else:
+            del self.alerted[sku]
+            self.unit.write(CLEAR_ALERT, (sku,))
+
+        def restore() -> None:
+            if previous is None:
+                self.alerted.pop(sku, None)
+            else:
+                self.alerted[sku] = previous
+
+        self.unit.undo(restore)
+        kind = events.ALERT_RAISED if raised_at is not None else events.ALERT_CLEARED
+        alert = Alert(level, raised_at or previous or 0.0)
+        self.unit.then(lambda: self.ctx.events.publish(kind, alert_view(alert)))
 
 
 def check_expiry(keeper: Keeper, skus: Iterable[str]) -> None:

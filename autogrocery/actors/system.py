@@ -9,7 +9,6 @@ here blocks the event loop.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -21,8 +20,16 @@ from autogrocery.actors.bridge import AsyncBridge
 from autogrocery.actors.eventbus import EventBus, Subscription
 from autogrocery.actors.stock_reports import StockReports
 from autogrocery.actors.supervisor import Supervisor
+from autogrocery.actors.system_checks import (
+    answer_again,
+    check_limit,
+    check_movement_type,
+    check_status,
+    lot_checks,
+    sku_checks,
+)
 from autogrocery.config import StockConfig
-from autogrocery.domain.errors import IdempotencyMismatch, NotFound, ValidationError
+from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.messages.analytics import Metric, Summarize
 from autogrocery.domain.messages.lifecycle import Ping
 from autogrocery.domain.messages.ordering import CancelOrder, ConfirmOrder
@@ -35,7 +42,7 @@ from autogrocery.domain.messages.stock import (
     StockLevels,
     UpdateProduct,
 )
-from autogrocery.domain.models import MovementType, OrderKind, OrderStatus, rfc3339
+from autogrocery.domain.models import OrderKind, rfc3339
 from autogrocery.domain.records import (
     Alert,
     ChainStatus,
@@ -127,26 +134,7 @@ class System:
             max_lines=self.limits.max_lines,
             with_cost=restock,
         )
-        asked = sorted((ln.sku, ln.quantity, ln.unit_cost or 0, ln.expiry_date) for ln in lines)
-        made = sorted(
-            (ln.sku, ln.quantity, ln.unit_price if restock else 0, ln.expiry_date)
-            for ln in order.lines
-        )
-        if asked != made:
-            raise IdempotencyMismatch("this Idempotency-Key was used with a different request")
-        if restock:
-            return restock_receipt(order.moved(OrderStatus.PROCESSING))
-        ttl = self.supervisor.settings.reservation_ttl
-        as_previewed = dataclasses.replace(
-            order,
-            status=OrderStatus.PREVIEWED,
-            confirmed_at=None,
-            completed_at=None,
-            ended_at=None,
-            reason=None,
-            expires_at=order.created_at + ttl,
-        )
-        return order_view(as_previewed)
+        return answer_again(order, lines, restock, self.supervisor.settings.reservation_ttl)
 
     async def confirm(self, order_id: str, owner: str | None = None) -> tuple[dict[str, Any], bool]:
         """Returns the order's id and status, and whether this call confirmed it."""
@@ -181,14 +169,8 @@ class System:
         cursor: int | None = None,
         kind: OrderKind = OrderKind.CUSTOMER,
     ) -> tuple[list[dict[str, Any]], int | None]:
-        if status is not None and status not in OrderStatus.__members__:
-            raise ValidationError(
-                f"unknown status {status!r}", [{"field": "status", "message": "unknown status"}]
-            )
-        if not 1 <= limit <= 500:
-            raise ValidationError(
-                "limit must be between 1 and 500", [{"field": "limit", "message": "out of range"}]
-            )
+        check_status(status)
+        check_limit(limit, 500)
         found, next_cursor = await self.reader.orders(kind, owner, status, limit, cursor)
         return [order_view(order) for order in found], next_cursor
 
@@ -196,10 +178,7 @@ class System:
         self, limit: int = 50, cursor: int | None = None
     ) -> tuple[list[dict[str, Any]], int | None]:
         """The chain's transfers this store ships or receives, newest first."""
-        if not 1 <= limit <= 500:
-            raise ValidationError(
-                "limit must be between 1 and 500", [{"field": "limit", "message": "out of range"}]
-            )
+        check_limit(limit, 500)
         kinds = (OrderKind.TRANSFER_OUT, OrderKind.TRANSFER_IN)
         found, next_cursor = await self.reader.orders(kinds, None, None, limit, cursor)
         return [transfer_view(order) for order in found], next_cursor
@@ -249,15 +228,8 @@ class System:
         limit: int = 100,
         cursor: int | None = None,
     ) -> tuple[list[dict[str, Any]], int | None]:
-        if movement_type is not None and movement_type not in MovementType.__members__:
-            raise ValidationError(
-                f"unknown movement type {movement_type!r}",
-                [{"field": "type", "message": "not IN, OUT, WASTE, ADJUST or COUNT"}],
-            )
-        if not 1 <= limit <= 1000:
-            raise ValidationError(
-                "limit must be between 1 and 1000", [{"field": "limit", "message": "out of range"}]
-            )
+        check_movement_type(movement_type)
+        check_limit(limit, 1000)
         return await self.reader.movements(sku, movement_type, limit, cursor)
 
     async def adjust_stock(
@@ -322,31 +294,13 @@ class System:
 
     async def lot_ledger(self) -> list[dict[str, Any]]:
         """Each lot's on_hand against the sum of its movements."""
-        return [
-            {"lot_id": lot, "on_hand": on_hand, "ledger": total, "ok": on_hand == total}
-            for lot, on_hand, total in await self.reader.lot_ledger()
-        ]
+        return lot_checks(await self.reader.lot_ledger())
 
     async def reconcile(self) -> list[dict[str, Any]]:
         """Each SKU's on_hand against its ledger (one snapshot of the store), and what is
         reserved against what is on hand (the stock actor's levels)."""
         ledger = await self.reader.ledger()
-        levels = {level.sku: level for level in await self.levels()}
-        report = []
-        for sku, (stored, total) in sorted(ledger.items()):
-            level = levels.get(sku)
-            reserved = level.reserved if level is not None else 0
-            on_hand = level.on_hand if level is not None else stored
-            report.append(
-                {
-                    "sku": sku,
-                    "on_hand": stored,
-                    "reserved": reserved,
-                    "ledger": total,
-                    "ok": total == stored and 0 <= reserved <= on_hand,
-                }
-            )
-        return report
+        return sku_checks(ledger, await self.levels())
 
     async def robots(self) -> list[dict[str, Any]]:
         return self.supervisor.hub.robots()

@@ -1,7 +1,7 @@
 """The operators' dashboard (Textual). The only package that imports textual.
 
-`client`, `feed`, `model` and `forms` import no textual, so the API client can be used
-without loading the UI; `DashboardApp` is imported on first use.
+`client`, `client_errors`, `feed`, `model` and `forms` import no textual, so the API
+client can be used without loading the UI; `DashboardApp` is imported on first use.
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ def __getattr__(name: str) -> Any:
         from autogrocery.tui.app import DashboardApp
 
         return DashboardApp
-    if name in ("ApiClient", "ApiError", "Credentials", "Disconnected"):
+    if name in ("ApiClient", "Credentials"):
         from autogrocery.tui import client
 
         return getattr(client, name)
+    if name in ("ApiError", "Disconnected"):
+        from autogrocery.tui import client_errors
+
+        return getattr(client_errors, name)
     raise AttributeError(name)

@@ -24,7 +24,8 @@ from textual.widget import Widget
 from textual.widgets import Select
 
 from autogrocery.tui.base import OperatorApp
-from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.client import ApiClient
+from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed
 from autogrocery.tui.messages import LinkChanged, StoreChanged

@@ -4,8 +4,8 @@ One `ApiClient` holds an operator login (and, for restock manifests, a truck log
 it logs in on first use, refreshes an expired access token with its single-use refresh
 token (one renewal at a time, so a refresh token is never presented twice), and turns
 every problem+json answer into an `ApiError` whose text is the server's, verbatim.
-A store that cannot be reached raises `Disconnected`. No textual here: `feed.py`
-reconnects, the app draws.
+A store that cannot be reached raises `Disconnected` (both in `client_errors.py`). No
+textual here: `feed.py` reconnects, the app draws.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from urllib.parse import quote as _quote
 import aiohttp
 import orjson
 
+from autogrocery.tui.client_errors import ApiError, Disconnected, describe
+
 log = logging.getLogger(__name__)
 
 OPERATOR = "operator"
@@ -37,59 +39,6 @@ class Credentials:
 
     def __repr__(self) -> str:  # never print a password by accident
         return f"Credentials({self.username!r}, password=…)"
-
-
-class ApiError(Exception):
-    """An error answer from the store, kept as the server wrote it."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str = "",
-        errors: list[dict[str, Any]] | None = None,
-        shortages: list[dict[str, Any]] | None = None,
-    ) -> None:
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.errors = errors or []
-        self.shortages = shortages or []
-        super().__init__(str(self))
-
-    @classmethod
-    def from_body(cls, status: int, body: bytes, reason: str | None) -> ApiError:
-        try:
-            data = orjson.loads(body) if body else {}
-        except orjson.JSONDecodeError:
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        text = body.decode("utf-8", "replace").strip()[:300] if not data else ""
-        return cls(
-            status,
-            str(data.get("title") or reason or "error"),
-            str(data.get("detail") or text),
-            data.get("errors") if isinstance(data.get("errors"), list) else None,
-            data.get("shortages") if isinstance(data.get("shortages"), list) else None,
-        )
-
-    def __str__(self) -> str:
-        text = f"{self.status} {self.title}"
-        if self.detail:
-            text += f": {self.detail}"
-        for error in self.errors:
-            text += f"\n  {error.get('field', '?')}: {error.get('message', '')}"
-        for short in self.shortages:
-            text += (
-                f"\n  {short.get('sku')}: requested {short.get('requested')}, "
-                f"available {short.get('available')}"
-            )
-        return text
-
-
-class Disconnected(Exception):
-    """The store did not answer (refused, reset, timed out)."""
 
 
 class ApiClient:
@@ -392,13 +341,3 @@ class ApiClient:
 
 def quote(segment: str) -> str:
     return _quote(segment, safe="")
-
-
-def describe(exc: BaseException) -> str:
-    """A short reason for a failed connection, for the banner."""
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timed out"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"cannot connect: {exc.os_error.strerror or exc.os_error}"
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autogrocery.simulate import Login, Simulator
+from autogrocery.simulate import Simulator
+from autogrocery.simulate_accounts import Login
 from autogrocery.store.db import DB_NAME
 from tests.api.conftest import ADMIN_PASSWORD, TRUCK_PASSWORD, ApiFactory
 from tests.waiting import eventually

@@ -10,7 +10,8 @@ import time
 import orjson
 import pytest
 
-from autogrocery.tui.client import ApiClient, ApiError, Credentials, Disconnected
+from autogrocery.tui.client import ApiClient, Credentials
+from autogrocery.tui.client_errors import ApiError, Disconnected
 from tests.api.conftest import ADMIN_PASSWORD
 from tests.tui.conftest import StoreFactory
 

@@ -21,7 +21,8 @@ from textual.worker import Worker
 
 from autogrocery.domain.money import format_money, parse_money
 from autogrocery.tui import format as fmt
-from autogrocery.tui.client import ApiClient, ApiError, Disconnected
+from autogrocery.tui.client import ApiClient
+from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.model import REPORTS_EVERY, StoreModel
 from autogrocery.tui.reports import PERIODS, USAGE_DAYS, daily, load_reports
 from autogrocery.tui.widgets.table import Column, LiveTable, Row

@@ -85,7 +85,7 @@ class SessionAppService(AppService):
             os.close(theirs)
         os.write(ours, self.login)  # a few hundred bytes: the pipe takes them at once
         self.lifeline = ours
-        self._stdin = process.stdin  # type: ignore[assignment]  (a PIPE: never None)
+        self._stdin = process.stdin  # type: ignore[assignment]  # a PIPE: never None
         return process
 
     def close_lifeline(self) -> None:

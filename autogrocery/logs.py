@@ -29,8 +29,10 @@ class JsonFormatter(logging.Formatter):
 
 
 class Rotation(Protocol):
-    max_bytes: int
-    backups: int
+    @property
+    def max_bytes(self) -> int: ...
+    @property
+    def backups(self) -> int: ...
 
 
 def configure_logging(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from autogrocery.domain.messages import CreateOrder
+from autogrocery.domain.messages.ordering import CreateOrder
 from autogrocery.domain.models import FINAL_STATUSES, OrderStatus, lines_total
 from autogrocery.domain.records import OrderRecord
 from autogrocery.domain.views import order_end

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from autogrocery.actors.base import handles
 from autogrocery.actors.stock_items import Allocation, Hold, Item
-from autogrocery.domain.messages import ReleaseOrder
+from autogrocery.domain.messages.stock import ReleaseOrder
 from autogrocery.domain.models import Lines
 
 if TYPE_CHECKING:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Any
+from typing import Any, TypeVar
 
 import pykka
 
 from autogrocery.actors.replies import Batch, Call, LoopSink, ReplyTo
 from autogrocery.domain.errors import Unavailable
+from autogrocery.domain.messages.answered import Answered
+
+A = TypeVar("A")
 
 SWEEP_EVERY = 0.25  # seconds between checks for calls that waited too long
 
@@ -33,13 +36,13 @@ class AsyncBridge:
         )
         self._sweeper: asyncio.TimerHandle | None = None
 
-    async def ask(self, ref: pykka.ActorRef[Any], message: Any) -> Any:
+    async def ask(self, ref: pykka.ActorRef[Any], message: Answered[A]) -> A:
         return await self.send(ref, message)
 
-    def send(self, ref: pykka.ActorRef[Any], message: Any) -> asyncio.Future[Any]:
+    def send(self, ref: pykka.ActorRef[Any], message: Answered[A]) -> asyncio.Future[A]:
         """Queue `message` for `ref`; the future settles with the actor's answer."""
         loop = self._loop
-        future: asyncio.Future[Any] = loop.create_future()
+        future: asyncio.Future[A] = loop.create_future()
         call = Call(message, ReplyTo(self._sink, future))
         outgoing = self._outgoing
         entry = outgoing.get(ref.actor_urn)

@@ -6,21 +6,30 @@ the arithmetic is in `domain/reports.py`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from autogrocery.actors.context import Context
+from autogrocery.actors.supervisor import CoreActor
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import ValidationError
+from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.messages.stock import ExpiringLots, StockLevels
 from autogrocery.domain.money import format_money
-from autogrocery.domain.records import LotLevel, StockLevel
+from autogrocery.domain.records import StockLevel
 from autogrocery.domain.reports import day_start, reorder, usage_by_day, waste_by_sku
 from autogrocery.domain.views import lot_view
 from autogrocery.store.reads import Reader
 
-Ask = Callable[[str, Any], Awaitable[Any]]  # a message to a core actor, by name; its answer
+A = TypeVar("A")
+
+
+class Ask(Protocol):
+    """A message to a core actor, by name; its answer, of the type it declares."""
+
+    def __call__(self, actor: CoreActor, message: Answered[A], /) -> Awaitable[A]: ...
+
 
 DAY = 86400.0  # seconds
 LEAST_SPAN = 1 / 1440  # days: a store younger than a minute counts as a minute old
@@ -37,7 +46,7 @@ class StockReports:
         self.settings = settings
 
     async def levels(self) -> list[StockLevel]:
-        levels: list[StockLevel] = await self.ask("stock", StockLevels())
+        levels = await self.ask("stock", StockLevels())
         return levels
 
     async def expiring(self, days: int) -> list[dict[str, Any]]:
@@ -46,7 +55,7 @@ class StockReports:
             raise ValidationError(
                 "within must be 0 to 3650 days", [{"field": "within", "message": "out of range"}]
             )
-        lots: list[LotLevel] = await self.ask("stock", ExpiringLots(days))
+        lots = await self.ask("stock", ExpiringLots(days))
         names = {level.sku: level for level in await self.levels()}
         today = self.ctx.today()
         return [

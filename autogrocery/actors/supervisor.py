@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pykka
 
@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
 MAX_CORE_RESTARTS = 5
 RESTART_WINDOW = 60.0
-CORE = ("analytics", "stock", "fulfilment", "ordering")  # start order; stop in reverse
+CoreActor = Literal["analytics", "stock", "fulfilment", "ordering"]
+# Started in this order, stopped in reverse.
+CORE: tuple[CoreActor, ...] = ("analytics", "stock", "fulfilment", "ordering")
 
 
 @dataclass(frozen=True, slots=True)

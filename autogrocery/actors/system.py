@@ -13,13 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from autogrocery.actors.base import BATCH_STATS
 from autogrocery.actors.bridge import AsyncBridge
 from autogrocery.actors.eventbus import EventBus, Subscription
 from autogrocery.actors.stock_reports import StockReports
-from autogrocery.actors.supervisor import Supervisor
+from autogrocery.actors.supervisor import CoreActor, Supervisor
 from autogrocery.actors.system_checks import (
     answer_again,
     check_limit,
@@ -31,6 +31,7 @@ from autogrocery.actors.system_checks import (
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.messages.analytics import Metric, Summarize
+from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.messages.lifecycle import Ping
 from autogrocery.domain.messages.ordering import CancelOrder, ConfirmOrder
 from autogrocery.domain.messages.stock import (
@@ -44,10 +45,7 @@ from autogrocery.domain.messages.stock import (
 )
 from autogrocery.domain.models import OrderKind, rfc3339
 from autogrocery.domain.records import (
-    Alert,
     ChainStatus,
-    Confirmation,
-    OrderRecord,
     ReplicationStatus,
     StockLevel,
 )
@@ -63,6 +61,8 @@ from autogrocery.domain.views import (
 from autogrocery.store.reads import Reader
 
 log = logging.getLogger(__name__)
+
+A = TypeVar("A")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +97,11 @@ class System:
         # Litestream replicating the store's database, when [replicate] says where to.
         self.replication: Callable[[], ReplicationStatus] | None = None
 
-    async def ask(self, actor: str, message: Any) -> Any:
-        """One message to a core actor (by name); its answer."""
+    async def ask(self, actor: CoreActor, message: Answered[A]) -> A:
+        """One message to a core actor (by name); its answer, of the type it declares."""
         return await self._ask(actor, message)
 
-    async def _ask(self, actor: str, message: Any) -> Any:
+    async def _ask(self, actor: CoreActor, message: Answered[A]) -> A:
         return await self.bridge.send(self.supervisor.refs[actor], message)
 
     # --- customer orders -----------------------------------------------------------------
@@ -113,7 +113,7 @@ class System:
         lines = parse_lines(
             items, max_quantity=self.limits.max_quantity, max_lines=self.limits.max_lines
         )
-        order: OrderRecord = await self._ask("stock", PreviewOrder(owner, lines, request_key))
+        order = await self._ask("stock", PreviewOrder(owner, lines, request_key))
         return order_view(order)
 
     async def first_answer(
@@ -138,15 +138,13 @@ class System:
 
     async def confirm(self, order_id: str, owner: str | None = None) -> tuple[dict[str, Any], bool]:
         """Returns the order's id and status, and whether this call confirmed it."""
-        done: Confirmation = await self._ask("ordering", ConfirmOrder(order_id, owner))
+        done = await self._ask("ordering", ConfirmOrder(order_id, owner))
         return {"order_id": done.order_id, "status": done.status.value}, done.first
 
     async def cancel(
         self, order_id: str, owner: str | None = None, *, previews_only: bool = False
     ) -> dict[str, Any]:
-        order: OrderRecord = await self._ask(
-            "ordering", CancelOrder(order_id, owner, previews_only)
-        )
+        order = await self._ask("ordering", CancelOrder(order_id, owner, previews_only))
         return {"order_id": order.order_id, "status": order.status.value}
 
     async def get_order(self, order_id: str, owner: str | None = None) -> dict[str, Any]:
@@ -200,7 +198,7 @@ class System:
             max_lines=self.limits.max_lines,
             with_cost=True,
         )
-        order: OrderRecord = await self._ask("stock", CreateRestock(owner, lines, request_key))
+        order = await self._ask("stock", CreateRestock(owner, lines, request_key))
         return restock_receipt(order)
 
     async def get_restock(self, restock_id: str, owner: str | None = None) -> dict[str, Any]:
@@ -212,7 +210,7 @@ class System:
     # --- operators -----------------------------------------------------------------------
 
     async def levels(self) -> list[StockLevel]:
-        levels: list[StockLevel] = await self._ask("stock", StockLevels())
+        levels = await self._ask("stock", StockLevels())
         return levels
 
     async def inventory(self) -> list[dict[str, Any]]:
@@ -245,9 +243,7 @@ class System:
             raise ValidationError(
                 "delta must be an integer", [{"field": "delta", "message": "not an integer"}]
             )
-        level: StockLevel = await self._ask(
-            "stock", AdjustStock(sku, delta, reason, note, user, lot_id)
-        )
+        level = await self._ask("stock", AdjustStock(sku, delta, reason, note, user, lot_id))
         return stock_view(level)
 
     async def add_product(
@@ -263,7 +259,7 @@ class System:
         user: str = "operator",
     ) -> dict[str, Any]:
         """A new SKU, stocked and priced in one step, in an aisle robots serve."""
-        level: StockLevel = await self._ask(
+        level = await self._ask(
             "stock", AddProduct(sku, name, aisle, unit, min_level, on_hand, price, unit_cost, user)
         )
         return stock_view(level)
@@ -275,7 +271,7 @@ class System:
         min_level: int | None = None,
         price: int | None = None,
     ) -> dict[str, Any]:
-        level: StockLevel = await self._ask("stock", UpdateProduct(sku, name, min_level, price))
+        level = await self._ask("stock", UpdateProduct(sku, name, min_level, price))
         return stock_view(level)
 
     async def product(self, sku: str) -> dict[str, Any]:
@@ -289,7 +285,7 @@ class System:
         return self.supervisor.ctx.today()
 
     async def alerts(self) -> list[dict[str, Any]]:
-        alerts: list[Alert] = await self._ask("stock", OpenAlerts())
+        alerts = await self._ask("stock", OpenAlerts())
         return [alert_view(alert) for alert in alerts]
 
     async def lot_ledger(self) -> list[dict[str, Any]]:
@@ -306,7 +302,7 @@ class System:
         return self.supervisor.hub.robots()
 
     async def analytics(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._ask("analytics", Summarize())
+        result = await self._ask("analytics", Summarize())
         return result
 
     def subscribe(

@@ -24,9 +24,7 @@ DETAILS = ("category", "brand", "size", "name_he", "keywords")
 
 async def ship(system: System, msg: Ship) -> OrderRecord:
     items = tuple(LineRequest(item.sku, item.quantity) for item in msg.items)
-    order: OrderRecord = await system.ask(
-        "stock", ShipTransfer(msg.transfer_id, msg.to_store, items)
-    )
+    order = await system.ask("stock", ShipTransfer(msg.transfer_id, msg.to_store, items))
     return order
 
 
@@ -41,9 +39,7 @@ async def receive(system: System, msg: Receive) -> OrderRecord | None:
         )
         for line in msg.lines
     )
-    order: OrderRecord | None = await system.ask(
-        "stock", ReceiveTransfer(msg.transfer_id, msg.from_store, lines)
-    )
+    order = await system.ask("stock", ReceiveTransfer(msg.transfer_id, msg.from_store, lines))
     return order  # None: nothing of it is sold here
 
 
@@ -62,7 +58,7 @@ async def apply_catalog(system: System, msg: CatalogVersion) -> int:
         )
         for product in msg.products
     )
-    version: int = await system.ask("stock", ApplyCatalog(msg.version, changes))
+    version = await system.ask("stock", ApplyCatalog(msg.version, changes))
     return version
 
 

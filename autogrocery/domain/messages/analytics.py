@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.messages.wire import WIRE_VERSION, WireError, require
 from autogrocery.domain.models import OrderKind
 
@@ -57,7 +58,7 @@ class Metric:
 
 
 @dataclass(frozen=True, slots=True)
-class Summarize:
+class Summarize(Answered[dict[str, Any]]):
     pass
 
 

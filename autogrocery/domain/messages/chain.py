@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.models import LineRequest
+from autogrocery.domain.records import OrderRecord
 
 
 @dataclass(frozen=True, slots=True)
-class ShipTransfer:
+class ShipTransfer(Answered[OrderRecord]):
     """Stock: the head office asks this store to ship `items` to `to_store`: reserve
     them (FEFO) for a TRANSFER_OUT order keyed by the transfer id, or refuse."""
 
@@ -20,7 +22,7 @@ class ShipTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class ReceiveTransfer:
+class ReceiveTransfer(Answered[OrderRecord | None]):
     """Stock: a shipment from `from_store` is on its way: a TRANSFER_IN order keyed by
     the transfer id, its lines as shipped (lot dates and costs kept)."""
 
@@ -30,13 +32,13 @@ class ReceiveTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class ReportLevels:
+class ReportLevels(Answered[None]):
     """Stock: tell the head office every SKU's levels (one outbox row), as the relay of
     a store in a chain starts: the levels it reports after are those that change."""
 
 
 @dataclass(frozen=True, slots=True)
-class ApplyCatalog:
+class ApplyCatalog(Answered[int]):
     """Stock: apply a catalog version of the head office (each once, in order)."""
 
     version: int

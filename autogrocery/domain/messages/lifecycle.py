@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autogrocery.domain.messages.answered import Answered
+
 
 @dataclass(frozen=True, slots=True)
-class Ping:
+class Ping(Answered[str]):
     """Any actor: answers "pong" (the supervisor's start barrier and /readyz)."""
 
 

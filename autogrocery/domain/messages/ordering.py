@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.models import Lines, OrderKind
+from autogrocery.domain.records import Confirmation, OrderRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +24,13 @@ class CreateOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class ConfirmOrder:
+class ConfirmOrder(Answered[Confirmation]):
     order_id: str
     owner: str | None  # None: an operator acting on any order
 
 
 @dataclass(frozen=True, slots=True)
-class CancelOrder:
+class CancelOrder(Answered[OrderRecord]):
     """Ordering: cancel a preview, or an order robots are picking (until the last pick
     is done); `previews_only` keeps the original clients' rule (a preview only)."""
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.models import LineRequest, Lines, OrderKind
+from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
 
 
 @dataclass(frozen=True, slots=True)
-class PreviewOrder:
+class PreviewOrder(Answered[OrderRecord]):
     """Stock: reserve and price `lines`, then ordering stores the order (one step)."""
 
     owner: str
@@ -18,7 +20,7 @@ class PreviewOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateRestock:
+class CreateRestock(Answered[OrderRecord]):
     """Stock: name the lines of a truck's manifest, then ordering stores the restock."""
 
     owner: str
@@ -56,7 +58,7 @@ class SettleOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class AddProduct:
+class AddProduct(Answered[StockLevel]):
     sku: str
     name: str
     aisle: str
@@ -69,7 +71,7 @@ class AddProduct:
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateProduct:
+class UpdateProduct(Answered[StockLevel]):
     sku: str
     name: str | None = None
     min_level: int | None = None
@@ -77,7 +79,7 @@ class UpdateProduct:
 
 
 @dataclass(frozen=True, slots=True)
-class AdjustStock:
+class AdjustStock(Answered[StockLevel]):
     sku: str
     delta: int
     reason: str
@@ -93,17 +95,17 @@ class ExpireLots:
 
 
 @dataclass(frozen=True, slots=True)
-class ExpiringLots:
+class ExpiringLots(Answered[list[LotLevel]]):
     """Stock: lots with stock whose best-before date is within `days` days (or past)."""
 
     days: int
 
 
 @dataclass(frozen=True, slots=True)
-class StockLevels:
+class StockLevels(Answered[list[StockLevel]]):
     """Stock: every product's levels and price, as stock holds them now."""
 
 
 @dataclass(frozen=True, slots=True)
-class OpenAlerts:
+class OpenAlerts(Answered[list[Alert]]):
     """Stock: the products whose available stock is below their min level."""

@@ -13,7 +13,7 @@ from autogrocery.actors.eventbus import EventBus
 from autogrocery.actors.fulfilment import RobotPolicy
 from autogrocery.actors.scheduler import Scheduler
 from autogrocery.actors.supervisor import Settings, Supervisor
-from autogrocery.actors.system import Limits, System
+from autogrocery.actors.system import OrderLimits, System
 from autogrocery.config import Config
 from autogrocery.domain import events as event_types
 from autogrocery.domain.catalog import load_catalog
@@ -101,7 +101,7 @@ async def start_system(
     except BaseException:
         await loop.run_in_executor(None, supervisor.stop)
         raise
-    limits = Limits(config.orders.max_quantity, config.orders.max_lines)
+    limits = OrderLimits(config.orders.max_quantity, config.orders.max_lines)
     return System(supervisor, reader, events, limits, loop, config.stock)
 
 

@@ -66,7 +66,7 @@ A = TypeVar("A")
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class OrderLimits:
     max_quantity: int
     max_lines: int
 
@@ -77,7 +77,7 @@ class System:
         supervisor: Supervisor,
         reader: Reader,
         events: EventBus,
-        limits: Limits,
+        limits: OrderLimits,
         loop: asyncio.AbstractEventLoop,
         stock: StockConfig | None = None,
     ) -> None:

@@ -25,8 +25,14 @@ from autogrocery.api import (
     streams,
 )
 from autogrocery.api.bodies import MAX_BODY
-from autogrocery.api.context import CORE, DOCUMENT, LIMITS, STATE, ApiState, Limits
-from autogrocery.api.core import observe
+from autogrocery.api.context import (
+    CONNECTION_LIMITS,
+    CORE,
+    DOCUMENT,
+    STATE,
+    ApiState,
+)
+from autogrocery.api.core import connection_limits, observe
 from autogrocery.api.cors import cors_middleware
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
@@ -64,10 +70,7 @@ def create_app(
         app.router, max_quantity=config.orders.max_quantity, max_lines=config.orders.max_lines
     )
     app[DOCUMENT] = orjson.dumps(document)
-    api = config.api
-    app[LIMITS] = Limits(
-        api.header_timeout, api.body_timeout, api.max_connections, api.max_connections_per_client
-    )
+    app[CONNECTION_LIMITS] = connection_limits(config.api)
 
     sign_in = SignInSetup(
         config.auth,

@@ -13,7 +13,7 @@ import msgspec.inspect as mi
 import orjson
 from aiohttp import web
 
-from autogrocery.api.core import BODY, LIMITS
+from autogrocery.api.core import BODY, CONNECTION_LIMITS
 from autogrocery.api.problems import (
     ClientGone,
     PayloadTooLarge,
@@ -85,7 +85,7 @@ async def read_raw(request: web.Request) -> bytes:
     client that hangs up mid-body is its own doing (499, one INFO line)."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise PayloadTooLarge("the body is larger than 64 KiB")
-    timeout = request.app[LIMITS].body_timeout
+    timeout = request.app[CONNECTION_LIMITS].body_timeout
     try:
         async with asyncio.timeout(timeout):
             return await request.read()

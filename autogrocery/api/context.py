@@ -17,12 +17,12 @@ from autogrocery.api.auth import Auth
 from autogrocery.api.core import (
     BODY,
     CALLER,
+    CONNECTION_LIMITS,
     CORE,
     DOCUMENT,
-    LIMITS,
     REQUEST_ID,
     ApiCore,
-    Limits,
+    ConnectionLimits,
     principal,
 )
 from autogrocery.api.memory import Trimmer
@@ -34,13 +34,13 @@ from autogrocery.domain.open_conversations import Conversations
 __all__ = [
     "BODY",
     "CALLER",
+    "CONNECTION_LIMITS",
     "CORE",
     "DOCUMENT",
-    "LIMITS",
     "REQUEST_ID",
     "STATE",
     "ApiState",
-    "Limits",
+    "ConnectionLimits",
     "owner_filter",
     "principal",
     "state",

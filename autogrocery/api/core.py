@@ -25,16 +25,23 @@ from autogrocery.api.gate import ConnectionStats
 from autogrocery.api.problems import Handler, Unauthorized, error_response
 from autogrocery.api.tasks import Background
 from autogrocery.api.tokens import Principal
+from autogrocery.config import ApiConfig
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class ConnectionLimits:
     """How much the HTTP server gives one client (`[api]` in config)."""
 
     header_timeout: float = 20.0  # to send a request's headers (and idle keep-alive)
     body_timeout: float = 20.0  # to send a request's whole body
     max_connections: int = 1000  # open at once; more get 503 at once
     max_connections_per_client: int = 0  # from one client address; 0: no such cap
+
+
+def connection_limits(api: ApiConfig) -> ConnectionLimits:
+    return ConnectionLimits(
+        api.header_timeout, api.body_timeout, api.max_connections, api.max_connections_per_client
+    )
 
 
 class HttpMetrics(Protocol):
@@ -61,7 +68,7 @@ class ApiCore:
 
 
 CORE = web.AppKey("core", ApiCore)
-LIMITS = web.AppKey("limits", Limits)
+CONNECTION_LIMITS = web.AppKey("limits", ConnectionLimits)
 DOCUMENT = web.AppKey("openapi", bytes)  # the generated OpenAPI document, as served
 REQUEST_ID = web.RequestKey("request_id", str)
 BODY = web.RequestKey("body", bytes)  # the raw JSON body, for Idempotency-Key hashing

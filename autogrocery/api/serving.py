@@ -26,7 +26,7 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from autogrocery.api.core import CORE, LIMITS, REQUEST_ID
+from autogrocery.api.core import CONNECTION_LIMITS, CORE, REQUEST_ID
 from autogrocery.api.gate import ConnectionGate
 from autogrocery.api.problems import problem
 
@@ -232,7 +232,7 @@ async def serve(
     """Start serving `app` on `sockets` (bound by `bind`), else on host:port, with the
     app's limits; returns the runner (its `cleanup()` stops everything) and the URL."""
     tune_for_serving()
-    limits = app[LIMITS]
+    limits = app[CONNECTION_LIMITS]
     options: dict[str, Any] = {
         "keepalive_timeout": limits.header_timeout,
         "max_line_size": MAX_URL,

@@ -13,7 +13,14 @@ from aiohttp import web
 from autogrocery import __version__
 from autogrocery.api import routes_auth, routes_docs
 from autogrocery.api.bodies import MAX_BODY
-from autogrocery.api.core import CORE, DOCUMENT, LIMITS, ApiCore, Limits, observe
+from autogrocery.api.core import (
+    CONNECTION_LIMITS,
+    CORE,
+    DOCUMENT,
+    ApiCore,
+    connection_limits,
+    observe,
+)
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
 from autogrocery.api.openapi import build_document
@@ -79,10 +86,7 @@ def create_app(
         live_events=False,
     )
     app[DOCUMENT] = orjson.dumps(document)
-    api = config.api
-    app[LIMITS] = Limits(
-        api.header_timeout, api.body_timeout, api.max_connections, api.max_connections_per_client
-    )
+    app[CONNECTION_LIMITS] = connection_limits(config.api)
     c = config.central
     metrics = CentralMetrics(c.store_timeout, __version__)
     app[CENTRAL] = CentralState(model, links, metrics, c.store_timeout, c.zone(), c.time_zone)

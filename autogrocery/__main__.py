@@ -1,7 +1,7 @@
 import sys
 
 try:  # Ctrl-C while the modules load ends as quietly as one later on
-    from autogrocery.cli import main
+    from autogrocery.cli.main import main
 except KeyboardInterrupt:
     sys.exit(130)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from autogrocery.actors.system import System
-from autogrocery.cli_dashboard import _summaries
+from autogrocery.cli.run_dashboard import _summaries
 from autogrocery.config import ConfigError, load_config
 from autogrocery.logs import configure_logging
 from tests.waiting import eventually

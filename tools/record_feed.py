@@ -24,7 +24,7 @@ import orjson
 
 from autogrocery.api import create_app, serve
 from autogrocery.app import start_system
-from autogrocery.cli_dashboard import ensure_accounts
+from autogrocery.cli.run_dashboard import ensure_accounts
 from autogrocery.config import load_config
 from autogrocery.simulate import SimulatorProcess
 from autogrocery.tui.client import ApiClient, Credentials

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.cli_dashboard import spawn_quiet
+from autogrocery.cli.run_dashboard import spawn_quiet
 from tests.tui.terminal import Terminal
 from tests.tui.test_cli import environment
 

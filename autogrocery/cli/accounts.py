@@ -21,10 +21,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from autogrocery.cli.command import Command, with_config
+
 if TYPE_CHECKING:
     from autogrocery.config import Config
 
-COMMANDS = ("accounts",)
 ROLES = ("operator", "truck", "device")
 LIVE = {
     "add": "POST /api/ops/accounts",
@@ -42,10 +43,7 @@ class Refused(Exception):
         self.code = code
 
 
-def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    accounts = commands.add_parser(
-        "accounts", parents=[common], help="list or change accounts (on a stopped store)"
-    )
+def add_arguments(accounts: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     actions = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
     actions.add_parser("list", parents=[common], help="every account, its role and state")
     add = actions.add_parser("add", parents=[common], help="create an account")
@@ -199,3 +197,13 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     if not line:
         raise Refused("no password on standard input (or use --generate)", code=2)
     return line, False
+
+
+COMMANDS = (
+    Command(
+        "accounts",
+        "list or change accounts (on a stopped store)",
+        add_arguments,
+        with_config(run),
+    ),
+)

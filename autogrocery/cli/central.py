@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autogrocery.cli.command import Command, with_config
+
 if TYPE_CHECKING:
     import socket
 
@@ -21,17 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("autogrocery.central")
 
-COMMANDS = ("central",)
 STOP_BOUND = 30.0  # seconds a stop may take (API, worker, hub) before the process gives up
 
 
-def add_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    central = commands.add_parser(
-        "central", help="run a chain's head office, or enrol a store into it (docs/chain.md)"
-    )
+def add_arguments(central: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     actions = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
     run = actions.add_parser(
         "run",
@@ -81,9 +76,8 @@ def add_commands(
     )
 
 
-def main(args: argparse.Namespace) -> int:
-    from autogrocery.config import ConfigError, load_config
-
+def settings(args: argparse.Namespace) -> list[str]:
+    """The overrides of `central`'s flags: -o's, then the head office's own settings."""
     overrides = list(args.overrides)
     if args.data_dir:
         overrides.append(f"central.data_dir={args.data_dir}")
@@ -96,10 +90,10 @@ def main(args: argparse.Namespace) -> int:
             overrides.append(f"central.port={args.port}")
         if args.leaf_port is not None:
             overrides.append(f"central.leaf_port={args.leaf_port}")
-    try:
-        config = load_config(args.config, overrides=overrides, use_cwd=True)
-    except ConfigError as exc:
-        return _fail(str(exc))
+    return overrides
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
     if args.central_command == "enroll":
         return _enroll(config, args)
     return _run(config, args)
@@ -193,3 +187,14 @@ async def _serve(config: Config, sockets: list[socket.socket]) -> int:
             log.error("the head office did not stop within %gs", STOP_BOUND)
             return 1
     return 0
+
+
+COMMANDS = (
+    Command(
+        "central",
+        "run a chain's head office, or enrol a store into it (docs/chain.md)",
+        add_arguments,
+        with_config(run, settings),
+        common=False,
+    ),
+)

@@ -6,27 +6,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from autogrocery.cli.command import Command, with_config
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
 
-COMMANDS = ("backup", "restore")
 
-
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    backup = commands.add_parser(
-        "backup",
-        parents=[common],
-        help="copy the store (running or not) into a new directory: its database as of one "
-        "moment, its keys and files, and a manifest",
-    )
+def add_backup_arguments(backup: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     backup.add_argument("dest", metavar="DEST", help="a directory that does not exist yet")
-    restore = commands.add_parser(
-        "restore",
-        parents=[common],
-        help="bring a store back into its data dir from a backup, or from its replica",
-    )
+
+
+def add_restore_arguments(
+    restore: argparse.ArgumentParser, common: argparse.ArgumentParser
+) -> None:
     source = restore.add_mutually_exclusive_group(required=True)
     source.add_argument("backup", metavar="BACKUP", nargs="?", help="a directory `backup` made")
     source.add_argument(
@@ -46,9 +40,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
-    if args.command == "backup":
-        return _backup(config, Path(args.dest).expanduser())
+def run_backup(config: Config, args: argparse.Namespace) -> int:
+    return _backup(config, Path(args.dest).expanduser())
+
+
+def run_restore(config: Config, args: argparse.Namespace) -> int:
     if args.timestamp and not args.from_replica:
         return _fail("--timestamp goes with --from-replica", 2)
     if args.from_replica:
@@ -132,3 +128,20 @@ def _restored(config: Config, source: str, orders: int, aside: Path | None) -> N
 def _fail(message: str, status: int) -> int:
     print(f"autogrocery: {message}", file=sys.stderr)
     return status
+
+
+COMMANDS = (
+    Command(
+        "backup",
+        "copy the store (running or not) into a new directory: its database as of one "
+        "moment, its keys and files, and a manifest",
+        add_backup_arguments,
+        with_config(run_backup),
+    ),
+    Command(
+        "restore",
+        "bring a store back into its data dir from a backup, or from its replica",
+        add_restore_arguments,
+        with_config(run_restore),
+    ),
+)

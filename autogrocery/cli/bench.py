@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+
+from autogrocery.cli.command import Command
 
 
-def add_command(commands: Any) -> None:
-    bench = commands.add_parser(
-        "bench",
-        help="measure completed orders/s and latency end to end",
-        description="Simulated devices register and log in once, then each order is "
-        "preview + confirm, followed to COMPLETED over the WebSocket. Without --url the "
-        "bench starts its own store on a temp data dir. Every run verifies the stock "
-        "invariants at the end and exits 1 if one broke.",
-    )
+def add_arguments(bench: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     target = bench.add_argument_group("target")
     target.add_argument(
         "--url",
@@ -121,3 +114,18 @@ def _usage(message: str) -> int:
 
     print(f"autogrocery bench: {message}", file=sys.stderr)
     return 2
+
+
+COMMANDS = (
+    Command(
+        "bench",
+        "measure completed orders/s and latency end to end",
+        add_arguments,
+        run,
+        common=False,
+        description="Simulated devices register and log in once, then each order is "
+        "preview + confirm, followed to COMPLETED over the WebSocket. Without --url the "
+        "bench starts its own store on a temp data dir. Every run verifies the stock "
+        "invariants at the end and exits 1 if one broke.",
+    ),
+)

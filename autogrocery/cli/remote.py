@@ -1,35 +1,27 @@
 """The commands that put robots and analytics on other hosts: `robot`, `analytics`,
-`keys`. `cli.py` adds their subparsers with `add_commands` and runs them with `run`.
-Heavy modules are imported inside the commands, so `--help` stays instant."""
+`keys`. They read their flags here; the robots and the analytics are wired from their
+actors and transports in `nodes.py`. Heavy modules are imported inside the commands,
+so `--help` stays instant."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import logging
 import os
 import signal
 import socket
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from autogrocery.cli.command import Command, store_settings, with_config
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
     from autogrocery.transports.zmqio import CurveClient
 
-log = logging.getLogger("autogrocery")
 
-COMMANDS = ("robot", "analytics", "keys")
-STOP_TIMEOUT = 10.0
-
-
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `robot`, `analytics` and `keys` subparsers."""
-    robot = commands.add_parser(
-        "robot", parents=[common], help="run robots of one aisle for a store over ZeroMQ"
-    )
+def add_robot_arguments(robot: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     robot.add_argument(
         "--aisle",
         required=True,
@@ -60,9 +52,10 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     _client_arguments(robot)
 
-    analytics = commands.add_parser(
-        "analytics", parents=[common], help="record a store's metrics into a CSV over ZeroMQ"
-    )
+
+def add_analytics_arguments(
+    analytics: argparse.ArgumentParser, common: argparse.ArgumentParser
+) -> None:
     analytics.add_argument(
         "--connect",
         metavar="ENDPOINT",
@@ -73,9 +66,8 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     _client_arguments(analytics)
 
-    keys = commands.add_parser(
-        "keys", parents=[common], help="create CurveZMQ keys for the store and its clients"
-    )
+
+def add_keys_arguments(keys: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     keys.add_argument(
         "names", nargs="*", metavar="NAME", help="client names (default: client-1..client-N)"
     )
@@ -98,10 +90,19 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def client_settings(args: argparse.Namespace) -> list[str]:
+    """The overrides of `robot` and `analytics`: a store's (-o, --data-dir), then
+    --insecure's."""
+    overrides = store_settings(args)
+    if args.insecure:
+        overrides += ["zmq.insecure=true", "compat.insecure=true"]
+    return overrides
+
+
 def run(config: Config, args: argparse.Namespace) -> int:
-    if args.command == "keys":
-        return _keys(config, args)
+    """`robot` or `analytics`: logging as configured, then the node until it stops."""
     from autogrocery.logs import configure_logging
+    from autogrocery.nodes import NodeError
     from autogrocery.transports.zmqio import TransportError
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
@@ -110,36 +111,16 @@ def run(config: Config, args: argparse.Namespace) -> int:
         if args.command == "robot":
             return _robot(config, args)
         return _analytics(config, args)
-    except TransportError as exc:
+    except (TransportError, NodeError) as exc:
         print(f"autogrocery: {exc}", file=sys.stderr)
         return 2
-
-
-def exposure(config: Config) -> str | None:
-    """Why `autogrocery run` must not bind its ZeroMQ endpoints, or None."""
-    from autogrocery.transports.zmqio import exposure_problem
-
-    z = config.zmq
-    for channel, endpoint in (
-        (config.transport.robots, z.robots_endpoint),
-        (config.transport.metrics, z.metrics_endpoint),
-    ):
-        problem = exposure_problem(endpoint, z.curve, z.insecure) if channel == "zmq" else None
-        if problem is not None:
-            return problem
-    return None
 
 
 # --- robot ---------------------------------------------------------------------------
 
 
 def _robot(config: Config, args: argparse.Namespace) -> int:
-    import pykka
-
-    from autogrocery.actors.robot import RobotActor
-    from autogrocery.domain.messages.fulfilment import RobotTask, WithdrawTasks
-    from autogrocery.transports.heartbeat import Heartbeat
-    from autogrocery.transports.zmq_robot_client import RobotLink
+    from autogrocery.nodes import run_robots
 
     pick_time = config.robots.pick_time if args.pick_time is None else args.pick_time
     failure = (
@@ -173,70 +154,18 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
         for aisle in aisles
         for n in range(1, args.count + 1)
     ]
-    aisle_of = dict(robots)
-    endpoint = args.connect or config.zmq.robots_endpoint
     stop = _stop_on_signals()
-    stopping = threading.Event()
-    refs: dict[str, pykka.ActorRef[Any]] = {}
-    z = config.zmq
-
-    def deliver(robot_id: str, task: RobotTask) -> None:
-        try:
-            refs[robot_id].tell(task)
-        except (KeyError, pykka.ActorDeadError):
-            log.warning("robot %s is restarting; task %s comes back", robot_id, task.task_id)
-
-    def withdraw(robot_id: str, task_ids: list[str]) -> None:
-        with contextlib.suppress(KeyError, pykka.ActorDeadError):
-            refs[robot_id].tell(WithdrawTasks(tuple(task_ids)))
-
-    refused: list[str] = []
-
-    def refuse(robot_id: str, reason: str) -> None:
-        refused.append(reason)
-        stop.set()  # an aisle the store does not have will not appear by retrying
-
-    link = RobotLink(
-        endpoint,
+    run_robots(
+        config,
         robots,
-        host,
-        deliver,
-        withdraw,
-        heartbeat=Heartbeat(z.heartbeat_interval, z.heartbeat_misses),
-        ack_timeout=z.ack_timeout,
+        aisles,
+        host=host,
+        endpoint=args.connect or config.zmq.robots_endpoint,
+        pick_time=pick_time,
+        failure=failure,
         curve=_client_curve(config, args),
-        insecure=z.insecure,
-        on_refused=refuse,
+        stop=stop,
     )
-
-    def start(robot_id: str) -> None:
-        refs[robot_id] = RobotActor.start(
-            robot_id, aisle_of[robot_id], link, pick_time, failure, stopping, None, died
-        )
-
-    def died(actor: Any) -> None:
-        if stopping.is_set():
-            return
-        log.error("robot %s died; restarting it", actor.robot_id)
-        start(actor.robot_id)
-        link.rejoin(actor.robot_id)  # the store hands it its tasks again
-
-    for robot_id in aisle_of:
-        start(robot_id)
-    link.start()
-    log.info("%d robot(s) for %s connecting to %s", len(robots), ", ".join(aisles), endpoint)
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        log.info("robots stopping")
-        stopping.set()
-        link.close()  # says bye, so the store re-dispatches at once
-        for ref in refs.values():
-            _stop(ref)
-    if refused:
-        print(f"autogrocery: robot: {refused[0]}", file=sys.stderr)
-        return 2
     return 0
 
 
@@ -244,63 +173,17 @@ def _robot(config: Config, args: argparse.Namespace) -> int:
 
 
 def _analytics(config: Config, args: argparse.Namespace) -> int:
-    import pykka
-
-    from autogrocery.actors.analytics import AnalyticsActor
-    from autogrocery.actors.analytics_storage import CsvLatencies, check_csv_path
-    from autogrocery.actors.replies import Batch, call
-    from autogrocery.domain.errors import Unavailable
-    from autogrocery.domain.messages.analytics import LastSeq, Metric
-    from autogrocery.transports.heartbeat import Heartbeat
-    from autogrocery.transports.zmq_metrics import MetricsFeed
+    from autogrocery.nodes import run_analytics
 
     csv_path = Path(args.csv).expanduser() if args.csv else config.csv_file
-    endpoint = args.connect or config.zmq.metrics_endpoint
-    z = config.zmq
     stop = _stop_on_signals()
-
-    def record(metrics: list[Metric]) -> None:  # called once the feed runs: `ref` is set
-        try:
-            ref.tell(Batch(metrics))
-        except pykka.ActorDeadError:
-            stop.set()
-
-    # Refuse a bad endpoint or missing keys before the CSV (or its directory) exists.
-    feed = MetricsFeed(
-        endpoint,
-        record,
-        heartbeat=Heartbeat(z.heartbeat_interval, z.heartbeat_misses),
+    run_analytics(
+        config,
+        csv_path,
+        endpoint=args.connect or config.zmq.metrics_endpoint,
         curve=_client_curve(config, args),
-        insecure=z.insecure,
+        stop=stop,
     )
-
-    try:
-        check_csv_path(csv_path)
-    except OSError as exc:
-        print(f"autogrocery: cannot write {csv_path}: {exc}", file=sys.stderr)
-        feed.stop_loop()
-        return 2
-
-    def died(actor: Any) -> None:
-        log.critical("analytics died; stopping")
-        stop.set()
-
-    ref = AnalyticsActor.start(CsvLatencies(csv_path), died)
-    try:
-        after = int(call(ref, LastSeq(), STOP_TIMEOUT))
-    except (Unavailable, OSError) as exc:
-        print(f"autogrocery: cannot open {csv_path}: {exc}", file=sys.stderr)
-        feed.stop_loop()
-        _stop(ref)
-        return 2
-    feed.start(after)
-    log.info("analytics writing %s from seq %d, fed by %s", csv_path, after, endpoint)
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        feed.stop_loop()
-        _stop(ref)
     return 0
 
 
@@ -355,10 +238,23 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _stop(ref: Any) -> None:
-    import pykka
-
-    try:
-        ref.stop(block=True, timeout=STOP_TIMEOUT)
-    except pykka.Timeout:
-        log.error("%s did not stop within %.0fs", ref, STOP_TIMEOUT)
+COMMANDS = (
+    Command(
+        "robot",
+        "run robots of one aisle for a store over ZeroMQ",
+        add_robot_arguments,
+        with_config(run, client_settings),
+    ),
+    Command(
+        "analytics",
+        "record a store's metrics into a CSV over ZeroMQ",
+        add_analytics_arguments,
+        with_config(run, client_settings),
+    ),
+    Command(
+        "keys",
+        "create CurveZMQ keys for the store and its clients",
+        add_keys_arguments,
+        with_config(_keys),
+    ),
+)

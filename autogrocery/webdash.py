@@ -1,4 +1,5 @@
-"""`autogrocery dashboard --web`: the Textual dashboard in a browser, with textual-serve.
+"""The Textual dashboard in a browser, with textual-serve: the web server that
+`autogrocery dashboard --web` runs in front of a store or a chain's head office.
 
 Each browser session gets its own `autogrocery dashboard --served` process (textual-serve
 speaks to it over its stdin/stdout), attached to the store over HTTP and `/api/events`
@@ -16,7 +17,6 @@ clear text then, so put HTTPS in front (a reverse proxy) for a tablet on the sho
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import html
 import logging
@@ -40,14 +40,11 @@ from autogrocery.tui.client_errors import ApiError, Disconnected
 if TYPE_CHECKING:
     from asyncio.subprocess import Process
 
-    from autogrocery.config import Config
-
 log = logging.getLogger("autogrocery.web")
 
 COOKIE = "autogrocery_session"
 SESSION_TTL = 12 * 3600.0  # seconds a login lasts
 OPEN = ("/login", "/static/")  # paths served without a session
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(slots=True)
@@ -85,7 +82,7 @@ class SessionAppService(AppService):
             os.close(theirs)
         os.write(ours, self.login)  # a few hundred bytes: the pipe takes them at once
         self.lifeline = ours
-        self._stdin = process.stdin  # type: ignore[assignment]  # a PIPE: never None
+        self._stdin = process.stdin  # a PIPE: never None
         return process
 
     def close_lifeline(self) -> None:
@@ -220,7 +217,7 @@ class WebDashboard(Server):
         return websocket
 
     async def on_startup(self, app: web.Application) -> None:
-        pass  # textual-serve prints a banner to the console here; `run` says where it is
+        pass  # textual-serve prints a banner to the console here; `serve` says where it is
 
     async def on_shutdown(self, app: web.Application) -> None:
         for websocket in list(self.sockets):
@@ -261,28 +258,8 @@ button { padding: .6em; font: inherit; background: #5e0ba7; color: #fff; border:
 """
 
 
-def run(config: Config, args: argparse.Namespace, url: str) -> int:
-    from autogrocery.logs import configure_logging
-
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
-    configure_logging(level, config.log.format)  # as the store's: JSON lines by default
-    argv = [sys.executable, "-m", "autogrocery", "dashboard", "--served", "--url", url]
-    argv += ["--data-dir", str(config.data_path)]
-    if args.config:
-        argv += ["--config", args.config]
-    if args.host not in LOOPBACK:
-        print(
-            f"autogrocery: serving on {args.host}: logins cross the network in clear text; "
-            "put HTTPS in front of it",
-            file=sys.stderr,
-        )
-    try:
-        return asyncio.run(_serve(WebDashboard(url, argv, args.host, args.port)))
-    except KeyboardInterrupt:
-        return 130
-
-
-async def _serve(server: WebDashboard) -> int:
+async def serve(server: WebDashboard) -> int:
+    """Serve until SIGINT or SIGTERM; says where, or why it cannot listen (status 2)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -32,23 +32,20 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
+from autogrocery.cli.command import Command, with_config
+
 if TYPE_CHECKING:
     from autogrocery.config import Config
     from autogrocery.probe import Kind
     from autogrocery.tui.base import OperatorApp
     from autogrocery.tui.client import ApiClient, Credentials
 
-COMMANDS = ("dashboard",)
 DASHBOARD_LOG_FILE = "dashboard.log"
 PROBE_WITHIN = 3.0  # seconds a server has to answer /healthz before the dashboard starts
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    dashboard = commands.add_parser(
-        "dashboard",
-        parents=[common],
-        help="attach the dashboard to a running store, or to a chain's head office",
-    )
+def add_arguments(dashboard: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     dashboard.add_argument(
         "--url",
         help="the store's API, or a head office's (default: http://api.host:api.port from "
@@ -87,9 +84,7 @@ def attach(config: Config, args: argparse.Namespace) -> int:
 
     url = (args.url or f"http://{config.api.host}:{config.api.port}").rstrip("/")
     if args.web:
-        from autogrocery import cli_web
-
-        return cli_web.run(config, args, url)
+        return _web(config, args, url)
     if not interactive() and not args.served:
         print("autogrocery: the dashboard needs an interactive terminal", file=sys.stderr)
         return 2
@@ -127,6 +122,30 @@ def attach(config: Config, args: argparse.Namespace) -> int:
     finally:
         if not args.served:  # a served session's stdout is the browser's stream
             print(f"autogrocery: the dashboard's log is in {log_path}")
+
+
+def _web(config: Config, args: argparse.Namespace, url: str) -> int:
+    """`--web`: the dashboard served to browsers (webdash.py), one `dashboard --served`
+    process per session."""
+    from autogrocery.logs import configure_logging
+    from autogrocery.webdash import WebDashboard, serve
+
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    configure_logging(level, config.log.format)  # as the store's: JSON lines by default
+    argv = [sys.executable, "-m", "autogrocery", "dashboard", "--served", "--url", url]
+    argv += ["--data-dir", str(config.data_path)]
+    if args.config:
+        argv += ["--config", args.config]
+    if args.host not in LOOPBACK:
+        print(
+            f"autogrocery: serving on {args.host}: logins cross the network in clear text; "
+            "put HTTPS in front of it",
+            file=sys.stderr,
+        )
+    try:
+        return asyncio.run(serve(WebDashboard(url, argv, args.host, args.port)))
+    except KeyboardInterrupt:
+        return 130
 
 
 def identify(url: str) -> tuple[Kind, str | None]:
@@ -270,3 +289,13 @@ def _gone(fd: int, app: Any) -> None:
     """The store's end of the lifeline: readable means closed (it writes nothing more)."""
     asyncio.get_running_loop().remove_reader(fd)
     app.quit_when_ready()
+
+
+COMMANDS = (
+    Command(
+        "dashboard",
+        "attach the dashboard to a running store, or to a chain's head office",
+        add_arguments,
+        with_config(attach),
+    ),
+)

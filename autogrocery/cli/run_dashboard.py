@@ -1,4 +1,4 @@
-"""`autogrocery run` with the dashboard (and the simulator).
+"""`autogrocery run` with the dashboard (and the simulator); `run.py` hands over here.
 
 - `run` in an interactive terminal (stdin and stdout are TTYs, no `--headless`) is two
   processes of the same program: this one runs the store and its API, headless, with
@@ -15,7 +15,7 @@ The dashboard's login: `ensure_accounts` creates a `dashboard` operator and a
 through the API's own `Auth` object, with random passwords kept in
 `<data dir>/dashboard-accounts.json` (mode 0600), so they survive restarts and are
 never printed or logged. They reach the dashboard process on an inherited pipe (see
-`cli_attach`), never on its command line or in its environment.
+`cli/dashboard.py`), never on its command line or in its environment.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-    from autogrocery.cli_start import Started
+    from autogrocery.cli.run_start import Started
     from autogrocery.config import Config
     from autogrocery.simulate_accounts import Login
 
@@ -58,22 +58,6 @@ CHATTY = ("autogrocery.access", "autogrocery.actors.ordering")
 DASHBOARD_STOP_TIMEOUT = 10.0  # seconds for the dashboard to quit when the store stops
 
 
-def add_run_arguments(run: argparse.ArgumentParser) -> None:
-    simulate = run.add_mutually_exclusive_group()
-    simulate.add_argument(
-        "--simulate",
-        nargs="?",
-        type=float,
-        const=DEFAULT_RATE,
-        metavar="RATE",
-        help="simulated fridges and trucks order and restock over the API at RATE orders/s "
-        f"(default {DEFAULT_RATE:g}); on by default with the dashboard, off when headless",
-    )
-    simulate.add_argument(
-        "--no-simulate", dest="simulate", action="store_const", const=0.0, help="no simulator"
-    )
-
-
 def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
@@ -88,8 +72,8 @@ def takes_over(args: argparse.Namespace) -> bool:
 
 def run(config: Config, args: argparse.Namespace, sockets: list[socket.socket]) -> int:
     """`run` with the dashboard or the simulator, serving on `sockets` (bound, and the
-    data dir checked, by `cli_start.prepare`)."""
-    from autogrocery.cli_start import StartupError
+    data dir checked, by `run_start.prepare`)."""
+    from autogrocery.cli.run_start import StartupError
     from autogrocery.logs import configure_logging
 
     with_dashboard = not args.headless and interactive()
@@ -119,7 +103,7 @@ async def _serve(
     rate: float,
     with_dashboard: bool,
 ) -> int:
-    from autogrocery.cli_start import serving
+    from autogrocery.cli.run_start import serving
 
     # New accounts' passwords are printed on stderr as the API starts: before the
     # dashboard takes the terminal, so they stay above it (and survive a kill -9).
@@ -231,8 +215,8 @@ async def _dashboard(
         with contextlib.suppress(BrokenPipeError):  # it died already: its exit code says why
             os.write(ours, orjson.dumps(login) + b"\n")
         log.info("dashboard started (pid %d)", child.pid)
-        exited = loop.run_in_executor(None, child.wait)
-        stopped = asyncio.create_task(stop.wait())
+        exited: asyncio.Future[Any] = loop.run_in_executor(None, child.wait)
+        stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
         await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if not exited.done():

@@ -7,20 +7,15 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from autogrocery.cli.command import Command, with_config
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
 
-COMMANDS = ("check",)
 
-
-def add_command(commands: Any, common: argparse.ArgumentParser) -> None:
-    check = commands.add_parser(
-        "check",
-        parents=[common],
-        help="check the store's database for damage (exit status 0: sound, 1: not)",
-    )
+def add_arguments(check: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     check.add_argument(
         "--quick",
         action="store_true",
@@ -56,3 +51,13 @@ def run(config: Config, args: argparse.Namespace) -> int:
     for line in problems:
         print(f"  {line}")
     return 1
+
+
+COMMANDS = (
+    Command(
+        "check",
+        "check the store's database for damage (exit status 0: sound, 1: not)",
+        add_arguments,
+        with_config(run),
+    ),
+)

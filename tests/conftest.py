@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
 from autogrocery.config import Config, load_config
+from autogrocery.wiring import start_system
 
 ConfigFactory = Callable[..., Config]
 

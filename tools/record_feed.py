@@ -23,11 +23,11 @@ import aiohttp
 import orjson
 
 from autogrocery.api import create_app, serve
-from autogrocery.app import start_system
 from autogrocery.cli.run_dashboard import ensure_accounts
 from autogrocery.config import load_config
 from autogrocery.simulate import SimulatorProcess
 from autogrocery.tui.client import ApiClient, Credentials
+from autogrocery.wiring import start_system
 
 ENVIRON = {"AUTOGROCERY_ADMIN_PASSWORD": "admin-password-1"}
 

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
 from autogrocery.config import load_config
 from autogrocery.store import shared
 from autogrocery.store.db import DB_NAME
+from autogrocery.wiring import start_system
 
 WAL_HEADER, FRAME_HEADER = 32, 24
 

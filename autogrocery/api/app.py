@@ -25,19 +25,19 @@ from autogrocery.api import (
     streams,
 )
 from autogrocery.api.bodies import MAX_BODY
-from autogrocery.api.context import (
-    CONNECTION_LIMITS,
-    CORE,
-    DOCUMENT,
-    STATE,
-    ApiState,
-)
 from autogrocery.api.core import connection_limits, observe
 from autogrocery.api.cors import cors_middleware
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.openapi import build_document
+from autogrocery.api.state import (
+    CONNECTION_LIMITS,
+    CORE,
+    DOCUMENT,
+    STATE,
+    ApiState,
+)
 from autogrocery.config import Config
 from autogrocery.domain.events import METRICS_TICK
 from autogrocery.store.db import DB_NAME

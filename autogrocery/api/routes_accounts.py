@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response
-from autogrocery.api.context import state
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas_accounts import Account, AccountState, CreateAccountRequest
+from autogrocery.api.state import state
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response, query_cursor, query_int
-from autogrocery.api.context import state
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas_chain import ChainLink, Transfer, TransferList
+from autogrocery.api.state import state
 from autogrocery.domain.errors import NotFound
 
 routes = web.RouteTableDef()

@@ -16,9 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response
-from autogrocery.api.context import CALLER, state
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas_commands import CommandReply, CommandRequest
+from autogrocery.api.state import CALLER, state
 from autogrocery.domain.catalog import live_products
 from autogrocery.domain.command_draft import Movement
 from autogrocery.domain.command_draft import Reply as Said

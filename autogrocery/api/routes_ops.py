@@ -9,7 +9,6 @@ import msgspec
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response, query_cursor, query_int
-from autogrocery.api.context import CALLER, state
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas_ops import (
     AlertList,
@@ -30,6 +29,7 @@ from autogrocery.api.schemas_stock import (
     ProductPatch,
     StockAdjustRequest,
 )
+from autogrocery.api.state import CALLER, state
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
 

@@ -8,7 +8,6 @@ import msgspec
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response, query_cursor, query_int
-from autogrocery.api.context import BODY, CALLER, owner_filter, state
 from autogrocery.api.idempotency import REPLAYED, idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas import OrderStatus
@@ -24,6 +23,7 @@ from autogrocery.api.schemas_orders import (
     RestockRequest,
 )
 from autogrocery.api.schemas_stock import Catalog
+from autogrocery.api.state import BODY, CALLER, owner_filter, state
 from autogrocery.domain.catalog import live_products
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import OrderKind

@@ -288,7 +288,7 @@ async def ensure_accounts(app: web.Application, data_dir: Path) -> Accounts:
     simulated fridges' password, kept in the data dir with the other secrets."""
     import orjson
 
-    from autogrocery.api.context import STATE
+    from autogrocery.api.state import STATE
     from autogrocery.simulate_accounts import Login
 
     auth = app[STATE].auth

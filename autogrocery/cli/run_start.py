@@ -214,7 +214,7 @@ async def started(
     ends; then the API stops first, the store second. A failure to start is a
     StartupError. `init`: start an empty store where the database was lost."""
     from autogrocery.api import create_app, serve
-    from autogrocery.app import start_system
+    from autogrocery.wiring import start_system
 
     try:
         system = await start_system(config, init=init)

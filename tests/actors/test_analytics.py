@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from autogrocery.app import start_system
 from autogrocery.store.db import DB_NAME
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, csv_order_ids, wait_final
 from tests.waiting import eventually

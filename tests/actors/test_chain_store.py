@@ -14,7 +14,6 @@ import msgspec
 import pytest
 
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
 from autogrocery.chain import desk
 from autogrocery.chain.protocol import (
     CatalogProduct,
@@ -26,6 +25,7 @@ from autogrocery.chain.protocol import (
     TransferItem,
 )
 from autogrocery.store.db import DB_NAME
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import check_invariants, wait_final
 from tests.waiting import eventually

@@ -11,9 +11,9 @@ import pytest
 
 from autogrocery.actors.fulfilment import chunked
 from autogrocery.actors.robot import WorkQueue
-from autogrocery.app import start_system
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskLine
 from autogrocery.domain.models import TaskKind
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import check_invariants, wait_final
 from tests.waiting import eventually

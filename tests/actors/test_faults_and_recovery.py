@@ -14,9 +14,9 @@ import pytest
 
 from autogrocery.actors.replies import Batch
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
 from autogrocery.domain.errors import Conflict, InsufficientStock, Unavailable, ValidationError
 from autogrocery.store.db import DB_NAME
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, wait_final
 from tests.waiting import eventually

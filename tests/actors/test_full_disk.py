@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
 from autogrocery.domain.errors import Unavailable
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, wait_final
 from tests.waiting import eventually

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.app import start_system
 from autogrocery.domain.errors import Unavailable
 from autogrocery.store.db import DB_NAME
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.waiting import eventually
 

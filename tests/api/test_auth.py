@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from autogrocery.api.context import STATE
+from autogrocery.api.state import STATE
 from tests.api.conftest import ADMIN_PASSWORD, Api, ApiFactory
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import jwt
 
-from autogrocery.api.context import STATE
+from autogrocery.api.state import STATE
 from tests.api.conftest import Api
 
 RACERS = 50

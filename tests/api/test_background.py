@@ -12,7 +12,7 @@ import pytest
 
 from autogrocery.api import tasks
 from autogrocery.api.accounts import AuthTables
-from autogrocery.api.context import STATE
+from autogrocery.api.state import STATE
 from autogrocery.store.db import DB_NAME
 from tests.api.conftest import Api, ApiFactory
 from tests.waiting import eventually

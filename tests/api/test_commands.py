@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autogrocery.api.context import STATE
+from autogrocery.api.state import STATE
 from tests.api.conftest import Api
 
 PATH = "/api/ops/commands"

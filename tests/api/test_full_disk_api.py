@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from autogrocery.api.context import STATE
+from autogrocery.api.state import STATE
 from tests.api.conftest import Api
 from tests.waiting import eventually
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from autogrocery.api.context import STATE
+from autogrocery.api.state import STATE
 from tests.api.conftest import Api, ApiFactory
 from tests.api.test_live import next_event
 from tests.helpers import wait_final

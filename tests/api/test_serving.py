@@ -15,8 +15,8 @@ import pytest
 
 from autogrocery.actors.system import System
 from autogrocery.api import create_app, serve
-from autogrocery.app import start_system
 from autogrocery.domain.models import OrderKind
+from autogrocery.wiring import start_system
 from tests.api.conftest import ADMIN_PASSWORD, ENVIRON, TRUCK_PASSWORD
 from tests.conftest import ConfigFactory
 from tests.waiting import eventually

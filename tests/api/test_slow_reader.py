@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from autogrocery.api.context import STATE
+from autogrocery.api.state import STATE
 from tests.api.conftest import Api, ApiFactory
 from tests.api.test_live import next_event
 from tests.e2e.stalled import deep_catalog, stalled_websocket

@@ -20,7 +20,6 @@ import nats
 import pytest
 
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
 from autogrocery.chain.leaf import leaf_dir
 from autogrocery.chain.link import ChainLink
 from autogrocery.chain.protocol import (
@@ -36,6 +35,7 @@ from autogrocery.chain.protocol import (
 )
 from autogrocery.config import Config
 from autogrocery.store.db import DB_NAME
+from autogrocery.wiring import start_system
 from tests.chain.stores import linked, write_join
 from tests.conftest import ConfigFactory
 from tests.helpers import wait_final

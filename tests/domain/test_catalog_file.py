@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.app import start_system
 from autogrocery.domain.catalog import CatalogError, live_products, load_catalog
 from autogrocery.domain.records import StockLevel
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 
 SMALL = """

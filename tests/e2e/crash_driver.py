@@ -10,9 +10,9 @@ import random
 import sys
 from datetime import timedelta
 
-from autogrocery.app import start_system
 from autogrocery.config import load_config
 from autogrocery.domain.errors import Conflict
+from autogrocery.wiring import start_system
 
 
 async def main(data_dir: str) -> None:

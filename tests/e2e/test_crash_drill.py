@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.app import start_system
 from autogrocery.domain.models import OrderKind
 from autogrocery.store.db import DB_NAME
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
 from tests.waiting import eventually

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.app import start_system
 from autogrocery.store.db import DB_NAME
 from autogrocery.transports.curve import client_keys
 from autogrocery.transports.handshake import fingerprint
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.e2e.server import start_server, stop_quietly
 from tests.helpers import check_invariants, csv_order_ids, wait_final

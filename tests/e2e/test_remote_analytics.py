@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
 from tests.remote import Spawner, metrics_endpoint, zmq_overrides

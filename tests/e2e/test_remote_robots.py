@@ -14,7 +14,7 @@ import pytest
 import zmq
 
 from autogrocery.actors.system import System
-from autogrocery.app import start_system
+from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
 from tests.remote import (

@@ -118,7 +118,7 @@ def session(server: Server) -> Iterator[Session]:
 def _operations() -> list[tuple[str, str]]:
     """(method, path) of every operation, from a document built without a server."""
     from autogrocery.api.app import create_app
-    from autogrocery.api.context import DOCUMENT
+    from autogrocery.api.state import DOCUMENT
     from autogrocery.config import load_config
 
     app = create_app(load_config(env={}), None)  # type: ignore[arg-type]

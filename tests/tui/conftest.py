@@ -15,12 +15,12 @@ from textual.pilot import Pilot
 
 from autogrocery.actors.system import System
 from autogrocery.api import create_app, serve
-from autogrocery.app import start_system
 from autogrocery.config import Config
 from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.client import ApiClient, Credentials
 from autogrocery.tui.feed import Backoff
 from autogrocery.tui.widgets.table import LiveTable
+from autogrocery.wiring import start_system
 from tests.api.conftest import ADMIN_PASSWORD, ENVIRON
 from tests.conftest import ConfigFactory
 from tests.waiting import eventually

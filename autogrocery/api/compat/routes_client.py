@@ -7,7 +7,6 @@ from typing import Any
 from aiohttp import web
 
 from autogrocery.api.compat import stance
-from autogrocery.api.compat.context import compat
 from autogrocery.api.compat.replies import bearer, once, original, read, reply
 from autogrocery.api.compat.shapes import (
     LoginBody,
@@ -18,7 +17,8 @@ from autogrocery.api.compat.shapes import (
     order_record,
     status,
 )
-from autogrocery.api.context import principal, state
+from autogrocery.api.compat.state import compat
+from autogrocery.api.state import principal, state
 from autogrocery.domain.errors import Conflict, ValidationError
 
 routes = web.RouteTableDef()

@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from autogrocery.actors.system import System
-from autogrocery.api.compat.context import compat
 from autogrocery.api.compat.replies import once, original, read, reply
 from autogrocery.api.compat.shapes import Delivery, cents, day, restock_record
-from autogrocery.api.context import state
+from autogrocery.api.compat.state import compat
+from autogrocery.api.state import state
 from autogrocery.domain.errors import Conflict, ValidationError
 from autogrocery.domain.models import sku_problem
 from autogrocery.domain.money import format_money

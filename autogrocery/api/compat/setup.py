@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from autogrocery.api.compat import routes_client, routes_truck
-from autogrocery.api.compat.context import COMPAT, CompatState
 from autogrocery.api.compat.stance import TruckStance
+from autogrocery.api.compat.state import COMPAT, CompatState
 from autogrocery.api.compat.tables import CompatTables
 from autogrocery.config import Config
 from autogrocery.domain.pricing import PricingRule

@@ -26,8 +26,8 @@ from aiohttp import web
 
 from autogrocery.api.auth import Auth
 from autogrocery.api.compat.tables import CompatTables
-from autogrocery.api.context import principal, state
 from autogrocery.api.problems import Unauthorized
+from autogrocery.api.state import principal, state
 from autogrocery.api.tokens import Principal
 from autogrocery.config import Config
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autogrocery.cli.command import Command, with_config
+from autogrocery.cli.command import Command, log_level, with_config
 
 if TYPE_CHECKING:
     import socket
@@ -151,7 +151,7 @@ def _run_held(config: Config, args: argparse.Namespace, sockets: list[socket.soc
     from autogrocery.logs import configure_logging
     from autogrocery.loop import run as run_loop
 
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    level = log_level(config, args)
     configure_logging(level, config.log.format, rotation=config.log)
     if not args.headless:
         log.info("the head office has no dashboard yet: running headless")

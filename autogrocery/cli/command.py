@@ -33,6 +33,16 @@ class Command:
     description: str | None = None
 
 
+def log_level(config: Config, args: argparse.Namespace) -> str:
+    """The level a command logs at: -v (DEBUG) or -q (WARNING) over `log.level`."""
+    return "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+
+
+def interactive() -> bool:
+    """Whether a person is at this terminal (stdin and stdout are both a tty)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def store_settings(args: argparse.Namespace) -> list[str]:
     """The overrides of a command on a store's configuration: -o's, then --data-dir's."""
     overrides = list(args.overrides)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from autogrocery.cli.command import Command, with_config
+from autogrocery.cli.command import Command, interactive, log_level, with_config
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
@@ -74,10 +74,6 @@ def add_arguments(dashboard: argparse.ArgumentParser, common: argparse.ArgumentP
     dashboard.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
 
 
-def interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
 def attach(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.logs import configure_logging
     from autogrocery.probe import Kind
@@ -104,7 +100,7 @@ def attach(config: Config, args: argparse.Namespace) -> int:
         return 2
     log_path = config.data_path / DASHBOARD_LOG_FILE
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    level = log_level(config, args)
     configure_logging(level, config.log.format, file=log_path, rotation=config.log)
     lifeline = args.credentials_fd
     if lifeline is not None:
@@ -130,7 +126,7 @@ def _web(config: Config, args: argparse.Namespace, url: str) -> int:
     from autogrocery.logs import configure_logging
     from autogrocery.webdash import WebDashboard, serve
 
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    level = log_level(config, args)
     configure_logging(level, config.log.format)  # as the store's: JSON lines by default
     argv = [sys.executable, "-m", "autogrocery", "dashboard", "--served", "--url", url]
     argv += ["--data-dir", str(config.data_path)]

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autogrocery.cli.command import Command, store_settings, with_config
+from autogrocery.cli.command import Command, log_level, store_settings, with_config
 
 if TYPE_CHECKING:
     from autogrocery.config import Config
@@ -105,7 +105,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.nodes import NodeError
     from autogrocery.transports.zmqio import TransportError
 
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    level = log_level(config, args)
     configure_logging(level, config.log.format)
     try:
         if args.command == "robot":

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autogrocery.cli import run_dashboard
-from autogrocery.cli.command import Command, store_settings, with_config
+from autogrocery.cli.command import Command, log_level, store_settings, with_config
 from autogrocery.loop import run as run_loop
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def _run_held(config: Config, args: argparse.Namespace, sockets: list[socket.soc
         return run_dashboard.run(config, args, sockets)
     from autogrocery.logs import configure_logging
 
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    level = log_level(config, args)
     configure_logging(level, config.log.format, rotation=config.log)
     try:
         return run_loop(_serve(config, sockets, init=args.init))

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autogrocery.cli.command import interactive, log_level
 from autogrocery.loop import run as run_loop
 
 if TYPE_CHECKING:
@@ -58,10 +59,6 @@ CHATTY = ("autogrocery.access", "autogrocery.actors.ordering")
 DASHBOARD_STOP_TIMEOUT = 10.0  # seconds for the dashboard to quit when the store stops
 
 
-def interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
 def takes_over(args: argparse.Namespace) -> bool:
     """Whether `run` is this module's: with the dashboard, or with the simulator."""
     return (not args.headless and interactive()) or bool(getattr(args, "simulate", None))
@@ -78,7 +75,7 @@ def run(config: Config, args: argparse.Namespace, sockets: list[socket.socket]) 
 
     with_dashboard = not args.headless and interactive()
     rate = args.simulate if args.simulate is not None else DEFAULT_RATE if with_dashboard else 0.0
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else config.log.level
+    level = log_level(config, args)
     log_path = config.data_path / LOG_FILE if with_dashboard else None
     configure_logging(level, config.log.format, file=log_path, rotation=config.log)
     if with_dashboard and not args.verbose:

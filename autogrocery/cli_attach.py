@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 if TYPE_CHECKING:
+    from autogrocery.client import Credentials
     from autogrocery.config import Config
     from autogrocery.probe import Kind
     from autogrocery.tui.base import OperatorApp
-    from autogrocery.tui.client import ApiClient, Credentials
+    from autogrocery.tui.client import ApiClient
 
 COMMANDS = ("dashboard",)
 DASHBOARD_LOG_FILE = "dashboard.log"
@@ -151,7 +152,7 @@ def identify(url: str) -> tuple[Kind, str | None]:
 
 
 def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials | None]:
-    from autogrocery.tui.client import Credentials
+    from autogrocery.client import Credentials
 
     if args.credentials_fd is not None:
         operator, truck = read_credentials(args.credentials_fd)
@@ -171,7 +172,7 @@ def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials
 def env_truck() -> Credentials | None:
     """The truck login for restock manifests, from the environment (None: the dashboard
     creates one for its session on the first manifest)."""
-    from autogrocery.tui.client import Credentials
+    from autogrocery.client import Credentials
 
     env = os.environ
     user, password = (
@@ -187,7 +188,7 @@ def env_truck() -> Credentials | None:
 
 def read_credentials(fd: int) -> tuple[Credentials, Credentials | None]:
     """One JSON line from the inherited pipe `fd` (the fd stays open: the lifeline)."""
-    from autogrocery.tui.client import Credentials
+    from autogrocery.client import Credentials
 
     line = b""
     while not line.endswith(b"\n"):
@@ -222,8 +223,8 @@ async def _attach(
     *,
     head_office: bool = False,
 ) -> int:
+    from autogrocery.client import ApiError, Disconnected
     from autogrocery.tui.client import ApiClient
-    from autogrocery.tui.client_errors import ApiError, Disconnected
 
     client: ApiClient
     if head_office:

@@ -25,9 +25,10 @@ import orjson
 from autogrocery.api import create_app, serve
 from autogrocery.app import start_system
 from autogrocery.cli_dashboard import ensure_accounts
+from autogrocery.client import Credentials
 from autogrocery.config import load_config
 from autogrocery.simulate import SimulatorProcess
-from autogrocery.tui.client import ApiClient, Credentials
+from autogrocery.tui.client import ApiClient
 
 ENVIRON = {"AUTOGROCERY_ADMIN_PASSWORD": "admin-password-1"}
 

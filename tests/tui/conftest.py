@@ -16,9 +16,10 @@ from textual.pilot import Pilot
 from autogrocery.actors.system import System
 from autogrocery.api import create_app, serve
 from autogrocery.app import start_system
+from autogrocery.client import Credentials
 from autogrocery.config import Config
 from autogrocery.tui.app import DashboardApp
-from autogrocery.tui.client import ApiClient, Credentials
+from autogrocery.tui.client import ApiClient
 from autogrocery.tui.feed import Backoff
 from autogrocery.tui.widgets.table import LiveTable
 from tests.api.conftest import ADMIN_PASSWORD, ENVIRON

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
-
-from autogrocery.simulate_accounts import Account, HttpError, Login, fridge_accounts
+from autogrocery.client import Account, ApiError, Credentials, Disconnected, StoreClient
+from autogrocery.simulate_accounts import fridge_accounts
 
 if TYPE_CHECKING:
     from autogrocery.logs import Rotation
@@ -35,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FINAL = {"COMPLETED", "FAILED", "CANCELLED", "EXPIRED"}
 SIMULATOR_CONNECTIONS = 64  # at once, at most (api.max_connections_per_client: 100)
+SIMULATOR_TIMEOUT = 300.0  # seconds for a whole request
 LOW = 1.5  # trucks bring a SKU back to 4 x its min level once it is below 1.5 x
 
 
@@ -63,8 +63,8 @@ class Simulator:
     def __init__(
         self,
         url: str,
-        operator: Login,
-        truck: Login,
+        operator: Credentials,
+        truck: Credentials,
         fridge_password: str,
         rate: float,
         *,
@@ -75,7 +75,8 @@ class Simulator:
         shelf_lives: dict[str, int] | None = None,
         time_zone: str = "UTC",
     ) -> None:
-        self.url = url.rstrip("/")
+        # All its devices share one address: stay under api.max_connections_per_client.
+        self.client = StoreClient(url, timeout=SIMULATOR_TIMEOUT, connections=SIMULATOR_CONNECTIONS)
         self.zone = ZoneInfo(time_zone)  # the store's: lots are dated by its calendar
         # Days fresh goods keep: trucks deliver those SKUs as dated lots.
         self.shelf_lives = shelf_lives or {}
@@ -93,12 +94,9 @@ class Simulator:
 
     async def run(self) -> None:
         """Until cancelled."""
-        # All its devices share one address: stay under api.max_connections_per_client.
-        connector = aiohttp.TCPConnector(limit=SIMULATOR_CONNECTIONS)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            operator = Account(http, self.url, self.operator_login)
-            truck = Account(http, self.url, self.truck_login)
-            fridges = await fridge_accounts(http, self.url, self.fridge_count, self.fridge_password)
+        async with self.client as client:
+            operator, truck = Account(self.operator_login), Account(self.truck_login)
+            fridges = await fridge_accounts(client, self.fridge_count, self.fridge_password)
             self.stats = Stats()
             try:
                 await asyncio.gather(
@@ -111,11 +109,10 @@ class Simulator:
 
     async def _catalog(self, fridge: Account) -> None:
         while True:
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                status, data = await fridge.call("GET", "/api/catalog")
-                if status == 200:
-                    self.catalog = data["items"]
-                    self._stocked.set()
+            with contextlib.suppress(ApiError, Disconnected):
+                found = await self.client.call("GET", "/api/catalog", account=fridge)
+                self.catalog = found["items"]
+                self._stocked.set()
             await asyncio.sleep(1.0)
 
     async def _shop(self, fridges: list[Account]) -> None:
@@ -151,20 +148,31 @@ class Simulator:
             self.stats.shortages += 1
             return
         try:
-            status, data = await fridge.call("POST", "/api/orders/preview", {"items": items})
-            self.stats.previews += 1
-            if status == 201:
-                order_id = data["order_id"]
-                status, data = await fridge.call("POST", f"/api/orders/{order_id}/confirm")
-                if status in (200, 202):
-                    self.stats.orders += 1
-                    return
-                if status == 503:  # no robot for an aisle: give the stock back
-                    await fridge.call("POST", f"/api/orders/{order_id}/cancel")
-            self._count(status, data)
-        except (aiohttp.ClientError, TimeoutError, HttpError) as exc:
+            await self._preview_and_confirm(fridge, items)
+        except ApiError as refused:
+            self._count(refused)
+        except Disconnected as exc:
             self.stats.errors += 1
             self.stats.last_error = str(exc)
+
+    async def _preview_and_confirm(self, fridge: Account, items: list[dict[str, Any]]) -> None:
+        """One order, counted as the store answers; an error answer is raised."""
+        call = self.client.call
+        try:
+            preview = await call("POST", "/api/orders/preview", {"items": items}, account=fridge)
+        except ApiError:
+            self.stats.previews += 1
+            raise
+        self.stats.previews += 1
+        order_id = preview["order_id"]
+        try:
+            await call("POST", f"/api/orders/{order_id}/confirm", account=fridge)
+        except ApiError as refused:
+            if refused.status == 503:  # no robot for an aisle: give the stock back
+                with contextlib.suppress(ApiError):
+                    await call("POST", f"/api/orders/{order_id}/cancel", account=fridge)
+            raise
+        self.stats.orders += 1
 
     def _dates(self, sku: str, today: date) -> dict[str, str]:
         """A fresh SKU's delivery dates: made today, best before its shelf life from now
@@ -178,25 +186,25 @@ class Simulator:
             "expiry_date": (today + timedelta(days=keeps)).isoformat(),
         }
 
-    def _count(self, status: int, data: Any) -> None:
-        if status == 409:
+    def _count(self, refused: ApiError) -> None:
+        if refused.status == 409:
             self.stats.shortages += 1
-        elif status == 503:
+        elif refused.status == 503:
             self.stats.unavailable += 1
         else:
             self.stats.errors += 1
-            self.stats.last_error = f"{status}: {data}"
+            self.stats.last_error = str(refused)
 
     async def _trucks(self, operator: Account, truck: Account) -> None:
         pending: dict[str, str] = {}  # sku → restock id on its way
         try:
             await self._fresh_delivery(operator, truck)
-        except (aiohttp.ClientError, TimeoutError, HttpError) as exc:
+        except (ApiError, Disconnected) as exc:
             self.stats.last_error = f"truck: {exc}"
         while True:
             try:
                 await self._restock_low(operator, truck, pending)
-            except (aiohttp.ClientError, TimeoutError, HttpError) as exc:
+            except (ApiError, Disconnected) as exc:
                 self.stats.last_error = f"truck: {exc}"
             await asyncio.sleep(self.restock_interval)
 
@@ -206,12 +214,10 @@ class Simulator:
         from the start instead of once the first SKU runs low."""
         if not self.shelf_lives:
             return
-        status, data = await operator.call("GET", "/api/ops/expiring?within=3650d")
-        if status != 200 or data["lots"]:
+        call = self.client.call
+        if (await call("GET", "/api/ops/expiring?within=3650d", account=operator))["lots"]:
             return
-        status, data = await operator.call("GET", "/api/ops/inventory")
-        if status != 200:
-            return
+        inventory = await call("GET", "/api/ops/inventory", account=operator)
         today = datetime.now(self.zone).date()
         items = [
             {
@@ -220,31 +226,35 @@ class Simulator:
                 "unit_cost": item["unit_cost"],
             }
             | self._dates(item["sku"], today)
-            for item in data["items"]
+            for item in inventory["items"]
             if item["sku"] in self.shelf_lives
         ]
         if not items:
             return
-        status, data = await truck.call("POST", "/api/restocks", {"items": items})
-        if status == 202:
-            self.stats.restocks += 1
+        try:
+            await call("POST", "/api/restocks", {"items": items}, account=truck)
+        except ApiError as refused:
+            self._count(refused)
         else:
-            self._count(status, data)
+            self.stats.restocks += 1
 
     async def _restock_low(
         self, operator: Account, truck: Account, pending: dict[str, str]
     ) -> None:
+        call = self.client.call
         for restock_id in set(pending.values()):
-            status, data = await operator.call("GET", f"/api/restocks/{restock_id}")
-            if status != 200 or data["status"] in FINAL:
+            try:
+                restock = await call("GET", f"/api/restocks/{restock_id}", account=operator)
+                arrived = restock["status"] in FINAL
+            except ApiError:
+                arrived = True  # the store knows it no more: stop waiting for it
+            if arrived:
                 for sku in [s for s, r in pending.items() if r == restock_id]:
                     del pending[sku]
-        status, data = await operator.call("GET", "/api/ops/inventory")
-        if status != 200:
-            return
+        inventory = await call("GET", "/api/ops/inventory", account=operator)
         low = [
             item
-            for item in data["items"]
+            for item in inventory["items"]
             if item["available"] < LOW * item["min_level"] and item["sku"] not in pending
         ]
         if not low:
@@ -259,12 +269,13 @@ class Simulator:
             | self._dates(item["sku"], today)
             for item in low
         ]
-        status, data = await truck.call("POST", "/api/restocks", {"items": items})
-        if status == 202:
-            self.stats.restocks += 1
-            pending.update({item["sku"]: data["restock_id"] for item in items})
+        try:
+            receipt = await call("POST", "/api/restocks", {"items": items}, account=truck)
+        except ApiError as refused:
+            self._count(refused)
         else:
-            self._count(status, data)
+            self.stats.restocks += 1
+            pending.update({item["sku"]: receipt["restock_id"] for item in items})
 
 
 COUNTERS = ("orders", "previews", "shortages", "unavailable", "errors", "behind", "restocks")
@@ -278,8 +289,8 @@ class SimulatorProcess:
     def __init__(
         self,
         url: str,
-        operator: Login,
-        truck: Login,
+        operator: Credentials,
+        truck: Credentials,
         fridge_password: str,
         rate: float,
         *,

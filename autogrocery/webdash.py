@@ -34,8 +34,8 @@ from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from autogrocery.tui.client import ApiClient, Credentials
-from autogrocery.tui.client_errors import ApiError, Disconnected
+from autogrocery.client import ApiError, Credentials, Disconnected
+from autogrocery.tui.client import ApiClient
 
 if TYPE_CHECKING:
     from asyncio.subprocess import Process

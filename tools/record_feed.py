@@ -24,9 +24,10 @@ import orjson
 
 from autogrocery.api import create_app, serve
 from autogrocery.cli.run_dashboard import ensure_accounts
+from autogrocery.client import Credentials
 from autogrocery.config import load_config
 from autogrocery.simulate import SimulatorProcess
-from autogrocery.tui.client import ApiClient, Credentials
+from autogrocery.tui.client import ApiClient
 from autogrocery.wiring import start_system
 
 ENVIRON = {"AUTOGROCERY_ADMIN_PASSWORD": "admin-password-1"}

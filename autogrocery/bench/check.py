@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import aiohttp
-
-from autogrocery.bench.load import call
+from autogrocery.client import Account, StoreClient
 
 
-async def stock_levels(http: aiohttp.ClientSession, operator: dict[str, str]) -> dict[str, Any]:
-    inventory = await call(http, "GET", "/api/ops/inventory", operator)
+async def stock_levels(client: StoreClient, operator: Account) -> dict[str, Any]:
+    inventory = await client.call("GET", "/api/ops/inventory", account=operator)
     return {item["sku"]: item for item in inventory["items"]}
 
 
 async def verify(
-    http: aiohttp.ClientSession,
-    operator: dict[str, str],
+    client: StoreClient,
+    operator: Account,
     before: dict[str, Any],
     picked: Counter[str],
     total_mismatches: int,
@@ -31,7 +29,7 @@ async def verify(
     was left behind.
     """
     problems = []
-    reconcile = await call(http, "GET", "/api/ops/reconcile", operator)
+    reconcile = await client.call("GET", "/api/ops/reconcile", account=operator)
     for item in reconcile["items"]:
         if not item["ok"]:
             problems.append(
@@ -41,7 +39,7 @@ async def verify(
     if total_mismatches:
         problems.append(f"{total_mismatches} order(s) completed with a total != preview total")
     if exclusive:
-        after = await stock_levels(http, operator)
+        after = await stock_levels(client, operator)
         for sku, start in before.items():
             end = after[sku]
             if start["on_hand"] - end["on_hand"] != picked.get(sku, 0):

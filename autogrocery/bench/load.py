@@ -1,7 +1,9 @@
 """Simulated devices: preview + confirm, completion observed over each device's WebSocket.
 
-A device's WebSocket reconnects when the store restarts, and then polls the orders it
-still waits for (it may have missed their last event while it was away).
+Every request goes through the shared client (`autogrocery/client/`). A device's
+WebSocket reconnects when the store restarts, and then polls the orders it still waits
+for (it may have missed their last event while it was away). The report names a failed
+request by the status the store answered, or by the type of the connection's error.
 """
 
 from __future__ import annotations
@@ -18,81 +20,59 @@ import aiohttp
 import orjson
 
 from autogrocery.bench.stats import Recorder
+from autogrocery.client import Account, ApiError, Disconnected, StoreClient
 
 log = logging.getLogger(__name__)
 
-JSON = {"Content-Type": "application/json"}
 FINAL = ("COMPLETED", "FAILED", "CANCELLED", "EXPIRED")
 RECONNECT_MAX = 2.0  # seconds between WebSocket reconnection attempts, at most
 
 
-class RequestFailed(Exception):
-    def __init__(self, what: str, status: int) -> None:
-        super().__init__(f"{what} answered {status}")
-        self.what = what
-        self.status = status
+EVENTS_HEARTBEAT = 30.0  # seconds
 
 
-async def call(
-    http: aiohttp.ClientSession,
-    method: str,
-    path: str,
-    headers: dict[str, str],
-    body: Any = None,
-    what: str = "",
-) -> Any:
-    data = orjson.dumps(body) if body is not None else None
-    async with http.request(
-        method, path, data=data, headers={**headers, **JSON} if data else headers
-    ) as response:
-        payload = await response.read()
-        if response.status >= 300:
-            raise RequestFailed(what or path, response.status)
-        return orjson.loads(payload) if payload else None
-
-
-async def login(http: aiohttp.ClientSession, username: str, password: str) -> dict[str, str]:
-    tokens = await call(
-        http, "POST", "/api/auth/login", {}, {"username": username, "password": password}, "login"
-    )
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
+def status_of(failure: ApiError | Disconnected) -> int | str:
+    """What a failed request got, for the report: the store's status, or the type of
+    the connection's error when no answer came."""
+    if isinstance(failure, ApiError):
+        return failure.status
+    return type(failure.__cause__ or failure).__name__
 
 
 @dataclass
 class Device:
     """One fridge: its login, its event stream and the orders it waits for."""
 
-    name: str
-    password: str
-    headers: dict[str, str]
+    account: Account
     waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
     reconnects: int = 0
 
-    async def listen(self, http: aiohttp.ClientSession) -> None:
+    @property
+    def name(self) -> str:
+        return self.account.username
+
+    async def listen(self, client: StoreClient) -> None:
         ready = asyncio.get_running_loop().create_future()
-        self.reader = asyncio.create_task(self._follow(http, ready))
+        self.reader = asyncio.create_task(self._follow(client, ready))
         await ready
 
-    async def _follow(self, http: aiohttp.ClientSession, ready: asyncio.Future[None]) -> None:
-        """Read events; when the connection drops, connect again and catch up."""
+    async def _follow(self, client: StoreClient, ready: asyncio.Future[None]) -> None:
+        """Read events; when the connection drops, connect again and catch up (a store
+        with new keys refuses the login: the client logs in again)."""
         delay = 0.1
         while True:
             try:
-                async with http.ws_connect("/api/events", headers=self.headers, heartbeat=30) as ws:
+                async with client.events(self.account, heartbeat=EVENTS_HEARTBEAT) as ws:
                     delay = 0.1
                     if not ready.done():
                         ready.set_result(None)
                     else:
                         self.reconnects += 1
-                        await self._catch_up(http)
+                        await self._catch_up(client)
                     async for message in ws:
                         self._event(orjson.loads(message.data))
-            except aiohttp.WSServerHandshakeError as exc:
-                if exc.status == 401:  # a store with new keys: log in again
-                    with contextlib.suppress(aiohttp.ClientError, RequestFailed):
-                        self.headers = await login(http, self.name, self.password)
-            except (TimeoutError, aiohttp.ClientError, OSError):
+            except (ApiError, Disconnected, TimeoutError, aiohttp.ClientError, OSError):
                 pass
             if not ready.done():
                 ready.set_exception(ConnectionError(f"{self.name}: no event stream"))
@@ -107,15 +87,15 @@ class Device:
             if waiter is not None and not waiter.done():
                 waiter.set_result(data)
 
-    async def _catch_up(self, http: aiohttp.ClientSession) -> None:
+    async def _catch_up(self, client: StoreClient) -> None:
         """After a reconnection: the orders still awaited may have finished meanwhile."""
         for order_id in list(self.waiting):
-            with contextlib.suppress(aiohttp.ClientError, RequestFailed):
-                self._event({"data": await self.poll(http, order_id)})
+            with contextlib.suppress(ApiError, Disconnected):
+                self._event({"data": await self.poll(client, order_id)})
 
-    async def poll(self, http: aiohttp.ClientSession, order_id: str) -> dict[str, Any]:
-        order: dict[str, Any] = await call(
-            http, "GET", f"/api/orders/{order_id}", self.headers, what="poll"
+    async def poll(self, client: StoreClient, order_id: str) -> dict[str, Any]:
+        order: dict[str, Any] = await client.call(
+            "GET", f"/api/orders/{order_id}", account=self.account
         )
         return order
 
@@ -129,7 +109,7 @@ class Device:
 class Shopper:
     """Builds orders of `items` lines over `aisles` aisles and runs them end to end."""
 
-    http: aiohttp.ClientSession
+    client: StoreClient
     skus_by_aisle: dict[str, list[str]]
     items: int
     aisles: int
@@ -159,22 +139,13 @@ class Shopper:
             if measuring:
                 record.error(what, status)
 
+        call, account = self.client.call, device.account
         items = self.basket()
         started = time.perf_counter()
         try:
-            preview = await call(
-                self.http,
-                "POST",
-                "/api/orders/preview",
-                device.headers,
-                {"items": items},
-                "preview",
-            )
-        except RequestFailed as failure:
-            error(failure.what, failure.status)
-            return
-        except aiohttp.ClientError as exc:
-            error("preview", type(exc).__name__)
+            preview = await call("POST", "/api/orders/preview", {"items": items}, account=account)
+        except (ApiError, Disconnected) as failure:
+            error("preview", status_of(failure))
             return
         previewed = time.perf_counter()
         if measuring:
@@ -184,16 +155,9 @@ class Shopper:
         done = asyncio.get_running_loop().create_future()
         device.waiting[order_id] = done
         try:
-            await call(
-                self.http,
-                "POST",
-                f"/api/orders/{order_id}/confirm",
-                device.headers,
-                None,
-                "confirm",
-            )
-        except (RequestFailed, aiohttp.ClientError) as exc:
-            error("confirm", exc.status if isinstance(exc, RequestFailed) else type(exc).__name__)
+            await call("POST", f"/api/orders/{order_id}/confirm", account=account)
+        except (ApiError, Disconnected) as failure:
+            error("confirm", status_of(failure))
             if await self._cancel(device, order_id, measuring):
                 device.waiting.pop(order_id, None)
                 return
@@ -227,8 +191,8 @@ class Shopper:
             return await asyncio.wait_for(done, self.completion_timeout)
         except TimeoutError:
             device.waiting.pop(order_id, None)
-        with contextlib.suppress(aiohttp.ClientError, RequestFailed):
-            order = await device.poll(self.http, order_id)
+        with contextlib.suppress(ApiError, Disconnected):
+            order = await device.poll(self.client, order_id)
             if order["status"] in FINAL:
                 return order
         return None
@@ -239,15 +203,11 @@ class Shopper:
         the order is in the report."""
         record = self.recorder if counted else Recorder()
         try:
-            await call(
-                self.http, "POST", f"/api/orders/{order_id}/cancel", device.headers, None, "cancel"
-            )
-        except RequestFailed as failure:
-            if failure.status == 409:
+            await self.client.call("POST", f"/api/orders/{order_id}/cancel", account=device.account)
+        except (ApiError, Disconnected) as failure:
+            if isinstance(failure, ApiError) and failure.status == 409:
                 return False
-            record.error("cancel", failure.status)
-        except aiohttp.ClientError as exc:
-            record.error("cancel", type(exc).__name__)
+            record.error("cancel", status_of(failure))
         else:
             record.cancelled += 1
         return True

@@ -1,14 +1,16 @@
 """What the store says about itself on /metrics: CPU seconds (all its threads, and
 those of its leaf nats-server when it is in a chain) and how its actors batch. Two
 snapshots around the measured window give CPU per order and the mean batch size,
-figures that stay meaningful on a noisy shared machine."""
+figures that stay meaningful on a noisy shared machine. /metrics is Prometheus text, not
+the JSON API: it is read over the shared client's session as it is."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
+
+from autogrocery.client import StoreClient
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,8 @@ class Snapshot:
     info: dict[str, str] = field(default_factory=dict)  # version and transports
 
 
-async def snapshot(http: aiohttp.ClientSession) -> Snapshot:
-    async with http.get("/metrics") as response:
+async def snapshot(client: StoreClient) -> Snapshot:
+    async with client.http.get(client.url + "/metrics") as response:
         text = await response.text()
     cpu: float | None = None
     leaf = 0.0

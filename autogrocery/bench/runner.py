@@ -17,13 +17,18 @@ import aiohttp
 import orjson
 
 from autogrocery.bench.check import stock_levels, verify
-from autogrocery.bench.load import Device, RequestFailed, Shopper, call, login
+from autogrocery.bench.load import Device, Shopper
 from autogrocery.bench.probe import Snapshot, cpu_per_order_ms, mean_batches, snapshot
 from autogrocery.bench.stats import Recorder, render
 from autogrocery.bench.target import Target, start_store
+from autogrocery.client import Account, ApiError, Credentials, Disconnected, StoreClient
 from autogrocery.loop import run as run_loop
 
 T = TypeVar("T")
+
+BENCH_TIMEOUT = 120.0  # seconds for a whole request
+# The bench's names for the requests its setup makes, in what it prints.
+SETUP_REQUESTS = {"/api/auth/login": "login", "/api/auth/register": "register"}
 
 
 @dataclass(frozen=True)
@@ -44,33 +49,30 @@ class BenchOptions:
 
 
 async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(target.url, connector=connector, timeout=timeout) as http:
-        operator = await retrying(
-            "log in as admin", lambda: login(http, "admin", target.admin_password)
-        )
+    async with StoreClient(target.url, timeout=BENCH_TIMEOUT, connections=0) as client:
+        operator = Account(Credentials("admin", target.admin_password))
+        await retrying("log in as admin", lambda: client.log_in(operator))
         catalog = await retrying(
-            "read the catalog", lambda: call(http, "GET", "/api/catalog", operator)
+            "read the catalog", lambda: client.call("GET", "/api/catalog", account=operator)
         )
         skus_by_aisle: dict[str, list[str]] = {}
         for item in catalog["items"]:
             skus_by_aisle.setdefault(item["aisle"], []).append(item["sku"])
-        before = await retrying("read the stock", lambda: stock_levels(http, operator))
+        before = await retrying("read the stock", lambda: stock_levels(client, operator))
         count = options.concurrency or options.devices
-        devices = await _devices(http, count)
+        devices = await _devices(client, count)
         recorder = Recorder()
-        shopper = Shopper(http, skus_by_aisle, options.items, options.aisles, recorder)
+        shopper = Shopper(client, skus_by_aisle, options.items, options.aisles, recorder)
         window: list[Snapshot] = []
         try:
-            elapsed = await _drive(shopper, devices, options, lambda: _mark(http, window))
+            elapsed = await _drive(shopper, devices, options, lambda: _mark(client, window))
         finally:
             for device in devices:
                 await device.close()
         problems = await retrying(
             "check the books",
             lambda: verify(
-                http,
+                client,
                 operator,
                 before,
                 recorder.picked,
@@ -106,44 +108,49 @@ async def retrying(what: str, step: Callable[[], Awaitable[T]], attempts: int = 
     for attempt in range(1, attempts + 1):
         try:
             return await step()
-        except RequestFailed as failure:
+        except ApiError as failure:
             if (failure.status < 500 and failure.status != 429) or attempt == attempts:
                 raise
-            problem = f"{failure.what} answered {failure.status}"
-        except (aiohttp.ClientError, OSError) as exc:
+            problem = answered(failure)
+        except (Disconnected, OSError) as exc:
             if attempt == attempts:
                 raise
-            problem = f"{type(exc).__name__}: {exc}"
+            cause = exc.__cause__ or exc
+            problem = f"{type(cause).__name__}: {cause}"
         progress(f"could not {what} ({problem}); again in {delay:.1f}s")
         await asyncio.sleep(delay)
         delay = min(3.0, delay * 2)
     raise AssertionError("unreachable")
 
 
-async def register(http: aiohttp.ClientSession, name: str, password: str) -> None:
+def answered(failure: ApiError) -> str:
+    """An error answer in the bench's words: `login answered 503`."""
+    return f"{SETUP_REQUESTS.get(failure.what, failure.what)} answered {failure.status}"
+
+
+async def register(client: StoreClient, credentials: Credentials) -> None:
     """Register a device, retrying as `retrying` does. A 409 on a retry means an earlier
     try was committed and only its answer was lost (the store restarted): done."""
     tried = False
 
     async def once() -> None:
         nonlocal tried
-        body = {"username": name, "password": password}
         try:
-            await call(http, "POST", "/api/auth/register", {}, body, "register")
-        except RequestFailed as failure:
+            await client.register(credentials)
+        except ApiError as failure:
             if not (failure.status == 409 and tried):
                 raise
         finally:
             tried = True
 
-    await retrying(f"register {name}", once)
+    await retrying(f"register {credentials.username}", once)
 
 
 def progress(line: str) -> None:
     print(f"autogrocery bench: {line}", file=sys.stderr, flush=True)
 
 
-async def _devices(http: aiohttp.ClientSession, count: int) -> list[Device]:
+async def _devices(client: StoreClient, count: int) -> list[Device]:
     """Register, log in and connect `count` devices (eight at a time), saying how far it
     got every second. A device that cannot be set up after retries is left out."""
     run = secrets.token_hex(3)
@@ -153,13 +160,16 @@ async def _devices(http: aiohttp.ClientSession, count: int) -> list[Device]:
 
     async def one(n: int) -> None:
         name = f"bench-{run}-{n}"
+        device = Device(Account(Credentials(name, password)))
         try:
-            await register(http, name, password)
-            headers = await retrying(f"log in {name}", lambda: login(http, name, password))
-            device = Device(name, password, headers)
-            await retrying(f"connect {name}'s event stream", lambda: device.listen(http))
-        except (RequestFailed, aiohttp.ClientError, OSError, ConnectionError) as exc:
-            lost.append(f"{name}: {exc}")
+            await register(client, device.account.credentials)
+            await retrying(f"log in {name}", lambda: client.log_in(device.account))
+            await retrying(f"connect {name}'s event stream", lambda: device.listen(client))
+        except ApiError as failure:
+            lost.append(f"{name}: {answered(failure)}")
+            return
+        except (Disconnected, OSError) as exc:
+            lost.append(f"{name}: {exc.__cause__ or exc}")
             return
         ready.append(device)
 
@@ -183,11 +193,11 @@ async def _devices(http: aiohttp.ClientSession, count: int) -> list[Device]:
     return ready
 
 
-async def _mark(http: aiohttp.ClientSession, window: list[Snapshot]) -> None:
+async def _mark(client: StoreClient, window: list[Snapshot]) -> None:
     """A /metrics snapshot at an edge of the measured window (none if the store is
     away just then: the CPU figure is left out)."""
     try:
-        window.append(await snapshot(http))
+        window.append(await snapshot(client))
     except (aiohttp.ClientError, OSError) as exc:
         progress(f"no /metrics snapshot ({exc}); no CPU figure this run")
 

@@ -35,10 +35,11 @@ import orjson
 from autogrocery.cli.command import Command, interactive, log_level, with_config
 
 if TYPE_CHECKING:
+    from autogrocery.client import Credentials
     from autogrocery.config import Config
     from autogrocery.probe import Kind
     from autogrocery.tui.base import OperatorApp
-    from autogrocery.tui.client import ApiClient, Credentials
+    from autogrocery.tui.client import ApiClient
 
 DASHBOARD_LOG_FILE = "dashboard.log"
 PROBE_WITHIN = 3.0  # seconds a server has to answer /healthz before the dashboard starts
@@ -166,7 +167,7 @@ def identify(url: str) -> tuple[Kind, str | None]:
 
 
 def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials | None]:
-    from autogrocery.tui.client import Credentials
+    from autogrocery.client import Credentials
 
     if args.credentials_fd is not None:
         operator, truck = read_credentials(args.credentials_fd)
@@ -186,7 +187,7 @@ def logins(args: argparse.Namespace, url: str) -> tuple[Credentials, Credentials
 def env_truck() -> Credentials | None:
     """The truck login for restock manifests, from the environment (None: the dashboard
     creates one for its session on the first manifest)."""
-    from autogrocery.tui.client import Credentials
+    from autogrocery.client import Credentials
 
     env = os.environ
     user, password = (
@@ -202,7 +203,7 @@ def env_truck() -> Credentials | None:
 
 def read_credentials(fd: int) -> tuple[Credentials, Credentials | None]:
     """One JSON line from the inherited pipe `fd` (the fd stays open: the lifeline)."""
-    from autogrocery.tui.client import Credentials
+    from autogrocery.client import Credentials
 
     line = b""
     while not line.endswith(b"\n"):
@@ -237,8 +238,8 @@ async def _attach(
     *,
     head_office: bool = False,
 ) -> int:
+    from autogrocery.client import ApiError, Disconnected
     from autogrocery.tui.client import ApiClient
-    from autogrocery.tui.client_errors import ApiError, Disconnected
 
     client: ApiClient
     if head_office:

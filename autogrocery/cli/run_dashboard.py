@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from autogrocery.cli.run_start import Started
+    from autogrocery.client import Credentials
     from autogrocery.config import Config
-    from autogrocery.simulate_accounts import Login
 
 log = logging.getLogger("autogrocery")
 
@@ -275,8 +275,8 @@ def _start_simulator(
 
 @dataclass(frozen=True, slots=True)
 class Accounts:
-    operator: Login
-    truck: Login
+    operator: Credentials
+    truck: Credentials
     fridge_password: str
 
 
@@ -286,7 +286,7 @@ async def ensure_accounts(app: web.Application, data_dir: Path) -> Accounts:
     import orjson
 
     from autogrocery.api.state import STATE
-    from autogrocery.simulate_accounts import Login
+    from autogrocery.client import Credentials
 
     auth = app[STATE].auth
     path = data_dir / ACCOUNTS_FILE
@@ -295,17 +295,17 @@ async def ensure_accounts(app: web.Application, data_dir: Path) -> Accounts:
     if path.exists():
         with contextlib.suppress(ValueError, OSError):
             saved = orjson.loads(await loop.run_in_executor(None, path.read_bytes))
-    logins: dict[str, Login] = {}
+    logins: dict[str, Credentials] = {}
     changed = False
     for role, base in (("operator", "dashboard"), ("truck", "dashboard-truck")):
         entry = saved.get(role)
         if isinstance(entry, list) and await auth.tables.account(entry[0]) is not None:
-            logins[role] = Login(entry[0], entry[1])
+            logins[role] = Credentials(entry[0], entry[1])
             continue
         username = entry[0] if isinstance(entry, list) else base
         if await auth.tables.account(username) is not None:  # ours, but its password is lost
             username = f"{base}-{secrets.token_hex(3)}"
-        login = Login(username, secrets.token_urlsafe(18))
+        login = Credentials(username, secrets.token_urlsafe(18))
         await auth.create_account(login.username, login.password, role)
         logins[role] = login
         changed = True

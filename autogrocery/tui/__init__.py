@@ -1,14 +1,15 @@
 """The operators' dashboard (Textual). The only package that imports textual.
 
-`client`, `client_errors`, `feed`, `model` and `forms` import no textual, so the API
-client can be used without loading the UI; `DashboardApp` is imported on first use.
+`client`, `feed`, `model` and `forms` import no textual, so the dashboard's API client
+(on the shared one, `autogrocery/client/`) can be used without loading the UI;
+`DashboardApp` is imported on first use.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ApiClient", "ApiError", "Credentials", "DashboardApp", "Disconnected"]
+__all__ = ["ApiClient", "DashboardApp"]
 
 
 def __getattr__(name: str) -> Any:
@@ -16,12 +17,8 @@ def __getattr__(name: str) -> Any:
         from autogrocery.tui.app import DashboardApp
 
         return DashboardApp
-    if name in ("ApiClient", "Credentials"):
-        from autogrocery.tui import client
+    if name == "ApiClient":
+        from autogrocery.tui.client import ApiClient
 
-        return getattr(client, name)
-    if name in ("ApiError", "Disconnected"):
-        from autogrocery.tui import client_errors
-
-        return getattr(client_errors, name)
+        return ApiClient
     raise AttributeError(name)

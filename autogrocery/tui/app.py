@@ -23,9 +23,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Select
 
+from autogrocery.client import ApiError, Disconnected
 from autogrocery.tui.base import OperatorApp
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.commands import commands
 from autogrocery.tui.feed import Backoff, Feed
 from autogrocery.tui.messages import LinkChanged, StoreChanged

@@ -1,47 +1,29 @@
-"""The dashboard's door to a store: the HTTP API and the `/api/events` WebSocket only.
+"""The dashboard's door to a store: the store's API, by name.
 
-One `ApiClient` holds an operator login (and, for restock manifests, a truck login):
-it logs in on first use, refreshes an expired access token with its single-use refresh
-token (one renewal at a time, so a refresh token is never presented twice), and turns
-every problem+json answer into an `ApiError` whose text is the server's, verbatim.
-A store that cannot be reached raises `Disconnected` (both in `client_errors.py`). No
-textual here: `feed.py` reconnects, the app draws.
+`ApiClient` is the shared `StoreClient` (`autogrocery/client/`: logins and their
+renewal, problem+json answers as `ApiError` whose text is the server's, verbatim, and
+`Disconnected` when the store cannot be reached, the `/api/events` WebSocket) as an
+operator, with a truck login for restock manifests (made on first use if none was
+given), and one method per request the dashboard makes. No textual here: `feed.py`
+reconnects, the app draws.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as _quote
 
-import aiohttp
-import orjson
-
-from autogrocery.tui.client_errors import ApiError, Disconnected, describe
+from autogrocery.client import Account, ApiError, Credentials, StoreClient
 
 log = logging.getLogger(__name__)
 
-OPERATOR = "operator"
 TRUCK = "truck"
-WS_HEARTBEAT = 5.0  # seconds; a silent store is noticed within two of these
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    username: str
-    password: str = ""
-
-    def __repr__(self) -> str:  # never print a password by accident
-        return f"Credentials({self.username!r}, password=…)"
-
-
-class ApiClient:
+class ApiClient(StoreClient):
     """An operator's session with one store. Use as `async with ApiClient(...) as api`."""
 
     def __init__(
@@ -52,171 +34,29 @@ class ApiClient:
         *,
         timeout: float = 10.0,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.credentials = {OPERATOR: operator}
-        if truck is not None:
-            self.credentials[TRUCK] = truck
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self.sent: collections.Counter[str] = collections.Counter()  # "POST /api/restocks" → n
-        self._tokens: dict[str, tuple[str, str]] = {}  # who → (access, refresh)
-        self._locks = {OPERATOR: asyncio.Lock(), TRUCK: asyncio.Lock()}
-        self._http: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> ApiClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    @property
-    def http(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(json_serialize=lambda v: orjson.dumps(v).decode())
-        return self._http
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-
-    # --- requests --------------------------------------------------------------------
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-        who: str = OPERATOR,
-        label: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Any:
-        """One request as `who`; an expired login is renewed once and the request retried."""
-        token = await self._token(who)
-        try:
-            return await self._send(method, path, json, params, token, label, headers)
-        except ApiError as exc:
-            if exc.status != 401:
-                raise
-        await self._renew(who, stale=token)
-        token = await self._token(who)
-        return await self._send(method, path, json, params, token, label, headers)
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        json: Any,
-        params: dict[str, str] | None,
-        token: str | None,
-        label: str | None = None,
-        extra: dict[str, str] | None = None,
-    ) -> Any:
-        self.sent[f"{method} {label or path}"] += 1
-        headers = dict(extra or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            async with self.http.request(
-                method,
-                self.url + path,
-                json=json,
-                params=params,
-                headers=headers,
-                timeout=self.timeout,
-            ) as response:
-                body = await response.read()
-                status, reason = response.status, response.reason
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise Disconnected(describe(exc)) from exc
-        if status >= 400:
-            raise ApiError.from_body(status, body, reason)
-        return orjson.loads(body) if body else None
-
-    # --- logins ----------------------------------------------------------------------
-
-    async def _token(self, who: str) -> str:
-        if who not in self._tokens:
-            await self._renew(who, stale=None)
-        return self._tokens[who][0]
-
-    async def _renew(self, who: str, stale: str | None) -> None:
-        """Refresh (or log in again); one renewal at a time, and none if another caller
-        renewed since `stale` was handed out."""
-        async with self._locks[who]:
-            current = self._tokens.get(who)
-            if current is not None and current[0] != stale:
-                return
-            if current is not None:
-                try:
-                    pair = await self._send(
-                        "POST", "/api/auth/refresh", {"refresh_token": current[1]}, None, None
-                    )
-                    self._tokens[who] = (pair["access_token"], pair["refresh_token"])
-                    return
-                except ApiError:
-                    del self._tokens[who]  # dead refresh token: log in again below
-            credentials = await self._credentials(who)
-            pair = await self._send(
-                "POST",
-                "/api/auth/login",
-                {"username": credentials.username, "password": credentials.password},
-                None,
-                None,
-            )
-            self._tokens[who] = (pair["access_token"], pair["refresh_token"])
-
-    async def _credentials(self, who: str) -> Credentials:
-        if who in self.credentials:
-            return self.credentials[who]
-        # No truck login was given: the operator creates one for this session.
-        truck = Credentials(f"dashboard-truck-{secrets.token_hex(4)}", secrets.token_urlsafe(18))
-        await self.call(
-            "POST",
-            "/api/ops/accounts",
-            json={"username": truck.username, "password": truck.password, "role": TRUCK},
-        )
-        log.info("created truck account %s for restock manifests", truck.username)
-        self.credentials[TRUCK] = truck
-        return truck
+        super().__init__(url, operator, timeout=timeout, counted=True)
+        self.truck = Account(truck) if truck is not None else None
+        self._making_truck = asyncio.Lock()
 
     @property
     def truck_name(self) -> str | None:
-        truck = self.credentials.get(TRUCK)
-        return truck.username if truck else None
+        return self.truck.username if self.truck else None
 
-    # --- live events -----------------------------------------------------------------
-
-    @asynccontextmanager
-    async def events(self) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
-        """The operator's WebSocket on `/api/events` (every event of the store)."""
-        token = await self._token(OPERATOR)
-        try:
-            ws = await self._ws(token)
-        except ApiError as exc:
-            if exc.status != 401:
-                raise
-            await self._renew(OPERATOR, stale=token)
-            ws = await self._ws(await self._token(OPERATOR))
-        try:
-            yield ws
-        finally:
-            await ws.close()
-
-    async def _ws(self, token: str) -> aiohttp.ClientWebSocketResponse:
-        self.sent["GET /api/events"] += 1
-        try:
-            return await self.http.ws_connect(
-                self.url + "/api/events",
-                headers={"Authorization": f"Bearer {token}"},
-                heartbeat=WS_HEARTBEAT,
-                timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
-            )
-        except aiohttp.WSServerHandshakeError as exc:
-            raise ApiError(exc.status, exc.message or "handshake refused") from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise Disconnected(describe(exc)) from exc
+    async def truck_account(self) -> Account:
+        """The truck login; with none given, the operator creates one for this session."""
+        async with self._making_truck:
+            if self.truck is None:
+                made = Credentials(
+                    f"dashboard-truck-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+                )
+                await self.call(
+                    "POST",
+                    "/api/ops/accounts",
+                    {"username": made.username, "password": made.password, "role": TRUCK},
+                )
+                log.info("created truck account %s for restock manifests", made.username)
+                self.truck = Account(made)
+            return self.truck
 
     # --- the API, by name ------------------------------------------------------------
 
@@ -306,7 +146,7 @@ class ApiClient:
     async def submit_restock(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         """A truck manifest, sent with the truck login (created on first use if none)."""
         receipt: dict[str, Any] = await self.call(
-            "POST", "/api/restocks", json={"items": items}, who=TRUCK
+            "POST", "/api/restocks", {"items": items}, account=await self.truck_account()
         )
         return receipt
 
@@ -319,7 +159,7 @@ class ApiClient:
         levels: dict[str, Any] = await self.call(
             "POST",
             f"/api/ops/stock/{quote(sku)}/adjust",
-            json=body,
+            body,
             label="/api/ops/stock/{sku}/adjust",
         )
         return levels
@@ -329,12 +169,12 @@ class ApiClient:
         body: dict[str, Any] = {"text": text}
         if conversation_id:
             body["conversation_id"] = conversation_id
-        reply: dict[str, Any] = await self.call("POST", "/api/ops/commands", json=body)
+        reply: dict[str, Any] = await self.call("POST", "/api/ops/commands", body)
         return reply
 
     async def update_product(self, sku: str, **fields: Any) -> dict[str, Any]:
         product: dict[str, Any] = await self.call(
-            "PATCH", f"/api/ops/products/{quote(sku)}", json=fields, label="/api/ops/products/{sku}"
+            "PATCH", f"/api/ops/products/{quote(sku)}", fields, label="/api/ops/products/{sku}"
         )
         return product
 

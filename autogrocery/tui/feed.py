@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 
+from autogrocery.client import ApiError, Disconnected, describe
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.client_errors import ApiError, Disconnected, describe
 from autogrocery.tui.model import Snapshot
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from autogrocery.client import Credentials
 from autogrocery.simulate import Simulator
-from autogrocery.simulate_accounts import Login
 from autogrocery.store.db import DB_NAME
 from tests.api.conftest import ADMIN_PASSWORD, TRUCK_PASSWORD, ApiFactory
 from tests.waiting import eventually
@@ -33,8 +33,8 @@ async def test_simulated_trucks_deliver_dated_fresh_food_that_is_picked_first(
     api = await make_api("robots.per_aisle=2", f"stock.time_zone={zone}")
     simulator = Simulator(
         str(api.client.make_url("")).rstrip("/"),
-        Login("admin", ADMIN_PASSWORD),
-        Login("truck-1", TRUCK_PASSWORD),
+        Credentials("admin", ADMIN_PASSWORD),
+        Credentials("truck-1", TRUCK_PASSWORD),
         "sim-fridge-pass-1",
         rate=40,
         restock_interval=0.2,

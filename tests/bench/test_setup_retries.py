@@ -8,13 +8,12 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from autogrocery.bench.load import RequestFailed, login
 from autogrocery.bench.runner import register, retrying
+from autogrocery.client import Account, ApiError, Credentials, Disconnected, StoreClient
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -55,9 +54,10 @@ async def test_a_busy_store_is_tried_again_until_it_answers(
     flaky: Flaky, capsys: pytest.CaptureFixture[str]
 ) -> None:
     flaky.answers.extend([503, 429, 503])
-    async with aiohttp.ClientSession(str(flaky.server.make_url("/"))) as http:
-        headers = await retrying("log in", lambda: login(http, "fridge", "pw"))
-    assert headers == {"Authorization": "Bearer t"}
+    fridge = Account(Credentials("fridge", "pw"))
+    async with StoreClient(str(flaky.server.make_url("/"))) as client:
+        await retrying("log in", lambda: client.log_in(fridge))
+    assert fridge.headers == {"Authorization": "Bearer t"}
     assert flaky.seen == [503, 429, 503, 200]
     said = capsys.readouterr().err
     assert said.count("could not log in (login answered") == 3
@@ -65,13 +65,14 @@ async def test_a_busy_store_is_tried_again_until_it_answers(
 
 async def test_a_refusal_is_not_retried_and_a_lasting_failure_gives_up(flaky: Flaky) -> None:
     flaky.answers.append(401)
-    async with aiohttp.ClientSession(str(flaky.server.make_url("/"))) as http:
-        with pytest.raises(RequestFailed):
-            await retrying("log in", lambda: login(http, "fridge", "wrong"))
+    wrong, right = Account(Credentials("fridge", "wrong")), Account(Credentials("fridge", "pw"))
+    async with StoreClient(str(flaky.server.make_url("/"))) as client:
+        with pytest.raises(ApiError):
+            await retrying("log in", lambda: client.log_in(wrong))
         assert flaky.seen == [401]
         flaky.answers.extend([503, 503, 503])
-        with pytest.raises(RequestFailed):
-            await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=3)
+        with pytest.raises(ApiError):
+            await retrying("log in", lambda: client.log_in(right), attempts=3)
     assert flaky.seen == [401, 503, 503, 503]
 
 
@@ -83,24 +84,25 @@ async def test_a_store_that_is_not_there_is_tried_again_then_given_up(
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
-            with pytest.raises(aiohttp.ClientConnectionError):
-                await retrying("log in", lambda: login(http, "fridge", "pw"), attempts=2)
+        fridge = Account(Credentials("fridge", "pw"))
+        async with StoreClient(f"http://127.0.0.1:{port}") as client:
+            with pytest.raises(Disconnected):
+                await retrying("log in", lambda: client.log_in(fridge), attempts=2)
     assert capsys.readouterr().err.count("could not log in (ClientConnectorError") == 1
 
 
 async def test_a_registration_is_retried_and_a_409_after_a_lost_answer_is_done(
     flaky: Flaky, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with aiohttp.ClientSession(str(flaky.server.make_url("/"))) as http:
+    async with StoreClient(str(flaky.server.make_url("/"))) as client:
         flaky.answers.extend([503, 201])
-        await register(http, "bench-1", "pw")
+        await register(client, Credentials("bench-1", "pw"))
         # committed, but the answer was lost (a 502 from a restarting store): the retry's
         # 409 says the device is there
         flaky.answers.extend([502, 409])
-        await register(http, "bench-2", "pw")
+        await register(client, Credentials("bench-2", "pw"))
         flaky.answers.append(409)  # a first try's 409 is a real conflict
-        with pytest.raises(RequestFailed):
-            await register(http, "bench-3", "pw")
+        with pytest.raises(ApiError):
+            await register(client, Credentials("bench-3", "pw"))
     assert flaky.seen == [503, 201, 502, 409, 409]
     assert capsys.readouterr().err.count("could not register bench-") == 2

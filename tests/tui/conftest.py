@@ -15,9 +15,10 @@ from textual.pilot import Pilot
 
 from autogrocery.actors.system import System
 from autogrocery.api import create_app, serve
+from autogrocery.client import Credentials
 from autogrocery.config import Config
 from autogrocery.tui.app import DashboardApp
-from autogrocery.tui.client import ApiClient, Credentials
+from autogrocery.tui.client import ApiClient
 from autogrocery.tui.feed import Backoff
 from autogrocery.tui.widgets.table import LiveTable
 from autogrocery.wiring import start_system

@@ -72,7 +72,7 @@ async def test_a_restock_from_the_form_completes_and_shows_in_the_inventory(
 
 
 async def test_restock_with_the_bootstrap_truck(store: Store) -> None:
-    from autogrocery.tui.client import Credentials
+    from autogrocery.client import Credentials
     from tests.api.conftest import ADMIN_PASSWORD
 
     async with ApiClient(

@@ -25,11 +25,11 @@ from autogrocery.chain.protocol import (
     ShipLine,
     Shipment,
 )
+from autogrocery.client import Credentials
 from autogrocery.tui.chain.actions import CatalogScreen, RequestTransferScreen
 from autogrocery.tui.chain.app import ChainApp
 from autogrocery.tui.chain.client import ChainClient
 from autogrocery.tui.chain.transfer import TransferScreen
-from autogrocery.tui.client import Credentials
 from autogrocery.tui.feed import Backoff
 from autogrocery.tui.widgets.table import LiveTable
 from tests.central.conftest import (

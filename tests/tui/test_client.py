@@ -10,8 +10,8 @@ import time
 import orjson
 import pytest
 
-from autogrocery.tui.client import ApiClient, Credentials
-from autogrocery.tui.client_errors import ApiError, Disconnected
+from autogrocery.client import ApiError, Credentials, Disconnected
+from autogrocery.tui.client import ApiClient
 from tests.api.conftest import ADMIN_PASSWORD
 from tests.tui.conftest import StoreFactory
 
@@ -29,7 +29,8 @@ async def test_an_expired_login_is_refreshed_once_for_concurrent_calls(
     store = await make_store("auth.access_ttl=1")
     async with store.client() as client:
         await client.inventory()
-        token = client._tokens["operator"][0]
+        assert client.account is not None
+        token = client.account.access
         await asyncio.sleep(max(0.0, expiry(token) + 0.2 - time.time()))  # now it is dead
         results = await asyncio.gather(*(client.robots() for _ in range(5)))
         assert all(len(robots) == 5 for robots in results)

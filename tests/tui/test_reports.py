@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from textual.widgets import Label, Select, TabbedContent
 
-from autogrocery.tui.client import ApiClient, Credentials
+from autogrocery.client import Credentials
+from autogrocery.tui.client import ApiClient
 from autogrocery.tui.model import REPORTS_EVERY, REPORTS_SOON, StoreModel
 from autogrocery.tui.reports import load_reports
 from autogrocery.tui.widgets.table import LiveTable
@@ -48,11 +49,11 @@ async def buy(store: Store, client: ApiClient, quantity: int) -> None:
     await client.call(
         "POST",
         "/api/ops/accounts",
-        json={"username": device.username, "password": device.password, "role": "device"},
+        {"username": device.username, "password": device.password, "role": "device"},
     )
     async with ApiClient(client.url, device) as fridge:
         items = [{"sku": SKU, "quantity": quantity}]
-        preview = await fridge.call("POST", "/api/orders/preview", json={"items": items})
+        preview = await fridge.call("POST", "/api/orders/preview", {"items": items})
         await fridge.call("POST", f"/api/orders/{preview['order_id']}/confirm")
     done = await wait_final(store.live, [preview["order_id"]])
     assert done[preview["order_id"]]["status"] == "COMPLETED"
@@ -65,7 +66,7 @@ def title(app: Any, key: str) -> str:
 async def test_the_reports_panel_shows_what_the_store_counts(
     store: Store, client: ApiClient
 ) -> None:
-    await client.call("POST", "/api/ops/products", json=MILK)
+    await client.call("POST", "/api/ops/products", MILK)
     today: date = store.live.today()
     soon = today + timedelta(days=2)
     await deliver(

@@ -57,7 +57,7 @@ class ChainClient(ApiClient):
     ) -> dict[str, Any]:
         body = {"from_store": from_store, "to_store": to_store, "items": items}
         made: dict[str, Any] = await self.call(
-            "POST", "/api/chain/transfers", json=body, headers={"Idempotency-Key": key}
+            "POST", "/api/chain/transfers", body, headers={"Idempotency-Key": key}
         )
         return made
 
@@ -75,7 +75,7 @@ class ChainClient(ApiClient):
         made = await self.call(
             "POST",
             "/api/chain/catalog",
-            json={"products": products},
+            {"products": products},
             headers={"Idempotency-Key": key},
         )
         return int(made["version"])

@@ -17,9 +17,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from autogrocery.client import ApiError, Disconnected
 from autogrocery.tui.chain.client import ChainClient
 from autogrocery.tui.chain.model import IN_FLIGHT, ChainModel, InFlight, week_to
-from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.feed import Backoff, Link, moved
 
 log = logging.getLogger(__name__)

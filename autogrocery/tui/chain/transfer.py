@@ -15,10 +15,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from autogrocery.client import ApiError, Disconnected
 from autogrocery.tui import format as fmt
 from autogrocery.tui.chain.client import ChainClient
 from autogrocery.tui.chain.model import ChainModel
-from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.widgets.table import Column, LiveTable
 
 LINES = (

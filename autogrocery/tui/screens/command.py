@@ -18,8 +18,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
+from autogrocery.client import ApiError, Disconnected
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.forms import plain
 from autogrocery.tui.messages import StoreChanged
 

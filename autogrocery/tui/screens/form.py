@@ -22,8 +22,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from autogrocery.client import ApiError, Disconnected
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.forms import BelowCost, FormError, plain
 from autogrocery.tui.messages import StoreChanged
 

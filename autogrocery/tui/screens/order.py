@@ -16,9 +16,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from autogrocery.client import ApiError, Disconnected
 from autogrocery.tui import format as fmt
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.model import StoreModel
 from autogrocery.tui.widgets.table import Column, LiveTable
 

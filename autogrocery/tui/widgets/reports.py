@@ -19,10 +19,10 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Label, Select
 from textual.worker import Worker
 
+from autogrocery.client import ApiError, Disconnected
 from autogrocery.domain.money import format_money, parse_money
 from autogrocery.tui import format as fmt
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.client_errors import ApiError, Disconnected
 from autogrocery.tui.model import REPORTS_EVERY, StoreModel
 from autogrocery.tui.reports import PERIODS, USAGE_DAYS, daily, load_reports
 from autogrocery.tui.widgets.table import Column, LiveTable, Row

@@ -1,9 +1,11 @@
-"""How a call from the dashboard to a store fails: an answer, or none.
+"""How a call to a store fails: an answer, or none.
 
 `ApiError` is the store's error answer (problem+json), kept as the server wrote it:
-its text is the server's, verbatim, with the fields and shortages it names.
-`Disconnected` is no answer at all (refused, reset, timed out), and `describe` says
-why in a few words for the banner. The API clients raise them; the screens show them.
+its text is the server's, verbatim, with the fields and shortages it names, and `what`
+names the request it answers. `Disconnected` is no answer at all (refused, reset,
+timed out; the library's error is its `__cause__`), and `describe` says why in a few
+words, for the dashboard's banner. `StoreClient` raises them; each caller shows them
+in its own words.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ class ApiError(Exception):
         detail: str = "",
         errors: list[dict[str, Any]] | None = None,
         shortages: list[dict[str, Any]] | None = None,
+        *,
+        what: str = "",
     ) -> None:
         self.status = status
+        self.what = what  # the request's label, or its path
         self.title = title
         self.detail = detail
         self.errors = errors or []
@@ -34,7 +39,7 @@ class ApiError(Exception):
         super().__init__(str(self))
 
     @classmethod
-    def from_body(cls, status: int, body: bytes, reason: str | None) -> ApiError:
+    def from_body(cls, status: int, body: bytes, reason: str | None, what: str = "") -> ApiError:
         try:
             data = orjson.loads(body) if body else {}
         except orjson.JSONDecodeError:
@@ -48,6 +53,7 @@ class ApiError(Exception):
             str(data.get("detail") or text),
             data.get("errors") if isinstance(data.get("errors"), list) else None,
             data.get("shortages") if isinstance(data.get("shortages"), list) else None,
+            what=what,
         )
 
     def __str__(self) -> str:

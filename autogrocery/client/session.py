@@ -1,0 +1,250 @@
+"""One HTTP session with a store's API, as one or more accounts.
+
+A `StoreClient` holds the aiohttp session (made on first use, so it may be built
+outside a running loop). An `Account` is one login; the client logs it in on its first
+request, and when the store answers 401 it renews the access token once (with the
+single-use refresh token, or by logging in again; one renewal at a time per account, so
+a refresh token is never presented twice) and sends the request again. `call` returns
+the answer's body, decoded, or raises `ApiError` for an error answer and `Disconnected`
+for none. A client may have an account of its own, used when a call names none.
+
+The bench drives the store through this path and measures it from the same machine, so
+a request costs what it must and no more: bodies go out and come in through orjson, an
+account keeps its headers ready, nothing is validated on the way, and counting requests
+by name (for the dashboard's tests) is off unless asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Self
+
+import aiohttp
+import orjson
+
+from autogrocery.client.errors import ApiError, Disconnected, describe
+
+EVENTS_HEARTBEAT = 5.0  # seconds; a silent store is noticed within two of these
+EVENTS_CLOSE_TIMEOUT = 2.0  # seconds for the store to answer a closing WebSocket
+_NO_HEADERS: dict[str, str] = {}
+_JSON_BODY = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: str = ""
+
+    def __repr__(self) -> str:  # never print a password by accident
+        return f"Credentials({self.username!r}, password=…)"
+
+
+class Account:
+    """One login on a store: its credentials, and its tokens once logged in."""
+
+    __slots__ = ("access", "credentials", "headers", "json_headers", "lock", "refresh")
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.access = ""
+        self.refresh = ""
+        self.headers: dict[str, str] = _NO_HEADERS  # ready to send, with no body
+        self.json_headers: dict[str, str] = _JSON_BODY  # ready to send, with a JSON body
+        self.lock = asyncio.Lock()  # one renewal at a time
+
+    def hold(self, tokens: dict[str, Any]) -> None:
+        """Keep a login's or a refresh's answer."""
+        self.access, self.refresh = tokens["access_token"], tokens.get("refresh_token", "")
+        self.headers = {"Authorization": f"Bearer {self.access}"}
+        self.json_headers = self.headers | _JSON_BODY
+
+    def forget(self) -> None:
+        self.access = self.refresh = ""
+        self.headers, self.json_headers = _NO_HEADERS, _JSON_BODY
+
+    @property
+    def username(self) -> str:
+        return self.credentials.username
+
+
+class StoreClient:
+    """A session with one store. Use as `async with StoreClient(url) as client`."""
+
+    def __init__(
+        self,
+        url: str,
+        login: Credentials | None = None,
+        *,
+        timeout: float = 10.0,
+        connections: int = 100,
+        counted: bool = False,
+    ) -> None:
+        """`login`: the client's own account, for calls that name none. `timeout`: for
+        a whole request, in seconds. `connections`: open at once, at most (0: no cap).
+        `counted`: count requests by method and label in `sent`."""
+        self.url = url.rstrip("/")
+        self.account = Account(login) if login is not None else None
+        self.timeout = timeout
+        self.connections = connections
+        self.counted = counted
+        self.sent: collections.Counter[str] = collections.Counter()  # "POST /api/restocks" → n
+        self._http: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.connections),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            )
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    # --- requests --------------------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        account: Account | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        label: str | None = None,
+    ) -> Any:
+        """One request as `account` (or the client's own; with neither, as nobody); an
+        expired login is renewed once and the request sent again. `label` names it in
+        `sent` and in an `ApiError` (its path by default)."""
+        account = account or self.account
+        if account is None:
+            return await self._send(method, path, body, None, params, headers, label)
+        if not account.access:
+            await self.renew(account, stale="")
+        stale = account.access
+        try:
+            return await self._send(method, path, body, account, params, headers, label)
+        except ApiError as refused:
+            if refused.status != 401:
+                raise
+        await self.renew(account, stale=stale)
+        return await self._send(method, path, body, account, params, headers, label)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        account: Account | None,
+        params: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+        label: str | None = None,
+    ) -> Any:
+        if self.counted:
+            self.sent[f"{method} {label or path}"] += 1
+        if body is None:
+            data = None
+            headers = account.headers if account is not None else _NO_HEADERS
+        else:
+            data = orjson.dumps(body)
+            headers = account.json_headers if account is not None else _JSON_BODY
+        if extra:
+            headers = headers | extra
+        try:
+            async with self.http.request(
+                method, self.url + path, data=data, params=params, headers=headers
+            ) as response:
+                payload = await response.read()
+                status, reason = response.status, response.reason
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Disconnected(describe(exc)) from exc
+        if status >= 400:
+            raise ApiError.from_body(status, payload, reason, label or path)
+        return orjson.loads(payload) if payload else None
+
+    # --- accounts --------------------------------------------------------------------
+
+    async def register(self, credentials: Credentials) -> None:
+        """A device's account (`/api/auth/register`); a taken name is an `ApiError` 409."""
+        body = {"username": credentials.username, "password": credentials.password}
+        await self._send("POST", "/api/auth/register", body, None)
+
+    async def log_in(self, account: Account) -> None:
+        """Log `account` in afresh, whatever tokens it holds."""
+        credentials = account.credentials
+        body = {"username": credentials.username, "password": credentials.password}
+        account.hold(await self._send("POST", "/api/auth/login", body, None))
+
+    async def renew(self, account: Account, stale: str) -> None:
+        """A new access token for `account`, which `stale` was: refreshed, or a new
+        login when it has no live refresh token. Nothing to do if another caller
+        renewed it since `stale` was handed out."""
+        async with account.lock:
+            if account.access != stale:
+                return
+            if account.refresh:
+                body = {"refresh_token": account.refresh}
+                try:
+                    pair = await self._send("POST", "/api/auth/refresh", body, None)
+                except ApiError:
+                    account.forget()  # a dead refresh token: log in again below
+                else:
+                    account.hold(pair)
+                    return
+            await self.log_in(account)
+
+    # --- live events -----------------------------------------------------------------
+
+    @asynccontextmanager
+    async def events(
+        self, account: Account | None = None, *, heartbeat: float = EVENTS_HEARTBEAT
+    ) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+        """`account`'s WebSocket on `/api/events` (or the client's own account's): the
+        events it may see. An expired login is renewed once, as for `call`."""
+        account = account or self.account
+        if account is not None and not account.access:
+            await self.renew(account, stale="")
+        stale = account.access if account is not None else ""
+        try:
+            ws = await self._open_events(account, heartbeat)
+        except ApiError as refused:
+            if refused.status != 401 or account is None:
+                raise
+            await self.renew(account, stale=stale)
+            ws = await self._open_events(account, heartbeat)
+        try:
+            yield ws
+        finally:
+            await ws.close()
+
+    async def _open_events(
+        self, account: Account | None, heartbeat: float
+    ) -> aiohttp.ClientWebSocketResponse:
+        if self.counted:
+            self.sent["GET /api/events"] += 1
+        try:
+            return await self.http.ws_connect(
+                self.url + "/api/events",
+                headers=account.headers if account is not None else _NO_HEADERS,
+                heartbeat=heartbeat,
+                timeout=aiohttp.ClientWSTimeout(ws_close=EVENTS_CLOSE_TIMEOUT),
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            message = exc.message or "handshake refused"
+            raise ApiError(exc.status, message, what="/api/events") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Disconnected(describe(exc)) from exc

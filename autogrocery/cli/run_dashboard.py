@@ -285,10 +285,10 @@ async def ensure_accounts(app: web.Application, data_dir: Path) -> Accounts:
     simulated fridges' password, kept in the data dir with the other secrets."""
     import orjson
 
-    from autogrocery.api.state import STATE
+    from autogrocery.api.local_accounts import LocalAccounts
     from autogrocery.client import Credentials
 
-    auth = app[STATE].auth
+    accounts = LocalAccounts(app)
     path = data_dir / ACCOUNTS_FILE
     loop = asyncio.get_running_loop()
     saved: dict[str, Any] = {}
@@ -299,14 +299,14 @@ async def ensure_accounts(app: web.Application, data_dir: Path) -> Accounts:
     changed = False
     for role, base in (("operator", "dashboard"), ("truck", "dashboard-truck")):
         entry = saved.get(role)
-        if isinstance(entry, list) and await auth.tables.account(entry[0]) is not None:
+        if isinstance(entry, list) and await accounts.exists(entry[0]):
             logins[role] = Credentials(entry[0], entry[1])
             continue
         username = entry[0] if isinstance(entry, list) else base
-        if await auth.tables.account(username) is not None:  # ours, but its password is lost
+        if await accounts.exists(username):  # ours, but its password is lost
             username = f"{base}-{secrets.token_hex(3)}"
         login = Credentials(username, secrets.token_urlsafe(18))
-        await auth.create_account(login.username, login.password, role)
+        await accounts.create(login.username, login.password, role)
         logins[role] = login
         changed = True
     fridge_password = str(saved.get("fridge_password") or secrets.token_urlsafe(12))

@@ -134,9 +134,9 @@ def run_analytics(
 
     from autogrocery.actors.analytics import AnalyticsActor
     from autogrocery.actors.analytics_storage import CsvLatencies, check_csv_path
-    from autogrocery.actors.replies import Batch, call
     from autogrocery.domain.errors import Unavailable
     from autogrocery.domain.messages.analytics import LastSeq
+    from autogrocery.runtime.replies import Batch, call
     from autogrocery.transports.heartbeat import Heartbeat
     from autogrocery.transports.zmq_metrics import MetricsFeed
 

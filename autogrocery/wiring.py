@@ -8,16 +8,16 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from autogrocery.actors.context import Context
-from autogrocery.actors.eventbus import EventBus
 from autogrocery.actors.fulfilment import RobotPolicy
-from autogrocery.actors.scheduler import Scheduler
 from autogrocery.actors.supervisor import Settings, Supervisor
-from autogrocery.actors.system import OrderLimits, System
 from autogrocery.config import Config
 from autogrocery.domain import events as event_types
 from autogrocery.domain.catalog import load_catalog
 from autogrocery.domain.pricing import PricingRule
+from autogrocery.runtime.context import Context
+from autogrocery.runtime.eventbus import EventBus
+from autogrocery.runtime.scheduler import Scheduler
+from autogrocery.service.system import OrderLimits, System
 from autogrocery.store.db import open_store
 from autogrocery.store.reads import Reader
 from autogrocery.transports.base import LocalRobotHub, MetricsChannel

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.config import Config, load_config
+from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 
 ConfigFactory = Callable[..., Config]

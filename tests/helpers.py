@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from autogrocery.actors.system import System
 from autogrocery.domain.models import FINAL_STATUSES, OrderKind
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autogrocery.actors.system import System
+from autogrocery.service.system import System
 
 ROOT = Path(__file__).resolve().parents[1]
 AISLES = ("bread", "dairy", "meat", "party", "produce")
@@ -34,7 +34,7 @@ def zmq_overrides(*, robots: str = "zmq", metrics: str = "memory", per_aisle: in
 
 
 def robots_endpoint(system: System) -> str:
-    endpoint: str = system.supervisor.hub.endpoint  # type: ignore[attr-defined]
+    endpoint: str = system.robot_hub.endpoint  # type: ignore[attr-defined]
     return endpoint
 
 

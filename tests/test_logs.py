@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.cli.run_dashboard import _summaries
 from autogrocery.config import ConfigError, load_config
 from autogrocery.logs import configure_logging
+from autogrocery.service.system import System
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)

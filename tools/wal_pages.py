@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from autogrocery.actors.system import System
 from autogrocery.config import load_config
+from autogrocery.service.system import System
 from autogrocery.store import shared
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system

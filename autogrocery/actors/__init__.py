@@ -1,6 +1,21 @@
-"""The actors (ordering, inventory, pricing, robots, analytics), their supervisor,
-the asyncio bridge and the `System` facade."""
+"""The actors: stock (and its helpers `stock_*`, `chain_facts`), ordering (its records
+in `ordering_records`), fulfilment, the robots and analytics (its storage in
+`analytics_storage`), and the supervisor that starts, watches and stops them. They
+stand on the actor runtime (`autogrocery.runtime`); the application reaches them
+through the `System` facade (`autogrocery.service`)."""
 
-from autogrocery.actors.system import OrderLimits, System
-
-__all__ = ["OrderLimits", "System"]
+__all__ = [
+    "analytics",
+    "analytics_storage",
+    "chain_facts",
+    "fulfilment",
+    "ordering",
+    "ordering_records",
+    "robot",
+    "stock",
+    "stock_chain",
+    "stock_holds",
+    "stock_items",
+    "stock_keeping",
+    "supervisor",
+]

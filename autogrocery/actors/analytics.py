@@ -23,10 +23,10 @@ from typing import Any
 import pykka
 
 from autogrocery.actors.analytics_storage import CSV_HEADER, LatencyStorage
-from autogrocery.actors.base import Actor, handles
 from autogrocery.domain.messages.analytics import LastSeq, Metric, Summarize
 from autogrocery.domain.messages.lifecycle import Ping, Recover
 from autogrocery.domain.models import OrderKind
+from autogrocery.runtime.base import Actor, handles
 
 log = logging.getLogger(__name__)
 

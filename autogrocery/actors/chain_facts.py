@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from autogrocery.actors.stock_items import Allocation, Item, Lot
-from autogrocery.actors.unit import UnitOfWork
 from autogrocery.domain.models import Lines, MovementType
+from autogrocery.runtime.unit import UnitOfWork
 from autogrocery.store.chain_tables import INSERT_FACTS, facts_row
 
 

@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from autogrocery.actors.base import Actor, handles
-from autogrocery.actors.context import Context
-from autogrocery.actors.replies import tell
 from autogrocery.domain.errors import Conflict, Unavailable
 from autogrocery.domain.messages.fulfilment import (
     AbandonTask,
@@ -31,6 +28,9 @@ from autogrocery.domain.messages.lifecycle import Ping
 from autogrocery.domain.messages.ordering import FailOrder
 from autogrocery.domain.messages.stock import CancelPicked, SettleOrder
 from autogrocery.domain.models import Lines, OrderKind, TaskKind, now
+from autogrocery.runtime.base import Actor, handles
+from autogrocery.runtime.context import Context
+from autogrocery.runtime.replies import tell
 from autogrocery.store.task_tables import (
     COUNT_ATTEMPT,
     FINISH_TASK,

@@ -12,15 +12,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from autogrocery.actors.base import Actor, handles
-from autogrocery.actors.context import Context
 from autogrocery.actors.ordering_records import (
     order_writes,
     previewed_order,
     processing_order,
     refused_order,
 )
-from autogrocery.actors.replies import tell
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, Unavailable
 from autogrocery.domain.messages.analytics import Metric
@@ -46,6 +43,9 @@ from autogrocery.domain.models import (
 )
 from autogrocery.domain.records import Confirmation, OrderRecord
 from autogrocery.domain.views import order_view, transfer_view
+from autogrocery.runtime.base import Actor, handles
+from autogrocery.runtime.context import Context
+from autogrocery.runtime.replies import tell
 from autogrocery.store.ordering_tables import INSERT_METRIC, OrderTables, metric_row
 
 if TYPE_CHECKING:

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from autogrocery.actors.base import Actor, handles
 from autogrocery.domain.messages.fulfilment import (
     RobotTask,
     TaskProgress,
@@ -32,6 +31,7 @@ from autogrocery.domain.messages.fulfilment import (
     WithdrawTasks,
 )
 from autogrocery.domain.messages.lifecycle import Ping
+from autogrocery.runtime.base import Actor, handles
 
 if TYPE_CHECKING:
     from autogrocery.transports.base import RobotEndpoint

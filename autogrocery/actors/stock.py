@@ -21,9 +21,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 
-from autogrocery.actors.base import Actor, handles
 from autogrocery.actors.chain_facts import StockFacts, receipt, shipment
-from autogrocery.actors.context import Context
 from autogrocery.actors.stock_chain import CATALOG_VERSION, StockChain
 from autogrocery.actors.stock_holds import StockHolds
 from autogrocery.actors.stock_items import Hold, Item, Lot, load_items
@@ -48,6 +46,8 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.pricing import PricingRule
+from autogrocery.runtime.base import Actor, handles
+from autogrocery.runtime.context import Context
 from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import (
     INSERT_LOT,

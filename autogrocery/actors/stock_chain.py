@@ -12,7 +12,6 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
-from autogrocery.actors.base import handles
 from autogrocery.actors.chain_facts import receipt
 from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot
 from autogrocery.domain.messages.chain import (
@@ -32,12 +31,13 @@ from autogrocery.domain.models import (
     new_id,
     now,
 )
+from autogrocery.runtime.base import handles
 from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import SET_META
 
 if TYPE_CHECKING:
     from autogrocery.actors.chain_facts import StockFacts
-    from autogrocery.actors.unit import UnitOfWork
+    from autogrocery.runtime.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
-from autogrocery.actors.base import handles
 from autogrocery.actors.stock_items import Allocation, Hold, Item
 from autogrocery.domain.messages.stock import ReleaseOrder
 from autogrocery.domain.models import Lines
+from autogrocery.runtime.base import handles
 
 if TYPE_CHECKING:
-    from autogrocery.actors.unit import UnitOfWork
+    from autogrocery.runtime.unit import UnitOfWork
 
 
 class HoldKeeper(Protocol):

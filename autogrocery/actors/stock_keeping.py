@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from autogrocery.actors.base import handles
 from autogrocery.actors.stock_items import Hold, Item, Lot
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, ValidationError
@@ -27,12 +26,13 @@ from autogrocery.domain.messages.stock import (
 from autogrocery.domain.models import MovementType, adjustment_problem, now, sku_problem
 from autogrocery.domain.records import Alert, LotLevel, StockLevel
 from autogrocery.domain.views import alert_view
+from autogrocery.runtime.base import handles
 from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import CLEAR_ALERT, CLEAR_EXPIRY, RAISE_ALERT, RAISE_EXPIRY
 
 if TYPE_CHECKING:
-    from autogrocery.actors.context import Context
-    from autogrocery.actors.unit import UnitOfWork
+    from autogrocery.runtime.context import Context
+    from autogrocery.runtime.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 

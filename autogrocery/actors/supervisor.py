@@ -21,11 +21,8 @@ import pykka
 
 from autogrocery.actors.analytics import AnalyticsActor
 from autogrocery.actors.analytics_storage import StoreLatencies
-from autogrocery.actors.base import Actor
-from autogrocery.actors.context import Context
 from autogrocery.actors.fulfilment import FulfilmentActor, RobotPolicy
 from autogrocery.actors.ordering import OrderingActor, OrderPolicy
-from autogrocery.actors.replies import Batch, call, tell
 from autogrocery.actors.robot import RobotActor
 from autogrocery.actors.stock import StockActor
 from autogrocery.domain.messages.analytics import Metric
@@ -34,6 +31,9 @@ from autogrocery.domain.messages.lifecycle import Ping, Recover
 from autogrocery.domain.messages.ordering import ExpireDue
 from autogrocery.domain.messages.stock import ExpireLots
 from autogrocery.domain.pricing import PricingRule
+from autogrocery.runtime.base import Actor
+from autogrocery.runtime.context import Context
+from autogrocery.runtime.replies import Batch, call, tell
 from autogrocery.transports.base import LocalRobotHub, MetricsChannel
 
 log = logging.getLogger(__name__)

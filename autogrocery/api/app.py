@@ -11,7 +11,6 @@ import orjson
 from aiohttp import web
 
 from autogrocery import __version__
-from autogrocery.actors.system import System
 from autogrocery.api import (
     compat,
     routes_accounts,
@@ -40,6 +39,7 @@ from autogrocery.api.state import (
 )
 from autogrocery.config import Config
 from autogrocery.domain.events import METRICS_TICK
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def create_app(
 
 async def _state(config: Config, system: System, app: web.Application) -> AsyncIterator[None]:
     """The store's API state, on the sign-in: app[STATE] (and app[CORE]) while it runs."""
-    hub = system.supervisor.hub
+    hub = system.robot_hub
     metrics = ApiMetrics(
         hub.robots,
         getattr(hub, "channel_stats", None),

@@ -9,7 +9,6 @@ import logging
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from autogrocery.actors.eventbus import frame
 from autogrocery.api.bodies import json_response
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas import REF
@@ -18,6 +17,7 @@ from autogrocery.api.state import CALLER, state
 from autogrocery.api.streams import WRITE_CHUNK, bound_buffers, hang_up
 from autogrocery.domain import events as event_types
 from autogrocery.domain.errors import DomainError
+from autogrocery.runtime.eventbus import frame
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

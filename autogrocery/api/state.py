@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from autogrocery.actors.system import System
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth
 from autogrocery.api.core import (
@@ -30,6 +29,7 @@ from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.tasks import Background
 from autogrocery.api.tokens import Principal
 from autogrocery.domain.open_conversations import Conversations
+from autogrocery.service.system import System
 
 __all__ = [
     "BODY",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from autogrocery.actors.system import System
 from autogrocery.chain.protocol import CatalogVersion, Receive, Ship
 from autogrocery.domain.messages.chain import (
     ApplyCatalog,
@@ -18,6 +17,7 @@ from autogrocery.domain.messages.chain import (
 )
 from autogrocery.domain.models import LineRequest
 from autogrocery.domain.records import OrderRecord
+from autogrocery.service.system import System
 
 DETAILS = ("category", "brand", "size", "name_he", "keywords")
 

@@ -9,12 +9,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from autogrocery.actors.system import System
 from autogrocery.chain.joinfile import JoinFile, read_join_file
 from autogrocery.chain.leaf import leaf_config, leaf_dir
 from autogrocery.chain.natsd import NatsServer, find_binary, stop_strays
 from autogrocery.chain.relay import Relay
 from autogrocery.config import Config
+from autogrocery.service.system import System
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from autogrocery.actors.system import System
 from autogrocery.chain import desk
 from autogrocery.chain.joinfile import JoinFile
 from autogrocery.chain.natsd import NatsServer
@@ -52,6 +51,7 @@ from autogrocery.chain.protocol import (
 from autogrocery.domain.errors import Unavailable
 from autogrocery.domain.records import ChainStatus
 from autogrocery.loop import cancel_all
+from autogrocery.service.system import System
 from autogrocery.store.chain_tables import ChainTables
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class Relay:
         self.leaf = leaf
         self.heartbeat_every = heartbeat
         self.max_age = retention_days * 86_400.0
-        self.tables = ChainTables(system.supervisor.ctx.connect())
+        self.tables = ChainTables(system.store_connection())
         self.epoch = self.sent = self.hwm = 0
         self.hwm_at: float | None = None
         self.hub_connected = False

@@ -30,10 +30,10 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-    from autogrocery.actors.system import System
     from autogrocery.chain.link import ChainLink
     from autogrocery.config import Config
     from autogrocery.replicate.litestream import Litestream
+    from autogrocery.service.system import System
 
 log = logging.getLogger(__name__)
 

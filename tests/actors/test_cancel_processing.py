@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.domain.errors import Conflict
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory

@@ -13,7 +13,6 @@ from typing import Any
 import msgspec
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.chain import desk
 from autogrocery.chain.protocol import (
     CatalogProduct,
@@ -24,6 +23,7 @@ from autogrocery.chain.protocol import (
     ShipLine,
     TransferItem,
 )
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock, NotFound, ValidationError
 from autogrocery.domain.models import OrderKind
+from autogrocery.service.system import System
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
 from tests.waiting import eventually
 

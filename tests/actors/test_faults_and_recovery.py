@@ -12,9 +12,9 @@ from typing import Any
 import pykka
 import pytest
 
-from autogrocery.actors.replies import Batch
-from autogrocery.actors.system import System
 from autogrocery.domain.errors import Conflict, InsufficientStock, Unavailable, ValidationError
+from autogrocery.runtime.replies import Batch
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
@@ -301,7 +301,7 @@ async def test_a_confirm_during_a_short_robot_outage_is_accepted_and_waits_for_a
     config = make_config("robots.per_aisle=1", "zmq.aisle_deadline=30")
     system = await start_system(config)
     try:
-        hub = system.supervisor.hub
+        hub = system.robot_hub
         order = await system.preview("fridge-1", [{"sku": "MEA-001", "quantity": 1}])
         hub.detach("meat-1")  # the link to the meat robot drops: a blip, not an outage
         assert not hub.alive("meat")
@@ -328,7 +328,7 @@ async def test_a_confirm_for_an_aisle_without_robots_is_refused_and_frees_stock_
     try:
         order = await system.preview("fridge-1", [{"sku": "PAR-001", "quantity": 4}])
         assert await reserved(system, "PAR-001") == 4
-        system.supervisor.hub.detach("party-1")
+        system.robot_hub.detach("party-1")
         await asyncio.sleep(0.4)  # longer than the aisle deadline: an outage now
         with pytest.raises(Unavailable) as refused:
             await system.confirm(order["order_id"], "fridge-1")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.domain.errors import Unavailable
+from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, wait_final
@@ -23,11 +23,11 @@ UNLIMITED = 1_073_741_823
 
 
 def limit_pages(system: System, pages: int) -> None:
-    system.supervisor.ctx.connect().execute(f"PRAGMA max_page_count = {pages}")
+    system.store_connection().execute(f"PRAGMA max_page_count = {pages}")
 
 
 def page_count(system: System) -> int:
-    return int(system.supervisor.ctx.connect().execute("PRAGMA page_count").fetchone()[0])
+    return int(system.store_connection().execute("PRAGMA page_count").fetchone()[0])
 
 
 async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itself(

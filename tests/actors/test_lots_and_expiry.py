@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock
 from autogrocery.domain.messages.stock import ExpireLots
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory

@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.domain.errors import NotFound
+from autogrocery.service.system import System
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,12 +12,12 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from autogrocery.actors.system import System
 from autogrocery.api import create_app
 from autogrocery.api.serving import JsonAccessLogger
 from autogrocery.api.state import DOCUMENT
 from autogrocery.config import Config
 from autogrocery.domain.models import OrderKind
+from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.api.contract import Contract
 from tests.conftest import ConfigFactory

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from autogrocery.actors.eventbus import Subscription
+from autogrocery.runtime.eventbus import Subscription
 from tests.api.conftest import Api, ApiFactory
 from tests.api.original_clients import OriginalFridge, OriginalTruck, send
 from tests.conftest import ConfigFactory

@@ -22,7 +22,7 @@ ORDER = {"items": [{"sku": "BRD-001", "quantity": 1}]}
 
 def set_limit(api: Api, pages: int | None) -> None:
     """`pages` None: the size the file has now (full), else that many pages."""
-    writers = [api.system.supervisor.ctx.connect().execute]
+    writers = [api.system.store_connection().execute]
     auth_writer: sqlite3.Connection = api.client.app[STATE].tables._writer
     writers.append(auth_writer.execute)
     for execute in writers:

@@ -107,8 +107,8 @@ async def test_confirm_with_no_robot_alive_is_503_naming_the_aisle_with_retry_af
         device,
         json={"items": [{"sku": "MEA-001", "quantity": 1}, {"sku": "BRD-001", "quantity": 1}]},
     )
-    fleet = api.system.supervisor.hub.fleet  # type: ignore[attr-defined]
-    for robot in api.system.supervisor.hub.robots():
+    fleet = api.system.robot_hub.fleet  # type: ignore[attr-defined]
+    for robot in api.system.robot_hub.robots():
         if robot["aisle"] == "meat":
             fleet.leave(robot["robot_id"])
     await asyncio.sleep(0.4)

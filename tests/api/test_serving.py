@@ -13,9 +13,9 @@ import aiohttp
 import orjson
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.api import create_app, serve
 from autogrocery.domain.models import OrderKind
+from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.api.conftest import ADMIN_PASSWORD, ENVIRON, TRUCK_PASSWORD
 from tests.conftest import ConfigFactory

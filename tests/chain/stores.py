@@ -7,10 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from autogrocery.actors.system import System
 from autogrocery.chain.joinfile import JoinFile
 from autogrocery.chain.link import ChainLink, check
 from autogrocery.config import Config
+from autogrocery.service.system import System
 
 NOWHERE = "nats-leaf://127.0.0.1:9"  # a hub that is never there: the link stays down
 

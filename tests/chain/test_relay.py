@@ -19,7 +19,6 @@ import msgspec
 import nats
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.chain.leaf import leaf_dir
 from autogrocery.chain.link import ChainLink
 from autogrocery.chain.protocol import (
@@ -34,6 +33,7 @@ from autogrocery.chain.protocol import (
     up_stream,
 )
 from autogrocery.config import Config
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.chain.stores import linked, write_join

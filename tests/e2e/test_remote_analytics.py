@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.actors.system import System
+from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import zmq
 
-from autogrocery.actors.system import System
+from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
@@ -84,7 +84,7 @@ async def test_300_orders_served_by_two_robot_processes_per_aisle(
         assert sum(r["tasks_failed"] for r in robots) == 0
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
-        assert system.supervisor.hub.stats()["bad_frames"] == 0
+        assert system.robot_hub.stats()["bad_frames"] == 0
     finally:
         await system.stop()
 
@@ -168,7 +168,7 @@ async def test_orders_of_an_aisle_without_robots_wait_for_a_new_one(
         await eventually(lambda: _is(robot_state(system, "first-1"), "busy"), within=10)
         spawn.kill(first)
         await eventually(lambda: _count(online(system, "dairy"), 0), within=10)
-        assert system.supervisor.hub.fleet.waiting() > 0  # type: ignore[attr-defined]
+        assert system.robot_hub.fleet.waiting() > 0  # type: ignore[attr-defined]
         waiting = [oid for oid in ids if (await system.get_order(oid))["status"] == "PROCESSING"]
         assert waiting, "every order finished before the kill"
         # The robots were seen moments ago: a blip, not an unserved aisle. A confirm now
@@ -229,7 +229,7 @@ async def test_garbage_on_both_endpoints_is_counted_and_the_store_keeps_serving(
     junk = [ctx.socket(zmq.DEALER) for _ in range(2)]
     csv = tmp_path / "remote.csv"
     try:
-        hub, metrics = system.supervisor.hub, system.supervisor.metrics
+        hub, metrics = system.robot_hub, system.supervisor.metrics
         spawn.robot(robots_endpoint(system), "bread", "remote", pick_time=0.0)
         spawn.analytics(metrics_endpoint(system), csv)
         await eventually(lambda: _count(online(system, "bread"), 2), within=30)

@@ -13,10 +13,10 @@ from aiohttp import web
 from rich.text import Text
 from textual.pilot import Pilot
 
-from autogrocery.actors.system import System
 from autogrocery.api import create_app, serve
 from autogrocery.client import Credentials
 from autogrocery.config import Config
+from autogrocery.service.system import System
 from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.feed import Backoff

@@ -13,7 +13,6 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
-from autogrocery.actors.system import System
 from autogrocery.api.compat.replies import once, original, read, reply
 from autogrocery.api.compat.shapes import Delivery, cents, day, restock_record
 from autogrocery.api.compat.state import compat
@@ -23,6 +22,7 @@ from autogrocery.domain.models import sku_problem
 from autogrocery.domain.money import format_money
 from autogrocery.domain.pricing import PricingRule
 from autogrocery.domain.validation import parse_lines
+from autogrocery.service.system import System
 
 routes = web.RouteTableDef()
 

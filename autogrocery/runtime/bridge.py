@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 import pykka
 
-from autogrocery.actors.replies import Batch, Call, LoopSink, ReplyTo
 from autogrocery.domain.errors import Unavailable
 from autogrocery.domain.messages.answered import Answered
+from autogrocery.runtime.replies import Batch, Call, LoopSink, ReplyTo
 
 A = TypeVar("A")
 

@@ -15,19 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from autogrocery.actors.base import BATCH_STATS
-from autogrocery.actors.bridge import AsyncBridge
-from autogrocery.actors.eventbus import EventBus, Subscription
-from autogrocery.actors.stock_reports import StockReports
 from autogrocery.actors.supervisor import CoreActor, Supervisor
-from autogrocery.actors.system_checks import (
-    answer_again,
-    check_limit,
-    check_movement_type,
-    check_status,
-    lot_checks,
-    sku_checks,
-)
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.messages.analytics import Metric, Summarize
@@ -58,7 +46,21 @@ from autogrocery.domain.views import (
     stock_view,
     transfer_view,
 )
+from autogrocery.runtime.base import BATCH_STATS
+from autogrocery.runtime.bridge import AsyncBridge
+from autogrocery.runtime.eventbus import EventBus, Subscription
+from autogrocery.service.stock_reports import StockReports
+from autogrocery.service.system_checks import (
+    answer_again,
+    check_limit,
+    check_movement_type,
+    check_status,
+    lot_checks,
+    sku_checks,
+)
 from autogrocery.store.reads import Reader
+from autogrocery.store.shared import SharedConnection
+from autogrocery.transports.base import LocalRobotHub
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +300,11 @@ class System:
         ledger = await self.reader.ledger()
         return sku_checks(ledger, await self.levels())
 
+    @property
+    def robot_hub(self) -> LocalRobotHub:
+        """The robots' hub, in process or over ZeroMQ: its robots and its channel's counters."""
+        return self.supervisor.hub
+
     async def robots(self) -> list[dict[str, Any]]:
         return self.supervisor.hub.robots()
 
@@ -337,6 +344,11 @@ class System:
             vitals["replication_lag_seconds"] = replication.lag_s
             vitals["replication_restarts"] = float(replication.restarts)
         return vitals
+
+    def store_connection(self) -> SharedConnection:
+        """The process's shared store connection (store/shared.py), for writers beside
+        the actors (the chain's relay)."""
+        return self.supervisor.ctx.connect()
 
     def hand_checkpoints_to(self, in_charge: Callable[[], bool]) -> None:
         """While `in_charge()`, the store leaves checkpoints to another (Litestream)."""

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from autogrocery.actors.replies import Answer, ReplyTo, Sink
+from autogrocery.runtime.replies import Answer, ReplyTo, Sink
 from autogrocery.store.statements import Statement
 
 log = logging.getLogger(__name__)

@@ -9,13 +9,13 @@ import time
 
 import pytest
 
-from autogrocery.actors.base import Actor, handles
-from autogrocery.actors.bridge import AsyncBridge
-from autogrocery.actors.context import Peers
-from autogrocery.actors.eventbus import EventBus
-from autogrocery.actors.replies import call
-from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.errors import Conflict, Unavailable
+from autogrocery.runtime.base import Actor, handles
+from autogrocery.runtime.bridge import AsyncBridge
+from autogrocery.runtime.context import Peers
+from autogrocery.runtime.eventbus import EventBus
+from autogrocery.runtime.replies import call
+from autogrocery.runtime.scheduler import Scheduler
 
 
 async def test_events_reach_subscribers_from_other_threads_and_slow_ones_drop_oldest() -> None:
@@ -169,7 +169,7 @@ def test_a_message_to_a_stopped_peer_warns_unless_the_store_is_stopping(
         peers.refs["ordering"].stop(timeout=5)  # ordering stops first at a store's stop
         if stopping:
             peers.stopping.set()
-        with caplog.at_level(logging.INFO, logger="autogrocery.actors.base"):
+        with caplog.at_level(logging.INFO, logger="autogrocery.runtime.base"):
             call(relay, "picked", 5)
     finally:
         relay.stop(timeout=5)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pykka
 
-from autogrocery.actors.eventbus import EventBus
-from autogrocery.actors.scheduler import Scheduler
+from autogrocery.runtime.eventbus import EventBus
+from autogrocery.runtime.scheduler import Scheduler
 from autogrocery.store.shared import SharedConnection
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import pykka
 
-from autogrocery.actors.replies import PYKKA_SINK, Batch, Call, ReplyTo
-from autogrocery.actors.unit import UnitOfWork
 from autogrocery.domain.errors import DomainError, Unavailable
+from autogrocery.runtime.replies import PYKKA_SINK, Batch, Call, ReplyTo
+from autogrocery.runtime.unit import UnitOfWork
 from autogrocery.store.statements import Statement
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from autogrocery.actors.base import BATCH_STATS, RETRY_MAX, Actor, handles
-from autogrocery.actors.bridge import AsyncBridge
-from autogrocery.actors.replies import Batch, call
-from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.errors import Conflict, Unavailable
+from autogrocery.runtime.base import BATCH_STATS, RETRY_MAX, Actor, handles
+from autogrocery.runtime.bridge import AsyncBridge
+from autogrocery.runtime.replies import Batch, call
+from autogrocery.runtime.scheduler import Scheduler
 from autogrocery.store.shared import SharedConnection
 from autogrocery.store.statements import Insert
 from tests.waiting import eventually

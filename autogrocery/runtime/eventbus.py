@@ -27,9 +27,9 @@ from typing import Any
 
 import orjson
 
-from autogrocery.actors.scheduler import Scheduler
 from autogrocery.domain.events import ROBOT_UPDATED, Event
 from autogrocery.domain.models import now, rfc3339
+from autogrocery.runtime.scheduler import Scheduler
 
 Data = dict[str, Any] | Callable[[], dict[str, Any]]
 

@@ -10,7 +10,6 @@ from collections.abc import Awaitable
 from datetime import date, timedelta
 from typing import Any, Protocol, TypeVar
 
-from autogrocery.actors.context import Context
 from autogrocery.actors.supervisor import CoreActor
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import ValidationError
@@ -20,6 +19,7 @@ from autogrocery.domain.money import format_money
 from autogrocery.domain.records import StockLevel
 from autogrocery.domain.reports import day_start, reorder, usage_by_day, waste_by_sku
 from autogrocery.domain.views import lot_view
+from autogrocery.runtime.context import Context
 from autogrocery.store.reads import Reader
 
 A = TypeVar("A")

@@ -1,16 +1,17 @@
 """The api layer's own tables (accounts, refresh tokens, idempotency keys).
 
-Two connections, neither on the event loop's thread:
-- reads go through aiosqlite, each one call that runs the statement to its end
-  (`execute_fetchall`), so no statement stays open between two awaits;
-- writes go to one writer thread with its own connection, each a whole `BEGIN IMMEDIATE`
-  transaction run in one call there.
+Reads go through aiosqlite, each one call that runs the statement to its end
+(`execute_fetchall`), so no statement stays open between two awaits. Writes are whole
+transactions (`BEGIN IMMEDIATE` … `COMMIT`) run by one writer, off the event loop: in a
+store, the store's own shared connection (`SharedConnection.run_write`), the same door
+as the actors' batches, so the file has one writer; in the head office, a connection of
+its own.
 
-Why: on a connection shared by concurrent coroutines, a write that lands while another
-coroutine's SELECT is still open runs inside that SELECT's read snapshot; if an actor
-committed since, SQLite cannot upgrade the snapshot to a write and fails at once with
-SQLITE_BUSY_SNAPSHOT ("database is locked"), without waiting for the busy timeout. A
-transaction that begins as a write waits its turn instead.
+Why whole transactions: on a connection shared by concurrent coroutines, a write that
+lands while another coroutine's SELECT is still open runs inside that SELECT's read
+snapshot; if another writer committed since, SQLite cannot upgrade the snapshot to a
+write and fails at once with SQLITE_BUSY_SNAPSHOT ("database is locked"), without
+waiting for the busy timeout. A transaction that begins as a write waits its turn.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -33,52 +34,83 @@ T = TypeVar("T")
 BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-class AuthTables:
-    def __init__(
-        self,
-        conn: aiosqlite.Connection,
-        writer: sqlite3.Connection,
-        check_file: Callable[[], None] | None = None,
-    ) -> None:
-        self.conn = conn
-        self._writer = writer
-        # Raises if the database file is not the store's any more (deleted, replaced).
+class Writer(Protocol):
+    """Runs `work(conn)` as one write transaction and returns what it returned (raising,
+    with nothing of it kept, on any error). Called off the event loop."""
+
+    def __call__(self, work: Callable[[sql.Sql], T], /) -> T: ...
+
+
+class OwnWriter:
+    """A writer with a connection of its own, for a file with no other writer in this
+    process (the head office's): `check_file` runs before each commit."""
+
+    def __init__(self, db_path: Path, check_file: Callable[[], None] | None = None) -> None:
+        conn = connect(db_path, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        # Checkpoints are the process's checkpointer's, or Litestream's while it
+        # replicates the file: never this writer's COMMIT.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._conn = conn
         self._check_file = check_file or (lambda: None)
+
+    def __call__(self, work: Callable[[sql.Sql], T], /) -> T:
+        with transaction(self._conn):
+            done = work(self._conn)
+            self._check_file()  # never acknowledge a write into a deleted file
+        return done
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class AuthTables:
+    def __init__(self, conn: aiosqlite.Connection, write: Writer, own: OwnWriter | None) -> None:
+        self.conn = conn
+        self._write = write
+        self._own = own  # closed with the tables; a store's shared writer is the store's
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auth-writer")
 
     @classmethod
-    async def open(cls, db_path: Path, check_file: Callable[[], None] | None = None) -> AuthTables:
+    async def open(
+        cls,
+        db_path: Path,
+        write: Writer | None = None,
+        check_file: Callable[[], None] | None = None,
+    ) -> AuthTables:
+        """The tables in `db_path`, written through `write` (the store's one writer), or
+        through a writer of their own (checking `check_file` before each commit)."""
         conn = await aiosqlite.connect(db_path, isolation_level=None)
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute("PRAGMA busy_timeout=10000")
-            loop = asyncio.get_running_loop()
-            writer = await loop.run_in_executor(None, _open_writer, db_path)
+            own: OwnWriter | None = None
+            if write is None:
+                loop = asyncio.get_running_loop()
+                own = await loop.run_in_executor(None, OwnWriter, db_path, check_file)
+                write = own
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, writer, check_file)
+        return cls(conn, write, own)
 
     async def close(self) -> None:
-        await self.transact(lambda conn: conn.close(), begin=False)
-        await asyncio.get_running_loop().run_in_executor(None, self._thread.shutdown)
+        loop = asyncio.get_running_loop()
+        if self._own is not None:
+            await loop.run_in_executor(self._thread, self._own.close)
+        await loop.run_in_executor(None, self._thread.shutdown)
         await self.conn.close()
 
     async def _one(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Row | None:
         rows = await self.conn.execute_fetchall(sql, params)
         return next(iter(rows), None)
 
-    async def transact(self, work: Callable[[sqlite3.Connection], T], *, begin: bool = True) -> T:
-        """Run `work(conn)` on the writer thread, inside `BEGIN IMMEDIATE` … `COMMIT`."""
+    async def transact(self, work: Callable[[sql.Sql], T]) -> T:
+        """Run `work(conn)` as one write transaction, on the tables' own thread."""
 
         def run() -> T:
-            if not begin:
-                return work(self._writer)
             try:
-                with transaction(self._writer):
-                    done = work(self._writer)
-                    self._check_file()  # never acknowledge a write into a deleted file
-                    return done
+                return self._write(work)
             except sqlite3.OperationalError as error:
                 # Still locked after the busy timeout (10 s): contention, not a fault.
                 if getattr(error, "sqlite_errorcode", 0) & 0xFF in BUSY_CODES:
@@ -170,7 +202,7 @@ class AuthTables:
                 "INSERT OR REPLACE INTO idempotency_keys (user_id, key, route, body_hash, "
                 "status, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 row,
-            ).close()
+            )
         )
 
     async def forget_idempotency_before(self, cutoff: float) -> int:
@@ -181,17 +213,8 @@ class AuthTables:
         """Raises unless a write would succeed. `BEGIN IMMEDIATE` alone passes on a
         read-only file; a write statement (one that changes nothing) does not."""
 
-        def probe(conn: sqlite3.Connection) -> bool:
+        def probe(conn: sql.Sql) -> bool:
             conn.execute("UPDATE accounts SET role = role WHERE 0")
             return True
 
         return await self.transact(probe)
-
-
-def _open_writer(db_path: Path) -> sqlite3.Connection:
-    conn = connect(db_path, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    # Checkpoints are the store's checkpointer's, or Litestream's while it replicates the
-    # store (store/shared.py): never this writer's COMMIT.
-    conn.execute("PRAGMA wal_autocheckpoint=0")
-    return conn

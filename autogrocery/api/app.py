@@ -76,7 +76,7 @@ def create_app(
         config.auth,
         config.data_path,
         config.data_path / DB_NAME,
-        system.check_store_file,
+        system.store_connection().run_write,  # the store's one writer, the actors' too
         environ=environ,
     )
     app.cleanup_ctx.append(sign_in)

@@ -1,15 +1,35 @@
-"""The statements on the api layer's tables, on a plain sqlite3 connection inside a write
-transaction: run by `AuthTables`' writer thread while the store runs, and by
-`autogrocery accounts` on a stopped store. One place for each change to an account."""
+"""The statements on the api layer's tables, inside a write transaction: run through the
+store's one writer while the store runs (`AuthTables`), on a connection of the head
+office's own, and by `autogrocery accounts` on a stopped store. One place for each
+change to an account."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from autogrocery.domain.errors import Conflict
 from autogrocery.domain.models import new_id, now
+
+
+class Rows(Protocol):
+    """What a statement gives back: a sqlite3 cursor, or the store's shared connection's
+    fetched result."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Sql(Protocol):
+    """A connection in a write transaction: sqlite3's, or the store's shared one."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Rows: ...
+
 
 Outcome = Literal["rotated", "unknown", "reused", "expired", "disabled"]
 
@@ -35,7 +55,7 @@ class Revoked:
 
 
 def insert_account(
-    conn: sqlite3.Connection,
+    conn: Sql,
     username: str,
     password_hash: bytes,
     role: str,
@@ -54,9 +74,7 @@ def insert_account(
     return {"user_id": user_id, "username": username, "role": role}
 
 
-def insert_refresh(
-    conn: sqlite3.Connection, token_hash: str, family_id: str, user_id: str, ttl: float
-) -> None:
+def insert_refresh(conn: Sql, token_hash: str, family_id: str, user_id: str, ttl: float) -> None:
     at = now()
     conn.execute(
         "INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) "
@@ -65,14 +83,14 @@ def insert_refresh(
     )
 
 
-def revoke_refresh_tokens(conn: sqlite3.Connection, family: str) -> int:
+def revoke_refresh_tokens(conn: Sql, family: str) -> int:
     return conn.execute(
         "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
         (now(), family),
     ).rowcount
 
 
-def revoke_families(conn: sqlite3.Connection, families: list[str], access_ttl: float) -> Revoked:
+def revoke_families(conn: Sql, families: list[str], access_ttl: float) -> Revoked:
     """Revoke every refresh token of `families`, and deny their access tokens until the
     last one that can exist has expired."""
     until = now() + access_ttl
@@ -82,7 +100,7 @@ def revoke_families(conn: sqlite3.Connection, families: list[str], access_ttl: f
     return Revoked(tuple(families), until)
 
 
-def deny(conn: sqlite3.Connection, kind: str, token_id: str, until: float) -> None:
+def deny(conn: Sql, kind: str, token_id: str, until: float) -> None:
     conn.execute(
         "INSERT INTO revoked_tokens (kind, id, expires_at) VALUES (?, ?, ?) "
         "ON CONFLICT (kind, id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
@@ -91,7 +109,7 @@ def deny(conn: sqlite3.Connection, kind: str, token_id: str, until: float) -> No
 
 
 def rotate_refresh(
-    conn: sqlite3.Connection, old_hash: str, new_hash: str, ttl: float, access_ttl: float
+    conn: Sql, old_hash: str, new_hash: str, ttl: float, access_ttl: float
 ) -> Rotation:
     """Use a refresh token and issue its successor, or, if it was used or revoked before
     (a replay: someone else holds it too), revoke its whole family. One transaction, so
@@ -122,7 +140,7 @@ def rotate_refresh(
 
 
 def logout(
-    conn: sqlite3.Connection,
+    conn: Sql,
     refresh_hash: str,
     user_id: str,
     jti: str,
@@ -142,7 +160,7 @@ def logout(
     return revoke_families(conn, [token["family_id"]], access_ttl)
 
 
-def _user_families(conn: sqlite3.Connection, user_id: str) -> list[str]:
+def _user_families(conn: Sql, user_id: str) -> list[str]:
     rows = conn.execute(
         "SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ? AND revoked_at IS NULL",
         (user_id,),
@@ -151,7 +169,7 @@ def _user_families(conn: sqlite3.Connection, user_id: str) -> list[str]:
 
 
 def set_disabled(
-    conn: sqlite3.Connection, username: str, disabled: bool, access_ttl: float
+    conn: Sql, username: str, disabled: bool, access_ttl: float
 ) -> tuple[str, Revoked] | None:
     """Disable (every login revoked) or enable an account; None if there is no such
     account. Returns its user id and what was revoked."""
@@ -169,7 +187,7 @@ def set_disabled(
 
 
 def set_password(
-    conn: sqlite3.Connection, username: str, password_hash: bytes, access_ttl: float
+    conn: Sql, username: str, password_hash: bytes, access_ttl: float
 ) -> Revoked | None:
     """A new password; every login of the account is revoked. None: no such account."""
     row = conn.execute("SELECT user_id FROM accounts WHERE username = ?", (username,)).fetchone()
@@ -179,14 +197,14 @@ def set_password(
     return revoke_families(conn, _user_families(conn, row[0]), access_ttl)
 
 
-def list_accounts(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def list_accounts(conn: Sql) -> list[Any]:
     return conn.execute(
         "SELECT user_id, username, role, created_at, disabled_at FROM accounts "
         "ORDER BY created_at, username"
     ).fetchall()
 
 
-def denials(conn: sqlite3.Connection) -> tuple[list[tuple[str, str, float]], list[str]]:
+def denials(conn: Sql) -> tuple[list[tuple[str, str, float]], list[str]]:
     """What a starting API must refuse: denied token ids still unexpired, and the user
     ids of disabled accounts."""
     tokens = conn.execute(
@@ -196,7 +214,7 @@ def denials(conn: sqlite3.Connection) -> tuple[list[tuple[str, str, float]], lis
     return [tuple(row) for row in tokens], [row[0] for row in users]
 
 
-def forget_expired(conn: sqlite3.Connection, idempotency_cutoff: float) -> int:
+def forget_expired(conn: Sql, idempotency_cutoff: float) -> int:
     """Drop idempotency records older than the cutoff and denials past their expiry."""
     conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now(),))
     return conn.execute(

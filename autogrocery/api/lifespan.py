@@ -6,13 +6,13 @@ it, then its background tasks. The store and the head office share `sign_in`."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
-from autogrocery.api.accounts import AuthTables
+from autogrocery.api.accounts import AuthTables, Writer
 from autogrocery.api.auth import BOOTSTRAP, Auth, AuthSettings
 from autogrocery.api.first_start import report_bootstrap
 from autogrocery.api.tokens import load_secret
@@ -35,7 +35,9 @@ class SignInSetup:
     config: AuthConfig
     data_dir: Path  # where a generated JWT secret is kept
     tables: Path  # the SQLite file holding the auth tables
-    check_file: Callable[[], None] | None = None  # the store's "is this still my file"
+    # The store's one writer (its shared connection's `run_write`); None: the tables
+    # write through a connection of their own (the head office).
+    write: Writer | None = None
     first_accounts: Sequence[tuple[str, str, str]] = BOOTSTRAP
     environ: dict[str, str] | None = None  # bootstrap passwords (None: the process's)
 
@@ -44,7 +46,7 @@ class SignInSetup:
         loop = asyncio.get_running_loop()
         a = self.config
         secret = await loop.run_in_executor(None, load_secret, a.jwt_secret, self.data_dir)
-        tables = await AuthTables.open(self.tables, self.check_file)
+        tables = await AuthTables.open(self.tables, self.write)
         settings = AuthSettings(
             a.bcrypt_cost,
             a.access_ttl,

@@ -69,13 +69,6 @@ class Context:
         shared = self._shared
         return shared.write_failure if shared is not None else None
 
-    def check_store_file(self) -> None:
-        """Raise StoreLost if the open store's file was deleted or replaced (no store
-        open: nothing to check)."""
-        shared = self._shared
-        if shared is not None:
-            shared.check_file()
-
     def disk_short(self) -> str | None:
         """Why the store's disk has not room enough for the WAL, if it has not."""
         shared = self._shared

@@ -346,19 +346,13 @@ class System:
         return vitals
 
     def store_connection(self) -> SharedConnection:
-        """The process's shared store connection (store/shared.py), for writers beside
-        the actors (the chain's relay)."""
+        """The process's shared store connection (store/shared.py), the store's one
+        writer, for writers beside the actors (the chain's relay, the API's accounts)."""
         return self.supervisor.ctx.connect()
 
     def hand_checkpoints_to(self, in_charge: Callable[[], bool]) -> None:
         """While `in_charge()`, the store leaves checkpoints to another (Litestream)."""
         self.supervisor.ctx.connect().hand_checkpoints_to(in_charge)
-
-    def check_store_file(self) -> None:
-        """Raise StoreLost (an sqlite3.OperationalError) if the database file was deleted
-        or replaced while the store ran: for writers outside the actors (the API's auth
-        tables), before they commit."""
-        self.supervisor.ctx.check_store_file()
 
     def alive(self) -> str | None:
         """None while the process can still serve; else why it should be restarted (the

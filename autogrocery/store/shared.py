@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from autogrocery.store.db import connect
 from autogrocery.store.group_commit import GroupCommit, Writes
@@ -26,6 +26,7 @@ from autogrocery.store.room import Room
 from autogrocery.store.statements import chunks
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PROBE_BYTES = 16_384  # a few pages: enough that a full disk refuses the probe
 # The WAL file keeps its largest size unless told: a burst (or a minute of a full disk)
 # would hold megabytes for good. Each time the log starts over it is cut back to this.
@@ -106,9 +107,27 @@ class SharedConnection:
         of it is, and the error is raised."""
         self.group_commit.write(writes)
 
+    def run_write(self, work: Callable[[SharedConnection], T]) -> T:
+        """`work(self)` as one write transaction of its own, beside the actors' batches:
+        for a writer that reads what it changes (the API's accounts and tokens), so that
+        every write to the store's file goes through this one connection."""
+        return self._transaction(lambda: work(self))
+
     def _commit(self, batches: list[Writes]) -> None:
-        """One transaction: `BEGIN IMMEDIATE`, each batch's statements with their rows
-        (many rows per statement, see statements.py), `COMMIT`; rolled back whole on
+        """Each batch's statements with their rows (many rows per statement, see
+        statements.py), in one transaction."""
+
+        def write() -> None:
+            conn = self._conn
+            for writes in batches:
+                for statement, rows in writes.items():
+                    for sql, params in chunks(statement, rows):
+                        conn.execute(sql, params)
+
+        self._transaction(write)
+
+    def _transaction(self, body: Callable[[], T]) -> T:
+        """`BEGIN IMMEDIATE`, `body()`, `COMMIT`, holding the lock; rolled back whole on
         any error, which is raised. A failure is kept for /readyz until `probe_write`
         passes, whatever commits meanwhile."""
         conn = self._conn
@@ -116,10 +135,7 @@ class SharedConnection:
             self.check_file()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for writes in batches:
-                    for statement, rows in writes.items():
-                        for sql, params in chunks(statement, rows):
-                            conn.execute(sql, params)
+                done = body()
                 self.check_file()  # never acknowledge a write into a deleted file
                 conn.execute("COMMIT")
             except BaseException as exc:
@@ -130,6 +146,7 @@ class SharedConnection:
                     if self.write_failure is None:
                         self.write_failure = (time.time(), str(exc))
                 raise
+            return done
 
     def check_file(self) -> None:
         """Raise StoreLost if the database file is not the one this store opened (checked

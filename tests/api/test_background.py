@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import aiosqlite
 import pytest
@@ -13,9 +15,11 @@ import pytest
 from autogrocery.api import tasks
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.state import STATE
-from autogrocery.store.db import DB_NAME
+from autogrocery.store.db import DB_NAME, transaction
 from tests.api.conftest import Api, ApiFactory
 from tests.waiting import eventually
+
+T = TypeVar("T")
 
 
 async def test_readyz_is_not_ready_while_the_store_cannot_be_written(api: Api) -> None:
@@ -27,13 +31,19 @@ async def test_readyz_is_not_ready_while_the_store_cannot_be_written(api: Api) -
     uri = f"{path.as_uri()}?mode=ro"
     conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
     writer = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-    read_only = AuthTables(conn, writer)
+
+    def write(work: Callable[[sqlite3.Connection], T]) -> T:
+        with transaction(writer):
+            return work(writer)
+
+    read_only = AuthTables(conn, write, None)
     writable, state.tables = state.tables, read_only
     try:
         status, ready, response = await api.call("GET", "/readyz")
     finally:
         state.tables = writable
         await read_only.close()
+        writer.close()
     assert status == 503
     assert ready["checks"]["store"].startswith("not writable"), ready
     assert "readonly" in ready["checks"]["store"]

@@ -1,16 +1,14 @@
 """A full disk as clients see it: the API's own writes (register, login) and orders are
 refused with 503 problem+json and Retry-After, /readyz says the store cannot be written,
 /healthz stays 200 (no restart helps a full disk), and all works again once space is
-freed. SQLite's size limit (`PRAGMA max_page_count`) on each writing connection is the
-full disk as SQLite sees it ("database or disk is full")."""
+freed. SQLite's size limit (`PRAGMA max_page_count`) on the store's one writing
+connection is the full disk as SQLite sees it ("database or disk is full"): the API's
+accounts are written through it too, like the actors' batches."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from autogrocery.api.state import STATE
 from tests.api.conftest import Api
 from tests.waiting import eventually
 
@@ -22,12 +20,9 @@ ORDER = {"items": [{"sku": "BRD-001", "quantity": 1}]}
 
 def set_limit(api: Api, pages: int | None) -> None:
     """`pages` None: the size the file has now (full), else that many pages."""
-    writers = [api.system.store_connection().execute]
-    auth_writer: sqlite3.Connection = api.client.app[STATE].tables._writer
-    writers.append(auth_writer.execute)
-    for execute in writers:
-        limit = pages or int(execute("PRAGMA page_count").fetchone()[0])
-        execute(f"PRAGMA max_page_count = {limit}")
+    execute = api.system.store_connection().execute
+    limit = pages or int(execute("PRAGMA page_count").fetchone()[0])
+    execute(f"PRAGMA max_page_count = {limit}")
 
 
 async def test_a_full_disk_is_a_503_with_retry_after_everywhere_until_space_is_freed(
@@ -52,6 +47,10 @@ async def test_a_full_disk_is_a_503_with_retry_after_everywhere_until_space_is_f
     assert response.content_type == "application/problem+json"
     assert "full" in body["detail"]
     assert int(response.headers["Retry-After"]) > 0
+    # A refused account write alone tells /readyz: the store has one writer.
+    status, body, _ = await api.call("GET", "/readyz")
+    assert status == 503
+    assert any("full" in why for why in body["checks"].values()), body
 
     for _ in range(200):  # orders: refused the same way, never a 500
         status, body, response = await api.call("POST", "/api/orders/preview", fridge, json=ORDER)

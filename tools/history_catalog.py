@@ -11,7 +11,8 @@ store, where a few thousand of its tens of thousands of products carry a date.
 
 Each product also gets its demand: a weight in a long-tailed (Zipf-like) distribution,
 the shipped products the most popular, and the stock and min level that demand calls
-for (deep stock: a month of sales for the long-life goods, a few days for fresh ones).
+for (deep stock: six weeks of sales for the long-life goods; for fresh ones, what
+sells before it expires).
 """
 
 from __future__ import annotations
@@ -204,8 +205,12 @@ def with_demand(products: list[Product], lines_per_day: float) -> Catalog:
     stocked = []
     for product, weight in zip(products, weights, strict=True):
         daily = weight * lines_per_day * 1.6  # 1.6 units a line on average
-        days = 30 if product.shelf_life_days is None else min(product.shelf_life_days, 4)
-        stock = max(24, math.ceil(daily * days * 1.5))
-        min_level = max(4, math.ceil(daily * 2), stock // 5)
+        if product.shelf_life_days is None:  # a month's sales; more comes at a fifth
+            stock = max(24, math.ceil(daily * 45))
+            min_level = max(4, math.ceil(daily * 2), stock // 5)
+        else:  # fresh: what sells before it expires (at most 3 days), more at half
+            days = min(product.shelf_life_days, 3)
+            stock = max(2, math.ceil(daily * days))
+            min_level = max(1, stock // 2)
         stocked.append(dataclasses.replace(product, stock=stock, min_level=min_level))
     return Catalog(stocked, weights)

@@ -116,8 +116,8 @@ async def _check_books(system: System) -> None:
 
 
 async def _order_one_more(system: System) -> None:
-    """A customer previews and confirms the store's most popular products, as ever."""
-    popular = [view["sku"] for view in (await system.catalog())[:3]]
+    """A customer previews and confirms three products in stock, as ever."""
+    popular = [view["sku"] for view in await system.catalog() if view["available"] > 0][:3]
     order = await system.preview("usr_new", [{"sku": sku, "quantity": 1} for sku in popular])
     await system.confirm(order["order_id"], "usr_new")
 

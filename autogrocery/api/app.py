@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
+from typing import TypeVar
 
 import orjson
 from aiohttp import web
@@ -23,6 +24,7 @@ from autogrocery.api import (
     routes_orders,
     streams,
 )
+from autogrocery.api.auth_store import Sql
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.core import connection_limits, observe
 from autogrocery.api.cors import cors_middleware
@@ -43,8 +45,20 @@ from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TICK_INTERVAL = 1.0
+
+
+class StoreWriter:
+    """The API's writes go through the store's one writer, the actors' shared connection
+    (looked up when first used: an app built only for its document has no store)."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+
+    def __call__(self, work: Callable[[Sql], T], /) -> T:
+        return self.system.store_connection().run_write(work)
 
 
 def create_app(
@@ -76,7 +90,7 @@ def create_app(
         config.auth,
         config.data_path,
         config.data_path / DB_NAME,
-        system.store_connection().run_write,  # the store's one writer, the actors' too
+        StoreWriter(system),
         environ=environ,
     )
     app.cleanup_ctx.append(sign_in)

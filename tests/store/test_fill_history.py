@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autogrocery.actors.system import System
 from autogrocery.domain.models import OrderKind, OrderStatus
+from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory

@@ -66,6 +66,7 @@ async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraw
         meat_robot = await robot(system, "meat-1")
         assert meat_robot["tasks_done"] == 1  # the long pick only: the withdrawn one never began
         assert meat_robot["state"] == "idle"
+        await eventually(lambda: analytics_settled(system), within=10)  # its rows follow
         summary = await system.analytics()
         assert (summary["customer"]["cancelled"], summary["customer"]["completed"]) == (1, 1)
         await eventually(lambda: analytics_settled(system), within=10)
@@ -124,6 +125,7 @@ async def test_duplicate_cancels_of_a_processing_order_cancel_it_once(
         moves, _ = await system.movements(sku="BRD-002")
         mine = sorted((m["type"], m["delta"]) for m in moves if m["ref"] == order["order_id"])
         assert mine == [("OUT", -1), ("RETURN", 1)]
+        await eventually(lambda: analytics_settled(system), within=10)
         assert (await system.analytics())["customer"]["cancelled"] == 1
         check_invariants(config.data_path)
     finally:

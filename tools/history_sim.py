@@ -259,21 +259,11 @@ class History:
         owner = self.owners[int(rng.random() * len(self.owners))]
         total = sum(line.quantity * line.unit_price for line in lines)
         expires = created + RESERVATION_TTL
-        if outcome == OrderStatus.CANCELLED:
-            ended = created + rng.uniform(5.0, 300.0)
-            return OrderRecord(
-                order_id,
-                OrderKind.CUSTOMER,
-                owner,
-                outcome,
-                total,
-                lines,
-                created,
-                ended_at=ended,
-                expires_at=expires,
-            )
-        if outcome == OrderStatus.EXPIRED:
-            ended = expires + rng.uniform(0.0, 1.0)
+        if outcome in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            if outcome == OrderStatus.CANCELLED:
+                ended = created + rng.uniform(5.0, 300.0)
+            else:
+                ended = expires + rng.uniform(0.0, 1.0)
             return OrderRecord(
                 order_id,
                 OrderKind.CUSTOMER,

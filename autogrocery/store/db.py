@@ -91,11 +91,24 @@ def migrate(conn: sqlite3.Connection) -> int:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         pending = MIGRATIONS[version:]
         for number, script in enumerate(pending, start=version + 1):
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in _statements(script):
+                conn.execute(statement)
             conn.execute(f"PRAGMA user_version={number}")
     return len(pending)
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of `script`, each whole (a trigger's body holds semicolons)."""
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending)
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending)
+    return statements
 
 
 def seed_catalog(conn: sqlite3.Connection, products: Sequence[Product]) -> bool:

@@ -199,7 +199,11 @@ class Reader:
         return {row[0]: (row[1], row[2]) for row in rows}
 
     async def order_counts(self) -> list[tuple[str, str, int]]:
-        rows = await self._rows("SELECT kind, status, COUNT(*) FROM orders GROUP BY kind, status")
+        """Orders by kind and status, from the tally SQLite keeps with every order write
+        (autogrocery/store/tallies.py): a few rows, however long the history."""
+        rows = await self._rows(
+            "SELECT kind, status, n FROM order_counts WHERE n > 0 ORDER BY kind, status"
+        )
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def writable(self) -> bool:

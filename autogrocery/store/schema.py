@@ -12,7 +12,11 @@ Table owners (the only writer of each table), as of the newest version:
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)
   store:       write_probe (always empty; see SharedConnection.probe_write)
+  SQLite's triggers: order_counts (from orders), latency_buckets (from latencies);
+               see autogrocery/store/tallies.py
 """
+
+from autogrocery.store.tallies import LATENCY_BUCKETS, ORDER_COUNTS
 
 MIGRATIONS: list[str] = [
     """
@@ -385,4 +389,7 @@ MIGRATIONS: list[str] = [
     DROP TABLE metrics_outbox;
     ALTER TABLE metrics_outbox_v11 RENAME TO metrics_outbox;
     """,
+    # 12, 13: tallies kept by triggers (autogrocery/store/tallies.py)
+    LATENCY_BUCKETS,
+    ORDER_COUNTS,
 ]

@@ -51,6 +51,7 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
     order's total is its lines at their locked prices. Once settled (nothing in
     flight, as after recovery): on_hand = opening - picked + restocked + adjustments,
     every finished order or restock settled once, one analytics row per finished one.
+    The tallies SQLite keeps (order_counts, latency_buckets) match the rows they count.
     """
     conn = sqlite3.connect(data_dir / DB_NAME, isolation_level=None)
     try:
@@ -134,6 +135,15 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
                 "OR (status = 'CANCELLED' AND confirmed_at IS NOT NULL)"
             )
         }
+        counted = q("SELECT kind, status, n FROM order_counts WHERE n != 0 ORDER BY 1, 2")
+        grouped = q("SELECT kind, status, COUNT(*) FROM orders GROUP BY 1, 2 ORDER BY 1, 2")
+        assert counted.fetchall() == grouped.fetchall(), "order_counts != the orders"
+        tallied = q(
+            "SELECT order_kind, status, SUM(n) FROM latency_buckets GROUP BY 1, 2 "
+            "HAVING SUM(n) != 0 ORDER BY 1, 2"
+        )
+        rows = q("SELECT order_kind, status, COUNT(*) FROM latencies GROUP BY 1, 2 ORDER BY 1, 2")
+        assert tallied.fetchall() == rows.fetchall(), "latency_buckets != the latencies"
         told = [row[0] for row in q("SELECT order_id FROM metrics_outbox")]
         recorded = [row[0] for row in q("SELECT order_id FROM latencies")]
         assert len(recorded) == len(set(recorded)), "analytics counted an order twice"

@@ -52,7 +52,7 @@ class CsvLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file: TextIO | None = None
-        self.last_seq = 0  # of the last whole line, 0 if none
+        self.last_seq = 0  # the largest in the file (in seq order: its last line's)
 
     def open(self) -> None:
         check_csv_path(self.path)
@@ -120,9 +120,10 @@ def check_csv_path(path: Path) -> None:
 
 
 def cut_torn_tail(path: Path) -> int:
-    """Cut a torn last line (one without its newline) off `path`; the sequence number
-    of the last whole data line (0 for no file, a header alone or no number). Reads
-    from the end, a chunk at a time, only as far back as it must."""
+    """Cut a torn last line (one without its newline) off `path`; the largest sequence
+    number of the last whole data lines (those in the last chunk: 0 for no file, a
+    header alone or no number). Reads from the end, a chunk at a time, only as far back
+    as it must."""
     if not path.exists():
         return 0
     with path.open("r+b") as handle:
@@ -140,11 +141,10 @@ def cut_torn_tail(path: Path) -> int:
             cut = tail.rfind(b"\n") + 1
             handle.truncate(start + cut)
             tail = tail[:cut]
-    for line in reversed(tail.splitlines()):
-        first = line.split(b",", 1)[0]
-        if first.isdigit():
-            return int(first)
-    return 0
+    lines = tail.split(b"\n")[1 if start > 0 else 0 :]  # the chunk's first may be part
+    seqs = [int(first) for first in (line.split(b",", 1)[0] for line in lines) if first.isdigit()]
+    # the largest, not the last: an older CSV may end with a few lines out of order
+    return max(seqs, default=0)
 
 
 def read_from(path: Path, offset: int = 0) -> Iterator[list[str]]:

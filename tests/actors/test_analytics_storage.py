@@ -189,16 +189,16 @@ def test_the_last_seq_of_a_long_csv_comes_from_its_end(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     remote = CsvLatencies(path)
     remote.open()
-    metrics = [metric(seq, 1.0 + seq % 97) for seq in range(1, 3001)]  # ~300 KB: chunks
+    metrics = [metric(seq, 1.0 + seq % 97) for seq in range(1, 4001)]  # ~300 KB: chunks
     remote.record(metrics)
     remote.close()
     whole = path.read_bytes()
-    assert len(whole) > 4 * 64 * 1024
+    assert len(whole) > 4 * 64 * 1024  # the end is read, not the whole
     path.with_name("long.csv.tally").unlink()
-    path.write_bytes(whole + b"3001,CUSTOMER,o-3001,COMPLETED,1,1733400000.1")  # torn
+    path.write_bytes(whole + b"4001,CUSTOMER,o-4001,COMPLETED,1,1733400000.1")  # torn
     again = CsvLatencies(path)
     again.open()
-    assert again.last_seq() == 3000
+    assert again.last_seq() == 4000
     assert path.read_bytes() == whole
-    assert again.summary(OrderKind.CUSTOMER)["completed"] == 3000
+    assert again.summary(OrderKind.CUSTOMER)["completed"] == 4000
     again.close()

@@ -160,46 +160,76 @@ class Reader:
         next_cursor = found[limit - 1]["position"] if len(found) > limit else None
         return found[:limit], next_cursor
 
-    async def moved(self, kind: str, since: float, until: float) -> list[Moved]:
+    async def moved(
+        self, kind: str, since: float, until: float, *, costed: bool = True
+    ) -> list[Moved]:
         """Movements of one type between two instants, summed in SQL per SKU, lot cost and
         quarter hour (today's time zones are all offset by whole quarter hours, so each
         sum falls in one store day): a report reads hundreds of rows, not one per
-        movement. Movements are stamped with the present time, so `at` > 0."""
+        movement. Movements are stamped with the present time, so `at` > 0. Without
+        `costed`, every cost reads as 0 and no lot is looked up (usage needs none). Days
+        pruned from the ledger come from their daily totals (stamped with the day's
+        first second), in the same statement, so a batch pruned meanwhile counts once."""
+        cost = "COALESCE(l.unit_cost, 0)" if costed else "0"
+        lots = "LEFT JOIN lots l ON l.lot_id = m.lot " if costed else ""
         rows = await self._rows(
-            "SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "
-            "COALESCE(l.unit_cost, 0) AS cost FROM movements m "
-            "LEFT JOIN lots l ON l.lot_id = m.lot "
-            "WHERE m.type = ? AND m.at >= ? AND m.at < ? GROUP BY m.sku, bucket, cost",
-            (QUARTER_HOUR, QUARTER_HOUR, kind, since, until),
+            f"SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "  # noqa: S608
+            f"{cost} AS cost FROM movements m {lots}"
+            "WHERE m.type = ? AND m.at >= ? AND m.at < ? GROUP BY m.sku, bucket, cost "
+            f"UNION ALL SELECT sku, SUM(quantity), day, {'cost' if costed else '0'} "
+            "FROM movement_days WHERE type = ? AND day >= ? AND day < ? GROUP BY 1, 3, 4",
+            (QUARTER_HOUR, QUARTER_HOUR, kind, since, until, kind, since, until),
         )
         return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def opened(self) -> float | None:
-        """When the store opened: its first movement (the opening stock); None if it
-        has none."""
-        rows = await self._rows("SELECT at FROM movements ORDER BY id LIMIT 1")
-        return float(rows[0][0]) if rows else None
+        """When the store opened: its first movement (the opening stock), or its first
+        day of pruned movements; None if it has none."""
+        rows = await self._rows(
+            "SELECT MIN(at) FROM (SELECT MIN(day) AS at FROM movement_days "
+            "UNION ALL SELECT at FROM (SELECT at FROM movements ORDER BY id LIMIT 1))"
+        )
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def lot_ledger(self) -> list[tuple[str, int, int]]:
-        """Each lot's on_hand and the sum of its movements, in one snapshot."""
+        """Each lot's on_hand and the sum of its movements (its balance at the ledger's
+        checkpoint plus the movements after it), in one snapshot."""
         rows = await self._rows(
-            "SELECT l.lot_id, l.on_hand, COALESCE(m.total, 0) FROM lots l LEFT JOIN "
-            "(SELECT lot, SUM(delta) AS total FROM movements GROUP BY lot) m "
-            "ON m.lot = l.lot_id"
+            "SELECT l.lot_id, l.on_hand, COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
+            "FROM lots l LEFT JOIN ledger_balances b ON b.lot = l.lot_id LEFT JOIN "
+            "(SELECT lot, SUM(delta) AS total FROM movements "
+            "WHERE id > COALESCE((SELECT value FROM history_marks "
+            "WHERE key = 'ledger_through'), 0) "
+            "GROUP BY lot) t "
+            "ON t.lot = l.lot_id"
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def ledger(self) -> dict[str, tuple[int, int]]:
-        """Each SKU's stored on_hand and the sum of its movements, in one snapshot."""
+        """Each SKU's stored on_hand and the sum of its movements (its balance at the
+        ledger's checkpoint plus the movements after it), in one snapshot."""
         rows = await self._rows(
-            "SELECT p.sku, p.on_hand, "
-            "(SELECT COALESCE(SUM(m.delta), 0) FROM movements m WHERE m.sku = p.sku) "
-            "FROM products p"
+            "SELECT p.sku, p.on_hand, COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
+            "FROM products p LEFT JOIN sku_balances b ON b.sku = p.sku LEFT JOIN "
+            "(SELECT sku, SUM(delta) AS total FROM movements "
+            "WHERE id > COALESCE((SELECT value FROM history_marks "
+            "WHERE key = 'ledger_through'), 0) "
+            "GROUP BY sku) t "
+            "ON t.sku = p.sku"
         )
         return {row[0]: (row[1], row[2]) for row in rows}
 
     async def order_counts(self) -> list[tuple[str, str, int]]:
-        rows = await self._rows("SELECT kind, status, COUNT(*) FROM orders GROUP BY kind, status")
+        """Orders by kind and status: those counted into the daily totals (ended up to
+        the mark, pruned or not), those ended since, and the open ones."""
+        rows = await self._rows(
+            "SELECT kind, status, SUM(n) FROM ("
+            "SELECT kind, status, orders AS n FROM order_days "
+            "UNION ALL SELECT kind, status, 1 FROM orders WHERE ended_at > COALESCE("
+            "(SELECT value FROM history_marks WHERE key = 'orders_through'), 0) "
+            "UNION ALL SELECT kind, status, 1 FROM orders "
+            "WHERE status IN ('PREVIEWED', 'PROCESSING')) GROUP BY kind, status"
+        )
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def writable(self) -> bool:

@@ -12,7 +12,14 @@ Table owners (the only writer of each table), as of the newest version:
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)
   store:       write_probe (always empty; see SharedConnection.probe_write)
+  history keeper (store/history_keeper.py): ledger_balances, sku_balances, movement_days,
+               order_days, history_marks; and the pruning of what the owners above
+               only append and never change again (movements, ended orders with their
+               lines, settlements, tasks, metrics_outbox rows and latencies), as the
+               relay deletes from chain_outbox
 """
+
+from autogrocery.store.history_schema import MIGRATION_12
 
 MIGRATIONS: list[str] = [
     """
@@ -385,4 +392,7 @@ MIGRATIONS: list[str] = [
     DROP TABLE metrics_outbox;
     ALTER TABLE metrics_outbox_v11 RENAME TO metrics_outbox;
     """,
+    # 12: history at scale: the ledger's checkpoint, daily totals of pruned history, and
+    # indexes for the request path (store/history_schema.py).
+    MIGRATION_12,
 ]

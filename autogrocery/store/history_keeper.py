@@ -119,10 +119,11 @@ class HistoryKeeper:
                 continue
             if stats.movements or stats.orders:
                 log.info(
-                    "history: pruned %d movements and %d orders in %d steps",
+                    "history: pruned %d movements and %d orders in %d writes (longest %.0f ms)",
                     stats.movements,
                     stats.orders,
                     len(stats.steps),
+                    max(stats.steps) * 1000,
                 )
 
 

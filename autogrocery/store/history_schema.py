@@ -43,7 +43,7 @@ MIGRATION_12 = (
     CREATE INDEX movements_by_type ON movements (type, id);
     DROP INDEX movements_by_type_time;
     CREATE INDEX movements_for_reports ON movements (type, at, sku, delta, lot);
-    CREATE INDEX orders_by_kind_status ON orders (kind, status);
+    CREATE INDEX orders_by_status ON orders (status, kind);
     CREATE INDEX orders_by_end ON orders (ended_at) WHERE ended_at IS NOT NULL;
     CREATE TABLE history_marks (key TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;
     CREATE TABLE ledger_balances (

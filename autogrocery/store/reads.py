@@ -20,6 +20,13 @@ from autogrocery.domain.reports import Moved
 from autogrocery.store.ordering_tables import order_record
 
 QUARTER_HOUR = 900  # seconds
+# The movements after the ledger's checkpoint (store/history_schema.py), read by their
+# ids: MATERIALIZED, or the planner would rather walk a whole index in SKU (or lot)
+# order to skip a sort of the few rows the tail holds.
+_TAIL = (
+    "WITH tail AS MATERIALIZED (SELECT sku, lot, delta FROM movements WHERE id > "
+    "COALESCE((SELECT value FROM history_marks WHERE key = 'ledger_through'), 0))"
+)
 
 
 class Reader:
@@ -93,7 +100,8 @@ class Reader:
             "SELECT rowid AS position, * FROM orders",
             "rowid",
             (f"kind IN ({', '.join('?' * len(kinds))})", [k.value for k in kinds]),
-            {"owner": owner, "status": status},
+            # Likewise an owner's orders come by orders_by_owner, not by status.
+            {"owner": owner, "+status" if owner else "status": status},
             limit,
             cursor,
         )
@@ -115,7 +123,9 @@ class Reader:
             "SELECT id AS position, * FROM movements",
             "id",
             ("1 = 1", []),
-            {"sku": sku, "type": movement_type},
+            # With a SKU, its index (sku, id) is the way in; `+type` keeps the planner
+            # off movements_by_type, which would walk every movement of that type.
+            {"sku": sku, "+type" if sku else "type": movement_type},
             limit,
             cursor,
         )
@@ -193,15 +203,15 @@ class Reader:
 
     async def lot_ledger(self) -> list[tuple[str, int, int]]:
         """Each lot's on_hand and the sum of its movements (its balance at the ledger's
-        checkpoint plus the movements after it), in one snapshot."""
+        checkpoint plus the movements after it), in one snapshot. Lots and balances are
+        both keyed by lot: read side by side in that order (ORDER BY), not through
+        lots_by_sku and a lookup per lot (2.7 s, not 16 s, for 951,030 lots)."""
         rows = await self._rows(
-            "SELECT l.lot_id, l.on_hand, COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
+            f"{_TAIL} SELECT l.lot_id, l.on_hand, "  # noqa: S608
+            "COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
             "FROM lots l LEFT JOIN ledger_balances b ON b.lot = l.lot_id LEFT JOIN "
-            "(SELECT lot, SUM(delta) AS total FROM movements "
-            "WHERE id > COALESCE((SELECT value FROM history_marks "
-            "WHERE key = 'ledger_through'), 0) "
-            "GROUP BY lot) t "
-            "ON t.lot = l.lot_id"
+            "(SELECT lot, SUM(delta) AS total FROM tail GROUP BY lot) t ON t.lot = l.lot_id "
+            "ORDER BY l.lot_id"
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
@@ -209,13 +219,10 @@ class Reader:
         """Each SKU's stored on_hand and the sum of its movements (its balance at the
         ledger's checkpoint plus the movements after it), in one snapshot."""
         rows = await self._rows(
-            "SELECT p.sku, p.on_hand, COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
+            f"{_TAIL} SELECT p.sku, p.on_hand, "  # noqa: S608
+            "COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
             "FROM products p LEFT JOIN sku_balances b ON b.sku = p.sku LEFT JOIN "
-            "(SELECT sku, SUM(delta) AS total FROM movements "
-            "WHERE id > COALESCE((SELECT value FROM history_marks "
-            "WHERE key = 'ledger_through'), 0) "
-            "GROUP BY sku) t "
-            "ON t.sku = p.sku"
+            "(SELECT sku, SUM(delta) AS total FROM tail GROUP BY sku) t ON t.sku = p.sku"
         )
         return {row[0]: (row[1], row[2]) for row in rows}
 

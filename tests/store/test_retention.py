@@ -192,3 +192,52 @@ async def order_one(system: System, owner: str) -> str:
 
     await eventually(completed, within=30, what="the order completes")
     return str(order["order_id"])
+
+
+async def test_filtered_pages_walk_the_whole_history_newest_first(
+    store_copy: Path, make_config: ConfigFactory
+) -> None:
+    """The ledger by type, by SKU and type, and a customer's orders by status, page
+    after page by cursor, give what the tables hold, in order, each row once."""
+    db = store_copy / DB_NAME
+    sku, owner = rows(
+        db,
+        "SELECT m.sku, (SELECT owner FROM orders WHERE kind = 'CUSTOMER' "
+        "GROUP BY owner ORDER BY COUNT(*) DESC LIMIT 1) FROM movements m "
+        "WHERE m.type = 'IN' GROUP BY m.sku ORDER BY COUNT(*) DESC LIMIT 1",
+    )[0]
+    system = await start(store_copy, make_config, "store.retention_days=0")
+    try:
+        for wanted, sql, params in (
+            ({"movement_type": "WASTE"}, "type = ?", ("WASTE",)),
+            ({"sku": sku, "movement_type": "IN"}, "sku = ? AND type = ?", (sku, "IN")),
+        ):
+            ids: list[int] = []
+            cursor = None
+            while True:
+                page, cursor = await system.movements(**wanted, limit=7, cursor=cursor)
+                ids += [move["id"] for move in page]
+                if cursor is None:
+                    break
+            expected = rows(db, f"SELECT id FROM movements WHERE {sql} ORDER BY id DESC", params)  # noqa: S608
+            assert ids == [row[0] for row in expected]
+            assert len(ids) > 7
+        order_ids: list[str] = []
+        cursor = None
+        while True:
+            orders, cursor = await system.list_orders(
+                owner=owner, status="COMPLETED", limit=3, cursor=cursor
+            )
+            order_ids += [order["order_id"] for order in orders]
+            if cursor is None:
+                break
+        expected_orders = rows(
+            db,
+            "SELECT order_id FROM orders WHERE kind = 'CUSTOMER' AND owner = ? "
+            "AND status = 'COMPLETED' ORDER BY rowid DESC",
+            (owner,),
+        )
+        assert order_ids == [row[0] for row in expected_orders]
+        assert len(order_ids) > 3
+    finally:
+        await system.stop()

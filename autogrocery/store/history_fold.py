@@ -173,5 +173,13 @@ def vacuum_step(db: SharedConnection, pages: int) -> int:
         return 0
     free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
     if free:
-        db.run_write(lambda conn: conn.execute(f"PRAGMA incremental_vacuum({int(pages)})"))
+        db.run_write(lambda conn: _give_back(conn, min(free, pages)))
     return free
+
+
+def _give_back(conn: SharedConnection, pages: int) -> None:
+    """One page a call: Python's sqlite3 steps a statement that returns no rows once,
+    and each step of incremental_vacuum frees one page (a single call with a count
+    gave back one page, not the count)."""
+    for _ in range(pages):
+        conn.execute("PRAGMA incremental_vacuum(1)")

@@ -19,6 +19,7 @@ from autogrocery.runtime.eventbus import EventBus
 from autogrocery.runtime.scheduler import Scheduler
 from autogrocery.service.system import OrderLimits, System
 from autogrocery.store.db import open_store
+from autogrocery.store.history_keeper import HistoryKeeper, Retention
 from autogrocery.store.reads import Reader
 from autogrocery.transports.base import LocalRobotHub, MetricsChannel
 from autogrocery.transports.fleet import Fleet
@@ -102,7 +103,16 @@ async def start_system(
         await loop.run_in_executor(None, supervisor.stop)
         raise
     limits = OrderLimits(config.orders.max_quantity, config.orders.max_lines)
-    return System(supervisor, reader, events, limits, loop, config.stock)
+    system = System(supervisor, reader, events, limits, loop, config.stock)
+    s = config.store
+    system.keeper = HistoryKeeper(
+        ctx.connect,
+        Retention(s.retention_days, s.history_interval, s.history_batch),
+        ctx.zone,
+        ctx.clock,
+    )
+    system.keeper.start()
+    return system
 
 
 def open_transports(

@@ -12,6 +12,7 @@ from typing import Any
 from autogrocery.domain.models import FINAL_STATUSES, OrderKind
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
+from autogrocery.store.reads import ORDER_COUNTS
 
 
 async def wait_final(
@@ -51,7 +52,7 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
     order's total is its lines at their locked prices. Once settled (nothing in
     flight, as after recovery): on_hand = opening - picked + restocked + adjustments,
     every finished order or restock settled once, one analytics row per finished one.
-    The tallies SQLite keeps (order_counts, latency_buckets) match the rows they count.
+    The order counts and the latency tally (latency_buckets) match the rows they count.
     """
     conn = sqlite3.connect(data_dir / DB_NAME, isolation_level=None)
     try:
@@ -135,9 +136,9 @@ def check_invariants(data_dir: Path, *, settled: bool = True) -> dict[str, int]:
                 "OR (status = 'CANCELLED' AND confirmed_at IS NOT NULL)"
             )
         }
-        counted = q("SELECT kind, status, n FROM order_counts WHERE n != 0 ORDER BY 1, 2")
+        counted = q(ORDER_COUNTS)  # nothing pruned here: the counts are the orders'
         grouped = q("SELECT kind, status, COUNT(*) FROM orders GROUP BY 1, 2 ORDER BY 1, 2")
-        assert counted.fetchall() == grouped.fetchall(), "order_counts != the orders"
+        assert counted.fetchall() == grouped.fetchall(), "order counts != the orders"
         tallied = q(
             "SELECT order_kind, status, SUM(n) FROM latency_buckets GROUP BY 1, 2 "
             "HAVING SUM(n) != 0 ORDER BY 1, 2"

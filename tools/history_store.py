@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from autogrocery.store.db import DB_NAME, open_store
+from autogrocery.store.history_schema import FOLD_WHOLE_LEDGER
 from autogrocery.store.statements import Insert
 
 FLUSH_ROWS = 50_000
@@ -76,8 +77,11 @@ class BulkStore:
         self.conn.execute("BEGIN")
 
     def finish(self) -> None:
-        """The indexes again, then the store's own settings: WAL, ready for `run`."""
+        """The ledger's checkpoint through every movement, the indexes again, then the
+        store's own settings: WAL, ready for `run`."""
         self.flush()
+        for sql in FOLD_WHOLE_LEDGER:
+            self.conn.execute(sql)
         self.conn.execute("COMMIT")
         for _, sql in self.indexes:
             self.conn.execute(sql)

@@ -286,6 +286,16 @@ def _target(item: Item, lot_id: str) -> Lot:
 
 
 def _lot(items: dict[str, Item], lot_id: str) -> Lot | None:
+    """The lot, from its SKU's lots. A lot id names its SKU ("SKU/undated", or
+    "RESTOCK/SKU/DATE"; a SKU holds no '/'), so only the SKUs its parts name are
+    searched first: searching all 50,000 for each of 2,251 expiring lots kept
+    /api/ops/alerts from answering within 10 s. Every SKU only for an id made
+    otherwise."""
+    for part in lot_id.split("/"):
+        item = items.get(part)
+        found = item.lot(lot_id) if item is not None else None
+        if found is not None:
+            return found
     for item in items.values():
         lot = item.lot(lot_id)
         if lot is not None:

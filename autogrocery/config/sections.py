@@ -26,6 +26,9 @@ class StoreConfig:
     synchronous: str = _f("NORMAL", choices=("OFF", "NORMAL", "FULL"), upper=True)
     commit_window: float = _f(0.0, ge=0, le=0.1)
     page_size: int = _f(4096, choices=(1024, 2048, 4096, 8192))
+    retention_days: int = _f(730, ge=0, le=36500)  # 0: keep every order and movement
+    history_interval: float = _f(10.0, gt=0)
+    history_batch: int = _f(500, ge=10, le=100_000)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

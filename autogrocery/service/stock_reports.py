@@ -73,7 +73,7 @@ class StockReports:
         zone, today = self.ctx.zone, self.ctx.today()
         first = today - timedelta(days=days - 1)
         since, until = day_start(first, zone), day_start(today + timedelta(days=1), zone)
-        usage = usage_by_day(await self.reader.moved("OUT", since, until), zone)
+        usage = usage_by_day(await self.reader.moved("OUT", since, until, costed=False), zone)
         return {
             "from": first.isoformat(),
             "to": today.isoformat(),

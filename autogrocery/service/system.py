@@ -58,6 +58,7 @@ from autogrocery.service.system_checks import (
     lot_checks,
     sku_checks,
 )
+from autogrocery.store.history_keeper import HistoryKeeper
 from autogrocery.store.reads import Reader
 from autogrocery.store.shared import SharedConnection
 from autogrocery.transports.base import LocalRobotHub
@@ -98,6 +99,8 @@ class System:
         self.chain_vitals: Callable[[], dict[str, float]] | None = None
         # Litestream replicating the store's database, when [replicate] says where to.
         self.replication: Callable[[], ReplicationStatus] | None = None
+        # The history keeper (store/history_keeper.py), once started.
+        self.keeper: HistoryKeeper | None = None
 
     async def ask(self, actor: CoreActor, message: Answered[A]) -> A:
         """One message to a core actor (by name); its answer, of the type it declares."""
@@ -386,5 +389,7 @@ class System:
         self._stopped = True
         self.events.close_all()
         self.bridge.close()
+        if self.keeper is not None:
+            await self.loop.run_in_executor(None, self.keeper.stop)
         await self.reader.close()
         await self.loop.run_in_executor(None, self.supervisor.stop)

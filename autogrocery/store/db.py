@@ -80,6 +80,9 @@ def _create(path: Path, page_size: int) -> None:
     conn = sqlite3.connect(path)
     try:
         conn.execute(f"PRAGMA page_size={int(page_size)}")
+        # Pages freed by pruning old history go back to the file system a few at a time
+        # (store/history_keeper.py); only an empty file can take this without a VACUUM.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("VACUUM")  # makes the file, with that page size
     finally:
         conn.close()

@@ -20,6 +20,24 @@ from autogrocery.domain.reports import Moved
 from autogrocery.store.ordering_tables import order_record
 
 QUARTER_HOUR = 900  # seconds
+# The movements after the ledger's checkpoint (store/history_schema.py), read by their
+# ids: MATERIALIZED, or the planner would rather walk a whole index in SKU (or lot)
+# order to skip a sort of the few rows the tail holds.
+_TAIL = (
+    "WITH tail AS MATERIALIZED (SELECT sku, lot, delta FROM movements WHERE id > "
+    "COALESCE((SELECT value FROM history_marks WHERE key = 'ledger_through'), 0))"
+)
+# Orders by kind and status, however long the history, without a write per order:
+# those counted into the history keeper's daily totals (ended up to its mark, pruned or
+# not), those ended since (orders_by_end), and the open ones (orders_by_status).
+ORDER_COUNTS = (
+    "SELECT kind, status, SUM(n) FROM ("
+    "SELECT kind, status, orders AS n FROM order_days "
+    "UNION ALL SELECT kind, status, 1 FROM orders WHERE ended_at > COALESCE("
+    "(SELECT value FROM history_marks WHERE key = 'orders_through'), 0) "
+    "UNION ALL SELECT kind, status, 1 FROM orders "
+    "WHERE status IN ('PREVIEWED', 'PROCESSING')) GROUP BY kind, status ORDER BY kind, status"
+)
 
 
 class Reader:
@@ -93,7 +111,8 @@ class Reader:
             "SELECT rowid AS position, * FROM orders",
             "rowid",
             (f"kind IN ({', '.join('?' * len(kinds))})", [k.value for k in kinds]),
-            {"owner": owner, "status": status},
+            # Likewise an owner's orders come by orders_by_owner, not by status.
+            {"owner": owner, "+status" if owner else "status": status},
             limit,
             cursor,
         )
@@ -115,7 +134,9 @@ class Reader:
             "SELECT id AS position, * FROM movements",
             "id",
             ("1 = 1", []),
-            {"sku": sku, "type": movement_type},
+            # With a SKU, its index (sku, id) is the way in; `+type` keeps the planner
+            # off movements_by_type, which would walk every movement of that type.
+            {"sku": sku, "+type" if sku else "type": movement_type},
             limit,
             cursor,
         )
@@ -160,50 +181,66 @@ class Reader:
         next_cursor = found[limit - 1]["position"] if len(found) > limit else None
         return found[:limit], next_cursor
 
-    async def moved(self, kind: str, since: float, until: float) -> list[Moved]:
+    async def moved(
+        self, kind: str, since: float, until: float, *, costed: bool = True
+    ) -> list[Moved]:
         """Movements of one type between two instants, summed in SQL per SKU, lot cost and
         quarter hour (today's time zones are all offset by whole quarter hours, so each
         sum falls in one store day): a report reads hundreds of rows, not one per
-        movement. Movements are stamped with the present time, so `at` > 0."""
+        movement. Movements are stamped with the present time, so `at` > 0. Without
+        `costed`, every cost reads as 0 and no lot is looked up (usage needs none). Days
+        pruned from the ledger come from their daily totals (stamped with the day's
+        first second), in the same statement, so a batch pruned meanwhile counts once."""
+        cost = "COALESCE(l.unit_cost, 0)" if costed else "0"
+        lots = "LEFT JOIN lots l ON l.lot_id = m.lot " if costed else ""
         rows = await self._rows(
-            "SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "
-            "COALESCE(l.unit_cost, 0) AS cost FROM movements m "
-            "LEFT JOIN lots l ON l.lot_id = m.lot "
-            "WHERE m.type = ? AND m.at >= ? AND m.at < ? GROUP BY m.sku, bucket, cost",
-            (QUARTER_HOUR, QUARTER_HOUR, kind, since, until),
+            f"SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "  # noqa: S608
+            f"{cost} AS cost FROM movements m {lots}"
+            "WHERE m.type = ? AND m.at >= ? AND m.at < ? GROUP BY m.sku, bucket, cost "
+            f"UNION ALL SELECT sku, SUM(quantity), day, {'cost' if costed else '0'} "
+            "FROM movement_days WHERE type = ? AND day >= ? AND day < ? GROUP BY 1, 3, 4",
+            (QUARTER_HOUR, QUARTER_HOUR, kind, since, until, kind, since, until),
         )
         return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def opened(self) -> float | None:
-        """When the store opened: its first movement (the opening stock); None if it
-        has none."""
-        rows = await self._rows("SELECT at FROM movements ORDER BY id LIMIT 1")
-        return float(rows[0][0]) if rows else None
+        """When the store opened: its first movement (the opening stock), or its first
+        day of pruned movements; None if it has none."""
+        rows = await self._rows(
+            "SELECT MIN(at) FROM (SELECT MIN(day) AS at FROM movement_days "
+            "UNION ALL SELECT at FROM (SELECT at FROM movements ORDER BY id LIMIT 1))"
+        )
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def lot_ledger(self) -> list[tuple[str, int, int]]:
-        """Each lot's on_hand and the sum of its movements, in one snapshot."""
+        """Each lot's on_hand and the sum of its movements (its balance at the ledger's
+        checkpoint plus the movements after it), in one snapshot. Lots and balances are
+        both keyed by lot: read side by side in that order (ORDER BY), not through
+        lots_by_sku and a lookup per lot (2.7 s, not 16 s, for 951,030 lots)."""
         rows = await self._rows(
-            "SELECT l.lot_id, l.on_hand, COALESCE(m.total, 0) FROM lots l LEFT JOIN "
-            "(SELECT lot, SUM(delta) AS total FROM movements GROUP BY lot) m "
-            "ON m.lot = l.lot_id"
+            f"{_TAIL} SELECT l.lot_id, l.on_hand, "  # noqa: S608
+            "COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
+            "FROM lots l LEFT JOIN ledger_balances b ON b.lot = l.lot_id LEFT JOIN "
+            "(SELECT lot, SUM(delta) AS total FROM tail GROUP BY lot) t ON t.lot = l.lot_id "
+            "ORDER BY l.lot_id"
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def ledger(self) -> dict[str, tuple[int, int]]:
-        """Each SKU's stored on_hand and the sum of its movements, in one snapshot."""
+        """Each SKU's stored on_hand and the sum of its movements (its balance at the
+        ledger's checkpoint plus the movements after it), in one snapshot."""
         rows = await self._rows(
-            "SELECT p.sku, p.on_hand, "
-            "(SELECT COALESCE(SUM(m.delta), 0) FROM movements m WHERE m.sku = p.sku) "
-            "FROM products p"
+            f"{_TAIL} SELECT p.sku, p.on_hand, "  # noqa: S608
+            "COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
+            "FROM products p LEFT JOIN sku_balances b ON b.sku = p.sku LEFT JOIN "
+            "(SELECT sku, SUM(delta) AS total FROM tail GROUP BY sku) t ON t.sku = p.sku"
         )
         return {row[0]: (row[1], row[2]) for row in rows}
 
     async def order_counts(self) -> list[tuple[str, str, int]]:
-        """Orders by kind and status, from the tally SQLite keeps with every order write
-        (autogrocery/store/tallies.py): a few rows, however long the history."""
-        rows = await self._rows(
-            "SELECT kind, status, n FROM order_counts WHERE n > 0 ORDER BY kind, status"
-        )
+        """Orders by kind and status: those counted into the daily totals (ended up to
+        the mark, pruned or not), those ended since, and the open ones."""
+        rows = await self._rows(ORDER_COUNTS)
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def writable(self) -> bool:

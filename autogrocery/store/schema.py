@@ -12,11 +12,16 @@ Table owners (the only writer of each table), as of the newest version:
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)
   store:       write_probe (always empty; see SharedConnection.probe_write)
-  SQLite's triggers: order_counts (from orders), latency_buckets (from latencies);
-               see autogrocery/store/tallies.py
+  history keeper (store/history_keeper.py): ledger_balances, sku_balances, movement_days,
+               order_days, history_marks; and the pruning of what the owners above
+               only append and never change again (movements, ended orders with their
+               lines, settlements, tasks, metrics_outbox rows and latencies), as the
+               relay deletes from chain_outbox
+  SQLite's triggers: latency_buckets (from latencies); see autogrocery/store/tallies.py
 """
 
-from autogrocery.store.tallies import LATENCY_BUCKETS, ORDER_COUNTS
+from autogrocery.store.history_schema import HISTORY_AT_SCALE
+from autogrocery.store.tallies import LATENCY_BUCKETS
 
 MIGRATIONS: list[str] = [
     """
@@ -389,7 +394,9 @@ MIGRATIONS: list[str] = [
     DROP TABLE metrics_outbox;
     ALTER TABLE metrics_outbox_v11 RENAME TO metrics_outbox;
     """,
-    # 12, 13: tallies kept by triggers (autogrocery/store/tallies.py)
+    # 12: analytics' latency histogram, kept by triggers (autogrocery/store/tallies.py)
     LATENCY_BUCKETS,
-    ORDER_COUNTS,
+    # 13: history at scale: the ledger's checkpoint, daily totals of pruned history, and
+    # indexes for the request path (store/history_schema.py).
+    HISTORY_AT_SCALE,
 ]

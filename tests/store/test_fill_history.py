@@ -39,6 +39,17 @@ def counts(db: Path) -> dict[str, int]:
             for table in ("products", "latencies", "metrics_outbox", "stock_settlements")
         }
         found["journal_wal"] = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # the ledger's checkpoint through every movement, and every ended order counted
+        through = conn.execute(
+            "SELECT value FROM history_marks WHERE key = 'ledger_through'"
+        ).fetchone()[0]
+        found["checkpoint_at_newest"] = (
+            through == conn.execute("SELECT MAX(id) FROM movements").fetchone()[0]
+        )
+        found["orders_counted"] = (
+            conn.execute("SELECT SUM(orders) FROM order_days").fetchone()[0]
+            == conn.execute("SELECT COUNT(*) FROM orders WHERE ended_at IS NOT NULL").fetchone()[0]
+        )
         return found
     finally:
         conn.close()
@@ -57,6 +68,8 @@ def test_the_fill_writes_what_it_was_asked(filled: tuple[Path, dict[str, float]]
         "metrics_outbox": finished,
         "stock_settlements": finished,
         "journal_wal": True,
+        "checkpoint_at_newest": True,
+        "orders_counted": True,
     }
     assert not (data_dir.parent / "data.filling").exists()
     csv_lines = (data_dir / "latency.csv").read_text().splitlines()

@@ -1,0 +1,185 @@
+"""The history keeper's steps, each one short write transaction on the store's shared
+connection (so an order's batch waits at most one step): move the ledger's checkpoint
+on, count ended orders, prune a batch of old movements (into their daily totals)
+or counted orders, give a
+few freed pages back to the file system. The tables are in store/history_schema.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, tzinfo
+from typing import Any
+
+from autogrocery.domain.reports import day_start
+from autogrocery.store.shared import SharedConnection
+
+THROUGH = "ledger_through"
+ORDERS_THROUGH = "orders_through"
+INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
+
+
+def store_day(at: float, zone: tzinfo) -> float:
+    """The first second of the store's day that `at` falls in."""
+    return day_start(datetime.fromtimestamp(at, zone).date(), zone)
+
+
+def mark(db: SharedConnection, key: str) -> float:
+    row = db.execute("SELECT value FROM history_marks WHERE key = ?", (key,)).fetchone()
+    return float(row[0]) if row else 0.0
+
+
+def set_mark(db: SharedConnection, key: str, value: float) -> None:
+    db.execute("INSERT OR REPLACE INTO history_marks (key, value) VALUES (?, ?)", (key, value))
+
+
+def checkpoint(db: SharedConnection) -> int:
+    """The last movement id the balances hold."""
+    return int(mark(db, THROUGH))
+
+
+def advance_checkpoint(db: SharedConnection, batch: int) -> int:
+    """Fold up to `batch` movements after the checkpoint into the balances; how many."""
+
+    def step(conn: SharedConnection) -> int:
+        through = checkpoint(conn)
+        rows = conn.execute(
+            "SELECT id, sku, lot, delta FROM movements WHERE id > ? ORDER BY id LIMIT ?",
+            (through, batch),
+        ).fetchall()
+        if not rows:
+            return 0
+        per_lot: dict[str, list[Any]] = {}
+        per_sku: dict[str, int] = defaultdict(int)
+        for _, sku, lot, delta in rows:
+            per_sku[sku] += delta
+            if lot is not None:
+                per_lot.setdefault(lot, [lot, sku, 0])[2] += delta
+        conn.executemany(
+            "INSERT INTO ledger_balances (lot, sku, balance) VALUES (?, ?, ?) "
+            "ON CONFLICT (lot) DO UPDATE SET balance = balance + excluded.balance",
+            per_lot.values(),
+        )
+        conn.executemany(
+            "INSERT INTO sku_balances (sku, balance) VALUES (?, ?) "
+            "ON CONFLICT (sku) DO UPDATE SET balance = balance + excluded.balance",
+            per_sku.items(),
+        )
+        set_mark(conn, THROUGH, rows[-1][0])
+        return len(rows)
+
+    return db.run_write(step)
+
+
+def prune_movements(db: SharedConnection, before: float, batch: int, zone: tzinfo) -> int:
+    """Of the oldest `batch` movements, those before `before` (and inside the
+    checkpoint, so their sum stays in the balances) go into `movement_days` and out of
+    the ledger; how many went. 0 when the oldest is recent (a movement stamped out of
+    order near the edge waits for a later round)."""
+
+    def step(conn: SharedConnection) -> int:
+        through = checkpoint(conn)
+        rows = conn.execute(
+            "SELECT m.id, m.type, m.sku, m.delta, m.at, COALESCE(l.unit_cost, 0) "
+            "FROM (SELECT * FROM movements ORDER BY id LIMIT ?) m "
+            "LEFT JOIN lots l ON l.lot_id = m.lot WHERE m.at < ? AND m.id <= ?",
+            (batch, before, through),
+        ).fetchall()
+        if not rows:
+            return 0
+        days: dict[tuple[str, float, str, int], list[int]] = {}
+        for _, kind, sku, delta, at, cost in rows:
+            totals = days.setdefault((kind, store_day(at, zone), sku, cost), [0, 0])
+            totals[0] += delta
+            totals[1] += 1
+        conn.executemany(
+            "INSERT INTO movement_days (type, day, sku, cost, quantity, movements) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, day, sku, cost) DO UPDATE SET "
+            "quantity = quantity + excluded.quantity, movements = movements + excluded.movements",
+            [(*key, quantity, count) for key, (quantity, count) in days.items()],
+        )
+        conn.executemany("DELETE FROM movements WHERE id = ?", [(row[0],) for row in rows])
+        return len(rows)
+
+    return db.run_write(step)
+
+
+def fold_orders(db: SharedConnection, until: float, batch: int) -> int:
+    """Count up to about `batch` more ended orders (those that ended before `until`)
+    into `order_days`; how many. Every order that ended at the same instant as the
+    last one counted is counted with it, so the mark never splits them."""
+
+    def step(conn: SharedConnection) -> int:
+        through = mark(conn, ORDERS_THROUGH)
+        last = conn.execute(
+            "SELECT ended_at FROM orders WHERE ended_at > ? AND ended_at < ? "
+            "ORDER BY ended_at LIMIT 1 OFFSET ?",
+            (through, until, batch - 1),
+        ).fetchone()
+        upto = float(last[0]) if last else until
+        rows = conn.execute(
+            "SELECT kind, status, CAST(ended_at / 86400 AS INTEGER) * 86400, COUNT(*), "
+            "SUM(total), MAX(ended_at) FROM orders WHERE ended_at > ? AND ended_at <= ? "
+            "AND ended_at < ? GROUP BY 1, 2, 3",
+            (through, upto, until),
+        ).fetchall()
+        if not rows:
+            return 0
+        conn.executemany(
+            "INSERT INTO order_days (kind, status, day, orders, total) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (kind, status, day) DO UPDATE SET "
+            "orders = orders + excluded.orders, total = total + excluded.total",
+            [tuple(row[:5]) for row in rows],
+        )
+        set_mark(conn, ORDERS_THROUGH, max(row[5] for row in rows))
+        return sum(row[3] for row in rows)
+
+    return db.run_write(step)
+
+
+def prune_orders(db: SharedConnection, before: float, batch: int) -> int:
+    """Up to `batch` orders that ended before `before` (and are counted in
+    `order_days`) go, with everything kept for them: lines, stock's settlement,
+    fulfilment's tasks, the metrics outbox's row and analytics' latency; how many.
+    Open orders stay."""
+
+    def step(conn: SharedConnection) -> int:
+        counted = mark(conn, ORDERS_THROUGH)
+        ids = conn.execute(
+            "SELECT order_id FROM orders WHERE ended_at < ? AND ended_at <= ? "
+            "ORDER BY ended_at LIMIT ?",
+            (before, counted, batch),
+        ).fetchall()
+        if not ids:
+            return 0
+        keys = [(row[0],) for row in ids]
+        for table in ("order_lines", "stock_settlements", "metrics_outbox", "latencies"):
+            conn.executemany(f"DELETE FROM {table} WHERE order_id = ?", keys)  # noqa: S608
+        conn.executemany(
+            "DELETE FROM tasks WHERE task_id > ? AND task_id < ?",
+            [(f"{order_id}.", f"{order_id}/") for (order_id,) in keys],
+        )
+        conn.executemany("DELETE FROM orders WHERE order_id = ?", keys)
+        return len(keys)
+
+    return db.run_write(step)
+
+
+def vacuum_step(db: SharedConnection, pages: int) -> int:
+    """Give up to `pages` free pages back to the file system (a store in
+    auto_vacuum=INCREMENTAL; any other reuses them for new rows instead); how many
+    were free before."""
+    if db.execute("PRAGMA auto_vacuum").fetchone()[0] != INCREMENTAL:
+        return 0
+    free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+    if free:
+        db.run_write(lambda conn: _give_back(conn, min(free, pages)))
+    return free
+
+
+def _give_back(conn: SharedConnection, pages: int) -> None:
+    """One page a call: Python's sqlite3 steps a statement that returns no rows once,
+    and each step of incremental_vacuum frees one page (a single call with a count
+    gave back one page, not the count)."""
+    for _ in range(pages):
+        conn.execute("PRAGMA incremental_vacuum(1)")

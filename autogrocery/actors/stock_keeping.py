@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from autogrocery.actors.stock_items import Hold, Item, Lot
+from autogrocery.actors.stock_shelf import Shelf
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, ValidationError
 from autogrocery.domain.messages.stock import (
@@ -21,6 +22,7 @@ from autogrocery.domain.messages.stock import (
     ExpiringLots,
     OpenAlerts,
     StockLevels,
+    StockPage,
     UpdateProduct,
 )
 from autogrocery.domain.models import MovementType, adjustment_problem, now, sku_problem
@@ -45,6 +47,7 @@ class Keeper(Protocol):
     ctx: Context
     unit: UnitOfWork
     items: dict[str, Item]
+    shelf: Shelf
     held: dict[str, Hold]
     alerted: dict[str, float]
     expiring: dict[str, float]
@@ -69,6 +72,10 @@ class StockKeeping:
     def levels(self: Keeper, _: StockLevels) -> list[StockLevel]:
         today = self.today()
         return [item.level(today) for item in sorted(self.items.values(), key=_by_aisle)]
+
+    @handles(StockPage)
+    def level_page(self: Keeper, msg: StockPage) -> list[StockLevel]:
+        return self.shelf.page(self.items, msg, self.today())
 
     @handles(OpenAlerts)
     def open_alerts(self: Keeper, _: OpenAlerts) -> list[Alert]:

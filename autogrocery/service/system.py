@@ -29,6 +29,7 @@ from autogrocery.domain.messages.stock import (
     OpenAlerts,
     PreviewOrder,
     StockLevels,
+    StockPage,
     UpdateProduct,
 )
 from autogrocery.domain.models import OrderKind, rfc3339
@@ -214,6 +215,11 @@ class System:
     async def levels(self) -> list[StockLevel]:
         levels = await self._ask("stock", StockLevels())
         return levels
+
+    async def level_page(self, page: StockPage) -> list[StockLevel]:
+        """A page of products' levels in shelf order (see `StockPage`)."""
+        found = await self._ask("stock", page)
+        return found
 
     async def inventory(self) -> list[dict[str, Any]]:
         return [stock_view(level) for level in await self.levels()]

@@ -75,7 +75,8 @@ class StockKeeping:
 
     @handles(StockPage)
     def level_page(self: Keeper, msg: StockPage) -> list[StockLevel]:
-        return self.shelf.page(self.items, msg, self.today())
+        low = self.alerted.keys() | self._touched  # touched: alerts flip at the batch's end
+        return self.shelf.page(self.items, msg, self.today(), low)
 
     @handles(OpenAlerts)
     def open_alerts(self: Keeper, _: OpenAlerts) -> list[Alert]:

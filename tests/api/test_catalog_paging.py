@@ -87,13 +87,20 @@ async def test_filters_narrow_the_pages(api: Api) -> None:
     _, found, _ = await api.call("GET", "/api/ops/inventory?sku=brd-01&limit=50", operator)
     assert [item["sku"] for item in found["items"]] == ["BRD-010", "BRD-011"]
 
+    pages = await _pages(api, "/api/ops/inventory", operator, "limit=4&sku=Brd")
+    assert [item["sku"] for page in pages for item in page] == [f"BRD-{n:03}" for n in range(1, 12)]
+
     _, low, _ = await api.call("GET", "/api/ops/inventory?below_min=true&limit=50", operator)
     assert low["items"] == []
-    _, item, _ = await api.call("GET", "/api/ops/inventory?sku=MEA-003&limit=1", operator)
-    waste = {"delta": -item["items"][0]["available"], "reason": "WASTE"}
-    assert (await api.call("POST", "/api/ops/stock/MEA-003/adjust", operator, json=waste))[0] == 200
-    _, low, _ = await api.call("GET", "/api/ops/inventory?below_min=true&limit=50", operator)
-    assert [item["sku"] for item in low["items"]] == ["MEA-003"]
+    for sku in ("MEA-003", "DAI-002", "BRD-004"):
+        _, item, _ = await api.call("GET", f"/api/ops/inventory?sku={sku}&limit=1", operator)
+        waste = {"delta": -item["items"][0]["available"], "reason": "WASTE"}
+        status, _, _ = await api.call("POST", f"/api/ops/stock/{sku}/adjust", operator, json=waste)
+        assert status == 200
+    pages = await _pages(api, "/api/ops/inventory", operator, "below_min=true&limit=1")
+    assert [item["sku"] for page in pages for item in page] == ["BRD-004", "DAI-002", "MEA-003"]
+    _, low, _ = await api.call("GET", "/api/ops/inventory?below_min=true&aisle=dairy", operator)
+    assert [item["sku"] for item in low["items"]] == ["DAI-002"]
 
 
 async def test_search_results_page_by_rank(api: Api) -> None:

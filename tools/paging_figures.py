@@ -7,7 +7,8 @@ over one kept-alive connection, times each read `--rounds` times: a first page, 
 from the middle of the shelf order, a 304 revalidation of each (`If-None-Match`), the
 inventory's pages (plain, `below_min`, a SKU prefix), and the unpaged catalog and
 inventory (3 times: they are big); a search (`q`) `--search-rounds` times. Prints one
-JSON object: bytes and p50/p99 in ms per read. `--unpaged-only` times only what a store without paging serves.
+JSON object: bytes and p50/p99 in ms per read. `--unpaged-only` times only what a
+store without paging serves.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from the middle of the shelf order, a 304 revalidation of each (`If-None-Match`)
 inventory's pages (plain, `below_min`, a SKU prefix), and the unpaged catalog and
 inventory (3 times: they are big); a search (`q`) `--search-rounds` times. Prints one
 JSON object: bytes and p50/p99 in ms per read. `--unpaged-only` times only what a
-store without paging serves.
+store without paging serves, `--skip-unpaged` only the pages (`--search-rounds 0`:
+no search either).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--search-rounds", type=int, default=5, help="q is slow: fewer")
     parser.add_argument("--unpaged-only", action="store_true")
+    parser.add_argument("--skip-unpaged", action="store_true")
     parser.add_argument(
         "--password", default=os.environ.get("AUTOGROCERY_ADMIN_PASSWORD", "figures-admin-23")
     )
@@ -89,14 +91,20 @@ def main(argv: list[str] | None = None) -> int:
         login.request("POST", "/api/auth/login", body, {"Content-Type": "application/json"})
         token = json.loads(login.getresponse().read())["access_token"]
         reader = Reader(url, token)
-        found: dict[str, Any] = {
-            "catalog_unpaged": timed(reader, "/api/catalog", 3),
-            "inventory_unpaged": timed(reader, "/api/ops/inventory", 3),
-            "catalog_q_milk_unpaged": timed(reader, "/api/catalog?q=milk", args.search_rounds),
-        }
+        found: dict[str, Any] = (
+            {}
+            if args.skip_unpaged
+            else {
+                "catalog_unpaged": timed(reader, "/api/catalog", 3),
+                "inventory_unpaged": timed(reader, "/api/ops/inventory", 3),
+                "catalog_q_milk_unpaged": timed(reader, "/api/catalog?q=milk", args.search_rounds),
+            }
+        )
         if not args.unpaged_only:
             middle = middle_cursor(reader, "/api/catalog")
             pages = {
+                "healthz_floor": "/healthz",  # this machine's noise: the least a GET costs
+                "orders_1_floor": "/api/orders?limit=1",  # a read on another thread, small
                 "catalog_first_100": "/api/catalog?limit=100",
                 "catalog_middle_100": f"/api/catalog?limit=100&cursor={middle}",
                 "inventory_first_100": "/api/ops/inventory?limit=100",
@@ -107,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, path in pages.items():
                 found[name] = timed(reader, path, args.rounds)
             q_page = "/api/catalog?q=milk&limit=20"
-            found["catalog_q_milk_20"] = timed(reader, q_page, args.search_rounds)
+            if args.search_rounds:
+                found["catalog_q_milk_20"] = timed(reader, q_page, args.search_rounds)
             found["catalog_first_100_304"] = timed(
                 reader, pages["catalog_first_100"], args.rounds, True
             )

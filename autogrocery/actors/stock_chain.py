@@ -249,6 +249,7 @@ def _change(keeper: ChainKeeper, item: Item, change: CatalogChange, version: int
         keeper.shelf.invalidate()
 
     keeper.unit.undo(restore)
+    keeper.shelf.described()  # a name, the details or the aisle may change: searches see it
     item.name = change.name or item.name
     if change.aisle and change.aisle != item.aisle:
         item.aisle = change.aisle

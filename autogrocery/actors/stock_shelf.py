@@ -26,10 +26,20 @@ class Shelf:
     def __init__(self) -> None:
         self._keys: list[tuple[str, str]] | None = None
         self._skus: list[tuple[str, str]] | None = None  # (folded SKU, SKU), sorted
+        self._described = 0  # bumped when a product is described differently
 
     def invalidate(self) -> None:
         """An aisle changed: the order must be built again."""
         self._keys = None
+        self.described()
+
+    def described(self) -> None:
+        """A product's name or details changed (an undo counts too: versions only grow)."""
+        self._described += 1
+
+    def version(self, items: dict[str, Item]) -> tuple[int, int]:
+        """Changes when a product is added (or an add undone) or described differently."""
+        return self._described, len(items)
 
     def keys(self, items: dict[str, Item]) -> list[tuple[str, str]]:
         # Products are only ever added (or an add undone), so a count that differs is

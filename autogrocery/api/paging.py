@@ -126,8 +126,7 @@ async def find(request: web.Request, system: System, wanted: Filters) -> Found:
 
 
 async def _ranked(system: System, wanted: Filters, limit: int | None, start: int) -> Found:
-    levels = {level.sku: level for level in await system.levels()}
-    products = live_products(levels.values())
+    products = await system.described.products()
     loop = asyncio.get_running_loop()  # fuzzy matching is CPU work: off the loop
     hits = await loop.run_in_executor(
         None, lambda: search(wanted.query, products, category=wanted.category)
@@ -137,10 +136,15 @@ async def _ranked(system: System, wanted: Filters, limit: int | None, start: int
         for hit in hits
         if (wanted.aisle is None or hit.product.aisle == wanted.aisle)
         and (wanted.sku_prefix is None or _starts(hit.product.sku, wanted.sku_prefix))
-        and (not wanted.below_min or levels[hit.product.sku].low)
     ]
+    if wanted.below_min:  # stock now, not as the kept products were described
+        now = await system.described.levels_of(p.sku for p in matching)
+        low = {level.sku for level in now if level.low}
+        matching = [p for p in matching if p.sku in low]
     end = len(matching) if limit is None else start + limit
     shown = matching[start:end]
+    levels = {level.sku: level for level in await system.described.levels_of(p.sku for p in shown)}
+    shown = [p for p in shown if p.sku in levels]
     following = _encode(["r", end, wanted.fingerprint()]) if end < len(matching) else None
     return Found([levels[p.sku] for p in shown], {p.sku: p for p in shown}, following)
 

@@ -174,3 +174,30 @@ async def test_an_unchanged_page_revalidates_to_304_and_a_changed_one_does_not(
     assert status == 200
     assert changed["items"][0]["available"] == page["items"][0]["available"] - 1
     assert response.headers["ETag"] != tag
+
+
+async def test_search_sees_products_renamed_added_and_sold_at_once(api: Api) -> None:
+    device, operator = await api.device(), await api.operator()
+    _, before, _ = await api.call("GET", "/api/catalog?q=sourdough&limit=5", device)
+    assert before["items"][0]["sku"] == "BRD-001"  # the products are built and kept
+    rename = {"name": "Zebra loaf"}
+    assert (await api.call("PATCH", "/api/ops/products/BRD-001", operator, json=rename))[0] == 200
+    _, found, _ = await api.call("GET", "/api/catalog?q=zebra&limit=5", device)
+    assert [item["sku"] for item in found["items"]] == ["BRD-001"]
+    product = {
+        "sku": "BRD-950",
+        "name": "Quokka bun",
+        "aisle": "bread",
+        "unit": "bun",
+        "price": "0.80",
+        "unit_cost": "0.40",
+        "min_level": 0,
+        "on_hand": 9,
+    }
+    assert (await api.call("POST", "/api/ops/products", operator, json=product))[0] == 201
+    _, found, _ = await api.call("GET", "/api/catalog?q=quokka&limit=5", device)
+    assert [(item["sku"], item["available"]) for item in found["items"]] == [("BRD-950", 9)]
+    order = {"items": [{"sku": "BRD-950", "quantity": 4}]}
+    assert (await api.call("POST", "/api/orders/preview", device, json=order))[0] == 201
+    _, found, _ = await api.call("GET", "/api/ops/inventory?q=quokka&below_min=false", operator)
+    assert [(item["sku"], item["available"]) for item in found["items"]] == [("BRD-950", 5)]

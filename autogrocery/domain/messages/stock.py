@@ -122,5 +122,18 @@ class StockPage(Answered[list[StockLevel]]):
 
 
 @dataclass(frozen=True, slots=True)
+class LevelsOf(Answered[list[StockLevel]]):
+    """Stock: the levels of these SKUs (unknown ones left out), in the order given."""
+
+    skus: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptionsVersion(Answered[tuple[int, int]]):
+    """Stock: a version of what describes the products (their set, names, aisles and
+    details; not stock or prices): equal answers mean a search may reuse its products."""
+
+
+@dataclass(frozen=True, slots=True)
 class OpenAlerts(Answered[list[Alert]]):
     """Stock: the products whose available stock is below their min level."""

@@ -83,8 +83,14 @@ class Filters:
 @dataclass(frozen=True, slots=True)
 class Found:
     levels: list[StockLevel]
-    products: dict[str, Product]  # the page's, by SKU (for the catalog's descriptions)
+    products: dict[str, Product]  # the search's, by SKU; empty from a listing
     next_cursor: str | None
+
+    def described(self) -> list[tuple[Product, StockLevel]]:
+        """Each level with its product's description (what the catalog shows)."""
+        if not self.products:  # a listing: described from the levels themselves
+            return list(zip(live_products(self.levels), self.levels, strict=True))
+        return [(self.products[level.sku], level) for level in self.levels]
 
 
 def filters(request: web.Request, *, operator: bool = False) -> Filters:
@@ -121,8 +127,7 @@ async def find(request: web.Request, system: System, wanted: Filters) -> Found:
     levels = levels[:limit] if limit is not None else levels
     last = levels[-1] if more else None
     following = _encode(["k", last.aisle, last.sku]) if last is not None else None
-    products = {p.sku: p for p in live_products(levels)}
-    return Found(levels, products, following)
+    return Found(levels, {}, following)  # the catalog describes them (`described`)
 
 
 async def _ranked(system: System, wanted: Filters, limit: int | None, start: int) -> Found:

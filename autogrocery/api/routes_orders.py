@@ -71,7 +71,7 @@ PAGE = (
 )
 async def catalog(request: web.Request) -> web.Response:
     found = await paging.find(request, state(request).system, paging.filters(request))
-    items = [catalog_entry(found.products[level.sku], level) for level in found.levels]
+    items = [catalog_entry(product, level) for product, level in found.described()]
     return paging.cacheable(request, {"items": items, "next_cursor": found.next_cursor})
 
 

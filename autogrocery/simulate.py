@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 FINAL = {"COMPLETED", "FAILED", "CANCELLED", "EXPIRED"}
 SIMULATOR_CONNECTIONS = 64  # at once, at most (api.max_connections_per_client: 100)
 SIMULATOR_TIMEOUT = 300.0  # seconds for a whole request
+CATALOG_PAGE = 500  # products a fridge reads at once
 LOW = 1.5  # trucks bring a SKU back to 4 x its min level once it is below 1.5 x
 
 
@@ -108,9 +109,14 @@ class Simulator:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _catalog(self, fridge: Account) -> None:
+        """A page of the catalog a second, walking it round: fridges shop from the page
+        last read (the whole catalog of a small store; a screenful of a big one)."""
+        cursor: str | None = None
         while True:
             with contextlib.suppress(ApiError, Disconnected):
-                found = await self.client.call("GET", "/api/catalog", account=fridge)
+                params = {"limit": str(CATALOG_PAGE)} | ({"cursor": cursor} if cursor else {})
+                found = await self.client.call("GET", "/api/catalog", account=fridge, params=params)
+                cursor = found.get("next_cursor")
                 self.catalog = found["items"]
                 self._stocked.set()
             await asyncio.sleep(1.0)
@@ -217,7 +223,7 @@ class Simulator:
         call = self.client.call
         if (await call("GET", "/api/ops/expiring?within=3650d", account=operator))["lots"]:
             return
-        inventory = await call("GET", "/api/ops/inventory", account=operator)
+        inventory = await self.client.every("/api/ops/inventory", account=operator)
         today = datetime.now(self.zone).date()
         items = [
             {
@@ -226,7 +232,7 @@ class Simulator:
                 "unit_cost": item["unit_cost"],
             }
             | self._dates(item["sku"], today)
-            for item in inventory["items"]
+            for item in inventory
             if item["sku"] in self.shelf_lives
         ]
         if not items:
@@ -251,10 +257,12 @@ class Simulator:
             if arrived:
                 for sku in [s for s, r in pending.items() if r == restock_id]:
                     del pending[sku]
-        inventory = await call("GET", "/api/ops/inventory", account=operator)
+        # Below 1.5 x min level is wider than the store's below_min filter: read it all,
+        # a page at a time.
+        inventory = await self.client.every("/api/ops/inventory", account=operator)
         low = [
             item
-            for item in inventory["items"]
+            for item in inventory
             if item["available"] < LOW * item["min_level"] and item["sku"] not in pending
         ]
         if not low:

@@ -26,6 +26,7 @@ from autogrocery.actors.stock_chain import CATALOG_VERSION, StockChain
 from autogrocery.actors.stock_holds import StockHolds
 from autogrocery.actors.stock_items import Hold, Item, Lot, load_items
 from autogrocery.actors.stock_keeping import StockKeeping
+from autogrocery.actors.stock_shelf import Shelf
 from autogrocery.domain import events
 from autogrocery.domain.errors import InsufficientStock, ValidationError
 from autogrocery.domain.messages.lifecycle import Ping
@@ -75,6 +76,7 @@ class StockActor(StockHolds, StockKeeping, StockChain, Actor):
         self.peers = ctx.peers
         self.schedule = ctx.scheduler.call_later
         self.items: dict[str, Item] = {}
+        self.shelf = Shelf()  # the items in aisle and SKU order, for pages
         self.held: dict[str, Hold] = {}  # customer orders holding stock, by order id
         self.alerted: dict[str, float] = {}  # sku -> when its low-stock alert was raised
         self.expiring: dict[str, float] = {}  # lot id -> when its expiry alert was raised

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from autogrocery.actors.chain_facts import receipt
 from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot
+from autogrocery.actors.stock_shelf import Shelf
 from autogrocery.domain.messages.chain import (
     ApplyCatalog,
     CatalogChange,
@@ -49,6 +50,7 @@ class ChainKeeper(Protocol):
 
     unit: UnitOfWork
     items: dict[str, Item]
+    shelf: Shelf
     held: dict[str, Hold]
     facts: StockFacts | None
     catalog_version: int
@@ -244,10 +246,14 @@ def _change(keeper: ChainKeeper, item: Item, change: CatalogChange, version: int
             item.details,
             item.details_version,
         ) = before
+        keeper.shelf.invalidate()
 
     keeper.unit.undo(restore)
+    keeper.shelf.described()  # a name, the details or the aisle may change: searches see it
     item.name = change.name or item.name
-    item.aisle = change.aisle or item.aisle
+    if change.aisle and change.aisle != item.aisle:
+        item.aisle = change.aisle
+        keeper.shelf.invalidate()
     item.unit = change.unit or item.unit
     if change.min_level is not None:
         item.min_level = change.min_level

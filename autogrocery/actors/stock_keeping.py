@@ -12,15 +12,19 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from autogrocery.actors.stock_items import Hold, Item, Lot
+from autogrocery.actors.stock_shelf import Shelf
 from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, ValidationError
 from autogrocery.domain.messages.stock import (
     AddProduct,
     AdjustStock,
+    DescriptionsVersion,
     ExpireLots,
     ExpiringLots,
+    LevelsOf,
     OpenAlerts,
     StockLevels,
+    StockPage,
     UpdateProduct,
 )
 from autogrocery.domain.models import MovementType, adjustment_problem, now, sku_problem
@@ -45,6 +49,7 @@ class Keeper(Protocol):
     ctx: Context
     unit: UnitOfWork
     items: dict[str, Item]
+    shelf: Shelf
     held: dict[str, Hold]
     alerted: dict[str, float]
     expiring: dict[str, float]
@@ -69,6 +74,20 @@ class StockKeeping:
     def levels(self: Keeper, _: StockLevels) -> list[StockLevel]:
         today = self.today()
         return [item.level(today) for item in sorted(self.items.values(), key=_by_aisle)]
+
+    @handles(LevelsOf)
+    def levels_of(self: Keeper, msg: LevelsOf) -> list[StockLevel]:
+        today, items = self.today(), self.items
+        return [items[sku].level(today) for sku in msg.skus if sku in items]
+
+    @handles(DescriptionsVersion)
+    def descriptions_version(self: Keeper, _: DescriptionsVersion) -> tuple[int, int]:
+        return self.shelf.version(self.items)
+
+    @handles(StockPage)
+    def level_page(self: Keeper, msg: StockPage) -> list[StockLevel]:
+        low = self.alerted.keys() | self._touched  # touched: alerts flip at the batch's end
+        return self.shelf.page(self.items, msg, self.today(), low)
 
     @handles(OpenAlerts)
     def open_alerts(self: Keeper, _: OpenAlerts) -> list[Alert]:
@@ -170,10 +189,12 @@ class StockKeeping:
 
         def restore() -> None:
             item.name, item.min_level, item.price, item.priced_at = before
+            self.shelf.described()
 
         self.unit.undo(restore)
         if msg.name is not None:
             item.name = msg.name
+            self.shelf.described()
         if msg.min_level is not None:
             item.min_level = msg.min_level
         if msg.price is not None:

@@ -14,8 +14,8 @@ from aiohttp.typedefs import Middleware
 
 from autogrocery.api.problems import Handler
 
-ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
-EXPOSE_HEADERS = "Idempotent-Replayed, Retry-After, WWW-Authenticate, X-Request-Id"
+ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id"
+EXPOSE_HEADERS = "ETag, Idempotent-Replayed, Retry-After, WWW-Authenticate, X-Request-Id"
 MAX_AGE = "600"
 
 

@@ -34,6 +34,7 @@ class Reply:
     model: Any = None  # a schemas Struct (or a union of them); None: no JSON body
     media: str = "application/json"
     schema: dict[str, Any] | None = None  # for bodies that are not JSON models
+    headers: dict[str, Any] | None = None  # response headers, as OpenAPI describes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,8 +301,10 @@ def _reply(reply: Reply, idempotent: bool) -> dict[str, Any]:
     schema = _schema_ref(reply.model) if reply.model is not None else reply.schema
     if schema is not None:
         out["content"] = {reply.media: {"schema": schema}}
+    if reply.headers:
+        out["headers"] = dict(reply.headers)
     if idempotent and reply.status < 300:
-        out["headers"] = {
+        out["headers"] = out.get("headers", {}) | {
             "Idempotent-Replayed": {
                 "description": "`true` on a replayed first response.",
                 "schema": {"type": "string", "const": "true"},

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import msgspec
 from aiohttp import web
 
+from autogrocery.api import paging
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas_ops import (
@@ -32,6 +33,7 @@ from autogrocery.api.schemas_stock import (
 from autogrocery.api.state import CALLER, state
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
+from autogrocery.domain.views import stock_view
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)
@@ -61,11 +63,38 @@ def _text(value: str, name: str) -> str:
         "Stock levels, prices and costs",
         "ops",
         roles=OPERATOR,
-        replies=(Reply(200, "Every product, by aisle and SKU.", Inventory),),
+        replies=(
+            Reply(
+                200,
+                "Products by aisle and SKU (best match first with `q`); a page of them "
+                "with `limit`.",
+                Inventory,
+                headers=paging.ETAG_HEADER,
+            ),
+            Reply(304, "Not modified: the page is as the `If-None-Match` tag says."),
+        ),
+        params=(
+            paging.QUERY,
+            Param("sku", "SKUs that start with this (case does not matter).", {"type": "string"}),
+            paging.AISLE,
+            paging.CATEGORY,
+            Param(
+                "below_min",
+                "`true`: only products whose available stock is below their min_level.",
+                {"type": "boolean", "default": False},
+            ),
+            paging.LIMIT,
+            paging.CURSOR,
+            paging.IF_NONE_MATCH,
+        ),
+        description="Page with `limit` and `cursor` as the catalog does.",
     )
 )
 async def inventory(request: web.Request) -> web.Response:
-    return json_response({"items": await state(request).system.inventory()})
+    wanted = paging.filters(request, operator=True)
+    found = await paging.find(request, state(request).system, wanted)
+    items = [stock_view(level) for level in found.levels]
+    return paging.cacheable(request, {"items": items, "next_cursor": found.next_cursor})
 
 
 @routes.post("/api/ops/products")

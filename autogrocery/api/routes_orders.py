@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import msgspec
 from aiohttp import web
 
+from autogrocery.api import paging
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.idempotency import REPLAYED, idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
@@ -24,10 +23,7 @@ from autogrocery.api.schemas_orders import (
 )
 from autogrocery.api.schemas_stock import Catalog
 from autogrocery.api.state import BODY, CALLER, owner_filter, state
-from autogrocery.domain.catalog import live_products
-from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import OrderKind
-from autogrocery.domain.search import search
 from autogrocery.domain.views import catalog_entry
 
 routes = web.RouteTableDef()
@@ -53,36 +49,30 @@ PAGE = (
         replies=(
             Reply(
                 200,
-                "Products, their price and `available` stock: all, by aisle and SKU, or those "
-                "matching `q`, best match first.",
+                "Products, their price and `available` stock: by aisle and SKU, or those "
+                "matching `q`, best match first; a page of them with `limit`.",
                 Catalog,
+                headers=paging.ETAG_HEADER,
             ),
+            Reply(304, "Not modified: the page is as the `If-None-Match` tag says."),
         ),
         params=(
-            Param(
-                "q",
-                "Words of a name in any language (case, accents and word order do not "
-                "matter; typos are forgiven after exact matches).",
-                {"type": "string", "maxLength": 200},
-            ),
-            Param("category", "Only this category (e.g. drinks).", {"type": "string"}),
+            paging.QUERY,
+            paging.CATEGORY,
+            paging.AISLE,
+            paging.LIMIT,
+            paging.CURSOR,
+            paging.IF_NONE_MATCH,
         ),
+        description="Page with `limit` and `cursor` (`next_cursor` is null on the last "
+        "page). Every answer has an `ETag`: send it back as `If-None-Match` to get 304 "
+        "with no body while the page (prices and stock included) is unchanged.",
     )
 )
 async def catalog(request: web.Request) -> web.Response:
-    api = state(request)
-    query, category = request.query.get("q", ""), request.query.get("category") or None
-    if len(query) > 200:
-        raise ValidationError(
-            "q is longer than 200 characters", [{"field": "q", "message": "long"}]
-        )
-    levels = {level.sku: level for level in await api.system.levels()}
-    products = live_products(levels.values())
-    if query or category:
-        loop = asyncio.get_running_loop()  # fuzzy matching is CPU work: off the loop
-        hits = await loop.run_in_executor(None, lambda: search(query, products, category=category))
-        products = [hit.product for hit in hits]
-    return json_response({"items": [catalog_entry(p, levels[p.sku]) for p in products]})
+    found = await paging.find(request, state(request).system, paging.filters(request))
+    items = [catalog_entry(product, level) for product, level in found.described()]
+    return paging.cacheable(request, {"items": items, "next_cursor": found.next_cursor})
 
 
 @routes.post("/api/orders/preview")

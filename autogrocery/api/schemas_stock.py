@@ -84,8 +84,18 @@ class CatalogItem(Body):
     name_he: str
 
 
+ShelfCursor = Annotated[
+    str | None,
+    Meta(
+        description="Pass as ?cursor= for the next page; null on the last page (always "
+        "null without `limit`)."
+    ),
+]
+
+
 class Catalog(Body):
     items: list[CatalogItem]
+    next_cursor: ShelfCursor
 
 
 class InventoryItem(Body):
@@ -103,6 +113,7 @@ class InventoryItem(Body):
 
 class Inventory(Body):
     items: list[InventoryItem]
+    next_cursor: ShelfCursor
 
 
 class Movement(Body):

@@ -9,8 +9,8 @@ from autogrocery.client import Account, StoreClient
 
 
 async def stock_levels(client: StoreClient, operator: Account) -> dict[str, Any]:
-    inventory = await client.call("GET", "/api/ops/inventory", account=operator)
-    return {item["sku"]: item for item in inventory["items"]}
+    inventory = await client.every("/api/ops/inventory", account=operator)
+    return {item["sku"]: item for item in inventory}
 
 
 async def verify(

@@ -53,10 +53,10 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
         operator = Account(Credentials("admin", target.admin_password))
         await retrying("log in as admin", lambda: client.log_in(operator))
         catalog = await retrying(
-            "read the catalog", lambda: client.call("GET", "/api/catalog", account=operator)
+            "read the catalog", lambda: client.every("/api/catalog", account=operator)
         )
         skus_by_aisle: dict[str, list[str]] = {}
-        for item in catalog["items"]:
+        for item in catalog:
             skus_by_aisle.setdefault(item["aisle"], []).append(item["sku"])
         before = await retrying("read the stock", lambda: stock_levels(client, operator))
         count = options.concurrency or options.devices

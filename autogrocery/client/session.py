@@ -144,6 +144,29 @@ class StoreClient:
         await self.renew(account, stale=stale)
         return await self._send(method, path, body, account, params, headers, label)
 
+    async def every(
+        self,
+        path: str,
+        *,
+        account: Account | None = None,
+        params: dict[str, str] | None = None,
+        key: str = "items",
+        limit: int = 1000,
+    ) -> list[Any]:
+        """Every entry of a paged listing (`limit`, `cursor`, `next_cursor`), page by page:
+        each answer stays small for the store to build and for this client to read."""
+        found: list[Any] = []
+        cursor: str | None = None
+        while True:
+            page_params = (params or {}) | {"limit": str(limit)}
+            if cursor:
+                page_params["cursor"] = cursor
+            page = await self.call("GET", path, account=account, params=page_params)
+            found.extend(page[key])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return found
+
     async def _send(
         self,
         method: str,

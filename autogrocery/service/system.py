@@ -29,6 +29,7 @@ from autogrocery.domain.messages.stock import (
     OpenAlerts,
     PreviewOrder,
     StockLevels,
+    StockPage,
     UpdateProduct,
 )
 from autogrocery.domain.models import OrderKind, rfc3339
@@ -49,6 +50,7 @@ from autogrocery.domain.views import (
 from autogrocery.runtime.base import BATCH_STATS
 from autogrocery.runtime.bridge import AsyncBridge
 from autogrocery.runtime.eventbus import EventBus, Subscription
+from autogrocery.service.described import DescribedProducts
 from autogrocery.service.stock_reports import StockReports
 from autogrocery.service.system_checks import (
     answer_again,
@@ -92,6 +94,7 @@ class System:
         self.loop = loop
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
         self.reports = StockReports(self._ask, reader, supervisor.ctx, self.stock)
+        self.described = DescribedProducts(self._ask)  # what searches read
         self._stopped = False
         # The store's link to its head office, when it is in a chain (chain/link.py):
         # its status now, and its counters for /metrics as last seen.
@@ -217,6 +220,11 @@ class System:
     async def levels(self) -> list[StockLevel]:
         levels = await self._ask("stock", StockLevels())
         return levels
+
+    async def level_page(self, page: StockPage) -> list[StockLevel]:
+        """A page of products' levels in shelf order (see `StockPage`)."""
+        found = await self._ask("stock", page)
+        return found
 
     async def inventory(self) -> list[dict[str, Any]]:
         return [stock_view(level) for level in await self.levels()]

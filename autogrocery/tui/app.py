@@ -41,7 +41,8 @@ from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.reports import ReportsPanel
 from autogrocery.tui.widgets.robots import RobotsPanel
 
-RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts
+RECONCILE_EVERY = 10  # polls between full re-reads of inventory and alerts…
+RECONCILE_SKUS = 5000  # …for every this many SKUs: a 50,000-SKU store's is 10 MB
 MODAL_BLOCKED = {"restock", "adjust", "command", "edit_product", "show", "filter", "kind"}
 
 
@@ -106,7 +107,8 @@ class DashboardApp(OperatorApp):
 
     def panes(self) -> Iterable[Widget]:
         yield OrdersPanel(self.model, id="orders-panel")
-        yield InventoryPanel(self.model, id="inventory-panel")
+        finder = self.client.find_stock if self.client is not None else None
+        yield InventoryPanel(self.model, finder=finder, id="inventory-panel")
         yield RobotsPanel(self.model, self.wall_clock, id="robots-panel")
         yield AnalyticsPanel(self.model, id="analytics-panel")
         yield AlertsPanel(self.model, id="alerts-panel")
@@ -163,7 +165,7 @@ class DashboardApp(OperatorApp):
             if self._in_chain:
                 self.model.chain = await self.client.chain()
                 self._in_chain = self.model.chain is not None
-            if self._polls % RECONCILE_EVERY == 0:
+            if self._polls % (RECONCILE_EVERY * self._reconcile_scale()) == 0:
                 for item in await self.client.inventory():
                     self.model.apply({"type": "stock.changed", "data": item})
                 self.model.set_alerts(await self.client.alerts())
@@ -171,6 +173,9 @@ class DashboardApp(OperatorApp):
             pass  # the feed notices a lost store and shows the banner
         finally:
             self._polling = False
+
+    def _reconcile_scale(self) -> int:
+        return max(1, len(self.model.inventory) // RECONCILE_SKUS)
 
     @work(exclusive=True, group="orders")
     async def fetch_orders(self, status: str | None, kind: str | None) -> None:

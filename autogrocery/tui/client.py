@@ -21,6 +21,7 @@ from autogrocery.client import Account, ApiError, Credentials, StoreClient
 log = logging.getLogger(__name__)
 
 TRUCK = "truck"
+SEARCH = "/api/ops/inventory?q="  # how a search is counted in `sent`
 
 
 class ApiClient(StoreClient):
@@ -61,7 +62,16 @@ class ApiClient(StoreClient):
     # --- the API, by name ------------------------------------------------------------
 
     async def inventory(self) -> list[dict[str, Any]]:
-        return list((await self.call("GET", "/api/ops/inventory"))["items"])
+        """Every product's stock, a page at a time (a big store's is megabytes)."""
+        return await self.every("/api/ops/inventory")
+
+    async def find_stock(
+        self, words: str, aisle: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The store's search over its products, best match first (one page)."""
+        params = {"q": words, "limit": str(limit)} | ({"aisle": aisle} if aisle else {})
+        found = await self.call("GET", "/api/ops/inventory", params=params, label=SEARCH)
+        return list(found["items"])
 
     async def orders(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         params = {"limit": str(limit)} | ({"status": status} if status else {})

@@ -108,6 +108,7 @@ class StoreModel:
         self.orders: dict[str, dict[str, Any]] = {}  # customer orders, oldest first
         self.restocks: dict[str, dict[str, Any]] = {}  # restocks, oldest first
         self.inventory: dict[str, dict[str, Any]] = {}
+        self.low: set[str] = set()  # SKUs below their min level: counted without a scan
         self.stock_history: dict[str, collections.deque[int]] = {}
         self.robots: dict[str, dict[str, Any]] = {}
         # Every open alert, by `alert_key`: what the status line, the Alerts tab and its
@@ -134,6 +135,7 @@ class StoreModel:
     def load(self, snapshot: Snapshot) -> None:
         """Replace what is known with a fresh snapshot (on connect and reconnect)."""
         self.inventory = {item["sku"]: dict(item) for item in snapshot.inventory}
+        self.low = {sku for sku, item in self.inventory.items() if self.low_stock(item)}
         for sku, item in self.inventory.items():
             history = self.stock_history.setdefault(sku, collections.deque(maxlen=HISTORY))
             if not history:
@@ -253,6 +255,10 @@ class StoreModel:
             self.stock_history[sku] = collections.deque([data["available"]], maxlen=HISTORY)
         else:
             item.update(data)
+        if self.low_stock(item):
+            self.low.add(sku)
+        else:
+            self.low.discard(sku)
         self.dirty.add("inventory")
         self._reports_stale = True  # usage, waste or what to reorder may have moved
 

@@ -103,6 +103,19 @@ async def test_an_allowed_origin_gets_preflights_and_readable_answers(
     assert status == 200
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "Origin" in response.headers["Vary"]
+    # A page can revalidate the catalog: it may send If-None-Match and read the ETag.
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    status, _, response = await api.call(
+        "OPTIONS",
+        "/api/catalog",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization, if-none-match",
+        },
+    )
+    assert status == 204
+    assert "if-none-match" in response.headers["Access-Control-Allow-Headers"].lower()
     # Errors too, so the page can read the problem.
     status, _, response = await api.call("GET", "/api/catalog", {"Origin": ORIGIN})
     assert status == 401

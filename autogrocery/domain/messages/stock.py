@@ -107,5 +107,33 @@ class StockLevels(Answered[list[StockLevel]]):
 
 
 @dataclass(frozen=True, slots=True)
+class StockPage(Answered[list[StockLevel]]):
+    """Stock: up to `limit` products' levels after `after` (aisle, SKU) in shelf order,
+    those matching every filter given: the aisle, the category (folded: case and accents
+    do not matter), the start of the SKU, and only the low ones (available below their
+    min level)."""
+
+    limit: int
+    after: tuple[str, str] | None = None
+    aisle: str | None = None
+    category: str | None = None
+    sku_prefix: str | None = None
+    below_min: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LevelsOf(Answered[list[StockLevel]]):
+    """Stock: the levels of these SKUs (unknown ones left out), in the order given."""
+
+    skus: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptionsVersion(Answered[tuple[int, int]]):
+    """Stock: a version of what describes the products (their set, names, aisles and
+    details; not stock or prices): equal answers mean a search may reuse its products."""
+
+
+@dataclass(frozen=True, slots=True)
 class OpenAlerts(Answered[list[Alert]]):
     """Stock: the products whose available stock is below their min level."""

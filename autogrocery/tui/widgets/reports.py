@@ -23,7 +23,7 @@ from autogrocery.client import ApiError, Disconnected
 from autogrocery.domain.money import format_money, parse_money
 from autogrocery.tui import format as fmt
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.model import REPORTS_EVERY, StoreModel
+from autogrocery.tui.model import REPORTS_EVERY, Reports, StoreModel
 from autogrocery.tui.reports import PERIODS, USAGE_DAYS, daily, load_reports
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
@@ -158,7 +158,7 @@ class ReportsPanel(Vertical):
         reports = model.reports
         if reports is None:
             return
-        names = {sku: str(item.get("name", "")) for sku, item in model.inventory.items()}
+        names = _names(model, reports)
         lots = sorted(reports.expiring, key=lambda lot: (lot.get("days_left") or 0, lot["sku"]))
         self.table("expiring").sync([expiring_row(lot) for lot in lots])
         expired = sum(bool(lot.get("expired")) for lot in lots)
@@ -287,6 +287,17 @@ def expiring_row(lot: dict[str, Any]) -> Row:
             Text(format_money(on_hand * cents(lot.get("unit_cost"))), justify="right"),
         ),
     )
+
+
+def _names(model: StoreModel, reports: Reports) -> dict[str, str]:
+    """The names of the SKUs the reports list (not of every SKU: a big store has 50,000)."""
+    listed = [
+        *reports.reorder.get("suggestions", []),
+        *reports.waste.get("skus", []),
+        *reports.usage.get("skus", []),
+    ]
+    found = (model.inventory.get(str(entry.get("sku"))) for entry in listed)
+    return {str(item["sku"]): str(item.get("name", "")) for item in found if item is not None}
 
 
 def reorder_row(suggestion: dict[str, Any], names: dict[str, str]) -> Row:

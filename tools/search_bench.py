@@ -40,7 +40,7 @@ from tools.history_catalog import grow_catalog
 
 
 def query_set(products: list[Product], count: int, seed: int = 7) -> list[str]:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (a repeatable query set)
     queries = []
     while len(queries) < count:
         product = rng.choice(products)
@@ -79,7 +79,7 @@ def _typo(words: list[str], rng: random.Random) -> list[str]:
 class FtsSearch(SearchIndex):
     """`SearchIndex`'s ranking over words, starts and typos looked up in SQLite FTS5."""
 
-    def __init__(self, products: list[Product]) -> None:  # noqa: PLR0915 (a benchmark)
+    def __init__(self, products: list[Product]) -> None:
         self.products = products
         self.described = []
         self.categories = []
@@ -118,7 +118,9 @@ class FtsSearch(SearchIndex):
             self.order[pid] = place
 
     def _rowids(self, match: str) -> list[int]:
-        return [r for (r,) in self.db.execute("SELECT rowid FROM words WHERE words MATCH ?", (match,))]
+        return [
+            r for (r,) in self.db.execute("SELECT rowid FROM words WHERE words MATCH ?", (match,))
+        ]
 
     def _ranks(self, key: str) -> dict[Rank, set[int]]:
         forms = variants(key)
@@ -133,7 +135,8 @@ class FtsSearch(SearchIndex):
             omitted = list(omissions(form, typos))
             marks = ",".join("?" * len(omitted))
             alike = self.db.execute(
-                f"SELECT DISTINCT word FROM near WHERE omitted IN ({marks})", omitted
+                f"SELECT DISTINCT word FROM near WHERE omitted IN ({marks})",  # noqa: S608 (only ?s)
+                omitted,
             )
             close |= {w for (w,) in alike if distance(form, w, typos) <= typos}
         fuzzy = set(self._rowids(" OR ".join(map(_quoted, close)))) if close else set()
@@ -159,7 +162,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=2, help="the last one is timed")
     args = parser.parse_args()
-    products = grow_catalog(load_config(env={}).catalog_file, args.size, random.Random(23))
+    products = grow_catalog(load_config(env={}).catalog_file, args.size, random.Random(23))  # noqa: S311
     queries = query_set(products, args.queries)
     gc.collect()
     before = rss_kb()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import msgspec
 from aiohttp import web
 
@@ -27,7 +25,6 @@ from autogrocery.api.state import BODY, CALLER, owner_filter, state
 from autogrocery.domain.catalog import live_products
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import OrderKind
-from autogrocery.domain.search import search
 from autogrocery.domain.views import catalog_entry
 
 routes = web.RouteTableDef()
@@ -77,11 +74,11 @@ async def catalog(request: web.Request) -> web.Response:
             "q is longer than 200 characters", [{"field": "q", "message": "long"}]
         )
     levels = {level.sku: level for level in await api.system.levels()}
-    products = live_products(levels.values())
-    if query or category:
-        loop = asyncio.get_running_loop()  # fuzzy matching is CPU work: off the loop
-        hits = await loop.run_in_executor(None, lambda: search(query, products, category=category))
+    if query or category:  # the index's hits: described products, stock from the levels
+        hits = await api.catalog_search.search(list(levels.values()), query, category=category)
         products = [hit.product for hit in hits]
+    else:
+        products = live_products(levels.values())
     return json_response({"items": [catalog_entry(p, levels[p.sku]) for p in products]})
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth
+from autogrocery.api.catalog_search import CatalogSearch
 from autogrocery.api.core import (
     BODY,
     CALLER,
@@ -64,6 +65,7 @@ class ApiState:
         default_factory=lambda: [asyncio.Lock() for _ in range(64)]
     )
     conversations: Conversations = field(default_factory=Conversations)  # stock commands
+    catalog_search: CatalogSearch = field(default_factory=CatalogSearch)  # GET /api/catalog?q=
     background: Background = field(default_factory=Background)
     memory: Trimmer = field(default_factory=Trimmer)  # gives back what closed streams held
     # The same auth, tables, metrics, locks and tasks, as the shared code finds them.

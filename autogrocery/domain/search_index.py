@@ -122,7 +122,12 @@ class SearchIndex:
         """The products one query word finds, by how well (its best form's rank)."""
         forms = variants(key)
         words = {form for form in forms if form in self.postings}
-        starting = {word for form in forms if starts(form, form) for word in _starting(self.vocabulary, form)}
+        starting = {
+            word
+            for form in forms
+            if starts(form, form)
+            for word in _starting(self.vocabulary, form)
+        }
         typos = {word for form in forms for word in self._within(form, allowed_typos(form))}
         found = set().union(*(self.postings[w] for w in words))
         prefix = set().union(*(self.postings[w] for w in starting - words)) - found
@@ -136,7 +141,9 @@ class SearchIndex:
         alike = {word for omitted in omissions(form, typos) for word in self.near.get(omitted, ())}
         return {word for word in alike if distance(form, word, typos) <= typos}
 
-    def _ranked(self, by_rank: dict[Rank, set[int]], asked: set[str], limit: int | None) -> list[Hit]:
+    def _ranked(
+        self, by_rank: dict[Rank, set[int]], asked: set[str], limit: int | None
+    ) -> list[Hit]:
         """Best first: by rank, then how much of a name the query covers, then by name;
         the ranks after a full page are not sorted."""
         hits: list[Hit] = []
@@ -144,10 +151,15 @@ class SearchIndex:
             wanted = None if limit is None else limit - len(hits)
             if wanted is not None and wanted <= 0:
                 break
-            hits.extend(Hit(self.products[pid], rank, cost) for pid, cost in self._sorted(by_rank[rank], asked, wanted))
+            hits.extend(
+                Hit(self.products[pid], rank, cost)
+                for pid, cost in self._sorted(by_rank[rank], asked, wanted)
+            )
         return hits
 
-    def _sorted(self, pids: set[int], asked: set[str], wanted: int | None) -> list[tuple[int, float]]:
+    def _sorted(
+        self, pids: set[int], asked: set[str], wanted: int | None
+    ) -> list[tuple[int, float]]:
         """The first `wanted` of `pids` by how much of a name `asked` covers, then by name."""
         if len(asked) == 1 and len(pids) > 64:  # a common word alone: ranked when built
             (key,) = asked
@@ -162,9 +174,15 @@ class SearchIndex:
                     covered.append((pid, share))
             rest = pids - {pid for pid, _ in covered}
             count = None if wanted is None else wanted - len(covered)
-            firsts = heapq.nsmallest(count, rest, key=self.order.__getitem__) if count is not None else sorted(rest, key=self.order.__getitem__)
+            firsts = (
+                heapq.nsmallest(count, rest, key=self.order.__getitem__)
+                if count is not None
+                else sorted(rest, key=self.order.__getitem__)
+            )
             return covered + [(pid, 0.0) for pid in firsts]
-        ordered = sorted((-cover(asked, self.described[pid].names), self.order[pid], pid) for pid in pids)
+        ordered = sorted(
+            (-cover(asked, self.described[pid].names), self.order[pid], pid) for pid in pids
+        )
         return [(pid, -minus) for minus, _, pid in ordered[:wanted]]
 
 

@@ -29,12 +29,19 @@ import random
 import sqlite3
 import statistics
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from autogrocery.config import load_config
 from autogrocery.domain.models import Product
-from autogrocery.domain.search import Hit, Rank, described, search, starts
-from autogrocery.domain.search_index import MAX_TYPOS, Described, SearchIndex, omissions
+from autogrocery.domain.search import Hit, Rank, cover, described, search, starts
+from autogrocery.domain.search_index import (
+    MAX_TYPOS,
+    Described,
+    SearchIndex,
+    _starting,
+    omissions,
+)
 from autogrocery.domain.words import allowed_typos, distance, fold, tokens, variants
 from tools.history_catalog import grow_catalog
 
@@ -117,12 +124,47 @@ class FtsSearch(SearchIndex):
         for place, pid in enumerate(by_name):
             self.order[pid] = place
 
+    def _sorted(
+        self, pids: set[int], asked: set[str], wanted: int | None
+    ) -> list[tuple[int, float]]:
+        """Every hit's cover computed per query (no word's products ranked when built)."""
+        ordered = sorted(
+            (-cover(asked, self.described[pid].names), self.order[pid], pid) for pid in pids
+        )
+        return [(pid, -minus) for minus, _, pid in ordered[:wanted]]
+
     def _rowids(self, match: str) -> list[int]:
         return [
             r for (r,) in self.db.execute("SELECT rowid FROM words WHERE words MATCH ?", (match,))
         ]
 
-    def _ranks(self, key: str) -> dict[Rank, set[int]]:
+    def _found(self, query_keys: Sequence[str], whole: str) -> dict[Rank, set[int]]:
+        """Each query word looked up in full (FTS5 answers one MATCH at a time)."""
+        found: dict[Rank, set[int]] | None = None
+        for key in set(query_keys):
+            ranks = self._key_ranks(key)
+            if found is None:
+                found = ranks
+                continue
+            both = set().union(*found.values()) & set().union(*ranks.values())
+            fuzzy = both & (found[Rank.FUZZY] | ranks[Rank.FUZZY])
+            prefix = both & (found[Rank.PREFIX] | ranks[Rank.PREFIX]) - fuzzy
+            found = {Rank.WORDS: both - fuzzy - prefix, Rank.PREFIX: prefix, Rank.FUZZY: fuzzy}
+        assert found is not None  # noqa: S101
+        found[Rank.EXACT] = set(self.by_name.get(frozenset(query_keys), ()))
+        exact = self.by_sku.get(whole)
+        if exact is not None:
+            found[Rank.EXACT].add(exact)
+        if len(whole) >= 3:
+            starting = {self.by_sku[sku] for sku in _starting(self.skus, whole)} - {exact}
+            starting -= found[Rank.EXACT] | found[Rank.WORDS]
+            found[Rank.FUZZY] -= starting
+            found[Rank.PREFIX] |= starting
+        for rank in (Rank.WORDS, Rank.PREFIX, Rank.FUZZY):
+            found[rank] -= found[Rank.EXACT]
+        return found
+
+    def _key_ranks(self, key: str) -> dict[Rank, set[int]]:
         forms = variants(key)
         found = set(self._rowids(" OR ".join(map(_quoted, forms))))
         starting = [_quoted(form) + "*" for form in forms if starts(form, form)]

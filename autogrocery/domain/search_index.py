@@ -59,6 +59,7 @@ class SearchIndex:
         self.postings: dict[str, list[int]] = {
             word: [pid for _, _, pid in sorted(entries)] for word, entries in ranked.items()
         }
+        self.sets = {word: frozenset(pids) for word, pids in self.postings.items()}
         self.vocabulary: list[str] = sorted(self.postings)
         self.skus: list[str] = sorted(self.by_sku)
         self.near: dict[str, list[str]] = {}
@@ -92,15 +93,16 @@ class SearchIndex:
         return self._ranked(by_rank, set(query_keys), limit)
 
     def _found(self, query_keys: Sequence[str], whole: str) -> dict[Rank, set[int]]:
-        """The products every query word finds, by the worst rank of their words."""
+        """The products every query word finds, by the worst rank of their words. The
+        word that finds the fewest is looked up first; the others only among those."""
         found: dict[Rank, set[int]] | None = None
-        for key in set(query_keys):
-            ranks = self._ranks(key)
+        for words in sorted(map(self._words, set(query_keys)), key=self._reach):
             if found is None:
-                found = ranks
+                found = self._ranks(words, None)
                 continue
-            each = set().union(*ranks.values())
-            both = set().union(*found.values()) & each
+            both = set().union(*found.values())
+            ranks = self._ranks(words, both)
+            both &= set().union(*ranks.values())
             fuzzy = both & (found[Rank.FUZZY] | ranks[Rank.FUZZY])
             prefix = both & (found[Rank.PREFIX] | ranks[Rank.PREFIX]) - fuzzy
             found = {Rank.WORDS: both - fuzzy - prefix, Rank.PREFIX: prefix, Rank.FUZZY: fuzzy}
@@ -118,8 +120,9 @@ class SearchIndex:
             found[rank] -= found[Rank.EXACT]
         return found
 
-    def _ranks(self, key: str) -> dict[Rank, set[int]]:
-        """The products one query word finds, by how well (its best form's rank)."""
+    def _words(self, key: str) -> tuple[set[str], set[str], set[str]]:
+        """The catalog's words a query word finds: as they are, by their start, with a
+        typo (in any of its forms; each word in the best way it is found)."""
         forms = variants(key)
         words = {form for form in forms if form in self.postings}
         starting = {
@@ -129,10 +132,28 @@ class SearchIndex:
             for word in _starting(self.vocabulary, form)
         }
         typos = {word for form in forms for word in self._within(form, allowed_typos(form))}
-        found = set().union(*(self.postings[w] for w in words))
-        prefix = set().union(*(self.postings[w] for w in starting - words)) - found
-        fuzzy = set().union(*(self.postings[w] for w in typos - words - starting)) - found - prefix
-        return {Rank.WORDS: found, Rank.PREFIX: prefix, Rank.FUZZY: fuzzy}
+        return words, starting - words, typos - words - starting
+
+    def _reach(self, words: tuple[set[str], set[str], set[str]]) -> int:
+        return sum(len(self.sets[word]) for group in words for word in group)
+
+    def _ranks(
+        self, words: tuple[set[str], set[str], set[str]], among: set[int] | None
+    ) -> dict[Rank, set[int]]:
+        """The products (of `among`, if given) the words find, by their best rank."""
+
+        def having(group: set[str]) -> set[int]:
+            if among is None:
+                return set().union(*(self.sets[word] for word in group))
+            return set().union(*(among & self.sets[word] for word in group))
+
+        found = having(words[0])
+        prefix = having(words[1]) - found
+        return {
+            Rank.WORDS: found,
+            Rank.PREFIX: prefix,
+            Rank.FUZZY: having(words[2]) - found - prefix,
+        }
 
     def _within(self, form: str, typos: int) -> set[str]:
         """The words at most `typos` edits from `form`."""

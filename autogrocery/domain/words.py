@@ -26,8 +26,17 @@ def fold(text: str) -> str:
     if text.isascii():  # nothing to decompose: the catalog's English names, fast
         return text.lower().translate(_QUOTES)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii() or max(decomposed) <= "\uffff":  # one C call, not one per letter
+        bare = decomposed.translate(_marks())
+    else:
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return bare.translate(_QUOTES).translate(_FINALS)
+
+
+@functools.cache
+def _marks() -> dict[int, None]:
+    """The combining marks (accents, vowel points) of the Basic Multilingual Plane."""
+    return {code: None for code in range(0x300, 0x10000) if unicodedata.combining(chr(code))}
 
 
 def display(text: str) -> str:

@@ -12,7 +12,7 @@ a query nothing matches.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -51,6 +51,16 @@ class _Entry:
     words: frozenset[str]  # every key of every name, the brand, size and container
     names: tuple[frozenset[str], ...]  # each name's keys
     sku: str
+
+
+class IndexedProducts(list[Product]):
+    """Products that come with an index (`search_index.SearchIndex.indexed`): `search`
+    over them asks it instead of reading every product. They are described as when the
+    index was built; their stock and price are not kept up to date."""
+
+    def __init__(self, products: Iterable[Product], finder: Callable[..., list[Hit]]) -> None:
+        super().__init__(products)
+        self.finder = finder
 
 
 def _entry(product: Product) -> _Entry:
@@ -104,6 +114,8 @@ def search(
 ) -> list[Hit]:
     """Products matching every word of `query`, best first (an empty query matches all,
     in the given order); only those of `category` when one is given."""
+    if isinstance(products, IndexedProducts):
+        return products.finder(query, category=category, limit=limit)
     wanted = fold(category).strip() if category else None
     pool = [p for p in products if wanted is None or fold(p.category) == wanted]
     query_keys = keys(query)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from autogrocery.domain.models import Product
-from autogrocery.domain.search import Hit, Rank, cover, described, starts
+from autogrocery.domain.search import Hit, IndexedProducts, Rank, cover, described, starts
 from autogrocery.domain.words import allowed_typos, distance, fold, keys, variants
 
 MAX_TYPOS = 2  # the most `allowed_typos` gives any word
@@ -66,6 +66,10 @@ class SearchIndex:
         for word in self.vocabulary:
             for form in omissions(word, MAX_TYPOS):
                 self.near.setdefault(form, []).append(word)
+
+    def indexed(self) -> IndexedProducts:
+        """The products, for code that takes a list and calls `search.search` on it."""
+        return IndexedProducts(self.products, self.search)
 
     def _name_order(self, pid: int) -> tuple[str, str]:
         product = self.products[pid]

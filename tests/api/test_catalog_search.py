@@ -45,3 +45,24 @@ async def test_an_added_or_renamed_product_is_found_by_the_next_search(api: Api)
     assert (await api.call("PATCH", "/api/ops/products/BRD-901", operator, json=renamed))[0] == 200
     assert await skus(api, "pumpernickel", device) == []
     assert await skus(api, "dark rye", device) == ["BRD-901"]
+
+
+async def test_a_stock_command_finds_a_product_added_a_moment_ago(api: Api) -> None:
+    operator = await api.operator()
+    product = {
+        "sku": "BRD-902",
+        "name": "Spelt rolls",
+        "aisle": "bread",
+        "unit": "pack",
+        "price": "2.10",
+        "unit_cost": "1.00",
+        "min_level": 2,
+        "on_hand": 7,
+    }
+    assert (await api.call("POST", "/api/ops/products", operator, json=product))[0] == 201
+    status, asked, _ = await api.call(
+        "POST", "/api/ops/commands", operator, json={"text": "threw away 2 spelt rolls"}
+    )
+    assert status == 200, asked
+    assert (asked["status"], asked["question"]) == ("question", "confirm")
+    assert "Spelt rolls" in asked["text"]

@@ -12,7 +12,7 @@ import pytest
 
 from autogrocery.config import load_config
 from autogrocery.domain.models import Product
-from autogrocery.domain.search import Hit, Rank, search
+from autogrocery.domain.search import Hit, Rank, best, search
 from autogrocery.domain.search_index import SearchIndex
 from tools.history_catalog import grow_catalog
 from tools.search_bench import query_set
@@ -80,3 +80,12 @@ def test_a_page_is_the_first_of_the_whole_answer(index: SearchIndex) -> None:
     everything = index.search("cola")
     assert len(everything) > 50
     assert answer(index.search("cola", limit=50)) == answer(everything)[:50]
+
+
+def test_code_handed_the_indexed_products_searches_the_index(
+    catalog: list[Product], index: SearchIndex
+) -> None:
+    products = index.indexed()
+    assert list(products) == catalog
+    assert answer(search("crème épaisse", products)) == answer(search("crème épaisse", catalog))
+    assert [p.sku for p in best("epaisse", products)] == ["CRM-77"]

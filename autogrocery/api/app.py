@@ -26,6 +26,7 @@ from autogrocery.api import (
 )
 from autogrocery.api.auth_store import Sql
 from autogrocery.api.bodies import MAX_BODY
+from autogrocery.api.catalog_search import CatalogSearch
 from autogrocery.api.core import connection_limits, observe
 from autogrocery.api.cors import cors_middleware
 from autogrocery.api.idempotency import purge_idempotency
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TICK_INTERVAL = 1.0
+SEARCH_INDEX_INTERVAL = 60.0  # s: how soon an unsearched new product is indexed
 
 
 class StoreWriter:
@@ -145,10 +147,21 @@ async def _background(config: Config, system: System, app: web.Application) -> A
     state.background.start("loop-lag", metrics.watch_loop)
     state.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
     state.background.start("metrics-tick", lambda: _tick(system, metrics))
+    state.background.start("search-index", lambda: _index_catalog(system, state.catalog_search))
     try:
         yield
     finally:
         await state.background.stop()
+
+
+async def _index_catalog(
+    system: System, searching: CatalogSearch, every: float = SEARCH_INDEX_INTERVAL
+) -> None:
+    """The catalog's search index built at start (not by the first search, which would
+    wait for it), and again within `every` seconds of a product added or renamed."""
+    while True:
+        await searching.index(await system.levels())
+        await asyncio.sleep(every)
 
 
 async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVAL) -> None:

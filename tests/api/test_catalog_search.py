@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from autogrocery.api.state import STATE
 from tests.api.conftest import Api
+from tests.waiting import eventually
 
 
 async def skus(api: Api, query: str, caller: dict[str, str]) -> list[str]:
@@ -66,3 +67,10 @@ async def test_a_stock_command_finds_a_product_added_a_moment_ago(api: Api) -> N
     assert status == 200, asked
     assert (asked["status"], asked["question"]) == ("question", "confirm")
     assert "Spelt rolls" in asked["text"]
+
+
+async def test_the_index_is_built_at_start_not_by_the_first_search(api: Api) -> None:
+    searching = api.client.server.app[STATE].catalog_search
+    await eventually(lambda: searching.builds == 1, within=10, what="the index built")
+    assert await skus(api, "cola", await api.device())
+    assert searching.builds == 1

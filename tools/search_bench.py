@@ -34,15 +34,14 @@ from pathlib import Path
 
 from autogrocery.config import load_config
 from autogrocery.domain.models import Product
-from autogrocery.domain.search import Hit, Rank, cover, described, search, starts
+from autogrocery.domain.search import Hit, Rank, search, starts
 from autogrocery.domain.search_index import (
     MAX_TYPOS,
-    Described,
     SearchIndex,
     _starting,
     omissions,
 )
-from autogrocery.domain.words import allowed_typos, distance, fold, tokens, variants
+from autogrocery.domain.words import allowed_typos, distance, tokens, variants
 from tools.history_catalog import grow_catalog
 
 
@@ -88,26 +87,12 @@ class FtsSearch(SearchIndex):
 
     def __init__(self, products: list[Product]) -> None:
         self.products = products
-        self.described = []
-        self.categories = []
-        self.by_name = {}
-        self.by_sku = {}
         db = sqlite3.connect(":memory:")
         db.execute(
             "CREATE VIRTUAL TABLE words USING fts5(w, tokenize="
             "\"unicode61 remove_diacritics 2 tokenchars '.'\", prefix='2 3', detail=none)"
         )
-        rows = []
-        for pid, product in enumerate(products):
-            words, names = described(
-                product.names, product.brand, product.size, product.container_type
-            )
-            self.described.append(Described(words, names))
-            self.categories.append(fold(product.category).strip())
-            self.by_sku[fold(product.sku)] = pid
-            for name in set(names):
-                self.by_name.setdefault(name, []).append(pid)
-            rows.append((pid, " ".join(words)))
+        rows = [(pid, " ".join(words)) for pid, words in enumerate(self._describe())]
         db.executemany("INSERT INTO words(rowid, w) VALUES (?, ?)", rows)
         db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(words, row)")
         db.execute("CREATE TABLE near(omitted TEXT, word TEXT)")
@@ -118,19 +103,12 @@ class FtsSearch(SearchIndex):
         )
         db.execute("CREATE INDEX near_omitted ON near(omitted)")
         self.db = db
-        self.skus = sorted(self.by_sku)
-        by_name = sorted(range(len(products)), key=self._name_order)
-        self.order = [0] * len(products)
-        for place, pid in enumerate(by_name):
-            self.order[pid] = place
 
     def _sorted(
         self, pids: set[int], asked: set[str], wanted: int | None
     ) -> list[tuple[int, float]]:
         """Every hit's cover computed per query (no word's products ranked when built)."""
-        ordered = sorted(
-            (-cover(asked, self.described[pid].names), self.order[pid], pid) for pid in pids
-        )
+        ordered = sorted((-self._cover(asked, pid), self.order[pid], pid) for pid in pids)
         return [(pid, -minus) for minus, _, pid in ordered[:wanted]]
 
     def _rowids(self, match: str) -> list[int]:
@@ -151,7 +129,7 @@ class FtsSearch(SearchIndex):
             prefix = both & (found[Rank.PREFIX] | ranks[Rank.PREFIX]) - fuzzy
             found = {Rank.WORDS: both - fuzzy - prefix, Rank.PREFIX: prefix, Rank.FUZZY: fuzzy}
         assert found is not None  # noqa: S101
-        found[Rank.EXACT] = set(self.by_name.get(frozenset(query_keys), ()))
+        found[Rank.EXACT] = set(self.by_name.get(tuple(sorted(set(query_keys))), ()))
         exact = self.by_sku.get(whole)
         if exact is not None:
             found[Rank.EXACT].add(exact)

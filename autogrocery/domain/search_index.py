@@ -15,19 +15,15 @@ import bisect
 import heapq
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from autogrocery.domain.models import Product
-from autogrocery.domain.search import Hit, IndexedProducts, Rank, cover, described, starts
+from autogrocery.domain.search import Hit, IndexedProducts, Rank, described, starts
 from autogrocery.domain.words import allowed_typos, distance, fold, keys, variants
 
 MAX_TYPOS = 2  # the most `allowed_typos` gives any word
 
 
-@dataclass(frozen=True, slots=True)
-class Described:
-    words: frozenset[str]
-    names: tuple[frozenset[str], ...]
+Name = tuple[str, ...]  # a name's keys, each once, sorted
 
 
 class SearchIndex:
@@ -35,23 +31,11 @@ class SearchIndex:
 
     def __init__(self, products: Iterable[Product]) -> None:
         self.products: list[Product] = list(products)
-        self.order = _places(sorted(range(len(self.products)), key=self._name_order))
-        self.described: list[Described] = []
-        self.categories: list[str] = []
-        self.by_name: dict[frozenset[str], list[int]] = {}
-        self.by_sku: dict[str, int] = {}
         # Each word's products as a query of that word alone ranks them (name covered).
         ranked: dict[str, list[tuple[float, int, int]]] = {}
-        for pid, product in enumerate(self.products):
-            words, names = described(
-                product.names, product.brand, product.size, product.container_type
-            )
-            self.described.append(Described(words, names))
-            self.categories.append(fold(product.category).strip())
-            self.by_sku[fold(product.sku)] = pid
+        for pid, words in enumerate(self._describe()):
             share = dict.fromkeys(words, 0.0)
-            for name in set(names):
-                self.by_name.setdefault(name, []).append(pid)
+            for name in self.names[pid]:
                 for word in name:
                     share[word] = max(share[word], 1 / len(name))
             for word, part in share.items():
@@ -61,11 +45,40 @@ class SearchIndex:
         }
         self.sets = {word: frozenset(pids) for word, pids in self.postings.items()}
         self.vocabulary: list[str] = sorted(self.postings)
-        self.skus: list[str] = sorted(self.by_sku)
         self.near: dict[str, list[str]] = {}
         for word in self.vocabulary:
             for form in omissions(word, MAX_TYPOS):
                 self.near.setdefault(form, []).append(word)
+
+    def _describe(self) -> Iterator[frozenset[str]]:
+        """Keep what ranks the products (names, category, SKU, order by name); yield
+        each one's words."""
+        self.order = _places(sorted(range(len(self.products)), key=self._name_order))
+        self.names: list[tuple[Name, ...]] = []
+        self.categories: list[str] = []
+        self.by_name: dict[Name, list[int]] = {}
+        self.by_sku: dict[str, int] = {}
+        once: dict[str, str] = {}  # one string for each category, not one per product
+        for pid, product in enumerate(self.products):
+            words, names = described(
+                product.names, product.brand, product.size, product.container_type
+            )
+            keyed = tuple(dict.fromkeys(tuple(sorted(name)) for name in names))
+            self.names.append(keyed)
+            category = fold(product.category).strip()
+            self.categories.append(once.setdefault(category, category))
+            self.by_sku[fold(product.sku)] = pid
+            for name in keyed:
+                self.by_name.setdefault(name, []).append(pid)
+            yield words
+        self.skus: list[str] = sorted(self.by_sku)
+
+    def _cover(self, asked: set[str], pid: int) -> float:
+        """How much of its best-matching name the query's words cover (`search.cover`)."""
+        return max(
+            (len(asked.intersection(name)) / len(name) for name in self.names[pid] if name),
+            default=0.0,
+        )
 
     def indexed(self) -> IndexedProducts:
         """The products, for code that takes a list and calls `search.search` on it."""
@@ -111,7 +124,7 @@ class SearchIndex:
             prefix = both & (found[Rank.PREFIX] | ranks[Rank.PREFIX]) - fuzzy
             found = {Rank.WORDS: both - fuzzy - prefix, Rank.PREFIX: prefix, Rank.FUZZY: fuzzy}
         assert found is not None  # noqa: S101 (query_keys is never empty here)
-        found[Rank.EXACT] = set(self.by_name.get(frozenset(query_keys), ()))
+        found[Rank.EXACT] = set(self.by_name.get(tuple(sorted(set(query_keys))), ()))
         exact = self.by_sku.get(whole)
         if exact is not None:
             found[Rank.EXACT].add(exact)
@@ -192,7 +205,7 @@ class SearchIndex:
             for pid in self.postings.get(key, ()):
                 if wanted is not None and len(covered) >= wanted:
                     return covered
-                share = cover(asked, self.described[pid].names)
+                share = self._cover(asked, pid)
                 if not share:
                     break
                 if pid in pids:
@@ -205,9 +218,7 @@ class SearchIndex:
                 else sorted(rest, key=self.order.__getitem__)
             )
             return covered + [(pid, 0.0) for pid in firsts]
-        ordered = sorted(
-            (-cover(asked, self.described[pid].names), self.order[pid], pid) for pid in pids
-        )
+        ordered = sorted((-self._cover(asked, pid), self.order[pid], pid) for pid in pids)
         return [(pid, -minus) for minus, _, pid in ordered[:wanted]]
 
 

@@ -21,6 +21,7 @@ from autogrocery.domain.search import Hit, IndexedProducts, Rank, described, sta
 from autogrocery.domain.words import allowed_typos, distance, fold, keys, variants
 
 MAX_TYPOS = 2  # the most `allowed_typos` gives any word
+IN_NO_NAME = 1 << 30  # a word's "shortest name" when it is only a brand, size or container
 
 
 Name = tuple[str, ...]  # a name's keys, each once, sorted
@@ -31,18 +32,22 @@ class SearchIndex:
 
     def __init__(self, products: Iterable[Product]) -> None:
         self.products: list[Product] = list(products)
-        # Each word's products as a query of that word alone ranks them (name covered).
-        ranked: dict[str, list[tuple[float, int, int]]] = {}
+        # Each word's products as a query of that word alone ranks them: by the share of
+        # a name it covers (the shortest name it is in), then by name; one int each.
+        count = len(self.products)
+        ranked: dict[str, list[int]] = {}
         for pid, words in enumerate(self._describe()):
-            share = dict.fromkeys(words, 0.0)
+            shortest = dict.fromkeys(words, IN_NO_NAME)
             for name in self.names[pid]:
                 for word in name:
-                    share[word] = max(share[word], 1 / len(name))
-            for word, part in share.items():
-                ranked.setdefault(word, []).append((-part, self.order[pid], pid))
-        self.postings: dict[str, list[int]] = {
-            word: [pid for _, _, pid in sorted(entries)] for word, entries in ranked.items()
-        }
+                    shortest[word] = min(shortest[word], len(name))
+            for word, length in shortest.items():
+                ranked.setdefault(word, []).append(length * count + self.order[pid])
+        by_order = _places(self.order)  # the product at each place by name
+        self.postings: dict[str, list[int]] = {}
+        for word, places in ranked.items():
+            places.sort()
+            self.postings[word] = [by_order[place % count] for place in places]
         self.sets = {word: frozenset(pids) for word, pids in self.postings.items()}
         self.vocabulary: list[str] = sorted(self.postings)
         self.near: dict[str, list[str]] = {}

@@ -89,3 +89,14 @@ def test_code_handed_the_indexed_products_searches_the_index(
     assert list(products) == catalog
     assert answer(search("crème épaisse", products)) == answer(search("crème épaisse", catalog))
     assert [p.sku for p in best("epaisse", products)] == ["CRM-77"]
+
+
+def test_a_tiny_catalog_ranks_as_search_does() -> None:
+    base = Product("A-1", "Cola", "drinks", "can", 100, 80, 5, 1, brand="Fizzo")
+    catalog = [
+        replace(base, sku="A-1", name="Fizzo cola zero sugar free"),
+        replace(base, sku="A-2", name="Cola"),
+        replace(base, sku="A-3", name="Lemonade", keywords=("fizzo",)),
+    ]
+    for query in ("cola", "fizzo", "col", "fizo"):
+        assert answer(SearchIndex(catalog).search(query)) == answer(search(query, catalog))

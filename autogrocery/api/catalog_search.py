@@ -10,25 +10,32 @@ is found by the next search after it.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections.abc import Sequence
-from typing import Any
 
 from autogrocery.domain.catalog import live_products
 from autogrocery.domain.records import StockLevel
 from autogrocery.domain.search import Hit
 from autogrocery.domain.search_index import SearchIndex
 
+# What the index depends on: each product's name, aisle (its default category) and
+# details, in the levels' order (an empty query lists them so).
+_DESCRIPTION = operator.attrgetter("sku", "name", "aisle", "details")
 
-def _described(levels: Sequence[StockLevel]) -> list[tuple[Any, ...]]:
-    """What the index depends on: each product's name, aisle (its default category) and
-    details, in the levels' order (an empty query lists them so)."""
-    return [(level.sku, level.name, level.aisle, level.details) for level in levels]
+
+def _described_alike(levels: Sequence[StockLevel], before: Sequence[StockLevel]) -> bool:
+    """The same products described the same way. Quick while nothing changed: the stock
+    actor hands out the same name and details objects, so each == is an `is`; and no
+    tuple outlives its comparison (50,000 kept ones would wake the garbage collector)."""
+    return len(levels) == len(before) and all(
+        map(operator.eq, map(_DESCRIPTION, levels), map(_DESCRIPTION, before))
+    )
 
 
 class CatalogSearch:
     def __init__(self) -> None:
         self._index: SearchIndex | None = None
-        self._built_from: list[tuple[Any, ...]] = []
+        self._built_from: Sequence[StockLevel] = ()
         self._lock = asyncio.Lock()  # one build at a time; other searches wait for it
         self.builds = 0  # how many times the index was built
 
@@ -54,9 +61,8 @@ class CatalogSearch:
             return self._index
 
     def _fresh(self, levels: Sequence[StockLevel]) -> SearchIndex:
-        described = _described(levels)  # same objects while nothing changed: a quick ==
-        if self._index is None or described != self._built_from:
+        if self._index is None or not _described_alike(levels, self._built_from):
             self._index = SearchIndex(live_products(levels))
-            self._built_from = described
+            self._built_from = levels
             self.builds += 1
         return self._index

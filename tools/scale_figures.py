@@ -6,7 +6,8 @@ Starts `autogrocery run --headless` on DIR (with the bench's settings: robots th
 pick in no time, bcrypt cost 10, quiet logs) and times each start to `/readyz`; the
 first start of a new or freshly filled dir is the first start, the ones after are
 restarts. After the last start: the idle resident set (VmRSS, 5 s after ready), then,
-as the operator, `GET /api/catalog`, `GET /api/catalog?q=cola` and
+as the operator, `GET /api/catalog`, `GET /api/catalog?q=cola` (and three more:
+קולה קטנה, a typo, a word's start) and
 `GET /api/ops/inventory` (bytes, and the best of 3 times), and with `--bench`,
 `autogrocery bench --url ... --concurrency 32 --duration 15` against it. Prints one
 JSON object. A new DIR with `--catalog` gives the small store to compare with (the
@@ -104,6 +105,9 @@ def reads(url: str, password: str) -> dict[str, Any]:
     for name, path in (
         ("catalog", "/api/catalog"),
         ("catalog_q_cola", "/api/catalog?q=cola"),
+        ("catalog_q_hebrew", "/api/catalog?q=%D7%A7%D7%95%D7%9C%D7%94%20%D7%A7%D7%98%D7%A0%D7%94"),
+        ("catalog_q_typo", "/api/catalog?q=chocolat%20milc"),
+        ("catalog_q_prefix", "/api/catalog?q=whole%20mi"),
         ("inventory", "/api/ops/inventory"),
     ):
         tries = [call(url + path, token) for _ in range(3)]

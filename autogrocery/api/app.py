@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TICK_INTERVAL = 1.0
+SEARCH_INDEX_INTERVAL = 60.0  # s: how soon an unsearched new product is indexed
 
 
 class StoreWriter:
@@ -145,10 +146,22 @@ async def _background(config: Config, system: System, app: web.Application) -> A
     state.background.start("loop-lag", metrics.watch_loop)
     state.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
     state.background.start("metrics-tick", lambda: _tick(system, metrics))
+    state.background.start("search-index", lambda: _index_catalog(system))
     try:
         yield
     finally:
         await state.background.stop()
+
+
+async def _index_catalog(system: System, every: float = SEARCH_INDEX_INTERVAL) -> None:
+    """The catalog's search index built at start (not by the first search, which would
+    wait for it), and again within `every` seconds of a product added or renamed."""
+    while True:
+        try:
+            await system.described.products()
+        except Exception:  # the store is stopping, or stock is busy: try again later
+            log.debug("search index not built", exc_info=True)
+        await asyncio.sleep(every)
 
 
 async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVAL) -> None:

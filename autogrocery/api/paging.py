@@ -132,9 +132,13 @@ async def find(request: web.Request, system: System, wanted: Filters) -> Found:
 
 async def _ranked(system: System, wanted: Filters, limit: int | None, start: int) -> Found:
     products = await system.described.products()
-    loop = asyncio.get_running_loop()  # fuzzy matching is CPU work: off the loop
-    hits = await loop.run_in_executor(
-        None, lambda: search(wanted.query, products, category=wanted.category)
+    end = None if limit is None else start + limit
+    # Ranked only as far as this page (and one more, to know there is a next), unless
+    # a filter below may drop some of what ranks first.
+    filtered = wanted.aisle is not None or wanted.sku_prefix is not None or wanted.below_min
+    enough = None if end is None or filtered else end + 1
+    hits = await asyncio.to_thread(  # fuzzy matching is CPU work: off the loop
+        lambda: search(wanted.query, products, category=wanted.category, limit=enough)
     )
     matching = [
         hit.product
@@ -146,7 +150,7 @@ async def _ranked(system: System, wanted: Filters, limit: int | None, start: int
         now = await system.described.levels_of(p.sku for p in matching)
         low = {level.sku for level in now if level.low}
         matching = [p for p in matching if p.sku in low]
-    end = len(matching) if limit is None else start + limit
+    end = len(matching) if end is None else end
     shown = matching[start:end]
     levels = {level.sku: level for level in await system.described.levels_of(p.sku for p in shown)}
     shown = [p for p in shown if p.sku in levels]

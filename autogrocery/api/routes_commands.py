@@ -2,9 +2,10 @@
 
 A thin layer over `domain.command_dialogue`: the open conversations live in this process
 (by operator and conversation id, a few minutes each); the products are the stock
-actor's levels described by the catalog; a command the operator confirmed is recorded
-with `System.adjust_stock` as one movement, the operator its user and the command as
-typed its note.
+actor's levels described by the catalog, searched with their index
+(`System.described`); a command the operator confirmed is recorded with
+`System.adjust_stock` as one movement, the operator its user and the command as typed
+its note.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from autogrocery.api.bodies import json_response
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.schemas_commands import CommandReply, CommandRequest
 from autogrocery.api.state import CALLER, state
-from autogrocery.domain.catalog import live_products
 from autogrocery.domain.command_draft import Movement
 from autogrocery.domain.command_draft import Reply as Said
 from autogrocery.domain.models import new_id, rfc3339
@@ -55,7 +55,7 @@ async def command(request: web.Request, body: CommandRequest) -> web.Response:
     conversation = body.conversation_id or new_id("cnv")
     key = (caller.user_id, conversation)
     levels = await api.system.levels()
-    products = live_products(levels)
+    products = await api.system.described.products()  # indexed: searched, not scanned
     stock = {level.sku: level for level in levels}
     # Off the loop: matching words against a large catalog is CPU work.
     said = await asyncio.to_thread(

@@ -12,7 +12,7 @@ a query nothing matches.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -53,18 +53,33 @@ class _Entry:
     sku: str
 
 
+class IndexedProducts(list[Product]):
+    """Products that come with an index (`search_index.SearchIndex.indexed`): `search`
+    over them asks it instead of reading every product. They are described as when the
+    index was built; their stock and price are not kept up to date."""
+
+    def __init__(self, products: Iterable[Product], finder: Callable[..., list[Hit]]) -> None:
+        super().__init__(products)
+        self.finder = finder
+
+
 def _entry(product: Product) -> _Entry:
     words, names = _keys(product.names, product.brand, product.size, product.container_type)
     return _Entry(product, words, names, fold(product.sku))
 
 
-@functools.lru_cache(maxsize=8192)  # by what is said of a product, not its stock or price
-def _keys(
+def described(
     names: tuple[str, ...], brand: str, size: str, container: str
 ) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+    """A product's words (every key of every name, the brand, size and container) and
+    each name's keys."""
     each = tuple(frozenset(keys(name)) for name in names)
     extra = [brand, size, *CONTAINER_WORDS.get(container, ())]
     return frozenset().union(*each, *(keys(text) for text in extra)), each
+
+
+# By what is said of a product, not its stock or price.
+_keys = functools.lru_cache(maxsize=8192)(described)
 
 
 def _match(key: str, words: frozenset[str]) -> Rank | None:
@@ -72,7 +87,7 @@ def _match(key: str, words: frozenset[str]) -> Rank | None:
     forms = variants(key)
     if any(form in words for form in forms):
         return Rank.WORDS
-    if any(_starts(w, form) for form in forms for w in words):
+    if any(starts(w, form) for form in forms for w in words):
         return Rank.PREFIX
     for form in forms:
         typos = allowed_typos(form)
@@ -81,12 +96,12 @@ def _match(key: str, words: frozenset[str]) -> Rank | None:
     return None
 
 
-def _starts(word: str, form: str) -> bool:
+def starts(word: str, form: str) -> bool:
     """`form` begins `word`: two letters at least, and never part of a number."""
     return len(form) >= 2 and not form[:1].isdecimal() and word.startswith(form)
 
 
-def _cover(query: set[str], names: Sequence[frozenset[str]]) -> float:
+def cover(query: set[str], names: Sequence[frozenset[str]]) -> float:
     return max((len(query & name) / len(name) for name in names if name), default=0.0)
 
 
@@ -99,6 +114,8 @@ def search(
 ) -> list[Hit]:
     """Products matching every word of `query`, best first (an empty query matches all,
     in the given order); only those of `category` when one is given."""
+    if isinstance(products, IndexedProducts):
+        return products.finder(query, category=category, limit=limit)
     wanted = fold(category).strip() if category else None
     pool = [p for p in products if wanted is None or fold(p.category) == wanted]
     query_keys = keys(query)
@@ -117,7 +134,7 @@ def search(
         elif len(whole) >= 3 and entry.sku.startswith(whole):
             found = min(found if found is not None else Rank.PREFIX, Rank.PREFIX)
         if found is not None:
-            hits.append(Hit(entry.product, found, _cover(asked, entry.names)))
+            hits.append(Hit(entry.product, found, cover(asked, entry.names)))
     hits.sort(key=lambda h: (h.rank, -h.cover, fold(h.product.name), h.product.sku))
     return hits[:limit]
 
@@ -151,7 +168,7 @@ def _likeness(key: str, words: frozenset[str]) -> float:
         for word in words:
             if form == word:
                 return 1.0
-            if _starts(word, form):
+            if starts(word, form):
                 best_seen = max(best_seen, 0.9)
                 continue
             longest = max(len(form), len(word))

@@ -10,6 +10,7 @@ key, not grammar.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -22,9 +23,20 @@ HEBREW_PREFIXES = ("ו", "ה", "ב", "ל", "מ", "ש", "כ")
 
 def fold(text: str) -> str:
     """Lower case, no accents or vowel points, regular Hebrew letters, no quote marks."""
+    if text.isascii():  # nothing to decompose: the catalog's English names, fast
+        return text.lower().translate(_QUOTES)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii() or max(decomposed) <= "\uffff":  # one C call, not one per letter
+        bare = decomposed.translate(_marks())
+    else:
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return bare.translate(_QUOTES).translate(_FINALS)
+
+
+@functools.cache
+def _marks() -> dict[int, None]:
+    """The combining marks (accents, vowel points) of the Basic Multilingual Plane."""
+    return {code: None for code in range(0x300, 0x10000) if unicodedata.combining(chr(code))}
 
 
 def display(text: str) -> str:
@@ -41,6 +53,7 @@ def is_hebrew(token: str) -> bool:
     return any("\u0590" <= c <= "\u05ff" for c in token)
 
 
+@functools.lru_cache(maxsize=65_536)  # a catalog's words are few: index builds repeat them
 def stem(token: str) -> str:
     """The matching key of one folded token."""
     if token[:1].isdecimal():

@@ -1,38 +1,48 @@
-"""The products as a search needs them, kept while nothing describes them differently.
+"""The products as a search needs them, with their search index, kept while nothing
+describes them differently.
 
-Building them means every product's levels from the stock actor: 0.4-0.75 s of its
-time at 50,000 SKUs, during which no order is previewed. A search reads names, aisles
-and details, which change seldom, so the list is kept until the stock actor's
-`DescriptionsVersion` moves (a product added, renamed, moved or re-described), and the
-levels a page shows are asked for those SKUs alone.
+Building them means every product's levels from the stock actor (0.4-0.75 s of its
+time at 50,000 SKUs, during which no order is previewed) and an index of their words
+(`domain.search_index`, seconds at 50,000 SKUs, in a worker thread). A search reads
+names, aisles and details, which change seldom, so both are kept until the stock
+actor's `DescriptionsVersion` moves (a product added, renamed, moved or re-described),
+never for a change of stock or price; the levels a page shows are asked for its SKUs
+alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from autogrocery.domain.catalog import live_products
 from autogrocery.domain.messages.stock import DescriptionsVersion, LevelsOf, StockLevels
-from autogrocery.domain.models import Product
 from autogrocery.domain.records import StockLevel
+from autogrocery.domain.search import IndexedProducts
+from autogrocery.domain.search_index import SearchIndex
 from autogrocery.service.stock_reports import Ask
 
 
 class DescribedProducts:
     def __init__(self, ask: Ask) -> None:
         self.ask = ask
-        self._kept: tuple[tuple[int, int], list[Product]] | None = None
+        self._kept: tuple[tuple[int, int], IndexedProducts] | None = None
+        self._building = asyncio.Lock()  # one build at a time; other searches wait for it
+        self.builds = 0  # how many times the products and their index were built
 
-    async def products(self) -> list[Product]:
-        """Every product, in shelf order; the same list while their descriptions hold
-        (its prices and stock may be old: read a page's from `levels_of`)."""
-        version = await self.ask("stock", DescriptionsVersion())  # before the levels
-        if self._kept is not None and self._kept[0] == version:
+    async def products(self) -> IndexedProducts:
+        """Every product, in shelf order, indexed (`search.search` over them asks the
+        index); the same list while their descriptions hold (its prices and stock may
+        be old: read a page's from `levels_of`)."""
+        async with self._building:
+            version = await self.ask("stock", DescriptionsVersion())  # before the levels
+            if self._kept is not None and self._kept[0] == version:
+                return self._kept[1]
+            levels: list[StockLevel] = await self.ask("stock", StockLevels())
+            products = await asyncio.to_thread(lambda: SearchIndex(live_products(levels)))
+            self._kept = (version, products.indexed())
+            self.builds += 1
             return self._kept[1]
-        levels: list[StockLevel] = await self.ask("stock", StockLevels())
-        products = live_products(levels)
-        self._kept = (version, products)
-        return products
 
     async def levels_of(self, skus: Iterable[str]) -> list[StockLevel]:
         found: list[StockLevel] = await self.ask("stock", LevelsOf(tuple(skus)))

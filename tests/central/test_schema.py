@@ -12,7 +12,7 @@ from cryptography import x509
 
 from autogrocery.central.schema import MIGRATIONS, SchemaError, open_db
 from autogrocery.central.tls import TlsError, ensure_generated, own_files
-from autogrocery.store.schema import MIGRATIONS as STORE_MIGRATIONS
+from autogrocery.store.db import migrate
 
 AUTH_TABLES = ("accounts", "refresh_tokens", "revoked_tokens", "idempotency_keys")
 
@@ -23,10 +23,7 @@ def columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, int, i
 
 def test_auth_tables_are_shaped_as_the_stores(tmp_path: Path) -> None:
     store = sqlite3.connect(":memory:")
-    for script in STORE_MIGRATIONS:
-        for statement in script.split(";"):
-            if statement.strip():
-                store.execute(statement)
+    migrate(store)  # the store's own migrations, as a store runs them
     central = open_db(tmp_path / "central.db")
     try:
         for table in AUTH_TABLES:

@@ -60,6 +60,22 @@ def usage_by_day(moves: Iterable[Moved], zone: tzinfo) -> dict[str, dict[date, i
     return {sku: dict(days) for sku, days in usage.items()}
 
 
+def breakdown(per_day: dict[date, int], by: str) -> dict[str, list[dict[str, object]]]:
+    """A SKU's usage `by` day (`days`, only the days it was used) or by month (`months`,
+    `YYYY-MM`: a year is 12 entries, not 366)."""
+    if by == "month":
+        months: dict[str, int] = defaultdict(int)
+        for day, quantity in per_day.items():
+            months[day.isoformat()[:7]] += quantity
+        return {"months": [{"month": m, "quantity": q} for m, q in sorted(months.items())]}
+    return {
+        "days": [
+            {"date": day.isoformat(), "quantity": quantity}
+            for day, quantity in sorted(per_day.items())
+        ]
+    }
+
+
 def waste_by_sku(moves: Iterable[Moved]) -> list[Waste]:
     """Units written off (WASTE movements) per SKU, with their value at cost."""
     quantity: dict[str, int] = defaultdict(int)

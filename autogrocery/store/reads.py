@@ -282,18 +282,21 @@ class Reader:
         cost = "COALESCE(l.unit_cost, 0)" if costed else "0"
         lots = "LEFT JOIN lots l ON l.lot_id = m.lot " if costed else ""
         period = (kind, since, until) * 2  # movements, then daily totals
+        # CROSS JOIN: the page drives (SQLite keeps that order), or the planner would
+        # rather walk every movement of the type and look each one's SKU up in the page.
         rows = await self._rows(
             "WITH page AS MATERIALIZED (SELECT p.sku FROM products p WHERE p.sku > ? AND ("  # noqa: S608
             "EXISTS (SELECT 1 FROM movements m WHERE m.type = ? AND m.sku = p.sku "
             "AND m.at >= ? AND m.at < ?) OR EXISTS (SELECT 1 FROM movement_days d "
             "WHERE d.type = ? AND d.sku = p.sku AND d.day >= ? AND d.day < ?)) "
             "ORDER BY p.sku LIMIT ?) "
-            f"SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "
-            f"{cost} AS cost FROM page JOIN movements m ON m.type = ? AND m.sku = page.sku "
-            f"AND m.at >= ? AND m.at < ? {lots}GROUP BY m.sku, bucket, cost "
+            "SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "
+            f"{cost} AS cost FROM page CROSS JOIN movements m "
+            "ON m.type = ? AND m.sku = page.sku AND m.at >= ? AND m.at < ? "
+            f"{lots}GROUP BY m.sku, bucket, cost "
             f"UNION ALL SELECT d.sku, SUM(d.quantity), d.day, {'d.cost' if costed else '0'} "
-            "FROM page JOIN movement_days d ON d.type = ? AND d.sku = page.sku "
-            "AND d.day >= ? AND d.day < ? GROUP BY 1, 3, 4",
+            "FROM page CROSS JOIN movement_days d INDEXED BY movement_days_by_sku "
+            "ON d.type = ? AND d.sku = page.sku AND d.day >= ? AND d.day < ? GROUP BY 1, 3, 4",
             [after, *period, limit, QUARTER_HOUR, QUARTER_HOUR, *period],
         )
         return [Moved(row[0], row[1], row[2], row[3]) for row in rows]

@@ -6,11 +6,12 @@ are the store's days (its time zone); money is cents.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from autogrocery.domain.records import StockLevel
 
@@ -50,6 +51,21 @@ def local_day(at: float, zone: tzinfo) -> date:
 def day_start(day: date, zone: tzinfo) -> float:
     """The first second of `day` in the store's time zone."""
     return datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
+
+
+def day_runs(first: date, days: int, zone: tzinfo) -> list[tuple[float, float, float]]:
+    """The store's days from `first`, `days` of them, as runs of days of one length
+    (start, end, length in seconds): a time zone's days are 24 hours but for the days
+    its clocks change, so a year is one run, or five. Within a run, a movement's day
+    starts at start + whole lengths: the store sums per day in SQL with it."""
+    starts = [day_start(first + timedelta(days=n), zone) for n in range(days + 1)]
+    runs: list[tuple[float, float, float]] = []
+    for begin, end in itertools.pairwise(starts):
+        if runs and runs[-1][1] == begin and runs[-1][2] == end - begin:
+            runs[-1] = (runs[-1][0], end, end - begin)
+        else:
+            runs.append((begin, end, end - begin))
+    return runs
 
 
 def usage_by_day(moves: Iterable[Moved], zone: tzinfo) -> dict[str, dict[date, int]]:

@@ -21,7 +21,9 @@ from autogrocery.domain.records import StockLevel
 from autogrocery.domain.reports import (
     Moved,
     breakdown,
+    day_runs,
     day_start,
+    local_day,
     reorder,
     usage_by_day,
     waste_by_sku,
@@ -109,7 +111,10 @@ class StockReports:
         if page is None:
             return await self.reader.moved(kind, since, until, costed=costed), None
         limit, after = page
-        moved = await self.reader.moved_page(kind, since, until, after, limit + 1, costed=costed)
+        zone = self.ctx.zone
+        first, last = local_day(since, zone), local_day(until, zone)
+        runs = day_runs(first, (last - first).days, zone)
+        moved = await self.reader.moved_page(kind, runs, after, limit + 1, costed=costed)
         skus = sorted({move.sku for move in moved})
         if len(skus) <= limit:
             return moved, None

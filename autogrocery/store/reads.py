@@ -274,11 +274,23 @@ class Reader:
         return {row[0]: (row[1], row[2]) for row in rows}
 
     async def moved_page(
-        self, kind: str, since: float, until: float, after: str, limit: int, *, costed: bool
+        self,
+        kind: str,
+        runs: list[tuple[float, float, float]],
+        after: str,
+        limit: int,
+        *,
+        costed: bool,
     ) -> list[Moved]:
         """As `moved`, for only the first `limit` SKUs after `after` (SKU order) that moved
         so in the period: each SKU's movements are found by index, so a page reads its own
-        SKUs' rows whatever the period's length, and the store's other SKUs not at all."""
+        SKUs' rows whatever the period's length, and the store's other SKUs not at all.
+        The period is the store's days, as `domain.reports.day_runs` gives them, and the
+        sums are per day (a year of a SKU sold every quarter hour is 366 rows, not 35,000)."""
+        since, until = runs[0][0], runs[-1][1]
+        # The start of a movement's day: in its run, the run's start + whole days.
+        day = "CASE " + "WHEN m.at < ? THEN ? + CAST((m.at - ?) / ? AS INTEGER) * ? " * len(runs)
+        days = [v for start, end, length in runs for v in (end, start, start, length, length)]
         cost = "COALESCE(l.unit_cost, 0)" if costed else "0"
         lots = "LEFT JOIN lots l ON l.lot_id = m.lot " if costed else ""
         period = (kind, since, until) * 2  # movements, then daily totals
@@ -290,14 +302,14 @@ class Reader:
             "AND m.at >= ? AND m.at < ?) OR EXISTS (SELECT 1 FROM movement_days d "
             "WHERE d.type = ? AND d.sku = p.sku AND d.day >= ? AND d.day < ?)) "
             "ORDER BY p.sku LIMIT ?) "
-            "SELECT m.sku, SUM(m.delta), CAST(m.at / ? AS INTEGER) * ? AS bucket, "
+            f"SELECT m.sku, SUM(m.delta), {day}END AS bucket, "
             f"{cost} AS cost FROM page CROSS JOIN movements m "
             "ON m.type = ? AND m.sku = page.sku AND m.at >= ? AND m.at < ? "
             f"{lots}GROUP BY m.sku, bucket, cost "
             f"UNION ALL SELECT d.sku, SUM(d.quantity), d.day, {'d.cost' if costed else '0'} "
             "FROM page CROSS JOIN movement_days d INDEXED BY movement_days_by_sku "
             "ON d.type = ? AND d.sku = page.sku AND d.day >= ? AND d.day < ? GROUP BY 1, 3, 4",
-            [after, *period, limit, QUARTER_HOUR, QUARTER_HOUR, *period],
+            [after, *period, limit, *days, *period],
         )
         return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
 

@@ -23,6 +23,7 @@ from autogrocery.domain.messages.stock import (
     ExpiringLots,
     LevelsOf,
     OpenAlerts,
+    ReservedAmiss,
     StockLevels,
     StockPage,
     UpdateProduct,
@@ -108,13 +109,27 @@ class StockKeeping:
         """Lots with stock whose best-before date is at most `days` days away (or past)."""
         today = self.today()
         until = today + timedelta(days=msg.days)
-        found = [
-            lot.level(today)
+        after = msg.after or ("", "", "")
+        found = sorted(
+            (
+                lot
+                for item in self.items.values()
+                for lot in item.lots
+                if lot.expiry is not None and lot.on_hand > 0 and lot.expiry <= until
+            ),
+            key=expiry_key,
+        )
+        shown = [lot for lot in found if expiry_key(lot) > after]
+        return [lot.level(today) for lot in shown[: msg.limit]]
+
+    @handles(ReservedAmiss)
+    def reserved_amiss(self: Keeper, _: ReservedAmiss) -> list[StockLevel]:
+        today = self.today()
+        return [
+            item.level(today)
             for item in self.items.values()
-            for lot in item.lots
-            if lot.expiry is not None and lot.on_hand > 0 and lot.expiry <= until
+            if not 0 <= item.reserved <= item.on_hand
         ]
-        return sorted(found, key=lambda lot: (lot.expiry or date.max, lot.sku))
 
     # --- what operators do --------------------------------------------------------------
 
@@ -326,3 +341,8 @@ def _lot(items: dict[str, Item], lot_id: str) -> Lot | None:
 
 def _by_aisle(item: Item) -> tuple[str, str]:
     return (item.aisle, item.sku)
+
+
+def expiry_key(lot: Lot) -> tuple[str, str, str]:
+    """Where a lot stands among the expiring ones: its best-before date, SKU and id."""
+    return (lot.expiry.isoformat() if lot.expiry else "", lot.sku, lot.lot_id)

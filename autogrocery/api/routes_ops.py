@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from autogrocery.api import paging
+from autogrocery.api import paging, report_paging
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas_ops import (
@@ -251,14 +252,27 @@ async def analytics(request: web.Request) -> web.Response:
         "Check every SKU's stock against its ledger",
         "ops",
         roles=OPERATOR,
-        replies=(Reply(200, "`ok` when every SKU passes.", Reconciliation),),
+        replies=(
+            Reply(
+                200,
+                "`ok` when every SKU passes; `items`: the SKUs that fail (with `limit`: a "
+                "page of every SKU, in SKU order).",
+                Reconciliation,
+            ),
+        ),
+        params=(report_paging.LIMIT, report_paging.CURSOR),
         description="For every SKU on_hand must equal the sum of its movements, and "
-        "0 <= reserved <= on_hand.",
+        "0 <= reserved <= on_hand. Every SKU is checked on every call; only those that "
+        "fail are listed unless a page is asked for.",
     )
 )
 async def reconcile(request: web.Request) -> web.Response:
-    items = await state(request).system.reconcile()
-    return json_response({"ok": all(item["ok"] for item in items), "items": items})
+    page = report_paging.sku_page(request)
+    system = state(request).system
+    found = await (system.reconciliation() if page is None else system.reconciliation(*page))
+    following = found["next_cursor"]
+    found["next_cursor"] = report_paging.cursor(following) if following else None
+    return json_response(found)
 
 
 @routes.get("/api/ops/alerts")
@@ -296,6 +310,8 @@ async def alerts(request: web.Request) -> web.Response:
                 "How far ahead: days, as `3d` or `3` (default 3d).",
                 {"type": "string", "pattern": "^[0-9]{1,4}d?$", "default": "3d"},
             ),
+            report_paging.LIMIT,
+            report_paging.CURSOR,
         ),
     )
 )
@@ -306,8 +322,15 @@ async def expiring(request: web.Request) -> web.Response:
             "within must be a number of days, like 3d",
             [{"field": "within", "message": "not like 3d"}],
         )
-    lots = await state(request).system.reports.expiring(int(raw.rstrip("d")))
-    return json_response({"lots": lots})
+    limit = report_paging.limit_of(request)
+    key = report_paging.cursor_of(request, 3)
+    after = (key[0], key[1], key[2]) if key else None
+    lots = await state(request).system.reports.expiring(int(raw.rstrip("d")), limit, after)
+    last = lots[-1] if limit is not None and len(lots) == limit else None
+    following = (
+        report_paging.cursor(last["expiry_date"], last["sku"], last["lot_id"]) if last else None
+    )
+    return json_response({"lots": lots, "next_cursor": following})
 
 
 @routes.get("/api/ops/reports/usage")
@@ -324,12 +347,32 @@ async def expiring(request: web.Request) -> web.Response:
                 "How many days back, today included.",
                 {"type": "integer", "minimum": 1, "maximum": 366, "default": 7},
             ),
+            Param(
+                "by",
+                "`day`: each SKU's usage per day; `month`: per month (12 entries for a "
+                "year, not 366).",
+                {"type": "string", "enum": ["day", "month"], "default": "day"},
+            ),
+            report_paging.LIMIT,
+            report_paging.CURSOR,
         ),
+        description="SKUs in SKU order; a page of them with `limit` (each SKU's movements "
+        "are read by index: a page costs the same for a week or a year).",
     )
 )
 async def usage(request: web.Request) -> web.Response:
     days = query_int(request, "days", 7)
-    return json_response(await state(request).system.reports.usage(days))
+    by = request.query.get("by") or "day"
+    if by not in ("day", "month"):
+        raise ValidationError("by must be day or month", [{"field": "by", "message": "unknown"}])
+    page = report_paging.sku_page(request)
+    report = await state(request).system.reports.usage(days, page, by)
+    return json_response(_paged(report))
+
+
+def _paged(report: dict[str, Any]) -> dict[str, Any]:
+    following = report["next_cursor"]
+    return {**report, "next_cursor": report_paging.cursor(following) if following else None}
 
 
 DAY_PARAM = {"type": "string", "format": "date", "examples": ["2026-11-01"]}
@@ -346,7 +389,11 @@ DAY_PARAM = {"type": "string", "format": "date", "examples": ["2026-11-01"]}
         params=(
             Param("from", "The first day (default: 7 days ago).", DAY_PARAM),
             Param("to", "The last day, included (default: today).", DAY_PARAM),
+            report_paging.LIMIT,
+            report_paging.CURSOR,
         ),
+        description="SKUs in SKU order; a page of them with `limit` (without the "
+        "period's `total_value`, which is every SKU's: add up the pages').",
     )
 )
 async def waste(request: web.Request) -> web.Response:
@@ -354,7 +401,8 @@ async def waste(request: web.Request) -> web.Response:
     today = system.today()
     last = _day(request, "to") or today
     first = _day(request, "from") or last - timedelta(days=6)
-    return json_response(await system.reports.waste(first, last))
+    page = report_paging.sku_page(request)
+    return json_response(_paged(await system.reports.waste(first, last, page)))
 
 
 @routes.get("/api/ops/reports/reorder")

@@ -86,8 +86,15 @@ class LedgerCheck(Body):
 
 
 class Reconciliation(Body):
-    ok: bool
-    items: list[LedgerCheck]
+    ok: Annotated[bool, Meta(description="Every SKU of the store passes.")]
+    checked: Annotated[int, Meta(description="How many SKUs were checked: all of them.")]
+    items: Annotated[
+        list[LedgerCheck],
+        Meta(description="The SKUs that fail; with `limit`, a page of every SKU."),
+    ]
+    next_cursor: Annotated[
+        str | None, Meta(description="Send as `cursor` for the next page; null on the last.")
+    ] = None
 
 
 class Health(Body):
@@ -149,6 +156,9 @@ class ExpiringLot(Body):
 
 class ExpiringLots(Body):
     lots: list[ExpiringLot]
+    next_cursor: Annotated[
+        str | None, Meta(description="Send as `cursor` for the next page; null on the last.")
+    ] = None
 
 
 class UsageDay(Body):
@@ -156,10 +166,18 @@ class UsageDay(Body):
     quantity: int
 
 
+class UsageMonth(Body):
+    month: Annotated[str, Meta(pattern="^[0-9]{4}-[0-9]{2}$", examples=["2026-11"])]
+    quantity: int
+
+
 class SkuUsage(Body):
     sku: str
     total: int
-    days: list[UsageDay]
+    days: Annotated[list[UsageDay], Meta(description="With `by=day` (the default).")] | (
+        UnsetType
+    ) = UNSET
+    months: Annotated[list[UsageMonth], Meta(description="With `by=month`.")] | UnsetType = UNSET
 
 
 SpanDays = Annotated[
@@ -178,6 +196,9 @@ class UsageReport(Body):
     to: IsoDate
     span_days: SpanDays
     skus: list[SkuUsage]
+    next_cursor: Annotated[
+        str | None, Meta(description="Send as `cursor` for the next page; null on the last.")
+    ] = None
 
 
 class SkuWaste(Body):
@@ -189,8 +210,13 @@ class SkuWaste(Body):
 class WasteReport(Body):
     from_: IsoDate = msgspec.field(name="from")
     to: IsoDate
-    total_value: Money
+    total_value: Annotated[
+        Money | None, Meta(description="Of every SKU; null on a page (add up its pages').")
+    ]
     skus: list[SkuWaste]
+    next_cursor: Annotated[
+        str | None, Meta(description="Send as `cursor` for the next page; null on the last.")
+    ] = None
 
 
 class ReorderSuggestion(Body):

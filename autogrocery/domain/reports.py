@@ -6,11 +6,12 @@ are the store's days (its time zone); money is cents.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from autogrocery.domain.records import StockLevel
 
@@ -52,12 +53,43 @@ def day_start(day: date, zone: tzinfo) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
 
 
+def day_runs(first: date, days: int, zone: tzinfo) -> list[tuple[float, float, float]]:
+    """The store's days from `first`, `days` of them, as runs of days of one length
+    (start, end, length in seconds): a time zone's days are 24 hours but for the days
+    its clocks change, so a year is one run, or five. Within a run, a movement's day
+    starts at start + whole lengths: the store sums per day in SQL with it."""
+    starts = [day_start(first + timedelta(days=n), zone) for n in range(days + 1)]
+    runs: list[tuple[float, float, float]] = []
+    for begin, end in itertools.pairwise(starts):
+        if runs and runs[-1][1] == begin and runs[-1][2] == end - begin:
+            runs[-1] = (runs[-1][0], end, end - begin)
+        else:
+            runs.append((begin, end, end - begin))
+    return runs
+
+
 def usage_by_day(moves: Iterable[Moved], zone: tzinfo) -> dict[str, dict[date, int]]:
     """Units taken (OUT movements) per SKU per day."""
     usage: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for move in moves:
         usage[move.sku][local_day(move.at, zone)] += -move.delta
     return {sku: dict(days) for sku, days in usage.items()}
+
+
+def breakdown(per_day: dict[date, int], by: str) -> dict[str, list[dict[str, object]]]:
+    """A SKU's usage `by` day (`days`, only the days it was used) or by month (`months`,
+    `YYYY-MM`: a year is 12 entries, not 366)."""
+    if by == "month":
+        months: dict[str, int] = defaultdict(int)
+        for day, quantity in per_day.items():
+            months[day.isoformat()[:7]] += quantity
+        return {"months": [{"month": m, "quantity": q} for m, q in sorted(months.items())]}
+    return {
+        "days": [
+            {"date": day.isoformat(), "quantity": quantity}
+            for day, quantity in sorted(per_day.items())
+        ]
+    }
 
 
 def waste_by_sku(moves: Iterable[Moved]) -> list[Waste]:

@@ -6,6 +6,7 @@ the arithmetic is in `domain/reports.py`.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable
 from datetime import date, timedelta
 from typing import Any, Protocol, TypeVar
@@ -14,10 +15,19 @@ from autogrocery.actors.supervisor import CoreActor
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.messages.answered import Answered
-from autogrocery.domain.messages.stock import ExpiringLots, StockLevels
+from autogrocery.domain.messages.stock import ExpiringLots, LevelsOf, StockLevels
 from autogrocery.domain.money import format_money
 from autogrocery.domain.records import StockLevel
-from autogrocery.domain.reports import day_start, reorder, usage_by_day, waste_by_sku
+from autogrocery.domain.reports import (
+    Moved,
+    breakdown,
+    day_runs,
+    day_start,
+    local_day,
+    reorder,
+    usage_by_day,
+    waste_by_sku,
+)
 from autogrocery.domain.views import lot_view
 from autogrocery.runtime.context import Context
 from autogrocery.store.reads import Reader
@@ -31,6 +41,7 @@ class Ask(Protocol):
     def __call__(self, actor: CoreActor, message: Answered[A], /) -> Awaitable[A]: ...
 
 
+Page = tuple[int, str]  # how many SKUs, after which SKU ("" for the first page)
 DAY = 86400.0  # seconds
 LEAST_SPAN = 1 / 1440  # days: a store younger than a minute counts as a minute old
 
@@ -49,14 +60,19 @@ class StockReports:
         levels = await self.ask("stock", StockLevels())
         return levels
 
-    async def expiring(self, days: int) -> list[dict[str, Any]]:
-        """Lots with stock whose best-before date is within `days` days, or past."""
+    async def expiring(
+        self, days: int, limit: int | None = None, after: tuple[str, str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Lots with stock whose best-before date is within `days` days, or past: the
+        earliest first, up to `limit` of them after the lot keyed `after` (see
+        `ExpiringLots`). Described from their own products' levels, not every one's."""
         if not 0 <= days <= 3650:
             raise ValidationError(
                 "within must be 0 to 3650 days", [{"field": "within", "message": "out of range"}]
             )
-        lots = await self.ask("stock", ExpiringLots(days))
-        names = {level.sku: level for level in await self.levels()}
+        lots = await self.ask("stock", ExpiringLots(days, limit, after))
+        skus = tuple(dict.fromkeys(lot.sku for lot in lots))
+        names = {level.sku: level for level in await self.ask("stock", LevelsOf(skus))}
         today = self.ctx.today()
         return [
             lot_view(lot, names[lot.sku].name, names[lot.sku].aisle, today)
@@ -64,8 +80,9 @@ class StockReports:
             if lot.sku in names
         ]
 
-    async def usage(self, days: int) -> dict[str, Any]:
-        """Units taken per SKU per day, over the last `days` days (today included)."""
+    async def usage(self, days: int, page: Page | None = None, by: str = "day") -> dict[str, Any]:
+        """Units taken per SKU over the last `days` days (today included), per day or
+        per month (`by`); every SKU that was used, or a `page` of them in SKU order."""
         if not 1 <= days <= 366:
             raise ValidationError(
                 "days must be 1 to 366", [{"field": "days", "message": "out of range"}]
@@ -73,23 +90,36 @@ class StockReports:
         zone, today = self.ctx.zone, self.ctx.today()
         first = today - timedelta(days=days - 1)
         since, until = day_start(first, zone), day_start(today + timedelta(days=1), zone)
-        usage = usage_by_day(await self.reader.moved("OUT", since, until, costed=False), zone)
+        moved, following = await self._moved("OUT", since, until, page, costed=False)
+        usage = usage_by_day(moved, zone)
         return {
             "from": first.isoformat(),
             "to": today.isoformat(),
             "span_days": await self.span(days),
             "skus": [
-                {
-                    "sku": sku,
-                    "total": sum(per_day.values()),
-                    "days": [
-                        {"date": day.isoformat(), "quantity": quantity}
-                        for day, quantity in sorted(per_day.items())
-                    ],
-                }
+                {"sku": sku, "total": sum(per_day.values()), **breakdown(per_day, by)}
                 for sku, per_day in sorted(usage.items())
             ],
+            "next_cursor": following,
         }
+
+    async def _moved(
+        self, kind: str, since: float, until: float, page: Page | None, *, costed: bool
+    ) -> tuple[list[Moved], str | None]:
+        """Movements of `kind` in the period: every SKU's, or a page of SKUs' (and the
+        last SKU shown when there are more)."""
+        if page is None:
+            return await self.reader.moved(kind, since, until, costed=costed), None
+        limit, after = page
+        zone = self.ctx.zone
+        first, last = local_day(since, zone), local_day(until, zone)
+        runs = day_runs(first, (last - first).days, zone)
+        moved = await self.reader.moved_page(kind, runs, after, limit + 1, costed=costed)
+        skus = sorted({move.sku for move in moved})
+        if len(skus) <= limit:
+            return moved, None
+        shown = set(skus[:limit])
+        return [move for move in moved if move.sku in shown], skus[limit - 1]
 
     async def span(self, days: int) -> float:
         """The days that usage over the last `days` days is spread over: `days`, or the
@@ -100,8 +130,10 @@ class StockReports:
         age = (self.ctx.clock() - opened) / DAY
         return min(float(days), max(age, LEAST_SPAN))
 
-    async def waste(self, first: date, last: date) -> dict[str, Any]:
-        """What was written off from `first` to `last` (the store's days, inclusive)."""
+    async def waste(self, first: date, last: date, page: Page | None = None) -> dict[str, Any]:
+        """What was written off from `first` to `last` (the store's days, inclusive): by
+        every SKU, with the total value; or by a `page` of SKUs, without (the total of
+        a period is every SKU's)."""
         if last < first or (last - first).days > 366:
             raise ValidationError(
                 "from must not be after to, and at most a year before it",
@@ -109,11 +141,14 @@ class StockReports:
             )
         zone = self.ctx.zone
         since, until = day_start(first, zone), day_start(last + timedelta(days=1), zone)
-        wasted = waste_by_sku(await self.reader.moved("WASTE", since, until))
+        moved, following = await self._moved("WASTE", since, until, page, costed=True)
+        wasted = waste_by_sku(moved)
+        total = None if page else format_money(sum(w.value for w in wasted))
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
-            "total_value": format_money(sum(w.value for w in wasted)),
+            "total_value": total,
+            "next_cursor": following,
             "skus": [
                 {"sku": w.sku, "quantity": w.quantity, "value": format_money(w.value)}
                 for w in wasted
@@ -123,9 +158,13 @@ class StockReports:
     async def reorder(self) -> dict[str, Any]:
         """What to order now, from the last `stock.usage_days` days of usage."""
         days, lead = self.settings.usage_days, self.settings.lead_time_days
-        usage = await self.usage(days)
-        used = {entry["sku"]: entry["total"] for entry in usage["skus"]}
-        span: float = usage["span_days"]
+        today = self.ctx.today()
+        since = day_start(today - timedelta(days=days - 1), self.ctx.zone)
+        until = day_start(today + timedelta(days=1), self.ctx.zone)
+        used: dict[str, int] = defaultdict(int)
+        for move in await self.reader.moved("OUT", since, until, costed=False):
+            used[move.sku] -= move.delta
+        span = await self.span(days)
         levels = await self.levels()
         return {
             "usage_days": days,

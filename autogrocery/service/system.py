@@ -51,6 +51,7 @@ from autogrocery.runtime.base import BATCH_STATS
 from autogrocery.runtime.bridge import AsyncBridge
 from autogrocery.runtime.eventbus import EventBus, Subscription
 from autogrocery.service.described import DescribedProducts
+from autogrocery.service.reconcile import reconciliation
 from autogrocery.service.stock_reports import StockReports
 from autogrocery.service.system_checks import (
     answer_again,
@@ -310,6 +311,10 @@ class System:
         reserved against what is on hand (the stock actor's levels)."""
         ledger = await self.reader.ledger()
         return sku_checks(ledger, await self.levels())
+
+    async def reconciliation(self, limit: int | None = None, after: str = "") -> dict[str, Any]:
+        """The books check as operators read it (`service/reconcile.py`)."""
+        return await reconciliation(self._ask, self.reader, limit, after)
 
     @property
     def robot_hub(self) -> LocalRobotHub:

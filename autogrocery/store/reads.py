@@ -27,6 +27,14 @@ _TAIL = (
     "WITH tail AS MATERIALIZED (SELECT sku, lot, delta FROM movements WHERE id > "
     "COALESCE((SELECT value FROM history_marks WHERE key = 'ledger_through'), 0))"
 )
+# Each SKU's stored on_hand and the sum of its movements: balance at the checkpoint
+# plus the tail's (after `_TAIL`).
+_SUMS = (
+    "SELECT p.sku AS sku, p.on_hand AS on_hand, "
+    "COALESCE(b.balance, 0) + COALESCE(t.total, 0) AS ledger "
+    "FROM products p LEFT JOIN sku_balances b ON b.sku = p.sku LEFT JOIN "
+    "(SELECT sku, SUM(delta) AS total FROM tail GROUP BY sku) t ON t.sku = p.sku"
+)
 # Orders by kind and status, however long the history, without a write per order:
 # those counted into the history keeper's daily totals (ended up to its mark, pruned or
 # not), those ended since (orders_by_end), and the open ones (orders_by_status).
@@ -229,13 +237,81 @@ class Reader:
     async def ledger(self) -> dict[str, tuple[int, int]]:
         """Each SKU's stored on_hand and the sum of its movements (its balance at the
         ledger's checkpoint plus the movements after it), in one snapshot."""
+        rows = await self._rows(f"{_TAIL} {_SUMS}")
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def ledger_disagreements(self) -> tuple[int, dict[str, tuple[int, int]]]:
+        """How many SKUs there are, and the stored on_hand and ledger sum of those whose
+        two disagree, in one snapshot (one statement: its last row is the count)."""
         rows = await self._rows(
-            f"{_TAIL} SELECT p.sku, p.on_hand, "  # noqa: S608
-            "COALESCE(b.balance, 0) + COALESCE(t.total, 0) "
-            "FROM products p LEFT JOIN sku_balances b ON b.sku = p.sku LEFT JOIN "
-            "(SELECT sku, SUM(delta) AS total FROM tail GROUP BY sku) t ON t.sku = p.sku"
+            f"{_TAIL}, sums AS ({_SUMS}) "  # noqa: S608
+            "SELECT sku, on_hand, ledger FROM sums WHERE on_hand != ledger "
+            "UNION ALL SELECT NULL, COUNT(*), NULL FROM products"
+        )
+        *wrong, (_, checked, _) = rows
+        return checked, {row[0]: (row[1], row[2]) for row in wrong}
+
+    async def ledger_of(self, skus: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """The stored on_hand and ledger sum of these SKUs (unknown ones left out)."""
+        if not skus:
+            return {}
+        marks = ",".join("?" * len(skus))
+        rows = await self._rows(
+            f"{_TAIL}, sums AS ({_SUMS} WHERE p.sku IN ({marks})) "  # noqa: S608
+            "SELECT sku, on_hand, ledger FROM sums",
+            list(skus),
         )
         return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def ledger_page(self, after: str, limit: int) -> dict[str, tuple[int, int]]:
+        """The stored on_hand and ledger sum of up to `limit` SKUs after `after`, in SKU
+        order (the products' key: a page reads its own SKUs, not every one)."""
+        rows = await self._rows(
+            f"{_TAIL}, sums AS ({_SUMS} WHERE p.sku > ? ORDER BY p.sku LIMIT ?) "  # noqa: S608
+            "SELECT sku, on_hand, ledger FROM sums",
+            (after, limit),
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def moved_page(
+        self,
+        kind: str,
+        runs: list[tuple[float, float, float]],
+        after: str,
+        limit: int,
+        *,
+        costed: bool,
+    ) -> list[Moved]:
+        """As `moved`, for only the first `limit` SKUs after `after` (SKU order) that moved
+        so in the period: each SKU's movements are found by index, so a page reads its own
+        SKUs' rows whatever the period's length, and the store's other SKUs not at all.
+        The period is the store's days, as `domain.reports.day_runs` gives them, and the
+        sums are per day (a year of a SKU sold every quarter hour is 366 rows, not 35,000)."""
+        since, until = runs[0][0], runs[-1][1]
+        # The start of a movement's day: in its run, the run's start + whole days.
+        day = "CASE " + "WHEN m.at < ? THEN ? + CAST((m.at - ?) / ? AS INTEGER) * ? " * len(runs)
+        days = [v for start, end, length in runs for v in (end, start, start, length, length)]
+        cost = "COALESCE(l.unit_cost, 0)" if costed else "0"
+        lots = "LEFT JOIN lots l ON l.lot_id = m.lot " if costed else ""
+        period = (kind, since, until) * 2  # movements, then daily totals
+        # CROSS JOIN: the page drives (SQLite keeps that order), or the planner would
+        # rather walk every movement of the type and look each one's SKU up in the page.
+        rows = await self._rows(
+            "WITH page AS MATERIALIZED (SELECT p.sku FROM products p WHERE p.sku > ? AND ("  # noqa: S608
+            "EXISTS (SELECT 1 FROM movements m WHERE m.type = ? AND m.sku = p.sku "
+            "AND m.at >= ? AND m.at < ?) OR EXISTS (SELECT 1 FROM movement_days d "
+            "WHERE d.type = ? AND d.sku = p.sku AND d.day >= ? AND d.day < ?)) "
+            "ORDER BY p.sku LIMIT ?) "
+            f"SELECT m.sku, SUM(m.delta), {day}END AS bucket, "
+            f"{cost} AS cost FROM page CROSS JOIN movements m "
+            "ON m.type = ? AND m.sku = page.sku AND m.at >= ? AND m.at < ? "
+            f"{lots}GROUP BY m.sku, bucket, cost "
+            f"UNION ALL SELECT d.sku, SUM(d.quantity), d.day, {'d.cost' if costed else '0'} "
+            "FROM page CROSS JOIN movement_days d INDEXED BY movement_days_by_sku "
+            "ON d.type = ? AND d.sku = page.sku AND d.day >= ? AND d.day < ? GROUP BY 1, 3, 4",
+            [after, *period, limit, *days, *period],
+        )
+        return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def order_counts(self) -> list[tuple[str, str, int]]:
         """Orders by kind and status: those counted into the daily totals (ended up to

@@ -21,6 +21,7 @@ Table owners (the only writer of each table), as of the newest version:
 """
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
+from autogrocery.store.report_schema import PAGED_REPORTS
 from autogrocery.store.tallies import LATENCY_BUCKETS
 
 MIGRATIONS: list[str] = [
@@ -399,4 +400,6 @@ MIGRATIONS: list[str] = [
     # 13: history at scale: the ledger's checkpoint, daily totals of pruned history, and
     # indexes for the request path (store/history_schema.py).
     HISTORY_AT_SCALE,
+    # 14: paged reports read a page's SKUs by index (store/report_schema.py).
+    PAGED_REPORTS,
 ]

@@ -96,9 +96,19 @@ class ExpireLots:
 
 @dataclass(frozen=True, slots=True)
 class ExpiringLots(Answered[list[LotLevel]]):
-    """Stock: lots with stock whose best-before date is within `days` days (or past)."""
+    """Stock: lots with stock whose best-before date is within `days` days (or past),
+    the earliest first (then by SKU and lot): up to `limit` of them after the lot keyed
+    `after` (its best-before date, SKU and lot id)."""
 
     days: int
+    limit: int | None = None
+    after: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservedAmiss(Answered[list[StockLevel]]):
+    """Stock: the levels of the products whose reserved stock is below 0 or above their
+    on_hand (none, unless the books are wrong)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,16 +8,15 @@ Table owners (the only writer of each table), as of the newest version:
   relay:       chain_link (autogrocery/chain/relay.py)
   fulfilment:  tasks
   ordering:    orders (with their history in its time columns), order_lines, metrics_outbox
-  analytics:   latencies
+  analytics:   latencies (and by SQLite's triggers latency_buckets: store/tallies.py)
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)
   store:       write_probe (always empty; see SharedConnection.probe_write)
   history keeper (store/history_keeper.py): ledger_balances, sku_balances, movement_days,
-               order_days, history_marks; and the pruning of what the owners above
-               only append and never change again (movements, ended orders with their
-               lines, settlements, tasks, metrics_outbox rows and latencies), as the
-               relay deletes from chain_outbox
-  SQLite's triggers: latency_buckets (from latencies); see autogrocery/store/tallies.py
+               order_days, history_marks; and, as the relay deletes from chain_outbox,
+               the pruning of what the owners above append and never change again
+               (movements, ended orders with their lines, settlements, tasks,
+               metrics_outbox rows, latencies)
 """
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
@@ -395,11 +394,7 @@ MIGRATIONS: list[str] = [
     DROP TABLE metrics_outbox;
     ALTER TABLE metrics_outbox_v11 RENAME TO metrics_outbox;
     """,
-    # 12: analytics' latency histogram, kept by triggers (autogrocery/store/tallies.py)
-    LATENCY_BUCKETS,
-    # 13: history at scale: the ledger's checkpoint, daily totals of pruned history, and
-    # indexes for the request path (store/history_schema.py).
-    HISTORY_AT_SCALE,
-    # 14: paged reports read a page's SKUs by index (store/report_schema.py).
-    PAGED_REPORTS,
+    LATENCY_BUCKETS,  # 12: analytics' latency histogram, kept by triggers
+    HISTORY_AT_SCALE,  # 13: the ledger's checkpoint, daily totals, request-path indexes
+    PAGED_REPORTS,  # 14: a report page's SKUs found by index
 ]

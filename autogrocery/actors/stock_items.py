@@ -205,14 +205,16 @@ class Hold:
 
 def load_items(products: Iterable[Sequence[Any]], lots: Iterable[Sequence[Any]]) -> dict[str, Item]:
     """Items from `StockTables.products` and `.lots` rows (plain tuples in their column
-    order), read one at a time: no list of every row is alive beside the items."""
+    order), read one at a time: no list of every row is alive beside the items. Values
+    that repeat (aisles, units, dates, a lot's SKU) are held once, not once a row."""
     items: dict[str, Item] = {}
+    once: dict[Any, Any] = {}
     for sku, name, aisle, unit, min_level, price, unit_cost, priced_at, text, version in products:
         items[sku] = Item(
             sku,
             name,
-            aisle,
-            unit,
+            once.setdefault(aisle, aisle),
+            once.setdefault(unit, unit),
             min_level,
             price,
             unit_cost,
@@ -220,9 +222,13 @@ def load_items(products: Iterable[Sequence[Any]], lots: Iterable[Sequence[Any]])
             details_version=version,
             details_json=text or None,
         )
+    days: dict[str | None, date | None] = {None: None, "": None}
     for lot_id, sku, expiry, mfd, unit_cost, on_hand, received_at in lots:
-        items[sku].lots.append(
-            Lot(lot_id, sku, _date(expiry), _date(mfd), unit_cost, on_hand, received_at)
+        item = items[sku]
+        expiry_day = days[expiry] if expiry in days else days.setdefault(expiry, _date(expiry))
+        mfd_day = days[mfd] if mfd in days else days.setdefault(mfd, _date(mfd))
+        item.lots.append(
+            Lot(lot_id, item.sku, expiry_day, mfd_day, unit_cost, on_hand, received_at)
         )
     for item in items.values():
         if len(item.lots) > 1:

@@ -1,6 +1,7 @@
 """The figures of issue 23's table for one store data dir, as a user meets them.
 
     python -m tools.scale_figures --data-dir DIR [--catalog FILE] [--starts 2] [--bench]
+        [-o KEY=VALUE ...]
 
 Starts `autogrocery run --headless` on DIR (with the bench's settings: robots that
 pick in no time, bcrypt cost 10, quiet logs) and times each start to `/readyz`; the
@@ -42,12 +43,12 @@ SETTINGS = (
 
 
 def start(
-    data_dir: Path, catalog: Path | None, password: str
+    data_dir: Path, catalog: Path | None, password: str, options: tuple[str, ...] = ()
 ) -> tuple[subprocess.Popen[bytes], str, float]:
     port = _free_port()
     args = [sys.executable, "-m", "autogrocery", "run", "--headless", "--port", str(port)]
     args += ["--data-dir", str(data_dir)]
-    for setting in (*SETTINGS, *([f"catalog.path={catalog}"] if catalog else [])):
+    for setting in (*SETTINGS, *options, *([f"catalog.path={catalog}"] if catalog else [])):
         args += ["-o", setting]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGROCERY")}
     env["AUTOGROCERY_ADMIN_PASSWORD"] = password
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=2)
     parser.add_argument("--bench", action="store_true")
     parser.add_argument(
+        "-o", dest="options", action="append", default=[], help="a setting, KEY=VALUE"
+    )
+    parser.add_argument(
         "--password",
         default=os.environ.get("AUTOGROCERY_ADMIN_PASSWORD", "figures-admin-23"),
         help="the operator's (admin's) password: set at the dir's first start",
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     password: str = args.password
     result: dict[str, Any] = {"data_dir": str(data_dir), "starts_s": []}
     for number in range(args.starts):
-        process, url, took = start(data_dir, catalog, password)
+        process, url, took = start(data_dir, catalog, password, tuple(args.options))
         result["starts_s"].append(round(took, 2))
         if number < args.starts - 1:
             stop(process)

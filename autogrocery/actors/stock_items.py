@@ -11,7 +11,7 @@ from ordering's open orders (see stock.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -81,8 +81,22 @@ class Item:
     unit_cost: int = 0
     priced_at: float | None = None
     lots: list[Lot] = field(default_factory=list)  # FEFO order
-    details: ProductDetails | None = None
     details_version: int = 0  # 0: from the catalog file; else the catalog version's
+    # The details as stored (JSON), parsed on the first read: at 50,000 SKUs parsing
+    # them all is seconds of a restart and ~25 MB that few stores ever read.
+    details_json: str | None = None
+    _details: ProductDetails | None = None
+
+    @property
+    def details(self) -> ProductDetails | None:
+        if self._details is None and self.details_json is not None:
+            self._details = ProductDetails.from_json(self.details_json)
+        return self._details
+
+    @details.setter
+    def details(self, details: ProductDetails | None) -> None:
+        self._details = details
+        self.details_json = details.to_json() if details is not None else None
 
     @property
     def on_hand(self) -> int:
@@ -162,7 +176,7 @@ class Item:
             self.price,
             self.unit_cost,
             self.priced_at,
-            self._details_json(),
+            self.details_json,
             self.details_version,
         )
 
@@ -175,13 +189,10 @@ class Item:
             self.price,
             self.unit_cost,
             self.priced_at,
-            self._details_json(),
+            self.details_json,
             self.details_version,
             self.sku,
         )
-
-    def _details_json(self) -> str | None:
-        return self.details.to_json() if self.details is not None else None
 
 
 @dataclass(slots=True)
@@ -192,34 +203,36 @@ class Hold:
     allocations: tuple[Allocation, ...]
 
 
-def load_items(products: Iterable[Any], lots: Iterable[Any]) -> dict[str, Item]:
-    items = {
-        row["sku"]: Item(
-            row["sku"],
-            row["name"],
-            row["aisle"],
-            row["unit"],
-            row["min_level"],
-            row["price"],
-            row["unit_cost"],
-            row["priced_at"],
-            details=ProductDetails.from_json(row["details"]) if row["details"] else None,
-            details_version=row["details_version"],
+def load_items(products: Iterable[Sequence[Any]], lots: Iterable[Sequence[Any]]) -> dict[str, Item]:
+    """Items from `StockTables.products` and `.lots` rows (plain tuples in their column
+    order), read one at a time: no list of every row is alive beside the items. Values
+    that repeat (aisles, units, dates, a lot's SKU) are held once, not once a row."""
+    items: dict[str, Item] = {}
+    once: dict[Any, Any] = {}
+    for sku, name, aisle, unit, min_level, price, unit_cost, priced_at, text, version in products:
+        items[sku] = Item(
+            sku,
+            name,
+            once.setdefault(aisle, aisle),
+            once.setdefault(unit, unit),
+            min_level,
+            price,
+            unit_cost,
+            priced_at,
+            details_version=version,
+            details_json=text or None,
         )
-        for row in products
-    }
-    for row in lots:
-        items[row["sku"]].add_lot(
-            Lot(
-                row["lot_id"],
-                row["sku"],
-                _date(row["expiry_date"]),
-                _date(row["mfd_date"]),
-                row["unit_cost"],
-                row["on_hand"],
-                row["received_at"],
-            )
+    days: dict[str | None, date | None] = {None: None, "": None}
+    for lot_id, sku, expiry, mfd, unit_cost, on_hand, received_at in lots:
+        item = items[sku]
+        expiry_day = days[expiry] if expiry in days else days.setdefault(expiry, _date(expiry))
+        mfd_day = days[mfd] if mfd in days else days.setdefault(mfd, _date(mfd))
+        item.lots.append(
+            Lot(lot_id, item.sku, expiry_day, mfd_day, unit_cost, on_hand, received_at)
         )
+    for item in items.values():
+        if len(item.lots) > 1:
+            item.lots.sort(key=Lot.order)
     return items
 
 

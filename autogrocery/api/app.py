@@ -146,21 +146,27 @@ async def _background(config: Config, system: System, app: web.Application) -> A
     state.background.start("loop-lag", metrics.watch_loop)
     state.background.start("idempotency-purge", lambda: purge_idempotency(tables, ttl))
     state.background.start("metrics-tick", lambda: _tick(system, metrics))
-    state.background.start("search-index", lambda: _index_catalog(system))
+    at_start = config.api.search_index_at_start
+    state.background.start("search-index", lambda: _index_catalog(system, at_start))
     try:
         yield
     finally:
         await state.background.stop()
 
 
-async def _index_catalog(system: System, every: float = SEARCH_INDEX_INTERVAL) -> None:
+async def _index_catalog(
+    system: System, at_start: bool, every: float = SEARCH_INDEX_INTERVAL
+) -> None:
     """The catalog's search index built at start (not by the first search, which would
-    wait for it), and again within `every` seconds of a product added or renamed."""
+    wait for it) unless not `at_start`, and again within `every` seconds of a product
+    added or renamed once it was built."""
+    described = system.described
     while True:
-        try:
-            await system.described.products()
-        except Exception:  # the store is stopping, or stock is busy: try again later
-            log.debug("search index not built", exc_info=True)
+        if at_start or described.builds:
+            try:
+                await described.products()
+            except Exception:  # the store is stopping, or stock is busy: try again later
+                log.debug("search index not built", exc_info=True)
         await asyncio.sleep(every)
 
 

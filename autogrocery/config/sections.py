@@ -116,6 +116,7 @@ class ApiConfig:
     body_timeout: float = _f(20.0, gt=0)
     max_connections: int = _f(1000, ge=1)
     max_connections_per_client: int = _f(100, ge=0)
+    search_index_at_start: bool = True
 
     def origins(self) -> tuple[str, ...]:
         """`cors_origins` split on commas and spaces."""

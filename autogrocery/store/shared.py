@@ -96,6 +96,18 @@ class SharedConnection:
             rows = cursor.fetchall() if cursor.description else []
             return Result(rows, cursor.rowcount, cursor.lastrowid)
 
+    def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """`sql`'s rows as plain tuples, one at a time, through a read-only connection
+        of their own: a read of a whole table (the stock actor's start) neither holds
+        the shared lock nor lists every row at once."""
+        conn = sqlite3.connect(
+            f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+        try:
+            yield from conn.execute(sql)
+        finally:
+            conn.close()
+
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Result:
         with self.lock:
             cursor = self._conn.executemany(sql, rows)

@@ -6,6 +6,7 @@ orders that stock has not settled (their lines are the durable reservation).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from autogrocery.domain.models import OrderLine
@@ -68,15 +69,24 @@ class StockTables:
     def __init__(self, db: SharedConnection) -> None:
         self.db = db
 
-    def products(self) -> list[Any]:
-        return self.db.execute("SELECT * FROM products").fetchall()
+    def products(self) -> Iterator[tuple[Any, ...]]:
+        """sku, name, aisle, unit, min_level, price, unit_cost, priced_at, details and
+        details_version of every product, row by row (tuples: cheaper than named rows).
+        Read it to its end before other statements on the connection."""
+        return self.db.rows(
+            "SELECT sku, name, aisle, unit, min_level, price, unit_cost, priced_at, "
+            "details, details_version FROM products"
+        )
 
-    def lots(self) -> list[Any]:
-        """Lots with stock, and every undated lot (the one a SKU's undated stock goes
-        to). Emptied dated lots stay in the store, for the ledger, not in memory."""
-        return self.db.execute(
-            "SELECT * FROM lots WHERE on_hand > 0 OR expiry_date IS NULL"
-        ).fetchall()
+    def lots(self) -> Iterator[tuple[Any, ...]]:
+        """lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand and received_at of the
+        lots with stock, and of every undated lot (the one a SKU's undated stock goes
+        to), row by row. Emptied dated lots stay in the store, for the ledger, not in
+        memory."""
+        return self.db.rows(
+            "SELECT lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand, received_at "
+            "FROM lots WHERE on_hand > 0 OR expiry_date IS NULL"
+        )
 
     def expiry_alerts(self) -> dict[str, float]:
         """lot id -> when its expiry alert was raised."""

@@ -4,7 +4,7 @@ next search, and a change of stock or price shows in the hits without a new inde
 from __future__ import annotations
 
 from autogrocery.api.state import STATE
-from tests.api.conftest import Api
+from tests.api.conftest import Api, ApiFactory
 from tests.waiting import eventually
 
 
@@ -74,3 +74,16 @@ async def test_the_index_is_built_at_start_not_by_the_first_search(api: Api) -> 
     await eventually(lambda: searching.builds == 1, within=10, what="the index built")
     assert await skus(api, "cola", await api.device())
     assert searching.builds == 1
+
+
+async def test_without_an_index_at_start_the_first_search_builds_it(
+    make_api: ApiFactory,
+) -> None:
+    api = await make_api("api.search_index_at_start=false")
+    searching = api.client.server.app[STATE].system.described
+    device = await api.device()
+    assert searching.builds == 0  # the store is ready and nothing built it
+    assert await skus(api, "cola", device)
+    assert searching.builds == 1
+    assert await skus(api, "cola", device)
+    assert searching.builds == 1  # kept for the next search

@@ -22,6 +22,7 @@ from autogrocery.api import (
     routes_live,
     routes_ops,
     routes_orders,
+    routes_reports,
     streams,
 )
 from autogrocery.api.auth_store import Sql
@@ -72,6 +73,7 @@ def create_app(
         routes_auth,
         routes_orders,
         routes_ops,
+        routes_reports,
         routes_accounts,
         routes_commands,
         routes_chain,

@@ -1,6 +1,6 @@
-"""Bodies of operations and reports (routes_ops.py, routes_live.py): robots, analytics,
-alerts, the ledger's reconciliation, health and readiness, expiring lots, and the usage,
-waste and reorder reports."""
+"""Bodies of operations and reports (routes_ops.py, routes_reports.py, routes_live.py):
+robots, analytics, alerts, the ledger's reconciliation, health and readiness, expiring
+lots, and the usage, waste and reorder reports."""
 
 from __future__ import annotations
 

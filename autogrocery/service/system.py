@@ -41,7 +41,6 @@ from autogrocery.domain.records import (
 from autogrocery.domain.validation import parse_lines
 from autogrocery.domain.views import (
     alert_view,
-    catalog_view,
     order_view,
     restock_receipt,
     stock_view,
@@ -103,8 +102,7 @@ class System:
         self.chain_vitals: Callable[[], dict[str, float]] | None = None
         # Litestream replicating the store's database, when [replicate] says where to.
         self.replication: Callable[[], ReplicationStatus] | None = None
-        # The history keeper (store/history_keeper.py), once started.
-        self.keeper: HistoryKeeper | None = None
+        self.keeper: HistoryKeeper | None = None  # store/history_keeper.py, once started
 
     async def ask(self, actor: CoreActor, message: Answered[A]) -> A:
         """One message to a core actor (by name); its answer, of the type it declares."""
@@ -219,19 +217,14 @@ class System:
     # --- operators -----------------------------------------------------------------------
 
     async def levels(self) -> list[StockLevel]:
-        levels = await self._ask("stock", StockLevels())
-        return levels
+        return await self._ask("stock", StockLevels())
 
     async def level_page(self, page: StockPage) -> list[StockLevel]:
         """A page of products' levels in shelf order (see `StockPage`)."""
-        found = await self._ask("stock", page)
-        return found
+        return await self._ask("stock", page)
 
     async def inventory(self) -> list[dict[str, Any]]:
         return [stock_view(level) for level in await self.levels()]
-
-    async def catalog(self) -> list[dict[str, Any]]:
-        return [catalog_view(level) for level in await self.levels()]
 
     async def movements(
         self,
@@ -289,9 +282,8 @@ class System:
         return stock_view(level)
 
     async def product(self, sku: str) -> dict[str, Any]:
-        for level in await self.levels():
-            if level.sku == sku:
-                return stock_view(level)
+        for level in await self.described.levels_of((sku,)):
+            return stock_view(level)
         raise NotFound(f"no product {sku}")
 
     def today(self) -> date:

@@ -146,6 +146,9 @@ class Shopper:
             preview = await call("POST", "/api/orders/preview", {"items": items}, account=account)
         except (ApiError, Disconnected) as failure:
             error("preview", status_of(failure))
+            if measuring and isinstance(failure, ApiError) and failure.status == 409:
+                short = [line["sku"] for line in failure.shortages]
+                record.refusal("short of stock" if short else failure.title, short)
             return
         previewed = time.perf_counter()
         if measuring:

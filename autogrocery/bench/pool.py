@@ -8,7 +8,9 @@ most lines: `ceiling` orders a second (the open loop's rate; for the closed loop
 much again as the fastest this bench has measured) over warm-up and measured window,
 `items` lines an order, spread evenly over the aisles. A SKU's share of its aisle's
 lines is a Poisson count of mean m; it is in play when its `available` stock is at
-least m + 4·√m + 1 (short with odds well under one in ten thousand). A store's
+least m + 4·√m + 1 (short with odds well under one in ten thousand). When no SKU
+is, every SKU with stock is in play and the report says previews may be refused
+(a small store's shipped stock cannot cover a closed loop's ceiling). A store's
 stock runs down run after run: on the 2M-order reference store one run leaves too
 little for the next, so each run there starts from a fresh copy.
 """
@@ -51,13 +53,19 @@ def stocked_pool(levels: dict[str, dict[str, Any]], items: int, orders_at_most: 
         if in_play:
             chosen[aisle] = sorted(sku for _, sku in stocked[:in_play])
             floors.append(enough(lines_per_aisle / in_play))
+    covered = bool(chosen)
+    if not covered:  # too little stock anywhere for the rule: every SKU that has some
+        for aisle, stocked in sorted(by_aisle.items()):
+            if in_stock := sorted(sku for available, sku in stocked if available > 0):
+                chosen[aisle] = in_stock
     return Pool(
         chosen,
         {
             "skus": sum(len(skus) for skus in chosen.values()),
             "of_skus": len(levels),
             "aisles": len(chosen),
-            "available_at_least": min(floors, default=None),
+            "available_at_least": min(floors, default=1),
             "orders_at_most": round(orders_at_most),
+            "covered": covered,  # False: previews may be refused for stock
         },
     )

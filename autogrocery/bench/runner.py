@@ -56,10 +56,11 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
         before = await retrying("read the stock", lambda: stock_levels(client, operator))
         pool = stocked_pool(before, options.items, _orders_at_most(options))
         if not pool.skus_by_aisle:
-            raise RuntimeError(f"no SKU holds stock enough for this run: {pool.summary}")
+            raise RuntimeError("no SKU has stock: restock the store before benching it")
         progress(
             f"baskets from {pool.summary['skus']} of {pool.summary['of_skus']} SKUs "
             f"(each with {pool.summary['available_at_least']}+ available)"
+            + ("" if pool.summary["covered"] else "; too few for this run: expect refusals")
         )
         count = options.concurrency or options.devices
         devices = await _devices(client, count)

@@ -116,6 +116,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"baskets from         {pool['skus']} of {pool['of_skus']} SKUs, each with "
             f"{pool['available_at_least']}+ available at the start"
+            + ("" if pool.get("covered", True) else " (too few for the run)")
         )
     if report.get("previews_cancelled"):
         lines.append(

@@ -47,6 +47,7 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.pricing import PricingRule
+from autogrocery.domain.views import stock_view
 from autogrocery.runtime.base import Actor, handles
 from autogrocery.runtime.context import Context
 from autogrocery.store.db import undated_lot
@@ -276,12 +277,12 @@ class StockActor(StockHolds, StockKeeping, StockChain, Actor):
             item = items.get(sku)
             if item is None:
                 continue
-            low = item.low(today)
-            if low and sku not in self.alerted:
+            level = item.level(today)  # once: the alert's test and the event's view
+            if level.low and sku not in self.alerted:
                 self._flip_alert(item, raised_at=now())
-            elif not low and sku in self.alerted:
+            elif not level.low and sku in self.alerted:
                 self._flip_alert(item, raised_at=None)
-            self.unit.then(lambda item=item: publish(events.STOCK_CHANGED, item.view(today)))  # type: ignore[misc]
+            self.unit.then(lambda level=level: publish(events.STOCK_CHANGED, stock_view(level)))  # type: ignore[misc]
         self.check_expiry(self._touched)
         if self.facts is not None:
             self.facts.stage(

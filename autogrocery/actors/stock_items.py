@@ -147,7 +147,14 @@ class Item:
         self.lots.sort(key=Lot.order)
 
     def level(self, today: date) -> StockLevel:
-        on_hand, reserved = self.on_hand, self.reserved
+        # One pass over the lots, not one per figure: a product of a store with
+        # history holds several dated lots, and a batch reads each touched one's level.
+        on_hand = reserved = expired = 0
+        for lot in self.lots:
+            on_hand += lot.on_hand
+            reserved += lot.held
+            if lot.expiry is not None and lot.expiry < today:
+                expired += lot.on_hand - lot.held
         return StockLevel(
             self.sku,
             self.name,
@@ -158,7 +165,7 @@ class Item:
             self.min_level,
             self.price,
             self.unit_cost,
-            expired=self.expired(today),
+            expired=expired,
             details=self.details,
         )
 

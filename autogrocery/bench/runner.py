@@ -18,6 +18,7 @@ import orjson
 
 from autogrocery.bench.check import stock_levels, verify
 from autogrocery.bench.load import Device, Shopper
+from autogrocery.bench.pool import CLOSED_LOOP_CEILING, stocked_pool
 from autogrocery.bench.probe import Snapshot, cpu_per_order_ms, mean_batches, snapshot
 from autogrocery.bench.stats import Recorder, render
 from autogrocery.bench.target import Target, start_store
@@ -52,17 +53,19 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
     async with StoreClient(target.url, timeout=BENCH_TIMEOUT, connections=0) as client:
         operator = Account(Credentials("admin", target.admin_password))
         await retrying("log in as admin", lambda: client.log_in(operator))
-        catalog = await retrying(
-            "read the catalog", lambda: client.every("/api/catalog", account=operator)
-        )
-        skus_by_aisle: dict[str, list[str]] = {}
-        for item in catalog:
-            skus_by_aisle.setdefault(item["aisle"], []).append(item["sku"])
         before = await retrying("read the stock", lambda: stock_levels(client, operator))
+        pool = stocked_pool(before, options.items, _orders_at_most(options))
+        if not pool.skus_by_aisle:
+            raise RuntimeError("no SKU has stock: restock the store before benching it")
+        progress(
+            f"baskets from {pool.summary['skus']} of {pool.summary['of_skus']} SKUs "
+            f"(each with {pool.summary['available_at_least']}+ available)"
+            + ("" if pool.summary["covered"] else "; too few for this run: expect refusals")
+        )
         count = options.concurrency or options.devices
         devices = await _devices(client, count)
         recorder = Recorder()
-        shopper = Shopper(client, skus_by_aisle, options.items, options.aisles, recorder)
+        shopper = Shopper(client, pool.skus_by_aisle, options.items, options.aisles, recorder)
         window: list[Snapshot] = []
         try:
             elapsed = await _drive(shopper, devices, options, lambda: _mark(client, window))
@@ -88,6 +91,7 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
         "items": options.items,
         "aisles": options.aisles,
         "devices": len(devices),
+        "basket_pool": pool.summary,
         "transport": info.get("robots", options.transport),
         "target": info,
         "reconnects": sum(device.reconnects for device in devices),
@@ -99,6 +103,12 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
         "invariants": problems or "ok",
     }
     return recorder.report(elapsed, extra)
+
+
+def _orders_at_most(options: BenchOptions) -> float:
+    """The most orders the run could start, for the stock its baskets need."""
+    rate = options.rate or CLOSED_LOOP_CEILING
+    return rate * (options.warmup + options.duration)
 
 
 async def retrying(what: str, step: Callable[[], Awaitable[T]], attempts: int = 8) -> T:

@@ -38,9 +38,15 @@ class Recorder:
     cancelled: int = 0  # previews the bench gave back after a failed confirm
     total_mismatches: int = 0
     picked: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)  # previews refused, by why
+    short: Counter[str] = field(default_factory=Counter)  # SKUs a refusal named short
 
     def error(self, endpoint: str, status: int | str) -> None:
         self.errors[(endpoint, str(status))] += 1
+
+    def refusal(self, why: str, short_skus: list[str]) -> None:
+        self.refused[why] += 1
+        self.short.update(short_skus)
 
     def report(self, elapsed: float, extra: dict[str, Any]) -> dict[str, Any]:
         def rate(count: int) -> float:
@@ -62,6 +68,12 @@ class Recorder:
                 {"endpoint": endpoint, "status": status, "count": count}
                 for (endpoint, status), count in sorted(self.errors.items())
             ],
+            "previews_refused": {
+                "count": sum(self.refused.values()),
+                "why": dict(self.refused.most_common()),
+                "short_skus": len(self.short),
+                "most_short": dict(self.short.most_common(5)),
+            },
             **extra,
         }
 
@@ -90,6 +102,22 @@ def render(report: dict[str, Any]) -> str:
         )
     else:
         lines.append("errors               none")
+    refused = report.get("previews_refused") or {}
+    if refused.get("count"):
+        why = ", ".join(f"{count} {reason}" for reason, count in refused["why"].items())
+        lines.append(f"previews refused     {refused['count']}: {why}")
+        if refused["short_skus"]:
+            lines.append(
+                f"                     {refused['short_skus']} SKUs named short, most: "
+                + ", ".join(f"{sku} x{n}" for sku, n in refused["most_short"].items())
+            )
+    if report.get("basket_pool"):
+        pool = report["basket_pool"]
+        lines.append(
+            f"baskets from         {pool['skus']} of {pool['of_skus']} SKUs, each with "
+            f"{pool['available_at_least']}+ available at the start"
+            + ("" if pool.get("covered", True) else " (too few for the run)")
+        )
     if report.get("previews_cancelled"):
         lines.append(
             f"cancelled            {report['previews_cancelled']} previews whose confirm failed"

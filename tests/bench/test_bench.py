@@ -7,7 +7,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -186,3 +188,46 @@ def test_bad_arguments_are_refused_in_one_line() -> None:
     result = bench("--items", "0")
     assert result.returncode == 2
     assert result.stderr.strip() == "autogrocery bench: --items must be >= 1"
+
+
+def _operator_call(url: str, token: str | None, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(url + path, data=orjson.dumps(body) if body else None)  # noqa: S310
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        return orjson.loads(answer.read())
+
+
+def test_baskets_leave_out_products_without_stock_for_the_run(tmp_path: Path) -> None:
+    """A store's long tail of products with a few units left: the bench's baskets
+    leave them out (the report says how many SKUs were in play), so no preview is
+    refused for stock and counted against the store."""
+    server = start_server(tmp_path / "store")
+    report_file = tmp_path / "report.json"
+    try:
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        token = _operator_call(server.url, None, "/api/auth/login", login)["access_token"]
+        for sku in ("BRD-001", "DAI-001"):
+            level = _operator_call(server.url, token, f"/api/ops/inventory?sku={sku}")["items"][0]
+            waste = {"delta": -(level["available"] - 2), "reason": "WASTE"}
+            _operator_call(server.url, token, f"/api/ops/stock/{sku}/adjust", waste)
+        result = bench(
+            "--url",
+            server.url,
+            *("--rate", "20", "--duration", "1.5", "--warmup", "0.5"),
+            *("--json", str(report_file)),
+            env={"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD},
+        )
+    finally:
+        stop_quietly(server)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = orjson.loads(report_file.read_bytes())
+    pool = report["basket_pool"]
+    assert pool["skus"] == pool["of_skus"] - 2
+    assert pool["orders_at_most"] == 40
+    assert report["completed_orders"] > 0
+    assert report["errors"] == []
+    assert report["previews_refused"]["count"] == 0
+    assert report["invariants"] == "ok"
+    assert f"baskets from         {pool['skus']} of {pool['of_skus']} SKUs" in result.stdout

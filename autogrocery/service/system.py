@@ -41,6 +41,7 @@ from autogrocery.domain.records import (
 from autogrocery.domain.validation import parse_lines
 from autogrocery.domain.views import (
     alert_view,
+    catalog_view,
     order_view,
     restock_receipt,
     stock_view,
@@ -225,6 +226,9 @@ class System:
 
     async def inventory(self) -> list[dict[str, Any]]:
         return [stock_view(level) for level in await self.levels()]
+
+    async def catalog(self) -> list[dict[str, Any]]:
+        return [catalog_view(level) for level in await self.levels()]
 
     async def movements(
         self,

@@ -10,7 +10,6 @@ import pytest
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock, NotFound, ValidationError
 from autogrocery.domain.models import OrderKind
-from autogrocery.domain.views import catalog_view
 from autogrocery.service.system import System
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
 from tests.waiting import eventually
@@ -60,7 +59,7 @@ async def test_many_orders_and_restocks_keep_the_books_exact(
     system: System, config: Config
 ) -> None:
     rng = random.Random(42)
-    catalog = [catalog_view(level) for level in await system.levels()]
+    catalog = await system.catalog()
     skus = [item["sku"] for item in catalog]
 
     async def customer(n: int) -> str | None:

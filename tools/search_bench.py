@@ -38,7 +38,6 @@ from autogrocery.domain.search import Hit, Rank, search, starts
 from autogrocery.domain.search_index import (
     MAX_TYPOS,
     SearchIndex,
-    _starting,
     omissions,
 )
 from autogrocery.domain.words import allowed_typos, distance, tokens, variants
@@ -129,18 +128,7 @@ class FtsSearch(SearchIndex):
             prefix = both & (found[Rank.PREFIX] | ranks[Rank.PREFIX]) - fuzzy
             found = {Rank.WORDS: both - fuzzy - prefix, Rank.PREFIX: prefix, Rank.FUZZY: fuzzy}
         assert found is not None  # noqa: S101
-        found[Rank.EXACT] = set(self.by_name.get(tuple(sorted(set(query_keys))), ()))
-        exact = self.by_sku.get(whole)
-        if exact is not None:
-            found[Rank.EXACT].add(exact)
-        if len(whole) >= 3:
-            starting = {self.by_sku[sku] for sku in _starting(self.skus, whole)} - {exact}
-            starting -= found[Rank.EXACT] | found[Rank.WORDS]
-            found[Rank.FUZZY] -= starting
-            found[Rank.PREFIX] |= starting
-        for rank in (Rank.WORDS, Rank.PREFIX, Rank.FUZZY):
-            found[rank] -= found[Rank.EXACT]
-        return found
+        return self._settled(found, query_keys, whole)
 
     def _key_ranks(self, key: str) -> dict[Rank, set[int]]:
         forms = variants(key)

@@ -134,6 +134,13 @@ class SearchIndex:
             prefix = both & (found[Rank.PREFIX] | ranks[Rank.PREFIX]) - fuzzy
             found = {Rank.WORDS: both - fuzzy - prefix, Rank.PREFIX: prefix, Rank.FUZZY: fuzzy}
         assert found is not None  # noqa: S101 (query_keys is never empty here)
+        return self._settled(found, query_keys, whole)
+
+    def _settled(
+        self, found: dict[Rank, set[int]], query_keys: Sequence[str], whole: str
+    ) -> dict[Rank, set[int]]:
+        """`found` with the exact matches (a name of just the query's words, or the SKU)
+        and the SKUs the query starts, each product in its best rank only."""
         found[Rank.EXACT] = set(self.by_name.get(tuple(sorted(set(query_keys))), ()))
         exact = self.by_sku.get(whole)
         if exact is not None:

@@ -75,14 +75,18 @@ def prune_movements(db: SharedConnection, before: float, batch: int, zone: tzinf
     """Of the oldest `batch` movements, those before `before` (and inside the
     checkpoint, so their sum stays in the balances) go into `movement_days` and out of
     the ledger; how many went. 0 when the oldest is recent (a movement stamped out of
-    order near the edge waits for a later round)."""
+    order near the edge waits for a later round). The newest movement always stays:
+    ids are SQLite's rowids, and a new row takes the largest one + 1, so with the
+    newest gone a new movement would take an id inside the checkpoint and never be
+    folded or read as its tail."""
 
     def step(conn: SharedConnection) -> int:
         through = checkpoint(conn)
         rows = conn.execute(
             "SELECT m.id, m.type, m.sku, m.delta, m.at, COALESCE(l.unit_cost, 0) "
             "FROM (SELECT * FROM movements ORDER BY id LIMIT ?) m "
-            "LEFT JOIN lots l ON l.lot_id = m.lot WHERE m.at < ? AND m.id <= ?",
+            "LEFT JOIN lots l ON l.lot_id = m.lot WHERE m.at < ? AND m.id <= ? "
+            "AND m.id < (SELECT MAX(id) FROM movements)",
             (batch, before, through),
         ).fetchall()
         if not rows:
@@ -141,20 +145,28 @@ def prune_orders(db: SharedConnection, before: float, batch: int) -> int:
     """Up to `batch` orders that ended before `before` (and are counted in
     `order_days`) go, with everything kept for them: lines, stock's settlement,
     fulfilment's tasks, the metrics outbox's row and analytics' latency; how many.
-    Open orders stay."""
+    Open orders stay, and so do the newest order, metric and latency: rowids and seqs
+    are handed out from the largest there is, and ordering numbers its next metric so
+    (a seq reused would be skipped by analytics, which resumes after the last it saw)."""
 
     def step(conn: SharedConnection) -> int:
         counted = mark(conn, ORDERS_THROUGH)
         ids = conn.execute(
             "SELECT order_id FROM orders WHERE ended_at < ? AND ended_at <= ? "
-            "ORDER BY ended_at LIMIT ?",
+            "AND rowid < (SELECT MAX(rowid) FROM orders) ORDER BY ended_at LIMIT ?",
             (before, counted, batch),
         ).fetchall()
         if not ids:
             return 0
         keys = [(row[0],) for row in ids]
-        for table in ("order_lines", "stock_settlements", "metrics_outbox", "latencies"):
+        for table in ("order_lines", "stock_settlements"):
             conn.executemany(f"DELETE FROM {table} WHERE order_id = ?", keys)  # noqa: S608
+        for table in ("metrics_outbox", "latencies"):  # numbered by seq: the newest stays
+            conn.executemany(
+                f"DELETE FROM {table} WHERE order_id = ? "  # noqa: S608
+                f"AND seq < (SELECT MAX(seq) FROM {table})",
+                keys,
+            )
         conn.executemany(
             "DELETE FROM tasks WHERE task_id > ? AND task_id < ?",
             [(f"{order_id}.", f"{order_id}/") for (order_id,) in keys],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -239,5 +240,37 @@ async def test_filtered_pages_walk_the_whole_history_newest_first(
         )
         assert order_ids == [row[0] for row in expected_orders]
         assert len(order_ids) > 3
+    finally:
+        await system.stop()
+
+
+async def test_a_store_whose_whole_history_is_old_numbers_what_comes_next_after_it(
+    store_copy: Path, make_config: ConfigFactory
+) -> None:
+    """Everything older than the window (the keeper's clock a year on): the newest
+    movement, order and metric stay, so what comes next, after a restart too, takes
+    ids and seqs above the ledger's checkpoint and above what analytics last saw."""
+    db = store_copy / DB_NAME
+    system = await start(store_copy, make_config)
+    try:
+        keeper = system.keeper
+        assert keeper is not None
+        keeper.clock = lambda: time.time() + 400 * 86400
+        last_seq = rows(db, "SELECT MAX(seq) FROM metrics_outbox")[0][0]
+        stats = await asyncio.get_running_loop().run_in_executor(None, keeper.run_round)
+        assert stats.movements > 0
+        assert stats.orders > 0
+    finally:
+        await system.stop()
+    system = await start(store_copy, make_config)
+    try:
+        through = rows(db, "SELECT value FROM history_marks WHERE key = 'ledger_through'")[0][0]
+        taken = await order_one(system, "usr_after")
+        moved = rows(db, "SELECT MIN(id) FROM movements WHERE ref = ?", (taken,))[0][0]
+        assert moved > through  # read as the ledger's tail, so the books still add up
+        await check_books(system)
+        seq = rows(db, "SELECT seq FROM metrics_outbox WHERE order_id = ?", (taken,))
+        assert seq
+        assert seq[0][0] > last_seq
     finally:
         await system.stop()

@@ -210,11 +210,14 @@ def _key(cursor: str) -> tuple[str, str]:
     return aisle, sku
 
 
+LAST_POSITION = 10_000_000  # beyond any catalog: a cursor past it was not given out
+
+
 def _position(cursor: str | None, wanted: Filters) -> int:
     if cursor is None:
         return 0
     kind, start, fingerprint = _decode(cursor)
-    if kind != "r" or type(start) is not int or start < 0:
+    if kind != "r" or type(start) is not int or not 0 <= start <= LAST_POSITION:
         raise _bad_cursor("cursor is from a listing with another q: page this one from its start")
     if fingerprint != wanted.fingerprint():
         raise _bad_cursor("cursor is from other filters: page these from their start")

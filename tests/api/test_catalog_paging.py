@@ -3,8 +3,10 @@ its ETag: a device or a dashboard never needs the whole store in one answer."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.api.conftest import Api
@@ -201,3 +203,17 @@ async def test_search_sees_products_renamed_added_and_sold_at_once(api: Api) -> 
     assert (await api.call("POST", "/api/orders/preview", device, json=order))[0] == 201
     _, found, _ = await api.call("GET", "/api/ops/inventory?q=quokka&below_min=false", operator)
     assert [(item["sku"], item["available"]) for item in found["items"]] == [("BRD-950", 5)]
+
+
+async def test_a_search_cursor_forged_far_past_any_catalog_is_a_400(api: Api) -> None:
+    device = await api.device()
+    _, first, _ = await api.call("GET", "/api/catalog?q=-&limit=1", device)
+    kind, _, fingerprint = orjson.loads(
+        base64.urlsafe_b64decode(first["next_cursor"] + "=" * (-len(first["next_cursor"]) % 4))
+    )
+    forged = base64.urlsafe_b64encode(orjson.dumps([kind, 2**63, fingerprint])).decode()
+    status, problem, _ = await api.call(
+        "GET", f"/api/catalog?q=-&limit=1&cursor={forged.rstrip('=')}", device
+    )
+    assert status == 400
+    assert problem["errors"][0]["field"] == "cursor"

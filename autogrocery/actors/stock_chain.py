@@ -213,7 +213,7 @@ def _add(keeper: ChainKeeper, change: CatalogChange, version: int) -> None:
     item.details = _details(ProductDetails.default(change.aisle), change)
     item.details_version = version
     keeper.items[change.sku] = item
-    keeper.unit.undo(lambda: keeper.items.pop(change.sku, None))
+    keeper.unit.undo(lambda: keeper.shelf.unadd(keeper.items, change.sku))
     keeper._new.add(change.sku)
     keeper.new_lot(
         item, Lot(undated_lot(change.sku), change.sku, None, None, item.unit_cost, 0, at), None

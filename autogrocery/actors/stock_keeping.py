@@ -186,7 +186,7 @@ class StockKeeping:
         item = Item(msg.sku, msg.name, msg.aisle, msg.unit, msg.min_level)
         item.price, item.unit_cost, item.priced_at = msg.price, msg.unit_cost, at
         self.items[msg.sku] = item
-        self.unit.undo(lambda: self.items.pop(msg.sku, None))
+        self.unit.undo(lambda: self.shelf.unadd(self.items, msg.sku))
         self._new.add(msg.sku)
         lot = Lot(undated_lot(msg.sku), msg.sku, None, None, msg.unit_cost, 0, at)
         self.new_lot(item, lot, "new-product")

@@ -29,9 +29,16 @@ class Shelf:
         self._described = 0  # bumped when a product is described differently
 
     def invalidate(self) -> None:
-        """An aisle changed: the order must be built again."""
+        """An aisle changed, or an add was undone: the orders must be built again (an
+        undone add then another would leave the count, so the version, as before)."""
         self._keys = None
+        self._skus = None
         self.described()
+
+    def unadd(self, items: dict[str, Item], sku: str) -> None:
+        """Undo a product's add (its batch rolled back)."""
+        items.pop(sku, None)
+        self.invalidate()
 
     def described(self) -> None:
         """A product's name or details changed (an undo counts too: versions only grow)."""

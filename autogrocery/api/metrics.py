@@ -8,25 +8,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import (
-    CollectorRegistry,
-    Counter,
     Gauge,
     Histogram,
-    Info,
-    ProcessCollector,
-    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from autogrocery.api.gate import ConnectionStats
+from autogrocery.api.http_metrics import LATENCY_BUCKETS, HttpMetrics
 from autogrocery.domain.messages.analytics import Metric as DomainMetric
 
 log = logging.getLogger(__name__)
-disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus_client; the *_created series only add noise to every scrape
-
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
 class FleetCollector(Collector):
@@ -187,48 +179,10 @@ def _chain_metrics(vitals: dict[str, float]) -> Iterator[Metric]:
     )
 
 
-class ConnectionCollector(Collector):
-    """The HTTP server's connections against its cap, read at scrape time."""
+class ApiMetrics(HttpMetrics):
+    """The store's: its HTTP server's (`HttpMetrics`), its orders and their completion
+    latency, its robots and channels, its actors' batches, its vitals and its loop's lag."""
 
-    def __init__(self, stats: Callable[[], ConnectionStats]) -> None:
-        self.stats = stats
-
-    def collect(self) -> Iterator[Metric]:
-        now = self.stats()
-        yield GaugeMetricFamily(
-            "autogrocery_http_connections", "HTTP connections open now", value=now.open
-        )
-        yield GaugeMetricFamily(
-            "autogrocery_http_connections_limit",
-            "HTTP connections served at once (api.max_connections, or fewer if the "
-            "open-file limit does not fit it)",
-            value=now.limit,
-        )
-        yield GaugeMetricFamily(
-            "autogrocery_http_connections_per_client_limit",
-            "HTTP connections served at once from one client address "
-            "(api.max_connections_per_client; 0: no such cap)",
-            value=now.per_client_limit,
-        )
-        yield CounterMetricFamily(
-            "autogrocery_http_connections_refused",
-            "Connections answered 503 and closed because the limit was reached",
-            value=now.refused,
-        )
-        yield CounterMetricFamily(
-            "autogrocery_http_connections_refused_per_client",
-            "Connections answered 503 and closed because their client address was at "
-            "api.max_connections_per_client (the log names the address)",
-            value=now.refused_per_client,
-        )
-        yield CounterMetricFamily(
-            "autogrocery_http_connections_priority",
-            "Probes and operators let in past a connection cap",
-            value=now.priority,
-        )
-
-
-class ApiMetrics:
     def __init__(
         self,
         robots: Callable[[], list[dict[str, Any]]],
@@ -237,26 +191,8 @@ class ApiMetrics:
         vitals: Callable[[], dict[str, float]] | None = None,
         info: dict[str, str] | None = None,
     ) -> None:
-        self.registry = CollectorRegistry()
         # autogrocery_info{version, robots, metrics}: what the store runs, for the bench.
-        Info("autogrocery", "The store's version and transports", registry=self.registry).info(
-            info or {}
-        )
-        # process_cpu_seconds_total (all threads) and memory: the bench's CPU per order.
-        ProcessCollector(registry=self.registry)
-        self.requests = Counter(
-            "autogrocery_http_requests",
-            "HTTP requests, by route, method and status",
-            ["route", "method", "status"],
-            registry=self.registry,
-        )
-        self.request_seconds = Histogram(
-            "autogrocery_http_request_seconds",
-            "HTTP request duration, by route",
-            ["route"],
-            registry=self.registry,
-            buckets=LATENCY_BUCKETS,
-        )
+        super().__init__("The store's version and transports", info or {})
         self.orders = Gauge(
             "autogrocery_orders",
             "Orders and restocks in the store, by kind and status",
@@ -270,7 +206,6 @@ class ApiMetrics:
             registry=self.registry,
             buckets=LATENCY_BUCKETS,
         )
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.last_loop_lag = 0.0
         self.loop_lag = Gauge(
             "autogrocery_event_loop_lag_seconds",
@@ -280,22 +215,6 @@ class ApiMetrics:
         self.registry.register(FleetCollector(robots, channels or dict))
         self.registry.register(BatchCollector(batch_stats or dict))
         self.registry.register(VitalsCollector(vitals or dict))
-
-    def watch_connections(self, stats: Callable[[], ConnectionStats]) -> None:
-        """Expose the server's connection counts."""
-        self.registry.register(ConnectionCollector(stats))
-
-    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        # labels() costs a few microseconds a call; the children are few: keep them.
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = (
-                self.requests.labels(route, method, str(status)),
-                self.request_seconds.labels(route),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
 
     def render(self, counts: list[tuple[str, str, int]]) -> bytes:
         for kind, status, count in counts:

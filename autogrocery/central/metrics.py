@@ -8,19 +8,13 @@ import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    Info,
-    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from autogrocery.api.gate import ConnectionStats
-from autogrocery.api.metrics import LATENCY_BUCKETS, ConnectionCollector
+from autogrocery.api.http_metrics import HttpMetrics
 from autogrocery.central.readmodel import TRANSFER_STATUSES, StoreRecord
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -104,35 +98,14 @@ def _up(store: StoreRecord, timeout: float) -> bool:
     return store.last_seen is not None and time.time() - store.last_seen <= timeout
 
 
-class CentralMetrics:
+class CentralMetrics(HttpMetrics):
+    """The head office's: its HTTP server's (`HttpMetrics`) and the chain's stores and
+    transfers."""
+
     def __init__(self, store_timeout: float, version: str) -> None:
-        self.registry = CollectorRegistry()
-        Info("autogrocery", "The head office's version", registry=self.registry).info(
-            {"version": version, "role": "central"}
-        )
-        ProcessCollector(registry=self.registry)
-        self.requests = Counter(
-            "autogrocery_http_requests",
-            "HTTP requests, by route, method and status",
-            ["route", "method", "status"],
-            registry=self.registry,
-        )
-        self.request_seconds = Histogram(
-            "autogrocery_http_request_seconds",
-            "HTTP request duration, by route",
-            ["route"],
-            registry=self.registry,
-            buckets=LATENCY_BUCKETS,
-        )
+        super().__init__("The head office's version", {"version": version, "role": "central"})
         self.chain = ChainCollector(store_timeout)
         self.registry.register(self.chain)
-
-    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.request_seconds.labels(route).observe(seconds)
-
-    def watch_connections(self, stats: Callable[[], ConnectionStats]) -> None:
-        self.registry.register(ConnectionCollector(stats))
 
     def render(
         self, stores: list[StoreRecord], transfers: dict[str, int], unattributed: int

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autogrocery import binaries
-from autogrocery.binaries import BinaryError, stop_pid, write_private
+from autogrocery.binaries import BinaryError, KeptAlive, stop_pid, write_private
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +57,19 @@ class Ports:
     monitor: str  # http://127.0.0.1:PORT
 
 
-class NatsServer:
+class NatsServer(KeptAlive):
     """One nats-server with its config file and data in `workdir`. `start` waits until
     it answers; a server that dies unasked is restarted (backing off) until `stop`."""
 
     def __init__(self, name: str, workdir: Path, config: str, binary: Path) -> None:
-        self.name = name
+        super().__init__(name, RESTART_DELAYS, START_TIMEOUT)
         self.workdir = workdir
         self.binary = binary
         self.config_path = workdir / f"{name}.conf"
         self.log_path = workdir / f"{name}.log"
         self._config = config
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._stopping = threading.Event()
-        self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
         self.ports: Ports | None = None
-        self.restarts = 0
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -81,8 +77,7 @@ class NatsServer:
         self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(self.config_path, self._config)
         ports = self._launch(timeout)
-        self._watcher = threading.Thread(target=self._watch, name=f"{self.name}-watch", daemon=True)
-        self._watcher.start()
+        self._keep_alive()
         return ports
 
     def reload(self, config: str) -> None:
@@ -102,19 +97,8 @@ class NatsServer:
             write_private(self.config_path, config)
 
     def stop(self) -> None:
-        self._stopping.set()
-        with self._lock:
-            proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # lame duck: JetStream flushes, links close
-            try:
-                proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in %gs; killed", self.name, STOP_TIMEOUT)
-                proc.kill()
-                proc.wait(STOP_TIMEOUT)
-        if self._watcher is not None:
-            self._watcher.join(STOP_TIMEOUT)
+        """SIGTERM: lame duck mode, JetStream flushes and links close. Blocking."""
+        self.stop_process(STOP_TIMEOUT)
 
     @property
     def pid(self) -> int | None:
@@ -198,35 +182,6 @@ class NatsServer:
         proc.kill()
         proc.wait()
         raise NatsError(f"{self.name} did not become healthy within {timeout:g}s")
-
-    def _watch(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            proc = self._proc
-            if proc is None:
-                return
-            code = proc.wait()
-            if self._stopping.is_set():
-                return
-            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
-            log.error(
-                "%s exited (status %s: %s); restarting it in %gs",
-                self.name,
-                code,
-                self._last_error(),
-                delay,
-            )
-            if self._stopping.wait(delay):
-                return
-            try:
-                self._launch(START_TIMEOUT)
-            except NatsError as exc:
-                failures += 1
-                log.error("%s could not be restarted: %s", self.name, exc)
-                continue
-            failures = 0
-            self.restarts += 1
-            log.info("%s restarted", self.name)
 
     def _last_error(self) -> str:
         try:

@@ -23,7 +23,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import tempfile
 import threading
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autogrocery import binaries
-from autogrocery.binaries import BinaryError, stop_pid, write_private
+from autogrocery.binaries import BinaryError, KeptAlive, stop_pid, write_private
 from autogrocery.replicate.lag import LagTracker
 
 log = logging.getLogger(__name__)
@@ -104,24 +103,23 @@ class Replica:
     sync_interval: float
 
 
-class Litestream:
+class Litestream(KeptAlive):
     """`litestream replicate` for one database; a process that dies unasked is restarted
     (backing off) until `stop`. Its log lines feed the lag tracker; warnings and errors
     go to the store's log."""
 
+    poll = 5.0  # how often the lag is checked
+
     def __init__(self, replica: Replica, workdir: Path, lag_warning: float = 60.0) -> None:
+        super().__init__("litestream", RESTART_DELAYS, START_TIMEOUT)
         self.replica = replica
         self.workdir = workdir
         self.lag_warning = lag_warning
         self.config_path = workdir / CONFIG_FILE
         self.pid_path = workdir / PID_FILE
         self.tracker = LagTracker()
-        self.restarts = 0
-        self._proc: subprocess.Popen[bytes] | None = None
         self._down_since: float | None = time.monotonic()
-        self._stopping = threading.Event()
         self._started = threading.Event()
-        self._watcher: threading.Thread | None = None
         self._warned = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -134,23 +132,11 @@ class Litestream:
         write_private(self.config_path, litestream_config(r.db, r.url, r.sync_interval))
         stop_stray(self.pid_path, self.config_path)
         self._launch(timeout)
-        self._watcher = threading.Thread(target=self._watch, name="litestream-watch", daemon=True)
-        self._watcher.start()
+        self._keep_alive()
 
     def stop(self) -> None:
         """SIGTERM: Litestream ships what it has not yet, then exits. Blocking."""
-        self._stopping.set()
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                log.warning("litestream did not stop in %gs; killed", STOP_TIMEOUT)
-                proc.kill()
-                proc.wait(STOP_TIMEOUT)
-        if self._watcher is not None:
-            self._watcher.join(STOP_TIMEOUT)
+        self.stop_process(STOP_TIMEOUT)
         self.pid_path.unlink(missing_ok=True)
 
     @property
@@ -228,38 +214,14 @@ class Litestream:
                 json.dumps(fields, default=str)[:500],
             )
 
-    def _watch(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            proc = self._proc
-            if proc is None:
-                return
-            try:
-                proc.wait(5.0)
-            except subprocess.TimeoutExpired:
-                self._check_lag()
-                continue
-            if self._stopping.is_set():
-                return
-            self._down_since = self._down_since or time.monotonic()
-            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
-            log.error(
-                "litestream exited (status %s: %s); restarting it in %gs",
-                proc.returncode,
-                self.tracker.last_error or "no error logged",
-                delay,
-            )
-            if self._stopping.wait(delay):
-                return
-            try:
-                self._launch(START_TIMEOUT)
-            except ReplicationError as exc:
-                failures += 1
-                log.error("litestream could not be restarted: %s", exc)
-                continue
-            failures = 0
-            self.restarts += 1
-            log.info("litestream restarted (pid %s)", self.pid)
+    def _went_down(self) -> None:
+        self._down_since = self._down_since or time.monotonic()
+
+    def _last_error(self) -> str:
+        return self.tracker.last_error or "no error logged"
+
+    def _tick(self) -> None:
+        self._check_lag()
 
     def _check_lag(self) -> None:
         lag = self.lag()

@@ -66,6 +66,8 @@ class LoopSink:
 
 
 def _settle_all(answers: list[Answer]) -> None:
+    """Each answer's future gets its value or error, unless it is done already (its
+    caller gave up waiting)."""
     for future, value, error in answers:
         if future.done():
             continue
@@ -79,13 +81,7 @@ class ThreadSink:
     """Answers for threads blocked in `call()` (the supervisor, tests)."""
 
     def deliver(self, answers: list[Answer]) -> None:
-        for future, value, error in answers:
-            if future.done():
-                continue
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
+        _settle_all(answers)  # concurrent.futures.Future settles as asyncio's does
 
 
 class PykkaSink:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from autogrocery.actors.fulfilment import RobotPolicy
 from autogrocery.actors.supervisor import Settings, Supervisor
+from autogrocery.api.views import encode_event
 from autogrocery.config import Config
 from autogrocery.domain import events as event_types
 from autogrocery.domain.catalog import load_catalog
@@ -54,7 +55,7 @@ async def start_system(
         ),
     )
     aisles = await loop.run_in_executor(None, _aisles, db_path)
-    events = EventBus()
+    events = EventBus(encode=encode_event)  # records, shown as the API shows them
     fleet = Fleet(on_change=lambda view: events.publish(event_types.ROBOT_UPDATED, view))
     hub, metrics = await loop.run_in_executor(None, open_transports, config, fleet, db_path, aisles)
     ctx = Context(

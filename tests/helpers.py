@@ -6,10 +6,15 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from autogrocery.api import views
 from autogrocery.domain.models import FINAL_STATUSES, OrderKind
+from autogrocery.domain.records import OrderRecord
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.store.reads import ORDER_COUNTS
@@ -17,24 +22,44 @@ from autogrocery.store.reads import ORDER_COUNTS
 
 async def wait_final(
     system: System, order_ids: Iterable[str], *, restocks: Iterable[str] = (), within: float = 30.0
-) -> dict[str, dict[str, Any]]:
-    """Poll until every order and restock is in a final status; fail after `timeout`."""
+) -> dict[str, OrderRecord]:
+    """Poll until every order and restock is in a final status; fail after `within` s."""
     pending = {oid: system.get_order for oid in order_ids}
     pending.update({rid: system.get_restock for rid in restocks})
-    final: dict[str, dict[str, Any]] = {}
+    final: dict[str, OrderRecord] = {}
     deadline = time.monotonic() + within
     while pending:
         for oid, get in list(pending.items()):
-            view = await get(oid)
-            if view["status"] in FINAL_STATUSES:
-                final[oid] = view
+            order = await get(oid)
+            if order.status in FINAL_STATUSES:
+                final[oid] = order
                 del pending[oid]
         if pending:
             if time.monotonic() > deadline:
-                states = {oid: (await get(oid))["status"] for oid, get in pending.items()}
+                states = {oid: (await get(oid)).status for oid, get in pending.items()}
                 raise AssertionError(f"{len(pending)} not final after {within}s: {states}")
             await asyncio.sleep(0.02)
     return final
+
+
+def as_json(view: object) -> Any:
+    """What the API sends for `view` (a Struct of api/views.py), as a client decodes it."""
+    return msgspec.to_builtins(view)
+
+
+async def inventory_json(system: System) -> list[dict[str, Any]]:
+    """Every product's levels as GET /api/ops/inventory shows them."""
+    return [as_json(views.inventory_item(level)) for level in await system.levels()]
+
+
+async def product_json(system: System, sku: str) -> dict[str, Any]:
+    """One product's levels as the API shows them."""
+    return as_json(views.inventory_item(await system.product(sku)))  # type: ignore[no-any-return]
+
+
+def iso(day: date | None) -> str | None:
+    """A line's date as the API writes it."""
+    return day.isoformat() if day is not None else None
 
 
 def opening_stock(data_dir: Path) -> dict[str, int]:
@@ -168,8 +193,8 @@ async def analytics_settled(system: System) -> bool:
     orders, _ = await system.list_orders(limit=500)
     restocks, _ = await system.list_orders(limit=500, kind=OrderKind.RESTOCK)
     finished = sum(
-        o["status"] in ("COMPLETED", "FAILED")
-        or (o["status"] == "CANCELLED" and o["confirmed_at"] is not None)
+        o.status in ("COMPLETED", "FAILED")
+        or (o.status == "CANCELLED" and o.confirmed_at is not None)
         for o in orders + restocks
     )
     return recorded == finished

@@ -57,7 +57,7 @@ async def test_the_store_summarises_each_minute(
     system: System, caplog: pytest.LogCaptureFixture
 ) -> None:
     preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
-    await system.confirm(preview["order_id"], "fridge-1")
+    await system.confirm(preview.order_id, "fridge-1")
     with caplog.at_level(logging.INFO, logger="autogrocery"):
         task = asyncio.create_task(_summaries(system, every=0.05))
         try:

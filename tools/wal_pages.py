@@ -68,13 +68,13 @@ async def _orders(system: System, data: Path, orders: int, rate: float) -> None:
     wal = db.with_name(DB_NAME + "-wal")
     await asyncio.sleep(0.5)
     before = len(frames(wal))
-    skus = [item["sku"] for item in await system.catalog() if item["available"] >= 100]
+    skus = [level.sku for level in await system.levels() if level.available >= 100]
 
     async def place(n: int) -> str:
         basket = [{"sku": skus[(n * 3 + k) % len(skus)], "quantity": 1} for k in range(3)]
         preview = await system.preview(f"fridge-{n % 8}", basket)
-        await system.confirm(preview["order_id"], f"fridge-{n % 8}")
-        return str(preview["order_id"])
+        await system.confirm(preview.order_id, f"fridge-{n % 8}")
+        return preview.order_id
 
     placing = []
     started = time.monotonic()
@@ -103,7 +103,7 @@ async def _orders(system: System, data: Path, orders: int, rate: float) -> None:
 
 async def _completed(system: System, order_id: str) -> None:
     for _ in range(600):
-        if (await system.get_order(order_id))["status"] == "COMPLETED":
+        if (await system.get_order(order_id)).status == "COMPLETED":
             return
         await asyncio.sleep(0.05)
     raise SystemExit(f"order {order_id} did not complete")

@@ -42,7 +42,6 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.records import Confirmation, OrderRecord
-from autogrocery.domain.views import order_view, transfer_view
 from autogrocery.runtime.base import Actor, handles
 from autogrocery.runtime.context import Context
 from autogrocery.runtime.replies import tell
@@ -379,10 +378,10 @@ class OrderingActor(Actor):
         else:
             self._log_move(kind, before, after)
         if after.kind.transfer:  # operators only: nobody of the store owns it
-            self.ctx.events.publish(events.TRANSFER_UPDATED, lambda: transfer_view(after))
+            self.ctx.events.publish(events.TRANSFER_UPDATED, after)
             return
         event = events.RESTOCK_UPDATED if after.kind == OrderKind.RESTOCK else events.ORDER_UPDATED
-        self.ctx.events.publish(event, lambda: order_view(after), owner=after.owner)
+        self.ctx.events.publish(event, after, owner=after.owner)
 
     def _log_move(self, kind: str, before: OrderRecord | None, after: OrderRecord) -> None:
         log.info(

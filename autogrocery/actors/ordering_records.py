@@ -16,7 +16,6 @@ from typing import Any
 from autogrocery.domain.messages.ordering import CreateOrder
 from autogrocery.domain.models import FINAL_STATUSES, OrderStatus, lines_total
 from autogrocery.domain.records import OrderRecord
-from autogrocery.domain.views import order_end
 from autogrocery.store.chain_tables import INSERT_FACTS, facts_row
 from autogrocery.store.ordering_tables import (
     INSERT_LINE,
@@ -89,6 +88,21 @@ def order_writes(
         else:
             yield UPDATE_ORDER, update_row(order)
         if chain and order.status in FINAL_STATUSES:
-            ended.append(order_end(order))
+            ended.append(_order_end(order))
     if ended:
         yield INSERT_FACTS, facts_row("orders", {"orders": ended})
+
+
+def _order_end(order: OrderRecord) -> dict[str, Any]:
+    """An order that reached its final status, as the head office hears of it
+    (chain protocol's OrderEnd: cents and Unix seconds)."""
+    return {
+        "order_id": order.order_id,
+        "kind": order.kind.value,
+        "status": order.status.value,
+        "total": order.total,
+        "items": order.items,
+        "ended_at": order.ended_at,
+        "reason": order.reason,
+        "transfer_id": order.request_key if order.kind.transfer else None,
+    }

@@ -47,7 +47,6 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.pricing import PricingRule
-from autogrocery.domain.views import stock_view
 from autogrocery.runtime.base import Actor, handles
 from autogrocery.runtime.context import Context
 from autogrocery.store.db import undated_lot
@@ -282,7 +281,7 @@ class StockActor(StockHolds, StockKeeping, StockChain, Actor):
                 self._flip_alert(item, raised_at=now())
             elif not level.low and sku in self.alerted:
                 self._flip_alert(item, raised_at=None)
-            self.unit.then(lambda level=level: publish(events.STOCK_CHANGED, stock_view(level)))  # type: ignore[misc]
+            self.unit.then(lambda level=level: publish(events.STOCK_CHANGED, level))  # type: ignore[misc]
         self.check_expiry(self._touched)
         if self.facts is not None:
             self.facts.stage(

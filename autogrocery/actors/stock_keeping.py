@@ -30,7 +30,6 @@ from autogrocery.domain.messages.stock import (
 )
 from autogrocery.domain.models import MovementType, adjustment_problem, now, sku_problem
 from autogrocery.domain.records import Alert, LotLevel, StockLevel
-from autogrocery.domain.views import alert_view
 from autogrocery.runtime.base import handles
 from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import CLEAR_ALERT, CLEAR_EXPIRY, RAISE_ALERT, RAISE_EXPIRY
@@ -260,7 +259,7 @@ class StockKeeping:
         self.unit.undo(restore)
         kind = events.ALERT_RAISED if raised_at is not None else events.ALERT_CLEARED
         alert = Alert(level, raised_at or previous or 0.0)
-        self.unit.then(lambda: self.ctx.events.publish(kind, alert_view(alert)))
+        self.unit.then(lambda: self.ctx.events.publish(kind, alert))
 
 
 def check_expiry(keeper: Keeper, skus: Iterable[str]) -> None:
@@ -300,7 +299,7 @@ def _flip_expiry(keeper: Keeper, item: Item, lot: Lot, raised_at: float | None) 
     keeper.unit.undo(restore)
     kind = events.ALERT_RAISED if raised_at is not None else events.ALERT_CLEARED
     alert = Alert(item.level(today), raised_at or previous or 0.0, lot.level(today))
-    keeper.unit.then(lambda: keeper.ctx.events.publish(kind, alert_view(alert)))
+    keeper.unit.then(lambda: keeper.ctx.events.publish(kind, alert))
 
 
 def _takeable(item: Item, kind: MovementType, today: date) -> list[Lot]:

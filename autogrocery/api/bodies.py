@@ -228,9 +228,13 @@ def query_cursor(request: web.Request) -> int | None:
     return int(raw)
 
 
+# Replies are the Structs of api/views.py (or plain dicts and lists holding them).
+encode_json = msgspec.json.Encoder().encode
+
+
 def json_response(
-    data: Any, status: int = 200, headers: dict[str, str] | None = None
+    data: object, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.Response(
-        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+        body=encode_json(data), status=status, content_type="application/json", headers=headers
     )

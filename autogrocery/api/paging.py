@@ -15,9 +15,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from aiohttp import web
 
+from autogrocery.api.bodies import encode_json
 from autogrocery.api.openapi import Param
 from autogrocery.api.report_paging import MOST, bad_cursor, decode, encode, limit_of
 from autogrocery.domain.catalog import live_products
@@ -153,11 +153,11 @@ async def _ranked(system: System, wanted: Filters, limit: int | None, start: int
     return Found([levels[p.sku] for p in shown], {p.sku: p for p in shown}, following)
 
 
-def cacheable(request: web.Request, data: Any) -> web.Response:
+def cacheable(request: web.Request, data: object) -> web.Response:
     """The JSON answer with a strong `ETag` (a hash of its bytes), or 304 with no body
     when the caller's `If-None-Match` names it. The hash is of exactly what is sent,
     so it is never stale, and a page's tag changes only when that page's content does."""
-    body = orjson.dumps(data)
+    body = encode_json(data)
     tag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     headers = {"ETag": tag, "Cache-Control": "no-cache"}  # stock moves: ask every time
     if _matches(request.headers.get("If-None-Match", ""), tag):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from autogrocery.api import views
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas_chain import ChainLink, Transfer, TransferList
@@ -69,7 +70,8 @@ async def transfers(request: web.Request) -> web.Response:
     found, cursor = await state(request).system.transfers(
         limit=query_int(request, "limit", 50), cursor=query_cursor(request)
     )
-    return json_response({"transfers": found, "next_cursor": str(cursor) if cursor else None})
+    transfers = [views.transfer(order) for order in found]
+    return json_response({"transfers": transfers, "next_cursor": str(cursor) if cursor else None})
 
 
 @routes.get("/api/ops/transfers/{transfer_id}")
@@ -84,4 +86,5 @@ async def transfers(request: web.Request) -> web.Response:
     )
 )
 async def transfer(request: web.Request) -> web.Response:
-    return json_response(await state(request).system.transfer(request.match_info["transfer_id"]))
+    found = await state(request).system.transfer(request.match_info["transfer_id"])
+    return json_response(views.transfer(found))

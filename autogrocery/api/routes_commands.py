@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from aiohttp import web
 
+from autogrocery.api import views
 from autogrocery.api.bodies import json_response
 from autogrocery.api.openapi import Operation, Reply, documented
-from autogrocery.api.schemas_commands import CommandReply, CommandRequest
+from autogrocery.api.schemas_commands import (
+    CommandChoice,
+    CommandMovement,
+    CommandReply,
+    CommandRequest,
+)
 from autogrocery.api.state import CALLER, state
 from autogrocery.domain.command_draft import Movement
 from autogrocery.domain.command_draft import Reply as Said
 from autogrocery.domain.models import new_id, rfc3339
 from autogrocery.domain.phrasebook import name_of
+from autogrocery.domain.records import StockLevel
 
 routes = web.RouteTableDef()
 
@@ -75,31 +81,31 @@ async def command(request: web.Request, body: CommandRequest) -> web.Response:
 
 
 def _view(
-    conversation: str, said: Said, recorded: dict[str, Any] | None, expires: str | None
-) -> dict[str, Any]:
-    return {
-        "conversation_id": conversation,
-        "status": said.status.value,
-        "text": said.text,
-        "language": said.language,
-        "question": said.ask.value if said.ask else None,
-        "choices": [
-            {
-                "number": n,
-                "sku": p.sku,
-                "name": name_of(p, said.language),
-                "on_hand": p.stock,
-            }
+    conversation: str, said: Said, recorded: StockLevel | None, expires: str | None
+) -> CommandReply:
+    return CommandReply(
+        conversation_id=conversation,
+        status=said.status.value,
+        text=said.text,
+        language=said.language,  # type: ignore[arg-type]  # the phrasebook's: en or he
+        question=said.ask.value if said.ask else None,
+        choices=[
+            CommandChoice(number=n, sku=p.sku, name=name_of(p, said.language), on_hand=p.stock)
             for n, p in enumerate(said.choices, 1)
         ],
-        "movement": _movement(said.movement),
-        "proposal": _movement(said.proposal),
-        "product": recorded,
-        "expires_at": expires,
-    }
+        movement=_movement(said.movement),
+        proposal=_movement(said.proposal),
+        product=views.inventory_item(recorded) if recorded is not None else None,
+        expires_at=expires,
+    )
 
 
-def _movement(move: Movement | None) -> dict[str, Any] | None:
+def _movement(move: Movement | None) -> CommandMovement | None:
     if move is None:
         return None
-    return {"sku": move.sku, "type": move.type.value, "delta": move.delta, "note": move.note}
+    return CommandMovement(
+        sku=move.sku,
+        type=move.type.value,  # type: ignore[arg-type]  # the StrEnum's values are the Literal's
+        delta=move.delta,
+        note=move.note,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from autogrocery.api import paging, report_paging
+from autogrocery.api import paging, report_paging, views
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas_ops import (
@@ -26,7 +26,6 @@ from autogrocery.api.schemas_stock import (
 from autogrocery.api.state import CALLER, state
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
-from autogrocery.domain.views import stock_view
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)
@@ -86,7 +85,7 @@ def _text(value: str, name: str) -> str:
 async def inventory(request: web.Request) -> web.Response:
     wanted = paging.filters(request, operator=True)
     found = await paging.find(request, state(request).system, wanted)
-    items = [stock_view(level) for level in found.levels]
+    items = [views.inventory_item(level) for level in found.levels]
     return paging.cacheable(request, {"items": items, "next_cursor": found.next_cursor})
 
 
@@ -116,7 +115,7 @@ async def add_product(request: web.Request, body: ProductCreate) -> web.Response
         on_hand=body.on_hand,
         user=request[CALLER].username,
     )
-    return json_response(product, status=201)
+    return json_response(views.inventory_item(product), status=201)
 
 
 @routes.patch("/api/ops/products/{sku}")
@@ -144,7 +143,7 @@ async def patch_product(request: web.Request, body: ProductPatch) -> web.Respons
         if body.price is not msgspec.UNSET
         else None,
     )
-    return json_response(product)
+    return json_response(views.inventory_item(product))
 
 
 @routes.post("/api/ops/stock/{sku}/adjust")
@@ -162,7 +161,7 @@ async def patch_product(request: web.Request, body: ProductPatch) -> web.Respons
     )
 )
 async def adjust(request: web.Request, body: StockAdjustRequest) -> web.Response:
-    levels = await state(request).system.adjust_stock(
+    level = await state(request).system.adjust_stock(
         request.match_info["sku"],
         body.delta,
         body.reason,
@@ -170,7 +169,7 @@ async def adjust(request: web.Request, body: StockAdjustRequest) -> web.Response
         request[CALLER].username,
         body.lot_id,
     )
-    return json_response(levels)
+    return json_response(views.inventory_item(level))
 
 
 @routes.get("/api/ops/movements")
@@ -285,4 +284,5 @@ async def reconcile(request: web.Request) -> web.Response:
     )
 )
 async def alerts(request: web.Request) -> web.Response:
-    return json_response({"alerts": await state(request).system.alerts()})
+    alerts = await state(request).system.alerts()
+    return json_response({"alerts": [views.alert(alert) for alert in alerts]})

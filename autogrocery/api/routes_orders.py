@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from autogrocery.api import paging
+from autogrocery.api import paging, views
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.idempotency import REPLAYED, idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
@@ -13,6 +13,7 @@ from autogrocery.api.schemas import OrderStatus
 from autogrocery.api.schemas_orders import (
     Order,
     OrderHistory,
+    OrderHistoryEntry,
     OrderList,
     OrderState,
     PreviewRequest,
@@ -23,8 +24,7 @@ from autogrocery.api.schemas_orders import (
 )
 from autogrocery.api.schemas_stock import Catalog
 from autogrocery.api.state import BODY, CALLER, owner_filter, state
-from autogrocery.domain.models import OrderKind
-from autogrocery.domain.views import catalog_entry
+from autogrocery.domain.models import OrderKind, rfc3339
 
 routes = web.RouteTableDef()
 
@@ -71,7 +71,7 @@ PAGE = (
 )
 async def catalog(request: web.Request) -> web.Response:
     found = await paging.find(request, state(request).system, paging.filters(request))
-    items = [catalog_entry(product, level) for product, level in found.described()]
+    items = [views.catalog_item(product, level) for product, level in found.described()]
     return paging.cacheable(request, {"items": items, "next_cursor": found.next_cursor})
 
 
@@ -100,9 +100,9 @@ async def preview(request: web.Request, body: PreviewRequest) -> web.Response:
         if key is not None:
             first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, items)
             if first is not None:  # made before, its remembered answer lost (a full disk)
-                return json_response(first, status=201, headers=REPLAYED)
+                return json_response(views.order(first), status=201, headers=REPLAYED)
         order = await system.preview(caller.user_id, items, key)
-        return json_response(order, status=201)
+        return json_response(views.order(order), status=201)
 
     return await idempotent(request, caller, request[BODY], run)
 
@@ -132,8 +132,9 @@ async def confirm(request: web.Request) -> web.Response:
     order_id = request.match_info["order_id"]
 
     async def run(_: str | None) -> web.Response:
-        result, first = await state(request).system.confirm(order_id, caller.user_id)
-        return json_response(result, status=202 if first else 200)
+        done = await state(request).system.confirm(order_id, caller.user_id)
+        answer = views.order_state(done.order_id, done.status)
+        return json_response(answer, status=202 if done.first else 200)
 
     return await idempotent(request, caller, b"", run)
 
@@ -162,10 +163,10 @@ async def confirm(request: web.Request) -> web.Response:
     )
 )
 async def cancel(request: web.Request) -> web.Response:
-    result = await state(request).system.cancel(
+    order = await state(request).system.cancel(
         request.match_info["order_id"], owner_filter(request[CALLER])
     )
-    return json_response(result)
+    return json_response(views.order_state(order.order_id, order.status))
 
 
 @routes.get("/api/orders/{order_id}")
@@ -184,7 +185,7 @@ async def get_order(request: web.Request) -> web.Response:
     order = await state(request).system.get_order(
         request.match_info["order_id"], owner_filter(request[CALLER])
     )
-    return json_response(order)
+    return json_response(views.order(order))
 
 
 @routes.get("/api/orders/{order_id}/history")
@@ -202,7 +203,8 @@ async def order_history(request: web.Request) -> web.Response:
     history = await state(request).system.order_history(
         request.match_info["order_id"], owner_filter(request[CALLER])
     )
-    return json_response({"history": history})
+    steps = [OrderHistoryEntry(status=status.value, at=rfc3339(at) or "") for status, at in history]
+    return json_response(OrderHistory(history=steps))
 
 
 @routes.get("/api/orders")
@@ -254,9 +256,9 @@ async def restock(request: web.Request, body: RestockRequest) -> web.Response:
         if key is not None:
             first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, items)
             if first is not None:  # made before, its remembered answer lost (a full disk)
-                return json_response(first, status=202, headers=REPLAYED)
-        receipt = await system.restock(caller.user_id, items, key)
-        return json_response(receipt, status=202)
+                return json_response(views.restock_receipt(first), status=202, headers=REPLAYED)
+        restock = await system.restock(caller.user_id, items, key)
+        return json_response(views.restock_receipt(restock), status=202)
 
     return await idempotent(request, caller, request[BODY], run)
 
@@ -277,7 +279,7 @@ async def get_restock(request: web.Request) -> web.Response:
     found = await state(request).system.get_restock(
         request.match_info["restock_id"], owner_filter(request[CALLER])
     )
-    return json_response(found)
+    return json_response(views.restock(found))
 
 
 @routes.get("/api/restocks")
@@ -304,4 +306,6 @@ async def _listing(request: web.Request, kind: OrderKind, name: str) -> web.Resp
         cursor=query_cursor(request),
         kind=kind,
     )
-    return json_response({name: found, "next_cursor": str(cursor) if cursor else None})
+    view = views.restock if kind == OrderKind.RESTOCK else views.order
+    shown = [view(order) for order in found]
+    return json_response({name: shown, "next_cursor": str(cursor) if cursor else None})

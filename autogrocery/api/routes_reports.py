@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from autogrocery.api import report_paging
+from autogrocery.api import report_paging, views
 from autogrocery.api.bodies import json_response, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.schemas_ops import (
@@ -54,11 +54,14 @@ async def expiring(request: web.Request) -> web.Response:
     limit = report_paging.limit_of(request)
     key = report_paging.cursor_of(request, 3)
     after = (key[0], key[1], key[2]) if key else None
-    lots = await state(request).system.reports.expiring(int(raw.rstrip("d")), limit, after)
+    system = state(request).system
+    found = await system.reports.expiring(int(raw.rstrip("d")), limit, after)
+    today = system.today()
+    lots = [views.expiring_lot(lot, level, today) for lot, level in found]
     last = lots[-1] if limit is not None and len(lots) == limit else None
-    following = (
-        report_paging.cursor(last["expiry_date"], last["sku"], last["lot_id"]) if last else None
-    )
+    following = None
+    if last is not None:
+        following = report_paging.cursor(last.expiry_date or "", last.sku, last.lot_id)
     return json_response({"lots": lots, "next_cursor": following})
 
 

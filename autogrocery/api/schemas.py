@@ -8,8 +8,7 @@ the catalog, products and stock (`schemas_stock.py`), stock commands in plain wo
 (`schemas_chain.py`) and the live events (`event_schemas.py`). Requests are decoded and
 validated by these types (`bodies.read_body`); the OpenAPI document is generated from all
 of them (`openapi.py`); the API tests check every response against the schema generated
-here. Handlers answer with plain dicts from the store's views (encoded with orjson, the
-fastest path); the tests keep the two in step.
+here. Handlers answer with these Structs, built from the core's records by `views.py`.
 """
 
 from __future__ import annotations

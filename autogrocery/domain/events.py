@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 ORDER_UPDATED = "order.updated"
 RESTOCK_UPDATED = "restock.updated"
@@ -30,10 +29,10 @@ EVENT_TYPES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """`data`: the record the event is about (an order, a stock level, an alert), or for
+    robots, metrics and notices their JSON object."""
+
     type: str
     at: str
-    data: dict[str, Any]
+    data: object
     owner: str | None = None  # the device an order event belongs to; None: operators only
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": self.type, "at": self.at, "data": self.data}

@@ -31,6 +31,13 @@ class OrderRecord:
     def items(self) -> int:
         return sum(line.quantity for line in self.lines)
 
+    @property
+    def latency_ms(self) -> float | None:
+        """Created to completed (or failed), in ms; None until then."""
+        if self.completed_at is None:
+            return None
+        return round((self.completed_at - self.created_at) * 1000.0, 3)
+
     def moved(
         self,
         status: OrderStatus,

@@ -1,17 +1,18 @@
 """Fan-out of live events from actor threads to asyncio subscribers.
 
 Built for the hot path: subscriptions are indexed by owner, so an order event costs
-only the subscribers who may see it; event data may be a callable, built only when
-somebody wants it; and events cross into each event loop in batches (one wake-up of
-the loop per burst, not one per event).
+only the subscribers who may see it; and events cross into each event loop in batches
+(one wake-up of the loop per burst, not one per event).
 
-Each event is encoded to JSON once, on the loop thread, whatever the number of its
-subscribers; a WebSocket frame is that body with the subscriber's `seq` put in front
-(`frame`). Each subscription numbers what it receives (`seq` 1, 2, 3, …). A subscriber
-that falls behind (more than `maxsize` events or `max_bytes` bytes of frames waiting)
-loses its oldest events, and then reads one `events.dropped` notice in their place, so
-its numbering never has a silent gap. Chatty state events (`robot.updated`)
-are coalesced before fan-out: at most one per key per interval, the last state winning.
+Events carry the actors' records as they are. Each event is encoded to JSON once, on the
+loop thread, whatever the number of its subscribers, by the bus's `encode` (the API's:
+each record shown as the API shows it, api/views.py); a WebSocket frame is that body
+with the subscriber's `seq` put in front (`frame`). Each subscription numbers what it
+receives (`seq` 1, 2, 3, …). A subscriber that falls behind (more than `maxsize` events
+or `max_bytes` bytes of frames waiting) loses its oldest events, and then reads one
+`events.dropped` notice in their place, so its numbering never has a silent gap. Chatty
+state events (`robot.updated`) are coalesced before fan-out: at most one per key per
+interval, the last state winning.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from autogrocery.domain.events import ROBOT_UPDATED, Event
 from autogrocery.domain.models import now, rfc3339
 from autogrocery.runtime.scheduler import Scheduler
 
-Data = dict[str, Any] | Callable[[], dict[str, Any]]
-
 log = logging.getLogger(__name__)
 
 EVENTS_DROPPED = "events.dropped"
@@ -47,8 +46,11 @@ ENTRY_COST = 64
 Encoded = tuple[Event, bytes]
 
 
+Encoder = Callable[[Event], bytes]
+
+
 def encode(event: Event) -> bytes:
-    """The event's JSON, `{type, at, data}`, as every subscriber gets it."""
+    """The event's JSON, `{type, at, data}`, for data that is JSON already (dicts)."""
     return orjson.dumps({"type": event.type, "at": event.at, "data": event.data})
 
 
@@ -151,7 +153,7 @@ class Subscription:
             self._lost = 0
             lost = {"count": count, "from_seq": first}
             notice = Event(EVENTS_DROPPED, rfc3339(now()) or "", lost)
-            return first + count - 1, notice, encode(notice)
+            return first + count - 1, notice, self._inbox.encode(notice)
         event, body = self._buffer.popleft()
         self.queued_bytes -= len(body) + ENTRY_COST
         seq = self._head_seq
@@ -168,8 +170,9 @@ class Subscription:
 class _LoopInbox:
     """Events bound for one event loop, handed over in batches."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, encode: Encoder) -> None:
         self.loop = loop
+        self.encode = encode
         self._pending: collections.deque[tuple[Subscription, Event]] = collections.deque()
         self._lock = threading.Lock()
         self._scheduled = False
@@ -198,8 +201,8 @@ class _LoopInbox:
             if event is not last:  # one event's subscribers come in a row: encode once
                 last = event
                 try:
-                    encoded = (event, encode(event))
-                except TypeError:  # data JSON cannot hold: a bug, never the store's stop
+                    encoded = (event, self.encode(event))
+                except Exception:  # data it cannot show: a bug, never the store's stop
                     log.exception("event %s cannot be encoded; not sent", event.type)
                     encoded = None
             if encoded is not None:
@@ -250,7 +253,10 @@ class _Coalescer:
 
 
 class EventBus:
-    def __init__(self, coalesce: Mapping[str, Coalesce] = DEFAULT_COALESCE) -> None:
+    def __init__(
+        self, coalesce: Mapping[str, Coalesce] = DEFAULT_COALESCE, encode: Encoder = encode
+    ) -> None:
+        self._encode = encode
         self._lock = threading.Lock()
         self._everything: tuple[Subscription, ...] = ()  # operators: every owner
         self._by_owner: dict[str, tuple[Subscription, ...]] = {}
@@ -262,7 +268,7 @@ class EventBus:
             for event_type, rule in coalesce.items()
         }
 
-    def publish(self, event_type: str, data: Data, owner: str | None = None) -> None:
+    def publish(self, event_type: str, data: object, owner: str | None = None) -> None:
         """Send an event to those who may see it. `owner` is the device or truck the
         event belongs to (None: operators only)."""
         everyone = self._everything
@@ -271,19 +277,18 @@ class EventBus:
             return
         coalescer = self._coalescers.get(event_type)
         if coalescer is not None and owner is None:
-            coalescer.offer(data() if callable(data) else data)
+            coalescer.offer(data)  # type: ignore[arg-type]  # coalesced events carry dicts
             return
         self._fanout(event_type, data, owner, (*everyone, *owned))
 
     def _fanout(
-        self, event_type: str, data: Data, owner: str | None, subs: tuple[Subscription, ...]
+        self, event_type: str, data: object, owner: str | None, subs: tuple[Subscription, ...]
     ) -> None:
         event: Event | None = None
         for sub in subs:
             if sub.wants(event_type):
                 if event is None:
-                    payload = data() if callable(data) else data
-                    event = Event(event_type, rfc3339(now()) or "", payload, owner)
+                    event = Event(event_type, rfc3339(now()) or "", data, owner)
                 sub._inbox.put(sub, event)
 
     def _emitter(self, event_type: str) -> Callable[[dict[str, Any]], None]:
@@ -315,7 +320,7 @@ class EventBus:
         with self._lock:
             inbox = self._inboxes.get(loop)
             if inbox is None:
-                inbox = self._inboxes[loop] = _LoopInbox(loop)
+                inbox = self._inboxes[loop] = _LoopInbox(loop, self._encode)
             sub = Subscription(self, inbox, wanted, owner, maxsize, max_bytes)
             if owner is None:
                 self._everything = (*self._everything, sub)

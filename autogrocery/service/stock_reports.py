@@ -17,7 +17,7 @@ from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.messages.stock import ExpiringLots, LevelsOf, StockLevels
 from autogrocery.domain.money import format_money
-from autogrocery.domain.records import StockLevel
+from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.domain.reports import (
     Moved,
     breakdown,
@@ -28,7 +28,6 @@ from autogrocery.domain.reports import (
     usage_by_day,
     waste_by_sku,
 )
-from autogrocery.domain.views import lot_view
 from autogrocery.runtime.context import Context
 from autogrocery.store.reads import Reader
 
@@ -62,23 +61,18 @@ class StockReports:
 
     async def expiring(
         self, days: int, limit: int | None = None, after: tuple[str, str, str] | None = None
-    ) -> list[dict[str, Any]]:
-        """Lots with stock whose best-before date is within `days` days, or past: the
-        earliest first, up to `limit` of them after the lot keyed `after` (see
-        `ExpiringLots`). Described from their own products' levels, not every one's."""
+    ) -> list[tuple[LotLevel, StockLevel]]:
+        """Lots with stock whose best-before date is within `days` days, or past, each
+        with its product's level: the earliest first, up to `limit` of them after the lot
+        keyed `after` (see `ExpiringLots`). Only their own products' levels are read."""
         if not 0 <= days <= 3650:
             raise ValidationError(
                 "within must be 0 to 3650 days", [{"field": "within", "message": "out of range"}]
             )
         lots = await self.ask("stock", ExpiringLots(days, limit, after))
         skus = tuple(dict.fromkeys(lot.sku for lot in lots))
-        names = {level.sku: level for level in await self.ask("stock", LevelsOf(skus))}
-        today = self.ctx.today()
-        return [
-            lot_view(lot, names[lot.sku].name, names[lot.sku].aisle, today)
-            for lot in lots
-            if lot.sku in names
-        ]
+        levels = {level.sku: level for level in await self.ask("stock", LevelsOf(skus))}
+        return [(lot, levels[lot.sku]) for lot in lots if lot.sku in levels]
 
     async def usage(self, days: int, page: Page | None = None, by: str = "day") -> dict[str, Any]:
         """Units taken per SKU over the last `days` days (today included), per day or

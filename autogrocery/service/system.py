@@ -1,9 +1,9 @@
 """The `System` facade: async methods that the API, the CLI and the tests call.
 
 Writes are one message to one actor through the non-blocking bridge; the actors answer
-with records, shaped here into the API's JSON. Reads of stored orders and the ledger go
-through aiosqlite; stock levels come from the stock actor, which holds them. Nothing
-here blocks the event loop.
+with records, and so does `System` (the API shows them: api/views.py). Reads of stored
+orders and the ledger go through aiosqlite; stock levels come from the stock actor,
+which holds them. Nothing here blocks the event loop.
 """
 
 from __future__ import annotations
@@ -32,21 +32,16 @@ from autogrocery.domain.messages.stock import (
     StockPage,
     UpdateProduct,
 )
-from autogrocery.domain.models import OrderKind, rfc3339
+from autogrocery.domain.models import OrderKind, OrderStatus
 from autogrocery.domain.records import (
+    Alert,
     ChainStatus,
+    Confirmation,
+    OrderRecord,
     ReplicationStatus,
     StockLevel,
 )
 from autogrocery.domain.validation import parse_lines
-from autogrocery.domain.views import (
-    alert_view,
-    catalog_view,
-    order_view,
-    restock_receipt,
-    stock_view,
-    transfer_view,
-)
 from autogrocery.runtime.base import BATCH_STATS
 from autogrocery.runtime.bridge import AsyncBridge
 from autogrocery.runtime.eventbus import EventBus, Subscription
@@ -114,19 +109,16 @@ class System:
 
     # --- customer orders -----------------------------------------------------------------
 
-    async def preview(
-        self, owner: str, items: Any, request_key: str | None = None
-    ) -> dict[str, Any]:
+    async def preview(self, owner: str, items: Any, request_key: str | None = None) -> OrderRecord:
         """Reserve and price `items`; with `request_key`, a repeat returns the same order."""
         lines = parse_lines(
             items, max_quantity=self.limits.max_quantity, max_lines=self.limits.max_lines
         )
-        order = await self._ask("stock", PreviewOrder(owner, lines, request_key))
-        return order_view(order)
+        return await self._ask("stock", PreviewOrder(owner, lines, request_key))
 
     async def first_answer(
         self, owner: str, request_key: str, kind: OrderKind, items: Any
-    ) -> dict[str, Any] | None:
+    ) -> OrderRecord | None:
         """What a preview or a restock made with this Idempotency-Key answered when it was
         made (the order may have moved on since); None if there is none. The same key
         for other `items` is IdempotencyMismatch.
@@ -144,28 +136,26 @@ class System:
         )
         return answer_again(order, lines, restock, self.supervisor.settings.reservation_ttl)
 
-    async def confirm(self, order_id: str, owner: str | None = None) -> tuple[dict[str, Any], bool]:
-        """Returns the order's id and status, and whether this call confirmed it."""
-        done = await self._ask("ordering", ConfirmOrder(order_id, owner))
-        return {"order_id": done.order_id, "status": done.status.value}, done.first
+    async def confirm(self, order_id: str, owner: str | None = None) -> Confirmation:
+        """The order's id and status, and whether this call confirmed it."""
+        return await self._ask("ordering", ConfirmOrder(order_id, owner))
 
     async def cancel(
         self, order_id: str, owner: str | None = None, *, previews_only: bool = False
-    ) -> dict[str, Any]:
-        order = await self._ask("ordering", CancelOrder(order_id, owner, previews_only))
-        return {"order_id": order.order_id, "status": order.status.value}
+    ) -> OrderRecord:
+        return await self._ask("ordering", CancelOrder(order_id, owner, previews_only))
 
-    async def get_order(self, order_id: str, owner: str | None = None) -> dict[str, Any]:
+    async def get_order(self, order_id: str, owner: str | None = None) -> OrderRecord:
         order = await self.reader.order(order_id, OrderKind.CUSTOMER, owner)
         if order is None:
             raise NotFound(f"no order {order_id}")
-        return order_view(order)
+        return order
 
-    async def order_history(self, order_id: str, owner: str | None = None) -> list[dict[str, Any]]:
-        order = await self.reader.order(order_id, OrderKind.CUSTOMER, owner)
-        if order is None:
-            raise NotFound(f"no order {order_id}")
-        return [{"status": status.value, "at": rfc3339(at)} for status, at in order.history()]
+    async def order_history(
+        self, order_id: str, owner: str | None = None
+    ) -> list[tuple[OrderStatus, float]]:
+        """Each status the order went through and when, oldest first."""
+        return (await self.get_order(order_id, owner)).history()
 
     async def list_orders(
         self,
@@ -174,46 +164,41 @@ class System:
         limit: int = 50,
         cursor: int | None = None,
         kind: OrderKind = OrderKind.CUSTOMER,
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[OrderRecord], int | None]:
         check_status(status)
         check_limit(limit, 500)
-        found, next_cursor = await self.reader.orders(kind, owner, status, limit, cursor)
-        return [order_view(order) for order in found], next_cursor
+        return await self.reader.orders(kind, owner, status, limit, cursor)
 
     async def transfers(
         self, limit: int = 50, cursor: int | None = None
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[OrderRecord], int | None]:
         """The chain's transfers this store ships or receives, newest first."""
         check_limit(limit, 500)
         kinds = (OrderKind.TRANSFER_OUT, OrderKind.TRANSFER_IN)
-        found, next_cursor = await self.reader.orders(kinds, None, None, limit, cursor)
-        return [transfer_view(order) for order in found], next_cursor
+        return await self.reader.orders(kinds, None, None, limit, cursor)
 
-    async def transfer(self, transfer_id: str) -> dict[str, Any]:
+    async def transfer(self, transfer_id: str) -> OrderRecord:
         order = await self.reader.transfer(transfer_id)
         if order is None:
             raise NotFound(f"no transfer {transfer_id} at this store")
-        return transfer_view(order)
+        return order
 
     # --- restocks ------------------------------------------------------------------------
 
-    async def restock(
-        self, owner: str, items: Any, request_key: str | None = None
-    ) -> dict[str, Any]:
+    async def restock(self, owner: str, items: Any, request_key: str | None = None) -> OrderRecord:
         lines = parse_lines(
             items,
             max_quantity=self.limits.max_quantity,
             max_lines=self.limits.max_lines,
             with_cost=True,
         )
-        order = await self._ask("stock", CreateRestock(owner, lines, request_key))
-        return restock_receipt(order)
+        return await self._ask("stock", CreateRestock(owner, lines, request_key))
 
-    async def get_restock(self, restock_id: str, owner: str | None = None) -> dict[str, Any]:
+    async def get_restock(self, restock_id: str, owner: str | None = None) -> OrderRecord:
         restock = await self.reader.order(restock_id, OrderKind.RESTOCK, owner)
         if restock is None:
             raise NotFound(f"no restock {restock_id}")
-        return order_view(restock)
+        return restock
 
     # --- operators -----------------------------------------------------------------------
 
@@ -223,12 +208,6 @@ class System:
     async def level_page(self, page: StockPage) -> list[StockLevel]:
         """A page of products' levels in shelf order (see `StockPage`)."""
         return await self._ask("stock", page)
-
-    async def inventory(self) -> list[dict[str, Any]]:
-        return [stock_view(level) for level in await self.levels()]
-
-    async def catalog(self) -> list[dict[str, Any]]:
-        return [catalog_view(level) for level in await self.levels()]
 
     async def movements(
         self,
@@ -249,13 +228,12 @@ class System:
         note: str | None = None,
         user: str = "operator",
         lot_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> StockLevel:
         if not isinstance(delta, int) or isinstance(delta, bool):
             raise ValidationError(
                 "delta must be an integer", [{"field": "delta", "message": "not an integer"}]
             )
-        level = await self._ask("stock", AdjustStock(sku, delta, reason, note, user, lot_id))
-        return stock_view(level)
+        return await self._ask("stock", AdjustStock(sku, delta, reason, note, user, lot_id))
 
     async def add_product(
         self,
@@ -268,12 +246,11 @@ class System:
         min_level: int,
         on_hand: int = 0,
         user: str = "operator",
-    ) -> dict[str, Any]:
+    ) -> StockLevel:
         """A new SKU, stocked and priced in one step, in an aisle robots serve."""
-        level = await self._ask(
+        return await self._ask(
             "stock", AddProduct(sku, name, aisle, unit, min_level, on_hand, price, unit_cost, user)
         )
-        return stock_view(level)
 
     async def update_product(
         self,
@@ -281,22 +258,20 @@ class System:
         name: str | None = None,
         min_level: int | None = None,
         price: int | None = None,
-    ) -> dict[str, Any]:
-        level = await self._ask("stock", UpdateProduct(sku, name, min_level, price))
-        return stock_view(level)
+    ) -> StockLevel:
+        return await self._ask("stock", UpdateProduct(sku, name, min_level, price))
 
-    async def product(self, sku: str) -> dict[str, Any]:
+    async def product(self, sku: str) -> StockLevel:
         for level in await self.described.levels_of((sku,)):
-            return stock_view(level)
+            return level
         raise NotFound(f"no product {sku}")
 
     def today(self) -> date:
         """The store's date now, in its time zone."""
         return self.supervisor.ctx.today()
 
-    async def alerts(self) -> list[dict[str, Any]]:
-        alerts = await self._ask("stock", OpenAlerts())
-        return [alert_view(alert) for alert in alerts]
+    async def alerts(self) -> list[Alert]:
+        return await self._ask("stock", OpenAlerts())
 
     async def lot_ledger(self) -> list[dict[str, Any]]:
         """Each lot's on_hand against the sum of its movements."""

@@ -14,7 +14,6 @@ from typing import Any
 from autogrocery.domain.errors import IdempotencyMismatch, ValidationError
 from autogrocery.domain.models import LineRequest, MovementType, OrderStatus
 from autogrocery.domain.records import OrderRecord, StockLevel
-from autogrocery.domain.views import order_view, restock_receipt
 
 
 def check_status(status: str | None) -> None:
@@ -42,7 +41,7 @@ def check_limit(limit: int, most: int) -> None:
 
 def answer_again(
     order: OrderRecord, lines: tuple[LineRequest, ...], restock: bool, ttl: float
-) -> dict[str, Any]:
+) -> OrderRecord:
     """What the preview or restock that made `order` answered when it was made (the
     order may have moved on since), for a retry asking for `lines` with its key; other
     lines than the order's are IdempotencyMismatch. `ttl`: a preview's reservation time."""
@@ -53,8 +52,8 @@ def answer_again(
     if asked != made:
         raise IdempotencyMismatch("this Idempotency-Key was used with a different request")
     if restock:
-        return restock_receipt(order.moved(OrderStatus.PROCESSING))
-    as_previewed = dataclasses.replace(
+        return order.moved(OrderStatus.PROCESSING)
+    return dataclasses.replace(
         order,
         status=OrderStatus.PREVIEWED,
         confirmed_at=None,
@@ -63,7 +62,6 @@ def answer_again(
         reason=None,
         expires_at=order.created_at + ttl,
     )
-    return order_view(as_previewed)
 
 
 def lot_checks(lots: list[tuple[str, int, int]]) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ async def place(system: object, n: int) -> list[str]:
     ids = []
     for _ in range(n):
         preview = await system.preview("fridge-1", [{"sku": "BRD-006", "quantity": 1}])  # type: ignore[attr-defined]
-        await system.confirm(preview["order_id"], "fridge-1")  # type: ignore[attr-defined]
-        ids.append(preview["order_id"])
+        await system.confirm(preview.order_id, "fridge-1")  # type: ignore[attr-defined]
+        ids.append(preview.order_id)
     await wait_final(system, ids)  # type: ignore[arg-type]
     return ids
 

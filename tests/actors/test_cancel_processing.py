@@ -22,8 +22,8 @@ pytestmark = pytest.mark.timeout(120)
 
 
 async def level(system: System, sku: str) -> tuple[int, int]:
-    item = next(i for i in await system.inventory() if i["sku"] == sku)
-    return item["on_hand"], item["reserved"]
+    item = next(i for i in await system.levels() if i.sku == sku)
+    return item.on_hand, item.reserved
 
 
 async def robot(system: System, robot_id: str) -> dict[str, Any]:
@@ -40,29 +40,29 @@ async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraw
         # The meat robot is busy with a long pick (2 s), so the order's meat task waits
         # in its queue; its bread is picked at once.
         long = await system.preview("fridge-2", [{"sku": "MEA-002", "quantity": 200}])
-        await system.confirm(long["order_id"], "fridge-2")
+        await system.confirm(long.order_id, "fridge-2")
         order = await system.preview(
             "fridge-1", [{"sku": "BRD-001", "quantity": 2}, {"sku": "MEA-001", "quantity": 3}]
         )
-        await system.confirm(order["order_id"], "fridge-1")
+        await system.confirm(order.order_id, "fridge-1")
         await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
 
-        cancelled = await system.cancel(order["order_id"], "fridge-1")
-        assert cancelled == {"order_id": order["order_id"], "status": "CANCELLED"}
+        cancelled = await system.cancel(order.order_id, "fridge-1")
+        assert (cancelled.order_id, cancelled.status) == (order.order_id, "CANCELLED")
 
-        view = await system.get_order(order["order_id"], "fridge-1")
-        assert (view["status"], view["completed_at"]) == ("CANCELLED", None)
-        history = await system.order_history(order["order_id"], "fridge-1")
-        assert [step["status"] for step in history] == ["PREVIEWED", "PROCESSING", "CANCELLED"]
+        view = await system.get_order(order.order_id, "fridge-1")
+        assert (view.status, view.completed_at) == ("CANCELLED", None)
+        history = await system.order_history(order.order_id, "fridge-1")
+        assert [status for status, _ in history] == ["PREVIEWED", "PROCESSING", "CANCELLED"]
         assert await level(system, "BRD-001") == before["BRD-001"]  # back on the shelf
         assert await level(system, "MEA-001") == before["MEA-001"]  # never picked
         bread, _ = await system.movements(sku="BRD-001")
-        mine = [(m["type"], m["delta"]) for m in bread if m["ref"] == order["order_id"]]
+        mine = [(m["type"], m["delta"]) for m in bread if m["ref"] == order.order_id]
         assert sorted(mine) == [("OUT", -2), ("RETURN", 2)]
         meat, _ = await system.movements(sku="MEA-001")
-        assert [m for m in meat if m["ref"] == order["order_id"]] == []
+        assert [m for m in meat if m["ref"] == order.order_id] == []
 
-        await wait_final(system, [long["order_id"]], within=30)
+        await wait_final(system, [long.order_id], within=30)
         meat_robot = await robot(system, "meat-1")
         assert meat_robot["tasks_done"] == 1  # the long pick only: the withdrawn one never began
         assert meat_robot["state"] == "idle"
@@ -90,16 +90,16 @@ async def test_an_order_ends_once_when_a_cancel_races_the_last_pick(
             owner = f"fridge-{n % 5}"
             await system.confirm(order_id, owner)
             try:
-                return (await system.cancel(order_id, owner))["status"]
+                return (await system.cancel(order_id, owner)).status
             except Conflict:
                 return "REFUSED"
 
         said = await asyncio.gather(
-            *(confirm_and_cancel(n, p["order_id"]) for n, p in enumerate(previews))
+            *(confirm_and_cancel(n, p.order_id) for n, p in enumerate(previews))
         )
-        final = await wait_final(system, [p["order_id"] for p in previews], within=60)
+        final = await wait_final(system, [p.order_id for p in previews], within=60)
         for answer, preview in zip(said, previews, strict=True):
-            status = final[preview["order_id"]]["status"]
+            status = final[preview.order_id].status
             assert (answer, status) in {("CANCELLED", "CANCELLED"), ("REFUSED", "COMPLETED")}
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
@@ -116,14 +116,14 @@ async def test_duplicate_cancels_of_a_processing_order_cancel_it_once(
         order = await system.preview(
             "fridge-1", [{"sku": "BRD-002", "quantity": 1}, {"sku": "MEA-001", "quantity": 150}]
         )
-        await system.confirm(order["order_id"], "fridge-1")
+        await system.confirm(order.order_id, "fridge-1")
         await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
         answers = await asyncio.gather(
-            *(system.cancel(order["order_id"], "fridge-1") for _ in range(10))
+            *(system.cancel(order.order_id, "fridge-1") for _ in range(10))
         )
-        assert {a["status"] for a in answers} == {"CANCELLED"}
+        assert {a.status for a in answers} == {"CANCELLED"}
         moves, _ = await system.movements(sku="BRD-002")
-        mine = sorted((m["type"], m["delta"]) for m in moves if m["ref"] == order["order_id"])
+        mine = sorted((m["type"], m["delta"]) for m in moves if m["ref"] == order.order_id)
         assert mine == [("OUT", -1), ("RETURN", 1)]
         await eventually(lambda: analytics_settled(system), within=10)
         assert (await system.analytics())["customer"]["cancelled"] == 1
@@ -139,22 +139,22 @@ async def test_a_completed_or_failed_order_cannot_be_cancelled(
     system = await start_system(config, robot_seed=7)
     try:
         failing = await system.preview("fridge-1", [{"sku": "DAI-002", "quantity": 1}])
-        await system.confirm(failing["order_id"], "fridge-1")
-        final = await wait_final(system, [failing["order_id"]])
-        assert final[failing["order_id"]]["status"] == "FAILED"
+        await system.confirm(failing.order_id, "fridge-1")
+        final = await wait_final(system, [failing.order_id])
+        assert final[failing.order_id].status == "FAILED"
         with pytest.raises(Conflict, match="FAILED"):
-            await system.cancel(failing["order_id"], "fridge-1")
+            await system.cancel(failing.order_id, "fridge-1")
     finally:
         await system.stop()
     config = make_config("robots.per_aisle=1")
     system = await start_system(config, robot_seed=7)
     try:
         done = await system.preview("fridge-1", [{"sku": "DAI-002", "quantity": 1}])
-        await system.confirm(done["order_id"], "fridge-1")
-        await wait_final(system, [done["order_id"]])
+        await system.confirm(done.order_id, "fridge-1")
+        await wait_final(system, [done.order_id])
         with pytest.raises(Conflict, match="COMPLETED"):
-            await system.cancel(done["order_id"], "fridge-1")
-        assert (await system.get_order(done["order_id"]))["status"] == "COMPLETED"
+            await system.cancel(done.order_id, "fridge-1")
+        assert (await system.get_order(done.order_id)).status == "COMPLETED"
     finally:
         await system.stop()
 
@@ -171,24 +171,24 @@ async def test_a_cancel_cut_short_by_a_crash_is_finished_on_restart(
         order = await system.preview(
             "fridge-1", [{"sku": "BRD-003", "quantity": 2}, {"sku": "MEA-003", "quantity": 200}]
         )
-        await system.confirm(order["order_id"], "fridge-1")
+        await system.confirm(order.order_id, "fridge-1")
         await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
     finally:
         await system.stop()  # the meat task is still PENDING
     with sqlite3.connect(config.data_path / DB_NAME) as conn:
         changed = conn.execute(
             "UPDATE tasks SET status = 'CANCELLED' WHERE order_id = ? AND status = 'PENDING'",
-            (order["order_id"],),
+            (order.order_id,),
         ).rowcount
         assert changed == 1
     for _ in range(2):  # and once more: nothing is done twice
         system = await start_system(config, robot_seed=7)
         try:
-            final = await wait_final(system, [order["order_id"]], within=30)
-            assert final[order["order_id"]]["status"] == "CANCELLED"
+            final = await wait_final(system, [order.order_id], within=30)
+            assert final[order.order_id].status == "CANCELLED"
             assert await level(system, "BRD-003") == before
             moves, _ = await system.movements(sku="BRD-003")
-            mine = sorted((m["type"], m["delta"]) for m in moves if m["ref"] == order["order_id"])
+            mine = sorted((m["type"], m["delta"]) for m in moves if m["ref"] == order.order_id)
             assert mine == [("OUT", -2), ("RETURN", 2)]
             check_invariants(config.data_path)
         finally:

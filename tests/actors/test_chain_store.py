@@ -74,8 +74,8 @@ async def test_every_ledger_movement_and_final_order_is_in_the_outbox_with_its_c
 
     async def shop(n: int) -> None:
         preview = await system.preview(f"fridge-{n % 3}", [{"sku": "BRD-001", "quantity": 1}])
-        await system.confirm(preview["order_id"], f"fridge-{n % 3}")
-        ids.append(preview["order_id"])
+        await system.confirm(preview.order_id, f"fridge-{n % 3}")
+        ids.append(preview.order_id)
 
     looked = asyncio.Event()
     shopping = True
@@ -116,8 +116,8 @@ async def test_a_store_in_no_chain_writes_no_outbox(make_config: ConfigFactory) 
     system = await start_system(config, robot_seed=7)
     try:
         preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
-        await system.confirm(preview["order_id"], "fridge-1")
-        await wait_final(system, [preview["order_id"]])
+        await system.confirm(preview.order_id, "fridge-1")
+        await wait_final(system, [preview.order_id])
     finally:
         await system.stop()
     assert outbox(config.data_path) == []
@@ -145,7 +145,7 @@ async def test_a_transfer_out_is_picked_once_and_ships_its_lots(
             },
         ],
     )
-    await wait_final(system, [], restocks=[restock["restock_id"]])
+    await wait_final(system, [], restocks=[restock.order_id])
     ship = Ship("tr-1", "south", [TransferItem("DAI-001", 7), TransferItem("BRD-002", 2)])
     first, again = await asyncio.gather(desk.ship(system, ship), desk.ship(system, ship))
     assert first.order_id == again.order_id  # a redelivered request finds the first
@@ -186,8 +186,8 @@ async def test_a_transfer_the_store_cannot_ship_is_refused_once_saying_why(
     await system.adjust_stock("BRD-001", 400, "COUNT", "found a pallet")
     again = await desk.ship(system, ship)  # enough now, but the first decision stands
     assert (again.order_id, again.status) == (refused.order_id, "FAILED")
-    inventory = {i["sku"]: i for i in await system.inventory()}
-    assert inventory["BRD-001"]["reserved"] == 0
+    inventory = {i.sku: i for i in await system.levels()}
+    assert inventory["BRD-001"].reserved == 0
     ends = [o for _, _, f in outbox(config.data_path) for o in f.orders]
     assert [(o.transfer_id, o.status, o.kind) for o in ends] == [("tr-2", "FAILED", "TRANSFER_OUT")]
 
@@ -214,8 +214,8 @@ async def test_a_transfer_in_is_shelved_once_into_lots_with_the_shipped_dates(
     assert first.order_id == second.order_id
     await eventually(lambda: _status(system, first.order_id, "COMPLETED"), within=10)
     lots = await system.reports.expiring(30)
-    dated = [lot for lot in lots if lot["sku"] == "DAI-002" and lot["expiry_date"] == expiry]
-    assert [lot["on_hand"] for lot in dated] == [5]
+    dated = [lot for lot, _ in lots if lot.sku == "DAI-002" and lot.expiry.isoformat() == expiry]
+    assert [lot.on_hand for lot in dated] == [5]
     moves, _ = await system.movements(movement_type="TRANSFER_IN")
     assert sorted((m["sku"], m["delta"], m["ref"]) for m in moves) == [
         ("BRD-002", 4, "tr-3"),
@@ -245,9 +245,9 @@ async def test_catalog_versions_are_applied_once_in_order_and_kept_across_a_rest
     try:
         assert await desk.apply_catalog(system, v1) == 1
         assert await desk.apply_catalog(system, v1) == 1  # a redelivery: nothing again
-        catalog = {item["sku"]: item for item in await system.catalog()}
-        assert (catalog["BRD-001"]["name"], catalog["BRD-001"]["price"]) == ("Sourdough", "5.25")
-        assert (catalog["NEW-1"]["aisle"], catalog["NEW-1"]["available"]) == ("dairy", 0)
+        catalog = {item.sku: item for item in await system.levels()}
+        assert (catalog["BRD-001"].name, catalog["BRD-001"].price) == ("Sourdough", 525)
+        assert (catalog["NEW-1"].aisle, catalog["NEW-1"].available) == ("dairy", 0)
         assert "NEW-2" not in catalog
         v2 = CatalogVersion(2, [CatalogProduct("NEW-1", price=279)])
         assert await desk.apply_catalog(system, v2) == 2

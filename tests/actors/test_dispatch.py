@@ -72,17 +72,17 @@ async def test_a_customer_pick_does_not_wait_for_a_delivery_to_be_shelved(
         restock = await system.restock(
             "truck-1", [{"sku": "BRD-001", "quantity": 1000, "unit_cost": "1.00"}]
         )
-        restock_id = restock["restock_id"]
+        restock_id = restock.order_id
         order_ids = []
         for _ in range(3):
             preview = await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 2}])
-            await system.confirm(preview["order_id"], "fridge-1")
-            order_ids.append(preview["order_id"])
+            await system.confirm(preview.order_id, "fridge-1")
+            order_ids.append(preview.order_id)
             final = await wait_final(system, order_ids[-1:], within=30)
-            assert final[order_ids[-1]]["status"] == "COMPLETED"
-            assert (await system.get_restock(restock_id))["status"] == "PROCESSING"
+            assert final[order_ids[-1]].status == "COMPLETED"
+            assert (await system.get_restock(restock_id)).status == "PROCESSING"
         done = await wait_final(system, [], restocks=[restock_id], within=60)
-        assert done[restock_id]["status"] == "COMPLETED"
+        assert done[restock_id].status == "COMPLETED"
         check_invariants(config.data_path)
     finally:
         await system.stop()
@@ -97,18 +97,18 @@ async def test_shelving_finishes_under_a_steady_stream_of_picks(
         restock = await system.restock(
             "truck-1", [{"sku": "BRD-001", "quantity": 100, "unit_cost": "1.00"}]
         )
-        restock_id = restock["restock_id"]
+        restock_id = restock.order_id
         placed: list[str] = []
-        while (await system.get_restock(restock_id))["status"] == "PROCESSING":
+        while (await system.get_restock(restock_id)).status == "PROCESSING":
             assert len(placed) < 2000, "shelving starved behind the picks"
             for _ in range(4):  # always picks waiting
                 preview = await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 1}])
-                await system.confirm(preview["order_id"], "fridge-1")
-                placed.append(preview["order_id"])
+                await system.confirm(preview.order_id, "fridge-1")
+                placed.append(preview.order_id)
             await asyncio.sleep(0.01)
-        assert (await system.get_restock(restock_id))["status"] == "COMPLETED"
+        assert (await system.get_restock(restock_id)).status == "COMPLETED"
         final = await wait_final(system, placed, within=60)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
     finally:
         await system.stop()
 
@@ -120,7 +120,7 @@ async def test_a_robot_busy_with_a_long_task_says_how_far_it_got(
     system = await start_system(config, robot_seed=7)
     try:
         preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 150}])
-        await system.confirm(preview["order_id"], "fridge-1")  # 1.5 s of picking
+        await system.confirm(preview.order_id, "fridge-1")  # 1.5 s of picking
 
         async def working() -> dict | None:
             robot = next(r for r in await system.robots() if r["robot_id"] == "bread-1")
@@ -129,11 +129,11 @@ async def test_a_robot_busy_with_a_long_task_says_how_far_it_got(
 
         robot = await eventually(working, within=30)
         assert robot["state"] == "busy"
-        assert robot["working_on"]["order_id"] == preview["order_id"]
+        assert robot["working_on"]["order_id"] == preview.order_id
         assert robot["working_on"]["of"] == 150
         seen = datetime.fromisoformat(robot["last_seen"]).timestamp()
         assert time.time() - seen < 10  # seen while at work, not when it began
-        await wait_final(system, [preview["order_id"]], within=30)
+        await wait_final(system, [preview.order_id], within=30)
         robot = next(r for r in await system.robots() if r["robot_id"] == "bread-1")
         assert (robot["state"], robot["working_on"]) == ("idle", None)
     finally:

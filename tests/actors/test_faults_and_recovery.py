@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 async def reserved(system: System, sku: str) -> int:
-    return next(i["reserved"] for i in await system.inventory() if i["sku"] == sku)
+    return next(i.reserved for i in await system.levels() if i.sku == sku)
 
 
 async def test_expired_previews_release_stock_and_cannot_be_confirmed(
@@ -36,19 +36,17 @@ async def test_expired_previews_release_stock_and_cannot_be_confirmed(
     try:
         preview = await system.preview("fridge-1", [{"sku": "MEA-003", "quantity": 7}])
         assert await reserved(system, "MEA-003") == 7
-        order = await eventually(
-            lambda: _status_is(system, preview["order_id"], "EXPIRED"), within=5
-        )
+        order = await eventually(lambda: _status_is(system, preview.order_id, "EXPIRED"), within=5)
         assert order
         await eventually(lambda: _reserved_is(system, "MEA-003", 0), within=5)
         with pytest.raises(Conflict):
-            await system.confirm(preview["order_id"], "fridge-1")
+            await system.confirm(preview.order_id, "fridge-1")
     finally:
         await system.stop()
 
 
 async def _status_is(system: System, order_id: str, status: str) -> bool:
-    return (await system.get_order(order_id))["status"] == status
+    return (await system.get_order(order_id)).status == status
 
 
 async def _reserved_is(system: System, sku: str, quantity: int) -> bool:
@@ -64,23 +62,23 @@ async def test_fault_drill_every_order_ends_and_the_books_balance(
     system = await start_system(config, robot_seed=3)
     try:
         rng = random.Random(5)
-        skus = [item["sku"] for item in await system.catalog()]
+        skus = [item.sku for item in await system.levels()]
         ids = []
         for n in range(120):
             items = [{"sku": s, "quantity": rng.randint(1, 2)} for s in rng.sample(skus, 3)]
             preview = await system.preview(f"fridge-{n % 5}", items)
-            await system.confirm(preview["order_id"], f"fridge-{n % 5}")
-            ids.append(preview["order_id"])
+            await system.confirm(preview.order_id, f"fridge-{n % 5}")
+            ids.append(preview.order_id)
         restock = await system.restock(
             "truck-1", [{"sku": s, "quantity": 10, "unit_cost": "1.00"} for s in skus[:6]]
         )
-        final = await wait_final(system, ids, restocks=[restock["restock_id"]], within=60)
-        statuses = [view["status"] for view in final.values()]
+        final = await wait_final(system, ids, restocks=[restock.order_id], within=60)
+        statuses = [view.status for view in final.values()]
         assert set(statuses) <= {"COMPLETED", "FAILED"}
         assert "FAILED" in statuses, "with p=0.3 and 3 attempts some orders should fail"
         assert statuses.count("COMPLETED") > len(statuses) // 2
-        failed = [v for v in final.values() if v["status"] == "FAILED"]
-        assert all(v["completed_at"] for v in failed)
+        failed = [v for v in final.values() if v.status == "FAILED"]
+        assert all(v.completed_at for v in failed)
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
         robots = await system.robots()
@@ -109,9 +107,9 @@ async def test_a_robot_that_dies_is_restarted_and_its_work_redone(
             await system.preview("fridge-1", [{"sku": "BRD-004", "quantity": 2}]) for _ in range(5)
         ]
         for preview in previews:  # a confirm between death and restart gets a 503
-            await retry_unavailable(lambda: system.confirm(preview["order_id"], "fridge-1"))  # noqa: B023
-        final = await wait_final(system, [p["order_id"] for p in previews], within=30)
-        assert {v["status"] for v in final.values()} == {"COMPLETED"}
+            await retry_unavailable(lambda: system.confirm(preview.order_id, "fridge-1"))  # noqa: B023
+        final = await wait_final(system, [p.order_id for p in previews], within=30)
+        assert {v.status for v in final.values()} == {"COMPLETED"}
         assert system.supervisor.restarts >= 1
         assert system.supervisor.robots["bread-1"] is not victim
         assert system.supervisor.robots["bread-1"].is_alive()
@@ -135,23 +133,22 @@ async def test_recovery_keeps_open_previews_expires_stale_ones_and_resumes_work(
     finally:
         await system.stop()
     with sqlite3.connect(config.data_path / DB_NAME) as conn:  # time passes while down
-        conn.execute("UPDATE orders SET expires_at = 0 WHERE order_id = ?", (stale["order_id"],))
+        conn.execute("UPDATE orders SET expires_at = 0 WHERE order_id = ?", (stale.order_id,))
         conn.execute(  # and an order was confirmed but never dispatched
-            "UPDATE orders SET status = 'PROCESSING' WHERE order_id = ?", (live["order_id"],)
+            "UPDATE orders SET status = 'PROCESSING' WHERE order_id = ?", (live.order_id,)
         )
     system = await start_system(config)
     try:
-        assert (await system.get_order(stale["order_id"]))["status"] == "EXPIRED"
-        assert (await system.get_order(kept["order_id"]))["status"] == "PREVIEWED"
+        assert (await system.get_order(stale.order_id)).status == "EXPIRED"
+        assert (await system.get_order(kept.order_id)).status == "PREVIEWED"
         assert await reserved(system, "PAR-002") == 3  # the preview still holds its stock
         assert await reserved(system, "PAR-003") == 0
-        final = await wait_final(system, [live["order_id"]])
-        assert final[live["order_id"]]["status"] == "COMPLETED"
+        final = await wait_final(system, [live.order_id])
+        assert final[live.order_id].status == "COMPLETED"
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
-        _, first = await system.confirm(kept["order_id"], "fridge-1")
-        assert first
-        await wait_final(system, [kept["order_id"]])
+        assert (await system.confirm(kept.order_id, "fridge-1")).first
+        await wait_final(system, [kept.order_id])
         assert await reserved(system, "PAR-002") == 0
     finally:
         await system.stop()
@@ -162,24 +159,22 @@ async def test_operator_adjustments_are_ledgered_and_never_undercut_reservations
 ) -> None:
     await system.preview("fridge-1", [{"sku": "DAI-003", "quantity": 10}])
     level = await system.adjust_stock("DAI-003", -5, "WASTE", "dropped crate", "admin")
-    assert level["on_hand"] == next(
-        i["on_hand"] for i in await system.inventory() if i["sku"] == "DAI-003"
-    )
-    before = await system.inventory()
+    assert level.on_hand == next(i.on_hand for i in await system.levels() if i.sku == "DAI-003")
+    before = await system.levels()
     with pytest.raises(Conflict):
-        await system.adjust_stock("DAI-003", -(level["on_hand"] - 9), "ADJUST", None, "admin")
-    assert await system.inventory() == before
+        await system.adjust_stock("DAI-003", -(level.on_hand - 9), "ADJUST", None, "admin")
+    assert await system.levels() == before
     moves, _ = await system.movements(sku="DAI-003", movement_type="WASTE")
     assert [(m["delta"], m["ref"], m["user"]) for m in moves] == [(-5, "dropped crate", "admin")]
 
 
 async def test_operators_record_goods_received_and_taken_as_in_and_out(system: System) -> None:
     """The plain-words commands' IN and OUT: positive in, negative out, nothing else."""
-    start = next(i["on_hand"] for i in await system.inventory() if i["sku"] == "PAR-011")
+    start = next(i.on_hand for i in await system.levels() if i.sku == "PAR-011")
     level = await system.adjust_stock("PAR-011", 24, "IN", "got a box of cola cans", "admin")
     level = await system.adjust_stock("PAR-011", -3, "OUT", "took 3 small cola", "admin")
-    assert level["on_hand"] == start + 21
-    before = await system.inventory()
+    assert level.on_hand == start + 21
+    before = await system.levels()
     for delta, reason, problem in (
         (-1, "IN", "positive for IN"),
         (2, "OUT", "negative for OUT"),
@@ -189,7 +184,7 @@ async def test_operators_record_goods_received_and_taken_as_in_and_out(system: S
     ):
         with pytest.raises(ValidationError, match=problem):
             await system.adjust_stock("PAR-011", delta, reason, None, "admin")
-    assert await system.inventory() == before
+    assert await system.levels() == before
     moves, _ = await system.movements(sku="PAR-011", limit=2)
     assert [(m["type"], m["delta"], m["ref"]) for m in moves] == [
         ("OUT", -3, "took 3 small cola"),
@@ -201,16 +196,16 @@ async def test_operators_record_goods_received_and_taken_as_in_and_out(system: S
 
 async def test_low_stock_raises_and_clears_an_alert(system: System) -> None:
     sku = "PAR-005"
-    item = next(i for i in await system.inventory() if i["sku"] == sku)
+    item = next(i for i in await system.levels() if i.sku == sku)
     subscription = system.subscribe(["alert.raised", "alert.cleared"])
-    take = item["available"] - item["min_level"] + 1
+    take = item.available - item.min_level + 1
     preview = await system.preview("fridge-1", [{"sku": sku, "quantity": take}])
-    assert [a["sku"] for a in await system.alerts()] == [sku]
+    assert [a.level.sku for a in await system.alerts()] == [sku]
     raised = await asyncio.wait_for(anext(subscription), 5)
-    assert (raised.type, raised.data["sku"]) == ("alert.raised", sku)
-    await system.cancel(preview["order_id"], "fridge-1")
+    assert (raised.type, raised.data.level.sku) == ("alert.raised", sku)
+    await system.cancel(preview.order_id, "fridge-1")
     cleared = await asyncio.wait_for(anext(subscription), 5)
-    assert (cleared.type, cleared.data["sku"]) == ("alert.cleared", sku)
+    assert (cleared.type, cleared.data.level.sku) == ("alert.cleared", sku)
     assert await system.alerts() == []
     subscription.close()
 
@@ -220,7 +215,7 @@ async def test_devices_only_see_their_own_order_events(system: System) -> None:
     preview_other = await system.preview("fridge-2", [{"sku": "BRD-005", "quantity": 1}])
     preview_mine = await system.preview("fridge-1", [{"sku": "BRD-005", "quantity": 1}])
     event = await asyncio.wait_for(anext(mine), 5)
-    assert event.data["order_id"] == preview_mine["order_id"] != preview_other["order_id"]
+    assert event.data.order_id == preview_mine.order_id != preview_other.order_id
     mine.close()
 
 
@@ -228,7 +223,7 @@ async def test_insufficient_stock_after_restart_is_still_exact(make_config: Conf
     config = make_config()
     system = await start_system(config)
     try:
-        available = next(i["available"] for i in await system.inventory() if i["sku"] == "PRO-002")
+        available = next(i.available for i in await system.levels() if i.sku == "PRO-002")
         await system.preview("fridge-1", [{"sku": "PRO-002", "quantity": available}])
     finally:
         await system.stop()
@@ -244,7 +239,7 @@ async def test_a_stopped_system_leaves_no_thread_behind(make_config: ConfigFacto
     before = set(threading.enumerate())
     system = await start_system(make_config("robots.per_aisle=3"))
     preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
-    await system.confirm(preview["order_id"], "fridge-1")
+    await system.confirm(preview.order_id, "fridge-1")
     await system.stop()
     assert pykka.ActorRegistry.get_all() == []
     leftover = [
@@ -270,13 +265,13 @@ async def test_a_core_actor_that_dies_is_restarted_and_nothing_is_lost(
                     [{"sku": "PRO-003", "quantity": 1}, {"sku": "DAI-004", "quantity": 1}],
                 )
             )
-            order_id = preview["order_id"]
+            order_id = preview.order_id
             await retry_unavailable(lambda: system.confirm(order_id, "fridge-1"))  # noqa: B023
-            ids.append(preview["order_id"])
+            ids.append(preview.order_id)
             if n == 10:
                 system.supervisor.refs[victim].tell("poison")
         final = await wait_final(system, ids, within=30)
-        assert {v["status"] for v in final.values()} == {"COMPLETED"}
+        assert {v.status for v in final.values()} == {"COMPLETED"}
         assert system.supervisor.restarts == 1
         assert all(system.health().values())
         await eventually(lambda: analytics_settled(system), within=10)
@@ -305,12 +300,12 @@ async def test_a_confirm_during_a_short_robot_outage_is_accepted_and_waits_for_a
         order = await system.preview("fridge-1", [{"sku": "MEA-001", "quantity": 1}])
         hub.detach("meat-1")  # the link to the meat robot drops: a blip, not an outage
         assert not hub.alive("meat")
-        result, first = await system.confirm(order["order_id"], "fridge-1")
-        assert (result["status"], first) == ("PROCESSING", True)
+        result = await system.confirm(order.order_id, "fridge-1")
+        assert (result.status, result.first) == ("PROCESSING", True)
         robot = system.supervisor.robots["meat-1"]
         hub.attach("meat-1", "meat", lambda tasks: robot.tell(Batch(tasks)), lambda ids: None)
-        final = await wait_final(system, [order["order_id"]])
-        assert final[order["order_id"]]["status"] == "COMPLETED"
+        final = await wait_final(system, [order.order_id])
+        assert final[order.order_id].status == "COMPLETED"
     finally:
         await system.stop()
 
@@ -331,12 +326,12 @@ async def test_a_confirm_for_an_aisle_without_robots_is_refused_and_frees_stock_
         system.robot_hub.detach("party-1")
         await asyncio.sleep(0.4)  # longer than the aisle deadline: an outage now
         with pytest.raises(Unavailable) as refused:
-            await system.confirm(order["order_id"], "fridge-1")
+            await system.confirm(order.order_id, "fridge-1")
         assert "party" in str(refused.value)
         assert refused.value.extra["aisles"] == ["party"]
         assert 0 < refused.value.retry_after <= 10
         # Not held for the 600 s reservation: freed once the refused hold is over.
-        await eventually(lambda: _status_is(system, order["order_id"], "EXPIRED"), within=5)
+        await eventually(lambda: _status_is(system, order.order_id, "EXPIRED"), within=5)
         await eventually(lambda: _reserved_is(system, "PAR-001", 0), within=5)
     finally:
         await system.stop()
@@ -348,14 +343,14 @@ async def test_a_clean_stop_with_work_in_hand_warns_of_nothing(
     config = make_config("robots.per_aisle=1", "robots.pick_time=0.05")
     system = await start_system(config)
     order = await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 3}])
-    await system.confirm(order["order_id"], "fridge-1")
+    await system.confirm(order.order_id, "fridge-1")
     caplog.clear()
     await system.stop()  # the bread robot is still picking
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == []
     system = await start_system(config)  # and the work is done after the restart
     try:
-        final = await wait_final(system, [order["order_id"]])
-        assert final[order["order_id"]]["status"] == "COMPLETED"
+        final = await wait_final(system, [order.order_id])
+        assert final[order.order_id].status == "COMPLETED"
     finally:
         await system.stop()

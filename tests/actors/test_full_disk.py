@@ -36,12 +36,12 @@ async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itse
     config = make_config("robots.per_aisle=1", "robots.pick_time=0.02")
     system = await start_system(config)
     try:
-        skus = [item["sku"] for item in await system.catalog()]
+        skus = [item.sku for item in await system.levels()]
         in_flight = []
         for n in range(10):
             order = await system.preview("fridge-1", [{"sku": skus[n], "quantity": 1}])
-            await system.confirm(order["order_id"], "fridge-1")
-            in_flight.append(order["order_id"])
+            await system.confirm(order.order_id, "fridge-1")
+            in_flight.append(order.order_id)
         limit_pages(system, page_count(system))  # the disk is full now
         refused: Unavailable | None = None
         for n in range(500):
@@ -49,11 +49,11 @@ async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itse
             # write (and free pages) meanwhile.
             try:
                 order = await system.preview("fridge-2", [{"sku": skus[n % 20], "quantity": 1}])
-                await system.confirm(order["order_id"], "fridge-2")
+                await system.confirm(order.order_id, "fridge-2")
             except Unavailable as exc:
                 refused = exc
                 break
-            in_flight.append(order["order_id"])
+            in_flight.append(order.order_id)
         assert refused is not None, "the full disk was never hit"
         assert refused.retry_after > 0
         assert "full" in str(refused)
@@ -63,13 +63,13 @@ async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itse
         check_invariants(config.data_path, settled=False)
         limit_pages(system, UNLIMITED)  # space is freed
         final = await wait_final(system, in_flight, within=60)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         await eventually(lambda: analytics_settled(system), within=30)
         await eventually(lambda: _no_problems(system), within=10)  # the next probe finds room
         assert system.supervisor.restarts == 0
         assert all(system.health().values())
         order = await system.preview("fridge-2", [{"sku": skus[0], "quantity": 1}])
-        assert order["status"] == "PREVIEWED"
+        assert order.status == "PREVIEWED"
     finally:
         await system.stop()
     check_invariants(config.data_path)

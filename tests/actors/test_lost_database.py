@@ -36,7 +36,7 @@ async def test_a_lost_database_file_stops_every_acknowledgement(
         with pytest.raises(Unavailable):  # checked before every commit
             await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 1}])
         with pytest.raises(Unavailable):
-            await system.confirm(order["order_id"], "fridge-1")
+            await system.confirm(order.order_id, "fridge-1")
         problems = system.problems()
         assert how in problems["store"]
         assert system.alive() is not None, "/healthz should fail: a restart is needed"

@@ -80,7 +80,7 @@ async def restock(system: System, *lots: tuple[int, date | None]) -> None:
         for quantity, expiry in lots
     ]
     receipt = await system.restock("truck-1", lines)
-    await wait_final(system, [], restocks=[receipt["restock_id"]])
+    await wait_final(system, [], restocks=[receipt.order_id])
 
 
 def lots_of(config: Config) -> dict[str | None, int]:
@@ -100,8 +100,8 @@ def lot_id(config: Config, expiry: date) -> str:
 
 async def buy(system: System, quantity: int) -> dict[str, Any]:
     preview = await system.preview("fridge-1", [{"sku": SKU, "quantity": quantity}])
-    await system.confirm(preview["order_id"], "fridge-1")
-    return (await wait_final(system, [preview["order_id"]]))[preview["order_id"]]
+    await system.confirm(preview.order_id, "fridge-1")
+    return (await wait_final(system, [preview.order_id]))[preview.order_id]
 
 
 async def sweep(system: System) -> int:
@@ -130,7 +130,7 @@ async def test_an_order_takes_the_lot_that_expires_first_and_spans_into_the_next
 
     order = await buy(store, 3)
 
-    assert order["status"] == "COMPLETED"
+    assert order.status == "COMPLETED"
     taken = [(m["lot_id"], m["delta"]) for m in (await store.movements(SKU, "OUT"))[0]]
     assert sorted(delta for _, delta in taken) == [-2, -1]
     assert lots_of(dated_config) == {
@@ -159,22 +159,22 @@ async def test_an_expired_lot_is_not_sold_and_is_written_off_once(
     with pytest.raises(InsufficientStock):
         await store.preview("fridge-1", [{"sku": SKU, "quantity": 3}])
     product = await store.product(SKU)
-    assert (product["on_hand"], product["available"], product["expired"]) == (7, 2, 5)
+    assert (product.on_hand, product.available, product.expired) == (7, 2, 5)
 
     assert await sweep(store) == 5
     assert await sweep(store) == 0
     waste = await written_off(store)
     assert [m["delta"] for m in waste] == [-5]
     product = await store.product(SKU)
-    assert (product["on_hand"], product["available"], product["expired"]) == (2, 2, 0)
-    alerts = {(a["kind"], a["sku"]) for a in await store.alerts()}
+    assert (product.on_hand, product.available, product.expired) == (2, 2, 0)
+    alerts = {(a.kind, a.level.sku) for a in await store.alerts()}
     assert ("low", SKU) in alerts  # 2 left, below its min level of 3
 
     await store.stop()
     async with running(dated_config, clock) as again:  # sweeps at start
         assert await sweep(again) == 0
         assert [m["delta"] for m in await written_off(again)] == [-5]
-        assert (await again.product(SKU))["on_hand"] == 2
+        assert (await again.product(SKU)).on_hand == 2
     check_invariants(dated_config.data_path)
 
 
@@ -188,7 +188,7 @@ async def test_a_store_that_starts_after_a_lot_expired_writes_it_off_at_start(
 
     async with running(dated_config, clock) as again:  # no sweep asked: the start's did it
         assert [m["delta"] for m in await written_off(again)] == [-4]
-        assert (await again.product(SKU))["on_hand"] == 3
+        assert (await again.product(SKU)).on_hand == 3
     check_invariants(dated_config.data_path)
 
 
@@ -215,10 +215,10 @@ async def test_the_sweep_leaves_what_an_open_order_holds(
     clock.advance(2)
 
     assert await sweep(store) == 3  # the two held for the order stay for it
-    await store.confirm(preview["order_id"], "fridge-1")
-    order = (await wait_final(store, [preview["order_id"]]))[preview["order_id"]]
+    await store.confirm(preview.order_id, "fridge-1")
+    order = (await wait_final(store, [preview.order_id]))[preview.order_id]
 
-    assert order["status"] == "COMPLETED"
+    assert order.status == "COMPLETED"
     assert lots_of(dated_config) == {tomorrow.isoformat(): 0, None: 0}
     assert await sweep(store) == 0
     await settled_books(store, dated_config)
@@ -230,21 +230,19 @@ async def test_a_lot_due_soon_raises_an_expiring_alert_and_is_listed(
     soon = store.today() + timedelta(4)
     await restock(store, (6, soon), (6, soon + timedelta(30)))
     await sweep(store)
-    assert not [a for a in await store.alerts() if a["kind"] == "expiring"]
+    assert not [a for a in await store.alerts() if a.kind == "expiring"]
 
     clock.advance(3)  # now due within the two days' notice
     raised = store.subscribe(["alert.raised"])
     await sweep(store)
 
     event = await asyncio.wait_for(anext(raised), 5)  # operators hear of it at once
-    assert (event.data["kind"], event.data["sku"]) == ("expiring", SKU)
+    assert (event.data.kind, event.data.level.sku) == ("expiring", SKU)
     raised.close()
-    expiring = [a for a in await store.alerts() if a["kind"] == "expiring"]
-    assert [(a["sku"], a["expiry_date"], a["quantity"]) for a in expiring] == [
-        (SKU, soon.isoformat(), 6)
-    ]
+    expiring = [a.lot for a in await store.alerts() if a.kind == "expiring"]
+    assert [(lot.sku, lot.expiry, lot.on_hand) for lot in expiring] == [(SKU, soon, 6)]
     listed = await store.reports.expiring(2)
-    assert [(lot["sku"], lot["days_left"], lot["on_hand"]) for lot in listed] == [(SKU, 1, 6)]
+    assert [(lot.sku, lot.expiry, lot.on_hand) for lot, _ in listed] == [(SKU, soon, 6)]
 
 
 async def test_waste_by_hand_takes_expired_lots_first_and_a_named_lot_when_told(

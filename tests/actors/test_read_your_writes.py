@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 async def test_owners_never_get_a_404_for_their_own_orders_under_load(system: System) -> None:
-    skus = [item["sku"] for item in await system.catalog()]
+    skus = [item.sku for item in await system.levels()]
     not_found: list[str] = []
     polls = 0
 
@@ -29,7 +29,7 @@ async def test_owners_never_get_a_404_for_their_own_orders_under_load(system: Sy
         for _ in range(12):
             items = [{"sku": sku, "quantity": 1} for sku in rng.sample(skus, 3)]
             order = await system.preview(owner, items)
-            order_id = order["order_id"]
+            order_id = order.order_id
             await system.confirm(order_id, owner)
             while True:
                 polls += 1
@@ -39,7 +39,7 @@ async def test_owners_never_get_a_404_for_their_own_orders_under_load(system: Sy
                     not_found.append(order_id)
                     await asyncio.sleep(0.002)
                     continue
-                if view["status"] in ("COMPLETED", "FAILED"):
+                if view.status in ("COMPLETED", "FAILED"):
                     break
                 await asyncio.sleep(0.002)
 

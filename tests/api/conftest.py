@@ -83,7 +83,7 @@ class Api:
         orders, _ = await self.system.list_orders(limit=500)
         restocks, _ = await self.system.list_orders(limit=500, kind=OrderKind.RESTOCK)
         movements, _ = await self.system.movements(limit=1000)
-        return (await self.system.inventory(), orders, restocks, len(movements))
+        return (await self.system.levels(), orders, restocks, len(movements))
 
 
 ApiFactory = Callable[..., Awaitable[Api]]

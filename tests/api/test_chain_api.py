@@ -82,4 +82,4 @@ async def test_a_store_in_a_chain_shows_its_link_and_its_transfers(
 
 async def _done(api: Api, order_id: str) -> bool:
     found, _ = await api.system.transfers(limit=5)
-    return any(t["order_id"] == order_id and t["status"] == "COMPLETED" for t in found)
+    return any(t.order_id == order_id and t.status == "COMPLETED" for t in found)

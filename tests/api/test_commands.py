@@ -26,7 +26,7 @@ async def say(
 
 
 async def on_hand(api: Api, sku: str) -> int:
-    return next(int(i["on_hand"]) for i in await api.system.inventory() if i["sku"] == sku)
+    return next(level.on_hand for level in await api.system.levels() if level.sku == sku)
 
 
 async def ledger(api: Api, sku: str) -> list[tuple[str, int, str, str]]:

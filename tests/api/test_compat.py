@@ -7,16 +7,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
+from autogrocery.domain.records import OrderRecord
 from autogrocery.runtime.eventbus import Subscription
 from tests.api.conftest import Api, ApiFactory
 from tests.api.original_clients import OriginalFridge, OriginalTruck, send
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants
+from tests.helpers import analytics_settled, check_invariants, iso
 from tests.waiting import eventually
 
 ON = ("compat.original=true",)
@@ -34,13 +34,13 @@ def base(api: Api) -> str:
     return str(api.client.make_url("/"))
 
 
-async def seen(subscription: Subscription, order_id: str, status: str) -> dict[str, Any]:
-    """The first `order.updated` event that shows `order_id` in `status`."""
+async def seen(subscription: Subscription, order_id: str, status: str) -> OrderRecord:
+    """The order as the first `order.updated` event that shows it in `status` carries it."""
     while True:
-        event = await asyncio.wait_for(subscription.receive(), 10)
-        data = event[1].data
-        if data.get("order_id") == order_id and data["status"] == status:
-            return dict(data)
+        _, event = await asyncio.wait_for(subscription.receive(), 10)
+        order = event.data
+        if isinstance(order, OrderRecord) and (order.order_id, order.status) == (order_id, status):
+            return order
 
 
 async def test_the_original_fridge_orders_from_registration_to_history(
@@ -89,7 +89,7 @@ async def test_the_original_fridge_orders_from_registration_to_history(
     assert (status, order["status"], order["total"]) == (200, "COMPLETED", "9.65")
     status, mine, _ = await api.call("GET", "/api/orders", native)
     assert [o["order_id"] for o in mine["orders"]] == [order_id]
-    assert (await seen(events, order_id, "COMPLETED"))["total"] == "9.65"
+    assert (await seen(events, order_id, "COMPLETED")).total == 965
     await eventually(lambda: analytics_settled(api.system), within=10)  # its row follows COMPLETED
     on_hand = check_invariants(api.config.data_path)
     status, inventory, _ = await api.call("GET", "/api/ops/inventory", await api.operator())
@@ -164,15 +164,15 @@ async def test_the_original_truck_ui_delivers_without_credentials(
     # The dates travel with the restock's lines, and each dated line became a lot.
     restock = await api.system.get_restock(restock_id)
     lines = sorted(
-        (line["sku"], line["quantity"], line["mfd_date"], line["expiry_date"])
-        for line in restock["items"]
+        (line.sku, line.quantity, iso(line.mfd_date), iso(line.expiry_date))
+        for line in restock.lines
     )
     assert lines == [
         ("APPLE-101", 5, "2026-11-01", "2027-11-01"),
         ("BRD-001", 10, "2026-11-01", "2027-11-01"),
     ]
     expiring = await api.system.reports.expiring(3650)
-    assert {lot["sku"] for lot in expiring} >= {"APPLE-101", "BRD-001"}
+    assert {lot.sku for lot, _ in expiring} >= {"APPLE-101", "BRD-001"}
     await eventually(lambda: analytics_settled(api.system), within=10)  # its row follows COMPLETED
     check_invariants(api.config.data_path)
 

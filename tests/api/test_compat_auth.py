@@ -267,7 +267,7 @@ async def test_a_disabled_truck_account_stops_the_truck_ui_at_once(
     assert (await send(session, "POST", restock, DELIVERY)).status_code == 201
     accepted, _ = await api.system.list_orders(limit=10, kind=OrderKind.RESTOCK)
     # shelved before the snapshot: robots still at work would change what it holds
-    await wait_final(api.system, [], restocks=[r["restock_id"] for r in accepted])
+    await wait_final(api.system, [], restocks=[r.order_id for r in accepted])
     operator = await api.operator()
     status, _, _ = await api.call("POST", "/api/ops/accounts/truck-1/disable", operator)
     assert status == 200

@@ -14,7 +14,7 @@ import pytest
 from autogrocery.store.db import DB_NAME
 from tests.api.conftest import Api, ApiFactory
 from tests.api.original_clients import OriginalFridge, Reply, send
-from tests.helpers import wait_final
+from tests.helpers import iso, wait_final
 
 ON = ("compat.original=true", "compat.truck_without_auth=true")
 PASSWORD = "fridge-pass-1"
@@ -133,8 +133,8 @@ async def test_cancel_a_previewed_order_and_the_original_status_codes_around_it(
     res = await fridge.auth_request("GET", "/api/client/orders/last")
     assert res.json()["data"]["Status"] == "PENDING"  # our PREVIEWED
     assert await fridge.cancel_current_order() == "Order cancelled and reservation released"
-    inventory = {i["sku"]: i for i in await api.system.inventory()}
-    assert inventory["BRD-001"]["reserved"] == 0
+    inventory = {level.sku: level for level in await api.system.levels()}
+    assert inventory["BRD-001"].reserved == 0
     res = await fridge.auth_request("GET", "/api/client/orders/last")
     assert res.json()["data"]["Status"] == "CANCELLED"
     fridge.order_id = order_id  # press the buttons again on the cancelled order
@@ -236,27 +236,22 @@ async def test_dates_as_days_or_empty_and_a_new_product_priced_by_the_rule(
     assert res.status_code == 201, res.text
     restock_id = res.json()["order_id"]
     assert "1 new product(s)" in res.json()["message"]
-    kale = next(i for i in await api.system.inventory() if i["sku"] == "KALE-1")
+    kale = next(level for level in await api.system.levels() if level.sku == "KALE-1")
     # Priced at creation as stock at its min level: unit cost x (1 + margin) = 1.00 x 1.30
-    assert (kale["name"], kale["aisle"], kale["price"], kale["on_hand"]) == (
-        "Curly kale",
-        "produce",
-        "1.30",
-        0,
-    )
+    assert (kale.name, kale.aisle, kale.price, kale.on_hand) == ("Curly kale", "produce", 130, 0)
     await wait_final(api.system, [], restocks=[restock_id])
     restock = await api.system.get_restock(restock_id)
     rows = sorted(
-        (line["sku"], line["quantity"], line["mfd_date"], line["expiry_date"])
-        for line in restock["items"]
+        (line.sku, line.quantity, iso(line.mfd_date), iso(line.expiry_date))
+        for line in restock.lines
     )
     assert rows == [
         ("BRD-001", 4, None, None),
         ("KALE-1", 2, None, "2099-11-21"),  # 23:30 at UTC-2 is the 21st in UTC
         ("KALE-1", 20, "2026-11-01", "2099-11-08"),
     ]
-    kale = next(i for i in await api.system.inventory() if i["sku"] == "KALE-1")
-    assert (kale["on_hand"], kale["price"]) == (22, "1.17")  # 1.00 x 1.30 x 0.9 once plentiful
+    kale = next(level for level in await api.system.levels() if level.sku == "KALE-1")
+    assert (kale.on_hand, kale.price) == (22, 117)  # 1.00 x 1.30 x 0.9 once plentiful
 
 
 async def test_a_cost_a_hair_off_a_cent_by_float_rounding_is_that_cent(
@@ -268,7 +263,7 @@ async def test_a_cost_a_hair_off_a_cent_by_float_rounding_is_that_cent(
     res = await raw("POST", "api/truck/restock", payload)
     assert res.status_code == 201, res.text
     restock = await api.system.get_restock(res.json()["order_id"])
-    assert [item["unit_cost"] for item in restock["items"]] == ["0.30"]
+    assert [line.unit_price for line in restock.lines] == [30]
     # A real sub-cent amount is still refused, its number written plainly.
     payload["items"] = [line(unit_cost=1.005)]
     said = text(await raw("POST", "api/truck/restock", payload), 400)

@@ -47,10 +47,10 @@ async def test_a_retried_preview_confirm_and_delivery_are_done_once(
     assert first == again
     orders, _ = await api.system.list_orders(limit=10)
     assert len(orders) == 1  # one order, 2 units reserved once
-    inventory = {i["sku"]: i for i in await api.system.inventory()}
-    assert inventory["BRD-001"]["reserved"] == 2
+    inventory = {level.sku: level for level in await api.system.levels()}
+    assert inventory["BRD-001"].reserved == 2
 
-    order_id = orders[0]["order_id"]
+    order_id = orders[0].order_id
     first, again = await twice("api/client/order/confirm", {"order_id": order_id}, "c-1")
     assert first == again  # the first 200, not the 409 of a second confirm
     await wait_final(api.system, [order_id])
@@ -65,7 +65,7 @@ async def test_a_retried_preview_confirm_and_delivery_are_done_once(
     assert "restock accepted" in first
     restocks, _ = await api.system.list_orders(limit=10, kind=OrderKind.RESTOCK)
     assert len(restocks) == 1
-    await wait_final(api.system, [], restocks=[restocks[0]["restock_id"]])
+    await wait_final(api.system, [], restocks=[restocks[0].order_id])
     await eventually(lambda: analytics_settled(api.system), within=10)  # its row follows COMPLETED
     check_invariants(api.config.data_path)
 

@@ -45,7 +45,7 @@ async def buy(api: Api, device: dict[str, str], quantity: int) -> None:
     path = f"/api/orders/{preview['order_id']}/confirm"
     assert (await api.call("POST", path, device))[0] in (200, 202)
     done = await wait_final(api.system, [preview["order_id"]])
-    assert done[preview["order_id"]]["status"] == "COMPLETED"
+    assert done[preview["order_id"]].status == "COMPLETED"
 
 
 async def test_dated_deliveries_are_listed_as_expiring_soonest_first(api: Api) -> None:

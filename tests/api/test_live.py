@@ -160,8 +160,9 @@ async def test_a_slow_subscriber_is_told_how_many_events_it_lost_and_resyncs(
         assert (first["seq"], first["data"]["status"]) == (1, "PREVIEWED")
         # A burst of 100 events for this device faster than any socket can take them:
         # its connection holds 16, so 84 are lost.
+        order = await api.system.get_order(preview["order_id"])
         for _ in range(100):
-            api.system.events.publish("order.updated", preview, owner=me)
+            api.system.events.publish("order.updated", order, owner=me)
         notice = await next_event(ws, contract=api.contract)
         assert notice["type"] == "events.dropped"
         assert notice["data"] == {"count": 84, "from_seq": 2}

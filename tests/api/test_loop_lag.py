@@ -69,5 +69,5 @@ async def _measure(api: Api) -> None:
     final = await wait_final(api.system, words[1:], within=60)
     running = False
     await watcher
-    assert {view["status"] for view in final.values()} == {"COMPLETED"}
+    assert {order.status for order in final.values()} == {"COMPLETED"}
     assert worst < HANG, f"the event loop was blocked for {worst * 1000:.1f} ms"

@@ -70,4 +70,4 @@ async def test_tokens_of_a_lost_store_open_nothing_in_the_store_started_afresh(
         "POST", "/api/orders/preview", fridge, json={"items": [{"sku": "BRD-001", "quantity": 1}]}
     )
     assert status == 401
-    assert (await again.system.inventory())[0]["reserved"] == 0
+    assert (await again.system.levels())[0].reserved == 0

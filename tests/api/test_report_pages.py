@@ -43,7 +43,7 @@ async def test_the_books_check_lists_no_sku_when_all_agree_and_pages_them_all(ap
 
 async def _buy_five_products(api: Api) -> None:
     device = await api.device()
-    stocked = [view["sku"] for view in await api.system.catalog() if view["available"] > 2][:5]
+    stocked = [level.sku for level in await api.system.levels() if level.available > 2][:5]
     lines = [{"sku": sku, "quantity": 2} for sku in stocked]
     status, preview, _ = await api.call(
         "POST", "/api/orders/preview", device, json={"items": lines}
@@ -52,7 +52,7 @@ async def _buy_five_products(api: Api) -> None:
     path = f"/api/orders/{preview['order_id']}/confirm"
     assert (await api.call("POST", path, device))[0] in (200, 202)
     done = await wait_final(api.system, [preview["order_id"]])
-    assert done[preview["order_id"]]["status"] == "COMPLETED"
+    assert done[preview["order_id"]].status == "COMPLETED"
 
 
 async def test_usage_by_month_pages_add_up_to_its_days(api: Api) -> None:

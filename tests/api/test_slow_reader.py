@@ -39,7 +39,7 @@ async def test_a_reader_that_falls_behind_is_told_what_it_lost(make_api: ApiFact
         for connection in server.connections:  # the server's end of each, this one's too
             server_end = server._connections[connection].get_extra_info("socket")
             server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL)
-        skus = [i["sku"] for i in await api.system.inventory() if i["on_hand"] >= 40][:40]
+        skus = [level.sku for level in await api.system.levels() if level.on_hand >= 40][:40]
 
         async def dropped() -> float:
             status, text, _ = await api.call("GET", "/metrics")
@@ -56,8 +56,8 @@ async def test_a_reader_that_falls_behind_is_told_what_it_lost(make_api: ApiFact
                 preview = await api.system.preview(
                     "fridge-1", [{"sku": skus[(len(made) + n) % len(skus)], "quantity": 1}]
                 )
-                await api.system.confirm(preview["order_id"], "fridge-1")
-                made.append(preview["order_id"])
+                await api.system.confirm(preview.order_id, "fridge-1")
+                made.append(preview.order_id)
         frames = [first]
         deadline = asyncio.get_running_loop().time() + 60
         while not any(f["type"] == "events.dropped" for f in frames[:-5]):
@@ -116,7 +116,7 @@ async def test_a_reader_that_stopped_costs_the_store_a_bounded_number_of_bytes(
             if t.get_extra_info("peername")[1] == stalled.getsockname()[1]
         )
         bus = api.system.events
-        skus = [i["sku"] for i in await api.system.inventory()]
+        skus = [level.sku for level in await api.system.levels()]
         deadline = loop.time() + 60
         # Until it has had to drop events (it is full), or its buffer has grown past what
         # it may hold (the old way), whichever comes first.
@@ -124,7 +124,7 @@ async def test_a_reader_that_stopped_costs_the_store_a_bounded_number_of_bytes(
             assert loop.time() < deadline, "the reader never fell behind"
             for n in itertools.islice(itertools.count(), 50):
                 preview = await api.system.preview("fridge-1", [{"sku": skus[n], "quantity": 1}])
-                await api.system.confirm(preview["order_id"], "fridge-1")
+                await api.system.confirm(preview.order_id, "fridge-1")
         assert transport.get_write_buffer_size() <= WRITE_BOUND
         sock = transport.get_extra_info("socket")
         kernel = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)

@@ -95,8 +95,8 @@ async def shop(system: System, n: int) -> list[str]:
     ids = []
     for number in range(n):
         preview = await system.preview(f"fridge-{number % 3}", [{"sku": "BRD-001", "quantity": 1}])
-        await system.confirm(preview["order_id"], f"fridge-{number % 3}")
-        ids.append(preview["order_id"])
+        await system.confirm(preview.order_id, f"fridge-{number % 3}")
+        ids.append(preview.order_id)
     await wait_final(system, ids)
     return ids
 
@@ -130,7 +130,7 @@ async def test_every_row_reaches_the_leaf_once_in_order_and_the_hwm_prunes_it(
         assert moved == 10
         first = found[0][1]  # every SKU's levels once, as the relay starts
         assert first.kind == "stock"
-        assert {lv.sku for lv in first.facts.levels} == {i["sku"] for i in await system.catalog()}
+        assert {lv.sku for lv in first.facts.levels} == {i.sku for i in await system.levels()}
 
         hwm = rows[len(rows) // 2]
         await send_down(link, "hwm", None, Hwm(hwm, 0.0))
@@ -211,12 +211,12 @@ async def test_what_comes_down_reaches_the_actors_once(config: Config, system: S
         async def done() -> Any:
             found, _ = await system.transfers()
             version = (await link.relay.status()).catalog_version
-            return found if found and found[0]["status"] == "COMPLETED" and version == 1 else None
+            return found if found and found[0].status == "COMPLETED" and version == 1 else None
 
         found = await eventually(done, within=30)
-        assert [t["transfer_id"] for t in found] == ["tr-5"]
-        price = next(i["price"] for i in await system.catalog() if i["sku"] == "BRD-002")
-        assert price == "3.33"
+        assert [t.request_key for t in found] == ["tr-5"]
+        price = next(i.price for i in await system.levels() if i.sku == "BRD-002")
+        assert price == 333
 
 
 async def test_a_leaf_killed_is_restarted_and_the_relay_carries_on(

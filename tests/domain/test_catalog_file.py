@@ -32,7 +32,7 @@ async def test_a_catalog_file_from_config_replaces_the_default(
     catalog.write_text(SMALL)
     system = await start_system(make_config(f"catalog.path={catalog}"))
     try:
-        assert [(i["sku"], i["aisle"], i["available"]) for i in await system.catalog()] == [
+        assert [(i.sku, i.aisle, i.available) for i in await system.levels()] == [
             ("X-1", "bakery", 10)
         ]
         assert [r["robot_id"] for r in await system.robots()] == ["bakery-1"]

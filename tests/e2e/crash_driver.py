@@ -27,25 +27,25 @@ async def main(data_dir: str) -> None:
     )
     system = await start_system(config)
     rng = random.Random(11)
-    skus = [item["sku"] for item in await system.catalog()]
+    skus = [item.sku for item in await system.levels()]
     gate = asyncio.Semaphore(24)
 
     async def customer(n: int) -> None:
         async with gate:
             items = [{"sku": s, "quantity": rng.randint(1, 3)} for s in rng.sample(skus, 3)]
             preview = await system.preview(f"fridge-{n % 7}", items)
-            print("PREVIEWED", preview["order_id"], flush=True)
+            print("PREVIEWED", preview.order_id, flush=True)
             if n % 9 == 0:
                 return  # left unconfirmed: the reservation must survive the crash
-            await system.confirm(preview["order_id"], f"fridge-{n % 7}")
-            print("CONFIRMED", preview["order_id"], flush=True)
+            await system.confirm(preview.order_id, f"fridge-{n % 7}")
+            print("CONFIRMED", preview.order_id, flush=True)
             if n % 5 == 3:  # the shopper changes their mind while robots pick
-                print("CANCELLING", preview["order_id"], flush=True)
+                print("CANCELLING", preview.order_id, flush=True)
                 try:
-                    await system.cancel(preview["order_id"], f"fridge-{n % 7}")
+                    await system.cancel(preview.order_id, f"fridge-{n % 7}")
                 except Conflict:
                     return  # every item picked already: it completes
-                print("CANCELLED", preview["order_id"], flush=True)
+                print("CANCELLED", preview.order_id, flush=True)
 
     async def truck(n: int) -> None:
         async with gate:
@@ -58,7 +58,7 @@ async def main(data_dir: str) -> None:
             items[0]["expiry_date"] = str(today + timedelta(days=1))
             items[1]["expiry_date"] = str(today + timedelta(days=7))
             restock = await system.restock(f"truck-{n}", items)
-            print("RESTOCK", restock["restock_id"], flush=True)
+            print("RESTOCK", restock.order_id, flush=True)
 
     async def waste(n: int) -> None:
         async with gate:

@@ -90,11 +90,11 @@ async def test_sigkill_mid_flight_then_restart_completes_everything_once(
                 if order_id in cancelling
                 else {"COMPLETED"}
             )
-            assert view["status"] in expected, (order_id, view["status"])
+            assert view.status in expected, (order_id, view.status)
         assert cancelled, "the drill should have cancelled orders while robots picked"
         for order_id in set(previewed) - set(final):
             order = await system.get_order(order_id)
-            if order["status"] == "PREVIEWED":
+            if order.status == "PREVIEWED":
                 await system.cancel(order_id)
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(data_dir)

@@ -92,14 +92,14 @@ async def test_with_curve_on_only_authorized_clients_get_work_and_metrics(
         spawn.robot(endpoint, "bread", "good", keys=keys / "clients" / "robot")
         spawn.analytics(metrics_endpoint(system), csv, keys=keys / "clients" / "analytics")
         await eventually(lambda: online(system, "bread"), within=30)
-        skus = [i["sku"] for i in await system.catalog() if i["aisle"] == "bread"]
+        skus = [i.sku for i in await system.levels() if i.aisle == "bread"]
         ids = []
         for n in range(20):
             preview = await system.preview("fridge-1", [{"sku": skus[n % 5], "quantity": 1}])
-            await system.confirm(preview["order_id"], "fridge-1")
-            ids.append(preview["order_id"])
+            await system.confirm(preview.order_id, "fridge-1")
+            ids.append(preview.order_id)
         final = await wait_final(system, ids, within=30)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         assert [r["robot_id"] for r in await system.robots()] == ["good-1"]
         with sqlite3.connect(data / DB_NAME) as conn:
             pickers = {row[0] for row in conn.execute("SELECT DISTINCT robot_id FROM tasks")}

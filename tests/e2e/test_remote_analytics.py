@@ -52,15 +52,15 @@ async def test_remote_analytics_killed_and_restarted_mid_run_has_one_line_per_or
         stats = system.supervisor.metrics.stats
         await eventually(lambda: _true(stats()["subscribers"] == 1), within=30)
         rng = random.Random(4)
-        skus = [item["sku"] for item in await system.catalog()]
+        skus = [item.sku for item in await system.levels()]
         gate = asyncio.Semaphore(16)
 
         async def order(n: int) -> str:
             async with gate:
                 items = [{"sku": s, "quantity": rng.randint(1, 2)} for s in rng.sample(skus, 3)]
                 preview = await system.preview(f"fridge-{n % 5}", items)
-                await system.confirm(preview["order_id"], f"fridge-{n % 5}")
-                return str(preview["order_id"])
+                await system.confirm(preview.order_id, f"fridge-{n % 5}")
+                return str(preview.order_id)
 
         run = asyncio.gather(*(order(n) for n in range(300)))
         await eventually(lambda: _true(len(csv_seqs(csv)) >= 30), within=30)
@@ -71,7 +71,7 @@ async def test_remote_analytics_killed_and_restarted_mid_run_has_one_line_per_or
         spawn.analytics(endpoint, csv)
         ids = await run
         final = await wait_final(system, ids, within=60)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         await eventually(lambda: _true(len(csv_seqs(csv)) >= 300), within=30)
         await asyncio.sleep(3 * 0.2)  # a few heartbeats: nothing more may arrive
         seqs = csv_seqs(csv)

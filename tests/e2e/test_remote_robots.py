@@ -54,14 +54,14 @@ async def place(
     async def order(number: int, items: list[dict[str, object]]) -> str:
         async with gate:
             preview = await system.preview(f"fridge-{number % 7}", items)
-            await system.confirm(preview["order_id"], f"fridge-{number % 7}")
-            return str(preview["order_id"])
+            await system.confirm(preview.order_id, f"fridge-{number % 7}")
+            return str(preview.order_id)
 
     return list(await asyncio.gather(*(order(n, b) for n, b in enumerate(baskets))))
 
 
 async def skus_of(system: System, aisle: str | None = None) -> list[str]:
-    return [i["sku"] for i in await system.catalog() if aisle in (None, i["aisle"])]
+    return [i.sku for i in await system.levels() if aisle in (None, i.aisle)]
 
 
 async def test_300_orders_served_by_two_robot_processes_per_aisle(
@@ -77,7 +77,7 @@ async def test_300_orders_served_by_two_robot_processes_per_aisle(
         await eventually(lambda: _count(online(system), 10), within=30)
         ids = await place(system, 300, await skus_of(system))
         final = await wait_final(system, ids, within=60)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         robots = await system.robots()
         assert {r["robot_id"].rsplit("-", 2)[0] for r in robots} == set(AISLES)
         assert all(r["tasks_done"] > 0 for r in robots), robots  # both processes of each aisle
@@ -109,7 +109,7 @@ async def test_a_robot_process_killed_while_it_holds_tasks(
         assert noticed <= HEARTBEAT * MISSES + 0.5, f"offline after {noticed:.2f}s"
         assert any("victim-1 is offline; re-dispatching" in r.getMessage() for r in caplog.records)
         final = await wait_final(system, ids, within=60)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)  # nothing picked twice: stock is exact
         survivor = next(r for r in await system.robots() if r["robot_id"] == "survivor-1")
@@ -131,15 +131,15 @@ async def test_a_robot_process_picks_for_customers_between_chunks_of_a_delivery(
         restock = await system.restock(
             "truck-1", [{"sku": "BRD-001", "quantity": 1000, "unit_cost": "1.00"}]
         )
-        restock_id = restock["restock_id"]
+        restock_id = restock.order_id
         for _ in range(2):
             ids = await place(system, 1, ["BRD-002"], lines=1)
-            assert (await wait_final(system, ids, within=30))[ids[0]]["status"] == "COMPLETED"
-            assert (await system.get_restock(restock_id))["status"] == "PROCESSING"
+            assert (await wait_final(system, ids, within=30))[ids[0]].status == "COMPLETED"
+            assert (await system.get_restock(restock_id)).status == "PROCESSING"
         done = await wait_final(system, [], restocks=[restock_id], within=60)
-        assert done[restock_id]["status"] == "COMPLETED"
+        assert done[restock_id].status == "COMPLETED"
         preview = await system.preview("fridge-1", [{"sku": "BRD-003", "quantity": 300}])
-        await system.confirm(preview["order_id"], "fridge-1")  # 1.5 s of picking
+        await system.confirm(preview.order_id, "fridge-1")  # 1.5 s of picking
 
         async def progress() -> dict[str, Any] | None:
             robot = next(r for r in await system.robots() if r["robot_id"] == "far-1")
@@ -147,8 +147,8 @@ async def test_a_robot_process_picks_for_customers_between_chunks_of_a_delivery(
             return work if work is not None and work["done"] > 0 else None
 
         work = await eventually(progress, within=30)
-        assert (work["order_id"], work["op"], work["of"]) == (preview["order_id"], "PICK", 300)
-        await wait_final(system, [preview["order_id"]], within=30)
+        assert (work["order_id"], work["op"], work["of"]) == (preview.order_id, "PICK", 300)
+        await wait_final(system, [preview.order_id], within=30)
         check_invariants(config.data_path)
     finally:
         await system.stop()
@@ -169,17 +169,16 @@ async def test_orders_of_an_aisle_without_robots_wait_for_a_new_one(
         spawn.kill(first)
         await eventually(lambda: _count(online(system, "dairy"), 0), within=10)
         assert system.robot_hub.fleet.waiting() > 0  # type: ignore[attr-defined]
-        waiting = [oid for oid in ids if (await system.get_order(oid))["status"] == "PROCESSING"]
+        waiting = [oid for oid in ids if (await system.get_order(oid)).status == "PROCESSING"]
         assert waiting, "every order finished before the kill"
         # The robots were seen moments ago: a blip, not an unserved aisle. A confirm now
         # is accepted and waits for a robot (up to zmq.aisle_deadline).
         preview = await system.preview("fridge-1", [{"sku": skus[0], "quantity": 1}])
-        _, first = await system.confirm(preview["order_id"], "fridge-1")
-        assert first
-        ids.append(preview["order_id"])
+        assert (await system.confirm(preview.order_id, "fridge-1")).first
+        ids.append(preview.order_id)
         spawn.robot(endpoint, "dairy", "second", pick_time=0.0)
         final = await wait_final(system, ids, within=30)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:
@@ -200,11 +199,11 @@ async def test_after_the_aisle_deadline_orders_fail_and_release_their_stock(
         await eventually(lambda: _is(robot_state(system, "only-1"), "busy"), within=10)
         spawn.kill(only)
         final = await wait_final(system, ids, within=30)
-        failed = [view for view in final.values() if view["status"] == "FAILED"]
+        failed = [view for view in final.values() if view.status == "FAILED"]
         assert failed, "no order was still waiting when the robot died"
-        assert {view["status"] for view in final.values()} <= {"COMPLETED", "FAILED"}
-        assert all("no robot of aisle meat" in (view.get("reason") or "") for view in failed)
-        levels = {i["sku"]: i["reserved"] for i in await system.inventory()}
+        assert {view.status for view in final.values()} <= {"COMPLETED", "FAILED"}
+        assert all("no robot of aisle meat" in (view.reason or "") for view in failed)
+        levels = {i.sku: i.reserved for i in await system.levels()}
         assert all(levels[sku] == 0 for sku in skus)  # every reservation released
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
@@ -255,7 +254,7 @@ async def test_garbage_on_both_endpoints_is_counted_and_the_store_keeps_serving(
         assert bad == {"robots": expected, "metrics": expected}
         ids = await place(system, 40, await skus_of(system))
         final = await wait_final(system, ids, within=30)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         remote = next(r for r in await system.robots() if r["robot_id"] == "remote-1")
         assert remote["tasks_done"] > 0
         await eventually(lambda: _true(len(csv_lines(csv)) == 40), within=30)
@@ -300,7 +299,7 @@ async def test_robots_and_analytics_find_a_restarted_store_and_stop_cleanly(
         await eventually(lambda: _count(online(system, "party"), 1), within=30)
         second = await place(system, 10, skus, lines=2, seed=2)
         final = await wait_final(system, second, within=30)
-        assert {view["status"] for view in final.values()} == {"COMPLETED"}
+        assert {view.status for view in final.values()} == {"COMPLETED"}
         await eventually(lambda: _true(len(csv_lines(csv)) == 20), within=30)
         assert sorted(csv_order_ids(csv)) == sorted(first + second)
         robot.terminate()  # SIGTERM: says bye, so the store knows at once

@@ -141,8 +141,9 @@ def path_value(session: Session, name: str, pick: int, index: int, text: str) ->
 
 
 @st.composite
-def requests(draw: st.DrawFn, session: Session) -> tuple[str, str, bytes | None, dict[str, str]]:
-    method, template = draw(st.sampled_from(_OPERATIONS))
+def requests(
+    draw: st.DrawFn, session: Session, method: str, template: str
+) -> tuple[str, str, bytes | None, dict[str, str]]:
     operation = session.contract.document["paths"][template][method]
     components = session.contract.components
     path = template
@@ -173,10 +174,14 @@ def requests(draw: st.DrawFn, session: Session) -> tuple[str, str, bytes | None,
 
 
 _OPERATIONS = _operations()
+# Each operation gets its own examples: drawn from all of them at once, hypothesis's
+# bias toward its first choices left a few operations unsent in some runs.
+EXAMPLES_EACH = 10
 
 
+@pytest.mark.parametrize("operation", _OPERATIONS, ids=" ".join)
 @settings(
-    max_examples=400,
+    max_examples=EXAMPLES_EACH,
     deadline=None,
     database=None,
     suppress_health_check=[
@@ -187,9 +192,9 @@ _OPERATIONS = _operations()
 )
 @given(data=st.data())
 def test_requests_drawn_from_the_document_get_documented_answers(
-    session: Session, data: st.DataObject
+    session: Session, operation: tuple[str, str], data: st.DataObject
 ) -> None:
-    method, target, body, headers = data.draw(requests(session))
+    method, target, body, headers = data.draw(requests(session, *operation))
     status, media, answer = session.send(method, target, body, headers)
     assert status < 500, (method, target, body, answer)
     assert b"Traceback" not in answer
@@ -201,7 +206,7 @@ def test_requests_drawn_from_the_document_get_documented_answers(
 
 def test_books_balance_after_the_schema_fuzzing(server: Server, session: Session) -> None:
     covered = {template for _, template, _ in session.contract.checked}
-    assert len(covered) >= len({p for _, p in _OPERATIONS}) - 2  # nearly every path was hit
+    assert covered == {p for _, p in _OPERATIONS}  # every path was answered and checked
     succeeded = sum(1 for *_, status in session.statuses if status < 300)
     assert succeeded >= len(session.statuses) // 10  # and many requests went all the way
     by_id = [

@@ -105,8 +105,8 @@ async def test_the_store_opens_its_history_and_takes_orders(
         page, cursor = await system.list_orders(status="COMPLETED", limit=50)
         assert len(page) == 50
         assert cursor is not None
-        history = await system.order_history(page[0]["order_id"])
-        assert [step["status"] for step in history] == ["PREVIEWED", "PROCESSING", "COMPLETED"]
+        history = await system.order_history(page[0].order_id)
+        assert [status for status, _ in history] == ["PREVIEWED", "PROCESSING", "COMPLETED"]
         moved, _ = await system.movements(movement_type="WASTE", limit=10)
         assert moved
 
@@ -130,12 +130,12 @@ async def _check_books(system: System) -> None:
 
 async def _order_one_more(system: System) -> None:
     """A customer previews and confirms three products in stock, as ever."""
-    popular = [view["sku"] for view in await system.catalog() if view["available"] > 0][:3]
+    popular = [level.sku for level in await system.levels() if level.available > 0][:3]
     order = await system.preview("usr_new", [{"sku": sku, "quantity": 1} for sku in popular])
-    await system.confirm(order["order_id"], "usr_new")
+    await system.confirm(order.order_id, "usr_new")
 
     async def completed() -> bool:
-        stored = await system.reader.order(order["order_id"], OrderKind.CUSTOMER, "usr_new")
+        stored = await system.reader.order(order.order_id, OrderKind.CUSTOMER, "usr_new")
         return stored is not None and stored.status == OrderStatus.COMPLETED
 
     await eventually(completed, within=20, what="the new order completes")

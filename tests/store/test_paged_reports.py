@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
@@ -79,17 +80,18 @@ async def test_expiring_pages_list_every_lot_once_soonest_first(
     try:
         whole = await system.reports.expiring(30)
         assert len(whole) > 10
-        paged: list[dict[str, Any]] = []
+        paged: list[tuple[LotLevel, StockLevel]] = []
         after = None
         while True:
             page = await system.reports.expiring(30, 4, after)
             paged += page
             if len(page) < 4:
                 break
-            last = page[-1]
-            after = (last["expiry_date"], last["sku"], last["lot_id"])
+            last = page[-1][0]
+            after = (last.expiry.isoformat() if last.expiry else "", last.sku, last.lot_id)
         assert paged == whole
-        assert [lot["expiry_date"] for lot in paged] == sorted(lot["expiry_date"] for lot in paged)
+        expiries = [lot.expiry for lot, _ in paged]
+        assert expiries == sorted(expiries)
     finally:
         await system.stop()
 

@@ -183,16 +183,16 @@ async def check_books(system: System) -> None:
 
 async def order_one(system: System, owner: str) -> str:
     """A customer orders one of three products in stock; its id once it completed."""
-    popular = [view["sku"] for view in await system.catalog() if view["available"] > 5][:3]
+    popular = [level.sku for level in await system.levels() if level.available > 5][:3]
     order = await system.preview(owner, [{"sku": sku, "quantity": 1} for sku in popular])
-    await system.confirm(order["order_id"], owner)
+    await system.confirm(order.order_id, owner)
 
     async def completed() -> bool:
-        stored = await system.reader.order(order["order_id"], OrderKind.CUSTOMER, owner)
+        stored = await system.reader.order(order.order_id, OrderKind.CUSTOMER, owner)
         return stored is not None and stored.status == OrderStatus.COMPLETED
 
     await eventually(completed, within=30, what="the order completes")
-    return str(order["order_id"])
+    return str(order.order_id)
 
 
 async def test_filtered_pages_walk_the_whole_history_newest_first(
@@ -229,7 +229,7 @@ async def test_filtered_pages_walk_the_whole_history_newest_first(
             orders, cursor = await system.list_orders(
                 owner=owner, status="COMPLETED", limit=3, cursor=cursor
             )
-            order_ids += [order["order_id"] for order in orders]
+            order_ids += [order.order_id for order in orders]
             if cursor is None:
                 break
         expected_orders = rows(

@@ -4,9 +4,12 @@ from the form completes and the inventory panel shows it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.widgets import Input, Label, Select, TextArea
 
+from autogrocery.api import views
 from autogrocery.domain.models import OrderKind
 from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.client import ApiClient
@@ -14,7 +17,7 @@ from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, Restock
 from autogrocery.tui.screens.form import FormScreen
 from autogrocery.tui.widgets.table import LiveTable
 from tests.api.conftest import TRUCK_PASSWORD
-from tests.helpers import wait_final
+from tests.helpers import as_json, inventory_json, product_json, wait_final
 from tests.tui.conftest import Store, connected, dashboard, shown, until
 
 pytestmark = pytest.mark.timeout(60)
@@ -26,15 +29,15 @@ async def open_form(pilot, app: DashboardApp, key: str, kind: type[FormScreen]) 
     return app.screen  # type: ignore[return-value]
 
 
-async def restocks(store: Store) -> list[dict[str, object]]:
+async def restocks(store: Store) -> list[dict[str, Any]]:
     found, _ = await store.live.list_orders(kind=OrderKind.RESTOCK, limit=100)
-    return found
+    return [as_json(views.restock(restock)) for restock in found]
 
 
 async def test_a_restock_from_the_form_completes_and_shows_in_the_inventory(
     store: Store, client: ApiClient
 ) -> None:
-    before = {i["sku"]: i for i in await store.live.inventory()}
+    before = {i["sku"]: i for i in await inventory_json(store.live)}
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot, app)
@@ -50,7 +53,7 @@ async def test_a_restock_from_the_form_completes_and_shows_in_the_inventory(
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, RestockScreen))
         final = await wait_final(store.live, [], restocks=[str(restock["restock_id"])])
-        assert final[str(restock["restock_id"])]["status"] == "COMPLETED"
+        assert final[str(restock["restock_id"])].status == "COMPLETED"
         assert {(i["sku"], i["quantity"]) for i in restock["items"]} == {  # type: ignore[attr-defined]
             ("BRD-001", 40),
             ("MEA-002", 12),
@@ -145,7 +148,7 @@ async def test_adjust_stock_checked_as_typed_in_plain_words_and_what_changed(
         await until(pilot, lambda: "delta must not be 0" in form.error)
 
         # more than there is: plain words, in place, and nothing sent
-        item = next(i for i in await store.live.inventory() if i["sku"] == "BRD-003")
+        item = await product_json(store.live, "BRD-003")
         delta.value = "-100000"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "cannot remove 100,000" in form.error)
@@ -175,7 +178,7 @@ async def test_adjust_stock_checked_as_typed_in_plain_words_and_what_changed(
 async def test_the_adjust_forms_hint_says_the_on_hand_after_each_adjustment(
     store: Store, client: ApiClient
 ) -> None:
-    items = {i["sku"]: i for i in await store.live.inventory()}
+    items = {i["sku"]: i for i in await inventory_json(store.live)}
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot, app)
@@ -222,7 +225,7 @@ async def test_the_stores_refusal_in_plain_words(store: Store, client: ApiClient
         form.query_one("#delta", Input).value = "-99999"
         form.query_one("#reason", Select).value = "ADJUST"
         await pilot.press("ctrl+s")
-        item = next(i for i in await store.live.inventory() if i["sku"] == "PRO-003")
+        item = await product_json(store.live, "PRO-003")
         want = f"only {item['on_hand']:,} on hand; cannot remove 99,999"
         await until(pilot, lambda: form.error == want)
     assert client.sent["POST /api/ops/stock/{sku}/adjust"] == 1
@@ -240,7 +243,7 @@ async def test_change_price_and_min_level(store: Store, client: ApiClient) -> No
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "unknown SKU 'XXX-1'" in form.error)
         assert "price must be above 0" in form.error
-        before = await store.live.product("PRO-002")
+        before = await product_json(store.live, "PRO-002")
         form.query_one("#sku", Input).value = "PRO-002"
         form.query_one("#price", Input).value = "9.99"
         form.query_one("#min-level", Input).value = "77"
@@ -250,12 +253,12 @@ async def test_change_price_and_min_level(store: Store, client: ApiClient) -> No
         table = app.query_one("#inventory-table", LiveTable)
         await until(pilot, lambda: (shown(table, "PRO-002") or [""] * 8)[6:8] == ["77", "9.99"])
     assert client.sent["PATCH /api/ops/products/{sku}"] == 1
-    product = await store.live.product("PRO-002")
+    product = await product_json(store.live, "PRO-002")
     assert (product["price"], product["min_level"]) == ("9.99", 77)
 
 
 async def test_a_price_below_unit_cost_asks_first(store: Store, client: ApiClient) -> None:
-    cost = next(i for i in await store.live.inventory() if i["sku"] == "DAI-002")["unit_cost"]
+    cost = (await product_json(store.live, "DAI-002"))["unit_cost"]
     low = f"{float(cost) / 2:.2f}"
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:
@@ -269,7 +272,7 @@ async def test_a_price_below_unit_cost_asks_first(store: Store, client: ApiClien
         await pilot.press("ctrl+s")  # the same price again: confirmed
         await until(pilot, lambda: f"→ {low}" in form.done)  # type: ignore[attr-defined]
     assert client.sent["PATCH /api/ops/products/{sku}"] == 1
-    assert (await store.live.product("DAI-002"))["price"] == low
+    assert (await product_json(store.live, "DAI-002"))["price"] == low
 
 
 async def test_escape_closes_a_form_and_sends_nothing(store: Store, client: ApiClient) -> None:

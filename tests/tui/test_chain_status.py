@@ -30,7 +30,7 @@ async def test_the_status_line_says_the_head_office_is_unreachable_and_what_wait
             await connected(pilot, app)
             await until(pilot, lambda: "head office unreachable" in status(app))
             preview = await store.live.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
-            await store.live.confirm(preview["order_id"], "fridge-1")
+            await store.live.confirm(preview.order_id, "fridge-1")
             await until(pilot, lambda: "events wait" in status(app))
 
 

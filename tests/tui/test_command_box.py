@@ -22,7 +22,7 @@ async def type_line(pilot, box: Input, text: str) -> None:  # type: ignore[no-un
 
 
 async def test_a_command_its_question_and_the_movement(store: Store, client: ApiClient) -> None:
-    before = next(i for i in await store.live.inventory() if i["sku"] == "DAI-002")["on_hand"]
+    before = (await store.live.product("DAI-002")).on_hand
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot, app)

@@ -74,7 +74,7 @@ async def test_open_detail_windows_follow_the_event_feed(
 
             # an order previewed, opened, then confirmed: its window shows it through
             preview = await store.live.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
-            order = preview["order_id"]
+            order = preview.order_id
             window = await open_row(pilot, app, order)
             await until(pilot, lambda: "PREVIEWED" in status(app))
             await store.live.confirm(order, "fridge-1")
@@ -95,14 +95,14 @@ async def test_an_order_is_cancelled_from_its_window_while_robots_pick_it(
         async with app.run_test(size=(160, 50)) as pilot:
             await connected(pilot, app)
             preview = await store.live.preview("fridge-1", [{"sku": "MEA-001", "quantity": 150}])
-            order = preview["order_id"]
+            order = preview.order_id
             await store.live.confirm(order, "fridge-1")  # 3 s of picking
             window = await open_row(pilot, app, order)
             await until(pilot, lambda: "PROCESSING" in status(app))
             await pilot.press("x")
             await until(pilot, lambda: "CANCELLED" in status(app))
             assert app.screen is window
-            assert (await store.live.get_order(order))["status"] == "CANCELLED"
+            assert (await store.live.get_order(order)).status == "CANCELLED"
             await pilot.press("x")  # a cancelled order offers no cancel
             assert not window.check_action("cancel_order", ())
             error = str(window.query_one("#form-error", Static).render())

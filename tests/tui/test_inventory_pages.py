@@ -22,8 +22,8 @@ async def test_the_inventory_is_drawn_a_page_at_a_time(
     store: Store, client: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inventory, "PAGE", 20)  # the shipped 57 SKUs make three pages
-    everything = await store.live.inventory()
-    in_order = [i["sku"] for i in sorted(everything, key=lambda i: (i["aisle"], i["sku"]))]
+    everything = await store.live.levels()
+    in_order = [level.sku for level in sorted(everything, key=lambda i: (i.aisle, i.sku))]
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot, app)
@@ -58,7 +58,7 @@ async def test_search_as_you_type_asks_the_store_once_the_typing_pauses(
         # The rows stay live: a sale shows without searching again.
         sku = expected[0]
         await store.live.adjust_stock(sku, -1, "WASTE", "dropped", "test")
-        on_hand = next(i for i in await store.live.inventory() if i["sku"] == sku)["on_hand"]
+        on_hand = (await store.live.product(sku)).on_hand
         await until(pilot, lambda: (shown(table, sku) or [""] * 4)[3] == str(on_hand))
         for _ in "bread":
             await pilot.press("backspace")

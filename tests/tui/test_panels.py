@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from textual.widgets import Select, Static
 
+from autogrocery.api import views
 from autogrocery.domain.models import OrderKind
 from autogrocery.tui.screens.order import OrderScreen
 from autogrocery.tui.widgets.alerts import AlertsPanel
@@ -17,7 +18,7 @@ from autogrocery.tui.widgets.inventory import InventoryPanel
 from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.robots import RobotsPanel
 from autogrocery.tui.widgets.table import LiveTable
-from tests.helpers import wait_final
+from tests.helpers import as_json, inventory_json, wait_final
 from tests.tui.conftest import Store, connected, dashboard, shown, text, until
 
 pytestmark = pytest.mark.timeout(60)
@@ -28,8 +29,8 @@ async def place(store: Store, baskets: list[list[tuple[str, int]]]) -> list[str]
     for number, basket in enumerate(baskets):
         items = [{"sku": sku, "quantity": quantity} for sku, quantity in basket]
         preview = await store.live.preview(f"fridge-{number}", items)
-        await store.live.confirm(preview["order_id"], f"fridge-{number}")
-        ids.append(preview["order_id"])
+        await store.live.confirm(preview.order_id, f"fridge-{number}")
+        ids.append(preview.order_id)
     await wait_final(store.live, ids)
     return ids
 
@@ -42,14 +43,14 @@ async def test_orders_panel_shows_the_stores_orders_and_opens_one(store: Store, 
         await connected(pilot, app)
         table = app.query_one("#orders-table", LiveTable)
         await until(pilot, lambda: len(table.row_keys) == 3)
-        for order_id in [*ids, pending["order_id"]]:
-            view = await store.live.get_order(order_id)
+        for order_id in [*ids, pending.order_id]:
+            view = as_json(views.order(await store.live.get_order(order_id)))
             row = shown(table, order_id)
             assert row is not None
             assert row[0] == order_id
             assert row[2] == view["status"]
             assert row[4] == view["total"]
-        assert table.row_keys[0] == pending["order_id"]  # newest first
+        assert table.row_keys[0] == pending.order_id  # newest first
         assert "2\u00d7BRD-001" in (shown(table, ids[0]) or [])[3]
 
         # a new order arrives live, without a reload
@@ -60,7 +61,7 @@ async def test_orders_panel_shows_the_stores_orders_and_opens_one(store: Store, 
         app.query_one("#orders-panel", OrdersPanel).query_one(
             "#status-filter", Select
         ).value = "PREVIEWED"
-        await until(pilot, lambda: table.row_keys == [pending["order_id"]])
+        await until(pilot, lambda: table.row_keys == [pending.order_id])
         await pilot.press("f")  # the next status: PROCESSING (none)
         await until(pilot, lambda: table.row_keys == [])
         app.query_one("#orders-panel", OrdersPanel).query_one(
@@ -79,7 +80,7 @@ async def test_orders_panel_shows_the_stores_orders_and_opens_one(store: Store, 
         assert sorted(lines.row_keys) == ["BRD-001", "DAI-001"]
         assert (shown(lines, "BRD-001") or [])[3] == "2"
         steps = [text(history.cells(key)[0]) for key in history.row_keys]  # type: ignore[index]
-        expected = [s["status"] for s in await store.live.order_history(ids[0])]
+        expected = [status for status, _ in await store.live.order_history(ids[0])]
         assert steps == expected == ["PREVIEWED", "PROCESSING", "COMPLETED"]
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, OrderScreen))
@@ -94,7 +95,7 @@ async def test_inventory_panel_shows_stock_by_aisle_with_low_stock_marked(
         await connected(pilot, app)
         await pilot.press("2")
         table = app.query_one("#inventory-table", LiveTable)
-        inventory = await store.live.inventory()
+        inventory = await inventory_json(store.live)
         await until(pilot, lambda: len(table.row_keys) == len(inventory))
         for item in inventory:
             row = shown(table, item["sku"])
@@ -114,10 +115,8 @@ async def test_inventory_panel_shows_stock_by_aisle_with_low_stock_marked(
 
         # live: stock taken by an order shows without a reload; the aisle filter
         await place(store, [[("BRD-001", 5)]])
-        on_hand = next(i for i in await store.live.inventory() if i["sku"] == "BRD-001")
-        await until(
-            pilot, lambda: (shown(table, "BRD-001") or [""] * 4)[3] == str(on_hand["on_hand"])
-        )
+        on_hand = (await store.live.product("BRD-001")).on_hand
+        await until(pilot, lambda: (shown(table, "BRD-001") or [""] * 4)[3] == str(on_hand))
         panel = app.query_one("#inventory-panel", InventoryPanel)
         panel.query_one(Select).value = "dairy"
         await until(
@@ -171,17 +170,17 @@ async def test_alerts_panel_shows_low_stock_alerts_as_they_come_and_go(
         await pilot.press("5")
         table = app.query_one("#alerts-table", LiveTable)
         alerts = await store.live.alerts()
-        assert [a["sku"] for a in alerts] == ["DAI-003"]
+        assert [a.level.sku for a in alerts] == ["DAI-003"]
         await until(pilot, lambda: table.row_keys == ["DAI-003"])
         assert (shown(table, "DAI-003") or [])[0] == "low stock"
-        assert (shown(table, "DAI-003") or [])[4] == str(alerts[0]["available"])
+        assert (shown(table, "DAI-003") or [])[4] == str(alerts[0].level.available)
         await store.live.adjust_stock("PAR-003", -400, "WASTE", None, "test")
         await until(pilot, lambda: sorted(table.row_keys) == ["DAI-003", "PAR-003"])
         assert "Alerts (2)" in str(app.query_one("#tabs").get_tab("alerts").label)  # type: ignore[attr-defined]
         restock = await store.live.restock(
             "truck", [{"sku": "DAI-003", "quantity": 500, "unit_cost": "1.00"}]
         )
-        await wait_final(store.live, [], restocks=[restock["restock_id"]])
+        await wait_final(store.live, [], restocks=[restock.order_id])
         await until(pilot, lambda: table.row_keys == ["PAR-003"])
         assert isinstance(app.query_one("#alerts-panel"), AlertsPanel)
         restocks, _ = await store.live.list_orders(kind=OrderKind.RESTOCK)
@@ -197,7 +196,7 @@ async def test_one_alert_count_in_the_status_line_the_tab_and_the_alerts_panel(
     soon = str(store.live.today() + timedelta(days=1))
     await deliver(store, client, "DAI-001", soon)  # a lot due tomorrow
     alerts = await store.live.alerts()
-    assert sorted(a["kind"] for a in alerts) == ["expiring", "low"]
+    assert sorted(a.kind for a in alerts) == ["expiring", "low"]
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot, app)
@@ -205,7 +204,7 @@ async def test_one_alert_count_in_the_status_line_the_tab_and_the_alerts_panel(
         table = app.query_one("#alerts-table", LiveTable)
         await until(pilot, lambda: len(table.row_keys) == 2)
         await until(pilot, lambda: counts(app) == {"status": 2, "tab": 2, "panel": 2})
-        lot = next(a["lot_id"] for a in alerts if a["kind"] == "expiring")
+        lot = next(a.lot.lot_id for a in alerts if a.lot is not None)
         assert sorted(table.row_keys) == sorted(["DAI-003", lot])
         assert (shown(table, lot) or [])[:2] == [f"expiry {soon[5:]}", "DAI-001"]
         assert "⚠" not in str(app.query_one("#tabs").get_tab("reports").label)  # type: ignore[attr-defined]

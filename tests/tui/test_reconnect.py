@@ -39,16 +39,12 @@ async def test_banner_while_the_store_is_down_then_reconnect_with_current_data(
         await until(pilot, lambda: app.link.connected)
         await until(pilot, lambda: not banner.display)
         # type: ignore[arg-type]
-        await until(
-            pilot, lambda: (shown(table, "DAI-005") or [""] * 4)[3] == str(levels["on_hand"])
-        )
+        await until(pilot, lambda: (shown(table, "DAI-005") or [""] * 4)[3] == str(levels.on_hand))
 
         # live again: events flow on the new connection
         levels = await store.live.adjust_stock("DAI-005", -3, "WASTE", None, "test")
         # type: ignore[arg-type]
-        await until(
-            pilot, lambda: (shown(table, "DAI-005") or [""] * 4)[3] == str(levels["on_hand"])
-        )
+        await until(pilot, lambda: (shown(table, "DAI-005") or [""] * 4)[3] == str(levels.on_hand))
 
 
 async def test_the_dashboard_waits_for_a_store_that_is_not_up_yet(store: Store) -> None:

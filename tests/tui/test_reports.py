@@ -56,7 +56,7 @@ async def buy(store: Store, client: ApiClient, quantity: int) -> None:
         preview = await fridge.call("POST", "/api/orders/preview", {"items": items})
         await fridge.call("POST", f"/api/orders/{preview['order_id']}/confirm")
     done = await wait_final(store.live, [preview["order_id"]])
-    assert done[preview["order_id"]]["status"] == "COMPLETED"
+    assert done[preview["order_id"]].status == "COMPLETED"
 
 
 def title(app: Any, key: str) -> str:

@@ -72,7 +72,7 @@ async def preview(request: web.Request) -> web.Response:
 
     async def run(key: str | None) -> web.Response:
         order = await state(request).system.preview(caller.user_id, items, key)
-        previewed = {"order_id": order["order_id"], "items": items_map(order["items"])}
+        previewed = {"order_id": order.order_id, "items": items_map(order.lines)}
         return reply({"status": "reserved", **previewed}, 201)
 
     return await once(request, caller, run)
@@ -85,14 +85,14 @@ async def confirm(request: web.Request) -> web.Response:
     body = await read(request, OrderRef)
 
     async def run(_: str | None) -> web.Response:
-        answer, first = await state(request).system.confirm(body.order_id, caller.user_id)
-        if not first:  # the original confirms a PENDING order only
-            raise Conflict(f"order {body.order_id} is {status(answer['status'])}, not PENDING")
+        done = await state(request).system.confirm(body.order_id, caller.user_id)
+        if not done.first:  # the original confirms a PENDING order only
+            raise Conflict(f"order {body.order_id} is {status(done.status)}, not PENDING")
+        answer = {"order_id": done.order_id, "status": done.status.value}
         return reply(
             {
                 "message": "order confirmed: robots are picking it",
-                "order_id": answer["order_id"],
-                "status": answer["status"],
+                **answer,
                 "details": answer,
             }
         )

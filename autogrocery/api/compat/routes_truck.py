@@ -52,10 +52,10 @@ async def restock(request: web.Request) -> web.Response:
         for product in new:
             await _add(system, layer.rule, product, caller.username)
         receipt = await system.restock(caller.user_id, items, key)
-        restock_id = receipt["restock_id"]
+        restock_id = receipt.order_id
         await layer.tables.record_supplier(restock_id, body.supplier_id, body.supplier_name)
         message = (
-            f"restock accepted: {len(items)} line(s), total cost {receipt['total_cost']}"
+            f"restock accepted: {len(items)} line(s), total cost {format_money(receipt.total)}"
             + (f", {len(new)} new product(s)" if new else "")
             + "; robots are shelving it"
         )

@@ -15,8 +15,9 @@ from typing import Any
 import msgspec
 
 from autogrocery.domain.errors import ValidationError
-from autogrocery.domain.models import OrderStatus
+from autogrocery.domain.models import Lines, OrderStatus, rfc3339
 from autogrocery.domain.money import CENT, MAX_CENTS, parse_money
+from autogrocery.domain.records import OrderRecord
 
 # --- request bodies (unknown fields are ignored, as Go's decoder does) -------------------
 
@@ -67,16 +68,17 @@ class Delivery(msgspec.Struct):
 
 # --- values -------------------------------------------------------------------------------
 
-_STATUS = {OrderStatus.PREVIEWED.value: "PENDING"}  # every other status has its own name
+_STATUS = {OrderStatus.PREVIEWED: "PENDING"}  # every other status has its own name
 
 
-def status(native: str) -> str:
-    return _STATUS.get(native, native)
+def status(native: OrderStatus) -> str:
+    return _STATUS.get(native, native.value)
 
 
-def amount(money: str) -> float:
-    """Our "9.65" as the original's float64, a JSON number (orjson writes 9.65)."""
-    return float(Decimal(money))
+def amount(cents: int) -> float:
+    """Our 965 cents as the original's float64 9.65, a JSON number (written as 9.65: the
+    division is correctly rounded, to the float nearest 9.65)."""
+    return cents / 100
 
 
 # The original keeps costs as float64: a number a float's rounding put a hair off a cent
@@ -118,29 +120,29 @@ def day(value: str | None, field: str) -> str | None:
 # --- records (Go struct fields, no JSON tags) ---------------------------------------------
 
 
-def items_map(lines: list[dict[str, Any]]) -> dict[str, int]:
+def items_map(lines: Lines) -> dict[str, int]:
     """Lines as the original's mapping sku -> quantity (the fridge calls `.items()` on it)."""
-    return {line["sku"]: line["quantity"] for line in lines}
+    return {line.sku: line.quantity for line in lines}
 
 
-def order_record(order: dict[str, Any], device_id: str) -> dict[str, Any]:
-    """A customer order (`GET /api/orders/{id}`'s view) as the fridge reads it."""
+def order_record(order: OrderRecord, device_id: str) -> dict[str, Any]:
+    """A customer order as the fridge reads it."""
     return {
-        "OrderID": order["order_id"],
+        "OrderID": order.order_id,
         "DeviceID": device_id,
-        "Status": status(order["status"]),
-        "Items": items_map(order["items"]),
-        "TotalPrice": amount(order["total"]),
-        "CreatedAt": order["created_at"],
+        "Status": status(order.status),
+        "Items": items_map(order.lines),
+        "TotalPrice": amount(order.total),
+        "CreatedAt": rfc3339(order.created_at),
     }
 
 
-def restock_record(restock: dict[str, Any], supplier_id: str) -> dict[str, Any]:
-    """A restock (`GET /api/restocks/{id}`'s view) as the truck UI reads it."""
+def restock_record(restock: OrderRecord, supplier_id: str) -> dict[str, Any]:
+    """A restock as the truck UI reads it."""
     return {
-        "OrderID": restock["restock_id"],
+        "OrderID": restock.order_id,
         "SupplierID": supplier_id,
-        "Status": status(restock["status"]),
-        "TotalCost": amount(restock["total_cost"]),
-        "CreatedAt": restock["created_at"],
+        "Status": status(restock.status),
+        "TotalCost": amount(restock.total),
+        "CreatedAt": rfc3339(restock.created_at),
     }

@@ -1,0 +1,224 @@
+"""The core's records as the API shows them: each record becomes the reply Struct that
+the OpenAPI document declares (schemas_*.py), and is encoded from that (bodies.py).
+
+One shape per reply, built in one place: handlers and live events (`encode_event`)
+start from these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import msgspec
+from msgspec import UNSET
+
+from autogrocery.api.bodies import encode_json
+from autogrocery.api.schemas_chain import Transfer, TransferLine
+from autogrocery.api.schemas_ops import Alert as AlertReply
+from autogrocery.api.schemas_ops import ExpiringLot
+from autogrocery.api.schemas_orders import (
+    Order,
+    OrderLine,
+    OrderState,
+    Restock,
+    RestockLine,
+    RestockReceipt,
+)
+from autogrocery.api.schemas_stock import CatalogItem, InventoryItem
+from autogrocery.domain import events
+from autogrocery.domain.events import Event
+from autogrocery.domain.models import (
+    FINAL_STATUSES,
+    TRANSFER_OWNER,
+    OrderStatus,
+    Product,
+    rfc3339,
+)
+from autogrocery.domain.money import format_money
+from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
+
+
+def order(record: OrderRecord) -> Order:
+    """A customer order; `expires_at` only while PREVIEWED, `reason` only once FAILED."""
+    status = record.status
+    previewed = status == OrderStatus.PREVIEWED and record.expires_at is not None
+    return Order(
+        order_id=record.order_id,
+        kind="CUSTOMER",
+        status=record.status.value,
+        items=[
+            OrderLine(
+                sku=line.sku,
+                name=line.name,
+                aisle=line.aisle,
+                quantity=line.quantity,
+                unit_price=format_money(line.unit_price),
+                line_total=format_money(line.unit_price * line.quantity),
+            )
+            for line in record.lines
+        ],
+        total=format_money(record.total),
+        created_at=_time(record.created_at),
+        confirmed_at=rfc3339(record.confirmed_at),
+        completed_at=rfc3339(record.completed_at),
+        latency_ms=record.latency_ms,
+        expires_at=_time(record.expires_at) if previewed else UNSET,
+        reason=record.reason if status == OrderStatus.FAILED and record.reason else UNSET,
+    )
+
+
+def restock(record: OrderRecord) -> Restock:
+    return Restock(
+        restock_id=record.order_id,
+        kind="RESTOCK",
+        status=record.status.value,
+        items=[
+            RestockLine(
+                sku=line.sku,
+                name=line.name,
+                aisle=line.aisle,
+                quantity=line.quantity,
+                unit_cost=format_money(line.unit_price),
+                line_total=format_money(line.unit_price * line.quantity),
+                expiry_date=_day(line.expiry_date),
+                mfd_date=_day(line.mfd_date),
+            )
+            for line in record.lines
+        ],
+        total_cost=format_money(record.total),
+        created_at=_time(record.created_at),
+        completed_at=rfc3339(record.completed_at),
+        latency_ms=record.latency_ms,
+    )
+
+
+def restock_receipt(record: OrderRecord) -> RestockReceipt:
+    return RestockReceipt(
+        restock_id=record.order_id,
+        status=record.status.value,  # type: ignore[arg-type]  # a restock is never PREVIEWED
+        total_cost=format_money(record.total),
+    )
+
+
+def order_state(order_id: str, status: OrderStatus) -> OrderState:
+    return OrderState(order_id=order_id, status=status.value)
+
+
+def transfer(record: OrderRecord) -> Transfer:
+    """A chain's transfer as this store does its part: picking what it ships
+    (TRANSFER_OUT) or shelving what it receives (TRANSFER_IN)."""
+    ended = record.ended_at if record.status in FINAL_STATUSES else None
+    return Transfer(
+        transfer_id=record.request_key or record.order_id,
+        order_id=record.order_id,
+        kind=record.kind.value,  # type: ignore[arg-type]  # transfers are TRANSFER_OUT or _IN
+        peer_store=record.owner.removeprefix(TRANSFER_OWNER),
+        status=record.status.value,
+        items=[
+            TransferLine(
+                sku=line.sku,
+                name=line.name,
+                aisle=line.aisle,
+                quantity=line.quantity,
+                expiry_date=_day(line.expiry_date),
+            )
+            for line in record.lines
+        ],
+        reason=record.reason,
+        created_at=_time(record.created_at),
+        completed_at=rfc3339(ended),
+    )
+
+
+def inventory_item(level: StockLevel) -> InventoryItem:
+    return InventoryItem(
+        sku=level.sku,
+        name=level.name,
+        aisle=level.aisle,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        expired=level.expired,
+        available=level.available,
+        min_level=level.min_level,
+        price=format_money(level.price),
+        unit_cost=format_money(level.unit_cost),
+    )
+
+
+def catalog_item(product: Product, level: StockLevel) -> CatalogItem:
+    """A product for sale: the catalog's description with the store's price and stock."""
+    return CatalogItem(
+        sku=level.sku,
+        name=level.name,
+        aisle=level.aisle,
+        unit=level.unit,
+        price=format_money(level.price),
+        available=level.available,
+        category=product.category,
+        brand=product.brand,
+        size=product.size,
+        container_type=product.container_type,
+        box_size=product.box_size,
+        name_en=product.name_en,
+        name_he=product.name_he,
+    )
+
+
+def alert(found: Alert) -> AlertReply:
+    level, lot = found.level, found.lot
+    low = AlertReply(
+        kind="low" if lot is None else "expiring",
+        sku=level.sku,
+        name=level.name,
+        aisle=level.aisle,
+        available=level.available,
+        min_level=level.min_level,
+        raised_at=_time(found.raised_at),
+    )
+    if lot is None:
+        return low
+    return msgspec.structs.replace(
+        low, lot_id=lot.lot_id, expiry_date=_day(lot.expiry), quantity=lot.on_hand
+    )
+
+
+def expiring_lot(lot: LotLevel, level: StockLevel, today: date) -> ExpiringLot:
+    return ExpiringLot(
+        lot_id=lot.lot_id,
+        sku=lot.sku,
+        name=level.name,
+        aisle=level.aisle,
+        expiry_date=_day(lot.expiry),
+        days_left=(lot.expiry - today).days if lot.expiry else None,
+        expired=lot.expired,
+        on_hand=lot.on_hand,
+        held=lot.held,
+        unit_cost=format_money(lot.unit_cost),
+    )
+
+
+# What each live event's record becomes (the rest carry their data as it is).
+EVENT_VIEWS: dict[str, Callable[..., object]] = {
+    events.ORDER_UPDATED: order,
+    events.RESTOCK_UPDATED: restock,
+    events.TRANSFER_UPDATED: transfer,
+    events.STOCK_CHANGED: inventory_item,
+    events.ALERT_RAISED: alert,
+    events.ALERT_CLEARED: alert,
+}
+
+
+def encode_event(event: Event) -> bytes:
+    """The event's JSON, `{type, at, data}`, its record shown as the API shows it."""
+    view = EVENT_VIEWS.get(event.type)
+    data = event.data if view is None else view(event.data)
+    return encode_json({"type": event.type, "at": event.at, "data": data})
+
+
+def _time(ts: float | None) -> str:
+    return rfc3339(ts) or ""
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

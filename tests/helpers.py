@@ -13,7 +13,8 @@ from typing import Any
 import msgspec
 
 from autogrocery.api import views
-from autogrocery.domain.models import FINAL_STATUSES, OrderKind
+from autogrocery.domain.models import FINAL_STATUSES, LineRequest, OrderKind
+from autogrocery.domain.money import parse_money
 from autogrocery.domain.records import OrderRecord
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
@@ -55,6 +56,24 @@ async def inventory_json(system: System) -> list[dict[str, Any]]:
 async def product_json(system: System, sku: str) -> dict[str, Any]:
     """One product's levels as the API shows them."""
     return as_json(views.inventory_item(await system.product(sku)))  # type: ignore[no-any-return]
+
+
+def line(
+    sku: str,
+    quantity: int,
+    unit_cost: str | None = None,
+    expiry: str | None = None,
+    made: str | None = None,
+) -> LineRequest:
+    """A line of an order (sku, quantity) or of a delivery (and its cost, like "1.25",
+    and its dates, like "2026-12-01"), as the API hands it to the store."""
+    return LineRequest(
+        sku,
+        quantity,
+        parse_money(unit_cost) if unit_cost is not None else None,
+        date.fromisoformat(expiry) if expiry is not None else None,
+        date.fromisoformat(made) if made is not None else None,
+    )
 
 
 def iso(day: date | None) -> str | None:

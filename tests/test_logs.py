@@ -15,6 +15,7 @@ from autogrocery.cli.run_dashboard import _summaries
 from autogrocery.config import ConfigError, load_config
 from autogrocery.logs import configure_logging
 from autogrocery.service.system import System
+from tests.helpers import line
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
@@ -56,7 +57,7 @@ def test_rotation_settings_are_checked() -> None:
 async def test_the_store_summarises_each_minute(
     system: System, caplog: pytest.LogCaptureFixture
 ) -> None:
-    preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
+    preview = await system.preview("fridge-1", [line("BRD-001", 1)])
     await system.confirm(preview.order_id, "fridge-1")
     with caplog.at_level(logging.INFO, logger="autogrocery"):
         task = asyncio.create_task(_summaries(system, every=0.05))
@@ -69,6 +70,6 @@ async def test_the_store_summarises_each_minute(
             )
         finally:
             task.cancel()
-    line = next(r.getMessage() for r in caplog.records if "last minute" in r.getMessage())
-    assert "robots online" in line
-    assert "orders completed" in line
+    summary = next(r.getMessage() for r in caplog.records if "last minute" in r.getMessage())
+    assert "robots online" in summary
+    assert "orders completed" in summary

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from autogrocery.config import load_config
+from autogrocery.domain.models import LineRequest
 from autogrocery.service.system import System
 from autogrocery.store import shared
 from autogrocery.store.db import DB_NAME
@@ -71,7 +72,7 @@ async def _orders(system: System, data: Path, orders: int, rate: float) -> None:
     skus = [level.sku for level in await system.levels() if level.available >= 100]
 
     async def place(n: int) -> str:
-        basket = [{"sku": skus[(n * 3 + k) % len(skus)], "quantity": 1} for k in range(3)]
+        basket = [LineRequest(skus[(n * 3 + k) % len(skus)], 1) for k in range(3)]
         preview = await system.preview(f"fridge-{n % 8}", basket)
         await system.confirm(preview.order_id, f"fridge-{n % 8}")
         return preview.order_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 from aiohttp import web
 
@@ -18,13 +20,16 @@ from autogrocery.api.schemas_orders import (
     OrderState,
     PreviewRequest,
     Restock,
+    RestockLineRequest,
     RestockList,
     RestockReceipt,
     RestockRequest,
 )
 from autogrocery.api.schemas_stock import Catalog
 from autogrocery.api.state import BODY, CALLER, owner_filter, state
-from autogrocery.domain.models import OrderKind, rfc3339
+from autogrocery.domain.errors import ValidationError
+from autogrocery.domain.models import LineRequest, OrderKind, rfc3339
+from autogrocery.domain.money import parse_money
 
 routes = web.RouteTableDef()
 
@@ -93,15 +98,15 @@ async def catalog(request: web.Request) -> web.Response:
 )
 async def preview(request: web.Request, body: PreviewRequest) -> web.Response:
     caller = request[CALLER]
-    items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
+    lines = [LineRequest(line.sku, line.quantity) for line in body.items]
 
     async def run(key: str | None) -> web.Response:
         system = state(request).system
         if key is not None:
-            first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, items)
+            first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, lines)
             if first is not None:  # made before, its remembered answer lost (a full disk)
                 return json_response(views.order(first), status=201, headers=REPLAYED)
-        order = await system.preview(caller.user_id, items, key)
+        order = await system.preview(caller.user_id, lines, key)
         return json_response(views.order(order), status=201)
 
     return await idempotent(request, caller, request[BODY], run)
@@ -240,24 +245,15 @@ async def list_orders(request: web.Request) -> web.Response:
 )
 async def restock(request: web.Request, body: RestockRequest) -> web.Response:
     caller = request[CALLER]
-    items = [
-        {
-            "sku": line.sku,
-            "quantity": line.quantity,
-            "unit_cost": line.unit_cost,
-            "expiry_date": line.expiry_date,
-            "mfd_date": line.mfd_date,
-        }
-        for line in body.items
-    ]
+    lines = [delivered(i, line) for i, line in enumerate(body.items)]
 
     async def run(key: str | None) -> web.Response:
         system = state(request).system
         if key is not None:
-            first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, items)
+            first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, lines)
             if first is not None:  # made before, its remembered answer lost (a full disk)
                 return json_response(views.restock_receipt(first), status=202, headers=REPLAYED)
-        restock = await system.restock(caller.user_id, items, key)
+        restock = await system.restock(caller.user_id, lines, key)
         return json_response(views.restock_receipt(restock), status=202)
 
     return await idempotent(request, caller, request[BODY], run)
@@ -309,3 +305,34 @@ async def _listing(request: web.Request, kind: OrderKind, name: str) -> web.Resp
     view = views.restock if kind == OrderKind.RESTOCK else views.order
     shown = [view(order) for order in found]
     return json_response({name: shown, "next_cursor": str(cursor) if cursor else None})
+
+
+def delivered(index: int, line: RestockLineRequest) -> LineRequest:
+    """A delivery's line as the store takes it: its cost in cents and its dates (the
+    body's types checked their form; here, that they are real amounts and days)."""
+    where = f"items[{index}]"
+    try:
+        cost = parse_money(line.unit_cost)
+    except ValueError as exc:
+        raise ValidationError(
+            f"{where}.unit_cost: {exc}", [{"field": f"{where}.unit_cost", "message": str(exc)}]
+        ) from None
+    return LineRequest(
+        line.sku,
+        line.quantity,
+        cost,
+        _day(line.expiry_date, f"{where}.expiry_date"),
+        _day(line.mfd_date, f"{where}.mfd_date"),
+    )
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        message = "must be a date like 2026-11-30"
+        raise ValidationError(
+            f"{field}: {message}", [{"field": field, "message": message}]
+        ) from None

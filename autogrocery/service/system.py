@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -32,7 +32,7 @@ from autogrocery.domain.messages.stock import (
     StockPage,
     UpdateProduct,
 )
-from autogrocery.domain.models import OrderKind, OrderStatus
+from autogrocery.domain.models import LineRequest, OrderKind, OrderStatus
 from autogrocery.domain.records import (
     Alert,
     ChainStatus,
@@ -41,7 +41,7 @@ from autogrocery.domain.records import (
     ReplicationStatus,
     StockLevel,
 )
-from autogrocery.domain.validation import parse_lines
+from autogrocery.domain.validation import check_lines
 from autogrocery.runtime.base import BATCH_STATS
 from autogrocery.runtime.bridge import AsyncBridge
 from autogrocery.runtime.eventbus import EventBus, Subscription
@@ -109,32 +109,27 @@ class System:
 
     # --- customer orders -----------------------------------------------------------------
 
-    async def preview(self, owner: str, items: Any, request_key: str | None = None) -> OrderRecord:
-        """Reserve and price `items`; with `request_key`, a repeat returns the same order."""
-        lines = parse_lines(
-            items, max_quantity=self.limits.max_quantity, max_lines=self.limits.max_lines
-        )
-        return await self._ask("stock", PreviewOrder(owner, lines, request_key))
+    async def preview(
+        self, owner: str, lines: Sequence[LineRequest], request_key: str | None = None
+    ) -> OrderRecord:
+        """Reserve and price `lines`; with `request_key`, a repeat returns the same order."""
+        checked = self._checked(lines, restock=False)
+        return await self._ask("stock", PreviewOrder(owner, checked, request_key))
 
     async def first_answer(
-        self, owner: str, request_key: str, kind: OrderKind, items: Any
+        self, owner: str, request_key: str, kind: OrderKind, lines: Sequence[LineRequest]
     ) -> OrderRecord | None:
         """What a preview or a restock made with this Idempotency-Key answered when it was
         made (the order may have moved on since); None if there is none. The same key
-        for other `items` is IdempotencyMismatch.
+        for other `lines` is IdempotencyMismatch.
         For a retry whose saved answer was lost (the disk filled after the order was
         stored): the store still knows the order by its key."""
         order = await self.reader.keyed(owner, request_key, kind)
         if order is None:
             return None
         restock = kind == OrderKind.RESTOCK
-        lines = parse_lines(
-            items,
-            max_quantity=self.limits.max_quantity,
-            max_lines=self.limits.max_lines,
-            with_cost=restock,
-        )
-        return answer_again(order, lines, restock, self.supervisor.settings.reservation_ttl)
+        checked = self._checked(lines, restock=restock)
+        return answer_again(order, checked, restock, self.supervisor.settings.reservation_ttl)
 
     async def confirm(self, order_id: str, owner: str | None = None) -> Confirmation:
         """The order's id and status, and whether this call confirmed it."""
@@ -185,14 +180,18 @@ class System:
 
     # --- restocks ------------------------------------------------------------------------
 
-    async def restock(self, owner: str, items: Any, request_key: str | None = None) -> OrderRecord:
-        lines = parse_lines(
-            items,
-            max_quantity=self.limits.max_quantity,
-            max_lines=self.limits.max_lines,
-            with_cost=True,
+    async def restock(
+        self, owner: str, lines: Sequence[LineRequest], request_key: str | None = None
+    ) -> OrderRecord:
+        """A truck's delivery: robots shelve it; each dated line becomes a lot."""
+        checked = self._checked(lines, restock=True)
+        return await self._ask("stock", CreateRestock(owner, checked, request_key))
+
+    def _checked(self, lines: Sequence[LineRequest], *, restock: bool) -> tuple[LineRequest, ...]:
+        limits = self.limits
+        return check_lines(
+            lines, max_quantity=limits.max_quantity, max_lines=limits.max_lines, restock=restock
         )
-        return await self._ask("stock", CreateRestock(owner, lines, request_key))
 
     async def get_restock(self, restock_id: str, owner: str | None = None) -> OrderRecord:
         restock = await self.reader.order(restock_id, OrderKind.RESTOCK, owner)

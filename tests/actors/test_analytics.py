@@ -9,14 +9,14 @@ import pytest
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, csv_order_ids, wait_final
+from tests.helpers import analytics_settled, csv_order_ids, line, wait_final
 from tests.waiting import eventually
 
 
 async def place(system: object, n: int) -> list[str]:
     ids = []
     for _ in range(n):
-        preview = await system.preview("fridge-1", [{"sku": "BRD-006", "quantity": 1}])  # type: ignore[attr-defined]
+        preview = await system.preview("fridge-1", [line("BRD-006", 1)])  # type: ignore[attr-defined]
         await system.confirm(preview.order_id, "fridge-1")  # type: ignore[attr-defined]
         ids.append(preview.order_id)
     await wait_final(system, ids)  # type: ignore[arg-type]

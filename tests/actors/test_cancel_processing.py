@@ -15,7 +15,7 @@ from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.helpers import analytics_settled, check_invariants, line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -39,11 +39,9 @@ async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraw
         before = {sku: await level(system, sku) for sku in ("BRD-001", "MEA-001", "MEA-002")}
         # The meat robot is busy with a long pick (2 s), so the order's meat task waits
         # in its queue; its bread is picked at once.
-        long = await system.preview("fridge-2", [{"sku": "MEA-002", "quantity": 200}])
+        long = await system.preview("fridge-2", [line("MEA-002", 200)])
         await system.confirm(long.order_id, "fridge-2")
-        order = await system.preview(
-            "fridge-1", [{"sku": "BRD-001", "quantity": 2}, {"sku": "MEA-001", "quantity": 3}]
-        )
+        order = await system.preview("fridge-1", [line("BRD-001", 2), line("MEA-001", 3)])
         await system.confirm(order.order_id, "fridge-1")
         await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
 
@@ -82,8 +80,7 @@ async def test_an_order_ends_once_when_a_cancel_races_the_last_pick(
     system = await start_system(config, robot_seed=7)
     try:
         previews = [
-            await system.preview(f"fridge-{n % 5}", [{"sku": "DAI-001", "quantity": 1}])
-            for n in range(120)
+            await system.preview(f"fridge-{n % 5}", [line("DAI-001", 1)]) for n in range(120)
         ]
 
         async def confirm_and_cancel(n: int, order_id: str) -> str:
@@ -113,9 +110,7 @@ async def test_duplicate_cancels_of_a_processing_order_cancel_it_once(
     config = make_config("robots.per_aisle=1", "robots.pick_time=0.01")
     system = await start_system(config, robot_seed=7)
     try:
-        order = await system.preview(
-            "fridge-1", [{"sku": "BRD-002", "quantity": 1}, {"sku": "MEA-001", "quantity": 150}]
-        )
+        order = await system.preview("fridge-1", [line("BRD-002", 1), line("MEA-001", 150)])
         await system.confirm(order.order_id, "fridge-1")
         await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
         answers = await asyncio.gather(
@@ -138,7 +133,7 @@ async def test_a_completed_or_failed_order_cannot_be_cancelled(
     config = make_config("robots.per_aisle=1", "robots.failure_probability=0.999")
     system = await start_system(config, robot_seed=7)
     try:
-        failing = await system.preview("fridge-1", [{"sku": "DAI-002", "quantity": 1}])
+        failing = await system.preview("fridge-1", [line("DAI-002", 1)])
         await system.confirm(failing.order_id, "fridge-1")
         final = await wait_final(system, [failing.order_id])
         assert final[failing.order_id].status == "FAILED"
@@ -149,7 +144,7 @@ async def test_a_completed_or_failed_order_cannot_be_cancelled(
     config = make_config("robots.per_aisle=1")
     system = await start_system(config, robot_seed=7)
     try:
-        done = await system.preview("fridge-1", [{"sku": "DAI-002", "quantity": 1}])
+        done = await system.preview("fridge-1", [line("DAI-002", 1)])
         await system.confirm(done.order_id, "fridge-1")
         await wait_final(system, [done.order_id])
         with pytest.raises(Conflict, match="COMPLETED"):
@@ -168,9 +163,7 @@ async def test_a_cancel_cut_short_by_a_crash_is_finished_on_restart(
     system = await start_system(config, robot_seed=7)
     try:
         before = await level(system, "BRD-003")
-        order = await system.preview(
-            "fridge-1", [{"sku": "BRD-003", "quantity": 2}, {"sku": "MEA-003", "quantity": 200}]
-        )
+        order = await system.preview("fridge-1", [line("BRD-003", 2), line("MEA-003", 200)])
         await system.confirm(order.order_id, "fridge-1")
         await eventually(lambda: _done(robot(system, "bread-1"), 1), within=10)
     finally:

@@ -27,7 +27,7 @@ from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import check_invariants, wait_final
+from tests.helpers import check_invariants, line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -73,7 +73,7 @@ async def test_every_ledger_movement_and_final_order_is_in_the_outbox_with_its_c
     ids: list[str] = []
 
     async def shop(n: int) -> None:
-        preview = await system.preview(f"fridge-{n % 3}", [{"sku": "BRD-001", "quantity": 1}])
+        preview = await system.preview(f"fridge-{n % 3}", [line("BRD-001", 1)])
         await system.confirm(preview.order_id, f"fridge-{n % 3}")
         ids.append(preview.order_id)
 
@@ -115,7 +115,7 @@ async def test_a_store_in_no_chain_writes_no_outbox(make_config: ConfigFactory) 
     config = make_config("robots.per_aisle=1")
     system = await start_system(config, robot_seed=7)
     try:
-        preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
+        preview = await system.preview("fridge-1", [line("BRD-001", 1)])
         await system.confirm(preview.order_id, "fridge-1")
         await wait_final(system, [preview.order_id])
     finally:
@@ -131,18 +131,8 @@ async def test_a_transfer_out_is_picked_once_and_ships_its_lots(
     restock = await system.restock(
         "truck-1",
         [
-            {
-                "sku": "DAI-001",
-                "quantity": 5,
-                "unit_cost": "0.50",
-                "expiry_date": str(today + timedelta(days=2)),
-            },
-            {
-                "sku": "DAI-001",
-                "quantity": 5,
-                "unit_cost": "0.50",
-                "expiry_date": str(today + timedelta(days=9)),
-            },
+            line("DAI-001", 5, "0.50", str(today + timedelta(days=2))),
+            line("DAI-001", 5, "0.50", str(today + timedelta(days=9))),
         ],
     )
     await wait_final(system, [], restocks=[restock.order_id])

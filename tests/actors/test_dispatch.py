@@ -15,7 +15,7 @@ from autogrocery.domain.messages.fulfilment import RobotTask, TaskLine
 from autogrocery.domain.models import TaskKind
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import check_invariants, wait_final
+from tests.helpers import check_invariants, line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -55,8 +55,8 @@ def test_shelving_is_cut_into_chunks_of_at_most_the_chunk_size() -> None:
     assert parts[2] == (TaskLine("A", 5), TaskLine("B", 3), TaskLine("C", 2))
     totals: dict[str, int] = {}
     for part in parts:
-        for line in part:
-            totals[line.sku] = totals.get(line.sku, 0) + line.quantity
+        for task_line in part:
+            totals[task_line.sku] = totals.get(task_line.sku, 0) + task_line.quantity
     assert totals == {"A": 25, "B": 3, "C": 2}
 
 
@@ -69,13 +69,11 @@ async def test_a_customer_pick_does_not_wait_for_a_delivery_to_be_shelved(
     config = make_config("robots.per_aisle=1", "robots.pick_time=0.005")
     system = await start_system(config, robot_seed=7)
     try:
-        restock = await system.restock(
-            "truck-1", [{"sku": "BRD-001", "quantity": 1000, "unit_cost": "1.00"}]
-        )
+        restock = await system.restock("truck-1", [line("BRD-001", 1000, "1.00")])
         restock_id = restock.order_id
         order_ids = []
         for _ in range(3):
-            preview = await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 2}])
+            preview = await system.preview("fridge-1", [line("BRD-002", 2)])
             await system.confirm(preview.order_id, "fridge-1")
             order_ids.append(preview.order_id)
             final = await wait_final(system, order_ids[-1:], within=30)
@@ -94,15 +92,13 @@ async def test_shelving_finishes_under_a_steady_stream_of_picks(
     config = make_config("robots.per_aisle=1", "robots.pick_time=0.005", "robots.shelve_chunk=5")
     system = await start_system(config, robot_seed=7)
     try:
-        restock = await system.restock(
-            "truck-1", [{"sku": "BRD-001", "quantity": 100, "unit_cost": "1.00"}]
-        )
+        restock = await system.restock("truck-1", [line("BRD-001", 100, "1.00")])
         restock_id = restock.order_id
         placed: list[str] = []
         while (await system.get_restock(restock_id)).status == "PROCESSING":
             assert len(placed) < 2000, "shelving starved behind the picks"
             for _ in range(4):  # always picks waiting
-                preview = await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 1}])
+                preview = await system.preview("fridge-1", [line("BRD-002", 1)])
                 await system.confirm(preview.order_id, "fridge-1")
                 placed.append(preview.order_id)
             await asyncio.sleep(0.01)
@@ -119,7 +115,7 @@ async def test_a_robot_busy_with_a_long_task_says_how_far_it_got(
     config = make_config("robots.per_aisle=1", "robots.pick_time=0.01")
     system = await start_system(config, robot_seed=7)
     try:
-        preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 150}])
+        preview = await system.preview("fridge-1", [line("BRD-001", 150)])
         await system.confirm(preview.order_id, "fridge-1")  # 1.5 s of picking
 
         async def working() -> dict | None:

@@ -18,7 +18,7 @@ from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.helpers import analytics_settled, check_invariants, line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -34,7 +34,7 @@ async def test_expired_previews_release_stock_and_cannot_be_confirmed(
     config = make_config("orders.reservation_ttl=0.3", "orders.expiry_sweep_interval=0.05")
     system = await start_system(config)
     try:
-        preview = await system.preview("fridge-1", [{"sku": "MEA-003", "quantity": 7}])
+        preview = await system.preview("fridge-1", [line("MEA-003", 7)])
         assert await reserved(system, "MEA-003") == 7
         order = await eventually(lambda: _status_is(system, preview.order_id, "EXPIRED"), within=5)
         assert order
@@ -65,13 +65,11 @@ async def test_fault_drill_every_order_ends_and_the_books_balance(
         skus = [item.sku for item in await system.levels()]
         ids = []
         for n in range(120):
-            items = [{"sku": s, "quantity": rng.randint(1, 2)} for s in rng.sample(skus, 3)]
+            items = [line(s, rng.randint(1, 2)) for s in rng.sample(skus, 3)]
             preview = await system.preview(f"fridge-{n % 5}", items)
             await system.confirm(preview.order_id, f"fridge-{n % 5}")
             ids.append(preview.order_id)
-        restock = await system.restock(
-            "truck-1", [{"sku": s, "quantity": 10, "unit_cost": "1.00"} for s in skus[:6]]
-        )
+        restock = await system.restock("truck-1", [line(s, 10, "1.00") for s in skus[:6]])
         final = await wait_final(system, ids, restocks=[restock.order_id], within=60)
         statuses = [view.status for view in final.values()]
         assert set(statuses) <= {"COMPLETED", "FAILED"}
@@ -103,9 +101,7 @@ async def test_a_robot_that_dies_is_restarted_and_its_work_redone(
                 pass
 
         victim.proxy().endpoint = BrokenArm()
-        previews = [
-            await system.preview("fridge-1", [{"sku": "BRD-004", "quantity": 2}]) for _ in range(5)
-        ]
+        previews = [await system.preview("fridge-1", [line("BRD-004", 2)]) for _ in range(5)]
         for preview in previews:  # a confirm between death and restart gets a 503
             await retry_unavailable(lambda: system.confirm(preview.order_id, "fridge-1"))  # noqa: B023
         final = await wait_final(system, [p.order_id for p in previews], within=30)
@@ -127,9 +123,9 @@ async def test_recovery_keeps_open_previews_expires_stale_ones_and_resumes_work(
     config = make_config("robots.per_aisle=1")
     system = await start_system(config)
     try:
-        kept = await system.preview("fridge-1", [{"sku": "PAR-002", "quantity": 3}])
-        stale = await system.preview("fridge-1", [{"sku": "PAR-003", "quantity": 2}])
-        live = await system.preview("fridge-1", [{"sku": "PAR-004", "quantity": 1}])
+        kept = await system.preview("fridge-1", [line("PAR-002", 3)])
+        stale = await system.preview("fridge-1", [line("PAR-003", 2)])
+        live = await system.preview("fridge-1", [line("PAR-004", 1)])
     finally:
         await system.stop()
     with sqlite3.connect(config.data_path / DB_NAME) as conn:  # time passes while down
@@ -157,7 +153,7 @@ async def test_recovery_keeps_open_previews_expires_stale_ones_and_resumes_work(
 async def test_operator_adjustments_are_ledgered_and_never_undercut_reservations(
     system: System, config: object
 ) -> None:
-    await system.preview("fridge-1", [{"sku": "DAI-003", "quantity": 10}])
+    await system.preview("fridge-1", [line("DAI-003", 10)])
     level = await system.adjust_stock("DAI-003", -5, "WASTE", "dropped crate", "admin")
     assert level.on_hand == next(i.on_hand for i in await system.levels() if i.sku == "DAI-003")
     before = await system.levels()
@@ -199,7 +195,7 @@ async def test_low_stock_raises_and_clears_an_alert(system: System) -> None:
     item = next(i for i in await system.levels() if i.sku == sku)
     subscription = system.subscribe(["alert.raised", "alert.cleared"])
     take = item.available - item.min_level + 1
-    preview = await system.preview("fridge-1", [{"sku": sku, "quantity": take}])
+    preview = await system.preview("fridge-1", [line(sku, take)])
     assert [a.level.sku for a in await system.alerts()] == [sku]
     raised = await asyncio.wait_for(anext(subscription), 5)
     assert (raised.type, raised.data.level.sku) == ("alert.raised", sku)
@@ -212,8 +208,8 @@ async def test_low_stock_raises_and_clears_an_alert(system: System) -> None:
 
 async def test_devices_only_see_their_own_order_events(system: System) -> None:
     mine = system.subscribe(["order.updated"], owner="fridge-1")
-    preview_other = await system.preview("fridge-2", [{"sku": "BRD-005", "quantity": 1}])
-    preview_mine = await system.preview("fridge-1", [{"sku": "BRD-005", "quantity": 1}])
+    preview_other = await system.preview("fridge-2", [line("BRD-005", 1)])
+    preview_mine = await system.preview("fridge-1", [line("BRD-005", 1)])
     event = await asyncio.wait_for(anext(mine), 5)
     assert event.data.order_id == preview_mine.order_id != preview_other.order_id
     mine.close()
@@ -224,13 +220,13 @@ async def test_insufficient_stock_after_restart_is_still_exact(make_config: Conf
     system = await start_system(config)
     try:
         available = next(i.available for i in await system.levels() if i.sku == "PRO-002")
-        await system.preview("fridge-1", [{"sku": "PRO-002", "quantity": available}])
+        await system.preview("fridge-1", [line("PRO-002", available)])
     finally:
         await system.stop()
     system = await start_system(config)
     try:
         with pytest.raises(InsufficientStock):
-            await system.preview("fridge-2", [{"sku": "PRO-002", "quantity": 1}])
+            await system.preview("fridge-2", [line("PRO-002", 1)])
     finally:
         await system.stop()
 
@@ -238,7 +234,7 @@ async def test_insufficient_stock_after_restart_is_still_exact(make_config: Conf
 async def test_a_stopped_system_leaves_no_thread_behind(make_config: ConfigFactory) -> None:
     before = set(threading.enumerate())
     system = await start_system(make_config("robots.per_aisle=3"))
-    preview = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
+    preview = await system.preview("fridge-1", [line("BRD-001", 1)])
     await system.confirm(preview.order_id, "fridge-1")
     await system.stop()
     assert pykka.ActorRegistry.get_all() == []
@@ -262,7 +258,7 @@ async def test_a_core_actor_that_dies_is_restarted_and_nothing_is_lost(
             preview = await retry_unavailable(
                 lambda: system.preview(
                     "fridge-1",
-                    [{"sku": "PRO-003", "quantity": 1}, {"sku": "DAI-004", "quantity": 1}],
+                    [line("PRO-003", 1), line("DAI-004", 1)],
                 )
             )
             order_id = preview.order_id
@@ -297,7 +293,7 @@ async def test_a_confirm_during_a_short_robot_outage_is_accepted_and_waits_for_a
     system = await start_system(config)
     try:
         hub = system.robot_hub
-        order = await system.preview("fridge-1", [{"sku": "MEA-001", "quantity": 1}])
+        order = await system.preview("fridge-1", [line("MEA-001", 1)])
         hub.detach("meat-1")  # the link to the meat robot drops: a blip, not an outage
         assert not hub.alive("meat")
         result = await system.confirm(order.order_id, "fridge-1")
@@ -321,7 +317,7 @@ async def test_a_confirm_for_an_aisle_without_robots_is_refused_and_frees_stock_
     )
     system = await start_system(config)
     try:
-        order = await system.preview("fridge-1", [{"sku": "PAR-001", "quantity": 4}])
+        order = await system.preview("fridge-1", [line("PAR-001", 4)])
         assert await reserved(system, "PAR-001") == 4
         system.robot_hub.detach("party-1")
         await asyncio.sleep(0.4)  # longer than the aisle deadline: an outage now
@@ -342,7 +338,7 @@ async def test_a_clean_stop_with_work_in_hand_warns_of_nothing(
 ) -> None:
     config = make_config("robots.per_aisle=1", "robots.pick_time=0.05")
     system = await start_system(config)
-    order = await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 3}])
+    order = await system.preview("fridge-1", [line("BRD-002", 3)])
     await system.confirm(order.order_id, "fridge-1")
     caplog.clear()
     await system.stop()  # the bread robot is still picking

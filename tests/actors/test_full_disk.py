@@ -14,7 +14,7 @@ from autogrocery.domain.errors import Unavailable
 from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.helpers import analytics_settled, check_invariants, line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -39,7 +39,7 @@ async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itse
         skus = [item.sku for item in await system.levels()]
         in_flight = []
         for n in range(10):
-            order = await system.preview("fridge-1", [{"sku": skus[n], "quantity": 1}])
+            order = await system.preview("fridge-1", [line(skus[n], 1)])
             await system.confirm(order.order_id, "fridge-1")
             in_flight.append(order.order_id)
         limit_pages(system, page_count(system))  # the disk is full now
@@ -48,7 +48,7 @@ async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itse
             # Either step may be the first that needs a new page: the orders in flight
             # write (and free pages) meanwhile.
             try:
-                order = await system.preview("fridge-2", [{"sku": skus[n % 20], "quantity": 1}])
+                order = await system.preview("fridge-2", [line(skus[n % 20], 1)])
                 await system.confirm(order.order_id, "fridge-2")
             except Unavailable as exc:
                 refused = exc
@@ -68,7 +68,7 @@ async def test_a_full_disk_refuses_with_503_changes_nothing_and_recovers_by_itse
         await eventually(lambda: _no_problems(system), within=10)  # the next probe finds room
         assert system.supervisor.restarts == 0
         assert all(system.health().values())
-        order = await system.preview("fridge-2", [{"sku": skus[0], "quantity": 1}])
+        order = await system.preview("fridge-2", [line(skus[0], 1)])
         assert order.status == "PREVIEWED"
     finally:
         await system.stop()

@@ -13,6 +13,7 @@ from autogrocery.domain.errors import Unavailable
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
+from tests.helpers import line
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
@@ -25,7 +26,7 @@ async def test_a_lost_database_file_stops_every_acknowledgement(
     config = make_config("robots.per_aisle=1")
     system = await start_system(config)
     try:
-        order = await system.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
+        order = await system.preview("fridge-1", [line("BRD-001", 1)])
         db = config.data_path / DB_NAME
         if how == "deleted":
             for path in config.data_path.glob(DB_NAME + "*"):
@@ -34,7 +35,7 @@ async def test_a_lost_database_file_stops_every_acknowledgement(
             shutil.copy(db, tmp_path / "copy.db")
             (tmp_path / "copy.db").replace(db)
         with pytest.raises(Unavailable):  # checked before every commit
-            await system.preview("fridge-1", [{"sku": "BRD-002", "quantity": 1}])
+            await system.preview("fridge-1", [line("BRD-002", 1)])
         with pytest.raises(Unavailable):
             await system.confirm(order.order_id, "fridge-1")
         problems = system.problems()

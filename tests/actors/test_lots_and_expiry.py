@@ -16,11 +16,12 @@ import pytest
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock
 from autogrocery.domain.messages.stock import ExpireLots
+from autogrocery.domain.records import OrderRecord
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, wait_final
+from tests.helpers import analytics_settled, check_invariants, line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -75,8 +76,7 @@ async def store(dated_config: Config, clock: Clock) -> AsyncIterator[System]:
 
 async def restock(system: System, *lots: tuple[int, date | None]) -> None:
     lines = [
-        {"sku": SKU, "quantity": quantity, "unit_cost": "1.00"}
-        | ({"expiry_date": expiry.isoformat()} if expiry else {})
+        line(SKU, quantity, "1.00", expiry.isoformat() if expiry else None)
         for quantity, expiry in lots
     ]
     receipt = await system.restock("truck-1", lines)
@@ -98,8 +98,8 @@ def lot_id(config: Config, expiry: date) -> str:
         return str(row[0])
 
 
-async def buy(system: System, quantity: int) -> dict[str, Any]:
-    preview = await system.preview("fridge-1", [{"sku": SKU, "quantity": quantity}])
+async def buy(system: System, quantity: int) -> OrderRecord:
+    preview = await system.preview("fridge-1", [line(SKU, quantity)])
     await system.confirm(preview.order_id, "fridge-1")
     return (await wait_final(system, [preview.order_id]))[preview.order_id]
 
@@ -157,7 +157,7 @@ async def test_an_expired_lot_is_not_sold_and_is_written_off_once(
     clock.advance(2)
 
     with pytest.raises(InsufficientStock):
-        await store.preview("fridge-1", [{"sku": SKU, "quantity": 3}])
+        await store.preview("fridge-1", [line(SKU, 3)])
     product = await store.product(SKU)
     assert (product.on_hand, product.available, product.expired) == (7, 2, 5)
 
@@ -211,7 +211,7 @@ async def test_the_sweep_leaves_what_an_open_order_holds(
 ) -> None:
     tomorrow = store.today() + timedelta(1)
     await restock(store, (5, tomorrow))
-    preview = await store.preview("fridge-1", [{"sku": SKU, "quantity": 2}])
+    preview = await store.preview("fridge-1", [line(SKU, 2)])
     clock.advance(2)
 
     assert await sweep(store) == 3  # the two held for the order stay for it

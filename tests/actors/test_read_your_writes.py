@@ -13,6 +13,7 @@ import pytest
 
 from autogrocery.domain.errors import NotFound
 from autogrocery.service.system import System
+from tests.helpers import line
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -27,7 +28,7 @@ async def test_owners_never_get_a_404_for_their_own_orders_under_load(system: Sy
         owner = f"fridge-{n}"
         rng = random.Random(n)
         for _ in range(12):
-            items = [{"sku": sku, "quantity": 1} for sku in rng.sample(skus, 3)]
+            items = [line(sku, 1) for sku in rng.sample(skus, 3)]
             order = await system.preview(owner, items)
             order_id = order.order_id
             await system.confirm(order_id, owner)

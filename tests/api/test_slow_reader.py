@@ -19,7 +19,7 @@ from autogrocery.api.state import STATE
 from tests.api.conftest import Api, ApiFactory
 from tests.api.test_live import next_event
 from tests.e2e.stalled import deep_catalog, stalled_websocket
-from tests.helpers import wait_final
+from tests.helpers import line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -54,7 +54,7 @@ async def test_a_reader_that_falls_behind_is_told_what_it_lost(make_api: ApiFact
             assert asyncio.get_running_loop().time() < deadline, "the reader never fell behind"
             for n in range(100):
                 preview = await api.system.preview(
-                    "fridge-1", [{"sku": skus[(len(made) + n) % len(skus)], "quantity": 1}]
+                    "fridge-1", [line(skus[(len(made) + n) % len(skus)], 1)]
                 )
                 await api.system.confirm(preview.order_id, "fridge-1")
                 made.append(preview.order_id)
@@ -123,7 +123,7 @@ async def test_a_reader_that_stopped_costs_the_store_a_bounded_number_of_bytes(
         while bus.dropped == 0 and transport.get_write_buffer_size() <= WRITE_BOUND:
             assert loop.time() < deadline, "the reader never fell behind"
             for n in itertools.islice(itertools.count(), 50):
-                preview = await api.system.preview("fridge-1", [{"sku": skus[n], "quantity": 1}])
+                preview = await api.system.preview("fridge-1", [line(skus[n], 1)])
                 await api.system.confirm(preview.order_id, "fridge-1")
         assert transport.get_write_buffer_size() <= WRITE_BOUND
         sock = transport.get_extra_info("socket")

@@ -38,7 +38,7 @@ from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.chain.stores import linked, write_join
 from tests.conftest import ConfigFactory
-from tests.helpers import wait_final
+from tests.helpers import line, wait_final
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(90)
@@ -94,7 +94,7 @@ def outbox_seqs(data: Path) -> list[int]:
 async def shop(system: System, n: int) -> list[str]:
     ids = []
     for number in range(n):
-        preview = await system.preview(f"fridge-{number % 3}", [{"sku": "BRD-001", "quantity": 1}])
+        preview = await system.preview(f"fridge-{number % 3}", [line("BRD-001", 1)])
         await system.confirm(preview.order_id, f"fridge-{number % 3}")
         ids.append(preview.order_id)
     await wait_final(system, ids)

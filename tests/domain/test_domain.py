@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import orjson
 import pytest
 from hypothesis import given
@@ -11,10 +13,10 @@ from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskLine, TaskReport
 from autogrocery.domain.messages.wire import WireError
-from autogrocery.domain.models import OrderKind, TaskKind
+from autogrocery.domain.models import LineRequest, OrderKind, TaskKind
 from autogrocery.domain.money import MAX_CENTS, format_money, parse_money
 from autogrocery.domain.pricing import PricingRule
-from autogrocery.domain.validation import parse_lines
+from autogrocery.domain.validation import check_lines
 
 RULE = PricingRule(margin=0.30, scarcity_weight=0.25, min_factor=0.9, max_factor=1.5)
 
@@ -68,43 +70,73 @@ def test_pricing_stays_within_its_bounds(cost: int, available: int, min_level: i
 
 
 def test_validation_merges_repeated_skus() -> None:
-    lines = parse_lines(
-        [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 3}],
+    lines = check_lines(
+        [LineRequest("A", 2), LineRequest("B", 1), LineRequest("A", 3)],
         max_quantity=10,
         max_lines=5,
     )
     assert [(ln.sku, ln.quantity) for ln in lines] == [("A", 5), ("B", 1)]
 
 
+def test_a_deliverys_lines_of_one_sku_and_other_dates_stay_apart() -> None:
+    soon, later = date(2026, 12, 1), date(2026, 12, 9)
+    lines = check_lines(
+        [
+            LineRequest("A", 2, 100, soon),
+            LineRequest("A", 3, 100, later),
+            LineRequest("A", 1, 100, soon),
+        ],
+        max_quantity=10,
+        max_lines=5,
+        restock=True,
+    )
+    assert [(ln.quantity, ln.expiry_date) for ln in lines] == [(3, soon), (3, later)]
+
+
 def test_validation_names_every_bad_field() -> None:
     with pytest.raises(ValidationError) as raised:
-        parse_lines(
-            [{"sku": "A", "quantity": 0}, {"sku": "", "quantity": 1}, {"sku": "C", "qty": 1}],
+        check_lines(
+            [LineRequest("A", 0), LineRequest(" ", 1), LineRequest("C", 11), LineRequest("D", 1)],
             max_quantity=10,
             max_lines=5,
         )
     fields = [e["field"] for e in raised.value.extra["errors"]]
-    assert fields == ["items[0].quantity", "items[1].sku", "items[2].qty", "items[2].quantity"]
+    assert fields == ["items[0].quantity", "items[1].sku", "items[2].quantity"]
 
 
-@given(
-    st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-        lambda inner: (
-            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-        ),
-        max_leaves=12,
-    )
-)
-def test_validation_accepts_only_well_formed_lines(items: object) -> None:
+def test_a_deliverys_costs_and_dates_must_agree() -> None:
+    made, expiry = date(2026, 12, 9), date(2026, 12, 1)
+    with pytest.raises(ValidationError) as raised:
+        check_lines(
+            [
+                LineRequest("A", 1, 100),
+                LineRequest("A", 1, 120),
+                LineRequest("B", 1),
+                LineRequest("C", 1, 100, expiry, made),
+            ],
+            max_quantity=10,
+            max_lines=5,
+            restock=True,
+        )
+    errors = [(e["field"], e["message"]) for e in raised.value.extra["errors"]]
+    assert errors == [
+        ("items[1].unit_cost", "differs from an earlier A line"),
+        ("items[2].unit_cost", "must be above 0"),
+        ("items[3].expiry_date", "is before mfd_date (2026-12-01 < 2026-12-09)"),
+    ]
+
+
+@given(st.lists(st.builds(LineRequest, st.text(max_size=5), st.integers(-5, 1200)), max_size=6))
+def test_validation_accepts_only_lines_within_the_limits(lines: list[LineRequest]) -> None:
     try:
-        lines = parse_lines(items, max_quantity=1000, max_lines=100)
+        checked = check_lines(lines, max_quantity=1000, max_lines=5)
     except ValidationError as exc:
-        error = exc
+        error: ValidationError | None = exc
     else:
         error = None
-        assert lines
-        assert all(isinstance(ln.sku, str) and 1 <= ln.quantity <= 1000 for ln in lines)
+        assert 1 <= len(checked) <= 5
+        assert all(ln.sku.strip() and 1 <= ln.quantity <= 1000 for ln in checked)
+        assert sum(ln.quantity for ln in checked) == sum(ln.quantity for ln in lines)
     if error is not None:
         assert error.detail
         assert error.extra["errors"]

@@ -13,6 +13,7 @@ from datetime import timedelta
 from autogrocery.config import load_config
 from autogrocery.domain.errors import Conflict
 from autogrocery.wiring import start_system
+from tests.helpers import line
 
 
 async def main(data_dir: str) -> None:
@@ -32,7 +33,7 @@ async def main(data_dir: str) -> None:
 
     async def customer(n: int) -> None:
         async with gate:
-            items = [{"sku": s, "quantity": rng.randint(1, 3)} for s in rng.sample(skus, 3)]
+            items = [line(s, rng.randint(1, 3)) for s in rng.sample(skus, 3)]
             preview = await system.preview(f"fridge-{n % 7}", items)
             print("PREVIEWED", preview.order_id, flush=True)
             if n % 9 == 0:
@@ -52,11 +53,12 @@ async def main(data_dir: str) -> None:
             # Dated lots (one due tomorrow, one in a week) next to undated stock, so the
             # drill checks the books per lot as well as per SKU.
             today = system.today()
-            items: list[dict[str, object]] = [
-                {"sku": s, "quantity": 20, "unit_cost": "1.10"} for s in rng.sample(skus, 3)
+            first, second, undated = rng.sample(skus, 3)
+            items = [
+                line(first, 20, "1.10", str(today + timedelta(days=1))),
+                line(second, 20, "1.10", str(today + timedelta(days=7))),
+                line(undated, 20, "1.10"),
             ]
-            items[0]["expiry_date"] = str(today + timedelta(days=1))
-            items[1]["expiry_date"] = str(today + timedelta(days=7))
             restock = await system.restock(f"truck-{n}", items)
             print("RESTOCK", restock.order_id, flush=True)
 

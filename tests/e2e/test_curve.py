@@ -18,7 +18,7 @@ from autogrocery.transports.handshake import fingerprint
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
 from tests.e2e.server import start_server, stop_quietly
-from tests.helpers import check_invariants, csv_order_ids, wait_final
+from tests.helpers import check_invariants, csv_order_ids, line, wait_final
 from tests.remote import (
     HEARTBEAT,
     Spawner,
@@ -95,7 +95,7 @@ async def test_with_curve_on_only_authorized_clients_get_work_and_metrics(
         skus = [i.sku for i in await system.levels() if i.aisle == "bread"]
         ids = []
         for n in range(20):
-            preview = await system.preview("fridge-1", [{"sku": skus[n % 5], "quantity": 1}])
+            preview = await system.preview("fridge-1", [line(skus[n % 5], 1)])
             await system.confirm(preview.order_id, "fridge-1")
             ids.append(preview.order_id)
         final = await wait_final(system, ids, within=30)

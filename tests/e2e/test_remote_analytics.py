@@ -13,7 +13,7 @@ import pytest
 from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
+from tests.helpers import analytics_settled, check_invariants, csv_order_ids, line, wait_final
 from tests.remote import Spawner, metrics_endpoint, zmq_overrides
 from tests.waiting import eventually
 
@@ -57,7 +57,7 @@ async def test_remote_analytics_killed_and_restarted_mid_run_has_one_line_per_or
 
         async def order(n: int) -> str:
             async with gate:
-                items = [{"sku": s, "quantity": rng.randint(1, 2)} for s in rng.sample(skus, 3)]
+                items = [line(s, rng.randint(1, 2)) for s in rng.sample(skus, 3)]
                 preview = await system.preview(f"fridge-{n % 5}", items)
                 await system.confirm(preview.order_id, f"fridge-{n % 5}")
                 return str(preview.order_id)

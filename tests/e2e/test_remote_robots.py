@@ -16,7 +16,7 @@ import zmq
 from autogrocery.service.system import System
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
-from tests.helpers import analytics_settled, check_invariants, csv_order_ids, wait_final
+from tests.helpers import analytics_settled, check_invariants, csv_order_ids, line, wait_final
 from tests.remote import (
     AISLES,
     HEARTBEAT,
@@ -46,7 +46,7 @@ async def place(
     """Preview and confirm `n` orders, 16 at a time; return their ids."""
     rng = random.Random(seed)
     baskets = [
-        [{"sku": s, "quantity": rng.randint(1, 2)} for s in rng.sample(skus, min(lines, len(skus)))]
+        [line(s, rng.randint(1, 2)) for s in rng.sample(skus, min(lines, len(skus)))]
         for _ in range(n)
     ]
     gate = asyncio.Semaphore(16)
@@ -128,9 +128,7 @@ async def test_a_robot_process_picks_for_customers_between_chunks_of_a_delivery(
     try:
         spawn.robot(robots_endpoint(system), "bread", "far", pick_time=0.005)
         await eventually(lambda: _count(online(system, "bread"), 1), within=30)
-        restock = await system.restock(
-            "truck-1", [{"sku": "BRD-001", "quantity": 1000, "unit_cost": "1.00"}]
-        )
+        restock = await system.restock("truck-1", [line("BRD-001", 1000, "1.00")])
         restock_id = restock.order_id
         for _ in range(2):
             ids = await place(system, 1, ["BRD-002"], lines=1)
@@ -138,7 +136,7 @@ async def test_a_robot_process_picks_for_customers_between_chunks_of_a_delivery(
             assert (await system.get_restock(restock_id)).status == "PROCESSING"
         done = await wait_final(system, [], restocks=[restock_id], within=60)
         assert done[restock_id].status == "COMPLETED"
-        preview = await system.preview("fridge-1", [{"sku": "BRD-003", "quantity": 300}])
+        preview = await system.preview("fridge-1", [line("BRD-003", 300)])
         await system.confirm(preview.order_id, "fridge-1")  # 1.5 s of picking
 
         async def progress() -> dict[str, Any] | None:
@@ -173,7 +171,7 @@ async def test_orders_of_an_aisle_without_robots_wait_for_a_new_one(
         assert waiting, "every order finished before the kill"
         # The robots were seen moments ago: a blip, not an unserved aisle. A confirm now
         # is accepted and waits for a robot (up to zmq.aisle_deadline).
-        preview = await system.preview("fridge-1", [{"sku": skus[0], "quantity": 1}])
+        preview = await system.preview("fridge-1", [line(skus[0], 1)])
         assert (await system.confirm(preview.order_id, "fridge-1")).first
         ids.append(preview.order_id)
         spawn.robot(endpoint, "dairy", "second", pick_time=0.0)

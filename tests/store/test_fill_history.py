@@ -17,6 +17,7 @@ from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
+from tests.helpers import line
 from tests.waiting import eventually
 from tools.fill_history import fill, main
 
@@ -131,7 +132,7 @@ async def _check_books(system: System) -> None:
 async def _order_one_more(system: System) -> None:
     """A customer previews and confirms three products in stock, as ever."""
     popular = [level.sku for level in await system.levels() if level.available > 0][:3]
-    order = await system.preview("usr_new", [{"sku": sku, "quantity": 1} for sku in popular])
+    order = await system.preview("usr_new", [line(sku, 1) for sku in popular])
     await system.confirm(order.order_id, "usr_new")
 
     async def completed() -> bool:

@@ -24,6 +24,7 @@ from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
 from tests.conftest import ConfigFactory
+from tests.helpers import line
 from tests.waiting import eventually
 from tools.fill_history import fill
 
@@ -184,7 +185,7 @@ async def check_books(system: System) -> None:
 async def order_one(system: System, owner: str) -> str:
     """A customer orders one of three products in stock; its id once it completed."""
     popular = [level.sku for level in await system.levels() if level.available > 5][:3]
-    order = await system.preview(owner, [{"sku": sku, "quantity": 1} for sku in popular])
+    order = await system.preview(owner, [line(sku, 1) for sku in popular])
     await system.confirm(order.order_id, owner)
 
     async def completed() -> bool:

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from autogrocery.tui.app import DashboardApp
 from tests.chain.stores import linked, write_join
+from tests.helpers import line
 from tests.tui.conftest import StoreFactory, connected, dashboard, until
 
 pytestmark = pytest.mark.timeout(60)
@@ -29,7 +30,7 @@ async def test_the_status_line_says_the_head_office_is_unreachable_and_what_wait
         async with app.run_test(size=(160, 50)) as pilot:
             await connected(pilot, app)
             await until(pilot, lambda: "head office unreachable" in status(app))
-            preview = await store.live.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
+            preview = await store.live.preview("fridge-1", [line("BRD-001", 1)])
             await store.live.confirm(preview.order_id, "fridge-1")
             await until(pilot, lambda: "events wait" in status(app))
 

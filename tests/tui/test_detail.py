@@ -15,6 +15,7 @@ from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.screens.order import OrderScreen
 from autogrocery.tui.widgets.table import LiveTable
+from tests.helpers import line
 from tests.remote import Spawner, robots_endpoint, zmq_overrides
 from tests.tui.conftest import StoreFactory, connected, dashboard, shown, text, until
 
@@ -73,7 +74,7 @@ async def test_open_detail_windows_follow_the_event_feed(
             await until(pilot, lambda: not isinstance(app.screen, OrderScreen))
 
             # an order previewed, opened, then confirmed: its window shows it through
-            preview = await store.live.preview("fridge-1", [{"sku": "BRD-001", "quantity": 1}])
+            preview = await store.live.preview("fridge-1", [line("BRD-001", 1)])
             order = preview.order_id
             window = await open_row(pilot, app, order)
             await until(pilot, lambda: "PREVIEWED" in status(app))
@@ -94,7 +95,7 @@ async def test_an_order_is_cancelled_from_its_window_while_robots_pick_it(
         app = dashboard(client)
         async with app.run_test(size=(160, 50)) as pilot:
             await connected(pilot, app)
-            preview = await store.live.preview("fridge-1", [{"sku": "MEA-001", "quantity": 150}])
+            preview = await store.live.preview("fridge-1", [line("MEA-001", 150)])
             order = preview.order_id
             await store.live.confirm(order, "fridge-1")  # 3 s of picking
             window = await open_row(pilot, app, order)

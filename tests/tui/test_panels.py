@@ -18,7 +18,7 @@ from autogrocery.tui.widgets.inventory import InventoryPanel
 from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.robots import RobotsPanel
 from autogrocery.tui.widgets.table import LiveTable
-from tests.helpers import as_json, inventory_json, wait_final
+from tests.helpers import as_json, inventory_json, line, wait_final
 from tests.tui.conftest import Store, connected, dashboard, shown, text, until
 
 pytestmark = pytest.mark.timeout(60)
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(60)
 async def place(store: Store, baskets: list[list[tuple[str, int]]]) -> list[str]:
     ids = []
     for number, basket in enumerate(baskets):
-        items = [{"sku": sku, "quantity": quantity} for sku, quantity in basket]
+        items = [line(sku, quantity) for sku, quantity in basket]
         preview = await store.live.preview(f"fridge-{number}", items)
         await store.live.confirm(preview.order_id, f"fridge-{number}")
         ids.append(preview.order_id)
@@ -37,7 +37,7 @@ async def place(store: Store, baskets: list[list[tuple[str, int]]]) -> list[str]
 
 async def test_orders_panel_shows_the_stores_orders_and_opens_one(store: Store, client) -> None:
     ids = await place(store, [[("BRD-001", 2), ("DAI-001", 1)], [("MEA-001", 1)]])
-    pending = await store.live.preview("fridge-9", [{"sku": "PRO-001", "quantity": 3}])
+    pending = await store.live.preview("fridge-9", [line("PRO-001", 3)])
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot, app)
@@ -177,9 +177,7 @@ async def test_alerts_panel_shows_low_stock_alerts_as_they_come_and_go(
         await store.live.adjust_stock("PAR-003", -400, "WASTE", None, "test")
         await until(pilot, lambda: sorted(table.row_keys) == ["DAI-003", "PAR-003"])
         assert "Alerts (2)" in str(app.query_one("#tabs").get_tab("alerts").label)  # type: ignore[attr-defined]
-        restock = await store.live.restock(
-            "truck", [{"sku": "DAI-003", "quantity": 500, "unit_cost": "1.00"}]
-        )
+        restock = await store.live.restock("truck", [line("DAI-003", 500, "1.00")])
         await wait_final(store.live, [], restocks=[restock.order_id])
         await until(pilot, lambda: table.row_keys == ["PAR-003"])
         assert isinstance(app.query_one("#alerts-panel"), AlertsPanel)

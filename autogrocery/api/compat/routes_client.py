@@ -20,6 +20,7 @@ from autogrocery.api.compat.shapes import (
 from autogrocery.api.compat.state import compat
 from autogrocery.api.state import principal, state
 from autogrocery.domain.errors import Conflict, ValidationError
+from autogrocery.domain.models import LineRequest
 
 routes = web.RouteTableDef()
 PAGE = 500  # orders read per page for the whole history
@@ -67,11 +68,11 @@ async def refresh(request: web.Request) -> web.Response:
 async def preview(request: web.Request) -> web.Response:
     caller = principal(request, "device")
     body = await read(request, PreviewBody)
-    items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
-    _within_the_limit(items, state(request).system.limits.max_quantity)
+    lines = [LineRequest(line.sku, line.quantity) for line in body.items]
+    _within_the_limit(lines, state(request).system.limits.max_quantity)
 
     async def run(key: str | None) -> web.Response:
-        order = await state(request).system.preview(caller.user_id, items, key)
+        order = await state(request).system.preview(caller.user_id, lines, key)
         previewed = {"order_id": order.order_id, "items": items_map(order.lines)}
         return reply({"status": "reserved", **previewed}, 201)
 
@@ -133,10 +134,10 @@ async def history(request: web.Request) -> web.Response:
             return reply({"status": "success", "data": records})
 
 
-def _within_the_limit(items: list[dict[str, Any]], most: int) -> None:
+def _within_the_limit(lines: list[LineRequest], most: int) -> None:
     """The original has no per-line limit: it answers any quantity it cannot supply with
     "insufficient stock", the words the fridge looks for. So do we, naming our limit."""
-    over = [line for line in items if line["quantity"] > most]
+    over = [line for line in lines if line.quantity > most]
     if over:
-        said = ", ".join(f"{line['sku']} (requested {line['quantity']})" for line in over)
+        said = ", ".join(f"{line.sku} (requested {line.quantity})" for line in over)
         raise Conflict(f"insufficient stock: {said}; at most {most} of a product per order")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from aiohttp import web
 
@@ -18,10 +18,10 @@ from autogrocery.api.compat.shapes import Delivery, cents, day, restock_record
 from autogrocery.api.compat.state import compat
 from autogrocery.api.state import state
 from autogrocery.domain.errors import Conflict, ValidationError
-from autogrocery.domain.models import sku_problem
+from autogrocery.domain.models import LineRequest, sku_problem
 from autogrocery.domain.money import format_money
 from autogrocery.domain.pricing import PricingRule
-from autogrocery.domain.validation import parse_lines
+from autogrocery.domain.validation import check_lines
 from autogrocery.service.system import System
 
 routes = web.RouteTableDef()
@@ -48,14 +48,14 @@ async def restock(request: web.Request) -> web.Response:
     system = state(request).system
 
     async def run(key: str | None) -> web.Response:
-        items, new = await _manifest(body, system)
+        lines, new = await _manifest(body, system)
         for product in new:
             await _add(system, layer.rule, product, caller.username)
-        receipt = await system.restock(caller.user_id, items, key)
+        receipt = await system.restock(caller.user_id, lines, key)
         restock_id = receipt.order_id
         await layer.tables.record_supplier(restock_id, body.supplier_id, body.supplier_name)
         message = (
-            f"restock accepted: {len(items)} line(s), total cost {format_money(receipt.total)}"
+            f"restock accepted: {len(body.items)} line(s), total cost {format_money(receipt.total)}"
             + (f", {len(new)} new product(s)" if new else "")
             + "; robots are shelving it"
         )
@@ -79,13 +79,13 @@ async def restock_status(request: web.Request) -> web.Response:
 
 async def _manifest(
     body: Delivery, system: System
-) -> tuple[list[dict[str, Any]], list[NewProduct]]:
+) -> tuple[tuple[LineRequest, ...], list[NewProduct]]:
     """The restock's lines (as the native flow takes them, dates included), and the
     products to create first. Raises ValidationError (nothing created) on bad input."""
     levels = await system.levels()
     known = {level.sku for level in levels}
     aisles = sorted({level.aisle for level in levels})
-    items: list[dict[str, Any]] = []
+    lines: list[LineRequest] = []
     new: dict[str, NewProduct] = {}
     for i, line in enumerate(body.items):
         where = f"items[{i}]"
@@ -97,23 +97,15 @@ async def _manifest(
         sku = line.sku.strip()
         if sku and sku not in known and sku not in new:
             new[sku] = _new_product(line.name, line.aisle_type, sku, cost, aisles, where)
-        items.append(
-            {
-                "sku": sku,
-                "quantity": line.quantity,
-                "unit_cost": format_money(cost),
-                "expiry_date": expiry,
-                "mfd_date": mfd,
-            }
-        )
+        lines.append(LineRequest(sku, line.quantity, cost, expiry, mfd))
     # The native checks (quantities, line count, one cost per SKU), before anything exists.
-    parse_lines(
-        items,
+    checked = check_lines(
+        lines,
         max_quantity=system.limits.max_quantity,
         max_lines=system.limits.max_lines,
-        with_cost=True,
+        restock=True,
     )
-    return items, list(new.values())
+    return checked, list(new.values())
 
 
 def _new_product(

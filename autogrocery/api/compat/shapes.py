@@ -98,7 +98,7 @@ def cents(value: Decimal, field: str) -> int:
         raise ValidationError(f"{field}: {exc}", [{"field": field, "message": str(exc)}]) from None
 
 
-def day(value: str | None, field: str) -> str | None:
+def day(value: str | None, field: str) -> date | None:
     """`YYYY-MM-DD`, or an RFC 3339 time (the truck UI sends midnight UTC, `…T00:00:00Z`)
     as its UTC date; blank is no date."""
     text = (value or "").strip()
@@ -106,7 +106,7 @@ def day(value: str | None, field: str) -> str | None:
         return None
     try:
         if len(text) == 10:
-            return date.fromisoformat(text).isoformat()
+            return date.fromisoformat(text)
         moment = datetime.fromisoformat(text)
     except ValueError:
         message = f"must be a date like 2026-12-31, got {value!r}"
@@ -114,7 +114,7 @@ def day(value: str | None, field: str) -> str | None:
         raise ValidationError(f"{field}: {message}", errors) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return moment.date().isoformat()
+    return moment.date()
 
 
 # --- records (Go struct fields, no JSON tags) ---------------------------------------------

@@ -4,8 +4,9 @@ Fridges register (or log in again), read the catalog, and place orders at `rate`
 orders per second: preview a basket of 1-4 SKUs that are in stock, then confirm it.
 The store's robots pick each item (`robots.pick_time` seconds per item). Trucks watch
 the operators' inventory and send a restock manifest for every SKU below its min level,
-one restock per SKU at a time. `SimulatorProcess` runs it all in a child process, so the
-store's loop (and the dashboard on it) pays only for the server side of each request.
+one restock per SKU at a time. `simulate_process.SimulatorProcess` runs it all in a child
+process, so the store's loop (and the dashboard on it) pays only for the server side of
+each request.
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
-import os
 import random
-import signal
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +25,7 @@ from autogrocery.client import Account, ApiError, Credentials, Disconnected, Sto
 from autogrocery.simulate_accounts import fridge_accounts
 
 if TYPE_CHECKING:
-    from autogrocery.logs import Rotation
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -284,120 +281,3 @@ class Simulator:
         else:
             self.stats.restocks += 1
             pending.update({item["sku"]: receipt["restock_id"] for item in items})
-
-
-COUNTERS = ("orders", "previews", "shortages", "unavailable", "errors", "behind", "restocks")
-
-
-class SimulatorProcess:
-    """A `Simulator` in a spawned child process. The store's event loop (and the
-    dashboard on it) then pays only for the server side of each request: a simulator
-    thread would take the GIL from it for the client side as well."""
-
-    def __init__(
-        self,
-        url: str,
-        operator: Credentials,
-        truck: Credentials,
-        fridge_password: str,
-        rate: float,
-        *,
-        shelf_lives: dict[str, int] | None = None,
-        time_zone: str = "UTC",
-        log_file: Path | None = None,
-        log_level: str = "INFO",
-        log_format: str = "json",
-        rotation: Rotation | None = None,
-    ) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._stop = ctx.Event()
-        self._counters = ctx.Array("q", len(COUNTERS), lock=False)
-        settings = {
-            "url": url,
-            "operator": operator,
-            "truck": truck,
-            "fridge_password": fridge_password,
-            "rate": rate,
-            "shelf_lives": shelf_lives or {},
-            "time_zone": time_zone,
-        }
-        kept = Kept(rotation.max_bytes, rotation.backups) if rotation else None
-        logging_setup = (log_level, log_format, log_file, kept)
-        self._process = ctx.Process(
-            target=_child,
-            args=(settings, logging_setup, self._stop, self._counters, os.getpid()),
-            name="autogrocery-simulator",
-            daemon=True,
-        )
-        self.started = time.monotonic()
-
-    def start(self) -> None:
-        # Ctrl-C reaches every process on the terminal. The child takes a second to
-        # import what it runs, and a SIGINT then was a KeyboardInterrupt traceback: it
-        # starts with SIGINT blocked and ignores it before unblocking (the parent stops
-        # it), as multiprocessing's own resource tracker does.
-        masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            self._process.start()
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, masked)
-        self.started = time.monotonic()
-
-    @property
-    def stats(self) -> Stats:
-        values = dict(zip(COUNTERS, self._counters, strict=True))
-        return Stats(**values, started=self.started)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        if self._process.pid is None:  # never started
-            return
-        self._stop.set()
-        self._process.join(timeout)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(2.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """Log rotation settings, as the child process receives them (picklable)."""
-
-    max_bytes: int
-    backups: int
-
-
-def _child(
-    settings: dict[str, Any],
-    logging_setup: tuple[str, str, Path | None, Kept | None],
-    stop: Any,
-    counters: Any,
-    parent: int,
-) -> None:
-    from autogrocery.logs import configure_logging
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it (Ctrl-C reaches both)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `start`
-    configure_logging(*logging_setup)
-    simulator = Simulator(**settings)
-    asyncio.run(_follow(simulator, stop, counters, parent))
-
-
-async def _follow(simulator: Simulator, stop: Any, counters: Any, parent: int) -> None:
-    task = asyncio.create_task(simulator.run())
-    reported = time.monotonic()
-    while not task.done():
-        await asyncio.sleep(0.2)
-        for index, name in enumerate(COUNTERS):
-            counters[index] = getattr(simulator.stats, name)
-        if time.monotonic() - reported >= 10.0:
-            reported = time.monotonic()
-            log.info("simulator: %s", simulator.stats.line())
-        if stop.is_set() or os.getppid() != parent:
-            break
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-    except Exception:
-        log.exception("the simulator stopped")

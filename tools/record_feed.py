@@ -26,7 +26,7 @@ from autogrocery.api import create_app, serve
 from autogrocery.cli.run_dashboard import ensure_accounts
 from autogrocery.client import Credentials
 from autogrocery.config import load_config
-from autogrocery.simulate import SimulatorProcess
+from autogrocery.simulate_process import SimulatorProcess
 from autogrocery.tui.client import ApiClient
 from autogrocery.wiring import start_system
 

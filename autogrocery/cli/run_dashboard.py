@@ -250,7 +250,7 @@ def spawn_quiet(argv: list[str], fd: int) -> subprocess.Popen[bytes]:
 def _start_simulator(
     config: Config, url: str, accounts: Accounts, rate: float, with_dashboard: bool
 ) -> Any:
-    from autogrocery.simulate import SimulatorProcess
+    from autogrocery.simulate_process import SimulatorProcess
 
     process = SimulatorProcess(
         url,

@@ -204,7 +204,8 @@ async def movements(request: web.Request) -> web.Response:
         limit=query_int(request, "limit", 100),
         cursor=query_cursor(request),
     )
-    return json_response({"movements": found, "next_cursor": str(cursor) if cursor else None})
+    moved = [views.movement(record) for record in found]
+    return json_response({"movements": moved, "next_cursor": str(cursor) if cursor else None})
 
 
 @routes.get("/api/ops/robots")

@@ -25,7 +25,7 @@ from autogrocery.api.schemas_orders import (
     RestockLine,
     RestockReceipt,
 )
-from autogrocery.api.schemas_stock import CatalogItem, InventoryItem
+from autogrocery.api.schemas_stock import CatalogItem, InventoryItem, Movement
 from autogrocery.domain import events
 from autogrocery.domain.events import Event
 from autogrocery.domain.models import (
@@ -36,7 +36,13 @@ from autogrocery.domain.models import (
     rfc3339,
 )
 from autogrocery.domain.money import format_money
-from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
+from autogrocery.domain.records import (
+    Alert,
+    LotLevel,
+    MovementRecord,
+    OrderRecord,
+    StockLevel,
+)
 
 
 def order(record: OrderRecord) -> Order:
@@ -180,6 +186,19 @@ def alert(found: Alert) -> AlertReply:
         return low
     return msgspec.structs.replace(
         low, lot_id=lot.lot_id, expiry_date=_day(lot.expiry), quantity=lot.on_hand
+    )
+
+
+def movement(record: MovementRecord) -> Movement:
+    return Movement(
+        id=record.id,
+        sku=record.sku,
+        type=record.type.value,  # type: ignore[arg-type]  # the StrEnum's values are the Literal's
+        delta=record.delta,
+        ref=record.ref,
+        user=record.user,
+        at=_time(record.at),
+        lot_id=record.lot_id,
     )
 
 

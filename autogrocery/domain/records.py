@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from autogrocery.domain.models import Lines, OrderKind, OrderStatus, ProductDetails
+from autogrocery.domain.models import (
+    Lines,
+    MovementType,
+    OrderKind,
+    OrderStatus,
+    ProductDetails,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,21 @@ class StockLevel:
     @property
     def low(self) -> bool:
         return self.available < self.min_level
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRecord:
+    """One entry of the stock ledger: `delta` units of `sku` in or out of lot `lot_id`,
+    why (`type`), for what (`ref`: an order, a restock, a note) and who (`user`)."""
+
+    id: int
+    sku: str
+    type: MovementType
+    delta: int
+    ref: str | None
+    user: str | None
+    at: float
+    lot_id: str
 
 
 @dataclass(frozen=True, slots=True)

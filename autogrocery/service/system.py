@@ -37,6 +37,7 @@ from autogrocery.domain.records import (
     Alert,
     ChainStatus,
     Confirmation,
+    MovementRecord,
     OrderRecord,
     ReplicationStatus,
     StockLevel,
@@ -214,7 +215,7 @@ class System:
         movement_type: str | None = None,
         limit: int = 100,
         cursor: int | None = None,
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[MovementRecord], int | None]:
         check_movement_type(movement_type)
         check_limit(limit, 1000)
         return await self.reader.movements(sku, movement_type, limit, cursor)

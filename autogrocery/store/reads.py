@@ -14,8 +14,8 @@ from typing import Any
 
 import aiosqlite
 
-from autogrocery.domain.models import OrderKind, rfc3339
-from autogrocery.domain.records import OrderRecord
+from autogrocery.domain.models import MovementType, OrderKind
+from autogrocery.domain.records import MovementRecord, OrderRecord
 from autogrocery.domain.reports import Moved
 from autogrocery.store.ordering_tables import order_record
 
@@ -137,7 +137,7 @@ class Reader:
 
     async def movements(
         self, sku: str | None, movement_type: str | None, limit: int, cursor: int | None
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[MovementRecord], int | None]:
         found, next_cursor = await self._newest_first(
             "SELECT id AS position, * FROM movements",
             "id",
@@ -149,16 +149,16 @@ class Reader:
             cursor,
         )
         return [
-            {
-                "id": row["id"],
-                "sku": row["sku"],
-                "type": row["type"],
-                "delta": row["delta"],
-                "ref": row["ref"],
-                "user": row["user"],
-                "at": rfc3339(row["at"]),
-                "lot_id": row["lot"],
-            }
+            MovementRecord(
+                row["id"],
+                row["sku"],
+                MovementType(row["type"]),
+                row["delta"],
+                row["ref"],
+                row["user"],
+                row["at"],
+                row["lot"],
+            )
             for row in found
         ], next_cursor
 

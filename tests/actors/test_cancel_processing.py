@@ -55,10 +55,10 @@ async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraw
         assert await level(system, "BRD-001") == before["BRD-001"]  # back on the shelf
         assert await level(system, "MEA-001") == before["MEA-001"]  # never picked
         bread, _ = await system.movements(sku="BRD-001")
-        mine = [(m["type"], m["delta"]) for m in bread if m["ref"] == order.order_id]
+        mine = [(m.type, m.delta) for m in bread if m.ref == order.order_id]
         assert sorted(mine) == [("OUT", -2), ("RETURN", 2)]
         meat, _ = await system.movements(sku="MEA-001")
-        assert [m for m in meat if m["ref"] == order.order_id] == []
+        assert [m for m in meat if m.ref == order.order_id] == []
 
         await wait_final(system, [long.order_id], within=30)
         meat_robot = await robot(system, "meat-1")
@@ -118,7 +118,7 @@ async def test_duplicate_cancels_of_a_processing_order_cancel_it_once(
         )
         assert {a.status for a in answers} == {"CANCELLED"}
         moves, _ = await system.movements(sku="BRD-002")
-        mine = sorted((m["type"], m["delta"]) for m in moves if m["ref"] == order.order_id)
+        mine = sorted((m.type, m.delta) for m in moves if m.ref == order.order_id)
         assert mine == [("OUT", -1), ("RETURN", 1)]
         await eventually(lambda: analytics_settled(system), within=10)
         assert (await system.analytics())["customer"]["cancelled"] == 1
@@ -181,7 +181,7 @@ async def test_a_cancel_cut_short_by_a_crash_is_finished_on_restart(
             assert final[order.order_id].status == "CANCELLED"
             assert await level(system, "BRD-003") == before
             moves, _ = await system.movements(sku="BRD-003")
-            mine = sorted((m["type"], m["delta"]) for m in moves if m["ref"] == order.order_id)
+            mine = sorted((m.type, m.delta) for m in moves if m.ref == order.order_id)
             assert mine == [("OUT", -2), ("RETURN", 2)]
             check_invariants(config.data_path)
         finally:

@@ -144,7 +144,7 @@ async def test_a_transfer_out_is_picked_once_and_ships_its_lots(
     third = await desk.ship(system, ship)  # long after: still the same transfer
     assert third.order_id == first.order_id
     moves, _ = await system.movements(movement_type="TRANSFER_OUT")
-    assert sorted((m["sku"], m["delta"], m["ref"]) for m in moves) == [
+    assert sorted((m.sku, m.delta, m.ref) for m in moves) == [
         ("BRD-002", -2, "tr-1"),
         ("DAI-001", -5, "tr-1"),  # the lot due first, all of it (FEFO)
         ("DAI-001", -2, "tr-1"),
@@ -207,7 +207,7 @@ async def test_a_transfer_in_is_shelved_once_into_lots_with_the_shipped_dates(
     dated = [lot for lot, _ in lots if lot.sku == "DAI-002" and lot.expiry.isoformat() == expiry]
     assert [lot.on_hand for lot in dated] == [5]
     moves, _ = await system.movements(movement_type="TRANSFER_IN")
-    assert sorted((m["sku"], m["delta"], m["ref"]) for m in moves) == [
+    assert sorted((m.sku, m.delta, m.ref) for m in moves) == [
         ("BRD-002", 4, "tr-3"),
         ("DAI-002", 5, "tr-3"),
     ]

@@ -39,7 +39,7 @@ async def test_order_completes_with_its_preview_total(system: System) -> None:
     bread = await stock_of(system, "BRD-001")
     assert (bread.on_hand, bread.reserved) == (198, 0)
     moves, _ = await system.movements(sku="BRD-001", movement_type="OUT")
-    assert [(m["delta"], m["ref"]) for m in moves] == [(-2, preview.order_id)]
+    assert [(m.delta, m.ref) for m in moves] == [(-2, preview.order_id)]
 
 
 async def test_confirming_twice_dispatches_once(system: System) -> None:
@@ -158,7 +158,7 @@ async def test_restock_grows_stock_and_reprices(system: System) -> None:
     assert after.unit_cost == 200
     assert after.price != before.price
     moves, _ = await system.movements(sku="DAI-002", movement_type="IN")
-    assert [(m["delta"], m["ref"]) for m in moves] == [(50, restock.order_id)]
+    assert [(m.delta, m.ref) for m in moves] == [(50, restock.order_id)]
 
 
 @pytest.mark.parametrize(

@@ -161,7 +161,7 @@ async def test_operator_adjustments_are_ledgered_and_never_undercut_reservations
         await system.adjust_stock("DAI-003", -(level.on_hand - 9), "ADJUST", None, "admin")
     assert await system.levels() == before
     moves, _ = await system.movements(sku="DAI-003", movement_type="WASTE")
-    assert [(m["delta"], m["ref"], m["user"]) for m in moves] == [(-5, "dropped crate", "admin")]
+    assert [(m.delta, m.ref, m.user) for m in moves] == [(-5, "dropped crate", "admin")]
 
 
 async def test_operators_record_goods_received_and_taken_as_in_and_out(system: System) -> None:
@@ -182,7 +182,7 @@ async def test_operators_record_goods_received_and_taken_as_in_and_out(system: S
             await system.adjust_stock("PAR-011", delta, reason, None, "admin")
     assert await system.levels() == before
     moves, _ = await system.movements(sku="PAR-011", limit=2)
-    assert [(m["type"], m["delta"], m["ref"]) for m in moves] == [
+    assert [(m.type, m.delta, m.ref) for m in moves] == [
         ("OUT", -3, "took 3 small cola"),
         ("IN", 24, "got a box of cola cans"),
     ]

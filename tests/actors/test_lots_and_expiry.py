@@ -9,14 +9,13 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock
 from autogrocery.domain.messages.stock import ExpireLots
-from autogrocery.domain.records import OrderRecord
+from autogrocery.domain.records import MovementRecord, OrderRecord
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
@@ -116,9 +115,9 @@ async def settled_books(system: System, config: Config) -> None:
     check_invariants(config.data_path)
 
 
-async def written_off(system: System) -> list[dict[str, Any]]:
+async def written_off(system: System) -> list[MovementRecord]:
     moves, _ = await system.movements(sku=SKU, movement_type="WASTE")
-    return [m for m in moves if m["ref"] == "expired"]
+    return [m for m in moves if m.ref == "expired"]
 
 
 async def test_an_order_takes_the_lot_that_expires_first_and_spans_into_the_next(
@@ -131,7 +130,7 @@ async def test_an_order_takes_the_lot_that_expires_first_and_spans_into_the_next
     order = await buy(store, 3)
 
     assert order.status == "COMPLETED"
-    taken = [(m["lot_id"], m["delta"]) for m in (await store.movements(SKU, "OUT"))[0]]
+    taken = [(m.lot_id, m.delta) for m in (await store.movements(SKU, "OUT"))[0]]
     assert sorted(delta for _, delta in taken) == [-2, -1]
     assert lots_of(dated_config) == {
         soon.isoformat(): 0,
@@ -164,7 +163,7 @@ async def test_an_expired_lot_is_not_sold_and_is_written_off_once(
     assert await sweep(store) == 5
     assert await sweep(store) == 0
     waste = await written_off(store)
-    assert [m["delta"] for m in waste] == [-5]
+    assert [m.delta for m in waste] == [-5]
     product = await store.product(SKU)
     assert (product.on_hand, product.available, product.expired) == (2, 2, 0)
     alerts = {(a.kind, a.level.sku) for a in await store.alerts()}
@@ -173,7 +172,7 @@ async def test_an_expired_lot_is_not_sold_and_is_written_off_once(
     await store.stop()
     async with running(dated_config, clock) as again:  # sweeps at start
         assert await sweep(again) == 0
-        assert [m["delta"] for m in await written_off(again)] == [-5]
+        assert [m.delta for m in await written_off(again)] == [-5]
         assert (await again.product(SKU)).on_hand == 2
     check_invariants(dated_config.data_path)
 
@@ -187,7 +186,7 @@ async def test_a_store_that_starts_after_a_lot_expired_writes_it_off_at_start(
     clock.advance(2)  # the lot expired while the store was down
 
     async with running(dated_config, clock) as again:  # no sweep asked: the start's did it
-        assert [m["delta"] for m in await written_off(again)] == [-4]
+        assert [m.delta for m in await written_off(again)] == [-4]
         assert (await again.product(SKU)).on_hand == 3
     check_invariants(dated_config.data_path)
 
@@ -201,7 +200,7 @@ async def test_the_sweep_runs_by_itself_on_its_interval(
         clock.advance(2)
 
         async def swept() -> bool:
-            return [m["delta"] for m in await written_off(system)] == [-4]
+            return [m.delta for m in await written_off(system)] == [-4]
 
         await eventually(swept, within=5)
 
@@ -271,7 +270,7 @@ async def test_waste_by_hand_takes_expired_lots_first_and_a_named_lot_when_told(
         None: 0,
     }
     moves, _ = await store.movements(SKU, "WASTE")
-    assert [m["lot_id"] for m in moves] == [
+    assert [m.lot_id for m in moves] == [
         lot_id(dated_config, later),
         lot_id(dated_config, tomorrow),
     ]
@@ -291,5 +290,5 @@ async def test_goods_taken_out_by_hand_come_from_good_lots_never_expired_ones(
     await store.adjust_stock(SKU, -2, "OUT", "staff room")
     assert lots_of(dated_config) == {tomorrow.isoformat(): 5, fresh.isoformat(): 0, None: 0}
     moves, _ = await store.movements(SKU, "OUT")
-    assert [(m["delta"], m["lot_id"]) for m in moves] == [(-2, lot_id(dated_config, fresh))]
+    assert [(m.delta, m.lot_id) for m in moves] == [(-2, lot_id(dated_config, fresh))]
     await settled_books(store, dated_config)

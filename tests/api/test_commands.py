@@ -31,7 +31,7 @@ async def on_hand(api: Api, sku: str) -> int:
 
 async def ledger(api: Api, sku: str) -> list[tuple[str, int, str, str]]:
     found, _ = await api.system.movements(sku=sku, limit=1000)
-    return [(m["type"], m["delta"], m["ref"], m["user"]) for m in found]
+    return [(m.type, m.delta, m.ref, m.user) for m in found]
 
 
 async def test_a_question_its_answer_and_the_movement_in_the_ledger(api: Api) -> None:
@@ -194,7 +194,7 @@ async def test_a_conversation_belongs_to_the_operator_who_started_it(api: Api) -
     mine = await say(api, admin, "yes", "c-1")
     assert (mine["status"], mine["movement"]["sku"]) == ("done", "DAI-002")
     moved, _ = await api.system.movements(sku="DAI-002", limit=1)
-    assert moved[0]["user"] == "admin"
+    assert moved[0].user == "admin"
 
 
 @pytest.mark.parametrize(

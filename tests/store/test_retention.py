@@ -218,7 +218,7 @@ async def test_filtered_pages_walk_the_whole_history_newest_first(
             cursor = None
             while True:
                 page, cursor = await system.movements(**wanted, limit=7, cursor=cursor)
-                ids += [move["id"] for move in page]
+                ids += [move.id for move in page]
                 if cursor is None:
                     break
             expected = rows(db, f"SELECT id FROM movements WHERE {sql} ORDER BY id DESC", params)  # noqa: S608

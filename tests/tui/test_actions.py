@@ -172,7 +172,7 @@ async def test_adjust_stock_checked_as_typed_in_plain_words_and_what_changed(
         await until(pilot, lambda: (shown(table, "BRD-003") or [""] * 4)[3] == on_hand)
     assert client.sent["POST /api/ops/stock/{sku}/adjust"] == 1
     movements, _ = await store.live.movements(sku="BRD-003", movement_type="WASTE")
-    assert [(m["delta"], m["user"]) for m in movements] == [(-5, "admin")]
+    assert [(m.delta, m.user) for m in movements] == [(-5, "admin")]
 
 
 async def test_the_adjust_forms_hint_says_the_on_hand_after_each_adjustment(

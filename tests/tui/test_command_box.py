@@ -55,9 +55,7 @@ async def test_a_command_its_question_and_the_movement(store: Store, client: Api
         assert f"on hand {before} → {before - 2}" in screen.said
         assert screen.conversation is None  # the next line starts a new command
         moves, _ = await store.live.movements(sku="DAI-002", movement_type="WASTE")
-        assert [(m["delta"], m["ref"], m["user"]) for m in moves] == [
-            (-2, "threw away 2 milk", "admin")
-        ]
+        assert [(m.delta, m.ref, m.user) for m in moves] == [(-2, "threw away 2 milk", "admin")]
 
         await type_line(pilot, box, "took 3 xyzzy")
         await until(pilot, lambda: 'I know no product like "xyzzy"' in screen.said)

@@ -52,14 +52,14 @@ def csv_lines(path: Path) -> list[str]:
 
 async def online(system: System, aisle: str | None = None) -> list[str]:
     return [
-        r["robot_id"]
+        r.robot_id
         for r in await system.robots()
-        if r["state"] != "offline" and aisle in (None, r["aisle"])
+        if r.state != "offline" and aisle in (None, r.aisle)
     ]
 
 
 async def robot_state(system: System, robot_id: str) -> str | None:
-    return next((r["state"] for r in await system.robots() if r["robot_id"] == robot_id), None)
+    return next((r.state for r in await system.robots() if r.robot_id == robot_id), None)
 
 
 class Spawner:

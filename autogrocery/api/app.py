@@ -188,7 +188,7 @@ async def _tick(system: System, metrics: ApiMetrics, every: float = TICK_INTERVA
             orders.setdefault(kind.lower(), {})[status] = count
         alive: dict[str, int] = {}
         for robot in robots:
-            alive[robot["aisle"]] = alive.get(robot["aisle"], 0) + (robot["state"] != "offline")
+            alive[robot.aisle] = alive.get(robot.aisle, 0) + (robot.state != "offline")
         tick = {
             "orders": orders,
             "robots_alive": alive,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from prometheus_client import (
     Gauge,
@@ -17,6 +16,7 @@ from prometheus_client.registry import Collector
 
 from autogrocery.api.http_metrics import LATENCY_BUCKETS, HttpMetrics
 from autogrocery.domain.messages.analytics import Metric as DomainMetric
+from autogrocery.domain.records import RobotSeen
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class FleetCollector(Collector):
 
     def __init__(
         self,
-        robots: Callable[[], list[dict[str, Any]]],
+        robots: Callable[[], list[RobotSeen]],
         channels: Callable[[], dict[str, dict[str, int]]],
     ) -> None:
         self.robots = robots
@@ -45,10 +45,10 @@ class FleetCollector(Collector):
         done: dict[str, list[int]] = {}
         online: dict[str, int] = {}
         for robot in self.robots():
-            counts = done.setdefault(robot["aisle"], [0, 0])
-            counts[0] += robot["tasks_done"]
-            counts[1] += robot["tasks_failed"]
-            online[robot["aisle"]] = online.get(robot["aisle"], 0) + (robot["state"] != "offline")
+            counts = done.setdefault(robot.aisle, [0, 0])
+            counts[0] += robot.tasks_done
+            counts[1] += robot.tasks_failed
+            online[robot.aisle] = online.get(robot.aisle, 0) + (robot.state != "offline")
         for aisle, (ok, failed) in sorted(done.items()):
             tasks.add_metric([aisle, "done"], ok)
             tasks.add_metric([aisle, "failed"], failed)
@@ -185,7 +185,7 @@ class ApiMetrics(HttpMetrics):
 
     def __init__(
         self,
-        robots: Callable[[], list[dict[str, Any]]],
+        robots: Callable[[], list[RobotSeen]],
         channels: Callable[[], dict[str, dict[str, int]]] | None = None,
         batch_stats: Callable[[], dict[str, tuple[int, int]]] | None = None,
         vitals: Callable[[], dict[str, float]] | None = None,

@@ -219,7 +219,8 @@ async def movements(request: web.Request) -> web.Response:
     )
 )
 async def robots(request: web.Request) -> web.Response:
-    return json_response({"robots": await state(request).system.robots()})
+    robots = await state(request).system.robots()
+    return json_response({"robots": [views.robot(robot) for robot in robots]})
 
 
 @routes.get("/api/ops/analytics")

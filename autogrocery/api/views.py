@@ -16,7 +16,7 @@ from msgspec import UNSET
 from autogrocery.api.bodies import encode_json
 from autogrocery.api.schemas_chain import Transfer, TransferLine
 from autogrocery.api.schemas_ops import Alert as AlertReply
-from autogrocery.api.schemas_ops import ExpiringLot
+from autogrocery.api.schemas_ops import ExpiringLot, Robot, RobotWork
 from autogrocery.api.schemas_orders import (
     Order,
     OrderLine,
@@ -41,6 +41,7 @@ from autogrocery.domain.records import (
     LotLevel,
     MovementRecord,
     OrderRecord,
+    RobotSeen,
     StockLevel,
 )
 
@@ -202,6 +203,28 @@ def movement(record: MovementRecord) -> Movement:
     )
 
 
+def robot(seen: RobotSeen) -> Robot:
+    work = seen.working_on
+    return Robot(
+        robot_id=seen.robot_id,
+        aisle=seen.aisle,
+        host=seen.host,
+        state=seen.state,  # type: ignore[arg-type]  # RobotState.state: idle, busy or offline
+        last_seen=rfc3339(seen.last_seen),
+        tasks_done=seen.tasks_done,
+        tasks_failed=seen.tasks_failed,
+        working_on=None
+        if work is None
+        else RobotWork(
+            task_id=work.task_id,
+            order_id=work.order_id,
+            op=work.op.value,
+            done=work.done,
+            of=work.of,
+        ),
+    )
+
+
 def expiring_lot(lot: LotLevel, level: StockLevel, today: date) -> ExpiringLot:
     return ExpiringLot(
         lot_id=lot.lot_id,
@@ -225,6 +248,7 @@ EVENT_VIEWS: dict[str, Callable[..., object]] = {
     events.STOCK_CHANGED: inventory_item,
     events.ALERT_RAISED: alert,
     events.ALERT_CLEARED: alert,
+    events.ROBOT_UPDATED: robot,
 }
 
 

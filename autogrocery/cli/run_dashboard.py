@@ -150,7 +150,7 @@ async def _summaries(system: Any, every: float = SUMMARY_INTERVAL) -> None:
             log.debug("summary skipped", exc_info=True)
             continue
         customer, restock = analytics["customer"], analytics["restock"]
-        online = sum(robot["state"] != "offline" for robot in robots)
+        online = sum(robot.state != "offline" for robot in robots)
         latency = {k: round(v) if v is not None else "-" for k, v in customer["latency_ms"].items()}
         log.info(
             "last minute: %d orders and %d restocks finished; all time: %d orders "

@@ -11,6 +11,7 @@ from autogrocery.domain.models import (
     OrderKind,
     OrderStatus,
     ProductDetails,
+    TaskKind,
 )
 
 
@@ -179,3 +180,29 @@ class ReplicationStatus:
     lag_s: float  # seconds since the replica last held all the store had committed
     restarts: int  # times litestream died and was restarted
     last_error: str | None  # what litestream last logged as an error, until it caught up
+
+
+@dataclass(frozen=True, slots=True)
+class RobotWork:
+    """The long task a robot is at, as it last reported (it reports every second)."""
+
+    task_id: str
+    order_id: str
+    op: TaskKind
+    done: int
+    of: int
+
+
+@dataclass(frozen=True, slots=True)
+class RobotSeen:
+    """A robot as the store sees it: its aisle and host, `state` (idle, busy or
+    offline), when it was last heard from, its tallies and the long task it is at."""
+
+    robot_id: str
+    aisle: str
+    host: str
+    state: str
+    last_seen: float
+    tasks_done: int
+    tasks_failed: int
+    working_on: RobotWork | None = None

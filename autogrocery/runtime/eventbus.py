@@ -61,7 +61,7 @@ def frame(seq: int, body: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Coalesce:
-    """At most one event of a type per `key` (a field of its data) per `interval` s."""
+    """At most one event of a type per `key` (an attribute of its record) per `interval` s."""
 
     key: str
     interval: float
@@ -217,7 +217,7 @@ class _Coalescer:
     def __init__(
         self,
         rule: Coalesce,
-        emit: Callable[[dict[str, Any]], None],
+        emit: Callable[[object], None],
         timer: Callable[[float, Callable[[], None]], None],
     ) -> None:
         self.rule = rule
@@ -225,10 +225,10 @@ class _Coalescer:
         self._timer = timer
         self._lock = threading.Lock()
         self._sent: dict[Any, float] = {}
-        self._held: dict[Any, dict[str, Any]] = {}
+        self._held: dict[Any, object] = {}
 
-    def offer(self, data: dict[str, Any]) -> None:
-        key = data.get(self.rule.key)
+    def offer(self, data: object) -> None:
+        key = getattr(data, self.rule.key)
         clock = time.monotonic()
         # Emitting under the lock keeps one key's events in order; the fan-out only
         # queues, it never calls back here.
@@ -277,7 +277,7 @@ class EventBus:
             return
         coalescer = self._coalescers.get(event_type)
         if coalescer is not None and owner is None:
-            coalescer.offer(data)  # type: ignore[arg-type]  # coalesced events carry dicts
+            coalescer.offer(data)
             return
         self._fanout(event_type, data, owner, (*everyone, *owned))
 
@@ -291,8 +291,8 @@ class EventBus:
                     event = Event(event_type, rfc3339(now()) or "", data, owner)
                 sub._inbox.put(sub, event)
 
-    def _emitter(self, event_type: str) -> Callable[[dict[str, Any]], None]:
-        def emit(data: dict[str, Any]) -> None:
+    def _emitter(self, event_type: str) -> Callable[[object], None]:
+        def emit(data: object) -> None:
             self._fanout(event_type, data, None, self._everything)
 
         return emit

@@ -40,6 +40,7 @@ from autogrocery.domain.records import (
     MovementRecord,
     OrderRecord,
     ReplicationStatus,
+    RobotSeen,
     StockLevel,
 )
 from autogrocery.domain.validation import check_lines
@@ -292,7 +293,7 @@ class System:
         """The robots' hub, in process or over ZeroMQ: its robots and its channel's counters."""
         return self.supervisor.hub
 
-    async def robots(self) -> list[dict[str, Any]]:
+    async def robots(self) -> list[RobotSeen]:
         return self.supervisor.hub.robots()
 
     async def analytics(self) -> dict[str, Any]:

@@ -4,10 +4,11 @@ a transport that crosses hosts encodes them (`codec`) and decodes them on arriva
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.records import RobotSeen
 
 
 class RobotHub(Protocol):
@@ -28,7 +29,7 @@ class RobotHub(Protocol):
     def served(self, aisle: str, within: float) -> bool:
         """A robot of `aisle` is online or was seen within the last `within` seconds."""
 
-    def robots(self) -> list[dict[str, Any]]: ...
+    def robots(self) -> list[RobotSeen]: ...
 
     def overdue(self, max_wait: float) -> list[RobotTask]:
         """Take back the tasks that waited more than `max_wait` seconds for a robot."""

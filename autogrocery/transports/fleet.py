@@ -15,10 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
-from autogrocery.domain.models import now, rfc3339
+from autogrocery.domain.models import now
+from autogrocery.domain.records import RobotSeen, RobotWork
 
 log = logging.getLogger(__name__)
 
@@ -50,34 +50,28 @@ class RobotState:
             return "offline"
         return "busy" if self.assigned else "idle"
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "robot_id": self.robot_id,
-            "aisle": self.aisle,
-            "host": self.host,
-            "state": self.state,
-            "last_seen": rfc3339(self.last_seen),
-            "tasks_done": self.tasks_done,
-            "tasks_failed": self.tasks_failed,
-            "working_on": self._working_on(),
-        }
+    def view(self) -> RobotSeen:
+        return RobotSeen(
+            self.robot_id,
+            self.aisle,
+            self.host,
+            self.state,
+            self.last_seen,
+            self.tasks_done,
+            self.tasks_failed,
+            self._working_on(),
+        )
 
-    def _working_on(self) -> dict[str, Any] | None:
+    def _working_on(self) -> RobotWork | None:
         progress = self.working
         task = self.assigned.get(progress.task_id) if progress is not None else None
         if progress is None or task is None or not self.online:
             return None
-        return {
-            "task_id": task.task_id,
-            "order_id": task.order_id,
-            "op": task.op.value,
-            "done": progress.done,
-            "of": progress.of,
-        }
+        return RobotWork(task.task_id, task.order_id, task.op, progress.done, progress.of)
 
 
 class Fleet:
-    def __init__(self, on_change: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(self, on_change: Callable[[RobotSeen], None] | None = None) -> None:
         self._lock = threading.RLock()
         self._robots: dict[str, RobotState] = {}
         # aisle -> task_id -> (monotonic time it began waiting, task)
@@ -171,7 +165,7 @@ class Fleet:
         dropped; each robot holding some is told to drop those it has not begun. A
         report for one of them may still come; the store ignores it."""
         told: dict[str, tuple[Withdraw, list[str]]] = {}
-        changed: list[dict[str, Any]] = []
+        changed: list[RobotSeen] = []
         with self._lock:
             for task_id in task_ids:
                 for queue in self._waiting.values():
@@ -197,7 +191,7 @@ class Fleet:
         """Assign each task to the least busy live robot of its aisle (another than
         `avoid` if there is one), or let it wait for one."""
         deliveries: dict[str, tuple[Deliver, list[RobotTask]]] = {}
-        changed: list[dict[str, Any]] = []
+        changed: list[RobotSeen] = []
         with self._lock:
             for task in tasks:
                 robot = self._assign(task, avoid)
@@ -256,7 +250,7 @@ class Fleet:
         return True
 
     def reported(self, reports: list[TaskReport]) -> None:
-        changed: list[dict[str, Any]] = []
+        changed: list[RobotSeen] = []
         with self._lock:
             for report in reports:
                 robot = self._robots.get(report.robot_id)
@@ -308,7 +302,7 @@ class Fleet:
                 self._aisles_alive = alive
         return aisle in alive
 
-    def robots(self) -> list[dict[str, Any]]:
+    def robots(self) -> list[RobotSeen]:
         with self._lock:
             return [r.view() for r in sorted(self._robots.values(), key=lambda r: r.robot_id)]
 

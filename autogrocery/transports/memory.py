@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from typing import Any
 
 from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
+from autogrocery.domain.records import RobotSeen
 from autogrocery.transports.fleet import Deliver, Fleet, Withdraw
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class MemoryRobotHub:
     def served(self, aisle: str, within: float) -> bool:
         return self.fleet.served(aisle, within)
 
-    def robots(self) -> list[dict[str, Any]]:
+    def robots(self) -> list[RobotSeen]:
         return self.fleet.robots()
 
     def overdue(self, max_wait: float) -> list[RobotTask]:

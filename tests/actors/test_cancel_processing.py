@@ -27,7 +27,7 @@ async def level(system: System, sku: str) -> tuple[int, int]:
 
 
 async def robot(system: System, robot_id: str) -> dict[str, Any]:
-    return next(r for r in await system.robots() if r["robot_id"] == robot_id)
+    return next(r for r in await system.robots() if r.robot_id == robot_id)
 
 
 async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraws_the_rest(
@@ -62,8 +62,8 @@ async def test_a_cancel_while_robots_pick_puts_back_what_was_picked_and_withdraw
 
         await wait_final(system, [long.order_id], within=30)
         meat_robot = await robot(system, "meat-1")
-        assert meat_robot["tasks_done"] == 1  # the long pick only: the withdrawn one never began
-        assert meat_robot["state"] == "idle"
+        assert meat_robot.tasks_done == 1  # the long pick only: the withdrawn one never began
+        assert meat_robot.state == "idle"
         await eventually(lambda: analytics_settled(system), within=10)  # its rows follow
         summary = await system.analytics()
         assert (summary["customer"]["cancelled"], summary["customer"]["completed"]) == (1, 1)
@@ -189,4 +189,4 @@ async def test_a_cancel_cut_short_by_a_crash_is_finished_on_restart(
 
 
 async def _done(robot_view: Any, count: int) -> bool:
-    return (await robot_view)["tasks_done"] >= count
+    return (await robot_view).tasks_done >= count

@@ -94,7 +94,7 @@ async def test_many_orders_and_restocks_keep_the_books_exact(
     assert sorted(csv_order_ids(config.csv_file)) == sorted(orders + restocks)
     robots = await system.robots()
     assert len(robots) == 10
-    assert sum(r["tasks_done"] for r in robots) >= 200
+    assert sum(r.tasks_done for r in robots) >= 200
 
 
 async def test_two_previews_race_for_the_last_units(system: System) -> None:

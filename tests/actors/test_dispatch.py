@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
 
 import pytest
 
@@ -119,18 +118,18 @@ async def test_a_robot_busy_with_a_long_task_says_how_far_it_got(
         await system.confirm(preview.order_id, "fridge-1")  # 1.5 s of picking
 
         async def working() -> dict | None:
-            robot = next(r for r in await system.robots() if r["robot_id"] == "bread-1")
-            work = robot["working_on"]
-            return robot if work is not None and work["done"] > 0 else None
+            robot = next(r for r in await system.robots() if r.robot_id == "bread-1")
+            work = robot.working_on
+            return robot if work is not None and work.done > 0 else None
 
         robot = await eventually(working, within=30)
-        assert robot["state"] == "busy"
-        assert robot["working_on"]["order_id"] == preview.order_id
-        assert robot["working_on"]["of"] == 150
-        seen = datetime.fromisoformat(robot["last_seen"]).timestamp()
+        assert robot.state == "busy"
+        assert robot.working_on.order_id == preview.order_id
+        assert robot.working_on.of == 150
+        seen = robot.last_seen
         assert time.time() - seen < 10  # seen while at work, not when it began
         await wait_final(system, [preview.order_id], within=30)
-        robot = next(r for r in await system.robots() if r["robot_id"] == "bread-1")
-        assert (robot["state"], robot["working_on"]) == ("idle", None)
+        robot = next(r for r in await system.robots() if r.robot_id == "bread-1")
+        assert (robot.state, robot.working_on) == ("idle", None)
     finally:
         await system.stop()

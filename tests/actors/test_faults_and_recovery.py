@@ -80,7 +80,7 @@ async def test_fault_drill_every_order_ends_and_the_books_balance(
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
         robots = await system.robots()
-        assert sum(r["tasks_failed"] for r in robots) > 0
+        assert sum(r.tasks_failed for r in robots) > 0
     finally:
         await system.stop()
 
@@ -109,8 +109,8 @@ async def test_a_robot_that_dies_is_restarted_and_its_work_redone(
         assert system.supervisor.restarts >= 1
         assert system.supervisor.robots["bread-1"] is not victim
         assert system.supervisor.robots["bread-1"].is_alive()
-        bread = next(r for r in await system.robots() if r["robot_id"] == "bread-1")
-        assert bread["state"] in ("idle", "busy")
+        bread = next(r for r in await system.robots() if r.robot_id == "bread-1")
+        assert bread.state in ("idle", "busy")
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
     finally:

@@ -109,8 +109,8 @@ async def test_confirm_with_no_robot_alive_is_503_naming_the_aisle_with_retry_af
     )
     fleet = api.system.robot_hub.fleet  # type: ignore[attr-defined]
     for robot in api.system.robot_hub.robots():
-        if robot["aisle"] == "meat":
-            fleet.leave(robot["robot_id"])
+        if robot.aisle == "meat":
+            fleet.leave(robot.robot_id)
     await asyncio.sleep(0.4)
     status, problem, response = await api.call(
         "POST", f"/api/orders/{preview['order_id']}/confirm", device

@@ -35,7 +35,7 @@ async def test_a_catalog_file_from_config_replaces_the_default(
         assert [(i.sku, i.aisle, i.available) for i in await system.levels()] == [
             ("X-1", "bakery", 10)
         ]
-        assert [r["robot_id"] for r in await system.robots()] == ["bakery-1"]
+        assert [r.robot_id for r in await system.robots()] == ["bakery-1"]
     finally:
         await system.stop()
 

@@ -100,7 +100,7 @@ async def test_with_curve_on_only_authorized_clients_get_work_and_metrics(
             ids.append(preview.order_id)
         final = await wait_final(system, ids, within=30)
         assert {view.status for view in final.values()} == {"COMPLETED"}
-        assert [r["robot_id"] for r in await system.robots()] == ["good-1"]
+        assert [r.robot_id for r in await system.robots()] == ["good-1"]
         with sqlite3.connect(data / DB_NAME) as conn:
             pickers = {row[0] for row in conn.execute("SELECT DISTINCT robot_id FROM tasks")}
         assert pickers == {"good-1"}

@@ -79,9 +79,9 @@ async def test_300_orders_served_by_two_robot_processes_per_aisle(
         final = await wait_final(system, ids, within=60)
         assert {view.status for view in final.values()} == {"COMPLETED"}
         robots = await system.robots()
-        assert {r["robot_id"].rsplit("-", 2)[0] for r in robots} == set(AISLES)
-        assert all(r["tasks_done"] > 0 for r in robots), robots  # both processes of each aisle
-        assert sum(r["tasks_failed"] for r in robots) == 0
+        assert {r.robot_id.rsplit("-", 2)[0] for r in robots} == set(AISLES)
+        assert all(r.tasks_done > 0 for r in robots), robots  # both processes of each aisle
+        assert sum(r.tasks_failed for r in robots) == 0
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
         assert system.robot_hub.stats()["bad_frames"] == 0
@@ -112,8 +112,8 @@ async def test_a_robot_process_killed_while_it_holds_tasks(
         assert {view.status for view in final.values()} == {"COMPLETED"}
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)  # nothing picked twice: stock is exact
-        survivor = next(r for r in await system.robots() if r["robot_id"] == "survivor-1")
-        assert survivor["state"] == "idle"
+        survivor = next(r for r in await system.robots() if r.robot_id == "survivor-1")
+        assert survivor.state == "idle"
     finally:
         await system.stop()
 
@@ -140,12 +140,12 @@ async def test_a_robot_process_picks_for_customers_between_chunks_of_a_delivery(
         await system.confirm(preview.order_id, "fridge-1")  # 1.5 s of picking
 
         async def progress() -> dict[str, Any] | None:
-            robot = next(r for r in await system.robots() if r["robot_id"] == "far-1")
-            work = robot["working_on"]
-            return work if work is not None and work["done"] > 0 else None
+            robot = next(r for r in await system.robots() if r.robot_id == "far-1")
+            work = robot.working_on
+            return work if work is not None and work.done > 0 else None
 
         work = await eventually(progress, within=30)
-        assert (work["order_id"], work["op"], work["of"]) == (preview.order_id, "PICK", 300)
+        assert (work.order_id, work.op, work.of) == (preview.order_id, "PICK", 300)
         await wait_final(system, [preview.order_id], within=30)
         check_invariants(config.data_path)
     finally:
@@ -253,8 +253,8 @@ async def test_garbage_on_both_endpoints_is_counted_and_the_store_keeps_serving(
         ids = await place(system, 40, await skus_of(system))
         final = await wait_final(system, ids, within=30)
         assert {view.status for view in final.values()} == {"COMPLETED"}
-        remote = next(r for r in await system.robots() if r["robot_id"] == "remote-1")
-        assert remote["tasks_done"] > 0
+        remote = next(r for r in await system.robots() if r.robot_id == "remote-1")
+        assert remote.tasks_done > 0
         await eventually(lambda: _true(len(csv_lines(csv)) == 40), within=30)
         await eventually(lambda: analytics_settled(system), within=10)
         check_invariants(config.data_path)
@@ -326,6 +326,6 @@ async def test_a_robot_for_an_aisle_the_store_does_not_have_is_refused_in_one_li
             "bread, dairy, meat, party, produce"
         ]
         assert spawn.log_of(robot).count("no aisle 'bakery'") == 1  # said once, not logged too
-        assert [r for r in await system.robots() if r["aisle"] == "bakery"] == []
+        assert [r for r in await system.robots() if r.aisle == "bakery"] == []
     finally:
         await system.stop()

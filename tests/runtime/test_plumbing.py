@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import pytest
 
@@ -65,19 +66,28 @@ async def test_a_later_loss_is_reported_from_where_it_starts() -> None:
     assert small.dropped == 1 + 2
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A robot's state as the fleet reports it (only what the bus keys on, and a count)."""
+
+    robot_id: str
+    state: str
+    n: int
+
+
 async def test_robot_updates_are_coalesced_per_robot_and_the_last_state_wins() -> None:
     bus = EventBus()
     sub = bus.subscribe(asyncio.get_running_loop())
     started = time.monotonic()
     for n in range(50):  # a robot flipping busy/idle, from an actor thread's view
-        bus.publish("robot.updated", {"robot_id": "r1", "state": "busy", "n": n})
-        bus.publish("robot.updated", {"robot_id": "r2", "state": "busy", "n": n})
-    bus.publish("robot.updated", {"robot_id": "r1", "state": "idle", "n": 50})
+        bus.publish("robot.updated", Seen("r1", "busy", n))
+        bus.publish("robot.updated", Seen("r2", "busy", n))
+    bus.publish("robot.updated", Seen("r1", "idle", 50))
     first = [await asyncio.wait_for(sub.receive(), 2) for _ in range(2)]
-    assert [(e.data["robot_id"], e.data["n"]) for _, e in first] == [("r1", 0), ("r2", 0)]
+    assert [(e.data.robot_id, e.data.n) for _, e in first] == [("r1", 0), ("r2", 0)]
     later = [await asyncio.wait_for(sub.receive(), 2) for _ in range(2)]
     waited = time.monotonic() - started
-    assert {e.data["robot_id"]: (e.data["state"], e.data["n"]) for _, e in later} == {
+    assert {e.data.robot_id: (e.data.state, e.data.n) for _, e in later} == {
         "r1": ("idle", 50),
         "r2": ("busy", 49),
     }

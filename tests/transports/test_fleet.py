@@ -48,14 +48,14 @@ def test_work_waits_for_a_robot_and_moves_when_one_leaves() -> None:
     fleet.join("b", "bread", "h", into(second))
     fleet.leave("a")
     assert second == ["t1"]
-    states = {r["robot_id"]: r["state"] for r in fleet.robots()}
+    states = {r.robot_id: r.state for r in fleet.robots()}
     assert states == {"a": "offline", "b": "busy"}
     fleet.reported(done("b", "t1"))
-    assert {r["robot_id"]: (r["state"], r["tasks_done"]) for r in fleet.robots()} == {
+    assert {r.robot_id: (r.state, r.tasks_done) for r in fleet.robots()} == {
         "a": ("offline", 0),
         "b": ("idle", 1),
     }
-    assert [c["state"] for c in changes if c["robot_id"] == "a"][-1] == "offline"
+    assert [c.state for c in changes if c.robot_id == "a"][-1] == "offline"
 
 
 def test_a_robot_whose_delivery_fails_is_taken_offline() -> None:
@@ -66,7 +66,7 @@ def test_a_robot_whose_delivery_fails_is_taken_offline() -> None:
 
     fleet.join("a", "bread", "h", broken)
     fleet.dispatch([task("t1")])
-    assert fleet.robots()[0]["state"] == "offline"
+    assert fleet.robots()[0].state == "offline"
     assert fleet.waiting() == 1
 
 
@@ -77,7 +77,7 @@ def test_a_robot_that_joins_again_gets_the_tasks_it_held() -> None:
     fleet.dispatch([task("t1")])
     fleet.join("a", "bread", "h2", into(got, "new:"))
     assert got == ["old:t1", "new:t1"]
-    assert fleet.robots()[0]["host"] == "h2"
+    assert fleet.robots()[0].host == "h2"
     assert fleet.holds("a", "t1")
 
 
@@ -95,7 +95,7 @@ def test_an_unacknowledged_task_goes_to_another_robot_else_the_same_one() -> Non
     assert not fleet.reassign("a", "t1")  # no longer held by "a"
     fleet.reported(done("b", "t1"))
     fleet.reported(done("b", "t1"))  # a duplicate report counts once
-    assert {r["robot_id"]: r["tasks_done"] for r in fleet.robots()} == {"a": 0, "b": 1}
+    assert {r.robot_id: r.tasks_done for r in fleet.robots()} == {"a": 0, "b": 1}
 
 
 def test_waiting_tasks_are_handed_back_after_the_deadline_once() -> None:

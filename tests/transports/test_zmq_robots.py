@@ -113,7 +113,7 @@ def hub() -> Iterator[tuple[ZmqRobotHub, list[TaskReport]]]:
 
 
 def states(hub: ZmqRobotHub) -> dict[str, str]:
-    return {r["robot_id"]: r["state"] for r in hub.robots()}
+    return {r.robot_id: r.state for r in hub.robots()}
 
 
 def test_register_task_ack_report_and_the_store_acks_the_report(
@@ -135,7 +135,7 @@ def test_register_task_ack_report_and_the_store_acks_the_report(
     until(lambda: reports, within=5)
     assert reports[0] == TaskReport("o1.bread", "r1", True)
     assert until(lambda: states(store) == {"r1": "idle"}, within=5)
-    assert store.robots()[0]["tasks_done"] == 1
+    assert store.robots()[0].tasks_done == 1
     assert robot.quiet(0.5) == []  # acknowledged in time: not sent again
 
 
@@ -149,8 +149,8 @@ def test_a_robot_of_this_protocol_is_told_of_withdrawals_and_reports_progress(
     for _ in range(2):
         robot.send(frame("ack", task_id=robot.expect("task")["task_id"]))
     robot.send(frame("progress", task_id="o1.bread", robot_id="r1", done=3, of=40))
-    work = until(lambda: store.robots()[0]["working_on"], within=5)
-    assert (work["task_id"], work["done"], work["of"]) == ("o1.bread", 3, 40)
+    work = until(lambda: store.robots()[0].working_on, within=5)
+    assert (work.task_id, work.done, work.of) == ("o1.bread", 3, 40)
     store.withdraw(["o2.bread"])
     assert robot.expect("withdraw")["task_ids"] == ["o2.bread"]
     assert store.fleet.holds("r1", "o1.bread")

@@ -135,10 +135,10 @@ async def test_robots_panel_shows_the_fleet(store: Store, client) -> None:
         robots = await store.live.robots()
         await until(pilot, lambda: len(table.row_keys) == len(robots) == 5)
         for robot in await store.live.robots():
-            row = shown(table, robot["robot_id"])
+            row = shown(table, robot.robot_id)
             assert row is not None
-            assert row[1:4] == [robot["aisle"], robot["host"], robot["state"]]
-            assert row[5:] == [str(robot["tasks_done"]), str(robot["tasks_failed"])]
+            assert row[1:4] == [robot.aisle, robot.host, robot.state]
+            assert row[5:] == [str(robot.tasks_done), str(robot.tasks_failed)]
         assert "all 5 robots online" in str(app.query_one("#fleet-summary").render())
         assert isinstance(app.query_one("#robots-panel"), RobotsPanel)
 

@@ -112,6 +112,7 @@ class KeptAlive:
     it logged last (`_last_error`); with `poll`, `_tick` runs that often while it lives."""
 
     poll: float | None = None
+    logger: logging.Logger = log  # a subclass's own: its lines keep their logger's name
 
     def __init__(self, name: str, delays: tuple[float, ...], start_timeout: float) -> None:
         self.name = name
@@ -149,7 +150,7 @@ class KeptAlive:
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in %gs; killed", self.name, timeout)
+                self.logger.warning("%s did not stop in %gs; killed", self.name, timeout)
                 proc.kill()
                 proc.wait(timeout)
         if self._watcher is not None:
@@ -171,15 +172,19 @@ class KeptAlive:
             self._went_down()
             delay = self._delays[min(failures, len(self._delays) - 1)]
             why = self._last_error()
-            log.error("%s exited (status %s: %s); restarting in %gs", self.name, code, why, delay)
+            self.logger.error(
+                "%s exited (status %s: %s); restarting it in %gs", self.name, code, why, delay
+            )
             if self._stopping.wait(delay):
                 return
             try:
                 self._launch(self._start_timeout)
             except BinaryError as exc:
                 failures += 1
-                log.error("%s could not be restarted: %s", self.name, exc)
+                self.logger.error("%s could not be restarted: %s", self.name, exc)
                 continue
             failures = 0
             self.restarts += 1
-            log.info("%s restarted (pid %s)", self.name, self._proc.pid if self._proc else None)
+            self.logger.info(
+                "%s restarted (pid %s)", self.name, self._proc.pid if self._proc else None
+            )

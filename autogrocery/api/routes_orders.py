@@ -30,6 +30,7 @@ from autogrocery.api.state import BODY, CALLER, owner_filter, state
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import LineRequest, OrderKind, rfc3339
 from autogrocery.domain.money import parse_money
+from autogrocery.domain.validation import check_count
 
 routes = web.RouteTableDef()
 
@@ -245,10 +246,12 @@ async def list_orders(request: web.Request) -> web.Response:
 )
 async def restock(request: web.Request, body: RestockRequest) -> web.Response:
     caller = request[CALLER]
-    lines = [delivered(i, line) for i, line in enumerate(body.items)]
 
     async def run(key: str | None) -> web.Response:
         system = state(request).system
+        # Inside the key's run: a refusal is remembered with its key, as every answer is.
+        check_count(len(body.items), system.limits.max_lines)
+        lines = [delivered(i, line) for i, line in enumerate(body.items)]
         if key is not None:
             first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, lines)
             if first is not None:  # made before, its remembered answer lost (a full disk)

@@ -61,6 +61,8 @@ class NatsServer(KeptAlive):
     """One nats-server with its config file and data in `workdir`. `start` waits until
     it answers; a server that dies unasked is restarted (backing off) until `stop`."""
 
+    logger = log
+
     def __init__(self, name: str, workdir: Path, config: str, binary: Path) -> None:
         super().__init__(name, RESTART_DELAYS, START_TIMEOUT)
         self.workdir = workdir

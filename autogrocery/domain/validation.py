@@ -18,12 +18,7 @@ def check_lines(
     """The lines with repeated SKUs merged (a delivery's lines of one SKU with other
     dates stay apart: they become other lots). Raises ValidationError naming each bad
     field as `items[i].field`."""
-    if not lines:
-        raise ValidationError("an order needs at least one line", [_err("items", "empty")])
-    if len(lines) > max_lines:
-        raise ValidationError(
-            f"at most {max_lines} lines per order", [_err("items", f"more than {max_lines}")]
-        )
+    check_count(len(lines), max_lines)
     errors: list[dict[str, str]] = []
     merged: dict[tuple[str, date | None, date | None], int] = {}
     costs: dict[str, int] = {}
@@ -52,20 +47,30 @@ def check_lines(
     )
 
 
+def check_count(count: int, max_lines: int) -> None:
+    """1 to `max_lines` lines: checked first, before anything of a line."""
+    if not count:
+        raise ValidationError("an order needs at least one line", [_err("items", "empty")])
+    if count > max_lines:
+        raise ValidationError(
+            f"at most {max_lines} lines per order", [_err("items", f"more than {max_lines}")]
+        )
+
+
 def _delivery_problem(
     line: LineRequest, where: str, costs: dict[str, int]
 ) -> dict[str, str] | None:
-    """What is wrong with a delivery's line: a cost that is none (a delivery reprices its
-    SKU from it) or differs from its SKU's earlier line, or goods expiring before they
-    were made. Records the SKU's cost."""
+    """What is wrong with a delivery's line: goods expiring before they were made, or a
+    cost that is none (a delivery reprices its SKU from it) or differs from its SKU's
+    earlier line. A line found good records its SKU's cost."""
+    expiry, made = line.expiry_date, line.mfd_date
+    if expiry is not None and made is not None and expiry < made:
+        return _err(f"{where}.expiry_date", f"is before mfd_date ({expiry} < {made})")
     cost = line.unit_cost or 0
     if cost <= 0:
         return _err(f"{where}.unit_cost", "must be above 0")
     if costs.setdefault(line.sku, cost) != cost:
         return _err(f"{where}.unit_cost", f"differs from an earlier {line.sku} line")
-    expiry, made = line.expiry_date, line.mfd_date
-    if expiry is not None and made is not None and expiry < made:
-        return _err(f"{where}.expiry_date", f"is before mfd_date ({expiry} < {made})")
     return None
 
 

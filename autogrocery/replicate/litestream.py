@@ -109,6 +109,7 @@ class Litestream(KeptAlive):
     go to the store's log."""
 
     poll = 5.0  # how often the lag is checked
+    logger = log
 
     def __init__(self, replica: Replica, workdir: Path, lag_warning: float = 60.0) -> None:
         super().__init__("litestream", RESTART_DELAYS, START_TIMEOUT)

@@ -177,6 +177,36 @@ async def test_idempotency_key_replays_and_rejects_a_different_body(api: Api) ->
     assert bad[0] == 400
 
 
+async def test_a_refused_delivery_is_answered_again_under_its_key(api: Api) -> None:
+    """A delivery refused for a day that does not exist: its key replays the refusal,
+    and the same key for a corrected delivery is 422, not a second delivery."""
+    truck = await api.truck()
+    key = {"Idempotency-Key": "manifest-30-feb", **truck}
+    line = {"sku": "BRD-001", "quantity": 5, "unit_cost": "1.00", "expiry_date": "2099-02-30"}
+    before = await api.snapshot()
+    first = await api.call("POST", "/api/restocks", key, json={"items": [line]})
+    again = await api.call("POST", "/api/restocks", key, json={"items": [line]})
+    assert first[0] == again[0] == 400
+    assert first[1]["errors"] == [
+        {"field": "items[0].expiry_date", "message": "must be a date like 2026-11-30"}
+    ]
+    assert again[1] == first[1]
+    assert again[2].headers["Idempotent-Replayed"] == "true"
+    corrected = {**line, "expiry_date": "2099-02-28"}
+    status, _, _ = await api.call("POST", "/api/restocks", key, json={"items": [corrected]})
+    assert status == 422
+    assert await api.snapshot() == before
+
+
+async def test_a_delivery_with_too_many_lines_says_so_first(api: Api) -> None:
+    truck = await api.truck()
+    lines = [{"sku": "BRD-001", "quantity": 1, "unit_cost": "1.00"}] * 101
+    lines[0] = {**lines[0], "expiry_date": "2099-02-30"}
+    status, problem, _ = await api.call("POST", "/api/restocks", truck, json={"items": lines})
+    assert status == 400
+    assert problem["detail"] == "at most 100 lines per order"
+
+
 async def test_an_answer_that_cannot_be_remembered_still_tells_the_truth(api: Api) -> None:
     """The effect happened; only its Idempotency-Key record failed (a full disk)."""
     tables = api.client.app[STATE].tables

@@ -121,6 +121,7 @@ class KeptAlive:
         self._start_timeout = start_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
+        self._stop_timeout = 10.0  # what `stop_process` was given
         self._watcher: threading.Thread | None = None
 
     def _launch(self, timeout: float) -> object:
@@ -142,19 +143,24 @@ class KeptAlive:
 
     def stop_process(self, timeout: float) -> None:
         """SIGTERM (the binary finishes its work and exits), SIGKILL after `timeout`; no
-        relaunch. Blocking."""
+        relaunch. Blocking. A relaunch under way meanwhile stops what it starts."""
         self._stopping.set()
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.logger.warning("%s did not stop in %gs; killed", self.name, timeout)
-                proc.kill()
-                proc.wait(timeout)
+        self._stop_timeout = timeout
+        if self._proc is not None:
+            self._terminate(self._proc, timeout)
         if self._watcher is not None:
             self._watcher.join(timeout)
+
+    def _terminate(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        if proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.logger.warning("%s did not stop in %gs; killed", self.name, timeout)
+            proc.kill()
+            proc.wait(timeout)
 
     def _watch(self) -> None:
         failures = 0
@@ -183,6 +189,10 @@ class KeptAlive:
                 failures += 1
                 self.logger.error("%s could not be restarted: %s", self.name, exc)
                 continue
+            if self._stopping.is_set():  # stopped while it started: it must not outlive us
+                if self._proc is not None:
+                    self._terminate(self._proc, self._stop_timeout)
+                return
             failures = 0
             self.restarts += 1
             self.logger.info(

@@ -142,6 +142,14 @@ def newest_event(data_dir: Path) -> int:
     return int(row[0]) if row else 0
 
 
+def in_flight(data_dir: Path) -> int:
+    """Orders, restocks and transfers the store's robots are still working on: each
+    will end with events of its own."""
+    with sqlite3.connect(data_dir / DB_NAME) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'PROCESSING'").fetchone()
+    return int(row[0])
+
+
 def movements(data_dir: Path, ref: str) -> list[tuple[str, str, int]]:
     with sqlite3.connect(data_dir / DB_NAME) as conn:
         return sorted(conn.execute("SELECT sku, type, delta FROM movements WHERE ref = ?", (ref,)))

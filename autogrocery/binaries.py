@@ -141,15 +141,21 @@ class KeptAlive:
         self._watcher = threading.Thread(target=self._watch, name=f"{self.name}-watch", daemon=True)
         self._watcher.start()
 
+    def stopping(self) -> bool:
+        """Whether `stop_process` was called: a launch waiting for its binary gives up."""
+        return self._stopping.is_set()
+
     def stop_process(self, timeout: float) -> None:
         """SIGTERM (the binary finishes its work and exits), SIGKILL after `timeout`; no
-        relaunch. Blocking. A relaunch under way meanwhile stops what it starts."""
+        relaunch. Blocking. A relaunch under way meanwhile stops what it started, and
+        this waits for it: its watcher is a daemon thread, which would die with the
+        process and leave the relaunched binary running."""
+        self._stop_timeout = timeout  # before the flag: the watcher reads it once it is set
         self._stopping.set()
-        self._stop_timeout = timeout
         if self._proc is not None:
             self._terminate(self._proc, timeout)
         if self._watcher is not None:
-            self._watcher.join(timeout)
+            self._watcher.join(self._start_timeout + 2 * timeout)
 
     def _terminate(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
         if proc.poll() is not None:
@@ -186,6 +192,8 @@ class KeptAlive:
             try:
                 self._launch(self._start_timeout)
             except BinaryError as exc:
+                if self._stopping.is_set():  # it gave up for the stop: nothing went wrong
+                    return
                 failures += 1
                 self.logger.error("%s could not be restarted: %s", self.name, exc)
                 continue

@@ -4,11 +4,14 @@ stop comes while a relaunch is under way. Real child processes (`sleep`)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
 import threading
 import time
 
-from autogrocery.binaries import KeptAlive
+from autogrocery.binaries import KeptAlive, alive
 
 
 class Sleeper(KeptAlive):
@@ -77,3 +80,24 @@ def test_a_process_that_dies_unasked_is_launched_again() -> None:
                 proc.kill()
                 proc.wait(5)
     assert all(proc.poll() is not None for proc in kept.launched)
+
+
+def test_a_store_that_exits_right_after_a_stop_leaves_no_relaunched_binary() -> None:
+    """The stop comes before the relaunch has even started its process; the process
+    that stopped it then exits at once. Its watcher is a daemon thread: the stop must
+    wait for it, or the binary outlives the store (it runs in a session of its own)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.kept_alive_child"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    pid = int(done.stdout.split()[-1])
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = alive(pid)
+    if left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "the relaunched binary kept running after the store exited"

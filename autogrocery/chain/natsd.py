@@ -169,7 +169,7 @@ class NatsServer(KeptAlive):
             self._proc = proc
         deadline = time.monotonic() + timeout
         ports_file = self.workdir / f"nats-server_{proc.pid}.ports"
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.stopping():
             if proc.poll() is not None:
                 raise NatsError(f"{self.name} exited at start ({self._last_error()})")
             if ports_file.exists():
@@ -183,6 +183,8 @@ class NatsServer(KeptAlive):
             time.sleep(0.05)
         proc.kill()
         proc.wait()
+        if self.stopping():
+            raise NatsError(f"{self.name} was stopped while it started")
         raise NatsError(f"{self.name} did not become healthy within {timeout:g}s")
 
     def _last_error(self) -> str:

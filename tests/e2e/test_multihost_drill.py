@@ -53,6 +53,9 @@ def test_robots_on_another_host_lose_and_double_nothing_through_a_kill_and_an_ou
         drill = Drill(hosts, spawn, tmp_path)
         try:
             hosts.run_inside(hosts.store, lambda: asyncio.run(drill.run()), DRILL_LIMIT)
+        except BaseException:
+            _say_what_was_seen(drill, spawn)
+            raise
         finally:
             drill.stop_store()
     check_invariants(tmp_path / "store")  # the store's own books, read from its file
@@ -79,6 +82,7 @@ class Drill:
         self.server: Server | None = None
         self.orders = Orders()
         self.robot_ids = {f"{p}-{aisle}-1" for p in ("r1", "r2") for aisle in AISLES}
+        self.last_seen: list[dict[str, object]] = []  # /api/ops/robots, as last read
 
     # --- the hosts -----------------------------------------------------------------------
 
@@ -207,8 +211,10 @@ class Drill:
         )
 
     async def states_are(self, robot_ids: set[str], *, online: bool) -> bool:
-        """Whether /api/ops/robots shows each of `robot_ids` online (or offline)."""
+        """Whether /api/ops/robots shows each of `robot_ids` online (or offline). What it
+        showed last is kept, for a failure to say."""
         robots = (await self.api.get("/api/ops/robots"))["robots"]
+        self.last_seen = robots
         states = {robot["robot_id"]: robot["state"] for robot in robots}
         return all((states.get(rid, "offline") != "offline") == online for rid in robot_ids)
 
@@ -331,3 +337,15 @@ def _tally(confirms: dict[str, int]) -> dict[int, int]:
     for status in confirms.values():
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _say_what_was_seen(drill: Drill, spawn: Spawner) -> None:
+    """On a failure: the robots as the store last showed them, and the end of each robot
+    and analytics process's log (pytest prints it with the failure)."""
+    print("robots as /api/ops/robots last showed them:")
+    for robot in drill.last_seen:
+        print(" ", robot)
+    for log in sorted(spawn.logs.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        print(f"--- {log.name}, its last {min(len(lines), 40)} lines:")
+        print("\n".join(lines[-40:]))

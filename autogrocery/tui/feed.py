@@ -53,6 +53,39 @@ def moved(before: Link, link: Link) -> Link:
     return Link(link.connected, link.reason, link.attempt, link.retry_in, since)
 
 
+class Reconnects:
+    """A feed's link to its server as the banner shows it: up, or lost with the attempt
+    and the wait before the next. The backoff starts again from its first step after
+    the link was up; `what` names the loss in the log."""
+
+    def __init__(
+        self, on_link: Callable[[Link], object], backoff: Backoff | None, what: str
+    ) -> None:
+        self.on_link = on_link
+        self.backoff = backoff or Backoff()
+        self.what = what
+        self.link = Link(False, "connecting", since=time.monotonic())
+        self._attempt = 0
+
+    def set(self, link: Link) -> None:
+        self.link = moved(self.link, link)
+        self.on_link(self.link)
+
+    def up(self) -> None:
+        if not self.link.connected:
+            self.set(Link(True))
+
+    async def lost(self, reason: str) -> None:
+        """Say so, then wait out the backoff before the caller tries again."""
+        if self.link.connected:
+            self._attempt = 0
+        self._attempt += 1
+        delay = self.backoff.delay(self._attempt)
+        log.info("%s (%s); retrying in %.1fs", self.what, reason, delay)
+        self.set(Link(False, reason, self._attempt, delay))
+        await asyncio.sleep(delay)
+
+
 async def load_snapshot(client: ApiClient) -> Snapshot:
     inventory, orders, restocks, robots, alerts = await asyncio.gather(
         client.inventory(),
@@ -80,17 +113,10 @@ class Feed:
         self.client = client
         self.on_snapshot = on_snapshot
         self.on_event = on_event
-        self.on_link = on_link
-        self.backoff = backoff or Backoff()
-        self.link = Link(False, "connecting", since=time.monotonic())
-
-    def _set(self, link: Link) -> None:
-        self.link = moved(self.link, link)
-        self.on_link(self.link)
+        self.reconnects = Reconnects(on_link, backoff, "dashboard disconnected")
 
     async def run(self) -> None:
         """Forever (until cancelled): connect, follow, and reconnect after a failure."""
-        attempt = 0
         while True:
             try:
                 await self._follow()
@@ -99,19 +125,13 @@ class Feed:
                 reason = str(exc).splitlines()[0]
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 reason = describe(exc)
-            if self.link.connected:
-                attempt = 0  # it was up: start the backoff again from the first step
-            attempt += 1
-            delay = self.backoff.delay(attempt)
-            log.info("dashboard disconnected (%s); retrying in %.1fs", reason, delay)
-            self._set(Link(False, reason, attempt, delay))
-            await asyncio.sleep(delay)
+            await self.reconnects.lost(reason)
 
     async def _follow(self) -> None:
         async with self.client.events() as ws:
             snapshot = await load_snapshot(self.client)
             self.on_snapshot(snapshot)
-            self._set(Link(True))
+            self.reconnects.up()
             async for message in ws:
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     try:

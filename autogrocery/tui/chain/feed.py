@@ -20,7 +20,7 @@ from collections.abc import Callable
 from autogrocery.client import ApiError, Disconnected
 from autogrocery.tui.chain.client import ChainClient
 from autogrocery.tui.chain.model import IN_FLIGHT, ChainModel, InFlight, week_to
-from autogrocery.tui.feed import Backoff, Link, moved
+from autogrocery.tui.feed import Backoff, Link, Reconnects
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +44,15 @@ class ChainFeed:
         self.on_link = on_link
         self.wanted = wanted  # the panel shown now
         self.interval = interval
-        self.backoff = backoff or Backoff()
-        self.link = Link(False, "connecting")
+        self.reconnects = Reconnects(on_link, backoff, "head office lost")
         self._poked = asyncio.Event()
 
     def poke(self) -> None:
         """Poll now (while the head office answers; a reconnect keeps its backoff)."""
         self._poked.set()
 
-    def _set(self, link: Link) -> None:
-        self.link = moved(self.link, link)
-        self.on_link(self.link)
-
     async def run(self) -> None:
         """Forever (until cancelled): poll, and back off while the head office is lost."""
-        attempt = 0
         while True:
             self._poked.clear()
             try:
@@ -69,17 +63,10 @@ class ChainFeed:
                 log.warning("unexpected answer from the head office", exc_info=True)
                 reason = f"an answer the dashboard does not understand ({exc!r:.120})"
             else:
-                if not self.link.connected:
-                    self._set(Link(True))
+                self.reconnects.up()
                 await self._wait(self.interval)
                 continue
-            if self.link.connected:
-                attempt = 0  # it was up: start the backoff again from the first step
-            attempt += 1
-            delay = self.backoff.delay(attempt)
-            log.info("head office lost (%s); retrying in %.1fs", reason, delay)
-            self._set(Link(False, reason, attempt, delay))
-            await asyncio.sleep(delay)
+            await self.reconnects.lost(reason)
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

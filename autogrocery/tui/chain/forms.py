@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Iterator
 
 from autogrocery.domain.money import format_money
 from autogrocery.tui.forms import MAX_LINES, MAX_QUANTITY, FormError, money, whole
@@ -33,9 +32,22 @@ def entries(text: str) -> list[tuple[int, list[str]]]:
     return found
 
 
+def sku_lines(text: str, value: str, errors: list[str]) -> Iterator[tuple[str, str, str]]:
+    """(`line N: `, SKU, the value's word) of each `SKU VALUE` line; a line of another
+    shape, or a SKU longer than the API takes, is added to `errors` instead."""
+    for number, words in entries(text):
+        where = f"line {number}: "
+        if len(words) != 2:
+            errors.append(f"{where}expected SKU {value}, got {' '.join(words)!r}")
+        elif len(sku := words[0].upper()) > MAX_SKU:
+            errors.append(f"{where}a SKU is at most {MAX_SKU} characters")
+        else:
+            yield where, sku, words[1]
+
+
 def parse_transfer(
     from_store: object, to_store: object, text: str, stores: Collection[str]
-) -> tuple[str, str, list[dict[str, Any]]]:
+) -> tuple[str, str, list[dict[str, str | int]]]:
     errors: list[str] = []
     for name, store in (("from", from_store), ("to", to_store)):
         if not isinstance(store, str) or not store:
@@ -45,16 +57,8 @@ def parse_transfer(
     if isinstance(from_store, str) and from_store and from_store == to_store:
         errors.append(f"from and to are the same store ({from_store})")
     merged: dict[str, int] = {}
-    for number, words in entries(text):
-        where = f"line {number}: "
-        if len(words) != 2:
-            errors.append(f"{where}expected SKU QUANTITY, got {' '.join(words)!r}")
-            continue
-        sku = words[0].upper()
-        if len(sku) > MAX_SKU:
-            errors.append(f"{where}a SKU is at most {MAX_SKU} characters")
-            continue
-        quantity, problem = whole(words[1], "quantity", low=1, high=MAX_QUANTITY)
+    for where, sku, word in sku_lines(text, "QUANTITY", errors):
+        quantity, problem = whole(word, "quantity", low=1, high=MAX_QUANTITY)
         if problem:
             errors.append(where + problem)
             continue
@@ -70,26 +74,20 @@ def parse_transfer(
         errors.append(f"at most {MAX_LINES} SKUs per transfer")
     if errors:
         raise FormError("\n".join(errors))
-    items = [{"sku": sku, "quantity": quantity} for sku, quantity in merged.items()]
+    items: list[dict[str, str | int]] = [
+        {"sku": sku, "quantity": quantity} for sku, quantity in merged.items()
+    ]
     return str(from_store), str(to_store), items
 
 
-def parse_prices(text: str) -> list[dict[str, Any]]:
+def parse_prices(text: str) -> list[dict[str, str]]:
     errors: list[str] = []
     products: dict[str, str] = {}
-    for number, words in entries(text):
-        where = f"line {number}: "
-        if len(words) != 2:
-            errors.append(f"{where}expected SKU PRICE, got {' '.join(words)!r}")
-            continue
-        sku = words[0].upper()
-        if len(sku) > MAX_SKU:
-            errors.append(f"{where}a SKU is at most {MAX_SKU} characters")
-            continue
+    for where, sku, word in sku_lines(text, "PRICE", errors):
         if sku in products:
             errors.append(f"{where}{sku} twice: one price per SKU")
             continue
-        cents, problem = money(words[1], "price", positive=True)
+        cents, problem = money(word, "price", positive=True)
         if problem:
             errors.append(where + problem)
             continue

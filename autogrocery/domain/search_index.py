@@ -52,7 +52,6 @@ class SearchIndex:
         for word, places in ranked.items():
             places.sort()
             self.postings[word] = tuple([by_order[place % count] for place in places])
-        self.sets = {word: frozenset(pids) for word, pids in self.postings.items()}
         self.vocabulary: list[str] = sorted(self.postings)
         near: dict[str, list[str]] = {}
         for word in self.vocabulary:
@@ -169,7 +168,7 @@ class SearchIndex:
         return words, starting - words, typos - words - starting
 
     def _reach(self, words: tuple[set[str], set[str], set[str]]) -> int:
-        return sum(len(self.sets[word]) for group in words for word in group)
+        return sum(len(self.postings[word]) for group in words for word in group)
 
     def _ranks(
         self, words: tuple[set[str], set[str], set[str]], among: set[int] | None
@@ -178,8 +177,8 @@ class SearchIndex:
 
         def having(group: set[str]) -> set[int]:
             if among is None:
-                return set().union(*(self.sets[word] for word in group))
-            return set().union(*(among & self.sets[word] for word in group))
+                return set().union(*(self.postings[word] for word in group))
+            return set().union(*(among.intersection(self.postings[word]) for word in group))
 
         found = having(words[0])
         prefix = having(words[1]) - found

@@ -10,15 +10,20 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    import pykka
+
     from autogrocery.config import Config
     from autogrocery.domain.messages.analytics import Metric
     from autogrocery.domain.messages.fulfilment import RobotTask
+    from autogrocery.runtime.base import Actor
     from autogrocery.transports.zmqio import CurveClient
 
 log = logging.getLogger("autogrocery")
+
+A = TypeVar("A", bound="pykka.Actor")
 
 STOP_TIMEOUT = 10.0
 
@@ -55,7 +60,7 @@ def run_robots(
 
     aisle_of = dict(robots)
     stopping = threading.Event()
-    refs: dict[str, pykka.ActorRef[Any]] = {}
+    refs: dict[str, pykka.ActorRef[RobotActor]] = {}
     z = config.zmq
 
     def deliver(robot_id: str, task: RobotTask) -> None:
@@ -92,8 +97,8 @@ def run_robots(
             robot_id, aisle_of[robot_id], link, pick_time, failure, stopping, None, died
         )
 
-    def died(actor: Any) -> None:
-        if stopping.is_set():
+    def died(actor: Actor) -> None:
+        if stopping.is_set() or not isinstance(actor, RobotActor):
             return
         log.error("robot %s died; restarting it", actor.robot_id)
         start(actor.robot_id)
@@ -163,7 +168,7 @@ def run_analytics(
         feed.stop_loop()
         raise NodeError(f"cannot write {csv_path}: {exc}") from None
 
-    def died(actor: Any) -> None:
+    def died(actor: Actor) -> None:
         log.critical("analytics died; stopping")
         stop.set()
 
@@ -184,7 +189,7 @@ def run_analytics(
         _stop(ref)
 
 
-def _stop(ref: Any) -> None:
+def _stop(ref: pykka.ActorRef[A]) -> None:
     import pykka
 
     try:

@@ -20,13 +20,20 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any
 
 import msgspec
 import nats.errors
 import nats.js.errors
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    StorageType,
+    StreamConfig,
+    StreamSource,
+)
 
 from autogrocery.central.readmodel import Arrival, Outcome
 from autogrocery.chain.protocol import INTAKE_CONSUMER, INTAKE_STREAM, UpEvent, up_epoch
@@ -77,7 +84,7 @@ def check(
     return Arrival(owner, stream, seq, received_at, event)
 
 
-def intake_config(sources: list[Any] | None = None) -> StreamConfig:
+def intake_config(sources: list[StreamSource] | None = None) -> StreamConfig:
     """CHAIN_IN: no subjects of its own (hub and leaf streams never listen on the same
     subjects), only the stores' up streams as sources; limits retention."""
     return StreamConfig(
@@ -93,7 +100,7 @@ class Applier:
 
     def __init__(
         self,
-        js: Any,
+        js: JetStreamContext,
         apply: Callable[[list[Arrival]], Awaitable[Outcome]],
         stores: Callable[[], Awaitable[Collection[str]]],
         *,
@@ -139,7 +146,7 @@ class Applier:
 
     async def run(self) -> None:
         """Fetch, apply, acknowledge, until cancelled; a lost link is waited out."""
-        sub = None
+        sub: JetStreamContext.PullSubscription | None = None
         failures = 0
         while True:
             self.turned = time.monotonic()
@@ -206,7 +213,7 @@ class Applier:
             delay = min(delay * 2, RETRY_MAX)
 
 
-async def _unsubscribe(sub: Any) -> None:
+async def _unsubscribe(sub: JetStreamContext.PullSubscription | None) -> None:
     if sub is not None:
         with contextlib.suppress(nats.errors.Error, OSError):
             await sub.unsubscribe()

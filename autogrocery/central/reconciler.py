@@ -18,9 +18,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import nats.errors
+from nats.aio.client import Client
+from nats.js import JetStreamContext
 from nats.js.api import ExternalStream, StreamSource
 from nats.js.manager import JetStreamManager
 
@@ -40,8 +41,8 @@ LeafSeen = Callable[[str, str, int], Awaitable[None]]
 class Reconciler:
     def __init__(
         self,
-        nc: Any,
-        js: Any,
+        nc: Client,
+        js: JetStreamContext,
         stores: Callable[[], Awaitable[Sequence[str]]],
         leaf_seen: LeafSeen,
         interval: float,

@@ -19,9 +19,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import nats.errors
+from nats.js import JetStreamContext
 
 from autogrocery.central.readmodel import Down
 from autogrocery.chain.protocol import down_id, down_stream, down_subject, store_domain
@@ -36,7 +36,7 @@ BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 class Sender:
     def __init__(
         self,
-        js: Any,
+        js: JetStreamContext,
         stores: Callable[[], Awaitable[Sequence[str]]],
         outgoing: Callable[[str], Awaitable[list[Down]]],
         delivered: Callable[[Down], Awaitable[None]],

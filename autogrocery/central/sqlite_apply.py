@@ -13,7 +13,6 @@ import datetime
 import logging
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from autogrocery.central.readmodel import Arrival, Outcome
 from autogrocery.chain.protocol import Facts, OrderEnd, Receipt, Shipment, UpEvent, event_id
@@ -24,7 +23,9 @@ REFUSED_UNATTRIBUTED = "refused_unattributed"  # a settings key: refusals of no 
 ENDED_UNSHIPPED = ("FAILED", "CANCELLED", "REFUSED", "EXPIRED")
 
 
-def apply_batch(conn: sqlite3.Connection, batch: Sequence[Arrival], zone: Any) -> Outcome:
+def apply_batch(
+    conn: sqlite3.Connection, batch: Sequence[Arrival], zone: datetime.tzinfo
+) -> Outcome:
     """Apply every arrival of `batch` (the caller holds the transaction)."""
     done = Outcome()
     enrolled = {row[0] for row in conn.execute("SELECT store_id FROM stores")}
@@ -112,7 +113,7 @@ def _seen(conn: sqlite3.Connection, arrival: Arrival, event: UpEvent) -> None:
     )
 
 
-def _facts(conn: sqlite3.Connection, event: UpEvent, zone: Any) -> bool:
+def _facts(conn: sqlite3.Connection, event: UpEvent, zone: datetime.tzinfo) -> bool:
     """Apply one new event's facts; True if a transfer moved on."""
     store, facts = event.store_id, event.facts
     _levels(conn, store, event.seq, facts)
@@ -139,7 +140,7 @@ def _levels(conn: sqlite3.Connection, store: str, seq: int, facts: Facts) -> Non
     )
 
 
-def _order(conn: sqlite3.Connection, store: str, order: OrderEnd, zone: Any) -> bool:
+def _order(conn: sqlite3.Connection, store: str, order: OrderEnd, zone: datetime.tzinfo) -> bool:
     if order.kind == "CUSTOMER" and order.status == "COMPLETED":
         _daily(conn, store, _day(order.ended_at, zone), orders=1, revenue=order.total)
         return False
@@ -266,6 +267,6 @@ def _daily(
     )
 
 
-def _day(at: float, zone: Any) -> str:
+def _day(at: float, zone: datetime.tzinfo) -> str:
     """The chain's calendar day of a Unix time."""
     return datetime.datetime.fromtimestamp(at, zone).date().isoformat()

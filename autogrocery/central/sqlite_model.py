@@ -11,6 +11,7 @@ turn under the busy timeout instead of failing.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import functools
 import json
 import sqlite3
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
@@ -54,7 +55,7 @@ HUB_URLS = "hub_urls"
 
 
 class SqliteReadModel:
-    def __init__(self, path: Path, zone: Any) -> None:
+    def __init__(self, path: Path, zone: datetime.tzinfo) -> None:
         self.path = path
         self.zone = zone
         self._local = threading.local()

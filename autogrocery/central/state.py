@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
@@ -27,7 +28,7 @@ class CentralState:
     links: Links
     metrics: CentralMetrics
     store_timeout: float
-    zone: Any
+    zone: datetime.tzinfo
     time_zone: str
 
 

@@ -15,18 +15,20 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar, TypeVarTuple
 
 import nats
 import nats.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 
 from autogrocery.central.hub import Hub, Internal
 from autogrocery.central.hubconf import CENTRAL_USER, SYSTEM_USER, StoreUser
 from autogrocery.central.intake import Applier
-from autogrocery.central.readmodel import Outcome, ReadModel
+from autogrocery.central.readmodel import Arrival, Down, Outcome, ReadModel
 from autogrocery.central.reconciler import Reconciler
 from autogrocery.central.sender import Sender
 from autogrocery.loop import cancel_all, loop_factory
@@ -34,6 +36,7 @@ from autogrocery.loop import cancel_all, loop_factory
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 ENROLMENT_POLL = 2.0  # seconds: enrolments made while no SIGHUP reached us are found
@@ -68,7 +71,7 @@ class ChainWorker:
         self._main_task: asyncio.Task[None] | None = None
         self._enrolment = asyncio.Event()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-intake")
-        self.nc: Any = None
+        self.nc: Client | None = None
         self._stopping = False
 
     # --- from other threads ----------------------------------------------------------------
@@ -131,16 +134,16 @@ class ChainWorker:
             finally:
                 self._ready.set()
 
-    async def db(self, work: Callable[..., T], *args: Any) -> T:
+    async def db(self, work: Callable[[*Ts], T], *args: *Ts) -> T:
         """Run a blocking read-model call on the worker's database thread."""
         return await asyncio.get_running_loop().run_in_executor(self._db, work, *args)
 
     async def _main(self) -> None:
         self._main_task = asyncio.current_task()
         self._enrolment = asyncio.Event()
-        self.nc = await self._connect(CENTRAL_USER, self.users.central_password)
+        nc = self.nc = await self._connect(CENTRAL_USER, self.users.central_password)
         sys_nc = await self._connect(SYSTEM_USER, self.users.system_password)
-        js = self.nc.jetstream()
+        js = nc.jetstream()
         s = self.settings
         self.applier = Applier(
             js,
@@ -150,9 +153,7 @@ class ChainWorker:
             ack_wait=s.ack_wait,
             applied=self._applied,
         )
-        self.reconciler = Reconciler(
-            self.nc, js, self._store_ids, self._leaf_seen, s.reconcile_interval
-        )
+        self.reconciler = Reconciler(nc, js, self._store_ids, self._leaf_seen, s.reconcile_interval)
         self.sender = Sender(js, self._store_ids, self._outgoing, self._delivered)
         try:
             await self.applier.ensure()
@@ -174,11 +175,11 @@ class ChainWorker:
         finally:
             self._stopping = True
             # Closed, not drained: what was fetched and not acknowledged is redelivered.
-            for conn in (self.nc, sys_nc):
+            for conn in (nc, sys_nc):
                 with contextlib.suppress(nats.errors.Error, OSError):
                     await conn.close()
 
-    async def _connected(self, msg: Any) -> None:
+    async def _connected(self, msg: Msg) -> None:
         """A connection to the hub was made (a system event): a store's leaf, if it is in
         a store's account. Its stream is sourced again and what is due to it sent now."""
         account = msg.subject.split(".")[2]
@@ -192,7 +193,7 @@ class ChainWorker:
             self.sender.forgive(store)
             self.sender.wake.set()
 
-    async def _connect(self, user: str, password: str) -> Any:
+    async def _connect(self, user: str, password: str) -> Client:
         async def disconnected() -> None:
             if not self._stopping:
                 log.warning("lost the link to the hub (as %s); reconnecting", user)
@@ -216,7 +217,7 @@ class ChainWorker:
             error_cb=error,
         )
 
-    async def _keep(self, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def _keep(self, name: str, job: Callable[[], Awaitable[None]]) -> None:
         failures = 0
         while True:
             started = time.monotonic()
@@ -237,17 +238,17 @@ class ChainWorker:
     async def _store_ids(self) -> list[str]:
         return [e.store_id for e in await self.db(self.model.enrolled)]
 
-    async def _apply(self, batch: list[Any]) -> Outcome:
+    async def _apply(self, batch: list[Arrival]) -> Outcome:
         return await self.db(self.model.apply, batch)
 
     def _applied(self, outcome: Outcome) -> None:
         if self.sender is not None and (outcome.applied or outcome.transfers):
             self.sender.wake.set()
 
-    async def _outgoing(self, store: str) -> list[Any]:
+    async def _outgoing(self, store: str) -> list[Down]:
         return await self.db(self.model.outgoing, store, time.time())
 
-    async def _delivered(self, down: Any) -> None:
+    async def _delivered(self, down: Down) -> None:
         await self.db(self.model.delivered, down)
 
     async def _leaf_seen(self, store: str, stream: str, last_seq: int) -> None:
@@ -258,14 +259,14 @@ class ChainWorker:
 
     # --- enrolment ------------------------------------------------------------------------
 
-    async def _watch_enrolment(self, sys_nc: Any) -> None:
+    async def _watch_enrolment(self, sys_nc: Client) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._enrolment.wait(), ENROLMENT_POLL)
             self._enrolment.clear()
             await self._reload_if_changed(sys_nc)
 
-    async def _reload_if_changed(self, sys_nc: Any) -> None:
+    async def _reload_if_changed(self, sys_nc: Client) -> None:
         enrolled = await self.db(self.model.enrolled)
         now = {e.store_id: e.generation for e in enrolled}
         if now == self._generations:
@@ -288,7 +289,7 @@ class ChainWorker:
         if self.reconciler is not None:
             self.reconciler.wake.set()
 
-    async def _kick(self, sys_nc: Any, store: str) -> None:
+    async def _kick(self, sys_nc: Client, store: str) -> None:
         """Close the store's current leaf links: they were made with the old credentials,
         which the reloaded hub refuses from now on (its next connection needs the new)."""
         server_id = await asyncio.to_thread(self.hub.server_id)

@@ -23,13 +23,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsClientError
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js import JetStreamContext
+from nats.js.api import PubAck, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from autogrocery.chain import desk
@@ -89,8 +92,7 @@ class Relay:
         self.published = 0
         self.last: ChainStatus | None = None  # the link watcher's last look
         self._save_due = 0.0
-        self._nc: Any = None
-        self._js: Any = None
+        self._nc: Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = asyncio.Event()
 
@@ -101,21 +103,21 @@ class Relay:
         are there, and start the loops."""
         self.epoch, self.sent, self.hwm, self.hwm_at = await self._db(self.tables.link)
         client = self.leaf.ports.client if self.leaf.ports else "nats://127.0.0.1:4222"
-        self._nc = await nats.connect(
+        nc = self._nc = await nats.connect(
             client,
             name=f"autogrocery-relay-{self.store_id}",
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.25,
             allow_reconnect=True,
         )
-        await self._streams()
+        await self._streams(nc)
         # One context for the relay's life: each new one's first publish_async
         # subscribes to an inbox of its own, never removed (one per retry, otherwise).
-        self._js = self._nc.jetstream()
+        js = nc.jetstream()
         await desk.report_levels(self.system)  # every SKU once: the head office's start
         for name, loop in (
-            ("up", self._up),
-            ("down", self._down),
+            ("up", lambda: self._up(js)),
+            ("down", lambda: self._down(js)),
             ("heartbeat", self._heartbeat),
             ("link", self._watch_link),
         ):
@@ -163,11 +165,11 @@ class Relay:
 
     # --- the streams ----------------------------------------------------------------------
 
-    async def _streams(self) -> None:
+    async def _streams(self, nc: Client) -> None:
         """`UP_<store>_<epoch>` and `DOWN_<store>` on the leaf. An up stream that is gone
         (the leaf lost its data) is made again under the next epoch, and what the head
         office has not confirmed is published again into it."""
-        js = self._nc.jetstream()
+        js = nc.jetstream()
         name = up_stream(self.store_id, self.epoch)
         exists = self.epoch > 0 and await _exists(js, name)
         if not exists:
@@ -207,8 +209,7 @@ class Relay:
 
     # --- up ------------------------------------------------------------------------------
 
-    async def _up(self) -> None:
-        js = self._js
+    async def _up(self, js: JetStreamContext) -> None:
         saved = self.sent
         while True:
             if self.sent != saved and time.monotonic() >= self._save_due:
@@ -220,13 +221,15 @@ class Relay:
                 continue
             await self._publish(js, rows)
 
-    async def _publish(self, js: Any, rows: list[tuple[int, str, float, bytes]]) -> None:
+    async def _publish(
+        self, js: JetStreamContext, rows: list[tuple[int, str, float, bytes]]
+    ) -> None:
         """Publish a batch without waiting for each ack before the next (one connection
         keeps them in order), then take the acks in order: `sent` moves over each one
         acknowledged. On the first failure the rest are dropped and the loop starts
         again from `sent`; whatever the leaf already stored past it is a duplicate it
         drops by `Nats-Msg-Id`. One round trip per batch instead of one per row."""
-        acks: list[tuple[int, asyncio.Future[Any]]] = []
+        acks: list[tuple[int, asyncio.Future[PubAck]]] = []
         try:
             for seq, kind, at, facts in rows:
                 body = b'{"store_id":"%s","seq":%d,"kind":"%s","at":%r,"facts":%s,"v":1}' % (
@@ -258,9 +261,8 @@ class Relay:
 
     # --- down ----------------------------------------------------------------------------
 
-    async def _down(self) -> None:
+    async def _down(self, js: JetStreamContext) -> None:
         await self._ready.wait()
-        js = self._js
         sub = await js.pull_subscribe(
             down_subjects(self.store_id), durable=DOWN_CONSUMER, stream=down_stream(self.store_id)
         )
@@ -276,7 +278,7 @@ class Relay:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
-    async def _take(self, message: Any) -> None:
+    async def _take(self, message: Msg) -> None:
         kind = message.subject.split(".")[3]
         try:
             if kind == "hwm":
@@ -366,7 +368,7 @@ class Relay:
         return await asyncio.get_running_loop().run_in_executor(None, call)
 
 
-async def _exists(js: Any, stream: str) -> bool:
+async def _exists(js: JetStreamContext, stream: str) -> bool:
     try:
         await js.stream_info(stream)
     except NotFoundError:

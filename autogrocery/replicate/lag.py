@@ -20,7 +20,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 
@@ -44,22 +43,24 @@ class LagTracker:
             self.started = self.clock()
             self.confirmed = None
 
-    def feed(self, line: bytes) -> tuple[str, dict[str, Any]] | None:
+    def feed(self, line: bytes) -> tuple[str, dict[str, object]] | None:
         """One line of Litestream's JSON log; returns its level and fields (None if the
         line is not a log entry)."""
         found = _LEVEL.search(line)
         try:
-            entry = orjson.loads(line)
+            decoded: object = orjson.loads(line)
         except orjson.JSONDecodeError:
             return None
-        if found is None or not isinstance(entry, dict):
+        if found is None or not isinstance(decoded, dict):
             return None
+        entry: dict[str, object] = decoded
         level = found.group(1).decode()
         msg = entry.get("msg")
+        txid = entry.get("txid")
         with self._lock:
-            if msg == "replica sync" and isinstance(entry.get("txid"), dict):
-                replica = _txid(entry["txid"].get("replica"))
-                self.db_txid = max(self.db_txid, _txid(entry["txid"].get("db")))
+            if msg == "replica sync" and isinstance(txid, dict):
+                replica = _txid(txid.get("replica"))
+                self.db_txid = max(self.db_txid, _txid(txid.get("db")))
                 self._replica_at(replica)
             elif msg == "ltx file uploaded":
                 self._replica_at(_txid(entry.get("maxTXID")))

@@ -8,13 +8,16 @@ raises `WireError`, which receivers count and drop.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import TypeVar
 
 import orjson
 
 from autogrocery.domain.messages.wire import WIRE_VERSION, WireError
 
-Wire = dict[str, Any]
+# A decoded frame: its values are read through `field` (checked) or a record's
+# `from_wire`, never trusted as they come.
+Wire = dict[str, object]
+T = TypeVar("T")
 
 MAX_FRAME = 1 << 20  # bytes; larger inbound messages are refused by the socket itself
 
@@ -30,7 +33,7 @@ TO_ANALYTICS = frozenset({"welcome", "heartbeat", "metric", "reset"})
 KINDS = TO_STORE | TO_ROBOT | TO_METRICS | TO_ANALYTICS
 
 
-def frame(kind: str, **fields: Any) -> bytes:
+def frame(kind: str, **fields: object) -> bytes:
     """Encode a message of `kind` with the current schema version."""
     return orjson.dumps({"kind": kind, "v": WIRE_VERSION, **fields})
 
@@ -62,7 +65,7 @@ def decode(data: bytes, kinds: Collection[str] = KINDS) -> Wire:
     return message
 
 
-def field(message: Wire, key: str, typ: type | tuple[type, ...]) -> Any:
+def field(message: Wire, key: str, typ: type[T]) -> T:
     """`message[key]` if it is a `typ` (bools are not ints here), else `WireError`."""
     value = message.get(key)
     if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):

@@ -19,7 +19,7 @@ import itertools
 import logging
 import threading
 import time
-from typing import Any
+from typing import TypedDict
 
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
@@ -40,13 +40,21 @@ FAILED = (
     | zmq.EVENT_HANDSHAKE_FAILED_AUTH
 )
 PROTOCOL = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-CAUSES = {
+CAUSES: dict[int, str] = {
     zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: "it uses no CurveZMQ (started without --keys?)",
     zmq.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC: "it holds another store's public key",
 }
 _MONITORS = itertools.count(1)
 KEY_CAUSE = "key"  # the key is not in keys/authorized
 HANDSHAKE_CAUSE = "handshake"  # no CurveZMQ, or another store's public key
+
+
+class MonitorEvent(TypedDict):
+    """A socket monitor's event, as pyzmq's `recv_monitor_message` decodes it."""
+
+    event: int
+    value: int
+    endpoint: bytes
 
 
 def fingerprint(public_key: bytes) -> str:
@@ -92,7 +100,7 @@ class Refusals:
             public_text(public_key),
         )
 
-    def handshake_failed(self, event: dict[str, Any]) -> None:
+    def handshake_failed(self, event: MonitorEvent) -> None:
         """A monitor event of the channel's socket: a handshake that failed before the
         key check (an AUTH failure is the key check, already counted by `key_refused`)."""
         now = time.monotonic()
@@ -121,7 +129,7 @@ class _Authenticator(ThreadAuthenticator):
     other key together with the peer's address."""
 
     def __init__(
-        self, ctx: zmq.Context[Any], authorized: frozenset[bytes], refusals: Refusals
+        self, ctx: zmq.SyncContext, authorized: frozenset[bytes], refusals: Refusals
     ) -> None:
         super().__init__(ctx, log=logging.getLogger("autogrocery.transports.zap"))
         self.keys = authorized
@@ -146,15 +154,15 @@ class CurveGate:
     """The store's side of CurveZMQ for one channel: the ZAP handler of the channel's
     context, and a monitor of its socket that the channel's I/O loop reads."""
 
-    def __init__(self, channel: str, ctx: zmq.Context[Any], curve: CurveServer) -> None:
+    def __init__(self, channel: str, ctx: zmq.SyncContext, curve: CurveServer) -> None:
         self.refusals = Refusals(channel)
         self.auth = _Authenticator(ctx, curve.authorized, self.refusals)
         self.auth.start()
         self.auth.configure_curve_callback("*", credentials_provider=self.auth)
-        self.monitor: zmq.Socket[Any] | None = None
+        self.monitor: zmq.Socket[bytes] | None = None
         self._closed = False
 
-    def watch(self, sock: zmq.Socket[Any]) -> zmq.Socket[Any]:
+    def watch(self, sock: zmq.Socket[bytes]) -> zmq.Socket[bytes]:
         """Monitor `sock`'s failed handshakes; the caller polls the returned socket."""
         self.monitor = monitor(sock, PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
         return self.monitor
@@ -166,7 +174,7 @@ class CurveGate:
     def stats(self) -> dict[str, int]:
         return self.refusals.stats()
 
-    def close(self, sock: zmq.Socket[Any]) -> None:
+    def close(self, sock: zmq.Socket[bytes]) -> None:
         """Before `sock` closes (on the loop thread)."""
         if self._closed:
             return
@@ -178,7 +186,7 @@ class CurveGate:
         self.auth.stop()
 
 
-def server_gate(channel: str, ctx: zmq.Context[Any], curve: CurveServer | None) -> CurveGate | None:
+def server_gate(channel: str, ctx: zmq.SyncContext, curve: CurveServer | None) -> CurveGate | None:
     return CurveGate(channel, ctx, curve) if curve is not None else None
 
 
@@ -199,12 +207,12 @@ class HandshakeWatch:
         self.problem: str | None = None
         self._unexplained = 0
 
-    def watch(self, sock: zmq.Socket[Any]) -> zmq.Socket[Any]:
+    def watch(self, sock: zmq.Socket[bytes]) -> zmq.Socket[bytes]:
         """Monitor `sock` (before it connects); the caller polls the returned socket
         and calls `readable` with it."""
         return monitor(sock, self.EVENTS)
 
-    def readable(self, monitor: zmq.Socket[Any]) -> None:
+    def readable(self, monitor: zmq.Socket[bytes]) -> None:
         for event in drain_monitor(monitor):
             self.on_event(event["event"], event["value"])
 
@@ -254,19 +262,19 @@ class HandshakeWatch:
         )
 
 
-def monitor(sock: zmq.Socket[Any], events: int) -> zmq.Socket[Any]:
+def monitor(sock: zmq.Socket[bytes], events: int) -> zmq.Socket[bytes]:
     """A PAIR socket that receives `sock`'s `events`. Each monitor gets an address of its
     own: pyzmq's default names it after the socket's file descriptor, which a socket
     opened just after another closed may reuse while the old address is still bound."""
     return sock.get_monitor_socket(events, f"inproc://autogrocery-monitor-{next(_MONITORS)}")
 
 
-def drain_monitor(monitor: zmq.Socket[Any] | None) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
+def drain_monitor(monitor: zmq.Socket[bytes] | None) -> list[MonitorEvent]:
+    events: list[MonitorEvent] = []
     if monitor is None:
         return events
     while True:
         try:
-            events.append(recv_monitor_message(monitor, zmq.NOBLOCK))  # type: ignore[arg-type]
+            events.append(recv_monitor_message(monitor, zmq.NOBLOCK))
         except zmq.Again:
             return events

@@ -8,7 +8,7 @@ metrics channel are two of these.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TypeVar
 
 import zmq
 
@@ -17,8 +17,10 @@ from autogrocery.transports.zmqio import CurveServer, IoLoop, TransportError, as
 
 log = logging.getLogger(__name__)
 
+Item = TypeVar("Item")
 
-class RouterLoop(IoLoop):
+
+class RouterLoop(IoLoop[Item]):
     """Binds `endpoint` for `channel` (the gate's name; `label` is how errors and logs
     name it); frames that arrive go to `_readable`. A subclass sets the fields its
     `_close` needs before calling this constructor: a bind that fails closes at once."""
@@ -28,7 +30,7 @@ class RouterLoop(IoLoop):
     ) -> None:
         super().__init__(name)
         self.gate = server_gate(channel, self.ctx, curve)
-        self.sock: zmq.Socket[Any] = self.ctx.socket(zmq.ROUTER)
+        self.sock: zmq.Socket[bytes] = self.ctx.socket(zmq.ROUTER)
         try:
             as_server(self.sock, curve)
             self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)

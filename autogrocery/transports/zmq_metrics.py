@@ -18,13 +18,21 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Never, Protocol
 
 import zmq
 
 from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.messages.wire import WireError
-from autogrocery.transports.codec import TO_ANALYTICS, TO_METRICS, decode, encode, field, frame
+from autogrocery.transports.codec import (
+    TO_ANALYTICS,
+    TO_METRICS,
+    Wire,
+    decode,
+    encode,
+    field,
+    frame,
+)
 from autogrocery.transports.handshake import HandshakeWatch
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
 from autogrocery.transports.memory import MemoryMetricsChannel
@@ -44,7 +52,6 @@ from autogrocery.transports.zmqio import (
 
 log = logging.getLogger(__name__)
 
-Wire = dict[str, Any]
 REPLAY_BATCH = 500
 FULL_BACKOFF = 0.05
 
@@ -88,7 +95,7 @@ class _Subscriber:
     retry_at: float = 0.0
 
 
-class _MetricsRouter(RouterLoop):
+class _MetricsRouter(RouterLoop[list[Metric]]):
     def __init__(self, endpoint: str, options: ZmqOptions, replay: Callable[[], Replay]) -> None:
         self.options = options
         self.open_replay = replay
@@ -154,7 +161,7 @@ class _MetricsRouter(RouterLoop):
             if not self._send(rid, encode(row)):
                 sub.retry_at = now + FULL_BACKOFF
                 return False
-            sub.last_sent = row["seq"]
+            sub.last_sent = field(row, "seq", int)
             self.counts["replayed"] += 1
         sub.live = len(rows) < REPLAY_BATCH
         return not sub.live
@@ -195,7 +202,7 @@ class _MetricsRouter(RouterLoop):
             self.replay.close()
 
 
-class MetricsFeed(IoLoop):
+class MetricsFeed(IoLoop[Never]):  # nothing is posted to it
     """A remote analytics process's side: metrics after the sequence number given to
     `start` go to `on_metrics`, those read together in one call. The constructor checks
     the endpoint and keys and touches nothing else, so a refusal comes before the caller
@@ -222,8 +229,8 @@ class MetricsFeed(IoLoop):
         self.curve = curve
         self.handshakes = HandshakeWatch("analytics", endpoint, curve)
         self.bad = BadFrames("metrics")
-        self.sock: zmq.Socket[Any] | None = None
-        self.monitor: zmq.Socket[Any] | None = None  # the handshake events of `sock`
+        self.sock: zmq.Socket[bytes] | None = None
+        self.monitor: zmq.Socket[bytes] | None = None  # the handshake events of `sock`
         self.subscribed = False
         self.warned = False
         self.subscriptions = 0

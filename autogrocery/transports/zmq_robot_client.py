@@ -13,13 +13,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 import zmq
 
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
 from autogrocery.domain.messages.wire import WireError
-from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_ROBOT, decode, encode, frame
+from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_ROBOT, Wire, decode, encode, frame
 from autogrocery.transports.codec import field as wire_field
 from autogrocery.transports.handshake import HandshakeWatch
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
@@ -36,7 +36,12 @@ from autogrocery.transports.zmqio import (
 
 log = logging.getLogger(__name__)
 
-Wire = dict[str, Any]
+# What the robots' threads hand the I/O thread.
+_Posted = (
+    tuple[Literal["report"], list[TaskReport]]
+    | tuple[Literal["progress"], TaskProgress]
+    | tuple[Literal["rejoin"], str]
+)
 
 
 @dataclass(slots=True)
@@ -44,8 +49,8 @@ class _Link:
     robot_id: str
     aisle: str
     pulse: Pulse
-    sock: zmq.Socket[Any] | None = None
-    monitor: zmq.Socket[Any] | None = None  # the handshake events of `sock`
+    sock: zmq.Socket[bytes] | None = None
+    monitor: zmq.Socket[bytes] | None = None  # the handshake events of `sock`
     registered: bool = False
     store_protocol: int = 1  # what the store's welcome said it speaks
     refused: bool = False  # the store has no such aisle: no more tries
@@ -54,7 +59,7 @@ class _Link:
     working: set[str] = field(default_factory=set)  # tasks handed to the robot, not reported
 
 
-class RobotLink(IoLoop):
+class RobotLink(IoLoop[_Posted]):
     """Connects robots (id, aisle) to the store; tasks go to `deliver(robot_id, task)`,
     decoded, and the ids of withdrawn ones to `withdraw(robot_id, task_ids)`."""
 
@@ -194,29 +199,30 @@ class RobotLink(IoLoop):
                 link.working.add(task.task_id)
                 self.deliver(link.robot_id, task)
         elif kind == "withdraw":
-            task_ids = wire_field(msg, "task_ids", list)
-            if not all(isinstance(task_id, str) for task_id in task_ids):
+            listed: list[object] = wire_field(msg, "task_ids", list)
+            task_ids = [task_id for task_id in listed if isinstance(task_id, str)]
+            if len(task_ids) != len(listed):
                 raise WireError("withdraw: task_ids must be strings")
             link.working.difference_update(task_ids)
             self.withdraw(link.robot_id, task_ids)
         elif kind == "ack":
             link.pending.pop(wire_field(msg, "task_id", str), None)
 
-    def _handle(self, item: tuple[str, Any]) -> None:
-        what, payload = item
-        if what == "rejoin":
-            link = self.links.get(payload)
+    def _handle(self, item: _Posted) -> None:
+        if item[0] == "rejoin":
+            link = self.links.get(item[1])
             if link is not None:
                 link.working.clear()
                 self._connect(link)
             return
-        if what == "progress":
-            link = self.links.get(payload.robot_id)
+        if item[0] == "progress":
+            progress = item[1]
+            link = self.links.get(progress.robot_id)
             # Best effort: a lost one is followed by the next, or by the report.
             if link is not None and link.registered and link.store_protocol >= 2:
-                self._send(link, encode(payload.to_wire()))
+                self._send(link, encode(progress.to_wire()))
             return
-        for report in payload:
+        for report in item[1]:
             link = self.links.get(report.robot_id)
             if link is None:
                 log.error("report from unknown robot %r dropped", report.robot_id)

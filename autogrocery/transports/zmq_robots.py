@@ -31,13 +31,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
 import zmq
 
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
 from autogrocery.domain.messages.wire import WireError
-from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_STORE, encode, field, frame
+from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_STORE, Wire, encode, field, frame
 from autogrocery.transports.fleet import Deliver, Fleet, Withdraw, cannot_withdraw
 from autogrocery.transports.heartbeat import Pulse
 from autogrocery.transports.memory import MemoryRobotHub
@@ -52,8 +52,11 @@ from autogrocery.transports.zmqio import (
 
 log = logging.getLogger(__name__)
 
-Wire = dict[str, Any]
 MAX_NAME = 200
+# What the fleet (on its actors' threads) hands the I/O thread for a robot.
+_Outbound = (
+    tuple[Literal["tasks"], str, list[RobotTask]] | tuple[Literal["withdraw"], str, list[str]]
+)
 
 
 class ZmqRobotHub(MemoryRobotHub):
@@ -102,7 +105,7 @@ class _Peer:
     pulse: Pulse
 
 
-class _Router(RouterLoop):
+class _Router(RouterLoop[_Outbound]):
     def __init__(self, hub: ZmqRobotHub, endpoint: str, options: ZmqOptions) -> None:
         self.hub = hub
         self.fleet = hub.fleet
@@ -226,19 +229,19 @@ class _Router(RouterLoop):
 
     # --- outbound ----------------------------------------------------------------------
 
-    def _handle(self, item: tuple[str, str, Any]) -> None:
-        what, robot_id, payload = item
+    def _handle(self, item: _Outbound) -> None:
+        robot_id = item[1]
         rid = self.routes.get(robot_id)
         if rid is None:
             return  # it left; the fleet gave its tasks to others
-        if what == "withdraw":
-            for task_id in payload:
+        if item[0] == "withdraw":
+            task_ids = item[2]
+            for task_id in task_ids:
                 self.unacked.pop(task_id, None)
-            self._send(rid, frame("withdraw", task_ids=payload))
+            self._send(rid, frame("withdraw", task_ids=task_ids))
             return
         deadline = time.monotonic() + self.options.ack_timeout
-        tasks: list[RobotTask] = payload
-        for task in tasks:
+        for task in item[2]:
             self.unacked[task.task_id] = (robot_id, deadline)
             self._send(rid, encode(task.to_wire()))
 

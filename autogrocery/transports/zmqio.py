@@ -18,16 +18,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import zmq
 
 from autogrocery.domain.messages.wire import WireError
-from autogrocery.transports.codec import MAX_FRAME, decode
+from autogrocery.transports.codec import MAX_FRAME, Wire, decode
 from autogrocery.transports.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")  # what other threads `post` to an IoLoop
+P = ParamSpec("P")
+R = TypeVar("R")
 
 LINGER_MS = 200
 SEND_HWM = 10_000
@@ -96,14 +100,14 @@ def exposure_problem(endpoint: str, curve: bool, insecure: bool, verb: str = "bi
     return f"zmq: refusing to {verb} {endpoint} without CurveZMQ; {fix}, or pass --insecure"
 
 
-def tune(sock: zmq.Socket[Any]) -> None:
+def tune(sock: zmq.Socket[bytes]) -> None:
     sock.linger = LINGER_MS
     sock.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME)
     sock.sndhwm = SEND_HWM
     sock.rcvhwm = SEND_HWM
 
 
-def as_server(sock: zmq.Socket[Any], curve: CurveServer | None) -> None:
+def as_server(sock: zmq.Socket[bytes], curve: CurveServer | None) -> None:
     tune(sock)
     if curve is not None:
         sock.curve_secretkey = curve.secret
@@ -111,7 +115,7 @@ def as_server(sock: zmq.Socket[Any], curve: CurveServer | None) -> None:
         sock.curve_server = True
 
 
-def as_client(sock: zmq.Socket[Any], curve: CurveClient | None) -> None:
+def as_client(sock: zmq.Socket[bytes], curve: CurveClient | None) -> None:
     tune(sock)
     sock.setsockopt(zmq.RECONNECT_IVL, 100)
     sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
@@ -121,7 +125,7 @@ def as_client(sock: zmq.Socket[Any], curve: CurveClient | None) -> None:
         sock.curve_serverkey = curve.server
 
 
-def send(sock: zmq.Socket[Any], parts: list[bytes]) -> bool:
+def send(sock: zmq.Socket[bytes], parts: list[bytes]) -> bool:
     """Send without blocking. False if the peer's queue is full (the caller retries
     later); `zmq.ZMQError` with EHOSTUNREACH if a ROUTER's peer is gone."""
     try:
@@ -142,7 +146,7 @@ def require_connectable(endpoint: str) -> None:
     """Raise TransportError when libzmq will not take `endpoint` to connect to (an unknown
     scheme, no port): a client's I/O thread would otherwise fail on it again and again.
     A throwaway socket asks libzmq; connecting is asynchronous, so this sends nothing."""
-    sock: zmq.Socket[Any] = zmq.Context.instance().socket(zmq.DEALER)
+    sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.DEALER)
     try:
         sock.connect(endpoint)
     except zmq.ZMQError as exc:
@@ -155,9 +159,9 @@ def require_connectable(endpoint: str) -> None:
 
 
 def drain_router(
-    sock: zmq.Socket[Any],
+    sock: zmq.Socket[bytes],
     kinds: frozenset[str],
-    handle: Callable[[bytes, dict[str, Any]], None],
+    handle: Callable[[bytes, Wire], None],
     bad: BadFrames,
     counts: dict[str, int],
 ) -> None:
@@ -230,23 +234,24 @@ class Waker:
         self._send.close()
 
 
-class IoLoop:
-    """A thread that alone owns some zmq sockets. Subclasses implement the hooks."""
+class IoLoop(Generic[Item]):
+    """A thread that alone owns some zmq sockets. Subclasses implement the hooks; `Item`
+    is what other threads `post` to it, for `_handle`."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.ctx: zmq.Context[Any] = zmq.Context()
-        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.ctx: zmq.SyncContext = zmq.Context()
+        self._inbox: queue.SimpleQueue[Item] = queue.SimpleQueue()
         self._waker = Waker()
         self._poller = zmq.Poller()
         self._poller.register(self._waker.fileno(), zmq.POLLIN)
-        self._readers: dict[zmq.Socket[Any], Any] = {}
+        self._readers: dict[zmq.Socket[bytes], Callable[[], None]] = {}
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
     # --- any thread --------------------------------------------------------------------
 
-    def post(self, item: Any) -> None:
+    def post(self, item: Item) -> None:
         if not self._stopping.is_set():
             self._inbox.put(item)
             self._waker.wake()
@@ -277,16 +282,16 @@ class IoLoop:
 
     # --- the loop thread ---------------------------------------------------------------
 
-    def watch(self, sock: zmq.Socket[Any], on_readable: Any) -> None:
+    def watch(self, sock: zmq.Socket[bytes], on_readable: Callable[[], None]) -> None:
         self._poller.register(sock, zmq.POLLIN)
         self._readers[sock] = on_readable
 
-    def unwatch(self, sock: zmq.Socket[Any]) -> None:
+    def unwatch(self, sock: zmq.Socket[bytes]) -> None:
         if sock in self._readers:
             self._poller.unregister(sock)
             del self._readers[sock]
 
-    def release(self, sock: zmq.Socket[Any] | None, linger: int | None = None) -> None:
+    def release(self, sock: zmq.Socket[bytes] | None, linger: int | None = None) -> None:
         """Stop watching `sock` and close it (None: nothing to do)."""
         if sock is not None:
             self.unwatch(sock)
@@ -315,10 +320,10 @@ class IoLoop:
         finally:
             self._guard(self._close)
 
-    def _guard(self, fn: Any, *args: Any) -> Any:
+    def _guard(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R | None:
         """Run a hook; a bug in one never kills the thread (and so the channel)."""
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except zmq.ContextTerminated:
             raise
         except Exception:
@@ -332,7 +337,7 @@ class IoLoop:
         """Timers; returns the seconds until it wants to run again."""
         return 1.0
 
-    def _handle(self, item: Any) -> None:
+    def _handle(self, item: Item) -> None:
         """An item `post`ed by another thread."""
 
     def _close(self) -> None:

@@ -7,21 +7,27 @@ Only for a store in a chain; otherwise stock never makes one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from autogrocery.actors.stock_items import Allocation, Item, Lot
 from autogrocery.domain.models import Lines, MovementType
 from autogrocery.runtime.unit import UnitOfWork
-from autogrocery.store.chain_tables import INSERT_FACTS, facts_row
+from autogrocery.store.chain_tables import (
+    INSERT_FACTS,
+    Facts,
+    MovementFact,
+    ReceiptFact,
+    ShipmentFact,
+    facts_row,
+)
 
 
 class StockFacts:
     __slots__ = ("_catalog_version", "_everything", "_movements", "_receipts", "_shipments")
 
     def __init__(self) -> None:
-        self._movements: list[dict[str, Any]] = []
-        self._shipments: list[dict[str, Any]] = []
-        self._receipts: list[dict[str, Any]] = []
+        self._movements: list[MovementFact] = []
+        self._shipments: list[ShipmentFact] = []
+        self._receipts: list[ReceiptFact] = []
         self._catalog_version: int | None = None
         self._everything = False  # this batch reports every SKU's levels
 
@@ -51,11 +57,11 @@ class StockFacts:
         )
         unit.undo(self._movements.pop)
 
-    def shipped(self, unit: UnitOfWork, shipment: dict[str, Any]) -> None:
+    def shipped(self, unit: UnitOfWork, shipment: ShipmentFact) -> None:
         self._shipments.append(shipment)
         unit.undo(self._shipments.pop)
 
-    def received(self, unit: UnitOfWork, receipt: dict[str, Any]) -> None:
+    def received(self, unit: UnitOfWork, receipt: ReceiptFact) -> None:
         self._receipts.append(receipt)
         unit.undo(self._receipts.pop)
 
@@ -75,7 +81,7 @@ class StockFacts:
             touched = list(items.values())
         if not (touched or self._shipments or self._receipts or self._catalog_version):
             return
-        facts: dict[str, Any] = {
+        facts: Facts = {
             "levels": [
                 {"sku": item.sku, "on_hand": item.on_hand, "reserved": item.reserved}
                 for item in touched
@@ -101,7 +107,7 @@ class StockFacts:
 
 def shipment(
     transfer_id: str, to_store: str | None, allocations: Iterable[Allocation]
-) -> dict[str, Any]:
+) -> ShipmentFact:
     """What a transfer out took, lot by lot: the receiving store shelves it as it was."""
     return {
         "transfer_id": transfer_id,
@@ -119,7 +125,7 @@ def shipment(
     }
 
 
-def receipt(transfer_id: str, from_store: str | None, lines: Lines) -> dict[str, Any]:
+def receipt(transfer_id: str, from_store: str | None, lines: Lines) -> ReceiptFact:
     """What a transfer in shelved, per SKU."""
     received: dict[str, int] = {}
     for line in lines:

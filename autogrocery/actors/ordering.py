@@ -112,13 +112,13 @@ class OrderingActor(Actor):
         if msg.kind == OrderKind.CUSTOMER:
             order = previewed_order(msg, created, self.ttl)
             # If this batch cannot be saved, the reservation must not outlive it.
-            stock = self.peers.ref("stock")
+            stock = self.ctx.peers.ref("stock")
             self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
         elif msg.refused is not None:  # a transfer this store cannot ship: it ends here
             order = refused_order(msg, created)
         else:
             if msg.kind == OrderKind.TRANSFER_OUT:  # as a preview: no hold without the order
-                stock = self.peers.ref("stock")
+                stock = self.ctx.peers.ref("stock")
                 self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
             order = processing_order(msg, created)
             self._dispatch(order)

@@ -11,12 +11,11 @@ functions of the records: the actor decides when, and stages what they give.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from autogrocery.domain.messages.ordering import CreateOrder
 from autogrocery.domain.models import FINAL_STATUSES, OrderStatus, lines_total
 from autogrocery.domain.records import OrderRecord
-from autogrocery.store.chain_tables import INSERT_FACTS, facts_row
+from autogrocery.store.chain_tables import INSERT_FACTS, OrderEndFact, facts_row
 from autogrocery.store.ordering_tables import (
     INSERT_LINE,
     INSERT_ORDER,
@@ -25,7 +24,7 @@ from autogrocery.store.ordering_tables import (
     order_row,
     update_row,
 )
-from autogrocery.store.statements import Statement
+from autogrocery.store.statements import Statement, Value
 
 
 def previewed_order(msg: CreateOrder, created: float, ttl: float) -> OrderRecord:
@@ -76,10 +75,10 @@ def processing_order(msg: CreateOrder, created: float) -> OrderRecord:
 
 def order_writes(
     changed: dict[str, OrderRecord], new: set[str], chain: bool
-) -> Iterator[tuple[Statement, tuple[Any, ...]]]:
+) -> Iterator[tuple[Statement, tuple[Value, ...]]]:
     """Each changed order's final state, once: inserted if new, else updated; for a
     store in a chain, those that ended, to the outbox."""
-    ended = []
+    ended: list[OrderEndFact] = []
     for order_id, order in changed.items():
         if order_id in new:
             yield INSERT_ORDER, order_row(order)
@@ -93,7 +92,7 @@ def order_writes(
         yield INSERT_FACTS, facts_row("orders", {"orders": ended})
 
 
-def _order_end(order: OrderRecord) -> dict[str, Any]:
+def _order_end(order: OrderRecord) -> OrderEndFact:
     """An order that reached its final status, as the head office hears of it
     (chain protocol's OrderEnd: cents and Unix seconds)."""
     return {

@@ -11,14 +11,20 @@ from ordering's open orders (see stock.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from autogrocery.domain.models import Lines, ProductDetails
 from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.store.db import undated_lot
+from autogrocery.store.stock_tables import (
+    LotInsert,
+    LotRow,
+    ProductInsert,
+    ProductRow,
+    ProductUpdate,
+)
 
 Allocation = tuple["Lot", int]  # a lot, and how much of it
 
@@ -45,7 +51,7 @@ class Lot:
         """FEFO: the earliest best-before first, the undated lot last."""
         return (0, self.expiry, self.received_at) if self.expiry else (1, date.max, 0.0)
 
-    def row(self, ref: str | None) -> tuple[Any, ...]:
+    def row(self, ref: str | None) -> LotInsert:
         return (
             self.lot_id,
             self.sku,
@@ -168,7 +174,7 @@ class Item:
             details=self.details,
         )
 
-    def product_row(self) -> tuple[Any, ...]:
+    def product_row(self) -> ProductInsert:
         return (
             self.sku,
             self.name,
@@ -183,7 +189,7 @@ class Item:
             self.details_version,
         )
 
-    def update_row(self) -> tuple[Any, ...]:
+    def update_row(self) -> ProductUpdate:
         return (
             self.name,
             self.aisle,
@@ -206,12 +212,12 @@ class Hold:
     allocations: tuple[Allocation, ...]
 
 
-def load_items(products: Iterable[Sequence[Any]], lots: Iterable[Sequence[Any]]) -> dict[str, Item]:
+def load_items(products: Iterable[ProductRow], lots: Iterable[LotRow]) -> dict[str, Item]:
     """Items from `StockTables.products` and `.lots` rows (plain tuples in their column
     order), read one at a time: no list of every row is alive beside the items. Values
     that repeat (aisles, units, dates, a lot's SKU) are held once, not once a row."""
     items: dict[str, Item] = {}
-    once: dict[Any, Any] = {}
+    once: dict[str, str] = {}
     for sku, name, aisle, unit, min_level, price, unit_cost, priced_at, text, version in products:
         items[sku] = Item(
             sku,

@@ -11,7 +11,7 @@ import difflib
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TypeGuard
 
 from autogrocery.domain.models import CONTAINER_TYPES, Product, ProductDetails, sku_problem
 from autogrocery.domain.money import parse_money
@@ -47,10 +47,11 @@ def load_catalog(path: Path) -> list[Product]:
     return products
 
 
-def _product(index: int, entry: Any) -> Product:
+def _product(index: int, table: object) -> Product:
     where = f"catalog: products[{index}]"
-    if not isinstance(entry, dict):
+    if not isinstance(table, dict):
         raise CatalogError(f"{where}: not a table")
+    entry: dict[str, object] = table  # TOML keys are strings; values are checked below
     if missing := _REQUIRED - set(entry):
         raise CatalogError(f"{where}: missing {', '.join(sorted(missing))}")
     if extra := set(entry) - _REQUIRED - _OPTIONAL:
@@ -59,14 +60,10 @@ def _product(index: int, entry: Any) -> Product:
         raise CatalogError(
             f"{where}: unknown key {key}" + (f" (did you mean {hint[0]}?)" if hint else "")
         )
-    for key in ("sku", "name", "aisle", "unit"):
-        if not isinstance(entry[key], str) or not entry[key].strip():
-            raise CatalogError(f"{where}.{key}: must be a non-empty string")
-    if problem := sku_problem(entry["sku"]):
+    sku, name, aisle, unit = (_named(entry, key, where) for key in ("sku", "name", "aisle", "unit"))
+    if problem := sku_problem(sku):
         raise CatalogError(f"{where}.sku: {problem}")
-    for key in ("stock", "min_level"):
-        if not _whole(entry[key], 0):
-            raise CatalogError(f"{where}.{key}: must be a non-negative integer")
+    stock, min_level = (_count(entry, key, where) for key in ("stock", "min_level"))
     try:
         price = parse_money(entry["price"])
         unit_cost = parse_money(entry["unit_cost"])
@@ -82,27 +79,41 @@ def _product(index: int, entry: Any) -> Product:
             f"not {container!r}"
         )
     return Product(
-        sku=entry["sku"],
-        name=entry["name"],
-        aisle=entry["aisle"],
-        unit=entry["unit"],
+        sku=sku,
+        name=name,
+        aisle=aisle,
+        unit=unit,
         price=price,
         unit_cost=unit_cost,
-        stock=entry["stock"],
-        min_level=entry["min_level"],
-        category=text["category"] or entry["aisle"],
+        stock=stock,
+        min_level=min_level,
+        category=text["category"] or aisle,
         brand=text["brand"],
         size=text["size"],
         container_type=container,
         box_size=_optional_whole(entry, "box_size", 2, MAX_BOX_SIZE, where),
-        name_en=text["name_en"] or entry["name"],
+        name_en=text["name_en"] or name,
         name_he=text["name_he"],
         keywords=_keywords(entry.get("keywords", []), where),
         shelf_life_days=_optional_whole(entry, "shelf_life_days", 1, MAX_SHELF_LIFE_DAYS, where),
     )
 
 
-def _whole(value: Any, low: int, high: int | None = None) -> bool:
+def _named(entry: dict[str, object], key: str, where: str) -> str:
+    value = entry[key]
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogError(f"{where}.{key}: must be a non-empty string")
+    return value
+
+
+def _count(entry: dict[str, object], key: str, where: str) -> int:
+    value = entry[key]
+    if not _whole(value, 0):
+        raise CatalogError(f"{where}.{key}: must be a non-negative integer")
+    return value
+
+
+def _whole(value: object, low: int, high: int | None = None) -> TypeGuard[int]:
     return (
         isinstance(value, int)
         and not isinstance(value, bool)
@@ -111,14 +122,16 @@ def _whole(value: Any, low: int, high: int | None = None) -> bool:
     )
 
 
-def _text(entry: dict[str, Any], key: str, where: str) -> str:
+def _text(entry: dict[str, object], key: str, where: str) -> str:
     value = entry.get(key, "")
     if not isinstance(value, str):
         raise CatalogError(f"{where}.{key}: must be a string")
     return value.strip()
 
 
-def _optional_whole(entry: dict[str, Any], key: str, low: int, high: int, where: str) -> int | None:
+def _optional_whole(
+    entry: dict[str, object], key: str, low: int, high: int, where: str
+) -> int | None:
     if key not in entry:
         return None
     value = entry[key]
@@ -127,7 +140,7 @@ def _optional_whole(entry: dict[str, Any], key: str, low: int, high: int, where:
     return int(value)
 
 
-def _keywords(value: Any, where: str) -> tuple[str, ...]:
+def _keywords(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise CatalogError(f"{where}.keywords: must be a list of non-empty strings")
     return tuple(v.strip() for v in value)

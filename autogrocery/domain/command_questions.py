@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TypedDict
 
 from autogrocery.domain.command_draft import Ask, Draft, Level, Movement, Reply, Status, Stock
 from autogrocery.domain.models import MovementType, Product
@@ -17,6 +17,24 @@ from autogrocery.domain.vocabulary import MEASURES
 
 MAX_CHOICES = 9
 MAX_UNITS = 100_000  # what one command may record
+
+
+class _Words(TypedDict):
+    """What the phrases about a product's stock say of it."""
+
+    name: str
+    unit: str
+    on_hand: int
+    held: int
+    expired: int
+
+
+class _Change(_Words):
+    """... and of the change a command makes to it."""
+
+    units: int
+    before: int
+    after: int
 
 
 def advance(
@@ -45,7 +63,7 @@ def advance(
         draft = replace(draft, sku=found[0].sku)
     product = next((p for p in products if p.sku == draft.sku), None)
     if product is None:
-        return end(Status.FAILED, say(lang, "gone", sku=draft.sku), lang)
+        return end(Status.FAILED, say(lang, "gone", sku=str(draft.sku)), lang)
     if draft.quantity is None:
         key = "how_many_whole" if draft.fraction else "how_many"
         return ask_back(draft, Ask.QUANTITY, products, stock, key=key)
@@ -83,7 +101,7 @@ def _finish(
     held = level.reserved if level else 0
     expired = level.expired if level else 0
     free = _free_of(action, level)
-    words: dict[str, Any] = {
+    words: _Words = {
         "name": name_of(product, lang),
         "unit": product.unit,
         "on_hand": on_hand,
@@ -116,7 +134,7 @@ def _finish(
             return reply, kept
         delta = -units
     movement = Movement(product.sku, action, delta, draft.text, user)
-    change = {"units": units, "before": on_hand, "after": on_hand + delta, **words}
+    change: _Change = {"units": units, "before": on_hand, "after": on_hand + delta, **words}
     if not confirmed:
         text = say(lang, f"confirm_{action.value}", **change)
         reply = Reply(Status.QUESTION, text, Ask.CONFIRM, language=lang, proposal=movement)

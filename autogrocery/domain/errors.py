@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 
 class DomainError(Exception):
@@ -11,6 +11,8 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
 
+    # `extra`: the problem+json body's further members (the API's `problem(**extra)`),
+    # which API code reads back by key (a ValidationError's "errors").
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -35,10 +37,18 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Shortage(TypedDict):
+    """A SKU an order asked more of than there is (a problem's "shortages")."""
+
+    sku: str
+    requested: int
+    available: int
+
+
 class InsufficientStock(Conflict):
     title = "Insufficient stock"
 
-    def __init__(self, shortages: list[dict[str, Any]]) -> None:
+    def __init__(self, shortages: list[Shortage]) -> None:
         skus = ", ".join(s["sku"] for s in shortages)
         super().__init__(f"not enough stock for {skus}")
         self.extra = {"shortages": shortages}
@@ -50,7 +60,7 @@ class Unavailable(DomainError):
     status = 503
     title = "Service unavailable"
 
-    def __init__(self, detail: str, retry_after: float = 1.0, **extra: Any) -> None:
+    def __init__(self, detail: str, retry_after: float = 1.0, **extra: object) -> None:
         super().__init__(detail, **extra)
         self.retry_after = retry_after
 

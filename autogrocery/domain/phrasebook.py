@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from autogrocery.domain.models import MovementType, Product
 
 PHRASES: dict[str, dict[str, str]] = {
@@ -140,16 +138,20 @@ def unit_name(unit: str, count: int, language: str) -> str:
     return one if count == 1 else many
 
 
-def say(language: str, key: str, unit: str = "", **values: Any) -> str:
+def say(language: str, key: str, unit: str = "", **values: str | int) -> str:
     """The phrase `key` with `values`; for each number among `units`, `free`,
     `quantity` and `total`, `{name}_unit` is `unit` said with it (and `many` is the
     unit said with several, `quantity_boxes` the word for that many boxes)."""
     phrases = PHRASES.get(language, PHRASES["en"])
     for number in ("units", "free", "quantity", "total"):
-        if number in values:
-            values[f"{number}_unit"] = unit_name(unit, values[number], language)
+        count = values.get(number)
+        if isinstance(count, int):
+            values[f"{number}_unit"] = unit_name(unit, count, language)
     values["many"] = unit_name(unit, 2, language)
-    values["quantity_boxes"] = unit_name("box", values.get("quantity", 2), language)
+    quantity = values.get("quantity", 2)
+    values["quantity_boxes"] = unit_name(
+        "box", quantity if isinstance(quantity, int) else 2, language
+    )
     return phrases[key].format(examples=phrases["examples"], **values)
 
 

@@ -16,14 +16,19 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import pykka
 
 from autogrocery.domain.errors import DomainError, Unavailable
+from autogrocery.runtime.context import Peers
 from autogrocery.runtime.replies import PYKKA_SINK, Batch, Call, ReplyTo
-from autogrocery.runtime.unit import UnitOfWork
+from autogrocery.runtime.unit import Params, UnitOfWork
 from autogrocery.store.statements import Statement
+
+if TYPE_CHECKING:
+    from pykka._envelope import Envelope  # what the inbox holds (pykka exports no name)
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +49,14 @@ def handles(message_type: type) -> Callable[[F], F]:
     return mark
 
 
-_Request = tuple[Any, "ReplyTo | None"]  # a message and where its answer goes
+# A message (routed here, read only by its handler) and where its answer goes.
+_Request = tuple[object, "ReplyTo | None"]
 
 
 class Writer(Protocol):
     """What a batch commits through: the process's shared store connection."""
 
-    def write_batch(self, writes: dict[Statement, list[tuple[Any, ...]]]) -> None: ...
+    def write_batch(self, writes: dict[Statement, list[Params]]) -> None: ...
 
 
 class BatchStats:
@@ -77,9 +83,9 @@ class Actor(pykka.ThreadingActor):
     on_death: Callable[[Actor], None] | None = None  # set by the supervisor
     writer: Writer | None = None  # actors that own tables set it in on_start
     schedule: Callable[[float, Callable[[], None]], None] | None = None  # for retries
-    peers: Any = None  # name -> ActorRef lookup (`Peers`), for `unit.tell`
+    peers: Peers | None = None  # name -> ActorRef lookup, for `unit.tell`
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         handlers: dict[type, str] = {}
         for klass in reversed(cls.__mro__):
@@ -97,7 +103,7 @@ class Actor(pykka.ThreadingActor):
 
     # --- taking a batch --------------------------------------------------------------
 
-    def on_receive(self, message: Any) -> None:
+    def on_receive(self, message: object) -> None:
         kind = type(message)
         if kind is not Call and kind is not Batch and kind not in self._handlers:
             # Not a message of ours: a programming error. The actor dies and its
@@ -110,11 +116,11 @@ class Actor(pykka.ThreadingActor):
             _expand(envelope.message, reply, requests)
         self._run(requests)
 
-    def _drain(self, limit: int) -> list[Any]:
+    def _drain(self, limit: int) -> list[Envelope[object]]:
         """The envelopes queued now, up to `limit`, stopping at one that is not ours
         (pykka's stop message stays first in line)."""
         inbox = self.actor_inbox
-        taken: list[Any] = []
+        taken: list[Envelope[object]] = []
         handlers = self._handlers
         with inbox.mutex:  # type: ignore[attr-defined]
             queue = inbox.queue  # type: ignore[attr-defined]
@@ -218,7 +224,7 @@ class Actor(pykka.ThreadingActor):
         undo it): a refusal that still has an effect, like a shorter hold."""
         self.unit.refusal = error
 
-    def forward(self, peer: str, message: Any) -> None:
+    def forward(self, peer: str, message: object) -> None:
         """Hand the current item's answer to `peer`: it answers once it has done
         `message` (or it is told `message` when nobody waits for an answer)."""
         unit = self.unit
@@ -226,7 +232,7 @@ class Actor(pykka.ThreadingActor):
         unit.tell(peer, Call(message, reply) if reply is not None else message)
         unit.forwarding(reply)
 
-    def _send(self, peer: str, messages: list[Any]) -> None:
+    def _send(self, peer: str, messages: list[object]) -> None:
         ref = self.peers.ref(peer) if self.peers is not None else None
         try:
             if ref is not None:
@@ -248,7 +254,12 @@ class Actor(pykka.ThreadingActor):
         self._fail_pending_calls()
         self.close()
 
-    def on_failure(self, *exc_info: Any) -> None:
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self._fail_pending_calls()
         try:
             self.close()
@@ -274,15 +285,14 @@ class Actor(pykka.ThreadingActor):
         unit.deliver_answers()
 
 
-def _expand(message: Any, reply_to: ReplyTo | None, into: list[_Request]) -> None:
-    kind = type(message)
-    if kind is Batch:
+def _expand(message: object, reply_to: ReplyTo | None, into: list[_Request]) -> None:
+    if type(message) is Batch:
         for inner in message.messages:
             if type(inner) is Call:
                 into.append((inner.message, inner.reply_to))
             else:
                 into.append((inner, None))
-    elif kind is Call:
+    elif type(message) is Call:
         into.append((message.message, message.reply_to))
     else:
         into.append((message, reply_to))
@@ -292,7 +302,7 @@ def _what(request: _Request) -> str:
     return type(request[0]).__name__
 
 
-def _tell_self(ref: pykka.ActorRef[Any], messages: list[Any]) -> None:
+def _tell_self(ref: pykka.ActorRef[Actor], messages: list[object]) -> None:
     try:
         ref.tell(Batch(messages))
     except pykka.ActorDeadError:

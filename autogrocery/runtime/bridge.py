@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pykka
 
@@ -24,6 +24,14 @@ A = TypeVar("A")
 SWEEP_EVERY = 0.25  # seconds between checks for calls that waited too long
 
 
+class _Pending(Protocol):
+    """A call's future as the sweep sees it, whatever its answer's type."""
+
+    def done(self) -> bool: ...
+
+    def set_exception(self, exception: type | BaseException, /) -> None: ...
+
+
 class AsyncBridge:
     def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
         self._loop = loop
@@ -31,9 +39,7 @@ class AsyncBridge:
         self._sink = LoopSink(loop)
         self._outgoing: dict[str, tuple[pykka.ActorRef[Any], list[Call]]] = {}
         # Every call has the same timeout, so deadlines queue up in order.
-        self._waiting: collections.deque[tuple[float, asyncio.Future[Any], str]] = (
-            collections.deque()
-        )
+        self._waiting: collections.deque[tuple[float, _Pending, str]] = collections.deque()
         self._sweeper: asyncio.TimerHandle | None = None
 
     async def ask(self, ref: pykka.ActorRef[Any], message: Answered[A]) -> A:
@@ -64,8 +70,8 @@ class AsyncBridge:
                 ref.tell(calls[0] if len(calls) == 1 else Batch(calls))
             except pykka.ActorDeadError:
                 for call in calls:
-                    future = call.reply_to.token
-                    if not future.done():
+                    future = call.reply_to.token  # the asyncio future `send` made
+                    if isinstance(future, asyncio.Future) and not future.done():
                         future.set_exception(
                             Unavailable(f"{type(call.message).__name__}: the actor is restarting")
                         )

@@ -9,13 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
 from autogrocery.runtime.eventbus import EventBus
 from autogrocery.runtime.scheduler import Scheduler
 from autogrocery.store.shared import SharedConnection
+
+if TYPE_CHECKING:
+    from autogrocery.runtime.base import Actor
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class Context:
     scheduler: Scheduler
     ask_timeout: float
     peers: Peers = field(default_factory=Peers)
-    on_death: Callable[[Any], None] | None = None
+    on_death: Callable[[Actor], None] | None = None
     clock: Callable[[], float] = time.time  # what "today" is (tests move it forward)
     zone: tzinfo = UTC  # the store's time zone: its dates and days
     chain: bool = False  # in a chain: stock and ordering append their facts to the outbox

@@ -22,9 +22,8 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
@@ -224,11 +223,11 @@ class _Coalescer:
         self._emit = emit
         self._timer = timer
         self._lock = threading.Lock()
-        self._sent: dict[Any, float] = {}
-        self._held: dict[Any, object] = {}
+        self._sent: dict[Hashable, float] = {}
+        self._held: dict[Hashable, object] = {}
 
     def offer(self, data: object) -> None:
-        key = getattr(data, self.rule.key)
+        key: Hashable = getattr(data, self.rule.key)
         clock = time.monotonic()
         # Emitting under the lock keeps one key's events in order; the fan-out only
         # queues, it never calls back here.
@@ -244,7 +243,7 @@ class _Coalescer:
             self._held[key] = data
         self._timer(last + self.rule.interval - clock, lambda: self._flush(key))
 
-    def _flush(self, key: Any) -> None:
+    def _flush(self, key: Hashable) -> None:
         with self._lock:
             data = self._held.pop(key, None)
             if data is not None:

@@ -13,15 +13,20 @@ import concurrent.futures
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 import pykka
 
 from autogrocery.domain.errors import Unavailable
+from autogrocery.domain.messages.answered import Answered
 
 log = logging.getLogger(__name__)
 
-Answer = tuple[Any, Any, BaseException | None]  # (token, value, error)
+A = TypeVar("A")
+
+# (token, value, error). A token means something only to the sink that made it (a
+# future of its own kind); a value is handed on to whoever waits, never read here.
+Answer = tuple[object, object, BaseException | None]
 
 
 class Sink(Protocol):
@@ -32,14 +37,14 @@ class Sink(Protocol):
 @dataclass(frozen=True, slots=True)
 class ReplyTo:
     sink: Sink
-    token: Any
+    token: object
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     """A message that wants an answer."""
 
-    message: Any
+    message: object
     reply_to: ReplyTo
 
 
@@ -47,7 +52,7 @@ class Call:
 class Batch:
     """Messages (plain or `Call`s) for one actor, sent together."""
 
-    messages: Sequence[Any]
+    messages: Sequence[object]
 
 
 class LoopSink:
@@ -69,6 +74,8 @@ def _settle_all(answers: list[Answer]) -> None:
     """Each answer's future gets its value or error, unless it is done already (its
     caller gave up waiting)."""
     for future, value, error in answers:
+        if not isinstance(future, (asyncio.Future, concurrent.futures.Future)):
+            raise TypeError(f"not a future: {future!r}")
         if future.done():
             continue
         if error is not None:
@@ -89,6 +96,8 @@ class PykkaSink:
 
     def deliver(self, answers: list[Answer]) -> None:
         for future, value, error in answers:
+            if not isinstance(future, pykka.Future):
+                raise TypeError(f"not a pykka future: {future!r}")
             if error is not None:
                 future.set_exception((type(error), error, error.__traceback__))
             else:
@@ -99,9 +108,19 @@ THREAD_SINK = ThreadSink()
 PYKKA_SINK = PykkaSink()
 
 
-def call(ref: pykka.ActorRef[Any], message: Any, timeout: float) -> Any:
+@overload
+def call(ref: pykka.ActorRef[Any], message: Answered[A], timeout: float) -> A: ...
+
+
+# A message that does not name its answer's type (analytics' LastSeq, whose answer
+# nodes.py reads as an int): its answer is whatever the handler returned.
+@overload
+def call(ref: pykka.ActorRef[Any], message: object, timeout: float) -> Any: ...
+
+
+def call(ref: pykka.ActorRef[Any], message: object, timeout: float) -> object:
     """Ask from a plain thread (never from the event loop: this blocks)."""
-    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    future: concurrent.futures.Future[object] = concurrent.futures.Future()
     try:
         ref.tell(Call(message, ReplyTo(THREAD_SINK, future)))
     except pykka.ActorDeadError:
@@ -112,7 +131,7 @@ def call(ref: pykka.ActorRef[Any], message: Any, timeout: float) -> Any:
         raise Unavailable(f"{type(message).__name__}: no answer in {timeout}s") from None
 
 
-def tell(ref: pykka.ActorRef[Any] | None, message: Any) -> bool:
+def tell(ref: pykka.ActorRef[Any] | None, message: object) -> bool:
     """Fire and forget; False when the actor is not running (what it would have been
     told is derived again from the store when it restarts)."""
     if ref is None:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from autogrocery.runtime.replies import Answer, ReplyTo, Sink
-from autogrocery.store.statements import Statement
+from autogrocery.store.statements import Statement, Value
 
 log = logging.getLogger(__name__)
 
-Params = tuple[Any, ...]
+Params = tuple[Value, ...]
 Effect = Callable[[], object]  # what it returns is not used
 
 
@@ -47,8 +46,8 @@ class UnitOfWork:
     def __init__(self) -> None:
         self._writes: list[tuple[Statement, Params]] = []
         self._undo: list[Effect] = []
-        self._effects: list[Effect | tuple[str, Any]] = []  # (peer, message) for a tell
-        self._answers: list[tuple[ReplyTo, Any, BaseException | None]] = []
+        self._effects: list[Effect | tuple[str, object]] = []  # (peer, message) for a tell
+        self._answers: list[tuple[ReplyTo, object, BaseException | None]] = []
         # Callers whose answer was handed to a peer: the peer answers after this commit,
         # so if the commit fails, nobody would; `fail_answers` answers them.
         self._forwarded: list[ReplyTo] = []
@@ -70,7 +69,7 @@ class UnitOfWork:
         """Run after the commit (publish an event, hand tasks to robots ...)."""
         self._effects.append(fn)
 
-    def tell(self, peer: str, message: Any) -> None:
+    def tell(self, peer: str, message: object) -> None:
         """Tell a peer actor after the commit; all of a batch's messages to one peer
         travel as one `Batch`."""
         self._effects.append((peer, message))
@@ -95,7 +94,7 @@ class UnitOfWork:
             del self._effects[effects:]
             del self._forwarded[forwarded:]
 
-    def answer(self, reply_to: ReplyTo, value: Any, error: BaseException | None) -> None:
+    def answer(self, reply_to: ReplyTo, value: object, error: BaseException | None) -> None:
         self._answers.append((reply_to, value, error))
 
     def forwarding(self, reply_to: ReplyTo | None) -> None:
@@ -135,10 +134,10 @@ class UnitOfWork:
         self._answers += [(reply, None, error) for reply in self._forwarded]
         self._forwarded.clear()
 
-    def run_effects(self, send: Callable[[str, list[Any]], None]) -> None:
+    def run_effects(self, send: Callable[[str, list[object]], None]) -> None:
         """After the commit: effects in order; messages to one peer go as one batch, at
         the place of the first of them."""
-        tells: dict[str, list[Any]] = {}
+        tells: dict[str, list[object]] = {}
         order: list[Effect | str] = []
         for effect in self._effects:
             if type(effect) is tuple:

@@ -3,7 +3,7 @@ the relay's link state (docs/chain.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import orjson
 
@@ -16,7 +16,73 @@ DELETE_FACTS = Delete("chain_outbox", "seq")
 SAVE_LINK = Insert("chain_link", ("id", "epoch", "sent", "hwm", "hwm_at"), "OR REPLACE")
 
 
-def facts_row(kind: str, facts: dict[str, Any]) -> tuple[Any, ...]:
+# An outbox row's facts as its owner writes them: the shapes of chain/protocol.py's
+# Facts and its parts, which the relay decodes them as.
+
+
+class MovementFact(TypedDict):
+    sku: str
+    type: str
+    delta: int
+    ref: str | None
+    lot_id: str
+    unit_cost: int
+    at: float
+
+
+class LevelFact(TypedDict):
+    sku: str
+    on_hand: int
+    reserved: int
+
+
+class OrderEndFact(TypedDict):
+    order_id: str
+    kind: str
+    status: str
+    total: int
+    items: int
+    ended_at: float | None  # an order's final status stamps it
+    reason: str | None
+    transfer_id: str | None
+
+
+class ShipLineFact(TypedDict):
+    sku: str
+    quantity: int
+    unit_cost: int
+    expiry_date: str | None
+    mfd_date: str | None
+
+
+class ShipmentFact(TypedDict):
+    transfer_id: str
+    to_store: str
+    lines: list[ShipLineFact]
+
+
+class ReceiptLineFact(TypedDict):
+    sku: str
+    quantity: int
+
+
+class ReceiptFact(TypedDict):
+    transfer_id: str
+    from_store: str
+    lines: list[ReceiptLineFact]
+
+
+class Facts(TypedDict, total=False):
+    movements: list[MovementFact]
+    levels: list[LevelFact]
+    orders: list[OrderEndFact]
+    shipments: list[ShipmentFact]
+    receipts: list[ReceiptFact]
+    catalog_version: int
+    on_hand_units: int  # a heartbeat: the store's units on hand
+
+
+def facts_row(kind: str, facts: Facts) -> tuple[str, float, bytes]:
     """One outbox row: a batch's facts for the head office (protocol.Facts' fields)."""
     return (kind, now(), orjson.dumps(facts))
 

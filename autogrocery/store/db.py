@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypeVar
 
 from autogrocery.domain.models import MovementType, Product, now
 from autogrocery.store.schema import MIGRATIONS
@@ -57,8 +57,20 @@ def connect(
     return conn
 
 
+class _Connection(Protocol):
+    """What `transaction` uses: a `sqlite3.Connection`, or the store's shared one."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, /) -> object: ...
+
+
+C = TypeVar("C", bound=_Connection)
+
+
 @contextmanager
-def transaction(conn: Any) -> Iterator[Any]:
+def transaction(conn: C) -> Iterator[C]:
     """`BEGIN IMMEDIATE` … `COMMIT` (or `ROLLBACK` on error). On a shared connection the
     whole transaction holds its lock, so nobody else's statements land inside it."""
     with getattr(conn, "lock", None) or contextlib.nullcontext():

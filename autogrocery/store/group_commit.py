@@ -22,11 +22,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
-from autogrocery.store.statements import Statement
+from autogrocery.store.statements import Row, Statement
 
-Writes = Mapping[Statement, Sequence[Sequence[Any]]]
+Writes = Mapping[Statement, Sequence[Row]]
 
 
 class _Ticket:

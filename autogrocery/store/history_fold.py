@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, tzinfo
-from typing import Any
 
 from autogrocery.domain.reports import day_start
 from autogrocery.store.shared import SharedConnection
@@ -49,16 +48,17 @@ def advance_checkpoint(db: SharedConnection, batch: int) -> int:
         ).fetchall()
         if not rows:
             return 0
-        per_lot: dict[str, list[Any]] = {}
+        per_lot: dict[str, tuple[str, int]] = {}  # lot -> its SKU, the sum of its deltas
         per_sku: dict[str, int] = defaultdict(int)
         for _, sku, lot, delta in rows:
             per_sku[sku] += delta
             if lot is not None:
-                per_lot.setdefault(lot, [lot, sku, 0])[2] += delta
+                lot_sku, balance = per_lot.get(lot, (sku, 0))
+                per_lot[lot] = (lot_sku, balance + delta)
         conn.executemany(
             "INSERT INTO ledger_balances (lot, sku, balance) VALUES (?, ?, ?) "
             "ON CONFLICT (lot) DO UPDATE SET balance = balance + excluded.balance",
-            per_lot.values(),
+            [(lot, lot_sku, balance) for lot, (lot_sku, balance) in per_lot.items()],
         )
         conn.executemany(
             "INSERT INTO sku_balances (sku, balance) VALUES (?, ?) "

@@ -6,9 +6,9 @@ start-up and for orders that are already final.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.models import OrderKind, OrderLine, OrderStatus
@@ -49,7 +49,28 @@ INSERT_METRIC = Insert(
 )
 
 
-def order_row(order: OrderRecord) -> tuple[Any, ...]:
+# The columns of INSERT_ORDER, INSERT_LINE, UPDATE_ORDER and INSERT_METRIC, in order.
+OrderRow = tuple[
+    str,
+    str,
+    str,
+    str,
+    int,
+    int,
+    float,
+    float | None,
+    float | None,
+    float | None,
+    float | None,
+    str | None,
+    str | None,
+]
+LineRow = tuple[str, str, str, str, int, int, str, str | None]
+UpdateRow = tuple[str, int, float | None, float | None, float | None, str | None, str]
+MetricRow = tuple[int, str, str, str, int, float, float]
+
+
+def order_row(order: OrderRecord) -> OrderRow:
     return (
         order.order_id,
         order.kind.value,
@@ -67,7 +88,7 @@ def order_row(order: OrderRecord) -> tuple[Any, ...]:
     )
 
 
-def line_rows(order: OrderRecord) -> Iterable[tuple[Any, ...]]:
+def line_rows(order: OrderRecord) -> Iterable[LineRow]:
     for line in order.lines:
         yield (
             order.order_id,
@@ -81,7 +102,7 @@ def line_rows(order: OrderRecord) -> Iterable[tuple[Any, ...]]:
         )
 
 
-def update_row(order: OrderRecord) -> tuple[Any, ...]:
+def update_row(order: OrderRecord) -> UpdateRow:
     return (
         order.status.value,
         order.total,
@@ -93,7 +114,7 @@ def update_row(order: OrderRecord) -> tuple[Any, ...]:
     )
 
 
-def metric_row(metric: Metric) -> tuple[Any, ...]:
+def metric_row(metric: Metric) -> MetricRow:
     return (
         metric.seq,
         metric.order_kind.value,
@@ -105,7 +126,7 @@ def metric_row(metric: Metric) -> tuple[Any, ...]:
     )
 
 
-def order_record(row: Mapping[str, Any], lines: Iterable[Mapping[str, Any]]) -> OrderRecord:
+def order_record(row: sqlite3.Row, lines: Iterable[sqlite3.Row]) -> OrderRecord:
     """A stored order and its lines as a record (rows from sqlite3 or aiosqlite)."""
     return OrderRecord(
         order_id=row["order_id"],
@@ -148,7 +169,7 @@ class OrderTables:
         rows = self.db.execute(
             "SELECT * FROM orders WHERE status IN ('PREVIEWED', 'PROCESSING') ORDER BY rowid"
         ).fetchall()
-        lines: dict[str, list[Any]] = {row["order_id"]: [] for row in rows}
+        lines: dict[str, list[sqlite3.Row]] = {row["order_id"]: [] for row in rows}
         for line in self.db.execute(
             "SELECT l.* FROM order_lines l JOIN orders o USING (order_id) "
             "WHERE o.status IN ('PREVIEWED', 'PROCESSING') "
@@ -167,7 +188,7 @@ class OrderTables:
         ).fetchone()
         return None if row is None else order_record(row, self._lines(row["order_id"]))
 
-    def _lines(self, order_id: str) -> list[Any]:
+    def _lines(self, order_id: str) -> list[sqlite3.Row]:
         return self.db.execute(
             "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date", (order_id,)
         ).fetchall()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.models import OrderKind
@@ -19,7 +18,8 @@ class OutboxReader:
         self.db_path = db_path
         self._conn: sqlite3.Connection | None = None
 
-    def after(self, seq: int, limit: int) -> list[dict[str, Any]]:
+    def after(self, seq: int, limit: int) -> list[dict[str, object]]:
+        """Up to `limit` metrics after `seq`, oldest first, as the wire carries them."""
         if self._conn is None:
             self._conn = sqlite3.connect(self.db_path, timeout=10.0)
             self._conn.execute("PRAGMA busy_timeout=10000")

@@ -8,9 +8,9 @@ would then read as missing. No cursor outlives its query here."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
@@ -18,6 +18,7 @@ from autogrocery.domain.models import MovementType, OrderKind
 from autogrocery.domain.records import MovementRecord, OrderRecord
 from autogrocery.domain.reports import Moved
 from autogrocery.store.ordering_tables import order_record
+from autogrocery.store.statements import Value
 
 QUARTER_HOUR = 900  # seconds
 # The movements after the ledger's checkpoint (store/history_schema.py), read by their
@@ -63,7 +64,7 @@ class Reader:
     async def close(self) -> None:
         await self.conn.close()
 
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def _rows(self, sql: str, params: Sequence[Value] = ()) -> list[sqlite3.Row]:
         return list(await self.conn.execute_fetchall(sql, params))
 
     async def order(self, order_id: str, kind: OrderKind, owner: str | None) -> OrderRecord | None:
@@ -124,7 +125,7 @@ class Reader:
             limit,
             cursor,
         )
-        lines: dict[str, list[Any]] = {row["order_id"]: [] for row in found}
+        lines: dict[str, list[sqlite3.Row]] = {row["order_id"]: [] for row in found}
         if found:
             marks = ",".join("?" * len(found))
             for line in await self._rows(
@@ -166,11 +167,11 @@ class Reader:
         self,
         select: str,
         key: str,
-        first: tuple[str, list[Any]],
-        equal: dict[str, Any],
+        first: tuple[str, list[Value]],
+        equal: dict[str, Value],
         limit: int,
         cursor: int | None,
-    ) -> tuple[list[Any], int | None]:
+    ) -> tuple[list[sqlite3.Row], int | None]:
         """A page of `select`'s rows, newest (highest `key`) first: those matching the
         `first` condition and each column of `equal` whose value is not None, below
         `cursor`. Keyset-paged: the next page's cursor is the last row's `position`

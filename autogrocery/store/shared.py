@@ -16,14 +16,14 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from autogrocery.store.db import connect
 from autogrocery.store.group_commit import GroupCommit, Writes
 from autogrocery.store.room import Room
-from autogrocery.store.statements import chunks
+from autogrocery.store.statements import Row, Value, chunks
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,22 +39,25 @@ WRITER_CACHE_KIB = 64 * 1024
 
 
 class Result:
-    """What a cursor would give, already fetched."""
+    """What a cursor would give, already fetched (rows are `sqlite3.Row`s: the
+    connection's row factory)."""
 
     __slots__ = ("_rows", "lastrowid", "rowcount")
 
-    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None) -> None:
+    def __init__(self, rows: list[sqlite3.Row], rowcount: int, lastrowid: int | None) -> None:
         self._rows = rows
         self.rowcount = rowcount
         self.lastrowid = lastrowid
 
+    # A `sqlite3.Row | None`; Any while callers outside the store (the analytics
+    # storage's aggregates) index it unchecked, trusting an aggregate's one row.
     def fetchone(self) -> Any:
         return self._rows[0] if self._rows else None
 
-    def fetchall(self) -> list[Any]:
+    def fetchall(self) -> list[sqlite3.Row]:
         return self._rows
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[sqlite3.Row]:
         return iter(self._rows)
 
 
@@ -96,25 +99,26 @@ class SharedConnection:
     def in_transaction(self) -> bool:
         return self._conn.in_transaction
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Result:
+    def execute(self, sql: str, params: Row | Mapping[str, Value] = ()) -> Result:
         with self.lock:
             cursor = self._conn.execute(sql, params)
             rows = cursor.fetchall() if cursor.description else []
             return Result(rows, cursor.rowcount, cursor.lastrowid)
 
-    def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
-        """`sql`'s rows as plain tuples, one at a time, through a read-only connection
-        of their own: a read of a whole table (the stock actor's start) neither holds
-        the shared lock nor lists every row at once."""
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of its own (rows as plain tuples), closed after: a
+        read of a whole table (the stock actor's start) row by row through it neither
+        holds the shared lock nor lists every row at once."""
         conn = sqlite3.connect(
             f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
         )
         try:
-            yield from conn.execute(sql)
+            yield conn
         finally:
             conn.close()
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Result:
+    def executemany(self, sql: str, rows: Iterable[Row]) -> Result:
         with self.lock:
             cursor = self._conn.executemany(sql, rows)
             return Result([], cursor.rowcount, cursor.lastrowid)

@@ -15,9 +15,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
-Row = Sequence[Any]
+# What a statement binds: the values SQLite stores (no row here binds another kind).
+Value = str | int | float | bytes | None
+Row = Sequence[Value]
 MAX_VARIABLES = 32766  # SQLITE_MAX_VARIABLE_NUMBER since 3.32
 MAX_ROWS = 128
 UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
@@ -84,7 +85,7 @@ class Delete:
 Statement = Insert | Update | Delete
 
 
-def chunks(statement: Statement, rows: Sequence[Row]) -> Iterator[tuple[str, list[Any]]]:
+def chunks(statement: Statement, rows: Sequence[Row]) -> Iterator[tuple[str, list[Value]]]:
     """(sql, flat parameters) covering `rows`, in order, in power-of-two chunks."""
     rows = statement.prepare(rows)
     if isinstance(statement, Update) and not UPDATE_FROM:

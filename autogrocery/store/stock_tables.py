@@ -7,7 +7,6 @@ orders that stock has not settled (their lines are the durable reservation).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from autogrocery.domain.models import OrderLine
 from autogrocery.store.shared import SharedConnection
@@ -64,29 +63,43 @@ RAISE_ALERT = Insert(
 )
 CLEAR_ALERT = Delete("alerts", "sku")
 
+# The columns of INSERT_LOT, INSERT_PRODUCT and UPDATE_PRODUCT, in order.
+LotInsert = tuple[str, str, str | None, str | None, int, int, float, str | None]
+ProductInsert = tuple[str, str, str, str, int, int, int, int, float | None, str | None, int]
+ProductUpdate = tuple[str, str, str, int, int, int, float | None, str | None, int, str]
+
+# A row of `StockTables.products`: sku, name, aisle, unit, min_level, price, unit_cost,
+# priced_at, details, details_version.
+ProductRow = tuple[str, str, str, str, int, int, int, float | None, str | None, int]
+# A row of `StockTables.lots`: lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand,
+# received_at.
+LotRow = tuple[str, str, str | None, str | None, int, int, float]
+
 
 class StockTables:
     def __init__(self, db: SharedConnection) -> None:
         self.db = db
 
-    def products(self) -> Iterator[tuple[Any, ...]]:
+    def products(self) -> Iterator[ProductRow]:
         """sku, name, aisle, unit, min_level, price, unit_cost, priced_at, details and
         details_version of every product, row by row (tuples: cheaper than named rows).
         Read it to its end before other statements on the connection."""
-        return self.db.rows(
-            "SELECT sku, name, aisle, unit, min_level, price, unit_cost, priced_at, "
-            "details, details_version FROM products"
-        )
+        with self.db.reading() as conn:
+            yield from conn.execute(
+                "SELECT sku, name, aisle, unit, min_level, price, unit_cost, priced_at, "
+                "details, details_version FROM products"
+            )
 
-    def lots(self) -> Iterator[tuple[Any, ...]]:
+    def lots(self) -> Iterator[LotRow]:
         """lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand and received_at of the
         lots with stock, and of every undated lot (the one a SKU's undated stock goes
         to), row by row. Emptied dated lots stay in the store, for the ledger, not in
         memory."""
-        return self.db.rows(
-            "SELECT lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand, received_at "
-            "FROM lots WHERE on_hand > 0 OR expiry_date IS NULL"
-        )
+        with self.db.reading() as conn:
+            yield from conn.execute(
+                "SELECT lot_id, sku, expiry_date, mfd_date, unit_cost, on_hand, received_at "
+                "FROM lots WHERE on_hand > 0 OR expiry_date IS NULL"
+            )
 
     def expiry_alerts(self) -> dict[str, float]:
         """lot id -> when its expiry alert was raised."""

@@ -20,7 +20,7 @@ FINISH_TASK = Update(
 COUNT_ATTEMPT = Update("tasks", "task_id", ("attempts", "updated_at"))
 
 
-def task_row(task: RobotTask, at: float) -> tuple[object, ...]:
+def task_row(task: RobotTask, at: float) -> tuple[str, str, str, str, bytes, str, int, float]:
     lines = orjson.dumps([[ln.sku, ln.quantity] for ln in task.lines])
     return (task.task_id, task.order_id, task.op.value, task.aisle, lines, "PENDING", 0, at)
 

@@ -8,7 +8,7 @@ wire version, and encodes to plain JSON data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from autogrocery.domain.messages.wire import WIRE_VERSION, WireError, require
 from autogrocery.domain.models import Lines, OrderKind, TaskKind
@@ -39,7 +39,7 @@ class RobotTask:
     def items(self) -> int:
         return sum(line.quantity for line in self.lines)
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> dict[str, object]:
         return {
             "kind": self.KIND,
             "v": WIRE_VERSION,
@@ -53,7 +53,7 @@ class RobotTask:
         }
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> RobotTask:
+    def from_wire(cls, data: dict[str, object]) -> RobotTask:
         try:
             lines = tuple(
                 TaskLine(require(ln, "sku", str), require(ln, "quantity", int))
@@ -84,7 +84,7 @@ class TaskReport:
     ok: bool
     error: str | None = None
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> dict[str, object]:
         return {
             "kind": self.KIND,
             "v": WIRE_VERSION,
@@ -95,7 +95,7 @@ class TaskReport:
         }
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> TaskReport:
+    def from_wire(cls, data: dict[str, object]) -> TaskReport:
         error = data.get("error")
         if error is not None and not isinstance(error, str):
             raise WireError("report: field 'error' must be a string or null")
@@ -118,7 +118,7 @@ class TaskProgress:
     done: int
     of: int
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> dict[str, object]:
         return {
             "kind": self.KIND,
             "v": WIRE_VERSION,
@@ -129,7 +129,7 @@ class TaskProgress:
         }
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> TaskProgress:
+    def from_wire(cls, data: dict[str, object]) -> TaskProgress:
         return cls(
             task_id=require(data, "task_id", str),
             robot_id=require(data, "robot_id", str),

@@ -5,7 +5,11 @@ message read off the wire that is not what its kind promises is a `WireError`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TypeVar, overload
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 WIRE_VERSION = 1
 
@@ -14,7 +18,15 @@ class WireError(ValueError):
     """A wire message that is not what its kind promises."""
 
 
-def require(data: dict[str, Any], key: str, typ: type | tuple[type, ...]) -> Any:
+@overload
+def require(data: Mapping[str, object], key: str, typ: type[T]) -> T: ...
+
+
+@overload
+def require(data: Mapping[str, object], key: str, typ: tuple[type[T], type[U]]) -> T | U: ...
+
+
+def require(data: Mapping[str, object], key: str, typ: type | tuple[type, ...]) -> object:
     """`data[key]` if it is a `typ` (a bool is not an int); else a WireError."""
     value = data.get(key)
     if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):

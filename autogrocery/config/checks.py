@@ -93,7 +93,8 @@ def _check_rules(section: str, cls: type, values: dict[str, object]) -> None:
 
 def build_section(section: str, given: Mapping[str, object]) -> Any:
     """The dataclass of ``[section]`` from ``given`` over its defaults, each value checked.
-    Any: which dataclass is `section`'s, known at run time (Config takes it by name)."""
+    Which dataclass is known at run time only, from `section` (Config takes each by name),
+    so the result is what calling the class picked from SECTIONS gives: untyped."""
     cls = SECTIONS[section]
     hints = typing.get_type_hints(cls)
     values: dict[str, object] = {}

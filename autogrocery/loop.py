@@ -30,7 +30,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         return runner.run(main)
 
 
-async def cancel_all(tasks: Collection[asyncio.Task[Any]], within: float = 5.0) -> None:
+async def cancel_all(tasks: Collection[asyncio.Task[object]], within: float = 5.0) -> None:
     """Cancel `tasks` and wait until they have ended, for `within` seconds at most.
 
     One cancellation is not always enough: on Python 3.11, `asyncio.wait_for` returns

@@ -18,7 +18,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from autogrocery.client import Account, ApiError, Credentials, Disconnected, StoreClient
@@ -34,6 +34,20 @@ SIMULATOR_CONNECTIONS = 64  # at once, at most (api.max_connections_per_client: 
 SIMULATOR_TIMEOUT = 300.0  # seconds for a whole request
 CATALOG_PAGE = 500  # products a fridge reads at once
 LOW = 1.5  # trucks bring a SKU back to 4 x its min level once it is below 1.5 x
+
+
+class Offered(TypedDict):
+    """What a fridge reads of a catalog item (/api/catalog)."""
+
+    sku: str
+    available: int
+
+
+class Line(TypedDict):
+    """A line of an order preview."""
+
+    sku: str
+    quantity: int
 
 
 @dataclass(slots=True)
@@ -86,7 +100,7 @@ class Simulator:
         self.restock_interval = restock_interval
         self.rng = random.Random(seed)  # noqa: S311 (a simulation, not a secret)
         self.stats = Stats()
-        self.catalog: list[dict[str, Any]] = []
+        self.catalog: list[Offered] = []  # the catalog page last read
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stocked = asyncio.Event()
 
@@ -138,7 +152,7 @@ class Simulator:
                 task.add_done_callback(self._in_flight.discard)
             await asyncio.sleep(min(0.01, 1 / self.rate))
 
-    def basket(self) -> list[dict[str, Any]]:
+    def basket(self) -> list[Line]:
         stocked = [item for item in self.catalog if item.get("available", 0) > 2]
         if not stocked:
             return []
@@ -158,7 +172,7 @@ class Simulator:
             self.stats.errors += 1
             self.stats.last_error = str(exc)
 
-    async def _preview_and_confirm(self, fridge: Account, items: list[dict[str, Any]]) -> None:
+    async def _preview_and_confirm(self, fridge: Account, items: list[Line]) -> None:
         """One order, counted as the store answers; an error answer is raised."""
         call = self.client.call
         try:

@@ -5,6 +5,7 @@ counters come back through shared memory; Ctrl-C is the parent's to handle."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -12,17 +13,32 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from autogrocery.client import Credentials
 from autogrocery.simulate import Simulator, Stats
 
 if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
     from autogrocery.logs import Rotation
 
 log = logging.getLogger(__name__)
 
 COUNTERS = ("orders", "previews", "shortages", "unavailable", "errors", "behind", "restocks")
+Counters = ctypes.Array[ctypes.c_longlong]  # shared memory: COUNTERS in order ("q")
+
+
+class Settings(TypedDict):
+    """The child's Simulator, as its keyword arguments (picklable)."""
+
+    url: str
+    operator: Credentials
+    truck: Credentials
+    fridge_password: str
+    rate: float
+    shelf_lives: dict[str, int]
+    time_zone: str
 
 
 class SimulatorProcess:
@@ -47,8 +63,8 @@ class SimulatorProcess:
     ) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._stop = ctx.Event()
-        self._counters = ctx.Array("q", len(COUNTERS), lock=False)
-        settings = {
+        self._counters: Counters = ctx.Array("q", len(COUNTERS), lock=False)
+        settings: Settings = {
             "url": url,
             "operator": operator,
             "truck": truck,
@@ -103,10 +119,10 @@ class Kept:
 
 
 def _child(
-    settings: dict[str, Any],
+    settings: Settings,
     logging_setup: tuple[str, str, Path | None, Kept | None],
-    stop: Any,
-    counters: Any,
+    stop: Event,
+    counters: Counters,
     parent: int,
 ) -> None:
     from autogrocery.logs import configure_logging
@@ -118,7 +134,7 @@ def _child(
     asyncio.run(_follow(simulator, stop, counters, parent))
 
 
-async def _follow(simulator: Simulator, stop: Any, counters: Any, parent: int) -> None:
+async def _follow(simulator: Simulator, stop: Event, counters: Counters, parent: int) -> None:
     task = asyncio.create_task(simulator.run())
     reported = time.monotonic()
     while not task.done():

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp_jinja2
 import orjson
 from aiohttp import WSCloseCode, web
+from aiohttp.typedefs import Handler
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
@@ -121,7 +122,7 @@ class WebDashboard(Server):
         return found
 
     @web.middleware
-    async def require_login(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def require_login(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(OPEN) or self.session(request) is not None:
             response: web.StreamResponse = await handler(request)
             return response

@@ -18,12 +18,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pykka
 
 from autogrocery.actors.analytics_storage import CSV_HEADER, LatencyStorage
-from autogrocery.domain.messages.analytics import LastSeq, Metric, Summarize
+from autogrocery.domain.messages.analytics import LastSeq, Metric, Summarize, Summary
 from autogrocery.domain.messages.lifecycle import Ping, Recover
 from autogrocery.domain.models import OrderKind
 from autogrocery.runtime.base import Actor, handles
@@ -114,14 +113,14 @@ class AnalyticsActor(Actor):
         return self.storage.last_seq()
 
     @handles(Summarize)
-    def summarize(self, _: Summarize) -> dict[str, Any]:
+    def summarize(self, _: Summarize) -> Summary:
         self._write()
         return {
-            kind.value.lower(): self.storage.summary(kind)
-            for kind in (OrderKind.CUSTOMER, OrderKind.RESTOCK)
+            "customer": self.storage.summary(OrderKind.CUSTOMER),
+            "restock": self.storage.summary(OrderKind.RESTOCK),
         }
 
 
-def _tell(ref: Any, message: object) -> None:
+def _tell(ref: pykka.ActorRef[AnalyticsActor], message: object) -> None:
     with contextlib.suppress(pykka.ActorDeadError):
         ref.tell(message)

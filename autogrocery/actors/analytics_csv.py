@@ -13,7 +13,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from autogrocery.domain.messages.analytics import Metric
 
@@ -28,9 +28,10 @@ CSV_HEADER = [
     "latency_ms",
 ]
 TAIL_CHUNK = 64 * 1024  # bytes read at a time from the end
+Row = list[str | int | float]  # a metric's fields, as CSV_HEADER names them
 
 
-def _fields(m: Metric) -> list[Any]:
+def _fields(m: Metric) -> Row:
     return [
         m.seq,
         m.order_kind.value,
@@ -60,7 +61,7 @@ class CsvLog:
         if self.path.exists():
             self.file = self.path.open("a", encoding="utf-8", newline="")
 
-    def append_many(self, rows: list[list[Any]]) -> None:
+    def append_many(self, rows: list[Row]) -> None:
         """Append `rows` (in sequence order, each above `last_seq`), all or none."""
         if not rows:
             return

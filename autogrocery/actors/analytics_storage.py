@@ -19,7 +19,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from autogrocery.actors.analytics_csv import (
     CSV_HEADER,
@@ -30,7 +30,7 @@ from autogrocery.actors.analytics_csv import (
     seq_of_line_ending_at,
 )
 from autogrocery.actors.analytics_tally import LatencyTally, summarize
-from autogrocery.domain.messages.analytics import Metric
+from autogrocery.domain.messages.analytics import KindSummary, Metric
 from autogrocery.domain.models import OrderKind, now
 from autogrocery.store.shared import SharedConnection
 from autogrocery.store.statements import Insert
@@ -75,7 +75,7 @@ class LatencyStorage(Protocol):
     def missed(self) -> list[Metric]:
         """Metrics published durably but not recorded (a crash in between)."""
 
-    def summary(self, kind: OrderKind) -> dict[str, Any]: ...
+    def summary(self, kind: OrderKind) -> KindSummary: ...
 
     def last_seq(self) -> int: ...
 
@@ -184,7 +184,7 @@ class StoreLatencies:
         self._csv_upto = self._last
         return len(ordered)
 
-    def summary(self, kind: OrderKind) -> dict[str, Any]:
+    def summary(self, kind: OrderKind) -> KindSummary:
         """From the `latency_buckets` tally (a few thousand rows at most) and the
         `latencies_by_latency` index (the exact maximum); per_minute counts the last
         minute's rows on `latencies_by_finish`."""
@@ -292,7 +292,7 @@ class CsvLatencies:
             self._save()
         return len(new)
 
-    def summary(self, kind: OrderKind) -> dict[str, Any]:
+    def summary(self, kind: OrderKind) -> KindSummary:
         return self.tally.summary(kind.value, now())
 
 

@@ -21,7 +21,8 @@ import os
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+
+from autogrocery.domain.messages.analytics import KindSummary
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def summarize(
     cancelled: int,
     per_minute: int,
     peak: float | None,
-) -> dict[str, Any]:
+) -> KindSummary:
     """The analytics summary of one kind: `completed` is (bucket, count) in bucket
     order; `peak` the exact largest completed latency."""
     buckets = [(value, n) for value, n in completed if n > 0]
@@ -94,7 +95,7 @@ class LatencyTally:
         while self.recent and self.recent[0][0] < since:
             self.recent.popleft()
 
-    def summary(self, kind: str, now: float) -> dict[str, Any]:
+    def summary(self, kind: str, now: float) -> KindSummary:
         self._forget_before(now - MINUTE)
         by_status: dict[str, int] = {}
         completed: list[tuple[float, int]] = []

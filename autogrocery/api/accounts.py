@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import aiosqlite
 
@@ -101,7 +101,7 @@ class AuthTables:
         await loop.run_in_executor(None, self._thread.shutdown)
         await self.conn.close()
 
-    async def _one(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Row | None:
+    async def _one(self, sql: str, params: tuple[str, ...]) -> aiosqlite.Row | None:
         rows = await self.conn.execute_fetchall(sql, params)
         return next(iter(rows), None)
 

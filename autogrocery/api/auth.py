@@ -13,7 +13,9 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal, TypedDict
+
+import aiosqlite
 
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth_store import Revoked, revoke_families
@@ -42,6 +44,25 @@ class AuthSettings:
     login_max_failures: int
     login_ip_max_failures: int
     login_window: float
+
+
+class IssuedTokens(TypedDict):
+    """A login's or a rotation's token pair, as /api/auth answers it (TokenPair)."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    role: str
+
+
+class AccountStatus(TypedDict):
+    """An account disabled or enabled, as /api/accounts answers it (AccountState)."""
+
+    user_id: str
+    username: str
+    role: str
+    disabled: bool
 
 
 def _hash_refresh(token: str) -> str:
@@ -110,11 +131,11 @@ class Auth:
             self.revocations.accounts.add(account["user_id"])
         return account
 
-    async def find_account(self, username: str) -> Any:
+    async def find_account(self, username: str) -> aiosqlite.Row | None:
         """The account a login name means, or None."""
         return await self._account_for(username, lookup_form(username))
 
-    async def _account_for(self, username: str, enforced: str | None) -> Any:
+    async def _account_for(self, username: str, enforced: str | None) -> aiosqlite.Row | None:
         """By the name's enforced form, else (accounts made before names were enforced)
         exactly as typed."""
         account = await self.tables.account(enforced) if enforced is not None else None
@@ -122,7 +143,7 @@ class Auth:
             account = await self.tables.account(username)
         return account
 
-    async def set_disabled(self, username: str, disabled: bool) -> dict[str, Any]:
+    async def set_disabled(self, username: str, disabled: bool) -> AccountStatus:
         """Disable an account (its tokens stop at once, every login revoked) or enable it
         again (its old logins stay revoked). 404 if there is no such account."""
         account = await self.find_account(username)
@@ -178,7 +199,7 @@ class Auth:
 
     def _pair(
         self, user_id: str, username: str, role: str, refresh: str, family: str
-    ) -> dict[str, Any]:
+    ) -> IssuedTokens:
         return {
             "access_token": self.tokens.access_token(user_id, username, role, family),
             "refresh_token": refresh,
@@ -189,7 +210,7 @@ class Auth:
 
     async def login(
         self, username: str, password: str, client: str, *, refuse_role: RoleCheck = None
-    ) -> dict[str, Any]:
+    ) -> IssuedTokens:
         """A new login (refresh family). `client` is the peer address, for throttling.
         `refuse_role(role)` may name why this door refuses that role (checked after the
         password, before any token is made)."""
@@ -213,7 +234,7 @@ class Auth:
         )
         return self._pair(account["user_id"], account["username"], account["role"], refresh, family)
 
-    async def refresh(self, token: str) -> dict[str, Any]:
+    async def refresh(self, token: str) -> IssuedTokens:
         """Rotate a refresh token. Presenting one that was used or revoked before revokes
         its whole login, the pair just issued to whoever presented it first included."""
         successor = secrets.token_urlsafe(32)
@@ -261,7 +282,7 @@ class Auth:
         )
         self._revoked(revoked)
 
-    async def refresh_record(self, token: str) -> Any:
+    async def refresh_record(self, token: str) -> aiosqlite.Row | None:
         """The stored row of a refresh token (None if unknown), for a caller with its own
         refresh rules: the original devices' layer (api/compat) never rotates one."""
         return await self.tables.refresh_token(_hash_refresh(token))

@@ -8,27 +8,29 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from autogrocery.domain.errors import Conflict
 from autogrocery.domain.models import new_id, now
 
+SqlValue = str | int | float | bytes | None
+
 
 class Rows(Protocol):
     """What a statement gives back: a sqlite3 cursor, or the store's shared connection's
-    fetched result."""
+    fetched result (rows as sqlite3.Row, either way)."""
 
     @property
     def rowcount(self) -> int: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-    def __iter__(self) -> Iterator[Any]: ...
+    def fetchone(self) -> sqlite3.Row | None: ...
+    def fetchall(self) -> list[sqlite3.Row]: ...
+    def __iter__(self) -> Iterator[sqlite3.Row]: ...
 
 
 class Sql(Protocol):
     """A connection in a write transaction: sqlite3's, or the store's shared one."""
 
-    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Rows: ...
+    def execute(self, sql: str, params: Sequence[SqlValue] = ..., /) -> Rows: ...
 
 
 Outcome = Literal["rotated", "unknown", "reused", "expired", "disabled"]
@@ -197,7 +199,7 @@ def set_password(
     return revoke_families(conn, _user_families(conn, row[0]), access_ttl)
 
 
-def list_accounts(conn: Sql) -> list[Any]:
+def list_accounts(conn: Sql) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT user_id, username, role, created_at, disabled_at FROM accounts "
         "ORDER BY created_at, username"

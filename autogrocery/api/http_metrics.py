@@ -5,7 +5,6 @@ and its connections against their caps."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -46,7 +45,7 @@ class HttpMetrics:
             registry=self.registry,
             buckets=LATENCY_BUCKETS,
         )
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def watch_connections(self, stats: Callable[[], ConnectionStats]) -> None:
         """Expose the server's connection counts."""

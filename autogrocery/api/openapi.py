@@ -10,9 +10,8 @@ a body; 400/422 and the Idempotency-Key header from `idempotent`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 from aiohttp import web
@@ -31,17 +30,17 @@ Handler = Callable[..., Awaitable[web.StreamResponse]]
 class Reply:
     status: int
     description: str
-    model: Any = None  # a schemas Struct (or a union of them); None: no JSON body
+    model: type[msgspec.Struct] | None = None  # a schemas Struct; None: no JSON body
     media: str = "application/json"
-    schema: dict[str, Any] | None = None  # for bodies that are not JSON models
-    headers: dict[str, Any] | None = None  # response headers, as OpenAPI describes them
+    schema: Mapping[str, object] | None = None  # for bodies that are not JSON models
+    headers: Mapping[str, object] | None = None  # response headers, as OpenAPI describes them
 
 
 @dataclass(frozen=True, slots=True)
 class Param:
     name: str
     description: str
-    schema: dict[str, Any]
+    schema: Mapping[str, object]
     where: str = "query"
 
 
@@ -53,19 +52,19 @@ class Operation:
     roles: tuple[str, ...] | None  # None: public; (): any signed-in caller
     replies: tuple[Reply, ...]
     description: str = ""
-    body: Any = None  # the request model; the handler receives it decoded
+    body: type[msgspec.Struct] | None = None  # the request model; the handler gets it decoded
     problems: tuple[int, ...] = ()  # error statuses beyond those implied
     params: tuple[Param, ...] = ()
     idempotent: bool = False
     security: tuple[str, ...] = ("bearerAuth",)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
     # Models a hand-written reply schema refers to (e.g. a oneOf of two untagged bodies).
-    refers: tuple[Any, ...] = ()
+    refers: tuple[type[msgspec.Struct], ...] = ()
 
 
-_OPERATIONS: dict[Callable[..., Any], Operation] = {}
-_ASSETS: set[Callable[..., Any]] = set()
-_FOREIGN: set[Callable[..., Any]] = set()
+_OPERATIONS: dict[Handler, Operation] = {}
+_ASSETS: set[Handler] = set()
+_FOREIGN: set[Handler] = set()
 
 
 def documented(op: Operation) -> Callable[[Handler], Handler]:
@@ -186,12 +185,12 @@ def build_document(
     description: str = INFO_DESCRIPTION,
     tags: dict[str, str] | None = None,
     live_events: bool = True,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The document for every route of `router`; raises if a route is undocumented.
     The store's by default; another app (the head office) names its own title,
     description and tags, and has no live events. Only the models of the operations on
     `router` are described, whatever else this process has imported."""
-    paths: dict[str, dict[str, Any]] = {}
+    paths: dict[str, dict[str, object]] = {}
     served: list[Operation] = []
     for route in router.routes():
         method = route.method.lower()
@@ -205,7 +204,7 @@ def build_document(
             raise RuntimeError(f"{route.method} {resource.canonical} has no @documented")
         served.append(op)
         paths.setdefault(resource.canonical, {})[method] = _operation(op, resource.canonical)
-    models: list[Any] = [schemas.Problem]
+    models: list[object] = [schemas.Problem]  # Structs, and the live events' union
     models += [event_schemas.Event] if live_events else []
     for op in served:
         models += [op.body] if op.body is not None else []
@@ -234,8 +233,8 @@ def build_document(
     }
 
 
-def _security(query_token: bool) -> dict[str, Any]:
-    schemes: dict[str, Any] = {
+def _security(query_token: bool) -> dict[str, object]:
+    schemes: dict[str, object] = {
         "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     }
     if query_token:
@@ -248,7 +247,7 @@ def _security(query_token: bool) -> dict[str, Any]:
     return schemes
 
 
-def _operation(op: Operation, path: str) -> dict[str, Any]:
+def _operation(op: Operation, path: str) -> dict[str, object]:
     statuses = set(op.problems)
     if op.roles is not None:
         statuses.add(401)
@@ -271,7 +270,7 @@ def _operation(op: Operation, path: str) -> dict[str, Any]:
         statuses |= {400, 422}
         params.append(_IDEMPOTENCY_KEY)
     who = "public (no token)" if op.roles is None else ", ".join(op.roles) or "any signed-in"
-    doc: dict[str, Any] = {
+    doc: dict[str, object] = {
         "operationId": op.id,
         "summary": op.summary,
         "tags": [op.tag],
@@ -287,7 +286,7 @@ def _operation(op: Operation, path: str) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": _schema_ref(op.body)}},
         }
-    responses: dict[str, Any] = {}
+    responses: dict[str, object] = {}
     for reply in op.replies:
         responses[str(reply.status)] = _reply(reply, op.idempotent)
     for status in sorted(statuses):
@@ -296,25 +295,24 @@ def _operation(op: Operation, path: str) -> dict[str, Any]:
     return doc | op.extra
 
 
-def _reply(reply: Reply, idempotent: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": reply.description}
+def _reply(reply: Reply, idempotent: bool) -> dict[str, object]:
+    out: dict[str, object] = {"description": reply.description}
     schema = _schema_ref(reply.model) if reply.model is not None else reply.schema
     if schema is not None:
         out["content"] = {reply.media: {"schema": schema}}
-    if reply.headers:
-        out["headers"] = dict(reply.headers)
+    headers = dict(reply.headers or {})
     if idempotent and reply.status < 300:
-        out["headers"] = out.get("headers", {}) | {
-            "Idempotent-Replayed": {
-                "description": "`true` on a replayed first response.",
-                "schema": {"type": "string", "const": "true"},
-            }
+        headers["Idempotent-Replayed"] = {
+            "description": "`true` on a replayed first response.",
+            "schema": {"type": "string", "const": "true"},
         }
+    if headers:
+        out["headers"] = headers
     return out
 
 
-def _problem_reply(status: int, text: str) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _problem_reply(status: int, text: str) -> dict[str, object]:
+    out: dict[str, object] = {
         "description": text,
         "content": {"application/problem+json": {"schema": {"$ref": REF + "Problem"}}},
     }
@@ -323,7 +321,7 @@ def _problem_reply(status: int, text: str) -> dict[str, Any]:
     return out
 
 
-def _schema_ref(model: Any) -> dict[str, Any]:
+def _schema_ref(model: type[msgspec.Struct]) -> dict[str, object]:
     (schema,), _ = msgspec.json.schema_components([model], ref_template=REF + "{name}")
     return schema
 
@@ -332,12 +330,22 @@ def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
 
-def _limit(components: dict[str, Any], max_quantity: int, max_lines: int) -> None:
+def _limit(components: dict[str, object], max_quantity: int, max_lines: int) -> None:
     """The configured order limits, so the document states what this server enforces."""
     for name in ("OrderLineRequest", "RestockLineRequest"):
-        components[name]["properties"]["quantity"]["maximum"] = max_quantity
+        _at(components, name, "properties", "quantity")["maximum"] = max_quantity
     for name in ("PreviewRequest", "RestockRequest"):
-        components[name]["properties"]["items"]["maxItems"] = max_lines
+        _at(components, name, "properties", "items")["maxItems"] = max_lines
+
+
+def _at(schema: dict[str, object], *keys: str) -> dict[str, object]:
+    """The JSON object at `keys` in a schema msgspec made."""
+    for key in keys:
+        inner = schema[key]
+        if not isinstance(inner, dict):
+            raise TypeError(f"{key} is not an object in the schema")
+        schema = inner
+    return schema
 
 
 _IDEMPOTENCY_KEY = {

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -184,7 +183,7 @@ def _flag(request: web.Request, name: str) -> bool:
     raise _invalid(name, f"{name} must be true or false", "not a boolean")
 
 
-def _three(cursor: str) -> list[Any]:
+def _three(cursor: str) -> list[object]:
     parts = decode(cursor)
     if len(parts) != 3:
         raise bad_cursor()

@@ -6,7 +6,6 @@ import logging
 import math
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import orjson
 from aiohttp import web
@@ -81,7 +80,7 @@ _SLUGS = {
 
 
 def problem(
-    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: object
 ) -> web.Response:
     body = {
         "type": PROBLEM_TYPE + _SLUGS.get(status, "error"),

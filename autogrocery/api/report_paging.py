@@ -8,7 +8,7 @@ Without `limit` an answer is what it was before pages: every entry.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Sequence
 
 import orjson
 from aiohttp import web
@@ -49,21 +49,22 @@ def cursor_of(request: web.Request, parts: int) -> list[str] | None:
     if raw is None:
         return None
     key = decode(raw)
-    if len(key) != parts or not all(isinstance(k, str) for k in key):
+    strings = [k for k in key if isinstance(k, str)]
+    if len(key) != parts or len(strings) != len(key):
         raise bad_cursor()
-    return key
+    return strings
 
 
 def cursor(*key: str) -> str:
     return encode(list(key))
 
 
-def encode(parts: list[Any]) -> str:
+def encode(parts: Sequence[object]) -> str:
     """An opaque cursor: the parts as JSON, base64url without padding."""
     return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
 
 
-def decode(raw: str) -> list[Any]:
+def decode(raw: str) -> list[object]:
     """The parts of a cursor `encode` made; a 400 naming `cursor` for anything else."""
     try:
         parts = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))

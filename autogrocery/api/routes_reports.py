@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -20,6 +20,7 @@ from autogrocery.api.schemas_ops import (
 )
 from autogrocery.api.state import state
 from autogrocery.domain.errors import ValidationError
+from autogrocery.service import answers
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)
@@ -102,9 +103,14 @@ async def usage(request: web.Request) -> web.Response:
     return json_response(_paged(report))
 
 
-def _paged(report: dict[str, Any]) -> dict[str, Any]:
+Paged = TypeVar("Paged", answers.UsageReport, answers.WasteReport)
+
+
+def _paged(report: Paged) -> Paged:
+    """The report with its last SKU shown (when there are more) as a cursor."""
     following = report["next_cursor"]
-    return {**report, "next_cursor": report_paging.cursor(following) if following else None}
+    report["next_cursor"] = report_paging.cursor(following) if following else None
+    return report
 
 
 DAY_PARAM = {"type": "string", "format": "date", "examples": ["2026-11-01"]}

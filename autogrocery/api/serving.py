@@ -18,6 +18,7 @@ import gc
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any, cast
 
 from aiohttp import web
@@ -165,7 +166,9 @@ class _GuardedSite(web.SockSite):
     """A SockSite whose connections come from `factory` (the gate) instead of the
     runner's plain handler. The runner stops it like any site."""
 
-    def __init__(self, runner: web.AppRunner, sock: socket.socket, factory: Any) -> None:
+    def __init__(
+        self, runner: web.AppRunner, sock: socket.socket, factory: Callable[[], asyncio.Protocol]
+    ) -> None:
         super().__init__(runner, sock, backlog=512)
         self._factory = factory
 
@@ -233,7 +236,7 @@ async def serve(
     app's limits; returns the runner (its `cleanup()` stops everything) and the URL."""
     tune_for_serving()
     limits = app[CONNECTION_LIMITS]
-    options: dict[str, Any] = {
+    options: dict[str, object] = {
         "keepalive_timeout": limits.header_timeout,
         "max_line_size": MAX_URL,
         "max_field_size": MAX_HEADER,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
+from autogrocery.bench.pool import Level
 from autogrocery.client import Account, StoreClient
 
 
-async def stock_levels(client: StoreClient, operator: Account) -> dict[str, Any]:
+async def stock_levels(client: StoreClient, operator: Account) -> dict[str, Level]:
     inventory = await client.every("/api/ops/inventory", account=operator)
     return {item["sku"]: item for item in inventory}
 
@@ -16,7 +16,7 @@ async def stock_levels(client: StoreClient, operator: Account) -> dict[str, Any]
 async def verify(
     client: StoreClient,
     operator: Account,
-    before: dict[str, Any],
+    before: dict[str, Level],
     picked: Counter[str],
     total_mismatches: int,
     exclusive: bool,

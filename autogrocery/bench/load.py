@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import aiohttp
 import orjson
@@ -29,6 +29,14 @@ RECONNECT_MAX = 2.0  # seconds between WebSocket reconnection attempts, at most
 
 
 EVENTS_HEARTBEAT = 30.0  # seconds
+Order = dict[str, object]  # an order as the API answers it: the bench reads its status, total
+
+
+class Line(TypedDict):
+    """A line of an order preview."""
+
+    sku: str
+    quantity: int
 
 
 def status_of(failure: ApiError | Disconnected) -> int | str:
@@ -44,7 +52,7 @@ class Device:
     """One fridge: its login, its event stream and the orders it waits for."""
 
     account: Account
-    waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    waiting: dict[str, asyncio.Future[Order]] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
     reconnects: int = 0
 
@@ -80,9 +88,9 @@ class Device:
             await asyncio.sleep(delay)
             delay = min(RECONNECT_MAX, delay * 2)
 
-    def _event(self, event: dict[str, Any]) -> None:
-        data = event.get("data", {})
-        if data.get("status") in FINAL:
+    def _event(self, event: dict[str, object]) -> None:
+        data = event.get("data", {})  # an order's event: the order
+        if isinstance(data, dict) and data.get("status") in FINAL:
             waiter = self.waiting.pop(data.get("order_id", ""), None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(data)
@@ -93,10 +101,8 @@ class Device:
             with contextlib.suppress(ApiError, Disconnected):
                 self._event({"data": await self.poll(client, order_id)})
 
-    async def poll(self, client: StoreClient, order_id: str) -> dict[str, Any]:
-        order: dict[str, Any] = await client.call(
-            "GET", f"/api/orders/{order_id}", account=self.account
-        )
+    async def poll(self, client: StoreClient, order_id: str) -> Order:
+        order: Order = await client.call("GET", f"/api/orders/{order_id}", account=self.account)
         return order
 
     async def close(self) -> None:
@@ -118,7 +124,7 @@ class Shopper:
     measuring: bool = False
     completion_timeout: float = 60.0
 
-    def basket(self) -> list[dict[str, Any]]:
+    def basket(self) -> list[Line]:
         aisles = self.rng.sample(
             sorted(self.skus_by_aisle), min(self.aisles, len(self.skus_by_aisle))
         )
@@ -159,7 +165,7 @@ class Shopper:
         except (ApiError, Disconnected) as failure:
             error("preview", status_of(failure))
             if measuring and isinstance(failure, ApiError) and failure.status == 409:
-                short = [line["sku"] for line in failure.shortages]
+                short = [str(line["sku"]) for line in failure.shortages]
                 record.refusal("short of stock" if short else failure.title, short)
             return
         previewed = time.perf_counter()
@@ -199,8 +205,8 @@ class Shopper:
             record.completion.append(finished - previewed)
 
     async def _outcome(
-        self, device: Device, order_id: str, done: asyncio.Future[dict[str, Any]]
-    ) -> dict[str, Any] | None:
+        self, device: Device, order_id: str, done: asyncio.Future[Order]
+    ) -> Order | None:
         """The final state from the event stream; if none came in time, ask once."""
         try:
             return await asyncio.wait_for(done, self.completion_timeout)

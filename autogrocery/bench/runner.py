@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 import orjson
@@ -20,7 +20,7 @@ from autogrocery.bench.check import stock_levels, verify
 from autogrocery.bench.load import Device, Shopper
 from autogrocery.bench.pool import CLOSED_LOOP_CEILING, stocked_pool
 from autogrocery.bench.probe import Snapshot, cpu_per_order_ms, mean_batches, snapshot
-from autogrocery.bench.stats import Recorder, render
+from autogrocery.bench.stats import Recorder, Report, RunFacts, TimedReport, render
 from autogrocery.bench.target import Target, start_store
 from autogrocery.client import Account, ApiError, Credentials, Disconnected, StoreClient
 from autogrocery.loop import run as run_loop
@@ -49,7 +49,7 @@ class BenchOptions:
     store_options: tuple[str, ...] = ()
 
 
-async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
+async def _bench(target: Target, options: BenchOptions) -> Report:
     async with StoreClient(target.url, timeout=BENCH_TIMEOUT, connections=0) as client:
         operator = Account(Credentials("admin", target.admin_password))
         await retrying("log in as admin", lambda: client.log_in(operator))
@@ -84,7 +84,7 @@ async def _bench(target: Target, options: BenchOptions) -> dict[str, Any]:
             ),
         )
     info = window[0].info if window else {}
-    extra = {
+    extra: RunFacts = {
         "mode": "open" if options.rate else "closed",
         "concurrency": options.concurrency if not options.rate else None,
         "rate": options.rate,
@@ -280,8 +280,8 @@ def run_bench(options: BenchOptions) -> int:
         )
     try:
         started = time.monotonic()
-        report = run_loop(_bench(target, options))
-        report["wall_s"] = round(time.monotonic() - started, 1)
+        measured = run_loop(_bench(target, options))
+        report: TimedReport = {**measured, "wall_s": round(time.monotonic() - started, 1)}
     finally:
         target.stop()
     print(render(report))

@@ -5,10 +5,74 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
+
+from autogrocery.bench.pool import PoolSummary
+
+Percentiles = dict[str, float | None]  # p50, p95, p99, max
 
 
-def percentiles(samples: list[float]) -> dict[str, float | None]:
+class ErrorCount(TypedDict):
+    endpoint: str
+    status: str
+    count: int
+
+
+class Refused(TypedDict):
+    count: int
+    why: dict[str, int]
+    short_skus: int
+    most_short: dict[str, int]
+
+
+class Measured(TypedDict):
+    """What the recorder counted and timed."""
+
+    completed_orders: int
+    failed_orders: int
+    previews_ok: int
+    confirms_ok: int
+    previews_cancelled: int
+    elapsed_s: float
+    orders_per_s: float
+    previews_per_s: float
+    preview_ms: Percentiles
+    confirm_ms: Percentiles
+    confirm_to_completed_ms: Percentiles
+    errors: list[ErrorCount]
+    previews_refused: Refused
+
+
+class RunFacts(TypedDict):
+    """What the run was, and what the store said of itself."""
+
+    mode: str
+    concurrency: int | None
+    rate: float | None
+    items: int
+    aisles: int
+    devices: int
+    basket_pool: PoolSummary
+    transport: str
+    target: dict[str, str]  # the store's version and transports
+    reconnects: int
+    store_peak_rss_mb: float | None
+    store_cpu_ms_per_order: float | None
+    mean_batch: dict[str, float]
+    invariants: list[str] | str  # the problems found, or "ok"
+
+
+class Report(Measured, RunFacts):
+    """The bench report, printed (`render`)."""
+
+
+class TimedReport(Report):
+    """The bench report as written as JSON."""
+
+    wall_s: float  # the whole run's, setup included
+
+
+def percentiles(samples: list[float]) -> Percentiles:
     """p50/p95/p99/max in milliseconds (nearest-rank), None when there are no samples."""
     if not samples:
         return {"p50": None, "p95": None, "p99": None, "max": None}
@@ -48,7 +112,7 @@ class Recorder:
         self.refused[why] += 1
         self.short.update(short_skus)
 
-    def report(self, elapsed: float, extra: dict[str, Any]) -> dict[str, Any]:
+    def report(self, elapsed: float, extra: RunFacts) -> Report:
         def rate(count: int) -> float:
             return round(count / elapsed, 1) if elapsed else 0.0
 
@@ -78,7 +142,7 @@ class Recorder:
         }
 
 
-def render(report: dict[str, Any]) -> str:
+def render(report: Report) -> str:
     def row(name: str, values: dict[str, float | None]) -> str:
         cells = "  ".join(f"{k} {v if v is not None else '-':>8}" for k, v in values.items())
         return f"  {name:<24}{cells}"

@@ -28,7 +28,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import orjson
 
@@ -282,7 +282,7 @@ def _app(client: ApiClient, settings: Path, *, head_office: bool) -> OperatorApp
     return DashboardApp(client, settings_path=settings)
 
 
-def _gone(fd: int, app: Any) -> None:
+def _gone(fd: int, app: OperatorApp) -> None:
     """The store's end of the lifeline: readable means closed (it writes nothing more)."""
     asyncio.get_running_loop().remove_reader(fd)
     app.quit_when_ready()

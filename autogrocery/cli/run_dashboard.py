@@ -31,7 +31,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from autogrocery.cli.command import interactive, log_level
 from autogrocery.loop import run as run_loop
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from autogrocery.cli.run_start import Started
     from autogrocery.client import Credentials
     from autogrocery.config import Config
+    from autogrocery.service.system import System
+    from autogrocery.simulate_process import SimulatorProcess
 
 log = logging.getLogger("autogrocery")
 
@@ -139,7 +141,7 @@ async def _running(
     return code
 
 
-async def _summaries(system: Any, every: float = SUMMARY_INTERVAL) -> None:
+async def _summaries(system: System, every: float = SUMMARY_INTERVAL) -> None:
     """One log line a minute on what the store did, for the operator's log file."""
     while True:
         await asyncio.sleep(every)
@@ -151,7 +153,7 @@ async def _summaries(system: Any, every: float = SUMMARY_INTERVAL) -> None:
             continue
         customer, restock = analytics["customer"], analytics["restock"]
         online = sum(robot.state != "offline" for robot in robots)
-        latency = {k: round(v) if v is not None else "-" for k, v in customer["latency_ms"].items()}
+        latency = customer["latency_ms"]
         log.info(
             "last minute: %d orders and %d restocks finished; all time: %d orders "
             "completed, %d failed, p50 %s ms, p99 %s ms; %d/%d robots online",
@@ -159,12 +161,16 @@ async def _summaries(system: Any, every: float = SUMMARY_INTERVAL) -> None:
             restock["per_minute"],
             customer["completed"],
             customer["failed"],
-            latency["p50"],
-            latency["p99"],
+            _ms(latency["p50"]),
+            _ms(latency["p99"]),
             online,
             len(robots),
             extra={"summary": {"customer": customer, "restock": restock}},
         )
+
+
+def _ms(latency: float | None) -> int | str:
+    return round(latency) if latency is not None else "-"
 
 
 def local(url: str) -> str:
@@ -212,9 +218,10 @@ async def _dashboard(
         with contextlib.suppress(BrokenPipeError):  # it died already: its exit code says why
             os.write(ours, orjson.dumps(login) + b"\n")
         log.info("dashboard started (pid %d)", child.pid)
-        exited: asyncio.Future[Any] = loop.run_in_executor(None, child.wait)
-        stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
-        await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        exited: asyncio.Future[int] = loop.run_in_executor(None, child.wait)
+        stopped = asyncio.create_task(stop.wait())
+        either: set[asyncio.Future[int] | asyncio.Task[bool]] = {exited, stopped}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if not exited.done():
             log.info("stopping the dashboard")
@@ -249,7 +256,7 @@ def spawn_quiet(argv: list[str], fd: int) -> subprocess.Popen[bytes]:
 
 def _start_simulator(
     config: Config, url: str, accounts: Accounts, rate: float, with_dashboard: bool
-) -> Any:
+) -> SimulatorProcess:
     from autogrocery.simulate_process import SimulatorProcess
 
     process = SimulatorProcess(
@@ -291,7 +298,7 @@ async def ensure_accounts(app: web.Application, data_dir: Path) -> Accounts:
     accounts = LocalAccounts(app)
     path = data_dir / ACCOUNTS_FILE
     loop = asyncio.get_running_loop()
-    saved: dict[str, Any] = {}
+    saved: dict[str, object] = {}
     if path.exists():
         with contextlib.suppress(ValueError, OSError):
             saved = orjson.loads(await loop.run_in_executor(None, path.read_bytes))

@@ -11,7 +11,6 @@ in its own words.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import aiohttp
 import orjson
@@ -25,8 +24,8 @@ class ApiError(Exception):
         status: int,
         title: str,
         detail: str = "",
-        errors: list[dict[str, Any]] | None = None,
-        shortages: list[dict[str, Any]] | None = None,
+        errors: list[dict[str, object]] | None = None,
+        shortages: list[dict[str, object]] | None = None,
         *,
         what: str = "",
     ) -> None:

@@ -21,7 +21,7 @@ import collections
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, NotRequired, Self, TypedDict
 
 import aiohttp
 import orjson
@@ -32,6 +32,13 @@ EVENTS_HEARTBEAT = 5.0  # seconds; a silent store is noticed within two of these
 EVENTS_CLOSE_TIMEOUT = 2.0  # seconds for the store to answer a closing WebSocket
 _NO_HEADERS: dict[str, str] = {}
 _JSON_BODY = {"Content-Type": "application/json"}
+
+
+class TokenPair(TypedDict):
+    """What a login or a refresh answers (the original devices' login: no refresh token)."""
+
+    access_token: str
+    refresh_token: NotRequired[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +63,7 @@ class Account:
         self.json_headers: dict[str, str] = _JSON_BODY  # ready to send, with a JSON body
         self.lock = asyncio.Lock()  # one renewal at a time
 
-    def hold(self, tokens: dict[str, Any]) -> None:
+    def hold(self, tokens: TokenPair) -> None:
         """Keep a login's or a refresh's answer."""
         self.access, self.refresh = tokens["access_token"], tokens.get("refresh_token", "")
         self.headers = {"Authorization": f"Bearer {self.access}"}
@@ -120,7 +127,7 @@ class StoreClient:
         self,
         method: str,
         path: str,
-        body: Any = None,
+        body: object = None,
         *,
         account: Account | None = None,
         params: dict[str, str] | None = None,
@@ -171,7 +178,7 @@ class StoreClient:
         self,
         method: str,
         path: str,
-        body: Any,
+        body: object,
         account: Account | None,
         params: dict[str, str] | None = None,
         extra: dict[str, str] | None = None,

@@ -59,13 +59,13 @@ def field_type(section: str, key: str) -> type:
     return typing.cast(type, hints[key])
 
 
-def short(value: Any) -> str:
+def short(value: object) -> str:
     """``repr(value)``, cut to 60 characters for a one-line message."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_type(name: str, typ: type, value: Any) -> Any:
+def _check_type(name: str, typ: type, value: object) -> object:
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, typ) and (typ is bool or not isinstance(value, bool)):
@@ -75,7 +75,7 @@ def _check_type(name: str, typ: type, value: Any) -> Any:
     )
 
 
-def _check_rules(section: str, cls: type, values: dict[str, Any]) -> None:
+def _check_rules(section: str, cls: type, values: dict[str, object]) -> None:
     for field in dataclasses.fields(cls):
         name, value = f"{section}.{field.name}", values[field.name]
         choices = field.metadata.get("choices")
@@ -91,19 +91,24 @@ def _check_rules(section: str, cls: type, values: dict[str, Any]) -> None:
                 raise ConfigError(f"{name}: must be {_SYMBOLS[op]} {label}, got {value!r}", name)
 
 
-def build_section(section: str, given: Mapping[str, Any]) -> Any:
-    """The dataclass of ``[section]`` from ``given`` over its defaults, each value checked."""
+def build_section(section: str, given: Mapping[str, object]) -> Any:
+    """The dataclass of ``[section]`` from ``given`` over its defaults, each value checked.
+    Which dataclass is known at run time only, from `section` (Config takes each by name),
+    so the result is what calling the class picked from SECTIONS gives: untyped."""
     cls = SECTIONS[section]
     hints = typing.get_type_hints(cls)
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     for field in dataclasses.fields(cls):
         name = f"{section}.{field.name}"
         value = _check_type(name, hints[field.name], given.get(field.name, field.default))
-        values[field.name] = value.upper() if field.metadata.get("upper") else value
+        if field.metadata.get("upper") and isinstance(value, str):  # str fields only
+            value = value.upper()
+        values[field.name] = value
     _check_rules(section, cls, values)
     for key, typ in hints.items():
-        if typ is float:
-            values[key] = float(values[key])
+        value = values[key]
+        if typ is float and isinstance(value, int | float):  # checked: an int or a float
+            values[key] = float(value)
     return cls(**values)
 
 

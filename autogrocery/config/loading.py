@@ -8,7 +8,6 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from autogrocery.config.checks import (
     ConfigError,
@@ -24,10 +23,10 @@ ENV_PREFIX = "AUTOGROCERY_"
 ENV_CONFIG = "AUTOGROCERY_CONFIG"
 
 
-Layers = dict[str, dict[str, Any]]
+Layers = dict[str, dict[str, object]]  # values as given, checked by build_section
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -36,7 +35,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot load config file {str(path)!r}: {reason}") from exc
 
 
-def _merge_document(layers: Layers, doc: Mapping[str, Any]) -> None:
+def _merge_document(layers: Layers, doc: Mapping[str, object]) -> None:
     for section, table in doc.items():
         section_class(section)
         if not isinstance(table, dict):
@@ -49,7 +48,7 @@ def _merge_document(layers: Layers, doc: Mapping[str, Any]) -> None:
             layers.setdefault(section, {})[key] = value
 
 
-def _parse_scalar(raw: str) -> Any:
+def _parse_scalar(raw: str) -> object:
     """A TOML value if ``raw`` is one (``2``, ``0.5``, ``true``, ``"x"``), else ``raw``."""
     try:
         doc = tomllib.loads(f"v = {raw}")

@@ -8,12 +8,15 @@ effect.
 import dataclasses
 import os
 import typing
+from datetime import tzinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-def _f(default: Any, **rules: Any) -> Any:
+def _f(default: T, **rules: object) -> T:
     """A field with range/choice rules: gt/ge/lt/le=bound (a str bound names a sibling
     field), choices=(...), upper=True (case-insensitive, stored upper-case);
     secret=True keeps its value out of `config show`."""
@@ -39,7 +42,7 @@ class StockConfig:
     usage_days: int = _f(7, ge=1)
     lead_time_days: int = _f(2, ge=0)
 
-    def zone(self) -> Any:
+    def zone(self) -> tzinfo:
         """The store's time zone (a tzinfo); check_config checks the name."""
         from zoneinfo import ZoneInfo
 
@@ -214,7 +217,7 @@ class CentralConfig:
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local/share"
         return base / "autogrocery-central"
 
-    def zone(self) -> Any:
+    def zone(self) -> tzinfo:
         """The chain's time zone (a tzinfo): what a day of sales is."""
         from zoneinfo import ZoneInfo
 

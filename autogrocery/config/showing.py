@@ -1,17 +1,16 @@
 """What `config show` prints: the config as plain data, secrets left out."""
 
 import dataclasses
-from typing import Any
 
 from autogrocery.config.sections import SECTIONS, Config
 
 
-def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
+def config_to_dict(config: Config) -> dict[str, dict[str, object]]:
     """The config as plain ``{section: {key: value}}`` (TOML/JSON-serialisable)."""
     return dataclasses.asdict(config)
 
 
-def shown(config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+def shown(config: Config) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
     """What `config show` prints: the values as they take effect (paths resolved, e.g.
     the data dir actually used instead of ""), and, in place of each secret, a note
     (``{"auth.jwt_secret": "set, hidden"}``) that never holds its value."""

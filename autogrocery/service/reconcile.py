@@ -8,10 +8,9 @@ still there, a page at a time, for an audit that wants to see them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from autogrocery.domain.messages.stock import LevelsOf, ReservedAmiss
 from autogrocery.domain.records import StockLevel
+from autogrocery.service.answers import Reconciliation
 from autogrocery.service.stock_reports import Ask
 from autogrocery.service.system_checks import sku_checks
 from autogrocery.store.reads import Reader
@@ -19,7 +18,7 @@ from autogrocery.store.reads import Reader
 
 async def reconciliation(
     ask: Ask, reader: Reader, limit: int | None = None, after: str = ""
-) -> dict[str, Any]:
+) -> Reconciliation:
     """`{ok, checked, items, next_cursor}`: `ok` and `checked` (how many SKUs) are of
     the whole store; `items` are the SKUs that fail, or, with `limit`, up to `limit`
     SKUs after the SKU `after`, failing or not (`next_cursor`: the last one shown, when

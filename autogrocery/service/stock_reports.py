@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable
 from datetime import date, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from autogrocery.actors.supervisor import CoreActor
 from autogrocery.config import StockConfig
@@ -29,6 +29,7 @@ from autogrocery.domain.reports import (
     waste_by_sku,
 )
 from autogrocery.runtime.context import Context
+from autogrocery.service.answers import ReorderReport, SkuUsage, UsageReport, WasteReport
 from autogrocery.store.reads import Reader
 
 A = TypeVar("A")
@@ -74,7 +75,7 @@ class StockReports:
         levels = {level.sku: level for level in await self.ask("stock", LevelsOf(skus))}
         return [(lot, levels[lot.sku]) for lot in lots if lot.sku in levels]
 
-    async def usage(self, days: int, page: Page | None = None, by: str = "day") -> dict[str, Any]:
+    async def usage(self, days: int, page: Page | None = None, by: str = "day") -> UsageReport:
         """Units taken per SKU over the last `days` days (today included), per day or
         per month (`by`); every SKU that was used, or a `page` of them in SKU order."""
         if not 1 <= days <= 366:
@@ -90,10 +91,7 @@ class StockReports:
             "from": first.isoformat(),
             "to": today.isoformat(),
             "span_days": await self.span(days),
-            "skus": [
-                {"sku": sku, "total": sum(per_day.values()), **breakdown(per_day, by)}
-                for sku, per_day in sorted(usage.items())
-            ],
+            "skus": [_sku_usage(sku, per_day, by) for sku, per_day in sorted(usage.items())],
             "next_cursor": following,
         }
 
@@ -124,7 +122,7 @@ class StockReports:
         age = (self.ctx.clock() - opened) / DAY
         return min(float(days), max(age, LEAST_SPAN))
 
-    async def waste(self, first: date, last: date, page: Page | None = None) -> dict[str, Any]:
+    async def waste(self, first: date, last: date, page: Page | None = None) -> WasteReport:
         """What was written off from `first` to `last` (the store's days, inclusive): by
         every SKU, with the total value; or by a `page` of SKUs, without (the total of
         a period is every SKU's)."""
@@ -149,7 +147,7 @@ class StockReports:
             ],
         }
 
-    async def reorder(self) -> dict[str, Any]:
+    async def reorder(self) -> ReorderReport:
         """What to order now, from the last `stock.usage_days` days of usage."""
         days, lead = self.settings.usage_days, self.settings.lead_time_days
         today = self.ctx.today()
@@ -176,3 +174,14 @@ class StockReports:
                 for s in reorder(levels, used, span, lead)
             ],
         }
+
+
+def _sku_usage(sku: str, per_day: dict[date, int], by: str) -> SkuUsage:
+    """A SKU's total, then its `days` or its `months` (`breakdown` gives one of them)."""
+    row: SkuUsage = {"sku": sku, "total": sum(per_day.values())}
+    parts = breakdown(per_day, by)
+    if "days" in parts:
+        row["days"] = parts["days"]
+    if "months" in parts:
+        row["months"] = parts["months"]
+    return row

@@ -13,12 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from autogrocery.actors.supervisor import CoreActor, Supervisor
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import NotFound, ValidationError
-from autogrocery.domain.messages.analytics import Metric, Summarize
+from autogrocery.domain.messages.analytics import Metric, Summarize, Summary
 from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.messages.lifecycle import Ping
 from autogrocery.domain.messages.ordering import CancelOrder, ConfirmOrder
@@ -47,6 +47,7 @@ from autogrocery.domain.validation import check_lines
 from autogrocery.runtime.base import BATCH_STATS
 from autogrocery.runtime.bridge import AsyncBridge
 from autogrocery.runtime.eventbus import EventBus, Subscription
+from autogrocery.service.answers import LotCheck, Reconciliation, SkuCheck
 from autogrocery.service.described import DescribedProducts
 from autogrocery.service.reconcile import reconciliation
 from autogrocery.service.stock_reports import StockReports
@@ -274,17 +275,17 @@ class System:
     async def alerts(self) -> list[Alert]:
         return await self._ask("stock", OpenAlerts())
 
-    async def lot_ledger(self) -> list[dict[str, Any]]:
+    async def lot_ledger(self) -> list[LotCheck]:
         """Each lot's on_hand against the sum of its movements."""
         return lot_checks(await self.reader.lot_ledger())
 
-    async def reconcile(self) -> list[dict[str, Any]]:
+    async def reconcile(self) -> list[SkuCheck]:
         """Each SKU's on_hand against its ledger (one snapshot of the store), and what is
         reserved against what is on hand (the stock actor's levels)."""
         ledger = await self.reader.ledger()
         return sku_checks(ledger, await self.levels())
 
-    async def reconciliation(self, limit: int | None = None, after: str = "") -> dict[str, Any]:
+    async def reconciliation(self, limit: int | None = None, after: str = "") -> Reconciliation:
         """The books check as operators read it (`service/reconcile.py`)."""
         return await reconciliation(self._ask, self.reader, limit, after)
 
@@ -296,7 +297,7 @@ class System:
     async def robots(self) -> list[RobotSeen]:
         return self.supervisor.hub.robots()
 
-    async def analytics(self) -> dict[str, Any]:
+    async def analytics(self) -> Summary:
         result = await self._ask("analytics", Summarize())
         return result
 

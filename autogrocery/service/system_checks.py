@@ -9,11 +9,11 @@ Nothing here asks an actor or reads the store: `System` does, then calls these.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from autogrocery.domain.errors import IdempotencyMismatch, ValidationError
 from autogrocery.domain.models import LineRequest, MovementType, OrderStatus
 from autogrocery.domain.records import OrderRecord, StockLevel
+from autogrocery.service.answers import LotCheck, SkuCheck
 
 
 def check_status(status: str | None) -> None:
@@ -64,7 +64,7 @@ def answer_again(
     )
 
 
-def lot_checks(lots: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+def lot_checks(lots: list[tuple[str, int, int]]) -> list[LotCheck]:
     """Each lot's on_hand against the sum of its movements."""
     return [
         {"lot_id": lot, "on_hand": on_hand, "ledger": total, "ok": on_hand == total}
@@ -74,11 +74,11 @@ def lot_checks(lots: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
 
 def sku_checks(
     ledger: dict[str, tuple[int, int]], stock_levels: list[StockLevel]
-) -> list[dict[str, Any]]:
+) -> list[SkuCheck]:
     """Each SKU's stored on_hand against its ledger, and what is reserved against what
     is on hand (the stock actor's levels)."""
     levels = {level.sku: level for level in stock_levels}
-    report = []
+    report: list[SkuCheck] = []
     for sku, (stored, total) in sorted(ledger.items()):
         level = levels.get(sku)
         reserved = level.reserved if level is not None else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -53,7 +53,7 @@ async def once(
     )
 
 
-def reply(data: Any, status: int = 200) -> web.Response:
+def reply(data: object, status: int = 200) -> web.Response:
     return json_response(data, status)
 
 

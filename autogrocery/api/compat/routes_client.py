@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from autogrocery.api.compat import stance
@@ -125,7 +123,7 @@ async def last_order(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     caller = principal(request, "device")
     system = state(request).system
-    records: list[dict[str, Any]] = []
+    records: list[dict[str, object]] = []
     cursor: int | None = None
     while True:
         found, cursor = await system.list_orders(owner=caller.user_id, limit=PAGE, cursor=cursor)

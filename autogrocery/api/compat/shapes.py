@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import msgspec
 
@@ -125,7 +124,7 @@ def items_map(lines: Lines) -> dict[str, int]:
     return {line.sku: line.quantity for line in lines}
 
 
-def order_record(order: OrderRecord, device_id: str) -> dict[str, Any]:
+def order_record(order: OrderRecord, device_id: str) -> dict[str, object]:
     """A customer order as the fridge reads it."""
     return {
         "OrderID": order.order_id,
@@ -137,7 +136,7 @@ def order_record(order: OrderRecord, device_id: str) -> dict[str, Any]:
     }
 
 
-def restock_record(restock: OrderRecord, supplier_id: str) -> dict[str, Any]:
+def restock_record(restock: OrderRecord, supplier_id: str) -> dict[str, object]:
     """A restock as the truck UI reads it."""
     return {
         "OrderID": restock.order_id,

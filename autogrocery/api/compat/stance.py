@@ -52,6 +52,8 @@ async def login(
     Devices only: an operator's or a truck's login keeps native rotation."""
     tokens = await auth.login(device_id, password, client, refuse_role=_not_a_device)
     row = await auth.refresh_record(tokens["refresh_token"])
+    if row is None:  # stored in the login's own transaction, just now
+        raise RuntimeError("the refresh token just issued is not stored")
     await tables.mark_original(row["family_id"])
     return {"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]}
 

@@ -4,7 +4,7 @@ carries a `kind` and the wire version), and what analytics is asked."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar, TypedDict
 
 from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.messages.wire import WIRE_VERSION, WireError, require
@@ -28,7 +28,7 @@ class Metric:
     def latency_ms(self) -> float:
         return round((self.finished_at - self.created_at) * 1000.0, 3)
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> dict[str, object]:
         return {
             "kind": self.KIND,
             "v": WIRE_VERSION,
@@ -42,7 +42,7 @@ class Metric:
         }
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Metric:
+    def from_wire(cls, data: dict[str, object]) -> Metric:
         try:
             return cls(
                 seq=require(data, "seq", int),
@@ -57,8 +57,35 @@ class Metric:
             raise WireError(f"bad metric: {exc}") from None
 
 
+class Latencies(TypedDict):
+    """Completed orders' latency percentiles, in ms (None until one completed)."""
+
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+
+
+class KindSummary(TypedDict):
+    """One kind's counts, latencies and finishes in the last minute."""
+
+    completed: int
+    failed: int
+    cancelled: int
+    latency_ms: Latencies
+    per_minute: int
+
+
+class Summary(TypedDict):
+    """What analytics answers `Summarize`: the summary of each kind (as /api/ops/analytics
+    shows it)."""
+
+    customer: KindSummary
+    restock: KindSummary
+
+
 @dataclass(frozen=True, slots=True)
-class Summarize(Answered[dict[str, Any]]):
+class Summarize(Answered[Summary]):
     pass
 
 

@@ -28,24 +28,19 @@ from autogrocery.transports.codec import (
     TO_ANALYTICS,
     TO_METRICS,
     Wire,
-    decode,
     encode,
     field,
     frame,
 )
-from autogrocery.transports.handshake import HandshakeWatch
+from autogrocery.transports.dealer import DealerLoop
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
 from autogrocery.transports.memory import MemoryMetricsChannel
 from autogrocery.transports.router import RouterLoop
 from autogrocery.transports.zmqio import (
-    MAX_BATCH,
     BadFrames,
     CurveClient,
-    IoLoop,
     ZmqOptions,
-    as_client,
     drain_router,
-    require_connectable,
     require_safe,
     send,
 )
@@ -202,7 +197,7 @@ class _MetricsRouter(RouterLoop[list[Metric]]):
             self.replay.close()
 
 
-class MetricsFeed(IoLoop[Never]):  # nothing is posted to it
+class MetricsFeed(DealerLoop[Never]):  # nothing is posted to it
     """A remote analytics process's side: metrics after the sequence number given to
     `start` go to `on_metrics`, those read together in one call. The constructor checks
     the endpoint and keys and touches nothing else, so a refusal comes before the caller
@@ -217,18 +212,19 @@ class MetricsFeed(IoLoop[Never]):  # nothing is posted to it
         curve: CurveClient | None = None,
         insecure: bool = False,
     ) -> None:
-        require_safe(endpoint, curve is not None, insecure, verb="connect to")
-        require_connectable(endpoint)
-        super().__init__("zmq-metrics-feed")
-        self.endpoint = endpoint
+        super().__init__(
+            "zmq-metrics-feed",
+            endpoint,
+            who="analytics",
+            channel="metrics",
+            heartbeat=heartbeat,
+            curve=curve,
+            insecure=insecure,
+        )
         self.last = 0
         self.on_metrics = on_metrics
         self._arrived: list[Metric] = []
-        self.default_heartbeat = heartbeat or Heartbeat()
         self.pulse = Pulse(self.default_heartbeat)
-        self.curve = curve
-        self.handshakes = HandshakeWatch("analytics", endpoint, curve)
-        self.bad = BadFrames("metrics")
         self.sock: zmq.Socket[bytes] | None = None
         self.monitor: zmq.Socket[bytes] | None = None  # the handshake events of `sock`
         self.subscribed = False
@@ -245,16 +241,12 @@ class MetricsFeed(IoLoop[Never]):  # nothing is posted to it
 
     def _connect(self) -> None:
         self._disconnect(linger=0)
-        self.sock = self.ctx.socket(zmq.DEALER)
-        as_client(self.sock, self.curve)
-        monitor = self.monitor = self.handshakes.watch(self.sock)
-        self.watch(monitor, lambda: self.handshakes.readable(monitor))
-        self.sock.connect(self.endpoint)
+        sock, self.monitor = self.dial(self._readable)
+        self.sock = sock
         self.subscribed = False
         self.pulse = Pulse(self.default_heartbeat)
         self.pulse.next_beat = time.monotonic() + self.default_heartbeat.timeout
-        self.watch(self.sock, self._readable)
-        send(self.sock, [frame("subscribe", **{"from": self.last})])
+        send(sock, [frame("subscribe", **{"from": self.last})])
 
     def _readable(self) -> None:
         try:
@@ -265,20 +257,8 @@ class MetricsFeed(IoLoop[Never]):  # nothing is posted to it
                 self.on_metrics(arrived)
 
     def _read(self) -> None:
-        sock = self.sock
-        for _ in range(MAX_BATCH):
-            if sock is None or sock is not self.sock:
-                return
-            try:
-                parts = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            try:
-                if len(parts) != 1:
-                    raise WireError(f"{len(parts)} frames in one message, expected 1")
-                self._on_message(decode(parts[0], TO_ANALYTICS))
-            except WireError as exc:
-                self.bad.drop(b"store", exc)
+        if self.sock is not None:
+            self.drain(self.sock, lambda: self.sock, TO_ANALYTICS, self._on_message)
 
     def _on_message(self, msg: Wire) -> None:
         self.pulse.hear()
@@ -315,8 +295,7 @@ class MetricsFeed(IoLoop[Never]):  # nothing is posted to it
         return min(self.pulse.until_next(now), self.pulse.heartbeat.interval)
 
     def _disconnect(self, linger: int | None = None) -> None:
-        self.release(self.sock, linger)
-        self.release(self.monitor, 0)
+        self.hang_up(self.sock, self.monitor, linger)
         self.sock = self.monitor = None
 
     def _close(self) -> None:

@@ -19,18 +19,12 @@ import zmq
 
 from autogrocery.domain.messages.fulfilment import RobotTask, TaskProgress, TaskReport
 from autogrocery.domain.messages.wire import WireError
-from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_ROBOT, Wire, decode, encode, frame
+from autogrocery.transports.codec import ROBOT_PROTOCOL, TO_ROBOT, Wire, encode, frame
 from autogrocery.transports.codec import field as wire_field
-from autogrocery.transports.handshake import HandshakeWatch
+from autogrocery.transports.dealer import DealerLoop
 from autogrocery.transports.heartbeat import Heartbeat, Pulse
 from autogrocery.transports.zmqio import (
-    MAX_BATCH,
-    BadFrames,
     CurveClient,
-    IoLoop,
-    as_client,
-    require_connectable,
-    require_safe,
     send,
 )
 
@@ -59,7 +53,7 @@ class _Link:
     working: set[str] = field(default_factory=set)  # tasks handed to the robot, not reported
 
 
-class RobotLink(IoLoop[_Posted]):
+class RobotLink(DealerLoop[_Posted]):
     """Connects robots (id, aisle) to the store; tasks go to `deliver(robot_id, task)`,
     decoded, and the ids of withdrawn ones to `withdraw(robot_id, task_ids)`."""
 
@@ -77,19 +71,20 @@ class RobotLink(IoLoop[_Posted]):
         insecure: bool = False,
         on_refused: Callable[[str, str], None] | None = None,
     ) -> None:
-        require_safe(endpoint, curve is not None, insecure, verb="connect to")
-        require_connectable(endpoint)
-        super().__init__("zmq-robot-link")
-        self.endpoint = endpoint
+        super().__init__(
+            "zmq-robot-link",
+            endpoint,
+            who="robots",
+            channel="robots",
+            heartbeat=heartbeat,
+            curve=curve,
+            insecure=insecure,
+        )
         self.on_refused = on_refused  # (robot_id, the store's reason), on the loop thread
         self.host = host
         self.deliver = deliver
         self.withdraw = withdraw
-        self.default_heartbeat = heartbeat or Heartbeat()
         self.ack_timeout = ack_timeout
-        self.curve = curve
-        self.handshakes = HandshakeWatch("robots", endpoint, curve)
-        self.bad = BadFrames("robots")
         self.links = {
             rid: _Link(rid, aisle, Pulse(self.default_heartbeat)) for rid, aisle in robots
         }
@@ -126,16 +121,10 @@ class RobotLink(IoLoop[_Posted]):
 
     def _connect(self, link: _Link) -> None:
         self._disconnect(link, linger=0)
-        sock = self.ctx.socket(zmq.DEALER)
-        as_client(sock, self.curve)
-        monitor = link.monitor = self.handshakes.watch(sock)
-        self.watch(monitor, lambda: self.handshakes.readable(monitor))
-        sock.connect(self.endpoint)
-        link.sock = sock
+        link.sock, link.monitor = self.dial(lambda: self._readable(link))
         link.registered = False
         link.pulse = Pulse(self.default_heartbeat)
         link.pulse.next_beat = time.monotonic() + self.default_heartbeat.timeout
-        self.watch(sock, lambda: self._readable(link))
         register = frame(
             "register",
             robot_id=link.robot_id,
@@ -150,21 +139,8 @@ class RobotLink(IoLoop[_Posted]):
             send(link.sock, [data])
 
     def _readable(self, link: _Link) -> None:
-        sock = link.sock
-        for _ in range(MAX_BATCH):
-            if sock is None or sock is not link.sock:
-                return
-            try:
-                parts = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if len(parts) != 1:
-                self.bad.drop(b"store", f"{len(parts)} frames in one message, expected 1")
-                continue
-            try:
-                self._on_message(link, decode(parts[0], TO_ROBOT))
-            except WireError as exc:
-                self.bad.drop(b"store", exc)
+        if link.sock is not None:
+            self.drain(link.sock, lambda: link.sock, TO_ROBOT, lambda m: self._on_message(link, m))
 
     def _on_message(self, link: _Link, msg: Wire) -> None:
         link.pulse.hear()
@@ -263,8 +239,7 @@ class RobotLink(IoLoop[_Posted]):
         return wait
 
     def _disconnect(self, link: _Link, linger: int | None = None) -> None:
-        self.release(link.sock, linger)
-        self.release(link.monitor, 0)
+        self.hang_up(link.sock, link.monitor, linger)
         link.sock = link.monitor = None
 
     def _close(self) -> None:

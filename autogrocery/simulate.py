@@ -71,34 +71,39 @@ class Stats:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """What a `Simulator` does, and as whom (picklable: a child process gets it whole)."""
+
+    url: str
+    operator: Credentials
+    truck: Credentials
+    fridge_password: str
+    rate: float  # orders a second
+    fridges: int = 8
+    max_in_flight: int = 500
+    restock_interval: float = 1.0
+    seed: int | None = None
+    # Days fresh goods keep: trucks deliver those SKUs as dated lots.
+    shelf_lives: dict[str, int] = field(default_factory=dict)
+    time_zone: str = "UTC"  # the store's: lots are dated by its calendar
+
+
 class Simulator:
-    def __init__(
-        self,
-        url: str,
-        operator: Credentials,
-        truck: Credentials,
-        fridge_password: str,
-        rate: float,
-        *,
-        fridges: int = 8,
-        max_in_flight: int = 500,
-        restock_interval: float = 1.0,
-        seed: int | None = None,
-        shelf_lives: dict[str, int] | None = None,
-        time_zone: str = "UTC",
-    ) -> None:
+    def __init__(self, simulation: Simulation) -> None:
         # All its devices share one address: stay under api.max_connections_per_client.
-        self.client = StoreClient(url, timeout=SIMULATOR_TIMEOUT, connections=SIMULATOR_CONNECTIONS)
-        self.zone = ZoneInfo(time_zone)  # the store's: lots are dated by its calendar
-        # Days fresh goods keep: trucks deliver those SKUs as dated lots.
-        self.shelf_lives = shelf_lives or {}
-        self.operator_login, self.truck_login = operator, truck
-        self.fridge_password = fridge_password
-        self.rate = rate
-        self.fridge_count = fridges
-        self.max_in_flight = max_in_flight
-        self.restock_interval = restock_interval
-        self.rng = random.Random(seed)  # noqa: S311 (a simulation, not a secret)
+        self.client = StoreClient(
+            simulation.url, timeout=SIMULATOR_TIMEOUT, connections=SIMULATOR_CONNECTIONS
+        )
+        self.zone = ZoneInfo(simulation.time_zone)
+        self.shelf_lives = simulation.shelf_lives
+        self.operator_login, self.truck_login = simulation.operator, simulation.truck
+        self.fridge_password = simulation.fridge_password
+        self.rate = simulation.rate
+        self.fridge_count = simulation.fridges
+        self.max_in_flight = simulation.max_in_flight
+        self.restock_interval = simulation.restock_interval
+        self.rng = random.Random(simulation.seed)  # noqa: S311 (a simulation, not a secret)
         self.stats = Stats()
         self.catalog: list[Offered] = []  # the catalog page last read
         self._in_flight: set[asyncio.Task[None]] = set()

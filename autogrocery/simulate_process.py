@@ -13,10 +13,9 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
-from autogrocery.client import Credentials
-from autogrocery.simulate import Simulator, Stats
+from autogrocery.simulate import Simulation, Simulator, Stats
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event
@@ -29,18 +28,6 @@ COUNTERS = ("orders", "previews", "shortages", "unavailable", "errors", "behind"
 Counters = ctypes.Array[ctypes.c_longlong]  # shared memory: COUNTERS in order ("q")
 
 
-class Settings(TypedDict):
-    """The child's Simulator, as its keyword arguments (picklable)."""
-
-    url: str
-    operator: Credentials
-    truck: Credentials
-    fridge_password: str
-    rate: float
-    shelf_lives: dict[str, int]
-    time_zone: str
-
-
 class SimulatorProcess:
     """A `Simulator` in a spawned child process. The store's event loop (and the
     dashboard on it) then pays only for the server side of each request: a simulator
@@ -48,14 +35,8 @@ class SimulatorProcess:
 
     def __init__(
         self,
-        url: str,
-        operator: Credentials,
-        truck: Credentials,
-        fridge_password: str,
-        rate: float,
+        simulation: Simulation,
         *,
-        shelf_lives: dict[str, int] | None = None,
-        time_zone: str = "UTC",
         log_file: Path | None = None,
         log_level: str = "INFO",
         log_format: str = "json",
@@ -64,20 +45,11 @@ class SimulatorProcess:
         ctx = multiprocessing.get_context("spawn")
         self._stop = ctx.Event()
         self._counters: Counters = ctx.Array("q", len(COUNTERS), lock=False)
-        settings: Settings = {
-            "url": url,
-            "operator": operator,
-            "truck": truck,
-            "fridge_password": fridge_password,
-            "rate": rate,
-            "shelf_lives": shelf_lives or {},
-            "time_zone": time_zone,
-        }
         kept = Kept(rotation.max_bytes, rotation.backups) if rotation else None
         logging_setup = (log_level, log_format, log_file, kept)
         self._process = ctx.Process(
             target=_child,
-            args=(settings, logging_setup, self._stop, self._counters, os.getpid()),
+            args=(simulation, logging_setup, self._stop, self._counters, os.getpid()),
             name="autogrocery-simulator",
             daemon=True,
         )
@@ -119,7 +91,7 @@ class Kept:
 
 
 def _child(
-    settings: Settings,
+    simulation: Simulation,
     logging_setup: tuple[str, str, Path | None, Kept | None],
     stop: Event,
     counters: Counters,
@@ -130,7 +102,7 @@ def _child(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it (Ctrl-C reaches both)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `start`
     configure_logging(*logging_setup)
-    simulator = Simulator(**settings)
+    simulator = Simulator(simulation)
     asyncio.run(_follow(simulator, stop, counters, parent))
 
 

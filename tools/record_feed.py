@@ -26,6 +26,7 @@ from autogrocery.api import create_app, serve
 from autogrocery.cli.run_dashboard import ensure_accounts
 from autogrocery.client import Credentials
 from autogrocery.config import load_config
+from autogrocery.simulate import Simulation
 from autogrocery.simulate_process import SimulatorProcess
 from autogrocery.tui.client import ApiClient
 from autogrocery.wiring import start_system
@@ -48,7 +49,7 @@ async def record(seconds: float, rate: float, data_dir: Path) -> list[dict[str, 
     runner, url = await serve(app, "127.0.0.1", 0)
     accounts = await ensure_accounts(app, config.data_path)
     simulator = SimulatorProcess(
-        url, accounts.operator, accounts.truck, accounts.fridge_password, rate
+        Simulation(url, accounts.operator, accounts.truck, accounts.fridge_password, rate)
     )
     recorded: list[dict[str, Any]] = []
     login = Credentials(accounts.operator.username, accounts.operator.password)

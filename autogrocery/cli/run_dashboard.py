@@ -257,9 +257,10 @@ def spawn_quiet(argv: list[str], fd: int) -> subprocess.Popen[bytes]:
 def _start_simulator(
     config: Config, url: str, accounts: Accounts, rate: float, with_dashboard: bool
 ) -> SimulatorProcess:
+    from autogrocery.simulate import Simulation
     from autogrocery.simulate_process import SimulatorProcess
 
-    process = SimulatorProcess(
+    simulation = Simulation(
         url,
         accounts.operator,
         accounts.truck,
@@ -267,6 +268,9 @@ def _start_simulator(
         rate,
         shelf_lives=_shelf_lives(config),
         time_zone=config.stock.time_zone,
+    )
+    process = SimulatorProcess(
+        simulation,
         log_file=config.data_path / SIMULATOR_LOG_FILE if with_dashboard else None,
         log_level=logging.getLevelName(logging.getLogger().level),
         log_format=config.log.format,

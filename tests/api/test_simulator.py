@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autogrocery.client import Credentials
-from autogrocery.simulate import Simulator
+from autogrocery.simulate import Simulation, Simulator
 from autogrocery.store.db import DB_NAME
 from tests.api.conftest import ADMIN_PASSWORD, TRUCK_PASSWORD, ApiFactory
 from tests.waiting import eventually
@@ -32,15 +32,17 @@ async def test_simulated_trucks_deliver_dated_fresh_food_that_is_picked_first(
     zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 12 else "Pacific/Pago_Pago"
     api = await make_api("robots.per_aisle=2", f"stock.time_zone={zone}")
     simulator = Simulator(
-        str(api.client.make_url("")).rstrip("/"),
-        Credentials("admin", ADMIN_PASSWORD),
-        Credentials("truck-1", TRUCK_PASSWORD),
-        "sim-fridge-pass-1",
-        rate=40,
-        restock_interval=0.2,
-        seed=3,
-        shelf_lives=FRESH,
-        time_zone=zone,
+        Simulation(
+            str(api.client.make_url("")).rstrip("/"),
+            Credentials("admin", ADMIN_PASSWORD),
+            Credentials("truck-1", TRUCK_PASSWORD),
+            "sim-fridge-pass-1",
+            rate=40,
+            restock_interval=0.2,
+            seed=3,
+            shelf_lives=FRESH,
+            time_zone=zone,
+        )
     )
     running = asyncio.create_task(simulator.run())
     try:

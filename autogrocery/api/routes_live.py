@@ -11,6 +11,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from autogrocery.api.bodies import json_response
 from autogrocery.api.openapi import Operation, Reply, documented
+from autogrocery.api.readiness import NOT_READY_RETRY_AFTER, readiness
 from autogrocery.api.schemas import REF
 from autogrocery.api.schemas_ops import Health, Readiness
 from autogrocery.api.state import CALLER, state
@@ -22,7 +23,6 @@ from autogrocery.runtime.eventbus import frame
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-NOT_READY_RETRY_AFTER = 5  # seconds, on a 503 from /readyz
 DEVICE_EVENTS = (event_types.ORDER_UPDATED,)
 TRUCK_EVENTS = (event_types.RESTOCK_UPDATED,)
 HEARTBEAT = 20.0  # seconds between pings; a pong missing for half that hangs up
@@ -186,17 +186,11 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:  # the store's failure is the report, not a crash
         checks["store"] = f"not writable: {exc}"
     checks.update(api.system.problems())
-    for name, status in api.background.status().items():
-        checks[f"task {name}"] = status
-    ready = all(value == "ok" for value in checks.values())
-    answer: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
-    if api.system.replication is not None:  # shown, never a reason to be unready
-        answer["replication"] = dataclasses.asdict(api.system.replication())
-    return json_response(
-        answer,
-        status=200 if ready else 503,
-        headers=None if ready else {"Retry-After": str(NOT_READY_RETRY_AFTER)},
-    )
+    replication = api.system.replication
+    shown: dict[str, object] | None = None
+    if replication is not None:  # shown, never a reason to be unready
+        shown = {"replication": dataclasses.asdict(replication())}
+    return readiness(request, checks, shown)
 
 
 @routes.get("/metrics")

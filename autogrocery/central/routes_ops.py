@@ -7,14 +7,13 @@ import asyncio
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response
-from autogrocery.api.core import core
 from autogrocery.api.openapi import Operation, Reply, documented
+from autogrocery.api.readiness import readiness
 from autogrocery.central.schemas import HeadOfficeHealth, Readiness
 from autogrocery.central.state import central
 from autogrocery.probe import ROLE_HEAD_OFFICE
 
 routes = web.RouteTableDef()
-NOT_READY_RETRY_AFTER = 5
 CHECK_TIMEOUT = 3.0
 
 
@@ -71,14 +70,7 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:  # the failure is the report
         checks["read model"] = f"not writable: {exc}"
     checks.update(state.links.status())
-    for name, status in core(request).background.status().items():
-        checks[f"task {name}"] = status
-    ready = all(value == "ok" for value in checks.values())
-    return json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status=200 if ready else 503,
-        headers=None if ready else {"Retry-After": str(NOT_READY_RETRY_AFTER)},
-    )
+    return readiness(request, checks)
 
 
 @routes.get("/metrics")

@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from autogrocery.bench.target import _bench_catalog, _free_port
+from autogrocery.bench.target import _bench_catalog, free_port
 from autogrocery.config import load_config
 
 SETTINGS = (
@@ -45,7 +45,7 @@ SETTINGS = (
 def start(
     data_dir: Path, catalog: Path | None, password: str, options: tuple[str, ...] = ()
 ) -> tuple[subprocess.Popen[bytes], str, float]:
-    port = _free_port()
+    port = free_port()
     args = [sys.executable, "-m", "autogrocery", "run", "--headless", "--port", str(port)]
     args += ["--data-dir", str(data_dir)]
     for setting in (*SETTINGS, *options, *([f"catalog.path={catalog}"] if catalog else [])):

@@ -16,7 +16,6 @@ import base64
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from autogrocery.bench.target import free_port
 
 ADMIN_PASSWORD = "admin-password-1"  # noqa: S105 (a throwaway store of its own)
 CHROMIUM_FLAGS = [
@@ -40,12 +41,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--window-size=1400,860",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:

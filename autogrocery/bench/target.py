@@ -62,7 +62,7 @@ _PORTS = range(20000, 32768)  # below the ephemeral ports (Linux 32768+, others 
 _handed_out: set[int] = set()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A loopback port nothing listens on, for the store to bind.
 
     Chosen in advance, as the store cannot bind port 0 and say where it listens here:
@@ -121,17 +121,17 @@ def start_store(
         "api.max_connections_per_client=0",  # every device of the bench is on one address
         *extra,
     ]
-    robot_endpoint = f"tcp://127.0.0.1:{_free_port()}"
+    robot_endpoint = f"tcp://127.0.0.1:{free_port()}"
     if transport == "zmq":
         overrides += [
             "transport.robots=zmq",
             "robots.per_aisle=0",
             f"zmq.robots_endpoint={robot_endpoint}",
-            f"zmq.metrics_endpoint=tcp://127.0.0.1:{_free_port()}",
+            f"zmq.metrics_endpoint=tcp://127.0.0.1:{free_port()}",
         ]
     else:
         overrides.append(f"robots.per_aisle={robots_per_aisle}")
-    port = _free_port()
+    port = free_port()
     args = [
         sys.executable,
         "-m",

@@ -95,13 +95,15 @@ def order_writes(
 def _order_end(order: OrderRecord) -> OrderEndFact:
     """An order that reached its final status, as the head office hears of it
     (chain protocol's OrderEnd: cents and Unix seconds)."""
+    ended_at = order.ended_at
+    assert ended_at is not None  # noqa: S101 (every move to a final status stamps it)
     return {
         "order_id": order.order_id,
         "kind": order.kind.value,
         "status": order.status.value,
         "total": order.total,
         "items": order.items,
-        "ended_at": order.ended_at,
+        "ended_at": ended_at,
         "reason": order.reason,
         "transfer_id": order.request_key if order.kind.transfer else None,
     }

@@ -17,7 +17,8 @@ SAVE_LINK = Insert("chain_link", ("id", "epoch", "sent", "hwm", "hwm_at"), "OR R
 
 
 # An outbox row's facts as its owner writes them: the shapes of chain/protocol.py's
-# Facts and its parts, which the relay decodes them as.
+# Facts and its parts, which the relay decodes them as (the store may not import msgspec
+# or the chain; tests/chain/test_fact_shapes.py holds the two to the same fields).
 
 
 class MovementFact(TypedDict):
@@ -42,7 +43,7 @@ class OrderEndFact(TypedDict):
     status: str
     total: int
     items: int
-    ended_at: float | None  # an order's final status stamps it
+    ended_at: float
     reason: str | None
     transfer_id: str | None
 

@@ -67,44 +67,33 @@ class Reader:
     async def _rows(self, sql: str, params: Sequence[Value] = ()) -> list[sqlite3.Row]:
         return list(await self.conn.execute_fetchall(sql, params))
 
-    async def order(self, order_id: str, kind: OrderKind, owner: str | None) -> OrderRecord | None:
-        found = await self._rows(
-            "SELECT * FROM orders WHERE order_id = ? AND kind = ?", (order_id, kind.value)
-        )
-        if not found or (owner is not None and found[0]["owner"] != owner):
+    async def _one_order(self, where: str, params: Sequence[Value]) -> OrderRecord | None:
+        """The first order `where` finds, with its lines."""
+        found = await self._rows(f"SELECT * FROM orders WHERE {where}", params)  # noqa: S608 (our own clauses)
+        if not found:
             return None
         lines = await self._rows(
-            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date", (order_id,)
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date",
+            (found[0]["order_id"],),
         )
         return order_record(found[0], lines)
+
+    async def order(self, order_id: str, kind: OrderKind, owner: str | None) -> OrderRecord | None:
+        found = await self._one_order("order_id = ? AND kind = ?", (order_id, kind.value))
+        return found if found is not None and owner in (None, found.owner) else None
 
     async def keyed(self, owner: str, request_key: str, kind: OrderKind) -> OrderRecord | None:
         """The order or restock `owner` made with this Idempotency-Key, if any."""
-        found = await self._rows(
-            "SELECT * FROM orders WHERE owner = ? AND request_key = ? AND kind = ?",
-            (owner, request_key, kind.value),
+        return await self._one_order(
+            "owner = ? AND request_key = ? AND kind = ?", (owner, request_key, kind.value)
         )
-        if not found:
-            return None
-        lines = await self._rows(
-            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date",
-            (found[0]["order_id"],),
-        )
-        return order_record(found[0], lines)
 
     async def transfer(self, transfer_id: str) -> OrderRecord | None:
         """This store's part of a chain's transfer (its order keyed by the transfer id)."""
-        found = await self._rows(
-            "SELECT * FROM orders WHERE request_key = ? AND kind IN (?, ?)",
+        return await self._one_order(
+            "request_key = ? AND kind IN (?, ?)",
             (transfer_id, OrderKind.TRANSFER_OUT.value, OrderKind.TRANSFER_IN.value),
         )
-        if not found:
-            return None
-        lines = await self._rows(
-            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY sku, expiry_date",
-            (found[0]["order_id"],),
-        )
-        return order_record(found[0], lines)
 
     async def orders(
         self,

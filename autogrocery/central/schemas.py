@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.api.schemas import Body, Count, MoneyIn, NextCursor, Sku, Text, Timestamp
-from autogrocery.api.schemas import Money as Money
+from autogrocery.contract.base import Body, Count, MoneyIn, NextCursor, Sku, Text, Timestamp
+from autogrocery.contract.base import Money as Money
 
 MAX_QUANTITY = 1000
 MAX_LINES = 100

@@ -167,7 +167,7 @@ class DashboardApp(OperatorApp):
                 self._in_chain = self.model.chain is not None
             if self._polls % (RECONCILE_EVERY * self._reconcile_scale()) == 0:
                 for item in await self.client.inventory():
-                    self.model.apply({"type": "stock.changed", "data": item})
+                    self.model.put_stock(item)
                 self.model.set_alerts(await self.client.alerts())
         except (ApiError, Disconnected):
             pass  # the feed notices a lost store and shows the banner

@@ -63,11 +63,9 @@ class OperatorApp(App[None]):
         super().__init__()
         self.settings_path = settings_path
         self.chosen = settings.load(settings_path)
-        if (
-            isinstance(self.chosen.get("theme"), str)
-            and self.chosen["theme"] in self.available_themes
-        ):
-            self.theme = self.chosen["theme"]
+        theme = self.chosen.get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
         self.model = model
         self.redraw_hz = redraw_hz
         self.link = Link(True) if connected else Link(False, "connecting")

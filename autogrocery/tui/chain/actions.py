@@ -27,7 +27,7 @@ def _items(items: list[dict[str, Any]], key: str) -> str:
     return ", ".join(f"{i[key]} {i['sku']}" for i in items)
 
 
-class RequestTransferScreen(FormScreen):
+class RequestTransferScreen(FormScreen[ChainModel]):
     heading = "Request a transfer"
     server = "the head office"
 
@@ -83,7 +83,7 @@ class RequestTransferScreen(FormScreen):
         return send
 
 
-class CatalogScreen(FormScreen):
+class CatalogScreen(FormScreen[ChainModel]):
     heading = "Publish prices (a new catalog version for every store)"
     server = "the head office"
 

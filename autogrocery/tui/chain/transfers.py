@@ -4,7 +4,7 @@ discrepancy says so. Enter opens one; `t` requests a new one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.text import Text
 from textual import on
@@ -100,11 +100,14 @@ def note(transfer: dict[str, Any]) -> Text:
     return Text("")
 
 
-def lines(transfer: dict[str, Any]) -> list[dict[str, object]]:
+class Line(NamedTuple):
+    sku: str
+    quantity: int
+
+
+def lines(transfer: dict[str, Any]) -> list[Line]:
     """The items as `fmt.items` writes order lines (quantity: as requested)."""
-    return [
-        {"sku": i.get("sku"), "quantity": i.get("requested")} for i in transfer.get("items") or []
-    ]
+    return [Line(i["sku"], i["requested"]) for i in transfer.get("items") or []]
 
 
 def row(transfer: dict[str, Any]) -> Row:

@@ -98,6 +98,8 @@ async def load_snapshot(client: ApiClient) -> Snapshot:
     )
     try:
         analytics = await client.analytics()
+    except UnexpectedAnswer:
+        raise  # not a restart: an answer of another shape, said in the banner
     except ApiError:  # 503 while analytics restarts: the charts wait for the next poll
         analytics = None
     return Snapshot(inventory, orders, restocks, robots, alerts, analytics)

@@ -13,7 +13,7 @@ import timeit
 import orjson
 
 from autogrocery.api.bodies import decode
-from autogrocery.api.schemas_orders import PreviewRequest
+from autogrocery.contract.orders import PreviewRequest
 
 RAW = orjson.dumps(
     {

@@ -20,7 +20,7 @@ from autogrocery.api.problems import (
     RequestTimeout,
     UnsupportedMediaType,
 )
-from autogrocery.api.schemas import MONEY_IN_PATTERN, MONEY_PATTERN
+from autogrocery.contract.base import MONEY_IN_PATTERN, MONEY_PATTERN
 from autogrocery.domain.errors import ValidationError
 
 MAX_BODY = 64 * 1024

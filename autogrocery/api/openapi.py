@@ -17,9 +17,10 @@ import msgspec
 from aiohttp import web
 
 from autogrocery import __version__
-from autogrocery.api import event_schemas, schemas
 from autogrocery.api.bodies import read_body
 from autogrocery.api.core import CALLER, principal
+from autogrocery.contract import base as schemas
+from autogrocery.contract import events as event_schemas
 
 REF = schemas.REF
 METHODS = ("get", "post", "put", "patch", "delete")

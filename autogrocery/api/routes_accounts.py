@@ -7,8 +7,8 @@ from aiohttp import web
 
 from autogrocery.api.bodies import json_response
 from autogrocery.api.openapi import Operation, Reply, documented
-from autogrocery.api.schemas_accounts import Account, AccountState, CreateAccountRequest
 from autogrocery.api.state import state
+from autogrocery.contract.accounts import Account, AccountState, CreateAccountRequest
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)

@@ -7,7 +7,7 @@ from aiohttp import web
 from autogrocery.api.bodies import json_response
 from autogrocery.api.core import CALLER, core
 from autogrocery.api.openapi import Operation, Reply, documented
-from autogrocery.api.schemas_accounts import (
+from autogrocery.contract.accounts import (
     Account,
     LoginRequest,
     RefreshRequest,

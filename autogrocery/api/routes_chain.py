@@ -8,8 +8,8 @@ from aiohttp import web
 from autogrocery.api import views
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.api.schemas_chain import ChainLink, Transfer, TransferList
 from autogrocery.api.state import state
+from autogrocery.contract.chain import ChainLink, Transfer, TransferList
 from autogrocery.domain.errors import NotFound
 
 routes = web.RouteTableDef()

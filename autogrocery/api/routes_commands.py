@@ -18,13 +18,13 @@ from aiohttp import web
 from autogrocery.api import views
 from autogrocery.api.bodies import json_response
 from autogrocery.api.openapi import Operation, Reply, documented
-from autogrocery.api.schemas_commands import (
+from autogrocery.api.state import CALLER, state
+from autogrocery.contract.commands import (
     CommandChoice,
     CommandMovement,
     CommandReply,
     CommandRequest,
 )
-from autogrocery.api.state import CALLER, state
 from autogrocery.domain.command_draft import Movement
 from autogrocery.domain.command_draft import Reply as Said
 from autogrocery.domain.models import new_id, rfc3339

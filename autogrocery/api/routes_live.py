@@ -12,10 +12,10 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from autogrocery.api.bodies import json_response
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.readiness import NOT_READY_RETRY_AFTER, readiness
-from autogrocery.api.schemas import REF
-from autogrocery.api.schemas_ops import Health, Readiness
 from autogrocery.api.state import CALLER, state
 from autogrocery.api.streams import WRITE_CHUNK, bound_buffers, hang_up
+from autogrocery.contract.base import REF
+from autogrocery.contract.ops import Health, Readiness
 from autogrocery.domain import events as event_types
 from autogrocery.domain.errors import DomainError
 from autogrocery.runtime.eventbus import frame

@@ -8,13 +8,14 @@ from aiohttp import web
 from autogrocery.api import paging, report_paging, views
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.api.schemas_ops import (
+from autogrocery.api.state import CALLER, state
+from autogrocery.contract.ops import (
     AlertList,
     Analytics,
     Reconciliation,
     RobotList,
 )
-from autogrocery.api.schemas_stock import (
+from autogrocery.contract.stock import (
     Inventory,
     InventoryItem,
     MovementList,
@@ -23,7 +24,6 @@ from autogrocery.api.schemas_stock import (
     ProductPatch,
     StockAdjustRequest,
 )
-from autogrocery.api.state import CALLER, state
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
 

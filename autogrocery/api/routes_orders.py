@@ -11,8 +11,9 @@ from autogrocery.api import paging, views
 from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.idempotency import REPLAYED, idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.api.schemas import OrderStatus
-from autogrocery.api.schemas_orders import (
+from autogrocery.api.state import BODY, CALLER, owner_filter, state
+from autogrocery.contract.base import OrderStatus
+from autogrocery.contract.orders import (
     Order,
     OrderHistory,
     OrderHistoryEntry,
@@ -25,8 +26,7 @@ from autogrocery.api.schemas_orders import (
     RestockReceipt,
     RestockRequest,
 )
-from autogrocery.api.schemas_stock import Catalog
-from autogrocery.api.state import BODY, CALLER, owner_filter, state
+from autogrocery.contract.stock import Catalog
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import LineRequest, OrderKind, rfc3339
 from autogrocery.domain.money import parse_money

@@ -12,13 +12,13 @@ from aiohttp import web
 from autogrocery.api import report_paging, views
 from autogrocery.api.bodies import json_response, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.api.schemas_ops import (
+from autogrocery.api.state import state
+from autogrocery.contract.ops import (
     ExpiringLots,
     ReorderReport,
     UsageReport,
     WasteReport,
 )
-from autogrocery.api.state import state
 from autogrocery.domain.errors import ValidationError
 from autogrocery.service import answers
 

@@ -14,10 +14,10 @@ import msgspec
 from msgspec import UNSET
 
 from autogrocery.api.bodies import encode_json
-from autogrocery.api.schemas_chain import Transfer, TransferLine
-from autogrocery.api.schemas_ops import Alert as AlertReply
-from autogrocery.api.schemas_ops import ExpiringLot, Robot, RobotWork
-from autogrocery.api.schemas_orders import (
+from autogrocery.contract.chain import Transfer, TransferLine
+from autogrocery.contract.ops import Alert as AlertReply
+from autogrocery.contract.ops import ExpiringLot, Robot, RobotWork
+from autogrocery.contract.orders import (
     Order,
     OrderLine,
     OrderState,
@@ -25,7 +25,7 @@ from autogrocery.api.schemas_orders import (
     RestockLine,
     RestockReceipt,
 )
-from autogrocery.api.schemas_stock import CatalogItem, InventoryItem, Movement
+from autogrocery.contract.stock import CatalogItem, InventoryItem, Movement
 from autogrocery.domain import events
 from autogrocery.domain.events import Event
 from autogrocery.domain.models import (

@@ -12,11 +12,12 @@ from aiohttp import web
 
 from autogrocery.api.bodies import json_response, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.api.schemas import REF
 from autogrocery.central.metrics import status_of
 from autogrocery.central.readmodel import SkuStock as SkuStockRecord
-from autogrocery.central.schemas import EventStats, Sales, SkuStock, StockPage, StoreList
+from autogrocery.central.schemas import EventStats
 from autogrocery.central.state import central
+from autogrocery.contract.base import REF
+from autogrocery.contract.head_office import Sales, SkuStock, StockPage, StoreList
 from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.models import rfc3339
 from autogrocery.domain.money import format_money

@@ -15,15 +15,10 @@ from autogrocery.api.core import BODY, CALLER
 from autogrocery.api.idempotency import idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.central.readmodel import TRANSFER_STATUSES, TransferRecord
-from autogrocery.central.schemas import (
-    CatalogCreated,
-    CatalogRequest,
-    Transfer,
-    TransferList,
-    TransferRequest,
-)
+from autogrocery.central.schemas import CatalogRequest, TransferRequest
 from autogrocery.central.state import central
 from autogrocery.chain.protocol import CatalogProduct, TransferItem
+from autogrocery.contract.head_office import CatalogCreated, Transfer, TransferList
 from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.models import rfc3339
 from autogrocery.domain.money import parse_money

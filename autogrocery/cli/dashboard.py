@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     from autogrocery.client import Credentials
     from autogrocery.config import Config
     from autogrocery.probe import Kind
-    from autogrocery.tui.base import OperatorApp
+    from autogrocery.tui.app import DashboardApp
+    from autogrocery.tui.chain.app import ChainApp
+
+    AnyDashboard = DashboardApp | ChainApp  # the store's, or the head office's
     from autogrocery.tui.client import ApiClient
 
 DASHBOARD_LOG_FILE = "dashboard.log"
@@ -270,7 +273,7 @@ async def _attach(
     return 0
 
 
-def _app(client: ApiClient, settings: Path, *, head_office: bool) -> OperatorApp:
+def _app(client: ApiClient, settings: Path, *, head_office: bool) -> AnyDashboard:
     """The store's dashboard, or the head office's."""
     if head_office:
         from autogrocery.tui.chain.app import ChainApp
@@ -282,7 +285,7 @@ def _app(client: ApiClient, settings: Path, *, head_office: bool) -> OperatorApp
     return DashboardApp(client, settings_path=settings)
 
 
-def _gone(fd: int, app: OperatorApp) -> None:
+def _gone(fd: int, app: AnyDashboard) -> None:
     """The store's end of the lifeline: readable means closed (it writes nothing more)."""
     asyncio.get_running_loop().remove_reader(fd)
     app.quit_when_ready()

@@ -69,6 +69,19 @@ class ApiError(Exception):
         return text
 
 
+class UnexpectedAnswer(ApiError):
+    """An answer the client does not understand: not JSON, or not the contract's shape
+    (an unknown field, a missing one, a wrong type), which msgspec names. An `ApiError`
+    (status 0: not the store's own error answer), so whoever shows a store's error shows
+    this one too; its text is `unexpected answer: <what msgspec said>`."""
+
+    def __init__(self, detail: str, *, what: str = "") -> None:
+        super().__init__(0, "unexpected answer", detail, what=what)
+
+    def __str__(self) -> str:
+        return f"{self.title} to {self.what}: {self.detail}" if self.what else super().__str__()
+
+
 class Disconnected(Exception):
     """The store did not answer (refused, reset, timed out)."""
 

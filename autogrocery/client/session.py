@@ -7,6 +7,12 @@ single-use refresh token, or by logging in again; one renewal at a time per acco
 a refresh token is never presented twice) and sends the request again. `call` returns
 the answer's body, decoded, or raises `ApiError` for an error answer and `Disconnected`
 for none. A client may have an account of its own, used when a call names none.
+`ask` is `call` for a caller that knows the answer's shape: it decodes the body straight
+into that contract type (`autogrocery/contract/`), strictly (no field it does not
+declare), or raises `UnexpectedAnswer` (an `ApiError`, so every caller that shows a
+store's error shows it too); `listing` reads a paged listing that way (`every`: as
+dicts), and `decode_event` a frame of `/api/events`. The dashboards use these; the bench
+and the simulator `call`.
 
 The bench drives the store through this path and measures it from the same machine, so
 a request costs what it must and no more: bodies go out and come in through orjson, an
@@ -18,20 +24,55 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, NotRequired, Self, TypedDict
+from typing import Any, NotRequired, Protocol, Self, TypedDict, TypeVar, cast
 
 import aiohttp
+import msgspec
 import orjson
 
-from autogrocery.client.errors import ApiError, Disconnected, describe
+from autogrocery.client.errors import ApiError, Disconnected, UnexpectedAnswer, describe
+from autogrocery.contract.events import Event
 
 EVENTS_HEARTBEAT = 5.0  # seconds; a silent store is noticed within two of these
 EVENTS_CLOSE_TIMEOUT = 2.0  # seconds for the store to answer a closing WebSocket
 _NO_HEADERS: dict[str, str] = {}
 _JSON_BODY = {"Content-Type": "application/json"}
+T = TypeVar("T")
+P = TypeVar("P", bound="Paged")
+E = TypeVar("E")
+
+
+class Paged(Protocol):
+    """A page of a listing: its entries, and the cursor of the next page (None: last)."""
+
+    @property
+    def next_cursor(self) -> str | None: ...
+
+
+_decoders: dict[type, msgspec.json.Decoder[object]] = {}  # one per answer type, made once
+_events: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
+
+
+def decode(kind: type[T], payload: bytes | str, what: str) -> T:
+    """`payload` as a `kind`, or `UnexpectedAnswer` (`what`: the request, for its text)."""
+    found = _decoders.get(kind)
+    if found is None:
+        found = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        return cast("T", found.decode(payload))
+    except msgspec.DecodeError as exc:  # not JSON, or not the shape (ValidationError)
+        raise UnexpectedAnswer(str(exc), what=what) from exc
+
+
+def decode_event(frame: bytes | str) -> Event:
+    """One `/api/events` frame as its event, or `UnexpectedAnswer`."""
+    try:
+        return _events.decode(frame)
+    except msgspec.DecodeError as exc:
+        raise UnexpectedAnswer(str(exc), what="/api/events") from exc
 
 
 class TokenPair(TypedDict):
@@ -137,19 +178,50 @@ class StoreClient:
         """One request as `account` (or the client's own; with neither, as nobody); an
         expired login is renewed once and the request sent again. `label` names it in
         `sent` and in an `ApiError` (its path by default)."""
+        payload = await self._as(method, path, body, account, params, headers, label)
+        return orjson.loads(payload) if payload else None
+
+    async def ask(
+        self,
+        kind: type[T],
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        account: Account | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        label: str | None = None,
+    ) -> T:
+        """`call`, its answer decoded into `kind` (a contract Struct), strictly: an
+        answer of another shape is an `UnexpectedAnswer`."""
+        payload = await self._as(method, path, body, account, params, headers, label)
+        return decode(kind, payload, label or path)
+
+    async def _as(
+        self,
+        method: str,
+        path: str,
+        body: object,
+        account: Account | None,
+        params: dict[str, str] | None,
+        headers: dict[str, str] | None,
+        label: str | None,
+    ) -> bytes:
+        """The answer's body, as `account` (see `call`)."""
         account = account or self.account
         if account is None:
-            return await self._send(method, path, body, None, params, headers, label)
+            return await self._exchange(method, path, body, None, params, headers, label)
         if not account.access:
             await self.renew(account, stale="")
         stale = account.access
         try:
-            return await self._send(method, path, body, account, params, headers, label)
+            return await self._exchange(method, path, body, account, params, headers, label)
         except ApiError as refused:
             if refused.status != 401:
                 raise
         await self.renew(account, stale=stale)
-        return await self._send(method, path, body, account, params, headers, label)
+        return await self._exchange(method, path, body, account, params, headers, label)
 
     async def every(
         self,
@@ -174,6 +246,29 @@ class StoreClient:
             if not cursor:
                 return found
 
+    async def listing(
+        self,
+        kind: type[P],
+        path: str,
+        entries: Callable[[P], list[E]],
+        *,
+        account: Account | None = None,
+        params: dict[str, str] | None = None,
+        limit: int = 1000,
+    ) -> list[E]:
+        """`every`, typed: each page decoded into `kind` (see `ask`), its `entries` kept."""
+        found: list[E] = []
+        cursor: str | None = None
+        while True:
+            page_params = (params or {}) | {"limit": str(limit)}
+            if cursor:
+                page_params["cursor"] = cursor
+            page = await self.ask(kind, "GET", path, account=account, params=page_params)
+            found.extend(entries(page))
+            cursor = page.next_cursor
+            if not cursor:
+                return found
+
     async def _send(
         self,
         method: str,
@@ -184,6 +279,20 @@ class StoreClient:
         extra: dict[str, str] | None = None,
         label: str | None = None,
     ) -> Any:
+        payload = await self._exchange(method, path, body, account, params, extra, label)
+        return orjson.loads(payload) if payload else None
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: object,
+        account: Account | None,
+        params: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+        label: str | None = None,
+    ) -> bytes:
+        """One request; the answer's body (b"" for none), or `ApiError`/`Disconnected`."""
         if self.counted:
             self.sent[f"{method} {label or path}"] += 1
         if body is None:
@@ -204,7 +313,7 @@ class StoreClient:
             raise Disconnected(describe(exc)) from exc
         if status >= 400:
             raise ApiError.from_body(status, payload, reason, label or path)
-        return orjson.loads(payload) if payload else None
+        return payload
 
     # --- accounts --------------------------------------------------------------------
 

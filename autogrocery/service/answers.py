@@ -1,7 +1,7 @@
 """What the stock reports and the books check answer, as typed dicts.
 
 They are dicts because they are answered as they are: the API encodes them as its
-replies (api/schemas_ops.py declares the same keys, in the same order), and their
+replies (contract/ops.py declares the same keys, in the same order), and their
 readers (the routes, the commands, tests) index them by key. `from` is a keyword, hence
 the functional form of the reports that have it.
 """

@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the names are, for a type checker; imported on first use
+    from autogrocery.tui.app import DashboardApp
+    from autogrocery.tui.client import ApiClient
 
 __all__ = ["ApiClient", "DashboardApp"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "DashboardApp":
         from autogrocery.tui.app import DashboardApp
 

@@ -13,7 +13,6 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -46,7 +45,7 @@ RECONCILE_SKUS = 5000  # …for every this many SKUs: a 50,000-SKU store's is 10
 MODAL_BLOCKED = {"restock", "adjust", "command", "edit_product", "show", "filter", "kind"}
 
 
-class DashboardApp(OperatorApp):
+class DashboardApp(OperatorApp[StoreModel]):
     PANELS = PANELS
     TITLES = TITLES
     MODAL_BLOCKED = frozenset(MODAL_BLOCKED)
@@ -167,7 +166,7 @@ class DashboardApp(OperatorApp):
                 self._in_chain = self.model.chain is not None
             if self._polls % (RECONCILE_EVERY * self._reconcile_scale()) == 0:
                 for item in await self.client.inventory():
-                    self.model.apply({"type": "stock.changed", "data": item})
+                    self.model.put_stock(item)
                 self.model.set_alerts(await self.client.alerts())
         except (ApiError, Disconnected):
             pass  # the feed notices a lost store and shows the banner
@@ -231,7 +230,7 @@ class DashboardApp(OperatorApp):
     def action_edit_product(self) -> None:
         self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()))
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from commands(self)
 

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Generic, Protocol, TypeVar, cast
 
 from rich.text import Text
 from textual import on
@@ -40,11 +40,17 @@ class Model(Protocol):
     dirty: set[str]  # the panels whose data changed since they were last drawn
 
 
-class Panel(Protocol):
-    def refresh_from(self, model: Any) -> None: ...
+M = TypeVar("M", bound=Model)  # the dashboard's model: a store's, a head office's
+M_contra = TypeVar("M_contra", contravariant=True)
 
 
-class OperatorApp(App[None]):
+class Panel(Protocol[M_contra]):
+    """What every panel widget does besides being one: draw itself from the model."""
+
+    def refresh_from(self, model: M_contra) -> None: ...
+
+
+class OperatorApp(App[None], Generic[M]):
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # also for subclasses elsewhere
     TITLE = "autogrocery"
     PANELS: ClassVar[tuple[str, ...]] = ()  # tab ids, in the order of keys 1…n
@@ -53,7 +59,7 @@ class OperatorApp(App[None]):
 
     def __init__(
         self,
-        model: Model,
+        model: M,
         *,
         connected: bool,
         url: str,
@@ -63,11 +69,9 @@ class OperatorApp(App[None]):
         super().__init__()
         self.settings_path = settings_path
         self.chosen = settings.load(settings_path)
-        if (
-            isinstance(self.chosen.get("theme"), str)
-            and self.chosen["theme"] in self.available_themes
-        ):
-            self.theme = self.chosen["theme"]
+        theme = self.chosen.get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
         self.model = model
         self.redraw_hz = redraw_hz
         self.link = Link(True) if connected else Link(False, "connecting")
@@ -114,7 +118,7 @@ class OperatorApp(App[None]):
         yield KeysFooter()
 
     @property
-    def main(self) -> Screen[Any]:
+    def main(self) -> Screen[object]:
         """The dashboard's own screen (queries must not look into a form on top)."""
         return self.screen_stack[0]
 
@@ -139,9 +143,9 @@ class OperatorApp(App[None]):
         else:
             self._quit_when_ready = True
 
-    def panel(self, name: str) -> Any:
-        found: Panel = self.main.query_one(f"#{name}-panel")  # type: ignore[assignment]
-        return found
+    def panel(self, name: str) -> Widget:
+        """Tab `name`'s panel (`panes()` made it, each a `Panel` of this app's model)."""
+        return self.main.query_one(f"#{name}-panel")
 
     @property
     def active(self) -> str:
@@ -168,7 +172,7 @@ class OperatorApp(App[None]):
         if force or name in self.model.dirty:
             started = time.perf_counter()
             self.model.dirty.discard(name)
-            self.panel(name).refresh_from(self.model)
+            cast("Panel[M]", self.panel(name)).refresh_from(self.model)
             self.redraws += 1
             self.timing.add_update(time.perf_counter() - started)
             self.call_after_refresh(lambda: self.timing.add_painted(time.perf_counter() - started))

@@ -2,7 +2,9 @@
 on any failure a banner state and a reconnect with exponential backoff (and jitter).
 
 The WebSocket is opened before the snapshot is read, so no event falls between the
-two. No textual here: the app hands in callbacks and runs `run()` in a worker.
+two. Each frame is decoded into its event Struct (`contract/events.py`); one that does
+not decode (not JSON, an unknown type or field) is logged and dropped. No textual here:
+the app hands in callbacks and runs `run()` in a worker.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
-import orjson
 
-from autogrocery.client import ApiError, Disconnected, describe
+from autogrocery.client import ApiError, Disconnected, UnexpectedAnswer, decode_event, describe
+from autogrocery.contract.events import Event
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.model import Snapshot
 
@@ -96,6 +98,8 @@ async def load_snapshot(client: ApiClient) -> Snapshot:
     )
     try:
         analytics = await client.analytics()
+    except UnexpectedAnswer:
+        raise  # not a restart: an answer of another shape, said in the banner
     except ApiError:  # 503 while analytics restarts: the charts wait for the next poll
         analytics = None
     return Snapshot(inventory, orders, restocks, robots, alerts, analytics)
@@ -106,7 +110,7 @@ class Feed:
         self,
         client: ApiClient,
         on_snapshot: Callable[[Snapshot], None],
-        on_event: Callable[[dict[str, object]], None],
+        on_event: Callable[[Event], None],
         on_link: Callable[[Link], object],
         backoff: Backoff | None = None,
     ) -> None:
@@ -135,11 +139,10 @@ class Feed:
             async for message in ws:
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     try:
-                        event = orjson.loads(message.data)
-                    except orjson.JSONDecodeError:
-                        log.warning("dropped an event that is not JSON")
+                        event = decode_event(message.data)
+                    except UnexpectedAnswer as exc:  # not JSON, or not an event we know
+                        log.warning("dropped an event: %s", exc.detail)
                         continue
-                    if isinstance(event, dict):
-                        self.on_event(event)
+                    self.on_event(event)
                 elif message.type == aiohttp.WSMsgType.ERROR:
                     raise Disconnected(describe(ws.exception() or ConnectionError("ws error")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from rich.text import Text
 
@@ -95,9 +96,18 @@ def level(value: float, high: float, steps: int) -> int:
     return max(1, min(steps, round(value / high * steps))) if value > 0 else 0
 
 
-def items(lines: Sequence[dict[str, object]], width: int) -> str:
+class Line(Protocol):
+    """A line of an order, a restock or a transfer: so many of a SKU."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+def items(lines: Sequence[Line], width: int) -> str:
     times = "\u00d7"  # the multiplication sign
-    text = ", ".join(f"{line.get('quantity')}{times}{line.get('sku')}" for line in lines)
+    text = ", ".join(f"{line.quantity}{times}{line.sku}" for line in lines)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
+from autogrocery.contract.stock import InventoryItem
 from autogrocery.domain.money import format_money, parse_money
+from autogrocery.tui.client import ManifestLine, ProductChange
 
 MAX_QUANTITY = 1000
 MAX_LINES = 100
@@ -25,7 +26,7 @@ class BelowCost(FormError):
     """A price below the unit cost: allowed, once the operator confirms it."""
 
 
-Inventory = Mapping[str, Mapping[str, Any]]
+Inventory = Mapping[str, InventoryItem]
 
 
 def _known(sku: str, inventory: Inventory, where: str = "") -> str | None:
@@ -71,10 +72,10 @@ def check_money(text: str, name: str) -> str | None:
     return money(text, name, positive=True)[1] if text.strip() else None
 
 
-def parse_manifest(text: str, inventory: Inventory) -> list[dict[str, Any]]:
+def parse_manifest(text: str, inventory: Inventory) -> list[ManifestLine]:
     """`SKU QUANTITY [UNIT_COST]` per line (or `;`-separated); the cost defaults to the
     product's current unit cost."""
-    items: list[dict[str, Any]] = []
+    items: list[ManifestLine] = []
     errors: list[str] = []
     entries = [e.strip() for e in re.split(r"[\n;]", text)]
     for number, entry in enumerate(entries, start=1):
@@ -90,8 +91,8 @@ def parse_manifest(text: str, inventory: Inventory) -> list[dict[str, Any]]:
             errors.append(problem)
             continue
         quantity, problem = whole(parts[1], "quantity", low=1, high=MAX_QUANTITY)
-        if problem:
-            errors.append(where + problem)
+        if quantity is None:
+            errors.append(where + str(problem))
             continue
         if len(parts) == 3:
             cost, problem = money(parts[2], "unit cost", positive=True)
@@ -100,7 +101,7 @@ def parse_manifest(text: str, inventory: Inventory) -> list[dict[str, Any]]:
                 continue
             unit_cost = format_money(cost or 0)
         else:
-            unit_cost = str(inventory[sku].get("unit_cost") or "")
+            unit_cost = inventory[sku].unit_cost
             if not unit_cost or parse_money(unit_cost) <= 0:
                 errors.append(f"{where}{sku} has no unit cost yet: give one")
                 continue
@@ -129,7 +130,8 @@ def parse_adjust(
     elif reason == "WASTE" and (change or 0) > 0:
         errors.append(f"waste takes stock away: give a negative delta, e.g. -{change}")
     elif (change or 0) < 0 and sku in inventory:
-        errors.extend(filter(None, [too_few(inventory[sku], -(change or 0))]))
+        item = inventory[sku]
+        errors.extend(filter(None, [too_few(item.on_hand, item.reserved, -(change or 0))]))
     if reason not in REASONS:
         errors.append(f"reason must be one of {', '.join(REASONS)}")
     if len(note) > 500:
@@ -139,9 +141,8 @@ def parse_adjust(
     return sku, int(change or 0), str(reason), note.strip() or None
 
 
-def too_few(item: Mapping[str, Any], taking: int) -> str | None:
+def too_few(on_hand: int, reserved: int, taking: int) -> str | None:
     """Plain words for taking more than is free to take (on hand less reserved)."""
-    on_hand, reserved = int(item.get("on_hand", 0)), int(item.get("reserved", 0))
     if on_hand - taking >= reserved:
         return None
     if reserved:
@@ -159,13 +160,13 @@ def parse_product(
     inventory: Inventory,
     *,
     below_cost_ok: bool = False,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, ProductChange]:
     """Raises `BelowCost` (alone) for a price below the unit cost, unless `below_cost_ok`."""
     errors = []
     sku = sku.strip().upper()
     if problem := _known(sku, inventory):
         errors.append(problem)
-    fields: dict[str, Any] = {}
+    fields: ProductChange = {}
     if price.strip():
         cents, problem = money(price, "price", positive=True)
         if problem:
@@ -174,19 +175,20 @@ def parse_product(
             fields["price"] = format_money(cents or 0)
     if min_level.strip():
         level, problem = whole(min_level, "min level", low=0, high=10_000_000)
-        if problem:
-            errors.append(problem)
+        if level is None:
+            errors.append(str(problem))
         else:
             fields["min_level"] = level
     if not fields and not errors:
         errors.append("give a new price, a new min level, or both")
     if errors:
         raise FormError("\n".join(errors))
-    cost = str(inventory[sku].get("unit_cost") or "")
-    below = "price" in fields and cost and parse_money(fields["price"]) < parse_money(cost)
+    cost = inventory[sku].unit_cost
+    new_price = fields.get("price")
+    below = new_price is not None and cost and parse_money(new_price) < parse_money(cost)
     if below and not below_cost_ok:
         raise BelowCost(
-            f"{fields['price']} is below {sku}'s unit cost {cost}: every sale would lose "
+            f"{new_price} is below {sku}'s unit cost {cost}: every sale would lose "
             "money. Press ctrl+s again to set it anyway, or change the price."
         )
     return sku, fields
@@ -199,6 +201,7 @@ PLAIN_STATUS = {
     413: "too much at once for the store",
     429: "too many tries",
     503: "the store cannot do it now",
+    0: "the store answered what the dashboard does not understand",  # UnexpectedAnswer
 }
 # The stock actor's refusal to take more than is free (actors/stock_keeping.py).
 ADJUST_CONFLICT = re.compile(r"on hand (\d+), (\d+) reserved for orders\); cannot take (\d+)")
@@ -207,7 +210,7 @@ ADJUST_CONFLICT = re.compile(r"on hand (\d+), (\d+) reserved for orders\); canno
 def plain(
     status: int,
     detail: str,
-    errors: list[dict[str, Any]] | None = None,
+    errors: list[dict[str, object]] | None = None,
     *,
     server: str = "the store",
 ) -> str:
@@ -215,8 +218,7 @@ def plain(
     not the HTTP code."""
     if status == 409 and (found := ADJUST_CONFLICT.search(detail)):
         on_hand, reserved, taking = (int(n) for n in found.groups())
-        item = {"on_hand": on_hand, "reserved": reserved}
-        return too_few(item, taking) or detail
+        return too_few(on_hand, reserved, taking) or detail
     said = PLAIN_STATUS.get(status, "the store refused it").replace("the store", server)
     lines = [detail or said]
     if status in PLAIN_STATUS and detail:

@@ -1,6 +1,8 @@
 """What the dashboard knows about the store: a snapshot plus the live events since.
 
-Applying an event only updates dicts and marks a panel dirty; the app redraws dirty
+Everything is kept as the API's own Structs (`autogrocery/contract/`): an order as its
+`Order`, a product as its `InventoryItem`, a live event as its event. Applying an event
+only replaces a Struct and marks a panel dirty; the app redraws dirty
 panels on a timer (a few times a second), so a burst of a thousand events costs one
 redraw. `sample()` runs once a second and turns counters into the time series that
 the sparklines draw. The reports are not in the events: they are fetched while their
@@ -16,9 +18,33 @@ import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
-from autogrocery.domain import events as ev
+import msgspec
+
+from autogrocery.contract.chain import ChainLink
+from autogrocery.contract.events import (
+    AlertCleared,
+    AlertRaised,
+    Event,
+    MetricsTick,
+    MetricsTicked,
+    OrderUpdated,
+    RestockUpdated,
+    RobotUpdated,
+    StockChanged,
+)
+from autogrocery.contract.ops import (
+    Alert,
+    Analytics,
+    ExpiringLot,
+    ReorderReport,
+    Robot,
+    UsageReport,
+    WasteReport,
+)
+from autogrocery.contract.orders import Order, Restock
+from autogrocery.contract.stock import InventoryItem
 
 PANELS = ("orders", "inventory", "robots", "analytics", "alerts", "reports")
 STATUSES = ("PREVIEWED", "PROCESSING", "COMPLETED", "CANCELLED", "EXPIRED", "FAILED")
@@ -35,12 +61,12 @@ REPORTS_EVERY = 30.0  # and at least this often while shown, if no event changed
 class Snapshot:
     """Everything the dashboard loads when it (re)connects."""
 
-    inventory: list[dict[str, Any]]
-    orders: list[dict[str, Any]]
-    restocks: list[dict[str, Any]]
-    robots: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
-    analytics: dict[str, Any] | None = None
+    inventory: list[InventoryItem]
+    orders: list[Order]
+    restocks: list[Restock]
+    robots: list[Robot]
+    alerts: list[Alert]
+    analytics: Analytics | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +74,10 @@ class Reports:
     """The reports panel's figures, as the store last gave them (`GET /api/ops/expiring`
     and `/api/ops/reports/*`)."""
 
-    expiring: list[dict[str, Any]]
-    reorder: dict[str, Any]
-    usage: dict[str, Any]
-    waste: dict[str, Any]
+    expiring: list[ExpiringLot]
+    reorder: ReorderReport
+    usage: UsageReport
+    waste: WasteReport
     within: int  # days ahead of the expiring list
     at: float | None = None  # wall clock when the store gave them
 
@@ -71,30 +97,34 @@ class Series:
     p99: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
 
 
-def order_key(view: dict[str, Any]) -> str:
-    return str(view.get("order_id") or view.get("restock_id"))
+View = Order | Restock  # what the orders panel lists: customer orders and restocks
+V = TypeVar("V", Order, Restock)
 
 
-def is_restock(view: dict[str, Any]) -> bool:
-    return view.get("kind") == "RESTOCK" or "restock_id" in view
+def order_key(view: View) -> str:
+    return view.order_id if isinstance(view, Order) else view.restock_id
 
 
-def created(view: dict[str, Any]) -> str:
-    return str(view.get("created_at") or "")
+def is_restock(view: View) -> bool:
+    return isinstance(view, Restock)
+
+
+def created(view: View) -> str:
+    return view.created_at
 
 
 def percentile(ordered: list[float], p: float) -> float:
     return ordered[round(p * (len(ordered) - 1))] if ordered else 0.0
 
 
-def expiry_alert(alert: dict[str, Any]) -> bool:
+def expiry_alert(alert: Alert) -> bool:
     """An alert for a lot that expires soon; the others are low-stock alerts (by SKU)."""
-    return alert.get("kind") == "expiring"
+    return alert.kind == "expiring"
 
 
-def alert_key(alert: dict[str, Any]) -> str:
+def alert_key(alert: Alert) -> str:
     """An open alert's key: its lot for an expiry alert, its SKU for a low-stock one."""
-    return str(alert.get("lot_id")) if expiry_alert(alert) else str(alert.get("sku"))
+    return str(alert.lot_id) if expiry_alert(alert) else alert.sku
 
 
 class StoreModel:
@@ -105,24 +135,24 @@ class StoreModel:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.orders: dict[str, dict[str, Any]] = {}  # customer orders, oldest first
-        self.restocks: dict[str, dict[str, Any]] = {}  # restocks, oldest first
-        self.inventory: dict[str, dict[str, Any]] = {}
+        self.orders: dict[str, Order] = {}  # customer orders, oldest first
+        self.restocks: dict[str, Restock] = {}  # restocks, oldest first
+        self.inventory: dict[str, InventoryItem] = {}
         self.low: set[str] = set()  # SKUs below their min level: counted without a scan
         self.stock_history: dict[str, collections.deque[int]] = {}
-        self.robots: dict[str, dict[str, Any]] = {}
+        self.robots: dict[str, Robot] = {}
         # Every open alert, by `alert_key`: what the status line, the Alerts tab and its
         # panel count (one number everywhere: `len(alerts)`).
-        self.alerts: dict[str, dict[str, Any]] = {}
+        self.alerts: dict[str, Alert] = {}
         self.reports: Reports | None = None
         self.reports_error: str | None = None  # why the last fetch failed, verbatim
         self._reports_asked: float | None = None  # clock() when the last fetch began
         self._reports_stale = True  # an event changed what they count since then
-        self.analytics: dict[str, Any] | None = None
-        self.tick: dict[str, Any] | None = None
+        self.analytics: Analytics | None = None
+        self.tick: MetricsTick | None = None
         # The store's link to its head office (GET /api/ops/chain), polled; None: the
         # store is in no chain (or not known yet).
-        self.chain: dict[str, Any] | None = None
+        self.chain: ChainLink | None = None
         self.series = Series()
         self.events = 0
         self.dirty: set[str] = set(PANELS)
@@ -134,46 +164,47 @@ class StoreModel:
 
     def load(self, snapshot: Snapshot) -> None:
         """Replace what is known with a fresh snapshot (on connect and reconnect)."""
-        self.inventory = {item["sku"]: dict(item) for item in snapshot.inventory}
+        self.inventory = {item.sku: item for item in snapshot.inventory}
         self.low = {sku for sku, item in self.inventory.items() if self.low_stock(item)}
         for sku, item in self.inventory.items():
             history = self.stock_history.setdefault(sku, collections.deque(maxlen=HISTORY))
             if not history:
-                history.append(int(item["available"]))
+                history.append(item.available)
         self.orders, self.restocks = {}, {}
-        for view in sorted([*snapshot.orders, *snapshot.restocks], key=created):
+        views: list[View] = [*snapshot.orders, *snapshot.restocks]
+        for view in sorted(views, key=created):
             self._put_order(view)
         self._seen_completed = {
             key
             for known in (self.orders, self.restocks)
             for key, view in known.items()
-            if view["status"] == "COMPLETED"
+            if view.status == "COMPLETED"
         }
-        self.robots = {robot["robot_id"]: dict(robot) for robot in snapshot.robots}
+        self.robots = {robot.robot_id: robot for robot in snapshot.robots}
         self.set_alerts(snapshot.alerts)
         self._reports_stale = True
         if snapshot.analytics is not None:
             self.analytics = snapshot.analytics
         self.dirty.update(PANELS)
 
-    def merge_orders(self, views: Iterable[dict[str, Any]]) -> None:
+    def merge_orders(self, views: Iterable[View]) -> None:
         """Orders or restocks fetched for a filter (or a restock just submitted): known
         ones are updated, others added."""
         for view in sorted(views, key=created):
             self._put_order(view)
         self.dirty.add("orders")
 
-    def set_robots(self, robots: list[dict[str, Any]]) -> None:
-        self.robots = {robot["robot_id"]: dict(robot) for robot in robots}
+    def set_robots(self, robots: list[Robot]) -> None:
+        self.robots = {robot.robot_id: robot for robot in robots}
         self.dirty.add("robots")
 
-    def set_alerts(self, alerts: list[dict[str, Any]]) -> None:
+    def set_alerts(self, alerts: list[Alert]) -> None:
         """`GET /api/ops/alerts`: every open alert, low stock and expiring lots."""
-        self.alerts = {alert_key(a): dict(a) for a in alerts}
+        self.alerts = {alert_key(a): a for a in alerts}
         self.dirty.add("alerts")
 
-    def set_analytics(self, summary: dict[str, Any]) -> None:
-        """The store's all-time summary, `{customer: {...}, restock: {...}}`. The orders
+    def set_analytics(self, summary: Analytics) -> None:
+        """The store's all-time summary, by kind (customer, restock). The orders
         per minute chart's newest point takes the new rate at once, so the chart and the
         line above it never disagree for a second."""
         self.analytics = summary
@@ -181,84 +212,94 @@ class StoreModel:
             self.series.per_minute[-1] = _per_minute(summary)
         self.dirty.add("analytics")
 
-    def set_tick(self, tick: dict[str, Any]) -> None:
-        """A `metrics.tick`: `{orders: {kind: {status: n}}, robots_alive, loop_lag_ms}`."""
+    def set_tick(self, tick: MetricsTick) -> None:
+        """A `metrics.tick`: order counts by kind and status, robots alive, loop lag."""
         self.tick = tick
         self.dirty.add("analytics")
 
     # --- live events -----------------------------------------------------------------
 
-    def apply(self, event: dict[str, Any]) -> None:
+    def apply(self, event: Event) -> None:
         self.events += 1
-        kind, data = event.get("type"), event.get("data") or {}
-        if kind in (ev.ORDER_UPDATED, ev.RESTOCK_UPDATED):
-            self._order_event(data)
-        elif kind == ev.STOCK_CHANGED:
-            self._stock_event(data)
-        elif kind == ev.ROBOT_UPDATED and "robot_id" in data:
-            self.robots[data["robot_id"]] = dict(data)
+        if isinstance(event, OrderUpdated | RestockUpdated):
+            self._order_event(event.data)
+        elif isinstance(event, StockChanged):
+            self.put_stock(event.data)
+        elif isinstance(event, RobotUpdated):
+            self.robots[event.data.robot_id] = event.data
             self.dirty.add("robots")
-        elif kind in (ev.ALERT_RAISED, ev.ALERT_CLEARED) and "sku" in data:
-            self._alert_event(kind, data, event.get("at"))
-        elif kind == ev.METRICS_TICK and isinstance(data.get("orders"), dict):
-            self.set_tick(data)
+        elif isinstance(event, AlertRaised | AlertCleared):
+            self._alert_event(event)
+        elif isinstance(event, MetricsTicked):
+            self.set_tick(event.data)
 
-    def _alert_event(self, kind: str, data: dict[str, Any], at: object) -> None:
+    def _alert_event(self, event: AlertRaised | AlertCleared) -> None:
+        data = event.data
         if expiry_alert(data):
             self._reports_stale = True  # the expiring lots' report
-            raised = dict(data)
+            raised = data
         else:
-            self._stock_event(data)  # a low-stock alert carries the SKU's levels
-            raised = {**data, "raised_at": at}
+            self._levels(data)  # a low-stock alert carries the SKU's levels
+            raised = msgspec.structs.replace(data, raised_at=event.at)
         key = alert_key(data)
-        if kind == ev.ALERT_RAISED:
+        if isinstance(event, AlertRaised):
             self.alerts[key] = raised
         elif self.alerts.pop(key, None) is None:
             return
         self.dirty.add("alerts")
 
-    def _order_event(self, view: dict[str, Any]) -> None:
+    def _order_event(self, view: View) -> None:
         key = order_key(view)
-        if view.get("status") == "COMPLETED" and key not in self._seen_completed:
+        if view.status == "COMPLETED" and key not in self._seen_completed:
             self._seen_completed.add(key)
-            if view.get("kind") != "RESTOCK":
+            if isinstance(view, Order):
                 self._completed_since_sample += 1
-                if view.get("latency_ms") is not None:
-                    self._finished.append((self.clock(), float(view["latency_ms"])))
+                if view.latency_ms is not None:
+                    self._finished.append((self.clock(), view.latency_ms))
         self._put_order(view)
         self.dirty.add("orders")
 
-    def _put_order(self, view: dict[str, Any]) -> None:
+    def _put_order(self, view: View) -> None:
         key = order_key(view)
-        kept, most = (
-            (self.restocks, MAX_RESTOCKS) if is_restock(view) else (self.orders, MAX_ORDERS)
-        )
-        known = kept.get(key)
-        if known is not None:
-            known.update(view)
+        if isinstance(view, Restock):
+            self._keep(self.restocks, key, view, MAX_RESTOCKS)
+        else:
+            self._keep(self.orders, key, view, MAX_ORDERS)
+
+    def _keep(self, kept: dict[str, V], key: str, view: V, most: int) -> None:
+        """The order as it is now, where it was (a new one last), the oldest dropped."""
+        known = key in kept
+        kept[key] = view
+        if known:
             return
-        kept[key] = dict(view)
         while len(kept) > most:
             oldest = next(iter(kept))
             del kept[oldest]
             self._seen_completed.discard(oldest)
 
-    def _stock_event(self, data: dict[str, Any]) -> None:
-        sku = data.get("sku")
-        if not isinstance(sku, str):
-            return
-        item = self.inventory.get(sku)
-        if item is None:
-            if "aisle" not in data:
-                return  # a price for a product the snapshot did not have yet
-            item = self.inventory[sku] = {"price": "", "unit_cost": "", **data}
-            self.stock_history[sku] = collections.deque([data["available"]], maxlen=HISTORY)
-        else:
-            item.update(data)
+    def put_stock(self, item: InventoryItem) -> None:
+        """A product as the store says it is now (its event, or a re-read)."""
+        if item.sku not in self.inventory:
+            self.stock_history[item.sku] = collections.deque([item.available], maxlen=HISTORY)
+        self.inventory[item.sku] = item
+        self._stock_moved(item)
+
+    def _levels(self, alert: Alert) -> None:
+        """A low-stock alert's levels, on its product (one the snapshot did not have
+        comes with its own `stock.changed`)."""
+        item = self.inventory.get(alert.sku)
+        if item is not None:
+            item = msgspec.structs.replace(
+                item, available=alert.available, min_level=alert.min_level
+            )
+            self.inventory[alert.sku] = item
+            self._stock_moved(item)
+
+    def _stock_moved(self, item: InventoryItem) -> None:
         if self.low_stock(item):
-            self.low.add(sku)
+            self.low.add(item.sku)
         else:
-            self.low.discard(sku)
+            self.low.discard(item.sku)
         self.dirty.add("inventory")
         self._reports_stale = True  # usage, waste or what to reorder may have moved
 
@@ -294,7 +335,7 @@ class StoreModel:
         """One point per series: call once a second."""
         for sku, item in self.inventory.items():
             history = self.stock_history.setdefault(sku, collections.deque(maxlen=HISTORY))
-            history.append(int(item.get("available", 0)))
+            history.append(item.available)
         cutoff = self.clock() - LATENCY_WINDOW
         while self._finished and self._finished[0][0] < cutoff:
             self._finished.popleft()
@@ -312,29 +353,26 @@ class StoreModel:
 
     def recent_orders(
         self, status: str | None = None, limit: int = 100, kind: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[View]:
         """Newest first, optionally one status and one kind (CUSTOMER or RESTOCK) only."""
-        sources = [
-            reversed(known.values())
-            for known, known_kind in ((self.orders, "CUSTOMER"), (self.restocks, "RESTOCK"))
-            if kind in (None, known_kind)
-        ]
+        sources: list[Iterable[View]] = []
+        if kind in (None, "CUSTOMER"):
+            sources.append(reversed(self.orders.values()))
+        if kind in (None, "RESTOCK"):
+            sources.append(reversed(self.restocks.values()))
         newest_first = heapq.merge(*sources, key=created, reverse=True)
-        wanted = (v for v in newest_first if status is None or v.get("status") == status)
+        wanted = (v for v in newest_first if status is None or v.status == status)
         return list(itertools.islice(wanted, limit))
 
-    def find_order(self, key: str) -> dict[str, Any] | None:
+    def find_order(self, key: str) -> View | None:
         return self.orders.get(key) or self.restocks.get(key)
 
     def store_counts(self) -> dict[str, int] | None:
         """Orders and restocks the store holds, by kind (from the last metrics.tick)."""
         if self.tick is None:
             return None
-        counts = self.tick.get("orders") or {}
-        return {
-            kind: sum(int(n) for n in (counts.get(kind) or {}).values())
-            for kind in ("customer", "restock")
-        }
+        counts = self.tick.orders
+        return {kind: sum((counts.get(kind) or {}).values()) for kind in ("customer", "restock")}
 
     @property
     def alert_count(self) -> int:
@@ -342,21 +380,20 @@ class StoreModel:
         its panel show."""
         return len(self.alerts)
 
-    def open_alerts(self) -> list[dict[str, Any]]:
+    def open_alerts(self) -> list[Alert]:
         """Every open alert, oldest first."""
-        return sorted(self.alerts.values(), key=lambda a: (str(a.get("raised_at")), alert_key(a)))
+        return sorted(self.alerts.values(), key=lambda a: (a.raised_at, alert_key(a)))
 
     def low_stock_skus(self) -> list[str]:
         """The SKUs whose low-stock alert is open, in order."""
-        return sorted(str(a["sku"]) for a in self.alerts.values() if not expiry_alert(a))
+        return sorted(a.sku for a in self.alerts.values() if not expiry_alert(a))
 
-    def low_stock(self, item: dict[str, Any]) -> bool:
-        return int(item.get("available", 0)) < int(item.get("min_level", 0))
+    def low_stock(self, item: InventoryItem) -> bool:
+        return item.available < item.min_level
 
     def offline_robots(self) -> list[str]:
-        return [rid for rid, robot in self.robots.items() if robot.get("state") == "offline"]
+        return [rid for rid, robot in self.robots.items() if robot.state == "offline"]
 
 
-def _per_minute(analytics: dict[str, Any] | None) -> float:
-    customer = (analytics or {}).get("customer") or {}
-    return float(customer.get("per_minute") or 0)
+def _per_minute(analytics: Analytics | None) -> float:
+    return float(analytics.customer.per_minute) if analytics is not None else 0.0

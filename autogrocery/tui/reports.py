@@ -11,8 +11,10 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
+import msgspec
+
+from autogrocery.contract.ops import SkuUsage
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.model import Reports
 
@@ -27,17 +29,18 @@ async def load_reports(
     expiring, reorder, usage = await asyncio.gather(
         client.expiring(EXPIRING_WITHIN), client.reorder(), client.usage(USAGE_DAYS)
     )
-    today = date.fromisoformat(usage["to"])
+    today = date.fromisoformat(usage.to)
     first = today - timedelta(days=waste_days - 1)
     waste = await client.waste(first.isoformat(), today.isoformat())
     return Reports(expiring, reorder, usage, waste, EXPIRING_WITHIN, now())
 
 
-def daily(entry: dict[str, Any], first: str, last: str) -> list[int]:
+def daily(entry: SkuUsage, first: str, last: str) -> list[int]:
     """A usage entry's quantities for each day from `first` to `last`, none left out
     (the report lists only the days with usage)."""
     start, end = date.fromisoformat(first), date.fromisoformat(last)
-    taken = {str(day.get("date")): int(day.get("quantity", 0)) for day in entry.get("days", [])}
+    days = entry.days if not isinstance(entry.days, msgspec.UnsetType) else []
+    taken = {day.date: day.quantity for day in days}
     return [
         taken.get((start + timedelta(days=n)).isoformat(), 0) for n in range((end - start).days + 1)
     ]

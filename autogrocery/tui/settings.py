@@ -7,12 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
 
 import orjson
 
 
-def load(path: Path | None) -> dict[str, Any]:
+def load(path: Path | None) -> dict[str, object]:
     if path is None:
         return {}
     with contextlib.suppress(OSError, orjson.JSONDecodeError):
@@ -22,7 +21,7 @@ def load(path: Path | None) -> dict[str, Any]:
     return {}
 
 
-def save(path: Path, **changes: Any) -> None:
+def save(path: Path, **changes: object) -> None:
     """Blocking (a small file): call from a thread."""
     data = load(path) | changes
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,8 +57,8 @@ def head_office(model: StoreModel) -> tuple[tuple[str, str] | str, ...]:
     chain = model.chain
     if chain is None:
         return ()
-    waiting = int(chain.get("outbox_pending", 0))
+    waiting = chain.outbox_pending
     wait = f" · {plural(waiting, 'event')} wait{'s' if waiting == 1 else ''}" if waiting else ""
-    if chain.get("hub_connected"):
+    if chain.hub_connected:
         return (" · ", ("head office ✓", "green"), wait)
     return (" · ", ("head office unreachable", "bold red"), wait)

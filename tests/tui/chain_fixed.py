@@ -1,9 +1,13 @@
 """Fixed chain data for the head office's snapshot: three stores (one down, one never
 heard from), a few transfers and SKUs, the same every run and against a fixed wall
-clock (tests/tui/fixed.NOW), so the Stores panel renders the same SVG every run."""
+clock (tests/tui/fixed.NOW), so the Stores panel renders the same SVG every run. Written
+as the head office's JSON, kept as its Structs (`msgspec.convert`)."""
 
 from __future__ import annotations
 
+from msgspec import convert
+
+from autogrocery.contract.head_office import Sales, StockPage, StoreStatus, TransferList
 from autogrocery.tui.chain.model import ChainModel, InFlight
 from tests.tui.fixed import NOW, stamp
 
@@ -27,61 +31,71 @@ def model() -> ChainModel:
     chain = ChainModel()
     chain.set_stores(
         [
-            {
-                "store_id": sid,
-                "status": status,
-                "last_seen": None if ago is None else stamp(ago),
-                "lag_events": lag,
-                "catalog_version": version,
-                "on_hand_units": units,
-            }
+            convert(
+                {
+                    "store_id": sid,
+                    "status": status,
+                    "last_seen": None if ago is None else stamp(ago),
+                    "lag_events": lag,
+                    "catalog_version": version,
+                    "on_hand_units": units,
+                },
+                StoreStatus,
+            )
             for sid, status, ago, lag, version, units in STORES
         ]
     )
     chain.set_in_flight(InFlight(2))
     chain.set_transfers(
         None,
-        {
-            "transfers": [
-                {
-                    "transfer_id": tid,
-                    "from_store": source,
-                    "to_store": target,
-                    "status": status,
-                    "items": [
-                        {"sku": sku, "requested": q, "shipped": None, "received": None}
-                        for sku, q in lines
-                    ],
-                    "reason": reason,
-                    "discrepancy": None,
-                    "requested_at": stamp(60 * n + 30),
-                    "shipped_at": None,
-                    "received_at": None,
-                }
-                for n, (tid, source, target, status, lines, reason) in enumerate(TRANSFERS)
-            ],
-            "next_cursor": None,
-        },
+        convert(
+            {
+                "transfers": [
+                    {
+                        "transfer_id": tid,
+                        "from_store": source,
+                        "to_store": target,
+                        "status": status,
+                        "items": [
+                            {"sku": sku, "requested": q, "shipped": None, "received": None}
+                            for sku, q in lines
+                        ],
+                        "reason": reason,
+                        "discrepancy": None,
+                        "requested_at": stamp(60 * n + 30),
+                        "shipped_at": None,
+                        "received_at": None,
+                    }
+                    for n, (tid, source, target, status, lines, reason) in enumerate(TRANSFERS)
+                ],
+                "next_cursor": None,
+            },
+            TransferList,
+        ),
     )
     chain.set_stock_page(
         None,
-        {
-            "items": [
-                {
-                    "sku": "BRD-001",
-                    "total_on_hand": 457,
-                    "stores": [
-                        {"store_id": "north", "on_hand": 182, "reserved": 4, "as_of": stamp(1)},
-                        {"store_id": "west", "on_hand": 275, "reserved": 0, "as_of": stamp(2)},
-                    ],
-                }
-            ],
-            "next_cursor": None,
-        },
+        convert(
+            {
+                "items": [
+                    {
+                        "sku": "BRD-001",
+                        "total_on_hand": 457,
+                        "stores": [
+                            {"store_id": "north", "on_hand": 182, "reserved": 4, "as_of": stamp(1)},
+                            {"store_id": "west", "on_hand": 275, "reserved": 0, "as_of": stamp(2)},
+                        ],
+                    }
+                ],
+                "next_cursor": None,
+            },
+            StockPage,
+        ),
     )
     chain.set_sales(
         (None, None),
-        {
+        convert(
+            {
             "from": "2025-12-26",
             "to": "2026-01-01",
             "time_zone": "UTC",
@@ -91,6 +105,8 @@ def model() -> ChainModel:
                 {"store_id": "north", "completed_orders": 1204, "revenue": "9412.35",
                  "waste_value": "58.20"},
             ],
-        },
+            },
+            Sales,
+        ),
     )  # fmt: skip
     return chain

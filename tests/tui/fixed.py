@@ -1,12 +1,19 @@
 """Fixed store data for the dashboard's snapshot tests: the same every run, so the
-screens render the same SVG every run."""
+screens render the same SVG every run. Written as the API's JSON, kept as its Structs
+(`shapes`: the fields a panel does not show are blank)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import msgspec
+
+from autogrocery.contract.events import MetricsTick
+from autogrocery.contract.ops import Alert, Robot
+from autogrocery.contract.stock import InventoryItem
 from autogrocery.tui.model import HISTORY, Reports, Snapshot, StoreModel
+from tests.tui import shapes
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z, the wall clock of the snapshots
 PRODUCTS = [
@@ -166,8 +173,32 @@ def snapshot() -> Snapshot:
         "per_minute": 2,
     }
     return Snapshot(
-        inventory, orders, restocks, robots, alerts, {"customer": summary, "restock": restock}
+        [shapes.item(i) for i in inventory],
+        [shapes.order(o) for o in orders],
+        [shapes.restock(r) for r in restocks],
+        [shapes.robot(r) for r in robots],
+        [shapes.alert(a) for a in alerts],
+        shapes.analytics({"customer": summary, "restock": restock}),
     )
+
+
+def product(sku: str, **changes: Any) -> InventoryItem:
+    """A product of the snapshot, as a `stock.changed` would carry it after `changes`."""
+    found = next(i for i in snapshot().inventory if i.sku == sku)
+    return msgspec.structs.replace(found, **changes)
+
+
+def robot(robot_id: str, **changes: Any) -> Robot:
+    """A robot of the snapshot, as a `robot.updated` would carry it after `changes`."""
+    found = next(r for r in snapshot().robots if r.robot_id == robot_id)
+    return msgspec.structs.replace(found, **changes)
+
+
+def low_alert(sku: str, available: int) -> Alert:
+    """A low-stock alert on a product of the snapshot, at `available`."""
+    levels = product(sku)
+    fields = {"sku": sku, "name": levels.name, "aisle": levels.aisle, "available": available}
+    return shapes.alert(fields | {"min_level": levels.min_level})
 
 
 def reports() -> Reports:
@@ -233,7 +264,13 @@ def reports() -> Reports:
             },
         ],
     }
-    return Reports(expiring, reorder, usage, waste, 3)
+    return Reports(
+        [shapes.expiring(lot) for lot in expiring],
+        shapes.reorder(reorder),
+        shapes.usage(usage),
+        shapes.waste(waste),
+        3,
+    )
 
 
 def model() -> StoreModel:
@@ -242,20 +279,23 @@ def model() -> StoreModel:
     store.load(snapshot())
     store.set_reports(reports())
     store.set_tick(
-        {
-            "orders": {
-                "customer": {"PREVIEWED": 1, "PROCESSING": 1, "COMPLETED": 5234, "FAILED": 3},
-                "restock": {"COMPLETED": 41},
+        msgspec.convert(
+            {
+                "orders": {
+                    "customer": {"PREVIEWED": 1, "PROCESSING": 1, "COMPLETED": 5234, "FAILED": 3},
+                    "restock": {"COMPLETED": 41},
+                },
+                "robots_alive": {"bread": 2, "dairy": 1, "meat": 1, "party": 1, "produce": 1},
+                "loop_lag_ms": 1.8,
             },
-            "robots_alive": {"bread": 2, "dairy": 1, "meat": 1, "party": 1, "produce": 1},
-            "loop_lag_ms": 1.8,
-        }
+            MetricsTick,
+        )
     )
     for second in range(HISTORY):
         wave = math.sin(second / 9.0)
         for n, (sku, item) in enumerate(store.inventory.items()):
             history = store.stock_history[sku]
-            history.append(int(item["available"]) + int(12 * math.sin(second / (5.0 + n))))
+            history.append(item.available + int(12 * math.sin(second / (5.0 + n))))
         s = store.series
         s.per_minute.append(float(min(second, 60) * 5))
         s.completed_per_second.append(float(5 + round(2 * wave)))

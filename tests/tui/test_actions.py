@@ -84,7 +84,7 @@ async def test_restock_with_the_bootstrap_truck(store: Store) -> None:
         receipt = await client.submit_restock(
             [{"sku": "PAR-001", "quantity": 5, "unit_cost": "2.00"}]
         )
-        assert receipt["status"] == "PROCESSING"
+        assert receipt.status == "PROCESSING"
         assert client.sent["POST /api/ops/accounts"] == 0
 
 
@@ -203,7 +203,7 @@ async def test_the_adjust_forms_hint_says_the_on_hand_after_each_adjustment(
             on_hand += delta
             await until(pilot, lambda n=on_hand: says(n))  # type: ignore[misc]
         # once the adjustments' events reach the dashboard, it still says so
-        await until(pilot, lambda: app.model.inventory["BRD-003"]["on_hand"] == on_hand)
+        await until(pilot, lambda: app.model.inventory["BRD-003"].on_hand == on_hand)
         redraws = app.redraws
         await until(pilot, lambda: app.redraws > redraws)
         assert says(on_hand)
@@ -220,7 +220,7 @@ async def test_the_stores_refusal_in_plain_words(store: Store, client: ApiClient
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot, app)
         form = await open_form(pilot, app, "s", AdjustScreen)
-        app.model.inventory["PRO-003"]["on_hand"] = 10**9  # stale: thinks there is plenty
+        app.model.inventory["PRO-003"].on_hand = 10**9  # stale: thinks there is plenty
         form.query_one("#sku", Input).value = "PRO-003"
         form.query_one("#delta", Input).value = "-99999"
         form.query_one("#reason", Select).value = "ADJUST"
@@ -301,7 +301,7 @@ async def test_at_80_columns_the_stores_answer_is_scrolled_into_view(
         form = await open_form(pilot, app, "s", AdjustScreen)
         assert "on hand" in str(form.query_one(".form").query(Label)[2].render())
         form.query_one("#sku", Input).value = "PRO-003"
-        app.model.inventory["PRO-003"]["on_hand"] = 10**9  # stale: thinks there is plenty
+        app.model.inventory["PRO-003"].on_hand = 10**9  # stale: thinks there is plenty
         form.query_one("#delta", Input).value = "-99999"
         form.query_one("#reason", Select).value = "ADJUST"
         await pilot.press("ctrl+s")

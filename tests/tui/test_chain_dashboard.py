@@ -25,7 +25,8 @@ from autogrocery.chain.protocol import (
     ShipLine,
     Shipment,
 )
-from autogrocery.client import Credentials
+from autogrocery.client import Credentials, decode
+from autogrocery.contract.head_office import StoreList, StoreStatus, TransferList
 from autogrocery.tui.chain.actions import CatalogScreen, RequestTransferScreen
 from autogrocery.tui.chain.app import ChainApp
 from autogrocery.tui.chain.client import ChainClient
@@ -232,8 +233,8 @@ async def test_a_skus_stock_across_the_stores_and_sales_and_waste_per_store(
             assert "(UTC, both days included)" in summary
             report = app.model.sales
             assert report is not None
-            days = datetime.date.fromisoformat(report["to"]) - datetime.date.fromisoformat(
-                report["from"]
+            days = datetime.date.fromisoformat(report.to) - datetime.date.fromisoformat(
+                report.from_
             )
             assert days.days == 6  # 7 days, today included
 
@@ -316,7 +317,7 @@ async def test_a_transfer_requested_from_the_form_moves_on_to_received(
                     shipments=[Shipment(transfer_id, "south", [ShipLine(BREAD, 3, 80)])],
                 )
             )
-            await until(pilot, lambda: (window.view or {}).get("status") == "SHIPPED")
+            await until(pilot, lambda: window.view is not None and window.view.status == "SHIPPED")
             await until(pilot, lambda: shown(lines, BREAD) == [BREAD, "3", "3", "-"])
             # south shelves 2 of the 3: received, with a discrepancy
             await south.publish(
@@ -325,7 +326,7 @@ async def test_a_transfer_requested_from_the_form_moves_on_to_received(
                     receipts=[Receipt(transfer_id, "north", [ReceiptLine(BREAD, 2)])],
                 )
             )
-            await until(pilot, lambda: (window.view or {}).get("status") == "RECEIVED")
+            await until(pilot, lambda: window.view is not None and window.view.status == "RECEIVED")
             await until(pilot, lambda: shown(lines, BREAD) == [BREAD, "3", "3", "2"])
             discrepancy = str(window.query_one("#transfer-discrepancy", Static).render())
             assert "BRD-001 shipped 3, received 2" in discrepancy
@@ -387,13 +388,14 @@ async def test_a_head_office_that_does_not_answer_is_a_banner_that_retries() -> 
 
 
 class Odd(ChainClient):
-    """A head office whose stores are not what the API documents."""
+    """A head office whose stores are not what the API documents (decoded as the client
+    decodes every answer)."""
 
-    async def stores(self) -> list[dict[str, object]]:
-        return [{"not": "a store"}]
+    async def stores(self) -> list[StoreStatus]:
+        return decode(StoreList, b'{"stores": [{"not": "a store"}]}', "/api/chain/stores").stores
 
-    async def transfers(self, status: str | None = None, limit: int = 100) -> dict[str, object]:
-        return {"transfers": [], "next_cursor": None}
+    async def transfers(self, status: str | None = None, limit: int = 100) -> TransferList:
+        return TransferList([], None)
 
 
 async def test_an_answer_not_as_documented_is_a_banner_not_a_traceback() -> None:
@@ -402,5 +404,8 @@ async def test_an_answer_not_as_documented_is_a_banner_not_a_traceback() -> None
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.link.attempt >= 2)
             banner = str(app.main.query_one("#banner", Static).render())
-            assert "an answer the dashboard does not understand (KeyError('store_id'))" in banner
+            assert (
+                "an answer the dashboard does not understand (/api/chain/stores: "
+                "Object contains unknown field `not` - at `$.stores[0]`)"
+            ) in banner
             assert app.is_running

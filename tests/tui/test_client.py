@@ -1,19 +1,26 @@
 """The dashboard's API client against a real store: renewal of an expired login (one
-refresh for many callers), errors verbatim, and a store that is not there."""
+refresh for many callers), errors verbatim, and a store that is not there; and against
+a made-up one, answers and events the dashboard does not understand."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 import orjson
 import pytest
+from aiohttp import web
 
-from autogrocery.client import ApiError, Credentials, Disconnected
+from autogrocery.client import ApiError, Credentials, Disconnected, UnexpectedAnswer
+from autogrocery.contract.events import Event, MetricsTicked
 from autogrocery.tui.client import ApiClient
+from autogrocery.tui.feed import Backoff, Feed, Link
 from tests.api.conftest import ADMIN_PASSWORD
 from tests.tui.conftest import StoreFactory
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -62,3 +69,101 @@ async def test_a_store_that_is_not_there(make_store: StoreFactory) -> None:
         with pytest.raises(Disconnected, match="cannot connect"):
             await client.inventory()
     assert repr(Credentials("admin", ADMIN_PASSWORD)) == "Credentials('admin', password=…)"
+
+
+# --- answers the dashboard does not understand ----------------------------------------
+
+TICK = {
+    "type": "metrics.tick",
+    "seq": 2,
+    "at": "2026-01-01T00:00:00.000Z",
+    "data": {"orders": {}, "robots_alive": {}, "loop_lag_ms": 0.5},
+}
+
+
+async def odd_store(inventory: dict[str, object], frames: list[bytes]) -> web.AppRunner:
+    """A store whose inventory answer is `inventory` and whose event stream sends
+    `frames`; every other listing is empty."""
+
+    async def login(_: web.Request) -> web.Response:
+        return web.json_response({"access_token": "a", "refresh_token": "r"})
+
+    async def events(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        for frame in frames:
+            await ws.send_bytes(frame)
+        async for _ in ws:  # until the dashboard hangs up
+            pass
+        return ws
+
+    def listing(body: dict[str, object]) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def answer(_: web.Request) -> web.Response:
+            return web.json_response(body)
+
+        return answer
+
+    app = web.Application()
+    app.router.add_post("/api/auth/login", login)
+    app.router.add_get("/api/events", events)
+    app.router.add_get("/api/ops/inventory", listing(inventory))
+    app.router.add_get("/api/orders", listing({"orders": [], "next_cursor": None}))
+    app.router.add_get("/api/restocks", listing({"restocks": [], "next_cursor": None}))
+    app.router.add_get("/api/ops/robots", listing({"robots": []}))
+    app.router.add_get("/api/ops/alerts", listing({"alerts": []}))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+def url_of(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"
+
+
+async def test_an_answer_of_another_shape_is_said_in_the_banner() -> None:
+    """The dashboard decodes each answer strictly into the API's Struct: an answer that
+    does not decode is an `UnexpectedAnswer` (an `ApiError`), shown as the banner's
+    reason like any other answer the store should not have given, never a traceback."""
+    runner = await odd_store({"items": [], "next_cursor": None, "surprise": 1}, [])
+    links: list[Link] = []
+    try:
+        async with ApiClient(url_of(runner), Credentials("admin", "pw")) as client:
+            with pytest.raises(UnexpectedAnswer) as caught:
+                await client.inventory()
+            assert isinstance(caught.value, ApiError)
+            assert str(caught.value) == (
+                "unexpected answer to /api/ops/inventory: Object contains unknown field `surprise`"
+            )
+            feed = Feed(client, lambda _: None, lambda _: None, links.append, Backoff(first=9))
+            task = asyncio.create_task(feed.run())
+            await eventually(lambda: links and links[-1].attempt, within=10)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:
+        await runner.cleanup()
+    assert links[-1].reason == str(caught.value)
+
+
+async def test_an_event_of_another_shape_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    """A frame that is not an event the dashboard knows is logged and dropped; the
+    events after it still arrive."""
+    frames = [b"not json", b'{"type": "no.such.event", "seq": 1}', orjson.dumps(TICK)]
+    runner = await odd_store({"items": [], "next_cursor": None}, frames)
+    got: list[Event] = []
+    try:
+        async with ApiClient(url_of(runner), Credentials("admin", "pw")) as client:
+            feed = Feed(client, lambda _: None, got.append, lambda _: None)
+            task = asyncio.create_task(feed.run())
+            await eventually(lambda: got, within=10)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:
+        await runner.cleanup()
+    assert [type(event) for event in got] == [MetricsTicked]
+    dropped = [r.getMessage() for r in caplog.records if "dropped an event" in r.getMessage()]
+    assert len(dropped) == 2
+    assert "no.such.event" in dropped[1]

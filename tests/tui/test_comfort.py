@@ -142,7 +142,7 @@ async def test_the_reports_at_80_by_24_show_whole_names_and_dates() -> None:
     and the period's dates off); the panel scrolls to the ones below, as Tab reaches
     their tables."""
     dashboard = app()
-    names = {sku: item["name"] for sku, item in dashboard.model.inventory.items()}
+    names = {sku: item.name for sku, item in dashboard.model.inventory.items()}
     async with dashboard.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: dashboard.redraws > 0)
         await pilot.press("6")

@@ -53,7 +53,7 @@ async def test_open_detail_windows_follow_the_event_feed(
         receipt = await client.submit_restock(
             [{"sku": "BRD-001", "quantity": 5, "unit_cost": "1.00"}]
         )
-        restock = receipt["restock_id"]
+        restock = receipt.restock_id
         app = dashboard(client)
         async with app.run_test(size=(160, 50)) as pilot:
             await connected(pilot, app)

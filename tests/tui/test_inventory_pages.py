@@ -43,7 +43,7 @@ async def test_the_inventory_is_drawn_a_page_at_a_time(
 async def test_search_as_you_type_asks_the_store_once_the_typing_pauses(
     store: Store, client: ApiClient
 ) -> None:
-    expected = [item["sku"] for item in await client.find_stock("bread")]
+    expected = [item.sku for item in await client.find_stock("bread")]
     assert expected, "the shipped catalog has bread"
     app = dashboard(client)
     async with app.run_test(size=(160, 50)) as pilot:

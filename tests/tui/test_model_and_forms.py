@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import msgspec
 import pytest
 
+from autogrocery.client import UnexpectedAnswer, decode_event
+from autogrocery.contract.events import Event
 from autogrocery.tui import format as fmt
 from autogrocery.tui.forms import (
     BelowCost,
@@ -17,18 +20,20 @@ from autogrocery.tui.forms import (
     plain,
 )
 from autogrocery.tui.model import MAX_ORDERS, StoreModel
-from tests.tui import fixed
+from tests.tui import fixed, shapes
 
 INVENTORY = {
-    sku: {"sku": sku, "on_hand": on_hand, "reserved": reserved, "price": price, "unit_cost": cost}
+    sku: shapes.item(
+        {"sku": sku, "on_hand": on_hand, "reserved": reserved, "price": price, "unit_cost": cost}
+    )
     for sku, _, _, on_hand, reserved, _, price, cost in fixed.PRODUCTS
 }
 
 
-def order_event(n: int, status: str, latency: float | None = None) -> dict[str, object]:
+def order_event(n: int, status: str, latency: float | None = None) -> Event:
     view = {"order_id": f"ord_{n}", "kind": "CUSTOMER", "status": status, "items": []}
     view |= {"created_at": f"2026-01-01T00:00:{n % 60:02d}.000Z", "latency_ms": latency}
-    return {"type": "order.updated", "at": "", "data": view}
+    return shapes.event("order.updated", shapes.order(view))
 
 
 def test_events_update_the_model_and_mark_panels_dirty_once() -> None:
@@ -40,23 +45,27 @@ def test_events_update_the_model_and_mark_panels_dirty_once() -> None:
         model.apply(order_event(n, "COMPLETED", 5.0 + n % 10))
     assert model.dirty == {"orders"}  # a thousand events, one redraw
     assert len(model.orders) == MAX_ORDERS
-    assert model.recent_orders(limit=1)[0]["order_id"] == "ord_999"
+    assert model.recent_orders(limit=1)[0].order_id == "ord_999"  # type: ignore[union-attr]
     model.apply(order_event(999, "COMPLETED", 5.0))  # a repeat is not counted twice
     model.sample()
     assert model.series.completed_per_second[-1] == 1000
     assert 5.0 <= model.series.p50[-1] <= model.series.p99[-1] <= 14.0
 
-    model.apply({"type": "stock.changed", "data": {"sku": "BRD-001", "available": 3}})
-    model.apply({"type": "alert.raised", "at": "t", "data": {"sku": "BRD-001", "available": 3}})
-    assert model.inventory["BRD-001"]["available"] == 3
+    model.apply(shapes.event("stock.changed", fixed.product("BRD-001", available=3)))
+    model.apply(shapes.event("alert.raised", fixed.low_alert("BRD-001", 3), at="t"))
+    assert model.inventory["BRD-001"].available == 3
     assert "BRD-001" in model.alerts
-    model.apply({"type": "alert.cleared", "data": {"sku": "BRD-001", "available": 90}})
+    model.apply(shapes.event("alert.cleared", fixed.low_alert("BRD-001", 90)))
     assert "BRD-001" not in model.alerts
-    model.apply({"type": "robot.updated", "data": {"robot_id": "meat-2", "state": "offline"}})
+    model.apply(shapes.event("robot.updated", fixed.robot("meat-2", state="offline")))
     assert sorted(model.offline_robots()) == ["meat-1", "meat-2"]
-    model.apply({"type": "no.such.event", "data": {}})
-    model.apply({"type": "stock.changed", "data": {"sku": "NEW-1", "price": "1.00"}})
-    assert "NEW-1" not in model.inventory
+    # An event the dashboard does not know is no event: the feed drops it (and logs it).
+    with pytest.raises(UnexpectedAnswer, match=re.escape("no.such.event")):
+        decode_event(b'{"type": "no.such.event", "seq": 1, "at": "", "data": {}}')
+    # A product the snapshot did not have comes whole with its stock.changed (before the
+    # contract, a bare price change of an unknown SKU was skipped).
+    model.apply(shapes.event("stock.changed", shapes.item({"sku": "NEW-1", "aisle": "bread"})))
+    assert "NEW-1" in model.inventory
 
 
 def test_manifest_validation() -> None:
@@ -77,7 +86,7 @@ def test_manifest_validation() -> None:
         "line 5: unit cost: expected a non-negative amount, got '-1'",
         "line 6: unit cost must be above 0",  # a cost of 0 would reprice the SKU to 0.01
     ]
-    free = {"BRD-001": {**INVENTORY["BRD-001"], "unit_cost": "0.00"}}
+    free = {"BRD-001": msgspec.structs.replace(INVENTORY["BRD-001"], unit_cost="0.00")}
     with pytest.raises(FormError, match="BRD-001 has no unit cost yet: give one"):
         parse_manifest("BRD-001 5", free)
     with pytest.raises(FormError, match="not loaded yet"):
@@ -135,6 +144,12 @@ def test_the_stores_errors_in_plain_words() -> None:
     )
     assert plain(400, "invalid body", [{"field": "items[0].sku", "message": "unknown"}]) == (
         "invalid body\nitems[0].sku: unknown"
+    )
+    # an answer that is not the contract's shape (`UnexpectedAnswer`, status 0)
+    odd = UnexpectedAnswer("Object contains unknown field `x` - at `$`", what="/api/ops/robots")
+    assert plain(odd.status, odd.detail) == (
+        "the store answered what the dashboard does not understand: "
+        "Object contains unknown field `x` - at `$`"
     )
 
 

@@ -1,7 +1,8 @@
 """What an operator reads is what the store says. The feed is replayed from a recording
 of a real store at 5 orders/s (tests/tui/data/feed.jsonl, made by
 `python -m tools.record_feed`): `/api/events` frames, `metrics.tick` among them, and
-the `GET /api/ops/analytics` answers the dashboard's poll reads, in arrival order."""
+the `GET /api/ops/analytics` answers the dashboard's poll reads, in arrival order. The
+recording is older than some of the contract's fields: `shapes.frame` fills them in."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 from textual.widgets import Select, Static
@@ -20,6 +22,7 @@ from autogrocery.tui.model import Snapshot, StoreModel
 from autogrocery.tui.widgets.chart import Chart
 from autogrocery.tui.widgets.orders import OrdersPanel
 from autogrocery.tui.widgets.table import LiveTable
+from tests.tui import shapes
 from tests.tui.conftest import shown, until
 
 pytestmark = pytest.mark.timeout(60)
@@ -35,11 +38,11 @@ def replay(model: StoreModel, lines: list[dict[str, Any]]) -> Iterator[dict[str,
     """Feed each recorded line to the model as the dashboard does (events from the
     WebSocket, analytics from the poll); a `sample()` per `metrics.tick`, as the
     once-a-second timer would. Yields each line after it is applied."""
-    for line in lines:
+    for seq, line in enumerate(lines, start=1):
         if "analytics" in line:
-            model.set_analytics(line["analytics"])
+            model.set_analytics(shapes.analytics(line["analytics"]))
         else:
-            model.apply(line["frame"])
+            model.apply(shapes.frame(line["frame"], seq))
             if line["frame"]["type"] == "metrics.tick":
                 model.sample()
         yield line
@@ -101,10 +104,10 @@ async def test_the_orders_per_minute_chart_reads_the_stores_rate() -> None:
         await until(pilot, lambda: f"orders per minute: {last_rate}" in str(label.render()))
         assert f"peak {last_rate}" in str(label.render())
         # A new figure between two samples: the chart says it as the line above does.
-        newer = copy.deepcopy(model.analytics)
-        assert newer is not None
-        newer["customer"]["per_minute"] = last_rate + 7
-        model.set_analytics(newer)
+        known = model.analytics
+        assert known is not None
+        customer = msgspec.structs.replace(known.customer, per_minute=last_rate + 7)
+        model.set_analytics(msgspec.structs.replace(known, customer=customer))
         app.redraw(force=True)
         assert f"{last_rate + 7}/min" in text_of(app, "#analytics-summary")
         await until(pilot, lambda: f"per minute: {last_rate + 7}" in str(label.render()))

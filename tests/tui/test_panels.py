@@ -216,7 +216,7 @@ async def deliver(store: Store, client, sku: str, expiry: str) -> None:
     receipt = await client.submit_restock(
         [{"sku": sku, "quantity": 5, "unit_cost": "1.00", "expiry_date": expiry}]
     )
-    await wait_final(store.live, [], restocks=[receipt["restock_id"]])
+    await wait_final(store.live, [], restocks=[receipt.restock_id])
 
 
 def counts(app) -> dict[str, int | None]:

@@ -11,16 +11,17 @@ from datetime import date, timedelta
 from math import ceil
 from typing import Any
 
+import msgspec
 import pytest
 from textual.widgets import Label, Select, TabbedContent
 
 from autogrocery.client import Credentials
-from autogrocery.tui.client import ApiClient
+from autogrocery.tui.client import ApiClient, ManifestLine
 from autogrocery.tui.model import REPORTS_EVERY, REPORTS_SOON, StoreModel
 from autogrocery.tui.reports import load_reports
 from autogrocery.tui.widgets.table import LiveTable
 from tests.helpers import wait_final
-from tests.tui import fixed
+from tests.tui import fixed, shapes
 from tests.tui.conftest import Store, StoreFactory, connected, dashboard, shown, until
 
 pytestmark = pytest.mark.timeout(90)
@@ -38,9 +39,9 @@ MILK = {
 }
 
 
-async def deliver(store: Store, client: ApiClient, lines: list[dict[str, Any]]) -> None:
+async def deliver(store: Store, client: ApiClient, lines: list[ManifestLine]) -> None:
     receipt = await client.submit_restock(lines)  # as a truck
-    await wait_final(store.live, [], restocks=[receipt["restock_id"]])
+    await wait_final(store.live, [], restocks=[receipt.restock_id])
 
 
 async def buy(store: Store, client: ApiClient, quantity: int) -> None:
@@ -78,8 +79,8 @@ async def test_the_reports_panel_shows_what_the_store_counts(
     await deliver(
         store, client, [{"sku": SKU, "quantity": 2, "unit_cost": "1.50", "expiry_date": str(gone)}]
     )
-    lots = [lot for lot in await client.expiring(3) if lot["sku"] == SKU]
-    assert [(lot["days_left"], lot["expired"], lot["on_hand"]) for lot in lots] == [
+    lots = [lot for lot in await client.expiring(3) if lot.sku == SKU]
+    assert [(lot.days_left, lot.expired, lot.on_hand) for lot in lots] == [
         (-1, True, 2),
         (2, False, 3),
     ]
@@ -101,10 +102,8 @@ async def test_the_reports_panel_shows_what_the_store_counts(
             ["Test milk", str(gone), "expired", "2"],
             ["Test milk", str(soon), "2 days", "3"],
         ]
-        assert "bold red" in str(expiring.cells(lots[0]["lot_id"])[0].style)  # type: ignore[index, union-attr]
-        assert expiring.row_keys.index(lots[0]["lot_id"]) < expiring.row_keys.index(
-            lots[1]["lot_id"]
-        )
+        assert "bold red" in str(expiring.cells(lots[0].lot_id)[0].style)  # type: ignore[index, union-attr]
+        assert expiring.row_keys.index(lots[0].lot_id) < expiring.row_keys.index(lots[1].lot_id)
         assert "1 expired" in title(app, "expiring")
 
         # waste over the last 7 days: 3 at 1.25
@@ -116,7 +115,7 @@ async def test_the_reports_panel_shows_what_the_store_counts(
         # store's age (seconds: younger than the 7 days of the report); enough for min
         # level + two lead times (2 days) of use at that rate
         assert app.model.reports is not None
-        age = app.model.reports.reorder["span_days"]
+        age = app.model.reports.reorder.span_days
         assert age < 1
         row = shown(reorder, SKU)
         assert row is not None
@@ -126,7 +125,7 @@ async def test_the_reports_panel_shows_what_the_store_counts(
         # usage: 2 taken today, the last of the 7 days; per day over the store's age
         row = shown(usage, SKU)
         assert row is not None
-        assert row[:4] == [SKU, "Test milk", "2", f"{2 / app.model.reports.usage['span_days']:.1f}"]
+        assert row[:4] == [SKU, "Test milk", "2", f"{2 / app.model.reports.usage.span_days:.1f}"]
         assert row[4][:-1] == " " * 6  # only today's bar
         assert row[4][-1] != " "
         assert re.search(r"Usage: .* taken in \d+ min, ", title(app, "usage"))
@@ -136,7 +135,7 @@ async def test_the_reports_panel_shows_what_the_store_counts(
         tabs = app.main.query_one("#tabs", TabbedContent)
         await until(pilot, lambda: "Alerts (3)" in str(tabs.get_tab("alerts").label))
         assert str(tabs.get_tab("reports").label) == "6 Reports"
-        kinds = sorted((a["kind"], a["sku"]) for a in app.model.alerts.values())
+        kinds = sorted((a.kind, a.sku) for a in app.model.alerts.values())
         assert kinds == [("expiring", SKU), ("expiring", SKU), ("low", SKU)]
 
         # live: another write-off (from the expired lot first) shows without a reload,
@@ -190,7 +189,7 @@ def test_the_reports_are_fetched_soon_after_a_change_and_now_and_then_otherwise(
     assert not model.reports_due()  # nothing changed: it waits for the slow refresh
     assert model.reports_due(shown=True)  # but the panel just came into view
     for n in range(1000):  # a burst of stock events: still one fetch, after REPORTS_SOON
-        model.apply({"type": "stock.changed", "data": {"sku": "BRD-001", "available": n}})
+        model.apply(shapes.event("stock.changed", fixed.product("BRD-001", available=n)))
     assert model.reports_due()
     model.reports_asked()
     now[0] += REPORTS_SOON - 0.1
@@ -206,7 +205,9 @@ def test_the_reports_are_fetched_soon_after_a_change_and_now_and_then_otherwise(
     model.set_reports(fixed.reports())
     assert model.reports_error is None
     model.apply(
-        {"type": "alert.raised", "data": {"kind": "expiring", "sku": "DAI-001", "lot_id": "l1"}}
+        shapes.event(
+            "alert.raised", shapes.alert({"kind": "expiring", "sku": "DAI-001", "lot_id": "l1"})
+        )
     )
     now[0] += REPORTS_SOON
     assert model.reports_due()  # an expiry alert changes what the panel shows
@@ -222,13 +223,15 @@ def test_expiry_and_low_stock_alerts_are_each_kept_under_its_own_key() -> None:
     assert model.alert_count == len(low) + len(lots)
     # a low-stock alert and an expiry alert for the same SKU: both kept, each its own
     sku = next(iter(low))
-    expiry = {"kind": "expiring", "sku": sku, "lot_id": "lot_x", "available": 1, "min_level": 0}
-    model.apply({"type": "alert.raised", "at": "t", "data": expiry})
+    expiry = shapes.alert(
+        {"kind": "expiring", "sku": sku, "lot_id": "lot_x", "available": 1, "min_level": 0}
+    )
+    model.apply(shapes.event("alert.raised", expiry, at="t"))
     assert set(model.alerts) == low | lots | {"lot_x"}
-    assert model.alerts[sku]["kind"] == "low"
-    model.apply({"type": "alert.cleared", "at": "t", "data": expiry})
+    assert model.alerts[sku].kind == "low"
+    model.apply(shapes.event("alert.cleared", expiry, at="t"))
     assert set(model.alerts) == low | lots  # clearing the lot's alert leaves the SKU's
-    model.set_alerts([expiry | {"lot_id": "lot_y"}])  # the periodic re-read
+    model.set_alerts([msgspec.structs.replace(expiry, lot_id="lot_y")])  # the periodic re-read
     assert (list(model.alerts), model.low_stock_skus()) == (["lot_y"], [])
 
 
@@ -236,7 +239,7 @@ async def test_waste_and_usage_span_whole_store_days(store: Store, client: ApiCl
     """`load_reports` asks for waste up to the store's today, as the usage report says."""
     reports = await load_reports(client, 30)
     today = store.live.today()
-    assert reports.usage["to"] == reports.waste["to"] == str(today)
-    assert reports.waste["from"] == str(today - timedelta(days=29))
-    assert reports.usage["from"] == str(today - timedelta(days=6))
+    assert reports.usage.to == reports.waste.to == str(today)
+    assert reports.waste.from_ == str(today - timedelta(days=29))
+    assert reports.usage.from_ == str(today - timedelta(days=6))
     assert client.sent["GET /api/ops/reports/waste"] == 1

@@ -8,12 +8,17 @@ imported on first use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the names are, for a type checker; imported on first use
+    from autogrocery.tui.chain.app import ChainApp
+    from autogrocery.tui.chain.client import ChainClient
+    from autogrocery.tui.chain.model import ChainModel
 
 __all__ = ["ChainApp", "ChainClient", "ChainModel"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "ChainApp":
         from autogrocery.tui.chain.app import ChainApp
 

@@ -4,13 +4,13 @@ a retry of the same request after a lost answer carries the same Idempotency-Key
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Label, Select, TextArea
 
-from autogrocery.tui.chain.client import ChainClient
+from autogrocery.tui.chain.client import ChainClient, TransferItem
 from autogrocery.tui.chain.forms import (
     PRICES_HELP,
     TRANSFER_HELP,
@@ -23,11 +23,11 @@ from autogrocery.tui.client import ApiClient
 from autogrocery.tui.screens.form import FormScreen, Send
 
 
-def _items(items: list[dict[str, Any]], key: str) -> str:
-    return ", ".join(f"{i[key]} {i['sku']}" for i in items)
+def _items(items: list[TransferItem]) -> str:
+    return ", ".join(f"{i['quantity']} {i['sku']}" for i in items)
 
 
-class RequestTransferScreen(FormScreen):
+class RequestTransferScreen(FormScreen[ChainModel]):
     heading = "Request a transfer"
     server = "the head office"
 
@@ -75,15 +75,15 @@ class RequestTransferScreen(FormScreen):
             )
             self.retries.settled()
             return (
-                f"transfer {made['transfer_id']} {made['status']}: "
-                f"{_items(items, 'quantity')} from {from_store} to {to_store}. "
+                f"transfer {made.transfer_id} {made.status}: "
+                f"{_items(items)} from {from_store} to {to_store}. "
                 "Follow it in Transfers (3)."
             )
 
         return send
 
 
-class CatalogScreen(FormScreen):
+class CatalogScreen(FormScreen[ChainModel]):
     heading = "Publish prices (a new catalog version for every store)"
     server = "the head office"
 

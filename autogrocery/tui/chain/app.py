@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -40,7 +39,7 @@ from autogrocery.tui.messages import LinkChanged, StoreChanged
 MODAL_BLOCKED = {"request_transfer", "publish", "show", "filter", "find_sku", "sales_days"}
 
 
-class ChainApp(OperatorApp):
+class ChainApp(OperatorApp[ChainModel]):
     TITLE = "autogrocery head office"
     PANELS = PANELS
     TITLES = TITLES
@@ -177,7 +176,7 @@ class ChainApp(OperatorApp):
         panel = self.main.query_one("#transfers-panel", TransfersPanel)
         panel.query_one("#transfer-status", Select).value = status or "ALL"
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from self._commands()
 

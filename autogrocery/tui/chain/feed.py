@@ -6,8 +6,8 @@ tries again with exponential backoff (and jitter), as the store's feed reconnect
 
 An error answer to a panel's own question (a SKU no store reported, a day that is not
 one) is that panel's: it is shown there and the link stays up. An answer that is not
-what the API documents (something else at that address) is shown in the banner, never
-as a traceback. No textual here.
+what the API documents (something else at that address: the client's `UnexpectedAnswer`,
+an `ApiError`) is shown in the banner, never as a traceback. No textual here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from autogrocery.client import ApiError, Disconnected
+from autogrocery.client import ApiError, Disconnected, UnexpectedAnswer
 from autogrocery.tui.chain.client import ChainClient
 from autogrocery.tui.chain.model import IN_FLIGHT, ChainModel, InFlight, week_to
 from autogrocery.tui.feed import Backoff, Link, Reconnects
@@ -57,11 +57,11 @@ class ChainFeed:
             self._poked.clear()
             try:
                 await self.poll(self.wanted())
+            except UnexpectedAnswer as exc:  # not JSON, or not its shape
+                log.warning("unexpected answer from the head office: %s", exc)
+                reason = f"an answer the dashboard does not understand ({exc.what}: {exc.detail})"
             except (Disconnected, ApiError) as exc:
                 reason = str(exc).splitlines()[0]
-            except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not its shape
-                log.warning("unexpected answer from the head office", exc_info=True)
-                reason = f"an answer the dashboard does not understand ({exc!r:.120})"
             else:
                 self.reconnects.up()
                 await self._wait(self.interval)
@@ -86,8 +86,8 @@ class ChainFeed:
         model.set_stores(stores)
         model.set_in_flight(
             InFlight(
-                sum(len(page["transfers"]) for page in counted),
-                any(page.get("next_cursor") for page in counted),
+                sum(len(page.transfers) for page in counted),
+                any(page.next_cursor for page in counted),
             )
         )
 
@@ -117,7 +117,7 @@ class ChainFeed:
         asked = first, last = self.model.sales_range
         try:
             if last is None and first is None:  # the last days, to the chain's today
-                last = (await self.client.sales())["to"]
+                last = (await self.client.sales()).to
             if first is None and last is not None:
                 first = week_to(last)
             self.model.set_sales(asked, await self.client.sales(first, last))

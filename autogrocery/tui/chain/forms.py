@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Collection, Iterator
 
 from autogrocery.domain.money import format_money
+from autogrocery.tui.chain.client import PriceChange, TransferItem
 from autogrocery.tui.forms import MAX_LINES, MAX_QUANTITY, FormError, money, whole
 
 TRANSFER_HELP = "one line per item: SKU QUANTITY, e.g. BRD-001 12"
@@ -47,7 +48,7 @@ def sku_lines(text: str, value: str, errors: list[str]) -> Iterator[tuple[str, s
 
 def parse_transfer(
     from_store: object, to_store: object, text: str, stores: Collection[str]
-) -> tuple[str, str, list[dict[str, str | int]]]:
+) -> tuple[str, str, list[TransferItem]]:
     errors: list[str] = []
     for name, store in (("from", from_store), ("to", to_store)):
         if not isinstance(store, str) or not store:
@@ -74,13 +75,13 @@ def parse_transfer(
         errors.append(f"at most {MAX_LINES} SKUs per transfer")
     if errors:
         raise FormError("\n".join(errors))
-    items: list[dict[str, str | int]] = [
+    items: list[TransferItem] = [
         {"sku": sku, "quantity": quantity} for sku, quantity in merged.items()
     ]
     return str(from_store), str(to_store), items
 
 
-def parse_prices(text: str) -> list[dict[str, str]]:
+def parse_prices(text: str) -> list[PriceChange]:
     errors: list[str] = []
     products: dict[str, str] = {}
     for where, sku, word in sku_lines(text, "PRICE", errors):

@@ -2,15 +2,24 @@
 transfers are in flight, and what the visible panel asked for (a SKU's stock or a page
 of every SKU, the transfers of a status, sales over days), as the head office last
 answered. The head office sends no live events: the feed polls it (`feed.py`) and puts
-each answer here; a setter marks its panel dirty and the app redraws it. A fetch that
-failed leaves the last figures and says why (`errors`). No textual here.
+each answer here, as the head office's own Struct (`contract/head_office.py`); a setter
+marks its panel dirty and the app redraws it. A fetch that failed leaves the last
+figures and says why (`errors`). No textual here.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+
+from autogrocery.contract.head_office import (
+    Sales,
+    SkuStock,
+    StockPage,
+    StoreStatus,
+    Transfer,
+    TransferList,
+)
 
 PANELS = ("stores", "stock", "transfers", "sales")
 TRANSFER_STATUSES = ("REQUESTED", "SHIPPED", "RECEIVED", "REFUSED")
@@ -27,8 +36,8 @@ class InFlight:
         return f"{self.count}+" if self.more else str(self.count)
 
 
-def store_status(store: dict[str, Any]) -> str:
-    return str(store.get("status") or "never")
+def store_status(store: StoreStatus) -> str:
+    return store.status
 
 
 def parse_day(text: str) -> datetime.date:
@@ -49,57 +58,57 @@ def week_to(last: str) -> str:
 
 class ChainModel:
     def __init__(self) -> None:
-        self.stores: dict[str, dict[str, Any]] = {}  # by store id, in id order
+        self.stores: dict[str, StoreStatus] = {}  # by store id, in id order
         self.in_flight: InFlight | None = None  # None: not counted yet
         # The stock panel: one SKU's stock in every store, or a page of every SKU.
         self.stock_sku: str | None = None  # what the operator asked for (None: the list)
-        self.stock: dict[str, Any] | None = None  # the head office's answer for it
-        self.stock_items: list[dict[str, Any]] = []  # the page of every SKU shown
+        self.stock: SkuStock | None = None  # the head office's answer for it
+        self.stock_items: list[SkuStock] = []  # the page of every SKU shown
         self.stock_cursors: list[str | None] = [None]  # the cursor of each page so far
         self.stock_next: str | None = None  # the next page's cursor (None: the last page)
         # The transfers panel: the newest of one status (None: any).
         self.transfer_status: str | None = None
-        self.transfers: list[dict[str, Any]] = []
+        self.transfers: list[Transfer] = []
         self.transfers_more = False
         # The sales panel: the days asked for (None, None: the last SALES_DAYS days).
         self.sales_range: tuple[str | None, str | None] = (None, None)
-        self.sales: dict[str, Any] | None = None
+        self.sales: Sales | None = None
         self.errors: dict[str, str] = {}  # panel → why its last fetch failed, verbatim
         self.polls = 0  # answers from the head office so far (a window follows them)
         self.dirty: set[str] = set(PANELS)
 
     # --- the feed's answers ----------------------------------------------------------
 
-    def set_stores(self, stores: list[dict[str, Any]]) -> None:
-        self.stores = {s["store_id"]: dict(s) for s in sorted(stores, key=lambda s: s["store_id"])}
+    def set_stores(self, stores: list[StoreStatus]) -> None:
+        self.stores = {s.store_id: s for s in sorted(stores, key=lambda s: s.store_id)}
         self.polls += 1
         self.dirty.add("stores")
 
     def set_in_flight(self, in_flight: InFlight) -> None:
         self.in_flight = in_flight
 
-    def set_stock(self, sku: str, found: dict[str, Any] | None, error: str | None = None) -> None:
+    def set_stock(self, sku: str, found: SkuStock | None, error: str | None = None) -> None:
         """One SKU's answer (None with an error: the head office does not know it)."""
         if sku != self.stock_sku:
             return  # the operator asked for another since
         self.stock = found
         self._error("stock", error)
 
-    def set_stock_page(self, cursor: str | None, page: dict[str, Any]) -> None:
+    def set_stock_page(self, cursor: str | None, page: StockPage) -> None:
         if self.stock_sku is not None or cursor != self.stock_cursors[-1]:
             return
-        self.stock_items = list(page["items"])
-        self.stock_next = page.get("next_cursor")
+        self.stock_items = page.items
+        self.stock_next = page.next_cursor
         self._error("stock", None)
 
-    def set_transfers(self, status: str | None, page: dict[str, Any]) -> None:
+    def set_transfers(self, status: str | None, page: TransferList) -> None:
         if status != self.transfer_status:
             return
-        self.transfers = list(page["transfers"])
-        self.transfers_more = page.get("next_cursor") is not None
+        self.transfers = page.transfers
+        self.transfers_more = page.next_cursor is not None
         self._error("transfers", None)
 
-    def set_sales(self, asked: tuple[str | None, str | None], report: dict[str, Any]) -> None:
+    def set_sales(self, asked: tuple[str | None, str | None], report: Sales) -> None:
         if asked != self.sales_range:
             return
         self.sales = report
@@ -173,7 +182,7 @@ class ChainModel:
     @property
     def catalog_version(self) -> int:
         """The newest catalog version any store holds."""
-        return max((int(s.get("catalog_version") or 0) for s in self.stores.values()), default=0)
+        return max((s.catalog_version for s in self.stores.values()), default=0)
 
-    def find_transfer(self, transfer_id: str) -> dict[str, Any] | None:
-        return next((t for t in self.transfers if t.get("transfer_id") == transfer_id), None)
+    def find_transfer(self, transfer_id: str) -> Transfer | None:
+        return next((t for t in self.transfers if t.transfer_id == transfer_id), None)

@@ -5,8 +5,6 @@ and Enter for others (only the last: the 7 days to it; only the first: to today)
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from autogrocery.contract.head_office import StoreSales
 from autogrocery.domain.money import format_money, parse_money
 from autogrocery.tui.chain.model import SALES_DAYS, ChainModel, parse_day
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
@@ -54,9 +53,10 @@ class SalesPanel(Vertical):
 
     def refresh_from(self, model: ChainModel) -> None:
         report = model.sales
-        rows = [row(s) for s in (report or {}).get("stores") or []]
+        stores = report.stores if report is not None else []
+        rows = [row(s) for s in stores]
         if rows:
-            rows.append(total(report["stores"]))  # type: ignore[index]
+            rows.append(total(stores))
         self.table.sync(rows)
         first, last = model.sales_range
         asked = (
@@ -72,8 +72,8 @@ class SalesPanel(Vertical):
             text = Text("asking…", style="dim")
         else:
             text = Text.assemble(
-                (f"{report['from']} to {report['to']}", "bold"),
-                (f"  ({report.get('time_zone', '')}, both days included)", "dim"),
+                (f"{report.from_} to {report.to}", "bold"),
+                (f"  ({report.time_zone}, both days included)", "dim"),
             )
         show(self.query_one("#sales-summary", Static), text)
 
@@ -100,22 +100,22 @@ class SalesPanel(Vertical):
         self.table.focus()
 
 
-def row(store: dict[str, Any]) -> Row:
+def row(store: StoreSales) -> Row:
     return (
-        str(store["store_id"]),
+        store.store_id,
         (
-            str(store["store_id"]),
-            Text(f"{int(store.get('completed_orders') or 0):,}", justify="right"),
-            Text(str(store.get("revenue", "")), justify="right"),
-            Text(str(store.get("waste_value", "")), justify="right"),
+            store.store_id,
+            Text(f"{store.completed_orders:,}", justify="right"),
+            Text(store.revenue, justify="right"),
+            Text(store.waste_value, justify="right"),
         ),
     )
 
 
-def total(stores: list[dict[str, Any]]) -> Row:
-    orders = sum(int(s.get("completed_orders") or 0) for s in stores)
-    revenue = sum(parse_money(str(s.get("revenue") or "0")) for s in stores)
-    waste = sum(parse_money(str(s.get("waste_value") or "0")) for s in stores)
+def total(stores: list[StoreSales]) -> Row:
+    orders = sum(s.completed_orders for s in stores)
+    revenue = sum(parse_money(s.revenue or "0") for s in stores)
+    waste = sum(parse_money(s.waste_value or "0") for s in stores)
     return (
         TOTAL,
         (

@@ -6,7 +6,6 @@ on one of them to see it by store."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -16,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from autogrocery.contract.head_office import SkuStock, StoreStock
 from autogrocery.tui import format as fmt
 from autogrocery.tui.chain.model import ChainModel
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
@@ -79,7 +79,7 @@ class StockPanel(Vertical):
         error = model.errors.get("stock")
         if one:
             found = model.stock
-            stores = (found or {}).get("stores") or []
+            stores = found.stores if found is not None else []
             by_store.sync([store_row(s, self.wall_clock()) for s in stores])
             note = "Enter with the SKU empty: every SKU"
             if error:
@@ -88,8 +88,8 @@ class StockPanel(Vertical):
                 text = Text(f"asking for {model.stock_sku}…", style="dim")
             else:
                 text = Text.assemble(
-                    (str(found["sku"]), "bold"),
-                    f": {int(found['total_on_hand']):,} on hand in "
+                    (found.sku, "bold"),
+                    f": {found.total_on_hand:,} on hand in "
                     f"{len(stores)} store{'' if len(stores) == 1 else 's'}",
                     ("  (as each last reported)", "dim"),
                 )
@@ -137,13 +137,13 @@ class StockPanel(Vertical):
             self.post_message(self.Asked())
 
 
-def store_row(store: dict[str, Any], now: float) -> Row:
-    on_hand, reserved = int(store.get("on_hand") or 0), int(store.get("reserved") or 0)
-    as_of = store.get("as_of")
+def store_row(store: StoreStock, now: float) -> Row:
+    on_hand, reserved = store.on_hand, store.reserved
+    as_of = store.as_of
     return (
-        str(store["store_id"]),
+        store.store_id,
         (
-            str(store["store_id"]),
+            store.store_id,
             Text(f"{on_hand:,}", justify="right"),
             Text(f"{reserved:,}", justify="right"),
             Text(f"{on_hand - reserved:,}", justify="right"),
@@ -152,14 +152,14 @@ def store_row(store: dict[str, Any], now: float) -> Row:
     )
 
 
-def sku_row(item: dict[str, Any]) -> Row:
-    stores = item.get("stores") or []
+def sku_row(item: SkuStock) -> Row:
+    stores = item.stores
     return (
-        str(item["sku"]),
+        item.sku,
         (
-            str(item["sku"]),
-            Text(f"{int(item.get('total_on_hand') or 0):,}", justify="right"),
+            item.sku,
+            Text(f"{item.total_on_hand:,}", justify="right"),
             Text(str(len(stores)), justify="right"),
-            " · ".join(f"{s['store_id']} {int(s.get('on_hand') or 0):,}" for s in stores),
+            " · ".join(f"{s.store_id} {s.on_hand:,}" for s in stores),
         ),
     )

@@ -6,13 +6,13 @@ above names it; a store behind the newest catalog version shows its version in y
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from autogrocery.contract.head_office import StoreStatus
 from autogrocery.tui import format as fmt
 from autogrocery.tui.chain.model import ChainModel, store_status
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
@@ -72,20 +72,20 @@ def summary(model: ChainModel) -> Text:
     return Text(f"✔ all {len(up)} stores up", style="green")
 
 
-def row(store: dict[str, Any], now: float, newest: int) -> Row:
+def row(store: StoreStatus, now: float, newest: int) -> Row:
     status = store_status(store)
     style = "bold red" if status == "down" else ""
-    seen = store.get("last_seen")
-    version = int(store.get("catalog_version") or 0)
-    units = store.get("on_hand_units")
+    seen = store.last_seen
+    version = store.catalog_version
+    units = store.on_hand_units
     return (
-        str(store["store_id"]),
+        store.store_id,
         (
-            Text(str(store["store_id"]), style=style),
+            Text(store.store_id, style=style),
             fmt.status(status),
             Text(f"{fmt.clock(seen)} {fmt.ago(seen, now)}" if seen else "never", style=style),
-            Text(f"{int(store.get('lag_events') or 0):,}", justify="right", style=style),
+            Text(f"{store.lag_events:,}", justify="right", style=style),
             Text(f"v{version}", justify="right", style="yellow" if version < newest else style),
-            Text("-" if units is None else f"{int(units):,}", justify="right", style=style),
+            Text("-" if units is None else f"{units:,}", justify="right", style=style),
         ),
     )

@@ -5,8 +5,6 @@ each of the feed's polls while it is open, so it moves on by itself."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -16,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from autogrocery.client import ApiError, Disconnected
+from autogrocery.contract.head_office import Transfer
 from autogrocery.tui import format as fmt
 from autogrocery.tui.chain.client import ChainClient
 from autogrocery.tui.chain.model import ChainModel
@@ -27,7 +26,6 @@ LINES = (
     Column("shipped", "shipped", 10),
     Column("received", "received", 10),
 )
-STEPS = (("requested", "requested_at"), ("shipped", "shipped_at"), ("received", "received_at"))
 
 
 class TransferScreen(ModalScreen[None]):
@@ -40,7 +38,7 @@ class TransferScreen(ModalScreen[None]):
         self.client = client
         self.transfer_id = transfer_id
         self.model = model
-        self.view: dict[str, Any] | None = None  # as the head office last said
+        self.view: Transfer | None = None  # as the head office last said
         self._polls = model.polls if model else 0
 
     def compose(self) -> ComposeResult:
@@ -83,46 +81,50 @@ class TransferScreen(ModalScreen[None]):
         error.remove_class("shown")
         self.show(view)
 
-    def show(self, view: dict[str, Any]) -> None:
+    def show(self, view: Transfer) -> None:
         self.view = view
         steps: list[Text | str | tuple[str, str]] = []
-        for name, key in STEPS:
-            if view.get(key):
-                steps += [(f"  {name} ", "dim"), str(view[key])]
+        moved = (
+            ("requested", view.requested_at),
+            ("shipped", view.shipped_at),
+            ("received", view.received_at),
+        )
+        for name, at in moved:
+            if at:
+                steps += [(f"  {name} ", "dim"), at]
         self.query_one("#transfer-summary", Static).update(
             Text.assemble(
                 ("from ", "dim"),
-                (str(view.get("from_store")), "bold"),
+                (view.from_store, "bold"),
                 ("  to ", "dim"),
-                (str(view.get("to_store")), "bold"),
+                (view.to_store, "bold"),
                 ("  status ", "dim"),
-                fmt.status(str(view.get("status"))),
+                fmt.status(view.status),
                 *steps,
-                *((("\nrefused: ", "bold red"), str(view["reason"])) if view.get("reason") else ()),
+                *((("\nrefused: ", "bold red"), view.reason) if view.reason else ()),
             )
         )
         self.query_one("#transfer-lines", LiveTable).sync(
             [
                 (
-                    str(line.get("sku")),
+                    line.sku,
                     (
-                        str(line.get("sku")),
-                        Text(count(line.get("requested")), justify="right"),
-                        Text(count(line.get("shipped")), justify="right"),
-                        Text(count(line.get("received")), justify="right"),
+                        line.sku,
+                        Text(count(line.requested), justify="right"),
+                        Text(count(line.shipped), justify="right"),
+                        Text(count(line.received), justify="right"),
                     ),
                 )
-                for line in view.get("items") or []
+                for line in view.items
             ]
         )
-        discrepancy = view.get("discrepancy") or []
+        discrepancy = view.discrepancy or []
         shown = self.query_one("#transfer-discrepancy", Static)
         shown.update(
             Text(
                 "discrepancy: "
                 + "; ".join(
-                    f"{d.get('sku')} shipped {d.get('shipped')}, received {d.get('received')}"
-                    for d in discrepancy
+                    f"{d.sku} shipped {d.shipped}, received {d.received}" for d in discrepancy
                 ),
                 style="bold yellow",
             )

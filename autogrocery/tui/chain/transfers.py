@@ -4,7 +4,7 @@ discrepancy says so. Enter opens one; `t` requests a new one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
 from rich.text import Text
 from textual import on
@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, Select
 
+from autogrocery.contract.head_office import Transfer
 from autogrocery.tui import format as fmt
 from autogrocery.tui.chain.model import TRANSFER_STATUSES, ChainModel
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
@@ -90,33 +91,36 @@ class TransfersPanel(Vertical):
             self.post_message(self.Open(event.key))
 
 
-def note(transfer: dict[str, Any]) -> Text:
-    if transfer.get("reason"):
-        return Text(str(transfer["reason"]), style="red")
-    discrepancy = transfer.get("discrepancy") or []
+def note(transfer: Transfer) -> Text:
+    if transfer.reason:
+        return Text(transfer.reason, style="red")
+    discrepancy = transfer.discrepancy or []
     if discrepancy:
-        skus = ", ".join(str(d.get("sku")) for d in discrepancy)
+        skus = ", ".join(d.sku for d in discrepancy)
         return Text(f"received ≠ shipped: {skus}", style="yellow")
     return Text("")
 
 
-def lines(transfer: dict[str, Any]) -> list[dict[str, object]]:
+class Line(NamedTuple):
+    sku: str
+    quantity: int
+
+
+def lines(transfer: Transfer) -> list[Line]:
     """The items as `fmt.items` writes order lines (quantity: as requested)."""
-    return [
-        {"sku": i.get("sku"), "quantity": i.get("requested")} for i in transfer.get("items") or []
-    ]
+    return [Line(i.sku, i.requested) for i in transfer.items]
 
 
-def row(transfer: dict[str, Any]) -> Row:
+def row(transfer: Transfer) -> Row:
     return (
-        str(transfer["transfer_id"]),
+        transfer.transfer_id,
         (
-            str(transfer["transfer_id"]),
-            str(transfer.get("from_store", "")),
-            str(transfer.get("to_store", "")),
-            fmt.status(str(transfer.get("status", ""))),
+            transfer.transfer_id,
+            transfer.from_store,
+            transfer.to_store,
+            fmt.status(transfer.status),
             fmt.items(lines(transfer), 30),
-            fmt.clock(transfer.get("requested_at")),
+            fmt.clock(transfer.requested_at),
             note(transfer),
         ),
     )

@@ -3,13 +3,12 @@ and a new price or min level. Each shows, once done, what changed."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select, TextArea
 
+from autogrocery.contract.stock import InventoryItem
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.forms import (
     MANIFEST_HELP,
@@ -32,16 +31,16 @@ def suggested_manifest(model: StoreModel) -> str:
         item = model.inventory.get(sku)
         if item is None:
             continue
-        want = max(10, 2 * int(item.get("min_level", 0)) - int(item.get("available", 0)))
+        want = max(10, 2 * item.min_level - item.available)
         lines.append(f"{sku} {min(want, 1000)}")
     return "\n".join(lines)
 
 
-def change(before: Any, after: Any) -> str:
+def change(before: object, after: object) -> str:
     return f"{before} → {after}" if before != after else f"{after} (unchanged)"
 
 
-class RestockScreen(FormScreen):
+class RestockScreen(FormScreen[StoreModel]):
     heading = "Truck restock manifest"
 
     def fields(self) -> ComposeResult:
@@ -73,19 +72,19 @@ class RestockScreen(FormScreen):
             receipt = await client.submit_restock(items)
             lines = ", ".join(f"{i['quantity']} {i['sku']} at {i['unit_cost']}" for i in items)
             return (
-                f"restock {receipt['restock_id']} {receipt['status']}: {lines}; total cost "
-                f"{receipt['total_cost']}. Find it in Orders, kind restocks (k)."
+                f"restock {receipt.restock_id} {receipt.status}: {lines}; total cost "
+                f"{receipt.total_cost}. Find it in Orders, kind restocks (k)."
             )
 
         return send
 
 
-def levels_hint(item: dict[str, Any] | None) -> str:
-    now = f" (now {item['on_hand']} on hand, {item['reserved']} reserved)" if item else ""
+def levels_hint(item: InventoryItem | None) -> str:
+    now = f" (now {item.on_hand} on hand, {item.reserved} reserved)" if item else ""
     return f"Change in on-hand units; negative takes stock away{now}"
 
 
-class AdjustScreen(FormScreen):
+class AdjustScreen(FormScreen[StoreModel]):
     """The hint above the change says the SKU's levels now: those of the SKU typed, those
     the store answered after an adjustment, and any the live events bring."""
 
@@ -116,11 +115,11 @@ class AdjustScreen(FormScreen):
     def cleared(self) -> None:
         self.query_one("#delta", Input).value = ""
 
-    def _levels(self, sku: str) -> tuple[object, object] | None:
+    def _levels(self, sku: str) -> tuple[int, int] | None:
         item = self.model.inventory.get(sku.strip().upper())
-        return (item.get("on_hand"), item.get("reserved")) if item else None
+        return (item.on_hand, item.reserved) if item else None
 
-    def _hint(self, item: dict[str, Any] | None) -> None:
+    def _hint(self, item: InventoryItem | None) -> None:
         self.query_one("#delta-hint", Label).update(levels_hint(item))
 
     @on(Input.Changed, "#sku")
@@ -145,22 +144,22 @@ class AdjustScreen(FormScreen):
             self.query_one("#note", Input).value,
             self.model.inventory,
         )
-        before = dict(self.model.inventory.get(sku, {}))
+        before = self.model.inventory.get(sku)
 
         async def send(client: ApiClient) -> str:
             levels = await client.adjust_stock(sku, delta, reason, note)
             if sku == self.sku:  # the store's answer: before its event reaches the model
-                self._hint(before | levels)
+                self._hint(levels)
             return (
                 f"{sku} {reason} {delta:+d}: on hand "
-                f"{change(before.get('on_hand'), levels.get('on_hand'))}, available "
-                f"{change(before.get('available'), levels.get('available'))}"
+                f"{change(before and before.on_hand, levels.on_hand)}, available "
+                f"{change(before and before.available, levels.available)}"
             )
 
         return send
 
 
-class ProductScreen(FormScreen):
+class ProductScreen(FormScreen[StoreModel]):
     heading = "Change price or min level"
 
     def __init__(self, client: ApiClient | None, model: StoreModel, sku: str | None) -> None:
@@ -169,14 +168,14 @@ class ProductScreen(FormScreen):
         self._confirmed_price: tuple[str, str] | None = None  # (sku, price) below cost, asked
 
     def fields(self) -> ComposeResult:
-        item = self.model.inventory.get(self.sku, {})
+        item = self.model.inventory.get(self.sku)
         yield Label("SKU")
         yield Input(self.sku, placeholder="BRD-001", id="sku")
-        cost = f", unit cost {item['unit_cost']}" if item.get("unit_cost") else ""
-        yield Label(f"New price (now {item.get('price', '?')}{cost}; empty keeps it)")
+        cost = f", unit cost {item.unit_cost}" if item and item.unit_cost else ""
+        yield Label(f"New price (now {item.price if item else '?'}{cost}; empty keeps it)")
         yield Input(placeholder="4.20", id="price")
         yield self.problem("price")
-        yield Label(f"New min level (now {item.get('min_level', '?')}; empty keeps it)")
+        yield Label(f"New min level (now {item.min_level if item else '?'}; empty keeps it)")
         yield Input(placeholder="20", id="min-level")
         yield self.problem("min-level")
 
@@ -204,13 +203,13 @@ class ProductScreen(FormScreen):
         except BelowCost:
             self._confirmed_price = asked  # the same price again is the confirmation
             raise
-        before = dict(self.model.inventory.get(sku, {}))
+        before = self.model.inventory.get(sku)
 
         async def send(client: ApiClient) -> str:
             product = await client.update_product(sku, **fields)
             return (
-                f"{sku}: price {change(before.get('price'), product.get('price'))}, "
-                f"min level {change(before.get('min_level'), product.get('min_level'))}"
+                f"{sku}: price {change(before and before.price, product.price)}, "
+                f"min level {change(before and before.min_level, product.min_level)}"
             )
 
         return send

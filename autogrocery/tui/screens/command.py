@@ -8,8 +8,6 @@ after a reply that ends the conversation, the next line starts a new one.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
 from autogrocery.client import ApiError, Disconnected
+from autogrocery.contract.commands import CommandReply
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.forms import plain
 from autogrocery.tui.messages import StoreChanged
@@ -90,9 +89,9 @@ class CommandScreen(ModalScreen[None]):
             box.disabled = False
             box.focus()
 
-    def answered(self, reply: dict[str, Any]) -> None:
-        status = str(reply.get("status", ""))
-        self.conversation = reply.get("conversation_id") if status == "question" else None
-        self.show(Text(str(reply.get("text", "")), style=STYLES.get(status, "")))
-        if reply.get("movement"):
-            self.app.post_message(StoreChanged(str(reply.get("text", ""))))
+    def answered(self, reply: CommandReply) -> None:
+        status = reply.status
+        self.conversation = reply.conversation_id if status == "question" else None
+        self.show(Text(reply.text, style=STYLES.get(status, "")))
+        if reply.movement:
+            self.app.post_message(StoreChanged(reply.text))

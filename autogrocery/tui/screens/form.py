@@ -12,7 +12,7 @@ sent twice), and Esc closes it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -29,9 +29,10 @@ from autogrocery.tui.messages import StoreChanged
 
 Send = Callable[[ApiClient], Awaitable[str]]
 Check = Callable[[str], str | None]
+M = TypeVar("M")  # the dashboard's model the form reads (a store's, a head office's)
 
 
-class FormScreen(ModalScreen[str | None]):
+class FormScreen(ModalScreen[str | None], Generic[M]):
     BINDINGS = [  # noqa: RUF012 (textual's own idiom)
         Binding("escape", "cancel", "Close"),
         Binding("ctrl+s", "submit", "Submit"),
@@ -39,7 +40,7 @@ class FormScreen(ModalScreen[str | None]):
     heading = ""
     server = "the store"  # whom the form sends to, in its messages
 
-    def __init__(self, client: ApiClient | None, model: Any) -> None:
+    def __init__(self, client: ApiClient | None, model: M) -> None:
         super().__init__()
         self.client = client
         self.model = model

@@ -6,8 +6,6 @@ can be cancelled from here (x): a preview, or one robots are picking."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -17,9 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from autogrocery.client import ApiError, Disconnected
+from autogrocery.contract.orders import Order, OrderHistoryEntry
 from autogrocery.tui import format as fmt
 from autogrocery.tui.client import ApiClient
-from autogrocery.tui.model import StoreModel
+from autogrocery.tui.model import StoreModel, View
 from autogrocery.tui.widgets.table import Column, LiveTable
 
 LINES = (
@@ -99,7 +98,7 @@ class OrderScreen(ModalScreen[None]):
         view = self.model.find_order(self.order_id) if self.model is not None else None
         if view is None:
             return None
-        return (view.get("status"), view.get("completed_at"))
+        return (view.status, view.completed_at)
 
     def follow(self) -> None:
         """Read the order again if an event moved it on since the last look (the app
@@ -116,15 +115,11 @@ class OrderScreen(ModalScreen[None]):
         error = self.query_one("#form-error", Static)
         try:
             if self.kind == "RESTOCK":
-                view = await self.client.restock(self.order_id)
-                history = [
-                    {"status": "PROCESSING", "at": view.get("created_at")},
-                    *(
-                        [{"status": view["status"], "at": view.get("completed_at")}]
-                        if view.get("completed_at")
-                        else []
-                    ),
-                ]
+                restock = await self.client.restock(self.order_id)
+                history = [OrderHistoryEntry("PROCESSING", restock.created_at)]
+                if restock.completed_at:
+                    history.append(OrderHistoryEntry(restock.status, restock.completed_at))
+                view: View = restock
             else:
                 view = await self.client.order(self.order_id)
                 history = await self.client.history(self.order_id)
@@ -134,46 +129,53 @@ class OrderScreen(ModalScreen[None]):
             return
         self.show(view, history)
 
-    def show(self, view: dict[str, Any], history: list[dict[str, Any]]) -> None:
-        self._status = str(view.get("status"))
+    def show(self, view: View, history: list[OrderHistoryEntry]) -> None:
+        self._status = view.status
         self.refresh_bindings()
-        restock = view.get("kind") == "RESTOCK"
-        total = view.get("total_cost") if restock else view.get("total")
+        if isinstance(view, Order):
+            total = view.total
+            reason = view.reason if isinstance(view.reason, str) else ""
+            lines = [
+                (ln.sku, ln.name, ln.aisle, ln.quantity, ln.unit_price, ln.line_total)
+                for ln in view.items
+            ]
+        else:
+            total, reason = view.total_cost, ""
+            lines = [
+                (ln.sku, ln.name, ln.aisle, ln.quantity, ln.unit_cost, ln.line_total)
+                for ln in view.items
+            ]
         self.query_one("#order-summary", Static).update(
             Text.assemble(
                 ("status ", "dim"),
-                fmt.status(str(view.get("status"))),
+                fmt.status(view.status),
                 ("  total ", "dim"),
-                str(total),
+                total,
                 ("  latency ", "dim"),
-                fmt.latency(view.get("latency_ms")),
+                fmt.latency(view.latency_ms),
                 ("  created ", "dim"),
-                str(view.get("created_at") or "-"),
+                view.created_at or "-",
                 ("  completed ", "dim"),
-                str(view.get("completed_at") or "-"),
-                *((("  reason ", "dim"), str(view["reason"])) if view.get("reason") else ()),
+                view.completed_at or "-",
+                *((("  reason ", "dim"), reason) if reason else ()),
             )
         )
-        lines = view.get("items") or []
         self.query_one("#order-lines", LiveTable).sync(
             [
                 (
-                    str(line.get("sku")),
+                    sku,
                     (
-                        str(line.get("sku")),
-                        str(line.get("name", "")),
-                        str(line.get("aisle", "")),
-                        Text(str(line.get("quantity")), justify="right"),
-                        Text(str(line.get("unit_price") or line.get("unit_cost")), justify="right"),
-                        Text(str(line.get("line_total")), justify="right"),
+                        sku,
+                        name,
+                        aisle,
+                        Text(str(quantity), justify="right"),
+                        Text(price, justify="right"),
+                        Text(line_total, justify="right"),
                     ),
                 )
-                for line in lines
+                for sku, name, aisle, quantity, price, line_total in lines
             ]
         )
         self.query_one("#order-history", LiveTable).sync(
-            [
-                (f"{n}", (fmt.status(str(step.get("status"))), str(step.get("at") or "-")))
-                for n, step in enumerate(history)
-            ]
+            [(f"{n}", (fmt.status(step.status), step.at or "-")) for n, step in enumerate(history)]
         )

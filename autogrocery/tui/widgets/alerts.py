@@ -3,13 +3,12 @@ best-before date is near (or past)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from autogrocery.contract.ops import Alert
 from autogrocery.tui import format as fmt
 from autogrocery.tui.model import StoreModel, alert_key, expiry_alert
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
@@ -44,7 +43,7 @@ class AlertsPanel(Vertical):
         """The SKU of the alert under the cursor."""
         key = self.table.current_key
         alert = self.model.alerts.get(key) if key is not None else None
-        return str(alert["sku"]) if alert is not None else None
+        return alert.sku if alert is not None else None
 
     def refresh_from(self, model: StoreModel) -> None:
         alerts = model.open_alerts()
@@ -65,12 +64,14 @@ def summary(model: StoreModel) -> Text:
     return Text(f"⚠ {fmt.plural(count, 'open alert')}: {'; '.join(parts)}", "yellow")
 
 
-def row(alert: dict[str, Any], model: StoreModel) -> Row:
-    sku = alert["sku"]
-    live = model.inventory.get(sku, {})
-    available = live.get("available", alert.get("available"))
+def row(alert: Alert, model: StoreModel) -> Row:
+    sku = alert.sku
+    live = model.inventory.get(sku)
+    available = live.available if live is not None else alert.available
+    min_level = live.min_level if live is not None else alert.min_level
     if expiry_alert(alert):
-        what = Text(f"expiry {str(alert.get('expiry_date') or '')[5:]}", style="magenta")
+        expiry = alert.expiry_date if isinstance(alert.expiry_date, str) else ""
+        what = Text(f"expiry {expiry[5:]}", style="magenta")
     else:
         what = Text("low stock", style="yellow")
     return (
@@ -78,10 +79,10 @@ def row(alert: dict[str, Any], model: StoreModel) -> Row:
         (
             what,
             sku,
-            str(alert.get("name", "")),
-            str(alert.get("aisle", "")),
+            alert.name,
+            alert.aisle,
             Text(str(available), style="bold red", justify="right"),
-            Text(str(live.get("min_level", alert.get("min_level"))), justify="right"),
-            fmt.clock(alert.get("raised_at")),
+            Text(str(min_level), justify="right"),
+            fmt.clock(alert.raised_at),
         ),
     )

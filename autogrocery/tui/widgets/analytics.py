@@ -6,12 +6,13 @@ events); orders per minute and the all-time line are the store's own analytics
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from autogrocery.contract.events import MetricsTick
+from autogrocery.contract.ops import Analytics
 from autogrocery.tui import format as fmt
 from autogrocery.tui.model import LATENCY_WINDOW, StoreModel
 from autogrocery.tui.widgets.chart import Chart
@@ -71,31 +72,29 @@ def captioner(key: str, title: str) -> Callable[[Sequence[float]], str]:
     return caption
 
 
-def summary(analytics: dict[str, Any] | None) -> str:
+def summary(analytics: Analytics | None) -> str:
     """The store's all-time figures, a line (of 76 columns at most) per kind."""
-    if not analytics:
+    if analytics is None:
         return "waiting for the store's analytics…"
     parts = []
-    for kind, label in (("customer", "orders"), ("restock", "restocks")):
-        s = analytics.get(kind) or {}
-        lat = s.get("latency_ms") or {}
+    for s, label in ((analytics.customer, "orders"), (analytics.restock, "restocks")):
+        lat = s.latency_ms
         parts.append(
-            f"[b]{label}[/b]: {s.get('completed', 0)} completed, {s.get('failed', 0)} failed, "
-            f"{s.get('per_minute', 0)}/min · p50 {fmt.short(lat.get('p50'))} "
-            f"p99 {fmt.short(lat.get('p99'))} max {fmt.short(lat.get('max'))}"
+            f"[b]{label}[/b]: {s.completed} completed, {s.failed} failed, "
+            f"{s.per_minute}/min · p50 {fmt.short(lat.p50)} "
+            f"p99 {fmt.short(lat.p99)} max {fmt.short(lat.max)}"
         )
     return "\n".join(parts)
 
 
-def ticked(tick: dict[str, Any] | None) -> str | None:
+def ticked(tick: MetricsTick | None) -> str | None:
     """The store right now (its last metrics.tick): orders in flight, loop lag."""
-    if not tick:
+    if tick is None:
         return None
-    orders = tick.get("orders") or {}
-    customer = orders.get("customer") or {}
-    in_flight = sum(int(customer.get(s, 0)) for s in ("PREVIEWED", "PROCESSING"))
-    restocking = int((orders.get("restock") or {}).get("PROCESSING", 0))
-    lag = tick.get("loop_lag_ms")
+    customer = tick.orders.get("customer") or {}
+    in_flight = sum(customer.get(s, 0) for s in ("PREVIEWED", "PROCESSING"))
+    restocking = (tick.orders.get("restock") or {}).get("PROCESSING", 0)
+    lag = tick.loop_lag_ms
     return (
         f"[b]now[/b]: {in_flight} orders, {restocking} restocks in flight · "
         f"store loop lag {fmt.short(lag)}"

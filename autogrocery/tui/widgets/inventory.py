@@ -10,7 +10,6 @@ search (`q`, the catalog's relevance), a moment after the last key.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -20,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select
 
+from autogrocery.contract.stock import InventoryItem
 from autogrocery.tui import format as fmt
 from autogrocery.tui.model import StoreModel
 from autogrocery.tui.widgets.chart import Chart
@@ -42,7 +42,7 @@ ALL = "ALL"
 PAGE = 200  # rows drawn at once
 SEARCH_DELAY = 0.3  # seconds after the last key before the store is asked
 # The store's search: (words, aisle or None) -> its products, best match first.
-Finder = Callable[[str, str | None], Awaitable[list[dict[str, Any]]]]
+Finder = Callable[[str, str | None], Awaitable[list[InventoryItem]]]
 
 
 class InventoryPanel(Vertical):
@@ -62,7 +62,7 @@ class InventoryPanel(Vertical):
         self.aisle: str | None = None
         self.start = 0  # the first row drawn, in shelf order
         self.words = ""  # what the search box says
-        self.found: list[dict[str, Any]] | None = None  # the search's products; None: none
+        self.found: list[InventoryItem] | None = None  # the search's products; None: none
         self._aisles: tuple[str, ...] = ()
         self._aisles_of = -1  # len(inventory) when the aisles were listed
         self._order: list[tuple[str, str]] = []  # the aisle's (aisle, SKU)s, sorted
@@ -92,7 +92,7 @@ class InventoryPanel(Vertical):
     def refresh_from(self, model: StoreModel) -> None:
         self._list_aisles(model)
         if self.found is not None:
-            items = [model.inventory.get(str(i["sku"]), i) for i in self.found[:PAGE]]
+            items = [model.inventory.get(i.sku, i) for i in self.found[:PAGE]]
             note = f"  {len(self.found)} found"
         else:
             order = self._in_order(model)
@@ -114,7 +114,7 @@ class InventoryPanel(Vertical):
         if len(model.inventory) == self._aisles_of:
             return  # products are only added, and a new one may open an aisle
         self._aisles_of = len(model.inventory)
-        aisles = tuple(sorted({str(i.get("aisle")) for i in model.inventory.values()}))
+        aisles = tuple(sorted({i.aisle for i in model.inventory.values()}))
         if aisles != self._aisles:
             self._aisles = aisles
             select = self.query_one("#aisle-filter", Select)
@@ -128,9 +128,7 @@ class InventoryPanel(Vertical):
         if key != self._order_of:
             self._order_of = key
             self._order = sorted(
-                (str(i.get("aisle")), str(i["sku"]))
-                for i in model.inventory.values()
-                if self.aisle in (None, i.get("aisle"))
+                (i.aisle, i.sku) for i in model.inventory.values() if self.aisle in (None, i.aisle)
             )
         return self._order
 
@@ -166,8 +164,7 @@ class InventoryPanel(Vertical):
             found = [
                 item
                 for item in self.model.inventory.values()
-                if aisle in (None, item.get("aisle"))
-                and folded in f"{item.get('sku')} {item.get('name')}".casefold()
+                if aisle in (None, item.aisle) and folded in f"{item.sku} {item.name}".casefold()
             ]
         else:
             found = await self.finder(words, aisle)
@@ -189,8 +186,8 @@ class InventoryPanel(Vertical):
         show(
             title,
             Text(
-                f"{sku} {item.get('name', '')}: available {item.get('available')}, "
-                f"min level {item.get('min_level')}; over the last {len(history)} s: {span} "
+                f"{sku} {item.name}: available {item.available}, "
+                f"min level {item.min_level}; over the last {len(history)} s: {span} "
                 "(bars from 0)",
             ),
         )
@@ -211,30 +208,26 @@ class InventoryPanel(Vertical):
         self._chart(self.model)
 
 
-def row(item: dict[str, Any], model: StoreModel) -> Row:
+def row(item: InventoryItem, model: StoreModel) -> Row:
     low = model.low_stock(item)
     style = "bold red" if low else ""
-    sku = str(item.get("sku"))
+    sku = item.sku
 
-    def num(key: str) -> Text:
-        return Text(str(item.get(key, "-")), style=style, justify="right")
+    def num(value: object) -> Text:
+        return Text(str(value), style=style, justify="right")
 
     history = model.stock_history.get(sku, ())
     return (
         sku,
         (
             Text(("▼ " if low else "") + sku, style=style) if low else sku,
-            Text(str(item.get("name", "")), style=style),
-            Text(str(item.get("aisle", "")), style=style),
-            num("on_hand"),
-            num("reserved"),
-            Text(
-                str(item.get("available", "-")),
-                style="bold white on red" if low else "",
-                justify="right",
-            ),
-            num("min_level"),
-            num("price"),
+            Text(item.name, style=style),
+            Text(item.aisle, style=style),
+            num(item.on_hand),
+            num(item.reserved),
+            Text(str(item.available), style="bold white on red" if low else "", justify="right"),
+            num(item.min_level),
+            num(item.price),
             Text(fmt.spark(list(history), TREND), style="red" if low else "cyan"),
         ),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -11,8 +9,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, Select
 
+from autogrocery.contract.orders import Order
 from autogrocery.tui import format as fmt
-from autogrocery.tui.model import KINDS, STATUSES, StoreModel, order_key
+from autogrocery.tui.model import KINDS, STATUSES, StoreModel, View, order_key
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
 from autogrocery.tui.widgets.text import show
 
@@ -105,21 +104,20 @@ class OrdersPanel(Vertical):
     def _open(self, event: LiveTable.RowSelected) -> None:
         view = self.model.find_order(event.key or "")
         if view is not None:
-            self.post_message(self.Open(order_key(view), str(view.get("kind", "CUSTOMER"))))
+            self.post_message(self.Open(order_key(view), view.kind))
 
 
-def row(view: dict[str, Any]) -> Row:
-    restock = view.get("kind") == "RESTOCK"
-    total = view.get("total_cost") if restock else view.get("total")
+def row(view: View) -> Row:
+    total = view.total if isinstance(view, Order) else view.total_cost
     return (
         order_key(view),
         (
             order_key(view),
-            Text("restock", style="magenta") if restock else "order",
-            fmt.status(str(view.get("status", ""))),
-            fmt.items(view.get("items") or [], 34),
-            Text(str(total or "-"), justify="right"),
-            Text(fmt.latency(view.get("latency_ms")), justify="right"),
-            fmt.clock(view.get("created_at")),
+            "order" if isinstance(view, Order) else Text("restock", style="magenta"),
+            fmt.status(view.status),
+            fmt.items(view.items, 34),
+            Text(total or "-", justify="right"),
+            Text(fmt.latency(view.latency_ms), justify="right"),
+            fmt.clock(view.created_at),
         ),
     )

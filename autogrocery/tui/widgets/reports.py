@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -20,6 +19,15 @@ from textual.widgets import Label, Select
 from textual.worker import Worker
 
 from autogrocery.client import ApiError, Disconnected
+from autogrocery.contract.ops import (
+    ExpiringLot,
+    ReorderReport,
+    ReorderSuggestion,
+    SkuUsage,
+    SkuWaste,
+    UsageReport,
+    WasteReport,
+)
 from autogrocery.domain.money import format_money, parse_money
 from autogrocery.tui import format as fmt
 from autogrocery.tui.client import ApiClient
@@ -159,29 +167,27 @@ class ReportsPanel(Vertical):
         if reports is None:
             return
         names = _names(model, reports)
-        lots = sorted(reports.expiring, key=lambda lot: (lot.get("days_left") or 0, lot["sku"]))
+        lots = sorted(reports.expiring, key=lambda lot: (lot.days_left or 0, lot.sku))
         self.table("expiring").sync([expiring_row(lot) for lot in lots])
-        expired = sum(bool(lot.get("expired")) for lot in lots)
+        expired = sum(lot.expired for lot in lots)
         show(
             self.query_one("#expiring-title", Label),
             expiring_title(len(lots), expired, reports.within),
         )
 
-        suggestions = reports.reorder.get("suggestions", [])
+        suggestions = reports.reorder.suggestions
         self.table("reorder").sync([reorder_row(s, names) for s in suggestions])
         show(self.query_one("#reorder-title", Label), reorder_title(reports.reorder))
 
-        waste = sorted(
-            reports.waste.get("skus", []), key=lambda w: (-cents(w.get("value")), w["sku"])
-        )
+        waste = sorted(reports.waste.skus, key=lambda w: (-cents(w.value), w.sku))
         self.table("waste").sync([waste_row(w, names) for w in waste])
-        units = sum(int(w.get("quantity", 0)) for w in waste)
+        units = sum(w.quantity for w in waste)
         show(
             self.query_one("#waste-title", Label),
             Text.assemble(
                 ("Waste: ", "bold"),
                 (
-                    f"{reports.waste.get('total_value', '-')} at cost",
+                    f"{reports.waste.total_value} at cost",
                     "bold red" if units else "green",
                 ),
                 f", {fmt.plural(units, 'unit')}, {span(reports.waste)}",
@@ -189,9 +195,9 @@ class ReportsPanel(Vertical):
         )
 
         usage = reports.usage
-        used = sorted(usage.get("skus", []), key=lambda u: (-int(u.get("total", 0)), u["sku"]))
+        used = sorted(usage.skus, key=lambda u: (-u.total, u.sku))
         self.table("usage").sync([usage_row(u, names, usage) for u in used])
-        taken = sum(int(u.get("total", 0)) for u in used)
+        taken = sum(u.total for u in used)
         young = younger(usage, USAGE_DAYS)  # per day: over the store's age, not a week
         show(
             self.query_one("#usage-title", Label),
@@ -212,20 +218,20 @@ class ReportsPanel(Vertical):
         elif reports is None:
             show(note, "  waiting for the store…" if self.client else "  no store connection")
         else:
-            today = reports.usage.get("to", "?")
+            today = reports.usage.to
             when = f"as of {at} UTC · " if at else ""
             show(note, f"  {when}the store's day {today}")
 
 
-def span(report: dict[str, Any]) -> str:
-    return f"{report.get('from', '?')} … {report.get('to', '?')}"
+def span(report: UsageReport | WasteReport) -> str:
+    return f"{report.from_} … {report.to}"
 
 
-def younger(report: dict[str, Any], period: int) -> str | None:
+def younger(report: UsageReport | ReorderReport, period: int) -> str | None:
     """The store's age, as a report's per-day figures divide by it, when it is younger
     than the report's `period` days: `2 min`, `5 h`, `3.5 d`."""
-    days = report.get("span_days")
-    if not isinstance(days, int | float) or days >= period:
+    days = report.span_days
+    if days >= period:
         return None
     if days < 1 / 24:
         return f"{max(1, round(days * 1440))} min"
@@ -252,20 +258,20 @@ def expiring_title(lots: int, expired: int, within: int) -> Text:
     return text
 
 
-def reorder_title(report: dict[str, Any]) -> Text:
+def reorder_title(report: ReorderReport) -> Text:
     """How many SKUs to order, and on what basis: days of usage, delivery lead time."""
-    count = len(report.get("suggestions", []))
-    days = report.get("usage_days", "?")
-    used = younger(report, days) if isinstance(days, int) else None
-    basis = f"({used or f'{days} d'} use, {report.get('lead_time_days', '?')} d lead)"
+    count = len(report.suggestions)
+    days = report.usage_days
+    used = younger(report, days)
+    basis = f"({used or f'{days} d'} use, {report.lead_time_days} d lead)"
     if not count:
         return Text(f"Nothing to reorder {basis}", style="green")
     return Text.assemble(("Reorder", "bold"), f" {fmt.plural(count, 'SKU')} {basis}")
 
 
-def left(lot: dict[str, Any]) -> Text:
-    days = lot.get("days_left")
-    if lot.get("expired"):
+def left(lot: ExpiringLot) -> Text:
+    days = lot.days_left
+    if lot.expired:
         return Text("expired", style="bold white on red")
     if days is None:
         return Text("-")
@@ -273,69 +279,69 @@ def left(lot: dict[str, Any]) -> Text:
     return Text(label, style="bold yellow" if days <= 1 else "yellow", justify="right")
 
 
-def expiring_row(lot: dict[str, Any]) -> Row:
-    style = "bold red" if lot.get("expired") else ""
-    on_hand = int(lot.get("on_hand", 0))
+def expiring_row(lot: ExpiringLot) -> Row:
+    style = "bold red" if lot.expired else ""
+    on_hand = lot.on_hand
     return (
-        str(lot.get("lot_id")),
+        lot.lot_id,
         (
-            Text(str(lot.get("sku")), style=style),
-            Text(str(lot.get("name", "")), style=style),
-            Text(str(lot.get("expiry_date") or "-"), style=style),
+            Text(lot.sku, style=style),
+            Text(lot.name, style=style),
+            Text(lot.expiry_date or "-", style=style),
             left(lot),
             Text(str(on_hand), style=style, justify="right"),
-            Text(format_money(on_hand * cents(lot.get("unit_cost"))), justify="right"),
+            Text(format_money(on_hand * cents(lot.unit_cost)), justify="right"),
         ),
     )
 
 
 def _names(model: StoreModel, reports: Reports) -> dict[str, str]:
     """The names of the SKUs the reports list (not of every SKU: a big store has 50,000)."""
-    listed = [
-        *reports.reorder.get("suggestions", []),
-        *reports.waste.get("skus", []),
-        *reports.usage.get("skus", []),
+    listed: list[ReorderSuggestion | SkuWaste | SkuUsage] = [
+        *reports.reorder.suggestions,
+        *reports.waste.skus,
+        *reports.usage.skus,
     ]
-    found = (model.inventory.get(str(entry.get("sku"))) for entry in listed)
-    return {str(item["sku"]): str(item.get("name", "")) for item in found if item is not None}
+    found = (model.inventory.get(entry.sku) for entry in listed)
+    return {item.sku: item.name for item in found if item is not None}
 
 
-def reorder_row(suggestion: dict[str, Any], names: dict[str, str]) -> Row:
-    sku = str(suggestion.get("sku"))
-    cover = suggestion.get("days_of_cover")
-    below = int(suggestion.get("available", 0)) < int(suggestion.get("min_level", 0))
+def reorder_row(suggestion: ReorderSuggestion, names: dict[str, str]) -> Row:
+    sku = suggestion.sku
+    cover = suggestion.days_of_cover
+    below = suggestion.available < suggestion.min_level
     return (
         sku,
         (
             sku,
             names.get(sku, ""),
-            Text(str(suggestion.get("available")), style="red" if below else "", justify="right"),
-            Text(str(suggestion.get("min_level")), justify="right"),
-            Text(f"{suggestion.get('daily_usage', 0):g}", justify="right"),
+            Text(str(suggestion.available), style="red" if below else "", justify="right"),
+            Text(str(suggestion.min_level), justify="right"),
+            Text(f"{suggestion.daily_usage:g}", justify="right"),
             Text("-" if cover is None else f"{cover:g} d", justify="right"),
-            Text(str(suggestion.get("quantity")), style="bold", justify="right"),
+            Text(str(suggestion.quantity), style="bold", justify="right"),
         ),
     )
 
 
-def waste_row(waste: dict[str, Any], names: dict[str, str]) -> Row:
-    sku = str(waste.get("sku"))
+def waste_row(waste: SkuWaste, names: dict[str, str]) -> Row:
+    sku = waste.sku
     return (
         sku,
         (
             sku,
             names.get(sku, ""),
-            Text(str(waste.get("quantity")), justify="right"),
-            Text(str(waste.get("value")), style="red", justify="right"),
+            Text(str(waste.quantity), justify="right"),
+            Text(waste.value, style="red", justify="right"),
         ),
     )
 
 
-def usage_row(entry: dict[str, Any], names: dict[str, str], report: dict[str, Any]) -> Row:
-    sku = str(entry.get("sku"))
-    days = daily(entry, str(report.get("from")), str(report.get("to")))
-    total = int(entry.get("total", 0))
-    spread = report.get("span_days") or len(days)  # the store's age, if younger
+def usage_row(entry: SkuUsage, names: dict[str, str], report: UsageReport) -> Row:
+    sku = entry.sku
+    days = daily(entry, report.from_, report.to)
+    total = entry.total
+    spread = report.span_days or len(days)  # the store's age, if younger
     return (
         sku,
         (

@@ -4,13 +4,13 @@ robot is a red row and the summary line above turns red."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from autogrocery.contract.ops import Robot
 from autogrocery.tui import format as fmt
 from autogrocery.tui.model import StoreModel
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
@@ -45,17 +45,13 @@ class RobotsPanel(Vertical):
 
     def refresh_from(self, model: StoreModel) -> None:
         now = self.wall_clock()
-        robots = sorted(model.robots.values(), key=lambda r: (r.get("aisle"), r.get("robot_id")))
+        robots = sorted(model.robots.values(), key=lambda r: (r.aisle, r.robot_id))
         self.table.sync([row(robot, now) for robot in robots])
         offline = model.offline_robots()
         summary = self.query_one("#fleet-summary", Static)
         online = len(robots) - len(offline)
-        aisles = sorted({str(r.get("aisle")) for r in robots})
-        dark = [
-            a
-            for a in aisles
-            if all(r.get("state") == "offline" for r in robots if r.get("aisle") == a)
-        ]
+        aisles = sorted({r.aisle for r in robots})
+        dark = [a for a in aisles if all(r.state == "offline" for r in robots if r.aisle == a)]
         if offline:
             text = f"✖ {len(offline)} OFFLINE: {', '.join(sorted(offline))}  ·  {online} online"
             if dark:
@@ -69,19 +65,19 @@ class RobotsPanel(Vertical):
         summary.set_class(bool(offline), "alarm")
 
 
-def row(robot: dict[str, Any], now: float) -> Row:
-    state = str(robot.get("state", ""))
+def row(robot: Robot, now: float) -> Row:
+    state = robot.state
     style = "bold red" if state == "offline" else ""
-    seen = robot.get("last_seen")
+    seen = robot.last_seen
     return (
-        str(robot.get("robot_id")),
+        robot.robot_id,
         (
-            Text(str(robot.get("robot_id")), style=style),
-            Text(str(robot.get("aisle", "")), style=style),
-            Text(str(robot.get("host", "")), style=style),
+            Text(robot.robot_id, style=style),
+            Text(robot.aisle, style=style),
+            Text(robot.host, style=style),
             fmt.status(state),
             Text(f"{fmt.clock(seen)} {fmt.ago(seen, now)}", style=style),
-            Text(str(robot.get("tasks_done", 0)), justify="right", style=style),
-            Text(str(robot.get("tasks_failed", 0)), justify="right", style=style),
+            Text(str(robot.tasks_done), justify="right", style=style),
+            Text(str(robot.tasks_failed), justify="right", style=style),
         ),
     )

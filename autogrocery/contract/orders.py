@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.api.schemas import (
+from autogrocery.contract.base import (
     Body,
     IsoDate,
     Money,

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.api.schemas import Body, IsoDate, Money, Timestamp
+from autogrocery.contract.base import Body, IsoDate, Money, Timestamp
 
 
 class RobotWork(Body):

@@ -2,13 +2,16 @@
 statuses and pages, and the problem details every error is sent as.
 
 Every request and response body of the API is a msgspec Struct, declared once, by topic:
-accounts and tokens (`schemas_accounts.py`), orders and restocks (`schemas_orders.py`),
-the catalog, products and stock (`schemas_stock.py`), stock commands in plain words
-(`schemas_commands.py`), operations and reports (`schemas_ops.py`), the chain
-(`schemas_chain.py`) and the live events (`event_schemas.py`). Requests are decoded and
-validated by these types (`bodies.read_body`); the OpenAPI document is generated from all
-of them (`openapi.py`); the API tests check every response against the schema generated
-here. Handlers answer with these Structs, built from the core's records by `views.py`.
+accounts and tokens (`accounts.py`), orders and restocks (`orders.py`), the catalog,
+products and stock (`stock.py`), stock commands in plain words (`commands.py`),
+operations and reports (`ops.py`), the chain (`chain.py`), the head office's answers its
+dashboard reads (`head_office.py`) and the live events (`events.py`). They are the HTTP
+contract as types, a layer of their own (msgspec and the domain only) so that the API
+and its clients share them: requests are decoded and validated by them
+(`api/bodies.read_body`); handlers answer with them, built from the core's records by
+`api/views.py`; the OpenAPI document is generated from all of them (`api/openapi.py`),
+and the API tests check every response against it; the dashboards decode what they
+receive into them (`client.StoreClient.ask`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.api.schemas import Body, Count, Money, MoneyIn, NextCursor, Sku, Text, Timestamp
+from autogrocery.contract.base import Body, Count, Money, MoneyIn, NextCursor, Sku, Text, Timestamp
 
 MovementType = Annotated[
     Literal["IN", "OUT", "WASTE", "ADJUST", "COUNT", "RETURN"],

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from autogrocery.api.schemas import Body
+from autogrocery.contract.base import Body
 
 Role = Annotated[
     Literal["device", "truck", "operator"], Meta(title="Role", description="A caller's role.")

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from autogrocery.api.schemas import Body, Timestamp
-from autogrocery.api.schemas_chain import Transfer
-from autogrocery.api.schemas_ops import Alert, Robot
-from autogrocery.api.schemas_orders import Order, Restock
-from autogrocery.api.schemas_stock import InventoryItem
+from autogrocery.contract.base import Body, Timestamp
+from autogrocery.contract.chain import Transfer
+from autogrocery.contract.ops import Alert, Robot
+from autogrocery.contract.orders import Order, Restock
+from autogrocery.contract.stock import InventoryItem
 
 Seq = Annotated[
     int,

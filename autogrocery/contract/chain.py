@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from autogrocery.api.schemas import Body, NextCursor, OrderStatus, Timestamp
+from autogrocery.contract.base import Body, NextCursor, OrderStatus, Timestamp
 
 
 class ChainLink(Body):

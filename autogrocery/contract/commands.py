@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.api.schemas import Body, Timestamp
-from autogrocery.api.schemas_stock import InventoryItem, MovementType
+from autogrocery.contract.base import Body, Timestamp
+from autogrocery.contract.stock import InventoryItem, MovementType
 
 CONVERSATION_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 

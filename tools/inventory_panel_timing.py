@@ -15,6 +15,9 @@ import statistics
 import sys
 import time
 
+import msgspec
+
+from autogrocery.contract.stock import InventoryItem
 from autogrocery.tui.app import DashboardApp
 from autogrocery.tui.model import Snapshot, StoreModel
 from autogrocery.tui.widgets.inventory import InventoryPanel
@@ -25,18 +28,18 @@ AISLES = ("bread", "dairy", "meat", "party", "produce")
 def big_model(skus: int) -> StoreModel:
     model = StoreModel()
     inventory = [
-        {
-            "sku": f"{AISLES[n % 5][:3].upper()}-{n:05d}",
-            "name": f"Product {n}",
-            "aisle": AISLES[n % 5],
-            "on_hand": 100 + n % 50,
-            "reserved": n % 3,
-            "expired": 0,
-            "available": 100 + n % 50 - n % 3,
-            "min_level": 20 + n % 150,
-            "price": "1.00",
-            "unit_cost": "0.50",
-        }
+        InventoryItem(
+            sku=f"{AISLES[n % 5][:3].upper()}-{n:05d}",
+            name=f"Product {n}",
+            aisle=AISLES[n % 5],
+            on_hand=100 + n % 50,
+            reserved=n % 3,
+            expired=0,
+            available=100 + n % 50 - n % 3,
+            min_level=20 + n % 150,
+            price="1.00",
+            unit_cost="0.50",
+        )
         for n in range(skus)
     ]
     model.load(Snapshot(inventory, [], [], [], [], None))
@@ -51,9 +54,9 @@ async def measure(skus: int, rounds: int) -> dict[str, float]:
         await pilot.pause()
         panel = app.query_one("#inventory-panel", InventoryPanel)
         times = []
-        sku = next(iter(model.inventory))
+        item = next(iter(model.inventory.values()))
         for n in range(rounds):
-            model.apply({"type": "stock.changed", "data": {"sku": sku, "available": n}})
+            model.put_stock(msgspec.structs.replace(item, available=n))
             began = time.perf_counter()
             panel.refresh_from(model)
             times.append((time.perf_counter() - began) * 1000)

@@ -60,7 +60,7 @@ def timed(reader: Reader, path: str, rounds: int, revalidate: bool = False) -> d
 
 def middle_cursor(reader: Reader, path: str) -> str:
     """The cursor halfway through the shelf order (pages of 1000 until half is read)."""
-    cursor, pages = "", []
+    cursor, pages = "", list[str]()
     while True:
         sep = "&" if "?" in path else "?"
         _, body, _, _ = reader.get(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import orjson
 
 from autogrocery.api import create_app, serve
@@ -28,7 +29,7 @@ from autogrocery.client import Credentials
 from autogrocery.config import load_config
 from autogrocery.simulate import Simulation
 from autogrocery.simulate_process import SimulatorProcess
-from autogrocery.tui.client import ApiClient
+from autogrocery.tui.client import ApiClient, ManifestLine
 from autogrocery.wiring import start_system
 
 ENVIRON = {"AUTOGROCERY_ADMIN_PASSWORD": "admin-password-1"}
@@ -60,9 +61,12 @@ async def record(seconds: float, rate: float, data_dir: Path) -> list[dict[str, 
 
             async def poll() -> None:
                 for second in range(int(seconds) + 1):
-                    recorded.append({"analytics": await client.analytics()})
+                    analytics = await client.analytics()
+                    recorded.append({"analytics": msgspec.to_builtins(analytics)})
                     if second == 1:
-                        items = [{"sku": "BRD-001", "quantity": 40, "unit_cost": "3.10"}]
+                        items: list[ManifestLine] = [
+                            {"sku": "BRD-001", "quantity": 40, "unit_cost": "3.10"}
+                        ]
                         await client.submit_restock(items)
                     await asyncio.sleep(1.0)
 

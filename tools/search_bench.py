@@ -46,7 +46,7 @@ from tools.history_catalog import grow_catalog
 
 def query_set(products: list[Product], count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)  # noqa: S311 (a repeatable query set)
-    queries = []
+    queries: list[str] = []
     while len(queries) < count:
         product = rng.choice(products)
         name = product.name_he if len(queries) % 2 else product.name_en

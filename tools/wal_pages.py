@@ -46,7 +46,7 @@ def frames(wal: Path) -> list[tuple[int, bool]]:
 
 
 async def run(orders: int, rate: float, overrides: list[str]) -> None:
-    shared.Checkpointer._checkpoint = staticmethod(lambda conn, mode: None)  # type: ignore[method-assign]
+    shared.Checkpointer._checkpoint = staticmethod(lambda conn, mode: None)  # type: ignore[method-assign,assignment]
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(
             env={},

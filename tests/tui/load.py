@@ -145,8 +145,9 @@ def measure(seconds: float, rate: float, work: Path, *, with_dashboard: bool = T
     args = ["run", "--data-dir", str(data), "--port", "0", "--simulate", f"{rate:g}", *SETTINGS]
     env = environment(work)
     if with_dashboard:
-        terminal: Terminal | None = Terminal(args, work, env, (160, 50))
-        process = terminal.process
+        opened = Terminal(args, work, env, (160, 50))
+        terminal: Terminal | None = opened
+        process = opened.process
     else:
         terminal = None
         process = subprocess.Popen(

@@ -26,7 +26,7 @@ from autogrocery.chain.protocol import (
     Shipment,
 )
 from autogrocery.client import Credentials, decode
-from autogrocery.contract.head_office import StoreList, StoreStatus, TransferList
+from autogrocery.contract.head_office import StockPage, StoreList, StoreStatus, TransferList
 from autogrocery.tui.chain.actions import CatalogScreen, RequestTransferScreen
 from autogrocery.tui.chain.app import ChainApp
 from autogrocery.tui.chain.client import ChainClient
@@ -409,3 +409,27 @@ async def test_an_answer_not_as_documented_is_a_banner_not_a_traceback() -> None
                 "Object contains unknown field `not` - at `$.stores[0]`)"
             ) in banner
             assert app.is_running
+
+
+class OddStock(Odd):
+    """A head office whose stores are fine and whose stock page is not as documented."""
+
+    async def stores(self) -> list[StoreStatus]:
+        return []
+
+    async def stock_page(self, cursor: str | None = None, limit: int = 100) -> StockPage:
+        body = b'{"items": [{"not": "a sku"}], "next_cursor": null}'
+        return decode(StockPage, body, "/api/chain/stock")
+
+
+async def test_a_panels_answer_not_as_documented_is_the_banners_not_the_panels() -> None:
+    """Not the panel's own error (a SKU no store reported): something else answers at
+    that address, so the banner says so and the feed backs off."""
+    async with OddStock("http://127.0.0.1:9", Credentials("admin", "x")) as client:
+        app = chain_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("2")  # the stock panel: its page is fetched each poll
+            await until(pilot, lambda: app.link.attempt >= 2)
+            banner = str(app.main.query_one("#banner", Static).render())
+            assert "does not understand (/api/chain/stock: Object contains unknown field" in banner
+            assert "stock" not in app.model.errors

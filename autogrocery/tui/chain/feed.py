@@ -98,11 +98,15 @@ class ChainFeed:
             cursor = model.stock_cursor
             try:
                 model.set_stock_page(cursor, await self.client.stock_page(cursor))
+            except UnexpectedAnswer:  # not the panel's: the banner's
+                raise
             except ApiError as exc:
                 model.failed("stock", str(exc))
             return
         try:
             model.set_stock(sku, await self.client.stock(sku))
+        except UnexpectedAnswer:
+            raise
         except ApiError as exc:
             model.set_stock(sku, None, exc.detail if exc.status == 404 else str(exc))
 
@@ -110,6 +114,8 @@ class ChainFeed:
         status = self.model.transfer_status
         try:
             self.model.set_transfers(status, await self.client.transfers(status))
+        except UnexpectedAnswer:
+            raise
         except ApiError as exc:
             self.model.failed("transfers", str(exc))
 
@@ -121,5 +127,7 @@ class ChainFeed:
             if first is None and last is not None:
                 first = week_to(last)
             self.model.set_sales(asked, await self.client.sales(first, last))
+        except UnexpectedAnswer:
+            raise
         except (ApiError, ValueError) as exc:  # ValueError: a `to` that is not a day
             self.model.failed("sales", str(exc))

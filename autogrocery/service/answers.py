@@ -1,7 +1,8 @@
 """What the stock reports and the books check answer, as typed dicts.
 
 They are dicts because they are answered as they are: the API encodes them as its
-replies (contract/ops.py declares the same keys, in the same order), and their
+replies (contract/ops.py declares the same keys and types: tests/api/test_answer_shapes.py
+holds the two together), and their
 readers (the routes, the commands, tests) index them by key. `from` is a keyword, hence
 the functional form of the reports that have it.
 """

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.contract.base import Body, Count, MoneyIn, Sku, Text
+from autogrocery.contract.base import Body, Count, MoneyIn, Request, Sku, Text
 from autogrocery.contract.base import Money as Money
 
 MAX_QUANTITY = 1000
@@ -26,12 +26,12 @@ StoreId = Annotated[
 # --- requests ---------------------------------------------------------------------------
 
 
-class TransferLineRequest(Body):
+class TransferLineRequest(Request):
     sku: Sku
     quantity: Annotated[int, Meta(ge=1, le=MAX_QUANTITY)]
 
 
-class TransferRequest(Body):
+class TransferRequest(Request):
     from_store: StoreId
     to_store: StoreId
     items: Annotated[
@@ -44,7 +44,7 @@ class TransferRequest(Body):
     ]
 
 
-class CatalogProductRequest(Body):
+class CatalogProductRequest(Request):
     """What this version sets for one SKU; what is left out stays as the store has it.
     A SKU the chain does not know yet is a new product: name, aisle and price needed."""
 
@@ -62,7 +62,7 @@ class CatalogProductRequest(Body):
     keywords: Annotated[list[Text], Meta(max_length=50)] | UnsetType = UNSET
 
 
-class CatalogRequest(Body):
+class CatalogRequest(Request):
     products: Annotated[
         list[CatalogProductRequest],
         Meta(min_length=1, max_length=MAX_PRODUCTS, description="Each SKU at most once."),

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from autogrocery.contract.base import Body
+from autogrocery.contract.base import Body, Request
 
 Role = Annotated[
     Literal["device", "truck", "operator"], Meta(title="Role", description="A caller's role.")
@@ -31,23 +31,23 @@ Password = Annotated[
 # --- requests ---------------------------------------------------------------------------
 
 
-class RegisterRequest(Body):
+class RegisterRequest(Request):
     username: Username
     password: Password
     email: str | None = None
     phone: str | None = None
 
 
-class LoginRequest(Body):
+class LoginRequest(Request):
     username: str
     password: str
 
 
-class RefreshRequest(Body):
+class RefreshRequest(Request):
     refresh_token: Annotated[str, Meta(description="From login or the last refresh.")]
 
 
-class CreateAccountRequest(Body):
+class CreateAccountRequest(Request):
     username: Username
     password: Password
     role: Role

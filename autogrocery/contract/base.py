@@ -79,8 +79,14 @@ IsoDate = Annotated[
 ]
 
 
-class Body(Struct, forbid_unknown_fields=True):
-    """Every body rejects fields it does not declare (requests get a 400 naming them)."""
+class Body(Struct):
+    """Every body of the API. An answer may carry fields a later version added: whoever
+    reads it (the dashboards) ignores what it does not declare, so a store upgraded
+    before its dashboards does not break them."""
+
+
+class Request(Body, forbid_unknown_fields=True):
+    """A request body: fields it does not declare are refused (a 400 naming them)."""
 
 
 # --- problems ---------------------------------------------------------------------------

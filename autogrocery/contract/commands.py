@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.contract.base import Body, Timestamp
+from autogrocery.contract.base import Body, Request, Timestamp
 from autogrocery.contract.stock import InventoryItem, MovementType
 
 CONVERSATION_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -16,7 +16,7 @@ CONVERSATION_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 # --- requests ---------------------------------------------------------------------------
 
 
-class CommandRequest(Body):
+class CommandRequest(Request):
     text: Annotated[
         str,
         Meta(

@@ -14,6 +14,7 @@ from autogrocery.contract.base import (
     MoneyIn,
     NextCursor,
     OrderStatus,
+    Request,
     Sku,
     Timestamp,
 )
@@ -30,12 +31,12 @@ LatencyMs = Annotated[
 # --- requests ---------------------------------------------------------------------------
 
 
-class OrderLineRequest(Body):
+class OrderLineRequest(Request):
     sku: Sku
     quantity: Quantity
 
 
-class RestockLineRequest(Body):
+class RestockLineRequest(Request):
     sku: Sku
     quantity: Quantity
     unit_cost: Annotated[
@@ -58,11 +59,11 @@ class RestockLineRequest(Body):
 LINES = "1..orders.max_lines lines (default 100); lines with the same SKU are merged."
 
 
-class PreviewRequest(Body):
+class PreviewRequest(Request):
     items: Annotated[list[OrderLineRequest], Meta(min_length=1, description=LINES)]
 
 
-class RestockRequest(Body):
+class RestockRequest(Request):
     items: Annotated[list[RestockLineRequest], Meta(min_length=1, description=LINES)]
 
 

@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from autogrocery.contract.base import Body, Count, Money, MoneyIn, NextCursor, Sku, Text, Timestamp
+from autogrocery.contract.base import (
+    Body,
+    Count,
+    Money,
+    MoneyIn,
+    NextCursor,
+    Request,
+    Sku,
+    Text,
+    Timestamp,
+)
 
 MovementType = Annotated[
     Literal["IN", "OUT", "WASTE", "ADJUST", "COUNT", "RETURN"],
@@ -22,7 +32,7 @@ MovementType = Annotated[
 # --- requests ---------------------------------------------------------------------------
 
 
-class ProductCreate(Body):
+class ProductCreate(Request):
     sku: Sku
     name: Text
     aisle: Annotated[Text, Meta(description="An aisle robots already serve.")]
@@ -33,7 +43,7 @@ class ProductCreate(Body):
     on_hand: Annotated[Count, Meta(description="Opening stock, a COUNT movement.")] = 0
 
 
-class ProductPatch(Body):
+class ProductPatch(Request):
     """At least one field."""
 
     price: Annotated[MoneyIn, Meta(description="Above 0.")] | UnsetType = UNSET
@@ -41,7 +51,7 @@ class ProductPatch(Body):
     name: Text | UnsetType = UNSET
 
 
-class StockAdjustRequest(Body):
+class StockAdjustRequest(Request):
     delta: Annotated[
         int,
         Meta(

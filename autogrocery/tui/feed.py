@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -118,6 +119,7 @@ class Feed:
         self.on_snapshot = on_snapshot
         self.on_event = on_event
         self.reconnects = Reconnects(on_link, backoff, "dashboard disconnected")
+        self._drops: dict[str, int] = {}  # why -> how many events were dropped for it
 
     async def run(self) -> None:
         """Forever (until cancelled): connect, follow, and reconnect after a failure."""
@@ -131,6 +133,13 @@ class Feed:
                 reason = describe(exc)
             await self.reconnects.lost(reason)
 
+    def _dropped(self, why: str) -> None:
+        """Log a dropped event the first time for each reason, then every tenfold: a
+        store sending what this dashboard cannot read sends it with every event."""
+        count = self._drops[why] = self._drops.get(why, 0) + 1
+        if count == 1 or math.log10(count).is_integer():
+            log.warning("dropped an event: %s (%d so far)", why, count)
+
     async def _follow(self) -> None:
         async with self.client.events() as ws:
             snapshot = await load_snapshot(self.client)
@@ -141,7 +150,7 @@ class Feed:
                     try:
                         event = decode_event(message.data)
                     except UnexpectedAnswer as exc:  # not JSON, or not an event we know
-                        log.warning("dropped an event: %s", exc.detail)
+                        self._dropped(exc.detail)
                         continue
                     self.on_event(event)
                 elif message.type == aiohttp.WSMsgType.ERROR:

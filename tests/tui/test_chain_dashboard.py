@@ -406,7 +406,7 @@ async def test_an_answer_not_as_documented_is_a_banner_not_a_traceback() -> None
             banner = str(app.main.query_one("#banner", Static).render())
             assert (
                 "an answer the dashboard does not understand (/api/chain/stores: "
-                "Object contains unknown field `not` - at `$.stores[0]`)"
+                "Object missing required field `store_id` - at `$.stores[0]`)"
             ) in banner
             assert app.is_running
 
@@ -431,5 +431,5 @@ async def test_a_panels_answer_not_as_documented_is_the_banners_not_the_panels()
             await pilot.press("2")  # the stock panel: its page is fetched each poll
             await until(pilot, lambda: app.link.attempt >= 2)
             banner = str(app.main.query_one("#banner", Static).render())
-            assert "does not understand (/api/chain/stock: Object contains unknown field" in banner
+            assert "does not understand (/api/chain/stock: Object missing required field" in banner
             assert "stock" not in app.model.errors

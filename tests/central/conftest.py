@@ -77,7 +77,22 @@ class Central:
         async def check() -> bool:
             return stream in await asyncio.get_running_loop().run_in_executor(None, self.sourced)
 
-        await eventually(check, within=within, every=0.05)
+        try:
+            await eventually(check, within=within, every=0.05)
+        except AssertionError as failed:  # say what the hub was doing, for the next one
+            raise AssertionError(f"{failed}\n{self.hub_state()}") from None
+
+    def hub_state(self) -> str:
+        """The hub as it is now: its load (`/varz`), its streams' sources and the end of
+        its log."""
+        hub = self.service.hub
+        if hub is None or hub.server is None:
+            return "no hub"
+        varz = hub.server.monitor("/varz") or {}
+        shown = {k: varz.get(k) for k in ("cpu", "mem", "slow_consumers", "connections")}
+        path = hub.server.log_path
+        log = path.read_text(errors="replace").splitlines()[-20:] if path.exists() else []
+        return f"hub {shown}\nsources: {self.sourced()[:1500]}\nhub log:\n" + "\n".join(log)
 
     def sourced(self) -> str:
         """The hub's JetStream report (streams with their config: CHAIN_IN's sources)."""

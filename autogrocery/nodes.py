@@ -174,7 +174,7 @@ def run_analytics(
 
     ref = AnalyticsActor.start(CsvLatencies(csv_path), died)
     try:
-        after = int(call(ref, LastSeq(), STOP_TIMEOUT))
+        after = call(ref, LastSeq(), STOP_TIMEOUT)
     except (Unavailable, OSError) as exc:
         feed.stop_loop()
         _stop(ref)

@@ -107,9 +107,7 @@ class StoreLatencies:
     def open(self) -> None:
         self.db = self.connect()
         self.csv.open()
-        self._last = int(
-            self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM latencies").fetchone()[0]
-        )
+        self._last = int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM latencies").one()[0])
         if self.csv.last_seq > self._last:  # a CSV beyond the table: a restored file
             log.warning(
                 "analytics: %s ends at seq %d, the table at %d",
@@ -201,11 +199,11 @@ class StoreLatencies:
         peak = self.db.execute(
             "SELECT MAX(latency_ms) FROM latencies WHERE order_kind = ? AND status = 'COMPLETED'",
             (kind.value,),
-        ).fetchone()[0]
+        ).one()[0]
         per_minute = self.db.execute(
             "SELECT COUNT(*) FROM latencies WHERE order_kind = ? AND finished_at >= ?",
             (kind.value, now() - 60.0),
-        ).fetchone()[0]
+        ).one()[0]
         return summarize(
             completed,
             by_status.get("FAILED", 0),

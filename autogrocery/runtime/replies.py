@@ -112,10 +112,10 @@ PYKKA_SINK = PykkaSink()
 def call(ref: pykka.ActorRef[Any], message: Answered[A], timeout: float) -> A: ...
 
 
-# A message that does not name its answer's type (analytics' LastSeq, whose answer
-# nodes.py reads as an int): its answer is whatever the handler returned.
+# A message that does not name its answer's type (the start's Recover and ExpireLots,
+# whose answers the supervisor does not read): whatever the handler returned.
 @overload
-def call(ref: pykka.ActorRef[Any], message: object, timeout: float) -> Any: ...
+def call(ref: pykka.ActorRef[Any], message: object, timeout: float) -> object: ...
 
 
 def call(ref: pykka.ActorRef[Any], message: object, timeout: float) -> object:

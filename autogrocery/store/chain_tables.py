@@ -142,7 +142,7 @@ class ChainTables:
 
     def heartbeat(self) -> None:
         """A heartbeat row, with the units the store holds (its own small transaction)."""
-        row = self.db.execute("SELECT COALESCE(SUM(on_hand), 0) FROM products").fetchone()
+        row = self.db.execute("SELECT COALESCE(SUM(on_hand), 0) FROM products").one()
         on_hand_units = int(row[0])
         self.db.write_batch(
             {INSERT_FACTS: [facts_row("heartbeat", {"on_hand_units": on_hand_units})]}

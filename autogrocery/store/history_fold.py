@@ -181,9 +181,9 @@ def vacuum_step(db: SharedConnection, pages: int) -> int:
     """Give up to `pages` free pages back to the file system (a store in
     auto_vacuum=INCREMENTAL; any other reuses them for new rows instead); how many
     were free before."""
-    if db.execute("PRAGMA auto_vacuum").fetchone()[0] != INCREMENTAL:
+    if db.execute("PRAGMA auto_vacuum").one()[0] != INCREMENTAL:
         return 0
-    free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+    free = int(db.execute("PRAGMA freelist_count").one()[0])
     if free:
         db.run_write(lambda conn: _give_back(conn, min(free, pages)))
     return free

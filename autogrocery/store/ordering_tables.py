@@ -194,5 +194,5 @@ class OrderTables:
         ).fetchall()
 
     def last_metric_seq(self) -> int:
-        row = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM metrics_outbox").fetchone()
+        row = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM metrics_outbox").one()
         return int(row[0])

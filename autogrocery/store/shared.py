@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from autogrocery.store.db import connect
 from autogrocery.store.group_commit import GroupCommit, Writes
@@ -49,10 +49,14 @@ class Result:
         self.rowcount = rowcount
         self.lastrowid = lastrowid
 
-    # A `sqlite3.Row | None`; Any while callers outside the store (the analytics
-    # storage's aggregates) index it unchecked, trusting an aggregate's one row.
-    def fetchone(self) -> Any:
+    def fetchone(self) -> sqlite3.Row | None:
         return self._rows[0] if self._rows else None
+
+    def one(self) -> sqlite3.Row:
+        """The one row an aggregate or a PRAGMA always gives (COUNT, MAX, COALESCE)."""
+        if not self._rows:
+            raise sqlite3.DatabaseError("a query that always gives a row gave none")
+        return self._rows[0]
 
     def fetchall(self) -> list[sqlite3.Row]:
         return self._rows

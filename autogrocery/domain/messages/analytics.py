@@ -90,5 +90,5 @@ class Summarize(Answered[Summary]):
 
 
 @dataclass(frozen=True, slots=True)
-class LastSeq:
+class LastSeq(Answered[int]):
     """Ask analytics for the highest metric sequence number it has recorded."""

@@ -5,6 +5,10 @@ nats-servers made from them."""
 from __future__ import annotations
 
 import asyncio
+import collections
+import os
+import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +25,10 @@ from autogrocery.config import Config, load_config
 from tests.api.contract import Contract
 from tests.central.leaf import Leaf
 from tests.waiting import eventually
+
+# A hub that stops answering is asked for its goroutines (`Central.hub_state`): Go
+# prints every one's stack on SIGQUIT only with this, in the environment it inherits.
+os.environ.setdefault("GOTRACEBACK", "all")
 
 ADMIN_PASSWORD = "admin-password-1"
 ENVIRON = {"AUTOGROCERY_ADMIN_PASSWORD": ADMIN_PASSWORD}
@@ -80,19 +88,37 @@ class Central:
         try:
             await eventually(check, within=within, every=0.05)
         except AssertionError as failed:  # say what the hub was doing, for the next one
-            raise AssertionError(f"{failed}\n{self.hub_state()}") from None
+            state = await asyncio.get_running_loop().run_in_executor(None, self.hub_state)
+            raise AssertionError(f"{failed}\n{state}") from None
 
     def hub_state(self) -> str:
-        """The hub as it is now: its load (`/varz`), its streams' sources and the end of
-        its log."""
+        """The hub as it is now: its load (`/varz`), its streams' sources, the end of its
+        log, and then the goroutines it had blocked on a lock (Go prints every goroutine's
+        stack on SIGQUIT, and exits): a hub that stops answering its JetStream API
+        shows where it is stuck."""
         hub = self.service.hub
         if hub is None or hub.server is None:
             return "no hub"
         varz = hub.server.monitor("/varz") or {}
         shown = {k: varz.get(k) for k in ("cpu", "mem", "slow_consumers", "connections")}
-        path = hub.server.log_path
-        log = path.read_text(errors="replace").splitlines()[-20:] if path.exists() else []
-        return f"hub {shown}\nsources: {self.sourced()[:1500]}\nhub log:\n" + "\n".join(log)
+        sources = self.sourced()[:1500]
+        path, pid = hub.server.log_path, hub.server.pid
+        before = path.stat().st_size if path.exists() else 0
+        if pid is not None:
+            os.kill(pid, signal.SIGQUIT)
+            time.sleep(2.0)
+        text = path.read_text(errors="replace") if path.exists() else ""
+        log = text[:before].splitlines()[-20:]
+        blocks = [b for b in text[before:].split("\n\n") if b.startswith("goroutine ")]
+        states = collections.Counter(b.split("[", 1)[-1].split("]", 1)[0] for b in blocks)
+        stuck = [b for b in blocks if "semacquire" in b or "Lock" in b or "chan receive" in b]
+        return (
+            f"hub {shown}\nsources: {sources}\nhub log:\n"
+            + "\n".join(log)
+            + f"\ngoroutines by state: {dict(states)}"
+            + f"\n{len(stuck)} waiting on a lock or channel:\n"
+            + "\n\n".join(stuck)[:12000]
+        )
 
     def sourced(self) -> str:
         """The hub's JetStream report (streams with their config: CHAIN_IN's sources)."""

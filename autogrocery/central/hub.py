@@ -10,9 +10,12 @@ client reconnects to the same URL, leaves to the same leaf port.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import secrets
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -139,6 +142,18 @@ class Hub:
         if not isinstance(server_id, str):
             raise NatsError("the hub does not answer /varz")
         return server_id
+
+    def restart_unanswering(self) -> None:
+        """The hub's process lives but its JetStream API has stopped answering (the
+        reconciler saw it time out `UNANSWERED` times in a row): kill it, and it is started
+        again as a hub that exited is. JetStream keeps its streams on disk."""
+        server = self.server
+        pid = server.pid if server is not None else None
+        if pid is None:
+            return
+        log.error("the hub (pid %d) does not answer its JetStream API: restarting it", pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
     def healthy(self) -> bool:
         return self.server is not None and self.server.healthy()

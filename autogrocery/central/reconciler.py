@@ -34,6 +34,10 @@ QUIET_FOR = 5.0  # seconds of failing before it is worth a warning (then every 5
 # A source silent this long while its leaf answers is stalled (a healthy one hears from
 # its leaf every few seconds, idle or not); restarted, at most once per STALLED.
 STALLED = 10.0
+# The hub's own JetStream API timing out this many times in a row (5 s each, its
+# process alive) is a wedged hub, not a reload's missed beat (a fraction of a second):
+# it is restarted, as a hub that exited would be.
+UNANSWERED = 2
 
 LeafSeen = Callable[[str, str, int], Awaitable[None]]
 
@@ -46,8 +50,10 @@ class Reconciler:
         stores: Callable[[], Awaitable[Sequence[str]]],
         leaf_seen: LeafSeen,
         interval: float,
+        unanswered: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.nc = nc
+        self._unanswered = unanswered  # the hub's API timed out UNANSWERED times in a row
         self.js = js
         self._stores = stores
         self._leaf_seen = leaf_seen
@@ -66,16 +72,21 @@ class Reconciler:
 
     async def run(self) -> None:
         failing_since: float | None = None
+        timeouts = 0  # the hub's API timed out on this many looks in a row
         warned = 0.0
         while True:
             try:
                 await self.once()
-                failing_since = None
+                failing_since, timeouts = None, 0
             except (nats.errors.Error, OSError) as exc:
                 # The hub's JetStream API misses a beat while it reloads its config: worth
                 # a warning only when it lasts.
                 now = time.monotonic()
                 failing_since = failing_since or now
+                timeouts = timeouts + 1 if isinstance(exc, nats.errors.TimeoutError) else 0
+                if timeouts >= UNANSWERED and self._unanswered is not None:
+                    timeouts = 0  # the restarted hub gets as many again
+                    await self._unanswered()
                 lasting = now - failing_since >= QUIET_FOR and now - warned >= QUIET_FOR
                 warned = now if lasting else warned
                 log.log(

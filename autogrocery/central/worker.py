@@ -153,7 +153,14 @@ class ChainWorker:
             ack_wait=s.ack_wait,
             applied=self._applied,
         )
-        self.reconciler = Reconciler(nc, js, self._store_ids, self._leaf_seen, s.reconcile_interval)
+        self.reconciler = Reconciler(
+            nc,
+            js,
+            self._store_ids,
+            self._leaf_seen,
+            s.reconcile_interval,
+            unanswered=lambda: asyncio.to_thread(self.hub.restart_unanswering),
+        )
         self.sender = Sender(js, self._store_ids, self._outgoing, self._delivered)
         try:
             await self.applier.ensure()

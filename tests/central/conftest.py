@@ -112,6 +112,7 @@ class Central:
         blocks = [b for b in text[before:].split("\n\n") if b.startswith("goroutine ")]
         states = collections.Counter(b.split("[", 1)[-1].split("]", 1)[0] for b in blocks)
         stuck = [b for b in blocks if "semacquire" in b or "Lock" in b or "chan receive" in b]
+        stuck.sort(key=lambda b: "RLock]" in b.split("\n", 1)[0])  # a lock's holder first
         return (
             f"hub {shown}\nsources: {sources}\nhub log:\n"
             + "\n".join(log)

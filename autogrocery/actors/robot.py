@@ -108,7 +108,7 @@ class RobotActor(Actor):
         pick_time: float,
         failure_probability: float,
         stopping: threading.Event,
-        seed: int | None = None,
+        seed: int | str | None = None,
         on_death: Callable[[Actor], None] | None = None,
     ) -> None:
         super().__init__()

@@ -249,7 +249,7 @@ class Supervisor:
 
     def _start_robot(self, robot_id: str, aisle: str) -> None:
         s = self.settings
-        seed = None if s.robot_seed is None else hash((s.robot_seed, robot_id))
+        seed = robot_seed(s.robot_seed, robot_id)
         ref = RobotActor.start(
             robot_id,
             aisle,
@@ -306,3 +306,10 @@ def _stop(ref: pykka.ActorRef[Any]) -> None:
         ref.stop(block=True, timeout=STOP_TIMEOUT)
     except pykka.Timeout:
         log.error("%s did not stop within %.0fs", ref, STOP_TIMEOUT)
+
+
+def robot_seed(seed: int | None, robot_id: str) -> str | None:
+    """Each robot's own seed from the store's: a str, not hash((seed, robot_id)), since a
+    str's hash differs from process to process (PYTHONHASHSEED) and a seeded run must
+    draw the same every time."""
+    return None if seed is None else f"{seed}:{robot_id}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 import pykka
 
 from autogrocery.domain.errors import DomainError, Unavailable
-from autogrocery.runtime.context import Peers
 from autogrocery.runtime.replies import PYKKA_SINK, Batch, Call, ReplyTo
 from autogrocery.runtime.unit import Params, UnitOfWork
 from autogrocery.store.statements import Statement
@@ -31,6 +31,16 @@ if TYPE_CHECKING:
     from pykka._envelope import Envelope  # what the inbox holds (pykka exports no name)
 
 log = logging.getLogger(__name__)
+
+
+class Peers(Protocol):
+    """What an actor needs of the name -> ActorRef lookup (`context.Peers`): declared
+    here, so the runtime's base knows nothing of the context that builds it."""
+
+    stopping: threading.Event
+
+    def ref(self, name: str) -> pykka.ActorRef[Any] | None: ...
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

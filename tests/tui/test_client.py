@@ -167,20 +167,26 @@ async def test_an_answer_with_fields_added_later_is_read() -> None:
     tick = orjson.loads(orjson.dumps(TICK))
     tick["data"]["added_later"] = True
     runner = await odd_store({"items": [item], "next_cursor": None}, [orjson.dumps(tick)])
-    got: list[Event] = []
     try:
         async with ApiClient(url_of(runner), Credentials("admin", "pw")) as client:
             (found,) = await client.inventory()
             assert (found.sku, found.available) == ("BRD-001", 5)
-            feed = Feed(client, lambda _: None, got.append, lambda _: None)
-            task = asyncio.create_task(feed.run())
-            await eventually(lambda: got, within=10)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            got = await first_events(client)
     finally:
         await runner.cleanup()
     assert [type(event) for event in got] == [MetricsTicked]
+
+
+async def first_events(client: ApiClient) -> list[Event]:
+    """What the dashboard's feed hands on from the store's events, until the first."""
+    got: list[Event] = []
+    feed = Feed(client, lambda _: None, got.append, lambda _: None)
+    task = asyncio.create_task(feed.run())
+    await eventually(lambda: got, within=10)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return got
 
 
 async def test_an_event_of_another_shape_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
@@ -188,15 +194,9 @@ async def test_an_event_of_another_shape_is_dropped(caplog: pytest.LogCaptureFix
     events after it still arrive."""
     frames = [b"not json", b'{"type": "no.such.event", "seq": 1}', orjson.dumps(TICK)]
     runner = await odd_store({"items": [], "next_cursor": None}, frames)
-    got: list[Event] = []
     try:
         async with ApiClient(url_of(runner), Credentials("admin", "pw")) as client:
-            feed = Feed(client, lambda _: None, got.append, lambda _: None)
-            task = asyncio.create_task(feed.run())
-            await eventually(lambda: got, within=10)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            got = await first_events(client)
     finally:
         await runner.cleanup()
     assert [type(event) for event in got] == [MetricsTicked]

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TypeVar
 
-import orjson
 from aiohttp import web
 
 from autogrocery import __version__
@@ -29,10 +28,11 @@ from autogrocery.api.auth_store import Sql
 from autogrocery.api.bodies import MAX_BODY
 from autogrocery.api.core import connection_limits, observe
 from autogrocery.api.cors import cors_middleware
+from autogrocery.api.document import ServedDocument
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
 from autogrocery.api.metrics import ApiMetrics
-from autogrocery.api.openapi import build_document
+from autogrocery.api.openapi import build_document, check_documented
 from autogrocery.api.state import (
     CONNECTION_LIMITS,
     CORE,
@@ -83,10 +83,15 @@ def create_app(
         app.add_routes(module.routes)
     if config.compat.original:  # the original devices' API, outside our document
         compat.install(app, config)
-    document = build_document(
-        app.router, max_quantity=config.orders.max_quantity, max_lines=config.orders.max_lines
+    check_documented(app.router)
+    app[DOCUMENT] = ServedDocument(
+        partial(
+            build_document,
+            app.router,
+            max_quantity=config.orders.max_quantity,
+            max_lines=config.orders.max_lines,
+        )
     )
-    app[DOCUMENT] = orjson.dumps(document)
     app[CONNECTION_LIMITS] = connection_limits(config.api)
 
     sign_in = SignInSetup(

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth import Auth
+from autogrocery.api.document import ServedDocument
 from autogrocery.api.gate import ConnectionStats
 from autogrocery.api.problems import Handler, Unauthorized, error_response
 from autogrocery.api.tasks import Background
@@ -69,7 +70,7 @@ class ApiCore:
 
 CORE = web.AppKey("core", ApiCore)
 CONNECTION_LIMITS = web.AppKey("limits", ConnectionLimits)
-DOCUMENT = web.AppKey("openapi", bytes)  # the generated OpenAPI document, as served
+DOCUMENT = web.AppKey("openapi", ServedDocument)  # built on its first request
 REQUEST_ID = web.RequestKey("request_id", str)
 BODY = web.RequestKey("body", bytes)  # the raw JSON body, for Idempotency-Key hashing
 CALLER = web.RequestKey("caller", Principal)  # set by @documented for operations with roles

@@ -177,6 +177,24 @@ API when the operator lists them in `api.cors_origins` (none by default).
 """
 
 
+def check_documented(router: web.UrlDispatcher) -> list[tuple[str, str, Operation]]:
+    """(method, path, operation) of every operation `router` serves; raises if a route
+    is undocumented."""
+    found: list[tuple[str, str, Operation]] = []
+    for route in router.routes():
+        method = route.method.lower()
+        resource = route.resource
+        if method not in METHODS or resource is None:
+            continue
+        if route.handler in _ASSETS or route.handler in _FOREIGN:
+            continue
+        op = _OPERATIONS.get(route.handler)
+        if op is None:
+            raise RuntimeError(f"{route.method} {resource.canonical} has no @documented")
+        found.append((method, resource.canonical, op))
+    return found
+
+
 def build_document(
     router: web.UrlDispatcher,
     *,
@@ -193,18 +211,9 @@ def build_document(
     `router` are described, whatever else this process has imported."""
     paths: dict[str, dict[str, object]] = {}
     served: list[Operation] = []
-    for route in router.routes():
-        method = route.method.lower()
-        resource = route.resource
-        if method not in METHODS or resource is None:
-            continue
-        if route.handler in _ASSETS or route.handler in _FOREIGN:
-            continue
-        op = _OPERATIONS.get(route.handler)
-        if op is None:
-            raise RuntimeError(f"{route.method} {resource.canonical} has no @documented")
+    for method, canonical, op in check_documented(router):
         served.append(op)
-        paths.setdefault(resource.canonical, {})[method] = _operation(op, resource.canonical)
+        paths.setdefault(canonical, {})[method] = _operation(op, canonical)
     models: list[object] = [schemas.Problem]  # Structs, and the live events' union
     models += [event_schemas.Event] if live_events else []
     for op in served:

@@ -46,7 +46,8 @@ PAGE_POLICY = (
     )
 )
 async def openapi(request: web.Request) -> web.Response:
-    return web.Response(body=request.app[DOCUMENT], content_type="application/json")
+    body = await request.app[DOCUMENT].body()
+    return web.Response(body=body, content_type="application/json")
 
 
 @routes.get("/docs")

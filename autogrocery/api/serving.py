@@ -14,11 +14,12 @@ page that echoes the offending header. The body's timeout is where the body is r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from aiohttp import web
@@ -214,14 +215,31 @@ def connection_budget(wanted: int) -> int:
     return fit
 
 
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic collection while the store starts. The start builds the heap the
+    server then lives on (the stock actor's products and lots, the routes): collecting
+    it while it grows is work thrown away, a quarter of the stock actor's load at
+    50,000 SKUs. `tune_for_serving` freezes it before load arrives; the collector runs
+    again when the block ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def tune_for_serving() -> None:
     """Process-wide settings for a store that serves: call once, before load arrives."""
     # Actor threads take turns with the event loop for the GIL. Handing it over every
     # 1 ms instead of 5 bounds how long the loop waits behind busy actors.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     # Everything alive now lives as long as the server: keep it out of the cyclic
-    # collector's way, so a full collection never stalls the loop mid-request.
-    gc.collect()
+    # collector's way, so a full collection never stalls the loop mid-request. Not
+    # collected first: a start leaves no cycles behind (a collection here found none
+    # at 50,000 SKUs) and would take 0.2 s to find none.
     gc.freeze()
 
 

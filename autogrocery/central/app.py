@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
-import orjson
 from aiohttp import web
 
 from autogrocery import __version__
@@ -21,9 +20,10 @@ from autogrocery.api.core import (
     connection_limits,
     observe,
 )
+from autogrocery.api.document import ServedDocument
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
-from autogrocery.api.openapi import build_document
+from autogrocery.api.openapi import build_document, check_documented
 from autogrocery.central import routes_chain, routes_ops, routes_transfers
 from autogrocery.central.metrics import CentralMetrics
 from autogrocery.central.readmodel import ReadModel
@@ -78,14 +78,17 @@ def create_app(
     app.add_routes(routes_auth.session_routes())
     for module in (routes_chain, routes_transfers, routes_ops, routes_docs):
         app.add_routes(module.routes)
-    document = build_document(
-        app.router,
-        title="autogrocery head office",
-        description=DESCRIPTION,
-        tags=TAGS,
-        live_events=False,
+    check_documented(app.router)
+    app[DOCUMENT] = ServedDocument(
+        partial(
+            build_document,
+            app.router,
+            title="autogrocery head office",
+            description=DESCRIPTION,
+            tags=TAGS,
+            live_events=False,
+        )
     )
-    app[DOCUMENT] = orjson.dumps(document)
     app[CONNECTION_LIMITS] = connection_limits(config.api)
     c = config.central
     metrics = CentralMetrics(c.store_timeout, __version__)

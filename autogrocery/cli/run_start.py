@@ -214,31 +214,33 @@ async def started(
     ends; then the API stops first, the store second. A failure to start is a
     StartupError. `init`: start an empty store where the database was lost."""
     from autogrocery.api import create_app, serve
+    from autogrocery.api.serving import collection_paused
     from autogrocery.wiring import start_system
 
-    try:
-        system = await start_system(config, init=init)
-    except Exception as exc:
-        for sock in sockets:
-            sock.close()
-        raise StartupError(describe(exc, config)) from exc
-    link = replication = None
-    try:
-        replication = await start_replication(config, system)
-        link = await join_chain(config, system)
-        app = create_app(config, system)
-        runner, url = await serve(app, sockets=sockets)
-    except BaseException as exc:
-        if link is not None:
-            await link.stop()
-        await system.stop()
-        if replication is not None:
-            await asyncio.get_running_loop().run_in_executor(None, replication.stop)
-        for sock in sockets:
-            sock.close()
-        if isinstance(exc, Exception):
+    with collection_paused():  # until `serve` has frozen the start's heap
+        try:
+            system = await start_system(config, init=init)
+        except Exception as exc:
+            for sock in sockets:
+                sock.close()
             raise StartupError(describe(exc, config)) from exc
-        raise
+        link = replication = None
+        try:
+            replication = await start_replication(config, system)
+            link = await join_chain(config, system)
+            app = create_app(config, system)
+            runner, url = await serve(app, sockets=sockets)
+        except BaseException as exc:
+            if link is not None:
+                await link.stop()
+            await system.stop()
+            if replication is not None:
+                await asyncio.get_running_loop().run_in_executor(None, replication.stop)
+            for sock in sockets:
+                sock.close()
+            if isinstance(exc, Exception):
+                raise StartupError(describe(exc, config)) from exc
+            raise
     try:
         yield Started(system, app, url)
     finally:

@@ -21,6 +21,7 @@ Table owners (the only writer of each table), as of the newest version:
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
 from autogrocery.store.report_schema import PAGED_REPORTS
+from autogrocery.store.start_schema import LIVE_LOTS
 from autogrocery.store.tallies import LATENCY_BUCKETS
 
 MIGRATIONS: list[str] = [
@@ -327,17 +328,16 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX movements_by_type_time ON movements (type, at);
     """,
-    # 9: after a write failed (a full disk), a write that needs new space tells when the
-    # store can write again, with or without traffic.
+    # 9: after a write failed (a full disk), a write that needs new space tells when.
     """
     CREATE TABLE write_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
     """,
     # 10: a chain of stores (docs/chain.md). chain_outbox: what the head office needs,
     # appended by stock and ordering in the transaction of the change (seq, never
     # reused, is the event id); chain_link: the relay's state; stock_meta: stock's own
-    # values (the catalog version it applied). products.details: what describes a
-    # product (stock keeps it; from the catalog file while details_version is 0, else
-    # from that catalog version of the head office).
+    # values (the catalog version it applied; the catalog file's digest, db.describe).
+    # products.details: what describes a product (from the catalog file while
+    # details_version is 0, else from that catalog version of the head office).
     """
     CREATE TABLE chain_outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -361,8 +361,7 @@ MIGRATIONS: list[str] = [
     # 11: fewer pages per order in the WAL. tasks is keyed by its id alone, without a
     # rowid: one b-tree where there were three (the rowid table, the id's index and
     # tasks_by_order); an order's tasks are the ids that begin with "<order id>.".
-    # metrics_outbox loses AUTOINCREMENT (ordering numbers its rows itself, and none is
-    # ever deleted): each insert also rewrote sqlite_sequence's page.
+    # metrics_outbox loses AUTOINCREMENT (ordering numbers its rows, never deletes one).
     """
     CREATE TABLE tasks_v11 (
         task_id TEXT PRIMARY KEY,
@@ -397,4 +396,5 @@ MIGRATIONS: list[str] = [
     LATENCY_BUCKETS,  # 12: analytics' latency histogram, kept by triggers
     HISTORY_AT_SCALE,  # 13: the ledger's checkpoint, daily totals, request-path indexes
     PAGED_REPORTS,  # 14: a report page's SKUs found by index
+    LIVE_LOTS,  # 15: the lots loaded at start, found by index
 ]

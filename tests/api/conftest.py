@@ -104,7 +104,7 @@ async def make_api(make_config: ConfigFactory, aiohttp_client: Any) -> AsyncIter
         server = TestServer(create_app(config, system, environ=ENVIRON))
         await server.start_server(access_log_class=JsonAccessLogger)  # as `autogrocery run`
         client = await aiohttp_client(server)
-        document = orjson.loads(server.app[DOCUMENT])
+        document = orjson.loads(server.app[DOCUMENT].encoded())
         built.append(Api(client, system, config, Contract(document)))
         return built[-1]
 

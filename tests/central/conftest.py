@@ -186,7 +186,7 @@ async def make_central(tmp_path: Path) -> AsyncIterator[CentralFactory]:
         assert service.app is not None
         from autogrocery.api.core import DOCUMENT
 
-        contract = Contract(orjson.loads(service.app[DOCUMENT]))
+        contract = Contract(orjson.loads(service.app[DOCUMENT].encoded()))
         started.append(Central(service, config, tmp_path, contract, http))
         return started[-1]
 

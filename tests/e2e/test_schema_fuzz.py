@@ -122,7 +122,7 @@ def _operations() -> list[tuple[str, str]]:
     from autogrocery.config import load_config
 
     app = create_app(load_config(env={}), None)  # type: ignore[arg-type]
-    paths = orjson.loads(app[DOCUMENT])["paths"]
+    paths = orjson.loads(app[DOCUMENT].encoded())["paths"]
     return [(m, p) for p, item in paths.items() for m in item if (m, p) not in SKIP]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from autogrocery.domain.catalog import load_catalog
@@ -46,3 +48,38 @@ def test_a_new_database_clears_litestreams_record_of_the_one_that_is_gone(
     kept.mkdir()
     open_store(tmp_path / "d", products)  # the database is there: its record stays
     assert kept.exists()
+
+
+def test_an_edited_catalog_file_describes_its_products_at_the_next_start(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    """Each start compares the file's details with the store's only when the file
+    changed since the last start (a digest); an edit still shows at the next start."""
+    products = load_catalog(make_config().catalog_file)
+    open_store(tmp_path / "d", products)
+    open_store(tmp_path / "d", products)  # the first compare: nothing differs
+    first = products[0]
+    edited = [replace(first, brand="Acme"), *products[1:]]
+    open_store(tmp_path / "d", edited)
+    assert _details(tmp_path, first.sku)["brand"] == "Acme"
+    with sqlite3.connect(tmp_path / "d" / DB_NAME) as conn:  # a head office's version
+        conn.execute(
+            "UPDATE products SET details = ?, details_version = 3 WHERE sku = ?",
+            (replace(first.details, brand="Central").to_json(), first.sku),
+        )
+    open_store(tmp_path / "d", products)  # the file changed back: its version stands
+    assert _details(tmp_path, first.sku)["brand"] == "Central"
+    second = products[1]
+    open_store(tmp_path / "d", products)  # unchanged since: nothing compared or changed
+    renamed = [*products[:1], replace(second, size="2 kg")]
+    open_store(tmp_path / "d", renamed + products[2:])
+    assert _details(tmp_path, second.sku)["size"] == "2 kg"
+    open_store(tmp_path / "d", products)
+    assert _details(tmp_path, second.sku)["size"] == second.details.size
+
+
+def _details(tmp_path: Path, sku: str) -> dict[str, object]:
+    with sqlite3.connect(tmp_path / "d" / DB_NAME) as conn:
+        text = conn.execute("SELECT details FROM products WHERE sku = ?", (sku,)).fetchone()[0]
+    details: dict[str, object] = json.loads(text)
+    return details

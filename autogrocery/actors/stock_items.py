@@ -151,7 +151,7 @@ class Item:
         self.lots.append(lot)
         self.lots.sort(key=Lot.order)
 
-    def level(self, today: date) -> StockLevel:
+    def level(self, today: date, *, described: bool = True) -> StockLevel:
         # One pass over the lots, not one per figure: a product of a store with
         # history holds several dated lots, and a batch reads each touched one's level.
         on_hand = reserved = expired = 0
@@ -171,7 +171,7 @@ class Item:
             self.price,
             self.unit_cost,
             expired=expired,
-            details=self.details,
+            details=self.details if described else None,
         )
 
     def product_row(self) -> ProductInsert:

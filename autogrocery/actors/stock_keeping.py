@@ -24,6 +24,7 @@ from autogrocery.domain.messages.stock import (
     LevelsOf,
     OpenAlerts,
     ReservedAmiss,
+    ShortLevels,
     StockLevels,
     StockPage,
     UpdateProduct,
@@ -79,6 +80,16 @@ class StockKeeping:
     def levels_of(self: Keeper, msg: LevelsOf) -> list[StockLevel]:
         today, items = self.today(), self.items
         return [items[sku].level(today) for sku in msg.skus if sku in items]
+
+    @handles(ShortLevels)
+    def short_levels(self: Keeper, msg: ShortLevels) -> list[StockLevel]:
+        today, needed = self.today(), msg.needed
+        short = []
+        for item in self.items.values():
+            available = item.available(today)
+            if available < item.min_level or available < needed.get(item.sku, 0.0):
+                short.append(item.level(today, described=False))
+        return short
 
     @handles(DescriptionsVersion)
     def descriptions_version(self: Keeper, _: DescriptionsVersion) -> tuple[int, int]:

@@ -6,7 +6,6 @@ the arithmetic is in `domain/reports.py`.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable
 from datetime import date, timedelta
 from typing import Protocol, TypeVar
@@ -15,7 +14,7 @@ from autogrocery.actors.supervisor import CoreActor
 from autogrocery.config import StockConfig
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.messages.answered import Answered
-from autogrocery.domain.messages.stock import ExpiringLots, LevelsOf, StockLevels
+from autogrocery.domain.messages.stock import ExpiringLots, LevelsOf, ShortLevels, StockLevels
 from autogrocery.domain.money import format_money
 from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.domain.reports import (
@@ -153,11 +152,12 @@ class StockReports:
         today = self.ctx.today()
         since = day_start(today - timedelta(days=days - 1), self.ctx.zone)
         until = day_start(today + timedelta(days=1), self.ctx.zone)
-        used: dict[str, int] = defaultdict(int)
-        for move in await self.reader.moved("OUT", since, until, costed=False):
-            used[move.sku] -= move.delta
+        used = await self.reader.used("OUT", since, until)
         span = await self.span(days)
-        levels = await self.levels()
+        # A little more than the lead time uses, so that no SKU on the boundary is
+        # left out by rounding; `reorder` decides each one exactly.
+        needed = {sku: lead * units / span * (1 + 1e-9) + 1e-9 for sku, units in used.items()}
+        levels = await self.ask("stock", ShortLevels(needed))
         return {
             "usage_days": days,
             "span_days": span,

@@ -201,6 +201,24 @@ class Reader:
         )
         return [Moved(row[0], row[1], row[2], row[3]) for row in rows]
 
+    async def used(self, kind: str, since: float, until: float) -> dict[str, int]:
+        """Units each SKU moved out by movements of one type between two instants (as
+        a positive count), with the days pruned from the ledger: one sum per SKU. The
+        index is named: the planner would rather walk every movement of the type in
+        SKU order (0.86 s for a week of a 50,000-SKU store) than sort 24,000 sums
+        (0.09 s)."""
+        rows = await self._rows(
+            "SELECT sku, -SUM(delta) FROM movements INDEXED BY movements_for_reports "
+            "WHERE type = ? AND at >= ? AND at < ? GROUP BY sku "
+            "UNION ALL SELECT sku, -SUM(quantity) FROM movement_days "
+            "WHERE type = ? AND day >= ? AND day < ? GROUP BY sku",
+            (kind, since, until, kind, since, until),
+        )
+        used: dict[str, int] = {}
+        for sku, units in rows:
+            used[sku] = used.get(sku, 0) + units
+        return used
+
     async def opened(self) -> float | None:
         """When the store opened: its first movement (the opening stock), or its first
         day of pruned movements; None if it has none."""

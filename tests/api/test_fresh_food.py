@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from autogrocery.domain.reports import day_start, reorder
 from tests.api.conftest import Api
 from tests.helpers import wait_final
 
@@ -226,3 +227,44 @@ async def test_usage_per_day_is_over_the_stores_age_while_it_is_younger_than_the
     status, reorder, _ = await api.call("GET", "/api/ops/reports/reorder", operator)
     assert reorder["span_days"] == pytest.approx(week["span_days"], abs=0.001)
     assert next(s for s in reorder["suggestions"] if s["sku"] == SKU)["daily_usage"] == 3.0
+
+
+async def test_the_reorder_report_suggests_what_sifting_every_level_would(
+    make_api: object,
+) -> None:
+    """Stock finds the candidates itself (below min level, or below what the lead time
+    uses); the report is the one every product's level and every movement give."""
+    clock = Clock()
+    api: Api = await make_api("stock.lead_time_days=2", clock=clock)  # type: ignore[operator]
+    operator, device = await api.operator(), await api.device()
+    await add_test_milk(api, operator, on_hand=3)  # below its min level, never sold
+    levels = {level.sku: level for level in await api.system.levels()}
+    short, enough = sorted(levels)[:12:3], sorted(levels)[1]
+    # Above the min level, but without two days of what they sell, and one that has.
+    quantities = {sku: levels[sku].available - levels[sku].min_level - 1 for sku in short}
+    for sku, quantity in [*quantities.items(), (enough, 1)]:
+        lines = [{"sku": sku, "quantity": quantity}]
+        status, preview, _ = await api.call(
+            "POST", "/api/orders/preview", device, json={"items": lines}
+        )
+        assert status == 201, preview
+        assert (await api.call("POST", f"/api/orders/{preview['order_id']}/confirm", device))[
+            0
+        ] == 202
+        await wait_final(api.system, [preview["order_id"]])
+    clock.ahead = 3 * 86400.0  # three days of use in the week
+
+    status, report, _ = await api.call("GET", "/api/ops/reports/reorder", operator)
+    assert status == 200
+    reports = api.system.reports
+    today = api.system.today()
+    since = day_start(today - timedelta(days=6), reports.ctx.zone)
+    until = day_start(today + timedelta(days=1), reports.ctx.zone)
+    used: dict[str, int] = {}
+    for move in await reports.reader.moved("OUT", since, until, costed=False):
+        used[move.sku] = used.get(move.sku, 0) - move.delta
+    everything = reorder(await api.system.levels(), used, report["span_days"], 2)
+    assert [s["sku"] for s in report["suggestions"]] == [s.sku for s in everything]
+    assert {s["sku"] for s in report["suggestions"]} >= {SKU, *short}
+    assert enough not in {s["sku"] for s in report["suggestions"]}
+    assert [s["quantity"] for s in report["suggestions"]] == [s.quantity for s in everything]

@@ -132,6 +132,16 @@ class StockPage(Answered[list[StockLevel]]):
 
 
 @dataclass(frozen=True, slots=True)
+class ShortLevels(Answered[list[StockLevel]]):
+    """Stock: the levels, without details, of the products whose available stock is
+    below their min level or below `needed[sku]` units (what the delivery's lead time
+    will use up): the reorder report's candidates, found where the levels are instead
+    of 50,000 levels sent to be sifted."""
+
+    needed: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class LevelsOf(Answered[list[StockLevel]]):
     """Stock: the levels of these SKUs (unknown ones left out), in the order given."""
 

@@ -116,7 +116,13 @@ class Item:
         return sum(lot.free for lot in self.lots if lot.expired(today))
 
     def available(self, today: date) -> int:
-        return sum(lot.free for lot in self.lots if not lot.expired(today))
+        # A plain loop: the reorder report asks it of 50,000 items at once, and a
+        # generator with a property and a method call per lot took twice as long.
+        total = 0
+        for lot in self.lots:
+            if lot.expiry is None or lot.expiry >= today:
+                total += lot.on_hand - lot.held
+        return total
 
     def low(self, today: date) -> bool:
         return self.available(today) < self.min_level

@@ -1,20 +1,41 @@
 """The history keeper's steps, each one short write transaction on the store's shared
 connection (so an order's batch waits at most one step): move the ledger's checkpoint
-on, count ended orders, prune a batch of old movements (into their daily totals)
-or counted orders, give a
-few freed pages back to the file system. The tables are in store/history_schema.py.
+on, add a day that is over to the daily totals, count ended orders, prune a batch of
+old movements (already in the daily totals) or counted orders, give a few freed pages
+back to the file system. The tables are in store/history_schema.py.
+
+The daily totals (`movement_days`) hold every movement stamped before the mark
+`days_through` (the start of a store day): a report reads them for the days before
+it and the movements themselves from it on, in one statement (store/reads.py), so a
+year of a best seller is 365 rows, not one per sale, and a movement counts once
+whether it was folded, pruned or neither.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
+from autogrocery.domain.models import MovementType
 from autogrocery.domain.reports import day_start
 from autogrocery.store.shared import SharedConnection
 
 THROUGH = "ledger_through"
 ORDERS_THROUGH = "orders_through"
+DAYS_THROUGH = "days_through"
+TYPES = tuple(MovementType)
+_IN_TYPES = ", ".join("?" * len(TYPES))
+# One store day's movements into its totals (by type, SKU and lot cost), the movements
+# found by type and time (movements_for_reports); totals a prune made before this
+# mark existed are added to.
+FOLD_DAY = (
+    "INSERT INTO movement_days (type, day, sku, cost, quantity, movements) "  # noqa: S608
+    "SELECT m.type, ?, m.sku, COALESCE(l.unit_cost, 0), SUM(m.delta), COUNT(*) "
+    f"FROM movements m LEFT JOIN lots l ON l.lot_id = m.lot WHERE m.type IN ({_IN_TYPES}) "
+    "AND m.at >= ? AND m.at < ? GROUP BY m.type, m.sku, 4 "
+    "ON CONFLICT (type, day, sku, cost) DO UPDATE SET quantity = quantity + "
+    "excluded.quantity, movements = movements + excluded.movements"
+)
 INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
 
 
@@ -71,38 +92,50 @@ def advance_checkpoint(db: SharedConnection, batch: int) -> int:
     return db.run_write(step)
 
 
-def prune_movements(db: SharedConnection, before: float, batch: int, zone: tzinfo) -> int:
-    """Of the oldest `batch` movements, those before `before` (and inside the
-    checkpoint, so their sum stays in the balances) go into `movement_days` and out of
-    the ledger; how many went. 0 when the oldest is recent (a movement stamped out of
-    order near the edge waits for a later round). The newest movement always stays:
-    ids are SQLite's rowids, and a new row takes the largest one + 1, so with the
-    newest gone a new movement would take an id inside the checkpoint and never be
-    folded or read as its tail."""
+def fold_day(db: SharedConnection, until: float, zone: tzinfo) -> int:
+    """The first store day not yet in the daily totals added to them, if it was over
+    before `until` (1), or nothing (0). A day's movements go in one statement: the
+    mark moves a whole day, so no day is ever half in the totals. The first day is the
+    oldest movement's (the days before it were pruned into the totals, or never were)."""
 
     def step(conn: SharedConnection) -> int:
-        through = checkpoint(conn)
-        rows = conn.execute(
-            "SELECT m.id, m.type, m.sku, m.delta, m.at, COALESCE(l.unit_cost, 0) "
-            "FROM (SELECT * FROM movements ORDER BY id LIMIT ?) m "
-            "LEFT JOIN lots l ON l.lot_id = m.lot WHERE m.at < ? AND m.id <= ? "
-            "AND m.id < (SELECT MAX(id) FROM movements)",
-            (batch, before, through),
-        ).fetchall()
-        if not rows:
+        day = mark(conn, DAYS_THROUGH)
+        if not day:
+            oldest = [
+                conn.execute("SELECT MIN(at) FROM movements WHERE type = ?", (kind,)).one()[0]
+                for kind in TYPES
+            ]
+            stamped = [at for at in oldest if at is not None]
+            if not stamped:
+                return 0
+            day = store_day(min(stamped), zone)
+        following = day_start(datetime.fromtimestamp(day, zone).date() + timedelta(days=1), zone)
+        if following > until:
             return 0
-        days: dict[tuple[str, float, str, int], list[int]] = {}
-        for _, kind, sku, delta, at, cost in rows:
-            totals = days.setdefault((kind, store_day(at, zone), sku, cost), [0, 0])
-            totals[0] += delta
-            totals[1] += 1
-        conn.executemany(
-            "INSERT INTO movement_days (type, day, sku, cost, quantity, movements) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, day, sku, cost) DO UPDATE SET "
-            "quantity = quantity + excluded.quantity, movements = movements + excluded.movements",
-            [(*key, quantity, count) for key, (quantity, count) in days.items()],
-        )
-        conn.executemany("DELETE FROM movements WHERE id = ?", [(row[0],) for row in rows])
+        conn.execute(FOLD_DAY, (day, *TYPES, day, following))
+        set_mark(conn, DAYS_THROUGH, following)
+        return 1
+
+    return db.run_write(step)
+
+
+def prune_movements(db: SharedConnection, before: float, batch: int) -> int:
+    """Of the oldest `batch` movements, those before `before` that are in the daily
+    totals (before `days_through`) and inside the checkpoint (so their sum stays in
+    the balances) go out of the ledger; how many went. 0 when the oldest is recent (a
+    movement stamped out of order near the edge waits for a later round). The newest
+    movement always stays: ids are SQLite's rowids, and a new row takes the largest
+    one + 1, so with the newest gone a new movement would take an id inside the
+    checkpoint and never be folded or read as its tail."""
+
+    def step(conn: SharedConnection) -> int:
+        rows = conn.execute(
+            "SELECT id FROM (SELECT id, at FROM movements ORDER BY id LIMIT ?) "
+            "WHERE at < ? AND at < ? AND id <= ? AND id < (SELECT MAX(id) FROM movements)",
+            (batch, before, mark(conn, DAYS_THROUGH), checkpoint(conn)),
+        ).fetchall()
+        if rows:
+            conn.executemany("DELETE FROM movements WHERE id = ?", rows)
         return len(rows)
 
     return db.run_write(step)

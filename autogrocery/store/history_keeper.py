@@ -1,5 +1,5 @@
 """The history keeper: a thread beside the actors that keeps the ledger's checkpoint
-up to date and, with a retention window, prunes what is older into daily totals.
+and the daily totals up to date and, with a retention window, prunes what is older.
 
 One keeper rather than each owner pruning its own tables: what it deletes is history
 its owners only ever appended (a movement, an ended order and what was kept for it)
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from autogrocery.domain.models import now
 from autogrocery.domain.reports import day_start
 from autogrocery.store import history_fold as fold
 from autogrocery.store.shared import SharedConnection
@@ -31,8 +32,9 @@ VACUUM_PAGES = 256  # per write: 1 MiB of 4 KiB pages (1,024 took up to half a s
 # time) pruning the reference store moved a short bench's preview p99 from 61 ms to
 # 357 ms.
 REST_FACTOR = 3.0
-# Orders are counted once they ended this long ago: an order's end is stamped a moment
-# before its batch commits, and one counted late would be counted never.
+# Orders are counted, and a store day's movements totalled, once they ended this long
+# ago: each is stamped a moment before its batch commits, and one counted late would be
+# counted never.
 SETTLED_AFTER = 60.0  # seconds
 
 
@@ -46,6 +48,7 @@ class Retention:
 @dataclass
 class RoundStats:
     folded: int = 0  # movements the checkpoint took in
+    days: int = 0  # store days added to the daily totals
     movements: int = 0  # pruned
     orders: int = 0  # pruned
     steps: list[float] = field(default_factory=list)  # seconds each write step took
@@ -82,18 +85,23 @@ class HistoryKeeper:
         return day_start(today - timedelta(days=self.retention.days), self.zone)
 
     def run_round(self, rest: bool = True) -> RoundStats:
-        """The checkpoint up to the newest movement, then (with a window) every old
-        movement and ended order pruned, then the freed pages given back."""
+        """The checkpoint up to the newest movement, every day that is over in the daily
+        totals, then (with a window) every old movement and ended order pruned, then the
+        freed pages given back."""
         stats = RoundStats()
         db = self.connect()
         batch = self.retention.batch
         stats.folded = self._repeat(lambda: fold.advance_checkpoint(db, batch), stats, rest)
+        # A day is over by the clock its movements are stamped with (tests move the
+        # store's own clock ahead; a day folded before its last movement would lose it).
+        over = now() - SETTLED_AFTER
+        stats.days = self._repeat(lambda: fold.fold_day(db, over, self.zone), stats, rest)
         settled = self.clock() - SETTLED_AFTER
         self._repeat(lambda: fold.fold_orders(db, settled, batch), stats, rest)
         before = self.cutoff()
         if before is not None:
             stats.movements = self._repeat(
-                lambda: fold.prune_movements(db, before, batch, self.zone), stats, rest
+                lambda: fold.prune_movements(db, before, batch), stats, rest
             )
             stats.orders = self._repeat(lambda: fold.prune_orders(db, before, batch), stats, rest)
             if stats.movements or stats.orders:

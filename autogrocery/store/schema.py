@@ -14,13 +14,12 @@ Table owners (the only writer of each table), as of the newest version:
   store:       write_probe (always empty; see SharedConnection.probe_write)
   history keeper (store/history_keeper.py): ledger_balances, sku_balances, movement_days,
                order_days, history_marks; and, as the relay deletes from chain_outbox,
-               the pruning of what the owners above append and never change again
-               (movements, ended orders with their lines, settlements, tasks,
-               metrics_outbox rows, latencies)
+               the pruning of what the owners above append and never change again (movements,
+               ended orders with their lines, settlements, tasks, metrics_outbox, latencies)
 """
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
-from autogrocery.store.report_schema import PAGED_REPORTS
+from autogrocery.store.report_schema import DAY_TOTALS_BY_SKU, PAGED_REPORTS
 from autogrocery.store.start_schema import LIVE_LOTS
 from autogrocery.store.tallies import LATENCY_BUCKETS
 
@@ -188,7 +187,7 @@ MIGRATIONS: list[str] = [
     # open orders (their lines are the durable reservation), so stock_orders and
     # stock_lines go; stock_settlements records, once, that an order's stock was taken
     # (or a restock's shelved). Prices move onto products (stock owns them), and the
-    # bill is the order's total at completion, so prices, bills and repricings go.
+    # bill is the order's total at completion: prices, bills and repricings go.
     """
     CREATE TABLE products_v3 (
         sku TEXT PRIMARY KEY,
@@ -397,4 +396,5 @@ MIGRATIONS: list[str] = [
     HISTORY_AT_SCALE,  # 13: the ledger's checkpoint, daily totals, request-path indexes
     PAGED_REPORTS,  # 14: a report page's SKUs found by index
     LIVE_LOTS,  # 15: the lots loaded at start, found by index
+    DAY_TOTALS_BY_SKU,  # 16: a SKU's daily totals read from the index alone
 ]

@@ -12,7 +12,7 @@ import asyncio
 import shutil
 import sqlite3
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pytest
 
 from autogrocery.domain.errors import NotFound
 from autogrocery.domain.models import OrderKind, OrderStatus
+from autogrocery.domain.reports import day_start
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 from autogrocery.wiring import start_system
@@ -275,3 +276,64 @@ async def test_a_store_whose_whole_history_is_old_numbers_what_comes_next_after_
         assert seq[0][0] > last_seq
     finally:
         await system.stop()
+
+
+async def test_days_that_are_over_are_read_from_their_daily_totals_and_count_once(
+    store_copy: Path, make_config: ConfigFactory
+) -> None:
+    """Nothing pruned (no window): a round adds every day before today to the daily
+    totals, and the reports read them there and give what they gave from the movements
+    themselves; today's movements, made after the round, still count, and once."""
+    db = store_copy / DB_NAME
+    system = await start(store_copy, make_config, "store.retention_days=0")
+    try:
+        keeper = system.keeper
+        assert keeper is not None
+        before = await whole_reports(system)
+        assert rows(db, "SELECT COUNT(*) FROM movement_days") == [(0,)]
+
+        loop = asyncio.get_running_loop()
+        stats = await loop.run_in_executor(None, lambda: keeper.run_round(rest=False))
+
+        today = system.today()
+        oldest = rows(db, "SELECT MIN(at) FROM movements")[0][0]
+        assert stats.days == (today - datetime.fromtimestamp(oldest, keeper.zone).date()).days
+        assert rows(db, "SELECT value FROM history_marks WHERE key = 'days_through'") == [
+            (day_start(today, keeper.zone),)
+        ]
+        assert rows(db, "SELECT SUM(movements) FROM movement_days") == rows(
+            db, "SELECT COUNT(*) FROM movements WHERE at < ?", (day_start(today, keeper.zone),)
+        )
+        assert await whole_reports(system) == before
+        assert (await loop.run_in_executor(None, keeper.run_round)).days == 0  # today is not over
+
+        await order_one(system, "usr_today")
+        after = await whole_reports(system)
+        sold_today = {
+            entry["sku"]: entry["total"] for entry in (await system.reports.usage(1))["skus"]
+        }
+        assert sum(sold_today.values()) == 3  # one each of three products
+        for sku, units in sold_today.items():
+            assert (
+                after["usage"][sku]["total"]
+                == before["usage"].get(sku, {"total": 0})["total"] + units
+            )
+    finally:
+        await system.stop()
+
+
+async def whole_reports(system: System) -> dict[str, Any]:
+    """A year of usage by day, whole and page by page, and of waste."""
+    today = system.today()
+    usage = await system.reports.usage(366)
+    paged: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        page = await system.reports.usage(366, (7, after))
+        paged += page["skus"]
+        if page["next_cursor"] is None:
+            break
+        after = page["next_cursor"]
+    assert paged == usage["skus"]
+    waste = await system.reports.waste(today - timedelta(days=365), today)
+    return {"usage": {entry["sku"]: entry for entry in usage["skus"]}, "waste": waste}

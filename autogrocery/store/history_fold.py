@@ -22,7 +22,9 @@ from autogrocery.store.shared import SharedConnection
 
 THROUGH = "ledger_through"
 ORDERS_THROUGH = "orders_through"
-DAYS_THROUGH = "days_through"
+DAYS_THROUGH = "days_through"  # a store day's first second: the days before it are totalled
+DAYS_SEEN = "days_seen"  # the last movement id the totals took account of
+OPENED_AT = "opened_at"  # the store's first movement, kept when its day is totalled
 TYPES = tuple(MovementType)
 _IN_TYPES = ", ".join("?" * len(TYPES))
 # One store day's movements into its totals (by type, SKU and lot cost), the movements
@@ -94,45 +96,92 @@ def advance_checkpoint(db: SharedConnection, batch: int) -> int:
 
 def fold_day(db: SharedConnection, until: float, zone: tzinfo) -> int:
     """The first store day not yet in the daily totals added to them, if it was over
-    before `until` (1), or nothing (0). A day's movements go in one statement: the
-    mark moves a whole day, so no day is ever half in the totals. The first day is the
-    oldest movement's (the days before it were pruned into the totals, or never were)."""
+    before `until`; and, first, any movement committed since the last step but stamped
+    before the mark (a batch that committed long after midnight, a clock set back),
+    into its own day's totals. How many days and late movements (0: nothing to do).
+
+    A day's movements go in one statement: the mark moves a whole day, so no day is
+    ever half in the totals. Every movement up to `days_seen` (an id) and stamped
+    before `days_through` is in the totals; a late one is read by no report until this
+    step, at most a round later, and is never pruned before it. The first day is the
+    oldest movement's (the days before it were pruned into the totals, or never were);
+    when the store opened is kept then, since the totals' first day starts at midnight."""
 
     def step(conn: SharedConnection) -> int:
         day = mark(conn, DAYS_THROUGH)
         if not day:
-            oldest = [
-                conn.execute("SELECT MIN(at) FROM movements WHERE type = ?", (kind,)).one()[0]
-                for kind in TYPES
-            ]
-            stamped = [at for at in oldest if at is not None]
-            if not stamped:
+            oldest = _oldest(conn)
+            if oldest is None:
                 return 0
-            day = store_day(min(stamped), zone)
+            day = store_day(oldest, zone)
+            set_mark(conn, OPENED_AT, min(oldest, _first_total_day(conn) or oldest))
+        late = _fold_late(conn, day, zone)
         following = day_start(datetime.fromtimestamp(day, zone).date() + timedelta(days=1), zone)
-        if following > until:
-            return 0
-        conn.execute(FOLD_DAY, (day, *TYPES, day, following))
-        set_mark(conn, DAYS_THROUGH, following)
-        return 1
+        if following <= until:
+            conn.execute(FOLD_DAY, (day, *TYPES, day, following))
+            set_mark(conn, DAYS_THROUGH, following)
+        set_mark(conn, DAYS_SEEN, conn.execute("SELECT MAX(id) FROM movements").one()[0] or 0)
+        return late + (following <= until)
 
     return db.run_write(step)
 
 
+def _fold_late(conn: SharedConnection, through: float, zone: tzinfo) -> int:
+    """The movements after `days_seen` stamped before `through`, into their days."""
+    rows = conn.execute(
+        "SELECT m.type, m.sku, m.delta, m.at, COALESCE(l.unit_cost, 0) FROM movements m "
+        "LEFT JOIN lots l ON l.lot_id = m.lot WHERE m.id > ? AND +m.at < ?",
+        (mark(conn, DAYS_SEEN), through),
+    ).fetchall()
+    days: dict[tuple[str, float, str, int], list[int]] = {}
+    for kind, sku, delta, at, cost in rows:
+        totals = days.setdefault((kind, store_day(at, zone), sku, cost), [0, 0])
+        totals[0] += delta
+        totals[1] += 1
+    conn.executemany(
+        "INSERT INTO movement_days (type, day, sku, cost, quantity, movements) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, day, sku, cost) DO UPDATE SET "
+        "quantity = quantity + excluded.quantity, movements = movements + excluded.movements",
+        [(*key, quantity, count) for key, (quantity, count) in days.items()],
+    )
+    return len(rows)
+
+
+def _oldest(conn: SharedConnection) -> float | None:
+    """The oldest movement's stamp (each type's first, by movements_for_reports)."""
+    stamped = [
+        conn.execute("SELECT MIN(at) FROM movements WHERE type = ?", (kind,)).one()[0]
+        for kind in TYPES
+    ]
+    found = [at for at in stamped if at is not None]
+    return min(found) if found else None
+
+
+def _first_total_day(conn: SharedConnection) -> float | None:
+    """The first day in the daily totals (before the first fold: the first pruned)."""
+    days = [
+        conn.execute("SELECT MIN(day) FROM movement_days WHERE type = ?", (kind,)).one()[0]
+        for kind in TYPES
+    ]
+    found = [day for day in days if day is not None]
+    return min(found) if found else None
+
+
 def prune_movements(db: SharedConnection, before: float, batch: int) -> int:
     """Of the oldest `batch` movements, those before `before` that are in the daily
-    totals (before `days_through`) and inside the checkpoint (so their sum stays in
-    the balances) go out of the ledger; how many went. 0 when the oldest is recent (a
-    movement stamped out of order near the edge waits for a later round). The newest
-    movement always stays: ids are SQLite's rowids, and a new row takes the largest
-    one + 1, so with the newest gone a new movement would take an id inside the
-    checkpoint and never be folded or read as its tail."""
+    totals (before `days_through`, up to `days_seen`) and inside the checkpoint (so
+    their sum stays in the balances) go out of the ledger; how many went. 0 when the
+    oldest is recent (a movement stamped out of order near the edge waits for a later
+    round). The newest movement always stays: ids are SQLite's rowids, and a new row
+    takes the largest one + 1, so with the newest gone a new movement would take an id
+    inside the checkpoint and never be folded or read as its tail."""
 
     def step(conn: SharedConnection) -> int:
         rows = conn.execute(
             "SELECT id FROM (SELECT id, at FROM movements ORDER BY id LIMIT ?) "
-            "WHERE at < ? AND at < ? AND id <= ? AND id < (SELECT MAX(id) FROM movements)",
-            (batch, before, mark(conn, DAYS_THROUGH), checkpoint(conn)),
+            "WHERE at < ? AND at < ? AND id <= ? AND id <= ? "
+            "AND id < (SELECT MAX(id) FROM movements)",
+            (batch, before, mark(conn, DAYS_THROUGH), mark(conn, DAYS_SEEN), checkpoint(conn)),
         ).fetchall()
         if rows:
             conn.executemany("DELETE FROM movements WHERE id = ?", rows)

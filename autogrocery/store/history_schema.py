@@ -7,8 +7,10 @@ Reconcile checks on_hand against checkpoint + the movements after it (the tail),
 reads a few rows per SKU instead of every movement it ever had; the keeper
 (store/history_keeper.py) moves the checkpoint on from the movements themselves, never
 from on_hand, so a level that drifted from its ledger still shows. Pruned movements
-were folded into the checkpoint before they go (only ids at or below it are pruned),
-and into `movement_days` (per store day, type, SKU and lot cost) for the reports.
+were folded into the checkpoint before they go (only ids at or below it are pruned).
+`movement_days` (per store day, type, SKU and lot cost) holds, for the reports, every
+day that is over since migration 16's version (store/history_fold.py), and before it
+only the days pruned.
 
 `order_days` counts ended orders (per UTC day, kind and status, with their totals) up
 to ended_at `history_marks['orders_through']`: an ended order never changes again, so

@@ -2,7 +2,7 @@
 
 Each day, in the order it happens in a store:
 - 00:05, the expiry sweep: what expired lots still hold is written off (WASTE,
-  "expired", by "system"), as `StockKeeping.expire` does;
+  "expired", by "system"), as `Housekeeping.expire` does;
 - 06:00, deliveries: one restock per aisle (at most 100 lines) for what fell below its
   min level, shelved by robots in chunks (fulfilment's `chunked`), stocked as the stock
   actor settles it (a dated line a lot of its own, an undated one into the undated lot

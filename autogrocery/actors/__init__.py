@@ -13,9 +13,10 @@ __all__ = [
     "ordering_records",
     "robot",
     "stock",
+    "stock_book",
     "stock_chain",
-    "stock_holds",
     "stock_items",
     "stock_keeping",
+    "stock_views",
     "supervisor",
 ]

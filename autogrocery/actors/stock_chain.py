@@ -1,8 +1,8 @@
 """The stock actor's part in a chain of stores: transfers to ship and to receive, and
 the head office's catalog versions (docs/chain.md).
 
-Mixed into `StockActor` (same state, same single writer), as `stock_keeping.py` is; it
-needs only what `ChainKeeper` names.
+A part of the stock actor (`StockActor.parts`): it changes stock only through the
+book, and hands orders on through the actor it is part of (its host).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from autogrocery.actors.chain_facts import receipt
-from autogrocery.actors.stock_items import Allocation, Hold, Item, Lot
-from autogrocery.actors.stock_shelf import Shelf
+from autogrocery.actors.stock_book import StockBook
+from autogrocery.actors.stock_items import Item, Lot
 from autogrocery.domain.messages.chain import (
     ApplyCatalog,
     CatalogChange,
@@ -25,7 +25,6 @@ from autogrocery.domain.messages.chain import (
 from autogrocery.domain.messages.ordering import CreateOrder
 from autogrocery.domain.models import (
     TRANSFER_OWNER,
-    Lines,
     OrderKind,
     OrderLine,
     ProductDetails,
@@ -37,88 +36,71 @@ from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import SET_META
 
 if TYPE_CHECKING:
-    from autogrocery.actors.chain_facts import StockFacts
-    from autogrocery.runtime.unit import UnitOfWork
+    from autogrocery.runtime.base import Host
+    from autogrocery.store.stock_tables import StockTables
 
 log = logging.getLogger(__name__)
 
 CATALOG_VERSION = "catalog_version"  # stock_meta key
 
 
-class ChainKeeper(Protocol):
-    """What the chain's handlers use of the stock actor."""
+class ChainStock:
+    def __init__(self, book: StockBook, host: Host) -> None:
+        self.book = book
+        self.host = host
+        self.catalog_version = 0  # the head office's last catalog version applied here
 
-    unit: UnitOfWork
-    items: dict[str, Item]
-    shelf: Shelf
-    held: dict[str, Hold]
-    facts: StockFacts | None
-    catalog_version: int
-    _touched: set[str]
-    _changed: set[str]
-    _new: set[str]
+    def load(self, tables: StockTables) -> None:
+        self.catalog_version = int(tables.meta(CATALOG_VERSION) or 0)
 
-    def today(self) -> date: ...
-
-    def forward(self, peer: str, message: object) -> None: ...
-
-    def new_lot(self, item: Item, lot: Lot, ref: str | None) -> None: ...
-
-    def _allocate(
-        self, lines: Lines, today: date, *, expired_too: bool = False
-    ) -> tuple[Allocation, ...] | None: ...
-
-    def _hold(self, order_id: str, lines: Lines, allocations: tuple[Allocation, ...]) -> None: ...
-
-
-class StockChain:
     @handles(ShipTransfer)
-    def ship(self: ChainKeeper, msg: ShipTransfer) -> None:
+    def ship(self, msg: ShipTransfer) -> None:
         """Reserve what the head office asks this store to ship (FEFO, as a preview
         does) for a TRANSFER_OUT order keyed by the transfer id, or refuse it, saying
         which SKUs lack free stock. Ordering keeps the first decision for a transfer id
         (a redelivered request finds it) and answers."""
-        today = self.today()
+        book = self.book
+        today, items = book.today(), book.items
         wanted: dict[str, int] = {}
         for line in msg.items:
             wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
         lines = tuple(
             OrderLine(sku, item.name, item.aisle, quantity, item.unit_cost)
-            if (item := self.items.get(sku)) is not None
+            if (item := items.get(sku)) is not None
             else OrderLine(sku, sku, "", quantity, 0)
             for sku, quantity in sorted(wanted.items())
         )
         order_id, owner = new_id("xfo"), TRANSFER_OWNER + msg.to_store
-        unknown = [ln.sku for ln in lines if ln.sku not in self.items]
-        allocations = None if unknown else self._allocate(lines, today)
+        unknown = [ln.sku for ln in lines if ln.sku not in items]
+        allocations = None if unknown else book.allocate(lines, today)
         if allocations is None:
             short = [f"{sku} is not sold here" for sku in unknown] + [
                 f"{ln.sku} (asked {ln.quantity}, free {free})"
                 for ln in lines
-                if ln.sku in self.items
-                and (free := self.items[ln.sku].available(today)) < ln.quantity
+                if ln.sku in items and (free := items[ln.sku].available(today)) < ln.quantity
             ]
             reason = "not enough free stock: " + ", ".join(short)
             refused = CreateOrder(
                 order_id, OrderKind.TRANSFER_OUT, owner, lines, msg.transfer_id, reason
             )
-            self.forward("ordering", refused)
+            self.host.forward("ordering", refused)
             return
-        self._hold(order_id, lines, allocations)
-        self.forward(
+        book.hold(order_id, lines, allocations)
+        self.host.forward(
             "ordering",
             CreateOrder(order_id, OrderKind.TRANSFER_OUT, owner, lines, msg.transfer_id),
         )
 
     @handles(ReceiveTransfer)
-    def receive(self: ChainKeeper, msg: ReceiveTransfer) -> None:
+    def receive(self, msg: ReceiveTransfer) -> None:
         """A shipment on its way: a TRANSFER_IN order keyed by the transfer id, one line
         per SKU and best-before date as shipped (their cost averaged). A SKU this store
         does not sell is left out: the head office sees it received short."""
+        book, items = self.book, self.book.items
         merged: dict[tuple[str, date | None], list[int]] = {}
         mfd: dict[tuple[str, date | None], date | None] = {}
         for line in msg.lines:
-            if line.sku not in self.items:
+            if line.sku not in items:
                 log.warning(
                     "transfer %s: %s is not sold here; not received", msg.transfer_id, line.sku
                 )
@@ -130,8 +112,8 @@ class StockChain:
         lines = tuple(
             OrderLine(
                 sku,
-                self.items[sku].name,
-                self.items[sku].aisle,
+                items[sku].name,
+                items[sku].aisle,
                 units,
                 cost // units,
                 expiry,
@@ -142,22 +124,22 @@ class StockChain:
             )
         )
         if not lines:  # nothing of it is sold here: received empty, no robot work
-            if self.facts is not None:
-                self.facts.received(self.unit, receipt(msg.transfer_id, msg.from_store, ()))
+            if book.facts is not None:
+                book.facts.received(book.unit, receipt(msg.transfer_id, msg.from_store, ()))
             return
         owner = TRANSFER_OWNER + msg.from_store
-        self.forward(
+        self.host.forward(
             "ordering",
             CreateOrder(new_id("xfi"), OrderKind.TRANSFER_IN, owner, lines, msg.transfer_id),
         )
 
     @handles(ReportLevels)
-    def report_levels(self: ChainKeeper, _: ReportLevels) -> None:
-        if self.facts is not None:
-            self.facts.report_all(self.unit)
+    def report_levels(self, _: ReportLevels) -> None:
+        if self.book.facts is not None:
+            self.book.facts.report_all(self.book.unit)
 
     @handles(ApplyCatalog)
-    def apply_catalog(self: ChainKeeper, msg: ApplyCatalog) -> int:
+    def apply_catalog(self, msg: ApplyCatalog) -> int:
         """Apply a catalog version once: names, prices, costs, min levels and details of
         the products it names, and the new products it brings (on an aisle robots
         serve; none in stock yet). Returns the version the store holds."""
@@ -169,7 +151,8 @@ class StockChain:
                 msg.version,
                 self.catalog_version,
             )
-        aisles = {item.aisle for item in self.items.values()}
+        book = self.book
+        aisles = {item.aisle for item in book.items.values()}
         for change in msg.products:
             if change.aisle is not None and change.aisle not in aisles:
                 log.warning(
@@ -179,27 +162,27 @@ class StockChain:
                     change.aisle,
                 )
                 continue
-            item = self.items.get(change.sku)
+            item = book.items.get(change.sku)
             if item is None:
-                _add(self, change, msg.version)
+                _add(book, change, msg.version)
             else:
-                _change(self, item, change, msg.version)
+                _change(book, item, change, msg.version)
         before = self.catalog_version
         self.catalog_version = msg.version
 
         def restore() -> None:
             self.catalog_version = before
 
-        self.unit.undo(restore)
-        self.unit.write(SET_META, (CATALOG_VERSION, str(msg.version)))
-        if self.facts is not None:
-            self.facts.catalog(self.unit, msg.version)
+        book.unit.undo(restore)
+        book.unit.write(SET_META, (CATALOG_VERSION, str(msg.version)))
+        if book.facts is not None:
+            book.facts.catalog(book.unit, msg.version)
         version = msg.version
-        self.unit.then(lambda: log.info("catalog version %d applied", version))
+        book.unit.then(lambda: log.info("catalog version %d applied", version))
         return msg.version
 
 
-def _add(keeper: ChainKeeper, change: CatalogChange, version: int) -> None:
+def _add(book: StockBook, change: CatalogChange, version: int) -> None:
     if change.name is None or change.aisle is None or change.price is None:
         log.warning(
             "catalog version %d: new product %s needs a name, an aisle and a price; left out",
@@ -212,16 +195,13 @@ def _add(keeper: ChainKeeper, change: CatalogChange, version: int) -> None:
     item.price, item.unit_cost, item.priced_at = change.price, change.unit_cost or 0, at
     item.details = _details(ProductDetails.default(change.aisle), change)
     item.details_version = version
-    keeper.items[change.sku] = item
-    keeper.unit.undo(lambda: keeper.shelf.unadd(keeper.items, change.sku))
-    keeper._new.add(change.sku)
-    keeper.new_lot(
+    book.add_item(item)
+    book.new_lot(
         item, Lot(undated_lot(change.sku), change.sku, None, None, item.unit_cost, 0, at), None
     )
-    keeper._touched.add(change.sku)
 
 
-def _change(keeper: ChainKeeper, item: Item, change: CatalogChange, version: int) -> None:
+def _change(book: StockBook, item: Item, change: CatalogChange, version: int) -> None:
     before = (
         item.name,
         item.aisle,
@@ -246,14 +226,14 @@ def _change(keeper: ChainKeeper, item: Item, change: CatalogChange, version: int
             item.details,
             item.details_version,
         ) = before
-        keeper.shelf.invalidate()
+        book.shelf.invalidate()
 
-    keeper.unit.undo(restore)
-    keeper.shelf.described()  # a name, the details or the aisle may change: searches see it
+    book.unit.undo(restore)
+    book.shelf.described()  # a name, the details or the aisle may change: searches see it
     item.name = change.name or item.name
     if change.aisle and change.aisle != item.aisle:
         item.aisle = change.aisle
-        keeper.shelf.invalidate()
+        book.shelf.invalidate()
     item.unit = change.unit or item.unit
     if change.min_level is not None:
         item.min_level = change.min_level
@@ -264,8 +244,7 @@ def _change(keeper: ChainKeeper, item: Item, change: CatalogChange, version: int
     if change.details:
         item.details = _details(item.details or ProductDetails.default(item.aisle), change)
         item.details_version = version
-    keeper._changed.add(item.sku)
-    keeper._touched.add(item.sku)
+    book.mark_changed(item.sku)
 
 
 def _details(base: ProductDetails, change: CatalogChange) -> ProductDetails:

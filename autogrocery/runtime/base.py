@@ -5,9 +5,11 @@ arrives, the actor also takes every message queued behind it (up to `max_batch`)
 handles them as one batch, with one `UnitOfWork` and one transaction. A sender never
 waits for a batch to fill; alone, a message is a batch of one, handled at once.
 
-Handlers are plain methods marked with `@handles(MessageType)`. They change the
-actor's memory (registering how to undo it), stage their writes and effects on
-`self.unit`, and return the answer. See `unit.py` for what happens to a batch, and
+Handlers are plain methods marked with `@handles(MessageType)`, on the actor or on one
+of its `parts` (objects the actor holds, each with one job: composition, as mopidy's
+controllers are, instead of mixins sharing private fields). They change the actor's
+memory (registering how to undo it), stage their writes and effects on the actor's
+`unit`, and return the answer. See `unit.py` for what happens to a batch, and
 `replies.py` for how answers travel.
 """
 
@@ -31,6 +33,16 @@ if TYPE_CHECKING:
     from pykka._envelope import Envelope  # what the inbox holds (pykka exports no name)
 
 log = logging.getLogger(__name__)
+
+
+class Host(Protocol):
+    """What a part of an actor uses of it: the batch being handled."""
+
+    unit: UnitOfWork
+
+    def forward(self, peer: str, message: object) -> None: ...
+
+    def refuse(self, error: Exception) -> None: ...
 
 
 class Peers(Protocol):
@@ -61,6 +73,7 @@ def handles(message_type: type) -> Callable[[F], F]:
 
 # A message (routed here, read only by its handler) and where its answer goes.
 _Request = tuple[object, "ReplyTo | None"]
+Handler = Callable[[object], object]
 
 
 class Writer(Protocol):
@@ -84,7 +97,11 @@ BATCH_STATS: dict[str, BatchStats] = {}
 
 
 class Actor(pykka.ThreadingActor):
-    _handlers: ClassVar[dict[type, str]] = {}
+    # message type -> (the part's attribute, or None for the actor itself; the method)
+    _handlers: ClassVar[dict[type, tuple[str | None, str]]] = {}
+    # attribute -> the class of a part the actor makes in __init__ under that name;
+    # its @handles methods handle the actor's messages too
+    parts: ClassVar[dict[str, type]] = {}
     name: ClassVar[str] = "actor"
     max_batch: ClassVar[int] = 512
     # A failure that is not the caller's (a bug, a fault) kills the actor instead of
@@ -97,12 +114,18 @@ class Actor(pykka.ThreadingActor):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        handlers: dict[type, str] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, value in vars(klass).items():
-                message_type = getattr(value, "__handles__", None)
-                if message_type is not None:
-                    handlers[message_type] = attr
+        handlers: dict[type, tuple[str | None, str]] = {}
+        owners: list[tuple[str | None, type]] = [(None, cls)]
+        owners += list(cls.parts.items())
+        for part, owner in owners:
+            for klass in reversed(owner.__mro__):
+                for attr, value in vars(klass).items():
+                    message_type = getattr(value, "__handles__", None)
+                    if message_type is None:
+                        continue
+                    if message_type in handlers and handlers[message_type][0] != part:
+                        raise TypeError(f"{cls.__name__}: two handlers of {message_type}")
+                    handlers[message_type] = (part, attr)
         cls._handlers = handlers
 
     def __init__(self) -> None:
@@ -110,6 +133,15 @@ class Actor(pykka.ThreadingActor):
         self.unit = UnitOfWork()
         self.stats = BATCH_STATS.setdefault(self.name, BatchStats())
         self._failures = 0
+        self._bound: dict[type, Handler] | None = None  # once the parts are made
+
+    def _bind(self) -> dict[type, Handler]:
+        bound: dict[type, Handler] = {}
+        for message_type, (part, attr) in self._handlers.items():
+            owner = self if part is None else getattr(self, part)
+            bound[message_type] = getattr(owner, attr)
+        self._bound = bound
+        return bound
 
     # --- taking a batch --------------------------------------------------------------
 
@@ -147,8 +179,9 @@ class Actor(pykka.ThreadingActor):
         self.stats.batches += 1
         self.stats.items += len(requests)
         unit = self.unit = UnitOfWork()
+        handlers = self._bound if self._bound is not None else self._bind()
         for request in requests:
-            self._handle(unit, request)
+            self._handle(unit, request, handlers)
         try:
             unit.begin_item(None)
             try:
@@ -182,14 +215,14 @@ class Actor(pykka.ThreadingActor):
             unit.run_effects(self._send)
         unit.deliver_answers()
 
-    def _handle(self, unit: UnitOfWork, request: _Request) -> None:
+    def _handle(self, unit: UnitOfWork, request: _Request, handlers: dict[type, Handler]) -> None:
         message, reply_to = request
         unit.begin_item(reply_to)
-        handler = self._handlers.get(type(message))
+        handler = handlers.get(type(message))
         try:
             if handler is None:
                 raise TypeError(f"{self.name} cannot handle {type(message).__name__}")
-            result = getattr(self, handler)(message)
+            result = handler(message)
         except Exception as exc:
             unit.abort_item()
             if not isinstance(exc, DomainError):

@@ -1,5 +1,5 @@
-"""The actors: stock (and its helpers `stock_*`, `chain_facts`), ordering (its records
-in `ordering_records`), fulfilment, the robots and analytics (its storage in
+"""The actors: stock (its book and parts `stock_*`, its orders in `ordering` with their
+records in `ordering_records`, `chain_facts`), fulfilment, the robots and analytics (its storage in
 `analytics_storage`), and the supervisor that starts, watches and stops them. They
 stand on the actor runtime (`autogrocery.runtime`); the application reaches them
 through the `System` facade (`autogrocery.service`)."""

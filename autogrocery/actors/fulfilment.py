@@ -136,7 +136,7 @@ class FulfilmentActor(Actor):
         failed = [task for task, status in stored if status == "FAILED"]
         if failed:
             reason = f"robots could not do task {failed[0].task_id}"
-            self.unit.tell("ordering", FailOrder(msg.order_id, reason))
+            self.unit.tell("stock", FailOrder(msg.order_id, reason))
             return
         pending = [task for task, status in stored if status == "PENDING"]
         if pending:
@@ -233,7 +233,7 @@ class FulfilmentActor(Actor):
         self._forget(order_id)
         self.unit.undo(lambda: self._restore(order_id, work))
         self.unit.then(lambda: log.warning("order %s failed: %s", order_id, reason))
-        self.unit.tell("ordering", FailOrder(order_id, reason))
+        self.unit.tell("stock", FailOrder(order_id, reason))
 
     @handles(WithdrawOrder)
     def withdraw(self, msg: WithdrawOrder) -> None:

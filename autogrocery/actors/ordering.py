@@ -1,4 +1,9 @@
-"""The ordering actor: owner of orders and restocks, their status and bills.
+"""The orders: owner of orders, restocks and transfers, their status and bills.
+
+A part of the stock actor (`StockActor.parts`), so an order and the stock it holds
+change in one batch and one commit: a preview's hold and its order, a settlement's
+movements and the order's completion, an order's end and its hold freed (the book's
+`release`). Nothing compensates for a half-done step, since none can be half done.
 
 Open orders (PREVIEWED, PROCESSING) live in memory as immutable records and are
 written through: a batch writes each changed order's final state once and commits
@@ -22,17 +27,14 @@ from autogrocery.domain import events
 from autogrocery.domain.errors import Conflict, NotFound, Unavailable
 from autogrocery.domain.messages.analytics import Metric
 from autogrocery.domain.messages.fulfilment import DispatchOrder, WithdrawOrder
-from autogrocery.domain.messages.lifecycle import Ping, Recover
+from autogrocery.domain.messages.lifecycle import Recover
 from autogrocery.domain.messages.ordering import (
     CancelOrder,
-    CloseCancelled,
-    CompleteOrder,
     ConfirmOrder,
     CreateOrder,
     ExpireDue,
     FailOrder,
 )
-from autogrocery.domain.messages.stock import ReleaseOrder
 from autogrocery.domain.models import (
     FINAL_STATUSES,
     TRANSFER_OWNER,
@@ -42,12 +44,15 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.records import Confirmation, OrderRecord
-from autogrocery.runtime.base import Actor, handles
-from autogrocery.runtime.context import Context
-from autogrocery.runtime.replies import tell
+from autogrocery.runtime.base import handles
 from autogrocery.store.ordering_tables import INSERT_METRIC, OrderTables, metric_row
 
 if TYPE_CHECKING:
+    from autogrocery.actors.stock_book import StockBook
+    from autogrocery.runtime.base import Host
+    from autogrocery.runtime.context import Context
+    from autogrocery.runtime.unit import UnitOfWork
+    from autogrocery.store.shared import SharedConnection
     from autogrocery.transports.base import MetricsChannel, RobotHub
 
 log = logging.getLogger(__name__)
@@ -62,21 +67,19 @@ class OrderPolicy:
     aisle_deadline: float  # how long an aisle may go without a robot before confirms fail
 
 
-class OrderingActor(Actor):
-    name = "ordering"
-
+class Orders:
     def __init__(
         self,
+        book: StockBook,
+        host: Host,
         ctx: Context,
         policy: OrderPolicy,
         metrics: MetricsChannel,
         hub: RobotHub,
     ) -> None:
-        super().__init__()
+        self.book = book
+        self.host = host
         self.ctx = ctx
-        self.on_death = ctx.on_death
-        self.peers = ctx.peers
-        self.schedule = ctx.scheduler.call_later
         self.policy = policy
         self.ttl = policy.reservation_ttl
         self.metrics = metrics
@@ -87,39 +90,34 @@ class OrderingActor(Actor):
         self._new: set[str] = set()  # created in this batch
         self._finished: list[Metric] = []  # this batch's metrics, published after commit
 
-    def on_start(self) -> None:
-        self.db = self.writer = self.ctx.connect()
-        self.tables = OrderTables(self.db)
+    @property
+    def unit(self) -> UnitOfWork:
+        return self.host.unit
+
+    def load(self, db: SharedConnection) -> None:
+        """The open orders, from the store (at the actor's start)."""
+        self.tables = OrderTables(db)
         self.next_seq = self.tables.last_metric_seq() + 1
         for order in self.tables.open_orders():
             self._keep(order)
 
-    @handles(Ping)
-    def ping(self, _: Ping) -> str:
-        return "pong"
-
     # --- creating (after stock checked the lines) --------------------------------------
 
-    @handles(CreateOrder)
     def create(self, msg: CreateOrder) -> OrderRecord:
+        """Store an order whose lines stock checked (and, for an order or a transfer out,
+        holds: the hold and the order stand or fall in one batch)."""
         if msg.request_key is not None:
-            existing = self._by_key(msg.owner, msg.request_key)
+            existing = self.by_key(msg.owner, msg.request_key)
             if existing is not None:  # a retry: the first order stands, this one is freed
                 if msg.kind in HOLDS and msg.refused is None:
-                    self.unit.tell("stock", ReleaseOrder(msg.order_id))
+                    self.book.release(msg.order_id)
                 return existing
         created = now()
         if msg.kind == OrderKind.CUSTOMER:
             order = previewed_order(msg, created, self.ttl)
-            # If this batch cannot be saved, the reservation must not outlive it.
-            stock = self.ctx.peers.ref("stock")
-            self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
         elif msg.refused is not None:  # a transfer this store cannot ship: it ends here
             order = refused_order(msg, created)
         else:
-            if msg.kind == OrderKind.TRANSFER_OUT:  # as a preview: no hold without the order
-                stock = self.ctx.peers.ref("stock")
-                self.unit.undo(lambda: tell(stock, ReleaseOrder(msg.order_id)))
             order = processing_order(msg, created)
             self._dispatch(order)
         self._record(None, order)
@@ -167,7 +165,7 @@ class OrderingActor(Actor):
         expires = order.expires_at if order.expires_at is not None else hold_until
         hold = max(0.0, min(hold_until, expires) - now())
         retry = min(10.0, max(1.0, hold / 4))
-        self.refuse(
+        self.host.refuse(
             Unavailable(
                 f"no robot of aisle {', '.join(aisles)} has been seen for over "
                 f"{self.policy.aisle_deadline:g}s; the order keeps its stock for {hold:.0f}s "
@@ -179,9 +177,9 @@ class OrderingActor(Actor):
 
     @handles(CancelOrder)
     def cancel(self, msg: CancelOrder) -> OrderRecord | None:
-        """A preview is cancelled here (stock answers once its hold is free); a processing
-        order goes through fulfilment (which refuses once every pick is done), then stock
-        (which puts back what was picked), then `close_cancelled` answers."""
+        """A preview is cancelled here, its hold freed; a processing order goes through
+        fulfilment (which refuses once every pick is done), then stock (which puts back
+        what was picked and calls `close_cancelled`, which answers)."""
         order = self._owned(msg.order_id, msg.owner, OrderKind.CUSTOMER)
         if msg.previews_only and order.status != OrderStatus.PREVIEWED:
             raise Conflict(
@@ -190,18 +188,19 @@ class OrderingActor(Actor):
         if order.status == OrderStatus.CANCELLED:
             return order
         if order.status == OrderStatus.PROCESSING:
-            self.forward("fulfilment", WithdrawOrder(order.order_id))
+            self.host.forward("fulfilment", WithdrawOrder(order.order_id))
             return None
         if order.status != OrderStatus.PREVIEWED:
             raise Conflict(f"order {msg.order_id} is {order.status} and can no longer be cancelled")
         cancelled = order.moved(OrderStatus.CANCELLED, ended_at=now())
         self._record(order, cancelled)
-        self.forward("stock", ReleaseOrder(order.order_id, answer=cancelled))
-        return None
+        self.book.release(order.order_id)
+        return cancelled
 
-    @handles(CloseCancelled)
-    def close_cancelled(self, msg: CloseCancelled) -> OrderRecord:
-        order = self._owned(msg.order_id, None, OrderKind.CUSTOMER)
+    def close_cancelled(self, order_id: str) -> OrderRecord:
+        """Stock has taken back what a cancelled processing order held: it is CANCELLED
+        (and analytics hears of it)."""
+        order = self._owned(order_id, None, OrderKind.CUSTOMER)
         if order.status == OrderStatus.PROCESSING:
             return self._finish(order, OrderStatus.CANCELLED, completed=False)
         if order.status != OrderStatus.CANCELLED:  # cannot happen: fulfilment decides once
@@ -220,16 +219,16 @@ class OrderingActor(Actor):
         ]
         for order in due:
             self._record(order, order.moved(OrderStatus.EXPIRED, ended_at=at))
-            self.unit.tell("stock", ReleaseOrder(order.order_id))
+            self.book.release(order.order_id)
         return len(due)
 
-    # --- outcomes (told by stock and fulfilment; duplicates are expected) ---------------
+    # --- outcomes (from stock's settlement and fulfilment; duplicates are expected) ------
 
-    @handles(CompleteOrder)
-    def complete(self, msg: CompleteOrder) -> None:
-        order = self.open.get(msg.order_id)
+    def complete(self, order_id: str) -> None:
+        """Stock was settled: bill the order and mark it COMPLETED."""
+        order = self.open.get(order_id)
         if order is None or order.status != OrderStatus.PROCESSING:
-            log.debug("order %s is not processing; completion ignored", msg.order_id)
+            log.debug("order %s is not processing; completion ignored", order_id)
             return
         bill = lines_total(order.lines)  # the prices locked at preview
         if bill != order.total:
@@ -244,7 +243,7 @@ class OrderingActor(Actor):
             return
         self._finish(order, OrderStatus.FAILED, reason=msg.reason)
         if order.kind in HOLDS:
-            self.unit.tell("stock", ReleaseOrder(order.order_id))
+            self.book.release(order.order_id)
 
     def _finish(
         self,
@@ -354,7 +353,7 @@ class OrderingActor(Actor):
         if order.request_key is not None:
             self.keys.pop((order.owner, order.request_key), None)
 
-    def _by_key(self, owner: str, request_key: str) -> OrderRecord | None:
+    def by_key(self, owner: str, request_key: str) -> OrderRecord | None:
         order_id = self.keys.get((owner, request_key))
         if order_id is not None:
             return self.open[order_id]

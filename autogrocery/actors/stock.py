@@ -1,11 +1,13 @@
-"""The stock actor: levels, lots, prices, what open orders hold, the ledger and alerts.
+"""The stock actor: levels, lots, prices, the orders and what they hold, the ledger
+and alerts.
 
-It is the only writer of products, lots, movements, stock_settlements and the alerts
-tables, so its memory is the truth about stock. What an open order holds is not
-written here: ordering stores the order's lines in the same breath as it answers the
-preview, and those lines are the durable reservation. At start, stock reads back the
-lines of the customer orders still open and not settled (`StockTables.holds`) and
-allocates them to lots again, oldest order first.
+It is the only writer of products, lots, movements, orders, stock_settlements and the
+alerts tables, so its memory is the truth about stock and open orders. A preview's
+hold and its order are made in one batch and committed together: the order's stored
+lines are the durable reservation, and the hold in memory is undone with the batch if
+the commit fails. At start, stock reads back the lines of the customer orders still
+open and not settled (`StockTables.holds`) and allocates them to lots again, oldest
+order first.
 
 Stock changes on_hand only when an order settles (every robot task done): the order's
 allocated lots give their stock (OUT), or a restock's lines arrive (IN: a dated line as
@@ -13,8 +15,9 @@ a new lot, an undated one into the product's undated lot), then the pricing rule
 reprices each line's SKU; one settlement row guards that it happens once.
 
 The actor is made of parts that share its memory, the book (`stock_book.py`: items,
-lots, holds, alerts and this batch's marks): this module's orders, restocks and
-settlements; what it reports (`stock_views.py`); operators' actions, expiry and the
+lots, holds, alerts and this batch's marks): this module's previews, restocks and
+settlements; the orders themselves (`ordering.py`: confirm, cancel, expire, complete,
+fail, bill); what it reports (`stock_views.py`); operators' actions, expiry and the
 alerts (`stock_keeping.py`); the chain's transfers and catalog (`stock_chain.py`).
 """
 
@@ -25,6 +28,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from autogrocery.actors.chain_facts import receipt, shipment
+from autogrocery.actors.ordering import OrderPolicy, Orders
 from autogrocery.actors.stock_book import StockBook
 from autogrocery.actors.stock_chain import ChainStock
 from autogrocery.actors.stock_items import Item, Lot, load_items
@@ -32,12 +36,11 @@ from autogrocery.actors.stock_keeping import Housekeeping
 from autogrocery.actors.stock_views import StockViews
 from autogrocery.domain.errors import InsufficientStock, ValidationError
 from autogrocery.domain.messages.lifecycle import Ping
-from autogrocery.domain.messages.ordering import CloseCancelled, CompleteOrder, CreateOrder
+from autogrocery.domain.messages.ordering import CreateOrder
 from autogrocery.domain.messages.stock import (
     CancelPicked,
     CreateRestock,
     PreviewOrder,
-    ReleaseOrder,
     SettleOrder,
 )
 from autogrocery.domain.models import (
@@ -50,10 +53,12 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.pricing import PricingRule
+from autogrocery.domain.records import OrderRecord
 from autogrocery.runtime.base import Actor, handles
 from autogrocery.runtime.context import Context
 from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import INSERT_SETTLEMENT, StockTables
+from autogrocery.transports.base import MetricsChannel, RobotHub
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +66,21 @@ log = logging.getLogger(__name__)
 class StockActor(Actor):
     name = "stock"
     parts: ClassVar[dict[str, type]] = {
+        "orders": Orders,
         "views": StockViews,
         "keeping": Housekeeping,
         "chain": ChainStock,
     }
 
-    def __init__(self, ctx: Context, rule: PricingRule, expiry_alert_days: int = 2) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        rule: PricingRule,
+        policy: OrderPolicy,
+        metrics: MetricsChannel,
+        hub: RobotHub,
+        expiry_alert_days: int = 2,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.rule = rule
@@ -74,9 +88,10 @@ class StockActor(Actor):
         self.peers = ctx.peers
         self.schedule = ctx.scheduler.call_later
         self.book = StockBook(self, ctx)
+        self.orders = Orders(self.book, self, ctx, policy, metrics, hub)
         self.views = StockViews(self.book)
         self.keeping = Housekeeping(self.book, expiry_alert_days)
-        self.chain = ChainStock(self.book, self)
+        self.chain = ChainStock(self.book, self.orders)
 
     def on_start(self) -> None:
         self.db = self.writer = self.ctx.connect()
@@ -86,6 +101,7 @@ class StockActor(Actor):
         book.alerted = self.tables.alerts()
         book.expiring = self.tables.expiry_alerts()
         self.chain.load(self.tables)
+        self.orders.load(self.db)
         today = self.ctx.today()
         for order_id, lines in self.tables.holds().items():
             allocations = book.allocate(lines, today, expired_too=True)
@@ -101,9 +117,14 @@ class StockActor(Actor):
     # --- orders and restocks ----------------------------------------------------------
 
     @handles(PreviewOrder)
-    def preview(self, msg: PreviewOrder) -> None:
-        """Reserve every line or none (FEFO lots), lock prices, hand the order on."""
+    def preview(self, msg: PreviewOrder) -> OrderRecord:
+        """Reserve every line or none (FEFO lots), lock prices, store the order (PREVIEWED).
+        A retry with the same key gets the order its first try made."""
         book, items = self.book, self.book.items
+        if msg.request_key is not None:
+            existing = self.orders.by_key(msg.owner, msg.request_key)
+            if existing is not None:
+                return existing
         self._known(msg.lines)
         unpriced = [ln.sku for ln in msg.lines if items[ln.sku].price <= 0]
         if unpriced:
@@ -128,12 +149,12 @@ class StockActor(Actor):
             )
         order_id = new_id("ord")
         book.hold(order_id, lines, allocations)
-        self.forward(
-            "ordering", CreateOrder(order_id, OrderKind.CUSTOMER, msg.owner, lines, msg.request_key)
+        return self.orders.create(
+            CreateOrder(order_id, OrderKind.CUSTOMER, msg.owner, lines, msg.request_key)
         )
 
     @handles(CreateRestock)
-    def restock(self, msg: CreateRestock) -> None:
+    def restock(self, msg: CreateRestock) -> OrderRecord:
         """Name a truck's lines (unit cost as the line's price) for ordering to store."""
         self._known(msg.lines)
         items = self.book.items
@@ -150,22 +171,15 @@ class StockActor(Actor):
             for ln in sorted(msg.lines, key=_line_order)
             for item in (items[ln.sku],)
         )
-        self.forward(
-            "ordering",
-            CreateOrder(new_id("rst"), OrderKind.RESTOCK, msg.owner, lines, msg.request_key),
+        return self.orders.create(
+            CreateOrder(new_id("rst"), OrderKind.RESTOCK, msg.owner, lines, msg.request_key)
         )
 
-    @handles(ReleaseOrder)
-    def release(self, msg: ReleaseOrder) -> object:
-        """The order ended without its stock (cancelled, expired, failed); idempotent."""
-        self.book.release(msg.order_id)
-        return msg.answer
-
     @handles(CancelPicked)
-    def cancel_picked(self, msg: CancelPicked) -> None:
+    def cancel_picked(self, msg: CancelPicked) -> OrderRecord:
         """A processing order was cancelled: its hold is freed, and what robots had picked
-        goes back into the lots it came from, the ledger saying both (OUT, then RETURN).
-        Once: the settlement row marks stock done with the order. Ordering answers."""
+        goes back into the lots it came from, the ledger saying both (OUT, then RETURN),
+        and the order is CANCELLED. Once: the settlement row marks stock done with it."""
         book, order_id = self.book, msg.order_id
         if not self._settled(order_id):
             hold = book.release(order_id)
@@ -177,7 +191,7 @@ class StockActor(Actor):
                         book.move(lot, MovementType.RETURN, quantity, order_id, None)
             book.mark_settled(order_id)
             self.unit.write(INSERT_SETTLEMENT, (order_id, OrderKind.CUSTOMER.value, now()))
-        self.forward("ordering", CloseCancelled(order_id))
+        return self.orders.close_cancelled(order_id)
 
     @handles(SettleOrder)
     def settle(self, msg: SettleOrder) -> None:
@@ -188,7 +202,7 @@ class StockActor(Actor):
             hold = book.release(order_id)
             if hold is None:
                 if self._settled(order_id):
-                    self.unit.tell("ordering", CompleteOrder(order_id))
+                    self.orders.complete(order_id)
                 else:
                     log.warning("order %s holds no stock; not settled", order_id)
                 return
@@ -200,7 +214,7 @@ class StockActor(Actor):
                 book.facts.shipped(self.unit, shipment(ref, msg.peer, hold.allocations))
         else:
             if self._settled(order_id):
-                self.unit.tell("ordering", CompleteOrder(order_id))
+                self.orders.complete(order_id)
                 return
             if msg.kind == OrderKind.RESTOCK:
                 for line in msg.lines:
@@ -214,7 +228,7 @@ class StockActor(Actor):
                     book.facts.received(self.unit, receipt(ref, msg.peer, msg.lines))
         book.mark_settled(order_id)
         self.unit.write(INSERT_SETTLEMENT, (order_id, msg.kind.value, now()))
-        self.unit.tell("ordering", CompleteOrder(order_id))
+        self.orders.complete(order_id)
 
     def _settled(self, order_id: str) -> bool:
         return order_id in self.book.settled or self.tables.settled(order_id)
@@ -277,10 +291,11 @@ class StockActor(Actor):
     # --- the batch ----------------------------------------------------------------------
 
     def before_commit(self) -> None:
-        """Each product's and lot's final state once, then the alerts and events for what
-        changed, and what the head office hears of it."""
+        """Each product's, lot's and order's final state once, then the alerts and events
+        for what changed, and what the head office hears of it."""
         book = self.book
         book.write_changes()
+        self.orders.before_commit()
         self.keeping.alert()
         if book.facts is not None:
             items = book.items
@@ -288,6 +303,7 @@ class StockActor(Actor):
 
     def after_batch(self) -> None:
         self.book.clear()
+        self.orders.after_batch()
 
 
 def _line_order(line: LineRequest) -> tuple[str, str]:

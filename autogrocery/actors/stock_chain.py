@@ -2,7 +2,7 @@
 the head office's catalog versions (docs/chain.md).
 
 A part of the stock actor (`StockActor.parts`): it changes stock only through the
-book, and hands orders on through the actor it is part of (its host).
+book, and stores a transfer as an order (`Orders.create`) in the same batch.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from autogrocery.store.db import undated_lot
 from autogrocery.store.stock_tables import SET_META
 
 if TYPE_CHECKING:
-    from autogrocery.runtime.base import Host
+    from autogrocery.actors.ordering import Orders
+    from autogrocery.domain.records import OrderRecord
     from autogrocery.store.stock_tables import StockTables
 
 log = logging.getLogger(__name__)
@@ -45,20 +46,20 @@ CATALOG_VERSION = "catalog_version"  # stock_meta key
 
 
 class ChainStock:
-    def __init__(self, book: StockBook, host: Host) -> None:
+    def __init__(self, book: StockBook, orders: Orders) -> None:
         self.book = book
-        self.host = host
+        self.orders = orders
         self.catalog_version = 0  # the head office's last catalog version applied here
 
     def load(self, tables: StockTables) -> None:
         self.catalog_version = int(tables.meta(CATALOG_VERSION) or 0)
 
     @handles(ShipTransfer)
-    def ship(self, msg: ShipTransfer) -> None:
+    def ship(self, msg: ShipTransfer) -> OrderRecord:
         """Reserve what the head office asks this store to ship (FEFO, as a preview
         does) for a TRANSFER_OUT order keyed by the transfer id, or refuse it, saying
-        which SKUs lack free stock. Ordering keeps the first decision for a transfer id
-        (a redelivered request finds it) and answers."""
+        which SKUs lack free stock. The orders keep the first decision for a transfer id
+        (a redelivered request finds it)."""
         book = self.book
         today, items = book.today(), book.items
         wanted: dict[str, int] = {}
@@ -83,16 +84,14 @@ class ChainStock:
             refused = CreateOrder(
                 order_id, OrderKind.TRANSFER_OUT, owner, lines, msg.transfer_id, reason
             )
-            self.host.forward("ordering", refused)
-            return
+            return self.orders.create(refused)
         book.hold(order_id, lines, allocations)
-        self.host.forward(
-            "ordering",
-            CreateOrder(order_id, OrderKind.TRANSFER_OUT, owner, lines, msg.transfer_id),
+        return self.orders.create(
+            CreateOrder(order_id, OrderKind.TRANSFER_OUT, owner, lines, msg.transfer_id)
         )
 
     @handles(ReceiveTransfer)
-    def receive(self, msg: ReceiveTransfer) -> None:
+    def receive(self, msg: ReceiveTransfer) -> OrderRecord | None:
         """A shipment on its way: a TRANSFER_IN order keyed by the transfer id, one line
         per SKU and best-before date as shipped (their cost averaged). A SKU this store
         does not sell is left out: the head office sees it received short."""
@@ -126,11 +125,10 @@ class ChainStock:
         if not lines:  # nothing of it is sold here: received empty, no robot work
             if book.facts is not None:
                 book.facts.received(book.unit, receipt(msg.transfer_id, msg.from_store, ()))
-            return
+            return None
         owner = TRANSFER_OWNER + msg.from_store
-        self.host.forward(
-            "ordering",
-            CreateOrder(new_id("xfi"), OrderKind.TRANSFER_IN, owner, lines, msg.transfer_id),
+        return self.orders.create(
+            CreateOrder(new_id("xfi"), OrderKind.TRANSFER_IN, owner, lines, msg.transfer_id)
         )
 
     @handles(ReportLevels)

@@ -6,7 +6,7 @@ product's undated lot). Lots are used first-expired-first-out: dated lots by dat
 undated lot last; an expired lot is never reserved or sold. What an open order holds
 is allocated to lots when it is previewed (FEFO) and taken from those lots when it
 settles. On_hand and lots are kept equal to the store; holds are derived at start
-from ordering's open orders (see stock.py).
+from the open orders' lines (see stock.py).
 """
 
 from __future__ import annotations

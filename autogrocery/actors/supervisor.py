@@ -1,7 +1,7 @@
 """Starts the actors in dependency order behind a ping barrier, stops them in reverse,
 restarts robots that die, and restarts the core together when one of it dies.
 
-The core actors (stock, fulfilment, ordering, analytics) restart one-for-all: each
+The core actors (stock, with the orders; fulfilment; analytics) restart one-for-all: each
 derives its state from the store at start, and what one holds in memory (a
 reservation not yet stored, a task out) only makes sense next to what the others
 hold, so they stop and start together and then recover (Erlang's `one_for_all`).
@@ -22,7 +22,7 @@ import pykka
 from autogrocery.actors.analytics import AnalyticsActor
 from autogrocery.actors.analytics_storage import StoreLatencies
 from autogrocery.actors.fulfilment import FulfilmentActor, RobotPolicy
-from autogrocery.actors.ordering import OrderingActor, OrderPolicy
+from autogrocery.actors.ordering import OrderPolicy
 from autogrocery.actors.robot import RobotActor
 from autogrocery.actors.stock import StockActor
 from autogrocery.domain.messages.analytics import Metric
@@ -41,9 +41,9 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
 MAX_CORE_RESTARTS = 5
 RESTART_WINDOW = 60.0
-CoreActor = Literal["analytics", "stock", "fulfilment", "ordering"]
+CoreActor = Literal["analytics", "stock", "fulfilment"]
 # Started in this order, stopped in reverse.
-CORE: tuple[CoreActor, ...] = ("analytics", "stock", "fulfilment", "ordering")
+CORE: tuple[CoreActor, ...] = ("analytics", "stock", "fulfilment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,14 +157,15 @@ class Supervisor:
             "analytics": lambda: AnalyticsActor.start(
                 StoreLatencies(ctx.connect, s.csv_path), ctx.on_death, ctx.scheduler.call_later
             ),
-            "stock": lambda: StockActor.start(ctx, s.rule, s.expiry_alert_days),
-            "fulfilment": lambda: FulfilmentActor.start(ctx, s.policy, self.hub),
-            "ordering": lambda: OrderingActor.start(
+            "stock": lambda: StockActor.start(
                 ctx,
+                s.rule,
                 OrderPolicy(s.reservation_ttl, s.refused_hold, s.aisle_deadline),
                 self.metrics,
                 self.hub,
+                s.expiry_alert_days,
             ),
+            "fulfilment": lambda: FulfilmentActor.start(ctx, s.policy, self.hub),
         }
 
     def _start_core(self) -> None:
@@ -183,7 +184,7 @@ class Supervisor:
     def _recover(self) -> None:
         timeout = self.ctx.ask_timeout * 6
         call(self.refs["stock"], ExpireLots(), timeout)
-        call(self.refs["ordering"], Recover(), timeout)
+        call(self.refs["stock"], Recover(), timeout)
         call(self.refs["analytics"], Recover(), timeout)
 
     def _died(self, actor: Actor) -> None:
@@ -284,7 +285,7 @@ class Supervisor:
         tell(self.refs.get("analytics"), Batch(metrics))
 
     def _sweep(self) -> None:
-        tell(self.refs.get("ordering"), ExpireDue())
+        tell(self.refs.get("stock"), ExpireDue())
 
     def _expire_lots(self) -> None:
         tell(self.refs.get("stock"), ExpireLots())

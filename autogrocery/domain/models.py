@@ -213,7 +213,7 @@ class LineRequest:
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:
-    """One line of a stored order or restock, as the ordering actor owns it.
+    """One line of a stored order or restock, as the stock actor's orders own it.
 
     `unit_price` is the price locked at preview for a customer order, and the unit cost
     for a restock. Lines are immutable: actors pass the same tuple along, never a copy.

@@ -136,12 +136,12 @@ class System:
 
     async def confirm(self, order_id: str, owner: str | None = None) -> Confirmation:
         """The order's id and status, and whether this call confirmed it."""
-        return await self._ask("ordering", ConfirmOrder(order_id, owner))
+        return await self._ask("stock", ConfirmOrder(order_id, owner))
 
     async def cancel(
         self, order_id: str, owner: str | None = None, *, previews_only: bool = False
     ) -> OrderRecord:
-        return await self._ask("ordering", CancelOrder(order_id, owner, previews_only))
+        return await self._ask("stock", CancelOrder(order_id, owner, previews_only))
 
     async def get_order(self, order_id: str, owner: str | None = None) -> OrderRecord:
         order = await self.reader.order(order_id, OrderKind.CUSTOMER, owner)

@@ -1,4 +1,4 @@
-"""Reading the metrics outbox from a transport's thread (the ordering actor writes it).
+"""Reading the metrics outbox from a transport's thread (the stock actor's orders write it).
 
 The connection is opened on first use, so it belongs to the thread that reads: a
 transport's I/O thread, never the event loop.

@@ -1,6 +1,6 @@
 """SQL for the stock actor's tables: products, movements, stock_settlements, alerts.
 
-What open orders hold is not stored here: it is read, at start, from ordering's open
+What open orders hold is not stored here: it is read, at start, from the open
 orders that stock has not settled (their lines are the durable reservation).
 """
 

@@ -219,3 +219,19 @@ async def test_listing_pages_newest_first(system: System) -> None:
     assert len(everyone) == 6
     with pytest.raises(ValidationError):
         await system.list_orders(status="SHIPPED")
+
+
+async def test_a_retry_under_its_key_gets_its_order_even_when_it_holds_all_the_stock(
+    system: System,
+) -> None:
+    """The store knows a preview by its key before it looks at stock: a retry whose
+    answer the API could not note (a full disk) gets the first order, even though that
+    order now holds every unit there is (it was refused as short of stock)."""
+    on_hand = (await stock_of(system, "BRD-001")).on_hand
+    first = await system.preview("fridge-1", [line("BRD-001", on_hand)], request_key="all-of-it")
+    again = await system.preview("fridge-1", [line("BRD-001", on_hand)], request_key="all-of-it")
+    assert again.order_id == first.order_id
+    bread = await stock_of(system, "BRD-001")
+    assert (bread.on_hand, bread.reserved) == (on_hand, on_hand)
+    with pytest.raises(InsufficientStock):  # another key is another order: none left
+        await system.preview("fridge-1", [line("BRD-001", 1)], request_key="one-more")

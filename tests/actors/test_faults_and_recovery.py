@@ -246,7 +246,7 @@ async def test_a_stopped_system_leaves_no_thread_behind(make_config: ConfigFacto
     assert leftover == []
 
 
-@pytest.mark.parametrize("victim", ["stock", "fulfilment", "ordering", "analytics"])
+@pytest.mark.parametrize("victim", ["stock", "fulfilment", "analytics"])
 async def test_a_core_actor_that_dies_is_restarted_and_nothing_is_lost(
     make_config: ConfigFactory, victim: str
 ) -> None:

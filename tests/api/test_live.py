@@ -241,10 +241,10 @@ async def test_a_core_that_dies_too_often_makes_healthz_fail_so_the_process_is_r
         if supervisor.gave_up is not None:
             break
         with contextlib.suppress(pykka.ActorDeadError):  # dead already, not yet back
-            supervisor.refs["ordering"].tell("poison")
+            supervisor.refs["stock"].tell("poison")
         for _ in range(200):
             await asyncio.sleep(0.01)
-            if supervisor.gave_up is not None or supervisor.refs["ordering"].is_alive():
+            if supervisor.gave_up is not None or supervisor.refs["stock"].is_alive():
                 break
     assert supervisor.gave_up is not None
     status, health, _ = await api.call("GET", "/healthz")

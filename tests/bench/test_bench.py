@@ -45,7 +45,7 @@ def test_a_short_run_completes_orders_and_the_books_balance(tmp_path: Path) -> N
     assert report["errors"] == []
     assert report["transport"] == "memory"
     assert report["store_cpu_ms_per_order"] > 0
-    assert set(report["mean_batch"]) >= {"stock", "ordering", "fulfilment"}
+    assert set(report["mean_batch"]) >= {"stock", "fulfilment"}
     assert report["confirm_to_completed_ms"]["p99"] is not None
     assert report["store_peak_rss_mb"] > 0
     assert "completed orders/s" in result.stdout

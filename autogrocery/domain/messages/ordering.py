@@ -11,9 +11,10 @@ from autogrocery.domain.records import Confirmation, OrderRecord
 
 @dataclass(frozen=True, slots=True)
 class CreateOrder:
-    """Ordering: store an order (PREVIEWED), or a restock or transfer (PROCESSING), whose
-    lines stock has checked and, for an order or a transfer out, reserved. A transfer
-    out stock could not reserve comes `refused` (why): it is stored FAILED."""
+    """An order to store (PREVIEWED), or a restock or transfer (PROCESSING), whose lines
+    stock has checked and, for an order or a transfer out, holds (`Orders.create`, in
+    the same batch: not a message). A transfer out stock could not reserve comes
+    `refused` (why): it is stored FAILED."""
 
     order_id: str
     kind: OrderKind
@@ -40,23 +41,8 @@ class CancelOrder(Answered[OrderRecord]):
 
 
 @dataclass(frozen=True, slots=True)
-class CloseCancelled:
-    """Ordering: stock has taken back what a cancelled processing order held: it is
-    CANCELLED (and analytics hears of it)."""
-
-    order_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class ExpireDue:
     """Ordering: previews past their reservation time expire and free their stock."""
-
-
-@dataclass(frozen=True, slots=True)
-class CompleteOrder:
-    """Ordering: stock was settled; bill the order and mark it COMPLETED."""
-
-    order_id: str
 
 
 @dataclass(frozen=True, slots=True)

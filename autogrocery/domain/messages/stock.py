@@ -12,7 +12,7 @@ from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
 
 @dataclass(frozen=True, slots=True)
 class PreviewOrder(Answered[OrderRecord]):
-    """Stock: reserve and price `lines`, then ordering stores the order (one step)."""
+    """Stock: reserve and price `lines` and store the order, in one batch."""
 
     owner: str
     lines: tuple[LineRequest, ...]
@@ -21,7 +21,7 @@ class PreviewOrder(Answered[OrderRecord]):
 
 @dataclass(frozen=True, slots=True)
 class CreateRestock(Answered[OrderRecord]):
-    """Stock: name the lines of a truck's manifest, then ordering stores the restock."""
+    """Stock: name the lines of a truck's manifest and store the restock."""
 
     owner: str
     lines: tuple[LineRequest, ...]
@@ -35,14 +35,6 @@ class CancelPicked:
 
     order_id: str
     picked: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseOrder:
-    """Stock: the order ended without taking its stock; `answer` is the reply to give."""
-
-    order_id: str
-    answer: object = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The ordering actor's order records, as it makes them and as it writes them.
+"""The orders' records (`ordering.py`), as it makes them and as it writes them.
 
 A new order starts as one of three records: a customer's preview (held until its
 reservation time runs out), a transfer this store refused (failed at once), or a

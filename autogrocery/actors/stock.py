@@ -155,7 +155,7 @@ class StockActor(Actor):
 
     @handles(CreateRestock)
     def restock(self, msg: CreateRestock) -> OrderRecord:
-        """Name a truck's lines (unit cost as the line's price) for ordering to store."""
+        """Name a truck's lines (unit cost as the line's price) and store the restock."""
         self._known(msg.lines)
         items = self.book.items
         lines = tuple(
@@ -295,11 +295,11 @@ class StockActor(Actor):
         for what changed, and what the head office hears of it."""
         book = self.book
         book.write_changes()
-        self.orders.before_commit()
         self.keeping.alert()
         if book.facts is not None:
             items = book.items
             book.facts.stage(self.unit, [items[sku] for sku in book.touched if sku in items], items)
+        self.orders.before_commit()  # after stock's facts: the head office hears them first
 
     def after_batch(self) -> None:
         self.book.clear()

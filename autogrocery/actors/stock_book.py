@@ -1,11 +1,12 @@
 """The stock actor's memory, and what one batch changed of it.
 
-The stock actor's parts (its orders and settlements in `stock.py`, what it reports in
-`stock_views.py`, operators' actions and alerts in `stock_keeping.py`, the chain's
-transfers and catalog in `stock_chain.py`) share one book: the items with their lots,
-what open orders hold, the open alerts, and this batch's marks. Every change goes
-through the book, which registers its undo on the actor's unit of work and marks what
-`write_changes` writes once, at the batch's end.
+The stock actor's parts (its previews, restocks and settlements in `stock.py`, the
+orders in `ordering.py`, what it reports in `stock_views.py`, operators' actions and
+alerts in `stock_keeping.py`, the chain's transfers and catalog in `stock_chain.py`)
+share one book: the items with their lots, what open orders hold, the open alerts, and
+this batch's marks. Every change goes through the book, which registers its undo on
+the actor's unit of work and marks what `write_changes` writes once, at the batch's
+end.
 
 What an open order holds: a customer order (or a transfer out) holds its lines' stock
 from its preview, its lines allocated to lots first-expired-first-out, all or none, and
@@ -44,7 +45,7 @@ class StockBook:
         self.ctx = ctx
         self.items: dict[str, Item] = {}
         self.shelf = Shelf()  # the items in aisle and SKU order, for pages
-        self.held: dict[str, Hold] = {}  # customer orders holding stock, by order id
+        self.held: dict[str, Hold] = {}  # orders and transfers out holding stock, by id
         self.alerted: dict[str, float] = {}  # sku -> when its low-stock alert was raised
         self.expiring: dict[str, float] = {}  # lot id -> when its expiry alert was raised
         self.facts = StockFacts() if ctx.chain else None  # what the head office hears

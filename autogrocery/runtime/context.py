@@ -48,7 +48,7 @@ class Context:
     on_death: Callable[[Actor], None] | None = None
     clock: Callable[[], float] = time.time  # what "today" is (tests move it forward)
     zone: tzinfo = UTC  # the store's time zone: its dates and days
-    chain: bool = False  # in a chain: stock and ordering append their facts to the outbox
+    chain: bool = False  # in a chain: stock and its orders append their facts to the outbox
     commit_window: float = 0.0  # store.commit_window (see store/group_commit.py)
     _shared: SharedConnection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

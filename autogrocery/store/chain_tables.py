@@ -1,4 +1,4 @@
-"""SQL for the chain's outbox (appended by stock and ordering in their own batches) and
+"""SQL for the chain's outbox (appended by stock and its orders in their own batches) and
 the relay's link state (docs/chain.md)."""
 
 from __future__ import annotations

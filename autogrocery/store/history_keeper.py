@@ -3,7 +3,7 @@ and the daily totals up to date and, with a retention window, prunes what is old
 
 One keeper rather than each owner pruning its own tables: what it deletes is history
 its owners only ever appended (a movement, an ended order and what was kept for it)
-and never read again, as the chain's relay deletes the outbox rows stock and ordering
+and never read again, as the chain's relay deletes the outbox rows stock and its orders
 appended; its deletes touch no row an actor holds or changes. Every step is its own
 short transaction on the store's one writer (history_fold.py), and after each the
 keeper rests three times as long as the step took, so the actors' batches keep at

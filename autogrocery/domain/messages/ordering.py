@@ -1,4 +1,5 @@
-"""Ordering: storing, confirming, cancelling, expiring, completing and failing orders."""
+"""The orders (a part of the stock actor): confirming, cancelling, expiring and failing
+orders; what stock stores as one (`CreateOrder`)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class ConfirmOrder(Answered[Confirmation]):
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder(Answered[OrderRecord]):
-    """Ordering: cancel a preview, or an order robots are picking (until the last pick
+    """Cancel a preview, or an order robots are picking (until the last pick
     is done); `previews_only` keeps the original clients' rule (a preview only)."""
 
     order_id: str
@@ -42,7 +43,7 @@ class CancelOrder(Answered[OrderRecord]):
 
 @dataclass(frozen=True, slots=True)
 class ExpireDue:
-    """Ordering: previews past their reservation time expire and free their stock."""
+    """Previews past their reservation time expire and free their stock."""
 
 
 @dataclass(frozen=True, slots=True)

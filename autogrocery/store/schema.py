@@ -2,13 +2,11 @@
 
 Table owners (the only writer of each table), as of the newest version:
   stock:       products (levels, prices, details), lots, movements, stock_settlements,
-               alerts, expiry_alerts, stock_meta
-  stock (and its orders): chain_outbox (append only: the facts of its own
-               batches; the relay deletes what the head office confirmed)
+               alerts, expiry_alerts, stock_meta; with its orders part (ordering.py):
+               orders (their history in time columns), order_lines, metrics_outbox,
+               chain_outbox (append only; the relay deletes what the head office has)
   relay:       chain_link (autogrocery/chain/relay.py)
   fulfilment:  tasks
-  stock's orders: orders (with their history in its time columns), order_lines,
-               metrics_outbox (ordering.py, a part of the stock actor)
   analytics:   latencies (and by SQLite's triggers latency_buckets: store/tallies.py)
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)

@@ -110,11 +110,11 @@ def fold_day(db: SharedConnection, until: float, zone: tzinfo) -> int:
     def step(conn: SharedConnection) -> int:
         day = mark(conn, DAYS_THROUGH)
         if not day:
-            oldest = _oldest(conn)
+            oldest = _earliest(conn, "movements")
             if oldest is None:
                 return 0
             day = store_day(oldest, zone)
-            set_mark(conn, OPENED_AT, min(oldest, _first_total_day(conn) or oldest))
+            set_mark(conn, OPENED_AT, min(oldest, _earliest(conn, "movement_days") or oldest))
         late = _fold_late(conn, day, zone)
         following = day_start(datetime.fromtimestamp(day, zone).date() + timedelta(days=1), zone)
         if following <= until:
@@ -147,23 +147,22 @@ def _fold_late(conn: SharedConnection, through: float, zone: tzinfo) -> int:
     return len(rows)
 
 
-def _oldest(conn: SharedConnection) -> float | None:
-    """The oldest movement's stamp (each type's first, by movements_for_reports)."""
-    stamped = [
-        conn.execute("SELECT MIN(at) FROM movements WHERE type = ?", (kind,)).one()[0]
-        for kind in TYPES
-    ]
-    found = [at for at in stamped if at is not None]
-    return min(found) if found else None
+# Each type's first, on the key that begins with the type (a MIN over the whole table
+# reads every row of it).
+_FIRST = {
+    "movements": "SELECT MIN(at) FROM movements WHERE type = ?",
+    "movement_days": "SELECT MIN(day) FROM movement_days WHERE type = ?",
+}
 
 
-def _first_total_day(conn: SharedConnection) -> float | None:
-    """The first day in the daily totals (before the first fold: the first pruned)."""
-    days = [
-        conn.execute("SELECT MIN(day) FROM movement_days WHERE type = ?", (kind,)).one()[0]
+def _earliest(conn: SharedConnection, table: str) -> float | None:
+    """The oldest movement's stamp (`movements`) or the first day in the daily totals
+    (`movement_days`: before the first fold, the first pruned), over every type."""
+    found = [
+        first
         for kind in TYPES
+        if (first := conn.execute(_FIRST[table], (kind,)).one()[0]) is not None
     ]
-    found = [day for day in days if day is not None]
     return min(found) if found else None
 
 

@@ -33,7 +33,7 @@ from autogrocery.domain.models import (
 )
 from autogrocery.runtime.base import handles
 from autogrocery.store.db import undated_lot
-from autogrocery.store.stock_tables import SET_META
+from autogrocery.store.stock_tables import SET_META, UPDATE_PRODUCT
 
 if TYPE_CHECKING:
     from autogrocery.actors.ordering import Orders
@@ -199,31 +199,17 @@ def _add(book: StockBook, change: CatalogChange, version: int) -> None:
     )
 
 
+# What a catalog version may change of an item (and a failed batch puts back): what
+# stock stores of a product it updates.
+CHANGEABLE = UPDATE_PRODUCT.columns
+
+
 def _change(book: StockBook, item: Item, change: CatalogChange, version: int) -> None:
-    before = (
-        item.name,
-        item.aisle,
-        item.unit,
-        item.min_level,
-        item.price,
-        item.unit_cost,
-        item.priced_at,
-        item.details,
-        item.details_version,
-    )
+    before = [getattr(item, name) for name in CHANGEABLE]
 
     def restore() -> None:
-        (
-            item.name,
-            item.aisle,
-            item.unit,
-            item.min_level,
-            item.price,
-            item.unit_cost,
-            item.priced_at,
-            item.details,
-            item.details_version,
-        ) = before
+        for name, value in zip(CHANGEABLE, before, strict=True):
+            setattr(item, name, value)
         book.shelf.invalidate()
 
     book.unit.undo(restore)

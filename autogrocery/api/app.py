@@ -81,6 +81,14 @@ def create_app(
         routes_docs,
     ):
         app.add_routes(module.routes)
+    sign_in = SignInSetup(
+        config.auth,
+        config.data_path,
+        config.data_path / DB_NAME,
+        StoreWriter(system),
+        environ=environ,
+    )
+    app.cleanup_ctx.append(sign_in)
     if config.compat.original:  # the original devices' API, outside our document
         compat.install(app, config)
     check_documented(app.router)
@@ -94,14 +102,6 @@ def create_app(
     )
     app[CONNECTION_LIMITS] = connection_limits(config.api)
 
-    sign_in = SignInSetup(
-        config.auth,
-        config.data_path,
-        config.data_path / DB_NAME,
-        StoreWriter(system),
-        environ=environ,
-    )
-    app.cleanup_ctx.append(sign_in)
     app.cleanup_ctx.append(partial(_state, config, system))
     app.cleanup_ctx.append(partial(_background, config, system))
 

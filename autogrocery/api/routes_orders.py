@@ -9,7 +9,7 @@ from aiohttp import web
 
 from autogrocery.api import paging, views
 from autogrocery.api.bodies import json_response, query_cursor, query_int
-from autogrocery.api.idempotency import REPLAYED, idempotent
+from autogrocery.api.idempotency import idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.state import BODY, CALLER, owner_filter, state
 from autogrocery.contract.base import OrderStatus
@@ -101,16 +101,17 @@ async def preview(request: web.Request, body: PreviewRequest) -> web.Response:
     caller = request[CALLER]
     lines = [LineRequest(line.sku, line.quantity) for line in body.items]
 
+    system = state(request).system
+
     async def run(key: str | None) -> web.Response:
-        system = state(request).system
-        if key is not None:
-            first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, lines)
-            if first is not None:  # made before, its remembered answer lost (a full disk)
-                return json_response(views.order(first), status=201, headers=REPLAYED)
         order = await system.preview(caller.user_id, lines, key)
         return json_response(views.order(order), status=201)
 
-    return await idempotent(request, caller, request[BODY], run)
+    async def made(key: str) -> web.Response | None:
+        first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, lambda: lines)
+        return None if first is None else json_response(views.order(first), status=201)
+
+    return await idempotent(request, caller, request[BODY], run, made=made)
 
 
 @routes.post("/api/orders/{order_id}/confirm")
@@ -247,19 +248,22 @@ async def list_orders(request: web.Request) -> web.Response:
 async def restock(request: web.Request, body: RestockRequest) -> web.Response:
     caller = request[CALLER]
 
-    async def run(key: str | None) -> web.Response:
-        system = state(request).system
-        # Inside the key's run: a refusal is remembered with its key, as every answer is.
+    system = state(request).system
+
+    def lines() -> list[LineRequest]:
         check_count(len(body.items), system.limits.max_lines)
-        lines = [delivered(i, line) for i, line in enumerate(body.items)]
-        if key is not None:
-            first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, lines)
-            if first is not None:  # made before, its remembered answer lost (a full disk)
-                return json_response(views.restock_receipt(first), status=202, headers=REPLAYED)
-        restock = await system.restock(caller.user_id, lines, key)
+        return [delivered(i, line) for i, line in enumerate(body.items)]
+
+    async def run(key: str | None) -> web.Response:
+        # Inside the key's run: a refusal is remembered with its key, as every answer is.
+        restock = await system.restock(caller.user_id, lines(), key)
         return json_response(views.restock_receipt(restock), status=202)
 
-    return await idempotent(request, caller, request[BODY], run)
+    async def made(key: str) -> web.Response | None:
+        first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, lines)
+        return None if first is None else json_response(views.restock_receipt(first), status=202)
+
+    return await idempotent(request, caller, request[BODY], run, made=made)
 
 
 @routes.get("/api/restocks/{restock_id}")

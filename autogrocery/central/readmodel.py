@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from autogrocery.chain.protocol import CatalogProduct, TransferItem, UpEvent
+from autogrocery.chain.protocol import CatalogProduct, CatalogVersion, TransferItem, UpEvent
 
 TRANSFER_STATUSES = ("REQUESTED", "SHIPPED", "RECEIVED", "REFUSED")
 
@@ -185,7 +185,14 @@ class ReadModel(Protocol):
         items: Sequence[TransferItem],
         by: str,
         now: float,
-    ) -> TransferRecord: ...
+        key: str | None = None,
+    ) -> TransferRecord:
+        """A REQUESTED transfer, carrying `by`'s Idempotency-Key (in the same commit)."""
+        ...
+
+    async def keyed_transfer(self, by: str, key: str) -> TransferRecord | None:
+        """The transfer `by` requested under this Idempotency-Key, if any."""
+        ...
 
     async def transfer(self, transfer_id: str) -> TransferRecord | None: ...
 
@@ -196,8 +203,14 @@ class ReadModel(Protocol):
     async def transfer_counts(self) -> dict[str, int]: ...
 
     async def publish_catalog(
-        self, products: Sequence[CatalogProduct], by: str, now: float
-    ) -> int: ...
+        self, products: Sequence[CatalogProduct], by: str, now: float, key: str | None = None
+    ) -> int:
+        """The next catalog version, carrying `by`'s Idempotency-Key (same commit)."""
+        ...
+
+    async def keyed_catalog(self, by: str, key: str) -> CatalogVersion | None:
+        """The catalog version `by` published under this Idempotency-Key, if any."""
+        ...
 
     async def refused_unattributed(self) -> int: ...
 

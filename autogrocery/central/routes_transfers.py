@@ -5,6 +5,7 @@ sender, which takes it to the stores' leaves; the answer never waits for a store
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import msgspec
@@ -14,12 +15,12 @@ from autogrocery.api.bodies import json_response, query_cursor, query_int
 from autogrocery.api.core import BODY, CALLER
 from autogrocery.api.idempotency import idempotent
 from autogrocery.api.openapi import Operation, Param, Reply, documented
-from autogrocery.central.readmodel import TRANSFER_STATUSES, TransferRecord
+from autogrocery.central.readmodel import TRANSFER_STATUSES, TransferLine, TransferRecord
 from autogrocery.central.schemas import CatalogRequest, TransferRequest
 from autogrocery.central.state import central
 from autogrocery.chain.protocol import CatalogProduct, TransferItem
 from autogrocery.contract.head_office import CatalogCreated, Transfer, TransferList
-from autogrocery.domain.errors import NotFound, ValidationError
+from autogrocery.domain.errors import IdempotencyMismatch, NotFound, ValidationError
 from autogrocery.domain.models import rfc3339
 from autogrocery.domain.money import parse_money
 
@@ -81,14 +82,31 @@ async def create_transfer(request: web.Request, body: TransferRequest) -> web.Re
     caller = request[CALLER]
     state = central(request)
 
-    async def run(_: str | None) -> web.Response:
+    async def run(key: str | None) -> web.Response:
         made = await state.model.create_transfer(
-            body.from_store, body.to_store, items, caller.username, time.time()
+            body.from_store, body.to_store, items, caller.username, time.time(), key
         )
         state.links.wake()
         return json_response(view(made), status=201)
 
-    return await idempotent(request, caller, request[BODY], run)
+    async def made(key: str) -> web.Response | None:
+        first = await state.model.keyed_transfer(caller.username, key)
+        if first is None:
+            return None
+        asked = (body.from_store, body.to_store, sorted(merged.items()))
+        if (first.from_store, first.to_store, [(i.sku, i.requested) for i in first.items]) != asked:
+            raise IdempotencyMismatch()
+        return json_response(view(as_requested(first)), status=201)
+
+    return await idempotent(request, caller, request[BODY], run, made=made)
+
+
+def as_requested(t: TransferRecord) -> TransferRecord:
+    """The transfer as it was when it was requested (it may have moved on since)."""
+    items = [TransferLine(i.sku, i.requested, None, None) for i in t.items]
+    return dataclasses.replace(
+        t, status="REQUESTED", items=items, reason=None, shipped_at=None, received_at=None
+    )
 
 
 @routes.get("/api/chain/transfers/{transfer_id}")
@@ -177,12 +195,20 @@ async def publish_catalog(request: web.Request, body: CatalogRequest) -> web.Res
     caller = request[CALLER]
     state = central(request)
 
-    async def run(_: str | None) -> web.Response:
-        version = await state.model.publish_catalog(products, caller.username, time.time())
+    async def run(key: str | None) -> web.Response:
+        version = await state.model.publish_catalog(products, caller.username, time.time(), key)
         state.links.wake()
         return json_response({"version": version}, status=201)
 
-    return await idempotent(request, caller, request[BODY], run)
+    async def made(key: str) -> web.Response | None:
+        first = await state.model.keyed_catalog(caller.username, key)
+        if first is None:
+            return None
+        if first.products != products:
+            raise IdempotencyMismatch()
+        return json_response({"version": first.version}, status=201)
+
+    return await idempotent(request, caller, request[BODY], run, made=made)
 
 
 def _product(n: int, given: msgspec.Struct) -> CatalogProduct:

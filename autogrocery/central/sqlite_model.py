@@ -40,6 +40,7 @@ from autogrocery.central.schema import open_db
 from autogrocery.central.sqlite_apply import apply_batch
 from autogrocery.chain.protocol import (
     CatalogProduct,
+    CatalogVersion,
     Hwm,
     Receive,
     Ship,
@@ -231,11 +232,21 @@ class SqliteReadModel:
         items: Sequence[TransferItem],
         by: str,
         now: float,
+        key: str | None = None,
     ) -> TransferRecord:
         work = functools.partial(
-            q.create_transfer, from_store=from_store, to_store=to_store, items=items, by=by, now=now
+            q.create_transfer,
+            from_store=from_store,
+            to_store=to_store,
+            items=items,
+            by=by,
+            now=now,
+            key=key,
         )
         return await self._run(work, write=True)
+
+    async def keyed_transfer(self, by: str, key: str) -> TransferRecord | None:
+        return await self._run(lambda conn: q.keyed_transfer(conn, by, key))
 
     async def transfer(self, transfer_id: str) -> TransferRecord | None:
         return await self._run(lambda conn: q.transfer(conn, transfer_id))
@@ -248,9 +259,14 @@ class SqliteReadModel:
     async def transfer_counts(self) -> dict[str, int]:
         return await self._run(q.transfer_counts)
 
-    async def publish_catalog(self, products: Sequence[CatalogProduct], by: str, now: float) -> int:
-        work = functools.partial(q.publish_catalog, products=products, by=by, now=now)
+    async def publish_catalog(
+        self, products: Sequence[CatalogProduct], by: str, now: float, key: str | None = None
+    ) -> int:
+        work = functools.partial(q.publish_catalog, products=products, by=by, now=now, key=key)
         return await self._run(work, write=True)
+
+    async def keyed_catalog(self, by: str, key: str) -> CatalogVersion | None:
+        return await self._run(lambda conn: q.keyed_catalog(conn, by, key))
 
     async def refused_unattributed(self) -> int:
         return await self._run(q.refused_unattributed)

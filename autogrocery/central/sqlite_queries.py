@@ -129,9 +129,10 @@ def create_transfer(
     items: Sequence[TransferItem],
     by: str,
     now: float,
+    key: str | None = None,
 ) -> TransferRecord:
-    """A REQUESTED transfer (the caller holds the transaction); 400 naming the field
-    for an unknown store or SKU."""
+    """A REQUESTED transfer (the caller holds the transaction), carrying `by`'s
+    Idempotency-Key if any; 400 naming the field for an unknown store or SKU."""
     errors = [
         {"field": field, "message": f"no store {store!r} is enrolled"}
         for field, store in (("from_store", from_store), ("to_store", to_store))
@@ -148,8 +149,8 @@ def create_transfer(
     transfer_id = new_id("trf")
     conn.execute(
         "INSERT INTO transfers (transfer_id, from_store, to_store, status, requested_by, "
-        "requested_at) VALUES (?, ?, ?, 'REQUESTED', ?, ?)",
-        (transfer_id, from_store, to_store, by, now),
+        "request_key, requested_at) VALUES (?, ?, ?, 'REQUESTED', ?, ?, ?)",
+        (transfer_id, from_store, to_store, by, key, now),
     )
     conn.executemany(
         "INSERT INTO transfer_items (transfer_id, sku, requested) VALUES (?, ?, ?)",
@@ -163,6 +164,14 @@ def create_transfer(
 
 def transfer(conn: sqlite3.Connection, transfer_id: str) -> TransferRecord | None:
     row = conn.execute("SELECT * FROM transfers WHERE transfer_id = ?", (transfer_id,)).fetchone()
+    return None if row is None else _transfer(conn, row)
+
+
+def keyed_transfer(conn: sqlite3.Connection, by: str, key: str) -> TransferRecord | None:
+    """The transfer `by` requested under this Idempotency-Key, if any."""
+    row = conn.execute(
+        "SELECT * FROM transfers WHERE requested_by = ? AND request_key = ?", (by, key)
+    ).fetchone()
     return None if row is None else _transfer(conn, row)
 
 
@@ -205,7 +214,11 @@ def transfer_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def publish_catalog(
-    conn: sqlite3.Connection, products: Sequence[CatalogProduct], by: str, now: float
+    conn: sqlite3.Connection,
+    products: Sequence[CatalogProduct],
+    by: str,
+    now: float,
+    key: str | None = None,
 ) -> int:
     """The next catalog version (the caller holds the transaction): versions only grow.
     A SKU the chain does not know yet is a new product and needs name, aisle, price."""
@@ -228,9 +241,9 @@ def publish_catalog(
     ]
     body = msgspec.json.encode(CatalogVersion(version, list(products)))
     conn.execute(
-        "INSERT INTO catalog_versions (version, published_at, published_by, products) "
-        "VALUES (?, ?, ?, ?)",
-        (version, now, by, body),
+        "INSERT INTO catalog_versions (version, published_at, published_by, products, "
+        "request_key) VALUES (?, ?, ?, ?, ?)",
+        (version, now, by, body, key),
     )
     conn.executemany(
         "INSERT OR IGNORE INTO catalog_skus (sku, version) VALUES (?, ?)",
@@ -243,3 +256,12 @@ def refused_unattributed(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (REFUSED_UNATTRIBUTED,))
     found = row.fetchone()
     return int(found[0]) if found else 0
+
+
+def keyed_catalog(conn: sqlite3.Connection, by: str, key: str) -> CatalogVersion | None:
+    """The catalog version `by` published under this Idempotency-Key, if any."""
+    row = conn.execute(
+        "SELECT products FROM catalog_versions WHERE published_by = ? AND request_key = ?",
+        (by, key),
+    ).fetchone()
+    return None if row is None else msgspec.json.decode(row[0], type=CatalogVersion)

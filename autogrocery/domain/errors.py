@@ -68,3 +68,8 @@ class Unavailable(DomainError):
 class IdempotencyMismatch(DomainError):
     status = 422
     title = "Idempotency-Key reused with a different request"
+
+    def __init__(
+        self, detail: str = "this Idempotency-Key was used with a different request"
+    ) -> None:
+        super().__init__(detail)

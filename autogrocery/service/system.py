@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from autogrocery.actors.supervisor import CoreActor, Supervisor
 from autogrocery.config import StockConfig
-from autogrocery.domain.errors import NotFound, ValidationError
+from autogrocery.domain.errors import IdempotencyMismatch, NotFound, ValidationError
 from autogrocery.domain.messages.analytics import Metric, Summarize, Summary
 from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.messages.lifecycle import Ping
@@ -120,18 +120,25 @@ class System:
         return await self._ask("stock", PreviewOrder(owner, checked, request_key))
 
     async def first_answer(
-        self, owner: str, request_key: str, kind: OrderKind, lines: Sequence[LineRequest]
+        self,
+        owner: str,
+        request_key: str,
+        kind: OrderKind,
+        lines: Callable[[], Sequence[LineRequest]],
     ) -> OrderRecord | None:
-        """What a preview or a restock made with this Idempotency-Key answered when it was
-        made (the order may have moved on since); None if there is none. The same key
-        for other `lines` is IdempotencyMismatch.
-        For a retry whose saved answer was lost (the disk filled after the order was
-        stored): the store still knows the order by its key."""
+        """What the preview or restock `owner` made with this Idempotency-Key answered
+        when it was made (the order may have moved on since); None if it made none. The
+        key with other `lines` (or lines that could not have made it) is
+        IdempotencyMismatch. The order carries its key, stored in its own commit: it is
+        the request's one record (api/idempotency.py)."""
         order = await self.reader.keyed(owner, request_key, kind)
         if order is None:
             return None
         restock = kind == OrderKind.RESTOCK
-        checked = self._checked(lines, restock=restock)
+        try:
+            checked = self._checked(lines(), restock=restock)
+        except ValidationError:
+            raise IdempotencyMismatch() from None
         return answer_again(order, checked, restock, self.supervisor.settings.reservation_ttl)
 
     async def confirm(self, order_id: str, owner: str | None = None) -> Confirmation:

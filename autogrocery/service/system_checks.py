@@ -50,7 +50,7 @@ def answer_again(
         (ln.sku, ln.quantity, ln.unit_price if restock else 0, ln.expiry_date) for ln in order.lines
     )
     if asked != made:
-        raise IdempotencyMismatch("this Idempotency-Key was used with a different request")
+        raise IdempotencyMismatch()
     if restock:
         return order.moved(OrderStatus.PROCESSING)
     return dataclasses.replace(

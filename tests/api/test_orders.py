@@ -158,6 +158,9 @@ async def test_idempotency_key_replays_and_rejects_a_different_body(api: Api) ->
     assert again[2].headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first[2].headers
     assert len((await api.call("GET", "/api/orders", device))[1]["orders"]) == 1
+    with sqlite3.connect(api.config.data_path / "autogrocery.db") as conn:
+        noted = conn.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0]
+    assert noted == 0, "the order carries its key: it is the request's one record"
     before = await api.snapshot()
     status, body, _ = await api.call(
         "POST", "/api/orders/preview", key, json={"items": [{"sku": "BRD-001", "quantity": 3}]}
@@ -208,12 +211,15 @@ async def test_a_delivery_with_too_many_lines_says_so_first(api: Api) -> None:
 
 
 async def test_an_answer_that_cannot_be_remembered_still_tells_the_truth(api: Api) -> None:
-    """The effect happened; only its Idempotency-Key record failed (a full disk)."""
+    """The effect happened; only the API's note of its answer failed (a full disk). An
+    order or a restock needs no note: it carries its key, stored in its own commit."""
     tables = api.client.app[STATE].tables
     remember = tables.remember
     failing = True
+    noted: list[object] = []
 
     async def flaky(*args: object) -> None:
+        noted.append(args[2])  # the route
         if failing:
             raise sqlite3.OperationalError("database or disk is full")
         await remember(*args)
@@ -231,6 +237,7 @@ async def test_an_answer_that_cannot_be_remembered_still_tells_the_truth(api: Ap
     manifest = {"items": [{"sku": "BRD-001", "quantity": 5, "unit_cost": "1.00"}]}
     shelved = await api.call("POST", "/api/restocks", restock_key, json=manifest)
     assert shelved[0] == 202
+    assert noted == [f"POST /api/orders/{order_id}/confirm"]
     failing = False
     again = await api.call("POST", "/api/orders/preview", key, json={"items": ITEMS})
     assert (again[0], again[1]["order_id"]) == (201, order_id)  # the same order, once
@@ -355,12 +362,11 @@ async def test_restock_flow_and_its_bad_input(api: Api) -> None:
     assert [r["restock_id"] for r in listing["restocks"]] == [restock_id]
 
 
-async def test_a_retry_whose_saved_answer_was_lost_gets_the_first_answer_replayed(
+async def test_a_retry_after_the_order_moved_on_gets_the_first_answer_again(
     api: Api,
 ) -> None:
-    """The disk filled between the order's commit and the API's note of its answer: the
-    store still knows the order by its key, and the retry gets the first answer again,
-    marked replayed, as if it had been noted (a truck's restock too)."""
+    """The first answer is rendered again from the order its key made, as it was made:
+    still PREVIEWED for a retry after the order was confirmed (a truck's restock too)."""
     device, truck = await api.device(), await api.truck()
     body = {"items": [{"sku": "BRD-001", "quantity": 2}, {"sku": "BRD-001", "quantity": 1}]}
     key = {"Idempotency-Key": "fridge-lost-1"}
@@ -371,8 +377,6 @@ async def test_a_retry_whose_saved_answer_was_lost_gets_the_first_answer_replaye
     status, receipt, _ = await api.call("POST", "/api/restocks", truck | truck_key, json=delivery)
     assert status == 202
     await wait_final(api.system, [], restocks=[receipt["restock_id"]])
-    with sqlite3.connect(api.config.data_path / "autogrocery.db") as conn:  # as the full disk did
-        conn.execute("DELETE FROM idempotency_keys")
     await api.call("POST", f"/api/orders/{first['order_id']}/confirm", device)  # it moved on
 
     status, again, response = await api.call("POST", "/api/orders/preview", device | key, json=body)
@@ -393,3 +397,8 @@ async def test_a_retry_whose_saved_answer_was_lost_gets_the_first_answer_replaye
     )
     assert status == 422
     assert "different request" in problem["detail"]
+    bad_day = {"items": [{**delivery["items"][0], "expiry_date": "2099-02-30"}]}
+    status, _, _ = await api.call("POST", "/api/restocks", truck | truck_key, json=bad_day)
+    assert status == 422  # the key made a delivery: not a 400 noted under it
+    status, again, _ = await api.call("POST", "/api/restocks", truck | truck_key, json=delivery)
+    assert (status, again) == (202, receipt)

@@ -10,7 +10,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from autogrocery.api.bodies import decode, json_response, read_raw
-from autogrocery.api.idempotency import idempotent
+from autogrocery.api.idempotency import Made, idempotent
 from autogrocery.api.openapi import Handler, foreign
 from autogrocery.api.problems import TooManyRequests, Unauthorized
 from autogrocery.api.tokens import Principal
@@ -33,12 +33,16 @@ def original(handler: Handler) -> Handler:
 
 
 async def once(
-    request: web.Request, caller: Principal, run: Callable[[str | None], Awaitable[web.Response]]
+    request: web.Request,
+    caller: Principal,
+    run: Callable[[str | None], Awaitable[web.Response]],
+    made: Made | None = None,
 ) -> web.Response:
     """The native Idempotency-Key rule for a client that sends one (the original
     clients do not): a retry with the same key and body gets the first answer again,
     a plain-text error included. `run` gets the key, for the store to keep with the
-    order or restock."""
+    order or restock; `made` renders the first answer again from an order the key made
+    (see `idempotent`)."""
 
     async def answered(key: str | None) -> web.Response:
         try:
@@ -49,7 +53,7 @@ async def once(
             return text_error(error)
 
     return await idempotent(
-        request, caller, await request.read(), answered, error_type="text/plain"
+        request, caller, await request.read(), answered, made=made, error_type="text/plain"
     )
 
 

@@ -18,7 +18,8 @@ from autogrocery.api.compat.shapes import (
 from autogrocery.api.compat.state import compat
 from autogrocery.api.state import principal, state
 from autogrocery.domain.errors import Conflict, ValidationError
-from autogrocery.domain.models import LineRequest
+from autogrocery.domain.models import LineRequest, OrderKind
+from autogrocery.domain.records import OrderRecord
 
 routes = web.RouteTableDef()
 PAGE = 500  # orders read per page for the whole history
@@ -69,12 +70,22 @@ async def preview(request: web.Request) -> web.Response:
     lines = [LineRequest(line.sku, line.quantity) for line in body.items]
     _within_the_limit(lines, state(request).system.limits.max_quantity)
 
-    async def run(key: str | None) -> web.Response:
-        order = await state(request).system.preview(caller.user_id, lines, key)
-        previewed = {"order_id": order.order_id, "items": items_map(order.lines)}
-        return reply({"status": "reserved", **previewed}, 201)
+    system = state(request).system
 
-    return await once(request, caller, run)
+    def previewed(order: OrderRecord) -> web.Response:
+        return reply(
+            {"status": "reserved", "order_id": order.order_id, "items": items_map(order.lines)},
+            201,
+        )
+
+    async def run(key: str | None) -> web.Response:
+        return previewed(await system.preview(caller.user_id, lines, key))
+
+    async def made(key: str) -> web.Response | None:
+        first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, lambda: lines)
+        return None if first is None else previewed(first)
+
+    return await once(request, caller, run, made)
 
 
 @routes.post("/api/client/order/confirm")

@@ -61,6 +61,9 @@ async def restock(request: web.Request) -> web.Response:
         )
         return reply({"status": "success", "order_id": restock_id, "message": message}, 201)
 
+    # No `made`: the answer names what the order cannot (the products this delivery
+    # created), so it is remembered whole; the restock still carries the key, so a
+    # retry whose answer was lost makes no second one.
     return await once(request, caller, run)
 
 

@@ -196,6 +196,18 @@ def test_max_factor_below_min_factor() -> None:
     assert message == "config: pricing.max_factor: must be >= pricing.min_factor (0.9), got 0.5"
 
 
+def test_history_kept_shorter_than_idempotency_keys_is_refused() -> None:
+    """A pruned order is its Idempotency-Key's only record: a retry after it would make
+    a second order."""
+    message = config_error(
+        env={}, overrides=["store.retention_days=1", "auth.idempotency_ttl=172800"]
+    )
+    assert message == (
+        "config: store.retention_days: 1 keeps orders for less than auth.idempotency_ttl (172800 s)"
+    )
+    load_config(env={}, overrides=["store.retention_days=0", "auth.idempotency_ttl=172800"])
+
+
 def test_bad_choice() -> None:
     message = config_error(DATA / "bad_choice.toml", env={})
     assert message == "config: transport.robots: must be one of memory, zmq, got 'pigeon'"

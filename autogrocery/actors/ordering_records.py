@@ -39,6 +39,7 @@ def previewed_order(msg: CreateOrder, created: float, ttl: float) -> OrderRecord
         created,
         expires_at=created + ttl,
         request_key=msg.request_key,
+        request_hash=msg.request_hash,
     )
 
 
@@ -55,6 +56,7 @@ def refused_order(msg: CreateOrder, created: float) -> OrderRecord:
         ended_at=created,
         reason=msg.refused,
         request_key=msg.request_key,
+        request_hash=msg.request_hash,
     )
 
 
@@ -70,6 +72,7 @@ def processing_order(msg: CreateOrder, created: float) -> OrderRecord:
         created,
         confirmed_at=created,
         request_key=msg.request_key,
+        request_hash=msg.request_hash,
     )
 
 

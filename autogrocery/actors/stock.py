@@ -53,7 +53,7 @@ from autogrocery.domain.models import (
     now,
 )
 from autogrocery.domain.pricing import PricingRule
-from autogrocery.domain.records import OrderRecord
+from autogrocery.domain.records import OrderRecord, RequestKey
 from autogrocery.runtime.base import Actor, handles
 from autogrocery.runtime.context import Context
 from autogrocery.store.db import undated_lot
@@ -121,8 +121,9 @@ class StockActor(Actor):
         """Reserve every line or none (FEFO lots), lock prices, store the order (PREVIEWED).
         A retry with the same key gets the order its first try made."""
         book, items = self.book, self.book.items
-        if msg.request_key is not None:
-            existing = self.orders.by_key(msg.owner, msg.request_key)
+        key = msg.request
+        if key is not None:
+            existing = self.orders.by_key(msg.owner, key.key)
             if existing is not None:
                 return existing
         self._known(msg.lines)
@@ -149,8 +150,9 @@ class StockActor(Actor):
             )
         order_id = new_id("ord")
         book.hold(order_id, lines, allocations)
+        ref, digest = _keyed(key)
         return self.orders.create(
-            CreateOrder(order_id, OrderKind.CUSTOMER, msg.owner, lines, msg.request_key)
+            CreateOrder(order_id, OrderKind.CUSTOMER, msg.owner, lines, ref, request_hash=digest)
         )
 
     @handles(CreateRestock)
@@ -171,8 +173,11 @@ class StockActor(Actor):
             for ln in sorted(msg.lines, key=_line_order)
             for item in (items[ln.sku],)
         )
+        ref, digest = _keyed(msg.request)
         return self.orders.create(
-            CreateOrder(new_id("rst"), OrderKind.RESTOCK, msg.owner, lines, msg.request_key)
+            CreateOrder(
+                new_id("rst"), OrderKind.RESTOCK, msg.owner, lines, ref, request_hash=digest
+            )
         )
 
     @handles(CancelPicked)
@@ -304,6 +309,11 @@ class StockActor(Actor):
     def after_batch(self) -> None:
         self.book.clear()
         self.orders.after_batch()
+
+
+def _keyed(key: RequestKey | None) -> tuple[str | None, str | None]:
+    """A client's Idempotency-Key and its request's digest, as an order keeps them."""
+    return (None, None) if key is None else (key.key, key.digest)
 
 
 def _line_order(line: LineRequest) -> tuple[str, str]:

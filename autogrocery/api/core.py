@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +27,7 @@ from autogrocery.api.problems import Handler, Unauthorized, error_response
 from autogrocery.api.tasks import Background
 from autogrocery.api.tokens import Principal
 from autogrocery.config import ApiConfig
+from autogrocery.domain.records import Made
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,9 @@ class ApiCore:
     tables: AuthTables
     metrics: HttpMetrics
     idempotency_ttl: float
+    # What a caller made under an Idempotency-Key (api/idempotency.py), in the app's
+    # own tables: the store's orders and restocks, the head office's transfers.
+    made: Callable[[Principal, str], Awaitable[Made | None]] | None = None
     # Striped: a retry waits for its first attempt; unrelated keys rarely share a lock.
     key_locks: list[asyncio.Lock] = field(
         default_factory=lambda: [asyncio.Lock() for _ in range(64)]

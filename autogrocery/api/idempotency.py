@@ -1,11 +1,14 @@
 """Idempotency-Key: a retry with the same key and body gets the first answer again.
 
 One mechanism, and each request's record is where its effect is, written once:
-- a request that made an order or a restock: the order itself, which carries the key
-  and is stored in the same commit as the stock it holds, so no crash can keep one
-  without the other. A retry's first answer is rendered again from it (`made`: the
-  order as it was made, marked replayed);
-- any other answer (a refusal, a confirm's): the API's own table, written after it.
+- a request that made something (an order or a restock; at the head office a transfer
+  or a catalog version) is recorded by what it made, which carries the key and the
+  request's digest (route and body) and is stored in the same commit, so no crash can
+  keep one without the other. Its retry is answered by the route that made it,
+  rendered again from what it made as it was made (`again`);
+- any other answer (a refusal, a confirm's) is noted in the API's own table after it
+  is given, and replayed as it was, for `auth.idempotency_ttl`.
+Both are looked up for every keyed request, whatever its route: a key is one request's.
 A repeated confirm whose answer could not be noted (a full disk) answers with the
 order's state now (200), which is what a second confirm answers anyway.
 """
@@ -25,14 +28,15 @@ from autogrocery.api.problems import from_domain
 from autogrocery.api.tokens import Principal
 from autogrocery.domain.errors import DomainError, IdempotencyMismatch, ValidationError
 from autogrocery.domain.models import now
+from autogrocery.domain.records import Made, RequestKey
 
 log = logging.getLogger(__name__)
 
-Run = Callable[[str | None], Awaitable[web.Response]]
-# The first answer of the order made under this key (by the route that made it), or
-# None if none was: for routes whose effect is an order that carries its key.
-Made = Callable[[str], Awaitable[web.Response | None]]
+Run = Callable[[RequestKey | None], Awaitable[web.Response]]
 PURGE_INTERVAL = 3600.0
+# The first answer of what a key made, rendered again by the route that makes such
+# things; None if it is not what this route makes.
+Again = Callable[[Made], Awaitable[web.Response | None]]
 
 
 def _valid_key(key: str) -> bool:
@@ -45,13 +49,13 @@ async def idempotent(
     body: bytes,
     run: Run,
     *,
-    made: Made | None = None,
+    again: Again | None = None,
     error_type: str = "application/problem+json",
 ) -> web.Response:
-    """Run the effect once per (caller, Idempotency-Key). `run` gets the key; a route
-    whose effect is an order passes it on to the store and names `made`, and only its
-    refusals are noted here. `error_type` is the content type a replayed error answer
-    had (plain text on the original clients' routes)."""
+    """Run the effect once per (caller, Idempotency-Key). `run` gets the key with its
+    request's digest, for what it makes to carry; a route that makes something names
+    `again`, and then only its refusals are noted here. `error_type` is the content
+    type a replayed error answer had (plain text on the original clients' routes)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return await run(None)
@@ -76,19 +80,19 @@ async def idempotent(
                 content_type=content_type,
                 headers=REPLAYED,
             )
+        made = await api.made(caller, key) if api.made is not None else None
         if made is not None:
-            again = await made(key)
-            if again is not None:
-                again.headers.update(REPLAYED)
-                return again
+            replayed = await _made_before(made, digest, again)
+            if replayed is not None:
+                return replayed
         try:
-            response = await run(key)
+            response = await run(RequestKey(key, digest))
         except DomainError as error:
             if error.status >= 500:
                 raise
             response = from_domain(error, request.path)
-        if made is not None and response.status < 400:
-            return response  # the order made under the key is its record
+        if again is not None and response.status < 400:
+            return response  # what it made carries the key: its record
         body_sent = response.body if isinstance(response.body, bytes) else b""
         try:
             await api.tables.remember(
@@ -103,6 +107,23 @@ async def idempotent(
                 exc,
             )
         return response
+
+
+async def _made_before(made: Made, digest: str, again: Again | None) -> web.Response | None:
+    """The first answer of what the key made, for a retry of the same request; None
+    for a route that notes its answers (its note has expired): it runs again, and what
+    it asks the store to make, the store finds made."""
+    if made.digest is not None and made.digest != digest:
+        raise IdempotencyMismatch()
+    if again is None:
+        if made.digest is None:  # made before digests were kept, by another route
+            raise IdempotencyMismatch()
+        return None
+    first = await again(made)
+    if first is None:  # made by another route (before digests were kept)
+        raise IdempotencyMismatch()
+    first.headers.update(REPLAYED)
+    return first
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}

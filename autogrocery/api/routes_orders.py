@@ -30,6 +30,7 @@ from autogrocery.contract.stock import Catalog
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import LineRequest, OrderKind, rfc3339
 from autogrocery.domain.money import parse_money
+from autogrocery.domain.records import Made, RequestKey
 from autogrocery.domain.validation import check_count
 
 routes = web.RouteTableDef()
@@ -103,15 +104,15 @@ async def preview(request: web.Request, body: PreviewRequest) -> web.Response:
 
     system = state(request).system
 
-    async def run(key: str | None) -> web.Response:
+    async def run(key: RequestKey | None) -> web.Response:
         order = await system.preview(caller.user_id, lines, key)
         return json_response(views.order(order), status=201)
 
-    async def made(key: str) -> web.Response | None:
-        first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, lambda: lines)
+    async def again(made: Made) -> web.Response | None:
+        first = await system.first_answer(caller.user_id, made, OrderKind.CUSTOMER, lambda: lines)
         return None if first is None else json_response(views.order(first), status=201)
 
-    return await idempotent(request, caller, request[BODY], run, made=made)
+    return await idempotent(request, caller, request[BODY], run, again=again)
 
 
 @routes.post("/api/orders/{order_id}/confirm")
@@ -138,7 +139,7 @@ async def confirm(request: web.Request) -> web.Response:
     caller = request[CALLER]
     order_id = request.match_info["order_id"]
 
-    async def run(_: str | None) -> web.Response:
+    async def run(_: RequestKey | None) -> web.Response:
         done = await state(request).system.confirm(order_id, caller.user_id)
         answer = views.order_state(done.order_id, done.status)
         return json_response(answer, status=202 if done.first else 200)
@@ -254,16 +255,16 @@ async def restock(request: web.Request, body: RestockRequest) -> web.Response:
         check_count(len(body.items), system.limits.max_lines)
         return [delivered(i, line) for i, line in enumerate(body.items)]
 
-    async def run(key: str | None) -> web.Response:
+    async def run(key: RequestKey | None) -> web.Response:
         # Inside the key's run: a refusal is remembered with its key, as every answer is.
         restock = await system.restock(caller.user_id, lines(), key)
         return json_response(views.restock_receipt(restock), status=202)
 
-    async def made(key: str) -> web.Response | None:
-        first = await system.first_answer(caller.user_id, key, OrderKind.RESTOCK, lines)
+    async def again(made: Made) -> web.Response | None:
+        first = await system.first_answer(caller.user_id, made, OrderKind.RESTOCK, lines)
         return None if first is None else json_response(views.restock_receipt(first), status=202)
 
-    return await idempotent(request, caller, request[BODY], run, made=made)
+    return await idempotent(request, caller, request[BODY], run, again=again)
 
 
 @routes.get("/api/restocks/{restock_id}")

@@ -29,6 +29,7 @@ from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.tasks import Background
 from autogrocery.api.tokens import Principal
 from autogrocery.domain.open_conversations import Conversations
+from autogrocery.domain.records import Made
 from autogrocery.service.system import System
 
 __all__ = [
@@ -77,7 +78,11 @@ class ApiState:
             idempotency_ttl=self.idempotency_ttl,
             key_locks=self.key_locks,
             background=self.background,
+            made=self._made,
         )
+
+    async def _made(self, caller: Principal, key: str) -> Made | None:
+        return await self.system.made(caller.user_id, key)
 
 
 STATE = web.AppKey("state", ApiState)

@@ -24,11 +24,13 @@ from autogrocery.api.document import ServedDocument
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
 from autogrocery.api.openapi import build_document, check_documented
+from autogrocery.api.tokens import Principal
 from autogrocery.central import routes_chain, routes_ops, routes_transfers
 from autogrocery.central.metrics import CentralMetrics
 from autogrocery.central.readmodel import ReadModel
 from autogrocery.central.state import CENTRAL, CentralState, Links
 from autogrocery.config import Config
+from autogrocery.domain.records import Made
 
 FIRST_ACCOUNTS = (("admin", "operator", "AUTOGROCERY_ADMIN_PASSWORD"),)
 TAGS = {
@@ -98,17 +100,25 @@ def create_app(
         config.auth, data_dir, model_path(model), first_accounts=FIRST_ACCOUNTS, environ=environ
     )
     app.cleanup_ctx.append(sign_in)
-    app.cleanup_ctx.append(partial(_core, config, metrics))
+    app.cleanup_ctx.append(partial(_core, config, metrics, model))
     return app
 
 
 async def _core(
-    config: Config, metrics: CentralMetrics, app: web.Application
+    config: Config, metrics: CentralMetrics, model: ReadModel, app: web.Application
 ) -> AsyncIterator[None]:
     """The head office API's core on the sign-in, with its one background task."""
     sign_in, ttl = app[SIGN_IN], config.auth.idempotency_ttl
+
+    async def made(caller: Principal, key: str) -> Made | None:
+        return await model.made(caller.username, key)
+
     app[CORE] = core = ApiCore(
-        auth=sign_in.auth, tables=sign_in.tables, metrics=metrics, idempotency_ttl=ttl
+        auth=sign_in.auth,
+        tables=sign_in.tables,
+        metrics=metrics,
+        idempotency_ttl=ttl,
+        made=made,
     )
     core.background.start("idempotency-purge", lambda: purge_idempotency(sign_in.tables, ttl))
     try:

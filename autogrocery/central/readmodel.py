@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from autogrocery.chain.protocol import CatalogProduct, CatalogVersion, TransferItem, UpEvent
+from autogrocery.chain.protocol import CatalogProduct, TransferItem, UpEvent
+from autogrocery.domain.records import Made, RequestKey
 
 TRANSFER_STATUSES = ("REQUESTED", "SHIPPED", "RECEIVED", "REFUSED")
 
@@ -185,13 +186,13 @@ class ReadModel(Protocol):
         items: Sequence[TransferItem],
         by: str,
         now: float,
-        key: str | None = None,
+        key: RequestKey | None = None,
     ) -> TransferRecord:
         """A REQUESTED transfer, carrying `by`'s Idempotency-Key (in the same commit)."""
         ...
 
-    async def keyed_transfer(self, by: str, key: str) -> TransferRecord | None:
-        """The transfer `by` requested under this Idempotency-Key, if any."""
+    async def made(self, by: str, key: str) -> Made | None:
+        """The transfer or catalog version `by` made under this Idempotency-Key."""
         ...
 
     async def transfer(self, transfer_id: str) -> TransferRecord | None: ...
@@ -203,13 +204,13 @@ class ReadModel(Protocol):
     async def transfer_counts(self) -> dict[str, int]: ...
 
     async def publish_catalog(
-        self, products: Sequence[CatalogProduct], by: str, now: float, key: str | None = None
+        self,
+        products: Sequence[CatalogProduct],
+        by: str,
+        now: float,
+        key: RequestKey | None = None,
     ) -> int:
         """The next catalog version, carrying `by`'s Idempotency-Key (same commit)."""
-        ...
-
-    async def keyed_catalog(self, by: str, key: str) -> CatalogVersion | None:
-        """The catalog version `by` published under this Idempotency-Key, if any."""
         ...
 
     async def refused_unattributed(self) -> int: ...

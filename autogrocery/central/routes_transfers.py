@@ -20,9 +20,10 @@ from autogrocery.central.schemas import CatalogRequest, TransferRequest
 from autogrocery.central.state import central
 from autogrocery.chain.protocol import CatalogProduct, TransferItem
 from autogrocery.contract.head_office import CatalogCreated, Transfer, TransferList
-from autogrocery.domain.errors import IdempotencyMismatch, NotFound, ValidationError
+from autogrocery.domain.errors import NotFound, ValidationError
 from autogrocery.domain.models import rfc3339
 from autogrocery.domain.money import parse_money
+from autogrocery.domain.records import Made, RequestKey
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)
@@ -82,23 +83,18 @@ async def create_transfer(request: web.Request, body: TransferRequest) -> web.Re
     caller = request[CALLER]
     state = central(request)
 
-    async def run(key: str | None) -> web.Response:
+    async def run(key: RequestKey | None) -> web.Response:
         made = await state.model.create_transfer(
             body.from_store, body.to_store, items, caller.username, time.time(), key
         )
         state.links.wake()
         return json_response(view(made), status=201)
 
-    async def made(key: str) -> web.Response | None:
-        first = await state.model.keyed_transfer(caller.username, key)
-        if first is None:
-            return None
-        asked = (body.from_store, body.to_store, sorted(merged.items()))
-        if (first.from_store, first.to_store, [(i.sku, i.requested) for i in first.items]) != asked:
-            raise IdempotencyMismatch()
-        return json_response(view(as_requested(first)), status=201)
+    async def again(made: Made) -> web.Response | None:
+        first = await state.model.transfer(made.ref) if made.kind == "transfer" else None
+        return None if first is None else json_response(view(as_requested(first)), status=201)
 
-    return await idempotent(request, caller, request[BODY], run, made=made)
+    return await idempotent(request, caller, request[BODY], run, again=again)
 
 
 def as_requested(t: TransferRecord) -> TransferRecord:
@@ -195,20 +191,17 @@ async def publish_catalog(request: web.Request, body: CatalogRequest) -> web.Res
     caller = request[CALLER]
     state = central(request)
 
-    async def run(key: str | None) -> web.Response:
+    async def run(key: RequestKey | None) -> web.Response:
         version = await state.model.publish_catalog(products, caller.username, time.time(), key)
         state.links.wake()
         return json_response({"version": version}, status=201)
 
-    async def made(key: str) -> web.Response | None:
-        first = await state.model.keyed_catalog(caller.username, key)
-        if first is None:
+    async def again(made: Made) -> web.Response | None:
+        if made.kind != "catalog":
             return None
-        if first.products != products:
-            raise IdempotencyMismatch()
-        return json_response({"version": first.version}, status=201)
+        return json_response({"version": int(made.ref)}, status=201)
 
-    return await idempotent(request, caller, request[BODY], run, made=made)
+    return await idempotent(request, caller, request[BODY], run, again=again)
 
 
 def _product(n: int, given: msgspec.Struct) -> CatalogProduct:

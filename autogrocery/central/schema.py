@@ -158,12 +158,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, key)
     ) WITHOUT ROWID;
     """,
-    # 2: a transfer or a catalog version made under an Idempotency-Key carries it, in
-    # its own commit: a retry finds it even if the API's note of the answer was lost.
+    # 2: a transfer or a catalog version made under an Idempotency-Key carries it and its
+    # request's digest, in its own commit: the request's one record (api/idempotency.py).
     """
+    ALTER TABLE transfers ADD COLUMN request_hash TEXT;
     CREATE UNIQUE INDEX transfers_by_request ON transfers (requested_by, request_key)
         WHERE request_key IS NOT NULL;
     ALTER TABLE catalog_versions ADD COLUMN request_key TEXT;
+    ALTER TABLE catalog_versions ADD COLUMN request_hash TEXT;
     CREATE UNIQUE INDEX catalog_versions_by_request ON catalog_versions
         (published_by, request_key) WHERE request_key IS NOT NULL;
     """,

@@ -40,7 +40,6 @@ from autogrocery.central.schema import open_db
 from autogrocery.central.sqlite_apply import apply_batch
 from autogrocery.chain.protocol import (
     CatalogProduct,
-    CatalogVersion,
     Hwm,
     Receive,
     Ship,
@@ -48,6 +47,7 @@ from autogrocery.chain.protocol import (
     TransferItem,
 )
 from autogrocery.domain.errors import Unavailable
+from autogrocery.domain.records import Made, RequestKey
 from autogrocery.store.db import transaction
 
 T = TypeVar("T")
@@ -232,7 +232,7 @@ class SqliteReadModel:
         items: Sequence[TransferItem],
         by: str,
         now: float,
-        key: str | None = None,
+        key: RequestKey | None = None,
     ) -> TransferRecord:
         work = functools.partial(
             q.create_transfer,
@@ -245,8 +245,8 @@ class SqliteReadModel:
         )
         return await self._run(work, write=True)
 
-    async def keyed_transfer(self, by: str, key: str) -> TransferRecord | None:
-        return await self._run(lambda conn: q.keyed_transfer(conn, by, key))
+    async def made(self, by: str, key: str) -> Made | None:
+        return await self._run(lambda conn: q.made(conn, by, key))
 
     async def transfer(self, transfer_id: str) -> TransferRecord | None:
         return await self._run(lambda conn: q.transfer(conn, transfer_id))
@@ -260,13 +260,14 @@ class SqliteReadModel:
         return await self._run(q.transfer_counts)
 
     async def publish_catalog(
-        self, products: Sequence[CatalogProduct], by: str, now: float, key: str | None = None
+        self,
+        products: Sequence[CatalogProduct],
+        by: str,
+        now: float,
+        key: RequestKey | None = None,
     ) -> int:
         work = functools.partial(q.publish_catalog, products=products, by=by, now=now, key=key)
         return await self._run(work, write=True)
-
-    async def keyed_catalog(self, by: str, key: str) -> CatalogVersion | None:
-        return await self._run(lambda conn: q.keyed_catalog(conn, by, key))
 
     async def refused_unattributed(self) -> int:
         return await self._run(q.refused_unattributed)

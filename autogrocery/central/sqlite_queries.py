@@ -20,6 +20,7 @@ from autogrocery.central.sqlite_apply import REFUSED_UNATTRIBUTED
 from autogrocery.chain.protocol import CatalogProduct, CatalogVersion, TransferItem
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import new_id
+from autogrocery.domain.records import Made, RequestKey
 
 NEW_PRODUCT_NEEDS = ("name", "aisle", "price")
 
@@ -129,7 +130,7 @@ def create_transfer(
     items: Sequence[TransferItem],
     by: str,
     now: float,
-    key: str | None = None,
+    key: RequestKey | None = None,
 ) -> TransferRecord:
     """A REQUESTED transfer (the caller holds the transaction), carrying `by`'s
     Idempotency-Key if any; 400 naming the field for an unknown store or SKU."""
@@ -149,8 +150,8 @@ def create_transfer(
     transfer_id = new_id("trf")
     conn.execute(
         "INSERT INTO transfers (transfer_id, from_store, to_store, status, requested_by, "
-        "request_key, requested_at) VALUES (?, ?, ?, 'REQUESTED', ?, ?, ?)",
-        (transfer_id, from_store, to_store, by, key, now),
+        "request_key, request_hash, requested_at) VALUES (?, ?, ?, 'REQUESTED', ?, ?, ?, ?)",
+        (transfer_id, from_store, to_store, by, *_keyed(key), now),
     )
     conn.executemany(
         "INSERT INTO transfer_items (transfer_id, sku, requested) VALUES (?, ?, ?)",
@@ -164,14 +165,6 @@ def create_transfer(
 
 def transfer(conn: sqlite3.Connection, transfer_id: str) -> TransferRecord | None:
     row = conn.execute("SELECT * FROM transfers WHERE transfer_id = ?", (transfer_id,)).fetchone()
-    return None if row is None else _transfer(conn, row)
-
-
-def keyed_transfer(conn: sqlite3.Connection, by: str, key: str) -> TransferRecord | None:
-    """The transfer `by` requested under this Idempotency-Key, if any."""
-    row = conn.execute(
-        "SELECT * FROM transfers WHERE requested_by = ? AND request_key = ?", (by, key)
-    ).fetchone()
     return None if row is None else _transfer(conn, row)
 
 
@@ -218,7 +211,7 @@ def publish_catalog(
     products: Sequence[CatalogProduct],
     by: str,
     now: float,
-    key: str | None = None,
+    key: RequestKey | None = None,
 ) -> int:
     """The next catalog version (the caller holds the transaction): versions only grow.
     A SKU the chain does not know yet is a new product and needs name, aisle, price."""
@@ -242,8 +235,8 @@ def publish_catalog(
     body = msgspec.json.encode(CatalogVersion(version, list(products)))
     conn.execute(
         "INSERT INTO catalog_versions (version, published_at, published_by, products, "
-        "request_key) VALUES (?, ?, ?, ?, ?)",
-        (version, now, by, body, key),
+        "request_key, request_hash) VALUES (?, ?, ?, ?, ?, ?)",
+        (version, now, by, body, *_keyed(key)),
     )
     conn.executemany(
         "INSERT OR IGNORE INTO catalog_skus (sku, version) VALUES (?, ?)",
@@ -258,10 +251,17 @@ def refused_unattributed(conn: sqlite3.Connection) -> int:
     return int(found[0]) if found else 0
 
 
-def keyed_catalog(conn: sqlite3.Connection, by: str, key: str) -> CatalogVersion | None:
-    """The catalog version `by` published under this Idempotency-Key, if any."""
+def made(conn: sqlite3.Connection, by: str, key: str) -> Made | None:
+    """The transfer or catalog version `by` made under this Idempotency-Key, if any."""
     row = conn.execute(
-        "SELECT products FROM catalog_versions WHERE published_by = ? AND request_key = ?",
-        (by, key),
+        "SELECT 'transfer', transfer_id, request_hash FROM transfers "
+        "WHERE requested_by = ? AND request_key = ? UNION ALL "
+        "SELECT 'catalog', CAST(version AS TEXT), request_hash FROM catalog_versions "
+        "WHERE published_by = ? AND request_key = ?",
+        (by, key, by, key),
     ).fetchone()
-    return None if row is None else msgspec.json.decode(row[0], type=CatalogVersion)
+    return None if row is None else Made(row[0], row[1], row[2])
+
+
+def _keyed(key: RequestKey | None) -> tuple[str | None, str | None]:
+    return (None, None) if key is None else (key.key, key.digest)

@@ -127,6 +127,13 @@ def check_config(config: Config) -> None:
             "Europe/Berlin or UTC",
             "stock.time_zone",
         ) from None
+    kept = config.store.retention_days * 86_400.0
+    if 0 < kept < config.auth.idempotency_ttl:  # a pruned order is its key's only record
+        raise ConfigError(
+            f"store.retention_days: {config.store.retention_days} keeps orders for less "
+            f"than auth.idempotency_ttl ({config.auth.idempotency_ttl:g} s)",
+            "store.retention_days",
+        )
     _check_central(config.central)
     _check_replicate(config.replicate)
     for origin in config.api.origins():

@@ -16,6 +16,26 @@ from autogrocery.domain.models import (
 
 
 @dataclass(frozen=True, slots=True)
+class RequestKey:
+    """A client's Idempotency-Key and a digest of the request it came with (its route
+    and body): what made something under that key carries, in the same commit."""
+
+    key: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """Something a keyed request made (an order, a restock, a transfer, a catalog
+    version), found by its key: what it is, its id, and its request's digest (None for
+    an order made before digests were kept)."""
+
+    kind: str
+    ref: str
+    digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
     """An order or restock as stored. `total` is in cents: the preview total of an
     order, the bill once it completed, and the total cost of a restock."""
@@ -32,7 +52,8 @@ class OrderRecord:
     ended_at: float | None = None  # when it reached its final status, whichever
     expires_at: float | None = None
     reason: str | None = None
-    request_key: str | None = None
+    request_key: str | None = None  # a client's Idempotency-Key, or a transfer's id
+    request_hash: str | None = None  # the keyed request's route and body (RequestKey)
 
     @property
     def items(self) -> int:
@@ -72,6 +93,7 @@ class OrderRecord:
             self.expires_at if expires_at is None else expires_at,
             self.reason if reason is None else reason,
             self.request_key,
+            self.request_hash,
         )
 
     def history(self) -> list[tuple[OrderStatus, float]]:

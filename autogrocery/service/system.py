@@ -37,9 +37,11 @@ from autogrocery.domain.records import (
     Alert,
     ChainStatus,
     Confirmation,
+    Made,
     MovementRecord,
     OrderRecord,
     ReplicationStatus,
+    RequestKey,
     RobotSeen,
     StockLevel,
 )
@@ -113,33 +115,39 @@ class System:
     # --- customer orders -----------------------------------------------------------------
 
     async def preview(
-        self, owner: str, lines: Sequence[LineRequest], request_key: str | None = None
+        self, owner: str, lines: Sequence[LineRequest], request: RequestKey | None = None
     ) -> OrderRecord:
-        """Reserve and price `lines`; with `request_key`, a repeat returns the same order."""
+        """Reserve and price `lines`; with a `request` key, a repeat returns the same
+        order."""
         checked = self._checked(lines, restock=False)
-        return await self._ask("stock", PreviewOrder(owner, checked, request_key))
+        return await self._ask("stock", PreviewOrder(owner, checked, request))
+
+    async def made(self, owner: str, request_key: str) -> Made | None:
+        """The order or restock `owner` made under this Idempotency-Key, if any."""
+        return await self.reader.made(owner, request_key)
 
     async def first_answer(
         self,
         owner: str,
-        request_key: str,
+        made: Made,
         kind: OrderKind,
         lines: Callable[[], Sequence[LineRequest]],
     ) -> OrderRecord | None:
-        """What the preview or restock `owner` made with this Idempotency-Key answered
-        when it was made (the order may have moved on since); None if it made none. The
-        key with other `lines` (or lines that could not have made it) is
-        IdempotencyMismatch. The order carries its key, stored in its own commit: it is
-        the request's one record (api/idempotency.py)."""
-        order = await self.reader.keyed(owner, request_key, kind)
+        """What the preview or restock that made `made` answered when it was made (the
+        order may have moved on since), or None if it is not of `kind`. Made before
+        requests' digests were kept (`made.digest` None), it is compared by `lines`:
+        other lines are IdempotencyMismatch."""
+        order = await self.reader.order(made.ref, kind, owner)
         if order is None:
             return None
         restock = kind == OrderKind.RESTOCK
-        try:
-            checked = self._checked(lines(), restock=restock)
-        except ValidationError:
-            raise IdempotencyMismatch() from None
-        return answer_again(order, checked, restock, self.supervisor.settings.reservation_ttl)
+        asked = None
+        if made.digest is None:
+            try:
+                asked = self._checked(lines(), restock=restock)
+            except ValidationError:
+                raise IdempotencyMismatch() from None
+        return answer_again(order, asked, restock, self.supervisor.settings.reservation_ttl)
 
     async def confirm(self, order_id: str, owner: str | None = None) -> Confirmation:
         """The order's id and status, and whether this call confirmed it."""
@@ -191,11 +199,11 @@ class System:
     # --- restocks ------------------------------------------------------------------------
 
     async def restock(
-        self, owner: str, lines: Sequence[LineRequest], request_key: str | None = None
+        self, owner: str, lines: Sequence[LineRequest], request: RequestKey | None = None
     ) -> OrderRecord:
         """A truck's delivery: robots shelve it; each dated line becomes a lot."""
         checked = self._checked(lines, restock=True)
-        return await self._ask("stock", CreateRestock(owner, checked, request_key))
+        return await self._ask("stock", CreateRestock(owner, checked, request))
 
     def _checked(self, lines: Sequence[LineRequest], *, restock: bool) -> tuple[LineRequest, ...]:
         limits = self.limits

@@ -40,17 +40,20 @@ def check_limit(limit: int, most: int) -> None:
 
 
 def answer_again(
-    order: OrderRecord, lines: tuple[LineRequest, ...], restock: bool, ttl: float
+    order: OrderRecord, lines: tuple[LineRequest, ...] | None, restock: bool, ttl: float
 ) -> OrderRecord:
     """What the preview or restock that made `order` answered when it was made (the
-    order may have moved on since), for a retry asking for `lines` with its key; other
-    lines than the order's are IdempotencyMismatch. `ttl`: a preview's reservation time."""
-    asked = sorted((ln.sku, ln.quantity, ln.unit_cost or 0, ln.expiry_date) for ln in lines)
-    made = sorted(
-        (ln.sku, ln.quantity, ln.unit_price if restock else 0, ln.expiry_date) for ln in order.lines
-    )
-    if asked != made:
-        raise IdempotencyMismatch()
+    order may have moved on since), for a retry with its key. Given the retry's `lines`
+    (an order made before requests' digests were kept), other lines than the order's
+    are IdempotencyMismatch. `ttl`: a preview's reservation time."""
+    if lines is not None:
+        asked = sorted((ln.sku, ln.quantity, ln.unit_cost or 0, ln.expiry_date) for ln in lines)
+        made = sorted(
+            (ln.sku, ln.quantity, ln.unit_price if restock else 0, ln.expiry_date)
+            for ln in order.lines
+        )
+        if asked != made:
+            raise IdempotencyMismatch()
     if restock:
         return order.moved(OrderStatus.PROCESSING)
     return dataclasses.replace(

@@ -32,6 +32,7 @@ INSERT_ORDER = Insert(
         "expires_at",
         "reason",
         "request_key",
+        "request_hash",
     ),
 )
 INSERT_LINE = Insert(
@@ -64,6 +65,7 @@ OrderRow = tuple[
     float | None,
     str | None,
     str | None,
+    str | None,
 ]
 LineRow = tuple[str, str, str, str, int, int, str, str | None]
 UpdateRow = tuple[str, int, float | None, float | None, float | None, str | None, str]
@@ -85,6 +87,7 @@ def order_row(order: OrderRecord) -> OrderRow:
         order.expires_at,
         order.reason,
         order.request_key,
+        order.request_hash,
     )
 
 
@@ -153,6 +156,7 @@ def order_record(row: sqlite3.Row, lines: Iterable[sqlite3.Row]) -> OrderRecord:
         expires_at=row["expires_at"],
         reason=row["reason"],
         request_key=row["request_key"],
+        request_hash=row["request_hash"],
     )
 
 

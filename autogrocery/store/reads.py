@@ -15,7 +15,7 @@ from pathlib import Path
 import aiosqlite
 
 from autogrocery.domain.models import MovementType, OrderKind
-from autogrocery.domain.records import MovementRecord, OrderRecord
+from autogrocery.domain.records import Made, MovementRecord, OrderRecord
 from autogrocery.domain.reports import Moved
 from autogrocery.store.ordering_tables import order_record
 from autogrocery.store.statements import Value
@@ -100,11 +100,15 @@ class Reader:
         found = await self._one_order("order_id = ? AND kind = ?", (order_id, kind.value))
         return found if found is not None and owner in (None, found.owner) else None
 
-    async def keyed(self, owner: str, request_key: str, kind: OrderKind) -> OrderRecord | None:
+    async def made(self, owner: str, request_key: str) -> Made | None:
         """The order or restock `owner` made with this Idempotency-Key, if any."""
-        return await self._one_order(
-            "owner = ? AND request_key = ? AND kind = ?", (owner, request_key, kind.value)
-        )
+        for row in await self._rows(
+            "SELECT kind, order_id, request_hash FROM orders "
+            "WHERE owner = ? AND request_key = ? AND kind IN (?, ?)",
+            (owner, request_key, OrderKind.CUSTOMER.value, OrderKind.RESTOCK.value),
+        ):
+            return Made(row["kind"], row["order_id"], row["request_hash"])
+        return None
 
     async def transfer(self, transfer_id: str) -> OrderRecord | None:
         """This store's part of a chain's transfer (its order keyed by the transfer id)."""

@@ -5,8 +5,7 @@ Table owners (the only writer of each table), as of the newest version:
                alerts, expiry_alerts, stock_meta; with its orders part (ordering.py):
                orders (their history in time columns), order_lines, metrics_outbox,
                chain_outbox (append only; the relay deletes what the head office has)
-  relay:       chain_link (autogrocery/chain/relay.py)
-  fulfilment:  tasks
+  relay:       chain_link (autogrocery/chain/relay.py);  fulfilment: tasks
   analytics:   latencies (and by SQLite's triggers latency_buckets: store/tallies.py)
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
                original_logins, restock_suppliers (api/compat)
@@ -19,6 +18,7 @@ Table owners (the only writer of each table), as of the newest version:
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
 from autogrocery.store.report_schema import DAY_TOTALS_BY_SKU, PAGED_REPORTS
+from autogrocery.store.request_schema import REQUEST_HASHES
 from autogrocery.store.start_schema import LIVE_LOTS
 from autogrocery.store.tallies import LATENCY_BUCKETS
 
@@ -396,4 +396,5 @@ MIGRATIONS: list[str] = [
     PAGED_REPORTS,  # 14: a report page's SKUs found by index
     LIVE_LOTS,  # 15: the lots loaded at start, found by index
     DAY_TOTALS_BY_SKU,  # 16: a SKU's daily totals read from the index alone
+    REQUEST_HASHES,  # 17: a keyed order's request digest, beside its key
 ]

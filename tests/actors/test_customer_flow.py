@@ -10,7 +10,7 @@ import pytest
 from autogrocery.config import Config
 from autogrocery.domain.errors import Conflict, InsufficientStock, NotFound, ValidationError
 from autogrocery.domain.models import LineRequest, OrderKind
-from autogrocery.domain.records import OrderRecord
+from autogrocery.domain.records import OrderRecord, RequestKey
 from autogrocery.service.system import System
 from tests.helpers import analytics_settled, check_invariants, csv_order_ids, line, wait_final
 from tests.waiting import eventually
@@ -224,14 +224,15 @@ async def test_listing_pages_newest_first(system: System) -> None:
 async def test_a_retry_under_its_key_gets_its_order_even_when_it_holds_all_the_stock(
     system: System,
 ) -> None:
-    """The store knows a preview by its key before it looks at stock: a retry whose
-    answer the API could not note (a full disk) gets the first order, even though that
-    order now holds every unit there is (it was refused as short of stock)."""
+    """The store knows a preview by its key before it looks at stock: a retry that
+    reaches it (two API processes, or a caller past the API) gets the first order, even
+    though that order now holds every unit there is (it was refused as short of stock)."""
     on_hand = (await stock_of(system, "BRD-001")).on_hand
-    first = await system.preview("fridge-1", [line("BRD-001", on_hand)], request_key="all-of-it")
-    again = await system.preview("fridge-1", [line("BRD-001", on_hand)], request_key="all-of-it")
+    key = RequestKey("all-of-it", "digest-1")
+    first = await system.preview("fridge-1", [line("BRD-001", on_hand)], key)
+    again = await system.preview("fridge-1", [line("BRD-001", on_hand)], key)
     assert again.order_id == first.order_id
     bread = await stock_of(system, "BRD-001")
     assert (bread.on_hand, bread.reserved) == (on_hand, on_hand)
     with pytest.raises(InsufficientStock):  # another key is another order: none left
-        await system.preview("fridge-1", [line("BRD-001", 1)], request_key="one-more")
+        await system.preview("fridge-1", [line("BRD-001", 1)], RequestKey("one-more", "d-2"))

@@ -60,3 +60,17 @@ async def test_a_retried_catalog_whose_answer_was_lost_is_published_once(
     assert status == 422, problem
     unkeyed = await central.call("POST", "/api/chain/catalog", json=other)
     assert unkeyed == (201, {"version": 2})
+
+
+async def test_a_transfers_key_for_a_catalog_is_422_and_publishes_nothing(
+    central: Central,
+) -> None:
+    await stores_with_stock(central)
+    key = {"Idempotency-Key": "k-1"}
+    payload = {"from_store": "north", "to_store": "south", "items": [{"sku": BREAD, "quantity": 2}]}
+    status, _ = await central.call("POST", "/api/chain/transfers", json=payload, headers=key)
+    assert status == 201
+    body = {"products": [{"sku": "A", "name": "Apple", "aisle": "produce", "price": "0.50"}]}
+    status, problem = await central.call("POST", "/api/chain/catalog", json=body, headers=key)
+    assert status == 422, problem
+    assert await central.call("POST", "/api/chain/catalog", json=body) == (201, {"version": 1})

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiohttp import web
 
 from autogrocery.api.bodies import decode, json_response, read_raw
-from autogrocery.api.idempotency import Made, idempotent
+from autogrocery.api.idempotency import Again, Run, idempotent
 from autogrocery.api.openapi import Handler, foreign
 from autogrocery.api.problems import TooManyRequests, Unauthorized
 from autogrocery.api.tokens import Principal
 from autogrocery.domain.errors import DomainError, InsufficientStock, Unavailable
+from autogrocery.domain.records import RequestKey
 
 T = TypeVar("T")
 
@@ -35,16 +35,16 @@ def original(handler: Handler) -> Handler:
 async def once(
     request: web.Request,
     caller: Principal,
-    run: Callable[[str | None], Awaitable[web.Response]],
-    made: Made | None = None,
+    run: Run,
+    again: Again | None = None,
 ) -> web.Response:
     """The native Idempotency-Key rule for a client that sends one (the original
     clients do not): a retry with the same key and body gets the first answer again,
     a plain-text error included. `run` gets the key, for the store to keep with the
-    order or restock; `made` renders the first answer again from an order the key made
-    (see `idempotent`)."""
+    order or restock; `again` renders the first answer again from an order the key
+    made (see `idempotent`)."""
 
-    async def answered(key: str | None) -> web.Response:
+    async def answered(key: RequestKey | None) -> web.Response:
         try:
             return await run(key)
         except DomainError as error:
@@ -53,7 +53,7 @@ async def once(
             return text_error(error)
 
     return await idempotent(
-        request, caller, await request.read(), answered, made=made, error_type="text/plain"
+        request, caller, await request.read(), answered, again=again, error_type="text/plain"
     )
 
 

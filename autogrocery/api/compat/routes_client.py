@@ -19,7 +19,7 @@ from autogrocery.api.compat.state import compat
 from autogrocery.api.state import principal, state
 from autogrocery.domain.errors import Conflict, ValidationError
 from autogrocery.domain.models import LineRequest, OrderKind
-from autogrocery.domain.records import OrderRecord
+from autogrocery.domain.records import Made, OrderRecord, RequestKey
 
 routes = web.RouteTableDef()
 PAGE = 500  # orders read per page for the whole history
@@ -78,14 +78,14 @@ async def preview(request: web.Request) -> web.Response:
             201,
         )
 
-    async def run(key: str | None) -> web.Response:
+    async def run(key: RequestKey | None) -> web.Response:
         return previewed(await system.preview(caller.user_id, lines, key))
 
-    async def made(key: str) -> web.Response | None:
-        first = await system.first_answer(caller.user_id, key, OrderKind.CUSTOMER, lambda: lines)
+    async def again(made: Made) -> web.Response | None:
+        first = await system.first_answer(caller.user_id, made, OrderKind.CUSTOMER, lambda: lines)
         return None if first is None else previewed(first)
 
-    return await once(request, caller, run, made)
+    return await once(request, caller, run, again)
 
 
 @routes.post("/api/client/order/confirm")
@@ -94,7 +94,7 @@ async def confirm(request: web.Request) -> web.Response:
     caller = principal(request, "device")
     body = await read(request, OrderRef)
 
-    async def run(_: str | None) -> web.Response:
+    async def run(_: RequestKey | None) -> web.Response:
         done = await state(request).system.confirm(body.order_id, caller.user_id)
         if not done.first:  # the original confirms a PENDING order only
             raise Conflict(f"order {body.order_id} is {status(done.status)}, not PENDING")

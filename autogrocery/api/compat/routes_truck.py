@@ -21,6 +21,7 @@ from autogrocery.domain.errors import Conflict, ValidationError
 from autogrocery.domain.models import LineRequest, sku_problem
 from autogrocery.domain.money import format_money
 from autogrocery.domain.pricing import PricingRule
+from autogrocery.domain.records import RequestKey
 from autogrocery.domain.validation import check_lines
 from autogrocery.service.system import System
 
@@ -47,7 +48,7 @@ async def restock(request: web.Request) -> web.Response:
     body = await read(request, Delivery)
     system = state(request).system
 
-    async def run(key: str | None) -> web.Response:
+    async def run(key: RequestKey | None) -> web.Response:
         lines, new = await _manifest(body, system)
         for product in new:
             await _add(system, layer.rule, product, caller.username)
@@ -61,9 +62,9 @@ async def restock(request: web.Request) -> web.Response:
         )
         return reply({"status": "success", "order_id": restock_id, "message": message}, 201)
 
-    # No `made`: the answer names what the order cannot (the products this delivery
-    # created), so it is remembered whole; the restock still carries the key, so a
-    # retry whose answer was lost makes no second one.
+    # No `again`: the answer names what the restock cannot (the products this delivery
+    # created), so it is noted whole; the restock still carries the key, so a retry
+    # whose note was lost makes no second one.
     return await once(request, caller, run)
 
 

@@ -21,8 +21,9 @@ class CreateOrder:
     kind: OrderKind
     owner: str
     lines: Lines
-    request_key: str | None = None
+    request_key: str | None = None  # a client's Idempotency-Key, or a transfer's id
     refused: str | None = None
+    request_hash: str | None = None  # with a client's key: its request's digest
 
 
 @dataclass(frozen=True, slots=True)

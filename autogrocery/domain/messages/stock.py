@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from autogrocery.domain.messages.answered import Answered
 from autogrocery.domain.models import LineRequest, Lines, OrderKind
-from autogrocery.domain.records import Alert, LotLevel, OrderRecord, StockLevel
+from autogrocery.domain.records import Alert, LotLevel, OrderRecord, RequestKey, StockLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +16,7 @@ class PreviewOrder(Answered[OrderRecord]):
 
     owner: str
     lines: tuple[LineRequest, ...]
-    request_key: str | None = None  # a client's Idempotency-Key: one order per key
+    request: RequestKey | None = None  # a client's Idempotency-Key: one order per key
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,7 @@ class CreateRestock(Answered[OrderRecord]):
 
     owner: str
     lines: tuple[LineRequest, ...]
-    request_key: str | None = None
+    request: RequestKey | None = None  # a client's Idempotency-Key: one restock per key
 
 
 @dataclass(frozen=True, slots=True)

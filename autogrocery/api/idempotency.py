@@ -111,13 +111,11 @@ async def idempotent(
 
 async def _made_before(made: Made, digest: str, again: Again | None) -> web.Response | None:
     """The first answer of what the key made, for a retry of the same request; None
-    for a route that notes its answers (its note has expired): it runs again, and what
-    it asks the store to make, the store finds made."""
+    for a route that notes its answers (its note has expired or was lost): it runs
+    again, and what it asks the store to make, the store finds made by its key."""
     if made.digest is not None and made.digest != digest:
         raise IdempotencyMismatch()
     if again is None:
-        if made.digest is None:  # made before digests were kept, by another route
-            raise IdempotencyMismatch()
         return None
     first = await again(made)
     if first is None:  # made by another route (before digests were kept)

@@ -63,7 +63,8 @@ def answer_again(
         completed_at=None,
         ended_at=None,
         reason=None,
-        expires_at=order.created_at + ttl,
+        # As stored: the first answer's (a refused confirm's shorter hold is not stored).
+        expires_at=order.expires_at if order.expires_at is not None else order.created_at + ttl,
     )
 
 

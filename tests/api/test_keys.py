@@ -127,3 +127,39 @@ async def test_an_order_made_before_digests_were_kept_is_compared_by_its_lines(
     assert other[0] == 422
     orders, _ = await api.system.list_orders(limit=10)
     assert len(orders) == 1
+
+
+async def test_a_previews_first_answer_keeps_its_expiry_across_a_change_of_reservation_time(
+    make_api: ApiFactory,
+) -> None:
+    api = await make_api("orders.reservation_ttl=300")
+    device = await api.device()
+    key = {"Idempotency-Key": "expiry", **device}
+    first = await post(api, "/api/orders/preview", key, {"items": ITEMS})
+    await api.client.close()
+    await api.system.stop()
+    again_api = await make_api("orders.reservation_ttl=600")
+    again = await post(again_api, "/api/orders/preview", key, {"items": ITEMS})
+    assert (again[0], again[1]) == (first[0], first[1])
+
+
+async def test_an_original_trucks_delivery_from_before_digests_is_not_made_again(
+    make_api: ApiFactory,
+) -> None:
+    """Its note gone (a day later) and no digest kept: the retry runs again and the store
+    finds the restock its key made; nothing is delivered twice."""
+    api = await make_api(*ON)
+    key = {"Idempotency-Key": "old-truck"}
+    delivery = {
+        "supplier_id": "S-1",
+        "supplier_name": "Farm",
+        "items": [{"sku": "BRD-001", "quantity": 5, "unit_cost": 1.1}],
+    }
+    first = await post(api, "/api/truck/restock", key, delivery)
+    assert first[0] == 201
+    with sqlite3.connect(api.config.data_path / "autogrocery.db") as conn:
+        conn.execute("UPDATE orders SET request_hash = NULL")
+        conn.execute("DELETE FROM idempotency_keys")
+    again = await post(api, "/api/truck/restock", key, delivery)
+    assert again[0] == 201
+    assert orjson.loads(again[1])["order_id"] == orjson.loads(first[1])["order_id"]

@@ -7,9 +7,8 @@ Table owners (the only writer of each table), as of the newest version:
                chain_outbox (append only; the relay deletes what the head office has)
   relay:       chain_link (autogrocery/chain/relay.py);  fulfilment: tasks
   analytics:   latencies (and by SQLite's triggers latency_buckets: store/tallies.py)
-  api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys;
-               original_logins, restock_suppliers (api/compat)
-  store:       write_probe (always empty; see SharedConnection.probe_write)
+  api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys; original_logins,
+               restock_suppliers (api/compat);  store: write_probe (SharedConnection.probe_write)
   history keeper (store/history_keeper.py): ledger_balances, sku_balances, movement_days,
                order_days, history_marks; and, as the relay deletes from chain_outbox,
                the pruning of what the owners above append and never change again (movements,

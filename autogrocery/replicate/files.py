@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autogrocery.datadir import LOCK_FILE, DataDirBusy, hold
-from autogrocery.store.backup import BackupError, Copied, copy_database
+from autogrocery.store.backup import BackupError, Copied, copy_database, fsync_path
 from autogrocery.store.db import DB_NAME
 
 MANIFEST = "MANIFEST.json"
@@ -218,9 +218,9 @@ def _restore(
             for src, dest in files:
                 dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 shutil.copy2(src, dest)
-            _fsync(incoming)
+            fsync_path(incoming)
             os.replace(incoming, db)
-            _fsync(data)
+            fsync_path(data)
             orders, _ = _describe(db)
             return Restored(data, orders, [dest.name for _, dest in files], aside)
     except DataDirBusy as exc:
@@ -277,11 +277,3 @@ def _check_database(db: Path) -> None:
         raise RestoreError(f"{db} is not a store's database ({exc}): not restored") from None
     if problems != ["ok"]:
         raise RestoreError(f"{db} fails its check ({problems[0]}): not restored")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -84,9 +84,9 @@ def copy_database(
                 raise BackupError(f"the copy of {source} fails its check: {problems[:3]}")
         finally:
             out.close()
-        _fsync(partial)
+        fsync_path(partial)
         os.replace(partial, dest)
-        _fsync(dest.parent)
+        fsync_path(dest.parent)
     except sqlite3.Error as exc:
         raise BackupError(f"cannot copy {source} to {dest}: {exc}") from None
     except OSError as exc:
@@ -98,7 +98,8 @@ def copy_database(
     return Copied(dest, pages, dest.stat().st_size, time.perf_counter() - started, longest)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Make a file's or a directory's contents (a rename into it) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -66,7 +66,7 @@ async def read_body(request: web.Request, model: type[T]) -> T:
             f"send Content-Type: application/json, not {request.content_type or 'nothing'}"
         )
     charset = _charset(request.charset)
-    raw = await read_raw(request)
+    raw = request[BODY] = await read_raw(request)
     if charset != "utf-8":
         try:
             raw = raw.decode(charset).encode("utf-8")

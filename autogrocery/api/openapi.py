@@ -18,9 +18,12 @@ from aiohttp import web
 
 from autogrocery import __version__
 from autogrocery.api.bodies import read_body
-from autogrocery.api.core import CALLER, principal
+from autogrocery.api.core import BODY, CALLER, principal
+from autogrocery.api.idempotency import Run, idempotent
 from autogrocery.contract import base as schemas
 from autogrocery.contract import events as event_schemas
+from autogrocery.domain.errors import DomainError
+from autogrocery.domain.records import RequestKey
 
 REF = schemas.REF
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -82,12 +85,27 @@ def documented(op: Operation) -> Callable[[Handler], Handler]:
                 request[CALLER] = principal(request, *op.roles, allow_query_token=query_token)
             if op.body is None:
                 return await handler(request)
-            return await handler(request, await read_body(request, op.body))
+            try:
+                body = await read_body(request, op.body)
+            except DomainError as error:
+                if not op.idempotent or BODY not in request or error.status >= 500:
+                    raise
+                # A refusal is an answer like any other: under a key, the one mechanism
+                # notes it (and a key used before is looked up first).
+                return await idempotent(request, request[CALLER], request[BODY], refuse(error))
+            return await handler(request, body)
 
         _OPERATIONS[endpoint] = op
         return endpoint
 
     return mark
+
+
+def refuse(error: DomainError) -> Run:
+    async def run(_: RequestKey | None) -> web.Response:
+        raise error
+
+    return run
 
 
 def asset(handler: Handler) -> Handler:

@@ -71,11 +71,6 @@ def view(t: TransferRecord) -> dict[str, object]:
     )
 )
 async def create_transfer(request: web.Request, body: TransferRequest) -> web.Response:
-    if body.from_store == body.to_store:
-        raise ValidationError(
-            "from_store and to_store are the same store",
-            [{"field": "to_store", "message": "same as from_store"}],
-        )
     merged: dict[str, int] = {}
     for line in body.items:
         merged[line.sku] = merged.get(line.sku, 0) + line.quantity
@@ -84,6 +79,12 @@ async def create_transfer(request: web.Request, body: TransferRequest) -> web.Re
     state = central(request)
 
     async def run(key: RequestKey | None) -> web.Response:
+        # Inside the key's run: a refusal is noted under its key, as every answer is.
+        if body.from_store == body.to_store:
+            raise ValidationError(
+                "from_store and to_store are the same store",
+                [{"field": "to_store", "message": "same as from_store"}],
+            )
         made = await state.model.create_transfer(
             body.from_store, body.to_store, items, caller.username, time.time(), key
         )
@@ -179,19 +180,20 @@ async def list_transfers(request: web.Request) -> web.Response:
     )
 )
 async def publish_catalog(request: web.Request, body: CatalogRequest) -> web.Response:
-    products = [_product(n, p) for n, p in enumerate(body.products)]
-    seen: set[str] = set()
-    for n, product in enumerate(products):
-        if product.sku in seen:
-            raise ValidationError(
-                f"products[{n}].sku: {product.sku!r} appears twice",
-                [{"field": f"products[{n}].sku", "message": "appears twice"}],
-            )
-        seen.add(product.sku)
     caller = request[CALLER]
     state = central(request)
 
     async def run(key: RequestKey | None) -> web.Response:
+        # Inside the key's run: a refusal is noted under its key, as every answer is.
+        products = [_product(n, p) for n, p in enumerate(body.products)]
+        seen: set[str] = set()
+        for n, product in enumerate(products):
+            if product.sku in seen:
+                raise ValidationError(
+                    f"products[{n}].sku: {product.sku!r} appears twice",
+                    [{"field": f"products[{n}].sku", "message": "appears twice"}],
+                )
+            seen.add(product.sku)
         version = await state.model.publish_catalog(products, caller.username, time.time(), key)
         state.links.wake()
         return json_response({"version": version}, status=201)

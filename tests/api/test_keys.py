@@ -163,3 +163,22 @@ async def test_an_original_trucks_delivery_from_before_digests_is_not_made_again
     again = await post(api, "/api/truck/restock", key, delivery)
     assert again[0] == 201
     assert orjson.loads(again[1])["order_id"] == orjson.loads(first[1])["order_id"]
+
+
+async def test_a_body_refused_under_a_key_is_its_answer_and_the_key_is_spent(api: Api) -> None:
+    """The same key with another body is 422, whether the first body made an order or
+    was refused for its shape; and a used key is looked up before the body is read."""
+    device = await api.device()
+    key = {"Idempotency-Key": "bad-first", **device}
+    zero = {"items": [{"sku": "BRD-001", "quantity": 0}]}
+    first = await post(api, "/api/orders/preview", key, zero)
+    again = await post(api, "/api/orders/preview", key, zero)
+    assert first[0] == again[0] == 400
+    assert again[1] == first[1]
+    assert again[2]["Idempotent-Replayed"] == "true"
+    assert (await post(api, "/api/orders/preview", key, {"items": ITEMS}))[0] == 422
+    orders, _ = await api.system.list_orders(limit=10)
+    assert orders == []
+    key = {"Idempotency-Key": "good-first", **device}
+    assert (await post(api, "/api/orders/preview", key, {"items": ITEMS}))[0] == 201
+    assert (await post(api, "/api/orders/preview", key, zero))[0] == 422

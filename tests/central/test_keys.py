@@ -74,3 +74,14 @@ async def test_a_transfers_key_for_a_catalog_is_422_and_publishes_nothing(
     status, problem = await central.call("POST", "/api/chain/catalog", json=body, headers=key)
     assert status == 422, problem
     assert await central.call("POST", "/api/chain/catalog", json=body) == (201, {"version": 1})
+
+
+async def test_a_transfer_refused_under_a_key_is_its_answer(central: Central) -> None:
+    await stores_with_stock(central)
+    key = {"Idempotency-Key": "same-store"}
+    payload = {"from_store": "north", "to_store": "north", "items": [{"sku": BREAD, "quantity": 1}]}
+    first = await central.call("POST", "/api/chain/transfers", json=payload, headers=key)
+    assert first[0] == 400
+    good = {**payload, "to_store": "south"}
+    status, problem = await central.call("POST", "/api/chain/transfers", json=good, headers=key)
+    assert status == 422, problem

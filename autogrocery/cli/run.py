@@ -112,6 +112,8 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 
 def _zmq_exposure(config: Config) -> str | None:
     """Why `autogrocery run` must not bind its ZeroMQ endpoints, or None."""
+    if "zmq" not in (config.transport.robots, config.transport.metrics):
+        return None  # and ZeroMQ is not imported: 56 ms of a start
     from autogrocery.transports.zmqio import exposure_problem
 
     z = config.zmq

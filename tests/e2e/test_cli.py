@@ -95,3 +95,19 @@ def _stop_when_running(process: subprocess.Popen[str], sig: signal.Signals) -> l
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_store_on_memory_transports_starts_without_loading_zeromq() -> None:
+    """ZeroMQ is for robots and analytics on other hosts: a store that has none does not
+    pay its import (56 ms of a start) for the check that guards its endpoints."""
+    probe = (
+        "import sys\n"
+        "from autogrocery.cli.run import _zmq_exposure\n"
+        "from autogrocery.config import load_config\n"
+        "assert _zmq_exposure(load_config(env={})) is None\n"
+        "print(sorted(m for m in sys.modules if m == 'zmq' or m.startswith('zmq.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

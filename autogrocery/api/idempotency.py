@@ -86,7 +86,7 @@ async def idempotent(
             if replayed is not None:
                 return replayed
         try:
-            response = await run(RequestKey(key, digest))
+            response = await run(RequestKey(key, digest, caller.user_id))
         except DomainError as error:
             if error.status >= 500:
                 raise

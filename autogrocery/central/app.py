@@ -111,7 +111,7 @@ async def _core(
     sign_in, ttl = app[SIGN_IN], config.auth.idempotency_ttl
 
     async def made(caller: Principal, key: str) -> Made | None:
-        return await model.made(caller.username, key)
+        return await model.made(caller.user_id, key)
 
     app[CORE] = core = ApiCore(
         auth=sign_in.auth,

@@ -191,8 +191,8 @@ class ReadModel(Protocol):
         """A REQUESTED transfer, carrying `by`'s Idempotency-Key (in the same commit)."""
         ...
 
-    async def made(self, by: str, key: str) -> Made | None:
-        """The transfer or catalog version `by` made under this Idempotency-Key."""
+    async def made(self, user_id: str, key: str) -> Made | None:
+        """The transfer or catalog version the account `user_id` made under this key."""
         ...
 
     async def transfer(self, transfer_id: str) -> TransferRecord | None: ...

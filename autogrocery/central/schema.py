@@ -158,16 +158,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, key)
     ) WITHOUT ROWID;
     """,
-    # 2: a transfer or a catalog version made under an Idempotency-Key carries it and its
-    # request's digest, in its own commit: the request's one record (api/idempotency.py).
+    # 2: a transfer or a catalog version made under an Idempotency-Key carries it, its
+    # account's id (a key is one account's, whatever its name) and its request's digest,
+    # in its own commit: the request's one record (api/idempotency.py).
     """
+    ALTER TABLE transfers ADD COLUMN request_user TEXT;
     ALTER TABLE transfers ADD COLUMN request_hash TEXT;
-    CREATE UNIQUE INDEX transfers_by_request ON transfers (requested_by, request_key)
+    CREATE UNIQUE INDEX transfers_by_request ON transfers (request_user, request_key)
         WHERE request_key IS NOT NULL;
+    ALTER TABLE catalog_versions ADD COLUMN request_user TEXT;
     ALTER TABLE catalog_versions ADD COLUMN request_key TEXT;
     ALTER TABLE catalog_versions ADD COLUMN request_hash TEXT;
     CREATE UNIQUE INDEX catalog_versions_by_request ON catalog_versions
-        (published_by, request_key) WHERE request_key IS NOT NULL;
+        (request_user, request_key) WHERE request_key IS NOT NULL;
     """,
 ]
 

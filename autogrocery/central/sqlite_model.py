@@ -245,8 +245,8 @@ class SqliteReadModel:
         )
         return await self._run(work, write=True)
 
-    async def made(self, by: str, key: str) -> Made | None:
-        return await self._run(lambda conn: q.made(conn, by, key))
+    async def made(self, user_id: str, key: str) -> Made | None:
+        return await self._run(lambda conn: q.made(conn, user_id, key))
 
     async def transfer(self, transfer_id: str) -> TransferRecord | None:
         return await self._run(lambda conn: q.transfer(conn, transfer_id))

@@ -150,7 +150,8 @@ def create_transfer(
     transfer_id = new_id("trf")
     conn.execute(
         "INSERT INTO transfers (transfer_id, from_store, to_store, status, requested_by, "
-        "request_key, request_hash, requested_at) VALUES (?, ?, ?, 'REQUESTED', ?, ?, ?, ?)",
+        "request_user, request_key, request_hash, requested_at) "
+        "VALUES (?, ?, ?, 'REQUESTED', ?, ?, ?, ?, ?)",
         (transfer_id, from_store, to_store, by, *_keyed(key), now),
     )
     conn.executemany(
@@ -235,7 +236,7 @@ def publish_catalog(
     body = msgspec.json.encode(CatalogVersion(version, list(products)))
     conn.execute(
         "INSERT INTO catalog_versions (version, published_at, published_by, products, "
-        "request_key, request_hash) VALUES (?, ?, ?, ?, ?, ?)",
+        "request_user, request_key, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (version, now, by, body, *_keyed(key)),
     )
     conn.executemany(
@@ -251,17 +252,19 @@ def refused_unattributed(conn: sqlite3.Connection) -> int:
     return int(found[0]) if found else 0
 
 
-def made(conn: sqlite3.Connection, by: str, key: str) -> Made | None:
-    """The transfer or catalog version `by` made under this Idempotency-Key, if any."""
+def made(conn: sqlite3.Connection, user_id: str, key: str) -> Made | None:
+    """The transfer or catalog version the account `user_id` made under this
+    Idempotency-Key, if any."""
     row = conn.execute(
         "SELECT 'transfer', transfer_id, request_hash FROM transfers "
-        "WHERE requested_by = ? AND request_key = ? UNION ALL "
+        "WHERE request_user = ? AND request_key = ? UNION ALL "
         "SELECT 'catalog', CAST(version AS TEXT), request_hash FROM catalog_versions "
-        "WHERE published_by = ? AND request_key = ?",
-        (by, key, by, key),
+        "WHERE request_user = ? AND request_key = ?",
+        (user_id, key, user_id, key),
     ).fetchone()
     return None if row is None else Made(row[0], row[1], row[2])
 
 
-def _keyed(key: RequestKey | None) -> tuple[str | None, str | None]:
-    return (None, None) if key is None else (key.key, key.digest)
+def _keyed(key: RequestKey | None) -> tuple[str | None, str | None, str | None]:
+    """The account, key and digest a keyed request's effect carries."""
+    return (None, None, None) if key is None else (key.owner, key.key, key.digest)

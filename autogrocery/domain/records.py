@@ -17,11 +17,13 @@ from autogrocery.domain.models import (
 
 @dataclass(frozen=True, slots=True)
 class RequestKey:
-    """A client's Idempotency-Key and a digest of the request it came with (its route
-    and body): what made something under that key carries, in the same commit."""
+    """A client's Idempotency-Key, a digest of the request it came with (its route and
+    body) and the account that sent it (whose key it is): what made something under
+    that key carries, in the same commit."""
 
     key: str
     digest: str
+    owner: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -228,11 +228,12 @@ async def test_a_retry_under_its_key_gets_its_order_even_when_it_holds_all_the_s
     reaches it (two API processes, or a caller past the API) gets the first order, even
     though that order now holds every unit there is (it was refused as short of stock)."""
     on_hand = (await stock_of(system, "BRD-001")).on_hand
-    key = RequestKey("all-of-it", "digest-1")
+    key = RequestKey("all-of-it", "digest-1", "fridge-1")
     first = await system.preview("fridge-1", [line("BRD-001", on_hand)], key)
     again = await system.preview("fridge-1", [line("BRD-001", on_hand)], key)
     assert again.order_id == first.order_id
     bread = await stock_of(system, "BRD-001")
     assert (bread.on_hand, bread.reserved) == (on_hand, on_hand)
+    another = RequestKey("one-more", "d-2", "fridge-1")
     with pytest.raises(InsufficientStock):  # another key is another order: none left
-        await system.preview("fridge-1", [line("BRD-001", 1)], RequestKey("one-more", "d-2"))
+        await system.preview("fridge-1", [line("BRD-001", 1)], another)

@@ -85,3 +85,18 @@ async def test_a_transfer_refused_under_a_key_is_its_answer(central: Central) ->
     good = {**payload, "to_store": "south"}
     status, problem = await central.call("POST", "/api/chain/transfers", json=good, headers=key)
     assert status == 422, problem
+
+
+async def test_a_key_is_its_accounts_not_its_names(central: Central) -> None:
+    """An operator deleted and made again under the same name is another account: the
+    old one's keys are not the new one's."""
+    await stores_with_stock(central)
+    key = {"Idempotency-Key": "name-reused"}
+    payload = {"from_store": "north", "to_store": "south", "items": [{"sku": BREAD, "quantity": 1}]}
+    first = await central.call("POST", "/api/chain/transfers", json=payload, headers=key)
+    assert first[0] == 201
+    with sqlite3.connect(central.service.layout.db) as conn:
+        conn.execute("UPDATE transfers SET request_user = 'usr_gone'")
+    again = await central.call("POST", "/api/chain/transfers", json=payload, headers=key)
+    assert again[0] == 201
+    assert again[1]["transfer_id"] != first[1]["transfer_id"]

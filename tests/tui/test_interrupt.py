@@ -56,8 +56,8 @@ def loaded(pid: int, library: bytes) -> bool:
 
 
 def loading(terminal: Terminal, data: Path) -> bool:
-    """The command loads its modules (pyzmq, among the first)."""
-    return loaded(terminal.process.pid, b"zmq")
+    """The command loads its modules (orjson, among the first)."""
+    return loaded(terminal.process.pid, b"orjson")
 
 
 def opening(terminal: Terminal, data: Path) -> bool:

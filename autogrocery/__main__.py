@@ -10,11 +10,13 @@ def run() -> int:
         # orjson's module init cannot take an exception raised inside it (ijl/orjson#310):
         # a Ctrl-C landing while it loads crashed the process (SIGSEGV). It loads first,
         # with SIGINT held back; a Ctrl-C meanwhile arrives once it is loaded.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # The mask as it was is put back: a parent that started this process with
+        # SIGINT blocked (`run --dashboard` starts the dashboard so) still has it so.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             import orjson  # noqa: F401
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         from autogrocery.cli.main import main
     except KeyboardInterrupt:
         return 130

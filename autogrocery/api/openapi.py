@@ -23,7 +23,7 @@ from autogrocery.api.idempotency import Run, idempotent
 from autogrocery.contract import base as schemas
 from autogrocery.contract import events as event_schemas
 from autogrocery.domain.errors import DomainError
-from autogrocery.domain.records import RequestKey
+from autogrocery.domain.records import Made, RequestKey
 
 REF = schemas.REF
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -92,7 +92,8 @@ def documented(op: Operation) -> Callable[[Handler], Handler]:
                     raise
                 # A refusal is an answer like any other: under a key, the one mechanism
                 # notes it (and a key used before is looked up first).
-                return await idempotent(request, request[CALLER], request[BODY], refuse(error))
+                caller, raw = request[CALLER], request[BODY]
+                return await idempotent(request, caller, raw, refuse(error), again=made_nothing)
             return await handler(request, body)
 
         _OPERATIONS[endpoint] = op
@@ -106,6 +107,11 @@ def refuse(error: DomainError) -> Run:
         raise error
 
     return run
+
+
+async def made_nothing(_: Made) -> None:
+    """A refused body made nothing: what its key made was another request's (422)."""
+    return None
 
 
 def asset(handler: Handler) -> Handler:

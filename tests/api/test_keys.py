@@ -182,3 +182,19 @@ async def test_a_body_refused_under_a_key_is_its_answer_and_the_key_is_spent(api
     key = {"Idempotency-Key": "good-first", **device}
     assert (await post(api, "/api/orders/preview", key, {"items": ITEMS}))[0] == 201
     assert (await post(api, "/api/orders/preview", key, zero))[0] == 422
+
+
+async def test_a_refused_body_under_the_key_of_an_order_from_before_digests_is_422(
+    api: Api,
+) -> None:
+    """The key made an order before digests were kept: a body refused for its shape
+    under it is another request (422, not noted), and the order's own retry replays."""
+    device = await api.device()
+    key = {"Idempotency-Key": "old-then-bad", **device}
+    first = await post(api, "/api/orders/preview", key, {"items": ITEMS})
+    with sqlite3.connect(api.config.data_path / "autogrocery.db") as conn:
+        conn.execute("UPDATE orders SET request_hash = NULL")
+    zero = {"items": [{"sku": "BRD-001", "quantity": 0}]}
+    assert (await post(api, "/api/orders/preview", key, zero))[0] == 422
+    again = await post(api, "/api/orders/preview", key, {"items": ITEMS})
+    assert (again[0], again[1]) == (first[0], first[1])

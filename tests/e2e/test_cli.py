@@ -111,3 +111,21 @@ def test_a_store_on_memory_transports_starts_without_loading_zeromq() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_commands_entry_keeps_a_blocked_sigint_blocked() -> None:
+    """`run --dashboard` starts its dashboard with SIGINT blocked (the dashboard ignores
+    it before it lets it through): the entry's guard around orjson's load puts the mask
+    back as it found it, not open."""
+    probe = (
+        "import signal\n"
+        "import autogrocery.cli.main as cli\n"
+        "cli.main = lambda: int(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set()))\n"
+        "from autogrocery.__main__ import run\n"
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
+        "print(run())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "1", done.stdout + done.stderr

@@ -147,7 +147,7 @@ class System:
                 asked = self._checked(lines(), restock=restock)
             except ValidationError:
                 raise IdempotencyMismatch() from None
-        return answer_again(order, asked, restock, self.supervisor.settings.reservation_ttl)
+        return answer_again(order, asked, restock)
 
     async def confirm(self, order_id: str, owner: str | None = None) -> Confirmation:
         """The order's id and status, and whether this call confirmed it."""

@@ -40,12 +40,12 @@ def check_limit(limit: int, most: int) -> None:
 
 
 def answer_again(
-    order: OrderRecord, lines: tuple[LineRequest, ...] | None, restock: bool, ttl: float
+    order: OrderRecord, lines: tuple[LineRequest, ...] | None, restock: bool
 ) -> OrderRecord:
     """What the preview or restock that made `order` answered when it was made (the
     order may have moved on since), for a retry with its key. Given the retry's `lines`
     (an order made before requests' digests were kept), other lines than the order's
-    are IdempotencyMismatch. `ttl`: a preview's reservation time."""
+    are IdempotencyMismatch."""
     if lines is not None:
         asked = sorted((ln.sku, ln.quantity, ln.unit_cost or 0, ln.expiry_date) for ln in lines)
         made = sorted(
@@ -63,8 +63,8 @@ def answer_again(
         completed_at=None,
         ended_at=None,
         reason=None,
-        # As stored: the first answer's (a refused confirm's shorter hold is not stored).
-        expires_at=order.expires_at if order.expires_at is not None else order.created_at + ttl,
+        # expires_at as stored: the first answer's (a refused confirm's shorter hold
+        # lives in memory only).
     )
 
 

@@ -97,6 +97,15 @@ def _stop_when_running(process: subprocess.Popen[str], sig: signal.Signals) -> l
         process.wait()
 
 
+def python(code: str) -> str:
+    """What `code` prints, run by a fresh interpreter (its own modules and signal mask)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_a_store_on_memory_transports_starts_without_loading_zeromq() -> None:
     """ZeroMQ is for robots and analytics on other hosts: a store that has none does not
     pay its import (56 ms of a start) for the check that guards its endpoints."""
@@ -107,10 +116,7 @@ def test_a_store_on_memory_transports_starts_without_loading_zeromq() -> None:
         "assert _zmq_exposure(load_config(env={})) is None\n"
         "print(sorted(m for m in sys.modules if m == 'zmq' or m.startswith('zmq.')))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.strip() == "[]", done.stdout
+    assert python(probe) == "[]"
 
 
 def test_the_commands_entry_keeps_a_blocked_sigint_blocked() -> None:
@@ -125,7 +131,4 @@ def test_the_commands_entry_keeps_a_blocked_sigint_blocked() -> None:
         "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
         "print(run())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.strip() == "1", done.stdout + done.stderr
+    assert python(probe) == "1"

@@ -128,8 +128,9 @@ async def _core(
 
 
 def model_path(model: ReadModel) -> Path:
-    """The file holding the API's own tables: the SQLite model's, beside the read model."""
-    path: Path | None = getattr(model, "path", None)
+    """The SQLite file holding the API's own tables (the read model's file, or, with
+    PostgreSQL, one beside the data: `sqlconn.Backend.auth_file`)."""
+    path: Path | None = getattr(model, "auth_file", None)
     if path is None:
-        raise RuntimeError("the head office's auth tables need the SQLite read model's file")
+        raise RuntimeError("the head office's read model names no file for its auth tables")
     return path

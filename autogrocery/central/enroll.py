@@ -25,7 +25,7 @@ from autogrocery.central.hub import hash_password
 from autogrocery.central.hubconf import store_user
 from autogrocery.central.layout import Layout, leaf_tls
 from autogrocery.central.readmodel import AlreadyEnrolled, NotEnrolled
-from autogrocery.central.sqlite_model import SqliteReadModel
+from autogrocery.central.sql_model import open_read_model
 from autogrocery.chain.joinfile import JoinFile
 from autogrocery.chain.protocol import store_id_problem
 from autogrocery.config import CentralConfig
@@ -68,7 +68,7 @@ def enroll(
         raise EnrolError(problem)
     layout = Layout(config.data_path())
     out = out if out is not None else Path(f"{store_id}.join")
-    model = SqliteReadModel(layout.db, config.zone())
+    model = open_read_model(config.db, layout.root, config.zone())
     try:
         enrolled = {e.store_id for e in model.enrolled()}
         if store_id in enrolled and not rotate:

@@ -1,5 +1,5 @@
-"""The head office's read model, behind one interface: SQLite now (`sqlite_model`), a
-PostgreSQL one later. What the applier, the sender, the reconciler, enrolment and the
+"""The head office's read model, behind one interface (`sql_model.SqlReadModel`, on
+SQLite or PostgreSQL). What the applier, the sender, the reconciler, enrolment and the
 HTTP API ask of it, and the records it answers with (money in cents, times in Unix
 seconds: the API formats them).
 
@@ -124,6 +124,11 @@ class TransferRecord:
     shipped_at: float | None
     received_at: float | None
     cursor: int  # its place in the list of transfers
+
+
+class ReadModelError(Exception):
+    """The read model's database cannot be opened: unreachable, refused, not the head
+    office's. Its text names the database."""
 
 
 class AlreadyEnrolled(Exception):

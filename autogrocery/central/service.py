@@ -24,8 +24,9 @@ from autogrocery.central.app import create_app
 from autogrocery.central.hub import Hub, internal_users
 from autogrocery.central.hubconf import HubSpec, StoreUser
 from autogrocery.central.layout import Layout, advertised, exposure_problem, leaf_tls
+from autogrocery.central.readmodel import ReadModelError
 from autogrocery.central.schema import SchemaError
-from autogrocery.central.sqlite_model import SqliteReadModel
+from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.central.tls import TlsError
 from autogrocery.central.worker import ChainWorker, WorkerSettings
 from autogrocery.chain.natsd import NatsError, find_binary
@@ -52,7 +53,7 @@ class CentralService:
         self.layout = Layout(config.central.data_path())
         self._sockets = sockets
         self._environ = environ
-        self.model: SqliteReadModel | None = None
+        self.model: SqlReadModel | None = None
         self.hub: Hub | None = None
         self.worker: ChainWorker | None = None
         self.runner: web.AppRunner | None = None
@@ -94,7 +95,7 @@ class CentralService:
         tls = leaf_tls(c, self.layout)
         users = internal_users(self.layout.keys)
         binary = find_binary()
-        self.model = model = SqliteReadModel(self.layout.db, c.zone())
+        self.model = model = open_read_model(c.db, self.layout.root, c.zone())
         spec = HubSpec(
             workdir=self.layout.hub,
             store_dir=self.layout.jetstream,
@@ -169,7 +170,7 @@ def _check_dir(root: Path) -> None:
 def _describe(exc: BaseException, db: Path) -> str:
     """One line for a failure of the head office's own start."""
     log.debug("the head office failed to start", exc_info=exc)
-    if isinstance(exc, TlsError | NatsError | SchemaError):
+    if isinstance(exc, TlsError | NatsError | SchemaError | ReadModelError):
         text = str(exc)
     elif isinstance(exc, OSError) and exc.filename:
         text = f"{exc.filename}: {exc.strerror or exc}"

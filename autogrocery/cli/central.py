@@ -26,6 +26,12 @@ log = logging.getLogger("autogrocery.central")
 STOP_BOUND = 30.0  # seconds a stop may take (API, worker, hub) before the process gives up
 
 
+DB_HELP = (
+    "the read model's PostgreSQL database, postgresql://USER@HOST:PORT/DB (central.db; "
+    "default: the SQLite file in the data dir); the password from PGPASSWORD or ~/.pgpass"
+)
+
+
 def add_arguments(central: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     actions = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
     run = actions.add_parser(
@@ -42,6 +48,7 @@ def add_arguments(central: argparse.ArgumentParser, common: argparse.ArgumentPar
         "central.leaf_host; default 127.0.0.1)",
     )
     run.add_argument("--leaf-host", help="address of the leaf listener only (central.leaf_host)")
+    run.add_argument("--db", metavar="URL", help=DB_HELP)
     run.add_argument("--port", type=int, help="API port (central.port, 5060; 0 = any free)")
     run.add_argument(
         "--leaf-port", type=int, help="leaf port (central.leaf_port, 7422; 0 = any free)"
@@ -61,6 +68,7 @@ def add_arguments(central: argparse.ArgumentParser, common: argparse.ArgumentPar
         "office takes the new store at once; a stopped one at its next start.",
     )
     enroll.add_argument("store_id", metavar="STORE_ID", help="1-32 letters, digits, '_' or '-'")
+    enroll.add_argument("--db", metavar="URL", help=DB_HELP)
     enroll.add_argument("--out", metavar="FILE", help="the join file (default: STORE_ID.join)")
     enroll.add_argument(
         "--rotate",
@@ -81,6 +89,8 @@ def settings(args: argparse.Namespace) -> list[str]:
     overrides = list(args.overrides)
     if args.data_dir:
         overrides.append(f"central.data_dir={args.data_dir}")
+    if args.db:
+        overrides.append(f"central.db={args.db}")
     if args.central_command == "run":
         if args.host:
             overrides += [f"central.host={args.host}", f"central.leaf_host={args.host}"]
@@ -106,12 +116,13 @@ def _fail(message: str) -> int:
 
 def _enroll(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.central.enroll import EnrolError, enroll
+    from autogrocery.central.readmodel import ReadModelError
     from autogrocery.central.tls import TlsError
 
     out = Path(args.out).expanduser() if args.out else None
     try:
         done = enroll(config.central, args.store_id, out=out, rotate=args.rotate, hub=args.hub)
-    except (EnrolError, TlsError) as exc:
+    except (EnrolError, TlsError, ReadModelError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or config.central.data_path()}: {exc.strerror or exc}")

@@ -153,6 +153,12 @@ def _check_central(central: CentralConfig) -> None:
             "Europe/Berlin or UTC",
             "central.time_zone",
         ) from None
+    if central.db and not central.db.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            f'central.db: {central.db.split("@")[-1]!r} is not a postgresql:// URL ("" keeps '
+            "the read model in the data directory's SQLite file)",
+            "central.db",
+        )
     own = {"leaf_cert": central.leaf_cert, "leaf_key": central.leaf_key}
     own["leaf_ca"] = central.leaf_ca
     if any(own.values()) and not all(own.values()):

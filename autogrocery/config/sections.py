@@ -194,6 +194,7 @@ class CentralConfig:
     """The head office (`autogrocery central`): its own data dir, API and hub."""
 
     data_dir: str = ""
+    db: str = ""  # "" is <data_dir>/central.db (SQLite); or a postgresql:// URL
     host: str = "127.0.0.1"
     port: int = _f(5060, ge=0, le=65535)
     leaf_host: str = "127.0.0.1"

@@ -1,6 +1,7 @@
 """What `config show` prints: the config as plain data, secrets left out."""
 
 import dataclasses
+from urllib.parse import urlsplit, urlunsplit
 
 from autogrocery.config.sections import SECTIONS, Config
 
@@ -20,6 +21,7 @@ def shown(config: Config) -> tuple[dict[str, dict[str, object]], dict[str, str]]
     values["analytics"]["csv_path"] = str(config.csv_file)
     values["zmq"]["keys_dir"] = str(config.keys_path)
     values["central"]["data_dir"] = str(config.central.data_path())
+    values["central"]["db"] = without_password(config.central.db)
     notes: dict[str, str] = {}
     for section, cls in SECTIONS.items():
         for field in dataclasses.fields(cls):
@@ -29,3 +31,12 @@ def shown(config: Config) -> tuple[dict[str, dict[str, object]], dict[str, str]]
                     "set, hidden" if value else "not set: generated into the data directory"
                 )
     return values, notes
+
+
+def without_password(url: str) -> str:
+    """A database URL as it may be shown: its password, if it holds one, masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

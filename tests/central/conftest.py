@@ -1,6 +1,7 @@
 """Head office fixtures: a real `CentralService` (hub nats-server, chain worker, HTTP API
 on 127.0.0.1) in a temp data dir, stores enrolled with real join files, and real leaf
-nats-servers made from them."""
+nats-servers made from them. Every test of a head office runs twice: on the SQLite read
+model and on a PostgreSQL one (a real server, `tests/postgres.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import collections
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import zoneinfo
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,12 @@ import pytest
 
 from autogrocery.central.enroll import enroll
 from autogrocery.central.service import CentralService
+from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.chain.protocol import up_stream
 from autogrocery.config import Config, load_config
 from tests.api.contract import Contract
 from tests.central.leaf import Leaf
+from tests.postgres import PostgresServer
 from tests.waiting import eventually
 
 # A hub that stops answering is asked for its goroutines (`Central.hub_state`): Go
@@ -121,6 +125,21 @@ class Central:
             + "\n\n".join(stuck)[:12000]
         )
 
+    async def sql(self, statement: str) -> None:
+        """Change the read model behind the head office's back (a test's setup), on
+        whichever backend it is: one statement, committed."""
+        model = self.service.model
+        assert model is not None
+
+        def run() -> None:
+            conn = model.backend.connect()
+            try:
+                conn.execute(statement).close()
+            finally:
+                conn.close()
+
+        await asyncio.get_running_loop().run_in_executor(None, run)
+
     def sourced(self) -> str:
         """The hub's JetStream report (streams with their config: CHAIN_IN's sources)."""
         hub = self.service.hub
@@ -174,13 +193,49 @@ class Central:
 CentralFactory = Callable[..., Awaitable[Central]]
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def read_model(request: pytest.FixtureRequest) -> Iterator[str]:
+    """`central.db` for one backend: "" for SQLite (the data dir's file), a new database
+    of the test's own for PostgreSQL."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.database()
+    try:
+        yield url
+    finally:
+        server.drop(url)
+
+
 @pytest.fixture
-async def make_central(tmp_path: Path) -> AsyncIterator[CentralFactory]:
+def bare_model(tmp_path: Path, read_model: str) -> Iterator[SqlReadModel]:
+    """The read model alone, on the test's backend (no hub, no API)."""
+    model = open_read_model(read_model, tmp_path / "central", zoneinfo.ZoneInfo("UTC"))
+    try:
+        yield model
+    finally:
+        model.close_now()
+
+
+@pytest.fixture
+async def make_central(tmp_path: Path, read_model: str) -> AsyncIterator[CentralFactory]:
     started: list[Central] = []
     http = aiohttp.ClientSession()
 
     async def build(*overrides: str, data_dir: Path | None = None) -> Central:
-        config = central_config(data_dir or tmp_path / "central", *overrides)
+        backend = [f"central.db={read_model}"] if read_model else []
+        config = central_config(data_dir or tmp_path / "central", *backend, *overrides)
         service = CentralService(config, environ=ENVIRON)
         await service.start()
         assert service.app is not None

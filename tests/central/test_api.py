@@ -12,7 +12,7 @@ from typing import Any
 from openapi_spec_validator import validate
 
 from autogrocery.api.core import CORE
-from autogrocery.central.sqlite_queries import lag
+from autogrocery.central.queries import lag
 from autogrocery.chain.protocol import Facts, Level, Movement, OrderEnd
 from tests.central.conftest import Central, CentralFactory
 from tests.waiting import eventually

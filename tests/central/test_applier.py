@@ -13,7 +13,7 @@ import pytest
 from nats.js.api import StorageType, StreamConfig
 
 from autogrocery.central.readmodel import Arrival
-from autogrocery.central.sqlite_model import SqliteReadModel
+from autogrocery.central.sql_model import SqlReadModel
 from autogrocery.chain.protocol import (
     Facts,
     Hwm,
@@ -225,45 +225,42 @@ def _arrival(store: str, seq: int, facts: Facts) -> Arrival:
     return Arrival(store, f"UP_{store}_1", seq, time.time(), event)
 
 
-def test_a_batch_is_one_transaction(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_batch_is_one_transaction(
+    bare_model: SqlReadModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A batch that fails part-way leaves nothing of itself behind (it is retried whole)."""
-    import zoneinfo
+    from autogrocery.central import apply
 
-    from autogrocery.central import sqlite_apply
+    model = bare_model
+    model.enroll("north", "x", rotate=False, now=0.0)
+    real = apply._facts
+    calls = []
 
-    model = SqliteReadModel(tmp_path / "central.db", zoneinfo.ZoneInfo("UTC"))
-    try:
-        model.enroll("north", "x", rotate=False, now=0.0)
-        real = sqlite_apply._facts
-        calls = []
+    def failing(conn, event, zone):  # type: ignore[no-untyped-def]
+        calls.append(event.seq)
+        if event.seq == 2:
+            raise OSError("disk full")
+        return real(conn, event, zone)
 
-        def failing(conn, event, zone):  # type: ignore[no-untyped-def]
-            calls.append(event.seq)
-            if event.seq == 2:
-                raise OSError("disk full")
-            return real(conn, event, zone)
-
-        monkeypatch.setattr(sqlite_apply, "_facts", failing)
-        batch = [_arrival("north", n, Facts(levels=[Level(SKU, n, 0)])) for n in (1, 2)]
-        with pytest.raises(OSError, match="disk full"):
-            model.apply(batch)
-        monkeypatch.setattr(sqlite_apply, "_facts", real)
-        conn = model._conn()
-        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM stock").fetchone()[0] == 0
-        done = model.apply(batch)
-        assert (done.applied, done.duplicates) == (2, 0)
-        assert model.apply(batch).duplicates == 2
-        waste = Movement(SKU, "WASTE", -2, None, "lot-1", 150, 1_700_000_000.0)
-        assert model.apply([_arrival("north", 3, Facts(movements=[waste]))]).applied == 1
-        row = conn.execute("SELECT waste_value FROM daily").fetchone()
-        assert row[0] == 300
-        # An event applied late cannot roll stock back (levels keep the newest event's).
-        model.apply([_arrival("north", 10, Facts(levels=[Level(SKU, 7, 0)]))])
-        model.apply([_arrival("north", 4, Facts(levels=[Level(SKU, 99, 0)]))])
-        assert conn.execute("SELECT on_hand FROM stock").fetchone()[0] == 7
-    finally:
-        model.close_now()
+    monkeypatch.setattr(apply, "_facts", failing)
+    batch = [_arrival("north", n, Facts(levels=[Level(SKU, n, 0)])) for n in (1, 2)]
+    with pytest.raises(OSError, match="disk full"):
+        model.apply(batch)
+    monkeypatch.setattr(apply, "_facts", real)
+    conn = model._conn()
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM stock").fetchone()[0] == 0
+    done = model.apply(batch)
+    assert (done.applied, done.duplicates) == (2, 0)
+    assert model.apply(batch).duplicates == 2
+    waste = Movement(SKU, "WASTE", -2, None, "lot-1", 150, 1_700_000_000.0)
+    assert model.apply([_arrival("north", 3, Facts(movements=[waste]))]).applied == 1
+    row = conn.execute("SELECT waste_value FROM daily").fetchone()
+    assert row[0] == 300
+    # An event applied late cannot roll stock back (levels keep the newest event's).
+    model.apply([_arrival("north", 10, Facts(levels=[Level(SKU, 7, 0)]))])
+    model.apply([_arrival("north", 4, Facts(levels=[Level(SKU, 99, 0)]))])
+    assert conn.execute("SELECT on_hand FROM stock").fetchone()[0] == 7
 
 
 def test_upevent_round_trip_is_what_the_applier_decodes() -> None:

@@ -95,8 +95,7 @@ async def test_a_key_is_its_accounts_not_its_names(central: Central) -> None:
     payload = {"from_store": "north", "to_store": "south", "items": [{"sku": BREAD, "quantity": 1}]}
     first = await central.call("POST", "/api/chain/transfers", json=payload, headers=key)
     assert first[0] == 201
-    with sqlite3.connect(central.service.layout.db) as conn:
-        conn.execute("UPDATE transfers SET request_user = 'usr_gone'")
+    await central.sql("UPDATE transfers SET request_user = 'usr_gone'")
     again = await central.call("POST", "/api/chain/transfers", json=payload, headers=key)
     assert again[0] == 201
     assert again[1]["transfer_id"] != first[1]["transfer_id"]

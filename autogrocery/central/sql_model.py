@@ -1,20 +1,22 @@
-"""The read model in one SQLite file (WAL): the default `ReadModel`.
+"""The read model (`ReadModel`) on either backend: one SQLite file (WAL; the default) or
+a PostgreSQL server (`sqlconn.Backend`: `sqlite_backend.py`, `pg_backend.py`).
 
 Connections are per thread. The chain worker calls the intake side on its own
 database thread; the API side runs on this model's two threads (reads in parallel with
-a write, WAL allows it), so the event loop never waits on SQLite. Every write is one
-`BEGIN IMMEDIATE` transaction: the applier's batch, a transfer asked for, a catalog
-version published, a store enrolled (`central enroll`, another process) all take their
-turn under the busy timeout instead of failing.
+a write, as both backends allow), so the event loop never waits on the database. Every
+write is one transaction: the applier's batch, a transfer asked for, a catalog version
+published, a store enrolled (`central enroll`, another process). A connection that
+broke (the server restarted) is replaced at the next call; the call that met the break
+fails, and is retried by its caller (the applier's batch) or answered 503 (the API).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import functools
 import json
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +25,8 @@ from typing import TypeVar
 
 import msgspec
 
-from autogrocery.central import sqlite_queries as q
+from autogrocery.central import queries as q
+from autogrocery.central.apply import apply_batch
 from autogrocery.central.readmodel import (
     AlreadyEnrolled,
     Arrival,
@@ -31,13 +34,14 @@ from autogrocery.central.readmodel import (
     Enrolment,
     NotEnrolled,
     Outcome,
+    ReadModelError,
     SalesRecord,
     SkuStock,
     StoreRecord,
     TransferRecord,
 )
-from autogrocery.central.schema import open_db
-from autogrocery.central.sqlite_apply import apply_batch
+from autogrocery.central.schema import DB_NAME, SchemaError
+from autogrocery.central.sqlconn import Backend, Conn
 from autogrocery.chain.protocol import (
     CatalogProduct,
     Hwm,
@@ -48,43 +52,65 @@ from autogrocery.chain.protocol import (
 )
 from autogrocery.domain.errors import Unavailable
 from autogrocery.domain.records import Made, RequestKey
-from autogrocery.store.db import transaction
 
 T = TypeVar("T")
-BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 HUB_URLS = "hub_urls"
 
 
-class SqliteReadModel:
-    def __init__(self, path: Path, zone: datetime.tzinfo) -> None:
-        self.path = path
+class SqlReadModel:
+    def __init__(self, backend: Backend, zone: datetime.tzinfo) -> None:
+        self.backend = backend
         self.zone = zone
         self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
+        self._conns: list[Conn] = []
         self._conns_lock = threading.Lock()
         self._api = ThreadPoolExecutor(max_workers=2, thread_name_prefix="central-db")
-        self._conn().execute("SELECT 1")  # migrates the file now: a broken one fails here
+        try:
+            self._conn().execute("SELECT 1")  # migrates now: a broken database fails here
+        except SchemaError:
+            self.close_now()
+            raise
+        except Exception as exc:
+            self.close_now()
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            raise ReadModelError(f"{backend.where}: {text}") from exc
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    @property
+    def auth_file(self) -> Path:
+        """The SQLite file of the API's own tables (`Backend.auth_file`)."""
+        return self.backend.auth_file
+
+    def _conn(self) -> Conn:
+        conn: Conn | None = getattr(self._local, "conn", None)
+        if conn is not None and not self.backend.usable(conn):
+            self._forget(conn)
+            conn = None
         if conn is None:
-            conn = open_db(self.path, check_same_thread=False)
+            conn = self.backend.connect()
             self._local.conn = conn
             with self._conns_lock:
                 self._conns.append(conn)
         return conn
 
-    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _forget(self, conn: Conn) -> None:
+        self._local.conn = None
+        with self._conns_lock:
+            if conn in self._conns:
+                self._conns.remove(conn)
+        with contextlib.suppress(Exception):  # broken already: closing is only tidying
+            conn.close()
+
+    def _write(self, work: Callable[[Conn], T], *, serial: bool = False) -> T:
         conn = self._conn()
-        with transaction(conn):
+        with self.backend.transaction(conn, serial=serial):
             return work(conn)
 
-    async def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
+    async def _run(self, work: Callable[[Conn], T], *, write: bool = False) -> T:
         def run() -> T:
             try:
-                return self._write(work) if write else work(self._conn())
-            except sqlite3.OperationalError as error:
-                if getattr(error, "sqlite_errorcode", 0) & 0xFF in BUSY_CODES:
+                return self._write(work, serial=True) if write else work(self._conn())
+            except Exception as error:
+                if self.backend.retryable(error):
                     raise Unavailable("the read model is busy; try again", 1.0) from None
                 raise
 
@@ -102,7 +128,7 @@ class SqliteReadModel:
         return [Enrolment(*row) for row in rows]
 
     def enroll(self, store_id: str, password_hash: str, *, rotate: bool, now: float) -> int:
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: Conn) -> int:
             row = conn.execute(
                 "SELECT generation FROM stores WHERE store_id = ?", (store_id,)
             ).fetchone()
@@ -190,8 +216,9 @@ class SqliteReadModel:
 
     def delivered(self, down: Down) -> None:
         statements = {
-            "hwm": "UPDATE stores SET hwm_sent = max(hwm_sent, ?) WHERE store_id = ?",
-            "catalog": "UPDATE stores SET catalog_sent = max(catalog_sent, ?) WHERE store_id = ?",
+            "hwm": "UPDATE stores SET hwm_sent = greatest(hwm_sent, ?) WHERE store_id = ?",
+            "catalog": "UPDATE stores SET catalog_sent = greatest(catalog_sent, ?) "
+            "WHERE store_id = ?",
             "ship": "UPDATE transfers SET ship_sent = 1 WHERE transfer_id = ? AND from_store = ?",
             "receive": "UPDATE transfers SET receive_sent = 1 WHERE transfer_id = ? "
             "AND to_store = ?",
@@ -274,7 +301,7 @@ class SqliteReadModel:
 
     async def writable(self) -> None:
         await self._run(
-            lambda conn: conn.execute("UPDATE settings SET value = value WHERE 0").close(),
+            lambda conn: conn.execute("UPDATE settings SET value = value WHERE 1 = 0").close(),
             write=True,
         )
 
@@ -289,3 +316,20 @@ class SqliteReadModel:
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
+
+
+def open_read_model(db: str, data_dir: Path, zone: datetime.tzinfo) -> SqlReadModel:
+    """The read model `central.db` names: "" is the SQLite file in `data_dir`, a
+    `postgresql://` URL a PostgreSQL database (the `postgres` extra's psycopg)."""
+    if not db:
+        from autogrocery.central.sqlite_backend import SqliteBackend
+
+        return SqlReadModel(SqliteBackend(data_dir / DB_NAME), zone)
+    try:
+        from autogrocery.central.pg_backend import PgBackend
+    except ImportError:
+        raise RuntimeError(
+            "central.db is a PostgreSQL URL, and psycopg is not installed: "
+            "pip install 'autogrocery[postgres]'"
+        ) from None
+    return SqlReadModel(PgBackend(db, data_dir), zone)

@@ -1,4 +1,5 @@
-"""Applying stores' events to the SQLite read model: one batch, one transaction.
+"""Applying stores' events to the read model (either backend): one batch, one
+transaction.
 
 Each event's id (`<store>:<seq>`) is the key of `events`: inserted first, and only if it
 was new are its facts applied, so a redelivered event (the central died between the
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-import sqlite3
 from collections.abc import Sequence
 
 from autogrocery.central.readmodel import Arrival, Outcome
+from autogrocery.central.sqlconn import Conn
 from autogrocery.chain.protocol import Facts, OrderEnd, Receipt, Shipment, UpEvent, event_id
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,7 @@ REFUSED_UNATTRIBUTED = "refused_unattributed"  # a settings key: refusals of no 
 ENDED_UNSHIPPED = ("FAILED", "CANCELLED", "REFUSED", "EXPIRED")
 
 
-def apply_batch(
-    conn: sqlite3.Connection, batch: Sequence[Arrival], zone: datetime.tzinfo
-) -> Outcome:
+def apply_batch(conn: Conn, batch: Sequence[Arrival], zone: datetime.tzinfo) -> Outcome:
     """Apply every arrival of `batch` (the caller holds the transaction)."""
     done = Outcome()
     enrolled = {row[0] for row in conn.execute("SELECT store_id FROM stores")}
@@ -36,8 +35,8 @@ def apply_batch(
             done.refused += 1
             continue
         inserted = conn.execute(
-            "INSERT OR IGNORE INTO events (event_id, store_id, seq, kind, at, applied_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (event_id, store_id, seq, kind, at, applied_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 event_id(event.store_id, event.seq),
                 event.store_id,
@@ -61,7 +60,7 @@ def apply_batch(
     return done
 
 
-def _refuse(conn: sqlite3.Connection, arrival: Arrival, enrolled: set[str]) -> None:
+def _refuse(conn: Conn, arrival: Arrival, enrolled: set[str]) -> None:
     """Count a refusal against the store whose stream it came from."""
     store = arrival.source_store
     log.warning(
@@ -76,26 +75,27 @@ def _refuse(conn: sqlite3.Connection, arrival: Arrival, enrolled: set[str]) -> N
         return
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, '1') "
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)",
         (REFUSED_UNATTRIBUTED,),
     )
 
 
-def _seen(conn: sqlite3.Connection, arrival: Arrival, event: UpEvent) -> None:
+def _seen(conn: Conn, arrival: Arrival, event: UpEvent) -> None:
     """Every event: when the store was last heard from, its high-water mark, where its
     stream stands, what it holds (a heartbeat), which catalog it applied."""
     facts = event.facts
     conn.execute(
         """
         UPDATE stores SET
-            last_seen = max(coalesce(last_seen, 0), ?),
-            last_event_at = max(coalesce(last_event_at, 0), ?),
-            hwm = max(hwm, ?),
+            last_seen = greatest(coalesce(last_seen, 0), ?),
+            last_event_at = greatest(coalesce(last_event_at, 0), ?),
+            hwm = greatest(hwm, ?),
             events_applied = events_applied + 1,
-            stream_seq = CASE WHEN stream IS ? THEN max(stream_seq, ?) ELSE ? END,
+            stream_seq = CASE WHEN stream IS NOT DISTINCT FROM ?
+                THEN greatest(stream_seq, ?) ELSE ? END,
             stream = ?,
             on_hand_units = coalesce(?, on_hand_units),
-            catalog_version = max(catalog_version, coalesce(?, 0))
+            catalog_version = greatest(catalog_version, coalesce(?, 0))
         WHERE store_id = ?
         """,
         (
@@ -113,7 +113,7 @@ def _seen(conn: sqlite3.Connection, arrival: Arrival, event: UpEvent) -> None:
     )
 
 
-def _facts(conn: sqlite3.Connection, event: UpEvent, zone: datetime.tzinfo) -> bool:
+def _facts(conn: Conn, event: UpEvent, zone: datetime.tzinfo) -> bool:
     """Apply one new event's facts; True if a transfer moved on."""
     store, facts = event.store_id, event.facts
     _levels(conn, store, event.seq, facts)
@@ -131,7 +131,7 @@ def _facts(conn: sqlite3.Connection, event: UpEvent, zone: datetime.tzinfo) -> b
     return moved
 
 
-def _levels(conn: sqlite3.Connection, store: str, seq: int, facts: Facts) -> None:
+def _levels(conn: Conn, store: str, seq: int, facts: Facts) -> None:
     conn.executemany(
         "INSERT INTO stock (store_id, sku, on_hand, reserved, seq) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (store_id, sku) DO UPDATE SET on_hand = excluded.on_hand, "
@@ -140,7 +140,7 @@ def _levels(conn: sqlite3.Connection, store: str, seq: int, facts: Facts) -> Non
     )
 
 
-def _order(conn: sqlite3.Connection, store: str, order: OrderEnd, zone: datetime.tzinfo) -> bool:
+def _order(conn: Conn, store: str, order: OrderEnd, zone: datetime.tzinfo) -> bool:
     if order.kind == "CUSTOMER" and order.status == "COMPLETED":
         _daily(conn, store, _day(order.ended_at, zone), orders=1, revenue=order.total)
         return False
@@ -169,7 +169,7 @@ def _order(conn: sqlite3.Connection, store: str, order: OrderEnd, zone: datetime
     return bool(refused)
 
 
-def _shipped(conn: sqlite3.Connection, store: str, at: float, shipment: Shipment) -> bool:
+def _shipped(conn: Conn, store: str, at: float, shipment: Shipment) -> bool:
     moved = conn.execute(
         "UPDATE transfers SET status = 'SHIPPED', shipped_at = ? "
         "WHERE transfer_id = ? AND from_store = ? AND to_store = ? AND status = 'REQUESTED'",
@@ -207,7 +207,7 @@ def _shipped(conn: sqlite3.Connection, store: str, at: float, shipment: Shipment
     return True
 
 
-def _received(conn: sqlite3.Connection, store: str, at: float, receipt: Receipt) -> bool:
+def _received(conn: Conn, store: str, at: float, receipt: Receipt) -> bool:
     moved = conn.execute(
         "UPDATE transfers SET status = 'RECEIVED', received_at = ? "
         "WHERE transfer_id = ? AND to_store = ? AND from_store = ? AND status = 'SHIPPED'",
@@ -236,9 +236,7 @@ _QUANTITIES = {
 }
 
 
-def _quantities(
-    conn: sqlite3.Connection, transfer_id: str, column: str, lines: list[tuple[str, int]]
-) -> None:
+def _quantities(conn: Conn, transfer_id: str, column: str, lines: list[tuple[str, int]]) -> None:
     """Per SKU, the sum of a shipment's or receipt's lines (lots); 0 for a requested SKU
     that is not among them."""
     totals: dict[str, int] = {}
@@ -250,7 +248,7 @@ def _quantities(
 
 
 def _daily(
-    conn: sqlite3.Connection,
+    conn: Conn,
     store: str,
     day: str,
     *,
@@ -261,8 +259,9 @@ def _daily(
     conn.execute(
         "INSERT INTO daily (store_id, day, completed_orders, revenue, waste_value) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (store_id, day) DO UPDATE SET "
-        "completed_orders = completed_orders + excluded.completed_orders, "
-        "revenue = revenue + excluded.revenue, waste_value = waste_value + excluded.waste_value",
+        "completed_orders = daily.completed_orders + excluded.completed_orders, "
+        "revenue = daily.revenue + excluded.revenue, "
+        "waste_value = daily.waste_value + excluded.waste_value",
         (store, day, orders, revenue, waste),
     )
 

@@ -1,13 +1,13 @@
-"""The API's reads and writes on the SQLite read model, as plain functions on a
-connection (run on the model's own threads, never on the event loop)."""
+"""The API's reads and writes on the read model (either backend), as plain functions
+on a connection (run on the model's own threads, never on the event loop)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 import msgspec
 
+from autogrocery.central.apply import REFUSED_UNATTRIBUTED
 from autogrocery.central.readmodel import (
     SalesRecord,
     SkuStock,
@@ -16,7 +16,7 @@ from autogrocery.central.readmodel import (
     TransferLine,
     TransferRecord,
 )
-from autogrocery.central.sqlite_apply import REFUSED_UNATTRIBUTED
+from autogrocery.central.sqlconn import Conn, Row
 from autogrocery.chain.protocol import CatalogProduct, CatalogVersion, TransferItem
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.models import new_id
@@ -25,7 +25,7 @@ from autogrocery.domain.records import Made, RequestKey
 NEW_PRODUCT_NEEDS = ("name", "aisle", "price")
 
 
-def stores(conn: sqlite3.Connection) -> list[StoreRecord]:
+def stores(conn: Conn) -> list[StoreRecord]:
     return [
         StoreRecord(
             store_id=row["store_id"],
@@ -43,13 +43,14 @@ def stores(conn: sqlite3.Connection) -> list[StoreRecord]:
             refused=row["refused"],
         )
         for row in conn.execute(
-            "SELECT s.*, (SELECT sum(on_hand) FROM stock WHERE store_id = s.store_id) AS units "
+            "SELECT s.*, (SELECT CAST(sum(on_hand) AS BIGINT) FROM stock "
+            "WHERE store_id = s.store_id) AS units "
             "FROM stores s ORDER BY store_id"
         )
     ]
 
 
-def lag(row: sqlite3.Row) -> int:
+def lag(row: Row) -> int:
     """Events in the store's leaf stream the head office has not applied: the stream's
     last sequence (the reconciler asks the leaf) minus the stream sequence of the last
     event applied from it; all of it when nothing was applied from that stream yet (a
@@ -61,7 +62,7 @@ def lag(row: sqlite3.Row) -> int:
     return max(0, int(row["leaf_last_seq"]) - int(row["stream_seq"]))
 
 
-def stock(conn: sqlite3.Connection, sku: str) -> SkuStock | None:
+def stock(conn: Conn, sku: str) -> SkuStock | None:
     found = _stock_of(conn, [sku])
     if found:
         return found[0]
@@ -69,11 +70,11 @@ def stock(conn: sqlite3.Connection, sku: str) -> SkuStock | None:
     return SkuStock(sku, []) if known else None
 
 
-def stock_page(conn: sqlite3.Connection, after: str | None, limit: int) -> list[SkuStock]:
+def stock_page(conn: Conn, after: str | None, limit: int) -> list[SkuStock]:
     skus = [
         row[0]
         for row in conn.execute(
-            "SELECT sku FROM (SELECT sku FROM stock UNION SELECT sku FROM catalog_skus) "
+            "SELECT sku FROM (SELECT sku FROM stock UNION SELECT sku FROM catalog_skus) AS known "
             "WHERE sku > ? ORDER BY sku LIMIT ?",
             (after or "", limit),
         )
@@ -82,7 +83,7 @@ def stock_page(conn: sqlite3.Connection, after: str | None, limit: int) -> list[
     return [found.get(sku, SkuStock(sku, [])) for sku in skus]
 
 
-def _stock_of(conn: sqlite3.Connection, skus: Sequence[str]) -> list[SkuStock]:
+def _stock_of(conn: Conn, skus: Sequence[str]) -> list[SkuStock]:
     if not skus:
         return []
     marks = ", ".join("?" * len(skus))
@@ -97,12 +98,13 @@ def _stock_of(conn: sqlite3.Connection, skus: Sequence[str]) -> list[SkuStock]:
     return list(out.values())
 
 
-def sales(conn: sqlite3.Connection, first_day: str, last_day: str) -> list[SalesRecord]:
+def sales(conn: Conn, first_day: str, last_day: str) -> list[SalesRecord]:
     return [
         SalesRecord(*row)
         for row in conn.execute(
-            "SELECT s.store_id, coalesce(sum(d.completed_orders), 0), "
-            "coalesce(sum(d.revenue), 0), coalesce(sum(d.waste_value), 0) FROM stores s "
+            "SELECT s.store_id, CAST(coalesce(sum(d.completed_orders), 0) AS BIGINT), "
+            "CAST(coalesce(sum(d.revenue), 0) AS BIGINT), "
+            "CAST(coalesce(sum(d.waste_value), 0) AS BIGINT) FROM stores s "
             "LEFT JOIN daily d ON d.store_id = s.store_id AND d.day BETWEEN ? AND ? "
             "GROUP BY s.store_id ORDER BY s.store_id",
             (first_day, last_day),
@@ -110,7 +112,7 @@ def sales(conn: sqlite3.Connection, first_day: str, last_day: str) -> list[Sales
     ]
 
 
-def unknown_skus(conn: sqlite3.Connection, skus: Sequence[str]) -> list[str]:
+def unknown_skus(conn: Conn, skus: Sequence[str]) -> list[str]:
     """The SKUs no store reported and no catalog version named."""
     return [
         sku
@@ -124,7 +126,7 @@ def unknown_skus(conn: sqlite3.Connection, skus: Sequence[str]) -> list[str]:
 
 
 def create_transfer(
-    conn: sqlite3.Connection,
+    conn: Conn,
     from_store: str,
     to_store: str,
     items: Sequence[TransferItem],
@@ -164,23 +166,24 @@ def create_transfer(
     return found
 
 
-def transfer(conn: sqlite3.Connection, transfer_id: str) -> TransferRecord | None:
+def transfer(conn: Conn, transfer_id: str) -> TransferRecord | None:
     row = conn.execute("SELECT * FROM transfers WHERE transfer_id = ?", (transfer_id,)).fetchone()
     return None if row is None else _transfer(conn, row)
 
 
 def transfers(
-    conn: sqlite3.Connection, status: str | None, before: int | None, limit: int
+    conn: Conn, status: str | None, before: int | None, limit: int
 ) -> list[TransferRecord]:
     """Newest first; `before` is the cursor of the last one of the previous page."""
     rows = conn.execute(
-        "SELECT * FROM transfers WHERE (? IS NULL OR status = ?) AND n < ? ORDER BY n DESC LIMIT ?",
+        "SELECT * FROM transfers WHERE (CAST(? AS TEXT) IS NULL OR status = ?) AND n < ? "
+        "ORDER BY n DESC LIMIT ?",
         (status, status, before if before is not None else 2**62, limit),
     ).fetchall()
     return [_transfer(conn, row) for row in rows]
 
 
-def _transfer(conn: sqlite3.Connection, row: sqlite3.Row) -> TransferRecord:
+def _transfer(conn: Conn, row: Row) -> TransferRecord:
     items = [
         TransferLine(*item)
         for item in conn.execute(
@@ -203,12 +206,12 @@ def _transfer(conn: sqlite3.Connection, row: sqlite3.Row) -> TransferRecord:
     )
 
 
-def transfer_counts(conn: sqlite3.Connection) -> dict[str, int]:
+def transfer_counts(conn: Conn) -> dict[str, int]:
     return dict(conn.execute("SELECT status, count(*) FROM transfers GROUP BY status").fetchall())
 
 
 def publish_catalog(
-    conn: sqlite3.Connection,
+    conn: Conn,
     products: Sequence[CatalogProduct],
     by: str,
     now: float,
@@ -240,19 +243,19 @@ def publish_catalog(
         (version, now, by, body, *_keyed(key)),
     )
     conn.executemany(
-        "INSERT OR IGNORE INTO catalog_skus (sku, version) VALUES (?, ?)",
+        "INSERT INTO catalog_skus (sku, version) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(product.sku, version) for product in products],
     )
     return int(version)
 
 
-def refused_unattributed(conn: sqlite3.Connection) -> int:
+def refused_unattributed(conn: Conn) -> int:
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (REFUSED_UNATTRIBUTED,))
     found = row.fetchone()
     return int(found[0]) if found else 0
 
 
-def made(conn: sqlite3.Connection, user_id: str, key: str) -> Made | None:
+def made(conn: Conn, user_id: str, key: str) -> Made | None:
     """The transfer or catalog version the account `user_id` made under this
     Idempotency-Key, if any."""
     row = conn.execute(

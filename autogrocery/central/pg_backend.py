@@ -1,0 +1,178 @@
+"""The read model on a PostgreSQL server (`central.db = "postgresql://…"`), through
+psycopg 3: its blocking API fits the model's threads as sqlite3's does (BENCHMARKS.md,
+"The head office's driver", has the measurement against asyncpg).
+
+Connections are in autocommit mode: a read is one statement's snapshot, as on SQLite,
+and a write opens its own transaction (`transaction`). The shared SQL's `?` marks become
+psycopg's `%s`. The schema comes from the same migrations as SQLite's (`schema.py`),
+with PostgreSQL's types (`postgres_ddl`), numbered in `schema_version`; the migration
+holds an advisory lock, so `central run` and `central enroll` starting together migrate
+once. The head office API's own tables (accounts, tokens, idempotency notes) stay in a
+SQLite file in the data directory (`auth_file`): they are that process's, not the
+chain's.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from autogrocery.central.schema import MIGRATIONS, SchemaError, open_db, postgres_ddl
+from autogrocery.central.sqlconn import Conn, Cursor, Params
+
+AUTH_FILE = "central-auth.db"
+MIGRATION_LOCK = 0x6175746F67726F63  # "autogroc": one migration at a time
+WRITE_LOCK = MIGRATION_LOCK + 1  # the API's writes (transfers, catalog versions) in turn
+
+
+class PgRow(tuple[Any, ...]):
+    """A row readable by position and by column name, as sqlite3.Row is."""
+
+    names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return super().__getitem__(self.names[key])
+        return super().__getitem__(key)
+
+
+def _rows(cursor: psycopg.Cursor[Any]) -> Any:
+    names = {column.name: n for n, column in enumerate(cursor.description or ())}
+
+    def make(values: Sequence[Any]) -> PgRow:
+        row = PgRow(values)
+        row.names = names
+        return row
+
+    return make
+
+
+@functools.lru_cache(maxsize=512)
+def _marks(sql: str) -> str:
+    """The shared SQL's `?` parameters as psycopg's `%s` (a literal % doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConn:
+    """A psycopg connection speaking the shared SQL."""
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Params = (), /) -> Cursor:
+        return self.raw.execute(_marks(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Params], /) -> None:
+        with self.raw.cursor() as cursor:
+            cursor.executemany(_marks(sql), [tuple(row) for row in rows])
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PgBackend:
+    name = "postgresql"
+
+    def __init__(self, url: str, data_dir: Path) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self.where = describe(url)
+        self._migrated = False
+
+    def connect(self) -> Conn:
+        raw = psycopg.connect(
+            self.url,
+            autocommit=True,
+            row_factory=_rows,
+            connect_timeout=10,
+            application_name="autogrocery-central",
+        )
+        conn = PgConn(raw)
+        if not self._migrated:
+            try:
+                migrate(conn)
+                # The API's own tables, in their SQLite file (the head office schema's;
+                # its read-model tables stay empty there).
+                open_db(self.auth_file).close()
+            except BaseException:
+                conn.close()
+                raise
+            self._migrated = True
+        return conn
+
+    def transaction(self, conn: Conn, *, serial: bool = False) -> Any:
+        return _transaction(conn, serial)
+
+    def retryable(self, error: BaseException) -> bool:
+        # Connection lost, server restarting, serialization failure, deadlock, lock
+        # timeout: all are OperationalError (or under it) in psycopg.
+        return isinstance(error, psycopg.OperationalError)
+
+    def usable(self, conn: Conn) -> bool:
+        return isinstance(conn, PgConn) and not conn.raw.broken and not conn.raw.closed
+
+    @property
+    def auth_file(self) -> Path:
+        return self.data_dir / AUTH_FILE
+
+
+@contextmanager
+def _transaction(conn: Conn, serial: bool) -> Iterator[Conn]:
+    assert isinstance(conn, PgConn)  # noqa: S101 (this backend's own connections)
+    with conn.raw.transaction():
+        if serial:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        yield conn
+
+
+def migrate(conn: PgConn) -> int:
+    """Run the migrations the database lacks, in one transaction; how many ran."""
+    with conn.raw.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        }
+        if "schema_version" not in tables:
+            if tables:
+                raise SchemaError(f"{describe_conn(conn)} is not a head office database")
+            conn.execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
+            conn.execute("INSERT INTO schema_version (version) VALUES (0)")
+        version = int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise SchemaError(
+                f"{describe_conn(conn)} is at schema version {version}, newer than this "
+                f"autogrocery ({len(MIGRATIONS)}): upgrade autogrocery"
+            )
+        pending = MIGRATIONS[version:]
+        for script in pending:
+            for statement in postgres_ddl(script).split(";"):
+                if statement.strip():
+                    conn.raw.execute(statement)
+        conn.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+    return len(pending)
+
+
+def describe(url: str) -> str:
+    """The server and database of a URL, without its password."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "a PostgreSQL server (unreadable URL)"
+    host = parts.get("host") or "localhost"
+    port = parts.get("port") or "5432"
+    return f"postgresql://{host}:{port}/{parts.get('dbname') or ''}"
+
+
+def describe_conn(conn: PgConn) -> str:
+    info = conn.raw.info
+    return f"postgresql://{info.host}:{info.port}/{info.dbname}"

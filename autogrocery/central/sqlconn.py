@@ -1,0 +1,79 @@
+"""What the read model's SQL runs on, whichever database holds it: a DB-API connection
+with `?` parameters and rows readable by position and by column name, and the backend
+that opens such connections, holds a write transaction, and says which errors mean
+"try again" (`sqlite_backend.py`, `pg_backend.py`).
+
+The statements themselves are written once, in the SQL both databases speak (`ON
+CONFLICT`, `IS NOT DISTINCT FROM`, `greatest()`, `CAST(sum(...) AS BIGINT)`): one model,
+two backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+Params = Sequence[Any]
+
+
+class Row(Protocol):
+    def __getitem__(self, key: int | str) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class Conn(Protocol):
+    def execute(self, sql: str, params: Params = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Params], /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class Backend(Protocol):
+    """One database: how to reach it and how it behaves."""
+
+    name: str  # "sqlite" | "postgresql", for /metrics and errors
+    where: str  # the file, or the server's address without its password
+
+    def connect(self) -> Conn:
+        """A new connection, the schema brought up to date (first call migrates)."""
+        ...
+
+    def transaction(self, conn: Conn, *, serial: bool = False) -> AbstractContextManager[Conn]:
+        """One write transaction: committed at the end, rolled back on error; with
+        `serial`, after every other serial one (the API's writes, which number what
+        they make) has ended."""
+        ...
+
+    def retryable(self, error: BaseException) -> bool:
+        """Whether `error` is the database being busy or unreachable (the caller may
+        try again; the API answers 503), not a fault of the statement."""
+        ...
+
+    def usable(self, conn: Conn) -> bool:
+        """False once the connection is broken (a server restart): open a new one."""
+        ...
+
+    @property
+    def auth_file(self) -> Path:
+        """The SQLite file of the head office API's own tables (accounts, tokens,
+        idempotency notes): the read model's own file, or one beside the data."""
+        ...

@@ -1,0 +1,157 @@
+"""The read model on a real PostgreSQL server: its schema is SQLite's, made from the same
+migrations; a database that is not the head office's is refused; a server restart
+loses nothing (the applier's batch is retried whole, the API answers 503 meanwhile and
+then serves again); a bad URL is one line."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import zoneinfo
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from autogrocery.central.pg_backend import PgBackend
+from autogrocery.central.readmodel import Arrival, ReadModelError
+from autogrocery.central.schema import MIGRATIONS, SchemaError, open_db
+from autogrocery.central.sql_model import SqlReadModel, open_read_model
+from autogrocery.chain.protocol import Facts, Level, UpEvent
+from autogrocery.domain.errors import Unavailable
+from tests.postgres import PostgresServer
+
+UTC = zoneinfo.ZoneInfo("UTC")
+
+
+@pytest.fixture
+def database(postgres: PostgresServer) -> Iterator[str]:
+    url = postgres.database()
+    try:
+        yield url
+    finally:
+        postgres.drop(url)
+
+
+def sqlite_columns(path: Path) -> dict[str, set[str]]:
+    conn = open_db(path)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+    finally:
+        conn.close()
+
+
+def pg_columns(url: str) -> dict[str, set[str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public'"
+        ).fetchall()
+    found: dict[str, set[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, set()).add(column)
+    return found
+
+
+def test_one_source_makes_the_same_tables_on_both(tmp_path: Path, database: str) -> None:
+    model = open_read_model(database, tmp_path, UTC)
+    model.close_now()
+    on_pg = pg_columns(database)
+    assert on_pg.pop("schema_version") == {"version"}  # PostgreSQL's user_version
+    assert on_pg == sqlite_columns(tmp_path / "sqlite.db")
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS),)
+        kinds = dict(
+            conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'stores'"
+            ).fetchall()
+        )
+    # Times stay full-precision seconds, counters 64-bit, as SQLite keeps them.
+    assert kinds["last_seen"] == "double precision"
+    assert kinds["events_applied"] == "bigint"
+    # The API's own tables are in their SQLite file beside the data.
+    assert "accounts" in sqlite_columns(tmp_path / "central-auth.db")
+
+
+def test_a_database_that_is_not_the_head_offices_is_refused(
+    tmp_path: Path, database: str
+) -> None:
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE products (sku TEXT)")
+    with pytest.raises(SchemaError, match="not a head office database"):
+        open_read_model(database, tmp_path, UTC)
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("DROP TABLE products")
+        conn.execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (%s)", (len(MIGRATIONS) + 1,))
+    with pytest.raises(SchemaError, match="newer than this autogrocery"):
+        open_read_model(database, tmp_path, UTC)
+
+
+def test_an_unreachable_server_is_one_line_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ReadModelError) as failed:
+        open_read_model("postgresql://ho:secret-pw@127.0.0.1:1/chain", tmp_path, UTC)
+    text = str(failed.value)
+    assert text.startswith("postgresql://127.0.0.1:1/chain: ")
+    assert "secret-pw" not in text
+    assert "\n" not in text
+
+
+def arrival(seq: int, on_hand: int) -> Arrival:
+    event = UpEvent("north", seq, "stock", time.time(), Facts(levels=[Level("BRD-001", on_hand, 0)]))
+    return Arrival("north", "UP_north_1", seq, time.time(), event)
+
+
+async def test_a_server_restart_loses_nothing(tmp_path: Path) -> None:
+    """Its own server, restarted under the model: a call that meets the break fails as
+    retryable (the applier retries its batch; the API answers 503, never 500), the next
+    one reconnects, and every event is there once."""
+    server = PostgresServer()
+    server.start()
+    try:
+        model = SqlReadModel(PgBackend(server.database(), tmp_path), UTC)
+        try:
+            model.enroll("north", "x", rotate=False, now=0.0)
+            assert model.apply([arrival(1, 10)]).applied == 1
+            server.restart()
+            with pytest.raises(psycopg.OperationalError) as broken:
+                model.apply([arrival(2, 9)])
+            assert model.backend.retryable(broken.value)
+            # The batch, retried whole, is applied once; the API reconnects too.
+            assert model.apply([arrival(2, 9)]).applied == 1
+            assert model.apply([arrival(2, 9)]).duplicates == 1
+            await asyncio.gather(*(model.stores() for _ in range(4)))  # the API's threads
+            server.restart()
+            outcomes: list[str] = []
+            for _ in range(4):  # each API thread meets the break once, at most
+                try:
+                    stores = await model.stores()
+                    outcomes.append("answered")
+                except Unavailable:
+                    outcomes.append("503")
+            assert outcomes[-1] == "answered", outcomes
+            assert outcomes.count("503") <= 2, outcomes
+            assert [(s.store_id, s.events_applied, s.hwm) for s in stores] == [("north", 2, 2)]
+            stock = await model.stock("BRD-001")
+            assert stock is not None
+            assert [s.on_hand for s in stock.stores] == [9]
+        finally:
+            model.close_now()
+    finally:
+        server.stop()
+
+
+def test_the_sqlite_file_is_still_the_default(tmp_path: Path) -> None:
+    model = open_read_model("", tmp_path, UTC)
+    try:
+        assert model.backend.name == "sqlite"
+        assert model.auth_file == tmp_path / "central.db"
+    finally:
+        model.close_now()
+    assert sqlite3.connect(tmp_path / "central.db").execute("PRAGMA user_version").fetchone() == (
+        len(MIGRATIONS),
+    )

@@ -77,8 +77,15 @@ class PostgresServer:
             except KeyError:
                 raise RuntimeError(f"as root, the PostgreSQL tests need its user: {HOW}") from None
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        data, log = self.root / "data", self.root / "server.log"
-        initdb = [self.bin / "initdb", "-D", data, "-U", "postgres", "--auth=trust"]
+        data = self.root / "data"
+        initdb: list[str | Path] = [
+            self.bin / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+        ]
         subprocess.run(
             [*initdb, "-E", "UTF8", "--no-sync", "--no-instructions"],
             user=self.user,
@@ -95,7 +102,15 @@ class PostgresServer:
 
     def _launch(self) -> None:
         data, log = self.root / "data", self.root / "server.log"
-        server = [self.bin / "postgres", "-D", data, "-p", str(self.port), "-k", self.root]
+        server: list[str | Path] = [
+            self.bin / "postgres",
+            "-D",
+            data,
+            "-p",
+            str(self.port),
+            "-k",
+            self.root,
+        ]
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
                 [*server, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],

@@ -1,67 +1,89 @@
 """Applying stores' events to the read model (either backend): one batch, one
-transaction.
+transaction, a few statements per table (`apply_fold.py` folds the batch first).
 
-Each event's id (`<store>:<seq>`) is the key of `events`: inserted first, and only if it
-was new are its facts applied, so a redelivered event (the central died between the
-commit and the ack, a source replayed) changes nothing but the duplicates counter.
-Levels carry the sequence of the event that set them and only a newer one replaces
-them, so even an event applied late cannot roll a store's stock back.
+Each event's id (`<store>:<seq>`) is the key of `events`: inserted first (the batch's
+in one statement, `RETURNING` the ids that were new), and only the new ones' facts are
+applied, so a redelivered event (the central died between the commit and the ack, a
+source replayed) changes nothing but the duplicates counter. Levels carry the sequence
+of the event that set them and only a newer one replaces them, so even an event applied
+late cannot roll a store's stock back. Transfers move on event by event, in order.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from autogrocery.central.apply_fold import Fold
 from autogrocery.central.readmodel import Arrival, Outcome
-from autogrocery.central.sqlconn import Conn
-from autogrocery.chain.protocol import Facts, OrderEnd, Receipt, Shipment, UpEvent, event_id
+from autogrocery.central.sqlconn import Column, Conn, Params, values_insert, values_update
+from autogrocery.chain.protocol import OrderEnd, Receipt, Shipment, UpEvent, event_id
 
 log = logging.getLogger(__name__)
 
 REFUSED_UNATTRIBUTED = "refused_unattributed"  # a settings key: refusals of no store
 ENDED_UNSHIPPED = ("FAILED", "CANCELLED", "REFUSED", "EXPIRED")
+Bulk = Callable[[Conn, str, list[Column], list[Params], str], list[Any]]
+Update = Callable[[Conn, str, str, list[Column], str, list[Params]], None]
 
 
-def apply_batch(conn: Conn, batch: Sequence[Arrival], zone: datetime.tzinfo) -> Outcome:
-    """Apply every arrival of `batch` (the caller holds the transaction)."""
+def apply_batch(
+    conn: Conn,
+    batch: Sequence[Arrival],
+    zone: datetime.tzinfo,
+    bulk: Bulk = values_insert,
+    update: Update = values_update,
+) -> Outcome:
+    """Apply every arrival of `batch` (the caller holds the transaction); `bulk` and
+    `update` are how the backend writes many rows (`Backend.insert_many`,
+    `update_many`)."""
     done = Outcome()
     enrolled = {row[0] for row in conn.execute("SELECT store_id FROM stores")}
+    refused: collections.Counter[str | None] = collections.Counter()
+    candidates: dict[str, tuple[Arrival, UpEvent]] = {}
+    duplicates: collections.Counter[str] = collections.Counter()
     for arrival in batch:
         event = arrival.event
         if event is None or event.store_id not in enrolled:
-            _refuse(conn, arrival, enrolled)
-            done.refused += 1
+            _refused(arrival)
+            refused[arrival.source_store if arrival.source_store in enrolled else None] += 1
             continue
-        inserted = conn.execute(
-            "INSERT INTO events (event_id, store_id, seq, kind, at, applied_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (
-                event_id(event.store_id, event.seq),
-                event.store_id,
-                event.seq,
-                event.kind,
-                event.at,
-                arrival.received_at,
-            ),
-        ).rowcount
-        if not inserted:
-            conn.execute(
-                "UPDATE stores SET duplicates = duplicates + 1 WHERE store_id = ?",
-                (event.store_id,),
-            )
-            done.duplicates += 1
-            continue
-        done.transfers |= _facts(conn, event, zone)
-        _seen(conn, arrival, event)
-        done.applied += 1
-        done.stores.add(event.store_id)
+        key = event_id(event.store_id, event.seq)
+        if key in candidates:  # twice in one batch: the second is a duplicate
+            duplicates[event.store_id] += 1
+        else:
+            candidates[key] = (arrival, event)
+    new = _insert_events(bulk, conn, candidates)
+    fresh = []
+    for key, (arrival, event) in candidates.items():
+        if key in new:
+            fresh.append((arrival, event))
+        else:
+            duplicates[event.store_id] += 1
+    fold = Fold.of(fresh, zone)
+    _write_levels(bulk, conn, fold)
+    _write_days(bulk, conn, fold)
+    _write_stores(update, conn, fold)
+    for _, event in fresh:
+        done.transfers |= _transfers(conn, event)
+    _count(conn, "duplicates", duplicates)
+    _count(conn, "refused", collections.Counter({k: n for k, n in refused.items() if k}))
+    if refused[None]:
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = CAST(CAST(settings.value AS INTEGER) + ? AS TEXT)",
+            (REFUSED_UNATTRIBUTED, str(refused[None]), refused[None]),
+        )
+    done.applied, done.refused = len(fresh), sum(refused.values())
+    done.duplicates = sum(duplicates.values())
+    done.stores = set(fold.stores)
     return done
 
 
-def _refuse(conn: Conn, arrival: Arrival, enrolled: set[str]) -> None:
-    """Count a refusal against the store whose stream it came from."""
+def _refused(arrival: Arrival) -> None:
     store = arrival.source_store
     log.warning(
         "refused an event from %s (%s): %s",
@@ -70,60 +92,120 @@ def _refuse(conn: Conn, arrival: Arrival, enrolled: set[str]) -> None:
         arrival.refusal or "its store is not enrolled",
         extra={"store_id": store, "stream": arrival.stream, "stream_seq": arrival.stream_seq},
     )
-    if store in enrolled:
-        conn.execute("UPDATE stores SET refused = refused + 1 WHERE store_id = ?", (store,))
-        return
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?, '1') "
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)",
-        (REFUSED_UNATTRIBUTED,),
+
+
+EVENTS: list[Column] = [
+    ("event_id", "text"),
+    ("store_id", "text"),
+    ("seq", "bigint"),
+    ("kind", "text"),
+    ("at", "double precision"),
+    ("applied_at", "double precision"),
+]
+LEVELS: list[Column] = [
+    ("store_id", "text"),
+    ("sku", "text"),
+    ("on_hand", "bigint"),
+    ("reserved", "bigint"),
+    ("seq", "bigint"),
+]
+DAYS: list[Column] = [
+    ("store_id", "text"),
+    ("day", "text"),
+    ("completed_orders", "bigint"),
+    ("revenue", "bigint"),
+    ("waste_value", "bigint"),
+]
+
+
+def _insert_events(
+    bulk: Bulk, conn: Conn, candidates: dict[str, tuple[Arrival, UpEvent]]
+) -> set[object]:
+    rows: list[Params] = [
+        (key, e.store_id, e.seq, e.kind, e.at, a.received_at) for key, (a, e) in candidates.items()
+    ]
+    return set(bulk(conn, "events", EVENTS, rows, "ON CONFLICT DO NOTHING RETURNING event_id"))
+
+
+def _write_levels(bulk: Bulk, conn: Conn, fold: Fold) -> None:
+    rows: list[Params] = [(store, sku, *level) for (store, sku), level in fold.levels.items()]
+    tail = (
+        "ON CONFLICT (store_id, sku) DO UPDATE SET on_hand = excluded.on_hand, "
+        "reserved = excluded.reserved, seq = excluded.seq WHERE excluded.seq >= stock.seq"
     )
+    bulk(conn, "stock", LEVELS, rows, tail)
 
 
-def _seen(conn: Conn, arrival: Arrival, event: UpEvent) -> None:
-    """Every event: when the store was last heard from, its high-water mark, where its
-    stream stands, what it holds (a heartbeat), which catalog it applied."""
-    facts = event.facts
-    conn.execute(
-        """
-        UPDATE stores SET
-            last_seen = greatest(coalesce(last_seen, 0), ?),
-            last_event_at = greatest(coalesce(last_event_at, 0), ?),
-            hwm = greatest(hwm, ?),
-            events_applied = events_applied + 1,
-            stream_seq = CASE WHEN stream IS NOT DISTINCT FROM ?
-                THEN greatest(stream_seq, ?) ELSE ? END,
-            stream = ?,
-            on_hand_units = coalesce(?, on_hand_units),
-            catalog_version = greatest(catalog_version, coalesce(?, 0))
-        WHERE store_id = ?
-        """,
+def _write_days(bulk: Bulk, conn: Conn, fold: Fold) -> None:
+    rows: list[Params] = [(store, day, *sums) for (store, day), sums in fold.days.items()]
+    tail = (
+        "ON CONFLICT (store_id, day) DO UPDATE SET "
+        "completed_orders = daily.completed_orders + excluded.completed_orders, "
+        "revenue = daily.revenue + excluded.revenue, "
+        "waste_value = daily.waste_value + excluded.waste_value"
+    )
+    bulk(conn, "daily", DAYS, rows, tail)
+
+
+STORES: list[Column] = [
+    ("store_id", "text"),
+    ("last_seen", "double precision"),
+    ("last_event_at", "double precision"),
+    ("hwm", "bigint"),
+    ("applied", "bigint"),
+    ("one_stream", "boolean"),
+    ("stream", "text"),
+    ("stream_seq", "bigint"),
+    ("on_hand_units", "bigint"),
+    ("catalog_version", "bigint"),
+]
+STORE_SETS = """
+    last_seen = greatest(coalesce(stores.last_seen, 0), v.last_seen),
+    last_event_at = greatest(coalesce(stores.last_event_at, 0), v.last_event_at),
+    hwm = greatest(stores.hwm, v.hwm),
+    events_applied = stores.events_applied + v.applied,
+    stream_seq = CASE WHEN v.one_stream AND stores.stream IS NOT DISTINCT FROM v.stream
+        THEN greatest(stores.stream_seq, v.stream_seq) ELSE v.stream_seq END,
+    stream = v.stream,
+    on_hand_units = coalesce(v.on_hand_units, stores.on_hand_units),
+    catalog_version = greatest(stores.catalog_version, v.catalog_version)
+"""
+
+
+def _write_stores(update: Update, conn: Conn, fold: Fold) -> None:
+    """Every store of the batch: when it was last heard from, its high-water mark, where
+    its stream stands, what it holds (a heartbeat), which catalog it applied."""
+    rows: list[Params] = [
         (
-            arrival.received_at,
-            event.at,
-            event.seq,
-            arrival.stream,
-            arrival.stream_seq,
-            arrival.stream_seq,
-            arrival.stream,
-            facts.on_hand_units,
-            facts.catalog_version,
-            event.store_id,
-        ),
+            store,
+            f.last_seen,
+            f.last_event_at,
+            f.hwm,
+            f.applied,
+            f.one_stream,
+            f.stream,
+            f.stream_seq,
+            f.on_hand_units,
+            f.catalog_version,
+        )
+        for store, f in fold.stores.items()
+    ]
+    update(conn, "stores", "store_id", STORES, STORE_SETS, rows)
+
+
+def _count(conn: Conn, column: str, counts: collections.Counter[str]) -> None:
+    conn.executemany(
+        f"UPDATE stores SET {column} = {column} + ? WHERE store_id = ?",  # noqa: S608
+        [(n, store) for store, n in counts.items()],
     )
 
 
-def _facts(conn: Conn, event: UpEvent, zone: datetime.tzinfo) -> bool:
-    """Apply one new event's facts; True if a transfer moved on."""
+def _transfers(conn: Conn, event: UpEvent) -> bool:
+    """Move on the transfers one new event tells of; True if one did."""
     store, facts = event.store_id, event.facts
-    _levels(conn, store, event.seq, facts)
-    for movement in facts.movements:
-        if movement.type == "WASTE" and movement.delta < 0:
-            value = -movement.delta * movement.unit_cost
-            _daily(conn, store, _day(movement.at, zone), waste=value)
     moved = False
     for order in facts.orders:
-        moved |= _order(conn, store, order, zone)
+        moved |= _order(conn, store, order)
     for shipment in facts.shipments:
         moved |= _shipped(conn, store, event.at, shipment)
     for receipt in facts.receipts:
@@ -131,19 +213,7 @@ def _facts(conn: Conn, event: UpEvent, zone: datetime.tzinfo) -> bool:
     return moved
 
 
-def _levels(conn: Conn, store: str, seq: int, facts: Facts) -> None:
-    conn.executemany(
-        "INSERT INTO stock (store_id, sku, on_hand, reserved, seq) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (store_id, sku) DO UPDATE SET on_hand = excluded.on_hand, "
-        "reserved = excluded.reserved, seq = excluded.seq WHERE excluded.seq >= stock.seq",
-        [(store, level.sku, level.on_hand, level.reserved, seq) for level in facts.levels],
-    )
-
-
-def _order(conn: Conn, store: str, order: OrderEnd, zone: datetime.tzinfo) -> bool:
-    if order.kind == "CUSTOMER" and order.status == "COMPLETED":
-        _daily(conn, store, _day(order.ended_at, zone), orders=1, revenue=order.total)
-        return False
+def _order(conn: Conn, store: str, order: OrderEnd) -> bool:
     if order.transfer_id is None or order.status not in ENDED_UNSHIPPED:
         return False
     # The sending store could not pick it (not enough free stock: the reason names the
@@ -245,27 +315,3 @@ def _quantities(conn: Conn, transfer_id: str, column: str, lines: list[tuple[str
     zero, upsert = _QUANTITIES[column]
     conn.execute(zero, (transfer_id,))
     conn.executemany(upsert, [(transfer_id, sku, total, total) for sku, total in totals.items()])
-
-
-def _daily(
-    conn: Conn,
-    store: str,
-    day: str,
-    *,
-    orders: int = 0,
-    revenue: int = 0,
-    waste: int = 0,
-) -> None:
-    conn.execute(
-        "INSERT INTO daily (store_id, day, completed_orders, revenue, waste_value) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (store_id, day) DO UPDATE SET "
-        "completed_orders = daily.completed_orders + excluded.completed_orders, "
-        "revenue = daily.revenue + excluded.revenue, "
-        "waste_value = daily.waste_value + excluded.waste_value",
-        (store, day, orders, revenue, waste),
-    )
-
-
-def _day(at: float, zone: datetime.tzinfo) -> str:
-    """The chain's calendar day of a Unix time."""
-    return datetime.datetime.fromtimestamp(at, zone).date().isoformat()

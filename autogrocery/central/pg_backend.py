@@ -24,7 +24,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from autogrocery.central.schema import MIGRATIONS, SchemaError, open_db, postgres_ddl
-from autogrocery.central.sqlconn import Conn, Cursor, Params
+from autogrocery.central.sqlconn import Column, Conn, Cursor, Params
 
 AUTH_FILE = "central-auth.db"
 MIGRATION_LOCK = 0x6175746F67726F63  # "autogroc": one migration at a time
@@ -72,6 +72,12 @@ class PgConn:
         with self.raw.cursor() as cursor:
             cursor.executemany(_marks(sql), [tuple(row) for row in rows])
 
+    def execute_arrays(self, sql: str, columns: list[list[Any]]) -> Cursor:
+        """`sql` with one array parameter per column, sent in binary: psycopg writes a
+        text array element by element in Python (a third of the apply path's time,
+        measured), a binary one without quoting."""
+        return self.raw.execute(_marks(sql).replace("%s", "%b"), columns, binary=True)
+
     def close(self) -> None:
         self.raw.close()
 
@@ -117,9 +123,48 @@ class PgBackend:
     def usable(self, conn: Conn) -> bool:
         return isinstance(conn, PgConn) and not conn.raw.broken and not conn.raw.closed
 
+    def insert_many(
+        self, conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
+    ) -> list[Any]:
+        """One statement whatever the rows: each column one array parameter, unnested.
+        Its text does not change with the number of rows, so the server plans it once
+        (psycopg prepares it), and a 768-row upsert costs 5 parameters, not 3,840."""
+        if not rows:
+            return []
+        names = ", ".join(name for name, _ in columns)
+        arrays = ", ".join(f"CAST(? AS {kind}[])" for _, kind in columns)
+        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}"  # noqa: S608 (our own names)
+        cursor = _arrays(conn, sql, rows)
+        return [found[0] for found in cursor.fetchall()] if "RETURNING" in tail else []
+
+    def update_many(
+        self,
+        conn: Conn,
+        table: str,
+        key: str,
+        columns: Sequence[Column],
+        sets: str,
+        rows: list[Params],
+    ) -> None:
+        """One statement whatever the rows, as `insert_many`: the rows unnested."""
+        if not rows:
+            return
+        names = ", ".join(name for name, _ in columns)
+        arrays = ", ".join(f"CAST(? AS {kind}[])" for _, kind in columns)
+        sql = (
+            f"WITH v AS (SELECT * FROM unnest({arrays}) AS u ({names})) "  # noqa: S608 (our own names)
+            f"UPDATE {table} SET {sets} FROM v WHERE {table}.{key} = v.{key}"
+        )
+        _arrays(conn, sql, rows).close()
+
     @property
     def auth_file(self) -> Path:
         return self.data_dir / AUTH_FILE
+
+
+def _arrays(conn: Conn, sql: str, rows: list[Params]) -> Cursor:
+    assert isinstance(conn, PgConn)  # noqa: S101 (this backend's own connections)
+    return conn.execute_arrays(sql, [list(column) for column in zip(*rows, strict=True)])
 
 
 @contextmanager

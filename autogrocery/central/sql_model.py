@@ -119,7 +119,8 @@ class SqlReadModel:
     # --- intake ----------------------------------------------------------------------------
 
     def apply(self, batch: Sequence[Arrival]) -> Outcome:
-        return self._write(lambda conn: apply_batch(conn, batch, self.zone))
+        bulk, update = self.backend.insert_many, self.backend.update_many
+        return self._write(lambda conn: apply_batch(conn, batch, self.zone, bulk, update))
 
     def enrolled(self) -> list[Enrolment]:
         rows = self._conn().execute(

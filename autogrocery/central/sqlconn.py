@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 Params = Sequence[Any]
+Column = tuple[str, str]  # a column's name and its PostgreSQL type
+# Parameters in one multi-row statement: under SQLite's 32,766 and PostgreSQL's 65,535.
+MAX_PARAMS = 30_000
 
 
 class Row(Protocol):
@@ -72,8 +75,70 @@ class Backend(Protocol):
         """False once the connection is broken (a server restart): open a new one."""
         ...
 
+    def insert_many(
+        self, conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
+    ) -> list[Any]:
+        """`INSERT INTO table (columns) <rows> tail` in as few statements as the
+        database does it best; the first column of what RETURNING gave, if asked."""
+        ...
+
+    def update_many(
+        self,
+        conn: Conn,
+        table: str,
+        key: str,
+        columns: Sequence[Column],
+        sets: str,
+        rows: list[Params],
+    ) -> None:
+        """`UPDATE table SET sets` for each row, matched on `key` (the first column):
+        `sets` reads the row's values as `v.<column>` and the table's as `table.<column>`."""
+        ...
+
     @property
     def auth_file(self) -> Path:
         """The SQLite file of the head office API's own tables (accounts, tokens,
         idempotency notes): the read model's own file, or one beside the data."""
         ...
+
+
+def values_insert(
+    conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
+) -> list[Any]:
+    """`insert_many` as multi-row VALUES statements (what SQLite does best)."""
+    if not rows:
+        return []
+    names = ", ".join(name for name, _ in columns)
+    row = f"({', '.join('?' * len(columns))})"
+    per = max(1, MAX_PARAMS // len(columns))
+    returned: list[Any] = []
+    for start in range(0, len(rows), per):
+        part = rows[start : start + per]
+        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(part))} {tail}"  # noqa: S608 (our own names)
+        cursor = conn.execute(sql, [value for values in part for value in values])
+        if "RETURNING" in tail:
+            returned += [found[0] for found in cursor.fetchall()]
+    return returned
+
+
+def values_update(
+    conn: Conn,
+    table: str,
+    key: str,
+    columns: Sequence[Column],
+    sets: str,
+    rows: list[Params],
+) -> None:
+    """`update_many` as `WITH v(columns) AS (VALUES ...) UPDATE ... FROM v` statements."""
+    if not rows:
+        return
+    names = ", ".join(name for name, _ in columns)
+    row = f"({', '.join('?' * len(columns))})"
+    per = max(1, MAX_PARAMS // len(columns))
+    for start in range(0, len(rows), per):
+        part = rows[start : start + per]
+        conn.execute(
+            f"WITH v ({names}) AS (VALUES {', '.join([row] * len(part))}) "  # noqa: S608 (our own names)
+            f"UPDATE {table} SET {sets} FROM v WHERE {table}.{key} = v.{key}",
+            [value for values in part for value in values],
+        ).close()

@@ -4,12 +4,13 @@ holds the head office API's own tables."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from autogrocery.central.schema import open_db
-from autogrocery.central.sqlconn import Conn
+from autogrocery.central.sqlconn import Column, Conn, Params, values_insert, values_update
 from autogrocery.store.db import transaction
 
 BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -44,6 +45,22 @@ class SqliteBackend:
 
     def usable(self, conn: Conn) -> bool:
         return True
+
+    def insert_many(
+        self, conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
+    ) -> list[Any]:
+        return values_insert(conn, table, columns, rows, tail)
+
+    def update_many(
+        self,
+        conn: Conn,
+        table: str,
+        key: str,
+        columns: Sequence[Column],
+        sets: str,
+        rows: list[Params],
+    ) -> None:
+        values_update(conn, table, key, columns, sets, rows)
 
     @property
     def auth_file(self) -> Path:

@@ -233,20 +233,16 @@ def test_a_batch_is_one_transaction(
 
     model = bare_model
     model.enroll("north", "x", rotate=False, now=0.0)
-    real = apply._facts
-    calls = []
+    real = apply._write_days
 
-    def failing(conn, event, zone):  # type: ignore[no-untyped-def]
-        calls.append(event.seq)
-        if event.seq == 2:
-            raise OSError("disk full")
-        return real(conn, event, zone)
+    def failing(bulk, conn, fold):  # type: ignore[no-untyped-def]
+        raise OSError("disk full")  # after the batch's events and levels were written
 
-    monkeypatch.setattr(apply, "_facts", failing)
+    monkeypatch.setattr(apply, "_write_days", failing)
     batch = [_arrival("north", n, Facts(levels=[Level(SKU, n, 0)])) for n in (1, 2)]
     with pytest.raises(OSError, match="disk full"):
         model.apply(batch)
-    monkeypatch.setattr(apply, "_facts", real)
+    monkeypatch.setattr(apply, "_write_days", real)
     conn = model._conn()
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM stock").fetchone()[0] == 0

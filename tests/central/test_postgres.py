@@ -77,9 +77,7 @@ def test_one_source_makes_the_same_tables_on_both(tmp_path: Path, database: str)
     assert "accounts" in sqlite_columns(tmp_path / "central-auth.db")
 
 
-def test_a_database_that_is_not_the_head_offices_is_refused(
-    tmp_path: Path, database: str
-) -> None:
+def test_a_database_that_is_not_the_head_offices_is_refused(tmp_path: Path, database: str) -> None:
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("CREATE TABLE products (sku TEXT)")
     with pytest.raises(SchemaError, match="not a head office database"):
@@ -102,7 +100,9 @@ def test_an_unreachable_server_is_one_line_naming_it(tmp_path: Path) -> None:
 
 
 def arrival(seq: int, on_hand: int) -> Arrival:
-    event = UpEvent("north", seq, "stock", time.time(), Facts(levels=[Level("BRD-001", on_hand, 0)]))
+    event = UpEvent(
+        "north", seq, "stock", time.time(), Facts(levels=[Level("BRD-001", on_hand, 0)])
+    )
     return Arrival("north", "UP_north_1", seq, time.time(), event)
 
 

@@ -5,6 +5,7 @@ epoch, redeliveries, refusals) on both backends."""
 
 from __future__ import annotations
 
+import itertools
 import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,9 +44,7 @@ def histories(draw: st.DrawFn) -> list[Arrival]:
                 Level(sku, draw(st.integers(0, 50)), draw(st.integers(0, 5)))
                 for sku in draw(st.lists(st.sampled_from(["A", "B", "C"]), max_size=3))
             ],
-            orders=[
-                OrderEnd(f"o{seq}", "CUSTOMER", "COMPLETED", draw(st.integers(1, 999)), 1, at)
-            ]
+            orders=[OrderEnd(f"o{seq}", "CUSTOMER", "COMPLETED", draw(st.integers(1, 999)), 1, at)]
             if draw(st.booleans())
             else [],
             movements=[Movement("A", "WASTE", -draw(st.integers(1, 3)), None, "l", 40, at)]
@@ -121,6 +120,6 @@ def test_a_batch_leaves_what_its_events_one_by_one_leave(
     for arrival in history:
         one_by_one.apply([arrival])
     bounds = sorted({0, len(history), *(c for c in cuts if c < len(history))})
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         batched.apply(history[start:end])
     assert dump(batched) == dump(one_by_one)

@@ -35,16 +35,17 @@ def stores(conn: Conn) -> list[StoreRecord]:
             hwm=row["hwm"],
             lag_events=lag(row),
             catalog_version=row["catalog_version"],
-            on_hand_units=row["on_hand_units"]
-            if row["on_hand_units"] is not None
-            else row["units"],
+            on_hand_units=row["units"],
             events_applied=row["events_applied"],
             duplicates=row["duplicates"],
             refused=row["refused"],
         )
         for row in conn.execute(
-            "SELECT s.*, (SELECT CAST(sum(on_hand) AS BIGINT) FROM stock "
-            "WHERE store_id = s.store_id) AS units "
+            # A store's units: its last heartbeat's; the sum of its levels (a scan of
+            # its stock rows) only for a store that never sent one. coalesce evaluates
+            # its second argument only when needed, on both backends.
+            "SELECT s.*, coalesce(s.on_hand_units, (SELECT CAST(sum(on_hand) AS BIGINT) "
+            "FROM stock WHERE store_id = s.store_id)) AS units "
             "FROM stores s ORDER BY store_id"
         )
     ]
@@ -70,15 +71,28 @@ def stock(conn: Conn, sku: str) -> SkuStock | None:
     return SkuStock(sku, []) if known else None
 
 
+# The next `limit` distinct SKUs of `stock` after one, by its (sku, store_id) index: one
+# index probe per SKU (a skip scan), not a pass over every store's rows of every SKU.
+NEXT_STOCK_SKUS = """
+WITH RECURSIVE next (sku, n) AS (
+    SELECT (SELECT min(sku) FROM stock WHERE sku > ?), 1
+    UNION ALL
+    SELECT (SELECT min(sku) FROM stock WHERE sku > next.sku), n + 1
+    FROM next WHERE next.sku IS NOT NULL AND n < ?
+)
+SELECT sku FROM next WHERE sku IS NOT NULL
+"""
+
+NAMED_SKUS = "SELECT sku FROM catalog_skus WHERE sku > ? ORDER BY sku LIMIT ?"
+
+
 def stock_page(conn: Conn, after: str | None, limit: int) -> list[SkuStock]:
-    skus = [
-        row[0]
-        for row in conn.execute(
-            "SELECT sku FROM (SELECT sku FROM stock UNION SELECT sku FROM catalog_skus) AS known "
-            "WHERE sku > ? ORDER BY sku LIMIT ?",
-            (after or "", limit),
-        )
-    ]
+    """The SKUs after `after` that a store reported or a catalog version named, in
+    order, each with every store's level."""
+    start = after or ""
+    reported = [row[0] for row in conn.execute(NEXT_STOCK_SKUS, (start, limit))]
+    named = [row[0] for row in conn.execute(NAMED_SKUS, (start, limit))]
+    skus = sorted(set(reported) | set(named))[:limit]
     found = {item.sku: item for item in _stock_of(conn, skus)}
     return [found.get(sku, SkuStock(sku, [])) for sku in skus]
 

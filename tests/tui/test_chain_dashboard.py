@@ -50,6 +50,13 @@ SIZE = (160, 40)
 
 
 @pytest.fixture
+def read_model() -> str:
+    """The dashboard's head office on the SQLite read model: the dashboard reads the API,
+    whichever backend serves it (tests/central runs the API on both)."""
+    return ""
+
+
+@pytest.fixture
 async def hq(make_central: CentralFactory) -> Central:  # noqa: F811
     """A head office with the default settings."""
     return await make_central()

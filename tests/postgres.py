@@ -130,12 +130,13 @@ class PostgresServer:
                     ) from None
                 time.sleep(0.1)
 
-    def database(self) -> str:
-        """A new, empty database; its URL."""
+    def database(self, icu_locale: str | None = None) -> str:
+        """A new, empty database (with an ICU locale's collation, if given); its URL."""
         self._databases += 1
         name = f"test_{self._databases}"
+        how = f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
+            conn.execute(f"CREATE DATABASE {name}{how if icu_locale else ''}")
         return self.url(name)
 
     def drop(self, url: str) -> None:

@@ -184,6 +184,10 @@ POSTGRES_TYPES: list[tuple[str, str]] = [
     (r"\bREAL\b", "DOUBLE PRECISION"),  # Unix times in seconds
     (r"\bBLOB\b", "BYTEA"),
     (r"\s*WITHOUT ROWID", ""),
+    # Text compares by code point, as SQLite's BINARY does and as Python sorts: a
+    # database's own collation (en_US, ICU) would order SKUs otherwise, and the stock
+    # list, which merges two sorted sources, would skip some between pages.
+    (r"\bTEXT\b", 'TEXT COLLATE "C"'),
 ]
 
 

@@ -105,10 +105,27 @@ class SqlReadModel:
         with self.backend.transaction(conn, serial=serial):
             return work(conn)
 
+    def _again(self, work: Callable[[], T]) -> T:
+        """`work`, once more on a new connection if the first try found this thread's
+        connection broken (the server restarted since its last use): for reads and
+        for writes that are idempotent (an applied batch's events are keyed), never
+        for the API's writes, whose commit may have happened before the break."""
+        try:
+            return work()
+        except Exception as error:
+            conn = getattr(self._local, "conn", None)
+            if not self.backend.retryable(error) or conn is None or self.backend.usable(conn):
+                raise
+            self._forget(conn)
+            return work()
+
+    def _read(self, work: Callable[[Conn], T]) -> T:
+        return self._again(lambda: work(self._conn()))
+
     async def _run(self, work: Callable[[Conn], T], *, write: bool = False) -> T:
         def run() -> T:
             try:
-                return self._write(work, serial=True) if write else work(self._conn())
+                return self._write(work, serial=True) if write else self._read(work)
             except Exception as error:
                 if self.backend.retryable(error):
                     raise Unavailable("the read model is busy; try again", 1.0) from None
@@ -120,13 +137,18 @@ class SqlReadModel:
 
     def apply(self, batch: Sequence[Arrival]) -> Outcome:
         bulk, update = self.backend.insert_many, self.backend.update_many
-        return self._write(lambda conn: apply_batch(conn, batch, self.zone, bulk, update))
+        return self._again(
+            lambda: self._write(lambda conn: apply_batch(conn, batch, self.zone, bulk, update))
+        )
 
     def enrolled(self) -> list[Enrolment]:
-        rows = self._conn().execute(
-            "SELECT store_id, password_hash, generation FROM stores ORDER BY store_id"
-        )
-        return [Enrolment(*row) for row in rows]
+        def run(conn: Conn) -> list[Enrolment]:
+            rows = conn.execute(
+                "SELECT store_id, password_hash, generation FROM stores ORDER BY store_id"
+            )
+            return [Enrolment(*row) for row in rows]
+
+        return self._read(run)
 
     def enroll(self, store_id: str, password_hash: str, *, rotate: bool, now: float) -> int:
         def run(conn: Conn) -> int:
@@ -153,21 +175,25 @@ class SqlReadModel:
         return self._write(run)
 
     def hub_urls(self) -> list[str]:
-        row = self._conn().execute("SELECT value FROM settings WHERE key = ?", (HUB_URLS,))
-        found = row.fetchone()
-        return list(json.loads(found[0])) if found else []
+        def run(conn: Conn) -> list[str]:
+            found = conn.execute("SELECT value FROM settings WHERE key = ?", (HUB_URLS,))
+            row = found.fetchone()
+            return list(json.loads(row[0])) if row else []
+
+        return self._read(run)
 
     def set_hub_urls(self, urls: Sequence[str]) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (HUB_URLS, json.dumps(list(urls))),
-            ).close()
+        sql = (
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         )
+        params = (HUB_URLS, json.dumps(list(urls)))
+        self._again(lambda: self._write(lambda conn: conn.execute(sql, params).close()))
 
     def outgoing(self, store_id: str, now: float) -> list[Down]:
-        conn = self._conn()
+        return self._read(lambda conn: self._outgoing(conn, store_id, now))
+
+    def _outgoing(self, conn: Conn, store_id: str, now: float) -> list[Down]:
         store = conn.execute(
             "SELECT hwm, hwm_sent, catalog_sent FROM stores WHERE store_id = ?", (store_id,)
         ).fetchone()
@@ -224,17 +250,16 @@ class SqlReadModel:
             "receive": "UPDATE transfers SET receive_sent = 1 WHERE transfer_id = ? "
             "AND to_store = ?",
         }
-        sql = statements[down.kind]
-        self._write(lambda conn: conn.execute(sql, (down.key, down.store_id)).close())
+        sql, params = statements[down.kind], (down.key, down.store_id)
+        self._again(lambda: self._write(lambda conn: conn.execute(sql, params).close()))
 
     def leaf_seen(self, store_id: str, stream: str, last_seq: int, now: float) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                "UPDATE stores SET leaf_stream = ?, leaf_last_seq = ?, leaf_checked_at = ? "
-                "WHERE store_id = ?",
-                (stream, last_seq, now, store_id),
-            ).close()
+        sql = (
+            "UPDATE stores SET leaf_stream = ?, leaf_last_seq = ?, leaf_checked_at = ? "
+            "WHERE store_id = ?"
         )
+        params = (stream, last_seq, now, store_id)
+        self._again(lambda: self._write(lambda conn: conn.execute(sql, params).close()))
 
     # --- the API -------------------------------------------------------------------------
 

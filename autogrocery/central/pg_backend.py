@@ -15,18 +15,25 @@ chain's.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from autogrocery.central.schema import MIGRATIONS, SchemaError, open_db, postgres_ddl
+from autogrocery.central.schema import (
+    AUTH_FILE,
+    MIGRATIONS,
+    SchemaError,
+    open_db,
+    postgres_ddl,
+)
 from autogrocery.central.sqlconn import Column, Conn, Cursor, Params
 
-AUTH_FILE = "central-auth.db"
 MIGRATION_LOCK = 0x6175746F67726F63  # "autogroc": one migration at a time
 WRITE_LOCK = MIGRATION_LOCK + 1  # the API's writes (transfers, catalog versions) in turn
 
@@ -120,6 +127,11 @@ class PgBackend:
         # timeout: all are OperationalError (or under it) in psycopg.
         return isinstance(error, psycopg.OperationalError)
 
+    def redact(self, text: str) -> str:
+        for secret in _passwords(self.url):
+            text = text.replace(secret, "***")
+        return text
+
     def usable(self, conn: Conn) -> bool:
         return isinstance(conn, PgConn) and not conn.raw.broken and not conn.raw.closed
 
@@ -205,6 +217,19 @@ def migrate(conn: PgConn) -> int:
                     conn.raw.execute(statement)
         conn.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
     return len(pending)
+
+
+def _passwords(url: str) -> set[str]:
+    """The password a URL holds, as written and percent-decoded (an error may quote
+    either); none if it holds none."""
+    found = set(re.findall(r"(?:^|[?&\s])password\s*=\s*'?([^&\s']+)", url, re.IGNORECASE))
+    _, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        userinfo = rest.rsplit("@", 1)[0]
+        if ":" in userinfo:
+            found.add(userinfo.split(":", 1)[1])
+    found |= {unquote(secret) for secret in found}
+    return {secret for secret in found if secret}
 
 
 def describe(url: str) -> str:

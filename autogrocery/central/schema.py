@@ -22,6 +22,7 @@ from pathlib import Path
 from autogrocery.store.db import connect, transaction
 
 DB_NAME = "central.db"
+AUTH_FILE = "central-auth.db"  # the API's own tables when the read model is PostgreSQL
 
 MIGRATIONS: list[str] = [
     """

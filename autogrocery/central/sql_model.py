@@ -40,7 +40,7 @@ from autogrocery.central.readmodel import (
     StoreRecord,
     TransferRecord,
 )
-from autogrocery.central.schema import DB_NAME, SchemaError
+from autogrocery.central.schema import AUTH_FILE, DB_NAME, SchemaError
 from autogrocery.central.sqlconn import Backend, Conn
 from autogrocery.chain.protocol import (
     CatalogProduct,
@@ -72,7 +72,7 @@ class SqlReadModel:
             raise
         except Exception as exc:
             self.close_now()
-            text = " ".join(str(exc).split()) or type(exc).__name__
+            text = backend.redact(" ".join(str(exc).split())) or type(exc).__name__
             raise ReadModelError(f"{backend.where}: {text}") from exc
 
     @property
@@ -347,6 +347,17 @@ class SqlReadModel:
 def open_read_model(db: str, data_dir: Path, zone: datetime.tzinfo) -> SqlReadModel:
     """The read model `central.db` names: "" is the SQLite file in `data_dir`, a
     `postgresql://` URL a PostgreSQL database (the `postgres` extra's psycopg)."""
+    on_sqlite, on_postgres = data_dir / DB_NAME, data_dir / AUTH_FILE
+    if not db and on_postgres.exists() and not on_sqlite.exists():
+        raise ReadModelError(
+            f"{data_dir}'s read model is in PostgreSQL ({AUTH_FILE} is there): name its "
+            "database with --db URL (central.db)"
+        )
+    if db and on_sqlite.exists():
+        raise ReadModelError(
+            f"{data_dir} holds a SQLite read model ({DB_NAME}): moving it to PostgreSQL is "
+            "not supported; start from another data dir, or leave --db out"
+        )
     if not db:
         from autogrocery.central.sqlite_backend import SqliteBackend
 

@@ -75,6 +75,10 @@ class Backend(Protocol):
         """False once the connection is broken (a server restart): open a new one."""
         ...
 
+    def redact(self, text: str) -> str:
+        """`text` (an error's) without the database's password, if it quoted it."""
+        ...
+
     def insert_many(
         self, conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
     ) -> list[Any]:

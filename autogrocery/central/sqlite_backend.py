@@ -46,6 +46,9 @@ class SqliteBackend:
     def usable(self, conn: Conn) -> bool:
         return True
 
+    def redact(self, text: str) -> str:
+        return text
+
     def insert_many(
         self, conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
     ) -> list[Any]:

@@ -117,13 +117,14 @@ def _fail(message: str) -> int:
 def _enroll(config: Config, args: argparse.Namespace) -> int:
     from autogrocery.central.enroll import EnrolError, enroll
     from autogrocery.central.readmodel import ReadModelError
+    from autogrocery.central.schema import SchemaError
     from autogrocery.central.tls import TlsError
 
     out = Path(args.out).expanduser() if args.out else None
     try:
         done = enroll(config.central, args.store_id, out=out, rotate=args.rotate, hub=args.hub)
-    except (EnrolError, TlsError, ReadModelError) as exc:
-        return _fail(str(exc))
+    except (EnrolError, TlsError, ReadModelError, SchemaError, RuntimeError) as exc:
+        return _fail(" ".join(str(exc).split()))
     except OSError as exc:
         return _fail(f"{exc.filename or config.central.data_path()}: {exc.strerror or exc}")
     verb = "gave new credentials to" if args.rotate else "enrolled"

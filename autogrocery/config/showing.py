@@ -1,7 +1,7 @@
 """What `config show` prints: the config as plain data, secrets left out."""
 
 import dataclasses
-from urllib.parse import urlsplit, urlunsplit
+import re
 
 from autogrocery.config.sections import SECTIONS, Config
 
@@ -34,9 +34,17 @@ def shown(config: Config) -> tuple[dict[str, dict[str, object]], dict[str, str]]
 
 
 def without_password(url: str) -> str:
-    """A database URL as it may be shown: its password, if it holds one, masked."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    """A database URL (or libpq's key=value form) as it may be shown: a password in it
+    masked, wherever libpq would read one (`user:pw@`, up to the last `@`, whatever the
+    password holds; `password=` as a query parameter or a keyword)."""
+    shown = _PASSWORD_PARAM.sub(r"\1***", url)
+    scheme, sep, rest = shown.partition("://")
+    if not sep or "@" not in rest:
+        return shown
+    userinfo, host = rest.rsplit("@", 1)
+    if ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    return f"{scheme}://{userinfo}@{host}"
+
+
+_PASSWORD_PARAM = re.compile(r"((?:^|[?&\s])password\s*=\s*)(?:'[^']*'|[^&\s]*)", re.IGNORECASE)

@@ -20,6 +20,7 @@ from autogrocery.central.readmodel import Arrival, ReadModelError
 from autogrocery.central.schema import MIGRATIONS, SchemaError, open_db
 from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.chain.protocol import Facts, Level, UpEvent
+from tests.central.test_cli import cli, one_line
 from tests.postgres import PostgresServer
 
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -170,3 +171,53 @@ def test_the_sqlite_file_is_still_the_default(tmp_path: Path) -> None:
     assert sqlite3.connect(tmp_path / "central.db").execute("PRAGMA user_version").fetchone() == (
         len(MIGRATIONS),
     )
+
+
+def test_a_head_office_keeps_the_backend_it_started_with(tmp_path: Path, database: str) -> None:
+    """`central enroll` without --db on a PostgreSQL head office would enrol into a new,
+    empty SQLite file, and its store would be refused: it is refused instead, and the
+    other way round."""
+    open_read_model(database, tmp_path / "pg", UTC).close_now()
+    with pytest.raises(ReadModelError, match=r"read model is in PostgreSQL.*--db URL"):
+        open_read_model("", tmp_path / "pg", UTC)
+    assert not (tmp_path / "pg" / "central.db").exists()
+    open_read_model("", tmp_path / "lite", UTC).close_now()
+    with pytest.raises(ReadModelError, match="holds a SQLite read model"):
+        open_read_model(database, tmp_path / "lite", UTC)
+
+
+def test_enrolling_into_a_database_not_the_head_offices_is_one_line(
+    tmp_path: Path, database: str
+) -> None:
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE products (sku TEXT)")
+    done = cli("central", "enroll", "north", "--data-dir", str(tmp_path), "--db", database)
+    assert done.returncode == 2
+    assert one_line(done).startswith("autogrocery: postgresql://127.0.0.1:"), done.stderr
+    assert "not a head office database" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://ho:Zq9#pw@db.example/chain",
+        "postgresql://ho:Zq9?pw@db.example/chain",
+        "postgresql://ho:p@Zq9pw@db.example:5433/chain",
+        "postgresql://db.example/chain?user=ho&password=Zq9pw",
+        "postgresql://ho:pa%25Zq9pw@db.example/chain",
+    ],
+)
+def test_config_show_never_prints_the_databases_password(url: str) -> None:
+    done = cli("config", "show", "-o", f"central.db={url}")
+    assert done.returncode == 0, done.stderr
+    assert "Zq9" not in done.stdout + done.stderr
+    assert 'db = "postgresql://' in done.stdout
+
+
+def test_a_url_that_libpq_cannot_read_is_refused_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(ReadModelError) as failed:
+        open_read_model("postgresql://ho:pa%ss@127.0.0.1:1/chain", tmp_path, UTC)
+    assert "pa%ss" not in str(failed.value)
+    done = cli("config", "show", "-o", "central.db=host=db user=ho password=s3cret")
+    assert done.returncode == 2
+    assert "s3cret" not in done.stderr

@@ -78,10 +78,23 @@ def check(
         return refuse(f"not an UpEvent: {exc}")
     if event.store_id != owner:
         return refuse(f"claims store {event.store_id!r} but came from {stream}")
+    if b"\\u0000" in data and _holds_nul(msgspec.to_builtins(event)):
+        # PostgreSQL's text cannot hold one: the batch would fail there for ever.
+        return refuse("a text in it holds a NUL character")
     parts = subject.split(".")
     if len(parts) < 4 or parts[:2] != ["chain", "up"] or parts[2] != owner:
         return refuse(f"on subject {subject}, not on chain.up.{owner}.>")
     return Arrival(owner, stream, seq, received_at, event)
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def intake_config(sources: list[StreamSource] | None = None) -> StreamConfig:

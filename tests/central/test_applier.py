@@ -289,3 +289,19 @@ async def test_a_backlog_past_flow_control_is_sourced_whole_from_every_store(
         return all(s["last_seq"] == backlog for s in stats)
 
     await eventually(all_in, within=60, every=0.05)
+
+
+def test_an_event_with_a_nul_in_a_text_is_refused_not_retried_for_ever() -> None:
+    """PostgreSQL's text cannot hold a NUL: such an event would fail its batch there at
+    every retry and stop the chain's intake. It is refused, as a malformed one is."""
+    from autogrocery.central.intake import check
+
+    source = "UP_north_1:2UW1oQF4 17 > > chain.up.north.stock 4Hfwa1jU"
+    for sku, refused in (("B\x00D", True), ("B\\u0000D", False), ("BRD-001", False)):
+        event = UpEvent("north", 17, "stock", 1.0, Facts(levels=[Level(sku, 1, 0)]))
+        data = msgspec.json.encode(event)
+        arrival = check("chain.up.north.stock", data, source, 2.0, ["north"])
+        assert (arrival.event is None) is refused, sku
+        if refused:
+            assert arrival.refusal == "a text in it holds a NUL character"
+            assert arrival.source_store == "north"  # counted against its store

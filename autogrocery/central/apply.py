@@ -164,7 +164,8 @@ STORE_SETS = """
     last_event_at = greatest(coalesce(stores.last_event_at, 0), v.last_event_at),
     hwm = greatest(stores.hwm, v.hwm),
     events_applied = stores.events_applied + v.applied,
-    stream_seq = CASE WHEN v.one_stream AND stores.stream IS NOT DISTINCT FROM v.stream
+    stream_seq = CASE WHEN v.one_stream
+            AND (stores.stream = v.stream OR (stores.stream IS NULL AND v.stream IS NULL))
         THEN greatest(stores.stream_seq, v.stream_seq) ELSE v.stream_seq END,
     stream = v.stream,
     on_hand_units = coalesce(v.on_hand_units, stores.on_hand_units),

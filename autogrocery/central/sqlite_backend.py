@@ -3,6 +3,7 @@ holds the head office API's own tables."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -22,12 +23,18 @@ def _greatest(*values: float | None) -> float | None:
     return max(present) if present else None
 
 
+# RETURNING came with SQLite 3.35, UPDATE ... FROM with 3.33: an older library (Ubuntu
+# 22.04's is 3.37, some are older) gets the same rows written a row at a time.
+MODERN = sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
 class SqliteBackend:
     name = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, modern: bool = MODERN) -> None:
         self.path = path
         self.where = str(path)
+        self.modern = modern
 
     def connect(self) -> Conn:
         conn = open_db(self.path, check_same_thread=False)
@@ -52,7 +59,13 @@ class SqliteBackend:
     def insert_many(
         self, conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
     ) -> list[Any]:
-        return values_insert(conn, table, columns, rows, tail)
+        if self.modern or "RETURNING" not in tail:
+            return values_insert(conn, table, columns, rows, tail)
+        names = ", ".join(name for name, _ in columns)
+        marks = ", ".join("?" * len(columns))
+        conflict = tail.split("RETURNING", 1)[0]
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}"  # noqa: S608 (ours)
+        return [row[0] for row in rows if conn.execute(sql, row).rowcount == 1]
 
     def update_many(
         self,
@@ -63,7 +76,17 @@ class SqliteBackend:
         sets: str,
         rows: list[Params],
     ) -> None:
-        values_update(conn, table, key, columns, sets, rows)
+        if self.modern:
+            values_update(conn, table, key, columns, sets, rows)
+            return
+        names = ", ".join(name for name, _ in columns)
+        marks = ", ".join("?" * len(columns))
+        each = re.sub(r"\bv\.(\w+)", r"(SELECT \1 FROM v)", sets)
+        conn.executemany(
+            f"WITH v ({names}) AS (VALUES ({marks})) "  # noqa: S608 (our own names)
+            f"UPDATE {table} SET {each} WHERE {key} = (SELECT {key} FROM v)",
+            rows,
+        )
 
     @property
     def auth_file(self) -> Path:

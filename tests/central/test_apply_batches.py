@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from autogrocery.central.readmodel import Arrival
 from autogrocery.central.sql_model import SqlReadModel, open_read_model
+from autogrocery.central.sqlite_backend import SqliteBackend
 from autogrocery.chain.protocol import Facts, Level, Movement, OrderEnd, UpEvent
 from tests.postgres import PostgresServer
 
@@ -79,7 +80,7 @@ def dump(model: SqlReadModel) -> dict[str, Any]:
     return {name: [tuple(row) for row in conn.execute(sql)] for name, sql in tables.items()}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "sqlite-before-3.35", "postgresql"])
 def two_models(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[SqlReadModel]]:
     urls = [""] * 2
     server: PostgresServer | None = None
@@ -87,6 +88,9 @@ def two_models(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[
         server = request.getfixturevalue("postgres")
         urls = [server.database(), server.database()]
     models = [open_read_model(url, tmp_path / f"m{n}", UTC) for n, url in enumerate(urls)]
+    if request.param == "sqlite-before-3.35":  # batches written as an older SQLite must
+        models[1].close_now()
+        models[1] = SqlReadModel(SqliteBackend(tmp_path / "old.db", modern=False), UTC)
     try:
         yield models
     finally:

@@ -89,6 +89,8 @@ class PostgresServer:
         subprocess.run(
             [*initdb, "-E", "UTF8", "--no-sync", "--no-instructions"],
             user=self.user,
+            group=self.user,
+            extra_groups=[] if self.user else None,
             check=True,
             capture_output=True,
             timeout=120,
@@ -115,6 +117,8 @@ class PostgresServer:
             self.process = subprocess.Popen(
                 [*server, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
                 user=self.user,
+                group=self.user,
+                extra_groups=[] if self.user else None,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

@@ -104,18 +104,19 @@ def main() -> None:
                 from tests.postgres import PostgresServer
 
                 server = PostgresServer()
-                server.start()
-                url = server.database()
         with tempfile.TemporaryDirectory() as tmp:
-            model = open_read_model(url, Path(tmp), UTC)
             try:
+                if server is not None:
+                    server.start()
+                    url = server.database()
+                model = open_read_model(url, Path(tmp), UTC)
                 seconds = fill(model, given.stores, given.skus, given.days)
                 rows = given.stores * given.skus
                 print(f"{backend}: {rows:,} stock rows filled in {seconds:.0f} s", flush=True)
                 for name, median, worst in asyncio.run(reads(model, given.skus)):
                     print(f"  {name:45} median {median:8.1f} ms  worst {worst:8.1f} ms")
-            finally:
                 model.close_now()
+            finally:
                 if server is not None:
                     server.stop()
 

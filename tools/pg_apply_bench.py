@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import random
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -160,7 +161,11 @@ def main() -> None:
         from tests.postgres import PostgresServer
 
         server = PostgresServer()
-        server.start()
+        try:
+            server.start()
+        except BaseException:
+            server.stop()
+            raise
     work = batches(events(given.events, given.stores), given.batch)
     rates: dict[str, list[float]] = {}
 
@@ -169,6 +174,7 @@ def main() -> None:
         rates.setdefault(name, []).append(rate)
         print(f"{name:16} {rate:9.0f} events/s ({seconds:.2f} s)", flush=True)
 
+    scratch = tempfile.mkdtemp(prefix="pg-apply-bench-")
     try:
         for _ in range(given.rounds):
             with tempfile.TemporaryDirectory() as tmp:
@@ -178,12 +184,12 @@ def main() -> None:
                 model.close_now()
             url = fresh(server, given.db)
             recorded: Recorded = []
-            backend = PgBackend(url, Path(tempfile.mkdtemp()))
+            backend = PgBackend(url, Path(scratch))
             model = SqlReadModel(backend, UTC)
             enrol(model, given.stores)
             note("psycopg", timed_model(model, work))
             model.close_now()
-            record = PgBackend(fresh(server, given.db), Path(tempfile.mkdtemp()))
+            record = PgBackend(fresh(server, given.db), Path(scratch))
             model = SqlReadModel(record, UTC)
             enrol(model, given.stores)
             raw = psycopg.connect(record.url, autocommit=True, row_factory=_rows())
@@ -198,7 +204,7 @@ def main() -> None:
             model.close_now()
             for name in ("replay-psycopg", "replay-asyncpg"):
                 url = fresh(server, given.db)
-                model = SqlReadModel(PgBackend(url, Path(tempfile.mkdtemp())), UTC)
+                model = SqlReadModel(PgBackend(url, Path(scratch)), UTC)
                 enrol(model, given.stores)
                 model.close_now()
                 if name == "replay-psycopg":
@@ -209,6 +215,7 @@ def main() -> None:
             "medians: " + ", ".join(f"{k} {statistics.median(v):.0f}/s" for k, v in rates.items())
         )
     finally:
+        shutil.rmtree(scratch, ignore_errors=True)
         if server is not None:
             server.stop()
 

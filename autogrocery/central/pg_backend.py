@@ -105,6 +105,13 @@ class PgBackend:
             row_factory=_rows,
             connect_timeout=10,
             application_name="autogrocery-central",
+            # A server gone without a word (a failover, a cut network) is noticed within
+            # about a minute, instead of the kernel's retransmissions (~15 minutes).
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+            tcp_user_timeout=60_000,
         )
         conn = PgConn(raw)
         if not self._migrated:
@@ -123,9 +130,15 @@ class PgBackend:
         return _transaction(conn, serial)
 
     def retryable(self, error: BaseException) -> bool:
-        # Connection lost, server restarting, serialization failure, deadlock, lock
-        # timeout: all are OperationalError (or under it) in psycopg.
-        return isinstance(error, psycopg.OperationalError)
+        """A lost connection (no SQLSTATE: the client saw it), a connection exception
+        (08), a rolled-back transaction (40: serialization, deadlock), the server short
+        of resources (53), shutting down or starting (57), a lock not available (55P03).
+        Not a statement the server refuses, whatever its class (an index row too large
+        would be a 503 for ever)."""
+        if not isinstance(error, psycopg.OperationalError):
+            return False
+        state = error.sqlstate
+        return state is None or state[:2] in ("08", "40", "53", "57") or state == "55P03"
 
     def redact(self, text: str) -> str:
         for secret in _passwords(self.url):
@@ -204,7 +217,10 @@ def migrate(conn: PgConn) -> int:
                 raise SchemaError(f"{describe_conn(conn)} is not a head office database")
             conn.execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
             conn.execute("INSERT INTO schema_version (version) VALUES (0)")
-        version = int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            raise SchemaError(f"{describe_conn(conn)}'s schema_version is empty: not ours")
+        version = int(row[0])
         if version > len(MIGRATIONS):
             raise SchemaError(
                 f"{describe_conn(conn)} is at schema version {version}, newer than this "

@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autogrocery.central.readmodel import Arrival
+from autogrocery.central.readmodel import Arrival, Outcome
 from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.central.sqlite_backend import SqliteBackend
 from autogrocery.chain.protocol import Facts, Level, Movement, OrderEnd, UpEvent
 from tests.postgres import PostgresServer
 
-UTC = zoneinfo.ZoneInfo("Europe/Berlin")  # days cut at local midnight
+ZONE = zoneinfo.ZoneInfo("Europe/Berlin")  # days cut at local midnight
 STORES = ("north", "south", "east")
 DAY0 = 1_760_000_000.0
 
@@ -60,6 +60,10 @@ def histories(draw: st.DrawFn) -> list[Arrival]:
         received = at + draw(st.integers(0, 30))
         if draw(st.integers(0, 15)) == 0:  # not enrolled: refused
             event = UpEvent("west", seq, "stock", at, facts)
+        if draw(st.integers(0, 20)) == 0:  # not an event at all, from a store's stream or not
+            source = draw(st.sampled_from([store, None]))
+            arrivals.append(Arrival(source, stream, stream_seq, received, None, "garbled"))
+            continue
         arrivals.append(Arrival(store, stream, stream_seq, received, event))
     overtaken = st.lists(st.integers(0, max(0, len(arrivals) - 2)), max_size=5)
     for n in draw(overtaken) if len(arrivals) > 1 else []:
@@ -87,10 +91,10 @@ def two_models(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[
     if request.param == "postgresql":
         server = request.getfixturevalue("postgres")
         urls = [server.database(), server.database()]
-    models = [open_read_model(url, tmp_path / f"m{n}", UTC) for n, url in enumerate(urls)]
+    models = [open_read_model(url, tmp_path / f"m{n}", ZONE) for n, url in enumerate(urls)]
     if request.param == "sqlite-before-3.35":  # batches written as an older SQLite must
         models[1].close_now()
-        models[1] = SqlReadModel(SqliteBackend(tmp_path / "old.db", modern=False), UTC)
+        models[1] = SqlReadModel(SqliteBackend(tmp_path / "old.db", modern=False), ZONE)
     try:
         yield models
     finally:
@@ -121,9 +125,17 @@ def test_a_batch_leaves_what_its_events_one_by_one_leave(
     one_by_one, batched = two_models
     reset(one_by_one)
     reset(batched)
-    for arrival in history:
-        one_by_one.apply([arrival])
+    singles = [one_by_one.apply([arrival]) for arrival in history]
     bounds = sorted({0, len(history), *(c for c in cuts if c < len(history))})
-    for start, end in itertools.pairwise(bounds):
-        batched.apply(history[start:end])
+    batches = [batched.apply(history[start:end]) for start, end in itertools.pairwise(bounds)]
     assert dump(batched) == dump(one_by_one)
+    assert totals(batches) == totals(singles)
+
+
+def totals(outcomes: list[Outcome]) -> tuple[int, int, int, set[str]]:
+    return (
+        sum(o.applied for o in outcomes),
+        sum(o.duplicates for o in outcomes),
+        sum(o.refused for o in outcomes),
+        set().union(*(o.stores for o in outcomes)),
+    )

@@ -172,7 +172,7 @@ class SqlReadModel:
             )
             return int(row[0]) + 1
 
-        return self._write(run)
+        return self._write(run, serial=True)  # two enrolments of one store: one wins
 
     def hub_urls(self) -> list[str]:
         def run(conn: Conn) -> list[str]:

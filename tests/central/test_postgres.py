@@ -221,3 +221,40 @@ def test_a_url_that_libpq_cannot_read_is_refused_without_its_password(tmp_path: 
     done = cli("config", "show", "-o", "central.db=host=db user=ho password=s3cret")
     assert done.returncode == 2
     assert "s3cret" not in done.stderr
+
+
+def test_two_enrolments_of_one_store_at_once_are_one_and_a_refusal(
+    tmp_path: Path, database: str
+) -> None:
+    import threading
+
+    from autogrocery.central.readmodel import AlreadyEnrolled
+
+    model = open_read_model(database, tmp_path, UTC)
+    try:
+        for n in range(20):
+            start = threading.Barrier(2)
+            outcomes: list[str] = []
+
+            def enrol(
+                store: str = f"store-{n}",
+                start: threading.Barrier = start,
+                outcomes: list[str] = outcomes,
+            ) -> None:
+                start.wait()
+                try:
+                    model.enroll(store, "hash", rotate=False, now=0.0)
+                    outcomes.append("enrolled")
+                except AlreadyEnrolled:
+                    outcomes.append("already")
+                except Exception as exc:  # what must not happen: a database error
+                    outcomes.append(type(exc).__name__)
+
+            threads = [threading.Thread(target=enrol) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+            assert sorted(outcomes) == ["already", "enrolled"], outcomes
+    finally:
+        model.close_now()

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from autogrocery.central.readmodel import ReadModelError
 from autogrocery.central.schema import (
     AUTH_FILE,
     MIGRATIONS,
@@ -36,6 +37,7 @@ from autogrocery.central.sqlconn import Column, Conn, Cursor, Params
 
 MIGRATION_LOCK = 0x6175746F67726F63  # "autogroc": one migration at a time
 WRITE_LOCK = MIGRATION_LOCK + 1  # the API's writes (transfers, catalog versions) in turn
+OWNER_LOCK = MIGRATION_LOCK + 2  # held by the one head office running on the database
 
 
 class PgRow(tuple[Any, ...]):
@@ -139,6 +141,17 @@ class PgBackend:
             return False
         state = error.sqlstate
         return state is None or state[:2] in ("08", "40", "53", "57") or state == "55P03"
+
+    def claim(self) -> Conn | None:
+        conn = self.connect()
+        held = conn.execute("SELECT pg_try_advisory_lock(?)", (OWNER_LOCK,)).fetchone()[0]
+        if not held:
+            conn.close()
+            raise ReadModelError(
+                f"{self.where}: another head office is running on this database (its "
+                "session holds the head office's lock); stop it first"
+            )
+        return conn
 
     def redact(self, text: str) -> str:
         for secret in _passwords(self.url):

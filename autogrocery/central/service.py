@@ -96,6 +96,7 @@ class CentralService:
         users = internal_users(self.layout.keys)
         binary = find_binary()
         self.model = model = open_read_model(c.db, self.layout.root, c.zone())
+        model.claim()
         spec = HubSpec(
             workdir=self.layout.hub,
             store_dir=self.layout.jetstream,

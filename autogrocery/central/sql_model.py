@@ -75,6 +75,14 @@ class SqlReadModel:
             text = backend.redact(" ".join(str(exc).split())) or type(exc).__name__
             raise ReadModelError(f"{backend.where}: {text}") from exc
 
+    def claim(self) -> None:
+        """Hold the database for the running head office (`Backend.claim`): a second
+        one on the same PostgreSQL database is refused at its start."""
+        held = self.backend.claim()
+        if held is not None:
+            with self._conns_lock:
+                self._conns.append(held)  # closed, and so released, by close_now
+
     @property
     def auth_file(self) -> Path:
         """The SQLite file of the API's own tables (`Backend.auth_file`)."""

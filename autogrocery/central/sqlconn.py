@@ -75,6 +75,12 @@ class Backend(Protocol):
         """False once the connection is broken (a server restart): open a new one."""
         ...
 
+    def claim(self) -> Conn | None:
+        """Hold the database for this head office while the connection returned stays
+        open; raises ReadModelError if another holds it. None where the data dir's own
+        lock already does it (SQLite)."""
+        ...
+
     def redact(self, text: str) -> str:
         """`text` (an error's) without the database's password, if it quoted it."""
         ...

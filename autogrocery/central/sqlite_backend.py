@@ -53,6 +53,9 @@ class SqliteBackend:
     def usable(self, conn: Conn) -> bool:
         return True
 
+    def claim(self) -> Conn | None:
+        return None  # the file is in the data dir, which `central run` holds
+
     def redact(self, text: str) -> str:
         return text
 

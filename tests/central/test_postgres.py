@@ -258,3 +258,17 @@ def test_two_enrolments_of_one_store_at_once_are_one_and_a_refusal(
             assert sorted(outcomes) == ["already", "enrolled"], outcomes
     finally:
         model.close_now()
+
+
+def test_a_second_head_office_on_one_database_is_refused(tmp_path: Path, database: str) -> None:
+    first = open_read_model(database, tmp_path / "a", UTC)
+    second = open_read_model(database, tmp_path / "b", UTC)
+    try:
+        first.claim()
+        with pytest.raises(ReadModelError, match="another head office is running"):
+            second.claim()
+        first.close_now()  # stopped: its session, and the lock, are gone
+        second.claim()
+    finally:
+        first.close_now()
+        second.close_now()

@@ -122,7 +122,9 @@ def _insert_events(
     bulk: Bulk, conn: Conn, candidates: dict[str, tuple[Arrival, UpEvent]]
 ) -> set[object]:
     rows: list[Params] = [
-        (key, e.store_id, e.seq, e.kind, e.at, a.received_at) for key, (a, e) in candidates.items()
+        # times as floats: PostgreSQL's arrays take one type (an int among floats fails)
+        (key, e.store_id, e.seq, e.kind, float(e.at), float(a.received_at))
+        for key, (a, e) in candidates.items()
     ]
     return set(bulk(conn, "events", EVENTS, rows, "ON CONFLICT DO NOTHING RETURNING event_id"))
 

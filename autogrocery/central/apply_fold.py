@@ -40,8 +40,8 @@ class StoreFold:
     def first(cls, arrival: Arrival, event: UpEvent) -> StoreFold:
         facts = event.facts
         return cls(
-            arrival.received_at,
-            event.at,
+            float(arrival.received_at),
+            float(event.at),
             event.seq,
             1,
             arrival.stream,

@@ -221,8 +221,11 @@ def migrate(conn: PgConn) -> int:
         tables = {
             row[0]
             for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = current_schema()"
+                # pg_class, not information_schema: that hides the tables this user
+                # may not read, and a database holding them is not empty.
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                "c.relnamespace WHERE n.nspname = current_schema() "
+                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
             )
         }
         if "schema_version" not in tables:

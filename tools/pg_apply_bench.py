@@ -7,8 +7,8 @@ and then a waste movement), then, on a fresh database each, in turn:
 - `psycopg`:  the read model's `apply`, on PostgreSQL through psycopg 3 (what ships);
 - `replay-psycopg` / `replay-asyncpg`: the statements that `apply` sent (recorded from
   the psycopg run), replayed batch by batch, one transaction each, through psycopg and
-  through asyncpg: the two drivers doing the same database work, without the model's
-  Python around it.
+  through asyncpg (`pip install asyncpg` for this one): the two drivers doing the same
+  database work, without the model's Python around it.
 
 A PostgreSQL server is started in a temp dir (tests/postgres.py) unless --db names
 one. Not a test; from the repo root:
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import random
 import re
 import shutil
@@ -122,7 +123,8 @@ def dollars(sql: str) -> str:
 
 
 async def replay_asyncpg(url: str, recorded: Recorded) -> float:
-    import asyncpg  # type: ignore[import-untyped]
+    # Only for this comparison, not a dependency of ours: `pip install asyncpg`.
+    asyncpg: Any = importlib.import_module("asyncpg")
 
     conn = await asyncpg.connect(url)
     try:

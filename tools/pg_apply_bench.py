@@ -34,7 +34,9 @@ from typing import Any
 
 import psycopg
 
+from autogrocery.central.apply import apply_batch
 from autogrocery.central.pg_backend import PgBackend, PgConn
+from autogrocery.central.pg_backend import _rows as pg_rows
 from autogrocery.central.readmodel import Arrival
 from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.central.sqlconn import Params
@@ -194,14 +196,12 @@ def main() -> None:
             record = PgBackend(fresh(server, given.db), Path(scratch))
             model = SqlReadModel(record, UTC)
             enrol(model, given.stores)
-            raw = psycopg.connect(record.url, autocommit=True, row_factory=_rows())
+            raw = psycopg.connect(record.url, autocommit=True, row_factory=pg_rows)
             recording = Recording(raw, recorded)
             for batch in work:
                 recorded.append([])
                 with raw.transaction():
-                    from autogrocery.central.apply import apply_batch
-
-                    apply_batch(recording, batch, UTC, record.insert_many, record.update_many)
+                    apply_batch(recording, batch, UTC, record)
             raw.close()
             model.close_now()
             for name in ("replay-psycopg", "replay-asyncpg"):
@@ -220,12 +220,6 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
         if server is not None:
             server.stop()
-
-
-def _rows() -> Any:
-    from autogrocery.central.pg_backend import _rows as rows
-
-    return rows
 
 
 if __name__ == "__main__":

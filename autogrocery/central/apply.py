@@ -14,32 +14,24 @@ from __future__ import annotations
 import collections
 import datetime
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from autogrocery.central.apply_fold import Fold
 from autogrocery.central.readmodel import Arrival, Outcome
-from autogrocery.central.sqlconn import Column, Conn, Params, values_insert, values_update
+from autogrocery.central.sqlconn import Backend, Column, Conn, Params
 from autogrocery.chain.protocol import OrderEnd, Receipt, Shipment, UpEvent, event_id
 
 log = logging.getLogger(__name__)
 
 REFUSED_UNATTRIBUTED = "refused_unattributed"  # a settings key: refusals of no store
 ENDED_UNSHIPPED = ("FAILED", "CANCELLED", "REFUSED", "EXPIRED")
-Bulk = Callable[[Conn, str, list[Column], list[Params], str], list[Any]]
-Update = Callable[[Conn, str, str, list[Column], str, list[Params]], None]
 
 
 def apply_batch(
-    conn: Conn,
-    batch: Sequence[Arrival],
-    zone: datetime.tzinfo,
-    bulk: Bulk = values_insert,
-    update: Update = values_update,
+    conn: Conn, batch: Sequence[Arrival], zone: datetime.tzinfo, db: Backend
 ) -> Outcome:
-    """Apply every arrival of `batch` (the caller holds the transaction); `bulk` and
-    `update` are how the backend writes many rows (`Backend.insert_many`,
-    `update_many`)."""
+    """Apply every arrival of `batch` (the caller holds the transaction); `db` writes
+    many rows its own best way (`Backend.insert_many`, `update_many`)."""
     done = Outcome()
     enrolled = {row[0] for row in conn.execute("SELECT store_id FROM stores")}
     refused: collections.Counter[str | None] = collections.Counter()
@@ -56,7 +48,7 @@ def apply_batch(
             duplicates[event.store_id] += 1
         else:
             candidates[key] = (arrival, event)
-    new = _insert_events(bulk, conn, candidates)
+    new = _insert_events(db, conn, candidates)
     fresh = []
     for key, (arrival, event) in candidates.items():
         if key in new:
@@ -64,9 +56,9 @@ def apply_batch(
         else:
             duplicates[event.store_id] += 1
     fold = Fold.of(fresh, zone)
-    _write_levels(bulk, conn, fold)
-    _write_days(bulk, conn, fold)
-    _write_stores(update, conn, fold)
+    _write_levels(db, conn, fold)
+    _write_days(db, conn, fold)
+    _write_stores(db, conn, fold)
     for _, event in fresh:
         done.transfers |= _transfers(conn, event)
     _count(conn, "duplicates", duplicates)
@@ -119,26 +111,27 @@ DAYS: list[Column] = [
 
 
 def _insert_events(
-    bulk: Bulk, conn: Conn, candidates: dict[str, tuple[Arrival, UpEvent]]
+    db: Backend, conn: Conn, candidates: dict[str, tuple[Arrival, UpEvent]]
 ) -> set[object]:
     rows: list[Params] = [
         # times as floats: PostgreSQL's arrays take one type (an int among floats fails)
         (key, e.store_id, e.seq, e.kind, float(e.at), float(a.received_at))
         for key, (a, e) in candidates.items()
     ]
-    return set(bulk(conn, "events", EVENTS, rows, "ON CONFLICT DO NOTHING RETURNING event_id"))
+    tail = "ON CONFLICT DO NOTHING RETURNING event_id"
+    return set(db.insert_many(conn, "events", EVENTS, rows, tail))
 
 
-def _write_levels(bulk: Bulk, conn: Conn, fold: Fold) -> None:
+def _write_levels(db: Backend, conn: Conn, fold: Fold) -> None:
     rows: list[Params] = [(store, sku, *level) for (store, sku), level in fold.levels.items()]
     tail = (
         "ON CONFLICT (store_id, sku) DO UPDATE SET on_hand = excluded.on_hand, "
         "reserved = excluded.reserved, seq = excluded.seq WHERE excluded.seq >= stock.seq"
     )
-    bulk(conn, "stock", LEVELS, rows, tail)
+    db.insert_many(conn, "stock", LEVELS, rows, tail)
 
 
-def _write_days(bulk: Bulk, conn: Conn, fold: Fold) -> None:
+def _write_days(db: Backend, conn: Conn, fold: Fold) -> None:
     rows: list[Params] = [(store, day, *sums) for (store, day), sums in fold.days.items()]
     tail = (
         "ON CONFLICT (store_id, day) DO UPDATE SET "
@@ -146,7 +139,7 @@ def _write_days(bulk: Bulk, conn: Conn, fold: Fold) -> None:
         "revenue = daily.revenue + excluded.revenue, "
         "waste_value = daily.waste_value + excluded.waste_value"
     )
-    bulk(conn, "daily", DAYS, rows, tail)
+    db.insert_many(conn, "daily", DAYS, rows, tail)
 
 
 STORES: list[Column] = [
@@ -175,7 +168,7 @@ STORE_SETS = """
 """
 
 
-def _write_stores(update: Update, conn: Conn, fold: Fold) -> None:
+def _write_stores(db: Backend, conn: Conn, fold: Fold) -> None:
     """Every store of the batch: when it was last heard from, its high-water mark, where
     its stream stands, what it holds (a heartbeat), which catalog it applied."""
     rows: list[Params] = [
@@ -193,7 +186,7 @@ def _write_stores(update: Update, conn: Conn, fold: Fold) -> None:
         )
         for store, f in fold.stores.items()
     ]
-    update(conn, "stores", "store_id", STORES, STORE_SETS, rows)
+    db.update_many(conn, "stores", "store_id", STORES, STORE_SETS, rows)
 
 
 def _count(conn: Conn, column: str, counts: collections.Counter[str]) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -33,7 +33,7 @@ from autogrocery.central.schema import (
     open_db,
     postgres_ddl,
 )
-from autogrocery.central.sqlconn import Column, Conn, Cursor, Params
+from autogrocery.central.sqlconn import Column, Conn, Cursor, Params, names
 
 MIGRATION_LOCK = 0x6175746F67726F63  # "autogroc": one migration at a time
 WRITE_LOCK = MIGRATION_LOCK + 1  # the API's writes (transfers, catalog versions) in turn
@@ -128,7 +128,7 @@ class PgBackend:
             self._migrated = True
         return conn
 
-    def transaction(self, conn: Conn, *, serial: bool = False) -> Any:
+    def transaction(self, conn: Conn, *, serial: bool = False) -> AbstractContextManager[Conn]:
         return _transaction(conn, serial)
 
     def retryable(self, error: BaseException) -> bool:
@@ -169,9 +169,7 @@ class PgBackend:
         (psycopg prepares it), and a 768-row upsert costs 5 parameters, not 3,840."""
         if not rows:
             return []
-        names = ", ".join(name for name, _ in columns)
-        arrays = ", ".join(f"CAST(? AS {kind}[])" for _, kind in columns)
-        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}"  # noqa: S608 (our own names)
+        sql = f"INSERT INTO {table} ({names(columns)}) SELECT * FROM {_unnest(columns)} {tail}"  # noqa: S608 (our own names)
         cursor = _arrays(conn, sql, rows)
         return [found[0] for found in cursor.fetchall()] if "RETURNING" in tail else []
 
@@ -187,10 +185,8 @@ class PgBackend:
         """One statement whatever the rows, as `insert_many`: the rows unnested."""
         if not rows:
             return
-        names = ", ".join(name for name, _ in columns)
-        arrays = ", ".join(f"CAST(? AS {kind}[])" for _, kind in columns)
         sql = (
-            f"WITH v AS (SELECT * FROM unnest({arrays}) AS u ({names})) "  # noqa: S608 (our own names)
+            f"WITH v AS (SELECT * FROM {_unnest(columns)} AS u ({names(columns)})) "  # noqa: S608 (our own names)
             f"UPDATE {table} SET {sets} FROM v WHERE {table}.{key} = v.{key}"
         )
         _arrays(conn, sql, rows).close()
@@ -198,6 +194,11 @@ class PgBackend:
     @property
     def auth_file(self) -> Path:
         return self.data_dir / AUTH_FILE
+
+
+def _unnest(columns: Sequence[Column]) -> str:
+    """`unnest(...)` of one array parameter per column, typed."""
+    return f"unnest({', '.join(f'CAST(? AS {kind}[])' for _, kind in columns)})"
 
 
 def _arrays(conn: Conn, sql: str, rows: list[Params]) -> Cursor:

@@ -144,9 +144,9 @@ class SqlReadModel:
     # --- intake ----------------------------------------------------------------------------
 
     def apply(self, batch: Sequence[Arrival]) -> Outcome:
-        bulk, update = self.backend.insert_many, self.backend.update_many
+        db = self.backend
         return self._again(
-            lambda: self._write(lambda conn: apply_batch(conn, batch, self.zone, bulk, update))
+            lambda: self._write(lambda conn: apply_batch(conn, batch, self.zone, db))
         )
 
     def enrolled(self) -> list[Enrolment]:

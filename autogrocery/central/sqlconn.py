@@ -112,20 +112,32 @@ class Backend(Protocol):
         ...
 
 
+def names(columns: Sequence[Column]) -> str:
+    return ", ".join(name for name, _ in columns)
+
+
+def marks(columns: Sequence[Column]) -> str:
+    """One row's parameters: `(?, ?, ...)`."""
+    return f"({', '.join('?' * len(columns))})"
+
+
+def _values(columns: Sequence[Column], rows: list[Params]) -> Iterator[tuple[str, list[Any]]]:
+    """`rows` as multi-row VALUES lists, each within the parameter limit: their text
+    and their parameters."""
+    per = max(1, MAX_PARAMS // len(columns))
+    for start in range(0, len(rows), per):
+        part = rows[start : start + per]
+        yield ", ".join([marks(columns)] * len(part)), [v for values in part for v in values]
+
+
 def values_insert(
     conn: Conn, table: str, columns: Sequence[Column], rows: list[Params], tail: str = ""
 ) -> list[Any]:
     """`insert_many` as multi-row VALUES statements (what SQLite does best)."""
-    if not rows:
-        return []
-    names = ", ".join(name for name, _ in columns)
-    row = f"({', '.join('?' * len(columns))})"
-    per = max(1, MAX_PARAMS // len(columns))
     returned: list[Any] = []
-    for start in range(0, len(rows), per):
-        part = rows[start : start + per]
-        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(part))} {tail}"  # noqa: S608 (our own names)
-        cursor = conn.execute(sql, [value for values in part for value in values])
+    for values, params in _values(columns, rows):
+        sql = f"INSERT INTO {table} ({names(columns)}) VALUES {values} {tail}"  # noqa: S608 (our own names)
+        cursor = conn.execute(sql, params)
         if "RETURNING" in tail:
             returned += [found[0] for found in cursor.fetchall()]
     return returned
@@ -140,15 +152,9 @@ def values_update(
     rows: list[Params],
 ) -> None:
     """`update_many` as `WITH v(columns) AS (VALUES ...) UPDATE ... FROM v` statements."""
-    if not rows:
-        return
-    names = ", ".join(name for name, _ in columns)
-    row = f"({', '.join('?' * len(columns))})"
-    per = max(1, MAX_PARAMS // len(columns))
-    for start in range(0, len(rows), per):
-        part = rows[start : start + per]
+    for values, params in _values(columns, rows):
         conn.execute(
-            f"WITH v ({names}) AS (VALUES {', '.join([row] * len(part))}) "  # noqa: S608 (our own names)
+            f"WITH v ({names(columns)}) AS (VALUES {values}) "  # noqa: S608 (our own names)
             f"UPDATE {table} SET {sets} FROM v WHERE {table}.{key} = v.{key}",
-            [value for values in part for value in values],
+            params,
         ).close()

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from autogrocery.central.schema import open_db
-from autogrocery.central.sqlconn import Column, Conn, Params, values_insert, values_update
+from autogrocery.central.sqlconn import (
+    Column,
+    Conn,
+    Params,
+    marks,
+    names,
+    values_insert,
+    values_update,
+)
 from autogrocery.store.db import transaction
 
 BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -64,10 +72,8 @@ class SqliteBackend:
     ) -> list[Any]:
         if self.modern or "RETURNING" not in tail:
             return values_insert(conn, table, columns, rows, tail)
-        names = ", ".join(name for name, _ in columns)
-        marks = ", ".join("?" * len(columns))
         conflict = tail.split("RETURNING", 1)[0]
-        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}"  # noqa: S608 (ours)
+        sql = f"INSERT INTO {table} ({names(columns)}) VALUES {marks(columns)} {conflict}"  # noqa: S608 (ours)
         return [row[0] for row in rows if conn.execute(sql, row).rowcount == 1]
 
     def update_many(
@@ -82,11 +88,9 @@ class SqliteBackend:
         if self.modern:
             values_update(conn, table, key, columns, sets, rows)
             return
-        names = ", ".join(name for name, _ in columns)
-        marks = ", ".join("?" * len(columns))
         each = re.sub(r"\bv\.(\w+)", r"(SELECT \1 FROM v)", sets)
         conn.executemany(
-            f"WITH v ({names}) AS (VALUES ({marks})) "  # noqa: S608 (our own names)
+            f"WITH v ({names(columns)}) AS (VALUES {marks(columns)}) "  # noqa: S608 (our own names)
             f"UPDATE {table} SET {each} WHERE {key} = (SELECT {key} FROM v)",
             rows,
         )

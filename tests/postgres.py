@@ -55,7 +55,8 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, *, fsync: bool = False) -> None:
+        self.fsync = fsync  # off for tests (nothing to lose); on for a benchmark's figures
         self.bin = bin_dir()
         self.user = None if os.geteuid() != 0 else "postgres"
         self.root = Path(tempfile.mkdtemp(prefix="autogrocery-pg-"))
@@ -115,7 +116,13 @@ class PostgresServer:
         ]
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
-                [*server, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+                [
+                    *server,
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"fsync={'on' if self.fsync else 'off'}",
+                ],
                 user=self.user,
                 group=self.user,
                 extra_groups=[] if self.user else None,

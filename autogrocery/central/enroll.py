@@ -27,7 +27,7 @@ from autogrocery.central.layout import Layout, leaf_tls
 from autogrocery.central.readmodel import AlreadyEnrolled, NotEnrolled
 from autogrocery.central.sql_model import open_read_model
 from autogrocery.chain.joinfile import JoinFile
-from autogrocery.chain.protocol import store_id_problem
+from autogrocery.chain.protocol import shard_of, store_id_problem
 from autogrocery.config import CentralConfig
 from autogrocery.datadir import running_pid
 
@@ -52,6 +52,7 @@ class Enrolled:
     generation: int
     hub: tuple[str, ...]
     told_pid: int | None  # the running head office that was told (SIGHUP), if any
+    shard: int = 0  # the intake shard its events go through
 
 
 def enroll(
@@ -70,7 +71,8 @@ def enroll(
     out = out if out is not None else Path(f"{store_id}.join")
     model = open_read_model(config.db, layout.root, config.zone())
     try:
-        enrolled = {e.store_id for e in model.enrolled()}
+        enrolled = {e.store_id: e.shard for e in model.enrolled()}
+        shard = enrolled.get(store_id, shard_of(store_id, config.shards))  # kept at rotation
         if store_id in enrolled and not rotate:
             raise EnrolError(_ALREADY.format(store_id))
         if store_id not in enrolled and rotate:
@@ -89,7 +91,11 @@ def enroll(
         password = secrets.token_urlsafe(32)
         try:
             generation = model.enroll(
-                store_id, hash_password(password), rotate=rotate, now=time.time()
+                store_id,
+                hash_password(password),
+                rotate=rotate,
+                now=time.time(),
+                shard=shard,
             )
         except AlreadyEnrolled:  # enrolled by someone else meanwhile
             raise EnrolError(_ALREADY.format(store_id)) from None
@@ -105,7 +111,7 @@ def enroll(
             f"store {store_id} is enrolled, but its join file {out} could not be written "
             f"({exc.strerror}); run this again with --rotate to make new credentials"
         ) from None
-    return Enrolled(store_id, out, generation, join.hub, _tell_running(layout.root))
+    return Enrolled(store_id, out, generation, join.hub, _tell_running(layout.root), shard)
 
 
 def configured_urls(config: CentralConfig) -> list[str]:

@@ -1,4 +1,5 @@
-"""The applier: a durable pull consumer (`central`) on the intake stream `CHAIN_IN`.
+"""An applier: a durable pull consumer (`central`) on one shard's intake stream
+(`CHAIN_IN`, `CHAIN_IN_1`...); each shard has its own, on its own database thread.
 
 Each fetched batch is checked, applied in ONE read-model transaction, then acknowledged.
 A crash before the commit redelivers the batch; after it, before the acks, the events
@@ -19,7 +20,9 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
 import msgspec
 import nats.errors
@@ -36,7 +39,7 @@ from nats.js.api import (
 )
 
 from autogrocery.central.readmodel import Arrival, Outcome
-from autogrocery.chain.protocol import INTAKE_CONSUMER, INTAKE_STREAM, UpEvent, up_epoch
+from autogrocery.chain.protocol import INTAKE_CONSUMER, UpEvent, intake_stream, up_stream_store
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +62,12 @@ def parse_source(header: str | None) -> tuple[str | None, int]:
 
 
 def check(
-    subject: str, data: bytes, source: str | None, received_at: float, stores: Collection[str]
+    subject: str, data: bytes, source: str | None, received_at: float, stores: AbstractSet[str]
 ) -> Arrival:
     """What one intake message is: an enrolled store's own event, or a refusal."""
     stream, seq = parse_source(source)
-    owner = next(
-        (store for store in stores if stream and up_epoch(stream, store) is not None), None
-    )
+    store = up_stream_store(stream) if stream else None
+    owner = store if store in stores else None  # a set: a thousand stores, one look
 
     def refuse(why: str) -> Arrival:
         return Arrival(owner, stream, seq, received_at, None, why)
@@ -97,15 +99,27 @@ def _holds_nul(value: object) -> bool:
     return False
 
 
-def intake_config(sources: list[StreamSource] | None = None) -> StreamConfig:
-    """CHAIN_IN: no subjects of its own (hub and leaf streams never listen on the same
-    subjects), only the stores' up streams as sources; limits retention."""
+def intake_config(shard: int, sources: list[StreamSource] | None = None) -> StreamConfig:
+    """A shard's intake stream: no subjects of its own (hub and leaf streams never listen
+    on the same subjects), only its stores' up streams as sources; limits retention."""
     return StreamConfig(
-        name=INTAKE_STREAM,
+        name=intake_stream(shard),
         storage=StorageType.FILE,
         sources=sources or [],
         max_age=INTAKE_MAX_AGE,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ShardState:
+    """How one shard's applier stands (for /metrics and /readyz)."""
+
+    shard: int
+    stream: str
+    pending: int  # messages in its intake stream not yet handed to it (at its last fetch)
+    behind: float  # seconds between the hub storing its last applied event and the apply
+    applied: int  # events applied since the head office started
+    batches: int
 
 
 class Applier:
@@ -113,14 +127,17 @@ class Applier:
 
     def __init__(
         self,
+        shard: int,
         js: JetStreamContext,
         apply: Callable[[list[Arrival]], Awaitable[Outcome]],
-        stores: Callable[[], Awaitable[Collection[str]]],
+        stores: Callable[[], Awaitable[AbstractSet[str]]],
         *,
         batch: int,
         ack_wait: float,
         applied: Callable[[Outcome], None] = lambda _: None,
     ) -> None:
+        self.shard = shard
+        self.stream = intake_stream(shard)
         self.js = js
         self._apply = apply
         self._stores = stores
@@ -129,15 +146,24 @@ class Applier:
         self._applied = applied
         self.turned = time.monotonic()  # the last turn of the loop (health)
         self.after_commit: Callable[[], None] | None = None  # tests: die before the acks
+        self.pending = 0
+        self.behind = 0.0
+        self.applied = 0
+        self.batches = 0
+
+    def state(self) -> ShardState:
+        return ShardState(
+            self.shard, self.stream, self.pending, self.behind, self.applied, self.batches
+        )
 
     async def ensure(self) -> None:
         """The intake stream and the durable consumer exist (made on first start, and
         again if the hub lost its JetStream store)."""
         try:
-            await self.js.stream_info(INTAKE_STREAM)
+            await self.js.stream_info(self.stream)
         except nats.js.errors.NotFoundError:
-            await self.js.add_stream(intake_config())
-            log.info("made the intake stream %s", INTAKE_STREAM)
+            await self.js.add_stream(intake_config(self.shard))
+            log.info("made the intake stream %s", self.stream)
         config = ConsumerConfig(
             durable_name=INTAKE_CONSUMER,
             ack_policy=AckPolicy.EXPLICIT,
@@ -147,15 +173,15 @@ class Applier:
             max_deliver=-1,
         )
         try:
-            await self.js.consumer_info(INTAKE_STREAM, INTAKE_CONSUMER)
+            await self.js.consumer_info(self.stream, INTAKE_CONSUMER)
         except nats.js.errors.NotFoundError:
-            await self.js.add_consumer(INTAKE_STREAM, config)
-            log.info("made the intake consumer %s", INTAKE_CONSUMER)
+            await self.js.add_consumer(self.stream, config)
+            log.info("made the intake consumer %s on %s", INTAKE_CONSUMER, self.stream)
 
     def alive(self) -> str | None:
         """None while the applier turns; else why not."""
         idle = time.monotonic() - self.turned
-        return None if idle < STALE_AFTER else f"the applier has not turned for {idle:.0f}s"
+        return None if idle < STALE_AFTER else f"it has not turned for {idle:.0f}s"
 
     async def run(self) -> None:
         """Fetch, apply, acknowledge, until cancelled; a lost link is waited out."""
@@ -166,16 +192,18 @@ class Applier:
             try:
                 if sub is None:
                     await self.ensure()
-                    sub = await self.js.pull_subscribe_bind(INTAKE_CONSUMER, stream=INTAKE_STREAM)
+                    sub = await self.js.pull_subscribe_bind(INTAKE_CONSUMER, stream=self.stream)
                 msgs = await sub.fetch(self.batch, timeout=FETCH_WAIT)
             except nats.errors.TimeoutError:
+                self.pending, self.behind = 0, 0.0  # nothing came for a second: caught up
                 continue
             except (nats.errors.Error, OSError) as exc:
                 # A hub reloading its config misses a beat: worth a warning if it lasts.
                 failures += 1
                 log.log(
                     logging.WARNING if failures * 0.2 >= QUIET_FOR else logging.DEBUG,
-                    "the intake stream is not reachable (%s: %s); trying again",
+                    "the intake stream %s is not reachable (%s: %s); trying again",
+                    self.stream,
                     type(exc).__name__,
                     exc,
                 )
@@ -204,6 +232,12 @@ class Applier:
             self.after_commit()
         for m in msgs:
             await m.ack()
+        if msgs:
+            last = msgs[-1].metadata
+            self.pending = last.num_pending or 0
+            self.behind = max(0.0, time.time() - last.timestamp.timestamp())
+            self.applied += outcome.applied
+            self.batches += 1
         self._applied(outcome)
 
     async def _until_applied(self, arrivals: list[Arrival], msgs: list[Msg]) -> Outcome:

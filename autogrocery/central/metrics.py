@@ -1,6 +1,8 @@
 """The head office's Prometheus metrics: HTTP requests (as the store counts them), and the
 chain read at scrape time from the read model: per store its status, lag, last seen,
-events applied, duplicates and refusals, catalog version; transfers by status."""
+events applied, duplicates and refusals, catalog version; per intake shard its stores,
+their lag, what waits in its stream and how far behind its applier is; transfers by
+status."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from autogrocery.api.http_metrics import HttpMetrics
+from autogrocery.central.intake import ShardState
 from autogrocery.central.readmodel import TRANSFER_STATUSES, StoreRecord
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -28,6 +31,7 @@ class ChainCollector(Collector):
         self.stores: list[StoreRecord] = []
         self.transfers: dict[str, int] = {}
         self.unattributed = 0
+        self.shards: list[ShardState] = []
 
     def collect(self) -> Iterator[Metric]:
         per_store: list[tuple[str, str, type, Callable[[StoreRecord], float | None]]] = [
@@ -86,12 +90,57 @@ class ChainCollector(Collector):
             "Refused messages of no enrolled store's stream",
             value=self.unattributed,
         )
+        yield from self._shards()
         transfers = GaugeMetricFamily(
             "autogrocery_chain_transfers", "Transfers by status", labels=["status"]
         )
         for status in TRANSFER_STATUSES:
             transfers.add_metric([status], self.transfers.get(status, 0))
         yield transfers
+
+    def _shards(self) -> Iterator[Metric]:
+        stores: dict[int, int] = {}
+        lag: dict[int, float] = {}
+        for store in self.stores:
+            stores[store.shard] = stores.get(store.shard, 0) + 1
+            lag[store.shard] = lag.get(store.shard, 0) + store.lag_events
+        families: list[tuple[type, str, str, Callable[[ShardState], float]]] = [
+            (
+                GaugeMetricFamily,
+                "stores",
+                "Stores placed on the shard",
+                lambda s: stores.get(s.shard, 0),
+            ),
+            (
+                GaugeMetricFamily,
+                "lag_events",
+                "Events in its stores' leaf streams not applied yet",
+                lambda s: lag.get(s.shard, 0),
+            ),
+            (
+                GaugeMetricFamily,
+                "pending_messages",
+                "Messages in the shard's intake stream not yet taken by its applier",
+                lambda s: s.pending,
+            ),
+            (
+                GaugeMetricFamily,
+                "behind_seconds",
+                "From the hub storing the last applied event to its apply (0: caught up)",
+                lambda s: s.behind,
+            ),
+            (
+                CounterMetricFamily,
+                "events_applied",
+                "Events the shard's applier applied since the head office started",
+                lambda s: s.applied,
+            ),
+        ]
+        for kind, name, text, value in families:
+            family = kind(f"autogrocery_chain_shard_{name}", text, labels=["shard", "stream"])
+            for shard in self.shards:
+                family.add_metric([str(shard.shard), shard.stream], value(shard))
+            yield family
 
 
 def _up(store: StoreRecord, timeout: float) -> bool:
@@ -108,10 +157,14 @@ class CentralMetrics(HttpMetrics):
         self.registry.register(self.chain)
 
     def render(
-        self, stores: list[StoreRecord], transfers: dict[str, int], unattributed: int
+        self,
+        stores: list[StoreRecord],
+        transfers: dict[str, int],
+        unattributed: int,
+        shards: list[ShardState],
     ) -> bytes:
         self.chain.stores, self.chain.transfers = stores, transfers
-        self.chain.unattributed = unattributed
+        self.chain.unattributed, self.chain.shards = unattributed, shards
         return generate_latest(self.registry)
 
 

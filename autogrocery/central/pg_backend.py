@@ -14,12 +14,13 @@ chain's.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 import psycopg
@@ -91,6 +92,17 @@ class PgConn:
         self.raw.close()
 
 
+class ClaimConn(PgConn):
+    """The session holding the head office's lock: closing it releases the lock first,
+    so a head office started right after this one stopped is not refused (the server
+    ends a closed session's locks only when its backend process gets to it)."""
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self.raw.execute("SELECT pg_advisory_unlock(%s)", (OWNER_LOCK,))
+        self.raw.close()
+
+
 class PgBackend:
     name = "postgresql"
 
@@ -143,7 +155,7 @@ class PgBackend:
         return state is None or state[:2] in ("08", "40", "53", "57") or state == "55P03"
 
     def claim(self) -> Conn | None:
-        conn = self.connect()
+        conn = ClaimConn(cast(PgConn, self.connect()).raw)
         held = conn.execute("SELECT pg_try_advisory_lock(?)", (OWNER_LOCK,)).fetchone()[0]
         if not held:
             conn.close()

@@ -29,6 +29,7 @@ def stores(conn: Conn) -> list[StoreRecord]:
     return [
         StoreRecord(
             store_id=row["store_id"],
+            shard=row["shard"],
             enrolled_at=row["enrolled_at"],
             last_seen=row["last_seen"],
             last_event_at=row["last_event_at"],

@@ -52,6 +52,7 @@ class Enrolment:
     store_id: str
     password_hash: str
     generation: int  # grows at each rotation
+    shard: int = 0  # the intake shard its events go through (protocol.shard_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Down:
 @dataclass(frozen=True, slots=True)
 class StoreRecord:
     store_id: str
+    shard: int
     enrolled_at: float
     last_seen: float | None
     last_event_at: float | None
@@ -148,9 +150,12 @@ class ReadModel(Protocol):
 
     def enrolled(self) -> list[Enrolment]: ...
 
-    def enroll(self, store_id: str, password_hash: str, *, rotate: bool, now: float) -> int:
-        """Enrol a store (or, with `rotate`, give an enrolled one new credentials);
-        returns its generation. AlreadyEnrolled / NotEnrolled otherwise."""
+    def enroll(
+        self, store_id: str, password_hash: str, *, rotate: bool, now: float, shard: int = 0
+    ) -> int:
+        """Enrol a store on intake `shard` (or, with `rotate`, give an enrolled one new
+        credentials: it stays on its shard); returns its generation. AlreadyEnrolled /
+        NotEnrolled otherwise."""
         ...
 
     def hub_urls(self) -> list[str]:
@@ -168,8 +173,9 @@ class ReadModel(Protocol):
         """The store's leaf acknowledged `down`: it is not due any more."""
         ...
 
-    def leaf_seen(self, store_id: str, stream: str, last_seq: int, now: float) -> None:
-        """The store's current up stream and its last sequence, as its leaf said."""
+    def leaf_seen(self, seen: Sequence[tuple[str, str, int]], now: float) -> None:
+        """Stores' current up streams and their last sequences, as their leaves said:
+        (store, stream, last sequence) each."""
         ...
 
     # --- the API (async) -----------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""The reconciler: the intake stream sources each enrolled store's current up stream.
+"""The reconciler: each shard's intake stream sources the current up stream of each
+store placed on that shard (and of no other store).
 
 Every `interval` (and when woken: a store enrolled), each store's leaf is asked, through
 the head office's import of its JetStream API (`chain.api.<store>`), which streams it
 holds. Its current up stream is the highest epoch `UP_<store>_<epoch>`: a leaf that lost
 its stream makes a new epoch, because a source of a deleted and recreated stream stalls.
-`CHAIN_IN` is updated in place (no restart) to source it; sources of older epochs stay
-while their stream still exists (what is left in them still flows), and go when it is
-gone. The same answer tells how far the store's stream goes (its lag at the head
+Its shard's intake stream is updated in place (no restart) to source it; sources of
+older epochs stay while their stream still exists (what is left in them still flows),
+and go when it is gone. The same answer tells how far the store's stream goes (its lag at the head
 office). A store whose leaf is not connected does not answer: it is skipped, and
 looked at again next time.
 """
@@ -17,19 +18,27 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 
 import nats.errors
+import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import ExternalStream, StreamSource
+from nats.js.api import ExternalStream, StreamInfo, StreamSource
 from nats.js.manager import JetStreamManager
 
-from autogrocery.chain.protocol import INTAKE_STREAM, api_prefix, deliver_prefix, up_epoch
+from autogrocery.chain.protocol import (
+    api_prefix,
+    deliver_prefix,
+    intake_stream,
+    up_epoch,
+    up_stream_store,
+)
 
 log = logging.getLogger(__name__)
 
 ASK_TIMEOUT = 2.0  # seconds a store's leaf has to answer its JetStream API
+ASKING_AT_ONCE = 32  # stores' leaves asked at the same time (one at a time: 1,000 x RTT)
 QUIET_FOR = 5.0  # seconds of failing before it is worth a warning (then every 5 s)
 # A source silent this long while its leaf answers is stalled (a healthy one hears from
 # its leaf every few seconds, idle or not); restarted, at most once per STALLED.
@@ -39,7 +48,8 @@ STALLED = 10.0
 # it is restarted, as a hub that exited would be.
 UNANSWERED = 2
 
-LeafSeen = Callable[[str, str, int], Awaitable[None]]
+# (store, its current up stream, that stream's last sequence) of each store that answered
+LeafSeen = Callable[[list[tuple[str, str, int]]], Awaitable[None]]
 
 
 class Reconciler:
@@ -47,7 +57,7 @@ class Reconciler:
         self,
         nc: Client,
         js: JetStreamContext,
-        stores: Callable[[], Awaitable[Sequence[str]]],
+        placement: Callable[[], Awaitable[Mapping[str, int]]],
         leaf_seen: LeafSeen,
         interval: float,
         unanswered: Callable[[], Awaitable[None]] | None = None,
@@ -55,7 +65,7 @@ class Reconciler:
         self.nc = nc
         self._unanswered = unanswered  # the hub's API timed out UNANSWERED times in a row
         self.js = js
-        self._stores = stores
+        self._placement = placement  # each enrolled store's shard
         self._leaf_seen = leaf_seen
         self.interval = interval
         self.wake = asyncio.Event()
@@ -100,39 +110,78 @@ class Reconciler:
             self.wake.clear()
 
     async def once(self) -> None:
-        """One look at every store; CHAIN_IN updated if a source must change."""
-        info = await self.js.stream_info(INTAKE_STREAM)
-        sources: list[StreamSource] = list(info.config.sources or [])
+        """One look at every store; a shard's intake stream updated if one of its sources
+        must change."""
+        placement = await self._placement()
+        shards: dict[int, list[str]] = {}
+        for store, shard in placement.items():
+            shards.setdefault(shard, []).append(store)
+        for shard, stores in sorted(shards.items()):
+            try:
+                info = await self.js.stream_info(intake_stream(shard))
+            except nats.js.errors.NotFoundError:
+                continue  # its applier makes it (a shard's first store was just enrolled)
+            await self._reconcile(info, stores)
+
+    async def _reconcile(self, info: StreamInfo, stores: list[str]) -> None:
+        """One shard: its stream sources its `stores`' current up streams."""
+        placed = set(stores)
+        before = [s.name for s in info.config.sources or []]
+        wanted: dict[str, StreamSource] = {  # by name, in the stream's order
+            s.name: s
+            for s in info.config.sources or []
+            if s.name and up_stream_store(s.name) in placed
+        }  # a store placed elsewhere (or gone) has no source here
+        owned: dict[str, set[str]] = {}
+        for name in wanted:
+            owned.setdefault(up_stream_store(name) or "", set()).add(name)
         silent = {s.name: s.active for s in info.sources or []}
-        wanted = list(sources)
         restart: list[str] = []
-        for store in await self._stores():
-            streams = await self._up_streams(store)
+        asking = asyncio.Semaphore(ASKING_AT_ONCE)
+
+        async def ask(store: str) -> dict[str, int] | None:
+            async with asking:
+                return await self._up_streams(store)
+
+        answers = await asyncio.gather(*(ask(store) for store in stores))
+        seen: list[tuple[str, str, int]] = []
+        for store, streams in zip(stores, answers, strict=True):
             if streams is None:
                 continue
-            had = {s.name for s in wanted}
-            wanted = self._sources_for(store, streams, wanted)
+            had = owned.get(store, set())
+            for gone in had - set(streams):
+                del wanted[gone]  # its stream is gone from the leaf
             if not streams:
                 continue
             current = max(streams, key=lambda name: up_epoch(name, store) or 0)
+            if current not in wanted:
+                wanted[current] = StreamSource(
+                    name=current,
+                    external=ExternalStream(api=api_prefix(store), deliver=deliver_prefix(store)),
+                )
+                log.info("store %s: sourcing its up stream %s", store, current)
+            seen.append((store, current, streams[current]))
             log.debug("store %s: %s, source silent %s ns", store, streams, silent.get(current))
             relinked = store in self._relinked
             self._relinked.discard(store)
             if current in had and (relinked or self._stalled(current, silent.get(current))):
                 restart.append(current)
                 self._restarted[current] = time.monotonic()
+        if seen:
+            await self._leaf_seen(seen)  # one write for the shard's stores
         config = info.config
         if restart:
-            config.sources = [s for s in wanted if s.name not in restart]
+            config.sources = [s for name, s in wanted.items() if name not in restart]
             await self.js.update_stream(config)
             log.info("restarting the sources %s (their leaf linked again)", ", ".join(restart))
-        if restart or [s.name for s in wanted] != [s.name for s in sources]:
-            config.sources = wanted
+        if restart or list(wanted) != before:
+            config.sources = list(wanted.values())
             await self.js.update_stream(config)
             log.info(
-                "the intake stream sources %s",
-                ", ".join(s.name for s in wanted) or "nothing",
-                extra={"sources": [s.name for s in wanted]},
+                "the intake stream %s sources %d streams",
+                config.name,
+                len(wanted),
+                extra={"stream": config.name, "sources": list(wanted)},
             )
 
     def _stalled(self, source: str, active_ns: int | None) -> bool:
@@ -159,25 +208,4 @@ class Reconciler:
             for info in infos
             if info.config.name and up_epoch(info.config.name, store) is not None
         }
-        if streams:
-            current = max(streams, key=lambda name: up_epoch(name, store) or 0)
-            await self._leaf_seen(store, current, streams[current])
         return streams
-
-    def _sources_for(
-        self, store: str, streams: dict[str, int], sources: list[StreamSource]
-    ) -> list[StreamSource]:
-        """`sources` with the store's current up stream in, and its gone ones out."""
-        kept = [s for s in sources if up_epoch(s.name or "", store) is None or s.name in streams]
-        if not streams:
-            return kept
-        current = max(streams, key=lambda name: up_epoch(name, store) or 0)
-        if all(s.name != current for s in kept):
-            kept.append(
-                StreamSource(
-                    name=current,
-                    external=ExternalStream(api=api_prefix(store), deliver=deliver_prefix(store)),
-                )
-            )
-            log.info("store %s: sourcing its up stream %s", store, current)
-        return kept

@@ -54,6 +54,7 @@ async def stores(request: web.Request) -> web.Response:
                     "lag_events": s.lag_events,
                     "catalog_version": s.catalog_version,
                     "on_hand_units": s.on_hand_units,
+                    "shard": s.shard,
                 }
                 for s in await state.model.stores()
             ]

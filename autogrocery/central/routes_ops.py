@@ -84,8 +84,9 @@ async def readyz(request: web.Request) -> web.Response:
             Reply(
                 200,
                 "Text exposition 0.0.4: per store up, lag_events, last seen, catalog "
-                "version, events applied, duplicates and refused; transfers by status; "
-                "HTTP requests by route and status.",
+                "version, events applied, duplicates and refused; per intake shard its "
+                "stores, lag_events, pending_messages, behind_seconds and events "
+                "applied; transfers by status; HTTP requests by route and status.",
                 media="text/plain",
                 schema={"type": "string"},
             ),
@@ -99,6 +100,6 @@ async def metrics(request: web.Request) -> web.Response:
         model.stores(), model.transfer_counts(), model.refused_unattributed()
     )
     return web.Response(
-        body=state.metrics.render(stores, transfers, unattributed),
+        body=state.metrics.render(stores, transfers, unattributed, state.links.shards()),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )

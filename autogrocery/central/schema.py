@@ -174,6 +174,11 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX catalog_versions_by_request ON catalog_versions
         (request_user, request_key) WHERE request_key IS NOT NULL;
     """,
+    # 3: the intake shard a store was placed on at its enrolment (it stays there: its
+    # events keep one order); stores enrolled before shards existed are on shard 0.
+    """
+    ALTER TABLE stores ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

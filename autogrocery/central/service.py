@@ -23,6 +23,7 @@ from autogrocery.api.serving import serve
 from autogrocery.central.app import create_app
 from autogrocery.central.hub import Hub, internal_users
 from autogrocery.central.hubconf import HubSpec, StoreUser
+from autogrocery.central.intake import ShardState
 from autogrocery.central.layout import Layout, advertised, exposure_problem, leaf_tls
 from autogrocery.central.readmodel import ReadModelError
 from autogrocery.central.schema import SchemaError
@@ -112,7 +113,7 @@ class CentralService:
         self.hub_urls = [f"nats-leaf://{advertised(c, hub.leaf_port)}"]
         self.leaf_listen = f"{c.leaf_host}:{hub.leaf_port}"
         model.set_hub_urls(self.hub_urls)
-        settings = WorkerSettings(c.batch, c.ack_wait, c.reconcile_interval)
+        settings = WorkerSettings(c.batch, c.ack_wait, c.reconcile_interval, c.shards)
         self.worker = ChainWorker(hub, model, users, settings)
         self.worker.start()
 
@@ -147,6 +148,9 @@ class CentralService:
 
     def status(self) -> dict[str, str]:
         return self.worker.status() if self.worker is not None else {"chain worker": "stopped"}
+
+    def shards(self) -> list[ShardState]:
+        return self.worker.shards() if self.worker is not None else []
 
     def hub_healthy(self) -> bool:
         hub = self.hub

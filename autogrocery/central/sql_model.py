@@ -152,13 +152,15 @@ class SqlReadModel:
     def enrolled(self) -> list[Enrolment]:
         def run(conn: Conn) -> list[Enrolment]:
             rows = conn.execute(
-                "SELECT store_id, password_hash, generation FROM stores ORDER BY store_id"
+                "SELECT store_id, password_hash, generation, shard FROM stores ORDER BY store_id"
             )
             return [Enrolment(*row) for row in rows]
 
         return self._read(run)
 
-    def enroll(self, store_id: str, password_hash: str, *, rotate: bool, now: float) -> int:
+    def enroll(
+        self, store_id: str, password_hash: str, *, rotate: bool, now: float, shard: int = 0
+    ) -> int:
         def run(conn: Conn) -> int:
             row = conn.execute(
                 "SELECT generation FROM stores WHERE store_id = ?", (store_id,)
@@ -169,8 +171,9 @@ class SqlReadModel:
                 raise NotEnrolled(store_id)
             if row is None:
                 conn.execute(
-                    "INSERT INTO stores (store_id, password_hash, enrolled_at) VALUES (?, ?, ?)",
-                    (store_id, password_hash, now),
+                    "INSERT INTO stores (store_id, password_hash, enrolled_at, shard) "
+                    "VALUES (?, ?, ?, ?)",
+                    (store_id, password_hash, now, shard),
                 )
                 return 1
             conn.execute(
@@ -261,13 +264,13 @@ class SqlReadModel:
         sql, params = statements[down.kind], (down.key, down.store_id)
         self._again(lambda: self._write(lambda conn: conn.execute(sql, params).close()))
 
-    def leaf_seen(self, store_id: str, stream: str, last_seq: int, now: float) -> None:
+    def leaf_seen(self, seen: Sequence[tuple[str, str, int]], now: float) -> None:
         sql = (
             "UPDATE stores SET leaf_stream = ?, leaf_last_seq = ?, leaf_checked_at = ? "
             "WHERE store_id = ?"
         )
-        params = (stream, last_seq, now, store_id)
-        self._again(lambda: self._write(lambda conn: conn.execute(sql, params).close()))
+        rows = [(stream, last_seq, now, store) for store, stream, last_seq in seen]
+        self._again(lambda: self._write(lambda conn: conn.executemany(sql, rows)))
 
     # --- the API -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from autogrocery.central.intake import ShardState
 from autogrocery.central.metrics import CentralMetrics
 from autogrocery.central.readmodel import ReadModel
 
@@ -20,6 +21,8 @@ class Links(Protocol):
     def status(self) -> dict[str, str]: ...
 
     def hub_healthy(self) -> bool: ...
+
+    def shards(self) -> list[ShardState]: ...
 
 
 @dataclass

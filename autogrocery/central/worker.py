@@ -1,7 +1,8 @@
 """The chain worker: one thread with its own event loop, holding the head office's NATS
-connections and running the applier, the reconciler, the sender and the enrolment
-watch. The read model's blocking calls run on one more thread of its own, so neither
-this loop (NATS pings, acks) nor the API's ever waits on SQLite.
+connections and running an applier per intake shard, the reconciler, the sender and
+the enrolment watch. The read model's blocking calls run off this loop, so neither it
+(NATS pings, acks) nor the API's ever waits on the database: each shard's applier on a
+thread of its own (on PostgreSQL, shards apply in parallel), the rest on one more.
 
 Each job is kept running: one that fails is logged and started again after a pause
 (the same rule as the API's background tasks).
@@ -24,10 +25,11 @@ import nats
 import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 
 from autogrocery.central.hub import Hub, Internal
 from autogrocery.central.hubconf import CENTRAL_USER, SYSTEM_USER, StoreUser
-from autogrocery.central.intake import Applier
+from autogrocery.central.intake import Applier, ShardState
 from autogrocery.central.readmodel import Arrival, Down, Outcome, ReadModel
 from autogrocery.central.reconciler import Reconciler
 from autogrocery.central.sender import Sender
@@ -49,6 +51,7 @@ class WorkerSettings:
     batch: int
     ack_wait: float
     reconcile_interval: float
+    shards: int = 1
 
 
 class ChainWorker:
@@ -59,18 +62,22 @@ class ChainWorker:
         self.model = model
         self.users = users
         self.settings = settings
-        self.applier: Applier | None = None
+        self.appliers: dict[int, Applier] = {}
         self.reconciler: Reconciler | None = None
         self.sender: Sender | None = None
         self.failing: dict[str, str] = {}
-        self._generations = {e.store_id: e.generation for e in model.enrolled()}
+        enrolled = model.enrolled()
+        self._generations = {e.store_id: e.generation for e in enrolled}
+        self._placed = {e.store_id: e.shard for e in enrolled}
+        self._jobs: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._enrolment = asyncio.Event()
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-intake")
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-db")
+        self._shard_db: dict[int, ThreadPoolExecutor] = {}
         self.nc: Client | None = None
         self._stopping = False
 
@@ -93,7 +100,17 @@ class ChainWorker:
             loop.call_soon_threadsafe(task.cancel)
         if self._thread is not None:
             self._thread.join(timeout)
-        self._db.shutdown(wait=True, cancel_futures=True)
+        for executor in (self._db, *self._shard_db.values()):
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def applier(self) -> Applier | None:
+        """Shard 0's applier (the only one of a head office with one shard)."""
+        return self.appliers.get(0)
+
+    def shards(self) -> list[ShardState]:
+        """Each shard's applier as it stands (read from another thread: a snapshot)."""
+        return [applier.state() for _, applier in sorted(dict(self.appliers).items())]
 
     def wake(self) -> None:
         """Something is due to a store (a transfer asked for, a catalog published)."""
@@ -108,8 +125,13 @@ class ChainWorker:
         if self._thread is None or not self._thread.is_alive():
             return {"chain worker": "not running"}
         checks = {"hub link": "ok" if self.nc is not None and self.nc.is_connected else "down"}
-        applier = self.applier.alive() if self.applier is not None else "not started"
-        checks["applier"] = applier or "ok"
+        appliers = dict(self.appliers)
+        if not appliers:
+            checks["applier"] = "not started"
+        for shard, applier in sorted(appliers.items()):
+            why = applier.alive()
+            name = "applier" if shard == 0 else f"applier {applier.stream}"
+            checks[name] = "ok" if why is None else f"{applier.stream}: {why}"
         checks.update({f"job {name}": why for name, why in self.failing.items()})
         return checks
 
@@ -145,40 +167,32 @@ class ChainWorker:
         sys_nc = await self._connect(SYSTEM_USER, self.users.system_password)
         js = nc.jetstream()
         s = self.settings
-        self.applier = Applier(
-            js,
-            self._apply,
-            self._store_ids,
-            batch=s.batch,
-            ack_wait=s.ack_wait,
-            applied=self._applied,
-        )
         self.reconciler = Reconciler(
             nc,
             js,
-            self._store_ids,
+            self._placement,
             self._leaf_seen,
             s.reconcile_interval,
             unanswered=lambda: asyncio.to_thread(self.hub.restart_unanswering),
         )
         self.sender = Sender(js, self._store_ids, self._outgoing, self._delivered)
         try:
-            await self.applier.ensure()
+            for shard in sorted({*range(s.shards), *self._placed.values()}):
+                await self._start_applier(js, shard)
             await sys_nc.subscribe(CONNECT_EVENTS, cb=self._connected)
             self._ready.set()
-            jobs = [
+            self._jobs += [
                 asyncio.create_task(self._keep(name, job), name=name)
                 for name, job in (
-                    ("applier", self.applier.run),
                     ("reconciler", self.reconciler.run),
                     ("sender", self.sender.run),
-                    ("enrolment", lambda: self._watch_enrolment(sys_nc)),
+                    ("enrolment", lambda: self._watch_enrolment(sys_nc, js)),
                 )
             ]
             try:
-                await asyncio.gather(*jobs)  # each is kept running: only a stop ends them
+                await asyncio.Event().wait()  # each job is kept running: only a stop ends
             finally:
-                await cancel_all(jobs)  # a job's fetch may lose one cancellation
+                await cancel_all(self._jobs)  # a job's fetch may lose one cancellation
         finally:
             self._stopping = True
             # Closed, not drained: what was fetched and not acknowledged is redelivered.
@@ -224,6 +238,31 @@ class ChainWorker:
             error_cb=error,
         )
 
+    async def _start_applier(self, js: JetStreamContext, shard: int) -> None:
+        """The shard's intake stream and consumer made (if new), its applier running."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"central-intake-{shard}")
+        self._shard_db[shard] = executor
+
+        async def apply(batch: list[Arrival]) -> Outcome:
+            return await asyncio.get_running_loop().run_in_executor(
+                executor, self.model.apply, batch
+            )
+
+        s = self.settings
+        applier = Applier(
+            shard,
+            js,
+            apply,
+            self._enrolled,
+            batch=s.batch,
+            ack_wait=s.ack_wait,
+            applied=self._applied,
+        )
+        await applier.ensure()
+        self.appliers[shard] = applier
+        name = "applier" if shard == 0 else f"applier {applier.stream}"
+        self._jobs.append(asyncio.create_task(self._keep(name, applier.run), name=name))
+
     async def _keep(self, name: str, job: Callable[[], Awaitable[None]]) -> None:
         failures = 0
         while True:
@@ -245,8 +284,14 @@ class ChainWorker:
     async def _store_ids(self) -> list[str]:
         return [e.store_id for e in await self.db(self.model.enrolled)]
 
-    async def _apply(self, batch: list[Arrival]) -> Outcome:
-        return await self.db(self.model.apply, batch)
+    async def _enrolled(self) -> frozenset[str]:
+        """The enrolled stores as this worker last read them (the applier checks each
+        message against it): a store is in it before the hub lets its leaf in."""
+        return frozenset(self._placed)
+
+    async def _placement(self) -> dict[str, int]:
+        """Each enrolled store's intake shard."""
+        return {e.store_id: e.shard for e in await self.db(self.model.enrolled)}
 
     def _applied(self, outcome: Outcome) -> None:
         if self.sender is not None and (outcome.applied or outcome.transfers):
@@ -258,26 +303,30 @@ class ChainWorker:
     async def _delivered(self, down: Down) -> None:
         await self.db(self.model.delivered, down)
 
-    async def _leaf_seen(self, store: str, stream: str, last_seq: int) -> None:
-        await self.db(self.model.leaf_seen, store, stream, last_seq, time.time())
+    async def _leaf_seen(self, seen: list[tuple[str, str, int]]) -> None:
+        await self.db(self.model.leaf_seen, seen, time.time())
         if self.sender is not None:
-            self.sender.forgive(store)
+            for store, _, _ in seen:
+                self.sender.forgive(store)
             self.sender.wake.set()
 
     # --- enrolment ------------------------------------------------------------------------
 
-    async def _watch_enrolment(self, sys_nc: Client) -> None:
+    async def _watch_enrolment(self, sys_nc: Client, js: JetStreamContext) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._enrolment.wait(), ENROLMENT_POLL)
             self._enrolment.clear()
-            await self._reload_if_changed(sys_nc)
+            await self._reload_if_changed(sys_nc, js)
 
-    async def _reload_if_changed(self, sys_nc: Client) -> None:
+    async def _reload_if_changed(self, sys_nc: Client, js: JetStreamContext) -> None:
         enrolled = await self.db(self.model.enrolled)
         now = {e.store_id: e.generation for e in enrolled}
         if now == self._generations:
             return
+        self._placed = {e.store_id: e.shard for e in enrolled}
+        for shard in sorted(set(self._placed.values()) - set(self.appliers)):
+            await self._start_applier(js, shard)  # a shard's first store: its stream now
         users = [StoreUser(e.store_id, e.password_hash) for e in enrolled]
         await asyncio.to_thread(self.hub.reload, users)
         rotated = [

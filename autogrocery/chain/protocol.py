@@ -6,9 +6,10 @@ Up (store → head office). Each row of a store's outbox is one message on
 facts of one committed batch of one owner: stock's (ledger movements, the levels they
 left, shipments and receipts of transfers, the catalog version applied), ordering's
 (orders that reached their final state), or the relay's heartbeat. The head office's
-intake stream `CHAIN_IN` sources every store's current `UP_` stream (the epoch changes
-when a store's leaf lost its stream, because a source of a deleted and recreated stream
-stalls), and its applier takes each event once, in order per store.
+intake streams (`CHAIN_IN`, and `CHAIN_IN_<n>` when it has more than one shard) source
+every store's current `UP_` stream, each store's into its shard's (the epoch changes when
+a store's leaf lost its stream, because a source of a deleted and recreated stream
+stalls), and each shard's applier takes each event once, in order per store.
 
 Down (head office → store): `chain.down.<store>.<kind>[.<key>]`, published by the head
 office into the store's leaf stream `DOWN_<store>` (it keeps the last message of each
@@ -27,6 +28,7 @@ Money is in cents, times are Unix seconds, dates ISO 8601.
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Literal
 
 import msgspec
@@ -45,6 +47,18 @@ def store_id_problem(store_id: str) -> str | None:
     if STORE_ID.fullmatch(store_id):
         return None
     return f"store id {store_id!r} must be 1-32 letters, digits, '_' or '-'"
+
+
+def intake_stream(shard: int) -> str:
+    """The head office's intake stream of a shard: `CHAIN_IN` (shard 0, the only one of
+    a head office with one shard), `CHAIN_IN_1`, `CHAIN_IN_2`..."""
+    return INTAKE_STREAM if shard == 0 else f"{INTAKE_STREAM}_{shard}"
+
+
+def shard_of(store_id: str, shards: int) -> int:
+    """The shard a store is placed on when it is enrolled: a hash of its id, the same on
+    every machine and Python (CRC-32, not `hash()`)."""
+    return zlib.crc32(store_id.encode()) % shards
 
 
 def store_account(store_id: str) -> str:
@@ -66,6 +80,12 @@ def up_epoch(stream: str, store_id: str) -> int | None:
     if not stream.startswith(prefix) or not stream[len(prefix) :].isdigit():
         return None
     return int(stream[len(prefix) :])
+
+
+def up_stream_store(stream: str) -> str | None:
+    """The store whose up stream `stream` is (`UP_<store>_<epoch>`), or None."""
+    store, _, epoch = stream[3:].rpartition("_")
+    return store if stream.startswith("UP_") and store and epoch.isdigit() else None
 
 
 def up_subject(store_id: str, kind: str) -> str:

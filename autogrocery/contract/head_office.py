@@ -59,6 +59,14 @@ class StoreStatus(Body):
             "of the levels it reported; null before either."
         ),
     ]
+    shard: Annotated[
+        int,
+        Meta(
+            ge=0,
+            description="The head office's intake shard the store's events go through "
+            "(placed at its enrolment by a hash of its id, among central.shards).",
+        ),
+    ] = 0
 
 
 class StoreList(Body):

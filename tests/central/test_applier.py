@@ -300,7 +300,7 @@ def test_an_event_with_a_nul_in_a_text_is_refused_not_retried_for_ever() -> None
     for sku, refused in (("B\x00D", True), ("B\\u0000D", False), ("BRD-001", False)):
         event = UpEvent("north", 17, "stock", 1.0, Facts(levels=[Level(sku, 1, 0)]))
         data = msgspec.json.encode(event)
-        arrival = check("chain.up.north.stock", data, source, 2.0, ["north"])
+        arrival = check("chain.up.north.stock", data, source, 2.0, {"north"})
         assert (arrival.event is None) is refused, sku
         if refused:
             assert arrival.refusal == "a text in it holds a NUL character"

@@ -47,28 +47,28 @@ from tools.chain_sim_leaves import LeafServer, Publisher, free_port, wait_listen
 
 PASSWORD = "sim-store-password"  # noqa: S105 (made-up stores on loopback)
 UTC = zoneinfo.ZoneInfo("UTC")
-SHOWN = ("stores", "leaves", "shards", "batch", "rate", "duration", "backlog", "drill")
+SHOWN = ("stores", "leaves", "shards", "batch", "rate", "duration", "backlog", "drill", "hub_nodes")
 
 
 class Office:
     """The head office process, started and stopped as an operator would."""
 
-    def __init__(self, root: Path, db: str, shards: int, batch: int, ack_wait: float) -> None:
+    def __init__(self, root: Path, db: str, args: argparse.Namespace) -> None:
         self.root, self.db = root, db
         self.args = [
             # The leaf port stays across restarts: the leaves dial it again.
             "central", "run", "--headless", "--port", "0", "--leaf-port", str(free_port()),
             "--data-dir", str(root), "-o", "central.leaf_tls=false",
-            "-o", f"central.shards={shards}", "-o", f"central.batch={batch}",
-            "-o", f"central.ack_wait={ack_wait}",
+            "-o", f"central.shards={args.shards}", "-o", f"central.batch={args.batch}",
+            "-o", f"central.ack_wait={args.ack_wait}", "-o", f"central.hub_nodes={args.hub_nodes}",
             *(["--db", db] if db else []),
         ]  # fmt: skip
         self.process: Process | None = None
-        self.leaf_listen = ""
+        self.leaf_listen: list[str] = []
 
     async def start(self) -> None:
         self.process = await Process("central", self.args).start("head office running", 120)
-        self.leaf_listen = self.process.said["leaf_listen"]
+        self.leaf_listen = self.process.said["leaf_listen"].split(", ")
 
     @property
     def pid(self) -> int:
@@ -84,8 +84,14 @@ class Office:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def hub_pid(self) -> int:
-        found = sorted((self.root / "hub").glob("nats-server_*.ports"))
-        return int(found[-1].stem.split("_", 1)[1])
+        """The hub's nats-server (of a cluster: its first node's)."""
+        found = sorted((self.root / "hub").glob("**/nats-server_*.ports"))
+        return int(found[0].stem.split("_", 1)[1])
+
+    def hub_rss_mb(self) -> float:
+        """The hub's RSS, all its nodes'."""
+        found = (self.root / "hub").glob("**/nats-server_*.ports")
+        return sum(rss_mb(int(p.stem.split("_", 1)[1])) for p in found)
 
     def said(self, text: str) -> list[str]:
         return [line for line in (self.process.log if self.process else []) if text in line]
@@ -96,7 +102,11 @@ class Office:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0  # gone (a node killed by the drill)
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -159,7 +169,7 @@ async def until_applied(
         now_seen = await asyncio.to_thread(applied, model)
         if office is not None:
             peak = max(peak, office.rss_mb())
-            hub_peak = max(hub_peak, rss_mb(office.hub_pid()))
+            hub_peak = max(hub_peak, office.hub_rss_mb())
         if now_seen != seen:
             first = first or time.monotonic()
             last = time.monotonic()
@@ -175,7 +185,7 @@ async def simulate(args: argparse.Namespace) -> dict[str, Any]:
     if pg is not None:
         pg.start()
         db = pg.database()
-    office = Office(root / "hq", db, args.shards, args.batch, args.ack_wait)
+    office = Office(root / "hq", db, args)
     stores = [f"sim{n:05d}" for n in range(args.stores)]
     per_leaf = -(-len(stores) // args.leaves)
     leaves: list[LeafServer] = []
@@ -227,7 +237,7 @@ async def simulate(args: argparse.Namespace) -> dict[str, Any]:
             "lag_max_s": round(found[-1], 3),
             "office_cpu_s_per_s": round(cpu / args.duration, 2) if cpu is not None else None,
             "office_rss_mb": round(office.rss_mb()),
-            "hub_rss_mb": round(rss_mb(office.hub_pid())),
+            "hub_rss_mb": round(office.hub_rss_mb()),
         }
         print(json.dumps(report), flush=True)
 
@@ -293,6 +303,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--backlog", type=int, default=0)
     parser.add_argument("--skus", type=int, default=5000)
+    parser.add_argument("--hub-nodes", type=int, default=1, help="central.hub_nodes (1, 3, 5)")
     parser.add_argument(
         "--ack-wait", type=float, default=30.0, help="central.ack_wait: a killed office's batch"
     )

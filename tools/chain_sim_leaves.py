@@ -15,6 +15,7 @@ real store's relay publishes them.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
 import subprocess
@@ -60,7 +61,7 @@ class LeafServer:
     index: int
     stores: list[str]
     workdir: Path
-    hub_leaf: str  # HOST:PORT of the hub's leaf listener
+    hub_leaf: list[str]  # HOST:PORT of the hub's leaf listeners (one per hub node)
     hub_password: str  # every virtual store's password on the hub
     port: int = field(default_factory=free_port)
     monitor: int = field(default_factory=free_port)
@@ -81,8 +82,11 @@ class LeafServer:
                 f'mappings: {{ {quote(api)}: "$JS.API.>" }}, '
                 f"imports: [{{stream: {{account: PUB, subject: {quote(up_subjects(store))}}}}}] }}"
             )
-            url = f"nats-leaf://store-{store}:{self.hub_password}@{self.hub_leaf}"
-            remotes.append(f"    {{ url: {quote(url)}, account: S_{store} }}")
+            urls = ", ".join(
+                quote(f"nats-leaf://store-{store}:{self.hub_password}@{hub}")
+                for hub in self.hub_leaf
+            )
+            remotes.append(f"    {{ urls: [{urls}], account: S_{store} }}")
         return "\n".join(
             [
                 f"server_name: sim-leaf-{self.index}",
@@ -111,7 +115,12 @@ class LeafServer:
         path.write_text(self.config())
         self.log = open(self.workdir / "leaf.log", "ab")  # noqa: SIM115 (closed by stop)
         self.process = subprocess.Popen(  # noqa: S603 (the nats-server we ship, our config)
-            [binary, "-c", path], stdout=self.log, stderr=self.log
+            [binary, "-c", path],
+            stdout=self.log,
+            stderr=self.log,
+            # Go's soft memory limit: 250 stores' streams on one server grew past 4 GB
+            # and the kernel killed one (a real store's leaf holds one store's).
+            env={**os.environ, "GOMEMLIMIT": "1500MiB"},
         )
 
     async def make_streams(self) -> None:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from autogrocery.central.hub import hash_password
 from autogrocery.central.hubconf import store_user
-from autogrocery.central.layout import Layout, leaf_tls
+from autogrocery.central.layout import Layout, advertised, leaf_tls
 from autogrocery.central.readmodel import AlreadyEnrolled, NotEnrolled
 from autogrocery.central.sql_model import open_read_model
 from autogrocery.chain.joinfile import JoinFile
@@ -53,6 +53,7 @@ class Enrolled:
     hub: tuple[str, ...]
     told_pid: int | None  # the running head office that was told (SIGHUP), if any
     shard: int = 0  # the intake shard its events go through
+    shards: int = 1  # of the head office's
 
 
 def enroll(
@@ -72,7 +73,10 @@ def enroll(
     model = open_read_model(config.db, layout.root, config.zone())
     try:
         enrolled = {e.store_id: e.shard for e in model.enrolled()}
-        shard = enrolled.get(store_id, shard_of(store_id, config.shards))  # kept at rotation
+        # The running head office's count, or this config's when it is higher (raised
+        # for the stores enrolled from now on: the head office makes their shards' streams).
+        shards = max(model.intake_shards() or 1, config.shards)
+        shard = enrolled.get(store_id, shard_of(store_id, shards))  # kept at a rotation
         if store_id in enrolled and not rotate:
             raise EnrolError(_ALREADY.format(store_id))
         if store_id not in enrolled and rotate:
@@ -111,20 +115,22 @@ def enroll(
             f"store {store_id} is enrolled, but its join file {out} could not be written "
             f"({exc.strerror}); run this again with --rotate to make new credentials"
         ) from None
-    return Enrolled(store_id, out, generation, join.hub, _tell_running(layout.root), shard)
+    told = _tell_running(layout.root)
+    return Enrolled(store_id, out, generation, join.hub, told, shard, shards)
 
 
 def configured_urls(config: CentralConfig) -> list[str]:
-    """The leaf URL from config, before any `central run` saved the one it bound."""
-    if config.leaf_advertise:
-        return [f"nats-leaf://{config.leaf_advertise}"]
-    if config.leaf_port == 0 or config.leaf_host in ("0.0.0.0", "::", ""):  # noqa: S104
+    """The leaf URLs from config (one per hub node), before any `central run` saved the
+    ones it bound."""
+    if not config.leaf_advertise and (
+        config.leaf_port == 0 or config.leaf_host in ("0.0.0.0", "::", "")  # noqa: S104
+    ):
         raise EnrolError(
             "no hub address to write into the join file: run `autogrocery central run` "
             "once, set central.leaf_advertise, or pass --hub nats-leaf://HOST:PORT"
         )
-    host = f"[{config.leaf_host}]" if ":" in config.leaf_host else config.leaf_host
-    return [f"nats-leaf://{host}:{config.leaf_port}"]
+    ports = [config.leaf_port + n for n in range(config.hub_nodes)]
+    return [f"nats-leaf://{address}" for address in advertised(config, ports)]
 
 
 def _tell_running(data_dir: Path) -> int | None:

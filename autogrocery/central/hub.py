@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import bcrypt
@@ -69,6 +70,27 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(HASH_COST)).decode()
 
 
+class HubProcesses(Protocol):
+    """The hub as the chain worker and the API see it: one process (`Hub`) or a
+    cluster of them (`hub_cluster.HubCluster`)."""
+
+    @property
+    def client_urls(self) -> list[str]: ...
+
+    @property
+    def leaf_ports(self) -> list[int]: ...
+
+    def reload(self, stores: Sequence[StoreUser], timeout: float = RELOAD_TIMEOUT) -> None: ...
+
+    def leaf_links(self, store_id: str) -> list[tuple[str, int]]: ...
+
+    def restart_unanswering(self) -> None: ...
+
+    def healthy(self) -> bool: ...
+
+    def stop(self) -> None: ...
+
+
 class Hub:
     """The hub process for a spec; `stores` is who is enrolled, at each (re)render."""
 
@@ -116,32 +138,22 @@ class Hub:
             raise NatsError("the hub has not started")
         pinned = self._pinned(server.ports)
         launched = pinned if server.restarts else render(self._launch_spec, self._stores)
-        before = self._load_time()
-        server.reload(launched)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._load_time() not in (before, None):
-                server.set_config(pinned)
-                return
-            time.sleep(0.02)
-        server.set_config(pinned)
-        raise NatsError(f"the hub did not reload its config within {timeout:g}s (see hub.log)")
+        try:
+            reload_and_wait(server, launched, timeout)
+        finally:
+            server.set_config(pinned)
 
-    def leaf_connections(self, store_id: str) -> list[int]:
-        """The connection ids of a store's leaf links (to kick after a rotation)."""
-        account = store_account(store_id)
-        leafz = self._running().monitor(f"/leafz?acc={account}") or {}
-        leafs = leafz.get("leafs")
-        if not isinstance(leafs, list):
-            return []
-        return [leaf["id"] for leaf in leafs if leaf.get("account") == account and "id" in leaf]
+    def leaf_links(self, store_id: str) -> list[tuple[str, int]]:
+        """(server id, connection id) of a store's leaf links (to kick after a rotation)."""
+        return leaf_links(self._running(), store_id)
 
-    def server_id(self) -> str:
-        varz = self._running().monitor("/varz") or {}
-        server_id = varz.get("server_id")
-        if not isinstance(server_id, str):
-            raise NatsError("the hub does not answer /varz")
-        return server_id
+    @property
+    def client_urls(self) -> list[str]:
+        return [self.client_url]
+
+    @property
+    def leaf_ports(self) -> list[int]:
+        return [self.leaf_port]
 
     def restart_unanswering(self) -> None:
         """The hub's process lives but its JetStream API has stopped answering (the
@@ -169,12 +181,41 @@ class Hub:
         if self.server is not None:
             self.server.stop()
 
-    def _load_time(self) -> object:
-        server = self.server
-        varz = server.monitor("/varz") if server is not None else None
-        return None if varz is None else varz.get("config_load_time")
-
     def _running(self) -> NatsServer:
         if self.server is None:
             raise NatsError("the hub is not running")
         return self.server
+
+
+def reload_and_wait(server: NatsServer, config: str, timeout: float = RELOAD_TIMEOUT) -> None:
+    """SIGHUP with `config`, and wait until the server says it loaded it (its config
+    load time moves)."""
+    before = _load_time(server)
+    server.reload(config)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _load_time(server) not in (before, None):
+            return
+        time.sleep(0.02)
+    raise NatsError(
+        f"{server.name} did not reload its config within {timeout:g}s (see {server.log_path})"
+    )
+
+
+def _load_time(server: NatsServer) -> object:
+    varz = server.monitor("/varz")
+    return None if varz is None else varz.get("config_load_time")
+
+
+def leaf_links(server: NatsServer, store_id: str) -> list[tuple[str, int]]:
+    """(server id, connection id) of a store's leaf links on `server`."""
+    account = store_account(store_id)
+    varz = server.monitor("/varz") or {}
+    server_id = varz.get("server_id")
+    leafz = server.monitor(f"/leafz?acc={account}") or {}
+    leafs = leafz.get("leafs")
+    if not isinstance(server_id, str) or not isinstance(leafs, list):
+        return []
+    return [
+        (server_id, leaf["id"]) for leaf in leafs if leaf.get("account") == account and "id" in leaf
+    ]

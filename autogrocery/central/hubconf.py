@@ -42,6 +42,22 @@ class StoreUser:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterNode:
+    """One node of a hub cluster (`central.hub_nodes` > 1), its ports fixed at the
+    cluster's first start: every node must know where the others' routes listen."""
+
+    index: int
+    client: int
+    monitor: int
+    route: int
+    routes: tuple[int, ...]  # every node's route port, its own included
+
+    @property
+    def name(self) -> str:
+        return f"hq-{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
 class HubSpec:
     """Everything but the stores: where the hub listens and keeps its data."""
 
@@ -55,8 +71,8 @@ class HubSpec:
     system_hash: str  # bcrypt of the system user's password
 
 
-def render(spec: HubSpec, stores: Sequence[StoreUser]) -> str:
-    """The whole config file."""
+def render(spec: HubSpec, stores: Sequence[StoreUser], node: ClusterNode | None = None) -> str:
+    """The whole config file: of the one hub, or of one node of a hub cluster."""
     accounts = [
         f"  {SYSTEM_ACCOUNT} {{ users: [{_user(SYSTEM_USER, spec.system_hash)}] }}",
         _hq(spec, stores),
@@ -70,15 +86,17 @@ def render(spec: HubSpec, stores: Sequence[StoreUser]) -> str:
             f"  tls {{ cert_file: {quote(str(spec.tls.cert_file))}, "
             f"key_file: {quote(str(spec.tls.key_file))}, timeout: {TLS_TIMEOUT} }}"
         )
+    client = f"127.0.0.1:{node.client}" if node else "127.0.0.1:-1"
+    monitor = f"127.0.0.1:{node.monitor}" if node else "127.0.0.1:-1"
     lines = [
         "# Written by autogrocery central from its enrolled stores; changes are lost.",
-        "server_name: hq",
+        f"server_name: {node.name if node else 'hq'}",
         # A store whose link died half-open (its NAT or a proxy dropped it silently) is
         # seen gone in 15 s, not the default 2 minutes x 2.
         "ping_interval: 5s",
         "ping_max: 3",
-        'listen: "127.0.0.1:-1"',  # the central service connects locally, nobody else
-        'http: "127.0.0.1:-1"',  # monitoring: health, /leafz, /varz
+        f"listen: {quote(client)}",  # the central service connects locally, nobody else
+        f"http: {quote(monitor)}",  # monitoring: health, /leafz, /varz
         f"ports_file_dir: {quote(str(spec.workdir))}",
         f"jetstream {{ store_dir: {quote(str(spec.store_dir))}, domain: {HUB_DOMAIN} }}",
         f"system_account: {SYSTEM_ACCOUNT}",
@@ -88,9 +106,19 @@ def render(spec: HubSpec, stores: Sequence[StoreUser]) -> str:
         "leafnodes {",
         *leaf,
         "}",
+        *(_cluster(node) if node else []),
         "",
     ]
     return "\n".join(lines)
+
+
+def _cluster(node: ClusterNode) -> list[str]:
+    """The routes between the nodes, on loopback: the nodes are processes of one head
+    office on its host (a node that dies or wedges is one of three, not the hub)."""
+    routes = ", ".join(quote(f"nats-route://127.0.0.1:{port}") for port in node.routes)
+    return [
+        f"cluster {{ name: hq, listen: {quote(f'127.0.0.1:{node.route}')}, routes: [{routes}] }}"
+    ]
 
 
 FLOW_CONTROL = "$JS.FC.>"

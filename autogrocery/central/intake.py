@@ -99,7 +99,9 @@ def _holds_nul(value: object) -> bool:
     return False
 
 
-def intake_config(shard: int, sources: list[StreamSource] | None = None) -> StreamConfig:
+def intake_config(
+    shard: int, sources: list[StreamSource] | None = None, replicas: int = 1
+) -> StreamConfig:
     """A shard's intake stream: no subjects of its own (hub and leaf streams never listen
     on the same subjects), only its stores' up streams as sources; limits retention."""
     return StreamConfig(
@@ -107,6 +109,7 @@ def intake_config(shard: int, sources: list[StreamSource] | None = None) -> Stre
         storage=StorageType.FILE,
         sources=sources or [],
         max_age=INTAKE_MAX_AGE,
+        num_replicas=replicas,
     )
 
 
@@ -135,8 +138,10 @@ class Applier:
         batch: int,
         ack_wait: float,
         applied: Callable[[Outcome], None] = lambda _: None,
+        replicas: int = 1,
     ) -> None:
         self.shard = shard
+        self.replicas = replicas
         self.stream = intake_stream(shard)
         self.js = js
         self._apply = apply
@@ -148,13 +153,14 @@ class Applier:
         self.after_commit: Callable[[], None] | None = None  # tests: die before the acks
         self.pending = 0
         self.behind = 0.0
+        self._waiting_since: float | None = None
         self.applied = 0
         self.batches = 0
 
     def state(self) -> ShardState:
-        return ShardState(
-            self.shard, self.stream, self.pending, self.behind, self.applied, self.batches
-        )
+        waiting = self._waiting_since  # a batch not applied yet: behind since its first
+        behind = self.behind if waiting is None else max(0.0, time.time() - waiting)
+        return ShardState(self.shard, self.stream, self.pending, behind, self.applied, self.batches)
 
     async def ensure(self) -> None:
         """The intake stream and the durable consumer exist (made on first start, and
@@ -162,7 +168,7 @@ class Applier:
         try:
             await self.js.stream_info(self.stream)
         except nats.js.errors.NotFoundError:
-            await self.js.add_stream(intake_config(self.shard))
+            await self.js.add_stream(intake_config(self.shard, replicas=self.replicas))
             log.info("made the intake stream %s", self.stream)
         config = ConsumerConfig(
             durable_name=INTAKE_CONSUMER,
@@ -216,6 +222,9 @@ class Applier:
 
     async def take(self, msgs: list[Msg]) -> None:
         """Apply one fetched batch, then acknowledge it."""
+        if msgs:  # while it waits to be applied (a database down), the gauges say so
+            self._waiting_since = msgs[0].metadata.timestamp.timestamp()
+            self.pending = (msgs[-1].metadata.num_pending or 0) + len(msgs)
         stores = await self._stores()
         arrivals = [
             check(
@@ -236,6 +245,7 @@ class Applier:
             last = msgs[-1].metadata
             self.pending = last.num_pending or 0
             self.behind = max(0.0, time.time() - last.timestamp.timestamp())
+            self._waiting_since = None
             self.applied += outcome.applied
             self.batches += 1
         self._applied(outcome)

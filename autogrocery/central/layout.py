@@ -3,7 +3,9 @@
 <data>/central.db     the read model, enrolment, the API's accounts (schema.py)
 <data>/jwt.key        the API's token key (as a store's)
 <data>/keys/          the leaf link's CA and certificate, the hub's own users (0600)
-<data>/hub/           hub.conf, hub.log, and JetStream's store (hub/jetstream)
+<data>/hub/           hub.conf, hub.log, and JetStream's store (hub/jetstream); with
+                      central.hub_nodes > 1, a dir per node (hub/node-<n>/) and the
+                      nodes' ports (hub/cluster.json)
 <data>/store.lock     held while `central run` runs (datadir.hold); its pid
 """
 
@@ -56,6 +58,17 @@ def exposure_problem(config: CentralConfig) -> str | None:
     link carries stores' credentials and stock, so it needs TLS (as ZeroMQ off
     loopback needs CurveZMQ); listening on every address needs an advertised address
     that stores can dial and the certificate can name."""
+    if config.hub_nodes not in (1, 3, 5):
+        return (
+            f"central: central.hub_nodes is {config.hub_nodes}; it must be 1, 3 or 5 (a "
+            "cluster needs a majority of its nodes up)"
+        )
+    advertise = [a for a in config.leaf_advertise.split(",") if a.strip()]
+    if config.hub_nodes > 1 and advertise and len(advertise) != config.hub_nodes:
+        return (
+            f"central: central.leaf_advertise names {len(advertise)} addresses for "
+            f"{config.hub_nodes} hub nodes; give one HOST:PORT per node, comma-separated"
+        )
     where = f"{config.leaf_host}:{config.leaf_port}"
     if not config.leaf_tls and not is_loopback(config.leaf_host):
         return (
@@ -71,12 +84,13 @@ def exposure_problem(config: CentralConfig) -> str | None:
     return None
 
 
-def advertised(config: CentralConfig, leaf_port: int) -> str:
-    """HOST:PORT stores dial (the port the hub bound, when configured as 0)."""
+def advertised(config: CentralConfig, leaf_ports: list[int]) -> list[str]:
+    """HOST:PORT stores dial, one per hub node (the port each bound, when configured as
+    0): `leaf_advertise`'s, comma-separated, else `leaf_host` with each port."""
     if config.leaf_advertise:
-        return config.leaf_advertise
+        return [a.strip() for a in config.leaf_advertise.split(",") if a.strip()]
     host = config.leaf_host
-    return f"[{host}]:{leaf_port}" if ":" in host else f"{host}:{leaf_port}"
+    return [f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for port in leaf_ports]
 
 
 def leaf_tls(config: CentralConfig, layout: Layout) -> LeafTls | None:

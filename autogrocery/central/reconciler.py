@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import nats.errors
 import nats.js.errors
@@ -61,11 +61,13 @@ class Reconciler:
         leaf_seen: LeafSeen,
         interval: float,
         unanswered: Callable[[], Awaitable[None]] | None = None,
+        intake_shards: Callable[[], Iterable[int]] = lambda: (),
     ) -> None:
         self.nc = nc
         self._unanswered = unanswered  # the hub's API timed out UNANSWERED times in a row
         self.js = js
         self._placement = placement  # each enrolled store's shard
+        self._intake_shards = intake_shards  # every shard with a stream, stores or not
         self._leaf_seen = leaf_seen
         self.interval = interval
         self.wake = asyncio.Event()
@@ -113,10 +115,10 @@ class Reconciler:
         """One look at every store; a shard's intake stream updated if one of its sources
         must change."""
         placement = await self._placement()
-        shards: dict[int, list[str]] = {}
+        shards: dict[int, list[str]] = {shard: [] for shard in self._intake_shards()}
         for store, shard in placement.items():
             shards.setdefault(shard, []).append(store)
-        for shard, stores in sorted(shards.items()):
+        for shard, stores in sorted(shards.items()):  # a shard of no store sources nothing
             try:
                 info = await self.js.stream_info(intake_stream(shard))
             except nats.js.errors.NotFoundError:
@@ -168,7 +170,10 @@ class Reconciler:
                 restart.append(current)
                 self._restarted[current] = time.monotonic()
         if seen:
-            await self._leaf_seen(seen)  # one write for the shard's stores
+            try:
+                await self._leaf_seen(seen)  # the leaves' positions: lag, for reports
+            except Exception as exc:  # the pass's sourcing matters more than a report
+                log.warning("could not record where %d leaves stand (%s)", len(seen), exc)
         config = info.config
         if restart:
             config.sources = [s for name, s in wanted.items() if name not in restart]

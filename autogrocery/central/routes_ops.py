@@ -57,20 +57,24 @@ async def readyz(request: web.Request) -> web.Response:
     state = central(request)
     loop = asyncio.get_running_loop()
     checks: dict[str, str] = {}
+    nodes: dict[str, str] = {}
     try:
         healthy = await asyncio.wait_for(
             loop.run_in_executor(None, state.links.hub_healthy), CHECK_TIMEOUT
         )
         checks["hub"] = "ok" if healthy else "not healthy (see hub/hub.log)"
+        nodes = await asyncio.wait_for(
+            loop.run_in_executor(None, state.links.hub_nodes), CHECK_TIMEOUT
+        )
     except TimeoutError:
-        checks["hub"] = "does not answer"
+        checks["hub"] = checks.get("hub", "does not answer")
     try:
         await asyncio.wait_for(state.model.writable(), CHECK_TIMEOUT)
         checks["read model"] = "ok"
     except Exception as exc:  # the failure is the report
         checks["read model"] = f"not writable: {exc}"
     checks.update(state.links.status())
-    return readiness(request, checks)
+    return readiness(request, checks, {"hub_nodes": nodes} if nodes else None)
 
 
 @routes.get("/metrics")

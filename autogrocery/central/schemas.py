@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import UNSET, Meta, UnsetType, field
 
 from autogrocery.contract.base import Body, Count, MoneyIn, Request, Sku, Text
 from autogrocery.contract.base import Money as Money
@@ -112,7 +112,15 @@ class Readiness(Body):
         dict[str, str],
         Meta(
             description="Per component ('ok' or the failure): 'hub' (the nats-server answers "
-            "its health check), 'read model' (writable), 'hub link', 'applier', and any "
+            "its health check; with a hub cluster, a majority of its nodes do), 'read "
+            "model' (writable), 'hub link', 'applier' (one per intake shard), and any "
             "background task or chain job that is failing."
         ),
     ]
+    hub_nodes: Annotated[
+        dict[str, str],
+        Meta(
+            description="With a hub cluster (central.hub_nodes > 1), each node: 'ok' or "
+            "'not healthy'. Shown, never a reason to be unready while a majority is up."
+        ),
+    ] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from aiohttp import web
 from autogrocery.api.serving import serve
 from autogrocery.central.app import create_app
 from autogrocery.central.hub import Hub, internal_users
+from autogrocery.central.hub_cluster import HubCluster
 from autogrocery.central.hubconf import HubSpec, StoreUser
 from autogrocery.central.intake import ShardState
 from autogrocery.central.layout import Layout, advertised, exposure_problem, leaf_tls
@@ -55,7 +56,7 @@ class CentralService:
         self._sockets = sockets
         self._environ = environ
         self.model: SqlReadModel | None = None
-        self.hub: Hub | None = None
+        self.hub: Hub | HubCluster | None = None
         self.worker: ChainWorker | None = None
         self.runner: web.AppRunner | None = None
         self.app: web.Application | None = None
@@ -108,12 +109,23 @@ class CentralService:
             central_hash=users.central_hash,
             system_hash=users.system_hash,
         )
-        self.hub = hub = Hub(spec, binary)
-        hub.start([StoreUser(e.store_id, e.password_hash) for e in model.enrolled()])
-        self.hub_urls = [f"nats-leaf://{advertised(c, hub.leaf_port)}"]
-        self.leaf_listen = f"{c.leaf_host}:{hub.leaf_port}"
+        stores = [StoreUser(e.store_id, e.password_hash) for e in model.enrolled()]
+        if c.hub_nodes > 1:
+            cluster = HubCluster(spec, binary, c.hub_nodes)
+            self.hub = cluster
+            cluster.start(stores)
+        else:
+            single = Hub(spec, binary)
+            self.hub = single
+            single.start(stores)
+        hub = self.hub
+        self.hub_urls = [f"nats-leaf://{a}" for a in advertised(c, hub.leaf_ports)]
+        self.leaf_listen = ", ".join(f"{c.leaf_host}:{port}" for port in hub.leaf_ports)
         model.set_hub_urls(self.hub_urls)
-        settings = WorkerSettings(c.batch, c.ack_wait, c.reconcile_interval, c.shards)
+        model.set_intake_shards(c.shards)  # what `central enroll` places new stores by
+        settings = WorkerSettings(
+            c.batch, c.ack_wait, c.reconcile_interval, c.shards, min(c.hub_nodes, 3)
+        )
         self.worker = ChainWorker(hub, model, users, settings)
         self.worker.start()
 
@@ -148,6 +160,11 @@ class CentralService:
 
     def status(self) -> dict[str, str]:
         return self.worker.status() if self.worker is not None else {"chain worker": "stopped"}
+
+    def hub_nodes(self) -> dict[str, str]:
+        """Each node of a hub cluster: "ok" or why not (blocking: its health checks)."""
+        hub = self.hub
+        return hub.status() if isinstance(hub, HubCluster) else {}
 
     def shards(self) -> list[ShardState]:
         return self.worker.shards() if self.worker is not None else []

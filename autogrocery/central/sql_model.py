@@ -1,13 +1,11 @@
 """The read model (`ReadModel`) on either backend: one SQLite file (WAL; the default) or
 a PostgreSQL server (`sqlconn.Backend`: `sqlite_backend.py`, `pg_backend.py`).
 
-Connections are per thread. The chain worker calls the intake side on its own
-database thread; the API side runs on this model's two threads (reads in parallel with
-a write, as both backends allow), so the event loop never waits on the database. Every
-write is one transaction: the applier's batch, a transfer asked for, a catalog version
-published, a store enrolled (`central enroll`, another process). A connection that
-broke (the server restarted) is replaced at the next call; the call that met the break
-fails, and is retried by its caller (the applier's batch) or answered 503 (the API).
+Connections are per thread: each shard's applier's, the chain worker's, and the API's
+two (reads beside a write), so no event loop waits on the database. Every write is one
+transaction (an applied batch, a transfer, a catalog version, an enrolment), but for
+the leaves' positions. A broken connection is replaced at the next call; the call that
+met the break is retried by its caller (the applier) or answered 503 (the API).
 """
 
 from __future__ import annotations
@@ -55,6 +53,7 @@ from autogrocery.domain.records import Made, RequestKey
 
 T = TypeVar("T")
 HUB_URLS = "hub_urls"
+INTAKE_SHARDS = "intake_shards"
 
 
 class SqlReadModel:
@@ -186,20 +185,32 @@ class SqlReadModel:
         return self._write(run, serial=True)  # two enrolments of one store: one wins
 
     def hub_urls(self) -> list[str]:
-        def run(conn: Conn) -> list[str]:
-            found = conn.execute("SELECT value FROM settings WHERE key = ?", (HUB_URLS,))
-            row = found.fetchone()
-            return list(json.loads(row[0])) if row else []
+        found = self._get(HUB_URLS)
+        return list(json.loads(found)) if found else []
 
-        return self._read(run)
+    def intake_shards(self) -> int | None:
+        """`central.shards` as the head office last started with it (None: never ran):
+        `central enroll` places a new store by it (or by its own, if higher)."""
+        found = self._get(INTAKE_SHARDS)
+        return int(found) if found else None
+
+    def set_intake_shards(self, shards: int) -> None:
+        self._set(INTAKE_SHARDS, str(shards))
 
     def set_hub_urls(self, urls: Sequence[str]) -> None:
+        self._set(HUB_URLS, json.dumps(list(urls)))
+
+    def _get(self, key: str) -> str | None:
+        sql = "SELECT value FROM settings WHERE key = ?"
+        row = self._read(lambda conn: conn.execute(sql, (key,)).fetchone())
+        return str(row[0]) if row else None
+
+    def _set(self, key: str, value: str) -> None:
         sql = (
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         )
-        params = (HUB_URLS, json.dumps(list(urls)))
-        self._again(lambda: self._write(lambda conn: conn.execute(sql, params).close()))
+        self._again(lambda: self._write(lambda conn: conn.execute(sql, (key, value)).close()))
 
     def outgoing(self, store_id: str, now: float) -> list[Down]:
         return self._read(lambda conn: self._outgoing(conn, store_id, now))
@@ -269,8 +280,14 @@ class SqlReadModel:
             "UPDATE stores SET leaf_stream = ?, leaf_last_seq = ?, leaf_checked_at = ? "
             "WHERE store_id = ?"
         )
+        # A row per transaction: many rows held while an applier updates them deadlocked.
         rows = [(stream, last_seq, now, store) for store, stream, last_seq in seen]
-        self._again(lambda: self._write(lambda conn: conn.executemany(sql, rows)))
+
+        def run(conn: Conn) -> None:
+            for row in rows:
+                conn.execute(sql, row).close()
+
+        self._read(run)
 
     # --- the API -------------------------------------------------------------------------
 

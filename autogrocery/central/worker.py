@@ -27,7 +27,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from autogrocery.central.hub import Hub, Internal
+from autogrocery.central.hub import HubProcesses, Internal
 from autogrocery.central.hubconf import CENTRAL_USER, SYSTEM_USER, StoreUser
 from autogrocery.central.intake import Applier, ShardState
 from autogrocery.central.readmodel import Arrival, Down, Outcome, ReadModel
@@ -52,11 +52,12 @@ class WorkerSettings:
     ack_wait: float
     reconcile_interval: float
     shards: int = 1
+    replicas: int = 1  # of each intake stream: the hub's nodes, at most 3
 
 
 class ChainWorker:
     def __init__(
-        self, hub: Hub, model: ReadModel, users: Internal, settings: WorkerSettings
+        self, hub: HubProcesses, model: ReadModel, users: Internal, settings: WorkerSettings
     ) -> None:
         self.hub = hub
         self.model = model
@@ -76,7 +77,7 @@ class ChainWorker:
         self._error: BaseException | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._enrolment = asyncio.Event()
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-db")
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-chain-db")
         self._shard_db: dict[int, ThreadPoolExecutor] = {}
         self.nc: Client | None = None
         self._stopping = False
@@ -174,6 +175,7 @@ class ChainWorker:
             self._leaf_seen,
             s.reconcile_interval,
             unanswered=lambda: asyncio.to_thread(self.hub.restart_unanswering),
+            intake_shards=lambda: list(self.appliers),
         )
         self.sender = Sender(js, self._store_ids, self._outgoing, self._delivered)
         try:
@@ -226,7 +228,7 @@ class ChainWorker:
             log.debug("NATS client (%s): %s", user, exc)
 
         return await nats.connect(
-            self.hub.client_url,
+            servers=self.hub.client_urls,
             user=user,
             password=password,
             name=f"autogrocery-central-{user}",
@@ -240,8 +242,10 @@ class ChainWorker:
 
     async def _start_applier(self, js: JetStreamContext, shard: int) -> None:
         """The shard's intake stream and consumer made (if new), its applier running."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"central-intake-{shard}")
-        self._shard_db[shard] = executor
+        executor = self._shard_db.get(shard) or ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"central-intake-{shard}"
+        )
+        self._shard_db[shard] = executor  # kept for the next try if `ensure` fails
 
         async def apply(batch: list[Arrival]) -> Outcome:
             return await asyncio.get_running_loop().run_in_executor(
@@ -257,8 +261,16 @@ class ChainWorker:
             batch=s.batch,
             ack_wait=s.ack_wait,
             applied=self._applied,
+            replicas=s.replicas,
         )
-        await applier.ensure()
+        try:
+            await applier.ensure()
+        except (nats.errors.Error, OSError) as exc:
+            # A hub cluster started afresh elects its streams' leaders a few seconds
+            # after it answers: the applier makes its stream when it can (`run`).
+            log.warning(
+                "the intake stream %s is not ready (%s); its applier waits", applier.stream, exc
+            )
         self.appliers[shard] = applier
         name = "applier" if shard == 0 else f"applier {applier.stream}"
         self._jobs.append(asyncio.create_task(self._keep(name, applier.run), name=name))
@@ -317,16 +329,19 @@ class ChainWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._enrolment.wait(), ENROLMENT_POLL)
             self._enrolment.clear()
-            await self._reload_if_changed(sys_nc, js)
+            await self._reload_if_changed(sys_nc)
+            new = sorted(set(self._placed.values()) - set(self.appliers))
+            for shard in new:
+                await self._start_applier(js, shard)  # a shard's first store: its stream
+            if new and self.reconciler is not None:
+                self.reconciler.wake.set()
 
-    async def _reload_if_changed(self, sys_nc: Client, js: JetStreamContext) -> None:
+    async def _reload_if_changed(self, sys_nc: Client) -> None:
         enrolled = await self.db(self.model.enrolled)
         now = {e.store_id: e.generation for e in enrolled}
         if now == self._generations:
             return
-        self._placed = {e.store_id: e.shard for e in enrolled}
-        for shard in sorted(set(self._placed.values()) - set(self.appliers)):
-            await self._start_applier(js, shard)  # a shard's first store: its stream now
+        self._placed = {e.store_id: e.shard for e in enrolled}  # before its leaf can link
         users = [StoreUser(e.store_id, e.password_hash) for e in enrolled]
         await asyncio.to_thread(self.hub.reload, users)
         rotated = [
@@ -348,8 +363,7 @@ class ChainWorker:
     async def _kick(self, sys_nc: Client, store: str) -> None:
         """Close the store's current leaf links: they were made with the old credentials,
         which the reloaded hub refuses from now on (its next connection needs the new)."""
-        server_id = await asyncio.to_thread(self.hub.server_id)
-        for cid in await asyncio.to_thread(self.hub.leaf_connections, store):
+        for server_id, cid in await asyncio.to_thread(self.hub.leaf_links, store):
             reply = await sys_nc.request(
                 f"$SYS.REQ.SERVER.{server_id}.KICK", json.dumps({"cid": cid}).encode(), timeout=2
             )

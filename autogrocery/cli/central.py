@@ -129,8 +129,8 @@ def _enroll(config: Config, args: argparse.Namespace) -> int:
         return _fail(f"{exc.filename or config.central.data_path()}: {exc.strerror or exc}")
     verb = "gave new credentials to" if args.rotate else "enrolled"
     print(f"autogrocery: {verb} store {done.store_id}; its join file is {done.join_file} (0600)")
-    if config.central.shards > 1 or done.shard:
-        print(f"  its events go through intake shard {done.shard} (central.shards)")
+    if done.shards > 1 or done.shard:
+        print(f"  its events go through intake shard {done.shard} of {done.shards}")
     print(f"  copy it to the store and run: autogrocery run --join {done.join_file.name}")
     if done.told_pid:
         print(f"  the running head office (pid {done.told_pid}) takes it now")

@@ -210,6 +210,7 @@ class CentralConfig:
     ack_wait: float = _f(30.0, gt=0)
     batch: int = _f(256, ge=1, le=10_000)
     shards: int = _f(1, ge=1, le=64)
+    hub_nodes: int = _f(1, ge=1, le=5)
 
     def data_path(self) -> Path:
         """``data_dir``, else ``autogrocery-central`` in the XDG data home."""

@@ -21,6 +21,7 @@ import orjson
 import pytest
 
 from autogrocery.central.enroll import enroll
+from autogrocery.central.hub_cluster import HubCluster
 from autogrocery.central.service import CentralService
 from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.chain.protocol import up_stream
@@ -143,10 +144,12 @@ class Central:
     def sourced(self) -> str:
         """The hub's JetStream report (streams with their config: CHAIN_IN's sources)."""
         hub = self.service.hub
-        assert hub is not None
-        assert hub.server is not None
-        jsz = hub.server.monitor("/jsz?streams=true&config=true&accounts=true") or {}
-        return orjson.dumps(jsz).decode()
+        servers = hub.servers if isinstance(hub, HubCluster) else [hub.server] if hub else []
+        for server in servers:  # a cluster's first node that answers
+            jsz = server.monitor("/jsz?streams=true&config=true&accounts=true") if server else None
+            if jsz:
+                return orjson.dumps(jsz).decode()
+        return "{}"
 
     async def token(self) -> str:
         if not self._token:

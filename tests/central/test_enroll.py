@@ -27,7 +27,7 @@ def hub_log(central: Central) -> str:
 async def linked(central: Central, store: str) -> bool:
     hub = central.service.hub
     assert hub is not None
-    ids = await asyncio.get_running_loop().run_in_executor(None, hub.leaf_connections, store)
+    ids = await asyncio.get_running_loop().run_in_executor(None, hub.leaf_links, store)
     return bool(ids)
 
 

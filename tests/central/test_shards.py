@@ -102,3 +102,17 @@ async def test_a_store_enrolled_onto_a_new_shard_flows_without_a_restart(
     }
     _, stock = await central.call("GET", "/api/chain/stock?sku=BRD-001")
     assert {s["store_id"]: s["on_hand"] for s in stock["stores"]} == {"north": 4, "west": 7}
+
+
+async def test_a_store_is_placed_by_the_running_head_offices_shard_count(
+    make_central: CentralFactory,
+) -> None:
+    """`central run -o central.shards=4`, then a plain `central enroll` (its config says
+    1): the store is placed among the head office's 4 shards, not all on shard 0."""
+    central = await make_central("central.shards=4")
+    c = central.config.central
+    plain = load_config(env={}, overrides=[f"central.data_dir={c.data_dir}", f"central.db={c.db}"])
+    assert plain.central.shards == 1
+    done = enroll(plain.central, "west", out=central.tmp / "west.join")
+    assert (done.shard, done.shards) == (shard_of("west", 4), 4)
+    assert done.shard != 0

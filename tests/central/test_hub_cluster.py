@@ -1,0 +1,122 @@
+"""The hub as a 3-node cluster (`central.hub_nodes = 3`): the intake streams keep three
+replicas, a store's join file names every node, and killing the node that carries a
+store's leaf link (-9) loses nothing and stops nothing: the leaf links to another
+node, its source resumes, every event is applied once, and the node is started again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from typing import Any
+
+import pytest
+
+from autogrocery.central.hub_cluster import HubCluster
+from autogrocery.central.service import StartupError
+from autogrocery.chain.natsd import NatsServer
+from autogrocery.chain.protocol import Facts, OrderEnd
+from tests.central.conftest import Central, CentralFactory
+from tests.waiting import eventually
+
+
+@pytest.fixture
+def read_model() -> str:
+    """On SQLite only: this is the hub's processes, which do not touch the read model."""
+    return ""
+
+
+def sale(n: int) -> Facts:
+    return Facts(orders=[OrderEnd(f"ord-{n}", "CUSTOMER", "COMPLETED", 100, 1, time.time())])
+
+
+async def applied(central: Central, count: int) -> bool:
+    return (await central.stats("north"))["events_applied"] == count
+
+
+def intake(server: NatsServer) -> dict[str, Any]:
+    """CHAIN_IN as a node reports it (config and cluster)."""
+    jsz = server.monitor("/jsz?accounts=true&streams=true&config=true") or {}
+    for account in jsz.get("account_details") or []:  # type: ignore[union-attr]
+        for stream in account.get("stream_detail") or []:
+            if stream["name"] == "CHAIN_IN":
+                return dict(stream)
+    return {}
+
+
+def carrying(hub: HubCluster, store: str) -> NatsServer | None:
+    """The node that holds the store's leaf link."""
+    links = {server_id for server_id, _ in hub.leaf_links(store)}
+    for server in hub.servers:
+        varz = server.monitor("/varz") or {}
+        if varz.get("server_id") in links:
+            return server
+    return None
+
+
+async def test_a_node_lost_loses_nothing_and_stops_nothing(make_central: CentralFactory) -> None:
+    central = await make_central("central.hub_nodes=3")
+    hub = central.service.hub
+    assert isinstance(hub, HubCluster)
+    assert len(hub.servers) == 3
+    assert len(central.service.hub_urls) == 3  # every node's leaf listener, in join files
+    north = await central.leaf("north")
+    for n in range(3):
+        await north.publish(sale(n))
+    await eventually(lambda: applied(central, 3), within=30, every=0.1)
+    stream = await asyncio.to_thread(intake, hub.servers[0])
+    assert stream["config"]["num_replicas"] == 3
+
+    node = await asyncio.to_thread(carrying, hub, "north")
+    assert node is not None
+    assert node.pid is not None
+    os.kill(node.pid, signal.SIGKILL)
+    for n in range(3, 8):  # the store goes on; its leaf keeps them until it links again
+        await north.publish(sale(n))
+    await eventually(lambda: applied(central, 8), within=60, every=0.1)
+    stats = await central.stats("north")
+    assert (stats["events_applied"], stats["last_seq"]) == (8, 8)
+    _, sales = await central.call("GET", "/api/chain/sales")
+    assert sales["stores"][0]["completed_orders"] == 8  # each once
+
+    async def restarted() -> bool:
+        return node.restarts == 1 and await asyncio.to_thread(node.healthy)
+
+    await eventually(restarted, within=60, every=0.2)
+    status, ready = await central.call("GET", "/readyz", auth=False)
+    assert status == 200, ready
+    assert ready["hub_nodes"] == {"hub-0": "ok", "hub-1": "ok", "hub-2": "ok"}
+
+
+async def test_a_cluster_of_two_is_refused_in_one_line(make_central: CentralFactory) -> None:
+    with pytest.raises(StartupError, match=r"central.hub_nodes is 2; it must be 1, 3 or 5"):
+        await make_central("central.hub_nodes=2")
+
+
+async def test_a_wedged_node_is_restarted_at_the_second_look(make_central: CentralFactory) -> None:
+    """A node whose process lives but answers nothing (here: stopped) is left alone at
+    the first look (it may be catching up after a restart) and killed at the second,
+    then started again; the other nodes are never touched."""
+    central = await make_central("central.hub_nodes=3")
+    hub = central.service.hub
+    assert isinstance(hub, HubCluster)
+    node, others = hub.servers[1], [hub.servers[0].pid, hub.servers[2].pid]
+    stuck = node.pid
+    assert stuck is not None
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        await asyncio.to_thread(hub.restart_unanswering)
+        assert node.pid == stuck
+        await asyncio.to_thread(hub.restart_unanswering)
+
+        async def back() -> bool:
+            return node.restarts == 1 and await asyncio.to_thread(node.healthy)
+
+        await eventually(back, within=60, every=0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stuck, signal.SIGCONT)
+    assert node.pid != stuck
+    assert [hub.servers[0].pid, hub.servers[2].pid] == others

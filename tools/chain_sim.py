@@ -41,9 +41,10 @@ import bcrypt
 from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.chain.natsd import find_binary
 from autogrocery.chain.protocol import shard_of
+from autogrocery.ports import free_port
 from tests.chain.processes import Process
 from tests.postgres import PostgresServer
-from tools.chain_sim_leaves import LeafServer, Publisher, free_port, wait_listening
+from tools.chain_sim_leaves import LeafServer, Publisher, wait_listening
 
 PASSWORD = "sim-store-password"  # noqa: S105 (made-up stores on loopback)
 UTC = zoneinfo.ZoneInfo("UTC")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -42,16 +41,11 @@ from autogrocery.chain.protocol import (
     up_subject,
     up_subjects,
 )
+from autogrocery.ports import free_port
 
 PUBLISHER = ("pub", "pub-password")
 STORE_LOGIN = "store-password"  # each store account's local user (makes its stream)
 _encode = msgspec.json.Encoder().encode
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -181,6 +175,7 @@ class Publisher:
         self.rng = random.Random(seed)  # noqa: S311 (made-up events)
         self.seqs: dict[str, int] = {s: 0 for server in servers for s in server.stores}
         self.links: dict[int, Client] = {}
+        self.order = [(server.index, store) for server in servers for store in server.stores]
 
     async def connect(self) -> None:
         for server in self.servers:
@@ -224,7 +219,7 @@ class Publisher:
 
     async def burst(self, count: int) -> None:
         """`count` events, round the stores, as fast as the links take them."""
-        order = [(server.index, store) for server in self.servers for store in server.stores]
+        order = self.order
         for n in range(count):
             index, store = order[n % len(order)]
             subject, body, headers = self.event(store)
@@ -235,7 +230,7 @@ class Publisher:
 
     async def steady(self, rate_per_store: float, duration: float) -> None:
         """Every store at `rate_per_store` events/s, spread evenly over each second."""
-        order = [(server.index, store) for server in self.servers for store in server.stores]
+        order = self.order
         interval = 1.0 / (rate_per_store * len(order))
         started = time.monotonic()
         n = 0

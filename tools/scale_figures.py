@@ -30,8 +30,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from autogrocery.bench.target import _bench_catalog, free_port
+from autogrocery.bench.target import _bench_catalog
 from autogrocery.config import load_config
+from autogrocery.ports import free_port
 
 SETTINGS = (
     "robots.pick_time=0",

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from autogrocery.bench.target import free_port
+from autogrocery.ports import free_port
 
 ADMIN_PASSWORD = "admin-password-1"  # noqa: S105 (a throwaway store of its own)
 CHROMIUM_FLAGS = [

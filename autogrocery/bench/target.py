@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+
+from autogrocery.ports import free_port
 
 BENCH_STOCK = 100_000_000  # every SKU: the bench measures speed, not restocking
 
@@ -56,35 +56,6 @@ class Target:
                 process.wait()
         if self.workdir is not None:
             self.workdir.cleanup()
-
-
-_PORTS = range(20000, 32768)  # below the ephemeral ports (Linux 32768+, others 49152+)
-_handed_out: set[int] = set()
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on, for the store to bind.
-
-    Chosen in advance, as the store cannot bind port 0 and say where it listens here:
-    its robot processes need the robot endpoint before it is up, and at log.level
-    WARNING (the bench's: no line per request) it logs no URL. Bind-and-close on port 0
-    would hand back an ephemeral port, which the kernel gives the next outgoing
-    connection on the machine (the bench's own among them) before the store binds it. A
-    port below that range is taken meanwhile only by something that asks for it by
-    number; if one did, the store does not start and says the port is in use.
-    """
-    for _ in range(100):
-        port = random.choice(_PORTS)
-        if port in _handed_out:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
-    raise RuntimeError(f"no free port between {_PORTS.start} and {_PORTS.stop - 1}")
 
 
 def _bench_catalog(source: Path, target: Path) -> list[str]:

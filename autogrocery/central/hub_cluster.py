@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from autogrocery.binaries import write_private
 from autogrocery.central.hub import RELOAD_TIMEOUT, leaf_links, reload_and_wait
 from autogrocery.central.hubconf import ClusterNode, HubSpec, StoreUser, render
 from autogrocery.chain.natsd import NatsError, NatsServer, stop_strays
+from autogrocery.ports import free_port
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,9 @@ class HubCluster:
         else:
             ports = []
             for n in range(self.size):
-                leaf = self.spec.leaf_port + n if self.spec.leaf_port else _free_port()
-                ports.append(dict(client=_free_port(), monitor=_free_port(),
-                                  route=_free_port(), leaf=leaf))  # fmt: skip
+                leaf = self.spec.leaf_port + n if self.spec.leaf_port else free_port()
+                ports.append(dict(client=free_port(), monitor=free_port(),
+                                  route=free_port(), leaf=leaf))  # fmt: skip
             self.spec.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_private(path, json.dumps(ports))
         if len(ports) != self.size:
@@ -154,12 +154,6 @@ class HubCluster:
             return
         with ThreadPoolExecutor(max_workers=max(1, len(self.servers))) as pool:
             list(pool.map(lambda server: server.stop(), self.servers))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answers(server: NatsServer) -> bool:

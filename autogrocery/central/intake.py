@@ -119,10 +119,9 @@ class ShardState:
 
     shard: int
     stream: str
-    pending: int  # messages in its intake stream not yet handed to it (at its last fetch)
-    behind: float  # seconds between the hub storing its last applied event and the apply
+    pending: int  # messages in its intake stream not applied yet (as of its last fetch)
+    behind: float  # seconds from the hub storing the oldest event not applied (0: none)
     applied: int  # events applied since the head office started
-    batches: int
 
 
 class Applier:
@@ -155,12 +154,11 @@ class Applier:
         self.behind = 0.0
         self._waiting_since: float | None = None
         self.applied = 0
-        self.batches = 0
 
     def state(self) -> ShardState:
         waiting = self._waiting_since  # a batch not applied yet: behind since its first
         behind = self.behind if waiting is None else max(0.0, time.time() - waiting)
-        return ShardState(self.shard, self.stream, self.pending, behind, self.applied, self.batches)
+        return ShardState(self.shard, self.stream, self.pending, behind, self.applied)
 
     async def ensure(self) -> None:
         """The intake stream and the durable consumer exist (made on first start, and
@@ -247,7 +245,6 @@ class Applier:
             self.behind = max(0.0, time.time() - last.timestamp.timestamp())
             self._waiting_since = None
             self.applied += outcome.applied
-            self.batches += 1
         self._applied(outcome)
 
     async def _until_applied(self, arrivals: list[Arrival], msgs: list[Msg]) -> Outcome:

@@ -7,9 +7,9 @@ holds. Its current up stream is the highest epoch `UP_<store>_<epoch>`: a leaf t
 its stream makes a new epoch, because a source of a deleted and recreated stream stalls.
 Its shard's intake stream is updated in place (no restart) to source it; sources of
 older epochs stay while their stream still exists (what is left in them still flows),
-and go when it is gone. The same answer tells how far the store's stream goes (its lag at the head
-office). A store whose leaf is not connected does not answer: it is skipped, and
-looked at again next time.
+and go when it is gone. The same answer tells how far the store's stream goes (its lag
+at the head office). A store whose leaf is not connected does not answer: it is
+skipped, and looked at again next time.
 """
 
 from __future__ import annotations
@@ -139,15 +139,8 @@ class Reconciler:
             owned.setdefault(up_stream_store(name) or "", set()).add(name)
         silent = {s.name: s.active for s in info.sources or []}
         restart: list[str] = []
-        asking = asyncio.Semaphore(ASKING_AT_ONCE)
-
-        async def ask(store: str) -> dict[str, int] | None:
-            async with asking:
-                return await self._up_streams(store)
-
-        answers = await asyncio.gather(*(ask(store) for store in stores))
         seen: list[tuple[str, str, int]] = []
-        for store, streams in zip(stores, answers, strict=True):
+        for store, streams in zip(stores, await self._ask_all(stores), strict=True):
             if streams is None:
                 continue
             had = owned.get(store, set())
@@ -188,6 +181,16 @@ class Reconciler:
                 len(wanted),
                 extra={"stream": config.name, "sources": list(wanted)},
             )
+
+    async def _ask_all(self, stores: list[str]) -> list[dict[str, int] | None]:
+        """Each store's up streams (`_up_streams`), ASKING_AT_ONCE leaves at a time."""
+        asking = asyncio.Semaphore(ASKING_AT_ONCE)
+
+        async def ask(store: str) -> dict[str, int] | None:
+            async with asking:
+                return await self._up_streams(store)
+
+        return await asyncio.gather(*(ask(store) for store in stores))
 
     def _stalled(self, source: str, active_ns: int | None) -> bool:
         """Its leaf answers (the caller asked it), but the source has not heard from it

@@ -110,15 +110,9 @@ class CentralService:
             system_hash=users.system_hash,
         )
         stores = [StoreUser(e.store_id, e.password_hash) for e in model.enrolled()]
-        if c.hub_nodes > 1:
-            cluster = HubCluster(spec, binary, c.hub_nodes)
-            self.hub = cluster
-            cluster.start(stores)
-        else:
-            single = Hub(spec, binary)
-            self.hub = single
-            single.start(stores)
-        hub = self.hub
+        hub = HubCluster(spec, binary, c.hub_nodes) if c.hub_nodes > 1 else Hub(spec, binary)
+        self.hub = hub
+        hub.start(stores)
         self.hub_urls = [f"nats-leaf://{a}" for a in advertised(c, hub.leaf_ports)]
         self.leaf_listen = ", ".join(f"{c.leaf_host}:{port}" for port in hub.leaf_ports)
         model.set_hub_urls(self.hub_urls)

@@ -242,10 +242,8 @@ class ChainWorker:
 
     async def _start_applier(self, js: JetStreamContext, shard: int) -> None:
         """The shard's intake stream and consumer made (if new), its applier running."""
-        executor = self._shard_db.get(shard) or ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix=f"central-intake-{shard}"
-        )
-        self._shard_db[shard] = executor  # kept for the next try if `ensure` fails
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"central-intake-{shard}")
+        self._shard_db[shard] = executor
 
         async def apply(batch: list[Arrival]) -> Outcome:
             return await asyncio.get_running_loop().run_in_executor(

@@ -3,7 +3,7 @@ SQLite or PostgreSQL). What the applier, the sender, the reconciler, enrolment a
 HTTP API ask of it, and the records it answers with (money in cents, times in Unix
 seconds: the API formats them).
 
-The intake side (apply, outgoing, delivered, leaf_seen, enrolled) is called from the
+The intake side (apply, due, delivered, leaf_seen, enrolled) is called from the
 chain worker's own thread and may block it; the API side is async, and never blocks
 the event loop it is awaited on.
 """
@@ -164,9 +164,10 @@ class ReadModel(Protocol):
 
     def set_hub_urls(self, urls: Sequence[str]) -> None: ...
 
-    def outgoing(self, store_id: str, now: float) -> list[Down]:
-        """What is due to a store, in the order it must go: its high-water mark if it
-        grew, transfers to ship, transfers to receive, then the next catalog version."""
+    def due(self, now: float) -> list[Down]:
+        """What is due to every store; per store in the order it must go: its high-water
+        mark if it grew, transfers to ship, transfers to receive, then the next catalog
+        version."""
         ...
 
     def delivered(self, down: Down) -> None:

@@ -8,7 +8,10 @@ the store's `DOWN_<store>` stream on its leaf (through the hub's import of
 `chain.down.<store>.>`), with `Nats-Msg-Id = hq:<store>:<kind>:<key>`; only the leaf's
 PubAck (from that stream, in that store's domain) settles it in the read model. A store
 that is not connected answers nothing: it is tried again, backing off, and gets
-everything once it is back. Sending twice is harmless: the leaf's duplicate window
+everything once it is back. One look reads what is due to every store in a few
+statements (`outgoing.py`), so its cost does not grow with the stores that have nothing
+due; high-water marks go out at the next look (within `IDLE`), while a new transfer or
+catalog version wakes the sender at once. Sending twice is harmless: the leaf's duplicate window
 and the store (which keys transfers by id and versions by number) take each once.
 """
 
@@ -31,19 +34,18 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT = 2.0
 IDLE = 1.0  # seconds between two looks when nothing wakes the sender
 BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
+PARALLEL = 32  # stores sent to at once (each store's messages go one after another)
 
 
 class Sender:
     def __init__(
         self,
         js: JetStreamContext,
-        stores: Callable[[], Awaitable[Sequence[str]]],
-        outgoing: Callable[[str], Awaitable[list[Down]]],
+        due: Callable[[], Awaitable[list[Down]]],
         delivered: Callable[[Down], Awaitable[None]],
     ) -> None:
         self.js = js
-        self._stores = stores
-        self._outgoing = outgoing
+        self._due = due
         self._delivered = delivered
         self.wake = asyncio.Event()
         self._failures: dict[str, int] = {}
@@ -51,26 +53,39 @@ class Sender:
 
     async def run(self) -> None:
         while True:
-            now = time.monotonic()
-            for store in await self._stores():
-                if self._not_before.get(store, 0.0) <= now:
-                    await self.flush(store)
+            if await self.sweep():
+                continue  # a next catalog version may be due at once
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), IDLE)
             self.wake.clear()
 
-    async def flush(self, store: str) -> bool:
-        """Send what is due to `store` until nothing is (True) or it does not take it."""
-        while True:
-            due = await self._outgoing(store)
-            if not due:
-                self._failures.pop(store, None)
-                self._not_before.pop(store, None)
-                return True
-            for down in due:
+    async def sweep(self) -> bool:
+        """Send what is due to every store that is not backing off. True when a
+        transfer or a catalog version was settled (what follows it may be due now)."""
+        now = time.monotonic()
+        by_store: dict[str, list[Down]] = {}
+        for down in await self._due():
+            if self._not_before.get(down.store_id, 0.0) <= now:
+                by_store.setdefault(down.store_id, []).append(down)
+        limit = asyncio.Semaphore(PARALLEL)
+        settled = await asyncio.gather(
+            *(self._flush(store, downs, limit) for store, downs in by_store.items())
+        )
+        return any(settled)
+
+    async def _flush(self, store: str, downs: Sequence[Down], limit: asyncio.Semaphore) -> bool:
+        """`downs` to `store` in order, stopping at the first it does not take. True when
+        one of them was more than a high-water mark."""
+        more = False
+        async with limit:
+            for down in downs:
                 if not await self._send(down):
                     self._back_off(store)
-                    return False
+                    return more
+                more = more or down.kind != "hwm"
+        self._failures.pop(store, None)
+        self._not_before.pop(store, None)
+        return more
 
     async def _send(self, down: Down) -> bool:
         key = None if down.kind == "hwm" else down.key
@@ -106,3 +121,4 @@ class Sender:
     def forgive(self, store: str) -> None:
         """Try `store` at once next time (its leaf just came back)."""
         self._not_before.pop(store, None)
+        self._failures.pop(store, None)

@@ -109,7 +109,8 @@ class CentralService:
             central_hash=users.central_hash,
             system_hash=users.system_hash,
         )
-        stores = [StoreUser(e.store_id, e.password_hash) for e in model.enrolled()]
+        enrolled = model.enrolled()
+        stores = [StoreUser(e.store_id, e.password_hash) for e in enrolled]
         hub = HubCluster(spec, binary, c.hub_nodes) if c.hub_nodes > 1 else Hub(spec, binary)
         self.hub = hub
         hub.start(stores)
@@ -120,7 +121,7 @@ class CentralService:
         settings = WorkerSettings(
             c.batch, c.ack_wait, c.reconcile_interval, c.shards, min(c.hub_nodes, 3)
         )
-        self.worker = ChainWorker(hub, model, users, settings)
+        self.worker = ChainWorker(hub, model, users, settings, enrolled)
         self.worker.start()
 
     async def stop(self) -> None:

@@ -21,8 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-import msgspec
-
+from autogrocery.central import outgoing
 from autogrocery.central import queries as q
 from autogrocery.central.apply import apply_batch
 from autogrocery.central.readmodel import (
@@ -40,14 +39,7 @@ from autogrocery.central.readmodel import (
 )
 from autogrocery.central.schema import AUTH_FILE, DB_NAME, SchemaError
 from autogrocery.central.sqlconn import Backend, Conn
-from autogrocery.chain.protocol import (
-    CatalogProduct,
-    Hwm,
-    Receive,
-    Ship,
-    ShipLine,
-    TransferItem,
-)
+from autogrocery.chain.protocol import CatalogProduct, TransferItem
 from autogrocery.domain.errors import Unavailable
 from autogrocery.domain.records import Made, RequestKey
 
@@ -212,56 +204,8 @@ class SqlReadModel:
         )
         self._again(lambda: self._write(lambda conn: conn.execute(sql, (key, value)).close()))
 
-    def outgoing(self, store_id: str, now: float) -> list[Down]:
-        return self._read(lambda conn: self._outgoing(conn, store_id, now))
-
-    def _outgoing(self, conn: Conn, store_id: str, now: float) -> list[Down]:
-        store = conn.execute(
-            "SELECT hwm, hwm_sent, catalog_sent FROM stores WHERE store_id = ?", (store_id,)
-        ).fetchone()
-        if store is None:
-            return []
-        due: list[Down] = []
-        if store["hwm"] > store["hwm_sent"]:
-            body = msgspec.json.encode(Hwm(store["hwm"], now))
-            due.append(Down(store_id, "hwm", store["hwm"], body))
-        for row in conn.execute(
-            "SELECT transfer_id, to_store FROM transfers WHERE from_store = ? "
-            "AND status = 'REQUESTED' AND ship_sent = 0 ORDER BY n",
-            (store_id,),
-        ).fetchall():
-            items = [
-                TransferItem(*item)
-                for item in conn.execute(
-                    "SELECT sku, requested FROM transfer_items WHERE transfer_id = ? "
-                    "AND requested > 0 ORDER BY sku",
-                    (row[0],),
-                )
-            ]
-            body = msgspec.json.encode(Ship(row[0], row[1], items))
-            due.append(Down(store_id, "ship", row[0], body))
-        for row in conn.execute(
-            "SELECT transfer_id, from_store FROM transfers WHERE to_store = ? "
-            "AND status = 'SHIPPED' AND receive_sent = 0 ORDER BY n",
-            (store_id,),
-        ).fetchall():
-            lines = [
-                ShipLine(*line)
-                for line in conn.execute(
-                    "SELECT sku, quantity, unit_cost, expiry_date, mfd_date FROM "
-                    "transfer_lines WHERE transfer_id = ? ORDER BY line",
-                    (row[0],),
-                )
-            ]
-            body = msgspec.json.encode(Receive(row[0], row[1], lines))
-            due.append(Down(store_id, "receive", row[0], body))
-        version = conn.execute(
-            "SELECT version, products FROM catalog_versions WHERE version = ?",
-            (store["catalog_sent"] + 1,),
-        ).fetchone()
-        if version is not None:  # one at a time: the next once this one is acknowledged
-            due.append(Down(store_id, "catalog", version[0], bytes(version[1])))
-        return due
+    def due(self, now: float) -> list[Down]:
+        return self._read(lambda conn: outgoing.due(conn, now))
 
     def delivered(self, down: Down) -> None:
         statements = {

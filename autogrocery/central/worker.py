@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar, TypeVarTuple
@@ -30,7 +30,7 @@ from nats.js import JetStreamContext
 from autogrocery.central.hub import HubProcesses, Internal
 from autogrocery.central.hubconf import CENTRAL_USER, SYSTEM_USER, StoreUser
 from autogrocery.central.intake import Applier, ShardState
-from autogrocery.central.readmodel import Arrival, Down, Outcome, ReadModel
+from autogrocery.central.readmodel import Arrival, Down, Enrolment, Outcome, ReadModel
 from autogrocery.central.reconciler import Reconciler
 from autogrocery.central.sender import Sender
 from autogrocery.loop import cancel_all, loop_factory
@@ -57,8 +57,15 @@ class WorkerSettings:
 
 class ChainWorker:
     def __init__(
-        self, hub: HubProcesses, model: ReadModel, users: Internal, settings: WorkerSettings
+        self,
+        hub: HubProcesses,
+        model: ReadModel,
+        users: Internal,
+        settings: WorkerSettings,
+        enrolled: Sequence[Enrolment],
     ) -> None:
+        """`enrolled`: the stores the hub was started with. A store enrolled since (before
+        this worker runs) is then new to it, and reaches the hub at its first look."""
         self.hub = hub
         self.model = model
         self.users = users
@@ -67,7 +74,6 @@ class ChainWorker:
         self.reconciler: Reconciler | None = None
         self.sender: Sender | None = None
         self.failing: dict[str, str] = {}
-        enrolled = model.enrolled()
         self._generations = {e.store_id: e.generation for e in enrolled}
         self._placed = {e.store_id: e.shard for e in enrolled}
         self._jobs: list[asyncio.Task[None]] = []
@@ -177,7 +183,7 @@ class ChainWorker:
             unanswered=lambda: asyncio.to_thread(self.hub.restart_unanswering),
             intake_shards=lambda: list(self.appliers),
         )
-        self.sender = Sender(js, self._store_ids, self._outgoing, self._delivered)
+        self.sender = Sender(js, self._due, self._delivered)
         try:
             for shard in sorted({*range(s.shards), *self._placed.values()}):
                 await self._start_applier(js, shard)
@@ -291,9 +297,6 @@ class ChainWorker:
 
     # --- the jobs' links to the read model ----------------------------------------------------
 
-    async def _store_ids(self) -> list[str]:
-        return [e.store_id for e in await self.db(self.model.enrolled)]
-
     async def _enrolled(self) -> frozenset[str]:
         """The enrolled stores as this worker last read them (the applier checks each
         message against it): a store is in it before the hub lets its leaf in."""
@@ -304,11 +307,14 @@ class ChainWorker:
         return {e.store_id: e.shard for e in await self.db(self.model.enrolled)}
 
     def _applied(self, outcome: Outcome) -> None:
-        if self.sender is not None and (outcome.applied or outcome.transfers):
+        # Only a transfer that moved wakes the sender: the stores' high-water marks go at
+        # its next look, not after every batch (at a thousand stores, a look per batch
+        # was most of the head office's work).
+        if self.sender is not None and outcome.transfers:
             self.sender.wake.set()
 
-    async def _outgoing(self, store: str) -> list[Down]:
-        return await self.db(self.model.outgoing, store, time.time())
+    async def _due(self) -> list[Down]:
+        return await self.db(self.model.due, time.time())
 
     async def _delivered(self, down: Down) -> None:
         await self.db(self.model.delivered, down)

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import nats.errors
 import pytest
 
 from autogrocery.central.enroll import EnrolError, enroll
+from autogrocery.central.hub import Hub
+from autogrocery.central.hubconf import StoreUser
 from autogrocery.central.tls import ensure_generated
 from autogrocery.chain.joinfile import JoinFile, read_join_file
+from autogrocery.chain.natsd import Ports
 from autogrocery.chain.protocol import Facts, Level
-from tests.central.conftest import Central, central_config
+from tests.central.conftest import Central, CentralFactory, central_config
 from tests.central.leaf import Leaf
 from tests.waiting import eventually
 
@@ -127,6 +131,32 @@ def test_enrol_works_without_a_running_head_office(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "central" / "keys" / "leaf-ca.key").stat().st_mode) == 0o600
     with pytest.raises(EnrolError, match="exists already"):
         enroll(config.central, "south", out=tmp_path / "north.join")
+
+
+@pytest.mark.parametrize("read_model", ["sqlite"], indirect=True)
+async def test_a_store_enrolled_while_the_head_office_starts_reaches_the_hub(
+    make_central: CentralFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`central enroll` between the hub's start and the chain worker's: no running head
+    office took its SIGHUP, and the store must still be let in (at the worker's first
+    look), not wait for the next enrolment."""
+    config = central_config(tmp_path / "central")
+    late = tmp_path / "late.join"
+    start = Hub.start
+
+    def start_then_enrol(hub: Hub, stores: Sequence[StoreUser]) -> Ports:
+        ports = start(hub, stores)
+        urls = [f"nats-leaf://127.0.0.1:{port}" for port in hub.leaf_ports]
+        enroll(config.central, "late", out=late, hub=urls)
+        return ports
+
+    monkeypatch.setattr(Hub, "start", start_then_enrol)
+    central = await make_central()
+    leaf = await Leaf.start(late, tmp_path / "leaf-late")
+    central.leaves.append(leaf)
+    await central.linked("late")
+    await leaf.publish(Facts(levels=[Level("BRD-001", 1, 0)]))
+    await eventually(lambda: _applied(central, "late"), within=15, every=0.05)
 
 
 async def _applied(central: Central, store: str) -> bool:

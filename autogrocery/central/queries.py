@@ -9,6 +9,7 @@ import msgspec
 
 from autogrocery.central.apply import REFUSED_UNATTRIBUTED
 from autogrocery.central.readmodel import (
+    MAX_LEVELS,
     SalesRecord,
     SkuStock,
     StockRecord,
@@ -42,12 +43,9 @@ def stores(conn: Conn) -> list[StoreRecord]:
             refused=row["refused"],
         )
         for row in conn.execute(
-            # A store's units: its last heartbeat's; the sum of its levels (a scan of
-            # its stock rows) only for a store that never sent one. coalesce evaluates
-            # its second argument only when needed, on both backends.
-            "SELECT s.*, coalesce(s.on_hand_units, (SELECT CAST(sum(on_hand) AS BIGINT) "
-            "FROM stock WHERE store_id = s.store_id)) AS units "
-            "FROM stores s ORDER BY store_id"
+            # A store's units are its last heartbeat's (its relay sends the first one
+            # when it starts): never summed from its levels, 50,000 rows a store.
+            "SELECT s.*, s.on_hand_units AS units FROM stores s ORDER BY store_id"
         )
     ]
 
@@ -85,17 +83,31 @@ SELECT sku FROM next WHERE sku IS NOT NULL
 """
 
 NAMED_SKUS = "SELECT sku FROM catalog_skus WHERE sku > ? ORDER BY sku LIMIT ?"
+FIRST_READ = 1  # SKUs read first, before the page knows how many stores a SKU has
 
 
-def stock_page(conn: Conn, after: str | None, limit: int) -> list[SkuStock]:
-    """The SKUs after `after` that a store reported or a catalog version named, in
-    order, each with every store's level."""
+def stock_page(
+    conn: Conn, after: str | None, limit: int, max_levels: int = MAX_LEVELS
+) -> tuple[list[SkuStock], bool]:
+    """Up to `limit` SKUs after `after` that a store reported or a catalog version named,
+    in order, each with every store's level, and whether more follow. The page ends
+    early once it holds `max_levels` store levels (one SKU read first, then as many as
+    the levels seen so far say still fit; a SKU is never cut): at a thousand stores a
+    page of 100 SKUs would be 100,000 levels."""
     start = after or ""
-    reported = [row[0] for row in conn.execute(NEXT_STOCK_SKUS, (start, limit))]
-    named = [row[0] for row in conn.execute(NAMED_SKUS, (start, limit))]
-    skus = sorted(set(reported) | set(named))[:limit]
-    found = {item.sku: item for item in _stock_of(conn, skus)}
-    return [found.get(sku, SkuStock(sku, [])) for sku in skus]
+    reported = [row[0] for row in conn.execute(NEXT_STOCK_SKUS, (start, limit + 1))]
+    named = [row[0] for row in conn.execute(NAMED_SKUS, (start, limit + 1))]
+    skus = sorted(set(reported) | set(named))[: limit + 1]
+    page: list[SkuStock] = []
+    levels, wanted = 0, min(limit, FIRST_READ)
+    while len(page) < min(limit, len(skus)) and levels < max_levels:
+        chunk = skus[len(page) : len(page) + wanted]
+        found = {item.sku: item for item in _stock_of(conn, chunk)}
+        page += [found.get(sku, SkuStock(sku, [])) for sku in chunk]
+        levels += sum(len(item.stores) for item in found.values())
+        per_sku = max(1, levels // len(page))
+        wanted = max(1, min(limit - len(page), (max_levels - levels) // per_sku))
+    return page, len(skus) > len(page)
 
 
 def _stock_of(conn: Conn, skus: Sequence[str]) -> list[SkuStock]:

@@ -23,6 +23,9 @@ TRANSFER_STATUSES = ("REQUESTED", "SHIPPED", "RECEIVED", "REFUSED")
 # --- intake ------------------------------------------------------------------------------
 
 
+MAX_LEVELS = 10_000  # store levels in a page of /api/chain/stock: ~600 kB of JSON
+
+
 @dataclass(frozen=True, slots=True)
 class Arrival:
     """One message of the intake stream, checked: whose stream it came from, and the
@@ -185,7 +188,10 @@ class ReadModel(Protocol):
 
     async def stock(self, sku: str) -> SkuStock | None: ...
 
-    async def stock_page(self, after: str | None, limit: int) -> list[SkuStock]: ...
+    async def stock_page(self, after: str | None, limit: int) -> tuple[list[SkuStock], bool]:
+        """Up to `limit` SKUs after `after`, fewer once the page holds `MAX_LEVELS` store
+        levels, and whether more follow."""
+        ...
 
     async def sales(self, first_day: str, last_day: str) -> list[SalesRecord]: ...
 

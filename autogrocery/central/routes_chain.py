@@ -13,6 +13,7 @@ from aiohttp import web
 from autogrocery.api.bodies import json_response, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.central.metrics import status_of
+from autogrocery.central.readmodel import MAX_LEVELS
 from autogrocery.central.readmodel import SkuStock as SkuStockRecord
 from autogrocery.central.schemas import EventStats
 from autogrocery.central.state import central
@@ -104,7 +105,9 @@ def _stock(item: SkuStockRecord) -> dict[str, object]:
         refers=(SkuStock, StockPage),
         problems=(404,),
         description="As each store last reported it (`as_of`: the time of its last event "
-        "applied). 404: a SKU no store reported and no catalog version named.",
+        f"applied). A page ends before `limit` SKUs once it holds {MAX_LEVELS:,} store "
+        "levels (at 1,000 stores: 10 SKUs a page); follow `next_cursor` to the end. "
+        "404: a SKU no store reported and no catalog version named.",
     )
 )
 async def stock(request: web.Request) -> web.Response:
@@ -123,9 +126,7 @@ async def stock(request: web.Request) -> web.Response:
             f"limit must be 1..{MAX_PAGE}", [{"field": "limit", "message": "out of range"}]
         )
     after = _cursor(request.query.get("cursor"))
-    page = await model.stock_page(after, limit + 1)
-    more = len(page) > limit
-    page = page[:limit]
+    page, more = await model.stock_page(after, limit)
     cursor = _encode_cursor(page[-1].sku) if more and page else None
     return json_response({"items": [_stock(item) for item in page], "next_cursor": cursor})
 

@@ -241,7 +241,7 @@ class SqlReadModel:
     async def stock(self, sku: str) -> SkuStock | None:
         return await self._run(lambda conn: q.stock(conn, sku))
 
-    async def stock_page(self, after: str | None, limit: int) -> list[SkuStock]:
+    async def stock_page(self, after: str | None, limit: int) -> tuple[list[SkuStock], bool]:
         return await self._run(lambda conn: q.stock_page(conn, after, limit))
 
     async def sales(self, first_day: str, last_day: str) -> list[SalesRecord]:

@@ -255,9 +255,9 @@ class Relay:
                 ack.cancel()
 
     async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat_every)
+        while True:  # the first at once: the head office's stores list shows the units
             await self._db(self.tables.heartbeat)
+            await asyncio.sleep(self.heartbeat_every)
 
     # --- down ----------------------------------------------------------------------------
 

@@ -55,8 +55,9 @@ class StoreStatus(Body):
     on_hand_units: Annotated[
         int | None,
         Meta(
-            description="Units on hand in the store: its last heartbeat's count, else the sum "
-            "of the levels it reported; null before either."
+            description="Units on hand in the store, as its last heartbeat said (a store "
+            "sends one when its link starts, then every chain.heartbeat seconds); null "
+            "before the first."
         ),
     ]
     shard: Annotated[

@@ -106,9 +106,9 @@ async def test_skus_page_in_code_point_order_whatever_the_databases_collation(
         model._write(
             lambda conn: conn.execute("INSERT INTO catalog_skus VALUES ('B-1', 1)").close()
         )
-        first = await model.stock_page(None, 1)
-        second = await model.stock_page(first[0].sku, 1)
-        assert [first[0].sku, second[0].sku] == ["B-1", "a-2"]
+        first, more = await model.stock_page(None, 1)
+        second, _ = await model.stock_page(first[0].sku, 1)
+        assert [first[0].sku, second[0].sku, more] == ["B-1", "a-2", True]
     finally:
         model.close_now()
         postgres.drop(url)

@@ -1,7 +1,7 @@
 """The head office's reports at a chain's size: the stock list pages through the SKUs
 that stores reported and that catalog versions named, merged in order, on both
 backends, by index (no pass over every store's rows: SQLite's plans say so); a store's
-units are its heartbeat's, summed from its levels only when it never sent one."""
+units are its heartbeat's, never a sum of its levels."""
 
 from __future__ import annotations
 
@@ -28,33 +28,59 @@ async def test_the_stock_list_pages_through_reported_and_named_skus(
     levels(model, "south", 1, Facts(levels=[Level(s, 7, 1) for s in ("B", "C")]))
     conn = model._conn()
     conn.execute("INSERT INTO catalog_skus (sku, version) VALUES ('A', 1), ('D', 1), ('E', 1)")
-    pages, after = [], None
-    while True:
-        page = await model.stock_page(after, 2)
-        if not page:
-            break
+    pages, after, more = [], None, True
+    while more:
+        page, more = await model.stock_page(after, 2)
         pages.append([item.sku for item in page])
         after = page[-1].sku
     assert pages == [["A", "B"], ["C", "D"], ["E", "F"]]
-    b = (await model.stock_page("A", 1))[0]
+    b = (await model.stock_page("A", 1))[0][0]
     assert [(s.store_id, s.on_hand, s.reserved) for s in b.stores] == [
         ("north", 5, 0),
         ("south", 7, 1),
     ]
-    assert (await model.stock_page("E", 1))[0].stores[0].on_hand == 5  # F, north's
-    assert (await model.stock_page(None, 1))[0].stores == []  # A: named, never reported
+    assert (await model.stock_page("E", 1))[0][0].stores[0].on_hand == 5  # F, north's
+    assert (await model.stock_page(None, 1))[0][0].stores == []  # A: named, never reported
 
 
-async def test_a_stores_units_are_its_heartbeats_else_its_levels(
+async def test_a_stock_page_ends_early_when_it_holds_enough_store_levels(
     bare_model: SqlReadModel,
 ) -> None:
+    """At a thousand stores a page of 100 SKUs is 100,000 levels: a page stops at
+    `max_levels` (whole SKUs, at least one), and the next page goes on from there."""
+    model = bare_model
+    stores = [f"s{n:02d}" for n in range(30)]
+    skus = [f"K{n:03d}" for n in range(40)]
+    for store in stores:
+        model.enroll(store, "hash", rotate=False, now=0.0)
+        levels(model, store, 1, Facts(levels=[Level(sku, 1, 0) for sku in skus]))
+    conn = model._conn()
+    pages, after, more = [], None, True
+    while more:
+        page, more = q.stock_page(conn, after, 100, max_levels=200)
+        assert all(len(item.stores) == 30 for item in page)
+        pages.append(len(page))
+        after = page[-1].sku
+    assert sum(pages) == 40  # every SKU, once
+    assert max(pages) <= 7  # 200 levels at 30 stores a SKU: 7 SKUs, not 100
+    assert min(pages[:-1]) >= 6
+    one, more = q.stock_page(conn, None, 100, max_levels=5)  # a SKU is never cut
+    assert [len(item.stores) for item in one] == [30]
+    assert more
+
+
+async def test_a_stores_units_are_its_heartbeats_never_a_sum_of_its_levels(
+    bare_model: SqlReadModel,
+) -> None:
+    """Summing a store's levels was a pass over 5,000-50,000 rows a store on every look
+    at the stores list: a store's units are its heartbeat's, null before its first."""
     model = bare_model
     for store in ("north", "south"):
         model.enroll(store, "hash", rotate=False, now=0.0)
     levels(model, "north", 1, Facts(levels=[Level("A", 5, 0), Level("B", 6, 0)]))
     levels(model, "south", 1, Facts(levels=[Level("A", 9, 0)], on_hand_units=1234))
     units = {s.store_id: s.on_hand_units for s in await model.stores()}
-    assert units == {"north": 11, "south": 1234}
+    assert units == {"north": None, "south": 1234}
 
 
 def test_the_report_queries_use_indexes_not_scans(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import statistics
 import tempfile
 import time
@@ -19,17 +18,21 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from autogrocery.central.apply import DAYS, LEVELS
+from autogrocery.central.apply import DAYS
 from autogrocery.central.sql_model import SqlReadModel, open_read_model
 from autogrocery.central.sqlconn import Column, Params
 
 UTC = zoneinfo.ZoneInfo("UTC")
 CHUNK = 100_000
+SKU_INDEX = "stock_by_sku"
+_INDEX_SQL = {
+    "sqlite": "SELECT sql FROM sqlite_master WHERE name = ?",
+    "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = ?",
+}
 
 
 def fill(model: SqlReadModel, stores: int, skus: int, days: int) -> float:
     began = time.perf_counter()
-    rng = random.Random(5)  # noqa: S311 (made-up levels)
     names = [f"s{n:04d}" for n in range(stores)]
     for name in names:
         model.enroll(name, "hash", rotate=False, now=0.0)
@@ -38,15 +41,19 @@ def fill(model: SqlReadModel, stores: int, skus: int, days: int) -> float:
     def insert(table: str, columns: list[Column], rows: list[Params]) -> None:
         model._write(lambda conn: backend.insert_many(conn, table, columns, rows, ""))
 
-    rows: list[Params] = []
+    # The levels are made by the database itself, a store at a time (50,000,000 rows
+    # built in Python took half an hour): SKU-00000.. in each store, random units.
+    # Without the SKU index while filling, then built again as the schema has it (a sort,
+    # not 50,000,000 random inserts).
+    index = model._read(
+        lambda conn: conn.execute(_INDEX_SQL[backend.name], (SKU_INDEX,)).fetchone()
+    )[0]
+    model._write(lambda conn: conn.execute(f"DROP INDEX {SKU_INDEX}").close())
+    sql = _levels_sql(backend.name)
     for name in names:
-        for k in range(skus):
-            rows.append((name, f"SKU-{k:05d}", rng.randint(0, 400), rng.randint(0, 4), 1))
-            if len(rows) >= CHUNK:
-                insert("stock", LEVELS, rows)
-                rows = []
-    if rows:
-        insert("stock", LEVELS, rows)
+        params = (name, skus)
+        model._write(lambda conn: conn.execute(sql, params).close())  # noqa: B023 (run now)
+    model._write(lambda conn: conn.execute(index).close())
     first = 1_700_000_000
     day_rows: list[Params] = [
         (name, time.strftime("%Y-%m-%d", time.gmtime(first + d * 86_400)), 300, 90_000, 1_200)
@@ -58,6 +65,20 @@ def fill(model: SqlReadModel, stores: int, skus: int, days: int) -> float:
     conn = model._conn()
     conn.execute("ANALYZE").close()
     return time.perf_counter() - began
+
+
+def _levels_sql(backend: str) -> str:
+    if backend == "postgresql":
+        return (
+            "INSERT INTO stock (store_id, sku, on_hand, reserved, seq) "
+            "SELECT ?, 'SKU-' || lpad(n::text, 5, '0'), floor(random() * 401)::bigint, "
+            "floor(random() * 5)::bigint, 1 FROM generate_series(0, ? - 1) AS n"
+        )
+    return (
+        "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n + 1 < ?2) "
+        "INSERT INTO stock (store_id, sku, on_hand, reserved, seq) "
+        "SELECT ?1, printf('SKU-%05d', n), abs(random() % 401), abs(random() % 5), 1 FROM k"
+    )
 
 
 async def timed(work: Callable[[], Awaitable[Any]]) -> tuple[float, float]:

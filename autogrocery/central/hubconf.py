@@ -12,6 +12,7 @@ were rotated.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,12 +72,21 @@ class HubSpec:
     system_hash: str  # bcrypt of the system user's password
 
 
-def render(spec: HubSpec, stores: Sequence[StoreUser], node: ClusterNode | None = None) -> str:
-    """The whole config file: of the one hub, or of one node of a hub cluster."""
+def render(
+    spec: HubSpec,
+    stores: Sequence[StoreUser],
+    node: ClusterNode | None = None,
+    bare: AbstractSet[str] = frozenset(),
+) -> str:
+    """The whole config file: of the one hub, or of one node of a hub cluster. The
+    stores in `bare` have their account only (no user, nothing exported or imported):
+    a cluster's first step in taking new stores (`HubCluster.reload`)."""
+    whole = [store for store in stores if store.store_id not in bare]
     accounts = [
         f"  {SYSTEM_ACCOUNT} {{ users: [{_user(SYSTEM_USER, spec.system_hash)}] }}",
-        _hq(spec, stores),
-        *(_store(store) for store in stores),
+        _hq(spec, whole),
+        *(_store(store) for store in whole),
+        *(f"  {quote(store_account(store))} {{ }}" for store in sorted(bare)),
     ]
     leaf = [f"  listen: {quote(_hostport(spec.leaf_host, spec.leaf_port or -1))}"]
     if spec.leaf_advertise:

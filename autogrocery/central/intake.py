@@ -1,7 +1,8 @@
 """An applier: a durable pull consumer (`central`) on one shard's intake stream
 (`CHAIN_IN`, `CHAIN_IN_1`...); each shard has its own, on its own database thread.
 
-Each fetched batch is checked, applied in ONE read-model transaction, then acknowledged.
+Each fetched batch is checked, applied in ONE read-model transaction, then acknowledged
+once, by its last message (the consumer's AckPolicy.ALL).
 A crash before the commit redelivers the batch; after it, before the acks, the events
 come again and are recognised by their ids (counted as duplicates, changed nothing).
 The consumer hands out at most one batch at a time (max_ack_pending = batch), and a
@@ -168,19 +169,43 @@ class Applier:
         except nats.js.errors.NotFoundError:
             await self.js.add_stream(intake_config(self.shard, replicas=self.replicas))
             log.info("made the intake stream %s", self.stream)
-        config = ConsumerConfig(
+        try:
+            info = await self.js.consumer_info(self.stream, INTAKE_CONSUMER)
+        except nats.js.errors.NotFoundError:
+            await self.js.add_consumer(self.stream, self._consumer(after=0))
+            log.info("made the intake consumer %s on %s", INTAKE_CONSUMER, self.stream)
+            return
+        if info.config.ack_policy == AckPolicy.ALL and not info.num_ack_pending:
+            return  # nothing handed out and not acknowledged: it stands where it should
+        # Made again where it stood (its ack floor): a batch handed out to an applier that
+        # died, or whose link broke, comes again first. Left as it was, the hub would hand
+        # out newer events at once and the next acknowledgement (of all up to it) would
+        # settle the unapplied batch too. Also a consumer of an older head office, made
+        # with explicit acks (a consumer's ack policy cannot change). What comes twice,
+        # the read model knows (duplicates, changing nothing).
+        after = info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0
+        await self.js.delete_consumer(self.stream, INTAKE_CONSUMER)
+        await self.js.add_consumer(self.stream, self._consumer(after=after))
+        log.info(
+            "made the intake consumer on %s again from stream sequence %d (%d handed out, "
+            "not acknowledged)",
+            self.stream,
+            after + 1,
+            info.num_ack_pending or 0,
+        )
+
+    def _consumer(self, after: int) -> ConsumerConfig:
+        """One batch handed out at a time (max_ack_pending), acknowledged at once by its
+        last message (AckPolicy.ALL): the batch was applied whole before it."""
+        return ConsumerConfig(
             durable_name=INTAKE_CONSUMER,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.ALL,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after else DeliverPolicy.ALL,
+            opt_start_seq=after + 1 if after else None,
             ack_wait=self.ack_wait,
             max_ack_pending=self.batch,
             max_deliver=-1,
         )
-        try:
-            await self.js.consumer_info(self.stream, INTAKE_CONSUMER)
-        except nats.js.errors.NotFoundError:
-            await self.js.add_consumer(self.stream, config)
-            log.info("made the intake consumer %s on %s", INTAKE_CONSUMER, self.stream)
 
     def alive(self) -> str | None:
         """None while the applier turns; else why not."""
@@ -237,9 +262,8 @@ class Applier:
         outcome = await self._until_applied(arrivals, msgs)
         if self.after_commit is not None:
             self.after_commit()
-        for m in msgs:
-            await m.ack()
         if msgs:
+            await msgs[-1].ack()  # AckPolicy.ALL: the whole batch, once
             last = msgs[-1].metadata
             self.pending = last.num_pending or 0
             self.behind = max(0.0, time.time() - last.timestamp.timestamp())

@@ -7,24 +7,33 @@ from __future__ import annotations
 import os
 import signal
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import msgspec
+import nats
 import pytest
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, StorageType, StreamConfig
 
+from autogrocery.central.hub import internal_users
+from autogrocery.central.hubconf import CENTRAL_USER
+from autogrocery.central.intake import Applier
 from autogrocery.central.readmodel import Arrival
 from autogrocery.central.sql_model import SqlReadModel
 from autogrocery.chain.protocol import (
+    INTAKE_CONSUMER,
     Facts,
     Hwm,
     Level,
     Movement,
     OrderEnd,
     UpEvent,
+    intake_stream,
     up_stream,
     up_subjects,
 )
-from tests.central.conftest import Central
+from autogrocery.ports import free_port
+from tests.central.conftest import Central, CentralFactory
 from tests.waiting import eventually
 
 SKU = "BRD-001"
@@ -211,6 +220,52 @@ async def test_a_hub_killed_comes_back_where_it_was_and_loses_nothing(central: C
     await eventually(lambda: _applied(central, "north", 5), within=30, every=0.05)
     _, sales = await central.call("GET", "/api/chain/sales")
     assert sales["stores"][0]["completed_orders"] == 5
+
+
+@pytest.mark.parametrize("read_model", ["sqlite"], indirect=True)
+async def test_an_older_head_offices_consumer_is_made_again_where_it_stood(
+    make_central: CentralFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A head office before batches were acknowledged once made its intake consumer
+    with explicit acks (a consumer's ack policy cannot change). Started over it, the
+    head office makes it again from its ack floor: the events that came while it was
+    down are applied, none of the earlier ones again, none lost."""
+    leaf_port = f"central.leaf_port={free_port()}"
+    explicit = Applier._consumer
+
+    def older(applier: Applier, after: int) -> ConsumerConfig:
+        return replace(explicit(applier, after), ack_policy=AckPolicy.EXPLICIT)
+
+    monkeypatch.setattr(Applier, "_consumer", older)
+    first = await make_central(leaf_port, data_dir=tmp_path / "hq")
+    north = await first.leaf("north")
+    for n in range(3):  # one at a time: each batch is one message, acknowledged
+        await north.publish(Facts(orders=[sale(f"ord-{n}", 100)]))
+        await eventually(lambda n=n: _applied(first, "north", n + 1), within=15, every=0.05)
+    await first.service.stop()
+    monkeypatch.undo()
+    for n in range(3, 5):  # the store goes on; its leaf keeps them
+        await north.publish(Facts(orders=[sale(f"ord-{n}", 100)]))
+
+    second = await make_central(leaf_port, data_dir=tmp_path / "hq")
+    await eventually(lambda: _applied(second, "north", 5), within=30, every=0.05)
+    stats = await second.stats("north")
+    assert (stats["events_applied"], stats["duplicates"], stats["last_seq"]) == (5, 0, 5)
+    hub = second.service.hub
+    assert hub is not None
+    info = await consumer_info(hub.client_urls, second.service.layout.keys)
+    assert info.config.ack_policy == AckPolicy.ALL
+    assert info.ack_floor is not None
+    assert info.ack_floor.stream_seq == 5
+
+
+async def consumer_info(urls: list[str], keys: Path) -> ConsumerInfo:
+    users = internal_users(keys)
+    nc = await nats.connect(urls, user=CENTRAL_USER, password=users.central_password)
+    try:
+        return await nc.jetstream().consumer_info(intake_stream(0), INTAKE_CONSUMER)
+    finally:
+        await nc.close()
 
 
 async def _applied(central: Central, store: str, count: int) -> bool:

@@ -14,10 +14,13 @@ from typing import Any
 
 import pytest
 
+from autogrocery.central import hub_cluster
+from autogrocery.central.hub import reload_and_wait
 from autogrocery.central.hub_cluster import HubCluster
+from autogrocery.central.hubconf import store_user
 from autogrocery.central.service import StartupError
-from autogrocery.chain.natsd import NatsServer
-from autogrocery.chain.protocol import Facts, OrderEnd
+from autogrocery.chain.natsd import NatsServer, quote
+from autogrocery.chain.protocol import Facts, OrderEnd, api_prefix, store_account
 from tests.central.conftest import Central, CentralFactory
 from tests.waiting import eventually
 
@@ -88,6 +91,34 @@ async def test_a_node_lost_loses_nothing_and_stops_nothing(make_central: Central
     status, ready = await central.call("GET", "/readyz", auth=False)
     assert status == 200, ready
     assert ready["hub_nodes"] == {"hub-0": "ok", "hub-1": "ok", "hub-2": "ok"}
+
+
+async def test_a_new_stores_account_reaches_every_node_before_its_user(
+    make_central: CentralFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nodes reload one after another; a node drops what another tells it about an
+    account it does not know yet, and never hears it again. So a new store's account
+    goes to every node first, bare (no user to link as, nothing exported), and only then
+    its user, exports and the head office's imports: its leaf links and is sourced."""
+    central = await make_central("central.hub_nodes=3")
+    steps: list[tuple[str, str]] = []
+
+    def recording(server: NatsServer, config: str, timeout: float) -> None:
+        bare = f"{quote(store_account('west'))} {{ }}" in config
+        whole = api_prefix("west") in config and store_user("west") in config
+        steps.append((server.name, "bare" if bare else "whole" if whole else "absent"))
+        reload_and_wait(server, config, timeout)
+
+    monkeypatch.setattr(hub_cluster, "reload_and_wait", recording)
+    west = await central.leaf("west")
+    await west.publish(sale(1))
+    await eventually(lambda: applied_to(central, "west", 1), within=30, every=0.1)
+    nodes = ["hub-0", "hub-1", "hub-2"]
+    assert steps == [(n, "bare") for n in nodes] + [(n, "whole") for n in nodes]
+
+
+async def applied_to(central: Central, store: str, count: int) -> bool:
+    return (await central.stats(store))["events_applied"] == count
 
 
 async def test_a_cluster_of_two_is_refused_in_one_line(make_central: CentralFactory) -> None:

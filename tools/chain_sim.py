@@ -48,10 +48,7 @@ from tools.chain_sim_leaves import LeafServer, Publisher, wait_listening
 
 PASSWORD = "sim-store-password"  # noqa: S105 (made-up stores on loopback)
 UTC = zoneinfo.ZoneInfo("UTC")
-SHOWN = (
-    "stores", "leaves", "shards", "batch", "rate", "duration", "backlog", "drill", "hub_nodes",
-    "hub_memory_mb",
-)  # fmt: skip
+SHOWN = ("stores", "leaves", "shards", "batch", "rate", "duration", "backlog", "drill", "hub_nodes")
 
 
 class Office:
@@ -65,7 +62,6 @@ class Office:
             "--data-dir", str(root), "-o", "central.leaf_tls=false",
             "-o", f"central.shards={args.shards}", "-o", f"central.batch={args.batch}",
             "-o", f"central.ack_wait={args.ack_wait}", "-o", f"central.hub_nodes={args.hub_nodes}",
-            "-o", f"central.hub_memory_mb={args.hub_memory_mb}",
             *(["--db", db] if db else []),
         ]  # fmt: skip
         self.process: Process | None = None
@@ -321,7 +317,6 @@ def main() -> int:
     parser.add_argument("--backlog", type=int, default=0)
     parser.add_argument("--skus", type=int, default=5000)
     parser.add_argument("--hub-nodes", type=int, default=1, help="central.hub_nodes (1, 3, 5)")
-    parser.add_argument("--hub-memory-mb", type=int, default=0, help="central.hub_memory_mb")
     parser.add_argument(
         "--ack-wait", type=float, default=30.0, help="central.ack_wait: a killed office's batch"
     )

@@ -105,13 +105,7 @@ class Hub:
     def start(self, stores: Sequence[StoreUser]) -> Ports:
         self._stores = tuple(stores)
         self.spec = self._launch_spec
-        server = NatsServer(
-            "hub",
-            self.spec.workdir,
-            render(self.spec, self._stores),
-            self.binary,
-            self.spec.environ(),
-        )
+        server = NatsServer("hub", self.spec.workdir, render(self.spec, self._stores), self.binary)
         stop_strays(self.spec.workdir, server.config_path)  # a hub of a central killed -9
         ports = server.start()
         self.server = server

@@ -58,13 +58,7 @@ class HubCluster:
         self._stores = tuple(stores)
         self._nodes = self._layout()
         self.servers = [
-            NatsServer(
-                f"hub-{node.index}",
-                spec.workdir,
-                render(spec, stores, node),
-                self.binary,
-                spec.environ(),
-            )
+            NatsServer(f"hub-{node.index}", spec.workdir, render(spec, stores, node), self.binary)
             for node, spec in self._nodes
         ]
         for server in self.servers:

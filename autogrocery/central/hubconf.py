@@ -70,11 +70,6 @@ class HubSpec:
     tls: LeafTls | None
     central_hash: str  # bcrypt of the central service's password
     system_hash: str  # bcrypt of the system user's password
-    memory_mb: int = 0  # the Go runtime's soft memory limit (GOMEMLIMIT); 0: none
-
-    def environ(self) -> dict[str, str] | None:
-        """What the hub's processes run with besides the central's environment."""
-        return {"GOMEMLIMIT": f"{self.memory_mb}MiB"} if self.memory_mb else None
 
 
 def render(

@@ -108,7 +108,6 @@ class CentralService:
             tls=tls,
             central_hash=users.central_hash,
             system_hash=users.system_hash,
-            memory_mb=c.hub_memory_mb,
         )
         enrolled = model.enrolled()
         stores = [StoreUser(e.store_id, e.password_hash) for e in enrolled]

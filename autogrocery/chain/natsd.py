@@ -21,7 +21,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,17 +63,8 @@ class NatsServer(KeptAlive):
 
     logger = log
 
-    def __init__(
-        self,
-        name: str,
-        workdir: Path,
-        config: str,
-        binary: Path,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        """`environ`: added to this process's environment for the server's."""
+    def __init__(self, name: str, workdir: Path, config: str, binary: Path) -> None:
         super().__init__(name, RESTART_DELAYS, START_TIMEOUT)
-        self.environ = dict(environ or {})
         self.workdir = workdir
         self.binary = binary
         self.config_path = workdir / f"{name}.conf"
@@ -172,7 +162,6 @@ class NatsServer(KeptAlive):
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C in the terminal is the store's to handle
-                env={**os.environ, **self.environ} if self.environ else None,
             )
         finally:
             log_file.close()

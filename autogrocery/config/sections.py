@@ -211,7 +211,6 @@ class CentralConfig:
     batch: int = _f(256, ge=1, le=10_000)
     shards: int = _f(1, ge=1, le=64)
     hub_nodes: int = _f(1, ge=1, le=5)
-    hub_memory_mb: int = _f(0, ge=0, le=1_048_576)  # each hub process's GOMEMLIMIT; 0: none
 
     def data_path(self) -> Path:
         """``data_dir``, else ``autogrocery-central`` in the XDG data home."""

@@ -10,7 +10,6 @@ import contextlib
 import os
 import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,22 +119,6 @@ async def test_a_new_stores_account_reaches_every_node_before_its_user(
 
 async def applied_to(central: Central, store: str, count: int) -> bool:
     return (await central.stats(store))["events_applied"] == count
-
-
-@pytest.mark.parametrize("nodes", [1, 3])
-async def test_the_hubs_processes_run_with_the_memory_limit_set(
-    make_central: CentralFactory, nodes: int
-) -> None:
-    central = await make_central(f"central.hub_nodes={nodes}", "central.hub_memory_mb=768")
-    hub = central.service.hub
-    assert hub is not None
-    servers = hub.servers if isinstance(hub, HubCluster) else [hub.server]
-    assert len(servers) == nodes
-    for server in servers:
-        assert server is not None
-        assert server.pid is not None
-        environ = (Path("/proc") / str(server.pid) / "environ").read_bytes().split(b"\0")
-        assert b"GOMEMLIMIT=768MiB" in environ
 
 
 async def test_a_cluster_of_two_is_refused_in_one_line(make_central: CentralFactory) -> None:

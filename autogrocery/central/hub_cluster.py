@@ -112,15 +112,15 @@ class HubCluster:
         ask its leaf, so never sourced it; 8 of 1,000 stores in the simulation)."""
         known = {store.store_id for store in self._stores}
         new = {store.store_id for store in stores} - known
-        self._stores = tuple(stores)
         steps = [frozenset(new), frozenset()] if new else [frozenset()]
         for bare in steps:
             for server, (node, spec) in zip(self.servers, self._nodes, strict=True):
-                config = render(spec, self._stores, node, bare)
+                config = render(spec, stores, node, bare)
                 if server.pid is None:
                     server.set_config(config)
                     continue
                 reload_and_wait(server, config, timeout)
+        self._stores = tuple(stores)  # only now: a reload that failed is made whole again
 
     def leaf_links(self, store_id: str) -> list[tuple[str, int]]:
         """(server id, connection id) of a store's leaf links, on whichever node."""

@@ -125,6 +125,10 @@ class ShardState:
     applied: int  # events applied since the head office started
 
 
+class DeliveryGap(Exception):
+    """Messages were handed out to this applier and did not reach it."""
+
+
 class Applier:
     """Runs in the chain worker's event loop; `apply` runs the model's transaction off it."""
 
@@ -155,15 +159,18 @@ class Applier:
         self.behind = 0.0
         self._waiting_since: float | None = None
         self.applied = 0
+        self._delivered = 0  # the consumer's delivery sequence of the last message taken
+        self._floor = 0  # the ack floor of a consumer this applier deleted to make again
 
     def state(self) -> ShardState:
         waiting = self._waiting_since  # a batch not applied yet: behind since its first
         behind = self.behind if waiting is None else max(0.0, time.time() - waiting)
         return ShardState(self.shard, self.stream, self.pending, behind, self.applied)
 
-    async def ensure(self) -> None:
+    async def ensure(self) -> int:
         """The intake stream and the durable consumer exist (made on first start, and
-        again if the hub lost its JetStream store)."""
+        again if the hub lost its JetStream store). Returns the consumer's delivery
+        sequence as it stands: the next message handed out must be the one after it."""
         try:
             await self.js.stream_info(self.stream)
         except nats.js.errors.NotFoundError:
@@ -172,11 +179,12 @@ class Applier:
         try:
             info = await self.js.consumer_info(self.stream, INTAKE_CONSUMER)
         except nats.js.errors.NotFoundError:
-            await self.js.add_consumer(self.stream, self._consumer(after=0))
+            # From where one this applier deleted stood, if making it again failed.
+            await self.js.add_consumer(self.stream, self._consumer(after=self._floor))
             log.info("made the intake consumer %s on %s", INTAKE_CONSUMER, self.stream)
-            return
+            return 0
         if info.config.ack_policy == AckPolicy.ALL and not info.num_ack_pending:
-            return  # nothing handed out and not acknowledged: it stands where it should
+            return info.delivered.consumer_seq or 0  # nothing out: it stands where it should
         # Made again where it stood (its ack floor): a batch handed out to an applier that
         # died, or whose link broke, comes again first. Left as it was, the hub would hand
         # out newer events at once and the next acknowledgement (of all up to it) would
@@ -184,6 +192,7 @@ class Applier:
         # with explicit acks (a consumer's ack policy cannot change). What comes twice,
         # the read model knows (duplicates, changing nothing).
         after = info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0
+        self._floor = after
         await self.js.delete_consumer(self.stream, INTAKE_CONSUMER)
         await self.js.add_consumer(self.stream, self._consumer(after=after))
         log.info(
@@ -193,6 +202,7 @@ class Applier:
             after + 1,
             info.num_ack_pending or 0,
         )
+        return 0
 
     def _consumer(self, after: int) -> ConsumerConfig:
         """One batch handed out at a time (max_ack_pending), acknowledged at once by its
@@ -220,7 +230,7 @@ class Applier:
             self.turned = time.monotonic()
             try:
                 if sub is None:
-                    await self.ensure()
+                    self._delivered = await self.ensure()
                     sub = await self.js.pull_subscribe_bind(INTAKE_CONSUMER, stream=self.stream)
                 msgs = await sub.fetch(self.batch, timeout=FETCH_WAIT)
             except nats.errors.TimeoutError:
@@ -241,10 +251,21 @@ class Applier:
                 await asyncio.sleep(min(failures * 0.2, 2.0))
                 continue
             failures = 0
-            await self.take([m for m in msgs if m.metadata is not None])
+            try:
+                await self.take([m for m in msgs if m.metadata is not None])
+            except DeliveryGap as gap:
+                log.warning("%s on %s: made again from where it stood", gap, self.stream)
+                await _unsubscribe(sub)
+                sub = None
 
     async def take(self, msgs: list[Msg]) -> None:
-        """Apply one fetched batch, then acknowledge it."""
+        """Apply one fetched batch, then acknowledge it. A batch that does not follow the
+        last one without a gap (a message handed out and lost on the way: a link that
+        broke, a hub restarted) is not applied: acknowledging it would settle the lost
+        one too (AckPolicy.ALL); DeliveryGap makes the consumer again from its floor."""
+        delivered = [m.metadata.sequence.consumer for m in msgs]
+        if delivered != list(range(self._delivered + 1, self._delivered + 1 + len(msgs))):
+            raise DeliveryGap(f"handed out after {self._delivered}: {delivered[:3]}...")
         if msgs:  # while it waits to be applied (a database down), the gauges say so
             self._waiting_since = msgs[0].metadata.timestamp.timestamp()
             self.pending = (msgs[-1].metadata.num_pending or 0) + len(msgs)
@@ -264,6 +285,7 @@ class Applier:
             self.after_commit()
         if msgs:
             await msgs[-1].ack()  # AckPolicy.ALL: the whole batch, once
+            self._delivered = delivered[-1]
             last = msgs[-1].metadata
             self.pending = last.num_pending or 0
             self.behind = max(0.0, time.time() - last.timestamp.timestamp())

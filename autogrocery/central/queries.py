@@ -83,7 +83,6 @@ SELECT sku FROM next WHERE sku IS NOT NULL
 """
 
 NAMED_SKUS = "SELECT sku FROM catalog_skus WHERE sku > ? ORDER BY sku LIMIT ?"
-FIRST_READ = 1  # SKUs read first, before the page knows how many stores a SKU has
 
 
 def stock_page(
@@ -91,23 +90,28 @@ def stock_page(
 ) -> tuple[list[SkuStock], bool]:
     """Up to `limit` SKUs after `after` that a store reported or a catalog version named,
     in order, each with every store's level, and whether more follow. The page ends
-    early once it holds `max_levels` store levels (one SKU read first, then as many as
-    the levels seen so far say still fit; a SKU is never cut): at a thousand stores a
-    page of 100 SKUs would be 100,000 levels."""
+    early, before the SKU that would take it past `max_levels` store levels (counted
+    first, from the SKU index; a SKU is never cut, and a page holds one at least): at a
+    thousand stores a page of 100 SKUs would be 100,000 levels."""
     start = after or ""
     reported = [row[0] for row in conn.execute(NEXT_STOCK_SKUS, (start, limit + 1))]
     named = [row[0] for row in conn.execute(NAMED_SKUS, (start, limit + 1))]
     skus = sorted(set(reported) | set(named))[: limit + 1]
-    page: list[SkuStock] = []
-    levels, wanted = 0, min(limit, FIRST_READ)
-    while len(page) < min(limit, len(skus)) and levels < max_levels:
-        chunk = skus[len(page) : len(page) + wanted]
-        found = {item.sku: item for item in _stock_of(conn, chunk)}
-        page += [found.get(sku, SkuStock(sku, [])) for sku in chunk]
-        levels += sum(len(item.stores) for item in found.values())
-        per_sku = max(1, levels // len(page))
-        wanted = max(1, min(limit - len(page), (max_levels - levels) // per_sku))
-    return page, len(skus) > len(page)
+    wanted = skus[:limit]
+    counts: dict[str, int] = {}
+    if wanted:
+        marks = ", ".join("?" * len(wanted))
+        sql = f"SELECT sku, count(*) FROM stock WHERE sku IN ({marks}) GROUP BY sku"  # noqa: S608
+        counts = {row[0]: int(row[1]) for row in conn.execute(sql, tuple(wanted))}
+    taken: list[str] = []
+    levels = 0
+    for sku in wanted:
+        if taken and levels + counts.get(sku, 0) > max_levels:
+            break
+        taken.append(sku)
+        levels += counts.get(sku, 0)
+    found = {item.sku: item for item in _stock_of(conn, taken)}
+    return [found.get(sku, SkuStock(sku, [])) for sku in taken], len(skus) > len(taken)
 
 
 def _stock_of(conn: Conn, skus: Sequence[str]) -> list[SkuStock]:

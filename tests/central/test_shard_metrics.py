@@ -19,9 +19,15 @@ from autogrocery.chain.protocol import Facts, Level, UpEvent
 
 
 @dataclass
+class Sequence:
+    consumer: int
+
+
+@dataclass
 class Meta:
     timestamp: datetime.datetime
     num_pending: int
+    sequence: Sequence
 
 
 class FakeMsg:
@@ -30,7 +36,8 @@ class FakeMsg:
         ev = UpEvent("north", seq, "stock", stamped, Facts(levels=[Level("A", 1, 0)]))
         self.data = msgspec.json.encode(ev)
         self.headers = {"Nats-Stream-Source": f"UP_north_1 {seq}"}
-        self.metadata = Meta(datetime.datetime.fromtimestamp(stamped, datetime.UTC), pending)
+        stamp = datetime.datetime.fromtimestamp(stamped, datetime.UTC)
+        self.metadata = Meta(stamp, pending, Sequence(consumer=seq))  # handed out in order
 
     async def ack(self) -> None: ...
 

@@ -91,27 +91,34 @@ def stock_page(
     """Up to `limit` SKUs after `after` that a store reported or a catalog version named,
     in order, each with every store's level, and whether more follow. The page ends
     early, before the SKU that would take it past `max_levels` store levels (counted
-    first, from the SKU index; a SKU is never cut, and a page holds one at least): at a
-    thousand stores a page of 100 SKUs would be 100,000 levels."""
+    first from the SKU index, a few SKUs at a time; a SKU is never cut, and a page holds
+    one at least): at a thousand stores a page of 100 SKUs would be 100,000 levels."""
     start = after or ""
     reported = [row[0] for row in conn.execute(NEXT_STOCK_SKUS, (start, limit + 1))]
     named = [row[0] for row in conn.execute(NAMED_SKUS, (start, limit + 1))]
     skus = sorted(set(reported) | set(named))[: limit + 1]
     wanted = skus[:limit]
-    counts: dict[str, int] = {}
-    if wanted:
-        marks = ", ".join("?" * len(wanted))
-        sql = f"SELECT sku, count(*) FROM stock WHERE sku IN ({marks}) GROUP BY sku"  # noqa: S608
-        counts = {row[0]: int(row[1]) for row in conn.execute(sql, tuple(wanted))}
     taken: list[str] = []
-    levels = 0
-    for sku in wanted:
-        if taken and levels + counts.get(sku, 0) > max_levels:
-            break
-        taken.append(sku)
-        levels += counts.get(sku, 0)
+    levels, size, full = 0, 1, False  # count one SKU, then as many as still fit
+    while not full and len(taken) < len(wanted):
+        chunk = wanted[len(taken) : len(taken) + size]
+        counts = _levels_of(conn, chunk)
+        for sku in chunk:
+            full = bool(taken) and levels + counts.get(sku, 0) > max_levels
+            if full:
+                break
+            taken.append(sku)
+            levels += counts.get(sku, 0)
+        size = max(1, (max_levels - levels) // max(1, levels // len(taken)) + 1)
     found = {item.sku: item for item in _stock_of(conn, taken)}
     return [found.get(sku, SkuStock(sku, [])) for sku in taken], len(skus) > len(taken)
+
+
+def _levels_of(conn: Conn, skus: Sequence[str]) -> dict[str, int]:
+    """How many stores hold each of `skus` (from the SKU index alone)."""
+    marks = ", ".join("?" * len(skus))
+    sql = f"SELECT sku, count(*) FROM stock WHERE sku IN ({marks}) GROUP BY sku"  # noqa: S608
+    return {row[0]: int(row[1]) for row in conn.execute(sql, tuple(skus))}
 
 
 def _stock_of(conn: Conn, skus: Sequence[str]) -> list[SkuStock]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +29,7 @@ from nats.js import JetStreamContext
 
 from autogrocery.central.readmodel import Down
 from autogrocery.chain.protocol import down_id, down_stream, down_subject, store_domain
+from autogrocery.loop import cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -50,34 +52,50 @@ class Sender:
         self.wake = asyncio.Event()
         self._failures: dict[str, int] = {}
         self._not_before: dict[str, float] = {}
+        self._sending: dict[str, asyncio.Task[bool]] = {}  # a store's sends in flight
+        self._limit = asyncio.Semaphore(PARALLEL)
 
     async def run(self) -> None:
-        while True:
-            if await self.sweep():
-                continue  # a next catalog version may be due at once
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), IDLE)
-            self.wake.clear()
+        try:
+            while True:
+                await self.sweep()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), IDLE)
+                self.wake.clear()
+        finally:
+            await cancel_all(list(self._sending.values()))
 
-    async def sweep(self) -> bool:
-        """Send what is due to every store that is not backing off. True when a
-        transfer or a catalog version was settled (what follows it may be due now)."""
+    async def sweep(self) -> None:
+        """Start sending what is due to every store that is not backing off and has no
+        sends in flight. A look does not wait for them: a store that takes its messages
+        slowly holds back only itself. A store that settled a transfer or a catalog
+        version wakes the sender (what follows it may be due now)."""
         now = time.monotonic()
         by_store: dict[str, list[Down]] = {}
         for down in await self._due():
-            if self._not_before.get(down.store_id, 0.0) <= now:
-                by_store.setdefault(down.store_id, []).append(down)
-        limit = asyncio.Semaphore(PARALLEL)
-        settled = await asyncio.gather(
-            *(self._flush(store, downs, limit) for store, downs in by_store.items())
-        )
-        return any(settled)
+            store = down.store_id
+            if store not in self._sending and self._not_before.get(store, 0.0) <= now:
+                by_store.setdefault(store, []).append(down)
+        for store, downs in by_store.items():
+            task = asyncio.create_task(self._flush(store, downs), name=f"send-{store}")
+            self._sending[store] = task
+            task.add_done_callback(functools.partial(self._sent, store))
 
-    async def _flush(self, store: str, downs: Sequence[Down], limit: asyncio.Semaphore) -> bool:
+    def _sent(self, store: str, task: asyncio.Task[bool]) -> None:
+        self._sending.pop(store, None)
+        if task.cancelled():
+            return
+        if task.exception() is not None:  # recording it failed: it is sent again later
+            log.warning("sending to store %s failed: %s", store, task.exception())
+            self._back_off(store)
+        elif task.result():
+            self.wake.set()
+
+    async def _flush(self, store: str, downs: Sequence[Down]) -> bool:
         """`downs` to `store` in order, stopping at the first it does not take. True when
         one of them was more than a high-water mark."""
         more = False
-        async with limit:
+        async with self._limit:
             for down in downs:
                 if not await self._send(down):
                     self._back_off(store)

@@ -191,7 +191,7 @@ class Applier:
         # settle the unapplied batch too. Also a consumer of an older head office, made
         # with explicit acks (a consumer's ack policy cannot change). What comes twice,
         # the read model knows (duplicates, changing nothing).
-        after = info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0
+        after = (info.ack_floor.stream_seq or 0) if info.ack_floor else 0
         self._floor = after
         await self.js.delete_consumer(self.stream, INTAKE_CONSUMER)
         await self.js.add_consumer(self.stream, self._consumer(after=after))

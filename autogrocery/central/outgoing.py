@@ -66,20 +66,23 @@ def _receives(conn: Conn) -> list[Down]:
 
 
 def _catalogs(conn: Conn) -> list[Down]:
-    wanted = conn.execute(
-        "SELECT store_id, catalog_sent + 1 FROM stores "
-        "WHERE catalog_sent < (SELECT coalesce(max(version), 0) FROM catalog_versions) "
-        "ORDER BY store_id"
-    ).fetchall()
+    wanted = [
+        (store, int(version))
+        for store, version in conn.execute(
+            "SELECT store_id, catalog_sent + 1 FROM stores "
+            "WHERE catalog_sent < (SELECT coalesce(max(version), 0) FROM catalog_versions) "
+            "ORDER BY store_id"
+        ).fetchall()
+    ]
     bodies: dict[int, bytes] = {}
-    for version in sorted({int(row[1]) for row in wanted}):  # a version is read once
+    for version in sorted({version for _, version in wanted}):  # a version is read once
         found = conn.execute(
             "SELECT products FROM catalog_versions WHERE version = ?", (version,)
         ).fetchone()
         if found is not None:
             bodies[version] = bytes(found[0])
     return [
-        Down(store, "catalog", int(version), bodies[int(version)])
+        Down(store, "catalog", version, bodies[version])
         for store, version in wanted
-        if int(version) in bodies
+        if version in bodies
     ]

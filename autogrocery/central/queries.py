@@ -104,11 +104,12 @@ def stock_page(
         chunk = wanted[len(taken) : len(taken) + size]
         counts = _levels_of(conn, chunk)
         for sku in chunk:
-            full = bool(taken) and levels + counts.get(sku, 0) > max_levels
+            count = counts.get(sku, 0)
+            full = bool(taken) and levels + count > max_levels
             if full:
                 break
             taken.append(sku)
-            levels += counts.get(sku, 0)
+            levels += count
         size = max(1, (max_levels - levels) // max(1, levels // len(taken)) + 1)
     found = {item.sku: item for item in _stock_of(conn, taken)}
     return [found.get(sku, SkuStock(sku, [])) for sku in taken], len(skus) > len(taken)

@@ -11,8 +11,9 @@ that is not connected answers nothing: it is tried again, backing off, and gets
 everything once it is back. One look reads what is due to every store in a few
 statements (`outgoing.py`), so its cost does not grow with the stores that have nothing
 due; high-water marks go out at the next look (within `IDLE`), while a new transfer or
-catalog version wakes the sender at once. Sending twice is harmless: the leaf's duplicate window
-and the store (which keys transfers by id and versions by number) take each once.
+catalog version wakes the sender at once. Sending twice is harmless: the leaf's
+duplicate window and the store (which keys transfers by id and versions by number) take
+each once.
 """
 
 from __future__ import annotations

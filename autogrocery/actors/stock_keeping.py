@@ -10,6 +10,8 @@ import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+import orjson
+
 from autogrocery.actors.stock_book import StockBook
 from autogrocery.actors.stock_items import Item, Lot
 from autogrocery.domain import events
@@ -19,7 +21,13 @@ from autogrocery.domain.models import MovementType, adjustment_problem, now, sku
 from autogrocery.domain.records import Alert, StockLevel
 from autogrocery.runtime.base import handles
 from autogrocery.store.db import undated_lot
-from autogrocery.store.stock_tables import CLEAR_ALERT, CLEAR_EXPIRY, RAISE_ALERT, RAISE_EXPIRY
+from autogrocery.store.stock_tables import (
+    CLEAR_ALERT,
+    CLEAR_EXPIRY,
+    INSERT_NOTICE,
+    RAISE_ALERT,
+    RAISE_EXPIRY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -214,9 +222,13 @@ class Housekeeping:
         self._publish(alert, raised=raised_at is not None)
 
     def _publish(self, alert: Alert, *, raised: bool) -> None:
+        """The event after the commit, and in the same transaction as the alert's change
+        its notice, for the webhooks (api/webhooks.py)."""
         kind = events.ALERT_RAISED if raised else events.ALERT_CLEARED
+        unit = self.book.unit
+        unit.write(INSERT_NOTICE, (kind, now(), orjson.dumps(alert.facts()).decode()))
         publish = self.book.ctx.events.publish
-        self.book.unit.then(lambda: publish(kind, alert))
+        unit.then(lambda: publish(kind, alert))
 
 
 def _takeable(item: Item, kind: MovementType, today: date) -> list[Lot]:

@@ -22,6 +22,7 @@ from autogrocery.api import (
     routes_ops,
     routes_orders,
     routes_reports,
+    routes_webhooks,
     streams,
 )
 from autogrocery.api.auth_store import Sql
@@ -40,8 +41,9 @@ from autogrocery.api.state import (
     STATE,
     ApiState,
 )
+from autogrocery.api.webhooks import NOTIFIER, Notifier
 from autogrocery.config import Config
-from autogrocery.domain.events import METRICS_TICK
+from autogrocery.domain.events import ALERT_CLEARED, ALERT_RAISED, METRICS_TICK
 from autogrocery.service.system import System
 from autogrocery.store.db import DB_NAME
 
@@ -77,6 +79,7 @@ def create_app(
         routes_accounts,
         routes_commands,
         routes_chain,
+        routes_webhooks,
         routes_live,
         routes_docs,
     ):
@@ -155,6 +158,11 @@ async def _background(config: Config, system: System, app: web.Application) -> A
     state.background.start("metrics-tick", lambda: _tick(system, metrics))
     at_start = config.api.search_index_at_start
     state.background.start("search-index", lambda: _index_catalog(system, at_start))
+    alerts = (ALERT_RAISED, ALERT_CLEARED)
+    notifier = app[NOTIFIER] = Notifier(
+        tables, config.notify, metrics.count_delivery, lambda: system.subscribe(alerts)
+    )
+    state.background.start("webhooks", notifier.run)
     try:
         yield
     finally:

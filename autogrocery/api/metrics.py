@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 from prometheus_client import (
+    Counter,
     Gauge,
     Histogram,
     generate_latest,
@@ -212,6 +213,15 @@ class ApiMetrics(HttpMetrics):
             "Largest event-loop lag in the last second",
             registry=self.registry,
         )
+        self.webhook_deliveries = Counter(
+            "autogrocery_webhook_deliveries",
+            "Webhook delivery attempts, by outcome: delivered; retried (it failed and is "
+            "tried again later); failed (given up on: the last attempt of a day of them)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("delivered", "retried", "failed"):
+            self.webhook_deliveries.labels(outcome)
         self.registry.register(FleetCollector(robots, channels or dict))
         self.registry.register(BatchCollector(batch_stats or dict))
         self.registry.register(VitalsCollector(vitals or dict))
@@ -220,6 +230,9 @@ class ApiMetrics(HttpMetrics):
         for kind, status, count in counts:
             self.orders.labels(kind, status).set(count)
         return generate_latest(self.registry)
+
+    def count_delivery(self, outcome: str) -> None:
+        self.webhook_deliveries.labels(outcome).inc()
 
     def finished(self, metrics: list[DomainMetric]) -> None:
         """Feed the completion histogram from the store's metrics (called on the thread

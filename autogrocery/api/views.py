@@ -7,7 +7,7 @@ start from these.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 import msgspec
@@ -173,21 +173,14 @@ def catalog_item(product: Product, level: StockLevel) -> CatalogItem:
 
 
 def alert(found: Alert) -> AlertReply:
-    level, lot = found.level, found.lot
-    low = AlertReply(
-        kind="low" if lot is None else "expiring",
-        sku=level.sku,
-        name=level.name,
-        aisle=level.aisle,
-        available=level.available,
-        min_level=level.min_level,
-        raised_at=_time(found.raised_at),
-    )
-    if lot is None:
-        return low
-    return msgspec.structs.replace(
-        low, lot_id=lot.lot_id, expiry_date=_day(lot.expiry), quantity=lot.on_hand
-    )
+    return alert_from_facts(found.facts())
+
+
+def alert_from_facts(facts: Mapping[str, object]) -> AlertReply:
+    """An alert's view from its plain values (`Alert.facts`, or a notice's)."""
+    raised_at = facts["raised_at"]
+    shown = _time(raised_at) if isinstance(raised_at, int | float) else ""
+    return msgspec.convert({**facts, "raised_at": shown}, AlertReply)
 
 
 def movement(record: MovementRecord) -> Movement:

@@ -167,6 +167,16 @@ class ChainConfig:
     nats_server: str = ""  # the nats-server binary; "": the chain extra's, else PATH
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    """Alerts sent out: webhooks (docs/operating.md, "Webhooks")."""
+
+    allow_private_urls: bool = False  # webhooks to private networks (loopback always)
+    webhook_timeout: float = _f(10.0, gt=0, le=300)  # s for a receiver to answer
+    webhook_retry_for: float = _f(86_400.0, gt=0)  # s of retries before a delivery fails
+    webhook_max_backoff: float = _f(3600.0, gt=0)  # s: the longest wait between retries
+
+
 REPLICA_SCHEMES = ("file", "s3", "gs", "abs", "sftp", "webdav", "nats", "oss")
 
 
@@ -245,6 +255,7 @@ class Config:
     actors: ActorsConfig = ActorsConfig()
     chain: ChainConfig = ChainConfig()
     replicate: ReplicateConfig = ReplicateConfig()
+    notify: NotifyConfig = NotifyConfig()
     central: CentralConfig = CentralConfig()
 
     @property

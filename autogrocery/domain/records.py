@@ -183,6 +183,24 @@ class Alert:
     def kind(self) -> str:
         return "low" if self.lot is None else "expiring"
 
+    def facts(self) -> dict[str, str | int | float | None]:
+        """The alert as plain values: what a notice keeps, and what its view shows."""
+        level, lot = self.level, self.lot
+        facts: dict[str, str | int | float | None] = {
+            "kind": self.kind,
+            "sku": level.sku,
+            "name": level.name,
+            "aisle": level.aisle,
+            "available": level.available,
+            "min_level": level.min_level,
+            "raised_at": self.raised_at,
+        }
+        if lot is not None:
+            facts["lot_id"] = lot.lot_id
+            facts["expiry_date"] = lot.expiry.isoformat() if lot.expiry else None
+            facts["quantity"] = lot.on_hand
+        return facts
+
 
 @dataclass(frozen=True, slots=True)
 class ChainStatus:

@@ -2,13 +2,14 @@
 
 Table owners (the only writer of each table), as of the newest version:
   stock:       products (levels, prices, details), lots, movements, stock_settlements,
-               alerts, expiry_alerts, stock_meta; with its orders part (ordering.py):
+               alerts, expiry_alerts, stock_meta, notices; with its orders part (ordering.py):
                orders (their history in time columns), order_lines, metrics_outbox,
                chain_outbox (append only; the relay deletes what the head office has)
   relay:       chain_link (autogrocery/chain/relay.py);  fulfilment: tasks
   analytics:   latencies (and by SQLite's triggers latency_buckets: store/tallies.py)
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys; original_logins,
-               restock_suppliers (api/compat);  store: write_probe (SharedConnection.probe_write)
+               restock_suppliers (api/compat); webhooks, webhook_deliveries, and the pruning
+               of notices (api/webhooks.py);  store: write_probe (SharedConnection.probe_write)
   history keeper (store/history_keeper.py): ledger_balances, sku_balances, movement_days,
                order_days, history_marks; and, as the relay deletes from chain_outbox,
                the pruning of what the owners above append and never change again (movements,
@@ -16,6 +17,8 @@ Table owners (the only writer of each table), as of the newest version:
 """
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
+from autogrocery.store.notify_schema import NOTIFY_TABLES
+from autogrocery.store.pages_schema import FEWER_PAGES
 from autogrocery.store.report_schema import DAY_TOTALS_BY_SKU, PAGED_REPORTS
 from autogrocery.store.request_schema import REQUEST_HASHES
 from autogrocery.store.start_schema import LIVE_LOTS
@@ -355,45 +358,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX orders_by_transfer ON orders (request_key)
         WHERE kind IN ('TRANSFER_OUT', 'TRANSFER_IN');
     """,
-    # 11: fewer pages per order in the WAL. tasks is keyed by its id alone, without a
-    # rowid: one b-tree where there were three (the rowid table, the id's index and
-    # tasks_by_order); an order's tasks are the ids that begin with "<order id>.".
-    # metrics_outbox loses AUTOINCREMENT (ordering numbers its rows, never deletes one).
-    """
-    CREATE TABLE tasks_v11 (
-        task_id TEXT PRIMARY KEY,
-        order_id TEXT NOT NULL,
-        op TEXT NOT NULL,
-        aisle TEXT NOT NULL,
-        lines TEXT NOT NULL,
-        status TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        robot_id TEXT,
-        updated_at REAL NOT NULL
-    ) WITHOUT ROWID;
-    INSERT INTO tasks_v11 (task_id, order_id, op, aisle, lines, status, attempts, robot_id,
-                           updated_at)
-        SELECT task_id, order_id, op, aisle, lines, status, attempts, robot_id, updated_at
-        FROM tasks;
-    DROP TABLE tasks;
-    ALTER TABLE tasks_v11 RENAME TO tasks;
-    CREATE TABLE metrics_outbox_v11 (
-        seq INTEGER PRIMARY KEY,
-        order_kind TEXT NOT NULL,
-        order_id TEXT NOT NULL UNIQUE,
-        status TEXT NOT NULL,
-        items INTEGER NOT NULL,
-        created_at REAL NOT NULL,
-        finished_at REAL NOT NULL
-    );
-    INSERT INTO metrics_outbox_v11 SELECT * FROM metrics_outbox;
-    DROP TABLE metrics_outbox;
-    ALTER TABLE metrics_outbox_v11 RENAME TO metrics_outbox;
-    """,
+    FEWER_PAGES,  # 11: tasks and metrics_outbox in fewer b-trees
     LATENCY_BUCKETS,  # 12: analytics' latency histogram, kept by triggers
     HISTORY_AT_SCALE,  # 13: the ledger's checkpoint, daily totals, request-path indexes
     PAGED_REPORTS,  # 14: a report page's SKUs found by index
     LIVE_LOTS,  # 15: the lots loaded at start, found by index
     DAY_TOTALS_BY_SKU,  # 16: a SKU's daily totals read from the index alone
     REQUEST_HASHES,  # 17: a keyed order's request digest, beside its key
+    NOTIFY_TABLES,  # 18: notices, webhooks and their deliveries
 ]

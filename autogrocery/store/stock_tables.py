@@ -62,6 +62,7 @@ RAISE_ALERT = Insert(
     "alerts", ("sku", "available", "min_level", "raised_at"), conflict="OR REPLACE"
 )
 CLEAR_ALERT = Delete("alerts", "sku")
+INSERT_NOTICE = Insert("notices", ("type", "at", "facts"))  # store/notify_schema.py
 
 # The columns of INSERT_LOT, INSERT_PRODUCT and UPDATE_PRODUCT, in order.
 LotInsert = tuple[str, str, str | None, str | None, int, int, float, str | None]

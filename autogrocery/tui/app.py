@@ -168,6 +168,9 @@ class DashboardApp(OperatorApp[StoreModel]):
                 for item in await self.client.inventory():
                     self.model.put_stock(item)
                 self.model.set_alerts(await self.client.alerts())
+            if self._polls % RECONCILE_EVERY == 1:
+                panel = self.main.query_one("#alerts-panel", AlertsPanel)
+                panel.show_webhooks(await self.client.webhooks())
         except (ApiError, Disconnected):
             pass  # the feed notices a lost store and shows the banner
         finally:

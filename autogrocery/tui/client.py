@@ -44,6 +44,7 @@ from autogrocery.contract.orders import (
     RestockReceipt,
 )
 from autogrocery.contract.stock import Inventory, InventoryItem
+from autogrocery.contract.webhooks import Webhook, WebhookList
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,9 @@ class ApiClient(StoreClient):
 
     async def alerts(self) -> list[Alert]:
         return (await self.ask(AlertList, "GET", "/api/ops/alerts")).alerts
+
+    async def webhooks(self) -> list[Webhook]:
+        return (await self.ask(WebhookList, "GET", "/api/ops/webhooks")).webhooks
 
     async def expiring(self, within_days: int = 3) -> list[ExpiringLot]:
         """Lots with stock that expire within `within_days` days (or did), soonest first."""

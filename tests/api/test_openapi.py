@@ -203,6 +203,17 @@ async def test_every_operation_answers_as_documented(
     for method, path, headers, body in calls:
         status, _, _ = await api.call(method, path, headers, json=body)
         assert status < 400, (method, path, status)
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["alert.raised"]}
+    _, webhook, _ = await api.call("POST", "/api/ops/webhooks", operator, json=hook)
+    one = f"/api/ops/webhooks/{webhook['webhook_id']}"
+    for method, path, body in [
+        ("GET", "/api/ops/webhooks", None),
+        ("GET", one, None),
+        ("PATCH", one, {"paused": True}),
+        ("GET", f"{one}/deliveries", None),
+        ("DELETE", one, None),
+    ]:
+        assert (await api.call(method, path, operator, json=body))[0] < 300, (method, path)
     line = {"items": [{"sku": "BRD-001", "quantity": 1}]}
     _, kept, _ = await api.call("POST", "/api/orders/preview", device, json=line)
     _, dropped, _ = await api.call("POST", "/api/orders/preview", device, json=line)

@@ -1,5 +1,5 @@
 """Every open alert, oldest first: SKUs below their min level, and lots whose
-best-before date is near (or past)."""
+best-before date is near (or past); and the webhooks whose deliveries failed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from autogrocery.contract.ops import Alert
+from autogrocery.contract.webhooks import Webhook
 from autogrocery.tui import format as fmt
 from autogrocery.tui.model import StoreModel, alert_key, expiry_alert
 from autogrocery.tui.widgets.table import Column, LiveTable, Row
@@ -32,6 +33,7 @@ class AlertsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="alerts-summary")
+        yield Static("", id="alerts-webhooks")
         yield LiveTable(COLUMNS, id="alerts-table")
 
     @property
@@ -49,6 +51,25 @@ class AlertsPanel(Vertical):
         alerts = model.open_alerts()
         self.table.sync([row(alert, model) for alert in alerts])
         show(self.query_one("#alerts-summary", Static), summary(model))
+
+    def show_webhooks(self, webhooks: list[Webhook]) -> None:
+        """Polled: the webhooks with deliveries given up on (or none)."""
+        said = failing(webhooks)
+        line = self.query_one("#alerts-webhooks", Static)
+        line.display = bool(said)
+        show(line, said)
+
+
+def failing(webhooks: list[Webhook]) -> Text:
+    failed = [hook for hook in webhooks if hook.failed]
+    if not failed:
+        return Text("")
+    said = "; ".join(
+        f"{hook.description or hook.url}: {hook.failed:,} failed deliver"
+        f"{'y' if hook.failed == 1 else 'ies'}"
+        for hook in failed
+    )
+    return Text(f"✗ webhooks: {said} (GET /api/ops/webhooks/ID/deliveries)", "bold red")
 
 
 def summary(model: StoreModel) -> Text:

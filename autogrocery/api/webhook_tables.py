@@ -1,0 +1,186 @@
+"""The statements on the webhooks' tables (store/notify_schema.py). Writes run inside a
+write transaction through the store's one writer (`AuthTables.transact`); reads are one
+statement each on the tables' reading connection."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from autogrocery.api.auth_store import Sql
+
+FAN_OUT_STEP = 1000  # notices a fan-out takes at once: an alert storm is queued in steps
+KEPT_FOR = 7 * 86_400.0  # s: finished deliveries, and notices every webhook has passed
+
+WEBHOOK_COLUMNS = """
+    w.webhook_id, w.url, w.events, w.description, w.paused, w.created_by, w.created_at,
+    (SELECT COUNT(*) FROM webhook_deliveries d
+        WHERE d.webhook_id = w.webhook_id AND d.status = 'pending') AS pending,
+    (SELECT COUNT(*) FROM webhook_deliveries d
+        WHERE d.webhook_id = w.webhook_id AND d.status = 'failed') AS failed
+"""
+SELECT_WEBHOOKS = f"SELECT {WEBHOOK_COLUMNS} FROM webhooks w"  # noqa: S608
+SELECT_WEBHOOK = f"{SELECT_WEBHOOKS} WHERE w.webhook_id = ?"
+BEHIND = """
+    SELECT (SELECT COALESCE(MAX(seq), 0) FROM notices) > (SELECT MIN(after_seq) FROM webhooks)
+"""
+SELECT_TARGETS = "SELECT webhook_id, url, secret, paused FROM webhooks"
+SELECT_DELIVERIES = """
+    SELECT delivery_id, type, status, attempts, created_at, next_at, last_status, last_ms,
+           last_error, finished_at
+    FROM webhook_deliveries WHERE webhook_id = ? ORDER BY seq DESC LIMIT ?
+"""
+# The oldest pending delivery of a webhook first: one receiver is told in order.
+SELECT_DUE = """
+    SELECT d.delivery_id, d.type, d.attempts, d.next_at, d.first_at, n.at, n.facts
+    FROM webhook_deliveries d JOIN notices n ON n.seq = d.seq
+    WHERE d.webhook_id = ? AND d.status = 'pending' ORDER BY d.seq LIMIT ?
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a webhook's deliveries go, and how they are signed."""
+
+    webhook_id: str
+    url: str
+    secret: str
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A pending delivery with its notice: the event to send."""
+
+    delivery_id: str
+    type: str
+    attempts: int
+    next_at: float
+    first_at: float | None
+    at: float
+    facts: dict[str, object]
+
+
+def encode_events(events: Sequence[str]) -> str:
+    return orjson.dumps(sorted(set(events))).decode()
+
+
+def insert_webhook(
+    conn: Sql,
+    webhook_id: str,
+    url: str,
+    events: Sequence[str],
+    description: str,
+    secret: str,
+    created_by: str,
+    at: float,
+) -> None:
+    """A new webhook is told of what is raised from now on, not of the past."""
+    conn.execute(
+        "INSERT INTO webhooks (webhook_id, url, events, description, secret, created_by,"
+        " created_at, after_seq) VALUES (?, ?, ?, ?, ?, ?, ?,"
+        " (SELECT COALESCE(MAX(seq), 0) FROM notices))",
+        (webhook_id, url, encode_events(events), description, secret, created_by, at),
+    )
+
+
+def update_webhook(conn: Sql, webhook_id: str, changes: dict[str, str | int]) -> bool:
+    """Set `changes` (column: value) on the webhook; False when there is no such one."""
+    if not changes:
+        return (
+            conn.execute("SELECT 1 FROM webhooks WHERE webhook_id = ?", (webhook_id,)).fetchone()
+            is not None
+        )
+    sets = ", ".join(f"{column} = ?" for column in changes)
+    done = conn.execute(
+        f"UPDATE webhooks SET {sets} WHERE webhook_id = ?",  # noqa: S608  # columns are ours
+        (*changes.values(), webhook_id),
+    )
+    return done.rowcount == 1
+
+
+def delete_webhook(conn: Sql, webhook_id: str) -> bool:
+    """The webhook and its deliveries, gone; False when there is no such one."""
+    conn.execute("DELETE FROM webhook_deliveries WHERE webhook_id = ?", (webhook_id,))
+    return conn.execute("DELETE FROM webhooks WHERE webhook_id = ?", (webhook_id,)).rowcount == 1
+
+
+def fan_out(conn: Sql, at: float) -> list[str]:
+    """Queue a delivery for each webhook of each notice after its `after_seq` that it
+    wants, at most FAN_OUT_STEP notices past the furthest behind; move `after_seq` in the
+    same transaction. Returns the webhooks given new deliveries."""
+    newest = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM notices").fetchone()
+    behind = conn.execute("SELECT MIN(after_seq) FROM webhooks").fetchone()
+    if newest is None or behind is None or behind[0] is None or behind[0] >= newest[0]:
+        return []
+    upto = min(newest[0], behind[0] + FAN_OUT_STEP)
+    queued = conn.execute(
+        "INSERT OR IGNORE INTO webhook_deliveries"
+        " (delivery_id, webhook_id, seq, type, status, created_at, next_at)"
+        " SELECT 'dlv_' || lower(hex(randomblob(12))), w.webhook_id, n.seq, n.type,"
+        " 'pending', ?, ?"
+        " FROM webhooks w JOIN notices n ON n.seq > w.after_seq AND n.seq <= ?"
+        " WHERE EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value = n.type)"
+        " RETURNING webhook_id",
+        (at, at, upto),
+    ).fetchall()
+    conn.execute("UPDATE webhooks SET after_seq = ? WHERE after_seq < ?", (upto, upto))
+    return sorted({row[0] for row in queued})
+
+
+def record_attempt(
+    conn: Sql,
+    delivery_id: str,
+    status: str,
+    at: float,
+    next_at: float,
+    code: int | None,
+    ms: float,
+    error: str | None,
+) -> None:
+    """One attempt's outcome: delivered, failed for good, or pending until `next_at`."""
+    conn.execute(
+        "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1,"
+        " first_at = COALESCE(first_at, ?), next_at = ?, last_status = ?, last_ms = ?,"
+        " last_error = ?, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END"
+        " WHERE delivery_id = ? AND status = 'pending'",
+        (status, at, next_at, code, ms, error, status, at, delivery_id),
+    )
+
+
+def forget_old(conn: Sql, at: float) -> int:
+    """Delete deliveries finished over a week ago, and notices over a week old that every
+    webhook has passed and no pending delivery still needs. Returns the rows deleted."""
+    cutoff = at - KEPT_FOR
+    gone = conn.execute(
+        "DELETE FROM webhook_deliveries WHERE status != 'pending' AND finished_at < ?",
+        (cutoff,),
+    ).rowcount
+    gone += conn.execute(
+        "DELETE FROM notices WHERE at < ?"
+        " AND seq <= (SELECT COALESCE(MIN(after_seq), (SELECT MAX(seq) FROM notices))"
+        "             FROM webhooks)"
+        " AND seq NOT IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending')",
+        (cutoff,),
+    ).rowcount
+    return gone
+
+
+def due(row: sqlite3.Row) -> Due:
+    facts = orjson.loads(row["facts"])
+    return Due(
+        row["delivery_id"],
+        row["type"],
+        row["attempts"],
+        row["next_at"],
+        row["first_at"],
+        row["at"],
+        facts,
+    )
+
+
+def target(row: sqlite3.Row) -> Target:
+    return Target(row["webhook_id"], row["url"], row["secret"], bool(row["paused"]))

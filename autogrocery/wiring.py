@@ -95,6 +95,7 @@ async def start_system(
         refused_hold=config.orders.refused_hold,
         lot_sweep_interval=config.stock.expiry_sweep_interval,
         expiry_alert_days=config.stock.expiry_alert_days,
+        large_movement_units=config.stock.large_movement_units,
     )
     supervisor = Supervisor(ctx, settings, hub, metrics, aisles)
     await loop.run_in_executor(None, supervisor.start)

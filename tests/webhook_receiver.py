@@ -37,6 +37,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    raw: bytes
     verified: bool
 
 
@@ -87,6 +88,7 @@ class Receiver:
             name,
             dict(request.headers),
             orjson.loads(raw),
+            raw,
             self._verify(secret, request.headers, raw),
         )
         script = self.scripts.get(name, [])

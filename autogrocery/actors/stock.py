@@ -80,6 +80,7 @@ class StockActor(Actor):
         metrics: MetricsChannel,
         hub: RobotHub,
         expiry_alert_days: int = 2,
+        large_movement_units: int = 100,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -90,7 +91,7 @@ class StockActor(Actor):
         self.book = StockBook(self, ctx)
         self.orders = Orders(self.book, self, ctx, policy, metrics, hub)
         self.views = StockViews(self.book)
-        self.keeping = Housekeeping(self.book, expiry_alert_days)
+        self.keeping = Housekeeping(self.book, expiry_alert_days, large_movement_units)
         self.chain = ChainStock(self.book, self.orders)
 
     def on_start(self) -> None:

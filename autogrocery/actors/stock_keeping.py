@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 import orjson
 
@@ -32,12 +33,14 @@ from autogrocery.store.stock_tables import (
 log = logging.getLogger(__name__)
 
 EXPIRED = "expired"  # the ref of an expiry write-off
+NOTICE_LOTS = 50  # lots named in an expiry notice (its totals count them all)
 
 
 class Housekeeping:
-    def __init__(self, book: StockBook, alert_days: int) -> None:
+    def __init__(self, book: StockBook, alert_days: int, large_movement: int = 100) -> None:
         self.book = book
         self.alert_days = alert_days
+        self.large_movement = large_movement  # units: an adjustment this large is a notice
 
     # --- what operators do --------------------------------------------------------------
 
@@ -52,6 +55,9 @@ class Housekeeping:
             raise ValidationError(problem, [{"field": field, "message": problem}])
         kind = MovementType(msg.reason)
         today = book.today()
+        if abs(msg.delta) >= self.large_movement:
+            facts = {"sku": item.sku, "name": item.name, "reason": msg.reason, "delta": msg.delta}
+            self._notice(events.LARGE_MOVEMENT, facts | {"note": msg.note, "user": msg.user})
         if msg.delta > 0:
             lot = _target(item, msg.lot_id) if msg.lot_id else item.undated()
             if lot is None:
@@ -133,14 +139,28 @@ class Housekeeping:
         reserved while the lot was good and are honoured). Returns the units written off."""
         book = self.book
         today = book.today()
-        written_off = 0
+        written_off = value = 0
+        lots: list[dict[str, object]] = []
         for item in book.items.values():
             for lot in item.lots:
                 if lot.expired(today) and lot.free > 0:
                     written_off += lot.free
+                    value += lot.free * lot.unit_cost
+                    if len(lots) < NOTICE_LOTS:
+                        lots.append(
+                            {
+                                "sku": item.sku,
+                                "name": item.name,
+                                "lot_id": lot.lot_id,
+                                "quantity": lot.free,
+                                "value": lot.free * lot.unit_cost,
+                            }
+                        )
                     book.move(lot, MovementType.WASTE, -lot.free, EXPIRED, "system")
         if written_off:
             book.unit.then(lambda: log.info("expiry: wrote off %d unit(s)", written_off))
+            facts = {"units": written_off, "value": value, "lots": lots}
+            self._notice(events.STOCK_EXPIRED, facts)
         self.check_expiry(book.items)
         return written_off
 
@@ -225,10 +245,13 @@ class Housekeeping:
         """The event after the commit, and in the same transaction as the alert's change
         its notice, for the webhooks (api/webhooks.py)."""
         kind = events.ALERT_RAISED if raised else events.ALERT_CLEARED
-        unit = self.book.unit
-        unit.write(INSERT_NOTICE, (kind, now(), orjson.dumps(alert.facts()).decode()))
+        self._notice(kind, alert.facts())
         publish = self.book.ctx.events.publish
-        unit.then(lambda: publish(kind, alert))
+        self.book.unit.then(lambda: publish(kind, alert))
+
+    def _notice(self, kind: str, facts: dict[str, Any]) -> None:
+        """A notice for the webhooks and mail, in the batch's transaction."""
+        self.book.unit.write(INSERT_NOTICE, (kind, now(), orjson.dumps(facts).decode()))
 
 
 def _takeable(item: Item, kind: MovementType, today: date) -> list[Lot]:

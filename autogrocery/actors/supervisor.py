@@ -62,6 +62,7 @@ class Settings:
     refused_hold: float = 60.0  # seconds a preview holds stock after a refused confirm
     lot_sweep_interval: float = 3600.0  # seconds between write-offs of expired lots
     expiry_alert_days: int = 2
+    large_movement_units: int = 100
 
 
 class Supervisor:
@@ -164,6 +165,7 @@ class Supervisor:
                 self.metrics,
                 self.hub,
                 s.expiry_alert_days,
+                s.large_movement_units,
             ),
             "fulfilment": lambda: FulfilmentActor.start(ctx, s.policy, self.hub),
         }

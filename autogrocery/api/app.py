@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TypeVar
@@ -19,6 +20,7 @@ from autogrocery.api import (
     routes_commands,
     routes_docs,
     routes_live,
+    routes_notifications,
     routes_ops,
     routes_orders,
     routes_reports,
@@ -32,7 +34,11 @@ from autogrocery.api.cors import cors_middleware
 from autogrocery.api.document import ServedDocument
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
+from autogrocery.api.mail_planner import MailPlanner
+from autogrocery.api.mail_report import daily_sections
+from autogrocery.api.mailer import Mailer
 from autogrocery.api.metrics import ApiMetrics
+from autogrocery.api.notice_watch import NoticeWatch
 from autogrocery.api.openapi import build_document, check_documented
 from autogrocery.api.state import (
     CONNECTION_LIMITS,
@@ -50,6 +56,7 @@ from autogrocery.store.db import DB_NAME
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+SMTP_PASSWORD = "AUTOGROCERY_SMTP_PASSWORD"  # noqa: S105  # its name: the value is not in the config
 TICK_INTERVAL = 1.0
 SEARCH_INDEX_INTERVAL = 60.0  # s: how soon an unsearched new product is indexed
 
@@ -80,6 +87,7 @@ def create_app(
         routes_commands,
         routes_chain,
         routes_webhooks,
+        routes_notifications,
         routes_live,
         routes_docs,
     ):
@@ -106,7 +114,7 @@ def create_app(
     app[CONNECTION_LIMITS] = connection_limits(config.api)
 
     app.cleanup_ctx.append(partial(_state, config, system))
-    app.cleanup_ctx.append(partial(_background, config, system))
+    app.cleanup_ctx.append(partial(_background, config, system, environ))
 
     async def close_websockets(app: web.Application) -> None:
         await streams.close_all(app[STATE].websockets)  # within CLOSE_WITHIN seconds
@@ -149,7 +157,9 @@ async def _state(config: Config, system: System, app: web.Application) -> AsyncI
         state.memory.cancel()
 
 
-async def _background(config: Config, system: System, app: web.Application) -> AsyncIterator[None]:
+async def _background(
+    config: Config, system: System, environ: dict[str, str] | None, app: web.Application
+) -> AsyncIterator[None]:
     """The store API's background tasks, stopped first at the end."""
     state = app[STATE]
     tables, metrics, ttl = state.tables, state.metrics, config.auth.idempotency_ttl
@@ -163,6 +173,15 @@ async def _background(config: Config, system: System, app: web.Application) -> A
         tables, config.notify, metrics.count_delivery, lambda: system.subscribe(alerts)
     )
     state.background.start("webhooks", notifier.run)
+    notify, stock = config.notify, config.stock
+    reporter = partial(daily_sections, system, stock.expiry_alert_days)
+    mailing = bool(notify.smtp_host)
+    planner = MailPlanner(tables, notify.daily_at, stock.zone(), reporter, mailing, system.clock)
+    password = (os.environ if environ is None else environ).get(SMTP_PASSWORD)
+    mailer = Mailer(tables, notify, planner, password, metrics.count_mail)
+    state.background.start("mail", mailer.run)
+    watch = NoticeWatch(tables, system.robots, system.vitals, notify.head_office_after)
+    state.background.start("notice-watch", watch.run)
     try:
         yield
     finally:

@@ -222,6 +222,14 @@ class ApiMetrics(HttpMetrics):
         )
         for outcome in ("delivered", "retried", "failed"):
             self.webhook_deliveries.labels(outcome)
+        self.mails = Counter(
+            "autogrocery_mails",
+            "Mail to operators, by outcome: sent (the relay took it); retried; failed",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("sent", "retried", "failed"):
+            self.mails.labels(outcome)
         self.registry.register(FleetCollector(robots, channels or dict))
         self.registry.register(BatchCollector(batch_stats or dict))
         self.registry.register(VitalsCollector(vitals or dict))
@@ -233,6 +241,9 @@ class ApiMetrics(HttpMetrics):
 
     def count_delivery(self, outcome: str) -> None:
         self.webhook_deliveries.labels(outcome).inc()
+
+    def count_mail(self, outcome: str) -> None:
+        self.mails.labels(outcome).inc()
 
     def finished(self, metrics: list[DomainMetric]) -> None:
         """Feed the completion histogram from the store's metrics (called on the thread

@@ -12,7 +12,8 @@ import orjson
 
 from autogrocery.api.auth_store import Sql
 
-FAN_OUT_STEP = 1000  # notices a fan-out takes at once: an alert storm is queued in steps
+FAN_OUT_ROWS = 2000  # deliveries a fan-out step queues at most: it holds the store's writer
+FORGET_ROWS = 2000  # rows a step of forgetting deletes
 KEPT_FOR = 7 * 86_400.0  # s: finished deliveries, and notices every webhook has passed
 
 WEBHOOK_COLUMNS = """
@@ -35,7 +36,7 @@ SELECT_DELIVERIES = """
 """
 # The oldest pending delivery of a webhook first: one receiver is told in order.
 SELECT_DUE = """
-    SELECT d.delivery_id, d.type, d.attempts, d.next_at, d.first_at, n.at, n.facts
+    SELECT d.delivery_id, d.type, d.attempts, d.next_at, d.created_at, n.at, n.facts
     FROM webhook_deliveries d JOIN notices n ON n.seq = d.seq
     WHERE d.webhook_id = ? AND d.status = 'pending' ORDER BY d.seq LIMIT ?
 """
@@ -59,7 +60,7 @@ class Due:
     type: str
     attempts: int
     next_at: float
-    first_at: float | None
+    created_at: float
     at: float
     facts: dict[str, object]
 
@@ -110,13 +111,14 @@ def delete_webhook(conn: Sql, webhook_id: str) -> bool:
 
 def fan_out(conn: Sql, at: float) -> list[str]:
     """Queue a delivery for each webhook of each notice after its `after_seq` that it
-    wants, at most FAN_OUT_STEP notices past the furthest behind; move `after_seq` in the
-    same transaction. Returns the webhooks given new deliveries."""
+    wants, for as many notices past the furthest behind as make FAN_OUT_ROWS deliveries
+    at most; move `after_seq` in the same transaction. Returns the webhooks given new
+    deliveries."""
     newest = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM notices").fetchone()
-    behind = conn.execute("SELECT MIN(after_seq) FROM webhooks").fetchone()
+    behind = conn.execute("SELECT MIN(after_seq), COUNT(*) FROM webhooks").fetchone()
     if newest is None or behind is None or behind[0] is None or behind[0] >= newest[0]:
         return []
-    upto = min(newest[0], behind[0] + FAN_OUT_STEP)
+    upto = min(newest[0], behind[0] + max(1, FAN_OUT_ROWS // behind[1]))
     queued = conn.execute(
         "INSERT OR IGNORE INTO webhook_deliveries"
         " (delivery_id, webhook_id, seq, type, status, created_at, next_at)"
@@ -151,20 +153,35 @@ def record_attempt(
     )
 
 
+def give_up(conn: Sql, webhook_id: str, at: float, queued_before: float) -> int:
+    """Mark failed the webhook's pending deliveries queued before `queued_before`."""
+    return conn.execute(
+        "UPDATE webhook_deliveries SET status = 'failed', finished_at = ?,"
+        " last_error = COALESCE(last_error, 'given up: the receiver failed for too long')"
+        " WHERE webhook_id = ? AND status = 'pending' AND created_at < ?",
+        (at, webhook_id, queued_before),
+    ).rowcount
+
+
 def forget_old(conn: Sql, at: float) -> int:
-    """Delete deliveries finished over a week ago, and notices over a week old that every
-    webhook has passed and no pending delivery still needs. Returns the rows deleted."""
+    """Delete up to FORGET_ROWS deliveries finished over a week ago, and of notices over
+    a week old that every webhook and mailed operator has passed and no pending delivery
+    still needs. Returns the rows deleted (0: nothing left to forget)."""
     cutoff = at - KEPT_FOR
     gone = conn.execute(
-        "DELETE FROM webhook_deliveries WHERE status != 'pending' AND finished_at < ?",
-        (cutoff,),
+        "DELETE FROM webhook_deliveries WHERE delivery_id IN (SELECT delivery_id"
+        " FROM webhook_deliveries WHERE status != 'pending' AND finished_at < ? LIMIT ?)",
+        (cutoff, FORGET_ROWS),
     ).rowcount
     gone += conn.execute(
-        "DELETE FROM notices WHERE at < ?"
-        " AND seq <= (SELECT COALESCE(MIN(after_seq), (SELECT MAX(seq) FROM notices))"
-        "             FROM webhooks)"
-        " AND seq NOT IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending')",
-        (cutoff,),
+        "DELETE FROM notices WHERE seq IN (SELECT seq FROM notices WHERE at < ?"
+        " AND seq <= (SELECT MIN(seq) FROM ("
+        " SELECT after_seq AS seq FROM webhooks"
+        " UNION ALL SELECT after_seq FROM notification_preferences WHERE email IS NOT NULL"
+        " UNION ALL SELECT MAX(seq) FROM notices))"
+        " AND seq NOT IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending')"
+        " ORDER BY seq LIMIT ?)",
+        (cutoff, FORGET_ROWS),
     ).rowcount
     return gone
 
@@ -176,7 +193,7 @@ def due(row: sqlite3.Row) -> Due:
         row["type"],
         row["attempts"],
         row["next_at"],
-        row["first_at"],
+        row["created_at"],
         row["at"],
         facts,
     )

@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
+from autogrocery.api.auth_store import Sql
 from autogrocery.api.url_guard import GuardedResolver
 from autogrocery.api.webhook_sending import Attempt, attempt, backoff, pause
 from autogrocery.api.webhook_tables import (
@@ -35,6 +36,7 @@ from autogrocery.api.webhook_tables import (
     due,
     fan_out,
     forget_old,
+    give_up,
     record_attempt,
     target,
 )
@@ -73,6 +75,7 @@ class Notifier:
         self._count = count
         self._alerts = alerts  # subscribes to the alert events
         self._waker: asyncio.Task[None] | None = None
+        self._forgotten_at = 0.0
         self._wake = asyncio.Event()  # notices, or webhooks, changed
         self._reload = True  # the webhooks must be read again
         self._senders: dict[str, tuple[Target, asyncio.Task[None], asyncio.Event]] = {}
@@ -81,6 +84,10 @@ class Notifier:
     def allow_private_urls(self) -> bool:
         return self._config.allow_private_urls
 
+    @property
+    def mail_configured(self) -> bool:
+        return bool(self._config.smtp_host)
+
     def changed(self) -> None:
         """A webhook was made, changed or deleted: its sender starts again from it."""
         self._reload = True
@@ -88,22 +95,18 @@ class Notifier:
 
     async def run(self) -> None:
         """Fan out, keep a sender per webhook, and forget what is old; until cancelled."""
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._config.allow_private_urls))
+        # No cap on connections in all (one hanging receiver must not use up another's),
+        # a few at once to one host.
+        resolver = GuardedResolver(self._config.allow_private_urls)
+        connector = aiohttp.TCPConnector(resolver=resolver, limit=0, limit_per_host=8)
         session = aiohttp.ClientSession(connector=connector)
-        forgotten_at = 0.0
         self._reload = True
         try:
             while True:
-                if self._reload:
-                    self._reload = False
-                    await self._keep_senders(session)
-                if self._senders and await self._behind():
-                    for webhook_id in await self._tables.transact(lambda c: fan_out(c, now())):
-                        if webhook_id in self._senders:
-                            self._senders[webhook_id][2].set()
-                if now() - forgotten_at >= FORGET_EVERY:
-                    forgotten_at = now()
-                    await self._tables.transact(lambda c: forget_old(c, now()))
+                try:
+                    await self._look(session)
+                except Exception:  # the store is busy or stopping: the senders go on
+                    log.warning("webhooks: a look failed; trying again", exc_info=True)
                 await pause(self._wake, LOOK_EVERY)
         finally:
             tasks = [task for _, task, _ in self._senders.values()]
@@ -113,6 +116,20 @@ class Notifier:
             await cancel_all(tasks)
             self._senders.clear()
             await session.close()
+
+    async def _look(self, session: aiohttp.ClientSession) -> None:
+        if self._reload:
+            self._reload = False
+            await self._keep_senders(session)
+        self._keep_waker()
+        while self._senders and await self._behind():  # an alert storm: a step at a time
+            for webhook_id in await self._tables.transact(lambda c: fan_out(c, now())):
+                if webhook_id in self._senders:
+                    self._senders[webhook_id][2].set()
+        if now() - self._forgotten_at >= FORGET_EVERY:
+            while await self._tables.transact(lambda c: forget_old(c, now())):
+                pass  # a step at a time, each its own transaction
+            self._forgotten_at = now()
 
     async def _behind(self) -> bool:
         """Whether a notice is newer than some webhook has looked at (a read: the write
@@ -135,13 +152,16 @@ class Notifier:
                 sending = self._send(session, new, wake)
                 task = asyncio.create_task(sending, name=f"webhook-{webhook_id}")
                 self._senders[webhook_id] = (new, task, wake)
-        # Alert events wake the fan-out while there are webhooks; without any, the
-        # event bus is spared a subscriber (it publishes nothing no one wants).
-        if self._senders and self._waker is None:
+
+    def _keep_waker(self) -> None:
+        """Alert events wake the fan-out while there are webhooks; without any, the event
+        bus is spared a subscriber (it publishes nothing no one wants)."""
+        waker = self._waker
+        if waker is not None and (waker.done() or not self._senders):
+            waker.cancel()
+            self._waker = waker = None
+        if self._senders and waker is None:
             self._waker = asyncio.create_task(self._wake_on_alerts(), name="webhook-wake")
-        elif not self._senders and self._waker is not None:
-            await cancel_all([self._waker])
-            self._waker = None
 
     async def _wake_on_alerts(self) -> None:
         """Each alert event (published after the commit that appended its notice) wakes
@@ -182,27 +202,22 @@ class Notifier:
                 session, hook, pending, config.webhook_timeout, config.allow_private_urls
             )
             retry_in = await self._settle(hook, pending, tried)
-            if retry_in is not None:
-                return retry_in
+            if not tried.delivered:  # retried later, or given up on with others: read again
+                return retry_in if retry_in is not None else 0.0
         return IDLE if len(rows) < DUE_PAGE else 0.0
 
     async def _settle(self, hook: Target, pending: Due, tried: Attempt) -> float | None:
-        """Record an attempt; the seconds until the delivery's next one (None: done)."""
+        """Record an attempt; the seconds until the delivery's next one (None: done). A
+        delivery is given up on `webhook_retry_for` after it was queued, and with it every
+        other of the webhook's as old: a dead receiver does not hold the ones behind for
+        a day each."""
         config = self._config
         at = now()
-        first_at = pending.first_at if pending.first_at is not None else at
         retry_in: float | None = None
         if tried.delivered:
             status = outcome = "delivered"
-        elif at - first_at >= config.webhook_retry_for:
+        elif at - pending.created_at >= config.webhook_retry_for:
             status = outcome = "failed"
-            log.warning(
-                "webhook %s: delivery %s failed for good after %d attempts (%s)",
-                hook.webhook_id,
-                pending.delivery_id,
-                pending.attempts + 1,
-                tried.error,
-            )
         else:
             status, outcome = "pending", "retried"
             retry_in = backoff(pending.attempts + 1, config.webhook_max_backoff)
@@ -216,8 +231,28 @@ class Notifier:
             ms=tried.ms,
             error=tried.error,
         )
-        await self._tables.transact(write)
+
+        def settle(conn: Sql) -> int:
+            write(conn)
+            if status != "failed":
+                return 0
+            return give_up(conn, hook.webhook_id, at, at - config.webhook_retry_for)
+
+        # Shielded: an attempt made is recorded even if the sender is cancelled meanwhile.
+        gave_up = await asyncio.shield(self._tables.transact(settle))
         self._count(outcome)
+        for _ in range(gave_up):
+            self._count("failed")
+        if status == "failed":
+            log.warning(
+                "webhook %s: delivery %s failed for good after %d attempts (%s); %d more "
+                "as old given up with it",
+                hook.webhook_id,
+                pending.delivery_id,
+                pending.attempts + 1,
+                tried.error,
+                gave_up,
+            )
         return retry_in
 
 

@@ -17,6 +17,7 @@ from autogrocery.config.sections import (
     SECTIONS,
     CentralConfig,
     Config,
+    NotifyConfig,
     ReplicateConfig,
 )
 
@@ -30,6 +31,7 @@ class ConfigError(ValueError):
 
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+_HOUR_MINUTE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
 _SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}  # rule name -> operator
@@ -136,6 +138,7 @@ def check_config(config: Config) -> None:
         )
     _check_central(config.central)
     _check_replicate(config.replicate)
+    _check_notify(config.notify)
     for origin in config.api.origins():
         if not _ORIGIN.fullmatch(origin):
             raise ConfigError(
@@ -186,4 +189,17 @@ def _check_replicate(replicate: ReplicateConfig) -> None:
             f"replicate.url: {scheme}:// is not a Litestream replica; use one of "
             + ", ".join(f"{name}://" for name in REPLICA_SCHEMES),
             "replicate.url",
+        )
+
+
+def _check_notify(notify: NotifyConfig) -> None:
+    if notify.smtp_host and "@" not in notify.smtp_from:
+        raise ConfigError(
+            f"notify.smtp_from: an address like store@example.com is needed with "
+            f"notify.smtp_host, got {notify.smtp_from!r}",
+            "notify.smtp_from",
+        )
+    if not _HOUR_MINUTE.fullmatch(notify.daily_at):
+        raise ConfigError(
+            f"notify.daily_at: {notify.daily_at!r} is not a time like 07:00", "notify.daily_at"
         )

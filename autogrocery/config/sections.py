@@ -39,6 +39,7 @@ class StockConfig:
     time_zone: str = "UTC"  # IANA name; see zone()
     expiry_sweep_interval: float = _f(3600.0, gt=0)
     expiry_alert_days: int = _f(2, ge=0)
+    large_movement_units: int = _f(100, ge=1)  # an adjustment this large is told
     usage_days: int = _f(7, ge=1)
     lead_time_days: int = _f(2, ge=0)
 
@@ -169,12 +170,20 @@ class ChainConfig:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class NotifyConfig:
-    """Alerts sent out: webhooks (docs/operating.md, "Webhooks")."""
+    """Alerts sent out: webhooks and email (docs/operating.md, "Webhooks", "Email")."""
 
     allow_private_urls: bool = False  # webhooks to private networks (loopback always)
     webhook_timeout: float = _f(10.0, gt=0, le=300)  # s for a receiver to answer
     webhook_retry_for: float = _f(86_400.0, gt=0)  # s of retries before a delivery fails
     webhook_max_backoff: float = _f(3600.0, gt=0)  # s: the longest wait between retries
+    smtp_host: str = ""  # "": no email
+    smtp_port: int = _f(587, ge=1, le=65535)
+    smtp_tls: str = _f("starttls", choices=("none", "starttls", "tls"))
+    smtp_user: str = ""  # "": no login (its password: AUTOGROCERY_SMTP_PASSWORD)
+    smtp_from: str = ""  # the From address; required with smtp_host
+    smtp_timeout: float = _f(30.0, gt=0, le=600)
+    daily_at: str = "07:00"  # HH:MM, store time: the daily digest and report
+    head_office_after: float = _f(300.0, gt=0)  # s of a lost hub link before it is told
 
 
 REPLICA_SCHEMES = ("file", "s3", "gs", "abs", "sftp", "webdav", "nats", "oss")

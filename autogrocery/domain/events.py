@@ -27,6 +27,13 @@ EVENT_TYPES = frozenset(
 )
 
 
+# Notices beyond the alerts' (store/notify_schema.py): kept for mail, not on the socket.
+STOCK_EXPIRED = "stock.expired"  # expired lots written off, by the expiry sweep
+LARGE_MOVEMENT = "stock.large_movement"  # an adjustment of stock.large_movement_units or more
+ROBOT_OFFLINE = "robot.offline"  # a robot stopped answering
+HEAD_OFFICE_UNREACHABLE = "chain.unreachable"  # the hub link down notify.head_office_after
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """`data`: the record the event is about (an order, a stock level, an alert), or for

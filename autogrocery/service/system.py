@@ -287,6 +287,10 @@ class System:
         """The store's date now, in its time zone."""
         return self.supervisor.ctx.today()
 
+    def clock(self) -> float:
+        """The store's clock (time.time, or what a test sets): what `today` reads."""
+        return self.supervisor.ctx.clock()
+
     async def alerts(self) -> list[Alert]:
         return await self._ask("stock", OpenAlerts())
 

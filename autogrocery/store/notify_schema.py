@@ -48,4 +48,7 @@ NOTIFY_TABLES = """
     );
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook_id, seq)
         WHERE status = 'pending';
+    CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at)
+        WHERE status != 'pending';
+    CREATE INDEX notices_by_time ON notices (at);
 """

@@ -9,7 +9,9 @@ Table owners (the only writer of each table), as of the newest version:
   analytics:   latencies (and by SQLite's triggers latency_buckets: store/tallies.py)
   api:         accounts, refresh_tokens, revoked_tokens, idempotency_keys; original_logins,
                restock_suppliers (api/compat); webhooks, webhook_deliveries, and the pruning
-               of notices (api/webhooks.py);  store: write_probe (SharedConnection.probe_write)
+               of notices (api/webhooks.py); notification_preferences, mail_outbox
+               (api/mail_planner.py, api/mailer.py); robot and head-office notices
+               (api/notice_watch.py);  store: write_probe (SharedConnection.probe_write)
   history keeper (store/history_keeper.py): ledger_balances, sku_balances, movement_days,
                order_days, history_marks; and, as the relay deletes from chain_outbox,
                the pruning of what the owners above append and never change again (movements,
@@ -17,6 +19,7 @@ Table owners (the only writer of each table), as of the newest version:
 """
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
+from autogrocery.store.mail_schema import MAIL_TABLES
 from autogrocery.store.notify_schema import NOTIFY_TABLES
 from autogrocery.store.pages_schema import FEWER_PAGES
 from autogrocery.store.report_schema import DAY_TOTALS_BY_SKU, PAGED_REPORTS
@@ -366,4 +369,5 @@ MIGRATIONS: list[str] = [
     DAY_TOTALS_BY_SKU,  # 16: a SKU's daily totals read from the index alone
     REQUEST_HASHES,  # 17: a keyed order's request digest, beside its key
     NOTIFY_TABLES,  # 18: notices, webhooks and their deliveries
+    MAIL_TABLES,  # 19: operators' notification preferences, and the mail outbox
 ]

@@ -31,6 +31,7 @@ from autogrocery.tui.messages import LinkChanged, StoreChanged
 from autogrocery.tui.model import PANELS, REPORTS_EVERY, StoreModel
 from autogrocery.tui.screens.actions import AdjustScreen, ProductScreen, RestockScreen
 from autogrocery.tui.screens.command import CommandScreen
+from autogrocery.tui.screens.notifications import NotificationsScreen
 from autogrocery.tui.screens.order import OrderScreen
 from autogrocery.tui.status import TITLES, status_line, tab_labels
 from autogrocery.tui.widgets.alerts import AlertsPanel
@@ -61,6 +62,7 @@ class DashboardApp(OperatorApp[StoreModel]):
         Binding("s", "adjust", "Stock"),
         Binding("c", "command", "Stock command"),  # the box for plain words
         Binding("e", "edit_product", "Price"),
+        Binding("n", "notifications", "Mail me"),
         Binding("f", "filter", "Status"),
         Binding("k", "kind", "Kind"),
         Binding("f1,question_mark", "toggle_help", "Keys", key_display="F1"),
@@ -232,6 +234,9 @@ class DashboardApp(OperatorApp[StoreModel]):
 
     def action_edit_product(self) -> None:
         self.push_screen(ProductScreen(self.client, self.model, self._selected_sku()))
+
+    def action_notifications(self) -> None:
+        self.push_screen(NotificationsScreen(self.client, self.model))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -212,6 +212,8 @@ async def test_every_operation_answers_as_documented(
         ("PATCH", one, {"paused": True}),
         ("GET", f"{one}/deliveries", None),
         ("DELETE", one, None),
+        ("GET", "/api/ops/notifications/preferences", None),
+        ("PUT", "/api/ops/notifications/preferences", {"email": None, "events": []}),
     ]:
         assert (await api.call(method, path, operator, json=body))[0] < 300, (method, path)
     line = {"items": [{"sku": "BRD-001", "quantity": 1}]}

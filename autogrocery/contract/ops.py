@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from autogrocery.contract.base import Body, IsoDate, Money, Timestamp
+from autogrocery.contract.markdowns import MarkdownEffect
 
 
 class RobotWork(Body):
@@ -214,6 +215,10 @@ class WasteReport(Body):
         Money | None, Meta(description="Of every SKU; null on a page (add up its pages').")
     ]
     skus: list[SkuWaste]
+    markdowns: Annotated[
+        MarkdownEffect,
+        Meta(description="Of every SKU, on a page too: waste with and without markdowns."),
+    ]
     next_cursor: Annotated[
         str | None, Meta(description="Send as `cursor` for the next page; null on the last.")
     ] = None

@@ -135,6 +135,8 @@ class StockReports:
         moved, following = await self._moved("WASTE", since, until, page, costed=True)
         wasted = waste_by_sku(moved)
         total = None if page else format_money(sum(w.value for w in wasted))
+        effect = await self.reader.markdown_effect(since, until)
+        (marked, marked_value), (unmarked, unmarked_value), (sold, sold_value) = effect
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -144,6 +146,18 @@ class StockReports:
                 {"sku": w.sku, "quantity": w.quantity, "value": format_money(w.value)}
                 for w in wasted
             ],
+            "markdowns": {
+                "marked_down": {
+                    "wasted": marked,
+                    "wasted_value": format_money(marked_value),
+                    "sold": sold,
+                    "sold_value": format_money(sold_value),
+                },
+                "not_marked_down": {
+                    "wasted": unmarked,
+                    "wasted_value": format_money(unmarked_value),
+                },
+            },
         }
 
     async def reorder(self) -> ReorderReport:

@@ -51,6 +51,7 @@ from autogrocery.runtime.bridge import AsyncBridge
 from autogrocery.runtime.eventbus import EventBus, Subscription
 from autogrocery.service.answers import LotCheck, Reconciliation, SkuCheck
 from autogrocery.service.described import DescribedProducts
+from autogrocery.service.markdowns import MarkdownDesk
 from autogrocery.service.reconcile import reconciliation
 from autogrocery.service.stock_reports import StockReports
 from autogrocery.service.system_checks import (
@@ -96,6 +97,7 @@ class System:
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
         self.reports = StockReports(self._ask, reader, supervisor.ctx, self.stock)
         self.described = DescribedProducts(self._ask)  # what searches read
+        self.markdowns = MarkdownDesk(self._ask, reader, supervisor.ctx, self.stock, self.reports)
         self._stopped = False
         # The store's link to its head office, when it is in a chain (chain/link.py):
         # its status now, and its counters for /metrics as last seen.

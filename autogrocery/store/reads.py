@@ -243,6 +243,29 @@ class Reader:
             used[sku] = used.get(sku, 0) + units
         return used
 
+    async def markdown_effect(
+        self, since: float, until: float
+    ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """Between two instants, each as units and cents: what was written off (valued at
+        cost) from lots that had a markdown (since before the write-off), then from lots
+        that had none, then what sold at a markdown price. The movements, not their daily totals
+        (which know no lots): the period's days older than store.retention_days count
+        no waste."""
+        wasted = await self._rows(
+            "SELECT k.lot_id IS NOT NULL, -SUM(m.delta), -SUM(m.delta * COALESCE(l.unit_cost, 0)) "
+            "FROM movements m LEFT JOIN lots l ON l.lot_id = m.lot "
+            "LEFT JOIN markdowns k ON k.lot_id = m.lot AND k.since <= m.at "
+            "WHERE m.type = 'WASTE' AND m.at >= ? AND m.at < ? GROUP BY 1",
+            (since, until),
+        )
+        by = {bool(row[0]): (int(row[1]), int(row[2])) for row in wasted}
+        sold = await self._rows(
+            "SELECT COALESCE(SUM(quantity), 0), COALESCE(SUM(quantity * unit_price), 0) "
+            "FROM markdown_sales WHERE at >= ? AND at < ?",
+            (since, until),
+        )
+        return by.get(True, (0, 0)), by.get(False, (0, 0)), (int(sold[0][0]), int(sold[0][1]))
+
     async def opened(self) -> float | None:
         """When the store opened: its first movement (the opening stock), kept by the
         first fold of the daily totals; before that, its first pruned day or its first

@@ -1,7 +1,7 @@
 """Schema migrations, applied in order by `PRAGMA user_version`.
 
 Table owners (the only writer of each table), as of the newest version:
-  stock:       products (levels, prices, details), lots, movements, stock_settlements,
+  stock:       products, lots, markdowns, markdown_sales, movements, stock_settlements,
                alerts, expiry_alerts, stock_meta; with its orders part (ordering.py):
                orders (their history in time columns), order_lines, metrics_outbox,
                chain_outbox (append only; the relay deletes what the head office has)
@@ -16,6 +16,7 @@ Table owners (the only writer of each table), as of the newest version:
 """
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
+from autogrocery.store.markdown_schema import MARKDOWNS
 from autogrocery.store.report_schema import DAY_TOTALS_BY_SKU, PAGED_REPORTS
 from autogrocery.store.request_schema import REQUEST_HASHES
 from autogrocery.store.start_schema import LIVE_LOTS
@@ -396,4 +397,5 @@ MIGRATIONS: list[str] = [
     LIVE_LOTS,  # 15: the lots loaded at start, found by index
     DAY_TOTALS_BY_SKU,  # 16: a SKU's daily totals read from the index alone
     REQUEST_HASHES,  # 17: a keyed order's request digest, beside its key
+    MARKDOWNS,  # 18: lots' markdowns and the units sold at them
 ]

@@ -9,7 +9,7 @@ from autogrocery.api import report_paging, views
 from autogrocery.api.bodies import json_response, query_int
 from autogrocery.api.openapi import Operation, Param, Reply, documented
 from autogrocery.api.state import CALLER, state
-from autogrocery.contract.markdowns import AtRiskReport, MarkdownRequest, MarkedLot
+from autogrocery.contract.markdowns import AtRiskReport, MarkdownList, MarkdownRequest, MarkedLot
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.money import parse_money
 from autogrocery.service.markdowns import AT_RISK_DAYS
@@ -118,6 +118,55 @@ async def end_markdown(request: web.Request) -> web.Response:
         request.match_info["lot_id"], None, None, request[CALLER].username
     )
     return json_response(views.marked_lot(lot))
+
+
+@routes.get("/api/ops/markdowns")
+@documented(
+    Operation(
+        "listMarkdowns",
+        "Lots' markdowns and what sold at them",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(200, "Markdowns, the newest first.", MarkdownList),),
+        params=(
+            Param(
+                "ended",
+                "`true`: also those that are over (ended, or past `until`).",
+                {"type": "boolean", "default": False},
+            ),
+            Param(
+                "limit",
+                "Page size.",
+                {"type": "integer", "minimum": 1, "maximum": report_paging.MOST, "default": 100},
+            ),
+            report_paging.CURSOR,
+        ),
+    )
+)
+async def markdowns(request: web.Request) -> web.Response:
+    ended = request.query.get("ended", "false")
+    if ended not in ("true", "false"):
+        raise ValidationError(
+            "ended must be true or false", [{"field": "ended", "message": "not a boolean"}]
+        )
+    limit = report_paging.limit_of(request) or 100
+    key = report_paging.cursor_of(request, 2)
+    after = (_since(key[0]), key[1]) if key else None
+    desk = state(request).system.markdowns
+    found = await desk.listed(limit, after, ended_too=ended == "true")
+    at = desk.ctx.clock()
+    listed = [views.markdown_entry(row, at) for row in found]
+    following = None
+    if len(found) == limit:
+        following = report_paging.cursor(repr(found[-1][3]), found[-1][0])
+    return json_response({"markdowns": listed, "next_cursor": following})
+
+
+def _since(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise report_paging.bad_cursor() from None
 
 
 def _price(value: str) -> int:

@@ -29,7 +29,7 @@ from autogrocery.contract.orders import (
 )
 from autogrocery.contract.stock import CatalogItem, InventoryItem, Movement
 from autogrocery.domain import events
-from autogrocery.domain.at_risk import AtRiskLot, MarkedLot
+from autogrocery.domain.at_risk import AtRiskLot, MarkdownSold, MarkedLot
 from autogrocery.domain.events import Event
 from autogrocery.domain.models import (
     FINAL_STATUSES,
@@ -260,6 +260,22 @@ def at_risk_lot(found: AtRiskLot) -> markdowns.AtRiskLot:
         suggested_price=format_money(hint.price),
         left_at_suggested=hint.left,
         below_cost=hint.below_cost,
+    )
+
+
+def markdown_entry(row: MarkdownSold, at: float) -> markdowns.MarkdownEntry:
+    """A markdown as `Reader.markdowns` gives it, active or not at `at`."""
+    lot_id, sku, price, since, until, user, sold, value = row
+    return markdowns.MarkdownEntry(
+        lot_id=lot_id,
+        sku=sku,
+        price=format_money(price),
+        since=_time(since),
+        until=rfc3339(until),
+        user=user,
+        active=until is None or at < until,
+        sold=sold,
+        sold_value=format_money(value),
     )
 
 

@@ -48,6 +48,25 @@ class MarkedLot(Body):
     markdown: Annotated[Markdown | None, Meta(description="Null: sold at the product's price.")]
 
 
+class MarkdownEntry(Body):
+    lot_id: str
+    sku: str
+    price: Money
+    since: Timestamp
+    until: Annotated[Timestamp | None, Meta(description="Null: until the lot is gone.")]
+    user: Annotated[str | None, Meta(description="The operator who set it.")]
+    active: Annotated[bool, Meta(description="Not over yet.")]
+    sold: Annotated[int, Meta(description="Units settled orders took at this price.")]
+    sold_value: Annotated[Money, Meta(description="What they were billed.")]
+
+
+class MarkdownList(Body):
+    markdowns: list[MarkdownEntry]
+    next_cursor: Annotated[
+        str | None, Meta(description="Send as `cursor` for the next page; null on the last.")
+    ] = None
+
+
 class AtRiskLot(MarkedLot):
     daily_sales: Annotated[
         float, Meta(description="The product's units sold a day over the report's `days`.")

@@ -118,6 +118,10 @@ class Markdown:
         return self.until is None or at < self.until
 
 
+# A markdown with what sold at it: lot_id, sku, price, since, until, user, units, cents.
+MarkdownSold = tuple[str, str, int, float, float | None, str | None, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class MarkedLot:
     """A lot with its markdown as stock holds it: what the markdown call answers.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from autogrocery.config import StockConfig
-from autogrocery.domain.at_risk import AtRiskLot, MarkedLot
+from autogrocery.domain.at_risk import AtRiskLot, MarkdownSold, MarkedLot
 from autogrocery.domain.errors import ValidationError
 from autogrocery.domain.messages.markdowns import AtRiskLots, MarkDownLot
 from autogrocery.domain.reports import day_start
@@ -53,6 +53,12 @@ class MarkdownDesk:
             AtRiskLots(rates, settings.markdown_elasticity, settings.markdown_floor, limit, after),
         )
         return span, found
+
+    async def listed(
+        self, limit: int, after: tuple[float, str] | None, *, ended_too: bool
+    ) -> list[MarkdownSold]:
+        """Markdowns newest first, each with what sold at it (see `Reader.markdowns`)."""
+        return await self.reader.markdowns(after, limit, self.ctx.clock(), ended_too=ended_too)
 
     async def mark_down(
         self, lot_id: str, price: int | None, until: str | None, user: str | None

@@ -24,4 +24,6 @@ MARKDOWNS = """
         PRIMARY KEY (order_id, lot_id)
     ) WITHOUT ROWID;
     CREATE INDEX markdown_sales_by_time ON markdown_sales (at, quantity, unit_price);
+    CREATE INDEX markdown_sales_by_lot ON markdown_sales (lot_id, quantity, unit_price);
+    CREATE INDEX markdowns_newest ON markdowns (since, lot_id);
 """

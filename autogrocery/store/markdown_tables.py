@@ -15,6 +15,15 @@ INSERT_MARKDOWN_SALE = Insert(
 # A row of `markdowns`: lot_id, sku, price, since, until, user.
 MarkdownRow = tuple[str, str, int, float, float | None, str | None]
 
+MARKDOWNS_NEWEST = (
+    "SELECT k.lot_id, k.sku, k.price, k.since, k.until, k.user, "
+    "COALESCE(SUM(s.quantity), 0), COALESCE(SUM(s.quantity * s.unit_price), 0) "
+    "FROM markdowns k LEFT JOIN markdown_sales s ON s.lot_id = k.lot_id "
+    "WHERE (k.since < ? OR (k.since = ? AND k.lot_id < ?)) "
+    "AND (? OR k.until IS NULL OR k.until > ?) "
+    "GROUP BY k.lot_id ORDER BY k.since DESC, k.lot_id DESC LIMIT ?"
+)
+
 
 def live_markdowns(db: SharedConnection, at: float) -> list[MarkdownRow]:
     """The markdowns not yet over at `at` (the stock actor keeps them in memory)."""

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import aiosqlite
 
+from autogrocery.domain.at_risk import MarkdownSold
 from autogrocery.domain.models import MovementType, OrderKind
 from autogrocery.domain.records import Made, MovementRecord, OrderRecord
 from autogrocery.domain.reports import Moved
+from autogrocery.store.markdown_tables import MARKDOWNS_NEWEST
 from autogrocery.store.ordering_tables import order_record
 from autogrocery.store.statements import Value
 
@@ -265,6 +267,16 @@ class Reader:
             (since, until),
         )
         return by.get(True, (0, 0)), by.get(False, (0, 0)), (int(sold[0][0]), int(sold[0][1]))
+
+    async def markdowns(
+        self, after: tuple[float, str] | None, limit: int, at: float, *, ended_too: bool
+    ) -> list[MarkdownSold]:
+        """Lots' markdowns, newest first, after the one keyed `after` (its start and lot
+        id), with the units sold at each and what they were billed; without `ended_too`,
+        only those not over at `at`."""
+        since, lot_id = after or (float("inf"), "")
+        rows = await self._rows(MARKDOWNS_NEWEST, (since, since, lot_id, ended_too, at, limit))
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     async def opened(self) -> float | None:
         """When the store opened: its first movement (the opening stock), kept by the

@@ -93,8 +93,23 @@ async def test_an_order_bills_a_marked_down_lots_units_at_its_price(make_api: An
     status, moved, _ = await api.call("GET", f"/api/ops/movements?sku={SKU}&type=OUT", operator)
     assert sorted(m["delta"] for m in moved["movements"]) == [-6, -2]
 
+    status, listed, _ = await api.call("GET", "/api/ops/markdowns", operator)
+    assert [
+        (m["lot_id"], m["price"], m["active"], m["sold"], m["sold_value"], m["user"])
+        for m in listed["markdowns"]
+    ] == [(marked["lot_id"], "1.50", True, 6, "9.00", "admin")]
+
     status, ended, _ = await api.call("DELETE", path, operator)
     assert (status, ended["markdown"]) == (200, None)
+    status, listed, _ = await api.call("GET", "/api/ops/markdowns", operator)
+    assert listed == {"markdowns": [], "next_cursor": None}
+    status, listed, _ = await api.call("GET", "/api/ops/markdowns?ended=true&limit=1", operator)
+    assert [(m["active"], m["sold"]) for m in listed["markdowns"]] == [(False, 6)]
+    cursor = listed["next_cursor"]
+    status, rest, _ = await api.call(
+        "GET", f"/api/ops/markdowns?ended=true&limit=1&cursor={cursor}", operator
+    )
+    assert rest == {"markdowns": [], "next_cursor": None}
     again = await order(api, device, 1)
     assert lines(again) == [(SKU, 1, "2.00", None)]
 
@@ -170,3 +185,22 @@ async def test_bad_markdowns_are_refused_and_change_nothing(make_api: Any) -> No
     device = await api.device()
     done = await order(api, device, 1)
     assert lines(done) == [(SKU, 1, "2.00", None)]
+
+
+async def test_lots_of_one_date_sell_at_one_markdown_on_one_line(make_api: Any) -> None:
+    api, operator, lot_id = await marked_store(make_api)
+    expiry = str(api.system.today() + timedelta(days=2))
+    await deliver(api, [{"sku": SKU, "quantity": 6, "unit_cost": "1.20", "expiry_date": expiry}])
+    patch = {"price": "2.00"}  # as before the delivery repriced it
+    assert (await api.call("PATCH", f"/api/ops/products/{SKU}", operator, json=patch))[0] == 200
+    status, found, _ = await api.call("GET", "/api/ops/expiring?within=3d", operator)
+    twins = [lot["lot_id"].replace("/", "%2F") for lot in found["lots"] if lot["sku"] == SKU]
+    assert len(twins) == 2
+    assert lot_id in twins
+    first, second = (f"/api/ops/lots/{lot}/markdown" for lot in twins)
+    assert (await api.call("POST", first, operator, json={"price": "1.50"}))[0] == 200
+    status, problem, _ = await api.call("POST", second, operator, json={"price": "1.40"})
+    assert status == 409, problem
+    assert (await api.call("POST", second, operator, json={"price": "1.50"}))[0] == 200
+    done = await order(api, await api.device(), 8)  # 6 of one lot, 2 of its twin
+    assert lines(done) == [(SKU, 8, "1.50", expiry)]

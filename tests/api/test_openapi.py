@@ -231,6 +231,7 @@ async def test_every_operation_answers_as_documented(
     for method, path, body in (
         ("POST", markdown, {"price": "0.01"}),
         ("GET", "/api/ops/reports/at-risk?limit=5", None),
+        ("GET", "/api/ops/markdowns", None),
         ("DELETE", markdown, None),
     ):
         assert (await api.call(method, path, operator, json=body))[0] == 200, path

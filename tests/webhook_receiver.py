@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 Verify = Callable[[str, Any, bytes], bool]
 
 
-def documented_verify() -> Verify:
-    """`verify` as docs/operating.md writes it, for a receiver to copy."""
-    text = (ROOT / "docs/operating.md").read_text()
+def documented_verify(page: str = "docs/operating.md") -> Verify:
+    """`verify` as `page` (docs/operating.md, README.md) writes it, for a receiver to copy."""
+    text = (ROOT / page).read_text()
     snippet = next(
         block
         for block in re.findall(r"```python\n(.*?)```", text, re.DOTALL)

@@ -18,7 +18,8 @@ The actor is made of parts that share its memory, the book (`stock_book.py`: ite
 lots, holds, alerts and this batch's marks): this module's previews, restocks and
 settlements; the orders themselves (`ordering.py`: confirm, cancel, expire, complete,
 fail, bill); what it reports (`stock_views.py`); operators' actions, expiry and the
-alerts (`stock_keeping.py`); the chain's transfers and catalog (`stock_chain.py`).
+alerts (`stock_keeping.py`); the chain's transfers and catalog (`stock_chain.py`); lots'
+markdowns and the lots at risk of expiring unsold (`stock_markdowns.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from autogrocery.actors.stock_book import StockBook
 from autogrocery.actors.stock_chain import ChainStock
 from autogrocery.actors.stock_items import Item, Lot, load_items
 from autogrocery.actors.stock_keeping import Housekeeping
+from autogrocery.actors.stock_markdowns import Markdowns
 from autogrocery.actors.stock_views import StockViews
 from autogrocery.domain.errors import InsufficientStock, ValidationError
 from autogrocery.domain.messages.lifecycle import Ping
@@ -70,6 +72,7 @@ class StockActor(Actor):
         "views": StockViews,
         "keeping": Housekeeping,
         "chain": ChainStock,
+        "markdowns": Markdowns,
     }
 
     def __init__(
@@ -93,6 +96,7 @@ class StockActor(Actor):
         self.views = StockViews(self.book)
         self.keeping = Housekeeping(self.book, expiry_alert_days, large_movement_units)
         self.chain = ChainStock(self.book, self.orders)
+        self.markdowns = Markdowns(self.book, ctx)
 
     def on_start(self) -> None:
         self.db = self.writer = self.ctx.connect()
@@ -103,6 +107,7 @@ class StockActor(Actor):
         book.expiring = self.tables.expiry_alerts()
         self.chain.load(self.tables)
         self.orders.load(self.db)
+        self.markdowns.load(self.db)
         today = self.ctx.today()
         for order_id, lines in self.tables.holds().items():
             allocations = book.allocate(lines, today, expired_too=True)
@@ -150,6 +155,7 @@ class StockActor(Actor):
                 ]
             )
         order_id = new_id("ord")
+        lines = self.markdowns.priced(lines, allocations)
         book.hold(order_id, lines, allocations)
         ref, digest = _keyed(key)
         return self.orders.create(
@@ -216,6 +222,8 @@ class StockActor(Actor):
             ref = msg.ref or order_id
             for lot, quantity in hold.allocations:
                 book.move(lot, out, -quantity, ref, None)
+            if msg.kind == OrderKind.CUSTOMER:
+                self.markdowns.sold(self.orders.open.get(order_id), hold.allocations)
             if msg.kind == OrderKind.TRANSFER_OUT and book.facts is not None:
                 book.facts.shipped(self.unit, shipment(ref, msg.peer, hold.allocations))
         else:

@@ -20,6 +20,7 @@ from autogrocery.api import (
     routes_commands,
     routes_docs,
     routes_live,
+    routes_markdowns,
     routes_notifications,
     routes_ops,
     routes_orders,
@@ -83,6 +84,7 @@ def create_app(
         routes_orders,
         routes_ops,
         routes_reports,
+        routes_markdowns,
         routes_accounts,
         routes_commands,
         routes_chain,
@@ -174,7 +176,7 @@ async def _background(
     )
     state.background.start("webhooks", notifier.run)
     notify, stock = config.notify, config.stock
-    reporter = partial(daily_sections, system, stock.expiry_alert_days)
+    reporter = partial(daily_sections, system)
     mailing = bool(notify.smtp_host)
     planner = MailPlanner(tables, notify.daily_at, stock.zone(), reporter, mailing, system.clock)
     password = (os.environ if environ is None else environ).get(SMTP_PASSWORD)

@@ -1,6 +1,6 @@
 """The daily report's content, from the store's own reports: yesterday's sales and
-waste, what to reorder now, and the lots at risk (expiring within
-stock.expiry_alert_days)."""
+waste, what to reorder now, and the lots at risk (GET /api/ops/reports/at-risk: those
+expected to hold units when they expire, with the suggested markdown)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from datetime import date, timedelta
 
 from autogrocery.api.mail_compose import Section
 from autogrocery.domain.money import format_money
+from autogrocery.service.markdowns import AT_RISK_DAYS
 from autogrocery.service.system import System
 
 LISTED = 20  # lines a section lists
 
 
-async def daily_sections(system: System, within_days: int, today: date) -> Sequence[Section]:
+async def daily_sections(system: System, today: date) -> Sequence[Section]:
     reports = system.reports
     yesterday = today - timedelta(days=1)
     day = yesterday.isoformat()
@@ -30,7 +31,7 @@ async def daily_sections(system: System, within_days: int, today: date) -> Seque
     )
     waste = await reports.waste(yesterday, yesterday)
     reorder = await reports.reorder()
-    at_risk = await reports.expiring(within_days, LISTED)
+    _, at_risk = await system.markdowns.at_risk(AT_RISK_DAYS[1], LISTED)
     units = sum(int(str(quantity)) for quantity, _ in sold)
     return [
         Section(
@@ -49,11 +50,13 @@ async def daily_sections(system: System, within_days: int, today: date) -> Seque
             ],
         ),
         Section(
-            f"At risk: lots expiring within {within_days} days",
+            "At risk: lots expected to expire before they sell"
+            + (f" (the first {LISTED}, soonest first)" if len(at_risk) == LISTED else ""),
             [
-                f"{level.name} ({lot.sku}), lot {lot.lot_id}: {lot.on_hand}, best before "
-                f"{lot.expiry.isoformat() if lot.expiry else '?'}"
-                for lot, level in at_risk
+                f"{risk.lot.name} ({risk.lot.sku}), lot {risk.lot.lot_id}: {risk.seen.left} of "
+                f"{risk.lot.on_hand} left at expiry; suggested price "
+                f"{format_money(risk.suggested.price)} (now {format_money(risk.lot.price)})"
+                for risk in at_risk
             ],
         ),
     ]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 import msgspec
 from msgspec import UNSET
 
 from autogrocery.api.bodies import encode_json
+from autogrocery.contract import markdowns
 from autogrocery.contract.chain import Transfer, TransferLine
 from autogrocery.contract.ops import Alert as AlertReply
 from autogrocery.contract.ops import ExpiringLot, Robot, RobotWork
@@ -27,6 +29,7 @@ from autogrocery.contract.orders import (
 )
 from autogrocery.contract.stock import CatalogItem, InventoryItem, Movement
 from autogrocery.domain import events
+from autogrocery.domain.at_risk import AtRiskLot, MarkdownSold, MarkedLot
 from autogrocery.domain.events import Event
 from autogrocery.domain.models import (
     FINAL_STATUSES,
@@ -62,6 +65,7 @@ def order(record: OrderRecord) -> Order:
                 quantity=line.quantity,
                 unit_price=format_money(line.unit_price),
                 line_total=format_money(line.unit_price * line.quantity),
+                expiry_date=line.expiry_date.isoformat() if line.expiry_date else UNSET,
             )
             for line in record.lines
         ],
@@ -231,6 +235,60 @@ def expiring_lot(lot: LotLevel, level: StockLevel, today: date) -> ExpiringLot:
         held=lot.held,
         unit_cost=format_money(lot.unit_cost),
     )
+
+
+def marked_lot(lot: MarkedLot) -> markdowns.MarkedLot:
+    return markdowns.MarkedLot(**_marked_fields(lot))
+
+
+def at_risk_lot(found: AtRiskLot) -> markdowns.AtRiskLot:
+    seen, hint, lot = found.seen, found.suggested, found.lot
+    return markdowns.AtRiskLot(
+        **_marked_fields(lot),
+        daily_sales=round(found.daily_sales, 3),
+        selling_days=round(seen.window, 3),
+        expected_sold=seen.sold,
+        left_at_expiry=seen.left,
+        cost_at_risk=format_money(seen.left * lot.unit_cost),
+        suggested_price=format_money(hint.price),
+        left_at_suggested=hint.left,
+        below_cost=hint.below_cost,
+    )
+
+
+def markdown_entry(row: MarkdownSold, at: float) -> markdowns.MarkdownEntry:
+    """A markdown as `Reader.markdowns` gives it, active or not at `at`."""
+    lot_id, sku, price, since, until, user, sold, value = row
+    return markdowns.MarkdownEntry(
+        lot_id=lot_id,
+        sku=sku,
+        price=format_money(price),
+        since=_time(since),
+        until=rfc3339(until),
+        user=user,
+        active=until is None or at < until,
+        sold=sold,
+        sold_value=format_money(value),
+    )
+
+
+def _marked_fields(lot: MarkedLot) -> dict[str, Any]:
+    markdown = lot.markdown
+    return {
+        "lot_id": lot.lot_id,
+        "sku": lot.sku,
+        "name": lot.name,
+        "expiry_date": _day(lot.expiry),
+        "on_hand": lot.on_hand,
+        "held": lot.held,
+        "unit_cost": format_money(lot.unit_cost),
+        "price": format_money(lot.price),
+        "markdown": None
+        if markdown is None
+        else markdowns.Markdown(
+            format_money(markdown.price), _time(markdown.since), rfc3339(markdown.until)
+        ),
+    }
 
 
 # What each live event's record becomes (the rest carry their data as it is).

@@ -42,6 +42,8 @@ class StockConfig:
     large_movement_units: int = _f(100, ge=1)  # an adjustment this large is told
     usage_days: int = _f(7, ge=1)
     lead_time_days: int = _f(2, ge=0)
+    markdown_elasticity: float = _f(2.0, gt=0)
+    markdown_floor: float = _f(0.5, ge=0, le=1)
 
     def zone(self) -> tzinfo:
         """The store's time zone (a tzinfo); check_config checks the name."""

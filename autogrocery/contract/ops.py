@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from autogrocery.contract.base import Body, IsoDate, Money, Timestamp
+from autogrocery.contract.markdowns import MarkdownEffect
 
 
 class RobotWork(Body):
@@ -216,6 +217,10 @@ class WasteReport(Body):
     skus: list[SkuWaste]
     next_cursor: Annotated[
         str | None, Meta(description="Send as `cursor` for the next page; null on the last.")
+    ] = None
+    markdowns: Annotated[
+        MarkdownEffect | None,
+        Meta(description="Of every SKU: waste with and without markdowns; null on a page."),
     ] = None
 
 

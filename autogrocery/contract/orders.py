@@ -77,6 +77,17 @@ class OrderLine(Body):
     quantity: int
     unit_price: Annotated[Money, Meta(description="Locked at preview.")]
     line_total: Money
+    expiry_date: (
+        Annotated[
+            IsoDate,
+            Meta(
+                description="Only on a line of units from marked-down lots of this "
+                "best-before date, billed at their markdown price (the SKU's other units "
+                "are on its line without a date)."
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class Order(Body):

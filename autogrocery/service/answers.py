@@ -40,6 +40,25 @@ class SkuWaste(TypedDict):
     value: str  # money, as format_money writes it
 
 
+class MarkedDownWaste(TypedDict):
+    wasted: int
+    wasted_value: str
+    sold: int
+    sold_value: str
+
+
+class UnmarkedWaste(TypedDict):
+    wasted: int
+    wasted_value: str
+
+
+class MarkdownEffect(TypedDict):
+    """The period's waste from lots that had a markdown and from those that had none."""
+
+    marked_down: MarkedDownWaste
+    not_marked_down: UnmarkedWaste
+
+
 WasteReport = TypedDict(
     "WasteReport",
     {
@@ -48,6 +67,7 @@ WasteReport = TypedDict(
         "total_value": str | None,  # None for a page: the period's total is every SKU's
         "next_cursor": str | None,
         "skus": list[SkuWaste],
+        "markdowns": MarkdownEffect | None,
     },
 )
 

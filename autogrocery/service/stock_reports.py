@@ -19,6 +19,7 @@ from autogrocery.domain.money import format_money
 from autogrocery.domain.records import LotLevel, StockLevel
 from autogrocery.domain.reports import (
     Moved,
+    Waste,
     breakdown,
     day_runs,
     day_start,
@@ -28,7 +29,13 @@ from autogrocery.domain.reports import (
     waste_by_sku,
 )
 from autogrocery.runtime.context import Context
-from autogrocery.service.answers import ReorderReport, SkuUsage, UsageReport, WasteReport
+from autogrocery.service.answers import (
+    MarkdownEffect,
+    ReorderReport,
+    SkuUsage,
+    UsageReport,
+    WasteReport,
+)
 from autogrocery.store.reads import Reader
 
 A = TypeVar("A")
@@ -135,6 +142,7 @@ class StockReports:
         moved, following = await self._moved("WASTE", since, until, page, costed=True)
         wasted = waste_by_sku(moved)
         total = None if page else format_money(sum(w.value for w in wasted))
+        effect = None if page else await self._markdown_effect(since, until, wasted)
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -144,6 +152,27 @@ class StockReports:
                 {"sku": w.sku, "quantity": w.quantity, "value": format_money(w.value)}
                 for w in wasted
             ],
+            "markdowns": effect,
+        }
+
+    async def _markdown_effect(
+        self, since: float, until: float, wasted: list[Waste]
+    ) -> MarkdownEffect:
+        """Waste from lots that had a markdown, and from the rest (all the period's waste
+        but those), beside what sold at a markdown price."""
+        marked, marked_value, sold, sold_value = await self.reader.markdown_effect(since, until)
+        units, value = sum(w.quantity for w in wasted), sum(w.value for w in wasted)
+        return {
+            "marked_down": {
+                "wasted": marked,
+                "wasted_value": format_money(marked_value),
+                "sold": sold,
+                "sold_value": format_money(sold_value),
+            },
+            "not_marked_down": {
+                "wasted": units - marked,
+                "wasted_value": format_money(value - marked_value),
+            },
         }
 
     async def reorder(self) -> ReorderReport:

@@ -51,6 +51,7 @@ from autogrocery.runtime.bridge import AsyncBridge
 from autogrocery.runtime.eventbus import EventBus, Subscription
 from autogrocery.service.answers import LotCheck, Reconciliation, SkuCheck
 from autogrocery.service.described import DescribedProducts
+from autogrocery.service.markdowns import MarkdownDesk
 from autogrocery.service.reconcile import reconciliation
 from autogrocery.service.stock_reports import StockReports
 from autogrocery.service.system_checks import (
@@ -96,9 +97,9 @@ class System:
         self.bridge = AsyncBridge(loop, supervisor.ctx.ask_timeout)
         self.reports = StockReports(self._ask, reader, supervisor.ctx, self.stock)
         self.described = DescribedProducts(self._ask)  # what searches read
+        self.markdowns = MarkdownDesk(self._ask, reader, supervisor.ctx, self.stock, self.reports)
         self._stopped = False
-        # The store's link to its head office, when it is in a chain (chain/link.py):
-        # its status now, and its counters for /metrics as last seen.
+        # In a chain (chain/link.py): its link's status now, its counters as last seen.
         self.chain_status: Callable[[], Awaitable[ChainStatus]] | None = None
         self.chain_vitals: Callable[[], dict[str, float]] | None = None
         # Litestream replicating the store's database, when [replicate] says where to.
@@ -287,8 +288,7 @@ class System:
         """The store's date now, in its time zone."""
         return self.supervisor.ctx.today()
 
-    def clock(self) -> float:
-        """The store's clock (time.time, or what a test sets): what `today` reads."""
+    def clock(self) -> float:  # what `today` reads: time.time, or what a test sets
         return self.supervisor.ctx.clock()
 
     async def alerts(self) -> list[Alert]:

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import aiosqlite
 
+from autogrocery.domain.at_risk import MarkdownSold
 from autogrocery.domain.models import MovementType, OrderKind
 from autogrocery.domain.records import Made, MovementRecord, OrderRecord
 from autogrocery.domain.reports import Moved
+from autogrocery.store.markdown_tables import MARKDOWNS_NEWEST
 from autogrocery.store.ordering_tables import order_record
 from autogrocery.store.statements import Value
 
@@ -242,6 +244,33 @@ class Reader:
         for sku, units in rows:
             used[sku] = used.get(sku, 0) + units
         return used
+
+    async def markdown_effect(self, since: float, until: float) -> tuple[int, int, int, int]:
+        """Between two instants: the units written off from lots that had a markdown (since
+        before the write-off) and their cost, then the units sold at a markdown price and
+        what they were billed. Both kept apart from the movements (markdown_waste, by a
+        trigger; markdown_sales), so pruning history changes neither."""
+        wasted = await self._rows(
+            "SELECT COALESCE(SUM(quantity), 0), COALESCE(SUM(value), 0) FROM markdown_waste"
+            " WHERE at >= ? AND at < ?",
+            (since, until),
+        )
+        sold = await self._rows(
+            "SELECT COALESCE(SUM(quantity), 0), COALESCE(SUM(quantity * unit_price), 0) "
+            "FROM markdown_sales WHERE at >= ? AND at < ?",
+            (since, until),
+        )
+        return int(wasted[0][0]), int(wasted[0][1]), int(sold[0][0]), int(sold[0][1])
+
+    async def markdowns(
+        self, after: tuple[float, str] | None, limit: int, at: float, *, ended_too: bool
+    ) -> list[MarkdownSold]:
+        """Lots' markdowns, newest first, after the one keyed `after` (its start and lot
+        id), with the units sold at each and what they were billed; without `ended_too`,
+        only those not over at `at`."""
+        since, lot_id = after or (float("inf"), "")
+        rows = await self._rows(MARKDOWNS_NEWEST, (since, since, lot_id, ended_too, at, limit))
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     async def opened(self) -> float | None:
         """When the store opened: its first movement (the opening stock), kept by the

@@ -1,8 +1,9 @@
 """Schema migrations, applied in order by `PRAGMA user_version`.
 
 Table owners (the only writer of each table), as of the newest version:
-  stock:       products (levels, prices, details), lots, movements, stock_settlements,
-               alerts, expiry_alerts, stock_meta, notices; with its orders part (ordering.py):
+  stock:       products (levels, prices, details), lots, markdowns, markdown_sales,
+               movements, stock_settlements, alerts, expiry_alerts, stock_meta, notices;
+               with its orders part (ordering.py):
                orders (their history in time columns), order_lines, metrics_outbox,
                chain_outbox (append only; the relay deletes what the head office has)
   relay:       chain_link (autogrocery/chain/relay.py);  fulfilment: tasks
@@ -20,6 +21,7 @@ Table owners (the only writer of each table), as of the newest version:
 
 from autogrocery.store.history_schema import HISTORY_AT_SCALE
 from autogrocery.store.mail_schema import MAIL_TABLES
+from autogrocery.store.markdown_schema import MARKDOWNS
 from autogrocery.store.notify_schema import NOTIFY_TABLES
 from autogrocery.store.pages_schema import FEWER_PAGES
 from autogrocery.store.report_schema import DAY_TOTALS_BY_SKU, PAGED_REPORTS
@@ -370,4 +372,5 @@ MIGRATIONS: list[str] = [
     REQUEST_HASHES,  # 17: a keyed order's request digest, beside its key
     NOTIFY_TABLES,  # 18: notices, webhooks and their deliveries
     MAIL_TABLES,  # 19: operators' notification preferences, and the mail outbox
+    MARKDOWNS,  # 20: lots' markdowns and the units sold at them
 ]

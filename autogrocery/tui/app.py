@@ -62,7 +62,7 @@ class DashboardApp(OperatorApp[StoreModel]):
         Binding("s", "adjust", "Stock"),
         Binding("c", "command", "Stock command"),  # the box for plain words
         Binding("e", "edit_product", "Price"),
-        Binding("n", "notifications", "Mail me"),
+        Binding("n", "notifications", "Mail me", show=False),  # F1 and ctrl+p list it
         Binding("f", "filter", "Status"),
         Binding("k", "kind", "Kind"),
         Binding("f1,question_mark", "toggle_help", "Keys", key_display="F1"),

@@ -11,7 +11,7 @@ import typing
 import msgspec
 import pytest
 
-from autogrocery.contract import ops
+from autogrocery.contract import markdowns, ops
 from autogrocery.domain.messages import analytics
 from autogrocery.service import answers
 
@@ -20,6 +20,9 @@ PAIRS: list[tuple[type, type]] = [
     (answers.UsageReport, ops.UsageReport),
     (answers.SkuWaste, ops.SkuWaste),
     (answers.WasteReport, ops.WasteReport),
+    (answers.MarkedDownWaste, markdowns.MarkedDownWaste),
+    (answers.UnmarkedWaste, markdowns.UnmarkedWaste),
+    (answers.MarkdownEffect, markdowns.MarkdownEffect),
     (answers.ReorderSuggestion, ops.ReorderSuggestion),
     (answers.ReorderReport, ops.ReorderReport),
     (answers.SkuCheck, ops.LedgerCheck),

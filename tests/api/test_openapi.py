@@ -237,6 +237,17 @@ async def test_every_operation_answers_as_documented(
         ("GET", "/api/restocks", operator),
     ]:
         assert (await api.call(method, path, headers))[0] == 200
+    dated = {"sku": "BRD-900", "quantity": 2, "unit_cost": "1.00", "expiry_date": "2099-01-01"}
+    _, fresh_lot, _ = await api.call("POST", "/api/restocks", truck, json={"items": [dated]})
+    await wait_final(api.system, [], restocks=[fresh_lot["restock_id"]])
+    markdown = f"/api/ops/lots/{fresh_lot['restock_id']}%2FBRD-900%2F2099-01-01/markdown"
+    for method, path, body in (
+        ("POST", markdown, {"price": "0.01"}),
+        ("GET", "/api/ops/reports/at-risk?limit=5", None),
+        ("GET", "/api/ops/markdowns", None),
+        ("DELETE", markdown, None),
+    ):
+        assert (await api.call(method, path, operator, json=body))[0] == 200, path
     assert (await api.call("POST", "/api/auth/logout", device, json={"refresh_token": "x" * 8}))[
         0
     ] == 401

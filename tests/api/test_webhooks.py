@@ -10,7 +10,7 @@ import pytest
 
 from tests.api.conftest import Api, ApiFactory
 from tests.waiting import eventually
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, documented_verify
 
 SKU = "DAI-001"
 WEBHOOKS = "/api/ops/webhooks"
@@ -79,6 +79,10 @@ async def test_an_alert_reaches_the_receiver_signed_as_the_event_socket_carries_
     assert not verify(secret, raised.headers, b'{"type":"alert.cleared"}')
     assert not verify(secret, raised.headers | {"X-Autogrocery-Signature": "sha256=é"}, raw)
     assert not verify(secret, raised.headers | {"X-Autogrocery-Timestamp": "²"}, raw)
+    readme_verify = documented_verify("README.md")  # the README's shorter copy
+    assert readme_verify(secret, raised.headers, raw)
+    assert not readme_verify(secret, raised.headers, raw + b" ")
+    assert not readme_verify(secret, raised.headers | {"X-Autogrocery-Signature": "sha256=é"}, raw)
 
     async def both_delivered() -> list[Any]:
         listed = await deliveries(api, operator, made["webhook_id"])

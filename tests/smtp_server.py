@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP
 @dataclass
 class Inbox:
     refuse: int = 0
+    reply: str = "451 4.3.0 busy, try again later"  # what a refusal says
     mails: list[EmailMessage] = field(default_factory=list)
     refused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -28,7 +29,7 @@ class Inbox:
         with self._lock:
             if self.refused < self.refuse:
                 self.refused += 1
-                return "451 4.3.0 busy, try again later"
+                return self.reply
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             assert isinstance(parsed, EmailMessage)
             self.mails.append(parsed)
@@ -40,9 +41,11 @@ class Inbox:
 
 
 @asynccontextmanager
-async def smtp_server(refuse: int = 0) -> AsyncIterator[tuple[Inbox, int]]:
+async def smtp_server(
+    refuse: int = 0, reply: str = "451 4.3.0 busy, try again later"
+) -> AsyncIterator[tuple[Inbox, int]]:
     """The inbox, and the port the server listens on (127.0.0.1, in this event loop)."""
-    inbox = Inbox(refuse)
+    inbox = Inbox(refuse, reply)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(inbox), "127.0.0.1", 0)
     try:

@@ -287,3 +287,18 @@ def test_replicate_refuses_a_relative_path_and_an_unknown_scheme() -> None:
     assert "replicate.url: 'replica' is a relative path" in message
     message = config_error(env={}, overrides=["replicate.url=ftp://host/replica"])
     assert "replicate.url: ftp:// is not a Litestream replica" in message
+
+
+def test_notify_mail_settings_are_checked_together() -> None:
+    relay = "notify.smtp_host=smtp.example.com"
+    assert "notify.smtp_from" in config_error(env={}, overrides=[relay])
+    sender = "notify.smtp_from=store@example.com"
+    clear = config_error(
+        env={}, overrides=[relay, sender, "notify.smtp_user=me", "notify.smtp_tls=none"]
+    )
+    assert "notify.smtp_tls" in clear
+    assert "in clear" in clear
+    assert "notify.daily_at" in config_error(env={}, overrides=["notify.daily_at=7am"])
+    assert "notify.smtp_tls" in config_error(env={}, overrides=["notify.smtp_tls=ssl"])
+    local = ["notify.smtp_host=127.0.0.1", sender, "notify.smtp_user=me", "notify.smtp_tls=none"]
+    assert load_config(env={}, overrides=local).notify.smtp_tls == "none"

@@ -131,9 +131,12 @@ class StockBook:
     def allocate(
         self, lines: Lines, today: date, *, expired_too: bool = False
     ) -> tuple[Allocation, ...] | None:
-        found: list[Allocation] = []
+        wanted: dict[str, int] = {}  # a SKU may have two lines: its marked-down lot's own
         for line in lines:
-            lots = self.items[line.sku].allocate(line.quantity, today, expired_too=expired_too)
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        found: list[Allocation] = []
+        for sku, quantity in wanted.items():
+            lots = self.items[sku].allocate(quantity, today, expired_too=expired_too)
             if not lots:
                 return None
             found.extend(lots)

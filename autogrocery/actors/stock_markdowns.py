@@ -176,10 +176,12 @@ class Markdowns:
         left = {id(lot): quantity for lot, quantity in allocations}
         sales: dict[str, list[int]] = {}  # lot id -> [quantity, unit price]
         lots = {lot.lot_id: lot for lot, _ in allocations}
+        live = self.live
         for line in lines:
             wanted = line.quantity
             same = [a for a in allocations if a[0].sku == line.sku]
-            same.sort(key=lambda a: a[0].expiry != line.expiry_date)
+            # The line's date's marked-down lots first, then its other lots of that date.
+            same.sort(key=lambda a: (a[0].expiry != line.expiry_date, a[0].lot_id not in live))
             for lot, _ in same:
                 take = min(wanted, left[id(lot)])
                 if take > 0:

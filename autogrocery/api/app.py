@@ -35,9 +35,9 @@ from autogrocery.api.cors import cors_middleware
 from autogrocery.api.document import ServedDocument
 from autogrocery.api.idempotency import purge_idempotency
 from autogrocery.api.lifespan import SIGN_IN, SignInSetup
-from autogrocery.api.mail_planner import MailPlanner
+from autogrocery.api.mail_planner import PLANNER, MailPlanner
 from autogrocery.api.mail_report import daily_sections
-from autogrocery.api.mailer import Mailer
+from autogrocery.api.mailer import Mailer, plan_forever
 from autogrocery.api.metrics import ApiMetrics
 from autogrocery.api.notice_watch import NoticeWatch
 from autogrocery.api.openapi import build_document, check_documented
@@ -178,10 +178,14 @@ async def _background(
     notify, stock = config.notify, config.stock
     reporter = partial(daily_sections, system)
     mailing = bool(notify.smtp_host)
-    planner = MailPlanner(tables, notify.daily_at, stock.zone(), reporter, mailing, system.clock)
-    password = (os.environ if environ is None else environ).get(SMTP_PASSWORD)
-    mailer = Mailer(tables, notify, planner, password, metrics.count_mail)
-    state.background.start("mail", mailer.run)
+    planner = app[PLANNER] = MailPlanner(
+        tables, notify.daily_at, stock.zone(), reporter, mailing, system.clock
+    )
+    state.background.start("mail-plan", lambda: plan_forever(planner))
+    if mailing:
+        password = (os.environ if environ is None else environ).get(SMTP_PASSWORD)
+        mailer = Mailer(tables, notify, password, metrics.count_mail)
+        state.background.start("mail-send", mailer.run)
     watch = NoticeWatch(tables, system.robots, system.vitals, notify.head_office_after)
     state.background.start("notice-watch", watch.run)
     try:

@@ -100,6 +100,7 @@ def report(recipient: str, day: str, sections: Sequence[Section]) -> Mail:
 
 
 def _mail(recipient: str, subject: str, lines: list[str]) -> Mail:
+    subject = " ".join(subject.split())  # one line, whatever a product's name holds
     text = "\n".join(lines).rstrip() + "\n"
     markup = "".join(
         f"<p>{html.escape(line.strip())}</p>" if line.strip() else "" for line in lines

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
+
+from aiohttp import web
 
 from autogrocery.api.accounts import AuthTables
 from autogrocery.api.auth_store import Sql
@@ -64,6 +66,7 @@ class MailPlanner:
         self._reporter = reporter
         self._mailing = mailing  # False: no SMTP relay; preferences move on, nothing queued
         self._clock = clock
+        self._report: tuple[date, Sequence[Section]] | None = None  # a day's, made once
 
     async def plan(self) -> None:
         """One look at every operator who has an email."""
@@ -71,20 +74,31 @@ class MailPlanner:
         for who in map(operator, rows):
             await self._plan(who)
 
+    def due_day(self) -> date:
+        """The day whose daily_at passed last: today's once it is past, else yesterday's.
+        What was due in quiet hours (a digest at 23:00, quiet 22:00-08:00) goes after."""
+        local = datetime.fromtimestamp(self._clock(), self._zone)
+        return local.date() - timedelta(days=local.strftime("%H:%M") < self._daily_at)
+
     async def _plan(self, who: Operator) -> None:
         local = datetime.fromtimestamp(self._clock(), self._zone)
-        clock, today = local.strftime("%H:%M"), local.date().isoformat()
-        if in_quiet(who.quiet, clock):
+        if in_quiet(who.quiet, local.strftime("%H:%M")):
             return  # everything waits, where it is
-        daily = clock >= self._daily_at
+        day = self.due_day()
+        due = day.isoformat()
         if who.mode == "immediate":
             await self._immediate(who)
-        elif daily and who.digest_on != today:
-            await self._digest(who, today)
-        if who.daily_report and daily and who.report_on != today:
-            sections = await self._reporter(local.date())
-            mail = report(who.email, today, sections)
-            await self._write(who, [(f"report:{today}", mail)], partial(mark, report_on=today))
+        elif (who.digest_on or "") < due:
+            await self._digest(who, due)
+        if who.daily_report and (who.report_on or "") < due:
+            mail = report(who.email, due, await self._sections(day))
+            await self._write(who, [(f"report:{due}", mail)], partial(mark, report_on=due))
+
+    async def _sections(self, day: date) -> Sequence[Section]:
+        """The day's report, made once for every operator who wants it."""
+        if self._report is None or self._report[0] != day:
+            self._report = (day, await self._reporter(day))
+        return self._report[1]
 
     async def _immediate(self, who: Operator) -> None:
         notices = await self._notices(who.after_seq, PAGE)
@@ -123,3 +137,6 @@ class MailPlanner:
             done(conn, who.user_id)
 
         await self._tables.transact(write)
+
+
+PLANNER = web.AppKey("mail_planner", MailPlanner)

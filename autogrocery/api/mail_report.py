@@ -19,7 +19,7 @@ async def daily_sections(system: System, today: date) -> Sequence[Section]:
     reports = system.reports
     yesterday = today - timedelta(days=1)
     day = yesterday.isoformat()
-    usage = await reports.usage(2)
+    usage = await reports.usage(min(366, (system.today() - yesterday).days + 1))
     sold = sorted(
         (
             (entry["quantity"], usage_line["sku"])

@@ -17,7 +17,11 @@ from autogrocery.domain.models import new_id
 KEPT_FOR = 7 * 86_400.0  # s: sent and failed mail
 
 SELECT_PREFERENCES = "SELECT * FROM notification_preferences WHERE user_id = ?"
-SELECT_MAILED = "SELECT * FROM notification_preferences WHERE email IS NOT NULL"
+# Operators with an email whose accounts are enabled: a disabled one is told nothing.
+SELECT_MAILED = """
+    SELECT p.* FROM notification_preferences p JOIN accounts a USING (user_id)
+    WHERE p.email IS NOT NULL AND a.disabled_at IS NULL AND a.role = 'operator'
+"""
 SELECT_NOTICES = "SELECT seq, type, at, facts FROM notices WHERE seq > ? ORDER BY seq LIMIT ?"
 SELECT_DUE_MAIL = """
     SELECT mail_id, recipient, subject, text_body, html_body, attempts, first_at
@@ -97,14 +101,16 @@ def put_preferences(
     quiet: tuple[str, str] | None,
     daily_report: bool,
     at: float,
+    done_on: str,
 ) -> None:
     """Set an operator's preferences. The first time, they are told of what comes from
-    now on, not of the past."""
+    now on, not of the past: their first digest and report are the next ones after
+    `done_on` (the day whose daily_at passed last)."""
     start, end = quiet if quiet is not None else (None, None)
     conn.execute(
         "INSERT INTO notification_preferences (user_id, email, events, mode, quiet_start,"
-        " quiet_end, daily_report, after_seq, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?,"
-        " (SELECT COALESCE(MAX(seq), 0) FROM notices), ?)"
+        " quiet_end, daily_report, after_seq, updated_at, digest_on, report_on)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM notices), ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,"
         " events = excluded.events, mode = excluded.mode, quiet_start = excluded.quiet_start,"
         " quiet_end = excluded.quiet_end, daily_report = excluded.daily_report,"
@@ -118,6 +124,8 @@ def put_preferences(
             end,
             int(daily_report),
             at,
+            done_on,
+            done_on,
         ),
     )
 

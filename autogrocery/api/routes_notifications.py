@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from autogrocery.api.bodies import json_response
+from autogrocery.api.mail_planner import PLANNER
 from autogrocery.api.mail_tables import SELECT_PREFERENCES, put_preferences
 from autogrocery.api.openapi import Operation, Reply, documented
 from autogrocery.api.state import CALLER, state
@@ -52,9 +53,18 @@ async def get_preferences(request: web.Request) -> web.Response:
 async def put(request: web.Request, body: Preferences) -> web.Response:
     user_id = request[CALLER].user_id
     quiet = (body.quiet_hours.start, body.quiet_hours.end) if body.quiet_hours else None
+    done_on = request.app[PLANNER].due_day().isoformat()
     await state(request).tables.transact(
         lambda conn: put_preferences(
-            conn, user_id, body.email, body.events, body.mode, quiet, body.daily_report, now()
+            conn,
+            user_id,
+            body.email,
+            body.events,
+            body.mode,
+            quiet,
+            body.daily_report,
+            now(),
+            done_on,
         )
     )
     return json_response(await _view(request))

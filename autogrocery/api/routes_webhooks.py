@@ -30,6 +30,7 @@ from autogrocery.contract.webhooks import (
     Delivery,
     DeliveryList,
     NewWebhook,
+    Try,
     Webhook,
     WebhookList,
 )
@@ -241,4 +242,8 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         last_error=row["last_error"],
         next_attempt_at=rfc3339(row["next_at"]) if pending else None,
         finished_at=rfc3339(row["finished_at"]),
+        tries=[
+            Try(rfc3339(t["at"]) or "", t["status_code"], t["ms"], t["error"])
+            for t in orjson.loads(row["tries"])
+        ],
     )

@@ -14,6 +14,7 @@ from autogrocery.api.auth_store import Sql
 
 FAN_OUT_ROWS = 2000  # deliveries a fan-out step queues at most: it holds the store's writer
 FORGET_ROWS = 2000  # rows a step of forgetting deletes
+TRIES_KEPT = 10  # attempts a delivery keeps the details of (the newest)
 KEPT_FOR = 7 * 86_400.0  # s: finished deliveries, and notices every webhook has passed
 
 WEBHOOK_COLUMNS = """
@@ -31,7 +32,7 @@ BEHIND = """
 SELECT_TARGETS = "SELECT webhook_id, url, secret, paused FROM webhooks"
 SELECT_DELIVERIES = """
     SELECT delivery_id, type, status, attempts, created_at, next_at, last_status, last_ms,
-           last_error, finished_at
+           last_error, finished_at, tries
     FROM webhook_deliveries WHERE webhook_id = ? ORDER BY seq DESC LIMIT ?
 """
 # The oldest pending delivery of a webhook first: one receiver is told in order.
@@ -143,13 +144,17 @@ def record_attempt(
     ms: float,
     error: str | None,
 ) -> None:
-    """One attempt's outcome: delivered, failed for good, or pending until `next_at`."""
+    """One attempt's outcome: delivered, failed for good, or pending until `next_at`; the
+    attempt itself kept with the last TRIES_KEPT before it."""
+    tried = orjson.dumps({"at": at, "status_code": code, "ms": ms, "error": error}).decode()
     conn.execute(
         "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1,"
         " first_at = COALESCE(first_at, ?), next_at = ?, last_status = ?, last_ms = ?,"
-        " last_error = ?, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END"
+        " last_error = ?, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END,"
+        " tries = json_insert(CASE WHEN json_array_length(tries) >= ?"
+        " THEN json_remove(tries, '$[0]') ELSE tries END, '$[#]', json(?))"
         " WHERE delivery_id = ? AND status = 'pending'",
-        (status, at, next_at, code, ms, error, status, at, delivery_id),
+        (status, at, next_at, code, ms, error, status, at, TRIES_KEPT, tried, delivery_id),
     )
 
 

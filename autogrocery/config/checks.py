@@ -199,6 +199,13 @@ def _check_notify(notify: NotifyConfig) -> None:
             f"notify.smtp_host, got {notify.smtp_from!r}",
             "notify.smtp_from",
         )
+    local = notify.smtp_host in ("localhost", "127.0.0.1", "::1")
+    if notify.smtp_user and notify.smtp_tls == "none" and not local:
+        raise ConfigError(
+            f"notify.smtp_tls: none would send notify.smtp_user's password to "
+            f"{notify.smtp_host} in clear; use starttls or tls",
+            "notify.smtp_tls",
+        )
     if not _HOUR_MINUTE.fullmatch(notify.daily_at):
         raise ConfigError(
             f"notify.daily_at: {notify.daily_at!r} is not a time like 07:00", "notify.daily_at"

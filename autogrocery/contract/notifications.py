@@ -27,13 +27,14 @@ NoticeKind = Annotated[
     ),
 ]
 Clock = Annotated[
-    str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"], description="HH:MM")
+    str,
+    Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$(?![\s\S])", examples=["22:00"], description="HH:MM"),
 ]
 Email = Annotated[
     str,
     Meta(
         max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$(?![\s\S])",  # nothing after: not even a newline
         examples=["manager@example.com"],
     ),
 ]

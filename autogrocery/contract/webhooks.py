@@ -75,6 +75,13 @@ class WebhookList(Body):
     webhooks: list[Webhook]
 
 
+class Try(Body):
+    at: Timestamp
+    status_code: Annotated[int | None, Meta(description="null: no answer.")]
+    ms: Annotated[float, Meta(description="How long it took.")]
+    error: Annotated[str | None, Meta(description="Why it failed; null: delivered.")]
+
+
 class Delivery(Body):
     delivery_id: Annotated[
         str, Meta(description="X-Autogrocery-Delivery: the same on every retry of it.")
@@ -92,6 +99,7 @@ class Delivery(Body):
         Timestamp | None, Meta(description="When it is tried next (pending only).")
     ]
     finished_at: Timestamp | None
+    tries: Annotated[list[Try], Meta(description="Its attempts, the last ten, oldest first.")]
 
 
 class DeliveryList(Body):

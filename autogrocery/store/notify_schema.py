@@ -44,6 +44,7 @@ NOTIFY_TABLES = """
         last_ms REAL,
         last_error TEXT,
         finished_at REAL,
+        tries TEXT NOT NULL DEFAULT '[]',
         UNIQUE (webhook_id, seq)
     );
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook_id, seq)

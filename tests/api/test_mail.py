@@ -66,11 +66,17 @@ async def test_an_alert_is_mailed_once_even_when_the_relay_is_busy(make_api: Api
             path = "/api/ops/stock/DAI-001/adjust"
             assert (await api.call("POST", path, operator, json=adjust))[0] == 200
         await low(api, operator, "DAI-001", 0)  # cleared: not mailed
+        # A name with a line break does not become a header of the mail.
+        rename = {"name": "Rye\r\nBcc: evil@example.com"}
+        assert (await api.call("PATCH", "/api/ops/products/BRD-001", operator, json=rename))[
+            0
+        ] == 200
         await low(api, operator, "BRD-001")
         got = await mails(inbox, MANAGER, 2)  # each retried on its own: in either order
         first, second = sorted(got, key=lambda mail: "BRD-001" in mail["Subject"])
         assert "Low stock: Semi-skimmed milk (DAI-001)" in first["Subject"]
-        assert "(BRD-001)" in second["Subject"]
+        assert "Low stock: Rye Bcc: evil@example.com (BRD-001)" in second["Subject"]
+        assert second["Bcc"] is None
         assert first["From"] == "store@example.com"
         text, page = parts(first)
         assert "DAI-001" in text
@@ -140,9 +146,9 @@ async def test_digest_waits_for_the_daily_hour_and_quiet_hours_hold_mail(
 
 
 async def test_the_daily_report_and_bad_preferences(make_api: ApiFactory) -> None:
-    eight = datetime(2026, 12, 7, 8, 0, tzinfo=UTC).timestamp()
+    moment = [datetime(2026, 12, 7, 8, 0, tzinfo=UTC).timestamp()]
     async with smtp_server() as (inbox, port):
-        api = await mailing(make_api, port, clock=lambda: eight)
+        api = await mailing(make_api, port, clock=lambda: moment[0])
         operator = await api.operator()
         for bad in (
             {"email": "not-an-address", "events": []},
@@ -156,8 +162,10 @@ async def test_the_daily_report_and_bad_preferences(make_api: ApiFactory) -> Non
         _, before, _ = await api.call("GET", PREFERENCES, operator)
         assert (before["email"], before["events"]) == (None, [])  # nothing was kept
         await prefer(api, operator, email=MANAGER, events=[], daily_report=True)
+        # Asked for at 08:00, past notify.daily_at (07:00): the first is the next morning's.
+        moment[0] = datetime(2026, 12, 8, 7, 0, tzinfo=UTC).timestamp()
         (report,) = await mails(inbox, MANAGER, 1)
-        assert "Daily report for" in report["Subject"]
+        assert "Daily report for 2026-12-08" in report["Subject"]
         text, page = parts(report)
         for section in ("Sales on", "Waste on", "To reorder:", "At risk:"):
             assert section in text
@@ -201,3 +209,54 @@ async def test_a_robot_going_offline_and_a_lost_head_office_are_mailed_once(
         await watch.look()  # down again: told again
         await mails(inbox, MANAGER, 3)
         assert len(inbox.to(MANAGER)) == 3
+
+
+async def test_a_digest_due_in_quiet_hours_goes_when_they_end(make_api: ApiFactory) -> None:
+    moment = [datetime(2026, 12, 7, 21, 0, tzinfo=UTC).timestamp()]
+    async with smtp_server() as (inbox, port):
+        api = await make_api(
+            "notify.smtp_host=127.0.0.1",
+            f"notify.smtp_port={port}",
+            "notify.smtp_tls=none",
+            "notify.smtp_from=store@example.com",
+            "notify.daily_at=23:00",
+            clock=lambda: moment[0],
+        )
+        operator = await api.operator()
+        quiet = {"start": "22:00", "end": "08:00"}  # over midnight, and over daily_at
+        await prefer(
+            api, operator, email=MANAGER, events=["low_stock"], mode="digest", quiet_hours=quiet
+        )
+        await low(api, operator, "DAI-001")
+        moment[0] = datetime(2026, 12, 8, 8, 1, tzinfo=UTC).timestamp()
+        (digest,) = await mails(inbox, MANAGER, 1)
+        assert "Daily digest: 1 notices" in digest["Subject"]
+
+
+async def test_a_relay_refusing_a_mailbox_for_good_is_not_asked_again(
+    make_api: ApiFactory,
+) -> None:
+    async with smtp_server(refuse=1, reply="550 5.1.1 no such mailbox") as (inbox, port):
+        api = await mailing(make_api, port)
+        operator = await api.operator()
+        status, _, _ = await api.call(
+            "POST",
+            "/api/ops/accounts",
+            operator,
+            json={"username": "leaver", "password": "leaver-password-1", "role": "operator"},
+        )
+        assert status == 201
+        leaver = await api.bearer("leaver", "leaver-password-1")
+        await prefer(api, leaver, email="leaver@example.com", events=["low_stock"])
+        assert (await api.call("POST", "/api/ops/accounts/leaver/disable", operator))[0] == 200
+        await prefer(api, operator, email=MANAGER, events=["low_stock"])
+        await low(api, operator, "DAI-001")
+
+        async def failed() -> bytes:
+            _, metrics, _ = await api.call("GET", "/metrics")
+            return bytes(metrics) if b'mails_total{outcome="failed"} 1.0' in metrics else b""
+
+        metrics = await eventually(failed, within=15)
+        assert b'autogrocery_mails_total{outcome="retried"} 0.0' in metrics
+        assert inbox.refused == 1  # the 550 was final: not tried again
+        assert inbox.to("leaver@example.com") == []  # a disabled operator is told nothing

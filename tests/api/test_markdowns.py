@@ -204,3 +204,55 @@ async def test_lots_of_one_date_sell_at_one_markdown_on_one_line(make_api: Any) 
     assert (await api.call("POST", second, operator, json={"price": "1.50"}))[0] == 200
     done = await order(api, await api.device(), 8)  # 6 of one lot, 2 of its twin
     assert lines(done) == [(SKU, 8, "1.50", expiry)]
+
+
+async def test_an_open_order_with_a_marked_down_line_settles_after_a_restart(
+    make_api: Any,
+) -> None:
+    """The order's two lines of one SKU (6 at the markdown, 2 at the price) are held
+    again at start as 8 units FEFO: not 2 and then 6 both from the lot of 6."""
+    api, operator, lot_id = await marked_store(make_api)
+    path = f"/api/ops/lots/{lot_id}/markdown"
+    assert (await api.call("POST", path, operator, json={"price": "1.50"}))[0] == 200
+    device = await api.device()
+    body = {"items": [{"sku": SKU, "quantity": 8}]}
+    status, preview, _ = await api.call("POST", "/api/orders/preview", device, json=body)
+    assert status == 201, preview
+    await api.client.close()
+    await api.system.stop()
+
+    api = await make_api(config=api.config)
+    device = await api.device()
+    order_id = preview["order_id"]
+    assert (await api.call("POST", f"/api/orders/{order_id}/confirm", device))[0] == 202
+    assert (await wait_final(api.system, [order_id]))[order_id].status == "COMPLETED"
+    product = await api.system.product(SKU)
+    assert (product.on_hand, product.reserved) == (8, 0)  # 16 less the 8 sold
+    _, lots, _ = await api.call("GET", "/api/ops/expiring?within=3d", await api.operator())
+    assert [lot for lot in lots["lots"] if lot["sku"] == SKU] == []  # the lot of 6: sold
+
+
+async def test_a_sale_at_a_markdown_is_booked_to_the_marked_lot_not_its_twin(
+    make_api: Any,
+) -> None:
+    """Two lots of the same best-before date, the second marked down: an order takes
+    the first whole at the price and 2 of the second at the markdown, and the markdown's
+    sales name the second."""
+    api, operator, first = await marked_store(make_api)
+    expiry = str(api.system.today() + timedelta(days=2))
+    await deliver(api, [{"sku": SKU, "quantity": 6, "unit_cost": "1.20", "expiry_date": expiry}])
+    price = {"price": "2.00"}  # the delivery repriced it
+    assert (await api.call("PATCH", f"/api/ops/products/{SKU}", operator, json=price))[0] == 200
+    _, found, _ = await api.call("GET", "/api/ops/expiring?within=3d", operator)
+    twin = next(
+        lot["lot_id"]
+        for lot in found["lots"]
+        if lot["sku"] == SKU and lot["lot_id"] != first.replace("%2F", "/")
+    )
+    path = f"/api/ops/lots/{twin.replace('/', '%2F')}/markdown"
+    status, problem, _ = await api.call("POST", path, operator, json={"price": "1.50"})
+    assert status == 200, problem
+    done = await order(api, await api.device(), 8)
+    assert lines(done) == [(SKU, 6, "2.00", None), (SKU, 2, "1.50", expiry)]
+    _, listed, _ = await api.call("GET", "/api/ops/markdowns", operator)
+    assert [(m["lot_id"], m["sold"]) for m in listed["markdowns"]] == [(twin, 2)]

@@ -109,6 +109,9 @@ async def test_a_receivers_500s_are_retried_with_the_same_delivery_id(
         return listed if listed[0]["status"] == "delivered" else []
 
     (delivery,) = await eventually(settled, within=10)
+    assert [t["status_code"] for t in delivery["tries"]] == [500, 503, 200]
+    assert delivery["tries"][0]["error"].startswith("HTTP 500")
+    assert delivery["tries"][-1]["error"] is None
     assert (delivery["attempts"], delivery["last_status"], delivery["next_attempt_at"]) == (
         3,
         200,

@@ -21,6 +21,8 @@ from autogrocery.api.webhook_tables import (
     delete_webhook,
     encode_events,
     insert_webhook,
+    ping,
+    redeliver,
     update_webhook,
 )
 from autogrocery.api.webhooks import NOTIFIER
@@ -30,11 +32,12 @@ from autogrocery.contract.webhooks import (
     Delivery,
     DeliveryList,
     NewWebhook,
+    Queued,
     Try,
     Webhook,
     WebhookList,
 )
-from autogrocery.domain.errors import NotFound, ValidationError
+from autogrocery.domain.errors import Conflict, NotFound, ValidationError
 from autogrocery.domain.models import new_id, now, rfc3339
 
 routes = web.RouteTableDef()
@@ -197,6 +200,62 @@ async def deliveries(request: web.Request) -> web.Response:
     conn = state(request).tables.conn
     rows = await conn.execute_fetchall(SELECT_DELIVERIES, (webhook_id, limit))
     return json_response(DeliveryList([_delivery(row) for row in rows]))
+
+
+@routes.post(f"{ONE}/ping")
+@documented(
+    Operation(
+        "pingWebhook",
+        "Send a webhook a test event",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(202, "Queued: it goes at once, signed and retried as any.", Queued),),
+        problems=(404, 503),
+        description="A `webhook.ping` event, `{type, at, data: {webhook_id, message}}`, to "
+        "this webhook only (even when paused: it waits). For a receiver's first test.",
+    )
+)
+async def ping_webhook(request: web.Request) -> web.Response:
+    webhook_id = request.match_info["webhook_id"]
+    facts = orjson.dumps(
+        {"webhook_id": webhook_id, "message": "a test event from the store's operators"}
+    ).decode()
+    delivery_id = await state(request).tables.transact(
+        lambda conn: ping(conn, webhook_id, facts, now())
+    )
+    if delivery_id is None:
+        raise NotFound(f"no webhook {webhook_id}")
+    request.app[NOTIFIER].poke(webhook_id)
+    return json_response(Queued(delivery_id), status=202)
+
+
+@routes.post(f"{ONE}/deliveries/{{delivery_id}}/redeliver")
+@documented(
+    Operation(
+        "redeliverWebhookDelivery",
+        "Send a delivery again",
+        "ops",
+        roles=OPERATOR,
+        replies=(Reply(202, "Queued again, with a new retry window.", Queued),),
+        problems=(404, 409, 503),
+        description="A delivered or failed delivery goes again, with its id (a receiver "
+        "that keeps ids sees a repeat). 409 while it is pending, or when its event is "
+        "over a week old and forgotten.",
+    )
+)
+async def redeliver_delivery(request: web.Request) -> web.Response:
+    webhook_id, delivery_id = request.match_info["webhook_id"], request.match_info["delivery_id"]
+    done = await state(request).tables.transact(
+        lambda conn: redeliver(conn, webhook_id, delivery_id, now())
+    )
+    if done == "unknown":
+        raise NotFound(f"webhook {webhook_id} has no delivery {delivery_id}")
+    if done == "pending":
+        raise Conflict(f"delivery {delivery_id} is still being sent")
+    if done == "gone":
+        raise Conflict(f"delivery {delivery_id}'s event is over a week old and forgotten")
+    request.app[NOTIFIER].poke(webhook_id)
+    return json_response(Queued(delivery_id), status=202)
 
 
 async def _check(request: web.Request, url: str) -> None:

@@ -22,7 +22,7 @@ from autogrocery import __version__
 from autogrocery.api.bodies import encode_json
 from autogrocery.api.url_guard import UrlRefused, check_literal, parse_url
 from autogrocery.api.views import alert_from_facts
-from autogrocery.api.webhook_tables import Due, Target
+from autogrocery.api.webhook_tables import PING, Due, Target
 from autogrocery.domain.models import rfc3339
 
 FIRST_BACKOFF = 1.0  # s after the first failure; doubling after each one after it
@@ -41,8 +41,9 @@ class Attempt:
 
 
 def body_of(due: Due) -> bytes:
-    """The event as the event socket carries it: `{type, at, data}`."""
-    data = alert_from_facts(due.facts)
+    """The event as the event socket carries it: `{type, at, data}` (a ping's data: its
+    facts as they are)."""
+    data = due.facts if due.type == PING else alert_from_facts(due.facts)
     return encode_json({"type": due.type, "at": rfc3339(due.at), "data": data})
 
 

@@ -4,6 +4,7 @@ statement each on the tables' reading connection."""
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 import orjson
 
 from autogrocery.api.auth_store import Sql
+
+PING = "webhook.ping"  # a test delivery (webhook_sending.body_of shows its facts as they are)
 
 FAN_OUT_ROWS = 2000  # deliveries a fan-out step queues at most: it holds the store's writer
 FORGET_ROWS = 2000  # rows a step of forgetting deletes
@@ -156,6 +159,52 @@ def record_attempt(
         " WHERE delivery_id = ? AND status = 'pending'",
         (status, at, next_at, code, ms, error, status, at, TRIES_KEPT, tried, delivery_id),
     )
+
+
+def ping(conn: Sql, webhook_id: str, facts: str, at: float) -> str | None:
+    """A test delivery for one webhook (a notice of its own, queued for it alone); its
+    delivery id, or None when there is no such webhook."""
+    if (
+        conn.execute("SELECT 1 FROM webhooks WHERE webhook_id = ?", (webhook_id,)).fetchone()
+        is None
+    ):
+        return None
+    conn.execute("INSERT INTO notices (type, at, facts) VALUES (?, ?, ?)", (PING, at, facts))
+    newest = conn.execute("SELECT MAX(seq) FROM notices").fetchone()  # this one: one writer
+    return queue_one(conn, webhook_id, newest[0] if newest else 0, PING, at)
+
+
+def redeliver(conn: Sql, webhook_id: str, delivery_id: str, at: float) -> str:
+    """Queue a delivered or failed delivery again, with a new retry window: "queued",
+    "unknown", "pending" (it still is), or "gone" (its event was forgotten)."""
+    row = conn.execute(
+        "SELECT d.status, n.seq IS NOT NULL FROM webhook_deliveries d"
+        " LEFT JOIN notices n ON n.seq = d.seq WHERE d.delivery_id = ? AND d.webhook_id = ?",
+        (delivery_id, webhook_id),
+    ).fetchone()
+    if row is None:
+        return "unknown"
+    if row[0] == "pending":
+        return "pending"
+    if not row[1]:
+        return "gone"
+    conn.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', created_at = ?, next_at = ?,"
+        " finished_at = NULL WHERE delivery_id = ?",
+        (at, at, delivery_id),
+    )
+    return "queued"
+
+
+def queue_one(conn: Sql, webhook_id: str, seq: int, kind: str, at: float) -> str:
+    delivery_id = f"dlv_{secrets.token_hex(12)}"
+    conn.execute(
+        "INSERT INTO webhook_deliveries"
+        " (delivery_id, webhook_id, seq, type, status, created_at, next_at)"
+        " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+        (delivery_id, webhook_id, seq, kind, at, at),
+    )
+    return delivery_id
 
 
 def give_up(conn: Sql, webhook_id: str, at: float, queued_before: float) -> int:

@@ -88,6 +88,12 @@ class Notifier:
     def mail_configured(self) -> bool:
         return bool(self._config.smtp_host)
 
+    def poke(self, webhook_id: str) -> None:
+        """The webhook has a new delivery outside the fan-out (a ping, a redelivery)."""
+        sender = self._senders.get(webhook_id)
+        if sender is not None:
+            sender[2].set()
+
     def changed(self) -> None:
         """A webhook was made, changed or deleted: its sender starts again from it."""
         self._reload = True

@@ -86,7 +86,7 @@ class Delivery(Body):
     delivery_id: Annotated[
         str, Meta(description="X-Autogrocery-Delivery: the same on every retry of it.")
     ]
-    event: WebhookEvent
+    event: Literal["alert.raised", "alert.cleared", "webhook.ping"]
     status: Literal["pending", "delivered", "failed"]
     attempts: int
     created_at: Timestamp
@@ -100,6 +100,10 @@ class Delivery(Body):
     ]
     finished_at: Timestamp | None
     tries: Annotated[list[Try], Meta(description="Its attempts, the last ten, oldest first.")]
+
+
+class Queued(Body):
+    delivery_id: Annotated[str, Meta(description="Watch it in the webhook's deliveries.")]
 
 
 class DeliveryList(Body):

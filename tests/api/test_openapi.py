@@ -16,6 +16,8 @@ from autogrocery.chain.protocol import Ship, TransferItem
 from tests.api.conftest import Api, ApiFactory
 from tests.chain.stores import linked, write_join
 from tests.helpers import wait_final
+from tests.waiting import eventually
+from tests.webhook_receiver import Receiver
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 PAGE_ASSETS = {("get", "/docs/redoc.standalone.js"), ("get", "/favicon.ico")}
@@ -203,9 +205,19 @@ async def test_every_operation_answers_as_documented(
     for method, path, headers, body in calls:
         status, _, _ = await api.call(method, path, headers, json=body)
         assert status < 400, (method, path, status)
-    hook = {"url": "http://127.0.0.1:9/hook", "events": ["alert.raised"]}
+    receiver = await Receiver().start()
+    hook = {"url": receiver.url("hook"), "events": ["alert.raised"]}
     _, webhook, _ = await api.call("POST", "/api/ops/webhooks", operator, json=hook)
     one = f"/api/ops/webhooks/{webhook['webhook_id']}"
+    _, pinged, _ = await api.call("POST", f"{one}/ping", operator)
+    await receiver.wait("hook", 1)
+    again = f"{one}/deliveries/{pinged['delivery_id']}/redeliver"
+
+    async def redelivered() -> bool:  # 409 until the store has recorded the ping delivered
+        return (await api.call("POST", again, operator))[0] == 202
+
+    await eventually(redelivered, within=10)
+    await receiver.stop()
     for method, path, body in [
         ("GET", "/api/ops/webhooks", None),
         ("GET", one, None),

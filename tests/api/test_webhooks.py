@@ -244,6 +244,27 @@ async def test_operators_list_change_and_delete_webhooks(api: Api, receiver: Rec
     await set_min_level(api, operator, 0)
     (cleared,) = await receiver.wait("one", 1)
     assert cleared.body["type"] == "alert.cleared"
+    # A test event for this webhook alone, then a delivery sent again with its own id.
+    status, pinged, _ = await api.call("POST", f"{path}/ping", operator)
+    assert status == 202
+    (cleared, ping) = await receiver.wait("one", 2)
+    assert (ping.body["type"], ping.body["data"]["webhook_id"]) == (
+        "webhook.ping",
+        made["webhook_id"],
+    )
+    assert ping.verified
+    assert ping.headers["X-Autogrocery-Delivery"] == pinged["delivery_id"]
+    again = f"{path}/deliveries/{pinged['delivery_id']}/redeliver"
+
+    async def redelivered() -> bool:  # 409 until the store has recorded it delivered
+        return (await api.call("POST", again, operator))[0] == 202
+
+    await eventually(redelivered, within=10)
+    (*_, repeat) = await receiver.wait("one", 3)
+    assert repeat.headers["X-Autogrocery-Delivery"] == pinged["delivery_id"]
+    unknown = f"{path}/deliveries/dlv_nope/redeliver"
+    assert (await api.call("POST", unknown, operator))[0] == 404
+    assert (await api.call("POST", f"{WEBHOOKS}/whk_nope/ping", operator))[0] == 404
     device = await api.device()
     assert (await api.call("GET", WEBHOOKS, device))[0] == 403
     assert (await api.call("DELETE", path, operator))[0] == 204

@@ -5,13 +5,14 @@ and the preferences' route."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from autogrocery.api.notice_watch import NoticeWatch
 from autogrocery.api.state import STATE
 from autogrocery.domain.records import RobotSeen
 from tests.api.conftest import Api, ApiFactory
+from tests.api.test_fresh_food import deliver
 from tests.smtp_server import Inbox, parts, smtp_server
 from tests.waiting import eventually
 
@@ -20,12 +21,13 @@ MANAGER = "manager@example.com"
 NIGHT = "night@example.com"
 
 
-async def mailing(make_api: ApiFactory, port: int, **kw: Any) -> Api:
+async def mailing(make_api: ApiFactory, port: int, *more: str, **kw: Any) -> Api:
     return await make_api(
         "notify.smtp_host=127.0.0.1",
         f"notify.smtp_port={port}",
         "notify.smtp_tls=none",
         "notify.smtp_from=store@example.com",
+        *more,
         **kw,
     )
 
@@ -260,3 +262,27 @@ async def test_a_relay_refusing_a_mailbox_for_good_is_not_asked_again(
         assert b'autogrocery_mails_total{outcome="retried"} 0.0' in metrics
         assert inbox.refused == 1  # the 550 was final: not tried again
         assert inbox.to("leaver@example.com") == []  # a disabled operator is told nothing
+
+
+async def test_a_lot_expiring_and_then_written_off_is_mailed(make_api: ApiFactory) -> None:
+    """A dated delivery due tomorrow raises an expiring alert; two days on, the expiry
+    sweep writes it off: each is a mail, the second with what it cost."""
+    moment = [datetime(2026, 12, 7, 9, 0, tzinfo=UTC).timestamp()]
+    async with smtp_server() as (inbox, port):
+        api = await mailing(
+            make_api, port, "stock.expiry_sweep_interval=0.2", clock=lambda: moment[0]
+        )
+        operator = await api.operator()
+        await prefer(api, operator, email=MANAGER, events=["expiring", "expired"])
+        tomorrow = str(api.system.today() + timedelta(days=1))
+        line = {"sku": "DAI-001", "quantity": 12, "unit_cost": "0.50", "expiry_date": tomorrow}
+        await deliver(api, [line])
+        (expiring,) = await mails(inbox, MANAGER, 1)
+        assert "Expiring: 12 of Semi-skimmed milk (DAI-001)" in expiring["Subject"]
+        assert f"best before {tomorrow}" in expiring["Subject"]
+        moment[0] += 2 * 86_400.0
+        expired = (await mails(inbox, MANAGER, 2))[1]
+        assert "Expired stock written off: 12 units worth 6.00 at cost" in expired["Subject"]
+        text, _ = parts(expired)
+        assert "Semi-skimmed milk (DAI-001)" in text
+        assert ": 12 (6.00)" in text

@@ -171,8 +171,9 @@ class DashboardApp(OperatorApp[StoreModel]):
                     self.model.put_stock(item)
                 self.model.set_alerts(await self.client.alerts())
             if self._polls % RECONCILE_EVERY == 1:
-                panel = self.main.query_one("#alerts-panel", AlertsPanel)
-                panel.show_webhooks(await self.client.webhooks())
+                webhooks = await self.client.webhooks()
+                for panel in self.main.query(AlertsPanel):  # none while the app closes
+                    panel.show_webhooks(webhooks)
         except (ApiError, Disconnected):
             pass  # the feed notices a lost store and shows the banner
         finally:

@@ -9,6 +9,7 @@ from textual.widgets import Checkbox, Input, Label, RadioButton
 from autogrocery.contract.notifications import PreferencesView
 from autogrocery.contract.stock import InventoryItem
 from autogrocery.contract.webhooks import NewWebhook
+from autogrocery.tui.app import RECONCILE_EVERY
 from autogrocery.tui.client import ApiClient
 from autogrocery.tui.screens.notifications import NotificationsScreen
 from tests.tui.conftest import StoreFactory, connected, dashboard, until
@@ -87,3 +88,19 @@ async def test_an_operator_chooses_what_they_are_mailed(make_store: StoreFactory
             assert again.query_one("#kind-robot_offline", Checkbox).value
             assert not again.query_one("#kind-expired", Checkbox).value
             assert again.query_one("#digest", RadioButton).value
+
+
+async def test_the_webhooks_poll_finds_no_panel_while_the_app_closes(
+    make_store: StoreFactory,
+) -> None:
+    """The poll that reads the webhooks runs while the dashboard closes (its panels
+    gone): it shows them nowhere instead of failing (a failed worker fails the app)."""
+    store = await make_store()
+    async with store.client() as client:
+        assert isinstance(client, ApiClient)
+        app = dashboard(client)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await connected(pilot, app)
+            await app.main.query_one("#alerts-panel").remove()
+            polls = app._polls
+            await until(pilot, lambda: app._polls > polls + RECONCILE_EVERY)

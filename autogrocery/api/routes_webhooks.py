@@ -42,6 +42,7 @@ from autogrocery.domain.models import new_id, now, rfc3339
 
 routes = web.RouteTableDef()
 OPERATOR = ("operator",)
+GIVEN_UP = "given up: the receiver failed for too long"
 ONE = "/api/ops/webhooks/{webhook_id}"
 LIMIT = Param(
     "limit", "How many, the most recent first (1-500).", {"type": "integer", "default": 50}
@@ -290,19 +291,23 @@ def _view(row: sqlite3.Row) -> Webhook:
 
 def _delivery(row: sqlite3.Row) -> Delivery:
     pending = row["status"] == "pending"
+    tries = [
+        Try(rfc3339(t["at"]) or "", t["status_code"], t["ms"], t["error"])
+        for t in orjson.loads(row["tries"])
+    ]
+    last = tries[-1] if tries else None
+    # Given up on untried: queued behind one that failed for the whole retry window.
+    untried = GIVEN_UP if row["status"] == "failed" else None
     return Delivery(
         delivery_id=row["delivery_id"],
         event=row["type"],
         status=row["status"],
         attempts=row["attempts"],
         created_at=rfc3339(row["created_at"]) or "",
-        last_status=row["last_status"],
-        last_ms=row["last_ms"],
-        last_error=row["last_error"],
+        last_status=last.status_code if last else None,
+        last_ms=last.ms if last else None,
+        last_error=last.error if last else untried,
         next_attempt_at=rfc3339(row["next_at"]) if pending else None,
         finished_at=rfc3339(row["finished_at"]),
-        tries=[
-            Try(rfc3339(t["at"]) or "", t["status_code"], t["ms"], t["error"])
-            for t in orjson.loads(row["tries"])
-        ],
+        tries=tries,
     )

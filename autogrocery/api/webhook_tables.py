@@ -34,8 +34,7 @@ BEHIND = """
 """
 SELECT_TARGETS = "SELECT webhook_id, url, secret, paused FROM webhooks"
 SELECT_DELIVERIES = """
-    SELECT delivery_id, type, status, attempts, created_at, next_at, last_status, last_ms,
-           last_error, finished_at, tries
+    SELECT delivery_id, type, status, attempts, created_at, next_at, finished_at, tries
     FROM webhook_deliveries WHERE webhook_id = ? ORDER BY seq DESC LIMIT ?
 """
 # The oldest pending delivery of a webhook first: one receiver is told in order.
@@ -151,13 +150,12 @@ def record_attempt(
     attempt itself kept with the last TRIES_KEPT before it."""
     tried = orjson.dumps({"at": at, "status_code": code, "ms": ms, "error": error}).decode()
     conn.execute(
-        "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1,"
-        " first_at = COALESCE(first_at, ?), next_at = ?, last_status = ?, last_ms = ?,"
-        " last_error = ?, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END,"
+        "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_at = ?,"
+        " finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END,"
         " tries = json_insert(CASE WHEN json_array_length(tries) >= ?"
         " THEN json_remove(tries, '$[0]') ELSE tries END, '$[#]', json(?))"
         " WHERE delivery_id = ? AND status = 'pending'",
-        (status, at, next_at, code, ms, error, status, at, TRIES_KEPT, tried, delivery_id),
+        (status, next_at, status, at, TRIES_KEPT, tried, delivery_id),
     )
 
 
@@ -210,8 +208,7 @@ def queue_one(conn: Sql, webhook_id: str, seq: int, kind: str, at: float) -> str
 def give_up(conn: Sql, webhook_id: str, at: float, queued_before: float) -> int:
     """Mark failed the webhook's pending deliveries queued before `queued_before`."""
     return conn.execute(
-        "UPDATE webhook_deliveries SET status = 'failed', finished_at = ?,"
-        " last_error = COALESCE(last_error, 'given up: the receiver failed for too long')"
+        "UPDATE webhook_deliveries SET status = 'failed', finished_at = ?"
         " WHERE webhook_id = ? AND status = 'pending' AND created_at < ?",
         (at, webhook_id, queued_before),
     ).rowcount

@@ -38,11 +38,7 @@ NOTIFY_TABLES = """
         status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
         attempts INTEGER NOT NULL DEFAULT 0,
         created_at REAL NOT NULL,
-        first_at REAL,
         next_at REAL NOT NULL,
-        last_status INTEGER,
-        last_ms REAL,
-        last_error TEXT,
         finished_at REAL,
         tries TEXT NOT NULL DEFAULT '[]',
         UNIQUE (webhook_id, seq)

@@ -10,7 +10,7 @@ from typing import Any
 
 from autogrocery.domain.reports import day_start
 from tests.api.conftest import Api
-from tests.api.test_fresh_food import deliver
+from tests.api.test_fresh_food import add_test_milk, deliver
 from tests.helpers import wait_final
 
 DAY = 86400.0
@@ -30,18 +30,8 @@ class NoonClock:
 
 
 async def add_product(api: Api, operator: dict[str, str], sku: str, on_hand: int) -> None:
-    product = {
-        "sku": sku,
-        "name": f"Test yoghurt {sku}",
-        "aisle": "dairy",
-        "unit": "pot",
-        "price": "2.00",
-        "unit_cost": "1.00",
-        "min_level": 0,
-        "on_hand": on_hand,
-    }
-    status, body, _ = await api.call("POST", "/api/ops/products", operator, json=product)
-    assert status == 201, body
+    yoghurt = {"name": f"Test yoghurt {sku}", "unit": "pot", "price": "2.00", "min_level": 0}
+    await add_test_milk(api, operator, on_hand, sku=sku, **yoghurt)
 
 
 def backdate(api: Api, sales_days: float, opened_days: float) -> None:

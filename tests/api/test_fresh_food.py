@@ -15,7 +15,11 @@ from tests.helpers import wait_final
 SKU = "DAI-900"
 
 
-async def add_test_milk(api: Api, operator: dict[str, str], on_hand: int = 0) -> None:
+async def add_test_milk(
+    api: Api, operator: dict[str, str], on_hand: int = 0, **other: object
+) -> None:
+    """A dairy product (SKU, Test milk, 1.99 at a cost of 1.00, min level 5), or the
+    same with `other` fields."""
     product = {
         "sku": SKU,
         "name": "Test milk",
@@ -25,7 +29,7 @@ async def add_test_milk(api: Api, operator: dict[str, str], on_hand: int = 0) ->
         "unit_cost": "1.00",
         "min_level": 5,
         "on_hand": on_hand,
-    }
+    } | other
     status, body, _ = await api.call("POST", "/api/ops/products", operator, json=product)
     assert status == 201, body
 

@@ -216,14 +216,7 @@ async def test_a_robot_going_offline_and_a_lost_head_office_are_mailed_once(
 async def test_a_digest_due_in_quiet_hours_goes_when_they_end(make_api: ApiFactory) -> None:
     moment = [datetime(2026, 12, 7, 21, 0, tzinfo=UTC).timestamp()]
     async with smtp_server() as (inbox, port):
-        api = await make_api(
-            "notify.smtp_host=127.0.0.1",
-            f"notify.smtp_port={port}",
-            "notify.smtp_tls=none",
-            "notify.smtp_from=store@example.com",
-            "notify.daily_at=23:00",
-            clock=lambda: moment[0],
-        )
+        api = await mailing(make_api, port, "notify.daily_at=23:00", clock=lambda: moment[0])
         operator = await api.operator()
         quiet = {"start": "22:00", "end": "08:00"}  # over midnight, and over daily_at
         await prefer(

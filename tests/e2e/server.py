@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 
 ADMIN_PASSWORD = "admin-password-1"
@@ -115,3 +116,19 @@ def stop_quietly(server: Server) -> None:
             server.process.wait()
     if server.process.stderr is not None:
         server.process.stderr.close()
+
+
+async def call(
+    session: aiohttp.ClientSession, server: Server, method: str, path: str, **kw: Any
+) -> Any:
+    """A call to `server` that must succeed: its JSON answer (None for a 204)."""
+    async with session.request(method, f"{server.url}{path}", **kw) as response:
+        assert response.status < 300, await response.text()
+        return await response.json() if response.status != 204 else None
+
+
+async def operator(session: aiohttp.ClientSession, server: Server) -> dict[str, str]:
+    """The headers of `admin`, logged in."""
+    login = {"username": "admin", "password": ADMIN_PASSWORD}
+    tokens = await call(session, server, "POST", "/api/auth/login", json=login)
+    return {"Authorization": f"Bearer {tokens['access_token']}"}

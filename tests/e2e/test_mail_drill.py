@@ -6,31 +6,16 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.e2e.server import ADMIN_PASSWORD, Server, start_server, stop_quietly
+from tests.e2e.server import Server, call, operator, start_server, stop_quietly
 from tests.smtp_server import smtp_server
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(90)
 MANAGER = "manager@example.com"
-
-
-async def call(
-    session: aiohttp.ClientSession, server: Server, method: str, path: str, **kw: Any
-) -> Any:
-    async with session.request(method, f"{server.url}{path}", **kw) as response:
-        assert response.status < 300, await response.text()
-        return await response.json()
-
-
-async def operator(session: aiohttp.ClientSession, server: Server) -> dict[str, str]:
-    login = {"username": "admin", "password": ADMIN_PASSWORD}
-    tokens = await call(session, server, "POST", "/api/auth/login", json=login)
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 async def low(session: aiohttp.ClientSession, server: Server, sku: str) -> None:

@@ -11,25 +11,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.server import ADMIN_PASSWORD, Server, start_server, stop_quietly
+from tests.e2e.server import call, operator, start_server, stop_quietly
 from tests.waiting import eventually
 from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.timeout(90)
-
-
-async def call(
-    session: aiohttp.ClientSession, server: Server, method: str, path: str, **kw: Any
-) -> Any:
-    async with session.request(method, f"{server.url}{path}", **kw) as response:
-        assert response.status < 300, await response.text()
-        return await response.json() if response.status != 204 else None
-
-
-async def operator(session: aiohttp.ClientSession, server: Server) -> dict[str, str]:
-    login = {"username": "admin", "password": ADMIN_PASSWORD}
-    tokens = await call(session, server, "POST", "/api/auth/login", json=login)
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 async def test_a_delivery_in_flight_at_a_kill_9_is_sent_after_the_restart(

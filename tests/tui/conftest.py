@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -103,6 +104,18 @@ async def until(pilot: Pilot[None], check: Callable[[], object], *, within: floa
 
 async def connected(pilot: Pilot[None], app: DashboardApp) -> None:
     await until(pilot, lambda: app.link.connected and app.model.inventory)
+
+
+@asynccontextmanager
+async def live_dashboard(
+    store: Store,
+) -> AsyncIterator[tuple[ApiClient, DashboardApp, Pilot[None]]]:
+    """The dashboard on `store`, logged in as its operator and connected."""
+    async with store.client() as client:
+        app = dashboard(client)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await connected(pilot, app)
+            yield client, app, pilot
 
 
 def text(cell: object) -> str:
